@@ -1,0 +1,101 @@
+/*
+ * store.h - the state store: one run of a plan in one SQLite file.
+ *
+ * The store is WAL-mode SQLite with its schema version in user_version and
+ * forward migrations applied on open.  Every change is an event (actor,
+ * time, kind, JSON payload) whose SHA-256 hash chains to the previous
+ * event's; the event and the current-state tables it changes are written in
+ * one transaction, so a crash leaves either both or neither.
+ */
+#ifndef GOLIVE_STORE_H
+#define GOLIVE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "golive/golive.h"
+#include "golive/plan.h"
+
+typedef struct gl_store gl_store; /* opaque handle */
+
+#define GL_STORE_SCHEMA 1
+#define GL_HASH_GENESIS                                                       \
+    "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* Who makes a change: the plan's person (or the OS user when none was
+ * named) and, always, the operating-system user beside it. */
+struct gl_actor {
+    const char *person;
+    const char *os_user;
+};
+
+enum gl_store_flags { GL_STORE_CREATE = 1 };
+
+/* Open (and with GL_STORE_CREATE, create) the store at path, migrating its
+ * schema forward.  GL_ENOTFOUND when it does not exist and may not be
+ * created; GL_ESTORE when it is not a golive store or SQLite fails.  The
+ * caller closes *out with gl_store_close(). */
+int gl_store_open(const char *path, int flags, gl_store **out,
+                  struct gl_err *err);
+void gl_store_close(gl_store *s);
+
+/* The schema version of an open store. */
+int gl_store_schema(gl_store *s);
+
+/* Transactions: BEGIN IMMEDIATE (waits for other writers up to a timeout),
+ * COMMIT, ROLLBACK.  Every change goes between begin and commit. */
+int gl_store_begin(gl_store *s, struct gl_err *err);
+int gl_store_commit(gl_store *s, struct gl_err *err);
+void gl_store_rollback(gl_store *s);
+
+/* Append an event inside the caller's transaction.  payload is a JSON
+ * object text (compact).  *seq gets the new event's number (may be NULL). */
+int gl_store_event(gl_store *s, const struct gl_actor *who, const char *kind,
+                   const char *payload, int64_t *seq, struct gl_err *err);
+
+/* Recompute the chain.  Returns GL_OK when every event matches (then
+ * *events is the count), GL_ECORRUPT naming the first event that does not
+ * match in err, or another code on failure. */
+int gl_store_verify(gl_store *s, int64_t *events, struct gl_err *err);
+
+/* What the store knows of its run. */
+struct gl_run_info {
+    char run_id[40];
+    char cutover[128];
+    int rehearsal;
+    int64_t switch_at;
+    int switch_offset;
+    char started_at[40];
+    int plan_version;
+    char plan_sha256[65];
+    char plan_path[4096];
+    char *plan_text; /* malloc'd; freed by gl_run_info_release */
+    size_t plan_len;
+    int64_t events;
+};
+
+/* GL_ENOTFOUND when the store holds no run yet. */
+int gl_store_run_info(gl_store *s, struct gl_run_info *info,
+                      struct gl_err *err);
+void gl_run_info_release(struct gl_run_info *info);
+
+/* Start the run: record the plan (its text, SHA-256 and path), its tasks
+ * (all pending) and a "run.start" event, in one transaction.  GL_EREFUSED
+ * when the store already holds a run. */
+int gl_run_start(gl_store *s, const struct gl_plan *p, const char *text,
+                 size_t len, const char *plan_path, int rehearsal,
+                 const struct gl_actor *who, struct gl_run_info *info,
+                 struct gl_err *err);
+
+/* Task counts for status: count[stage][state]. */
+enum gl_task_state { GL_TASK_PENDING, GL_TASK_READY, GL_TASK_RUNNING,
+                     GL_TASK_DONE, GL_TASK_CHECKED, GL_TASK_FAILED,
+                     GL_TASK_SKIPPED, GL_TASK_STATE_COUNT };
+
+const char *gl_task_state_name(enum gl_task_state st);
+
+int gl_store_task_counts(gl_store *s,
+                         int64_t count[GL_STAGE_COUNT][GL_TASK_STATE_COUNT],
+                         struct gl_err *err);
+
+#endif

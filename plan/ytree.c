@@ -1,0 +1,260 @@
+/*
+ * ytree.c - build a positioned YAML tree from libfyaml parser events.
+ */
+#include "ytree.h"
+
+#include <libfyaml.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct frame {
+    struct ynode *node;
+    struct ynode **kids; /* malloc'd while the collection is open */
+    size_t n, cap;
+};
+
+struct builder {
+    struct gl_arena *a;
+    struct gl_diags *d;
+    struct frame stack[YT_MAX_DEPTH + 1];
+    int depth;
+    size_t nodes;
+    struct ynode *root;
+    int failed;
+};
+
+static void no_output(struct fy_diag *diag, void *user, const char *buf,
+                      size_t len)
+{
+    (void)diag, (void)user, (void)buf, (void)len;
+}
+
+static struct ynode *new_node(struct builder *b, enum yn_kind kind,
+                              struct fy_event *fye)
+{
+    const struct fy_mark *m = fy_event_start_mark(fye);
+    struct ynode *n;
+
+    if (++b->nodes > YT_MAX_NODES) {
+        gl_diags_add(b->d, m ? m->line + 1 : 0, m ? m->column + 1 : 0,
+                     GL_SEV_ERROR, "yaml-limit",
+                     "plan has more than %d YAML nodes", YT_MAX_NODES);
+        b->failed = 1;
+        return NULL;
+    }
+    n = gl_arena_alloc(b->a, sizeof(*n));
+    if (!n) {
+        b->failed = 1;
+        return NULL;
+    }
+    n->kind = kind;
+    n->line = m ? m->line + 1 : 0;
+    n->col = m ? m->column + 1 : 0;
+    n->str = "";
+    return n;
+}
+
+static int attach(struct builder *b, struct ynode *n)
+{
+    struct frame *f;
+
+    if (b->depth == 0) {
+        b->root = n;
+        return 0;
+    }
+    f = &b->stack[b->depth - 1];
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 8;
+        struct ynode **k = realloc(f->kids, cap * sizeof(*k));
+        if (!k)
+            return -1;
+        f->kids = k;
+        f->cap = cap;
+    }
+    f->kids[f->n++] = n;
+    return 0;
+}
+
+static int on_event(struct builder *b, struct fy_event *fye)
+{
+    struct ynode *n;
+    struct frame *f;
+    const char *text;
+    size_t len = 0;
+
+    switch (fye->type) {
+    case FYET_SCALAR:
+        if (!(n = new_node(b, YN_SCALAR, fye)))
+            return -1;
+        text = fye->scalar.value ? fy_token_get_text(fye->scalar.value, &len)
+                                 : "";
+        if (!text)
+            text = "";
+        if (!(n->str = gl_arena_strndup(b->a, text, len)))
+            return -1;
+        n->len = len;
+        n->plain = !fye->scalar.value ||
+                   fy_token_scalar_style(fye->scalar.value) == FYSS_PLAIN;
+        return attach(b, n);
+    case FYET_ALIAS:
+        /* Aliases could expand exponentially ("billion laughs"); a plan is
+         * short enough to be written out. */
+        n = new_node(b, YN_SCALAR, fye);
+        gl_diags_add(b->d, n ? n->line : 0, n ? n->col : 0, GL_SEV_ERROR,
+                     "yaml-syntax", "aliases are not supported in a plan");
+        b->failed = 1;
+        return -1;
+    case FYET_SEQUENCE_START:
+    case FYET_MAPPING_START:
+        n = new_node(b, fye->type == FYET_MAPPING_START ? YN_MAP : YN_SEQ,
+                     fye);
+        if (!n)
+            return -1;
+        if (b->depth >= YT_MAX_DEPTH) {
+            gl_diags_add(b->d, n->line, n->col, GL_SEV_ERROR, "yaml-limit",
+                         "plan nests deeper than %d levels", YT_MAX_DEPTH);
+            b->failed = 1;
+            return -1;
+        }
+        if (attach(b, n))
+            return -1;
+        f = &b->stack[b->depth++];
+        memset(f, 0, sizeof(*f));
+        f->node = n;
+        return 0;
+    case FYET_SEQUENCE_END:
+    case FYET_MAPPING_END:
+        if (b->depth == 0)
+            return -1;
+        f = &b->stack[--b->depth];
+        n = f->node;
+        if (f->n) {
+            n->kids = gl_arena_alloc(b->a, f->n * sizeof(*n->kids));
+            if (!n->kids) {
+                free(f->kids);
+                f->kids = NULL;
+                return -1;
+            }
+            memcpy(n->kids, f->kids, f->n * sizeof(*n->kids));
+        }
+        n->n = n->kind == YN_MAP ? f->n / 2 : f->n;
+        free(f->kids);
+        f->kids = NULL;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static void report_syntax(struct builder *b, struct fy_diag *diag)
+{
+    struct fy_diag_error *e;
+    void *it = NULL;
+    int any = 0;
+
+    while ((e = fy_diag_errors_iterate(diag, &it)) != NULL) {
+        if (e->type < FYET_ERROR)
+            continue;
+        gl_diags_add(b->d, e->line + 1, e->column + 1, GL_SEV_ERROR,
+                     "yaml-syntax", "%s", e->msg ? e->msg : "invalid YAML");
+        any = 1;
+    }
+    if (!any)
+        gl_diags_add(b->d, 0, 0, GL_SEV_ERROR, "yaml-syntax", "invalid YAML");
+}
+
+int yt_parse(struct gl_arena *a, const char *text, size_t len,
+             struct gl_diags *d, struct ynode **root)
+{
+    struct builder b;
+    struct fy_diag_cfg dcfg;
+    struct fy_diag *diag = NULL;
+    struct fy_parse_cfg cfg;
+    struct fy_parser *fyp = NULL;
+    struct fy_event *fye;
+    int docs = 0, ret = -1, i;
+
+    memset(&b, 0, sizeof(b));
+    b.a = a;
+    b.d = d;
+    *root = NULL;
+    if (len > YT_MAX_INPUT) {
+        gl_diags_add(d, 0, 0, GL_SEV_ERROR, "yaml-limit",
+                     "plan is larger than %zu bytes", YT_MAX_INPUT);
+        return -1;
+    }
+    if (memchr(text, '\0', len)) {
+        gl_diags_add(d, 0, 0, GL_SEV_ERROR, "yaml-syntax",
+                     "plan contains a NUL byte");
+        return -1;
+    }
+
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = no_output;
+    dcfg.level = FYET_ERROR;
+    diag = fy_diag_create(&dcfg);
+    if (!diag)
+        return -1;
+    fy_diag_set_collect_errors(diag, true);
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_JSON_NONE;
+    cfg.diag = diag;
+    fyp = fy_parser_create(&cfg);
+    if (!fyp || fy_parser_set_string(fyp, text, len))
+        goto out;
+
+    while ((fye = fy_parser_parse(fyp)) != NULL) {
+        int r = 0;
+        if (fye->type == FYET_DOCUMENT_START && ++docs > 1) {
+            const struct fy_mark *m = fy_event_start_mark(fye);
+            gl_diags_add(d, m ? m->line + 1 : 0, m ? m->column + 1 : 0,
+                         GL_SEV_ERROR, "yaml-syntax",
+                         "a plan is one YAML document; found a second");
+            r = -1;
+        } else if (!b.failed) {
+            r = on_event(&b, fye);
+        }
+        fy_parser_event_free(fyp, fye);
+        if (r || b.failed)
+            goto out;
+    }
+    if (fy_parser_get_stream_error(fyp)) {
+        report_syntax(&b, diag);
+        goto out;
+    }
+    *root = b.root;
+    ret = 0;
+out:
+    for (i = 0; i < b.depth; i++)
+        free(b.stack[i].kids);
+    if (ret && !d->n_errors)
+        gl_diags_add(d, 0, 0, GL_SEV_ERROR, "yaml-limit",
+                     "out of memory while reading the plan");
+    if (fyp)
+        fy_parser_destroy(fyp);
+    fy_diag_unref(diag);
+    return ret;
+}
+
+struct ynode *yt_get(const struct ynode *m, const char *key)
+{
+    size_t i;
+
+    if (!m || m->kind != YN_MAP)
+        return NULL;
+    for (i = 0; i < m->n; i++) {
+        const struct ynode *k = m->kids[2 * i];
+        if (k->kind == YN_SCALAR && !strcmp(k->str, key))
+            return m->kids[2 * i + 1];
+    }
+    return NULL;
+}
+
+int yt_is_null(const struct ynode *n)
+{
+    return n && n->kind == YN_SCALAR && n->plain &&
+           (n->len == 0 || !strcmp(n->str, "~") || !strcmp(n->str, "null") ||
+            !strcmp(n->str, "Null") || !strcmp(n->str, "NULL"));
+}

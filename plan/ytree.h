@@ -1,0 +1,47 @@
+/*
+ * ytree.h - a YAML document as a small tree of nodes that remember their
+ * line and column, built from libfyaml's parser events.
+ *
+ * Why not libfyaml's own document tree: its nodes do not expose positions
+ * for mappings and sequences in the version Debian ships, and building our
+ * own tree lets us bound depth, node count and aliases before anything
+ * deeper in the library sees the input.
+ */
+#ifndef GOLIVE_YTREE_H
+#define GOLIVE_YTREE_H
+
+#include <stddef.h>
+
+#include "golive/diag.h"
+#include "util/arena.h"
+
+#define YT_MAX_DEPTH 64
+#define YT_MAX_NODES 200000
+#define YT_MAX_INPUT ((size_t)4 << 20)
+
+enum yn_kind { YN_SCALAR, YN_SEQ, YN_MAP };
+
+struct ynode {
+    enum yn_kind kind;
+    int line, col;    /* 1-based position of the node's first character */
+    const char *str;  /* scalar text, NUL-terminated; "" for collections */
+    size_t len;       /* scalar length in bytes */
+    int plain;        /* 1 for an unquoted (plain) scalar */
+    struct ynode **kids; /* sequence: items; mapping: key, value, key, ... */
+    size_t n;         /* sequence: items; mapping: pairs */
+};
+
+/* Parse text (len bytes, need not be NUL-terminated) into a tree allocated
+ * in a.  Syntax problems become "yaml-syntax" (or "yaml-limit") errors in d.
+ * Returns 0 and sets *root (NULL for an empty document), or -1 when the
+ * text is not usable YAML (diagnostics added) or memory ran out. */
+int yt_parse(struct gl_arena *a, const char *text, size_t len,
+             struct gl_diags *d, struct ynode **root);
+
+/* Mapping lookup by key; NULL when absent or m is not a mapping. */
+struct ynode *yt_get(const struct ynode *m, const char *key);
+
+/* Whether a plain scalar spells YAML null ("", "~", "null"). */
+int yt_is_null(const struct ynode *n);
+
+#endif

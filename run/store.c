@@ -1,0 +1,786 @@
+/*
+ * store.c - the state store (see golive/store.h): opening and migrating the
+ * SQLite file, transactions, the hash-chained event log and its check.
+ *
+ * Event hash (version 1): SHA-256 over the bytes "golive-event-v1\n"
+ * followed by each field as "<decimal length>:<bytes>\n", in this order:
+ * seq, at, actor, os_user, kind, payload, prev_hash.  Length prefixes make
+ * the encoding unambiguous whatever the fields contain.
+ */
+#include "golive/store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <openssl/rand.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/clock.h"
+#include "util/crashpoint.h"
+#include "util/sha256.h"
+
+/* 'golv' in ASCII: marks an SQLite file as a golive store. */
+#define APPLICATION_ID 0x676f6c76
+
+struct gl_store {
+    sqlite3 *db;
+    char *path;
+};
+
+/* Schema migrations: migrations[i] takes the schema from version i to i+1.
+ * Never edit one that has shipped; append a new one. */
+static const char *const migrations[] = {
+    /* 0 -> 1: the run, its plan versions, the event log, task state */
+    "CREATE TABLE run ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  run_id TEXT NOT NULL,"
+    "  cutover TEXT NOT NULL,"
+    "  rehearsal INTEGER NOT NULL,"
+    "  switch_at INTEGER NOT NULL,"
+    "  switch_offset INTEGER NOT NULL,"
+    "  started_at TEXT NOT NULL,"
+    "  plan_version INTEGER NOT NULL);"
+    "CREATE TABLE plan_versions ("
+    "  version INTEGER PRIMARY KEY,"
+    "  sha256 TEXT NOT NULL,"
+    "  path TEXT NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  taken_at TEXT NOT NULL,"
+    "  event_seq INTEGER NOT NULL);"
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  at TEXT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  os_user TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  prev_hash TEXT NOT NULL,"
+    "  hash TEXT NOT NULL);"
+    "CREATE TABLE tasks ("
+    "  id TEXT PRIMARY KEY,"
+    "  stage TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending',"
+    "  owner TEXT,"
+    "  checker TEXT,"
+    "  planned_at INTEGER,"
+    "  duration INTEGER,"
+    "  started_at TEXT,"
+    "  finished_at TEXT,"
+    "  checked_at TEXT,"
+    "  event_seq INTEGER NOT NULL);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static int db_err(gl_store *s, struct gl_err *err, const char *what)
+{
+    return gl_err_set(err, GL_ESTORE, "%s in state store '%s': %s", what,
+                      s->path, sqlite3_errmsg(s->db));
+}
+
+static int exec(gl_store *s, const char *sql, struct gl_err *err)
+{
+    char *msg = NULL;
+
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        gl_err_set(err, GL_ESTORE, "state store '%s': %s", s->path,
+                   msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return GL_ESTORE;
+    }
+    return GL_OK;
+}
+
+/* A single integer from a query; -1 on failure. */
+static int64_t query_int(gl_store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int migrate(gl_store *s, struct gl_err *err)
+{
+    int64_t version, app, tables;
+    char sql[64];
+    int rc, i;
+
+    if ((rc = gl_store_begin(s, err)))
+        return rc;
+    version = query_int(s, "PRAGMA user_version");
+    app = query_int(s, "PRAGMA application_id");
+    tables = query_int(s, "SELECT count(*) FROM sqlite_master");
+    if (version < 0 || app < 0 || tables < 0) {
+        rc = db_err(s, err, "cannot read the schema version");
+        goto fail;
+    }
+    if ((app != 0 && app != APPLICATION_ID) ||
+        (app == 0 && (version != 0 || tables != 0))) {
+        rc = gl_err_set(err, GL_ESTORE,
+                        "'%s' is an SQLite file but not a golive state store",
+                        s->path);
+        goto fail;
+    }
+    if (version > N_MIGRATIONS) {
+        rc = gl_err_set(err, GL_ESTORE,
+                        "state store '%s' has schema version %" PRId64
+                        ", newer than this golive knows (%d); use a newer "
+                        "golive",
+                        s->path, version, N_MIGRATIONS);
+        goto fail;
+    }
+    if (version == N_MIGRATIONS) {
+        gl_store_rollback(s);
+        return GL_OK;
+    }
+    gl_crashpoint();
+    for (i = (int)version; i < N_MIGRATIONS; i++) {
+        if ((rc = exec(s, migrations[i], err)))
+            goto fail;
+        gl_crashpoint();
+    }
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", N_MIGRATIONS);
+    if ((rc = exec(s, sql, err)))
+        goto fail;
+    snprintf(sql, sizeof(sql), "PRAGMA application_id = %d", APPLICATION_ID);
+    if ((rc = exec(s, sql, err)))
+        goto fail;
+    return gl_store_commit(s, err);
+fail:
+    gl_store_rollback(s);
+    return rc;
+}
+
+int gl_store_open(const char *path, int flags, gl_store **out,
+                  struct gl_err *err)
+{
+    gl_store *s;
+    struct stat sb;
+    sqlite3_stmt *st = NULL;
+    int rc, oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+    *out = NULL;
+    if (stat(path, &sb) != 0) {
+        if (errno != ENOENT)
+            return gl_err_set(err, GL_EIO, "cannot open state store '%s': %s",
+                              path, strerror(errno));
+        if (!(flags & GL_STORE_CREATE))
+            return gl_err_set(err, GL_ENOTFOUND,
+                              "no state store at '%s'; start a run with "
+                              "'golive run start PLAN' or name one with "
+                              "--state",
+                              path);
+        oflags |= SQLITE_OPEN_CREATE;
+    } else if (!S_ISREG(sb.st_mode)) {
+        return gl_err_set(err, GL_EIO, "state store '%s' is not a file", path);
+    }
+    if (!(s = calloc(1, sizeof(*s))) || !(s->path = strdup(path))) {
+        free(s);
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
+    if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+        rc = db_err(s, err, "cannot open");
+        goto fail;
+    }
+    gl_crashpoint();
+    sqlite3_busy_timeout(s->db, 60000);
+    sqlite3_extended_result_codes(s->db, 1);
+    /* WAL: readers never block the writer; FULL: a committed event survives
+     * power loss, not only a crash of the process. */
+    if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        rc = db_err(s, err, "cannot switch to WAL mode");
+        goto fail;
+    }
+    if (strcmp((const char *)sqlite3_column_text(st, 0), "wal")) {
+        rc = gl_err_set(err, GL_ESTORE,
+                        "state store '%s' cannot use WAL mode (journal mode "
+                        "is '%s'); is it on a network file system?",
+                        path, (const char *)sqlite3_column_text(st, 0));
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    gl_crashpoint();
+    if ((rc = exec(s, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON",
+                   err)))
+        goto fail;
+    if ((rc = migrate(s, err)))
+        goto fail;
+    *out = s;
+    return GL_OK;
+fail:
+    sqlite3_finalize(st);
+    gl_store_close(s);
+    return rc;
+}
+
+void gl_store_close(gl_store *s)
+{
+    if (!s)
+        return;
+    sqlite3_close(s->db);
+    free(s->path);
+    free(s);
+}
+
+int gl_store_schema(gl_store *s)
+{
+    return (int)query_int(s, "PRAGMA user_version");
+}
+
+int gl_store_begin(gl_store *s, struct gl_err *err)
+{
+    return exec(s, "BEGIN IMMEDIATE", err);
+}
+
+int gl_store_commit(gl_store *s, struct gl_err *err)
+{
+    int rc = exec(s, "COMMIT", err);
+
+    if (rc)
+        gl_store_rollback(s);
+    return rc;
+}
+
+void gl_store_rollback(gl_store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- the event chain ------------------------------------------------- */
+
+static int hash_field(struct gl_sha256 *c, const char *v, size_t n)
+{
+    char len[32];
+    int k = snprintf(len, sizeof(len), "%zu:", n);
+
+    return gl_sha256_update(c, len, (size_t)k) ||
+           gl_sha256_update(c, v, n) || gl_sha256_update(c, "\n", 1);
+}
+
+static int event_hash(int64_t seq, const char *at, const char *actor,
+                      const char *os_user, const char *kind,
+                      const char *payload, size_t payload_len,
+                      const char *prev, char hex[GL_SHA256_HEX])
+{
+    struct gl_sha256 *c = gl_sha256_new();
+    char seqs[32];
+    int bad;
+
+    if (!c)
+        return -1;
+    snprintf(seqs, sizeof(seqs), "%" PRId64, seq);
+    bad = gl_sha256_update(c, "golive-event-v1\n", 16) ||
+          hash_field(c, seqs, strlen(seqs)) ||
+          hash_field(c, at, strlen(at)) ||
+          hash_field(c, actor, strlen(actor)) ||
+          hash_field(c, os_user, strlen(os_user)) ||
+          hash_field(c, kind, strlen(kind)) ||
+          hash_field(c, payload, payload_len) ||
+          hash_field(c, prev, strlen(prev));
+    if (bad) {
+        gl_sha256_final(c, NULL);
+        return -1;
+    }
+    return gl_sha256_final(c, hex);
+}
+
+static void now_iso(char out[40])
+{
+    int64_t now;
+
+    if (gl_clock_now(&now))
+        now = 0;
+    gl_time_format(now, 0, out);
+}
+
+int gl_store_event(gl_store *s, const struct gl_actor *who, const char *kind,
+                   const char *payload, int64_t *seq_out, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    char prev[GL_SHA256_HEX], hash[GL_SHA256_HEX], at[40];
+    int64_t seq = 1;
+    int rc;
+
+    if (sqlite3_get_autocommit(s->db))
+        return gl_err_set(err, GL_EINTERNAL,
+                          "event '%s' appended outside a transaction", kind);
+    strcpy(prev, GL_HASH_GENESIS);
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT seq, hash FROM events ORDER BY seq DESC "
+                           "LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot read the event log");
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *h = sqlite3_column_text(st, 1);
+        seq = sqlite3_column_int64(st, 0) + 1;
+        snprintf(prev, sizeof(prev), "%s", h ? (const char *)h : "");
+    } else if (rc != SQLITE_DONE) {
+        sqlite3_finalize(st);
+        return db_err(s, err, "cannot read the event log");
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+
+    now_iso(at);
+    if (event_hash(seq, at, who->person, who->os_user, kind, payload,
+                   strlen(payload), prev, hash))
+        return gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO events (seq, at, actor, os_user, kind,"
+                           " payload, prev_hash, hash) VALUES (?,?,?,?,?,?,?,"
+                           "?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot append an event");
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, at, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, who->person, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, who->os_user, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, payload, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 7, prev, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 8, hash, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_err(s, err, "cannot append an event");
+    if (seq_out)
+        *seq_out = seq;
+    return GL_OK;
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+
+    return t ? (const char *)t : "";
+}
+
+/* The run row must agree with the run.start event that created it. */
+static int verify_run(gl_store *s, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    json_t *j = NULL;
+    json_error_t je;
+    int rc = GL_OK;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT r.run_id, r.cutover, r.rehearsal, e.seq,"
+                           " e.payload FROM run r LEFT JOIN events e ON"
+                           " e.kind = 'run.start' ORDER BY e.seq LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot read the run");
+    if (sqlite3_step(st) != SQLITE_ROW)
+        goto out; /* no run yet */
+    if (sqlite3_column_type(st, 3) == SQLITE_NULL) {
+        rc = gl_err_set(err, GL_ECORRUPT,
+                        "the run has no 'run.start' event; the event log "
+                        "was cut");
+        goto out;
+    }
+    j = json_loads(col_text(st, 4), 0, &je);
+    if (!j || strcmp(json_string_value(json_object_get(j, "run_id"))
+                         ? json_string_value(json_object_get(j, "run_id"))
+                         : "",
+                     col_text(st, 0)) ||
+        strcmp(json_string_value(json_object_get(j, "cutover"))
+                   ? json_string_value(json_object_get(j, "cutover"))
+                   : "",
+               col_text(st, 1)) ||
+        json_is_true(json_object_get(j, "rehearsal")) !=
+            (sqlite3_column_int(st, 2) != 0))
+        rc = gl_err_set(err, GL_ECORRUPT,
+                        "the run's record does not match its 'run.start' "
+                        "event %lld; the store was edited",
+                        (long long)sqlite3_column_int64(st, 3));
+out:
+    json_decref(j);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Every plan version's text must hash to its recorded SHA-256, and that
+ * SHA-256 must be the one in the event that took the version. */
+static int verify_plans(gl_store *s, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = GL_OK, step;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT p.version, p.sha256, p.text, e.payload,"
+                           " p.event_seq FROM plan_versions p LEFT JOIN"
+                           " events e ON e.seq = p.event_seq ORDER BY"
+                           " p.version",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot read plan versions");
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        char hex[GL_SHA256_HEX];
+        const char *text = col_text(st, 2), *payload = col_text(st, 3);
+        json_t *j;
+        json_error_t je;
+        int ok;
+
+        if (gl_sha256_hex(text, (size_t)sqlite3_column_bytes(st, 2), hex)) {
+            rc = gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");
+            break;
+        }
+        if (strcmp(hex, col_text(st, 1))) {
+            rc = gl_err_set(err, GL_ECORRUPT,
+                            "plan version %d: its text does not match its "
+                            "SHA-256; the stored plan was edited",
+                            sqlite3_column_int(st, 0));
+            break;
+        }
+        j = json_loads(payload, 0, &je);
+        ok = j && json_string_value(json_object_get(j, "plan_sha256")) &&
+             !strcmp(json_string_value(json_object_get(j, "plan_sha256")),
+                     hex);
+        json_decref(j);
+        if (!ok) {
+            rc = gl_err_set(err, GL_ECORRUPT,
+                            "plan version %d does not match the SHA-256 "
+                            "recorded by event %lld",
+                            sqlite3_column_int(st, 0),
+                            (long long)sqlite3_column_int64(st, 4));
+            break;
+        }
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_err(s, err, "cannot read plan versions");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int gl_store_verify(gl_store *s, int64_t *events, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    char prev[GL_SHA256_HEX], hash[GL_SHA256_HEX];
+    int64_t expect = 1;
+    int rc = GL_OK, step;
+
+    *events = 0;
+    strcpy(prev, GL_HASH_GENESIS);
+    /* one read transaction: a consistent snapshot while writers go on */
+    if ((rc = exec(s, "BEGIN", err)))
+        return rc;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT seq, at, actor, os_user, kind, payload,"
+                           " prev_hash, hash FROM events ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(s, err, "cannot read the event log");
+        goto out;
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(st, 0);
+        const char *kind = col_text(st, 4);
+
+        if (seq != expect) {
+            rc = gl_err_set(err, GL_ECORRUPT,
+                            "event %" PRId64 " is missing (the next one is "
+                            "%" PRId64 "); the log was cut",
+                            expect, seq);
+            goto out;
+        }
+        if (strcmp(col_text(st, 6), prev)) {
+            rc = gl_err_set(err, GL_ECORRUPT,
+                            "event %" PRId64 " (%s) does not chain to event "
+                            "%" PRId64 ": its previous hash differs",
+                            seq, kind, seq - 1);
+            goto out;
+        }
+        if (event_hash(seq, col_text(st, 1), col_text(st, 2),
+                       col_text(st, 3), kind, col_text(st, 5),
+                       (size_t)sqlite3_column_bytes(st, 5), prev, hash)) {
+            rc = gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");
+            goto out;
+        }
+        if (strcmp(hash, col_text(st, 7))) {
+            rc = gl_err_set(err, GL_ECORRUPT,
+                            "event %" PRId64 " (%s, %s by %s) does not match "
+                            "its hash: it was changed after it was written",
+                            seq, kind, col_text(st, 1), col_text(st, 2));
+            goto out;
+        }
+        memcpy(prev, hash, sizeof(prev));
+        expect++;
+    }
+    if (step != SQLITE_DONE) {
+        rc = db_err(s, err, "cannot read the event log");
+        goto out;
+    }
+    *events = expect - 1;
+    sqlite3_finalize(st);
+    st = NULL;
+    if ((rc = verify_run(s, err)) || (rc = verify_plans(s, err)))
+        goto out;
+out:
+    sqlite3_finalize(st);
+    gl_store_rollback(s);
+    return rc;
+}
+
+/* ---- the run --------------------------------------------------------- */
+
+int gl_store_run_info(gl_store *s, struct gl_run_info *info,
+                      struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = GL_OK, step;
+
+    memset(info, 0, sizeof(*info));
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT r.run_id, r.cutover, r.rehearsal,"
+                           " r.switch_at, r.switch_offset, r.started_at,"
+                           " r.plan_version, p.sha256, p.path, p.text,"
+                           " (SELECT count(*) FROM events)"
+                           " FROM run r JOIN plan_versions p"
+                           " ON p.version = r.plan_version",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot read the run");
+    step = sqlite3_step(st);
+    if (step == SQLITE_DONE) {
+        rc = gl_err_set(err, GL_ENOTFOUND,
+                        "state store '%s' holds no run yet; start one with "
+                        "'golive run start PLAN'",
+                        s->path);
+        goto out;
+    }
+    if (step != SQLITE_ROW) {
+        rc = db_err(s, err, "cannot read the run");
+        goto out;
+    }
+    snprintf(info->run_id, sizeof(info->run_id), "%s", col_text(st, 0));
+    snprintf(info->cutover, sizeof(info->cutover), "%s", col_text(st, 1));
+    info->rehearsal = sqlite3_column_int(st, 2);
+    info->switch_at = sqlite3_column_int64(st, 3);
+    info->switch_offset = sqlite3_column_int(st, 4);
+    snprintf(info->started_at, sizeof(info->started_at), "%s",
+             col_text(st, 5));
+    info->plan_version = sqlite3_column_int(st, 6);
+    snprintf(info->plan_sha256, sizeof(info->plan_sha256), "%s",
+             col_text(st, 7));
+    snprintf(info->plan_path, sizeof(info->plan_path), "%s", col_text(st, 8));
+    info->plan_len = (size_t)sqlite3_column_bytes(st, 9);
+    info->plan_text = malloc(info->plan_len + 1);
+    if (!info->plan_text) {
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(info->plan_text, col_text(st, 9), info->plan_len);
+    info->plan_text[info->plan_len] = '\0';
+    info->events = sqlite3_column_int64(st, 10);
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void gl_run_info_release(struct gl_run_info *info)
+{
+    free(info->plan_text);
+    info->plan_text = NULL;
+}
+
+static int insert_tasks(gl_store *s, const struct gl_plan *p, int64_t seq,
+                        struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    size_t i;
+    int rc = GL_OK;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO tasks (id, stage, owner, checker,"
+                           " planned_at, duration, event_seq) VALUES"
+                           " (?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot record tasks");
+    for (i = 0; i < p->n_tasks; i++) {
+        const struct gl_task *t = &p->tasks[i];
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, t->id.id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, gl_stage_name(t->stage), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, t->owner.id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, t->checker.id, -1, SQLITE_STATIC);
+        if (t->has_at)
+            sqlite3_bind_int64(st, 5, t->at);
+        else
+            sqlite3_bind_null(st, 5);
+        if (t->has_duration)
+            sqlite3_bind_int64(st, 6, t->duration);
+        else
+            sqlite3_bind_null(st, 6);
+        sqlite3_bind_int64(st, 7, seq);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = db_err(s, err, "cannot record tasks");
+            break;
+        }
+        if (i == 0)
+            gl_crashpoint();
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int gl_run_start(gl_store *s, const struct gl_plan *p, const char *text,
+                 size_t len, const char *plan_path, int rehearsal,
+                 const struct gl_actor *who, struct gl_run_info *info,
+                 struct gl_err *err)
+{
+    unsigned char rnd[16];
+    char run_id[33], sha[GL_SHA256_HEX], at[40];
+    sqlite3_stmt *st = NULL;
+    json_t *payload = NULL;
+    char *ptext = NULL;
+    int64_t seq = 0;
+    int rc, i;
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+        return gl_err_set(err, GL_EINTERNAL, "no random bytes for a run id");
+    for (i = 0; i < 16; i++)
+        snprintf(run_id + 2 * i, 3, "%02x", rnd[i]);
+    if (gl_sha256_hex(text, len, sha))
+        return gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");
+    now_iso(at);
+
+    if ((rc = gl_store_begin(s, err)))
+        return rc;
+    gl_crashpoint();
+    if (query_int(s, "SELECT count(*) FROM run") != 0) {
+        struct gl_run_info old;
+        gl_store_rollback(s);
+        if (gl_store_run_info(s, &old, NULL) == GL_OK) {
+            rc = gl_err_set(err, GL_EREFUSED,
+                            "state store '%s' already holds %s run %s of "
+                            "'%s' (started %s); one store holds one run: "
+                            "name another with --state",
+                            s->path, old.rehearsal ? "rehearsal" : "live",
+                            old.run_id, old.cutover, old.started_at);
+            gl_run_info_release(&old);
+            return rc;
+        }
+        return gl_err_set(err, GL_EREFUSED,
+                          "state store '%s' already holds a run", s->path);
+    }
+    payload = json_pack("{s:s, s:s, s:b, s:s, s:i, s:s, s:I, s:I}", "run_id",
+                        run_id, "cutover", p->cutover, "rehearsal",
+                        rehearsal, "plan_sha256", sha, "plan_version", 1,
+                        "plan_path", plan_path, "switch_at",
+                        (json_int_t)p->switch_at, "tasks",
+                        (json_int_t)p->n_tasks);
+    if (!payload ||
+        !(ptext = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS))) {
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if ((rc = gl_store_event(s, who, "run.start", ptext, &seq, err)))
+        goto fail;
+    gl_crashpoint();
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO run (id, run_id, cutover, rehearsal,"
+                           " switch_at, switch_offset, started_at,"
+                           " plan_version) VALUES (1,?,?,?,?,?,?,1)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(s, err, "cannot record the run");
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, p->cutover, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, rehearsal);
+    sqlite3_bind_int64(st, 4, p->switch_at);
+    sqlite3_bind_int(st, 5, p->switch_offset);
+    sqlite3_bind_text(st, 6, at, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_err(s, err, "cannot record the run");
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    gl_crashpoint();
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO plan_versions (version, sha256, path,"
+                           " text, taken_at, event_seq) VALUES"
+                           " (1,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(s, err, "cannot record the plan");
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, plan_path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, text, (int)len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, at, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, seq);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_err(s, err, "cannot record the plan");
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    gl_crashpoint();
+    if ((rc = insert_tasks(s, p, seq, err)))
+        goto fail;
+    gl_crashpoint();
+    if ((rc = gl_store_commit(s, err)))
+        goto fail;
+    gl_crashpoint();
+    free(ptext);
+    json_decref(payload);
+    return info ? gl_store_run_info(s, info, err) : GL_OK;
+fail:
+    sqlite3_finalize(st);
+    gl_store_rollback(s);
+    free(ptext);
+    json_decref(payload);
+    return rc;
+}
+
+/* ---- task state ------------------------------------------------------ */
+
+static const char *const task_states[] = {"pending", "ready",   "running",
+                                          "done",    "checked", "failed",
+                                          "skipped"};
+
+const char *gl_task_state_name(enum gl_task_state st)
+{
+    return (unsigned)st < GL_TASK_STATE_COUNT ? task_states[st] : "?";
+}
+
+int gl_store_task_counts(gl_store *s,
+                         int64_t count[GL_STAGE_COUNT][GL_TASK_STATE_COUNT],
+                         struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step, i, j;
+
+    memset(count, 0, sizeof(int64_t) * GL_STAGE_COUNT * GL_TASK_STATE_COUNT);
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT stage, state, count(*) FROM tasks GROUP BY"
+                           " stage, state",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot read tasks");
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *stage = col_text(st, 0), *state = col_text(st, 1);
+        for (i = 0; i < GL_STAGE_COUNT; i++)
+            if (!strcmp(stage, gl_stage_name((enum gl_stage)i)))
+                break;
+        for (j = 0; j < GL_TASK_STATE_COUNT; j++)
+            if (!strcmp(state, task_states[j]))
+                break;
+        if (i < GL_STAGE_COUNT && j < GL_TASK_STATE_COUNT)
+            count[i][j] += sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return db_err(s, err, "cannot read tasks");
+    return GL_OK;
+}

@@ -1,0 +1,205 @@
+/*
+ * cli.c - helpers shared by the commands (see cli.h).
+ */
+#include "cli.h"
+
+#include <jansson.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+
+int cli_exit_code(int code)
+{
+    switch (code) {
+    case GL_OK:
+        return EXIT_OK;
+    case GL_ECORRUPT:
+    case GL_EPLAN:
+        return EXIT_NO;
+    case GL_EREFUSED:
+        return EXIT_REFUSED;
+    default:
+        return EXIT_ERROR;
+    }
+}
+
+static void vmsg(const char *kind, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "golive: %s: ", kind);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vmsg("error", fmt, ap);
+    va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vmsg("warning", fmt, ap);
+    va_end(ap);
+}
+
+int cli_fail(const struct gl_err *err)
+{
+    cli_error("%s", err->msg[0] ? err->msg : gl_code_name(err->code));
+    return cli_exit_code(err->code);
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vmsg("usage", fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "see 'golive %s --help'\n", cmd);
+    return EXIT_ERROR;
+}
+
+const char *cli_state_path(const char *opt_state, const char *plan_path,
+                           char *buf, size_t n)
+{
+    const char *env = getenv("GOLIVE_STATE"), *slash;
+
+    if (opt_state && *opt_state)
+        snprintf(buf, n, "%s", opt_state);
+    else if (env && *env)
+        snprintf(buf, n, "%s", env);
+    else if (plan_path && (slash = strrchr(plan_path, '/')))
+        snprintf(buf, n, "%.*s/golive.state", (int)(slash - plan_path),
+                 plan_path);
+    else
+        snprintf(buf, n, "golive.state");
+    return buf;
+}
+
+int cli_actor(const char *opt_as, const struct gl_plan *plan,
+              struct gl_actor *who, struct gl_err *err)
+{
+    static char person[256], os_user[256];
+    const char *env = getenv("GOLIVE_USER"), *named = NULL;
+    struct passwd *pw = getpwuid(geteuid());
+
+    snprintf(os_user, sizeof(os_user), "%s",
+             pw && pw->pw_name ? pw->pw_name : "unknown");
+    if (opt_as && *opt_as)
+        named = opt_as;
+    else if (env && *env)
+        named = env;
+    snprintf(person, sizeof(person), "%s", named ? named : os_user);
+    who->person = person;
+    who->os_user = os_user;
+    if (named && plan && !gl_plan_person(plan, named)) {
+        struct gl_buf b = GL_BUF_INIT;
+        size_t i;
+        for (i = 0; i < plan->n_people; i++)
+            gl_buf_addf(&b, "%s%s", i ? ", " : "", plan->people[i].id.id);
+        gl_err_set(err, GL_EREFUSED,
+                   "'%s' is not a person of the plan (%s); name one with "
+                   "--as or GOLIVE_USER",
+                   named, gl_buf_str(&b));
+        gl_buf_release(&b);
+        return GL_EREFUSED;
+    }
+    return GL_OK;
+}
+
+void cli_print_diags(FILE *out, const struct gl_diags *d, int json)
+{
+    size_t i;
+
+    if (json) {
+        json_t *arr = json_array();
+        char *s;
+        for (i = 0; arr && i < d->n; i++) {
+            const struct gl_diag *g = &d->v[i];
+            json_array_append_new(
+                arr, json_pack("{s:s, s:i, s:i, s:s, s:s, s:s}", "file",
+                               d->file, "line", g->line, "col", g->col,
+                               "severity",
+                               g->sev == GL_SEV_ERROR ? "error" : "warning",
+                               "code", g->code, "message", g->message));
+        }
+        s = arr ? json_dumps(arr, JSON_INDENT(2)) : NULL;
+        fprintf(out, "%s\n", s ? s : "[]");
+        free(s);
+        json_decref(arr);
+        return;
+    }
+    for (i = 0; i < d->n; i++) {
+        const struct gl_diag *g = &d->v[i];
+        if (g->line)
+            fprintf(out, "%s:%d:%d: ", d->file, g->line, g->col);
+        else
+            fprintf(out, "%s: ", d->file);
+        fprintf(out, "%s: %s [%s]\n",
+                g->sev == GL_SEV_ERROR ? "error" : "warning", g->message,
+                g->code);
+    }
+    if (d->dropped)
+        fprintf(out, "%s: %zu more problems not shown\n", d->file, d->dropped);
+}
+
+int cli_load_plan(const char *path, int json, int quiet,
+                  struct gl_plan **plan)
+{
+    struct gl_diags d;
+    struct gl_err err;
+    struct gl_plan *p;
+    int rc;
+
+    *plan = NULL;
+    memset(&d, 0, sizeof(d));
+    gl_err_clear(&err);
+    d.file = path;
+    p = gl_plan_load(path, &d, &err);
+    if (!p && err.code == GL_EIO) {
+        gl_diags_release(&d);
+        return cli_fail(&err);
+    }
+    if (p)
+        gl_plan_check(p, &d);
+    gl_diags_sort(&d);
+    if (json)
+        cli_print_diags(stdout, &d, 1);
+    else if (!quiet)
+        cli_print_diags(stdout, &d, 0);
+    else if (d.n_errors)
+        cli_print_diags(stderr, &d, 0);
+    else if (d.n_warnings)
+        cli_warn("plan '%s' has %zu warning%s; 'golive validate' shows them",
+                 path, d.n_warnings, d.n_warnings == 1 ? "" : "s");
+    rc = d.n_errors ? EXIT_NO : EXIT_OK;
+    if (!json && !quiet) {
+        if (d.n_errors || d.n_warnings)
+            printf("%s: %zu error%s, %zu warning%s\n", path, d.n_errors,
+                   d.n_errors == 1 ? "" : "s", d.n_warnings,
+                   d.n_warnings == 1 ? "" : "s");
+        if (!d.n_errors && p)
+            printf("%s: ok: %zu people, %zu systems, %zu sync jobs, %zu "
+                   "checks, %zu workflows, %zu tasks, %zu scenarios\n",
+                   path, p->n_people, p->n_systems, p->n_sync, p->n_checks,
+                   p->n_workflows, p->n_tasks, p->n_scenarios);
+    }
+    gl_diags_release(&d);
+    *plan = p;
+    return rc;
+}
+
+int cli_isatty_err(void)
+{
+    return isatty(STDERR_FILENO);
+}

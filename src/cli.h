@@ -1,0 +1,65 @@
+/*
+ * cli.h - what every command shares: exit codes, messages, where the state
+ * store is, who the actor is, and printing plan diagnostics.  Only src/
+ * prints; the library returns codes and messages.
+ */
+#ifndef GOLIVE_CLI_H
+#define GOLIVE_CLI_H
+
+#include <stdio.h>
+
+#include "golive/diag.h"
+#include "golive/golive.h"
+#include "golive/plan.h"
+#include "golive/store.h"
+
+enum { EXIT_OK = 0, EXIT_NO = 1, EXIT_ERROR = 2, EXIT_REFUSED = 3 };
+
+/* The exit code for a library code (DESIGN.md conventions). */
+int cli_exit_code(int code);
+
+/* "golive: error: ..." / "golive: warning: ..." on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print err's message and return its exit code. */
+int cli_fail(const struct gl_err *err);
+
+/* A usage error: the message, a pointer to --help; returns EXIT_ERROR. */
+int cli_usage(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The state store's path: --state, else GOLIVE_STATE, else golive.state
+ * beside the plan (when the command took one), else in the current folder.
+ * Writes into buf (size n) and returns it. */
+const char *cli_state_path(const char *opt_state, const char *plan_path,
+                           char *buf, size_t n);
+
+/* The actor: --as, else GOLIVE_USER, else the OS user.  When a person was
+ * named and plan is given, the person must be in the plan (GL_EREFUSED
+ * otherwise, with the list of people in err).  The strings live in static
+ * storage until the next call. */
+int cli_actor(const char *opt_as, const struct gl_plan *plan,
+              struct gl_actor *who, struct gl_err *err);
+
+/* Print diagnostics: text lines "file:line:col: error: message [code]" to
+ * out, or one JSON array when json is set. */
+void cli_print_diags(FILE *out, const struct gl_diags *d, int json);
+
+/* Load and check a plan file.  Returns EXIT_OK, EXIT_NO (plan errors,
+ * printed) or EXIT_ERROR (not readable).  *plan is set on EXIT_OK (and on
+ * EXIT_NO when the plan loaded at all); the caller frees it.  When print is
+ * 0, only problems are printed, never the "ok" line. */
+int cli_load_plan(const char *path, int json, int quiet,
+                  struct gl_plan **plan);
+
+/* Start a run of the plan at plan_path in the store at state (`run start`,
+ * also used by `demo`).  Prints what it did (JSON when json); returns an
+ * exit code. */
+int cli_run_start(const char *plan_path, const char *state, int rehearsal,
+                  const char *as, int json);
+
+/* Whether stdout / stderr is a terminal (for colour and progress). */
+int cli_isatty_err(void);
+
+#endif

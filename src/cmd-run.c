@@ -1,0 +1,156 @@
+/*
+ * cmd-run.c - `golive run start PLAN`: create the run in a state store.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "util/buf.h"
+
+int cli_run_start(const char *plan_path, const char *state, int rehearsal,
+                  const char *as, int json)
+{
+    struct gl_plan *plan = NULL;
+    struct gl_buf text = GL_BUF_INIT;
+    struct gl_run_info info;
+    struct gl_actor who;
+    struct gl_err err;
+    gl_store *s = NULL;
+    char abs[PATH_MAX];
+    int rc;
+
+    memset(&info, 0, sizeof(info));
+    gl_err_clear(&err);
+    /* the plan must validate (warnings allowed) before a run may start */
+    rc = cli_load_plan(plan_path, 0, 1, &plan);
+    if (rc == EXIT_NO)
+        cli_error("plan '%s' has errors; fix them before starting a run",
+                  plan_path);
+    if (rc)
+        goto out;
+    if (cli_actor(as, plan, &who, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    /* the text the run keeps is the exact bytes that were validated */
+    if (gl_buf_read_file(&text, plan_path, 0)) {
+        cli_error("cannot read plan '%s'", plan_path);
+        rc = EXIT_ERROR;
+        goto out;
+    }
+    if (!realpath(plan_path, abs))
+        snprintf(abs, sizeof(abs), "%s", plan_path);
+    if ((rc = gl_store_open(state, GL_STORE_CREATE, &s, &err)) ||
+        (rc = gl_run_start(s, plan, gl_buf_str(&text), text.len, abs,
+                           rehearsal, &who, &info, &err))) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (json) {
+        json_t *j = json_pack("{s:s, s:s, s:b, s:s, s:s, s:i, s:I, s:s}",
+                              "run_id", info.run_id, "cutover", info.cutover,
+                              "rehearsal", info.rehearsal, "state", state,
+                              "plan_sha256", info.plan_sha256,
+                              "plan_version", info.plan_version, "tasks",
+                              (json_int_t)plan->n_tasks, "actor", who.person);
+        char *out = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+        printf("%s\n", out ? out : "{}");
+        free(out);
+        json_decref(j);
+    } else {
+        printf("started %s run %s of '%s' in %s\n",
+               info.rehearsal ? "rehearsal" : "live", info.run_id,
+               info.cutover, state);
+        printf("plan %s (sha256 %.16s…), %zu tasks, as %s\n", plan_path,
+               info.plan_sha256, plan->n_tasks, who.person);
+    }
+    rc = EXIT_OK;
+out:
+    gl_run_info_release(&info);
+    gl_store_close(s);
+    gl_buf_release(&text);
+    gl_plan_free(plan);
+    return rc;
+}
+
+static int run_start(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"rehearsal", no_argument, NULL, 'r'},
+        {"state", required_argument, NULL, 's'},
+        {"as", required_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *state = NULL, *as = NULL;
+    char path[4096];
+    int rehearsal = 0, json = 0, c;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            rehearsal = 1;
+            break;
+        case 's':
+            state = optarg;
+            break;
+        case 'a':
+            as = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(cmd_run.usage, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("run", "unknown option");
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage("run", "run start takes one plan file");
+    return cli_run_start(argv[optind],
+                         cli_state_path(state, argv[optind], path,
+                                        sizeof(path)),
+                         rehearsal, as, json);
+}
+
+static int run(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        fputs(cmd_run.usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_ERROR : EXIT_OK;
+    }
+    if (!strcmp(argv[1], "start"))
+        return run_start(argc - 1, argv + 1);
+    return cli_usage("run", "unknown subcommand 'run %s'", argv[1]);
+}
+
+const struct gl_cmd cmd_run = {
+    "run",
+    "start a run of a plan (live or rehearsal) in a state store",
+    "usage: golive run start PLAN [--rehearsal] [--state FILE] [--as PERSON]"
+    " [--json]\n"
+    "\n"
+    "Validate the plan, then create its run in the state store: the plan's\n"
+    "text and SHA-256, every task (pending) and a 'run.start' event, in one\n"
+    "transaction.  One store holds one run; a rehearsal is another file.\n"
+    "\n"
+    "options:\n"
+    "  --rehearsal     mark the run as a rehearsal, not the live night\n"
+    "  --state FILE    the store (default: $GOLIVE_STATE, else golive.state\n"
+    "                  beside the plan)\n"
+    "  --as PERSON     who starts it (default: $GOLIVE_USER, else the OS\n"
+    "                  user); a named person must be in the plan\n"
+    "  --json          print the new run as JSON\n"
+    "\n"
+    "exit: 0 started, 1 the plan has errors, 2 usage or I/O error,\n"
+    "      3 refused (the store already holds a run, or an unknown person)\n",
+    run,
+};

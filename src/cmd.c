@@ -1,0 +1,10 @@
+/*
+ * cmd.c - the one table of commands (see cmd.h for how to add one).
+ */
+#include "cmd.h"
+
+#include <stddef.h>
+
+const struct gl_cmd *const cmd_table[] = {
+    &cmd_validate, &cmd_run, &cmd_status, &cmd_audit, &cmd_demo, NULL,
+};

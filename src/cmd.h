@@ -1,0 +1,30 @@
+/*
+ * cmd.h - the command table of the golive CLI.
+ *
+ * To add a command: write src/cmd-NAME.c exporting a
+ * `const struct gl_cmd cmd_NAME` (name, one-line summary, usage text and a
+ * run function that takes argc/argv with argv[0] = the command's name and
+ * returns an exit code), declare it below, add it to cmd_table[] in
+ * src/cmd.c and the file to meson.build.  Exit codes follow DESIGN.md:
+ * 0 ok, 1 the answer is no, 2 usage / I/O / connection error, 3 refused.
+ */
+#ifndef GOLIVE_CMD_H
+#define GOLIVE_CMD_H
+
+struct gl_cmd {
+    const char *name;
+    const char *summary;
+    const char *usage; /* full --help text */
+    int (*run)(int argc, char **argv);
+};
+
+extern const struct gl_cmd cmd_validate;
+extern const struct gl_cmd cmd_run;
+extern const struct gl_cmd cmd_audit;
+extern const struct gl_cmd cmd_status;
+extern const struct gl_cmd cmd_demo;
+
+/* NULL-terminated, in the order `golive --help` lists them. */
+extern const struct gl_cmd *const cmd_table[];
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * arena.c - bump allocation in blocks, freed all at once.
+ */
+#include "arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct gl_arena_block {
+    struct gl_arena_block *next;
+    size_t size, used;
+    max_align_t data[]; /* aligned start of the payload */
+};
+
+#define BLOCK_MIN 8192
+#define ALIGN(n) (((n) + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1))
+
+void *gl_arena_alloc(struct gl_arena *a, size_t n)
+{
+    struct gl_arena_block *b = a->head;
+    size_t need = ALIGN(n ? n : 1);
+    void *p;
+
+    if (need < n)
+        return NULL;
+    if (a->limit && (need > a->limit || a->used > a->limit - need))
+        return NULL;
+    if (!b || b->size - b->used < need) {
+        size_t size = need > BLOCK_MIN ? need : BLOCK_MIN;
+        b = malloc(sizeof(*b) + size);
+        if (!b)
+            return NULL;
+        b->size = size;
+        b->used = 0;
+        b->next = a->head;
+        a->head = b;
+    }
+    p = (char *)b->data + b->used;
+    b->used += need;
+    a->used += need;
+    memset(p, 0, need);
+    return p;
+}
+
+char *gl_arena_strndup(struct gl_arena *a, const char *s, size_t n)
+{
+    char *p;
+
+    if (n == SIZE_MAX)
+        return NULL;
+    p = gl_arena_alloc(a, n + 1);
+    if (!p)
+        return NULL;
+    if (n)
+        memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *gl_arena_strdup(struct gl_arena *a, const char *s)
+{
+    return s ? gl_arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+void *gl_arena_grow(struct gl_arena *a, void *old, size_t n, size_t sz)
+{
+    void *p;
+
+    if (sz && n + 1 > SIZE_MAX / sz)
+        return NULL;
+    p = gl_arena_alloc(a, (n + 1) * sz);
+    if (p && n)
+        memcpy(p, old, n * sz);
+    return p;
+}
+
+void gl_arena_release(struct gl_arena *a)
+{
+    struct gl_arena_block *b = a->head, *next;
+
+    while (b) {
+        next = b->next;
+        free(b);
+        b = next;
+    }
+    a->head = NULL;
+    a->used = 0;
+}

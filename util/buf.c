@@ -1,0 +1,130 @@
+/*
+ * buf.c - growing buffers with a cap.
+ */
+#include "buf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+
+#define DEFAULT_MAX ((size_t)256 << 20)
+
+static int grow(struct gl_buf *b, size_t extra)
+{
+    size_t max = b->max ? b->max : DEFAULT_MAX;
+    size_t need, cap;
+    char *p;
+
+    if (extra > max || b->len > max - extra) {
+        errno = EFBIG;
+        return -1;
+    }
+    need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    p = realloc(b->data, cap);
+    if (!p)
+        return -1;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int gl_buf_add(struct gl_buf *b, const void *p, size_t n)
+{
+    if (grow(b, n))
+        return -1;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int gl_buf_adds(struct gl_buf *b, const char *s)
+{
+    return gl_buf_add(b, s, strlen(s));
+}
+
+int gl_buf_addf(struct gl_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || grow(b, (size_t)n))
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+int gl_buf_read_file(struct gl_buf *b, const char *path, size_t max_bytes)
+{
+    FILE *f = fopen(path, "rb");
+    char chunk[65536];
+    size_t n, start = b->len;
+    int ret = 0;
+
+    if (!f)
+        return -1;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (max_bytes && b->len - start + n > max_bytes) {
+            errno = EFBIG;
+            ret = -1;
+            break;
+        }
+        if (gl_buf_add(b, chunk, n)) {
+            ret = -1;
+            break;
+        }
+    }
+    if (!ret && ferror(f)) {
+        errno = EIO;
+        ret = -1;
+    }
+    if (!ret && !b->data && gl_buf_add(b, "", 0))
+        ret = -1;
+    fclose(f);
+    return ret;
+}
+
+const char *gl_buf_str(const struct gl_buf *b)
+{
+    return b->data ? b->data : "";
+}
+
+char *gl_buf_detach(struct gl_buf *b)
+{
+    char *s = b->data;
+
+    if (!s)
+        s = calloc(1, 1);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return s;
+}
+
+void gl_buf_reset(struct gl_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void gl_buf_release(struct gl_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}

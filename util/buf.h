@@ -1,0 +1,37 @@
+/*
+ * buf.h - a growing byte buffer with a cap (in the manner of git's strbuf
+ * and curl's dynbuf).  data is always NUL-terminated once anything was added.
+ */
+#ifndef GOLIVE_BUF_H
+#define GOLIVE_BUF_H
+
+#include <stddef.h>
+
+struct gl_buf {
+    char *data;
+    size_t len, cap;
+    size_t max; /* 0 = default cap (256 MiB); adding past it fails */
+};
+
+#define GL_BUF_INIT {NULL, 0, 0, 0}
+
+/* Append n bytes.  0 on success, -1 when out of memory or past max. */
+int gl_buf_add(struct gl_buf *b, const void *p, size_t n);
+int gl_buf_adds(struct gl_buf *b, const char *s);
+int gl_buf_addf(struct gl_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Read a whole file into b, at most max_bytes (0 = b->max).  0 on success,
+ * -1 with errno set (EFBIG when the file is larger than allowed). */
+int gl_buf_read_file(struct gl_buf *b, const char *path, size_t max_bytes);
+
+/* The buffer's string ("" when empty); stays owned by b. */
+const char *gl_buf_str(const struct gl_buf *b);
+
+/* Hand the string to the caller (who frees it) and reset b. */
+char *gl_buf_detach(struct gl_buf *b);
+
+void gl_buf_reset(struct gl_buf *b); /* len = 0, memory kept */
+void gl_buf_release(struct gl_buf *b);
+
+#endif

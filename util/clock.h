@@ -1,0 +1,43 @@
+/*
+ * clock.h - times and durations as the plan writes them.
+ *
+ * Absolute times are ISO 8601 with a UTC offset; relative times are counted
+ * from the switch (T0): "T-6h", "T0", "T+90m"; durations are "15m", "2h",
+ * "1h30m", "45s", "1d".  Internally everything is seconds (int64_t): epoch
+ * seconds for absolute times, seconds from T0 for relative ones.
+ */
+#ifndef GOLIVE_CLOCK_H
+#define GOLIVE_CLOCK_H
+
+#include <stdint.h>
+
+/* Largest duration accepted: 366 days, which keeps every sum in range. */
+#define GL_DURATION_MAX ((int64_t)366 * 86400)
+
+/* "1h30m" -> 5400.  0 on success, -1 when s is not a duration. */
+int gl_duration_parse(const char *s, int64_t *secs);
+
+/* "T-6h" -> -21600, "T0" -> 0.  0 on success, -1 otherwise. */
+int gl_reltime_parse(const char *s, int64_t *off);
+
+/* "2026-03-14T00:00:00+08:00" -> epoch seconds and the offset in minutes.
+ * Fractions of a second are accepted and dropped.  0 on success, -1 when
+ * malformed, -2 when well formed but without a UTC offset. */
+int gl_time_parse(const char *s, int64_t *epoch, int *offset_min);
+
+/* Format epoch seconds at a UTC offset: "2026-03-14T00:00:00+08:00"
+ * ("Z" for offset 0).  out needs 40 bytes. */
+void gl_time_format(int64_t epoch, int offset_min, char *out);
+
+/* Format seconds from T0: "T0", "T-6h", "T+1h30m".  out needs 32 bytes. */
+void gl_reltime_format(int64_t off, char *out);
+
+/* Format a duration: "1h30m", "45s", "0s".  out needs 24 bytes. */
+void gl_duration_format(int64_t secs, char *out);
+
+/* The current time in epoch seconds: GOLIVE_NOW (ISO 8601) when set, so a
+ * night can be replayed, else the system clock.  -1 when GOLIVE_NOW is set
+ * but malformed. */
+int gl_clock_now(int64_t *epoch);
+
+#endif
