@@ -155,7 +155,8 @@ static void report_syntax(struct builder *b, struct fy_diag *diag)
     while ((e = fy_diag_errors_iterate(diag, &it)) != NULL) {
         if (e->type < FYET_ERROR)
             continue;
-        gl_diags_add(b->d, e->line + 1, e->column + 1, GL_SEV_ERROR,
+        /* unlike struct fy_mark, collected errors count from 1 */
+        gl_diags_add(b->d, e->line, e->column, GL_SEV_ERROR,
                      "yaml-syntax", "%s", e->msg ? e->msg : "invalid YAML");
         any = 1;
     }

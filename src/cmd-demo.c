@@ -33,7 +33,7 @@ static int run(int argc, char **argv)
     o.dir = "golive-demo";
     o.rows = 100000;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             o.dir = optarg;

@@ -91,7 +91,7 @@ static int run_start(int argc, char **argv)
     int rehearsal = 0, json = 0, c;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
             rehearsal = 1;

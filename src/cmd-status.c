@@ -50,7 +50,7 @@ static int run(int argc, char **argv)
     int json = 0, c, rc, i, j, changed;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             state = optarg;

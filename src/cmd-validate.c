@@ -16,7 +16,7 @@ static int run(int argc, char **argv)
     int json = 0, c, rc;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'j':
             json = 1;

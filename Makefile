@@ -1,0 +1,69 @@
+# golive: the two commands are `make demo` and `make check` (README.md).
+# This wraps meson + ninja and installs missing Debian packages first.
+
+BUILD_PKGS = gcc make pkg-config meson ninja-build python3 \
+             libsqlite3-dev libfyaml-dev libjansson-dev libssl-dev
+TEST_PKGS  = libcmocka-dev python3-pytest
+FUZZ_PKGS  = clang libclang-rt-dev
+
+# WERROR=1 turns warnings into errors (CI); SANITIZE=1 builds with ASan+UBSan
+WERROR   ?= 0
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD    ?= build-asan
+MESON_SAN = -Db_sanitize=address,undefined -Db_lundef=false
+else
+BUILD    ?= build
+MESON_SAN =
+endif
+ifeq ($(WERROR),1)
+MESON_WERROR = -Dwerror=true
+else
+MESON_WERROR = -Dwerror=false
+endif
+FUZZ_SECONDS ?= 60
+DEMO_ROWS    ?= 100000
+
+.PHONY: all deps test-deps build demo check check-asan fuzz format format-check bench clean
+
+all: build
+
+deps:
+	@sh tools/deps.sh $(BUILD_PKGS)
+
+test-deps:
+	@sh tools/deps.sh $(BUILD_PKGS) $(TEST_PKGS)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_SAN) $(MESON_WERROR)
+
+build: deps $(BUILD)/build.ninja
+	meson configure $(BUILD) $(MESON_WERROR) >/dev/null
+	ninja -C $(BUILD)
+
+demo: build
+	$(BUILD)/golive demo --force --rows $(DEMO_ROWS)
+
+check: test-deps $(BUILD)/build.ninja
+	meson configure $(BUILD) $(MESON_WERROR) -Dtests=enabled >/dev/null
+	ninja -C $(BUILD)
+	sh tests/run.sh $(BUILD)
+
+check-asan:
+	$(MAKE) check SANITIZE=1
+
+fuzz:
+	@sh tools/deps.sh $(BUILD_PKGS) $(FUZZ_PKGS)
+	[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz \
+	    -Dfuzz=true -Dtests=disabled -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C build-fuzz fuzz-plan
+	sh tests/fuzz/run.sh build-fuzz/fuzz-plan $(FUZZ_SECONDS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan build-fuzz golive-demo

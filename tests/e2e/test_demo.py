@@ -1,0 +1,103 @@
+"""`golive demo`: the old system, the new schema, the plan, the run."""
+import json
+import sqlite3
+
+from conftest import golive
+
+
+def count(db, sql):
+    c = sqlite3.connect(db)
+    try:
+        return c.execute(sql).fetchone()[0]
+    finally:
+        c.close()
+
+
+def test_demo_builds_everything(tmp_path):
+    d = tmp_path / "demo"
+    r = golive("demo", "--dir", d, "--rows", "2000",
+               env={"GOLIVE_NOW": "2026-03-13T10:00:00+08:00"})
+    assert r.rc == 0, r
+    for f in ("old.db", "new.db", "plan.yaml", "golive.state"):
+        assert (d / f).exists(), f
+    old = d / "old.db"
+    assert count(old, "SELECT count(*) FROM t_expense_apply") == 2000
+    assert count(old, "SELECT count(*) FROM t_leave_apply") == 1000
+    assert count(old, "SELECT count(*) FROM t_user") == 100
+    assert count(old, "SELECT count(*) FROM t_dept") == 24
+    # the approval history matches the statuses: every submitted claim has
+    # a SUBMIT step, drafts have none
+    assert count(old, "SELECT count(*) FROM t_expense_apply e WHERE status_code"
+                      " <> '00' AND NOT EXISTS (SELECT 1 FROM t_approve_log l"
+                      " WHERE l.biz_type = 'EXP' AND l.biz_id = e.apply_id"
+                      " AND l.action = 'SUBMIT')") == 0
+    assert count(old, "SELECT count(*) FROM t_approve_log l JOIN t_expense_apply"
+                      " e ON l.biz_type = 'EXP' AND l.biz_id = e.apply_id"
+                      " WHERE e.status_code = '00'") == 0
+    # what the night must find is planted
+    assert count(old, "SELECT count(*) FROM t_expense_apply WHERE status_code"
+                      " = '90' AND reject_reason IS NULL") > 0
+    assert count(old, "SELECT count(*) FROM t_expense_apply WHERE status_code"
+                      " = '90' AND reject_reason IS NOT NULL") > 0
+    assert count(old, "SELECT count(*) FROM t_expense_apply WHERE status_code"
+                      " = '15'") > 0
+    assert count(old, "SELECT count(*) FROM t_expense_apply WHERE status_code"
+                      " = '25'") > 0
+    assert count(old, "SELECT count(*) FROM t_expense_apply WHERE is_archived"
+                      " = 1 AND is_deleted = 0") > 0
+    assert count(old, "SELECT count(*) FROM t_dept WHERE dept_name LIKE '%财务%'") == 1
+    # the new system is an empty schema
+    new = d / "new.db"
+    for t in ("departments", "employees", "expense_claims", "leave_requests",
+              "approval_steps"):
+        assert count(new, "SELECT count(*) FROM %s" % t) == 0
+    # the plan switches at the next midnight (+08:00) and the run is started
+    assert "switch_at: 2026-03-14T00:00:00+08:00" in (d / "plan.yaml").read_text()
+    s = golive("status", "--state", d / "golive.state", "--json",
+               env={"GOLIVE_NOW": "2026-03-13T18:00:00+08:00"})
+    assert s.rc == 0, s
+    st = json.loads(s.out)
+    assert st["rehearsal"] is True and st["t"] == "T-6h"
+    assert st["totals"]["all"] == 22
+    assert golive("audit", "verify", "--state", d / "golive.state").rc == 0
+    assert "golive validate" in r.out and "run start" in r.out
+
+
+def test_demo_plan_exercises_every_section(tmp_path):
+    d = tmp_path / "demo"
+    assert golive("demo", "--dir", d, "--rows", "100").rc == 0
+    text = (d / "plan.yaml").read_text()
+    for key in ("cutover:", "switch_at:", "people:", "systems:", "sync:",
+                "checks:", "workflows:", "tasks:", "scenarios:", "gates:",
+                "rollback:", "exclude:", "map:", "mode: upsert",
+                "mode: incremental", "error_limit:", "type: aggregate",
+                "type: diff", "type: sql", "requires:", "rejection: true",
+                "samples:", "tasks_checked:", "max_open_defects:"):
+        assert key in text, key
+    for role in ("lead", "data", "tester", "dev", "ops", "duty"):
+        assert role in text
+    for t in ("T-6h", "T0", "T+9h"):
+        assert "at: %s" % t in text
+
+
+def test_demo_is_deterministic(tmp_path):
+    for name in ("a", "b"):
+        assert golive("demo", "--dir", tmp_path / name, "--rows", "300").rc == 0
+    q = "SELECT group_concat(apply_id || status_code || amount, ',') FROM t_expense_apply"
+    assert count(tmp_path / "a" / "old.db", q) == count(tmp_path / "b" / "old.db", q)
+
+
+def test_demo_refuses_to_overwrite_without_force(tmp_path):
+    d = tmp_path / "demo"
+    assert golive("demo", "--dir", d, "--rows", "100").rc == 0
+    r = golive("demo", "--dir", d, "--rows", "100")
+    assert r.rc == 3 and "--force" in r.err
+    r = golive("demo", "--dir", d, "--rows", "150", "--force")
+    assert r.rc == 0, r
+    assert count(d / "old.db", "SELECT count(*) FROM t_expense_apply") == 150
+    assert golive("audit", "verify", "--state", d / "golive.state").rc == 0
+
+
+def test_demo_bad_rows(tmp_path):
+    assert golive("demo", "--dir", tmp_path / "x", "--rows", "0").rc == 2
+    assert golive("demo", "--dir", tmp_path / "x", "--rows", "abc").rc == 2

@@ -1,0 +1,229 @@
+"""The state store: `run start`, `status`, `audit verify`, and a store that
+survives being killed after every step of `run start`."""
+import json
+import os
+import shutil
+import sqlite3
+
+from conftest import golive, write, GOOD_PLAN
+
+
+def events(state):
+    db = sqlite3.connect(state)
+    try:
+        return db.execute("SELECT seq, kind, actor, os_user, payload FROM events"
+                          " ORDER BY seq").fetchall()
+    finally:
+        db.close()
+
+
+def test_run_start_creates_store_beside_plan(tmp_path, good_plan):
+    r = golive("run", "start", good_plan, "--rehearsal", "--as", "lead",
+               "--json", cwd="/")
+    assert r.rc == 0, r
+    info = json.loads(r.out)
+    state = tmp_path / "golive.state"
+    assert info["state"] == str(state) and state.exists()
+    assert info["rehearsal"] is True and info["tasks"] == 4
+    assert info["actor"] == "lead" and info["plan_version"] == 1
+
+    db = sqlite3.connect(state)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    text, sha = db.execute("SELECT text, sha256 FROM plan_versions").fetchone()
+    assert text == good_plan.read_text()
+    import hashlib
+    assert sha == hashlib.sha256(good_plan.read_bytes()).hexdigest()
+    tasks = db.execute("SELECT id, stage, state FROM tasks ORDER BY id").fetchall()
+    assert tasks == [("freeze", "prepare", "pending"), ("load", "sync", "pending"),
+                     ("rb-1", "rollback", "pending"),
+                     ("release", "release", "pending")]
+    db.close()
+    (ev,) = events(state)
+    assert ev[1] == "run.start" and ev[2] == "lead" and ev[3]
+    assert json.loads(ev[4])["plan_sha256"] == sha
+
+
+def test_state_location_rules(tmp_path, good_plan):
+    # --state wins, then GOLIVE_STATE, then beside the plan
+    r = golive("run", "start", good_plan, "--state", tmp_path / "a.state")
+    assert r.rc == 0 and (tmp_path / "a.state").exists()
+    r = golive("run", "start", good_plan, env={"GOLIVE_STATE": str(tmp_path / "b.state")})
+    assert r.rc == 0 and (tmp_path / "b.state").exists()
+    assert not (tmp_path / "golive.state").exists()
+    # commands without a plan look in the current folder
+    r = golive("status", cwd=tmp_path)
+    assert r.rc == 2 and "no state store at 'golive.state'" in r.err
+    r = golive("status", "--state", "b.state", cwd=tmp_path)
+    assert r.rc == 0, r
+
+
+def test_one_store_holds_one_run(tmp_path, good_plan):
+    assert golive("run", "start", good_plan).rc == 0
+    r = golive("run", "start", good_plan)
+    assert r.rc == 3 and "already holds" in r.err and "--state" in r.err
+    assert len(events(tmp_path / "golive.state")) == 1
+
+
+def test_unknown_person_is_refused(tmp_path, good_plan):
+    r = golive("run", "start", good_plan, "--as", "mallory")
+    assert r.rc == 3 and "'mallory' is not a person of the plan" in r.err
+    r = golive("run", "start", good_plan, env={"GOLIVE_USER": "eve"})
+    assert r.rc == 3
+    assert not (tmp_path / "golive.state").exists()
+    r = golive("run", "start", good_plan, env={"GOLIVE_USER": "ann"})
+    assert r.rc == 0
+    assert events(tmp_path / "golive.state")[0][2] == "ann"
+
+
+def test_plan_with_errors_cannot_start(tmp_path):
+    p = write(tmp_path / "plan.yaml", GOOD_PLAN.replace("checker: lead", "checker: nobody"))
+    r = golive("run", "start", p)
+    assert r.rc == 1 and "unknown person 'nobody'" in r.err
+    assert not (tmp_path / "golive.state").exists()
+
+
+def test_status(tmp_path, good_plan):
+    assert golive("run", "start", good_plan).rc == 0
+    env = {"GOLIVE_NOW": "2026-03-13T18:00:00+08:00"}
+    r = golive("status", good_plan, "--json", env=env)
+    assert r.rc == 0, r
+    s = json.loads(r.out)
+    assert s["cutover"] == "test-night" and s["rehearsal"] is False
+    assert s["t"] == "T-6h" and s["t_seconds"] == -21600
+    assert s["switch_at"] == "2026-03-14T00:00:00+08:00"
+    assert s["tasks"]["prepare"]["pending"] == 1
+    assert s["tasks"]["rollback"]["pending"] == 1
+    assert s["totals"]["all"] == 4 and s["totals"]["pending"] == 4
+    assert s["plan_changed"] is False and s["events"] == 1
+    r = golive("status", good_plan, env=env)
+    assert r.rc == 0 and "T-6h" in r.out
+    assert "prepare" in r.out and "total" in r.out
+
+
+def test_status_warns_when_plan_changed(tmp_path, good_plan):
+    assert golive("run", "start", good_plan).rc == 0
+    good_plan.write_text(good_plan.read_text() + "# edited\n")
+    r = golive("status", good_plan, "--json")
+    assert r.rc == 0 and json.loads(r.out)["plan_changed"] is True
+    assert "changed on disk" in r.err
+    # without the plan argument, the path recorded by run start is checked
+    r = golive("status", cwd=tmp_path)
+    assert "changed on disk" in r.err
+
+
+def test_audit_verify_ok(tmp_path, good_plan):
+    assert golive("run", "start", good_plan).rc == 0
+    r = golive("audit", "verify", "--state", tmp_path / "golive.state")
+    assert r.rc == 0 and "1 event, chain intact" in r.out
+    r = golive("audit", "verify", "--json", cwd=tmp_path)
+    assert r.rc == 0 and json.loads(r.out)["ok"] is True
+
+
+def test_audit_detects_an_edited_event(tmp_path, good_plan):
+    assert golive("run", "start", good_plan).rc == 0
+    state = tmp_path / "golive.state"
+    db = sqlite3.connect(state)
+    payload = db.execute("SELECT payload FROM events WHERE seq = 1").fetchone()[0]
+    # one byte: the task count 4 becomes 5
+    assert '"tasks":4' in payload
+    db.execute("UPDATE events SET payload = ? WHERE seq = 1",
+               (payload.replace('"tasks":4', '"tasks":5'),))
+    db.commit()
+    db.close()
+    r = golive("audit", "verify", "--state", state)
+    assert r.rc == 1 and "event 1 (run.start" in r.err and "changed" in r.err
+    r = golive("audit", "verify", "--state", state, "--json")
+    assert r.rc == 1 and json.loads(r.out)["ok"] is False
+
+
+def test_audit_detects_an_edited_actor(tmp_path, good_plan):
+    assert golive("run", "start", good_plan, "--as", "ann").rc == 0
+    state = tmp_path / "golive.state"
+    db = sqlite3.connect(state)
+    db.execute("UPDATE events SET actor = 'bob'")
+    db.commit()
+    db.close()
+    assert golive("audit", "verify", "--state", state).rc == 1
+
+
+def test_audit_detects_an_edited_plan(tmp_path, good_plan):
+    assert golive("run", "start", good_plan).rc == 0
+    state = tmp_path / "golive.state"
+    db = sqlite3.connect(state)
+    db.execute("UPDATE plan_versions SET text = replace(text, 'T-6h', 'T-7h')")
+    db.commit()
+    db.close()
+    r = golive("audit", "verify", "--state", state)
+    assert r.rc == 1 and "plan version 1" in r.err
+
+
+def test_audit_detects_an_edited_run_record(tmp_path, good_plan):
+    assert golive("run", "start", good_plan, "--rehearsal").rc == 0
+    state = tmp_path / "golive.state"
+    db = sqlite3.connect(state)
+    db.execute("UPDATE run SET rehearsal = 0")
+    db.commit()
+    db.close()
+    r = golive("audit", "verify", "--state", state)
+    assert r.rc == 1 and "run.start" in r.err
+
+
+def test_foreign_sqlite_file_is_refused(tmp_path):
+    other = tmp_path / "other.db"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    r = golive("audit", "verify", "--state", other)
+    assert r.rc == 2 and "not a golive state store" in r.err
+
+
+def test_newer_schema_is_refused(tmp_path, good_plan):
+    assert golive("run", "start", good_plan).rc == 0
+    state = tmp_path / "golive.state"
+    db = sqlite3.connect(state)
+    db.execute("PRAGMA user_version = 99")
+    db.commit()
+    db.close()
+    r = golive("status", "--state", state)
+    assert r.rc == 2 and "newer than this golive knows" in r.err
+
+
+def test_kill_after_every_step_of_run_start(tmp_path, good_plan):
+    """GOLIVE_TEST_CRASH_AT=k kills `run start` (SIGKILL) at its k-th step.
+    After each kill the store opens and verifies, holds either no run or the
+    whole run, and a new `run start` finishes the job."""
+    killed = 0
+    for k in range(1, 100):
+        d = tmp_path / ("k%d" % k)
+        d.mkdir()
+        plan = d / "plan.yaml"
+        shutil.copy(good_plan, plan)
+        state = d / "golive.state"
+        r = golive("run", "start", plan, env={"GOLIVE_TEST_CRASH_AT": str(k)})
+        if r.rc == 0:
+            break
+        assert r.rc == -9, r
+        killed += 1
+        if state.exists():
+            v = golive("audit", "verify", "--state", state)
+            assert v.rc == 0, (k, v)
+            s = golive("status", "--state", state, "--json")
+            if s.rc == 0:
+                # the kill came after the commit: the whole run is there
+                assert json.loads(s.out)["totals"]["all"] == 4, k
+                assert golive("run", "start", plan).rc == 3
+                continue
+            assert "holds no run" in s.err, (k, s)
+        r = golive("run", "start", plan)
+        assert r.rc == 0, (k, r)
+        v = golive("audit", "verify", "--state", state)
+        assert v.rc == 0 and "1 event" in v.out, (k, v)
+        s = golive("status", "--state", state, "--json")
+        assert json.loads(s.out)["totals"]["all"] == 4
+    else:
+        raise AssertionError("run start never finished")
+    # every step of run start is a crash point: open, WAL, migration,
+    # schema, transaction, event, run, plan, tasks, commit, after commit
+    assert killed >= 10, killed
