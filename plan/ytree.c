@@ -100,7 +100,9 @@ static int on_event(struct builder *b, struct fy_event *fye)
         /* Aliases could expand exponentially ("billion laughs"); a plan is
          * short enough to be written out. */
         n = new_node(b, YN_SCALAR, fye);
-        gl_diags_add(b->d, n ? n->line : 0, n ? n->col : 0, GL_SEV_ERROR,
+        /* the alias token starts after its '*'; point at the '*' */
+        gl_diags_add(b->d, n ? n->line : 0, n && n->col > 1 ? n->col - 1 : 0,
+                     GL_SEV_ERROR,
                      "yaml-syntax", "aliases are not supported in a plan");
         b->failed = 1;
         return -1;
@@ -235,7 +237,8 @@ out:
                      "out of memory while reading the plan");
     if (fyp)
         fy_parser_destroy(fyp);
-    fy_diag_unref(diag);
+    /* destroy, not unref: only destroy frees the collected errors */
+    fy_diag_destroy(diag);
     return ret;
 }
 

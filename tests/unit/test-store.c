@@ -1,0 +1,198 @@
+/*
+ * test-store.c - the state store: migrations, the event chain and what
+ * `audit verify` catches.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "golive/store.h"
+
+static char path[256];
+
+static int setup(void **state)
+{
+    char dir[] = "/tmp/golive-test-store-XXXXXX";
+
+    (void)state;
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(path, sizeof(path), "%s/s.state", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char buf[300];
+
+    (void)state;
+    snprintf(buf, sizeof(buf), "%s-wal", path);
+    unlink(buf);
+    snprintf(buf, sizeof(buf), "%s-shm", path);
+    unlink(buf);
+    unlink(path);
+    *strrchr(path, '/') = '\0';
+    rmdir(path);
+    return 0;
+}
+
+static const struct gl_actor who = {"ann", "root"};
+
+static gl_store *open_with_events(int n)
+{
+    struct gl_err err;
+    gl_store *s = NULL;
+    char payload[64];
+    int i;
+
+    assert_int_equal(gl_store_open(path, GL_STORE_CREATE, &s, &err), GL_OK);
+    assert_int_equal(gl_store_schema(s), GL_STORE_SCHEMA);
+    for (i = 1; i <= n; i++) {
+        int64_t seq;
+        snprintf(payload, sizeof(payload), "{\"n\":%d}", i);
+        assert_int_equal(gl_store_begin(s, &err), GL_OK);
+        assert_int_equal(
+            gl_store_event(s, &who, "test.event", payload, &seq, &err), GL_OK);
+        assert_int_equal(seq, i);
+        assert_int_equal(gl_store_commit(s, &err), GL_OK);
+    }
+    return s;
+}
+
+static void raw(const char *sql)
+{
+    sqlite3 *db;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void chain_verifies(void **state)
+{
+    struct gl_err err;
+    gl_store *s = open_with_events(50);
+    int64_t n;
+
+    (void)state;
+    assert_int_equal(gl_store_verify(s, &n, &err), GL_OK);
+    assert_int_equal(n, 50);
+    gl_store_close(s);
+    /* reopening migrates nothing and still verifies */
+    assert_int_equal(gl_store_open(path, 0, &s, &err), GL_OK);
+    assert_int_equal(gl_store_verify(s, &n, &err), GL_OK);
+    assert_int_equal(n, 50);
+    gl_store_close(s);
+}
+
+static void edited_payload_is_named(void **state)
+{
+    struct gl_err err;
+    gl_store *s = open_with_events(20);
+    int64_t n;
+
+    (void)state;
+    gl_store_close(s);
+    raw("UPDATE events SET payload = '{\"n\":99}' WHERE seq = 13");
+    assert_int_equal(gl_store_open(path, 0, &s, &err), GL_OK);
+    assert_int_equal(gl_store_verify(s, &n, &err), GL_ECORRUPT);
+    assert_non_null(strstr(err.msg, "event 13 "));
+    gl_store_close(s);
+}
+
+static void rehashed_event_breaks_the_next_link(void **state)
+{
+    struct gl_err err;
+    gl_store *s = open_with_events(5);
+    int64_t n;
+
+    (void)state;
+    gl_store_close(s);
+    /* someone edits event 3 and writes a plausible new hash for it: event
+     * 4 still names the old one */
+    raw("UPDATE events SET hash = 'f00d' WHERE seq = 3");
+    assert_int_equal(gl_store_open(path, 0, &s, &err), GL_OK);
+    assert_int_equal(gl_store_verify(s, &n, &err), GL_ECORRUPT);
+    assert_non_null(strstr(err.msg, "event 3 "));
+    gl_store_close(s);
+}
+
+static void deleted_event_is_found(void **state)
+{
+    struct gl_err err;
+    gl_store *s = open_with_events(5);
+    int64_t n;
+
+    (void)state;
+    gl_store_close(s);
+    raw("DELETE FROM events WHERE seq = 2");
+    assert_int_equal(gl_store_open(path, 0, &s, &err), GL_OK);
+    assert_int_equal(gl_store_verify(s, &n, &err), GL_ECORRUPT);
+    assert_non_null(strstr(err.msg, "event 2 is missing"));
+    gl_store_close(s);
+}
+
+static void events_need_a_transaction(void **state)
+{
+    struct gl_err err;
+    gl_store *s = open_with_events(0);
+
+    (void)state;
+    assert_int_equal(gl_store_event(s, &who, "x", "{}", NULL, &err),
+                     GL_EINTERNAL);
+    gl_store_close(s);
+}
+
+static void rollback_leaves_no_event(void **state)
+{
+    struct gl_err err;
+    gl_store *s = open_with_events(3);
+    int64_t n;
+
+    (void)state;
+    assert_int_equal(gl_store_begin(s, &err), GL_OK);
+    assert_int_equal(gl_store_event(s, &who, "x", "{}", NULL, &err), GL_OK);
+    gl_store_rollback(s);
+    assert_int_equal(gl_store_verify(s, &n, &err), GL_OK);
+    assert_int_equal(n, 3);
+    gl_store_close(s);
+}
+
+static void missing_store_is_not_created(void **state)
+{
+    struct gl_err err;
+    gl_store *s = NULL;
+
+    (void)state;
+    assert_int_equal(gl_store_open(path, 0, &s, &err), GL_ENOTFOUND);
+    assert_null(s);
+    assert_int_equal(access(path, F_OK), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(chain_verifies, setup, teardown),
+        cmocka_unit_test_setup_teardown(edited_payload_is_named, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(rehashed_event_breaks_the_next_link,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(deleted_event_is_found, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(events_need_a_transaction, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(rollback_leaves_no_event, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(missing_store_is_not_created, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

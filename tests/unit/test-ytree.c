@@ -1,0 +1,165 @@
+/*
+ * test-ytree.c - the positioned YAML tree and its limits.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "plan/ytree.h"
+#include "util/buf.h"
+
+struct fx {
+    struct gl_arena a;
+    struct gl_diags d;
+    struct ynode *root;
+};
+
+static int parse(struct fx *f, const char *text)
+{
+    memset(f, 0, sizeof(*f));
+    return yt_parse(&f->a, text, strlen(text), &f->d, &f->root);
+}
+
+static void done(struct fx *f)
+{
+    gl_diags_release(&f->d);
+    gl_arena_release(&f->a);
+}
+
+static void positions(void **state)
+{
+    struct fx f;
+    struct ynode *people, *first, *roles;
+
+    (void)state;
+    assert_int_equal(parse(&f, "cutover: x\n"
+                               "people:\n"
+                               "  - id: a\n"
+                               "    roles: [lead, dev]\n"
+                               "  - {id: b, name: \"B\"}\n"),
+                     0);
+    assert_int_equal(f.root->kind, YN_MAP);
+    assert_int_equal(f.root->n, 2);
+    people = yt_get(f.root, "people");
+    assert_int_equal(people->kind, YN_SEQ);
+    assert_int_equal(people->n, 2);
+    first = people->kids[0];
+    assert_int_equal(first->line, 3);
+    assert_int_equal(first->col, 5);
+    roles = yt_get(first, "roles");
+    assert_int_equal(roles->kids[1]->line, 4);
+    assert_int_equal(roles->kids[1]->col, 19);
+    assert_string_equal(roles->kids[1]->str, "dev");
+    assert_int_equal(people->kids[1]->col, 5); /* the '{' */
+    assert_string_equal(yt_get(people->kids[1], "name")->str, "B");
+    assert_false(yt_get(people->kids[1], "name")->plain);
+    assert_true(yt_get(first, "id")->plain);
+    assert_null(yt_get(first, "missing"));
+    done(&f);
+}
+
+static void nulls_and_empty(void **state)
+{
+    struct fx f;
+
+    (void)state;
+    assert_int_equal(parse(&f, "a: ~\nb:\nc: null\nd: ''\n"), 0);
+    assert_true(yt_is_null(yt_get(f.root, "a")));
+    assert_true(yt_is_null(yt_get(f.root, "b")));
+    assert_true(yt_is_null(yt_get(f.root, "c")));
+    assert_false(yt_is_null(yt_get(f.root, "d"))); /* quoted: a string */
+    done(&f);
+    assert_int_equal(parse(&f, ""), 0);
+    assert_null(f.root);
+    done(&f);
+}
+
+static void syntax_error_position(void **state)
+{
+    struct fx f;
+
+    (void)state;
+    assert_int_equal(parse(&f, "a: 1\nb: [1, 2\nc: 3\n"), -1);
+    assert_int_equal(f.d.n_errors, 1);
+    assert_string_equal(f.d.v[0].code, "yaml-syntax");
+    assert_true(f.d.v[0].line >= 2);
+    done(&f);
+}
+
+static void aliases_refused(void **state)
+{
+    struct fx f;
+
+    (void)state;
+    assert_int_equal(parse(&f, "a: &x [1, 2]\nb: *x\n"), -1);
+    assert_int_equal(f.d.v[0].line, 2);
+    assert_int_equal(f.d.v[0].col, 4);
+    assert_non_null(strstr(f.d.v[0].message, "aliases"));
+    done(&f);
+}
+
+static void depth_limit(void **state)
+{
+    struct gl_buf b = GL_BUF_INIT;
+    struct fx f;
+    int i;
+
+    (void)state;
+    for (i = 0; i < YT_MAX_DEPTH + 5; i++)
+        gl_buf_adds(&b, "[");
+    for (i = 0; i < YT_MAX_DEPTH + 5; i++)
+        gl_buf_adds(&b, "]");
+    assert_int_equal(parse(&f, b.data), -1);
+    assert_true(gl_diags_has(&f.d, "yaml-limit") ||
+                gl_diags_has(&f.d, "yaml-syntax"));
+    done(&f);
+    gl_buf_release(&b);
+}
+
+static void size_and_nul_limits(void **state)
+{
+    struct fx f;
+    char text[] = "a: 1\0b: 2";
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(yt_parse(&f.a, text, sizeof(text) - 1, &f.d, &f.root),
+                     -1);
+    assert_non_null(strstr(f.d.v[0].message, "NUL"));
+    done(&f);
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(yt_parse(&f.a, text, YT_MAX_INPUT + 1, &f.d, &f.root),
+                     -1);
+    assert_true(gl_diags_has(&f.d, "yaml-limit"));
+    done(&f);
+}
+
+static void second_document_refused(void **state)
+{
+    struct fx f;
+
+    (void)state;
+    assert_int_equal(parse(&f, "a: 1\n---\nb: 2\n"), -1);
+    assert_int_equal(f.d.v[0].line, 2);
+    done(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(positions),
+        cmocka_unit_test(nulls_and_empty),
+        cmocka_unit_test(syntax_error_position),
+        cmocka_unit_test(aliases_refused),
+        cmocka_unit_test(depth_limit),
+        cmocka_unit_test(size_and_nul_limits),
+        cmocka_unit_test(second_document_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
