@@ -166,6 +166,53 @@ static void report_syntax(struct builder *b, struct fy_diag *diag)
         gl_diags_add(b->d, 0, 0, GL_SEV_ERROR, "yaml-syntax", "invalid YAML");
 }
 
+/* Offset of the first byte that is not well-formed UTF-8 (no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or len when all is well.
+ * A plan is UTF-8; checking first also keeps such bytes away from libfyaml
+ * 0.7.12, which loops forever on some of them in a directive
+ * (tests/fuzz/known/libfyaml-0.7.12-directive-invalid-utf8-hang.yaml). */
+static size_t utf8_invalid_at(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned c = s[i];
+        size_t n, k;
+        unsigned cp, min;
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            cp = c & 0x1F;
+            min = 0x80;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            cp = c & 0x0F;
+            min = 0x800;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            cp = c & 0x07;
+            min = 0x10000;
+        } else {
+            return i;
+        }
+        if (len - i <= n)
+            return i;
+        for (k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += n + 1;
+    }
+    return len;
+}
+
 int yt_parse(struct gl_arena *a, const char *text, size_t len,
              struct gl_diags *d, struct ynode **root)
 {
@@ -176,6 +223,7 @@ int yt_parse(struct gl_arena *a, const char *text, size_t len,
     struct fy_parser *fyp = NULL;
     struct fy_event *fye;
     int docs = 0, ret = -1, i;
+    size_t bad;
 
     memset(&b, 0, sizeof(b));
     b.a = a;
@@ -189,6 +237,23 @@ int yt_parse(struct gl_arena *a, const char *text, size_t len,
     if (memchr(text, '\0', len)) {
         gl_diags_add(d, 0, 0, GL_SEV_ERROR, "yaml-syntax",
                      "plan contains a NUL byte");
+        return -1;
+    }
+
+    bad = utf8_invalid_at((const unsigned char *)text, len);
+    if (bad < len) {
+        size_t i, line = 1, col = 1;
+        for (i = 0; i < bad; i++) {
+            if (text[i] == '\n') {
+                line++;
+                col = 1;
+            } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+                col++;
+            }
+        }
+        gl_diags_add(d, (int)line, (int)col, GL_SEV_ERROR, "yaml-syntax",
+                     "plan is not valid UTF-8 (byte 0x%02x)",
+                     (unsigned char)text[bad]);
         return -1;
     }
 

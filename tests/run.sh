@@ -12,6 +12,7 @@ mkdir -p "$OUT"
 
 # A sanitizer report must never pass for an ordinary exit code 1 or 2.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=86:detect_leaks=1:abort_on_error=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/lsan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:exitcode=87:print_stacktrace=1}
 
 for t in "$ROOT/$B"/test-*; do

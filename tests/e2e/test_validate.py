@@ -361,3 +361,26 @@ def test_demo_plan_validates(tmp_path):
     r = golive("validate", tmp_path / "d" / "plan.yaml", "--json")
     assert r.rc == 0, r
     assert [d["code"] for d in problems(r)] == ["dead-end-state"]
+
+
+def test_invalid_utf8_is_reported_with_position(tmp_path):
+    p = tmp_path / "plan.yaml"
+    p.write_bytes(b"cutover: x\nswitch_at: \xc0\xaf\n")  # overlong '/'
+    r = golive("validate", p, "--json")
+    assert r.rc == 1
+    (d,) = problems(r)
+    assert (d["line"], d["col"], d["code"]) == (2, 12, "yaml-syntax")
+    assert "UTF-8" in d["message"]
+
+
+def test_known_libfyaml_traps_are_guarded(tmp_path):
+    """Inputs that hang or leak inside Debian's libfyaml 0.7.12 (found by
+    `make fuzz`): golive answers quickly and cleanly."""
+    import glob
+    import os
+    here = os.path.dirname(os.path.abspath(__file__))
+    files = sorted(glob.glob(os.path.join(here, "..", "fuzz", "known", "*")))
+    assert len(files) >= 2
+    for f in files:
+        r = golive("validate", f, timeout=20)
+        assert r.rc == 1, (f, r)

@@ -150,6 +150,29 @@ static void second_document_refused(void **state)
     done(&f);
 }
 
+static void invalid_utf8(void **state)
+{
+    static const char *const bad[] = {
+        "a: \xc0\xaf\n",         /* overlong */
+        "a: \xed\xa0\x80\n",     /* surrogate */
+        "a: \xf4\x90\x80\x80\n", /* past U+10FFFF */
+        "a: \xe2\x82\n",         /* truncated */
+        "%\x9dv",                 /* hangs libfyaml 0.7.12 */
+    };
+    struct fx f;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(parse(&f, bad[i]), -1);
+        assert_non_null(strstr(f.d.v[0].message, "UTF-8"));
+        done(&f);
+    }
+    assert_int_equal(parse(&f, "a: \xe8\xb4\xa2\xf0\x9f\x98\x80\n"), 0);
+    assert_string_equal(yt_get(f.root, "a")->str, "\xe8\xb4\xa2\xf0\x9f\x98\x80");
+    done(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +183,7 @@ int main(void)
         cmocka_unit_test(depth_limit),
         cmocka_unit_test(size_and_nul_limits),
         cmocka_unit_test(second_document_refused),
+        cmocka_unit_test(invalid_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
