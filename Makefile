@@ -63,6 +63,7 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 format-check:
+	@sh tools/deps.sh clang-format
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:

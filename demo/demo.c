@@ -42,34 +42,57 @@ static int64_t rnd_range(int64_t lo, int64_t hi) /* inclusive */
     return lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1));
 }
 
-static const char *const surnames[] = {"Li",  "Wang", "Zhang", "Liu",
-                                       "Chen", "Yang", "Zhao", "Huang",
-                                       "Zhou", "Wu",   "Xu",   "Sun"};
-static const char *const given[] = {"Wei", "Fang", "Na",  "Min",  "Jing",
+static const char *const surnames[] = {"Li",   "Wang", "Zhang", "Liu",
+                                       "Chen", "Yang", "Zhao",  "Huang",
+                                       "Zhou", "Wu",   "Xu",    "Sun"};
+static const char *const given[] = {"Wei", "Fang",  "Na",  "Min", "Jing",
                                     "Lei", "Qiang", "Yan", "Jie", "Tao",
-                                    "Xiu", "Hao", "Lin", "Yu"};
-static const char *const depts[] = {
-    "总部 Head Office", "财务部 Finance",      "人力资源部 HR",
-    "销售一部 Sales East", "销售二部 Sales North", "研发平台部 R&D Platform",
-    "研发移动部 R&D Mobile", "采购部 Procurement",  "法务部 Legal",
-    "信息技术部 IT Ops",   "市场部 Marketing",     "客服部 Customer Care",
-    "行政部 Administration", "质量部 Quality",     "物流部 Logistics",
-    "审计部 Audit",         "战略部 Strategy",     "投资部 Investment",
-    "培训中心 Training",    "华东分公司 East Branch",
-    "华北分公司 North Branch", "华南分公司 South Branch",
-    "西部分公司 West Branch", "已撤销部门 Dissolved Unit"};
-static const char *const reasons[] = {
-    "Client visit, Shanghai", "Conference fee", "Team dinner",
-    "Taxi to airport", "Office supplies", "Hotel, 2 nights",
-    "Training course", "出差 Beijing, train tickets", "Printer toner",
-    "Software licence (annual)", "Courier: contract originals",
-    "Customer gift, approved by VP"};
+                                    "Xiu", "Hao",   "Lin", "Yu"};
+static const char *const depts[] = {"总部 Head Office",
+                                    "财务部 Finance",
+                                    "人力资源部 HR",
+                                    "销售一部 Sales East",
+                                    "销售二部 Sales North",
+                                    "研发平台部 R&D Platform",
+                                    "研发移动部 R&D Mobile",
+                                    "采购部 Procurement",
+                                    "法务部 Legal",
+                                    "信息技术部 IT Ops",
+                                    "市场部 Marketing",
+                                    "客服部 Customer Care",
+                                    "行政部 Administration",
+                                    "质量部 Quality",
+                                    "物流部 Logistics",
+                                    "审计部 Audit",
+                                    "战略部 Strategy",
+                                    "投资部 Investment",
+                                    "培训中心 Training",
+                                    "华东分公司 East Branch",
+                                    "华北分公司 North Branch",
+                                    "华南分公司 South Branch",
+                                    "西部分公司 West Branch",
+                                    "已撤销部门 Dissolved Unit"};
+static const char *const reasons[] = {"Client visit, Shanghai",
+                                      "Conference fee",
+                                      "Team dinner",
+                                      "Taxi to airport",
+                                      "Office supplies",
+                                      "Hotel, 2 nights",
+                                      "Training course",
+                                      "出差 Beijing, train tickets",
+                                      "Printer toner",
+                                      "Software licence (annual)",
+                                      "Courier: contract originals",
+                                      "Customer gift, approved by VP"};
 static const char *const reject_reasons[] = {
-    "Missing invoice", "Over the travel budget",
-    "Duplicate of an earlier claim", "Wrong cost centre",
-    "Receipt unreadable, please rescan", "需补充发票 invoice needed"};
-static const char *const opinions[] = {"OK", "Agreed", "同意", "Approved",
-                                       "Please pay", "Checked the invoice"};
+    "Missing invoice",
+    "Over the travel budget",
+    "Duplicate of an earlier claim",
+    "Wrong cost centre",
+    "Receipt unreadable, please rescan",
+    "需补充发票 invoice needed"};
+static const char *const opinions[] = {
+    "OK", "Agreed", "同意", "Approved", "Please pay", "Checked the invoice"};
 
 #define NSIZE(a) ((int64_t)(sizeof(a) / sizeof((a)[0])))
 
@@ -189,8 +212,7 @@ static int gen_org(struct gen *g, int64_t *ndept)
 
     if (sqlite3_prepare_v2(g->db, "INSERT INTO t_dept VALUES (?,?,?,?)", -1,
                            &st, NULL) != SQLITE_OK)
-        return gl_err_set(g->err, GL_ESTORE, "demo: %s",
-                          sqlite3_errmsg(g->db));
+        return gl_err_set(g->err, GL_ESTORE, "demo: %s", sqlite3_errmsg(g->db));
     for (i = 0; i < NSIZE(depts) && !rc; i++) {
         sqlite3_bind_int64(st, 1, i + 1);
         sqlite3_bind_text(st, 2, depts[i], -1, SQLITE_STATIC);
@@ -205,11 +227,9 @@ static int gen_org(struct gen *g, int64_t *ndept)
     *ndept = NSIZE(depts);
     if (rc)
         return rc;
-    if (sqlite3_prepare_v2(g->db,
-                           "INSERT INTO t_user VALUES (?,?,?,?,?,?,?,?)", -1,
-                           &st, NULL) != SQLITE_OK)
-        return gl_err_set(g->err, GL_ESTORE, "demo: %s",
-                          sqlite3_errmsg(g->db));
+    if (sqlite3_prepare_v2(g->db, "INSERT INTO t_user VALUES (?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return gl_err_set(g->err, GL_ESTORE, "demo: %s", sqlite3_errmsg(g->db));
     for (i = 1; i <= g->employees && !rc; i++) {
         const char *sn = surnames[rnd() % NSIZE(surnames)];
         const char *gn = given[rnd() % NSIZE(given)];
@@ -231,8 +251,11 @@ static int gen_org(struct gen *g, int64_t *ndept)
         else
             sqlite3_bind_text(st, 5, email, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 6, mobile, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 7, r < 85 ? "A" : r < 97 ? "L" : "S", -1,
-                          SQLITE_STATIC);
+        sqlite3_bind_text(st, 7,
+                          r < 85   ? "A"
+                          : r < 97 ? "L"
+                                   : "S",
+                          -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 8, ts, -1, SQLITE_TRANSIENT);
         rc = step(g->db, st, g->err);
     }
@@ -282,8 +305,7 @@ static int gen_expenses(struct gen *g, int64_t rows)
                            "INSERT INTO t_expense_apply VALUES "
                            "(?,?,?,?,?,?,?,?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK)
-        return gl_err_set(g->err, GL_ESTORE, "demo: %s",
-                          sqlite3_errmsg(g->db));
+        return gl_err_set(g->err, GL_ESTORE, "demo: %s", sqlite3_errmsg(g->db));
     for (i = 1; i <= rows && !rc; i++) {
         int archived;
         const char *status = expense_status(&archived);
@@ -318,9 +340,9 @@ static int gen_expenses(struct gen *g, int64_t rows)
         sqlite3_bind_text(st, 9, upd, -1, SQLITE_TRANSIENT);
         /* a third of the rejections carry no reason: the old UI allowed it */
         if (!strcmp(status, "90") && rnd() % 3)
-            sqlite3_bind_text(st, 10, reject_reasons[rnd() %
-                                                     NSIZE(reject_reasons)],
-                              -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 10,
+                              reject_reasons[rnd() % NSIZE(reject_reasons)], -1,
+                              SQLITE_STATIC);
         else
             sqlite3_bind_null(st, 10);
         sqlite3_bind_int(st, 11, archived);
@@ -362,8 +384,8 @@ static int gen_expenses(struct gen *g, int64_t rows)
 static int gen_leaves(struct gen *g, int64_t rows)
 {
     static const char *const types[] = {"AL", "AL", "AL", "SL", "PL"};
-    static const char *const states[] = {"00", "10", "10", "40", "40", "40",
-                                         "40", "40", "90", "95"};
+    static const char *const states[] = {"00", "10", "10", "40", "40",
+                                         "40", "40", "40", "90", "95"};
     sqlite3_stmt *st = NULL;
     char s1[40], s2[40], sub[40], upd[40], days[16];
     int64_t i, base = 1735660800;
@@ -373,8 +395,7 @@ static int gen_leaves(struct gen *g, int64_t rows)
                            "INSERT INTO t_leave_apply VALUES "
                            "(?,?,?,?,?,?,?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK)
-        return gl_err_set(g->err, GL_ESTORE, "demo: %s",
-                          sqlite3_errmsg(g->db));
+        return gl_err_set(g->err, GL_ESTORE, "demo: %s", sqlite3_errmsg(g->db));
     for (i = 1; i <= rows && !rc; i++) {
         const char *status = states[rnd() % NSIZE(states)];
         int64_t who = rnd_range(1, g->employees);
@@ -452,9 +473,9 @@ static int build_old(const char *path, int64_t rows, struct gl_demo_stats *st,
     rng_state = 0x9E3779B97F4A7C15ULL ^ (uint64_t)rows;
     if ((rc = open_new_db(path, &g.db, err)))
         goto out;
-    if ((rc = sql(g.db,
-                  "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN",
-                  err)) ||
+    if ((rc =
+             sql(g.db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN",
+                 err)) ||
         (rc = sql(g.db, old_schema, err)))
         goto out;
     if (sqlite3_prepare_v2(g.db,
@@ -463,9 +484,9 @@ static int build_old(const char *path, int64_t rows, struct gl_demo_stats *st,
         rc = gl_err_set(err, GL_ESTORE, "demo: %s", sqlite3_errmsg(g.db));
         goto out;
     }
-    if ((rc = gen_org(&g, &st->departments)) ||
-        (rc = gen_expenses(&g, rows)) || (rc = gen_leaves(&g, rows / 2)) ||
-        (rc = gen_syslog(&g)) || (rc = sql(g.db, "COMMIT", err)))
+    if ((rc = gen_org(&g, &st->departments)) || (rc = gen_expenses(&g, rows)) ||
+        (rc = gen_leaves(&g, rows / 2)) || (rc = gen_syslog(&g)) ||
+        (rc = sql(g.db, "COMMIT", err)))
         goto out;
     st->employees = g.employees;
     st->expenses = rows;
@@ -534,8 +555,7 @@ int gl_demo_build(const struct gl_demo_opts *o, struct gl_demo_stats *st,
     snprintf(st->new_path, sizeof(st->new_path), "%s/new.db", o->dir);
     snprintf(st->plan_path, sizeof(st->plan_path), "%s/plan.yaml", o->dir);
     if (!o->force &&
-        (exists(st->old_path) || exists(st->new_path) ||
-         exists(st->plan_path)))
+        (exists(st->old_path) || exists(st->new_path) || exists(st->plan_path)))
         return gl_err_set(err, GL_EREFUSED,
                           "'%s' already holds a demo; use --force to "
                           "replace it",

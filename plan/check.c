@@ -67,8 +67,8 @@ static int resolve(struct gl_diags *d, const struct names *nm,
                      "%s names unknown %s '%s'; did you mean '%s'?", where,
                      what, r->id, hint);
     else
-        gl_diags_add(d, AT(*r), GL_SEV_ERROR, code,
-                     "%s names unknown %s '%s'", where, what, r->id);
+        gl_diags_add(d, AT(*r), GL_SEV_ERROR, code, "%s names unknown %s '%s'",
+                     where, what, r->id);
     return -1;
 }
 
@@ -145,9 +145,8 @@ static void check_people(struct ctx *c)
 
 static const char *url_scheme(const char *url)
 {
-    static const char *const schemes[] = {"sqlite:", "postgres://",
-                                          "postgresql://", "mysql://",
-                                          "mariadb://"};
+    static const char *const schemes[] = {
+        "sqlite:", "postgres://", "postgresql://", "mysql://", "mariadb://"};
     size_t i;
 
     for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
@@ -174,8 +173,8 @@ static int literal_password(const char *url)
     }
     for (q = strstr(url, "password="); q; q = strstr(q + 1, "password=")) {
         const char *v = q + 9;
-        if ((q == url || q[-1] == '?' || q[-1] == '&' || q[-1] == ' ') &&
-            *v && *v != '&' && strncmp(v, "${", 2))
+        if ((q == url || q[-1] == '?' || q[-1] == '&' || q[-1] == ' ') && *v &&
+            *v != '&' && strncmp(v, "${", 2))
             return 1;
     }
     return 0;
@@ -206,8 +205,8 @@ static void check_systems(struct ctx *c)
                          "bad-url", "system '%s' names no SQLite file",
                          s->name.id);
         if (literal_password(s->url))
-            gl_diags_add(c->d, s->url_pos.line, s->url_pos.col,
-                         GL_SEV_WARNING, "literal-password",
+            gl_diags_add(c->d, s->url_pos.line, s->url_pos.col, GL_SEV_WARNING,
+                         "literal-password",
                          "system '%s' has a password written in the plan; "
                          "use ${VAR} or PGPASSWORD / MYSQL_PWD instead",
                          s->name.id);
@@ -303,13 +302,12 @@ static void check_sync(struct ctx *c)
 
         snprintf(what, sizeof(what), "sync job '%s'",
                  s->id.id ? s->id.id : "?");
-        resolve(c->d, &c->systems, &s->from.system, "unknown-system",
-                "system", what);
+        resolve(c->d, &c->systems, &s->from.system, "unknown-system", "system",
+                what);
         resolve(c->d, &c->systems, &s->to.system, "unknown-system", "system",
                 what);
         if (!s->key.n)
-            gl_diags_add(c->d, s->pos.line, s->pos.col, GL_SEV_ERROR,
-                         "no-key",
+            gl_diags_add(c->d, s->pos.line, s->pos.col, GL_SEV_ERROR, "no-key",
                          "%s has no 'key'; without one rows cannot be "
                          "resumed, reconciled or upserted",
                          what);
@@ -325,8 +323,8 @@ static void check_sync(struct ctx *c)
             if (o->to.system.id && o->to.table &&
                 !strcmp(o->to.system.id, s->to.system.id) &&
                 !strcmp(o->to.table, s->to.table)) {
-                gl_diags_add(c->d, s->to.pos.line, s->to.pos.col,
-                             GL_SEV_ERROR, "duplicate-target",
+                gl_diags_add(c->d, s->to.pos.line, s->to.pos.col, GL_SEV_ERROR,
+                             "duplicate-target",
                              "%s writes %s.%s, which sync job '%s' (line %d) "
                              "also writes",
                              what, s->to.system.id, s->to.table,
@@ -364,8 +362,8 @@ static void check_sync(struct ctx *c)
 
 static void check_checks(struct ctx *c)
 {
-    static const char *const aggs[] = {"sum", "min", "max", "nulls",
-                                       "distinct", "count"};
+    static const char *const aggs[] = {"sum",   "min",      "max",
+                                       "nulls", "distinct", "count"};
     const struct gl_plan *p = c->p;
     size_t i, j, k;
 
@@ -375,8 +373,7 @@ static void check_checks(struct ctx *c)
         const struct gl_check *k0 = &p->checks[i];
         char what[96];
 
-        snprintf(what, sizeof(what), "check '%s'",
-                 k0->id.id ? k0->id.id : "?");
+        snprintf(what, sizeof(what), "check '%s'", k0->id.id ? k0->id.id : "?");
         resolve(c->d, &c->jobs, &k0->job, "unknown-job", "sync job", what);
         resolve(c->d, &c->systems, &k0->system, "unknown-system", "system",
                 what);
@@ -388,8 +385,8 @@ static void check_checks(struct ctx *c)
         if (k0->type == GL_CHECK_SQL) {
             if (!k0->system.id)
                 gl_diags_add(c->d, k0->pos.line, k0->pos.col, GL_SEV_ERROR,
-                             "missing-field",
-                             "%s of type sql needs 'system'", what);
+                             "missing-field", "%s of type sql needs 'system'",
+                             what);
             if (!k0->sql)
                 gl_diags_add(c->d, k0->pos.line, k0->pos.col, GL_SEV_ERROR,
                              "missing-field", "%s of type sql needs 'sql'",
@@ -402,7 +399,8 @@ static void check_checks(struct ctx *c)
                              what);
         } else if (!k0->job.id) {
             gl_diags_add(c->d, k0->pos.line, k0->pos.col, GL_SEV_ERROR,
-                         "missing-field", "%s needs 'job': the sync job whose "
+                         "missing-field",
+                         "%s needs 'job': the sync job whose "
                          "tables it compares",
                          what);
         }
@@ -416,9 +414,10 @@ static void check_checks(struct ctx *c)
                 gl_diags_add(c->d, AT(k0->aggregates.v[j]), GL_SEV_ERROR,
                              "bad-value", "unknown aggregate '%s'%s%s%s",
                              k0->aggregates.v[j].id,
-                             hint ? "; did you mean '" : " (sum, min, max, "
-                                                          "nulls, distinct, "
-                                                          "count)",
+                             hint ? "; did you mean '"
+                                  : " (sum, min, max, "
+                                    "nulls, distinct, "
+                                    "count)",
                              hint ? hint : "", hint ? "'?" : "");
             }
         }
@@ -454,17 +453,17 @@ static void check_workflow(struct ctx *c, const struct gl_workflow *w)
     unique_ids(c->d, w->states, w->n_states, sizeof(*w->states),
                offsetof(struct gl_wf_state, name), "state");
     if (w->table.system.id)
-        resolve(c->d, &c->systems, &w->table.system, "unknown-system",
-                "system", what);
+        resolve(c->d, &c->systems, &w->table.system, "unknown-system", "system",
+                what);
     resolve(c->d, &c->jobs, &w->job, "unknown-job", "sync job", what);
     if (!w->initial.id)
-        gl_diags_add(c->d, w->pos.line, w->pos.col, GL_SEV_ERROR,
-                     "no-initial", "%s has no 'initial' state", what);
+        gl_diags_add(c->d, w->pos.line, w->pos.col, GL_SEV_ERROR, "no-initial",
+                     "%s has no 'initial' state", what);
     else
         resolve(c->d, &states, &w->initial, "unknown-state", "state", what);
     if (!w->terminal.n && w->n_states)
-        gl_diags_add(c->d, w->pos.line, w->pos.col, GL_SEV_ERROR,
-                     "no-terminal", "%s has no 'terminal' states", what);
+        gl_diags_add(c->d, w->pos.line, w->pos.col, GL_SEV_ERROR, "no-terminal",
+                     "%s has no 'terminal' states", what);
     for (i = 0; i < w->terminal.n; i++)
         resolve(c->d, &states, &w->terminal.v[i], "unknown-state", "state",
                 what);
@@ -527,8 +526,7 @@ out:
 
 /* ---- tasks ----------------------------------------------------------- */
 
-static void check_run(struct ctx *c, const struct gl_task *t,
-                      const char *what)
+static void check_run(struct ctx *c, const struct gl_task *t, const char *what)
 {
     struct gl_ref r;
     const char *arg;
@@ -584,8 +582,8 @@ static void check_tasks(struct ctx *c)
     }
     for (i = 0; i < p->rollback.n; i++) {
         const struct gl_task *t;
-        if (resolve(c->d, &c->tasks, &p->rollback.v[i], "unknown-task",
-                    "task", "'rollback'"))
+        if (resolve(c->d, &c->tasks, &p->rollback.v[i], "unknown-task", "task",
+                    "'rollback'"))
             continue;
         t = gl_plan_task(p, p->rollback.v[i].id);
         if (t && t->stage != GL_STAGE_ROLLBACK)
@@ -646,8 +644,8 @@ static void check_tasks(struct ctx *c)
                 char at[32], done[32];
                 gl_reltime_format(t->at, at);
                 gl_reltime_format(deps_done, done);
-                gl_diags_add(c->d, t->at_pos.line, t->at_pos.col,
-                             GL_SEV_ERROR, "too-early",
+                gl_diags_add(c->d, t->at_pos.line, t->at_pos.col, GL_SEV_ERROR,
+                             "too-early",
                              "task '%s' is planned at %s, but its "
                              "dependencies finish at %s at the earliest "
                              "('%s' ends then)",
@@ -710,15 +708,14 @@ static void check_gates(struct ctx *c)
         const struct gl_gate_rule *g = &p->gates_go[i];
         for (j = 0; j < g->refs.n; j++) {
             if (g->kind == GL_GATE_TASKS_CHECKED)
-                resolve(c->d, &c->tasks, &g->refs.v[j], "unknown-task",
-                        "task", "gate 'tasks_checked'");
+                resolve(c->d, &c->tasks, &g->refs.v[j], "unknown-task", "task",
+                        "gate 'tasks_checked'");
             else if (g->kind == GL_GATE_CHECKS_PASSED)
                 resolve(c->d, &c->checks, &g->refs.v[j], "unknown-check",
                         "check", "gate 'checks_passed'");
             else if (g->kind == GL_GATE_SCENARIOS_PASSED)
-                resolve(c->d, &c->scenarios, &g->refs.v[j],
-                        "unknown-scenario", "scenario",
-                        "gate 'scenarios_passed'");
+                resolve(c->d, &c->scenarios, &g->refs.v[j], "unknown-scenario",
+                        "scenario", "gate 'scenarios_passed'");
         }
     }
 }
@@ -741,10 +738,10 @@ void gl_plan_check(const struct gl_plan *p, struct gl_diags *d)
              offsetof(struct gl_check, id));
     names_of(&c.tasks, p->tasks, p->n_tasks, sizeof(*p->tasks),
              offsetof(struct gl_task, id));
-    names_of(&c.scenarios, p->scenarios, p->n_scenarios,
-             sizeof(*p->scenarios), offsetof(struct gl_scenario, id));
-    names_of(&c.workflows, p->workflows, p->n_workflows,
-             sizeof(*p->workflows), offsetof(struct gl_workflow, name));
+    names_of(&c.scenarios, p->scenarios, p->n_scenarios, sizeof(*p->scenarios),
+             offsetof(struct gl_scenario, id));
+    names_of(&c.workflows, p->workflows, p->n_workflows, sizeof(*p->workflows),
+             offsetof(struct gl_workflow, name));
 
     check_people(&c);
     check_systems(&c);

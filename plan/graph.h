@@ -10,8 +10,8 @@
 #include <stddef.h>
 
 struct gl_graph {
-    size_t n;        /* nodes 0..n-1 */
-    size_t *first;   /* edges of node i: to[first[i] .. first[i+1]) */
+    size_t n;      /* nodes 0..n-1 */
+    size_t *first; /* edges of node i: to[first[i] .. first[i+1]) */
     size_t *to;
     size_t n_edges;
 };

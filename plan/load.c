@@ -29,13 +29,13 @@ struct ld {
     int oom;
 };
 
-#define ERR(L, n, code, ...)                                                  \
-    gl_diags_add((L)->d, (n) ? (n)->line : 0, (n) ? (n)->col : 0,             \
+#define ERR(L, n, code, ...)                                                   \
+    gl_diags_add((L)->d, (n) ? (n)->line : 0, (n) ? (n)->col : 0,              \
                  GL_SEV_ERROR, code, __VA_ARGS__)
 
 static const char *kind_name(const struct ynode *n)
 {
-    return n->kind == YN_MAP ? "a mapping"
+    return n->kind == YN_MAP   ? "a mapping"
            : n->kind == YN_SEQ ? "a list"
                                : "a scalar";
 }
@@ -121,8 +121,9 @@ static int check_map(struct ld *L, const struct ynode *m, const char *what,
             continue;
         hint = gl_suggest(k->str, keys, nkeys);
         if (hint)
-            ERR(L, k, "unknown-key", "unknown key '%s' in %s; did you mean '%s'?",
-                k->str, what, hint);
+            ERR(L, k, "unknown-key",
+                "unknown key '%s' in %s; did you mean '%s'?", k->str, what,
+                hint);
         else
             ERR(L, k, "unknown-key", "unknown key '%s' in %s", k->str, what);
     }
@@ -131,8 +132,7 @@ static int check_map(struct ld *L, const struct ynode *m, const char *what,
 
 /* A scalar's text, or NULL (reported) when n is not a scalar.  YAML null
  * counts as absent. */
-static const char *scalar(struct ld *L, const struct ynode *n,
-                          const char *what)
+static const char *scalar(struct ld *L, const struct ynode *n, const char *what)
 {
     if (!n || yt_is_null(n))
         return NULL;
@@ -151,8 +151,8 @@ static void missing(struct ld *L, const struct ynode *m, const char *key,
 }
 
 /* m[key] as a string; reports a missing required key at m. */
-static const char *get_str(struct ld *L, const struct ynode *m,
-                           const char *key, int required, const char *what)
+static const char *get_str(struct ld *L, const struct ynode *m, const char *key,
+                           int required, const char *what)
 {
     const struct ynode *n = yt_get(m, key);
     const char *s;
@@ -199,8 +199,8 @@ static void get_refs(struct ld *L, const struct ynode *m, const char *key,
         return;
     }
     if (n->kind != YN_SEQ) {
-        ERR(L, n, "wrong-type", "'%s' of %s must be a list, not %s", key,
-            what, kind_name(n));
+        ERR(L, n, "wrong-type", "'%s' of %s must be a list, not %s", key, what,
+            kind_name(n));
         return;
     }
     if (!n->n || !(out->v = alloc(L, n->n, sizeof(*out->v))))
@@ -339,8 +339,8 @@ static const struct ynode *get_seq(struct ld *L, const struct ynode *m,
     if (!n || yt_is_null(n))
         return NULL;
     if (n->kind != YN_SEQ) {
-        ERR(L, n, "wrong-type", "'%s' of %s must be a list, not %s", key,
-            what, kind_name(n));
+        ERR(L, n, "wrong-type", "'%s' of %s must be a list, not %s", key, what,
+            kind_name(n));
         return NULL;
     }
     return n;
@@ -470,7 +470,7 @@ static void load_colmap(struct ld *L, const struct ynode *k,
                         const struct ynode *v, struct gl_colmap *c,
                         const char *job)
 {
-    static const char *const keys[] = {"from", "value", "expr", "map",
+    static const char *const keys[] = {"from", "value",   "expr", "map",
                                        "else", "default", "cast", NULL};
     char what[192];
     const struct ynode *mp;
@@ -577,12 +577,24 @@ static void load_error_limit(struct ld *L, const struct ynode *m,
 
 static void load_sync(struct ld *L, const struct ynode *seq)
 {
-    static const char *const keys[] = {
-        "id",    "title",      "from",        "to",
-        "key",   "where",      "mode",        "watermark",
-        "columns", "ignore",   "error_limit", "batch_size",
-        "disable_constraints", "after",       "owner",
-        "checker", "notes",    NULL};
+    static const char *const keys[] = {"id",
+                                       "title",
+                                       "from",
+                                       "to",
+                                       "key",
+                                       "where",
+                                       "mode",
+                                       "watermark",
+                                       "columns",
+                                       "ignore",
+                                       "error_limit",
+                                       "batch_size",
+                                       "disable_constraints",
+                                       "after",
+                                       "owner",
+                                       "checker",
+                                       "notes",
+                                       NULL};
     static const char *const from_keys[] = {"system", "table", "query", NULL};
     size_t i, c;
 
@@ -642,8 +654,7 @@ static void load_sync(struct ld *L, const struct ynode *seq)
         if (n && !yt_is_null(n)) {
             if (n->kind != YN_MAP) {
                 ERR(L, n, "wrong-type",
-                    "'columns' of %s must map target columns to sources",
-                    what);
+                    "'columns' of %s must map target columns to sources", what);
             } else if ((j->columns = alloc(L, n->n, sizeof(*j->columns)))) {
                 check_dups(L, n, what);
                 for (c = 0; c < n->n; c++) {
@@ -673,10 +684,11 @@ static const char *const check_types[] = {"count", "aggregate", "diff", "sql",
 static void load_checks(struct ld *L, const struct ynode *seq)
 {
     static const char *const keys[] = {
-        "id",     "title",        "type",    "job",        "where",
-        "source_where", "target_where", "tolerance", "columns",
-        "aggregates", "system",   "sql",     "expect",     "compare",
-        "owner",  "notes",        NULL};
+        "id",      "title",        "type",         "job",
+        "where",   "source_where", "target_where", "tolerance",
+        "columns", "aggregates",   "system",       "sql",
+        "expect",  "compare",      "owner",        "notes",
+        NULL};
     size_t i;
 
     if (!seq || !(L->p->checks = alloc(L, seq->n, sizeof(struct gl_check))))
@@ -721,8 +733,8 @@ static void load_checks(struct ld *L, const struct ynode *seq)
 static void load_states(struct ld *L, const struct ynode *seq,
                         struct gl_workflow *w, const char *what)
 {
-    static const char *const keys[] = {"name", "editable", "rejection",
-                                       "requires", "title", NULL};
+    static const char *const keys[] = {"name",     "editable", "rejection",
+                                       "requires", "title",    NULL};
     size_t i;
 
     if (!seq || !(w->states = alloc(L, seq->n, sizeof(*w->states))))
@@ -757,8 +769,8 @@ static void load_states(struct ld *L, const struct ynode *seq,
 static void load_transitions(struct ld *L, const struct ynode *seq,
                              struct gl_workflow *w, const char *what)
 {
-    static const char *const keys[] = {"from", "to", "action", "roles",
-                                       "requires", NULL};
+    static const char *const keys[] = {"from",  "to",       "action",
+                                       "roles", "requires", NULL};
     size_t i, f, total = 0;
 
     if (!seq)
@@ -798,8 +810,8 @@ static void load_transitions(struct ld *L, const struct ynode *seq,
 static void load_workflows(struct ld *L, const struct ynode *m)
 {
     static const char *const keys[] = {
-        "title",    "table",    "key",         "state_column", "states",
-        "initial",  "terminal", "transitions", "job",          NULL};
+        "title",   "table",    "key",         "state_column", "states",
+        "initial", "terminal", "transitions", "job",          NULL};
     size_t i;
 
     if (!m)
@@ -847,9 +859,8 @@ static void load_workflows(struct ld *L, const struct ynode *m)
 
 /* ---- tasks ----------------------------------------------------------- */
 
-static const char *const stage_names[] = {"prepare", "sync",      "release",
-                                          "verify",  "hypercare", "rollback",
-                                          NULL};
+static const char *const stage_names[] = {
+    "prepare", "sync", "release", "verify", "hypercare", "rollback", NULL};
 
 static void load_at(struct ld *L, const struct ynode *m, struct gl_task *t,
                     const char *what)
@@ -925,10 +936,9 @@ static void load_tasks(struct ld *L, const struct ynode *tasks,
                        const struct ynode *rollback)
 {
     size_t i, total = (tasks ? tasks->n : 0), inline_rb = 0;
-    static const char *const keys[] = {"id",       "title", "stage",
-                                       "owner",    "checker", "depends_on",
-                                       "at",       "duration", "run",
-                                       "timeout",  "notes", NULL};
+    static const char *const keys[] = {
+        "id", "title",    "stage", "owner",   "checker", "depends_on",
+        "at", "duration", "run",   "timeout", "notes",   NULL};
 
     if (rollback)
         for (i = 0; i < rollback->n; i++)
@@ -973,9 +983,9 @@ static void load_tasks(struct ld *L, const struct ynode *tasks,
 
 static void load_scenarios(struct ld *L, const struct ynode *seq)
 {
-    static const char *const keys[] = {"id",       "area",    "title",
-                                       "priority", "risk",    "assignee",
-                                       "samples",  "workflow", "notes", NULL};
+    static const char *const keys[] = {
+        "id",       "area",    "title",    "priority", "risk",
+        "assignee", "samples", "workflow", "notes",    NULL};
     static const char *const sample_keys[] = {"system", "query", NULL};
     static const char *const prios[] = {"P0", "P1", "P2", "P3", NULL};
     size_t i;
@@ -1021,9 +1031,10 @@ static void load_gates(struct ld *L, const struct ynode *m)
 {
     static const char *const keys[] = {"go", NULL};
     static const char *const all[] = {
-        "no_open_blockers", "all_checks_passed", "p0_scenarios_passed",
-        "tasks_checked",    "checks_passed",     "scenarios_passed",
-        "max_open_defects", NULL};
+        "no_open_blockers",    "all_checks_passed",
+        "p0_scenarios_passed", "tasks_checked",
+        "checks_passed",       "scenarios_passed",
+        "max_open_defects",    NULL};
     const struct ynode *go;
     size_t i;
 
@@ -1043,8 +1054,10 @@ static void load_gates(struct ld *L, const struct ynode *m)
             if ((r = get_enum(L, n, "gate criterion", all)) < 0)
                 continue;
             if (r > 2) {
-                ERR(L, n, "bad-value", "gate criterion '%s' takes a list: "
-                    "'%s: [...]'", n->str, n->str);
+                ERR(L, n, "bad-value",
+                    "gate criterion '%s' takes a list: "
+                    "'%s: [...]'",
+                    n->str, n->str);
                 continue;
             }
             g->kind = (enum gl_gate_kind)r;
@@ -1058,7 +1071,8 @@ static void load_gates(struct ld *L, const struct ynode *m)
         }
         k = n->kids[0];
         v = n->kids[1];
-        if (k->kind != YN_SCALAR || (r = get_enum(L, k, "gate criterion", all)) < 0)
+        if (k->kind != YN_SCALAR ||
+            (r = get_enum(L, k, "gate criterion", all)) < 0)
             continue;
         if (r <= 2) {
             g->kind = (enum gl_gate_kind)r;
@@ -1095,9 +1109,9 @@ static void load_gates(struct ld *L, const struct ynode *m)
 static void load_top(struct ld *L, const struct ynode *root)
 {
     static const char *const keys[] = {
-        "cutover", "title",     "switch_at", "people", "systems",
-        "sync",    "checks",    "workflows", "tasks",  "scenarios",
-        "gates",   "rollback",  NULL};
+        "cutover", "title",    "switch_at", "people", "systems",
+        "sync",    "checks",   "workflows", "tasks",  "scenarios",
+        "gates",   "rollback", NULL};
     struct gl_plan *p = L->p;
     const struct ynode *n;
     const char *s;
@@ -1163,9 +1177,10 @@ struct gl_plan *gl_plan_parse(const char *file, const char *text, size_t len,
     p->priv = a;
     p->file = gl_arena_strdup(a, file ? file : "<plan>");
     slash = p->file ? strrchr(p->file, '/') : NULL;
-    p->dir = slash ? gl_arena_strndup(a, p->file, (size_t)(slash - p->file) +
-                                                      (slash == p->file))
-                   : ".";
+    p->dir =
+        slash ? gl_arena_strndup(a, p->file,
+                                 (size_t)(slash - p->file) + (slash == p->file))
+              : ".";
     if (!p->file || !p->dir)
         goto fail;
     memset(&L, 0, sizeof(L));
@@ -1195,8 +1210,8 @@ struct gl_plan *gl_plan_load(const char *file, struct gl_diags *d,
         int e = errno;
         gl_buf_release(&b);
         if (e == EFBIG)
-            gl_err_set(err, GL_EIO, "plan '%s' is larger than %zu bytes",
-                       file, YT_MAX_INPUT);
+            gl_err_set(err, GL_EIO, "plan '%s' is larger than %zu bytes", file,
+                       YT_MAX_INPUT);
         else
             gl_err_set(err, GL_EIO, "cannot read plan '%s': %s", file,
                        strerror(e));
@@ -1220,8 +1235,7 @@ void gl_plan_free(struct gl_plan *p)
     free(a);
 }
 
-const struct gl_person *gl_plan_person(const struct gl_plan *p,
-                                       const char *id)
+const struct gl_person *gl_plan_person(const struct gl_plan *p, const char *id)
 {
     size_t i;
 

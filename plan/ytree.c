@@ -86,8 +86,8 @@ static int on_event(struct builder *b, struct fy_event *fye)
     case FYET_SCALAR:
         if (!(n = new_node(b, YN_SCALAR, fye)))
             return -1;
-        text = fye->scalar.value ? fy_token_get_text(fye->scalar.value, &len)
-                                 : "";
+        text =
+            fye->scalar.value ? fy_token_get_text(fye->scalar.value, &len) : "";
         if (!text)
             text = "";
         if (!(n->str = gl_arena_strndup(b->a, text, len)))
@@ -102,14 +102,13 @@ static int on_event(struct builder *b, struct fy_event *fye)
         n = new_node(b, YN_SCALAR, fye);
         /* the alias token starts after its '*'; point at the '*' */
         gl_diags_add(b->d, n ? n->line : 0, n && n->col > 1 ? n->col - 1 : 0,
-                     GL_SEV_ERROR,
-                     "yaml-syntax", "aliases are not supported in a plan");
+                     GL_SEV_ERROR, "yaml-syntax",
+                     "aliases are not supported in a plan");
         b->failed = 1;
         return -1;
     case FYET_SEQUENCE_START:
     case FYET_MAPPING_START:
-        n = new_node(b, fye->type == FYET_MAPPING_START ? YN_MAP : YN_SEQ,
-                     fye);
+        n = new_node(b, fye->type == FYET_MAPPING_START ? YN_MAP : YN_SEQ, fye);
         if (!n)
             return -1;
         if (b->depth >= YT_MAX_DEPTH) {
@@ -158,8 +157,8 @@ static void report_syntax(struct builder *b, struct fy_diag *diag)
         if (e->type < FYET_ERROR)
             continue;
         /* unlike struct fy_mark, collected errors count from 1 */
-        gl_diags_add(b->d, e->line, e->column, GL_SEV_ERROR,
-                     "yaml-syntax", "%s", e->msg ? e->msg : "invalid YAML");
+        gl_diags_add(b->d, e->line, e->column, GL_SEV_ERROR, "yaml-syntax",
+                     "%s", e->msg ? e->msg : "invalid YAML");
         any = 1;
     }
     if (!any)

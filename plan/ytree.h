@@ -23,12 +23,12 @@ enum yn_kind { YN_SCALAR, YN_SEQ, YN_MAP };
 
 struct ynode {
     enum yn_kind kind;
-    int line, col;    /* 1-based position of the node's first character */
-    const char *str;  /* scalar text, NUL-terminated; "" for collections */
-    size_t len;       /* scalar length in bytes */
-    int plain;        /* 1 for an unquoted (plain) scalar */
+    int line, col;       /* 1-based position of the node's first character */
+    const char *str;     /* scalar text, NUL-terminated; "" for collections */
+    size_t len;          /* scalar length in bytes */
+    int plain;           /* 1 for an unquoted (plain) scalar */
     struct ynode **kids; /* sequence: items; mapping: key, value, key, ... */
-    size_t n;         /* sequence: items; mapping: pairs */
+    size_t n;            /* sequence: items; mapping: pairs */
 };
 
 /* Parse text (len bytes, need not be NUL-terminated) into a tree allocated

@@ -212,8 +212,7 @@ int gl_store_open(const char *path, int flags, gl_store **out,
     sqlite3_finalize(st);
     st = NULL;
     gl_crashpoint();
-    if ((rc = exec(s, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON",
-                   err)))
+    if ((rc = exec(s, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", err)))
         goto fail;
     if ((rc = migrate(s, err)))
         goto fail;
@@ -266,14 +265,14 @@ static int hash_field(struct gl_sha256 *c, const char *v, size_t n)
     char len[32];
     int k = snprintf(len, sizeof(len), "%zu:", n);
 
-    return gl_sha256_update(c, len, (size_t)k) ||
-           gl_sha256_update(c, v, n) || gl_sha256_update(c, "\n", 1);
+    return gl_sha256_update(c, len, (size_t)k) || gl_sha256_update(c, v, n) ||
+           gl_sha256_update(c, "\n", 1);
 }
 
 static int event_hash(int64_t seq, const char *at, const char *actor,
                       const char *os_user, const char *kind,
-                      const char *payload, size_t payload_len,
-                      const char *prev, char hex[GL_SHA256_HEX])
+                      const char *payload, size_t payload_len, const char *prev,
+                      char hex[GL_SHA256_HEX])
 {
     struct gl_sha256 *c = gl_sha256_new();
     char seqs[32];
@@ -283,8 +282,7 @@ static int event_hash(int64_t seq, const char *at, const char *actor,
         return -1;
     snprintf(seqs, sizeof(seqs), "%" PRId64, seq);
     bad = gl_sha256_update(c, "golive-event-v1\n", 16) ||
-          hash_field(c, seqs, strlen(seqs)) ||
-          hash_field(c, at, strlen(at)) ||
+          hash_field(c, seqs, strlen(seqs)) || hash_field(c, at, strlen(at)) ||
           hash_field(c, actor, strlen(actor)) ||
           hash_field(c, os_user, strlen(os_user)) ||
           hash_field(c, kind, strlen(kind)) ||
@@ -391,10 +389,11 @@ static int verify_run(gl_store *s, struct gl_err *err)
         goto out;
     }
     j = json_loads(col_text(st, 4), 0, &je);
-    if (!j || strcmp(json_string_value(json_object_get(j, "run_id"))
-                         ? json_string_value(json_object_get(j, "run_id"))
-                         : "",
-                     col_text(st, 0)) ||
+    if (!j ||
+        strcmp(json_string_value(json_object_get(j, "run_id"))
+                   ? json_string_value(json_object_get(j, "run_id"))
+                   : "",
+               col_text(st, 0)) ||
         strcmp(json_string_value(json_object_get(j, "cutover"))
                    ? json_string_value(json_object_get(j, "cutover"))
                    : "",
@@ -445,8 +444,7 @@ static int verify_plans(gl_store *s, struct gl_err *err)
         }
         j = json_loads(payload, 0, &je);
         ok = j && json_string_value(json_object_get(j, "plan_sha256")) &&
-             !strcmp(json_string_value(json_object_get(j, "plan_sha256")),
-                     hex);
+             !strcmp(json_string_value(json_object_get(j, "plan_sha256")), hex);
         json_decref(j);
         if (!ok) {
             rc = gl_err_set(err, GL_ECORRUPT,
@@ -500,8 +498,8 @@ int gl_store_verify(gl_store *s, int64_t *events, struct gl_err *err)
                             seq, kind, seq - 1);
             goto out;
         }
-        if (event_hash(seq, col_text(st, 1), col_text(st, 2),
-                       col_text(st, 3), kind, col_text(st, 5),
+        if (event_hash(seq, col_text(st, 1), col_text(st, 2), col_text(st, 3),
+                       kind, col_text(st, 5),
                        (size_t)sqlite3_column_bytes(st, 5), prev, hash)) {
             rc = gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");
             goto out;
@@ -533,8 +531,7 @@ out:
 
 /* ---- the run --------------------------------------------------------- */
 
-int gl_store_run_info(gl_store *s, struct gl_run_info *info,
-                      struct gl_err *err)
+int gl_store_run_info(gl_store *s, struct gl_run_info *info, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = GL_OK, step;
@@ -566,8 +563,7 @@ int gl_store_run_info(gl_store *s, struct gl_run_info *info,
     info->rehearsal = sqlite3_column_int(st, 2);
     info->switch_at = sqlite3_column_int64(st, 3);
     info->switch_offset = sqlite3_column_int(st, 4);
-    snprintf(info->started_at, sizeof(info->started_at), "%s",
-             col_text(st, 5));
+    snprintf(info->started_at, sizeof(info->started_at), "%s", col_text(st, 5));
     info->plan_version = sqlite3_column_int(st, 6);
     snprintf(info->plan_sha256, sizeof(info->plan_sha256), "%s",
              col_text(st, 7));
@@ -672,12 +668,11 @@ int gl_run_start(gl_store *s, const struct gl_plan *p, const char *text,
         return gl_err_set(err, GL_EREFUSED,
                           "state store '%s' already holds a run", s->path);
     }
-    payload = json_pack("{s:s, s:s, s:b, s:s, s:i, s:s, s:I, s:I}", "run_id",
-                        run_id, "cutover", p->cutover, "rehearsal",
-                        rehearsal, "plan_sha256", sha, "plan_version", 1,
-                        "plan_path", plan_path, "switch_at",
-                        (json_int_t)p->switch_at, "tasks",
-                        (json_int_t)p->n_tasks);
+    payload =
+        json_pack("{s:s, s:s, s:b, s:s, s:i, s:s, s:I, s:I}", "run_id", run_id,
+                  "cutover", p->cutover, "rehearsal", rehearsal, "plan_sha256",
+                  sha, "plan_version", 1, "plan_path", plan_path, "switch_at",
+                  (json_int_t)p->switch_at, "tasks", (json_int_t)p->n_tasks);
     if (!payload ||
         !(ptext = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS))) {
         rc = gl_err_set(err, GL_ENOMEM, "out of memory");
@@ -746,9 +741,8 @@ fail:
 
 /* ---- task state ------------------------------------------------------ */
 
-static const char *const task_states[] = {"pending", "ready",   "running",
-                                          "done",    "checked", "failed",
-                                          "skipped"};
+static const char *const task_states[] = {
+    "pending", "ready", "running", "done", "checked", "failed", "skipped"};
 
 const char *gl_task_state_name(enum gl_task_state st)
 {

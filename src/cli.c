@@ -127,11 +127,11 @@ void cli_print_diags(FILE *out, const struct gl_diags *d, int json)
         for (i = 0; arr && i < d->n; i++) {
             const struct gl_diag *g = &d->v[i];
             json_array_append_new(
-                arr, json_pack("{s:s, s:i, s:i, s:s, s:s, s:s}", "file",
-                               d->file, "line", g->line, "col", g->col,
-                               "severity",
-                               g->sev == GL_SEV_ERROR ? "error" : "warning",
-                               "code", g->code, "message", g->message));
+                arr,
+                json_pack("{s:s, s:i, s:i, s:s, s:s, s:s}", "file", d->file,
+                          "line", g->line, "col", g->col, "severity",
+                          g->sev == GL_SEV_ERROR ? "error" : "warning", "code",
+                          g->code, "message", g->message));
         }
         s = arr ? json_dumps(arr, JSON_INDENT(2)) : NULL;
         fprintf(out, "%s\n", s ? s : "[]");
@@ -153,8 +153,7 @@ void cli_print_diags(FILE *out, const struct gl_diags *d, int json)
         fprintf(out, "%s: %zu more problems not shown\n", d->file, d->dropped);
 }
 
-int cli_load_plan(const char *path, int json, int quiet,
-                  struct gl_plan **plan)
+int cli_load_plan(const char *path, int json, int quiet, struct gl_plan **plan)
 {
     struct gl_diags d;
     struct gl_err err;

@@ -50,8 +50,7 @@ void cli_print_diags(FILE *out, const struct gl_diags *d, int json);
  * printed) or EXIT_ERROR (not readable).  *plan is set on EXIT_OK (and on
  * EXIT_NO when the plan loaded at all); the caller frees it.  When print is
  * 0, only problems are printed, never the "ok" line. */
-int cli_load_plan(const char *path, int json, int quiet,
-                  struct gl_plan **plan);
+int cli_load_plan(const char *path, int json, int quiet, struct gl_plan **plan);
 
 /* Start a run of the plan at plan_path in the store at state (`run start`,
  * also used by `demo`).  Prints what it did (JSON when json); returns an

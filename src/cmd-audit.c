@@ -89,7 +89,8 @@ const struct gl_cmd cmd_audit = {
     "that made them.  Names the first event that does not match.\n"
     "\n"
     "options:\n"
-    "  --state FILE    the store (default: $GOLIVE_STATE, else ./golive.state)\n"
+    "  --state FILE    the store (default: $GOLIVE_STATE, else "
+    "./golive.state)\n"
     "  --json          print {state, ok, events, problem} as JSON\n"
     "\n"
     "exit: 0 the chain verifies, 1 it does not, 2 the store cannot be read\n",

@@ -45,26 +45,26 @@ int cli_run_start(const char *plan_path, const char *state, int rehearsal,
     if (!realpath(plan_path, abs))
         snprintf(abs, sizeof(abs), "%s", plan_path);
     if ((rc = gl_store_open(state, GL_STORE_CREATE, &s, &err)) ||
-        (rc = gl_run_start(s, plan, gl_buf_str(&text), text.len, abs,
-                           rehearsal, &who, &info, &err))) {
+        (rc = gl_run_start(s, plan, gl_buf_str(&text), text.len, abs, rehearsal,
+                           &who, &info, &err))) {
         rc = cli_fail(&err);
         goto out;
     }
     if (json) {
-        json_t *j = json_pack("{s:s, s:s, s:b, s:s, s:s, s:i, s:I, s:s}",
-                              "run_id", info.run_id, "cutover", info.cutover,
-                              "rehearsal", info.rehearsal, "state", state,
-                              "plan_sha256", info.plan_sha256,
-                              "plan_version", info.plan_version, "tasks",
-                              (json_int_t)plan->n_tasks, "actor", who.person);
+        json_t *j =
+            json_pack("{s:s, s:s, s:b, s:s, s:s, s:i, s:I, s:s}", "run_id",
+                      info.run_id, "cutover", info.cutover, "rehearsal",
+                      info.rehearsal, "state", state, "plan_sha256",
+                      info.plan_sha256, "plan_version", info.plan_version,
+                      "tasks", (json_int_t)plan->n_tasks, "actor", who.person);
         char *out = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
         printf("%s\n", out ? out : "{}");
         free(out);
         json_decref(j);
     } else {
         printf("started %s run %s of '%s' in %s\n",
-               info.rehearsal ? "rehearsal" : "live", info.run_id,
-               info.cutover, state);
+               info.rehearsal ? "rehearsal" : "live", info.run_id, info.cutover,
+               state);
         printf("plan %s (sha256 %.16s…), %zu tasks, as %s\n", plan_path,
                info.plan_sha256, plan->n_tasks, who.person);
     }
@@ -114,10 +114,9 @@ static int run_start(int argc, char **argv)
     }
     if (argc - optind != 1)
         return cli_usage("run", "run start takes one plan file");
-    return cli_run_start(argv[optind],
-                         cli_state_path(state, argv[optind], path,
-                                        sizeof(path)),
-                         rehearsal, as, json);
+    return cli_run_start(
+        argv[optind], cli_state_path(state, argv[optind], path, sizeof(path)),
+        rehearsal, as, json);
 }
 
 static int run(int argc, char **argv)

@@ -114,10 +114,8 @@ static int run(int argc, char **argv)
         json_object_set_new(o, "switch_at", json_string(t_switch));
         json_object_set_new(o, "now", json_string(t_now));
         json_object_set_new(o, "t", json_string(rel));
-        json_object_set_new(o, "t_seconds",
-                            json_integer(now - info.switch_at));
-        json_object_set_new(o, "plan_version",
-                            json_integer(info.plan_version));
+        json_object_set_new(o, "t_seconds", json_integer(now - info.switch_at));
+        json_object_set_new(o, "plan_version", json_integer(info.plan_version));
         json_object_set_new(o, "plan_sha256", json_string(info.plan_sha256));
         json_object_set_new(o, "plan_changed", json_boolean(changed));
         json_object_set_new(o, "events", json_integer(info.events));
@@ -134,8 +132,8 @@ static int run(int argc, char **argv)
     printf("%s: %s run %s, plan version %d (sha256 %.12s)\n", info.cutover,
            info.rehearsal ? "rehearsal" : "live", info.run_id,
            info.plan_version, info.plan_sha256);
-    printf("switch at %s; now %s (%s); %" PRId64 " events\n\n", t_switch,
-           t_now, rel, info.events);
+    printf("switch at %s; now %s (%s); %" PRId64 " events\n\n", t_switch, t_now,
+           rel, info.events);
     printf("%-10s", "stage");
     for (j = 0; j < GL_TASK_STATE_COUNT; j++)
         printf(" %8s", gl_task_state_name(j));

@@ -18,8 +18,7 @@ static void usage(FILE *out)
                  "golive runs the night a team switches production from an "
                  "old system to a new one.\n\ncommands:\n");
     for (i = 0; cmd_table[i]; i++)
-        fprintf(out, "  %-10s %s\n", cmd_table[i]->name,
-                cmd_table[i]->summary);
+        fprintf(out, "  %-10s %s\n", cmd_table[i]->name, cmd_table[i]->summary);
     fprintf(out, "\n'golive COMMAND --help' tells more about each one.\n"
                  "Exit codes: 0 ok, 1 the answer is no, 2 usage or I/O "
                  "error, 3 refused.\n");

@@ -14,7 +14,8 @@ struct gl_arena_block {
 };
 
 #define BLOCK_MIN 8192
-#define ALIGN(n) (((n) + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1))
+#define ALIGN(n)                                                               \
+    (((n) + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1))
 
 void *gl_arena_alloc(struct gl_arena *a, size_t n)
 {

@@ -17,7 +17,10 @@ struct gl_arena {
     size_t limit; /* 0 = no limit; otherwise allocations past it fail */
 };
 
-#define GL_ARENA_INIT {NULL, 0, 0}
+#define GL_ARENA_INIT                                                          \
+    {                                                                          \
+        NULL, 0, 0                                                             \
+    }
 
 /* Zeroed memory of size n, aligned for any type; NULL when out of memory or
  * past the limit.  Owned by the arena. */

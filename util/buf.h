@@ -13,7 +13,10 @@ struct gl_buf {
     size_t max; /* 0 = default cap (256 MiB); adding past it fails */
 };
 
-#define GL_BUF_INIT {NULL, 0, 0, 0}
+#define GL_BUF_INIT                                                            \
+    {                                                                          \
+        NULL, 0, 0, 0                                                          \
+    }
 
 /* Append n bytes.  0 on success, -1 when out of memory or past max. */
 int gl_buf_add(struct gl_buf *b, const void *p, size_t n);

@@ -139,8 +139,8 @@ int gl_time_parse(const char *s, int64_t *epoch, int *offset_min)
                 p++;
         }
     }
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
-        mi > 59 || sec > 60)
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
+        sec > 60)
         return -1;
     if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
         return -1;
@@ -164,8 +164,8 @@ int gl_time_parse(const char *s, int64_t *epoch, int *offset_min)
         return -1;
     if (sec == 60) /* a leap second is the next second's start */
         sec = 59;
-    *epoch = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
-             h * 3600 + mi * 60 + sec - (int64_t)off * 60;
+    *epoch = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
+             mi * 60 + sec - (int64_t)off * 60;
     if (offset_min)
         *offset_min = off;
     return 0;
@@ -182,8 +182,8 @@ void gl_time_format(int64_t epoch, int offset_min, char *out)
     rem = local - days * 86400;
     civil_from_days(days, &y, &m, &d);
     if (offset_min == 0)
-        snprintf(tmp, sizeof(tmp), "%04" PRId64 "-%02u-%02uT%02d:%02d:%02dZ",
-                 y, m, d, (int)(rem / 3600), (int)(rem / 60 % 60),
+        snprintf(tmp, sizeof(tmp), "%04" PRId64 "-%02u-%02uT%02d:%02d:%02dZ", y,
+                 m, d, (int)(rem / 3600), (int)(rem / 60 % 60),
                  (int)(rem % 60));
     else
         snprintf(tmp, sizeof(tmp),

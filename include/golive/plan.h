@@ -89,15 +89,15 @@ struct gl_colmap {
     struct gl_pos pos;
     const char *target;
     enum gl_colmap_kind kind;
-    const char *source;   /* GL_COL_FROM */
-    const char *value;    /* GL_COL_VALUE (NULL = SQL NULL) */
-    const char *expr;     /* GL_COL_EXPR */
+    const char *source;    /* GL_COL_FROM */
+    const char *value;     /* GL_COL_VALUE (NULL = SQL NULL) */
+    const char *expr;      /* GL_COL_EXPR */
     struct gl_valmap *map; /* value map, old -> new */
     size_t n_map;
     const char *map_else; /* value for codes not in map; NULL = reject */
     int has_default;      /* default for NULL */
     const char *dflt;
-    const char *cast;     /* target type name, e.g. "integer" */
+    const char *cast; /* target type name, e.g. "integer" */
 };
 
 struct gl_sync_job {
@@ -122,22 +122,26 @@ struct gl_sync_job {
     struct gl_ref owner, checker;
 };
 
-enum gl_check_type { GL_CHECK_COUNT, GL_CHECK_AGGREGATE, GL_CHECK_DIFF,
-                     GL_CHECK_SQL };
+enum gl_check_type {
+    GL_CHECK_COUNT,
+    GL_CHECK_AGGREGATE,
+    GL_CHECK_DIFF,
+    GL_CHECK_SQL
+};
 
 struct gl_check {
     struct gl_pos pos;
     struct gl_ref id;
     enum gl_check_type type;
-    struct gl_ref job;   /* count, aggregate, diff */
-    const char *where;   /* overrides the job's where on both sides */
+    struct gl_ref job; /* count, aggregate, diff */
+    const char *where; /* overrides the job's where on both sides */
     const char *source_where, *target_where;
-    int64_t tolerance;   /* count: allowed |source - target| */
-    struct gl_refs columns; /* aggregate / diff: the columns to compare */
+    int64_t tolerance;         /* count: allowed |source - target| */
+    struct gl_refs columns;    /* aggregate / diff: the columns to compare */
     struct gl_refs aggregates; /* aggregate: sum min max nulls distinct */
-    struct gl_ref system; /* sql: where the query runs */
+    struct gl_ref system;      /* sql: where the query runs */
     const char *sql;
-    const char *expect;   /* sql: the expected single value */
+    const char *expect;    /* sql: the expected single value */
     struct gl_ref compare; /* sql: or the same query on this system */
     struct gl_ref owner;
 };
@@ -145,8 +149,8 @@ struct gl_check {
 struct gl_wf_state {
     struct gl_pos pos;
     struct gl_ref name;
-    int editable;  /* a user may edit the record in this state */
-    int rejection; /* records here were rejected */
+    int editable;            /* a user may edit the record in this state */
+    int rejection;           /* records here were rejected */
     struct gl_refs requires; /* fields a record needs in this state */
 };
 
@@ -173,9 +177,15 @@ struct gl_workflow {
     struct gl_ref job; /* the sync job whose value map feeds the states */
 };
 
-enum gl_stage { GL_STAGE_PREPARE, GL_STAGE_SYNC, GL_STAGE_RELEASE,
-                GL_STAGE_VERIFY, GL_STAGE_HYPERCARE, GL_STAGE_ROLLBACK,
-                GL_STAGE_COUNT };
+enum gl_stage {
+    GL_STAGE_PREPARE,
+    GL_STAGE_SYNC,
+    GL_STAGE_RELEASE,
+    GL_STAGE_VERIFY,
+    GL_STAGE_HYPERCARE,
+    GL_STAGE_ROLLBACK,
+    GL_STAGE_COUNT
+};
 
 struct gl_task {
     struct gl_pos pos;
@@ -192,7 +202,7 @@ struct gl_task {
     int64_t duration; /* seconds */
     const char *run;  /* "sync JOB", "check CHECK" or "shell CMD" */
     struct gl_pos run_pos;
-    int64_t timeout;  /* seconds, 0 = none */
+    int64_t timeout; /* seconds, 0 = none */
     const char *notes;
 };
 
@@ -212,10 +222,10 @@ enum gl_gate_kind {
     GL_GATE_NO_OPEN_BLOCKERS,
     GL_GATE_ALL_CHECKS_PASSED,
     GL_GATE_P0_SCENARIOS_PASSED,
-    GL_GATE_TASKS_CHECKED,     /* refs: task ids */
-    GL_GATE_CHECKS_PASSED,     /* refs: check ids */
-    GL_GATE_SCENARIOS_PASSED,  /* refs: scenario ids */
-    GL_GATE_MAX_OPEN_DEFECTS,  /* severity + count */
+    GL_GATE_TASKS_CHECKED,    /* refs: task ids */
+    GL_GATE_CHECKS_PASSED,    /* refs: check ids */
+    GL_GATE_SCENARIOS_PASSED, /* refs: scenario ids */
+    GL_GATE_MAX_OPEN_DEFECTS, /* severity + count */
 };
 
 struct gl_gate_rule {
@@ -271,17 +281,16 @@ struct gl_plan *gl_plan_load(const char *file, struct gl_diags *d,
                              struct gl_err *err);
 
 /* The static completeness checks (docs/plan.md, "validate"): references,
- * owners and checkers, cycles, times, keys, workflows, passwords.  Adds to d. */
+ * owners and checkers, cycles, times, keys, workflows, passwords.  Adds to d.
+ */
 void gl_plan_check(const struct gl_plan *p, struct gl_diags *d);
 
 void gl_plan_free(struct gl_plan *p);
 
 /* Lookups by id; NULL when absent. */
-const struct gl_person *gl_plan_person(const struct gl_plan *p,
-                                       const char *id);
+const struct gl_person *gl_plan_person(const struct gl_plan *p, const char *id);
 const struct gl_task *gl_plan_task(const struct gl_plan *p, const char *id);
-const struct gl_sync_job *gl_plan_job(const struct gl_plan *p,
-                                      const char *id);
+const struct gl_sync_job *gl_plan_job(const struct gl_plan *p, const char *id);
 const struct gl_system *gl_plan_system(const struct gl_plan *p,
                                        const char *name);
 

@@ -19,7 +19,7 @@
 typedef struct gl_store gl_store; /* opaque handle */
 
 #define GL_STORE_SCHEMA 1
-#define GL_HASH_GENESIS                                                       \
+#define GL_HASH_GENESIS                                                        \
     "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* Who makes a change: the plan's person (or the OS user when none was
@@ -88,9 +88,16 @@ int gl_run_start(gl_store *s, const struct gl_plan *p, const char *text,
                  struct gl_err *err);
 
 /* Task counts for status: count[stage][state]. */
-enum gl_task_state { GL_TASK_PENDING, GL_TASK_READY, GL_TASK_RUNNING,
-                     GL_TASK_DONE, GL_TASK_CHECKED, GL_TASK_FAILED,
-                     GL_TASK_SKIPPED, GL_TASK_STATE_COUNT };
+enum gl_task_state {
+    GL_TASK_PENDING,
+    GL_TASK_READY,
+    GL_TASK_RUNNING,
+    GL_TASK_DONE,
+    GL_TASK_CHECKED,
+    GL_TASK_FAILED,
+    GL_TASK_SKIPPED,
+    GL_TASK_STATE_COUNT
+};
 
 const char *gl_task_state_name(enum gl_task_state st);
 

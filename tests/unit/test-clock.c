@@ -72,9 +72,8 @@ static void iso_times(void **state)
     assert_int_equal(gl_time_parse("2026-03-13T16:00:00Z", &t, &off), 0);
     assert_int_equal(t, 1773417600);
     assert_int_equal(off, 0);
-    assert_int_equal(gl_time_parse("2026-03-13T11:00:00.123456-05:00", &t,
-                                   &off),
-                     0);
+    assert_int_equal(
+        gl_time_parse("2026-03-13T11:00:00.123456-05:00", &t, &off), 0);
     assert_int_equal(t, 1773417600);
     assert_int_equal(off, -300);
     assert_int_equal(gl_time_parse("1970-01-01T00:00Z", &t, NULL), 0);
@@ -154,9 +153,9 @@ static void now_override(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(durations),  cmocka_unit_test(reltimes),
-        cmocka_unit_test(iso_times),  cmocka_unit_test(round_trip),
-        cmocka_unit_test(formats),    cmocka_unit_test(now_override),
+        cmocka_unit_test(durations), cmocka_unit_test(reltimes),
+        cmocka_unit_test(iso_times), cmocka_unit_test(round_trip),
+        cmocka_unit_test(formats),   cmocka_unit_test(now_override),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

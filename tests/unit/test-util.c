@@ -109,14 +109,16 @@ static void sha256(void **state)
     (void)state;
     assert_int_equal(gl_sha256_hex("abc", 3, hex), 0);
     assert_string_equal(
-        hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        hex,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     c = gl_sha256_new();
     assert_non_null(c);
     assert_int_equal(gl_sha256_update(c, "a", 1), 0);
     assert_int_equal(gl_sha256_update(c, "bc", 2), 0);
     assert_int_equal(gl_sha256_final(c, hex), 0);
     assert_string_equal(
-        hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        hex,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 static void graphs(void **state)

@@ -129,13 +129,11 @@ static void size_and_nul_limits(void **state)
 
     (void)state;
     memset(&f, 0, sizeof(f));
-    assert_int_equal(yt_parse(&f.a, text, sizeof(text) - 1, &f.d, &f.root),
-                     -1);
+    assert_int_equal(yt_parse(&f.a, text, sizeof(text) - 1, &f.d, &f.root), -1);
     assert_non_null(strstr(f.d.v[0].message, "NUL"));
     done(&f);
     memset(&f, 0, sizeof(f));
-    assert_int_equal(yt_parse(&f.a, text, YT_MAX_INPUT + 1, &f.d, &f.root),
-                     -1);
+    assert_int_equal(yt_parse(&f.a, text, YT_MAX_INPUT + 1, &f.d, &f.root), -1);
     assert_true(gl_diags_has(&f.d, "yaml-limit"));
     done(&f);
 }
@@ -157,7 +155,7 @@ static void invalid_utf8(void **state)
         "a: \xed\xa0\x80\n",     /* surrogate */
         "a: \xf4\x90\x80\x80\n", /* past U+10FFFF */
         "a: \xe2\x82\n",         /* truncated */
-        "%\x9dv",                 /* hangs libfyaml 0.7.12 */
+        "%\x9dv",                /* hangs libfyaml 0.7.12 */
     };
     struct fx f;
     size_t i;
@@ -169,7 +167,8 @@ static void invalid_utf8(void **state)
         done(&f);
     }
     assert_int_equal(parse(&f, "a: \xe8\xb4\xa2\xf0\x9f\x98\x80\n"), 0);
-    assert_string_equal(yt_get(f.root, "a")->str, "\xe8\xb4\xa2\xf0\x9f\x98\x80");
+    assert_string_equal(yt_get(f.root, "a")->str,
+                        "\xe8\xb4\xa2\xf0\x9f\x98\x80");
     done(&f);
 }
 
