@@ -241,12 +241,12 @@ int yt_parse(struct gl_arena *a, const char *text, size_t len,
 
     bad = utf8_invalid_at((const unsigned char *)text, len);
     if (bad < len) {
-        size_t i, line = 1, col = 1;
-        for (i = 0; i < bad; i++) {
-            if (text[i] == '\n') {
+        size_t k, line = 1, col = 1;
+        for (k = 0; k < bad; k++) {
+            if (text[k] == '\n') {
                 line++;
                 col = 1;
-            } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+            } else if (((unsigned char)text[k] & 0xC0) != 0x80) {
                 col++;
             }
         }
