@@ -2,8 +2,9 @@
 # This wraps meson + ninja and installs missing Debian packages first.
 
 BUILD_PKGS = gcc make pkg-config meson ninja-build python3 \
-             libsqlite3-dev libfyaml-dev libjansson-dev libssl-dev
-TEST_PKGS  = libcmocka-dev python3-pytest
+             libsqlite3-dev libfyaml-dev libjansson-dev libssl-dev \
+             libpq-dev libmariadb-dev
+TEST_PKGS  = libcmocka-dev python3-pytest postgresql mariadb-server
 FUZZ_PKGS  = clang libclang-rt-dev
 
 # WERROR=1 turns warnings into errors (CI); SANITIZE=1 builds with ASan+UBSan

@@ -6,5 +6,5 @@
 #include <stddef.h>
 
 const struct gl_cmd *const cmd_table[] = {
-    &cmd_validate, &cmd_run, &cmd_status, &cmd_audit, &cmd_demo, NULL,
+    &cmd_validate, &cmd_run, &cmd_status, &cmd_audit, &cmd_demo, &cmd_db, NULL,
 };

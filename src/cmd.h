@@ -23,6 +23,7 @@ extern const struct gl_cmd cmd_run;
 extern const struct gl_cmd cmd_audit;
 extern const struct gl_cmd cmd_status;
 extern const struct gl_cmd cmd_demo;
+extern const struct gl_cmd cmd_db;
 
 /* NULL-terminated, in the order `golive --help` lists them. */
 extern const struct gl_cmd *const cmd_table[];

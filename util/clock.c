@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t gl_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     int64_t era;
     unsigned yoe, doy, doe;
@@ -26,7 +26,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void gl_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     int64_t era;
     unsigned doe, yoe, doy, mp;
@@ -164,8 +164,8 @@ int gl_time_parse(const char *s, int64_t *epoch, int *offset_min)
         return -1;
     if (sec == 60) /* a leap second is the next second's start */
         sec = 59;
-    *epoch = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
-             mi * 60 + sec - (int64_t)off * 60;
+    *epoch = gl_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
+             h * 3600 + mi * 60 + sec - (int64_t)off * 60;
     if (offset_min)
         *offset_min = off;
     return 0;
@@ -180,7 +180,7 @@ void gl_time_format(int64_t epoch, int offset_min, char *out)
 
     days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
     rem = local - days * 86400;
-    civil_from_days(days, &y, &m, &d);
+    gl_civil_from_days(days, &y, &m, &d);
     if (offset_min == 0)
         snprintf(tmp, sizeof(tmp), "%04" PRId64 "-%02u-%02uT%02d:%02d:%02dZ", y,
                  m, d, (int)(rem / 3600), (int)(rem / 60 % 60),

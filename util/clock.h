@@ -35,6 +35,11 @@ void gl_reltime_format(int64_t off, char *out);
 /* Format a duration: "1h30m", "45s", "0s".  out needs 24 bytes. */
 void gl_duration_format(int64_t secs, char *out);
 
+/* Proleptic Gregorian calendar: days since 1970-01-01 from a date, and
+ * back. */
+int64_t gl_days_from_civil(int64_t y, unsigned m, unsigned d);
+void gl_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
 /* The current time in epoch seconds: GOLIVE_NOW (ISO 8601) when set, so a
  * night can be replayed, else the system clock.  -1 when GOLIVE_NOW is set
  * but malformed. */

@@ -93,3 +93,95 @@ rollback:
 @pytest.fixture
 def good_plan(tmp_path):
     return write(tmp_path / "plan.yaml", GOOD_PLAN)
+
+
+# ---- real database servers, one of each per session --------------------
+
+import re  # noqa: E402
+
+import servers  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    s = servers.Postgres()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def my_server():
+    s = servers.MariaDB()
+    yield s
+    s.stop()
+
+
+def _db_name(request):
+    return "t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50]
+
+
+@pytest.fixture
+def pg(pg_server, request):
+    """A fresh PostgreSQL database for this test; .url, .sql(text)."""
+    name = _db_name(request)
+    url = pg_server.create_db(name)
+
+    class DB:
+        pass
+    d = DB()
+    d.url = url
+    d.env = {}
+    d.sql = lambda q: pg_server.psql(q, db=name)
+    d.server = pg_server
+    return d
+
+
+@pytest.fixture
+def my(my_server, request):
+    """A fresh MariaDB database for this test; .url, .env, .sql(text)."""
+    name = _db_name(request)
+    url = my_server.create_db(name)
+
+    class DB:
+        pass
+    d = DB()
+    d.url = url
+    d.env = my_server.env()
+    d.sql = lambda q: my_server.sql(q, db=name)
+    d.server = my_server
+    return d
+
+
+@pytest.fixture
+def lite(tmp_path):
+    """A fresh SQLite database file; .url, .env, .sql(text)."""
+    import sqlite3
+    path = tmp_path / "lite.db"
+    sqlite3.connect(path).close()
+
+    class DB:
+        pass
+    d = DB()
+    d.url = "sqlite:%s" % path
+    d.env = {}
+    d.path = path
+
+    def run(q):
+        c = sqlite3.connect(path)
+        try:
+            c.executescript(q)
+            c.commit()
+        finally:
+            c.close()
+        return ""
+    d.sql = run
+    return d
+
+
+@pytest.fixture(params=["sqlite", "postgres", "mariadb"])
+def engine(request):
+    """Each engine in turn: a fresh database of it (see lite, pg, my)."""
+    d = request.getfixturevalue({"sqlite": "lite", "postgres": "pg",
+                                 "mariadb": "my"}[request.param])
+    d.kind = request.param
+    return d

@@ -1,0 +1,244 @@
+/*
+ * db.c - what every driver shares: choosing a driver by URL, ${VAR}
+ * substitution, password redaction, table descriptions, canonical text.
+ */
+#include "golive/db.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "db/value.h"
+#include "util/buf.h"
+
+static const char *const vtype_names[] = {
+    [GL_NULL] = "null",       [GL_INT] = "integer",
+    [GL_NUMERIC] = "numeric", [GL_FLOAT] = "float",
+    [GL_TEXT] = "text",       [GL_BYTES] = "bytes",
+    [GL_DATE] = "date",       [GL_TIME] = "time",
+    [GL_TIMESTAMP] = "timestamp", [GL_TIMESTAMPTZ] = "timestamptz",
+    [GL_BOOL] = "boolean",
+};
+
+const char *gl_vtype_name(enum gl_vtype t)
+{
+    return (unsigned)t <= GL_BOOL ? vtype_names[t] : "?";
+}
+
+int gl_value_text(const struct gl_value *v, struct gl_buf *out)
+{
+    char tmp[64];
+
+    switch (v->type) {
+    case GL_NULL:
+        return 0;
+    case GL_INT:
+        return gl_buf_addf(out, "%" PRId64, v->i);
+    case GL_FLOAT:
+        return gl_buf_addf(out, "%.17g", v->f);
+    case GL_NUMERIC:
+    case GL_TEXT:
+        return gl_buf_add(out, v->s, v->len);
+    case GL_BYTES:
+        return gl_hex_append(out, v->s, v->len);
+    case GL_DATE:
+        gl_format_date(v->i, tmp);
+        return gl_buf_adds(out, tmp);
+    case GL_TIME:
+        gl_format_time(v->i, tmp);
+        return gl_buf_adds(out, tmp);
+    case GL_TIMESTAMP:
+        gl_format_timestamp(v->i, GL_TS_ISO, tmp);
+        return gl_buf_adds(out, tmp);
+    case GL_TIMESTAMPTZ:
+        gl_format_timestamp(v->i, GL_TS_ISO | GL_TS_ZONE, tmp);
+        return gl_buf_adds(out, tmp);
+    case GL_BOOL:
+        return gl_buf_adds(out, v->i ? "true" : "false");
+    }
+    return -1;
+}
+
+void gl_table_desc_release(struct gl_table_desc *t)
+{
+    size_t i;
+
+    for (i = 0; i < t->ncols; i++) {
+        free(t->cols[i].name);
+        free(t->cols[i].decl_type);
+    }
+    free(t->cols);
+    free(t->pk);
+    free(t->name);
+    memset(t, 0, sizeof(*t));
+}
+
+int gl_table_col(const struct gl_table_desc *t, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < t->ncols; i++)
+        if (!strcmp(t->cols[i].name, name))
+            return (int)i;
+    for (i = 0; i < t->ncols; i++)
+        if (!strcasecmp(t->cols[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+char *gl_db_expand_url(const char *url, struct gl_err *err)
+{
+    struct gl_buf b = GL_BUF_INIT;
+    const char *p = url, *open, *close;
+
+    while ((open = strstr(p, "${")) != NULL) {
+        char name[128];
+        const char *val;
+        size_t n;
+
+        close = strchr(open, '}');
+        if (!close) {
+            gl_err_set(err, GL_EUSAGE, "unterminated ${ in a system URL");
+            goto fail;
+        }
+        n = (size_t)(close - open - 2);
+        if (n == 0 || n >= sizeof(name)) {
+            gl_err_set(err, GL_EUSAGE, "bad ${...} in a system URL");
+            goto fail;
+        }
+        memcpy(name, open + 2, n);
+        name[n] = '\0';
+        val = getenv(name);
+        if (!val) {
+            gl_err_set(err, GL_EUSAGE,
+                       "environment variable '%s' named in a system URL is "
+                       "not set",
+                       name);
+            goto fail;
+        }
+        if (gl_buf_add(&b, p, (size_t)(open - p)) || gl_buf_adds(&b, val))
+            goto oom;
+        p = close + 1;
+    }
+    if (gl_buf_adds(&b, p))
+        goto oom;
+    return gl_buf_detach(&b);
+oom:
+    gl_err_set(err, GL_ENOMEM, "out of memory");
+fail:
+    gl_buf_release(&b);
+    return NULL;
+}
+
+char *gl_db_redact_url(const char *url)
+{
+    struct gl_buf b = GL_BUF_INIT;
+    const char *auth = strstr(url, "://"), *end, *at, *colon, *q;
+
+    if (auth) {
+        auth += 3;
+        end = auth + strcspn(auth, "/?#");
+        at = memchr(auth, '@', (size_t)(end - auth));
+        colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        if (colon) {
+            gl_buf_add(&b, url, (size_t)(colon - url));
+            gl_buf_adds(&b, ":***");
+            url = at;
+        }
+    }
+    /* password=... in a query string */
+    while ((q = strstr(url, "password=")) != NULL) {
+        gl_buf_add(&b, url, (size_t)(q - url) + 9);
+        gl_buf_adds(&b, "***");
+        url = q + 9 + strcspn(q + 9, "&");
+    }
+    gl_buf_adds(&b, url);
+    return gl_buf_detach(&b);
+}
+
+static const struct gl_db_driver *driver_for(const char *url)
+{
+    if (!strncmp(url, "sqlite:", 7))
+        return &gl_sqlite_driver;
+    if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
+        return &gl_postgres_driver;
+    if (!strncmp(url, "mysql://", 8) || !strncmp(url, "mariadb://", 10))
+        return &gl_mysql_driver;
+    return NULL;
+}
+
+int gl_db_open(const char *url, const char *base_dir, struct gl_db **out,
+               struct gl_err *err)
+{
+    const struct gl_db_driver *drv = driver_for(url);
+    char *expanded;
+    int rc;
+
+    *out = NULL;
+    if (!drv) {
+        char *safe = gl_db_redact_url(url);
+        rc = gl_err_set(err, GL_EUSAGE,
+                        "'%s' is not a sqlite:, postgres:// or mysql:// URL",
+                        safe ? safe : "?");
+        free(safe);
+        return rc;
+    }
+    if (!(expanded = gl_db_expand_url(url, err)))
+        return err ? err->code : GL_EUSAGE;
+    rc = drv->open(expanded, base_dir, out, err);
+    /* the expanded URL may hold a secret: wipe it before freeing */
+    memset(expanded, 0, strlen(expanded));
+    free(expanded);
+    if (rc == GL_OK && !(*out)->label) {
+        (*out)->label = gl_db_redact_url(url);
+    }
+    return rc;
+}
+
+void gl_db_close(struct gl_db *db)
+{
+    char *label;
+
+    if (!db)
+        return;
+    label = db->label;
+    db->drv->close(db);
+    free(label);
+}
+
+int gl_db_query_int(struct gl_db *db, const char *sql, int64_t *out,
+                    struct gl_err *err)
+{
+    struct gl_cursor *c = NULL;
+    const struct gl_value *row;
+    int rc;
+
+    if ((rc = db->drv->query(db, sql, &c, err)))
+        return rc;
+    rc = db->drv->next(c, &row, err);
+    if (rc == 1) {
+        if (row[0].type == GL_INT || row[0].type == GL_BOOL)
+            *out = row[0].i;
+        else if ((row[0].type == GL_NUMERIC || row[0].type == GL_TEXT) &&
+                 row[0].len < 32) {
+            char tmp[32];
+            memcpy(tmp, row[0].s, row[0].len);
+            tmp[row[0].len] = '\0';
+            *out = strtoll(tmp, NULL, 10);
+        } else if (row[0].type == GL_FLOAT) {
+            *out = (int64_t)row[0].f;
+        } else {
+            *out = 0;
+        }
+        rc = GL_OK;
+    } else if (rc == 0) {
+        rc = gl_err_set(err, GL_EINTERNAL, "query returned no row: %s", sql);
+    } else {
+        rc = -rc;
+    }
+    db->drv->cursor_close(c);
+    return rc;
+}

@@ -1,0 +1,905 @@
+/*
+ * postgres.c - the PostgreSQL driver (libpq).
+ *
+ * Queries stream through a server-side cursor fetched in batches, inside a
+ * read-only REPEATABLE READ transaction when none is open (one consistent
+ * snapshot).  Loads use COPY FROM STDIN in text format; an upsert copies
+ * into a temporary table, then INSERT ... ON CONFLICT DO UPDATE.  The
+ * session runs in UTC with ISO dates, so timestamps with zone arrive as
+ * UTC.
+ */
+#include <libpq-fe.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/value.h"
+#include "golive/db.h"
+#include "util/buf.h"
+
+#define FETCH_ROWS 5000
+#define COPY_CHUNK (256 * 1024)
+
+/* type OIDs from pg_type.h (stable across versions) */
+enum {
+    OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21,
+    OID_INT4 = 23, OID_OID = 26, OID_FLOAT4 = 700, OID_FLOAT8 = 701,
+    OID_DATE = 1082, OID_TIME = 1083, OID_TIMESTAMP = 1114,
+    OID_TIMESTAMPTZ = 1184, OID_NUMERIC = 1700,
+};
+
+struct pg_db {
+    struct gl_db base;
+    PGconn *conn;
+    int in_tx;  /* a transaction opened by begin() */
+    int cursors; /* cursors open, to name them apart */
+};
+
+struct pg_cursor {
+    struct pg_db *db;
+    PGresult *res;
+    int row, nrows;
+    int own_tx;  /* the cursor opened a transaction and ends it */
+    char name[32];
+    size_t ncols;
+    char **names;
+    enum gl_vtype *types;
+    struct gl_value *vals;
+    struct gl_buf bytes; /* decoded bytea of the current row */
+    int done;
+};
+
+struct pg_loader {
+    struct pg_db *db;
+    struct gl_load_opts o;
+    char *stage;   /* temporary table for upserts */
+    struct gl_buf buf;
+    int copying;
+    size_t ncols;
+    char **cols; /* copies of the column names */
+    char **key;
+    char *table;
+};
+
+static int pg_fail(struct pg_db *db, struct gl_err *err, const char *what,
+                   const PGresult *res)
+{
+    const char *msg = res ? PQresultErrorMessage(res) : NULL;
+    char clean[900];
+    size_t n;
+
+    if (!msg || !*msg)
+        msg = PQerrorMessage(db->conn);
+    snprintf(clean, sizeof(clean), "%s", msg ? msg : "unknown error");
+    n = strlen(clean);
+    while (n && (clean[n - 1] == '\n' || clean[n - 1] == ' '))
+        clean[--n] = '\0';
+    return gl_err_set(err, GL_EIO, "%s in '%s': %s", what,
+                      db->base.label ? db->base.label : "postgres", clean);
+}
+
+static int pg_exec(struct gl_db *g, const char *sql, struct gl_err *err)
+{
+    struct pg_db *db = (struct pg_db *)g;
+    PGresult *res = PQexec(db->conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int rc = GL_OK;
+
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        rc = pg_fail(db, err, "statement failed", res);
+    PQclear(res);
+    return rc;
+}
+
+static void no_notices(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
+static int pg_open(const char *url, const char *base_dir, struct gl_db **out,
+                   struct gl_err *err)
+{
+    struct pg_db *db = calloc(1, sizeof(*db));
+    int rc;
+
+    (void)base_dir;
+    if (!db)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    db->base.drv = &gl_postgres_driver;
+    db->base.label = gl_db_redact_url(url);
+    db->conn = PQconnectdb(url);
+    if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
+        rc = pg_fail(db, err, "cannot connect", NULL);
+        PQfinish(db->conn);
+        free(db->base.label);
+        free(db);
+        return rc;
+    }
+    PQsetNoticeProcessor(db->conn, no_notices, NULL);
+    if ((rc = pg_exec(&db->base,
+                      "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; "
+                      "SET client_encoding = 'UTF8'; "
+                      "SET extra_float_digits = 3; "
+                      "SET IntervalStyle = 'iso_8601'",
+                      err))) {
+        PQfinish(db->conn);
+        free(db->base.label);
+        free(db);
+        return rc;
+    }
+    *out = &db->base;
+    return GL_OK;
+}
+
+static void pg_close(struct gl_db *g)
+{
+    struct pg_db *db = (struct pg_db *)g;
+
+    PQfinish(db->conn);
+    free(db);
+}
+
+/* A table name as a regclass argument: each part quoted. */
+static int pg_quote_ident(const char *ident, struct gl_buf *out)
+{
+    const char *p;
+
+    if (gl_buf_add(out, "\"", 1))
+        return -1;
+    for (p = ident; *p; p++) {
+        if (*p == '.') {
+            if (gl_buf_adds(out, "\".\""))
+                return -1;
+            continue;
+        }
+        if (*p == '"' && gl_buf_add(out, "\"", 1))
+            return -1;
+        if (gl_buf_add(out, p, 1))
+            return -1;
+    }
+    return gl_buf_add(out, "\"", 1);
+}
+
+static enum gl_vtype oid_type(unsigned oid)
+{
+    switch (oid) {
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+    case OID_OID:
+        return GL_INT;
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+        return GL_FLOAT;
+    case OID_NUMERIC:
+        return GL_NUMERIC;
+    case OID_BOOL:
+        return GL_BOOL;
+    case OID_BYTEA:
+        return GL_BYTES;
+    case OID_DATE:
+        return GL_DATE;
+    case OID_TIME:
+        return GL_TIME;
+    case OID_TIMESTAMP:
+        return GL_TIMESTAMP;
+    case OID_TIMESTAMPTZ:
+        return GL_TIMESTAMPTZ;
+    default:
+        return GL_TEXT;
+    }
+}
+
+static int pg_describe(struct gl_db *g, const char *table,
+                       struct gl_table_desc *t, struct gl_err *err)
+{
+    static const char cols_sql[] =
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
+        " NOT a.attnotnull, a.atthasdef OR a.attidentity <> '',"
+        " a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid)"
+        " LIKE 'nextval(%', false), a.atttypid::int, a.atttypmod,"
+        /* int2vector counts from 0; positions here count from 1 */
+        " COALESCE(array_position(i.indkey::int2[], a.attnum)"
+        " - array_lower(i.indkey::int2[], 1) + 1, 0)"
+        " FROM pg_attribute a"
+        " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid"
+        "  AND d.adnum = a.attnum"
+        " LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary"
+        " WHERE a.attrelid = to_regclass($1) AND a.attnum > 0"
+        " AND NOT a.attisdropped ORDER BY a.attnum";
+    struct pg_db *db = (struct pg_db *)g;
+    struct gl_buf q = GL_BUF_INIT;
+    const char *params[1];
+    PGresult *res;
+    int n, i, rc = GL_OK;
+    size_t npk = 0;
+
+    memset(t, 0, sizeof(*t));
+    pg_quote_ident(table, &q);
+    params[0] = gl_buf_str(&q);
+    res = PQexecParams(db->conn, cols_sql, 1, NULL, params, NULL, NULL, 0);
+    gl_buf_release(&q);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = pg_fail(db, err, "cannot describe a table", res);
+        PQclear(res);
+        return rc;
+    }
+    n = PQntuples(res);
+    if (n == 0) {
+        PQclear(res);
+        return gl_err_set(err, GL_ENOTFOUND, "no table '%s' in '%s'", table,
+                          g->label);
+    }
+    t->cols = calloc((size_t)n, sizeof(*t->cols));
+    t->pk = calloc((size_t)n, sizeof(*t->pk));
+    t->name = strdup(table);
+    if (!t->cols || !t->pk || !t->name) {
+        PQclear(res);
+        gl_table_desc_release(t);
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
+    for (i = 0; i < n; i++) {
+        struct gl_column *c = &t->cols[i];
+        unsigned oid = (unsigned)atoi(PQgetvalue(res, i, 5));
+        int typmod = atoi(PQgetvalue(res, i, 6));
+        int pkpos = atoi(PQgetvalue(res, i, 7));
+
+        c->name = strdup(PQgetvalue(res, i, 0));
+        c->decl_type = strdup(PQgetvalue(res, i, 1));
+        c->nullable = PQgetvalue(res, i, 2)[0] == 't';
+        c->has_default = PQgetvalue(res, i, 3)[0] == 't';
+        c->identity = PQgetvalue(res, i, 4)[0] == 't';
+        c->type = oid_type(oid);
+        c->length = c->precision = c->scale = -1;
+        if (c->type == GL_NUMERIC && typmod >= 4) {
+            c->precision = ((typmod - 4) >> 16) & 0xffff;
+            c->scale = (typmod - 4) & 0xffff;
+        } else if (c->type == GL_TEXT && typmod >= 4) {
+            c->length = typmod - 4;
+        } else if ((c->type == GL_TIMESTAMP || c->type == GL_TIMESTAMPTZ ||
+                    c->type == GL_TIME) &&
+                   typmod >= 0) {
+            c->scale = typmod; /* fractional digits kept */
+        }
+        if (pkpos > 0 && pkpos <= n) {
+            t->pk[pkpos - 1] = (size_t)i;
+            if ((size_t)pkpos > npk)
+                npk = (size_t)pkpos;
+        }
+        t->ncols++;
+        if (!c->name || !c->decl_type) {
+            PQclear(res);
+            gl_table_desc_release(t);
+            return gl_err_set(err, GL_ENOMEM, "out of memory");
+        }
+    }
+    t->npk = npk;
+    PQclear(res);
+    return GL_OK;
+}
+
+static int pg_tables(struct gl_db *g, char ***names, size_t *n,
+                     struct gl_err *err)
+{
+    struct pg_db *db = (struct pg_db *)g;
+    PGresult *res = PQexec(
+        db->conn,
+        "SELECT CASE WHEN n.nspname = 'public' THEN c.relname"
+        " ELSE n.nspname || '.' || c.relname END FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN"
+        " ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE"
+        " 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%' ORDER BY 1");
+    int i, rows;
+
+    *names = NULL;
+    *n = 0;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        int rc = pg_fail(db, err, "cannot list tables", res);
+        PQclear(res);
+        return rc;
+    }
+    rows = PQntuples(res);
+    *names = calloc((size_t)rows + 1, sizeof(char *));
+    for (i = 0; *names && i < rows; i++)
+        (*names)[(*n)++] = strdup(PQgetvalue(res, i, 0));
+    PQclear(res);
+    return *names ? GL_OK : gl_err_set(err, GL_ENOMEM, "out of memory");
+}
+
+static int fetch(struct pg_cursor *c, struct gl_err *err)
+{
+    char sql[64];
+
+    PQclear(c->res);
+    snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM %s", FETCH_ROWS,
+             c->name);
+    c->res = PQexec(c->db->conn, sql);
+    if (PQresultStatus(c->res) != PGRES_TUPLES_OK)
+        return pg_fail(c->db, err, "query failed", c->res);
+    c->row = 0;
+    c->nrows = PQntuples(c->res);
+    if (c->nrows < FETCH_ROWS)
+        c->done = 1; /* this batch is the last */
+    return GL_OK;
+}
+
+static void pg_cursor_close(struct gl_cursor *gc);
+
+static int pg_query(struct gl_db *g, const char *sql, struct gl_cursor **out,
+                    struct gl_err *err)
+{
+    struct pg_db *db = (struct pg_db *)g;
+    struct pg_cursor *c = calloc(1, sizeof(*c));
+    struct gl_buf q = GL_BUF_INIT;
+    size_t i;
+    int rc;
+
+    *out = NULL;
+    if (!c)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    c->db = db;
+    snprintf(c->name, sizeof(c->name), "golive_c%d", ++db->cursors);
+    if (!db->in_tx && PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
+        if ((rc = pg_exec(g,
+                          "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                          err))) {
+            free(c);
+            return rc;
+        }
+        c->own_tx = 1;
+    }
+    gl_buf_addf(&q, "DECLARE %s NO SCROLL CURSOR FOR ", c->name);
+    gl_buf_adds(&q, sql);
+    rc = pg_exec(g, gl_buf_str(&q), err);
+    gl_buf_release(&q);
+    if (rc || (rc = fetch(c, err))) {
+        c->name[0] = '\0';
+        pg_cursor_close((struct gl_cursor *)c);
+        return rc;
+    }
+    c->ncols = (size_t)PQnfields(c->res);
+    c->names = calloc(c->ncols + 1, sizeof(*c->names));
+    c->types = calloc(c->ncols + 1, sizeof(*c->types));
+    c->vals = calloc(c->ncols + 1, sizeof(*c->vals));
+    if (!c->names || !c->types || !c->vals) {
+        pg_cursor_close((struct gl_cursor *)c);
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
+    for (i = 0; i < c->ncols; i++) {
+        c->names[i] = strdup(PQfname(c->res, (int)i));
+        c->types[i] = oid_type(PQftype(c->res, (int)i));
+    }
+    *out = (struct gl_cursor *)c;
+    return GL_OK;
+}
+
+static int convert(struct pg_cursor *c, size_t i, const char *s, int len,
+                   struct gl_value *v, size_t *byte_off, struct gl_err *err)
+{
+    int zoned;
+
+    v->type = c->types[i];
+    switch (v->type) {
+    case GL_INT:
+        v->i = strtoll(s, NULL, 10);
+        return 0;
+    case GL_FLOAT:
+        v->f = strtod(s, NULL);
+        return 0;
+    case GL_BOOL:
+        v->i = s[0] == 't';
+        return 0;
+    case GL_NUMERIC:
+    case GL_TEXT:
+        v->s = s;
+        v->len = (size_t)len;
+        return 0;
+    case GL_BYTES:
+        /* "\x0a1b..." */
+        if (len < 2 || s[0] != '\\' || s[1] != 'x')
+            break;
+        *byte_off = c->bytes.len;
+        if (gl_hex_decode(s + 2, (size_t)len - 2, &c->bytes))
+            break;
+        v->len = c->bytes.len - *byte_off;
+        return 0;
+    case GL_DATE:
+        if (gl_parse_date(s, (size_t)len, &v->i))
+            break;
+        return 0;
+    case GL_TIME:
+        if (gl_parse_time(s, (size_t)len, &v->i))
+            break;
+        return 0;
+    case GL_TIMESTAMP:
+    case GL_TIMESTAMPTZ:
+        if (gl_parse_timestamp(s, (size_t)len, &v->i, &zoned))
+            break;
+        return 0;
+    default:
+        break;
+    }
+    return gl_err_set(err, GL_EIO,
+                      "cannot read %s value '%.40s' of column '%s' from '%s'",
+                      gl_vtype_name(c->types[i]), s, c->names[i],
+                      c->db->base.label);
+}
+
+static int pg_next(struct gl_cursor *gc, const struct gl_value **row,
+                   struct gl_err *err)
+{
+    struct pg_cursor *c = (struct pg_cursor *)gc;
+    size_t i, offs[64], *off;
+    int rc;
+
+    if (c->row >= c->nrows) {
+        if (c->done)
+            return 0;
+        if ((rc = fetch(c, err)))
+            return -rc;
+        if (c->nrows == 0)
+            return 0;
+    }
+    gl_buf_reset(&c->bytes);
+    off = c->ncols <= 64 ? offs : malloc(c->ncols * sizeof(*off));
+    if (!off)
+        return -gl_err_set(err, GL_ENOMEM, "out of memory");
+    for (i = 0; i < c->ncols; i++) {
+        struct gl_value *v = &c->vals[i];
+        memset(v, 0, sizeof(*v));
+        off[i] = (size_t)-1;
+        if (PQgetisnull(c->res, c->row, (int)i)) {
+            v->type = GL_NULL;
+            continue;
+        }
+        if (convert(c, i, PQgetvalue(c->res, c->row, (int)i),
+                    PQgetlength(c->res, c->row, (int)i), v, &off[i], err)) {
+            if (off != offs)
+                free(off);
+            return -GL_EIO;
+        }
+    }
+    /* bytea values point into one buffer that may have moved as it grew */
+    for (i = 0; i < c->ncols; i++)
+        if (off[i] != (size_t)-1)
+            c->vals[i].s = c->bytes.data ? c->bytes.data + off[i] : "";
+    if (off != offs)
+        free(off);
+    c->row++;
+    *row = c->vals;
+    return 1;
+}
+
+static size_t pg_ncols(struct gl_cursor *gc)
+{
+    return ((struct pg_cursor *)gc)->ncols;
+}
+
+static const char *pg_col_name(struct gl_cursor *gc, size_t i)
+{
+    return ((struct pg_cursor *)gc)->names[i];
+}
+
+static void pg_cursor_close(struct gl_cursor *gc)
+{
+    struct pg_cursor *c = (struct pg_cursor *)gc;
+    size_t i;
+
+    if (!c)
+        return;
+    PQclear(c->res);
+    if (c->name[0] &&
+        PQtransactionStatus(c->db->conn) == PQTRANS_INTRANS) {
+        char sql[64];
+        snprintf(sql, sizeof(sql), "CLOSE %s", c->name);
+        PQclear(PQexec(c->db->conn, sql));
+    }
+    if (c->own_tx)
+        PQclear(PQexec(c->db->conn, c->name[0] ? "COMMIT" : "ROLLBACK"));
+    for (i = 0; c->names && i < c->ncols; i++)
+        free(c->names[i]);
+    free(c->names);
+    free(c->types);
+    free(c->vals);
+    gl_buf_release(&c->bytes);
+    free(c);
+}
+
+static int pg_begin(struct gl_db *g, struct gl_err *err)
+{
+    struct pg_db *db = (struct pg_db *)g;
+    int rc = pg_exec(g, "BEGIN", err);
+
+    if (!rc)
+        db->in_tx = 1;
+    return rc;
+}
+
+static int pg_commit(struct gl_db *g, struct gl_err *err)
+{
+    struct pg_db *db = (struct pg_db *)g;
+
+    db->in_tx = 0;
+    return pg_exec(g, "COMMIT", err);
+}
+
+static void pg_rollback(struct gl_db *g)
+{
+    struct pg_db *db = (struct pg_db *)g;
+
+    db->in_tx = 0;
+    if (PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+        PQclear(PQexec(db->conn, "ROLLBACK"));
+}
+
+/* ---- quoting and COPY text ------------------------------------------- */
+
+static int pg_quote_value(struct gl_db *g, const struct gl_value *v,
+                          struct gl_buf *out)
+{
+    struct pg_db *db = (struct pg_db *)g;
+    char tmp[64], *lit;
+    int rc;
+
+    switch (v->type) {
+    case GL_NULL:
+        return gl_buf_adds(out, "NULL");
+    case GL_INT:
+        return gl_value_text(v, out);
+    case GL_BOOL:
+        return gl_buf_adds(out, v->i ? "true" : "false");
+    case GL_FLOAT:
+        if (isnan(v->f))
+            return gl_buf_adds(out, "'NaN'::float8");
+        if (isinf(v->f))
+            return gl_buf_adds(out, v->f > 0 ? "'Infinity'::float8"
+                                             : "'-Infinity'::float8");
+        return gl_buf_adds(out, "(") || gl_value_text(v, out) ||
+               gl_buf_adds(out, ")::float8");
+    case GL_NUMERIC:
+        if (gl_is_decimal(v->s, v->len))
+            return gl_buf_adds(out, "(") || gl_buf_add(out, v->s, v->len) ||
+                   gl_buf_adds(out, ")::numeric");
+        /* NaN and the like: quoted */
+        /* fall through */
+    case GL_TEXT:
+        if (memchr(v->s, '\0', v->len))
+            return -1; /* PostgreSQL text cannot hold NUL */
+        lit = PQescapeLiteral(db->conn, v->s, v->len);
+        if (!lit)
+            return -1;
+        rc = gl_buf_adds(out, lit);
+        PQfreemem(lit);
+        if (!rc && v->type == GL_NUMERIC)
+            rc = gl_buf_adds(out, "::numeric");
+        return rc;
+    case GL_BYTES:
+        return gl_buf_adds(out, "'\\x") || gl_hex_append(out, v->s, v->len) ||
+               gl_buf_adds(out, "'::bytea");
+    case GL_DATE:
+        gl_format_date(v->i, tmp);
+        return gl_buf_addf(out, "'%s'::date", tmp);
+    case GL_TIME:
+        gl_format_time(v->i, tmp);
+        return gl_buf_addf(out, "'%s'::time", tmp);
+    case GL_TIMESTAMP:
+        gl_format_timestamp(v->i, 0, tmp);
+        return gl_buf_addf(out, "'%s'::timestamp", tmp);
+    case GL_TIMESTAMPTZ:
+        gl_format_timestamp(v->i, GL_TS_ZONE, tmp);
+        return gl_buf_addf(out, "'%s'::timestamptz", tmp);
+    }
+    return -1;
+}
+
+/* One value in COPY text format. */
+static int copy_value(struct gl_buf *b, const struct gl_value *v,
+                      struct gl_err *err)
+{
+    char tmp[64];
+    size_t i, start = 0;
+
+    switch (v->type) {
+    case GL_NULL:
+        return gl_buf_adds(b, "\\N");
+    case GL_INT:
+        return gl_value_text(v, b);
+    case GL_BOOL:
+        return gl_buf_adds(b, v->i ? "t" : "f");
+    case GL_FLOAT:
+        if (isnan(v->f))
+            return gl_buf_adds(b, "NaN");
+        if (isinf(v->f))
+            return gl_buf_adds(b, v->f > 0 ? "Infinity" : "-Infinity");
+        return gl_value_text(v, b);
+    case GL_NUMERIC:
+    case GL_TEXT:
+        if (memchr(v->s, '\0', v->len)) {
+            gl_err_set(err, GL_EIO,
+                       "text holds a NUL byte, which PostgreSQL cannot "
+                       "store");
+            return -2;
+        }
+        for (i = 0; i < v->len; i++) {
+            const char *esc = NULL;
+            switch (v->s[i]) {
+            case '\\':
+                esc = "\\\\";
+                break;
+            case '\n':
+                esc = "\\n";
+                break;
+            case '\r':
+                esc = "\\r";
+                break;
+            case '\t':
+                esc = "\\t";
+                break;
+            default:
+                continue;
+            }
+            if (gl_buf_add(b, v->s + start, i - start) || gl_buf_adds(b, esc))
+                return -1;
+            start = i + 1;
+        }
+        return gl_buf_add(b, v->s + start, v->len - start);
+    case GL_BYTES:
+        return gl_buf_adds(b, "\\\\x") || gl_hex_append(b, v->s, v->len);
+    case GL_DATE:
+        gl_format_date(v->i, tmp);
+        return gl_buf_adds(b, tmp);
+    case GL_TIME:
+        gl_format_time(v->i, tmp);
+        return gl_buf_adds(b, tmp);
+    case GL_TIMESTAMP:
+        gl_format_timestamp(v->i, 0, tmp);
+        return gl_buf_adds(b, tmp);
+    case GL_TIMESTAMPTZ:
+        gl_format_timestamp(v->i, GL_TS_ZONE, tmp);
+        return gl_buf_adds(b, tmp);
+    }
+    return -1;
+}
+
+static void pg_load_close(struct gl_loader *gl);
+
+static int start_copy(struct pg_loader *l, struct gl_err *err)
+{
+    struct gl_buf sql = GL_BUF_INIT;
+    PGresult *res;
+    size_t i;
+    int rc = GL_OK;
+
+    gl_buf_adds(&sql, "COPY ");
+    pg_quote_ident(l->stage ? l->stage : l->table, &sql);
+    gl_buf_adds(&sql, " (");
+    for (i = 0; i < l->ncols; i++) {
+        if (i)
+            gl_buf_adds(&sql, ", ");
+        pg_quote_ident(l->cols[i], &sql);
+    }
+    gl_buf_adds(&sql, ") FROM STDIN");
+    res = PQexec(l->db->conn, gl_buf_str(&sql));
+    if (PQresultStatus(res) != PGRES_COPY_IN)
+        rc = pg_fail(l->db, err, "cannot start COPY", res);
+    else
+        l->copying = 1;
+    PQclear(res);
+    gl_buf_release(&sql);
+    return rc;
+}
+
+static char *dupv(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static int pg_load_begin(struct gl_db *g, const struct gl_load_opts *o,
+                         struct gl_loader **out, struct gl_err *err)
+{
+    struct pg_db *db = (struct pg_db *)g;
+    struct pg_loader *l = calloc(1, sizeof(*l));
+    size_t i;
+    int rc;
+
+    *out = NULL;
+    if (!l)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    l->db = db;
+    l->ncols = o->ncols;
+    l->table = dupv(o->table);
+    l->cols = calloc(o->ncols + 1, sizeof(char *));
+    l->key = calloc(o->nkey + 1, sizeof(char *));
+    if (!l->table || !l->cols || !l->key)
+        goto oom;
+    for (i = 0; i < o->ncols; i++)
+        if (!(l->cols[i] = dupv(o->cols[i])))
+            goto oom;
+    for (i = 0; i < o->nkey; i++)
+        if (!(l->key[i] = dupv(o->key[i])))
+            goto oom;
+    l->o = *o;
+    l->o.table = l->table;
+    l->o.cols = (const char *const *)l->cols;
+    l->o.key = (const char *const *)l->key;
+    if (o->upsert && o->nkey) {
+        struct gl_buf sql = GL_BUF_INIT;
+        l->stage = strdup("golive_upsert_stage");
+        if (!l->stage)
+            goto oom;
+        gl_buf_adds(&sql, "CREATE TEMP TABLE IF NOT EXISTS ");
+        pg_quote_ident(l->stage, &sql);
+        gl_buf_adds(&sql, " (LIKE ");
+        pg_quote_ident(l->table, &sql);
+        gl_buf_adds(&sql, ") ON COMMIT DELETE ROWS");
+        rc = pg_exec(g, gl_buf_str(&sql), err);
+        gl_buf_release(&sql);
+        if (rc) {
+            pg_load_close((struct gl_loader *)l);
+            return rc;
+        }
+    }
+    if ((rc = start_copy(l, err))) {
+        pg_load_close((struct gl_loader *)l);
+        return rc;
+    }
+    *out = (struct gl_loader *)l;
+    return GL_OK;
+oom:
+    pg_load_close((struct gl_loader *)l);
+    return gl_err_set(err, GL_ENOMEM, "out of memory");
+}
+
+static int send_buf(struct pg_loader *l, struct gl_err *err)
+{
+    if (l->buf.len &&
+        PQputCopyData(l->db->conn, l->buf.data, (int)l->buf.len) != 1)
+        return pg_fail(l->db, err, "COPY failed", NULL);
+    gl_buf_reset(&l->buf);
+    return GL_OK;
+}
+
+static int pg_load_row(struct gl_loader *gl, const struct gl_value *row,
+                       struct gl_err *err)
+{
+    struct pg_loader *l = (struct pg_loader *)gl;
+    size_t i, mark = l->buf.len;
+    int r;
+
+    for (i = 0; i < l->ncols; i++) {
+        if ((i && gl_buf_add(&l->buf, "\t", 1)) ||
+            (r = copy_value(&l->buf, &row[i], err)) == -1) {
+            return gl_err_set(err, GL_ENOMEM, "out of memory");
+        }
+        if (r == -2) {
+            l->buf.len = mark; /* drop the partial row */
+            return GL_EIO;
+        }
+    }
+    if (gl_buf_add(&l->buf, "\n", 1))
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if (l->buf.len >= COPY_CHUNK)
+        return send_buf(l, err);
+    return GL_OK;
+}
+
+static int pg_load_finish(struct gl_loader *gl, struct gl_err *err)
+{
+    struct pg_loader *l = (struct pg_loader *)gl;
+    PGresult *res;
+    int rc = GL_OK;
+    size_t i, k;
+
+    if (!l->copying)
+        return GL_OK;
+    if ((rc = send_buf(l, err))) {
+        PQputCopyEnd(l->db->conn, "aborted");
+    } else if (PQputCopyEnd(l->db->conn, NULL) != 1) {
+        rc = pg_fail(l->db, err, "COPY failed", NULL);
+    }
+    l->copying = 0;
+    while ((res = PQgetResult(l->db->conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && !rc)
+            rc = pg_fail(l->db, err, "COPY failed", res);
+        PQclear(res);
+    }
+    if (rc || !l->stage)
+        return rc;
+    /* upsert: from the stage into the table */
+    {
+        struct gl_buf sql = GL_BUF_INIT;
+        int any = 0;
+        gl_buf_adds(&sql, "INSERT INTO ");
+        pg_quote_ident(l->table, &sql);
+        gl_buf_adds(&sql, " (");
+        for (i = 0; i < l->ncols; i++) {
+            if (i)
+                gl_buf_adds(&sql, ", ");
+            pg_quote_ident(l->cols[i], &sql);
+        }
+        gl_buf_adds(&sql, ") SELECT ");
+        for (i = 0; i < l->ncols; i++) {
+            if (i)
+                gl_buf_adds(&sql, ", ");
+            pg_quote_ident(l->cols[i], &sql);
+        }
+        gl_buf_adds(&sql, " FROM ");
+        pg_quote_ident(l->stage, &sql);
+        gl_buf_adds(&sql, " ON CONFLICT (");
+        for (i = 0; i < l->o.nkey; i++) {
+            if (i)
+                gl_buf_adds(&sql, ", ");
+            pg_quote_ident(l->key[i], &sql);
+        }
+        gl_buf_adds(&sql, ") DO ");
+        for (i = 0; i < l->ncols; i++) {
+            int is_key = 0;
+            for (k = 0; k < l->o.nkey; k++)
+                is_key |= !strcmp(l->cols[i], l->key[k]);
+            if (is_key)
+                continue;
+            gl_buf_adds(&sql, any++ ? ", " : "UPDATE SET ");
+            pg_quote_ident(l->cols[i], &sql);
+            gl_buf_adds(&sql, " = EXCLUDED.");
+            pg_quote_ident(l->cols[i], &sql);
+        }
+        if (!any)
+            gl_buf_adds(&sql, "NOTHING");
+        gl_buf_adds(&sql, "; TRUNCATE ");
+        pg_quote_ident(l->stage, &sql);
+        rc = pg_exec(&l->db->base, gl_buf_str(&sql), err);
+        gl_buf_release(&sql);
+    }
+    return rc;
+}
+
+static void pg_load_close(struct gl_loader *gl)
+{
+    struct pg_loader *l = (struct pg_loader *)gl;
+    size_t i;
+
+    if (!l)
+        return;
+    if (l->copying) {
+        PGresult *res;
+        PQputCopyEnd(l->db->conn, "aborted");
+        while ((res = PQgetResult(l->db->conn)) != NULL)
+            PQclear(res);
+    }
+    for (i = 0; l->cols && i < l->ncols; i++)
+        free(l->cols[i]);
+    for (i = 0; l->key && i < l->o.nkey; i++)
+        free(l->key[i]);
+    free(l->cols);
+    free(l->key);
+    free(l->table);
+    free(l->stage);
+    gl_buf_release(&l->buf);
+    free(l);
+}
+
+const struct gl_db_driver gl_postgres_driver = {
+    .name = "postgres",
+    .open = pg_open,
+    .close = pg_close,
+    .describe = pg_describe,
+    .tables = pg_tables,
+    .query = pg_query,
+    .next = pg_next,
+    .ncols = pg_ncols,
+    .col_name = pg_col_name,
+    .cursor_close = pg_cursor_close,
+    .exec = pg_exec,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .load_begin = pg_load_begin,
+    .load_row = pg_load_row,
+    .load_finish = pg_load_finish,
+    .load_close = pg_load_close,
+    .quote_ident = pg_quote_ident,
+    .quote_value = pg_quote_value,
+};

@@ -1,0 +1,181 @@
+/*
+ * db.h - the connector interface: one const table of function pointers per
+ * database engine (in the manner of sqlite3_vfs), and the typed values that
+ * travel between engines.
+ *
+ * Drivers: SQLite (db/sqlite.c), PostgreSQL (db/postgres.c, libpq),
+ * MySQL / MariaDB (db/mysql.c, libmariadb).  gl_db_open() picks one by the
+ * URL's scheme.  Engines above this layer (sync, recon, flow) speak only
+ * this interface; quoting of identifiers and values is the driver's, per
+ * dialect.
+ */
+#ifndef GOLIVE_DB_H
+#define GOLIVE_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "golive/golive.h"
+
+struct gl_buf;
+
+/* ---- values ---------------------------------------------------------- */
+
+enum gl_vtype {
+    GL_NULL,
+    GL_INT,         /* i */
+    GL_NUMERIC,     /* s/len: canonical decimal text, e.g. "-12.50" */
+    GL_FLOAT,       /* f */
+    GL_TEXT,        /* s/len: UTF-8 */
+    GL_BYTES,       /* s/len: raw bytes */
+    GL_DATE,        /* i: days since 1970-01-01 */
+    GL_TIME,        /* i: microseconds since midnight */
+    GL_TIMESTAMP,   /* i: microseconds since 1970-01-01T00:00, no zone */
+    GL_TIMESTAMPTZ, /* i: microseconds since the epoch, UTC */
+    GL_BOOL,        /* i: 0 or 1 */
+};
+
+/* One value.  s points into memory owned by whoever produced the value (a
+ * cursor's current row, a converter's buffer): valid until that owner
+ * moves on. */
+struct gl_value {
+    enum gl_vtype type;
+    int64_t i;
+    double f;
+    const char *s;
+    size_t len;
+};
+
+const char *gl_vtype_name(enum gl_vtype t);
+
+/* Append v as canonical text to out: integers and numerics in decimal,
+ * floats with 17 significant digits, timestamps ISO 8601 with
+ * microseconds ("Z" for TIMESTAMPTZ), booleans true/false, bytes as hex.
+ * NULL appends nothing (callers check the type).  0 or -1 (memory). */
+int gl_value_text(const struct gl_value *v, struct gl_buf *out);
+
+/* ---- tables ---------------------------------------------------------- */
+
+struct gl_column {
+    char *name;
+    char *decl_type;    /* as the database declares it: "numeric(12,2)" */
+    enum gl_vtype type; /* how its values arrive */
+    int nullable;
+    int has_default;    /* a default or an identity / auto increment */
+    int identity;       /* identity, serial or auto increment */
+    int length;         /* character length, -1 when none */
+    int precision, scale; /* numeric(p,s), -1 when none */
+};
+
+struct gl_table_desc {
+    char *name;
+    struct gl_column *cols;
+    size_t ncols;
+    size_t *pk; /* indexes into cols */
+    size_t npk;
+};
+
+void gl_table_desc_release(struct gl_table_desc *t);
+
+/* Index of a column by name (exact, then case-insensitive), or -1. */
+int gl_table_col(const struct gl_table_desc *t, const char *name);
+
+/* ---- connections ----------------------------------------------------- */
+
+struct gl_db;     /* a connection: a driver's struct with this one first */
+struct gl_cursor; /* a streaming query */
+struct gl_loader; /* a bulk load into one table */
+
+struct gl_load_opts {
+    const char *table;
+    const char *const *cols; /* target columns, in row order */
+    size_t ncols;
+    const char *const *key;  /* for upsert: the conflict key columns */
+    size_t nkey;
+    int upsert;              /* insert or update by key */
+};
+
+/* A driver.  Every method returns GL_OK or a code with a message in err
+ * naming the database (never its password).  Optional methods may be NULL;
+ * callers check. */
+struct gl_db_driver {
+    const char *name;    /* "sqlite", "postgres", "mysql" */
+
+    /* Connect.  url has had ${VAR} substituted; base_dir resolves relative
+     * SQLite paths.  The session uses UTC for time zones. */
+    int (*open)(const char *url, const char *base_dir, struct gl_db **out,
+                struct gl_err *err);
+    void (*close)(struct gl_db *db);
+
+    /* Columns, declared types, nullability, defaults and primary key of a
+     * table ("schema.table" allowed).  GL_ENOTFOUND when it does not
+     * exist.  The caller releases out. */
+    int (*describe)(struct gl_db *db, const char *table,
+                    struct gl_table_desc *out, struct gl_err *err);
+
+    /* Names of the user tables (malloc'd array of malloc'd strings). */
+    int (*tables)(struct gl_db *db, char ***names, size_t *n,
+                  struct gl_err *err);
+
+    /* Run a query and stream its rows without holding them all. */
+    int (*query)(struct gl_db *db, const char *sql, struct gl_cursor **out,
+                 struct gl_err *err);
+    /* The next row: *row points at ncols values owned by the cursor, valid
+     * until the next call.  Returns 1 with a row, 0 at the end, or a
+     * negative gl_code (as -code) with err set. */
+    int (*next)(struct gl_cursor *c, const struct gl_value **row,
+                struct gl_err *err);
+    size_t (*ncols)(struct gl_cursor *c);
+    const char *(*col_name)(struct gl_cursor *c, size_t i);
+    void (*cursor_close)(struct gl_cursor *c);
+
+    /* Statements without results, and transactions. */
+    int (*exec)(struct gl_db *db, const char *sql, struct gl_err *err);
+    int (*begin)(struct gl_db *db, struct gl_err *err);
+    int (*commit)(struct gl_db *db, struct gl_err *err);
+    void (*rollback)(struct gl_db *db);
+
+    /* Bulk load inside the current transaction through the engine's
+     * fastest path.  Rows may be buffered; load_finish sends what is left
+     * and reports the first error (a failed load leaves the transaction to
+     * be rolled back).  load_close frees, finished or not. */
+    int (*load_begin)(struct gl_db *db, const struct gl_load_opts *o,
+                      struct gl_loader **out, struct gl_err *err);
+    int (*load_row)(struct gl_loader *l, const struct gl_value *row,
+                    struct gl_err *err);
+    int (*load_finish)(struct gl_loader *l, struct gl_err *err);
+    void (*load_close)(struct gl_loader *l);
+
+    /* Quote an identifier ("a.b" is schema and name) or a value as a
+     * literal of this dialect, appending to out. */
+    int (*quote_ident)(const char *ident, struct gl_buf *out);
+    int (*quote_value)(struct gl_db *db, const struct gl_value *v,
+                       struct gl_buf *out);
+};
+
+struct gl_db {
+    const struct gl_db_driver *drv;
+    char *label; /* the URL without its password, for messages */
+};
+
+extern const struct gl_db_driver gl_sqlite_driver;
+extern const struct gl_db_driver gl_postgres_driver;
+extern const struct gl_db_driver gl_mysql_driver;
+
+/* Substitute ${VAR} from the environment (GL_EUSAGE naming an unset one),
+ * pick the driver by scheme and connect.  base_dir: the plan's folder. */
+int gl_db_open(const char *url, const char *base_dir, struct gl_db **out,
+               struct gl_err *err);
+void gl_db_close(struct gl_db *db);
+
+/* url with ${VAR} replaced; malloc'd, caller frees.  NULL with err set. */
+char *gl_db_expand_url(const char *url, struct gl_err *err);
+
+/* url with any password replaced by "***"; malloc'd, caller frees. */
+char *gl_db_redact_url(const char *url);
+
+/* Convenience: one integer from a query (count(*) and the like). */
+int gl_db_query_int(struct gl_db *db, const char *sql, int64_t *out,
+                    struct gl_err *err);
+
+#endif

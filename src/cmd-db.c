@@ -1,0 +1,231 @@
+/*
+ * cmd-db.c - `golive db`: reach a database the way golive does.  Answers
+ * "can we connect, what does this table look like, what does this query
+ * return" on the night, with the same drivers, URL rules and secrets
+ * handling as sync and checks.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "golive/db.h"
+#include "util/buf.h"
+
+static json_t *value_json(const struct gl_value *v)
+{
+    struct gl_buf b = GL_BUF_INIT;
+    json_t *j;
+
+    switch (v->type) {
+    case GL_NULL:
+        return json_null();
+    case GL_INT:
+        return json_integer(v->i);
+    case GL_BOOL:
+        return json_boolean(v->i);
+    case GL_FLOAT:
+        return json_real(v->f);
+    default:
+        /* exact numerics as strings, bytes as hex, times as ISO 8601 */
+        gl_value_text(v, &b);
+        j = json_stringn(gl_buf_str(&b), b.len);
+        gl_buf_release(&b);
+        return j ? j : json_string("(not UTF-8)");
+    }
+}
+
+static int db_query(struct gl_db *db, const char *sql, int json)
+{
+    struct gl_cursor *c = NULL;
+    const struct gl_value *row;
+    struct gl_err err;
+    struct gl_buf b = GL_BUF_INIT;
+    size_t i, n;
+    int r;
+
+    gl_err_clear(&err);
+    if (db->drv->query(db, sql, &c, &err))
+        return cli_fail(&err);
+    n = db->drv->ncols(c);
+    if (!json) {
+        for (i = 0; i < n; i++)
+            printf("%s%s", i ? "\t" : "", db->drv->col_name(c, i));
+        printf("\n");
+    }
+    while ((r = db->drv->next(c, &row, &err)) == 1) {
+        if (json) {
+            json_t *o = json_object();
+            char *s;
+            for (i = 0; i < n; i++)
+                json_object_set_new(o, db->drv->col_name(c, i),
+                                    value_json(&row[i]));
+            s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            printf("%s\n", s ? s : "{}");
+            free(s);
+            json_decref(o);
+            continue;
+        }
+        for (i = 0; i < n; i++) {
+            gl_buf_reset(&b);
+            if (row[i].type == GL_NULL)
+                gl_buf_adds(&b, "NULL");
+            else
+                gl_value_text(&row[i], &b);
+            printf("%s%s", i ? "\t" : "", gl_buf_str(&b));
+        }
+        printf("\n");
+    }
+    gl_buf_release(&b);
+    db->drv->cursor_close(c);
+    return r < 0 ? cli_fail(&err) : EXIT_OK;
+}
+
+static int db_describe(struct gl_db *db, const char *table, int json)
+{
+    struct gl_table_desc t;
+    struct gl_err err;
+    size_t i, k;
+
+    gl_err_clear(&err);
+    if (db->drv->describe(db, table, &t, &err))
+        return cli_fail(&err);
+    if (json) {
+        json_t *o = json_object(), *cols = json_array(), *pk = json_array();
+        char *s;
+        for (i = 0; i < t.ncols; i++) {
+            const struct gl_column *c = &t.cols[i];
+            json_array_append_new(
+                cols, json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:i, s:i, s:i}",
+                                "name", c->name, "decl_type", c->decl_type,
+                                "type", gl_vtype_name(c->type), "nullable",
+                                c->nullable, "has_default", c->has_default,
+                                "identity", c->identity, "length", c->length,
+                                "precision", c->precision, "scale",
+                                c->scale));
+        }
+        for (k = 0; k < t.npk; k++)
+            json_array_append_new(pk, json_string(t.cols[t.pk[k]].name));
+        json_object_set_new(o, "table", json_string(t.name));
+        json_object_set_new(o, "columns", cols);
+        json_object_set_new(o, "primary_key", pk);
+        s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", s ? s : "{}");
+        free(s);
+        json_decref(o);
+    } else {
+        printf("%s\n", t.name);
+        for (i = 0; i < t.ncols; i++) {
+            const struct gl_column *c = &t.cols[i];
+            int inpk = 0;
+            for (k = 0; k < t.npk; k++)
+                inpk |= t.pk[k] == i;
+            printf("  %-24s %-24s %-11s%s%s%s\n", c->name, c->decl_type,
+                   gl_vtype_name(c->type), c->nullable ? "" : " not null",
+                   c->has_default ? " default" : "", inpk ? " key" : "");
+        }
+    }
+    gl_table_desc_release(&t);
+    return EXIT_OK;
+}
+
+static int db_tables(struct gl_db *db, int json)
+{
+    struct gl_err err;
+    char **names = NULL;
+    size_t n = 0, i;
+    json_t *arr = json ? json_array() : NULL;
+
+    gl_err_clear(&err);
+    if (db->drv->tables(db, &names, &n, &err)) {
+        json_decref(arr);
+        return cli_fail(&err);
+    }
+    for (i = 0; i < n; i++) {
+        if (arr)
+            json_array_append_new(arr, json_string(names[i]));
+        else
+            printf("%s\n", names[i]);
+        free(names[i]);
+    }
+    free(names);
+    if (arr) {
+        char *s = json_dumps(arr, 0);
+        printf("%s\n", s ? s : "[]");
+        free(s);
+        json_decref(arr);
+    }
+    return EXIT_OK;
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *sub, *url;
+    struct gl_db *db = NULL;
+    struct gl_err err;
+    int json = 0, c, rc, need;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(cmd_db.usage, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("db", "unknown option");
+        }
+    }
+    if (argc - optind < 2)
+        return cli_usage("db", "db takes a subcommand and a URL");
+    sub = argv[optind];
+    url = argv[optind + 1];
+    need = !strcmp(sub, "ping") || !strcmp(sub, "tables") ? 2 : 3;
+    if (strcmp(sub, "ping") && strcmp(sub, "tables") &&
+        strcmp(sub, "describe") && strcmp(sub, "query"))
+        return cli_usage("db", "unknown subcommand 'db %s'", sub);
+    if (argc - optind != need)
+        return cli_usage("db", "'db %s' takes %s", sub,
+                         need == 2 ? "a URL" : "a URL and one more argument");
+    gl_err_clear(&err);
+    if (gl_db_open(url, ".", &db, &err))
+        return cli_fail(&err);
+    if (!strcmp(sub, "ping")) {
+        printf("%s: connected (%s)\n", db->label, db->drv->name);
+        rc = EXIT_OK;
+    } else if (!strcmp(sub, "tables")) {
+        rc = db_tables(db, json);
+    } else if (!strcmp(sub, "describe")) {
+        rc = db_describe(db, argv[optind + 2], json);
+    } else {
+        rc = db_query(db, argv[optind + 2], json);
+    }
+    gl_db_close(db);
+    return rc;
+}
+
+const struct gl_cmd cmd_db = {
+    "db",
+    "reach a database as golive does: ping, tables, describe, query",
+    "usage: golive db ping URL\n"
+    "       golive db tables URL [--json]\n"
+    "       golive db describe URL TABLE [--json]\n"
+    "       golive db query URL SQL [--json]\n"
+    "\n"
+    "URL is sqlite:PATH, postgres://USER@HOST:PORT/DB or\n"
+    "mysql://USER@HOST:PORT/DB; ${VAR} is taken from the environment, and\n"
+    "PGPASSWORD / .pgpass or MYSQL_PWD supply passwords.  Passwords are\n"
+    "never printed.  'query' streams rows (tab-separated, or JSON Lines\n"
+    "with --json: integers as numbers, exact numerics as strings, bytes as\n"
+    "hex, times as ISO 8601).\n"
+    "\n"
+    "exit: 0 ok, 2 usage, connection or query error\n",
+    run,
+};
