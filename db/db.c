@@ -15,10 +15,10 @@
 #include "util/buf.h"
 
 static const char *const vtype_names[] = {
-    [GL_NULL] = "null",       [GL_INT] = "integer",
-    [GL_NUMERIC] = "numeric", [GL_FLOAT] = "float",
-    [GL_TEXT] = "text",       [GL_BYTES] = "bytes",
-    [GL_DATE] = "date",       [GL_TIME] = "time",
+    [GL_NULL] = "null",           [GL_INT] = "integer",
+    [GL_NUMERIC] = "numeric",     [GL_FLOAT] = "float",
+    [GL_TEXT] = "text",           [GL_BYTES] = "bytes",
+    [GL_DATE] = "date",           [GL_TIME] = "time",
     [GL_TIMESTAMP] = "timestamp", [GL_TIMESTAMPTZ] = "timestamptz",
     [GL_BOOL] = "boolean",
 };
@@ -157,6 +157,18 @@ char *gl_db_redact_url(const char *url)
     }
     gl_buf_adds(&b, url);
     return gl_buf_detach(&b);
+}
+
+void gl_mysql_library_init(void);
+
+void gl_db_global_init(void)
+{
+    static int done;
+
+    if (!done) {
+        gl_mysql_library_init();
+        done = 1;
+    }
 }
 
 static const struct gl_db_driver *driver_for(const char *url)

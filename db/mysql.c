@@ -707,6 +707,36 @@ static void my_load_close(struct gl_loader *gl)
     free(l);
 }
 
+static int my_reset_identity(struct gl_db *g, const char *table,
+                             const char *column, struct gl_err *err)
+{
+    struct gl_buf q = GL_BUF_INIT;
+    int64_t next = 0;
+    int rc;
+
+    gl_buf_adds(&q, "SELECT COALESCE(MAX(");
+    my_quote_ident(column, &q);
+    gl_buf_adds(&q, "), 0) + 1 FROM ");
+    my_quote_ident(table, &q);
+    rc = gl_db_query_int(g, gl_buf_str(&q), &next, err);
+    gl_buf_reset(&q);
+    if (!rc) {
+        gl_buf_adds(&q, "ALTER TABLE ");
+        my_quote_ident(table, &q);
+        gl_buf_addf(&q, " AUTO_INCREMENT = %lld", (long long)next);
+        rc = my_exec(g, gl_buf_str(&q), err);
+    }
+    gl_buf_release(&q);
+    return rc;
+}
+
+void gl_mysql_library_init(void);
+
+void gl_mysql_library_init(void)
+{
+    mysql_library_init(0, NULL, NULL);
+}
+
 const struct gl_db_driver gl_mysql_driver = {
     .name = "mysql",
     .open = my_open,
@@ -726,6 +756,7 @@ const struct gl_db_driver gl_mysql_driver = {
     .load_row = my_load_row,
     .load_finish = my_load_finish,
     .load_close = my_load_close,
+    .reset_identity = my_reset_identity,
     .quote_ident = my_quote_ident,
     .quote_value = my_quote_value,
 };

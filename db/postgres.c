@@ -23,16 +23,25 @@
 
 /* type OIDs from pg_type.h (stable across versions) */
 enum {
-    OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21,
-    OID_INT4 = 23, OID_OID = 26, OID_FLOAT4 = 700, OID_FLOAT8 = 701,
-    OID_DATE = 1082, OID_TIME = 1083, OID_TIMESTAMP = 1114,
-    OID_TIMESTAMPTZ = 1184, OID_NUMERIC = 1700,
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_OID = 26,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+    OID_DATE = 1082,
+    OID_TIME = 1083,
+    OID_TIMESTAMP = 1114,
+    OID_TIMESTAMPTZ = 1184,
+    OID_NUMERIC = 1700,
 };
 
 struct pg_db {
     struct gl_db base;
     PGconn *conn;
-    int in_tx;  /* a transaction opened by begin() */
+    int in_tx;   /* a transaction opened by begin() */
     int cursors; /* cursors open, to name them apart */
 };
 
@@ -40,7 +49,7 @@ struct pg_cursor {
     struct pg_db *db;
     PGresult *res;
     int row, nrows;
-    int own_tx;  /* the cursor opened a transaction and ends it */
+    int own_tx; /* the cursor opened a transaction and ends it */
     char name[32];
     size_t ncols;
     char **names;
@@ -53,7 +62,7 @@ struct pg_cursor {
 struct pg_loader {
     struct pg_db *db;
     struct gl_load_opts o;
-    char *stage;   /* temporary table for upserts */
+    char *stage; /* temporary table for upserts */
     struct gl_buf buf;
     int copying;
     size_t ncols;
@@ -285,13 +294,12 @@ static int pg_tables(struct gl_db *g, char ***names, size_t *n,
 {
     struct pg_db *db = (struct pg_db *)g;
     PGresult *res = PQexec(
-        db->conn,
-        "SELECT CASE WHEN n.nspname = 'public' THEN c.relname"
-        " ELSE n.nspname || '.' || c.relname END FROM pg_class c"
-        " JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN"
-        " ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE"
-        " 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%' ORDER BY 1");
+        db->conn, "SELECT CASE WHEN n.nspname = 'public' THEN c.relname"
+                  " ELSE n.nspname || '.' || c.relname END FROM pg_class c"
+                  " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                  " WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN"
+                  " ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE"
+                  " 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%' ORDER BY 1");
     int i, rows;
 
     *names = NULL;
@@ -314,8 +322,7 @@ static int fetch(struct pg_cursor *c, struct gl_err *err)
     char sql[64];
 
     PQclear(c->res);
-    snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM %s", FETCH_ROWS,
-             c->name);
+    snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM %s", FETCH_ROWS, c->name);
     c->res = PQexec(c->db->conn, sql);
     if (PQresultStatus(c->res) != PGRES_TUPLES_OK)
         return pg_fail(c->db, err, "query failed", c->res);
@@ -343,8 +350,7 @@ static int pg_query(struct gl_db *g, const char *sql, struct gl_cursor **out,
     c->db = db;
     snprintf(c->name, sizeof(c->name), "golive_c%d", ++db->cursors);
     if (!db->in_tx && PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
-        if ((rc = pg_exec(g,
-                          "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        if ((rc = pg_exec(g, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
                           err))) {
             free(c);
             return rc;
@@ -422,10 +428,9 @@ static int convert(struct pg_cursor *c, size_t i, const char *s, int len,
     default:
         break;
     }
-    return gl_err_set(err, GL_EIO,
-                      "cannot read %s value '%.40s' of column '%s' from '%s'",
-                      gl_vtype_name(c->types[i]), s, c->names[i],
-                      c->db->base.label);
+    return gl_err_set(
+        err, GL_EIO, "cannot read %s value '%.40s' of column '%s' from '%s'",
+        gl_vtype_name(c->types[i]), s, c->names[i], c->db->base.label);
 }
 
 static int pg_next(struct gl_cursor *gc, const struct gl_value **row,
@@ -491,8 +496,7 @@ static void pg_cursor_close(struct gl_cursor *gc)
     if (!c)
         return;
     PQclear(c->res);
-    if (c->name[0] &&
-        PQtransactionStatus(c->db->conn) == PQTRANS_INTRANS) {
+    if (c->name[0] && PQtransactionStatus(c->db->conn) == PQTRANS_INTRANS) {
         char sql[64];
         snprintf(sql, sizeof(sql), "CLOSE %s", c->name);
         PQclear(PQexec(c->db->conn, sql));
@@ -881,6 +885,35 @@ static void pg_load_close(struct gl_loader *gl)
     free(l);
 }
 
+static int pg_reset_identity(struct gl_db *g, const char *table,
+                             const char *column, struct gl_err *err)
+{
+    struct pg_db *db = (struct pg_db *)g;
+    struct gl_buf q = GL_BUF_INIT, tname = GL_BUF_INIT;
+    struct gl_value tv = {GL_TEXT, 0, 0, NULL, 0}, cv = tv;
+    int rc;
+
+    pg_quote_ident(table, &tname);
+    tv.s = gl_buf_str(&tname);
+    tv.len = tname.len;
+    cv.s = column;
+    cv.len = strlen(column);
+    gl_buf_adds(&q, "SELECT setval(s, COALESCE(m, 1), m IS NOT NULL) FROM"
+                    " (SELECT pg_get_serial_sequence(");
+    pg_quote_value(g, &tv, &q);
+    gl_buf_adds(&q, ", ");
+    pg_quote_value(g, &cv, &q);
+    gl_buf_adds(&q, ") AS s, (SELECT max(");
+    pg_quote_ident(column, &q);
+    gl_buf_adds(&q, ") FROM ");
+    gl_buf_adds(&q, gl_buf_str(&tname));
+    gl_buf_adds(&q, ") AS m) x WHERE s IS NOT NULL");
+    rc = pg_exec(&db->base, gl_buf_str(&q), err);
+    gl_buf_release(&q);
+    gl_buf_release(&tname);
+    return rc;
+}
+
 const struct gl_db_driver gl_postgres_driver = {
     .name = "postgres",
     .open = pg_open,
@@ -900,6 +933,7 @@ const struct gl_db_driver gl_postgres_driver = {
     .load_row = pg_load_row,
     .load_finish = pg_load_finish,
     .load_close = pg_load_close,
+    .reset_identity = pg_reset_identity,
     .quote_ident = pg_quote_ident,
     .quote_value = pg_quote_value,
 };

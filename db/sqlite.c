@@ -674,6 +674,36 @@ static void sq_load_close(struct gl_loader *gl)
     free(l);
 }
 
+/* INTEGER PRIMARY KEY takes max(rowid) + 1 by itself; only AUTOINCREMENT
+ * tables keep a counter, in sqlite_sequence. */
+static int sq_reset_identity(struct gl_db *g, const char *table,
+                             const char *column, struct gl_err *err)
+{
+    struct sq_db *db = (struct sq_db *)g;
+    struct gl_buf q = GL_BUF_INIT;
+    struct gl_value tv = {GL_TEXT, 0, 0, NULL, 0};
+    int64_t has = 0;
+    int rc;
+
+    if (gl_db_query_int(g,
+                        "SELECT count(*) FROM sqlite_schema WHERE name = "
+                        "'sqlite_sequence'",
+                        &has, err) ||
+        !has)
+        return GL_OK;
+    tv.s = table;
+    tv.len = strlen(table);
+    gl_buf_adds(&q, "UPDATE sqlite_sequence SET seq = (SELECT max(");
+    sq_quote_ident(column, &q);
+    gl_buf_adds(&q, ") FROM ");
+    sq_quote_ident(table, &q);
+    gl_buf_adds(&q, ") WHERE name = ");
+    sq_quote_value(g, &tv, &q);
+    rc = sq_exec(&db->base, gl_buf_str(&q), err);
+    gl_buf_release(&q);
+    return rc;
+}
+
 const struct gl_db_driver gl_sqlite_driver = {
     .name = "sqlite",
     .open = sq_open,
@@ -693,6 +723,7 @@ const struct gl_db_driver gl_sqlite_driver = {
     .load_row = sq_load_row,
     .load_finish = sq_load_finish,
     .load_close = sq_load_close,
+    .reset_identity = sq_reset_identity,
     .quote_ident = sq_quote_ident,
     .quote_value = sq_quote_value,
 };

@@ -34,8 +34,7 @@ static int parse_date_at(const char **p, const char *end, int64_t *days)
         (*p)++;
     }
     if (num(p, end, 4, &y) || *p >= end || *(*p)++ != '-' ||
-        num(p, end, 2, &m) || *p >= end || *(*p)++ != '-' ||
-        num(p, end, 2, &d))
+        num(p, end, 2, &m) || *p >= end || *(*p)++ != '-' || num(p, end, 2, &d))
         return -1;
     if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
         return -1;
@@ -94,8 +93,7 @@ int gl_parse_time(const char *s, size_t len, int64_t *micros)
     return parse_time_at(&p, end, micros) || p != end ? -1 : 0;
 }
 
-int gl_parse_timestamp(const char *s, size_t len, int64_t *micros,
-                       int *zoned)
+int gl_parse_timestamp(const char *s, size_t len, int64_t *micros, int *zoned)
 {
     const char *p = s, *end = s + len;
     int64_t days, t;
@@ -166,8 +164,8 @@ void gl_format_time(int64_t micros, char *out)
         snprintf(out, 40, "%02d:%02d:%02d.%06d", (int)(s / 3600),
                  (int)(s / 60 % 60), (int)(s % 60), (int)f);
     else
-        snprintf(out, 40, "%02d:%02d:%02d", (int)(s / 3600),
-                 (int)(s / 60 % 60), (int)(s % 60));
+        snprintf(out, 40, "%02d:%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60),
+                 (int)(s % 60));
 }
 
 void gl_format_timestamp(int64_t micros, int flags, char *out)
@@ -178,8 +176,8 @@ void gl_format_timestamp(int64_t micros, int flags, char *out)
 
     gl_format_date(days, date);
     gl_format_time(rest, time);
-    snprintf(tmp, sizeof(tmp), "%s%c%s%s", date,
-             flags & GL_TS_ISO ? 'T' : ' ', time,
+    snprintf(tmp, sizeof(tmp), "%s%c%s%s", date, flags & GL_TS_ISO ? 'T' : ' ',
+             time,
              !(flags & GL_TS_ZONE) ? ""
              : flags & GL_TS_ISO   ? "Z"
                                    : "+00:00");

@@ -20,8 +20,7 @@ int gl_parse_time(const char *s, size_t len, int64_t *micros);
 /* "2026-03-14 13:45:00[.ffffff][Z|+08|+08:00|-0530]" (a 'T' works as the
  * separator) -> microseconds since the epoch, converted to UTC when a zone
  * is written; *zoned says whether one was.  0 or -1. */
-int gl_parse_timestamp(const char *s, size_t len, int64_t *micros,
-                       int *zoned);
+int gl_parse_timestamp(const char *s, size_t len, int64_t *micros, int *zoned);
 
 enum {
     GL_TS_ISO = 1,  /* 'T' between date and time (else a space) */

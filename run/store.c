@@ -72,6 +72,21 @@ static const char *const migrations[] = {
     "  finished_at TEXT,"
     "  checked_at TEXT,"
     "  event_seq INTEGER NOT NULL);",
+    /* 1 -> 2: sync executions */
+    "CREATE TABLE sync_runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  event_seq INTEGER NOT NULL,"
+    "  job TEXT NOT NULL,"
+    "  mode TEXT NOT NULL,"
+    "  started_at TEXT NOT NULL,"
+    "  ended_at TEXT NOT NULL,"
+    "  rows_read INTEGER NOT NULL,"
+    "  rows_written INTEGER NOT NULL,"
+    "  rows_rejected INTEGER NOT NULL,"
+    "  bytes INTEGER NOT NULL,"
+    "  seconds REAL NOT NULL,"
+    "  outcome TEXT NOT NULL,"
+    "  error TEXT);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -777,4 +792,75 @@ int gl_store_task_counts(gl_store *s,
     if (step != SQLITE_DONE)
         return db_err(s, err, "cannot read tasks");
     return GL_OK;
+}
+
+/* ---- sync executions -------------------------------------------------- */
+
+int gl_store_record_sync(gl_store *s, const struct gl_actor *who,
+                         const struct gl_sync_record *r, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    char started[40], ended[40], *ptext = NULL;
+    json_t *payload;
+    int64_t seq = 0;
+    int rc;
+
+    gl_time_format(r->started, 0, started);
+    gl_time_format(r->ended, 0, ended);
+    payload = json_pack(
+        "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:s,"
+        " s:s?}",
+        "job", r->job, "mode", r->mode, "started_at", started, "ended_at",
+        ended, "read", (json_int_t)r->read, "written", (json_int_t)r->written,
+        "rejected", (json_int_t)r->rejected, "bytes", (json_int_t)r->bytes,
+        "seconds", r->seconds, "outcome", r->failed ? "failed" : "ok", "error",
+        r->failed && r->error && *r->error ? r->error : NULL);
+    if (!payload ||
+        !(ptext = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS))) {
+        json_decref(payload);
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
+    json_decref(payload);
+    if ((rc = gl_store_begin(s, err)))
+        goto out;
+    if ((rc = gl_store_event(s, who, "sync.run", ptext, &seq, err)))
+        goto fail;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO sync_runs (event_seq, job, mode,"
+                           " started_at, ended_at, rows_read, rows_written,"
+                           " rows_rejected, bytes, seconds, outcome, error)"
+                           " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(s, err, "cannot record a sync execution");
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, r->job, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->mode, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, started, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, ended, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, r->read);
+    sqlite3_bind_int64(st, 7, r->written);
+    sqlite3_bind_int64(st, 8, r->rejected);
+    sqlite3_bind_int64(st, 9, r->bytes);
+    sqlite3_bind_double(st, 10, r->seconds);
+    sqlite3_bind_text(st, 11, r->failed ? "failed" : "ok", -1, SQLITE_STATIC);
+    if (r->failed && r->error)
+        sqlite3_bind_text(st, 12, r->error, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 12);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_err(s, err, "cannot record a sync execution");
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    rc = gl_store_commit(s, err);
+    goto out;
+fail:
+    sqlite3_finalize(st);
+    gl_store_rollback(s);
+out:
+    free(ptext);
+    return rc;
 }

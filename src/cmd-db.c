@@ -103,8 +103,7 @@ static int db_describe(struct gl_db *db, const char *table, int json)
                                 "type", gl_vtype_name(c->type), "nullable",
                                 c->nullable, "has_default", c->has_default,
                                 "identity", c->identity, "length", c->length,
-                                "precision", c->precision, "scale",
-                                c->scale));
+                                "precision", c->precision, "scale", c->scale));
         }
         for (k = 0; k < t.npk; k++)
             json_array_append_new(pk, json_string(t.cols[t.pk[k]].name));

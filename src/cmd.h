@@ -24,6 +24,7 @@ extern const struct gl_cmd cmd_audit;
 extern const struct gl_cmd cmd_status;
 extern const struct gl_cmd cmd_demo;
 extern const struct gl_cmd cmd_db;
+extern const struct gl_cmd cmd_sync;
 
 /* NULL-terminated, in the order `golive --help` lists them. */
 extern const struct gl_cmd *const cmd_table[];

@@ -61,9 +61,9 @@ struct gl_column {
     char *decl_type;    /* as the database declares it: "numeric(12,2)" */
     enum gl_vtype type; /* how its values arrive */
     int nullable;
-    int has_default;    /* a default or an identity / auto increment */
-    int identity;       /* identity, serial or auto increment */
-    int length;         /* character length, -1 when none */
+    int has_default;      /* a default or an identity / auto increment */
+    int identity;         /* identity, serial or auto increment */
+    int length;           /* character length, -1 when none */
     int precision, scale; /* numeric(p,s), -1 when none */
 };
 
@@ -90,16 +90,16 @@ struct gl_load_opts {
     const char *table;
     const char *const *cols; /* target columns, in row order */
     size_t ncols;
-    const char *const *key;  /* for upsert: the conflict key columns */
+    const char *const *key; /* for upsert: the conflict key columns */
     size_t nkey;
-    int upsert;              /* insert or update by key */
+    int upsert; /* insert or update by key */
 };
 
 /* A driver.  Every method returns GL_OK or a code with a message in err
  * naming the database (never its password).  Optional methods may be NULL;
  * callers check. */
 struct gl_db_driver {
-    const char *name;    /* "sqlite", "postgres", "mysql" */
+    const char *name; /* "sqlite", "postgres", "mysql" */
 
     /* Connect.  url has had ${VAR} substituted; base_dir resolves relative
      * SQLite paths.  The session uses UTC for time zones. */
@@ -146,6 +146,12 @@ struct gl_db_driver {
     int (*load_finish)(struct gl_loader *l, struct gl_err *err);
     void (*load_close)(struct gl_loader *l);
 
+    /* Optional: after loading explicit ids, move the table's sequence /
+     * identity / auto-increment counter past the highest value of column
+     * (NULL where the engine needs nothing). */
+    int (*reset_identity)(struct gl_db *db, const char *table,
+                          const char *column, struct gl_err *err);
+
     /* Quote an identifier ("a.b" is schema and name) or a value as a
      * literal of this dialect, appending to out. */
     int (*quote_ident)(const char *ident, struct gl_buf *out);
@@ -161,6 +167,10 @@ struct gl_db {
 extern const struct gl_db_driver gl_sqlite_driver;
 extern const struct gl_db_driver gl_postgres_driver;
 extern const struct gl_db_driver gl_mysql_driver;
+
+/* Initialise the client libraries once, before any thread opens a
+ * connection.  Idempotent. */
+void gl_db_global_init(void);
 
 /* Substitute ${VAR} from the environment (GL_EUSAGE naming an unset one),
  * pick the driver by scheme and connect.  base_dir: the plan's folder. */

@@ -18,7 +18,7 @@
 
 typedef struct gl_store gl_store; /* opaque handle */
 
-#define GL_STORE_SCHEMA 1
+#define GL_STORE_SCHEMA 2
 #define GL_HASH_GENESIS                                                        \
     "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -104,5 +104,20 @@ const char *gl_task_state_name(enum gl_task_state st);
 int gl_store_task_counts(gl_store *s,
                          int64_t count[GL_STAGE_COUNT][GL_TASK_STATE_COUNT],
                          struct gl_err *err);
+
+/* One execution of a sync job, as the run records it. */
+struct gl_sync_record {
+    const char *job, *mode; /* mode: "load", "resume", "retry-rejects" */
+    int64_t started, ended; /* epoch seconds */
+    int64_t read, written, rejected, bytes;
+    double seconds;
+    int failed;
+    const char *error;
+};
+
+/* Record a sync execution: a "sync.run" event and a row of sync_runs, in
+ * one transaction. */
+int gl_store_record_sync(gl_store *s, const struct gl_actor *who,
+                         const struct gl_sync_record *r, struct gl_err *err);
 
 #endif

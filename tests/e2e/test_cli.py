@@ -3,7 +3,7 @@ import pytest
 
 from conftest import golive
 
-COMMANDS = ["validate", "run", "status", "audit", "demo"]
+COMMANDS = ["validate", "sync", "run", "status", "audit", "demo", "db"]
 
 
 def test_top_level_help():

@@ -1,0 +1,61 @@
+/*
+ * sync.h - the sync engine: copy one sync job's rows from the old system
+ * into the new one.
+ *
+ * Rows stream from the source in key order (the job's SELECT carries the
+ * renames, casts and expressions; value maps, constants and defaults are
+ * applied here), are fitted to the target's column types (nothing silently
+ * rounded: such a value is a reject) and bulk-loaded in batches.  Each
+ * batch commits together with the job's checkpoint row in the target's
+ * own table golive_checkpoint, so a job killed at any moment resumes after
+ * the last committed key with nothing lost and nothing doubled.  A failing
+ * batch is split in halves (savepoints) until the bad rows are found; they
+ * go to the rejects file with the database's error.
+ */
+#ifndef GOLIVE_SYNC_H
+#define GOLIVE_SYNC_H
+
+#include <stdint.h>
+
+#include "golive/golive.h"
+#include "golive/plan.h"
+
+struct gl_sync_progress {
+    const char *job;
+    int64_t read, written, rejected;
+    int64_t total; /* rows the source holds for the job, -1 unknown */
+    double seconds;
+};
+
+struct gl_sync_opts {
+    int resume;        /* continue after the checkpoint */
+    int restart;       /* start over even where the mode forbids it */
+    int retry_rejects; /* load the rows of the rejects file again */
+    const char *rejects_dir; /* NULL: "rejects" beside the plan */
+    int64_t batch_size;      /* 0: the job's, else 10000 */
+    void (*progress)(void *ctx, const struct gl_sync_progress *p);
+    void *progress_ctx;
+};
+
+struct gl_sync_result {
+    char job[128];
+    int64_t read, written, rejected, bytes;
+    int64_t total; /* source rows for the job (before this execution too) */
+    int64_t skipped; /* rows already loaded by an earlier execution */
+    double seconds;
+    int64_t started, ended; /* epoch seconds */
+    int failed;             /* the job failed (error limit, load error) */
+    int resumed;
+    char mode[16];          /* "load", "resume", "retry-rejects" */
+    char error[1024];
+    char rejects_file[4096];
+};
+
+/* Run one job of the plan.  Returns GL_OK when the job came to an outcome
+ * (res->failed says which); another code, with err set, when it could not
+ * run at all (a connection or usage error).  res is filled in both cases. */
+int gl_sync_run(const struct gl_plan *p, const struct gl_sync_job *job,
+                const struct gl_sync_opts *o, struct gl_sync_result *res,
+                struct gl_err *err);
+
+#endif

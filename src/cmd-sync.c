@@ -1,0 +1,459 @@
+/*
+ * cmd-sync.c - `golive sync PLAN [JOB...]`: run sync jobs, print what ran,
+ * record each execution into the run.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "golive/db.h"
+#include "golive/sync.h"
+#include "util/suggest.h"
+
+struct sched {
+    const struct gl_plan *plan;
+    const struct gl_sync_job **jobs; /* selected, in plan order */
+    size_t n;
+    int *state; /* 0 waiting, 1 running, 2 done */
+    struct gl_sync_result *res;
+    int *rc;
+    struct gl_sync_opts opts;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int tty;
+    /* progress of running jobs, for the status line */
+    struct gl_sync_progress *prog;
+};
+
+/* A selected job may start when every selected job it names in 'after'
+ * is done. */
+static int ready(struct sched *S, size_t i)
+{
+    const struct gl_sync_job *j = S->jobs[i];
+    size_t a, k;
+
+    for (a = 0; a < j->after.n; a++)
+        for (k = 0; k < S->n; k++)
+            if (!strcmp(S->jobs[k]->id.id, j->after.v[a].id) &&
+                S->state[k] != 2)
+                return 0;
+    return 1;
+}
+
+static void draw(struct sched *S)
+{
+    size_t i;
+    int any = 0;
+
+    if (!S->tty)
+        return;
+    fputs("\r\033[K", stderr);
+    for (i = 0; i < S->n; i++) {
+        const struct gl_sync_progress *p = &S->prog[i];
+        if (S->state[i] != 1 || !p->job)
+            continue;
+        if (p->total > 0) {
+            double frac = (double)p->read / (double)p->total;
+            double rate = p->seconds > 0 ? (double)p->read / p->seconds : 0;
+            double eta = rate > 0 ? (double)(p->total - p->read) / rate : 0;
+            fprintf(stderr, "%s%s %3.0f%% %lld/%lld %.0f rows/s ETA %.0fs",
+                    any++ ? " | " : "", p->job, frac * 100, (long long)p->read,
+                    (long long)p->total, rate, eta);
+        } else {
+            fprintf(stderr, "%s%s %lld rows", any++ ? " | " : "", p->job,
+                    (long long)p->read);
+        }
+    }
+    fflush(stderr);
+}
+
+static void on_progress(void *ctx, const struct gl_sync_progress *p)
+{
+    struct sched *S = ctx;
+    size_t i;
+
+    pthread_mutex_lock(&S->mu);
+    for (i = 0; i < S->n; i++)
+        if (!strcmp(S->jobs[i]->id.id, p->job)) {
+            S->prog[i] = *p;
+            S->prog[i].job = S->jobs[i]->id.id;
+        }
+    draw(S);
+    pthread_mutex_unlock(&S->mu);
+}
+
+static void *worker(void *arg)
+{
+    struct sched *S = arg;
+
+    for (;;) {
+        size_t i, pick = (size_t)-1;
+        struct gl_err err;
+        int waiting = 0;
+
+        pthread_mutex_lock(&S->mu);
+        for (;;) {
+            waiting = 0;
+            pick = (size_t)-1;
+            for (i = 0; i < S->n; i++) {
+                if (S->state[i] != 0)
+                    continue;
+                waiting = 1;
+                if (ready(S, i)) {
+                    pick = i;
+                    break;
+                }
+            }
+            if (pick != (size_t)-1 || !waiting)
+                break;
+            pthread_cond_wait(&S->cv, &S->mu);
+        }
+        if (pick == (size_t)-1) {
+            pthread_mutex_unlock(&S->mu);
+            return NULL;
+        }
+        S->state[pick] = 1;
+        pthread_mutex_unlock(&S->mu);
+
+        gl_err_clear(&err);
+        S->rc[pick] = gl_sync_run(S->plan, S->jobs[pick], &S->opts,
+                                  &S->res[pick], &err);
+        if (S->rc[pick] && !S->res[pick].error[0])
+            snprintf(S->res[pick].error, sizeof(S->res[pick].error), "%s",
+                     err.msg);
+
+        pthread_mutex_lock(&S->mu);
+        S->state[pick] = 2;
+        pthread_cond_broadcast(&S->cv);
+        pthread_mutex_unlock(&S->mu);
+    }
+}
+
+static void human_bytes(int64_t b, char *out, size_t n)
+{
+    const char *u[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = (double)b;
+    int i = 0;
+
+    while (v >= 1000 && i < 4) {
+        v /= 1000;
+        i++;
+    }
+    snprintf(out, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+static void print_table(struct sched *S)
+{
+    int64_t tr = 0, tw = 0, tj = 0, tb = 0;
+    double ts = 0;
+    char b[32];
+    size_t i;
+
+    printf("%-20s %10s %10s %9s %10s %8s %10s  %s\n", "job", "read",
+           "written", "rejected", "bytes", "seconds", "rows/s", "outcome");
+    for (i = 0; i < S->n; i++) {
+        const struct gl_sync_result *r = &S->res[i];
+        double rate = r->seconds > 0 ? (double)r->read / r->seconds : 0;
+        if (S->state[i] != 2)
+            continue;
+        human_bytes(r->bytes, b, sizeof(b));
+        printf("%-20s %10lld %10lld %9lld %10s %8.2f %10.0f  %s%s\n", r->job,
+               (long long)r->read, (long long)r->written,
+               (long long)r->rejected, b, r->seconds, rate,
+               r->failed ? "failed" : "ok",
+               r->resumed ? " (resumed)" : "");
+        tr += r->read;
+        tw += r->written;
+        tj += r->rejected;
+        tb += r->bytes;
+        ts += r->seconds;
+    }
+    human_bytes(tb, b, sizeof(b));
+    printf("%-20s %10lld %10lld %9lld %10s %8.2f\n", "total", (long long)tr,
+           (long long)tw, (long long)tj, b, ts);
+    for (i = 0; i < S->n; i++) {
+        const struct gl_sync_result *r = &S->res[i];
+        if (r->failed && r->error[0])
+            printf("%s: %s\n", r->job, r->error);
+        else if (r->rejected)
+            printf("%s: %lld rejected rows in %s\n", r->job,
+                   (long long)r->rejected, r->rejects_file);
+    }
+}
+
+static void print_json(struct sched *S)
+{
+    json_t *arr = json_array(), *o;
+    char *s;
+    size_t i;
+
+    for (i = 0; i < S->n; i++) {
+        const struct gl_sync_result *r = &S->res[i];
+        if (S->state[i] != 2)
+            continue;
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:s,"
+                           " s:b, s:s?, s:s?}",
+                           "job", r->job, "mode", r->mode, "read",
+                           (json_int_t)r->read, "written",
+                           (json_int_t)r->written, "rejected",
+                           (json_int_t)r->rejected, "bytes",
+                           (json_int_t)r->bytes, "skipped",
+                           (json_int_t)r->skipped, "seconds", r->seconds,
+                           "outcome", r->failed ? "failed" : "ok", "resumed",
+                           r->resumed, "error",
+                           r->error[0] ? r->error : NULL, "rejects_file",
+                           r->rejected ? r->rejects_file : NULL));
+    }
+    o = json_pack("{s:o}", "jobs", arr);
+    s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    printf("%s\n", s ? s : "{}");
+    free(s);
+    json_decref(o);
+}
+
+static void record(struct sched *S, const char *state, const char *as)
+{
+    struct gl_actor who;
+    struct gl_err err;
+    gl_store *store = NULL;
+    struct stat sb;
+    size_t i;
+
+    gl_err_clear(&err);
+    if (stat(state, &sb) != 0) {
+        fprintf(stderr, "golive: no run at '%s': these executions are not "
+                        "recorded ('golive run start PLAN' starts one)\n",
+                state);
+        return;
+    }
+    if (cli_actor(as, S->plan, &who, &err) ||
+        gl_store_open(state, 0, &store, &err)) {
+        cli_warn("executions not recorded: %s", err.msg);
+        return;
+    }
+    for (i = 0; i < S->n; i++) {
+        const struct gl_sync_result *r = &S->res[i];
+        struct gl_sync_record rec;
+        if (S->state[i] != 2)
+            continue;
+        rec.job = r->job;
+        rec.mode = r->mode;
+        rec.started = r->started;
+        rec.ended = r->ended;
+        rec.read = r->read;
+        rec.written = r->written;
+        rec.rejected = r->rejected;
+        rec.bytes = r->bytes;
+        rec.seconds = r->seconds;
+        rec.failed = r->failed;
+        rec.error = r->error;
+        if (gl_store_record_sync(store, &who, &rec, &err)) {
+            cli_warn("execution of '%s' not recorded: %s", r->job, err.msg);
+            break;
+        }
+    }
+    gl_store_close(store);
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"jobs", required_argument, NULL, 'J'},
+        {"resume", no_argument, NULL, 'r'},
+        {"restart", no_argument, NULL, 'R'},
+        {"retry-rejects", no_argument, NULL, 'x'},
+        {"batch-size", required_argument, NULL, 'b'},
+        {"state", required_argument, NULL, 's'},
+        {"as", required_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct sched S;
+    struct gl_plan *plan = NULL;
+    const char *state_opt = NULL, *as = NULL, *plan_path;
+    char state[4096];
+    pthread_t *threads = NULL;
+    long nthreads = 1;
+    int json = 0, c, rc, any_failed = 0, any_error = 0;
+    size_t i, k;
+
+    memset(&S, 0, sizeof(S));
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
+        switch (c) {
+        case 'J':
+            nthreads = strtol(optarg, NULL, 10);
+            if (nthreads < 1 || nthreads > 64)
+                return cli_usage("sync", "--jobs takes 1 to 64");
+            break;
+        case 'r':
+            S.opts.resume = 1;
+            break;
+        case 'R':
+            S.opts.restart = 1;
+            break;
+        case 'x':
+            S.opts.retry_rejects = 1;
+            break;
+        case 'b':
+            S.opts.batch_size = strtoll(optarg, NULL, 10);
+            if (S.opts.batch_size < 1)
+                return cli_usage("sync", "--batch-size takes a positive "
+                                         "number");
+            break;
+        case 's':
+            state_opt = optarg;
+            break;
+        case 'a':
+            as = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(cmd_sync.usage, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("sync", "unknown option");
+        }
+    }
+    if (argc - optind < 1)
+        return cli_usage("sync", "sync takes a plan file");
+    if (S.opts.resume + S.opts.restart + S.opts.retry_rejects > 1)
+        return cli_usage("sync", "--resume, --restart and --retry-rejects "
+                                 "exclude each other");
+    plan_path = argv[optind];
+    if ((rc = cli_load_plan(plan_path, 0, 1, &plan))) {
+        if (rc == EXIT_NO)
+            cli_error("plan '%s' has errors; 'golive validate' shows them",
+                      plan_path);
+        gl_plan_free(plan);
+        return rc;
+    }
+    S.plan = plan;
+    S.jobs = calloc(plan->n_sync + 1, sizeof(*S.jobs));
+    if (!S.jobs) {
+        gl_plan_free(plan);
+        return EXIT_ERROR;
+    }
+    if (argc - optind == 1) {
+        for (i = 0; i < plan->n_sync; i++)
+            S.jobs[S.n++] = &plan->sync[i];
+    } else {
+        for (k = (size_t)optind + 1; k < (size_t)argc; k++) {
+            const struct gl_sync_job *j = gl_plan_job(plan, argv[k]);
+            if (!j) {
+                const char *names[256];
+                const char *hint;
+                size_t n = 0;
+                for (i = 0; i < plan->n_sync && n < 256; i++)
+                    names[n++] = plan->sync[i].id.id;
+                hint = gl_suggest(argv[k], names, n);
+                rc = cli_usage("sync", "no sync job '%s' in the plan%s%s%s",
+                               argv[k], hint ? "; did you mean '" : "",
+                               hint ? hint : "", hint ? "'?" : "");
+                free(S.jobs);
+                gl_plan_free(plan);
+                return rc;
+            }
+            for (i = 0; i < S.n && S.jobs[i] != j; i++)
+                ;
+            if (i == S.n)
+                S.jobs[S.n++] = j;
+        }
+    }
+    S.state = calloc(S.n + 1, sizeof(int));
+    S.res = calloc(S.n + 1, sizeof(*S.res));
+    S.rc = calloc(S.n + 1, sizeof(int));
+    S.prog = calloc(S.n + 1, sizeof(*S.prog));
+    threads = calloc((size_t)nthreads, sizeof(*threads));
+    if (!S.state || !S.res || !S.rc || !S.prog || !threads) {
+        rc = EXIT_ERROR;
+        goto out;
+    }
+    S.tty = cli_isatty_err() && !json;
+    S.opts.progress = on_progress;
+    S.opts.progress_ctx = &S;
+    pthread_mutex_init(&S.mu, NULL);
+    pthread_cond_init(&S.cv, NULL);
+    gl_db_global_init();
+    if (nthreads > (long)S.n)
+        nthreads = (long)(S.n ? S.n : 1);
+    for (i = 0; i < (size_t)nthreads; i++)
+        pthread_create(&threads[i], NULL, worker, &S);
+    for (i = 0; i < (size_t)nthreads; i++)
+        pthread_join(threads[i], NULL);
+    if (S.tty)
+        fputs("\r\033[K", stderr);
+    pthread_mutex_destroy(&S.mu);
+    pthread_cond_destroy(&S.cv);
+
+    for (i = 0; i < S.n; i++) {
+        any_failed |= S.res[i].failed;
+        any_error |= S.rc[i] != GL_OK;
+    }
+    if (json)
+        print_json(&S);
+    else
+        print_table(&S);
+    cli_state_path(state_opt, plan_path, state, sizeof(state));
+    record(&S, state, as);
+    for (i = 0; i < S.n; i++)
+        if (S.rc[i] == GL_EREFUSED)
+            any_error = 3;
+    rc = any_error == 3 ? EXIT_REFUSED
+         : any_error    ? EXIT_ERROR
+         : any_failed   ? EXIT_NO
+                        : EXIT_OK;
+out:
+    free(threads);
+    free(S.state);
+    free(S.res);
+    free(S.rc);
+    free(S.prog);
+    free(S.jobs);
+    gl_plan_free(plan);
+    return rc;
+}
+
+const struct gl_cmd cmd_sync = {
+    "sync",
+    "copy the old system's rows into the new one, job by job",
+    "usage: golive sync PLAN [JOB...] [--jobs N] [--resume | --restart |\n"
+    "                    --retry-rejects] [--batch-size N] [--json]\n"
+    "                    [--state FILE] [--as PERSON]\n"
+    "\n"
+    "Run the plan's sync jobs (all, or those named), each through the\n"
+    "target's bulk path, in batches that commit together with the job's\n"
+    "checkpoint (table golive_checkpoint in the target).  Rows that cannot\n"
+    "be loaded go to rejects/JOB.csv beside the plan with the reason.\n"
+    "Each execution is recorded in the run when the state store exists.\n"
+    "\n"
+    "options:\n"
+    "  --jobs N          run up to N independent jobs at once ('after'\n"
+    "                    orders them)\n"
+    "  --resume          continue an interrupted job after its last\n"
+    "                    committed batch\n"
+    "  --restart         start over even where the mode (append,\n"
+    "                    incremental) would refuse to\n"
+    "  --retry-rejects   load the rejected rows again (after the mapping\n"
+    "                    was fixed); what still fails stays in the file\n"
+    "  --batch-size N    rows per batch (default: the job's, else 10000)\n"
+    "  --json            {\"jobs\":[{job, read, written, rejected, bytes,\n"
+    "                    seconds, outcome, ...}]}\n"
+    "  --state FILE      the run's store (default: golive.state beside\n"
+    "                    the plan)\n"
+    "  --as PERSON       who runs it, for the record\n"
+    "\n"
+    "exit: 0 every job ok, 1 a job failed or passed its error limit,\n"
+    "      2 usage or connection error, 3 refused (an interrupted job\n"
+    "      needs --resume or --restart)\n",
+    run,
+};

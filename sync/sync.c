@@ -1,0 +1,1354 @@
+/*
+ * sync.c - the sync engine (see golive/sync.h).
+ *
+ * One job: build the source SELECT (key expressions first, then one
+ * expression per filled target column), stream it in key order, transform
+ * each row (value maps, constants, defaults, type fitting), and load
+ * batches.  Each batch is one target transaction holding the rows and the
+ * updated checkpoint; rows a batch cannot take are found by halving it
+ * under savepoints.
+ */
+#include "golive/sync.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db/value.h"
+#include "golive/db.h"
+#include "sync/convert.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/crashpoint.h"
+
+#define DEFAULT_BATCH 10000
+#define CHECKPOINT_TABLE "golive_checkpoint"
+
+/* How one target column is filled. */
+struct colplan {
+    const char *target;
+    int tcol;                    /* index in the target description */
+    const struct gl_colmap *map; /* NULL: same-named source column */
+    int sel;                     /* index in the SELECT list, -1: constant */
+};
+
+/* A row of a batch: the selected source values and the target values. */
+struct row {
+    struct gl_value *src;
+    struct gl_value *dst;
+    const char *reject; /* why it cannot be loaded, NULL when fine */
+};
+
+struct job {
+    const struct gl_plan *p;
+    const struct gl_sync_job *j;
+    const struct gl_sync_opts *o;
+    struct gl_sync_result *res;
+    struct gl_err *err;
+
+    struct gl_db *src, *dst;
+    struct gl_table_desc t;
+    enum gl_engine teng;
+    struct colplan *cols;
+    size_t ncols;
+    const char **tnames; /* target column names, for the loader */
+    const char **sel_names; /* labels of the SELECT list, for rejects */
+    size_t nsel, nkey;
+    int *key_tcol; /* target column of each key */
+    struct gl_buf from;  /* FROM ... (the source relation) */
+    struct gl_buf where; /* the job's where, and the watermark */
+    struct gl_buf order; /* ORDER BY key expressions */
+    struct gl_buf list;  /* the SELECT list */
+
+    /* the batch */
+    struct gl_arena arena;
+    struct row *rows;
+    size_t nrows, cap;
+    int64_t batch_no, batch_size;
+
+    /* the checkpoint */
+    char token[40];
+    int fresh;          /* no earlier execution: truncate first */
+    char *last_key;     /* JSON of the last committed key, NULL at start */
+    char *watermark;    /* JSON of the incremental watermark used */
+    int64_t base_read, base_written, base_rejected, base_bytes;
+
+    FILE *rejects;
+    double t0;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int fail(struct job *J, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct job *J, int code, const char *fmt, ...)
+{
+    va_list ap;
+    char msg[1024];
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(J->res->error, sizeof(J->res->error), "%s", msg);
+    return gl_err_set(J->err, code, "sync job '%s': %s", J->j->id.id, msg);
+}
+
+/* The job failed with err already set by a lower layer. */
+static int failed_with(struct job *J)
+{
+    snprintf(J->res->error, sizeof(J->res->error), "%s",
+             J->err && J->err->msg[0] ? J->err->msg : "failed");
+    return J->err ? J->err->code : GL_EIO;
+}
+
+static const struct gl_system *system_of(const struct gl_plan *p,
+                                         const char *name)
+{
+    return gl_plan_system(p, name);
+}
+
+static int open_system(struct job *J, const char *name, struct gl_db **db)
+{
+    const struct gl_system *s = system_of(J->p, name);
+
+    if (!s || !s->url)
+        return fail(J, GL_EUSAGE, "system '%s' is not in the plan", name);
+    if (gl_db_open(s->url, J->p->dir, db, J->err))
+        return failed_with(J);
+    return GL_OK;
+}
+
+static enum gl_engine engine_of(const struct gl_db *db)
+{
+    if (!strcmp(db->drv->name, "postgres"))
+        return GL_ENGINE_POSTGRES;
+    if (!strcmp(db->drv->name, "mysql"))
+        return GL_ENGINE_MYSQL;
+    return GL_ENGINE_SQLITE;
+}
+
+/* ---- the column plan and the SELECT ----------------------------------- */
+
+static const struct gl_colmap *mapping_for(const struct gl_sync_job *j,
+                                           const char *target)
+{
+    size_t i;
+
+    for (i = 0; i < j->n_columns; i++)
+        if (!strcmp(j->columns[i].target, target))
+            return &j->columns[i];
+    return NULL;
+}
+
+static int ignored(const struct gl_sync_job *j, const char *src)
+{
+    size_t i;
+
+    for (i = 0; i < j->ignore.n; i++)
+        if (!strcmp(j->ignore.v[i].id, src))
+            return 1;
+    return 0;
+}
+
+/* The source expression of a mapping, appended to b. */
+static void source_expr(struct job *J, const struct gl_colmap *m,
+                        const char *target, struct gl_buf *b)
+{
+    const struct gl_db_driver *d = J->src->drv;
+
+    if (m && m->kind == GL_COL_EXPR) {
+        gl_buf_addf(b, "(%s)", m->expr);
+        return;
+    }
+    if (m && m->cast)
+        gl_buf_adds(b, "CAST(");
+    d->quote_ident(m && m->source ? m->source : target, b);
+    if (m && m->cast)
+        gl_buf_addf(b, " AS %s)", m->cast);
+}
+
+/* Names of the source relation's columns: from the table, or by running
+ * the query for no rows. */
+static int source_columns(struct job *J, char ***names, size_t *n)
+{
+    struct gl_buf q = GL_BUF_INIT;
+    struct gl_cursor *c = NULL;
+    const struct gl_value *row;
+    size_t i;
+    int rc;
+
+    gl_buf_addf(&q, "SELECT * FROM %s WHERE 1 = 0", gl_buf_str(&J->from));
+    rc = J->src->drv->query(J->src, gl_buf_str(&q), &c, J->err);
+    gl_buf_release(&q);
+    if (rc)
+        return failed_with(J);
+    *n = J->src->drv->ncols(c);
+    *names = calloc(*n + 1, sizeof(char *));
+    for (i = 0; *names && i < *n; i++)
+        (*names)[i] = strdup(J->src->drv->col_name(c, i));
+    rc = J->src->drv->next(c, &row, J->err);
+    J->src->drv->cursor_close(c);
+    if (rc < 0)
+        return failed_with(J);
+    return *names ? GL_OK : fail(J, GL_ENOMEM, "out of memory");
+}
+
+static void free_names(char **names, size_t n)
+{
+    size_t i;
+
+    for (i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+static int has_name(char **names, size_t n, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (!strcmp(names[i], name))
+            return 1;
+    return 0;
+}
+
+static int build_plan(struct job *J)
+{
+    const struct gl_sync_job *j = J->j;
+    char **srcnames = NULL;
+    size_t nsrc = 0, i, k;
+    int rc;
+
+    /* the source relation */
+    if (j->query)
+        gl_buf_addf(&J->from, "(%s) golive_src", j->query);
+    else
+        J->src->drv->quote_ident(j->from.table, &J->from);
+    if ((rc = source_columns(J, &srcnames, &nsrc)))
+        return rc;
+
+    /* every mapped column must exist in the target */
+    for (i = 0; i < j->n_columns; i++)
+        if (gl_table_col(&J->t, j->columns[i].target) < 0) {
+            rc = fail(J, GL_EUSAGE, "column '%s' is not in target table '%s'",
+                      j->columns[i].target, j->to.table);
+            goto out;
+        }
+    J->cols = calloc(J->t.ncols + 1, sizeof(*J->cols));
+    J->tnames = calloc(J->t.ncols + 1, sizeof(*J->tnames));
+    J->sel_names = calloc(J->t.ncols + j->key.n + 1, sizeof(char *));
+    J->key_tcol = calloc(j->key.n + 1, sizeof(int));
+    if (!J->cols || !J->tnames || !J->sel_names || !J->key_tcol) {
+        rc = fail(J, GL_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* key expressions first: the order, the checkpoint and the rejects */
+    J->nkey = j->key.n;
+    for (k = 0; k < j->key.n; k++) {
+        const char *kt = j->key.v[k].id;
+        const struct gl_colmap *m = mapping_for(j, kt);
+        int tc = gl_table_col(&J->t, kt);
+        if (tc < 0) {
+            rc = fail(J, GL_EUSAGE, "key column '%s' is not in target table "
+                                    "'%s'",
+                      kt, j->to.table);
+            goto out;
+        }
+        if (m && m->kind == GL_COL_VALUE) {
+            rc = fail(J, GL_EUSAGE, "key column '%s' is a constant", kt);
+            goto out;
+        }
+        if (!m && !has_name(srcnames, nsrc, kt)) {
+            rc = fail(J, GL_EUSAGE,
+                      "key column '%s' has no source column of that name; "
+                      "map it under 'columns'",
+                      kt);
+            goto out;
+        }
+        J->key_tcol[k] = tc;
+        if (J->list.len)
+            gl_buf_adds(&J->list, ", ");
+        source_expr(J, m, kt, &J->list);
+        if (J->order.len)
+            gl_buf_adds(&J->order, ", ");
+        source_expr(J, m, kt, &J->order);
+        J->sel_names[J->nsel++] = m && m->source ? m->source : kt;
+    }
+    /* then one expression per filled target column */
+    for (i = 0; i < J->t.ncols; i++) {
+        const char *name = J->t.cols[i].name;
+        const struct gl_colmap *m = mapping_for(j, name);
+        struct colplan *c = &J->cols[J->ncols];
+
+        if (!m && (!has_name(srcnames, nsrc, name) || ignored(j, name)))
+            continue; /* left to the target's default */
+        if (!strcmp(name, "golive_checkpoint"))
+            continue;
+        c->target = name;
+        c->tcol = (int)i;
+        c->map = m;
+        c->sel = -1;
+        if (!m || m->kind != GL_COL_VALUE) {
+            /* a key column is selected already */
+            for (k = 0; k < j->key.n; k++)
+                if (J->key_tcol[k] == (int)i)
+                    c->sel = (int)k;
+            if (c->sel < 0) {
+                gl_buf_adds(&J->list, ", ");
+                source_expr(J, m, name, &J->list);
+                c->sel = (int)J->nsel;
+                J->sel_names[J->nsel++] = m && m->source ? m->source : name;
+            }
+        }
+        J->tnames[J->ncols++] = name;
+    }
+    if (!J->ncols) {
+        rc = fail(J, GL_EUSAGE, "no column of target table '%s' is filled",
+                  j->to.table);
+        goto out;
+    }
+    rc = GL_OK;
+out:
+    free_names(srcnames, nsrc);
+    return rc;
+}
+
+/* ---- typed values in JSON (checkpoint keys) -------------------------- */
+
+static json_t *value_to_json(const struct gl_value *v)
+{
+    struct gl_buf b = GL_BUF_INIT;
+    json_t *o;
+
+    if (v->type == GL_BYTES)
+        gl_hex_append(&b, v->s, v->len);
+    else if (v->type == GL_TIMESTAMP || v->type == GL_TIMESTAMPTZ ||
+             v->type == GL_DATE || v->type == GL_TIME)
+        gl_buf_addf(&b, "%" PRId64, v->i);
+    else
+        gl_value_text(v, &b);
+    o = json_pack("{s:s, s:s%}", "t", gl_vtype_name(v->type), "v",
+                  gl_buf_str(&b), b.len);
+    gl_buf_release(&b);
+    return o;
+}
+
+static int value_from_json(json_t *o, struct gl_arena *a, struct gl_value *v)
+{
+    const char *t = json_string_value(json_object_get(o, "t"));
+    const char *s = json_string_value(json_object_get(o, "v"));
+    size_t len = json_string_length(json_object_get(o, "v"));
+    int k;
+
+    memset(v, 0, sizeof(*v));
+    if (!t || !s)
+        return -1;
+    for (k = GL_NULL; k <= GL_BOOL; k++)
+        if (!strcmp(t, gl_vtype_name((enum gl_vtype)k)))
+            break;
+    if (k > GL_BOOL)
+        return -1;
+    v->type = (enum gl_vtype)k;
+    switch (v->type) {
+    case GL_INT:
+    case GL_BOOL:
+    case GL_DATE:
+    case GL_TIME:
+    case GL_TIMESTAMP:
+    case GL_TIMESTAMPTZ:
+        if (v->type == GL_BOOL)
+            v->i = !strcmp(s, "true");
+        else
+            v->i = strtoll(s, NULL, 10);
+        return 0;
+    case GL_FLOAT:
+        v->f = strtod(s, NULL);
+        return 0;
+    case GL_BYTES: {
+        struct gl_buf b = GL_BUF_INIT;
+        if (gl_hex_decode(s, len, &b)) {
+            gl_buf_release(&b);
+            return -1;
+        }
+        v->len = b.len;
+        v->s = gl_arena_strndup(a, gl_buf_str(&b), b.len);
+        gl_buf_release(&b);
+        return v->s ? 0 : -1;
+    }
+    default:
+        v->s = gl_arena_strndup(a, s, len);
+        v->len = len;
+        return v->s ? 0 : -1;
+    }
+}
+
+/* "(k1, k2) > (v1, v2)" in the source dialect, from a checkpoint key. */
+static int after_key(struct job *J, const char *key_json, struct gl_buf *out)
+{
+    json_error_t je;
+    json_t *arr = json_loads(key_json, 0, &je);
+    struct gl_arena a = GL_ARENA_INIT;
+    struct gl_buf vals = GL_BUF_INIT;
+    size_t i;
+    int rc = -1;
+
+    if (!arr || json_array_size(arr) != J->nkey)
+        goto out;
+    for (i = 0; i < J->nkey; i++) {
+        struct gl_value v;
+        if (value_from_json(json_array_get(arr, i), &a, &v))
+            goto out;
+        if (i)
+            gl_buf_adds(&vals, ", ");
+        if (J->src->drv->quote_value(J->src, &v, &vals))
+            goto out;
+    }
+    if (J->nkey == 1)
+        gl_buf_addf(out, "%s > %s", gl_buf_str(&J->order), gl_buf_str(&vals));
+    else
+        gl_buf_addf(out, "(%s) > (%s)", gl_buf_str(&J->order),
+                    gl_buf_str(&vals));
+    rc = 0;
+out:
+    json_decref(arr);
+    gl_buf_release(&vals);
+    gl_arena_release(&a);
+    return rc;
+}
+
+/* ---- the checkpoint, in the target ----------------------------------- */
+
+static int checkpoint_table(struct job *J)
+{
+    static const char ddl[] =
+        "CREATE TABLE IF NOT EXISTS " CHECKPOINT_TABLE
+        " (job VARCHAR(200) NOT NULL PRIMARY KEY, token VARCHAR(64) NOT NULL,"
+        " batch BIGINT NOT NULL, last_key TEXT, watermark TEXT,"
+        " rows_read BIGINT NOT NULL, rows_written BIGINT NOT NULL,"
+        " rows_rejected BIGINT NOT NULL, bytes BIGINT NOT NULL,"
+        " done INTEGER NOT NULL, updated_at VARCHAR(40) NOT NULL)";
+
+    if (J->dst->drv->exec(J->dst, ddl, J->err))
+        return failed_with(J);
+    return GL_OK;
+}
+
+static void quote_text(struct job *J, struct gl_db *db, const char *s,
+                       struct gl_buf *b)
+{
+    struct gl_value v = {GL_TEXT, 0, 0, NULL, 0};
+
+    (void)J;
+    if (!s) {
+        gl_buf_adds(b, "NULL");
+        return;
+    }
+    v.s = s;
+    v.len = strlen(s);
+    db->drv->quote_value(db, &v, b);
+}
+
+struct checkpoint {
+    int found, done;
+    int64_t batch, read, written, rejected, bytes;
+    char *last_key, *watermark;
+};
+
+static int read_checkpoint(struct job *J, struct checkpoint *cp)
+{
+    struct gl_buf q = GL_BUF_INIT;
+    struct gl_cursor *c = NULL;
+    const struct gl_value *row;
+    int r;
+
+    memset(cp, 0, sizeof(*cp));
+    gl_buf_adds(&q, "SELECT batch, last_key, watermark, rows_read,"
+                    " rows_written, rows_rejected, bytes, done FROM "
+                    CHECKPOINT_TABLE " WHERE job = ");
+    quote_text(J, J->dst, J->j->id.id, &q);
+    r = J->dst->drv->query(J->dst, gl_buf_str(&q), &c, J->err);
+    gl_buf_release(&q);
+    if (r)
+        return failed_with(J);
+    r = J->dst->drv->next(c, &row, J->err);
+    if (r == 1) {
+        cp->found = 1;
+        cp->batch = row[0].i;
+        if (row[1].type != GL_NULL)
+            cp->last_key = strndup(row[1].s, row[1].len);
+        if (row[2].type != GL_NULL)
+            cp->watermark = strndup(row[2].s, row[2].len);
+        cp->read = row[3].i;
+        cp->written = row[4].i;
+        cp->rejected = row[5].i;
+        cp->bytes = row[6].i;
+        cp->done = row[7].i != 0;
+    }
+    J->dst->drv->cursor_close(c);
+    return r < 0 ? failed_with(J) : GL_OK;
+}
+
+/* Write the checkpoint row (inside the batch's transaction). */
+static int write_checkpoint(struct job *J, int done)
+{
+    struct gl_buf q = GL_BUF_INIT;
+    char at[40];
+    int64_t now;
+    int rc;
+
+    gl_clock_now(&now);
+    gl_time_format(now, 0, at);
+    gl_buf_adds(&q, "DELETE FROM " CHECKPOINT_TABLE " WHERE job = ");
+    quote_text(J, J->dst, J->j->id.id, &q);
+    rc = J->dst->drv->exec(J->dst, gl_buf_str(&q), J->err);
+    gl_buf_reset(&q);
+    if (rc)
+        goto out;
+    gl_buf_adds(&q, "INSERT INTO " CHECKPOINT_TABLE
+                    " (job, token, batch, last_key, watermark, rows_read,"
+                    " rows_written, rows_rejected, bytes, done, updated_at)"
+                    " VALUES (");
+    quote_text(J, J->dst, J->j->id.id, &q);
+    gl_buf_adds(&q, ", ");
+    quote_text(J, J->dst, J->token, &q);
+    gl_buf_addf(&q, ", %" PRId64 ", ", J->batch_no);
+    quote_text(J, J->dst, J->last_key, &q);
+    gl_buf_adds(&q, ", ");
+    quote_text(J, J->dst, J->watermark, &q);
+    gl_buf_addf(&q, ", %" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64
+                    ", %d, ",
+                J->base_read + J->res->read, J->base_written + J->res->written,
+                J->base_rejected + J->res->rejected,
+                J->base_bytes + J->res->bytes, done);
+    quote_text(J, J->dst, at, &q);
+    gl_buf_adds(&q, ")");
+    rc = J->dst->drv->exec(J->dst, gl_buf_str(&q), J->err);
+out:
+    gl_buf_release(&q);
+    return rc ? failed_with(J) : GL_OK;
+}
+
+/* ---- rejects --------------------------------------------------------- */
+
+static void csv_field(FILE *f, const char *s, size_t len)
+{
+    size_t i;
+
+    fputc('"', f);
+    for (i = 0; i < len; i++) {
+        if (s[i] == '"')
+            fputc('"', f);
+        fputc(s[i], f);
+    }
+    fputc('"', f);
+}
+
+static int open_rejects(struct job *J, int append)
+{
+    const char *dir = J->o->rejects_dir;
+    char path[4096];
+    struct gl_buf d = GL_BUF_INIT;
+    size_t i;
+
+    if (!dir) {
+        gl_buf_addf(&d, "%s/rejects", J->p->dir);
+        dir = gl_buf_str(&d);
+    }
+    if (mkdir(dir, 0777) && errno != EEXIST) {
+        int rc = fail(J, GL_EIO, "cannot create '%s': %s", dir,
+                      strerror(errno));
+        gl_buf_release(&d);
+        return rc;
+    }
+    snprintf(path, sizeof(path), "%s/%s.csv", dir, J->j->id.id);
+    gl_buf_release(&d);
+    snprintf(J->res->rejects_file, sizeof(J->res->rejects_file), "%s", path);
+    J->rejects = fopen(path, append ? "a" : "w");
+    if (!J->rejects)
+        return fail(J, GL_EIO, "cannot write '%s': %s", path,
+                    strerror(errno));
+    if (!append || ftell(J->rejects) == 0) {
+        fputs("batch,error", J->rejects);
+        for (i = 0; i < J->nsel; i++) {
+            fputc(',', J->rejects);
+            if (i < J->nkey)
+                fputs("key:", J->rejects);
+            fputs(J->sel_names[i], J->rejects);
+        }
+        fputc('\n', J->rejects);
+    }
+    return GL_OK;
+}
+
+/* Keep only the rejects of committed batches (at most batch), so that a
+ * resumed job does not list a row twice. */
+static int trim_rejects(struct job *J, int64_t batch)
+{
+    char path[4200], tmp[4300], *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    FILE *in, *out;
+    int first = 1;
+
+    snprintf(path, sizeof(path), "%s", J->res->rejects_file);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    if (!(in = fopen(path, "r")))
+        return GL_OK;
+    if (!(out = fopen(tmp, "w"))) {
+        fclose(in);
+        return fail(J, GL_EIO, "cannot write '%s'", tmp);
+    }
+    while ((n = getline(&line, &cap, in)) > 0) {
+        if (first || strtoll(line, NULL, 10) <= batch)
+            fwrite(line, 1, (size_t)n, out);
+        first = 0;
+    }
+    free(line);
+    fclose(in);
+    if (fclose(out) || rename(tmp, path))
+        return fail(J, GL_EIO, "cannot rewrite '%s'", path);
+    return GL_OK;
+}
+
+static void write_reject(struct job *J, const struct row *r)
+{
+    struct gl_buf b = GL_BUF_INIT;
+    size_t i;
+
+    fprintf(J->rejects, "%" PRId64 ",", J->batch_no);
+    csv_field(J->rejects, r->reject, strlen(r->reject));
+    for (i = 0; i < J->nsel; i++) {
+        fputc(',', J->rejects);
+        if (r->src[i].type == GL_NULL)
+            continue; /* an empty field is NULL; "" is an empty string */
+        gl_buf_reset(&b);
+        gl_value_text(&r->src[i], &b);
+        csv_field(J->rejects, gl_buf_str(&b), b.len);
+    }
+    fputc('\n', J->rejects);
+    gl_buf_release(&b);
+}
+
+/* ---- transform ------------------------------------------------------- */
+
+static int copy_value(struct gl_arena *a, const struct gl_value *in,
+                      struct gl_value *out)
+{
+    *out = *in;
+    if (in->type == GL_TEXT || in->type == GL_NUMERIC ||
+        in->type == GL_BYTES) {
+        char *s = gl_arena_alloc(a, in->len + 1);
+        if (!s)
+            return -1;
+        memcpy(s, in->s, in->len);
+        out->s = s;
+    }
+    return 0;
+}
+
+static void set_text(struct gl_value *v, const char *s)
+{
+    memset(v, 0, sizeof(*v));
+    if (!s) {
+        v->type = GL_NULL;
+        return;
+    }
+    v->type = GL_TEXT;
+    v->s = s;
+    v->len = strlen(s);
+}
+
+/* Fill r->dst from r->src; a value that cannot be mapped or fitted makes
+ * the row a reject.  -1 when memory runs out. */
+static int transform(struct job *J, struct row *r)
+{
+    struct gl_buf key = GL_BUF_INIT;
+    char why[512];
+    size_t i, k;
+
+    for (i = 0; i < J->ncols; i++) {
+        const struct colplan *c = &J->cols[i];
+        const struct gl_colmap *m = c->map;
+        struct gl_value v;
+        int rc;
+
+        if (c->sel < 0)
+            set_text(&v, m->value);
+        else
+            v = r->src[c->sel];
+        if (m && m->n_map && v.type != GL_NULL) {
+            gl_buf_reset(&key);
+            gl_value_text(&v, &key);
+            for (k = 0; k < m->n_map; k++)
+                if (!strcmp(m->map[k].from, gl_buf_str(&key)))
+                    break;
+            if (k < m->n_map) {
+                set_text(&v, m->map[k].to);
+            } else if (m->map_else) {
+                set_text(&v, m->map_else);
+            } else {
+                snprintf(why, sizeof(why),
+                         "no mapping for value '%.60s' of column '%s' "
+                         "(target '%s')",
+                         gl_buf_str(&key), m->source ? m->source : c->target,
+                         c->target);
+                r->reject = gl_arena_strdup(&J->arena, why);
+                gl_buf_release(&key);
+                return r->reject ? 0 : -1;
+            }
+        }
+        if (v.type == GL_NULL && m && m->has_default)
+            set_text(&v, m->dflt);
+        rc = gl_convert(&v, &J->t.cols[c->tcol], J->teng, &J->arena,
+                        &r->dst[i], why, sizeof(why));
+        if (rc < 0) {
+            gl_buf_release(&key);
+            return -1;
+        }
+        if (rc > 0) {
+            r->reject = gl_arena_strdup(&J->arena, why);
+            gl_buf_release(&key);
+            return r->reject ? 0 : -1;
+        }
+    }
+    gl_buf_release(&key);
+    return 0;
+}
+
+static int64_t value_bytes(const struct gl_value *v)
+{
+    switch (v->type) {
+    case GL_NULL:
+        return 0;
+    case GL_TEXT:
+    case GL_NUMERIC:
+    case GL_BYTES:
+        return (int64_t)v->len;
+    default:
+        return 8;
+    }
+}
+
+/* Take one source row into the batch. */
+static int add_row(struct job *J, const struct gl_value *src)
+{
+    struct row *r;
+    size_t i;
+
+    if (J->nrows == J->cap) {
+        size_t cap = J->cap ? J->cap * 2 : 1024;
+        struct row *v = realloc(J->rows, cap * sizeof(*v));
+        if (!v)
+            return -1;
+        J->rows = v;
+        J->cap = cap;
+    }
+    r = &J->rows[J->nrows];
+    memset(r, 0, sizeof(*r));
+    r->src = gl_arena_alloc(&J->arena, J->nsel * sizeof(*r->src));
+    r->dst = gl_arena_alloc(&J->arena, J->ncols * sizeof(*r->dst));
+    if (!r->src || !r->dst)
+        return -1;
+    for (i = 0; i < J->nsel; i++) {
+        if (copy_value(&J->arena, &src[i], &r->src[i]))
+            return -1;
+        J->res->bytes += value_bytes(&src[i]);
+    }
+    J->nrows++;
+    J->res->read++;
+    return transform(J, r);
+}
+
+/* ---- loading a batch ------------------------------------------------- */
+
+static int load_rows(struct job *J, size_t from, size_t to)
+{
+    const struct gl_db_driver *d = J->dst->drv;
+    struct gl_load_opts lo;
+    struct gl_loader *l = NULL;
+    const char *keys[64];
+    size_t i;
+    int rc;
+
+    memset(&lo, 0, sizeof(lo));
+    lo.table = J->j->to.table;
+    lo.cols = J->tnames;
+    lo.ncols = J->ncols;
+    lo.upsert = J->j->mode == GL_SYNC_UPSERT ||
+                J->j->mode == GL_SYNC_INCREMENTAL;
+    for (i = 0; i < J->nkey && i < 64; i++)
+        keys[i] = J->t.cols[J->key_tcol[i]].name;
+    lo.key = keys;
+    lo.nkey = J->nkey < 64 ? J->nkey : 64;
+    if ((rc = d->load_begin(J->dst, &lo, &l, J->err)))
+        return rc;
+    for (i = from; i < to; i++) {
+        if (J->rows[i].reject)
+            continue;
+        if ((rc = d->load_row(l, J->rows[i].dst, J->err)))
+            break;
+    }
+    if (!rc)
+        rc = d->load_finish(l, J->err);
+    d->load_close(l);
+    return rc;
+}
+
+/* Load rows [from, to) under a savepoint; on failure halve until the bad
+ * rows are single, and mark those rejects with the database's error. */
+static int load_range(struct job *J, size_t from, size_t to)
+{
+    const struct gl_db_driver *d = J->dst->drv;
+    size_t i, live = 0, mid;
+    int rc;
+
+    for (i = from; i < to; i++)
+        live += !J->rows[i].reject;
+    if (!live)
+        return GL_OK;
+    if (d->exec(J->dst, "SAVEPOINT golive_batch", J->err))
+        return failed_with(J);
+    rc = load_rows(J, from, to);
+    if (!rc) {
+        if (d->exec(J->dst, "RELEASE SAVEPOINT golive_batch", J->err))
+            return failed_with(J);
+        return GL_OK;
+    }
+    if (rc == GL_ENOMEM)
+        return failed_with(J);
+    if (d->exec(J->dst, "ROLLBACK TO SAVEPOINT golive_batch", NULL) ||
+        d->exec(J->dst, "RELEASE SAVEPOINT golive_batch", NULL))
+        return failed_with(J); /* the connection is gone: not a row error */
+    if (live == 1) {
+        for (i = from; i < to; i++)
+            if (!J->rows[i].reject) {
+                J->rows[i].reject =
+                    gl_arena_strdup(&J->arena, J->err ? J->err->msg : "");
+                if (!J->rows[i].reject)
+                    return fail(J, GL_ENOMEM, "out of memory");
+            }
+        return GL_OK;
+    }
+    mid = from + (to - from) / 2;
+    if ((rc = load_range(J, from, mid)))
+        return rc;
+    return load_range(J, mid, to);
+}
+
+static int limit_passed(struct job *J)
+{
+    int64_t rej = J->base_rejected + J->res->rejected;
+
+    if (J->j->error_limit_pct) {
+        int64_t total = J->res->total > 0 ? J->res->total : 0;
+        return rej * 100 > J->j->error_limit * total;
+    }
+    return rej > J->j->error_limit;
+}
+
+static char *key_json(struct job *J, const struct row *r)
+{
+    json_t *arr = json_array();
+    size_t i;
+    char *s;
+
+    for (i = 0; i < J->nkey; i++)
+        json_array_append_new(arr, value_to_json(&r->src[i]));
+    s = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    return s;
+}
+
+/* Commit the batch: rows, rejects, checkpoint, in one transaction. */
+static int flush_batch(struct job *J, int last)
+{
+    const struct gl_db_driver *d = J->dst->drv;
+    struct gl_buf q = GL_BUF_INIT;
+    int64_t written = 0, rejected = 0;
+    size_t i;
+    int rc;
+
+    if (!J->nrows && !J->fresh && !last)
+        return GL_OK;
+    J->batch_no++;
+    if (d->begin(J->dst, J->err))
+        return failed_with(J);
+    if (J->fresh && J->j->mode == GL_SYNC_TRUNCATE) {
+        gl_buf_adds(&q, "DELETE FROM ");
+        d->quote_ident(J->j->to.table, &q);
+        rc = d->exec(J->dst, gl_buf_str(&q), J->err);
+        gl_buf_release(&q);
+        if (rc)
+            goto fail;
+    }
+    J->fresh = 0;
+    if ((rc = load_range(J, 0, J->nrows)))
+        goto fail;
+    gl_crashpoint();
+    for (i = 0; i < J->nrows; i++) {
+        if (J->rows[i].reject) {
+            write_reject(J, &J->rows[i]);
+            rejected++;
+        } else {
+            written++;
+        }
+    }
+    if (rejected && fflush(J->rejects)) {
+        rc = fail(J, GL_EIO, "cannot write '%s'", J->res->rejects_file);
+        goto fail;
+    }
+    J->res->written += written;
+    J->res->rejected += rejected;
+    if (J->nrows) {
+        free(J->last_key);
+        J->last_key = key_json(J, &J->rows[J->nrows - 1]);
+    }
+    if ((rc = write_checkpoint(J, last)))
+        goto fail;
+    gl_crashpoint();
+    if (d->commit(J->dst, J->err)) {
+        rc = failed_with(J);
+        goto fail;
+    }
+    gl_crashpoint();
+    J->nrows = 0;
+    gl_arena_release(&J->arena);
+    if (J->o->progress) {
+        struct gl_sync_progress pr;
+        pr.job = J->j->id.id;
+        pr.read = J->base_read + J->res->read;
+        pr.written = J->base_written + J->res->written;
+        pr.rejected = J->base_rejected + J->res->rejected;
+        pr.total = J->res->total;
+        pr.seconds = now_s() - J->t0;
+        J->o->progress(J->o->progress_ctx, &pr);
+    }
+    return GL_OK;
+fail:
+    d->rollback(J->dst);
+    /* the rows of this batch were not written: they are read again by a
+     * resumed job */
+    J->res->read -= (int64_t)J->nrows;
+    return rc;
+}
+
+/* ---- the job --------------------------------------------------------- */
+
+static int count_source(struct job *J, const char *where)
+{
+    struct gl_buf q = GL_BUF_INIT;
+    int rc;
+
+    gl_buf_addf(&q, "SELECT count(*) FROM %s", gl_buf_str(&J->from));
+    if (where && *where)
+        gl_buf_addf(&q, " WHERE %s", where);
+    rc = gl_db_query_int(J->src, gl_buf_str(&q), &J->res->total, J->err);
+    gl_buf_release(&q);
+    return rc ? failed_with(J) : GL_OK;
+}
+
+/* The incremental watermark: the target's highest value of the column
+ * filled from the source's watermark column, as a source condition. */
+static int watermark_filter(struct job *J, struct gl_buf *cond)
+{
+    const struct gl_sync_job *j = J->j;
+    struct gl_buf q = GL_BUF_INIT;
+    struct gl_cursor *c = NULL;
+    const struct gl_value *row;
+    const char *tcol = NULL;
+    size_t i;
+    int r;
+
+    for (i = 0; i < J->ncols; i++) {
+        const struct gl_colmap *m = J->cols[i].map;
+        const char *src = m ? m->source : J->cols[i].target;
+        if (src && !strcmp(src, j->watermark))
+            tcol = J->cols[i].target;
+    }
+    if (!tcol)
+        return fail(J, GL_EUSAGE,
+                    "watermark column '%s' does not fill any target column",
+                    j->watermark);
+    if (!J->watermark) {
+        gl_buf_adds(&q, "SELECT max(");
+        J->dst->drv->quote_ident(tcol, &q);
+        gl_buf_adds(&q, ") FROM ");
+        J->dst->drv->quote_ident(j->to.table, &q);
+        r = J->dst->drv->query(J->dst, gl_buf_str(&q), &c, J->err);
+        gl_buf_release(&q);
+        if (r)
+            return failed_with(J);
+        r = J->dst->drv->next(c, &row, J->err);
+        if (r == 1 && row[0].type != GL_NULL) {
+            json_t *o = value_to_json(&row[0]);
+            J->watermark = json_dumps(o, JSON_COMPACT);
+            json_decref(o);
+        }
+        J->dst->drv->cursor_close(c);
+        if (r < 0)
+            return failed_with(J);
+    }
+    if (J->watermark) {
+        struct gl_arena a = GL_ARENA_INIT;
+        json_error_t je;
+        json_t *o = json_loads(J->watermark, 0, &je);
+        struct gl_value v;
+        int bad = !o || value_from_json(o, &a, &v);
+        if (!bad) {
+            J->src->drv->quote_ident(j->watermark, cond);
+            gl_buf_adds(cond, " > ");
+            bad = J->src->drv->quote_value(J->src, &v, cond);
+        }
+        json_decref(o);
+        gl_arena_release(&a);
+        if (bad)
+            return fail(J, GL_EIO, "cannot use the watermark %s",
+                        J->watermark);
+    }
+    return GL_OK;
+}
+
+static void and_cond(struct gl_buf *w, const char *cond)
+{
+    if (!cond || !*cond)
+        return;
+    gl_buf_addf(w, "%s(%s)", w->len ? " AND " : "", cond);
+}
+
+static int stream(struct job *J, const char *extra_where)
+{
+    struct gl_buf q = GL_BUF_INIT, where = GL_BUF_INIT;
+    struct gl_cursor *c = NULL;
+    const struct gl_value *row;
+    int r, rc = GL_OK;
+
+    and_cond(&where, gl_buf_str(&J->where));
+    and_cond(&where, extra_where);
+    gl_buf_addf(&q, "SELECT %s FROM %s", gl_buf_str(&J->list),
+                gl_buf_str(&J->from));
+    if (where.len)
+        gl_buf_addf(&q, " WHERE %s", gl_buf_str(&where));
+    gl_buf_addf(&q, " ORDER BY %s", gl_buf_str(&J->order));
+    if (J->src->drv->query(J->src, gl_buf_str(&q), &c, J->err)) {
+        rc = failed_with(J);
+        goto out;
+    }
+    while ((r = J->src->drv->next(c, &row, J->err)) == 1) {
+        if (add_row(J, row)) {
+            rc = fail(J, GL_ENOMEM, "out of memory");
+            break;
+        }
+        if ((int64_t)J->nrows >= J->batch_size) {
+            if ((rc = flush_batch(J, 0)))
+                break;
+            if (limit_passed(J))
+                break;
+        }
+    }
+    if (r < 0 && !rc)
+        rc = failed_with(J);
+    J->src->drv->cursor_close(c);
+    if (!rc && !limit_passed(J))
+        rc = flush_batch(J, 1);
+    else if (!rc && J->nrows)
+        rc = flush_batch(J, 0); /* keep what was read; the job fails */
+out:
+    gl_buf_release(&q);
+    gl_buf_release(&where);
+    return rc;
+}
+
+/* --retry-rejects: read the keys of the rejects file, load those rows of
+ * the source again through the (fixed) mapping, and keep in the file only
+ * the rows that still fail. */
+static int retry_rejects(struct job *J)
+{
+    char path[4200], *line = NULL;
+    size_t cap = 0, nkeys = 0;
+    ssize_t n;
+    FILE *in;
+    struct gl_buf cond = GL_BUF_INIT;
+    int rc = GL_OK, first = 1;
+
+    snprintf(path, sizeof(path), "%s", J->res->rejects_file);
+    if (!(in = fopen(path, "r")))
+        return fail(J, GL_ENOTFOUND, "no rejects file '%s' to retry", path);
+    /* the keys, as text literals: every engine compares them with the key
+     * columns after converting */
+    while ((n = getline(&line, &cap, in)) > 0) {
+        char *p = line;
+        size_t k;
+        if (first) {
+            first = 0;
+            continue;
+        }
+        /* skip batch and error fields */
+        for (k = 0; k < 2 && *p; k++) {
+            if (*p == '"') {
+                p++;
+                while (*p && !(*p == '"' && p[1] != '"'))
+                    p += *p == '"' ? 2 : 1;
+                if (*p)
+                    p++;
+            } else {
+                while (*p && *p != ',')
+                    p++;
+            }
+            if (*p == ',')
+                p++;
+        }
+        gl_buf_adds(&cond, nkeys++ ? ", (" : "(");
+        for (k = 0; k < J->nkey; k++) {
+            struct gl_buf f = GL_BUF_INIT;
+            struct gl_value v = {GL_TEXT, 0, 0, NULL, 0};
+            if (*p == '"') {
+                p++;
+                while (*p && !(*p == '"' && p[1] != '"')) {
+                    gl_buf_add(&f, p, 1);
+                    p += *p == '"' ? 2 : 1;
+                }
+                if (*p)
+                    p++;
+            }
+            if (*p == ',')
+                p++;
+            v.s = gl_buf_str(&f);
+            v.len = f.len;
+            if (k)
+                gl_buf_adds(&cond, ", ");
+            J->src->drv->quote_value(J->src, &v, &cond);
+            gl_buf_release(&f);
+        }
+        gl_buf_adds(&cond, ")");
+    }
+    free(line);
+    fclose(in);
+    if (!nkeys) {
+        gl_buf_release(&cond);
+        return GL_OK; /* nothing to retry */
+    }
+    {
+        struct gl_buf w = GL_BUF_INIT;
+        if (J->nkey == 1)
+            gl_buf_addf(&w, "%s IN (%s)", gl_buf_str(&J->order),
+                        gl_buf_str(&cond));
+        else
+            gl_buf_addf(&w, "(%s) IN (%s)", gl_buf_str(&J->order),
+                        gl_buf_str(&cond));
+        gl_buf_release(&cond);
+        /* the retried rows are no longer counted as rejected: what still
+         * fails is counted again */
+        J->base_rejected -= (int64_t)nkeys;
+        if (!(rc = open_rejects(J, 0)))
+            rc = stream(J, gl_buf_str(&w));
+        gl_buf_release(&w);
+    }
+    return rc;
+}
+
+static void release(struct job *J)
+{
+    if (J->rejects)
+        fclose(J->rejects);
+    gl_arena_release(&J->arena);
+    free(J->rows);
+    free(J->cols);
+    free(J->tnames);
+    free(J->sel_names);
+    free(J->key_tcol);
+    free(J->last_key);
+    free(J->watermark);
+    gl_buf_release(&J->from);
+    gl_buf_release(&J->where);
+    gl_buf_release(&J->order);
+    gl_buf_release(&J->list);
+    gl_table_desc_release(&J->t);
+    gl_db_close(J->src);
+    gl_db_close(J->dst);
+}
+
+int gl_sync_run(const struct gl_plan *p, const struct gl_sync_job *j,
+                const struct gl_sync_opts *o, struct gl_sync_result *res,
+                struct gl_err *err)
+{
+    struct job J;
+    struct checkpoint cp;
+    struct gl_buf resume = GL_BUF_INIT, wm = GL_BUF_INIT;
+    int rc;
+    size_t i;
+
+    memset(&J, 0, sizeof(J));
+    memset(res, 0, sizeof(*res));
+    memset(&cp, 0, sizeof(cp));
+    J.p = p;
+    J.j = j;
+    J.o = o;
+    J.res = res;
+    J.err = err;
+    J.t0 = now_s();
+    J.arena.limit = 0;
+    snprintf(res->job, sizeof(res->job), "%s", j->id.id);
+    snprintf(res->mode, sizeof(res->mode), "%s",
+             o->retry_rejects ? "retry-rejects" : "load");
+    gl_clock_now(&res->started);
+    J.batch_size = o->batch_size > 0   ? o->batch_size
+                   : j->batch_size > 0 ? j->batch_size
+                                       : DEFAULT_BATCH;
+    snprintf(J.token, sizeof(J.token), "%lld-%d", (long long)res->started,
+             (int)getpid());
+
+    if ((rc = open_system(&J, j->from.system.id, &J.src)) ||
+        (rc = open_system(&J, j->to.system.id, &J.dst)))
+        goto out;
+    J.teng = engine_of(J.dst);
+    if (J.dst->drv->describe(J.dst, j->to.table, &J.t, err)) {
+        rc = failed_with(&J);
+        goto out;
+    }
+    if ((rc = build_plan(&J)) || (rc = checkpoint_table(&J)) ||
+        (rc = read_checkpoint(&J, &cp)))
+        goto out;
+    if (j->where)
+        gl_buf_addf(&J.where, "%s", j->where);
+
+    if (o->retry_rejects) {
+        if (!cp.found || !cp.done) {
+            rc = fail(&J, GL_EREFUSED,
+                      "the job has not finished; finish it (or --resume it) "
+                      "before retrying its rejects");
+            goto out;
+        }
+        snprintf(res->rejects_file, sizeof(res->rejects_file),
+                 "%.2000s/%.200s.csv",
+                 o->rejects_dir ? o->rejects_dir : p->dir, j->id.id);
+        if (!o->rejects_dir)
+            snprintf(res->rejects_file, sizeof(res->rejects_file),
+                     "%.2000s/rejects/%.200s.csv", p->dir, j->id.id);
+        J.batch_no = cp.batch;
+        J.last_key = cp.last_key;
+        cp.last_key = NULL;
+        J.watermark = cp.watermark;
+        cp.watermark = NULL;
+        J.base_read = cp.read;
+        J.base_written = cp.written;
+        J.base_rejected = cp.rejected;
+        J.base_bytes = cp.bytes;
+        res->total = cp.read;
+        rc = retry_rejects(&J);
+        goto finish;
+    }
+
+    if (cp.found && !cp.done && o->resume) {
+        res->resumed = 1;
+        snprintf(res->mode, sizeof(res->mode), "resume");
+        J.batch_no = cp.batch;
+        J.last_key = cp.last_key;
+        cp.last_key = NULL;
+        J.watermark = cp.watermark;
+        cp.watermark = NULL;
+        J.base_read = cp.read;
+        J.base_written = cp.written;
+        J.base_rejected = cp.rejected;
+        J.base_bytes = cp.bytes;
+        res->skipped = cp.read;
+        if (J.last_key && after_key(&J, J.last_key, &resume)) {
+            rc = fail(&J, GL_EIO, "the checkpoint's key %s is unreadable",
+                      J.last_key);
+            goto out;
+        }
+        if ((rc = open_rejects(&J, 1)) || (rc = trim_rejects(&J, cp.batch)))
+            goto out;
+        fclose(J.rejects);
+        if ((rc = open_rejects(&J, 1)))
+            goto out;
+    } else if (cp.found && cp.done && o->resume) {
+        /* finished already: nothing left to load */
+        res->resumed = 1;
+        snprintf(res->mode, sizeof(res->mode), "resume");
+        res->skipped = cp.read;
+        res->total = cp.read;
+        goto finish_noop;
+    } else {
+        if (cp.found && !cp.done && !o->restart &&
+            (j->mode == GL_SYNC_APPEND || j->mode == GL_SYNC_INCREMENTAL)) {
+            rc = fail(&J, GL_EREFUSED,
+                      "an earlier execution stopped after batch %" PRId64
+                      " (%" PRId64 " rows); continue it with --resume, or "
+                      "start over with --restart",
+                      cp.batch, cp.written);
+            goto out;
+        }
+        J.fresh = 1;
+        if ((rc = open_rejects(&J, 0)))
+            goto out;
+    }
+    if (j->mode == GL_SYNC_INCREMENTAL) {
+        if ((rc = watermark_filter(&J, &wm)))
+            goto out;
+        and_cond(&J.where, gl_buf_str(&wm));
+    }
+    if ((rc = count_source(&J, gl_buf_str(&J.where))))
+        goto out;
+    rc = stream(&J, gl_buf_str(&resume));
+finish:
+    if (!rc) {
+        /* move identity counters past the loaded ids */
+        for (i = 0; i < J.t.ncols && J.dst->drv->reset_identity; i++) {
+            if (!J.t.cols[i].identity)
+                continue;
+            if (J.dst->drv->reset_identity(J.dst, j->to.table,
+                                           J.t.cols[i].name, err)) {
+                rc = failed_with(&J);
+                break;
+            }
+        }
+    }
+    if (!rc && limit_passed(&J)) {
+        res->failed = 1;
+        if (j->error_limit_pct)
+            snprintf(res->error, sizeof(res->error),
+                     "%" PRId64 " rejected rows passed the error limit of "
+                     "%" PRId64 "%% of %" PRId64 "; see %.300s",
+                     J.base_rejected + res->rejected, j->error_limit,
+                     res->total, res->rejects_file);
+        else
+            snprintf(res->error, sizeof(res->error),
+                     "%" PRId64 " rejected rows passed the error limit of "
+                     "%" PRId64 "; see %.300s",
+                     J.base_rejected + res->rejected, j->error_limit,
+                     res->rejects_file);
+    }
+finish_noop:
+out:
+    if (rc) {
+        res->failed = 1;
+        if (!res->error[0])
+            snprintf(res->error, sizeof(res->error), "%s",
+                     err && err->msg[0] ? err->msg : "failed");
+    }
+    res->seconds = now_s() - J.t0;
+    gl_clock_now(&res->ended);
+    free(cp.last_key);
+    free(cp.watermark);
+    gl_buf_release(&resume);
+    gl_buf_release(&wm);
+    release(&J);
+    return rc == GL_EREFUSED || rc == GL_EUSAGE || rc == GL_EIO ||
+                   rc == GL_ENOMEM || rc == GL_ENOTFOUND
+               ? rc
+               : GL_OK;
+}
