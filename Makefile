@@ -48,7 +48,7 @@ demo: build
 check: test-deps $(BUILD)/build.ninja
 	meson configure $(BUILD) $(MESON_WERROR) -Dtests=enabled >/dev/null
 	ninja -C $(BUILD)
-	sh tests/run.sh $(BUILD)
+	GOLIVE_SANITIZED=$(SANITIZE) sh tests/run.sh $(BUILD)
 
 check-asan:
 	$(MAKE) check SANITIZE=1

@@ -122,8 +122,8 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&S->mu);
 
         gl_err_clear(&err);
-        S->rc[pick] = gl_sync_run(S->plan, S->jobs[pick], &S->opts,
-                                  &S->res[pick], &err);
+        S->rc[pick] =
+            gl_sync_run(S->plan, S->jobs[pick], &S->opts, &S->res[pick], &err);
         if (S->rc[pick] && !S->res[pick].error[0])
             snprintf(S->res[pick].error, sizeof(S->res[pick].error), "%s",
                      err.msg);
@@ -155,8 +155,8 @@ static void print_table(struct sched *S)
     char b[32];
     size_t i;
 
-    printf("%-20s %10s %10s %9s %10s %8s %10s  %s\n", "job", "read",
-           "written", "rejected", "bytes", "seconds", "rows/s", "outcome");
+    printf("%-20s %10s %10s %9s %10s %8s %10s  %s\n", "job", "read", "written",
+           "rejected", "bytes", "seconds", "rows/s", "outcome");
     for (i = 0; i < S->n; i++) {
         const struct gl_sync_result *r = &S->res[i];
         double rate = r->seconds > 0 ? (double)r->read / r->seconds : 0;
@@ -166,8 +166,7 @@ static void print_table(struct sched *S)
         printf("%-20s %10lld %10lld %9lld %10s %8.2f %10.0f  %s%s\n", r->job,
                (long long)r->read, (long long)r->written,
                (long long)r->rejected, b, r->seconds, rate,
-               r->failed ? "failed" : "ok",
-               r->resumed ? " (resumed)" : "");
+               r->failed ? "failed" : "ok", r->resumed ? " (resumed)" : "");
         tr += r->read;
         tw += r->written;
         tj += r->rejected;
@@ -198,18 +197,17 @@ static void print_json(struct sched *S)
         if (S->state[i] != 2)
             continue;
         json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:s,"
-                           " s:b, s:s?, s:s?}",
-                           "job", r->job, "mode", r->mode, "read",
-                           (json_int_t)r->read, "written",
-                           (json_int_t)r->written, "rejected",
-                           (json_int_t)r->rejected, "bytes",
-                           (json_int_t)r->bytes, "skipped",
-                           (json_int_t)r->skipped, "seconds", r->seconds,
-                           "outcome", r->failed ? "failed" : "ok", "resumed",
-                           r->resumed, "error",
-                           r->error[0] ? r->error : NULL, "rejects_file",
-                           r->rejected ? r->rejects_file : NULL));
+            arr,
+            json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:s,"
+                      " s:b, s:s?, s:s?}",
+                      "job", r->job, "mode", r->mode, "read",
+                      (json_int_t)r->read, "written", (json_int_t)r->written,
+                      "rejected", (json_int_t)r->rejected, "bytes",
+                      (json_int_t)r->bytes, "skipped", (json_int_t)r->skipped,
+                      "seconds", r->seconds, "outcome",
+                      r->failed ? "failed" : "ok", "resumed", r->resumed,
+                      "error", r->error[0] ? r->error : NULL, "rejects_file",
+                      r->rejected ? r->rejects_file : NULL));
     }
     o = json_pack("{s:o}", "jobs", arr);
     s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -228,8 +226,9 @@ static void record(struct sched *S, const char *state, const char *as)
 
     gl_err_clear(&err);
     if (stat(state, &sb) != 0) {
-        fprintf(stderr, "golive: no run at '%s': these executions are not "
-                        "recorded ('golive run start PLAN' starts one)\n",
+        fprintf(stderr,
+                "golive: no run at '%s': these executions are not "
+                "recorded ('golive run start PLAN' starts one)\n",
                 state);
         return;
     }
@@ -398,6 +397,9 @@ static int run(int argc, char **argv)
     for (i = 0; i < S.n; i++) {
         any_failed |= S.res[i].failed;
         any_error |= S.rc[i] != GL_OK;
+        /* a job that could not run at all: say so where errors go */
+        if (S.rc[i] != GL_OK)
+            cli_error("sync job '%s': %s", S.res[i].job, S.res[i].error);
     }
     if (json)
         print_json(&S);

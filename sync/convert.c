@@ -229,8 +229,8 @@ static int to_numeric(const struct gl_value *in, const struct gl_column *col,
 }
 
 int gl_convert(const struct gl_value *in, const struct gl_column *col,
-               enum gl_engine engine, struct gl_arena *a,
-               struct gl_value *out, char *why, size_t whylen)
+               enum gl_engine engine, struct gl_arena *a, struct gl_value *out,
+               char *why, size_t whylen)
 {
     char tmp[128];
     int64_t x;
@@ -327,8 +327,8 @@ int gl_convert(const struct gl_value *in, const struct gl_column *col,
     case GL_TEXT:
         if (in->type != GL_TEXT && text_of(in, a, out))
             return -1;
-        if (col->length > 0 && utf8_chars(out->s, out->len) >
-                                   (size_t)col->length)
+        if (col->length > 0 &&
+            utf8_chars(out->s, out->len) > (size_t)col->length)
             REJECT("text of %zu characters is longer than column '%s' "
                    "(%d)",
                    utf8_chars(out->s, out->len), col->name, col->length);
@@ -366,8 +366,7 @@ int gl_convert(const struct gl_value *in, const struct gl_column *col,
                      !strcmp(tmp, "0"))
                 out->i = 0;
             else
-                REJECT("'%s' is not a boolean for column '%s'", tmp,
-                       col->name);
+                REJECT("'%s' is not a boolean for column '%s'", tmp, col->name);
             return 0;
         }
         break;

@@ -20,8 +20,8 @@ enum gl_engine { GL_ENGINE_SQLITE, GL_ENGINE_POSTGRES, GL_ENGINE_MYSQL };
  * Returns 0 with *out set, 1 when the value cannot be stored without loss
  * (why says what: at most whylen bytes), -1 when memory ran out. */
 int gl_convert(const struct gl_value *in, const struct gl_column *col,
-               enum gl_engine engine, struct gl_arena *a,
-               struct gl_value *out, char *why, size_t whylen);
+               enum gl_engine engine, struct gl_arena *a, struct gl_value *out,
+               char *why, size_t whylen);
 
 /* Whether a decimal text survives a round trip through a double. */
 int gl_decimal_fits_double(const char *s, size_t len);

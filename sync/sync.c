@@ -58,10 +58,10 @@ struct job {
     enum gl_engine teng;
     struct colplan *cols;
     size_t ncols;
-    const char **tnames; /* target column names, for the loader */
+    const char **tnames;    /* target column names, for the loader */
     const char **sel_names; /* labels of the SELECT list, for rejects */
     size_t nsel, nkey;
-    int *key_tcol; /* target column of each key */
+    int *key_tcol;       /* target column of each key */
     struct gl_buf from;  /* FROM ... (the source relation) */
     struct gl_buf where; /* the job's where, and the watermark */
     struct gl_buf order; /* ORDER BY key expressions */
@@ -75,9 +75,9 @@ struct job {
 
     /* the checkpoint */
     char token[40];
-    int fresh;          /* no earlier execution: truncate first */
-    char *last_key;     /* JSON of the last committed key, NULL at start */
-    char *watermark;    /* JSON of the incremental watermark used */
+    int fresh;       /* no earlier execution: truncate first */
+    char *last_key;  /* JSON of the last committed key, NULL at start */
+    char *watermark; /* JSON of the incremental watermark used */
     int64_t base_read, base_written, base_rejected, base_bytes;
 
     FILE *rejects;
@@ -263,8 +263,9 @@ static int build_plan(struct job *J)
         const struct gl_colmap *m = mapping_for(j, kt);
         int tc = gl_table_col(&J->t, kt);
         if (tc < 0) {
-            rc = fail(J, GL_EUSAGE, "key column '%s' is not in target table "
-                                    "'%s'",
+            rc = fail(J, GL_EUSAGE,
+                      "key column '%s' is not in target table "
+                      "'%s'",
                       kt, j->to.table);
             goto out;
         }
@@ -476,9 +477,10 @@ static int read_checkpoint(struct job *J, struct checkpoint *cp)
     int r;
 
     memset(cp, 0, sizeof(*cp));
-    gl_buf_adds(&q, "SELECT batch, last_key, watermark, rows_read,"
-                    " rows_written, rows_rejected, bytes, done FROM "
-                    CHECKPOINT_TABLE " WHERE job = ");
+    gl_buf_adds(
+        &q, "SELECT batch, last_key, watermark, rows_read,"
+            " rows_written, rows_rejected, bytes, done FROM " CHECKPOINT_TABLE
+            " WHERE job = ");
     quote_text(J, J->dst, J->j->id.id, &q);
     r = J->dst->drv->query(J->dst, gl_buf_str(&q), &c, J->err);
     gl_buf_release(&q);
@@ -529,8 +531,8 @@ static int write_checkpoint(struct job *J, int done)
     quote_text(J, J->dst, J->last_key, &q);
     gl_buf_adds(&q, ", ");
     quote_text(J, J->dst, J->watermark, &q);
-    gl_buf_addf(&q, ", %" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64
-                    ", %d, ",
+    gl_buf_addf(&q,
+                ", %" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", %d, ",
                 J->base_read + J->res->read, J->base_written + J->res->written,
                 J->base_rejected + J->res->rejected,
                 J->base_bytes + J->res->bytes, done);
@@ -569,8 +571,8 @@ static int open_rejects(struct job *J, int append)
         dir = gl_buf_str(&d);
     }
     if (mkdir(dir, 0777) && errno != EEXIST) {
-        int rc = fail(J, GL_EIO, "cannot create '%s': %s", dir,
-                      strerror(errno));
+        int rc =
+            fail(J, GL_EIO, "cannot create '%s': %s", dir, strerror(errno));
         gl_buf_release(&d);
         return rc;
     }
@@ -579,8 +581,7 @@ static int open_rejects(struct job *J, int append)
     snprintf(J->res->rejects_file, sizeof(J->res->rejects_file), "%s", path);
     J->rejects = fopen(path, append ? "a" : "w");
     if (!J->rejects)
-        return fail(J, GL_EIO, "cannot write '%s': %s", path,
-                    strerror(errno));
+        return fail(J, GL_EIO, "cannot write '%s': %s", path, strerror(errno));
     if (!append || ftell(J->rejects) == 0) {
         fputs("batch,error", J->rejects);
         for (i = 0; i < J->nsel; i++) {
@@ -649,8 +650,7 @@ static int copy_value(struct gl_arena *a, const struct gl_value *in,
                       struct gl_value *out)
 {
     *out = *in;
-    if (in->type == GL_TEXT || in->type == GL_NUMERIC ||
-        in->type == GL_BYTES) {
+    if (in->type == GL_TEXT || in->type == GL_NUMERIC || in->type == GL_BYTES) {
         char *s = gl_arena_alloc(a, in->len + 1);
         if (!s)
             return -1;
@@ -713,8 +713,8 @@ static int transform(struct job *J, struct row *r)
         }
         if (v.type == GL_NULL && m && m->has_default)
             set_text(&v, m->dflt);
-        rc = gl_convert(&v, &J->t.cols[c->tcol], J->teng, &J->arena,
-                        &r->dst[i], why, sizeof(why));
+        rc = gl_convert(&v, &J->t.cols[c->tcol], J->teng, &J->arena, &r->dst[i],
+                        why, sizeof(why));
         if (rc < 0) {
             gl_buf_release(&key);
             return -1;
@@ -788,8 +788,8 @@ static int load_rows(struct job *J, size_t from, size_t to)
     lo.table = J->j->to.table;
     lo.cols = J->tnames;
     lo.ncols = J->ncols;
-    lo.upsert = J->j->mode == GL_SYNC_UPSERT ||
-                J->j->mode == GL_SYNC_INCREMENTAL;
+    lo.upsert =
+        J->j->mode == GL_SYNC_UPSERT || J->j->mode == GL_SYNC_INCREMENTAL;
     for (i = 0; i < J->nkey && i < 64; i++)
         keys[i] = J->t.cols[J->key_tcol[i]].name;
     lo.key = keys;
@@ -1016,8 +1016,7 @@ static int watermark_filter(struct job *J, struct gl_buf *cond)
         json_decref(o);
         gl_arena_release(&a);
         if (bad)
-            return fail(J, GL_EIO, "cannot use the watermark %s",
-                        J->watermark);
+            return fail(J, GL_EIO, "cannot use the watermark %s", J->watermark);
     }
     return GL_OK;
 }
@@ -1062,10 +1061,10 @@ static int stream(struct job *J, const char *extra_where)
     if (r < 0 && !rc)
         rc = failed_with(J);
     J->src->drv->cursor_close(c);
-    if (!rc && !limit_passed(J))
-        rc = flush_batch(J, 1);
-    else if (!rc && J->nrows)
-        rc = flush_batch(J, 0); /* keep what was read; the job fails */
+    /* done: the source was read to its end (the job may still fail on its
+     * error limit); stopped early, the rest is for --resume */
+    if (!rc)
+        rc = flush_batch(J, r == 0);
 out:
     gl_buf_release(&q);
     gl_buf_release(&where);
@@ -1233,8 +1232,8 @@ int gl_sync_run(const struct gl_plan *p, const struct gl_sync_job *j,
             goto out;
         }
         snprintf(res->rejects_file, sizeof(res->rejects_file),
-                 "%.2000s/%.200s.csv",
-                 o->rejects_dir ? o->rejects_dir : p->dir, j->id.id);
+                 "%.2000s/%.200s.csv", o->rejects_dir ? o->rejects_dir : p->dir,
+                 j->id.id);
         if (!o->rejects_dir)
             snprintf(res->rejects_file, sizeof(res->rejects_file),
                      "%.2000s/rejects/%.200s.csv", p->dir, j->id.id);
@@ -1310,8 +1309,8 @@ finish:
         for (i = 0; i < J.t.ncols && J.dst->drv->reset_identity; i++) {
             if (!J.t.cols[i].identity)
                 continue;
-            if (J.dst->drv->reset_identity(J.dst, j->to.table,
-                                           J.t.cols[i].name, err)) {
+            if (J.dst->drv->reset_identity(J.dst, j->to.table, J.t.cols[i].name,
+                                           err)) {
                 rc = failed_with(&J);
                 break;
             }

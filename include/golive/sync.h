@@ -28,9 +28,9 @@ struct gl_sync_progress {
 };
 
 struct gl_sync_opts {
-    int resume;        /* continue after the checkpoint */
-    int restart;       /* start over even where the mode forbids it */
-    int retry_rejects; /* load the rows of the rejects file again */
+    int resume;              /* continue after the checkpoint */
+    int restart;             /* start over even where the mode forbids it */
+    int retry_rejects;       /* load the rows of the rejects file again */
     const char *rejects_dir; /* NULL: "rejects" beside the plan */
     int64_t batch_size;      /* 0: the job's, else 10000 */
     void (*progress)(void *ctx, const struct gl_sync_progress *p);
@@ -40,13 +40,13 @@ struct gl_sync_opts {
 struct gl_sync_result {
     char job[128];
     int64_t read, written, rejected, bytes;
-    int64_t total; /* source rows for the job (before this execution too) */
+    int64_t total;   /* source rows for the job (before this execution too) */
     int64_t skipped; /* rows already loaded by an earlier execution */
     double seconds;
     int64_t started, ended; /* epoch seconds */
     int failed;             /* the job failed (error limit, load error) */
     int resumed;
-    char mode[16];          /* "load", "resume", "retry-rejects" */
+    char mode[16]; /* "load", "resume", "retry-rejects" */
     char error[1024];
     char rejects_file[4096];
 };
