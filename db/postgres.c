@@ -84,6 +84,10 @@ static int pg_fail(struct pg_db *db, struct gl_err *err, const char *what,
     n = strlen(clean);
     while (n && (clean[n - 1] == '\n' || clean[n - 1] == ' '))
         clean[--n] = '\0';
+    /* one line: libpq's messages continue on tab-indented lines */
+    for (char *c = clean; *c; c++)
+        if (*c == '\n' || *c == '\t')
+            *c = ' ';
     return gl_err_set(err, GL_EIO, "%s in '%s': %s", what,
                       db->base.label ? db->base.label : "postgres", clean);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "golive/sync.h"
 #include "util/buf.h"
 
 int cli_exit_code(int code)
@@ -155,10 +156,16 @@ void cli_print_diags(FILE *out, const struct gl_diags *d, int json)
 
 int cli_load_plan(const char *path, int json, int quiet, struct gl_plan **plan)
 {
+    return cli_check_plan(path, json, quiet, 0, plan);
+}
+
+int cli_check_plan(const char *path, int json, int quiet, int online,
+                   struct gl_plan **plan)
+{
     struct gl_diags d;
     struct gl_err err;
     struct gl_plan *p;
-    int rc;
+    int rc, unreachable = 0;
 
     *plan = NULL;
     memset(&d, 0, sizeof(d));
@@ -171,6 +178,15 @@ int cli_load_plan(const char *path, int json, int quiet, struct gl_plan **plan)
     }
     if (p)
         gl_plan_check(p, &d);
+    if (p && online) {
+        if (d.n_errors && !json)
+            fprintf(quiet ? stderr : stdout,
+                    "%s: the databases were not checked: fix the errors "
+                    "below first\n",
+                    path);
+        else if (!d.n_errors && gl_sync_check_online(p, &d, &err) == GL_EIO)
+            unreachable = 1;
+    }
     gl_diags_sort(&d);
     if (json)
         cli_print_diags(stdout, &d, 1);
@@ -181,12 +197,14 @@ int cli_load_plan(const char *path, int json, int quiet, struct gl_plan **plan)
     else if (d.n_warnings)
         cli_warn("plan '%s' has %zu warning%s; 'golive validate' shows them",
                  path, d.n_warnings, d.n_warnings == 1 ? "" : "s");
-    rc = d.n_errors ? EXIT_NO : EXIT_OK;
+    rc = unreachable ? EXIT_ERROR : d.n_errors ? EXIT_NO : EXIT_OK;
     if (!json && !quiet) {
         if (d.n_errors || d.n_warnings)
             printf("%s: %zu error%s, %zu warning%s\n", path, d.n_errors,
                    d.n_errors == 1 ? "" : "s", d.n_warnings,
                    d.n_warnings == 1 ? "" : "s");
+        if (!d.n_errors && p && online)
+            printf("%s: the databases agree with the plan\n", path);
         if (!d.n_errors && p)
             printf("%s: ok: %zu people, %zu systems, %zu sync jobs, %zu "
                    "checks, %zu workflows, %zu tasks, %zu scenarios\n",

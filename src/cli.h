@@ -52,6 +52,11 @@ void cli_print_diags(FILE *out, const struct gl_diags *d, int json);
  * 0, only problems are printed, never the "ok" line. */
 int cli_load_plan(const char *path, int json, int quiet, struct gl_plan **plan);
 
+/* cli_load_plan, and with online the checks against the databases
+ * (validate --online); EXIT_ERROR when a database cannot be reached. */
+int cli_check_plan(const char *path, int json, int quiet, int online,
+                   struct gl_plan **plan);
+
 /* Start a run of the plan at plan_path in the store at state (`run start`,
  * also used by `demo`).  Prints what it did (JSON when json); returns an
  * exit code. */

@@ -10,16 +10,20 @@
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"online", no_argument, NULL, 'o'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct gl_plan *plan = NULL;
-    int json = 0, c, rc;
+    int json = 0, online = 0, c, rc;
 
     optind = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'j':
             json = 1;
+            break;
+        case 'o':
+            online = 1;
             break;
         case 'h':
             fputs(cmd_validate.usage, stdout);
@@ -30,7 +34,7 @@ static int run(int argc, char **argv)
     }
     if (argc - optind != 1)
         return cli_usage("validate", "validate takes one plan file");
-    rc = cli_load_plan(argv[optind], json, 0, &plan);
+    rc = cli_check_plan(argv[optind], json, 0, online, &plan);
     gl_plan_free(plan);
     return rc;
 }
@@ -38,7 +42,7 @@ static int run(int argc, char **argv)
 const struct gl_cmd cmd_validate = {
     "validate",
     "check that a plan is complete and consistent, before any database",
-    "usage: golive validate PLAN [--json]\n"
+    "usage: golive validate PLAN [--online] [--json]\n"
     "\n"
     "Check the plan file statically: YAML syntax, unknown keys, types,\n"
     "missing fields, references (people, systems, jobs, tasks, checks),\n"
@@ -48,11 +52,20 @@ const struct gl_cmd cmd_validate = {
     "Each problem is printed once, in file order, as\n"
     "  plan.yaml:LINE:COL: error|warning: MESSAGE [CODE]\n"
     "\n"
+    "With --online it also connects to the plan's databases: tables and\n"
+    "columns exist, NOT NULL target columns are filled, types fit (text\n"
+    "into integer, longer into shorter, lost precision or digits), every\n"
+    "distinct source value of a value-mapped column has a mapping (naming\n"
+    "the code and how many rows carry it), and every table of a source\n"
+    "system is synced or listed under 'exclude'.  Only aggregates and\n"
+    "descriptions are queried.\n"
+    "\n"
     "options:\n"
+    "  --online  also check against the databases\n"
     "  --json    print a JSON array of {file, line, col, severity, code,\n"
     "            message} instead\n"
     "\n"
     "exit: 0 no errors (warnings allowed), 1 the plan has errors,\n"
-    "      2 usage or I/O error\n",
+    "      2 usage or I/O error (a database that cannot be reached)\n",
     run,
 };

@@ -23,6 +23,7 @@
 #include "db/value.h"
 #include "golive/db.h"
 #include "sync/convert.h"
+#include "sync/mapping.h"
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -143,8 +144,8 @@ static enum gl_engine engine_of(const struct gl_db *db)
 
 /* ---- the column plan and the SELECT ----------------------------------- */
 
-static const struct gl_colmap *mapping_for(const struct gl_sync_job *j,
-                                           const char *target)
+const struct gl_colmap *gl_sync_mapping(const struct gl_sync_job *j,
+                                        const char *target)
 {
     size_t i;
 
@@ -154,7 +155,7 @@ static const struct gl_colmap *mapping_for(const struct gl_sync_job *j,
     return NULL;
 }
 
-static int ignored(const struct gl_sync_job *j, const char *src)
+int gl_sync_ignored(const struct gl_sync_job *j, const char *src)
 {
     size_t i;
 
@@ -260,7 +261,7 @@ static int build_plan(struct job *J)
     J->nkey = j->key.n;
     for (k = 0; k < j->key.n; k++) {
         const char *kt = j->key.v[k].id;
-        const struct gl_colmap *m = mapping_for(j, kt);
+        const struct gl_colmap *m = gl_sync_mapping(j, kt);
         int tc = gl_table_col(&J->t, kt);
         if (tc < 0) {
             rc = fail(J, GL_EUSAGE,
@@ -292,10 +293,10 @@ static int build_plan(struct job *J)
     /* then one expression per filled target column */
     for (i = 0; i < J->t.ncols; i++) {
         const char *name = J->t.cols[i].name;
-        const struct gl_colmap *m = mapping_for(j, name);
+        const struct gl_colmap *m = gl_sync_mapping(j, name);
         struct colplan *c = &J->cols[J->ncols];
 
-        if (!m && (!has_name(srcnames, nsrc, name) || ignored(j, name)))
+        if (!m && (!has_name(srcnames, nsrc, name) || gl_sync_ignored(j, name)))
             continue; /* left to the target's default */
         if (!strcmp(name, "golive_checkpoint"))
             continue;

@@ -58,4 +58,14 @@ int gl_sync_run(const struct gl_plan *p, const struct gl_sync_job *job,
                 const struct gl_sync_opts *o, struct gl_sync_result *res,
                 struct gl_err *err);
 
+/* The checks of `golive validate --online`, which need the databases:
+ * tables and columns exist on both sides, NOT NULL target columns are
+ * filled, source and target types fit, every distinct value of a
+ * value-mapped column has a mapping, every table of a source system is
+ * synced or excluded.  Diagnostics go to d at the plan's positions.
+ * Returns GL_OK, or GL_EIO when a database could not be reached (its
+ * diagnostic names the system). */
+int gl_sync_check_online(const struct gl_plan *p, struct gl_diags *d,
+                         struct gl_err *err);
+
 #endif
