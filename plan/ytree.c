@@ -14,6 +14,8 @@ struct frame {
 };
 
 struct builder {
+    const char *text; /* the input, to place quoted scalars */
+    size_t len;
     struct gl_arena *a;
     struct gl_diags *d;
     struct frame stack[YT_MAX_DEPTH + 1];
@@ -95,6 +97,16 @@ static int on_event(struct builder *b, struct fy_event *fye)
         n->len = len;
         n->plain = !fye->scalar.value ||
                    fy_token_scalar_style(fye->scalar.value) == FYSS_PLAIN;
+        {
+            /* a quoted scalar's mark is past its quote: point at the
+             * quote, where the node starts */
+            const struct fy_mark *m = fy_event_start_mark(fye);
+            if (!n->plain && m && m->input_pos > 0 && m->input_pos <= b->len &&
+                n->col > 1 &&
+                (b->text[m->input_pos - 1] == '"' ||
+                 b->text[m->input_pos - 1] == '\''))
+                n->col--;
+        }
         return attach(b, n);
     case FYET_ALIAS:
         /* Aliases could expand exponentially ("billion laughs"); a plan is
@@ -225,6 +237,8 @@ int yt_parse(struct gl_arena *a, const char *text, size_t len,
     size_t bad;
 
     memset(&b, 0, sizeof(b));
+    b.text = text;
+    b.len = len;
     b.a = a;
     b.d = d;
     *root = NULL;

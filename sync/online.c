@@ -114,9 +114,8 @@ static void check_types(struct online *O, const struct gl_sync_job *j,
         else if (tc->precision > 0 && tc->scale >= 0 && sc->precision > 0 &&
                  sc->precision - sc->scale > tc->precision - tc->scale)
             gl_diags_add(O->d, at.line, at.col, WARN, "may-overflow",
-                         "sync job '%s': '%s' (%s) may not fit '%s' (%s)",
-                         job, sc->name, sc->decl_type, tc->name,
-                         tc->decl_type);
+                         "sync job '%s': '%s' (%s) may not fit '%s' (%s)", job,
+                         sc->name, sc->decl_type, tc->name, tc->decl_type);
     }
     if ((s == GL_NUMERIC || s == GL_INT) && is_sqlite(tdb) &&
         (t == GL_NUMERIC || t == GL_FLOAT) && sc->precision > 15)
@@ -124,8 +123,8 @@ static void check_types(struct online *O, const struct gl_sync_job *j,
                      "sync job '%s': '%s' (%s) has up to %d digits; SQLite's "
                      "%s column '%s' keeps 15, so longer values will be "
                      "rejects (declare it TEXT to keep them)",
-                     job, sc->name, sc->decl_type, sc->precision,
-                     tc->decl_type, tc->name);
+                     job, sc->name, sc->decl_type, sc->precision, tc->decl_type,
+                     tc->name);
     if (s == GL_TIMESTAMP && t == GL_TIMESTAMP && sc->scale >= 0 &&
         tc->scale >= 0 && sc->scale > tc->scale)
         gl_diags_add(O->d, at.line, at.col, WARN, "may-lose-precision",
@@ -210,8 +209,7 @@ static int source_desc(struct online *O, const struct gl_sync_job *j,
         struct gl_cursor *c = NULL;
         const struct gl_value *row;
         size_t i, n;
-        gl_buf_addf(&q, "SELECT * FROM (%s) golive_src WHERE 1 = 0",
-                    j->query);
+        gl_buf_addf(&q, "SELECT * FROM (%s) golive_src WHERE 1 = 0", j->query);
         if (src->drv->query(src, gl_buf_str(&q), &c, &err)) {
             gl_buf_release(&q);
             gl_diags_add(O->d, j->from.pos.line, j->from.pos.col, ERR,
@@ -276,8 +274,8 @@ static void check_job(struct online *O, const struct gl_sync_job *j)
     }
     for (i = 0; i < j->ignore.n; i++)
         if (gl_table_col(&sd, j->ignore.v[i].id) < 0)
-            gl_diags_add(O->d, j->ignore.v[i].pos.line,
-                         j->ignore.v[i].pos.col, WARN, "no-column",
+            gl_diags_add(O->d, j->ignore.v[i].pos.line, j->ignore.v[i].pos.col,
+                         WARN, "no-column",
                          "sync job '%s': ignored column '%s' is not in the "
                          "source",
                          j->id.id, j->ignore.v[i].id);

@@ -293,7 +293,7 @@ def test_dead_end_state_is_a_warning(tmp_path):
 def test_literal_password_is_a_warning(tmp_path):
     text = plan_text('new: "sqlite:new.db"',
                      'new: "postgres://golive:s3cret@127.0.0.1/oa"')
-    d = expect(tmp_path, text, "literal-password", "postgres://",
+    d = expect(tmp_path, text, "literal-password", "\"postgres://",
                severity="warning")
     assert "s3cret" not in d["message"]
 
