@@ -254,3 +254,38 @@ int gl_db_query_int(struct gl_db *db, const char *sql, int64_t *out,
     db->drv->cursor_close(c);
     return rc;
 }
+
+int gl_db_query_strings(struct gl_db *db, const char *sql, char ***out,
+                        size_t *n, struct gl_err *err)
+{
+    struct gl_cursor *c = NULL;
+    const struct gl_value *row;
+    struct gl_buf b = GL_BUF_INIT;
+    size_t cap = 0;
+    int rc, r;
+
+    *out = NULL;
+    *n = 0;
+    if ((rc = db->drv->query(db, sql, &c, err)))
+        return rc;
+    while ((r = db->drv->next(c, &row, err)) == 1) {
+        if (row[0].type == GL_NULL)
+            continue;
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            char **v = realloc(*out, ncap * sizeof(char *));
+            if (!v) {
+                r = -gl_err_set(err, GL_ENOMEM, "out of memory");
+                break;
+            }
+            *out = v;
+            cap = ncap;
+        }
+        gl_buf_reset(&b);
+        gl_value_text(&row[0], &b);
+        (*out)[(*n)++] = strdup(gl_buf_str(&b));
+    }
+    gl_buf_release(&b);
+    db->drv->cursor_close(c);
+    return r < 0 ? -r : GL_OK;
+}

@@ -707,6 +707,27 @@ static void my_load_close(struct gl_loader *gl)
     free(l);
 }
 
+static int my_references(struct gl_db *g, const char *table, char ***names,
+                         size_t *n, struct gl_err *err)
+{
+    struct gl_buf q = GL_BUF_INIT;
+    struct gl_value tv = {GL_TEXT, 0, 0, NULL, 0};
+    int rc;
+
+    tv.s = table;
+    tv.len = strlen(table);
+    gl_buf_adds(&q, "SELECT DISTINCT REFERENCED_TABLE_NAME FROM"
+                    " information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA"
+                    " = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL AND"
+                    " TABLE_NAME = ");
+    my_quote_value(g, &tv, &q);
+    gl_buf_adds(&q, " AND REFERENCED_TABLE_NAME <> ");
+    my_quote_value(g, &tv, &q);
+    rc = gl_db_query_strings(g, gl_buf_str(&q), names, n, err);
+    gl_buf_release(&q);
+    return rc;
+}
+
 static int my_reset_identity(struct gl_db *g, const char *table,
                              const char *column, struct gl_err *err)
 {
@@ -756,6 +777,7 @@ const struct gl_db_driver gl_mysql_driver = {
     .load_row = my_load_row,
     .load_finish = my_load_finish,
     .load_close = my_load_close,
+    .references = my_references,
     .reset_identity = my_reset_identity,
     .quote_ident = my_quote_ident,
     .quote_value = my_quote_value,

@@ -889,6 +889,27 @@ static void pg_load_close(struct gl_loader *gl)
     free(l);
 }
 
+static int pg_references(struct gl_db *g, const char *table, char ***names,
+                         size_t *n, struct gl_err *err)
+{
+    struct gl_buf q = GL_BUF_INIT, t = GL_BUF_INIT;
+    struct gl_value tv = {GL_TEXT, 0, 0, NULL, 0};
+    int rc;
+
+    pg_quote_ident(table, &t);
+    tv.s = gl_buf_str(&t);
+    tv.len = t.len;
+    gl_buf_adds(&q, "SELECT DISTINCT confrelid::regclass::text FROM"
+                    " pg_constraint WHERE contype = 'f' AND conrelid ="
+                    " to_regclass(");
+    pg_quote_value(g, &tv, &q);
+    gl_buf_adds(&q, ") AND confrelid <> conrelid");
+    rc = gl_db_query_strings(g, gl_buf_str(&q), names, n, err);
+    gl_buf_release(&q);
+    gl_buf_release(&t);
+    return rc;
+}
+
 static int pg_reset_identity(struct gl_db *g, const char *table,
                              const char *column, struct gl_err *err)
 {
@@ -937,6 +958,7 @@ const struct gl_db_driver gl_postgres_driver = {
     .load_row = pg_load_row,
     .load_finish = pg_load_finish,
     .load_close = pg_load_close,
+    .references = pg_references,
     .reset_identity = pg_reset_identity,
     .quote_ident = pg_quote_ident,
     .quote_value = pg_quote_value,

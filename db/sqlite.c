@@ -704,6 +704,24 @@ static int sq_reset_identity(struct gl_db *g, const char *table,
     return rc;
 }
 
+static int sq_references(struct gl_db *g, const char *table, char ***names,
+                         size_t *n, struct gl_err *err)
+{
+    struct gl_buf q = GL_BUF_INIT;
+    struct gl_value tv = {GL_TEXT, 0, 0, NULL, 0};
+    int rc;
+
+    tv.s = table;
+    tv.len = strlen(table);
+    gl_buf_adds(&q, "SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(");
+    sq_quote_value(g, &tv, &q);
+    gl_buf_adds(&q, ") WHERE \"table\" <> ");
+    sq_quote_value(g, &tv, &q);
+    rc = gl_db_query_strings(g, gl_buf_str(&q), names, n, err);
+    gl_buf_release(&q);
+    return rc;
+}
+
 const struct gl_db_driver gl_sqlite_driver = {
     .name = "sqlite",
     .open = sq_open,
@@ -723,6 +741,7 @@ const struct gl_db_driver gl_sqlite_driver = {
     .load_row = sq_load_row,
     .load_finish = sq_load_finish,
     .load_close = sq_load_close,
+    .references = sq_references,
     .reset_identity = sq_reset_identity,
     .quote_ident = sq_quote_ident,
     .quote_value = sq_quote_value,

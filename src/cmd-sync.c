@@ -20,7 +20,8 @@ struct sched {
     const struct gl_plan *plan;
     const struct gl_sync_job **jobs; /* selected, in plan order */
     size_t n;
-    int *state; /* 0 waiting, 1 running, 2 done */
+    int *state;         /* 0 waiting, 1 running, 2 done */
+    unsigned char *dep; /* dep[i * n + k]: job i waits for job k */
     struct gl_sync_result *res;
     int *rc;
     struct gl_sync_opts opts;
@@ -31,19 +32,64 @@ struct sched {
     struct gl_sync_progress *prog;
 };
 
-/* A selected job may start when every selected job it names in 'after'
- * is done. */
+/* A job may start when every job it waits for (dep) is done. */
 static int ready(struct sched *S, size_t i)
 {
-    const struct gl_sync_job *j = S->jobs[i];
-    size_t a, k;
+    size_t k;
 
-    for (a = 0; a < j->after.n; a++)
-        for (k = 0; k < S->n; k++)
-            if (!strcmp(S->jobs[k]->id.id, j->after.v[a].id) &&
-                S->state[k] != 2)
-                return 0;
+    for (k = 0; k < S->n; k++)
+        if (S->dep[i * S->n + k] && S->state[k] != 2)
+            return 0;
     return 1;
+}
+
+/* Empty the targets of truncate jobs, jobs that wait for others first (a
+ * child before the parent it references). */
+static int clear_targets(struct sched *S)
+{
+    unsigned char *cleared = calloc(S->n + 1, 1);
+    size_t done = 0, i, k;
+    struct gl_err err;
+    int progress = 1;
+
+    if (!cleared)
+        return EXIT_ERROR;
+    for (i = 0; i < S->n; i++)
+        if (S->jobs[i]->mode != GL_SYNC_TRUNCATE) {
+            cleared[i] = 1;
+            done++;
+        }
+    while (done < S->n && progress) {
+        progress = 0;
+        for (i = 0; i < S->n; i++) {
+            int waited_for = 0;
+            if (cleared[i])
+                continue;
+            /* clear i only when no uncleared job waits for it */
+            for (k = 0; k < S->n; k++)
+                waited_for |= !cleared[k] && S->dep[k * S->n + i];
+            if (waited_for)
+                continue;
+            gl_err_clear(&err);
+            if (gl_sync_clear(S->plan, S->jobs[i], &err)) {
+                /* the job fails here; the others go on */
+                struct gl_sync_result *r = &S->res[i];
+                snprintf(r->job, sizeof(r->job), "%s", S->jobs[i]->id.id);
+                snprintf(r->mode, sizeof(r->mode), "load");
+                snprintf(r->error, sizeof(r->error),
+                         "cannot empty '%.200s': %.700s", S->jobs[i]->to.table,
+                         err.msg);
+                r->failed = 1;
+                S->rc[i] = err.code;
+                S->state[i] = 2;
+            }
+            cleared[i] = 1;
+            done++;
+            progress = 1;
+        }
+    }
+    free(cleared);
+    return EXIT_OK;
 }
 
 static void draw(struct sched *S)
@@ -377,12 +423,30 @@ static int run(int argc, char **argv)
         rc = EXIT_ERROR;
         goto out;
     }
+    S.dep = calloc(S.n * S.n + 1, 1);
+    if (!S.dep) {
+        rc = EXIT_ERROR;
+        goto out;
+    }
+    gl_db_global_init();
+    {
+        struct gl_err err;
+        gl_err_clear(&err);
+        if (gl_sync_dependencies(plan,
+                                 (const struct gl_sync_job *const *)S.jobs, S.n,
+                                 S.dep, &err)) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+    }
+    if (!S.opts.resume && !S.opts.retry_rejects &&
+        (rc = clear_targets(&S)) != EXIT_OK)
+        goto out;
     S.tty = cli_isatty_err() && !json;
     S.opts.progress = on_progress;
     S.opts.progress_ctx = &S;
     pthread_mutex_init(&S.mu, NULL);
     pthread_cond_init(&S.cv, NULL);
-    gl_db_global_init();
     if (nthreads > (long)S.n)
         nthreads = (long)(S.n ? S.n : 1);
     for (i = 0; i < (size_t)nthreads; i++)
@@ -420,6 +484,7 @@ out:
     free(S.res);
     free(S.rc);
     free(S.prog);
+    free(S.dep);
     free(S.jobs);
     gl_plan_free(plan);
     return rc;

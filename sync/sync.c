@@ -436,15 +436,7 @@ out:
 
 static int checkpoint_table(struct job *J)
 {
-    static const char ddl[] =
-        "CREATE TABLE IF NOT EXISTS " CHECKPOINT_TABLE
-        " (job VARCHAR(200) NOT NULL PRIMARY KEY, token VARCHAR(64) NOT NULL,"
-        " batch BIGINT NOT NULL, last_key TEXT, watermark TEXT,"
-        " rows_read BIGINT NOT NULL, rows_written BIGINT NOT NULL,"
-        " rows_rejected BIGINT NOT NULL, bytes BIGINT NOT NULL,"
-        " done INTEGER NOT NULL, updated_at VARCHAR(40) NOT NULL)";
-
-    if (J->dst->drv->exec(J->dst, ddl, J->err))
+    if (J->dst->drv->exec(J->dst, GL_SYNC_CHECKPOINT_DDL, J->err))
         return failed_with(J);
     return GL_OK;
 }

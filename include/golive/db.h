@@ -146,6 +146,11 @@ struct gl_db_driver {
     int (*load_finish)(struct gl_loader *l, struct gl_err *err);
     void (*load_close)(struct gl_loader *l);
 
+    /* Optional: the tables that table's foreign keys reference (malloc'd
+     * array of malloc'd names; the table itself is left out). */
+    int (*references)(struct gl_db *db, const char *table, char ***names,
+                      size_t *n, struct gl_err *err);
+
     /* Optional: after loading explicit ids, move the table's sequence /
      * identity / auto-increment counter past the highest value of column
      * (NULL where the engine needs nothing). */
@@ -183,6 +188,11 @@ char *gl_db_expand_url(const char *url, struct gl_err *err);
 
 /* url with any password replaced by "***"; malloc'd, caller frees. */
 char *gl_db_redact_url(const char *url);
+
+/* Convenience: the first column of every row of a query, as text
+ * (malloc'd array of malloc'd strings; NULLs are skipped). */
+int gl_db_query_strings(struct gl_db *db, const char *sql, char ***out,
+                        size_t *n, struct gl_err *err);
 
 /* Convenience: one integer from a query (count(*) and the like). */
 int gl_db_query_int(struct gl_db *db, const char *sql, int64_t *out,

@@ -58,6 +58,30 @@ int gl_sync_run(const struct gl_plan *p, const struct gl_sync_job *job,
                 const struct gl_sync_opts *o, struct gl_sync_result *res,
                 struct gl_err *err);
 
+/* The checkpoint table each target holds (one row per job). */
+#define GL_SYNC_CHECKPOINT_DDL                                                 \
+    "CREATE TABLE IF NOT EXISTS golive_checkpoint"                             \
+    " (job VARCHAR(200) NOT NULL PRIMARY KEY, token VARCHAR(64) NOT NULL,"     \
+    " batch BIGINT NOT NULL, last_key TEXT, watermark TEXT,"                   \
+    " rows_read BIGINT NOT NULL, rows_written BIGINT NOT NULL,"                \
+    " rows_rejected BIGINT NOT NULL, bytes BIGINT NOT NULL,"                   \
+    " done INTEGER NOT NULL, updated_at VARCHAR(40) NOT NULL)"
+
+/* Which of jobs[0..n) waits for which: dep[i * n + k] = 1 when job i runs
+ * after job k, by 'after' or because i's target table references k's by a
+ * foreign key (on the same system; never against an 'after').  Connects
+ * to the targets to read their foreign keys. */
+int gl_sync_dependencies(const struct gl_plan *p,
+                         const struct gl_sync_job *const *jobs, size_t n,
+                         unsigned char *dep, struct gl_err *err);
+
+/* Empty a truncate job's target and forget its checkpoint, in one
+ * transaction: done for every such job, referencing tables first, before
+ * any loads, so that a parent can be emptied while children referenced
+ * it. */
+int gl_sync_clear(const struct gl_plan *p, const struct gl_sync_job *j,
+                  struct gl_err *err);
+
 /* The checks of `golive validate --online`, which need the databases:
  * tables and columns exist on both sides, NOT NULL target columns are
  * filled, source and target types fit, every distinct value of a
