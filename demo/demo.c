@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "golive/db.h"
 #include "util/buf.h"
 #include "util/clock.h"
 
@@ -202,6 +203,104 @@ static const char *const new_schema =
     "CREATE TABLE approval_steps (id INTEGER PRIMARY KEY, request_type TEXT "
     "NOT NULL, request_id INTEGER NOT NULL, actor_id INTEGER, decision TEXT "
     "NOT NULL, comment TEXT, decided_at TEXT NOT NULL);";
+
+/* The same schema for the servers (--target). */
+static const char *const new_schema_postgres =
+    "CREATE TABLE departments (id integer PRIMARY KEY, name text NOT NULL, "
+    "parent_id integer REFERENCES departments(id));"
+    "CREATE TABLE employees (id integer PRIMARY KEY, username varchar(80) "
+    "NOT NULL UNIQUE, display_name varchar(80) NOT NULL, department_id "
+    "integer REFERENCES departments(id), email varchar(120), phone "
+    "varchar(30), active smallint NOT NULL, created_at timestamp NOT NULL);"
+    "CREATE TABLE expense_claims (id serial PRIMARY KEY, requester_id "
+    "integer NOT NULL REFERENCES employees(id), department_id integer NOT "
+    "NULL, amount numeric(12,2) NOT NULL, currency char(3) NOT NULL, purpose "
+    "text, status varchar(20) NOT NULL, submitted_at timestamp, updated_at "
+    "timestamp NOT NULL, rejection_reason text, archived smallint NOT NULL "
+    "DEFAULT 0, source_system varchar(20) NOT NULL DEFAULT 'new');"
+    "CREATE TABLE leave_requests (id serial PRIMARY KEY, requester_id "
+    "integer NOT NULL REFERENCES employees(id), kind varchar(20) NOT NULL, "
+    "starts_on date NOT NULL, ends_on date NOT NULL, days numeric(4,1) NOT "
+    "NULL, status varchar(20) NOT NULL, submitted_at timestamp, updated_at "
+    "timestamp NOT NULL, rejection_reason text);"
+    "CREATE TABLE approval_steps (id bigserial PRIMARY KEY, request_type "
+    "varchar(10) NOT NULL, request_id integer NOT NULL, actor_id integer, "
+    "decision varchar(20) NOT NULL, comment text, decided_at timestamp NOT "
+    "NULL)";
+
+static const char *const new_schema_mysql =
+    "CREATE TABLE departments (id int PRIMARY KEY, name varchar(120) NOT "
+    "NULL, parent_id int, FOREIGN KEY (parent_id) REFERENCES "
+    "departments(id));"
+    "CREATE TABLE employees (id int PRIMARY KEY, username varchar(80) NOT "
+    "NULL UNIQUE, display_name varchar(80) NOT NULL, department_id int, "
+    "email varchar(120), phone varchar(30), active smallint NOT NULL, "
+    "created_at datetime NOT NULL, FOREIGN KEY (department_id) REFERENCES "
+    "departments(id));"
+    "CREATE TABLE expense_claims (id int AUTO_INCREMENT PRIMARY KEY, "
+    "requester_id int NOT NULL, department_id int NOT NULL, amount "
+    "decimal(12,2) NOT NULL, currency char(3) NOT NULL, purpose text, status "
+    "varchar(20) NOT NULL, submitted_at datetime, updated_at datetime NOT "
+    "NULL, rejection_reason text, archived smallint NOT NULL DEFAULT 0, "
+    "source_system varchar(20) NOT NULL DEFAULT 'new', FOREIGN KEY "
+    "(requester_id) REFERENCES employees(id));"
+    "CREATE TABLE leave_requests (id int AUTO_INCREMENT PRIMARY KEY, "
+    "requester_id int NOT NULL, kind varchar(20) NOT NULL, starts_on date "
+    "NOT NULL, ends_on date NOT NULL, days decimal(4,1) NOT NULL, status "
+    "varchar(20) NOT NULL, submitted_at datetime, updated_at datetime NOT "
+    "NULL, rejection_reason text, FOREIGN KEY (requester_id) REFERENCES "
+    "employees(id));"
+    "CREATE TABLE approval_steps (id bigint AUTO_INCREMENT PRIMARY KEY, "
+    "request_type varchar(10) NOT NULL, request_id int NOT NULL, actor_id "
+    "int, decision varchar(20) NOT NULL, comment text, decided_at datetime "
+    "NOT NULL)";
+
+/* The new system in a server: its tables are (re)created, only with
+ * force when they exist, and only the demo's own. */
+static int build_target(const struct gl_demo_opts *o, struct gl_err *err)
+{
+    static const char *const tables[] = {"approval_steps", "leave_requests",
+                                         "expense_claims", "employees",
+                                         "departments",    "golive_checkpoint"};
+    struct gl_db *db = NULL;
+    struct gl_table_desc t;
+    size_t i;
+    int rc, exists = 0;
+
+    gl_db_global_init();
+    if ((rc = gl_db_open(o->target, o->dir, &db, err)))
+        return rc;
+    for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        if (db->drv->describe(db, tables[i], &t, NULL) == GL_OK) {
+            exists = 1;
+            gl_table_desc_release(&t);
+        }
+    }
+    if (exists && !o->force) {
+        rc = gl_err_set(err, GL_EREFUSED,
+                        "'%s' already holds the demo's tables; use --force "
+                        "to replace them",
+                        db->label);
+        goto out;
+    }
+    for (i = 0; i < sizeof(tables) / sizeof(tables[0]) && !rc; i++) {
+        struct gl_buf q = GL_BUF_INIT;
+        gl_buf_adds(&q, "DROP TABLE IF EXISTS ");
+        db->drv->quote_ident(tables[i], &q);
+        rc = db->drv->exec(db, gl_buf_str(&q), err);
+        gl_buf_release(&q);
+    }
+    if (!rc)
+        rc = db->drv->exec(db,
+                           !strcmp(db->drv->name, "postgres")
+                               ? new_schema_postgres
+                           : !strcmp(db->drv->name, "mysql") ? new_schema_mysql
+                                                             : new_schema,
+                           err);
+out:
+    gl_db_close(db);
+    return rc;
+}
 
 static int gen_org(struct gen *g, int64_t *ndept)
 {
@@ -509,22 +608,36 @@ static int build_new(const char *path, struct gl_err *err)
     return rc;
 }
 
-static int write_plan(const char *path, int64_t switch_at, struct gl_err *err)
+/* The template with @NAME@ marks replaced. */
+static int write_plan(const char *path, int64_t switch_at, const char *url,
+                      struct gl_err *err)
 {
-    const char *tpl = gl_demo_plan_template, *mark = "@SWITCH_AT@";
-    const char *at = strstr(tpl, mark);
+    const char *p = gl_demo_plan_template, *mark;
     char when[40];
     FILE *f;
-    int ok;
+    int ok = 1;
 
-    if (!at)
-        return gl_err_set(err, GL_EINTERNAL, "demo plan template is broken");
     gl_time_format(switch_at, 480, when);
     if (!(f = fopen(path, "w")))
         return gl_err_set(err, GL_EIO, "cannot write '%s': %s", path,
                           strerror(errno));
-    ok = fwrite(tpl, 1, (size_t)(at - tpl), f) == (size_t)(at - tpl) &&
-         fputs(when, f) >= 0 && fputs(at + strlen(mark), f) >= 0;
+    while ((mark = strchr(p, '@')) != NULL) {
+        const char *val = NULL;
+        size_t n = 0;
+        if (!strncmp(mark, "@SWITCH_AT@", 11)) {
+            val = when;
+            n = 11;
+        } else if (!strncmp(mark, "@NEW_URL@", 9)) {
+            val = url;
+            n = 9;
+        }
+        ok &= fwrite(p, 1, (size_t)(mark - p) + !val, f) ==
+              (size_t)(mark - p) + !val;
+        if (val)
+            ok &= fputs(val, f) >= 0;
+        p = mark + (val ? n : 1);
+    }
+    ok &= fputs(p, f) >= 0;
     if (fclose(f) != 0 || !ok)
         return gl_err_set(err, GL_EIO, "cannot write '%s'", path);
     return GL_OK;
@@ -570,11 +683,15 @@ int gl_demo_build(const struct gl_demo_opts *o, struct gl_demo_stats *st,
     snprintf(tmp_plan, sizeof(tmp_plan), "%s.tmp", st->plan_path);
     unlink(tmp_old);
     unlink(tmp_new);
+    snprintf(st->new_url, sizeof(st->new_url), "%s",
+             o->target ? o->target : "sqlite:new.db");
     if ((rc = build_old(tmp_old, o->rows, st, err)) ||
-        (rc = build_new(tmp_new, err)) ||
-        (rc = write_plan(tmp_plan, st->switch_at, err)))
+        (!o->target && (rc = build_new(tmp_new, err))) ||
+        (o->target && (rc = build_target(o, err))) ||
+        (rc = write_plan(tmp_plan, st->switch_at, st->new_url, err)))
         goto fail;
-    if (rename(tmp_old, st->old_path) || rename(tmp_new, st->new_path) ||
+    if (rename(tmp_old, st->old_path) ||
+        (!o->target && rename(tmp_new, st->new_path)) ||
         rename(tmp_plan, st->plan_path)) {
         rc = gl_err_set(err, GL_EIO, "cannot move the demo into '%s': %s",
                         o->dir, strerror(errno));

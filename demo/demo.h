@@ -14,16 +14,18 @@
 #include "golive/golive.h"
 
 struct gl_demo_opts {
-    const char *dir; /* created if missing */
-    int64_t rows;    /* expense requests; leave requests are half as many */
-    int64_t now;     /* epoch seconds; T0 is the next midnight at +08:00 */
-    int force;       /* replace old.db / new.db / plan.yaml if present */
+    const char *dir;    /* created if missing */
+    int64_t rows;       /* expense requests; leave requests are half as many */
+    int64_t now;        /* epoch seconds; T0 is the next midnight at +08:00 */
+    int force;          /* replace old.db / new.db / plan.yaml if present */
+    const char *target; /* the new system's URL; NULL: new.db in dir */
 };
 
 struct gl_demo_stats {
     int64_t departments, employees, expenses, leaves, approvals;
     int64_t switch_at;
     char plan_path[4096], old_path[4096], new_path[4096];
+    char new_url[4096]; /* as written into the plan */
 };
 
 /* Build old.db, new.db and plan.yaml in opts->dir.  GL_EREFUSED when they

@@ -11,22 +11,25 @@
 #include "cli.h"
 #include "cmd.h"
 #include "demo/demo.h"
+#include "golive/db.h"
 #include "util/clock.h"
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
-                                         {"rows", required_argument, NULL, 'r'},
-                                         {"force", no_argument, NULL, 'f'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"dir", required_argument, NULL, 'd'},
+        {"rows", required_argument, NULL, 'r'},
+        {"force", no_argument, NULL, 'f'},
+        {"target", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     struct gl_demo_opts o;
     struct gl_demo_stats st;
     struct gl_plan *plan = NULL;
     struct gl_err err;
     char state[4200], sidecar[4300], when[40];
     char *end;
-    int c, rc;
+    int c, rc, online;
 
     memset(&o, 0, sizeof(o));
     o.dir = "golive-demo";
@@ -44,6 +47,9 @@ static int run(int argc, char **argv)
             break;
         case 'f':
             o.force = 1;
+            break;
+        case 't':
+            o.target = optarg;
             break;
         case 'h':
             fputs(cmd_demo.usage, stdout);
@@ -76,7 +82,12 @@ static int run(int argc, char **argv)
            " leave requests, %" PRId64 " approval steps\n",
            st.old_path, st.departments, st.employees, st.expenses, st.leaves,
            st.approvals);
-    printf("new system  %s: empty schema of OA v2\n", st.new_path);
+    {
+        char *safe = gl_db_redact_url(st.new_url);
+        printf("new system  %s: empty schema of OA v2\n",
+               o.target ? (safe ? safe : "?") : st.new_path);
+        free(safe);
+    }
     printf("plan        %s: switch at %s\n\n", st.plan_path, when);
 
     printf("$ golive validate %s\n", st.plan_path);
@@ -96,6 +107,25 @@ static int run(int argc, char **argv)
     fflush(stdout);
     if ((rc = cli_run_start(st.plan_path, state, 1, "zhang", 0)))
         return rc;
+
+    /* the night's first finding: a legacy code nobody mapped */
+    printf("\n$ golive validate %s --online\n", st.plan_path);
+    fflush(stdout);
+    plan = NULL;
+    online = cli_check_plan(st.plan_path, 0, 0, 1, &plan);
+    gl_plan_free(plan);
+    if (online == EXIT_ERROR)
+        return online;
+
+    printf("\n$ golive sync %s --as wang\n", st.plan_path);
+    fflush(stdout);
+    {
+        char *av[] = {"sync", st.plan_path, "--state", state,
+                      "--as", "wang",       NULL};
+        rc = cmd_sync.run(6, av);
+    }
+    if (rc == EXIT_ERROR || rc == EXIT_REFUSED)
+        return rc;
     printf("\nnext: golive status --state %s\n"
            "      golive audit verify --state %s\n",
            state, state);
@@ -105,19 +135,24 @@ static int run(int argc, char **argv)
 const struct gl_cmd cmd_demo = {
     "demo",
     "build a demo go-live (legacy OA -> OA v2) and start a rehearsal run",
-    "usage: golive demo [--dir DIR] [--rows N] [--force]\n"
+    "usage: golive demo [--dir DIR] [--rows N] [--target URL] [--force]\n"
     "\n"
     "Build a realistic old system in SQLite (a legacy office-approval\n"
     "system: departments, employees, expense and leave requests in the old\n"
     "status codes, approval history, rejected requests), the new system's\n"
-    "schema, and a complete plan for the night; validate the plan and start\n"
-    "a rehearsal run.  Leaves old.db, new.db, plan.yaml and golive.state in\n"
+    "schema, and a complete plan for the night; validate the plan, start\n"
+    "a rehearsal run, check the plan against the databases (it finds the\n"
+    "legacy status code nobody mapped) and sync the old system into the new\n"
+    "one.  Leaves old.db, new.db, plan.yaml, golive.state and rejects/ in\n"
     "DIR.\n"
     "\n"
     "options:\n"
     "  --dir DIR   where to build it (default ./golive-demo)\n"
     "  --rows N    expense claims in the old system (default 100000; leave\n"
     "              requests are half as many)\n"
+    "  --target URL  build the new system in this PostgreSQL or MySQL\n"
+    "              database instead of new.db (its demo tables are\n"
+    "              replaced with --force)\n"
     "  --force     replace a demo already in DIR\n"
     "\n"
     "exit: 0 built and started, 1 the plan has errors, 2 I/O error,\n"

@@ -67,7 +67,8 @@ static int is_sqlite(const struct gl_db *db)
 /* Whether source column sc fits target column tc; diagnostics at pos. */
 static void check_types(struct online *O, const struct gl_sync_job *j,
                         const struct gl_column *sc, const struct gl_column *tc,
-                        const struct gl_db *tdb, struct gl_pos at)
+                        const struct gl_db *tdb, int src_sqlite,
+                        struct gl_pos at)
 {
     enum gl_vtype s = base(sc->type), t = base(tc->type);
     const char *job = j->id.id;
@@ -88,7 +89,9 @@ static void check_types(struct online *O, const struct gl_sync_job *j,
                      job, sc->name, tc->name);
         return;
     }
-    if (s == GL_TEXT && t != GL_TEXT && t != GL_BYTES && !is_sqlite(tdb))
+    /* SQLite has no date type: dates kept as text are its norm */
+    if (s == GL_TEXT && t != GL_TEXT && t != GL_BYTES && !is_sqlite(tdb) &&
+        !src_sqlite)
         gl_diags_add(O->d, at.line, at.col, WARN, "type-mismatch",
                      "sync job '%s': text column '%s' goes into %s column "
                      "'%s'; values that do not read as %s will be rejects",
@@ -99,8 +102,10 @@ static void check_types(struct online *O, const struct gl_sync_job *j,
                      "sync job '%s': float column '%s' goes into integer "
                      "column '%s'; fractions will be rejects",
                      job, sc->name, tc->name);
+    /* longer into shorter; unbounded text only into a short column */
     if (t == GL_TEXT && tc->length > 0 &&
-        (sc->type != GL_TEXT || sc->length < 0 || sc->length > tc->length))
+        ((sc->type == GL_TEXT && sc->length > tc->length) ||
+         (sc->type == GL_TEXT && sc->length < 0 && tc->length <= 255)))
         gl_diags_add(O->d, at.line, at.col, WARN, "may-truncate",
                      "sync job '%s': column '%s' (%s) goes into '%s' (%s); "
                      "longer values will be rejects",
@@ -303,7 +308,7 @@ static void check_job(struct online *O, const struct gl_sync_job *j)
             continue;
         }
         if (sc >= 0 && sd.cols[sc].type != GL_NULL)
-            check_types(O, j, &sd.cols[sc], tc, dst, at);
+            check_types(O, j, &sd.cols[sc], tc, dst, is_sqlite(src), at);
         if (m && m->n_map && m->kind == GL_COL_FROM &&
             gl_table_col(&sd, m->source) >= 0)
             check_value_map(O, j, m, src);

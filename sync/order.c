@@ -53,8 +53,7 @@ int gl_sync_dependencies(const struct gl_plan *p,
     for (i = 0; i < n; i++)
         for (a = 0; a < jobs[i]->after.n; a++)
             for (k = 0; k < n; k++)
-                if (k != i &&
-                    !strcmp(jobs[k]->id.id, jobs[i]->after.v[a].id))
+                if (k != i && !strcmp(jobs[k]->id.id, jobs[i]->after.v[a].id))
                     dep[i * n + k] = 1;
     /* foreign keys between targets on one system: the referenced table
      * loads first, unless 'after' says otherwise */

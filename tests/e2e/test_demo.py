@@ -2,6 +2,8 @@
 import json
 import sqlite3
 
+import pytest
+
 from conftest import golive
 
 
@@ -46,11 +48,11 @@ def test_demo_builds_everything(tmp_path):
     assert count(old, "SELECT count(*) FROM t_expense_apply WHERE is_archived"
                       " = 1 AND is_deleted = 0") > 0
     assert count(old, "SELECT count(*) FROM t_dept WHERE dept_name LIKE '%财务%'") == 1
-    # the new system is an empty schema
+    # the new system's schema, filled by the demo's sync
     new = d / "new.db"
     for t in ("departments", "employees", "expense_claims", "leave_requests",
               "approval_steps"):
-        assert count(new, "SELECT count(*) FROM %s" % t) == 0
+        assert count(new, "SELECT count(*) FROM %s" % t) > 0
     # the plan switches at the next midnight (+08:00) and the run is started
     assert "switch_at: 2026-03-14T00:00:00+08:00" in (d / "plan.yaml").read_text()
     s = golive("status", "--state", d / "golive.state", "--json",
@@ -101,3 +103,48 @@ def test_demo_refuses_to_overwrite_without_force(tmp_path):
 def test_demo_bad_rows(tmp_path):
     assert golive("demo", "--dir", tmp_path / "x", "--rows", "0").rc == 2
     assert golive("demo", "--dir", tmp_path / "x", "--rows", "abc").rc == 2
+
+
+def test_demo_syncs_and_flags_the_legacy_code(tmp_path):
+    d = tmp_path / "demo"
+    r = golive("demo", "--dir", d, "--rows", "3000")
+    assert r.rc == 0, r
+    assert "golive validate" in r.out and "--online" in r.out
+    assert "carry '15' in 'status_code'" in r.out
+    assert "golive sync" in r.out
+    new = d / "new.db"
+    old = d / "old.db"
+    # every non-deleted, non-archived claim arrived but the unmapped ones
+    want = count(old, "SELECT count(*) FROM t_expense_apply WHERE is_deleted = 0"
+                      " AND is_archived = 0 AND status_code <> '15'")
+    assert count(new, "SELECT count(*) FROM expense_claims") == want
+    fifteen = count(old, "SELECT count(*) FROM t_expense_apply WHERE is_deleted"
+                         " = 0 AND is_archived = 0 AND status_code = '15'")
+    rej = (d / "rejects" / "expenses.csv").read_text().splitlines()
+    assert len(rej) == fifteen + 1 and fifteen > 0
+    assert count(new, "SELECT count(*) FROM approval_steps") == \
+        count(old, "SELECT count(*) FROM t_approve_log")
+    st = json.loads(golive("status", "--state", d / "golive.state", "--json").out)
+    assert st["events"] == 1 + 5  # run.start and one sync.run per job
+    assert golive("audit", "verify", "--state", d / "golive.state").rc == 0
+
+
+@pytest.mark.parametrize("kind", ["pg", "my"])
+def test_demo_into_a_server(kind, request, tmp_path):
+    srv = request.getfixturevalue(kind)
+    d = tmp_path / "demo"
+    r = golive("demo", "--dir", d, "--rows", "2000", "--target", srv.url,
+               env=srv.env)
+    assert r.rc == 0, r
+    assert not (d / "new.db").exists()
+    assert "carry '15'" in r.out
+    old = d / "old.db"
+    want = count(old, "SELECT count(*) FROM t_expense_apply WHERE is_deleted = 0"
+                      " AND is_archived = 0 AND status_code <> '15'")
+    got = golive("db", "query", srv.url, "SELECT count(*) AS n FROM expense_claims",
+                 "--json", env=srv.env)
+    assert json.loads(got.out)["n"] == want
+    # the demo's tables are there: replacing them needs --force
+    r = golive("demo", "--dir", tmp_path / "again", "--rows", "100", "--target",
+               srv.url, env=srv.env)
+    assert r.rc == 3 and "--force" in r.err

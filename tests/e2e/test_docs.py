@@ -14,7 +14,9 @@ def test_complete_example_is_the_demo_plan_and_validates(tmp_path):
     text = doc().split("## A complete example")[1]
     example = text.split("```yaml\n", 1)[1].rsplit("```", 1)[0]
     template = open(os.path.join(ROOT, "demo", "plan.yaml.in")).read()
-    assert example == template.replace("@SWITCH_AT@", "2026-03-14T00:00:00+08:00")
+    assert example == template.replace(
+        "@SWITCH_AT@", "2026-03-14T00:00:00+08:00").replace(
+        "@NEW_URL@", "sqlite:new.db")
     p = tmp_path / "plan.yaml"
     p.write_text(example)
     r = golive("validate", p)
