@@ -289,3 +289,38 @@ int gl_db_query_strings(struct gl_db *db, const char *sql, char ***out,
     db->drv->cursor_close(c);
     return r < 0 ? -r : GL_OK;
 }
+
+int gl_db_count_orphans(struct gl_db *db, const char *table,
+                        const char *reftable, char *const *cols,
+                        char *const *refcols, size_t n, int64_t *count,
+                        struct gl_err *err)
+{
+    const struct gl_db_driver *d = db->drv;
+    struct gl_buf q = GL_BUF_INIT;
+    size_t i;
+    int rc;
+
+    gl_buf_adds(&q, "SELECT count(*) FROM ");
+    d->quote_ident(table, &q);
+    gl_buf_adds(&q, " golive_x WHERE ");
+    for (i = 0; i < n; i++) {
+        gl_buf_adds(&q, "golive_x.");
+        d->quote_ident(cols[i], &q);
+        gl_buf_adds(&q, " IS NOT NULL AND ");
+    }
+    gl_buf_adds(&q, "NOT EXISTS (SELECT 1 FROM ");
+    d->quote_ident(reftable, &q);
+    gl_buf_adds(&q, " golive_r WHERE ");
+    for (i = 0; i < n; i++) {
+        if (i)
+            gl_buf_adds(&q, " AND ");
+        gl_buf_adds(&q, "golive_r.");
+        d->quote_ident(refcols[i], &q);
+        gl_buf_adds(&q, " = golive_x.");
+        d->quote_ident(cols[i], &q);
+    }
+    gl_buf_adds(&q, ")");
+    rc = gl_db_query_int(db, gl_buf_str(&q), count, err);
+    gl_buf_release(&q);
+    return rc;
+}

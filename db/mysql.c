@@ -728,6 +728,64 @@ static int my_references(struct gl_db *g, const char *table, char ***names,
     return rc;
 }
 
+static int my_constraints(struct gl_db *g, const char *table, int on,
+                          struct gl_err *err)
+{
+    (void)table; /* MySQL turns the checks off for the session */
+    return my_exec(
+        g, on ? "SET FOREIGN_KEY_CHECKS = 1" : "SET FOREIGN_KEY_CHECKS = 0",
+        err);
+}
+
+static int my_fk_violations(struct gl_db *g, const char *table, int64_t *n,
+                            struct gl_err *err)
+{
+    struct gl_buf q = GL_BUF_INIT;
+    struct gl_value tv = {GL_TEXT, 0, 0, NULL, 0};
+    char **rows = NULL;
+    size_t nrows = 0, i;
+    int rc;
+
+    *n = 0;
+    tv.s = table;
+    tv.len = strlen(table);
+    /* one row per foreign key: ref table, columns, referenced columns,
+     * separated by 0x1f */
+    gl_buf_adds(&q, "SELECT CONCAT(REFERENCED_TABLE_NAME, CHAR(31),"
+                    " GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION"
+                    " SEPARATOR 0x1e), CHAR(31), GROUP_CONCAT("
+                    "REFERENCED_COLUMN_NAME ORDER BY ORDINAL_POSITION"
+                    " SEPARATOR 0x1e)) FROM information_schema."
+                    "KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() AND"
+                    " REFERENCED_TABLE_NAME IS NOT NULL AND TABLE_NAME = ");
+    my_quote_value(g, &tv, &q);
+    gl_buf_adds(&q, " GROUP BY CONSTRAINT_NAME, REFERENCED_TABLE_NAME");
+    rc = gl_db_query_strings(g, gl_buf_str(&q), &rows, &nrows, err);
+    gl_buf_release(&q);
+    for (i = 0; !rc && i < nrows; i++) {
+        char *ref = rows[i], *c = strchr(ref, 31),
+             *r = c ? strchr(c + 1, 31) : NULL;
+        char *cols[64], *refs[64], *p;
+        size_t nc = 0, nr = 0;
+        int64_t k = 0;
+        if (!c || !r)
+            continue;
+        *c++ = '\0';
+        *r++ = '\0';
+        for (p = strtok(c, "\x1e"); p && nc < 64; p = strtok(NULL, "\x1e"))
+            cols[nc++] = p;
+        for (p = strtok(r, "\x1e"); p && nr < 64; p = strtok(NULL, "\x1e"))
+            refs[nr++] = p;
+        if (nc == nr && nc)
+            rc = gl_db_count_orphans(g, table, ref, cols, refs, nc, &k, err);
+        *n += k;
+    }
+    for (i = 0; i < nrows; i++)
+        free(rows[i]);
+    free(rows);
+    return rc;
+}
+
 static int my_reset_identity(struct gl_db *g, const char *table,
                              const char *column, struct gl_err *err)
 {
@@ -778,6 +836,8 @@ const struct gl_db_driver gl_mysql_driver = {
     .load_finish = my_load_finish,
     .load_close = my_load_close,
     .references = my_references,
+    .constraints = my_constraints,
+    .fk_violations = my_fk_violations,
     .reset_identity = my_reset_identity,
     .quote_ident = my_quote_ident,
     .quote_value = my_quote_value,

@@ -612,11 +612,11 @@ static int copy_value(struct gl_buf *b, const struct gl_value *v,
 
     switch (v->type) {
     case GL_NULL:
-        return gl_buf_adds(b, "\\N");
+        return gl_buf_add(b, "\\N", 2);
     case GL_INT:
-        return gl_value_text(v, b);
+        return gl_buf_add(b, tmp, gl_fmt_int(v->i, tmp));
     case GL_BOOL:
-        return gl_buf_adds(b, v->i ? "t" : "f");
+        return gl_buf_add(b, v->i ? "t" : "f", 1);
     case GL_FLOAT:
         if (isnan(v->f))
             return gl_buf_adds(b, "NaN");
@@ -910,6 +910,100 @@ static int pg_references(struct gl_db *g, const char *table, char ***names,
     return rc;
 }
 
+static int pg_constraints(struct gl_db *g, const char *table, int on,
+                          struct gl_err *err)
+{
+    struct gl_buf q = GL_BUF_INIT;
+    int rc;
+
+    gl_buf_adds(&q, "ALTER TABLE ");
+    pg_quote_ident(table, &q);
+    gl_buf_adds(&q, on ? " ENABLE TRIGGER ALL" : " DISABLE TRIGGER ALL");
+    rc = pg_exec(g, gl_buf_str(&q), err);
+    gl_buf_release(&q);
+    return rc;
+}
+
+/* Split "a\x1fb" into a malloc'd array. */
+static char **split_us(const char *s, size_t *n)
+{
+    char **v = NULL;
+    const char *p = s;
+    size_t cap = 0;
+
+    *n = 0;
+    for (;;) {
+        const char *e = strchr(p, '\x1f');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (*n == cap) {
+            char **nv = realloc(v, (cap = cap ? cap * 2 : 4) * sizeof(*v));
+            if (!nv)
+                break;
+            v = nv;
+        }
+        v[(*n)++] = strndup(p, len);
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return v;
+}
+
+static void free_strv(char **v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static int pg_fk_violations(struct gl_db *g, const char *table, int64_t *n,
+                            struct gl_err *err)
+{
+    struct pg_db *db = (struct pg_db *)g;
+    struct gl_buf t = GL_BUF_INIT;
+    const char *params[1];
+    PGresult *res;
+    int i, rc = GL_OK;
+
+    *n = 0;
+    pg_quote_ident(table, &t);
+    params[0] = gl_buf_str(&t);
+    res = PQexecParams(
+        db->conn,
+        "SELECT c.confrelid::regclass::text,"
+        " (SELECT string_agg(a.attname, E'\\x1f' ORDER BY k.o) FROM"
+        "  unnest(c.conkey) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON"
+        "  a.attrelid = c.conrelid AND a.attnum = k.n),"
+        " (SELECT string_agg(a.attname, E'\\x1f' ORDER BY k.o) FROM"
+        "  unnest(c.confkey) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON"
+        "  a.attrelid = c.confrelid AND a.attnum = k.n)"
+        " FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid ="
+        " to_regclass($1)",
+        1, NULL, params, NULL, NULL, 0);
+    gl_buf_release(&t);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = pg_fail(db, err, "cannot read foreign keys", res);
+        PQclear(res);
+        return rc;
+    }
+    for (i = 0; i < PQntuples(res) && !rc; i++) {
+        size_t nc = 0, nr = 0;
+        char **cols = split_us(PQgetvalue(res, i, 1), &nc);
+        char **refs = split_us(PQgetvalue(res, i, 2), &nr);
+        int64_t k = 0;
+        if (cols && refs && nc == nr)
+            rc = gl_db_count_orphans(g, table, PQgetvalue(res, i, 0), cols,
+                                     refs, nc, &k, err);
+        *n += k;
+        free_strv(cols, nc);
+        free_strv(refs, nr);
+    }
+    PQclear(res);
+    return rc;
+}
+
 static int pg_reset_identity(struct gl_db *g, const char *table,
                              const char *column, struct gl_err *err)
 {
@@ -959,6 +1053,8 @@ const struct gl_db_driver gl_postgres_driver = {
     .load_finish = pg_load_finish,
     .load_close = pg_load_close,
     .references = pg_references,
+    .constraints = pg_constraints,
+    .fk_violations = pg_fk_violations,
     .reset_identity = pg_reset_identity,
     .quote_ident = pg_quote_ident,
     .quote_value = pg_quote_value,

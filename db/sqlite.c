@@ -106,8 +106,10 @@ static int sq_open(const char *url, const char *base_dir, struct gl_db **out,
         gl_buf_adds(&b, path);
     db->path = gl_buf_detach(&b);
     db->base.drv = &gl_sqlite_driver;
-    if (sqlite3_open_v2(db->path, &db->h, SQLITE_OPEN_READWRITE, NULL) !=
-        SQLITE_OK) {
+    /* one connection is only ever used by one thread at a time */
+    if (sqlite3_open_v2(db->path, &db->h,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
         int rc = gl_err_set(err, GL_EIO, "cannot open SQLite database '%s': %s",
                             db->path,
                             db->h ? sqlite3_errmsg(db->h) : "out of memory");
@@ -332,10 +334,12 @@ static void refine(struct gl_value *v, enum gl_vtype decl, char *numtxt)
          * shortest decimal that reads as the same double, as SQLite
          * prints it, when that needs no exponent */
         int prec;
-        for (prec = 15; prec <= 17; prec++) {
-            snprintf(numtxt, 32, "%.*g", prec, v->f);
-            if (strtod(numtxt, NULL) == v->f)
-                break;
+        if (!gl_fmt_double_decimal(v->f, numtxt)) {
+            for (prec = 15; prec <= 17; prec++) {
+                snprintf(numtxt, 32, "%.*g", prec, v->f);
+                if (strtod(numtxt, NULL) == v->f)
+                    break;
+            }
         }
         if (gl_is_decimal(numtxt, strlen(numtxt))) {
             v->type = GL_NUMERIC;
@@ -722,6 +726,23 @@ static int sq_references(struct gl_db *g, const char *table, char ***names,
     return rc;
 }
 
+static int sq_fk_violations(struct gl_db *g, const char *table, int64_t *n,
+                            struct gl_err *err)
+{
+    struct gl_buf q = GL_BUF_INIT;
+    struct gl_value tv = {GL_TEXT, 0, 0, NULL, 0};
+    int rc;
+
+    tv.s = table;
+    tv.len = strlen(table);
+    gl_buf_adds(&q, "SELECT count(*) FROM pragma_foreign_key_check(");
+    sq_quote_value(g, &tv, &q);
+    gl_buf_adds(&q, ")");
+    rc = gl_db_query_int(g, gl_buf_str(&q), n, err);
+    gl_buf_release(&q);
+    return rc;
+}
+
 const struct gl_db_driver gl_sqlite_driver = {
     .name = "sqlite",
     .open = sq_open,
@@ -742,6 +763,7 @@ const struct gl_db_driver gl_sqlite_driver = {
     .load_finish = sq_load_finish,
     .load_close = sq_load_close,
     .references = sq_references,
+    .fk_violations = sq_fk_violations,
     .reset_identity = sq_reset_identity,
     .quote_ident = sq_quote_ident,
     .quote_value = sq_quote_value,

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -145,43 +146,143 @@ static int64_t floordiv(int64_t a, int64_t b)
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
+size_t gl_fmt_int(int64_t v, char *out)
+{
+    char tmp[24];
+    size_t n = 0, i;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    i = 0;
+    if (v < 0)
+        out[i++] = '-';
+    while (n)
+        out[i++] = tmp[--n];
+    out[i] = '\0';
+    return i;
+}
+
+size_t gl_fmt_double_decimal(double x, char *out)
+{
+    static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4,
+                                   1e5, 1e6, 1e7, 1e8, 1e9};
+    int k;
+
+    if (!(x == x) || x > 1e15 || x < -1e15)
+        return 0;
+    for (k = 0; k < 10; k++) {
+        double m = nearbyint(x * pow10[k]);
+        char digits[24];
+        size_t n, i, o = 0;
+        int neg;
+        int64_t im;
+
+        if (m > 9007199254740992.0 || m < -9007199254740992.0)
+            return 0;
+        /* IEEE division rounds m / 10^k exactly as strtod rounds the
+         * decimal it spells, so equality means the text reads back as x */
+        if (m / pow10[k] != x)
+            continue;
+        im = (int64_t)m;
+        neg = im < 0 || (im == 0 && signbit(x) && 0);
+        n = gl_fmt_int(im < 0 ? -im : im, digits);
+        if (n > 15)
+            return 0;
+        if (neg)
+            out[o++] = '-';
+        if ((size_t)k >= n) { /* 0.00ddd */
+            out[o++] = '0';
+            out[o++] = '.';
+            for (i = 0; i < (size_t)k - n; i++)
+                out[o++] = '0';
+            memcpy(out + o, digits, n);
+            o += n;
+        } else {
+            memcpy(out + o, digits, n - (size_t)k);
+            o += n - (size_t)k;
+            if (k) {
+                out[o++] = '.';
+                memcpy(out + o, digits + n - k, (size_t)k);
+                o += (size_t)k;
+            }
+        }
+        out[o] = '\0';
+        return o;
+    }
+    return 0;
+}
+
+static char *put2(char *p, unsigned v)
+{
+    p[0] = (char)('0' + v / 10 % 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+/* These run for every value a sync formats: no printf. */
 void gl_format_date(int64_t days, char *out)
 {
     int64_t y;
     unsigned m, d;
-    char tmp[64];
+    char *p = out;
 
     gl_civil_from_days(days, &y, &m, &d);
-    snprintf(tmp, sizeof(tmp), "%04" PRId64 "-%02u-%02u", y, m, d);
-    snprintf(out, 40, "%.39s", tmp);
+    if (y < 0 || y > 9999) {
+        char tmp[64];
+        snprintf(tmp, sizeof(tmp), "%04" PRId64 "-%02u-%02u", y, m, d);
+        snprintf(out, 40, "%.39s", tmp);
+        return;
+    }
+    p = put2(p, (unsigned)(y / 100));
+    p = put2(p, (unsigned)(y % 100));
+    *p++ = '-';
+    p = put2(p, m);
+    *p++ = '-';
+    p = put2(p, d);
+    *p = '\0';
 }
 
 void gl_format_time(int64_t micros, char *out)
 {
     int64_t s = micros / 1000000, f = micros % 1000000;
+    char *p = out;
+    int k;
 
-    if (f)
-        snprintf(out, 40, "%02d:%02d:%02d.%06d", (int)(s / 3600),
-                 (int)(s / 60 % 60), (int)(s % 60), (int)f);
-    else
-        snprintf(out, 40, "%02d:%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60),
-                 (int)(s % 60));
+    if (micros < 0 || s >= 100 * 3600) {
+        snprintf(out, 40, "%" PRId64 "us", micros);
+        return;
+    }
+    p = put2(p, (unsigned)(s / 3600));
+    *p++ = ':';
+    p = put2(p, (unsigned)(s / 60 % 60));
+    *p++ = ':';
+    p = put2(p, (unsigned)(s % 60));
+    if (f) {
+        *p++ = '.';
+        for (k = 5; k >= 0; k--) {
+            p[k] = (char)('0' + f % 10);
+            f /= 10;
+        }
+        p += 6;
+    }
+    *p = '\0';
 }
 
 void gl_format_timestamp(int64_t micros, int flags, char *out)
 {
     int64_t days = floordiv(micros, 86400LL * 1000000);
     int64_t rest = micros - days * 86400LL * 1000000;
-    char date[40], time[40], tmp[96];
+    size_t n;
 
-    gl_format_date(days, date);
-    gl_format_time(rest, time);
-    snprintf(tmp, sizeof(tmp), "%s%c%s%s", date, flags & GL_TS_ISO ? 'T' : ' ',
-             time,
-             !(flags & GL_TS_ZONE) ? ""
-             : flags & GL_TS_ISO   ? "Z"
-                                   : "+00:00");
-    snprintf(out, 40, "%.39s", tmp);
+    gl_format_date(days, out);
+    n = strlen(out);
+    out[n++] = flags & GL_TS_ISO ? 'T' : ' ';
+    gl_format_time(rest, out + n);
+    if (flags & GL_TS_ZONE)
+        strcat(out, flags & GL_TS_ISO ? "Z" : "+00:00");
 }
 
 int gl_hex_append(struct gl_buf *out, const void *p, size_t n)

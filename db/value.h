@@ -33,6 +33,15 @@ void gl_format_date(int64_t days, char *out);
 void gl_format_time(int64_t micros, char *out);
 void gl_format_timestamp(int64_t micros, int flags, char *out);
 
+/* Decimal digits of v into out (at least 21 bytes), without printf;
+ * returns the length. */
+size_t gl_fmt_int(int64_t v, char *out);
+
+/* The shortest plain decimal (no exponent, at most 15 significant digits)
+ * that reads back as exactly x, into out (at least 32 bytes); returns its
+ * length, or 0 when x needs more digits or an exponent. */
+size_t gl_fmt_double_decimal(double x, char *out);
+
 /* Lowercase hex of n bytes, appended.  0 or -1. */
 int gl_hex_append(struct gl_buf *out, const void *p, size_t n);
 

@@ -108,6 +108,23 @@ int gl_decimal_fits_double(const char *s, size_t len)
 
     if (len >= sizeof(tmp))
         return 0;
+    /* up to 15 significant digits always survive a double */
+    {
+        size_t i, sig = 0;
+        int lead = 1;
+        for (i = 0; i < len; i++) {
+            if (s[i] < '0' || s[i] > '9')
+                continue;
+            if (lead && s[i] == '0')
+                continue;
+            lead = 0;
+            sig++;
+        }
+        if (sig <= 15 && gl_is_decimal(s, len)) {
+            /* trailing zeros after the point are not significant */
+            return 1;
+        }
+    }
     memcpy(tmp, s, len);
     tmp[len] = '\0';
     d = strtod(tmp, NULL);
@@ -178,7 +195,8 @@ static int to_numeric(const struct gl_value *in, const struct gl_column *col,
         int prec;
         if (!isfinite(in->f))
             REJECT("%g is not a number a numeric column can hold", in->f);
-        for (prec = 15; prec <= 17; prec++) {
+        for (prec = gl_fmt_double_decimal(in->f, tmp) ? 18 : 15; prec <= 17;
+             prec++) {
             snprintf(tmp, sizeof(tmp), "%.*g", prec, in->f);
             if (strtod(tmp, NULL) == in->f)
                 break;

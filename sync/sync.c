@@ -83,6 +83,11 @@ struct job {
 
     FILE *rejects;
     double t0;
+    int constraints_off; /* disable_constraints turned them off */
+    int open;            /* the batch's transaction is open */
+    int streaming;       /* rows go to the loader as they are read */
+    struct gl_loader *loader;
+    const char *keynames[64];
 };
 
 static double now_s(void)
@@ -644,10 +649,11 @@ static int copy_value(struct gl_arena *a, const struct gl_value *in,
 {
     *out = *in;
     if (in->type == GL_TEXT || in->type == GL_NUMERIC || in->type == GL_BYTES) {
-        char *s = gl_arena_alloc(a, in->len + 1);
+        char *s = gl_arena_alloc_raw(a, in->len + 1);
         if (!s)
             return -1;
         memcpy(s, in->s, in->len);
+        s[in->len] = '\0';
         out->s = s;
     }
     return 0;
@@ -736,7 +742,10 @@ static int64_t value_bytes(const struct gl_value *v)
     }
 }
 
-/* Take one source row into the batch. */
+static int open_batch(struct job *J);
+static void stream_row(struct job *J, const struct row *r);
+
+/* Take one source row into the batch, and into the open load. */
 static int add_row(struct job *J, const struct gl_value *src)
 {
     struct row *r;
@@ -752,8 +761,8 @@ static int add_row(struct job *J, const struct gl_value *src)
     }
     r = &J->rows[J->nrows];
     memset(r, 0, sizeof(*r));
-    r->src = gl_arena_alloc(&J->arena, J->nsel * sizeof(*r->src));
-    r->dst = gl_arena_alloc(&J->arena, J->ncols * sizeof(*r->dst));
+    r->src = gl_arena_alloc_raw(&J->arena, J->nsel * sizeof(*r->src));
+    r->dst = gl_arena_alloc_raw(&J->arena, J->ncols * sizeof(*r->dst));
     if (!r->src || !r->dst)
         return -1;
     for (i = 0; i < J->nsel; i++) {
@@ -763,19 +772,20 @@ static int add_row(struct job *J, const struct gl_value *src)
     }
     J->nrows++;
     J->res->read++;
-    return transform(J, r);
+    if (transform(J, r))
+        return -1;
+    if (open_batch(J))
+        return -2;
+    stream_row(J, r);
+    return 0;
 }
 
 /* ---- loading a batch ------------------------------------------------- */
 
-static int load_rows(struct job *J, size_t from, size_t to)
+static int load_open(struct job *J, struct gl_loader **l)
 {
-    const struct gl_db_driver *d = J->dst->drv;
     struct gl_load_opts lo;
-    struct gl_loader *l = NULL;
-    const char *keys[64];
     size_t i;
-    int rc;
 
     memset(&lo, 0, sizeof(lo));
     lo.table = J->j->to.table;
@@ -784,10 +794,20 @@ static int load_rows(struct job *J, size_t from, size_t to)
     lo.upsert =
         J->j->mode == GL_SYNC_UPSERT || J->j->mode == GL_SYNC_INCREMENTAL;
     for (i = 0; i < J->nkey && i < 64; i++)
-        keys[i] = J->t.cols[J->key_tcol[i]].name;
-    lo.key = keys;
+        J->keynames[i] = J->t.cols[J->key_tcol[i]].name;
+    lo.key = J->keynames;
     lo.nkey = J->nkey < 64 ? J->nkey : 64;
-    if ((rc = d->load_begin(J->dst, &lo, &l, J->err)))
+    return J->dst->drv->load_begin(J->dst, &lo, l, J->err);
+}
+
+static int load_rows(struct job *J, size_t from, size_t to)
+{
+    const struct gl_db_driver *d = J->dst->drv;
+    struct gl_loader *l = NULL;
+    size_t i;
+    int rc;
+
+    if ((rc = load_open(J, &l)))
         return rc;
     for (i = from; i < to; i++) {
         if (J->rows[i].reject)
@@ -866,31 +886,82 @@ static char *key_json(struct job *J, const struct row *r)
     return s;
 }
 
-/* Commit the batch: rows, rejects, checkpoint, in one transaction. */
-static int flush_batch(struct job *J, int last)
+/* Open the batch's transaction: empty a fresh truncate target, then start
+ * the bulk load under a savepoint, so that rows stream to the target while
+ * the source is still being read. */
+static int open_batch(struct job *J)
 {
     const struct gl_db_driver *d = J->dst->drv;
     struct gl_buf q = GL_BUF_INIT;
-    int64_t written = 0, rejected = 0;
-    size_t i;
     int rc;
 
-    if (!J->nrows && !J->fresh && !last)
+    if (J->open)
         return GL_OK;
-    J->batch_no++;
     if (d->begin(J->dst, J->err))
         return failed_with(J);
+    J->open = 1;
     if (J->fresh && J->j->mode == GL_SYNC_TRUNCATE) {
         gl_buf_adds(&q, "DELETE FROM ");
         d->quote_ident(J->j->to.table, &q);
         rc = d->exec(J->dst, gl_buf_str(&q), J->err);
         gl_buf_release(&q);
         if (rc)
-            goto fail;
+            return failed_with(J);
     }
     J->fresh = 0;
-    if ((rc = load_range(J, 0, J->nrows)))
+    if (d->exec(J->dst, "SAVEPOINT golive_batch", J->err))
+        return failed_with(J);
+    J->streaming = 1;
+    if (load_open(J, &J->loader))
+        J->streaming = 0; /* the batch is loaded again, row by row */
+    return GL_OK;
+}
+
+/* A row joins the batch's stream (the batch is open). */
+static void stream_row(struct job *J, const struct row *r)
+{
+    if (!J->streaming || r->reject)
+        return;
+    if (J->dst->drv->load_row(J->loader, r->dst, J->err))
+        J->streaming = 0; /* halving finds the row later */
+}
+
+/* Commit the batch: rows, rejects, checkpoint, in one transaction. */
+static int flush_batch(struct job *J, int last)
+{
+    const struct gl_db_driver *d = J->dst->drv;
+    int64_t written = 0, rejected = 0;
+    size_t i;
+    int rc;
+
+    if (!J->nrows && !J->fresh && !last && !J->open)
+        return GL_OK;
+    J->batch_no++;
+    if ((rc = open_batch(J)))
         goto fail;
+    if (J->streaming && (rc = d->load_finish(J->loader, J->err)))
+        J->streaming = 0;
+    if (J->loader) {
+        d->load_close(J->loader);
+        J->loader = NULL;
+    }
+    if (J->streaming) {
+        if (d->exec(J->dst, "RELEASE SAVEPOINT golive_batch", J->err)) {
+            rc = failed_with(J);
+            goto fail;
+        }
+    } else {
+        /* something in the batch was refused: back to the savepoint, then
+         * halve until the refused rows are found */
+        if (d->exec(J->dst, "ROLLBACK TO SAVEPOINT golive_batch", J->err) ||
+            d->exec(J->dst, "RELEASE SAVEPOINT golive_batch", J->err)) {
+            rc = failed_with(J);
+            goto fail;
+        }
+        if ((rc = load_range(J, 0, J->nrows)))
+            goto fail;
+    }
+    rc = GL_OK;
     gl_crashpoint();
     for (i = 0; i < J->nrows; i++) {
         if (J->rows[i].reject) {
@@ -915,11 +986,13 @@ static int flush_batch(struct job *J, int last)
     gl_crashpoint();
     if (d->commit(J->dst, J->err)) {
         rc = failed_with(J);
+        J->open = 0;
         goto fail;
     }
+    J->open = 0;
     gl_crashpoint();
     J->nrows = 0;
-    gl_arena_release(&J->arena);
+    gl_arena_reset(&J->arena);
     if (J->o->progress) {
         struct gl_sync_progress pr;
         pr.job = J->j->id.id;
@@ -932,7 +1005,12 @@ static int flush_batch(struct job *J, int last)
     }
     return GL_OK;
 fail:
+    if (J->loader) {
+        d->load_close(J->loader);
+        J->loader = NULL;
+    }
     d->rollback(J->dst);
+    J->open = 0;
     /* the rows of this batch were not written: they are read again by a
      * resumed job */
     J->res->read -= (int64_t)J->nrows;
@@ -1040,7 +1118,12 @@ static int stream(struct job *J, const char *extra_where)
         goto out;
     }
     while ((r = J->src->drv->next(c, &row, J->err)) == 1) {
-        if (add_row(J, row)) {
+        int a = add_row(J, row);
+        if (a == -2) {
+            rc = failed_with(J);
+            break;
+        }
+        if (a) {
             rc = fail(J, GL_ENOMEM, "out of memory");
             break;
         }
@@ -1154,6 +1237,10 @@ static int retry_rejects(struct job *J)
 
 static void release(struct job *J)
 {
+    if (J->loader)
+        J->dst->drv->load_close(J->loader);
+    if (J->open)
+        J->dst->drv->rollback(J->dst);
     if (J->rejects)
         fclose(J->rejects);
     gl_arena_release(&J->arena);
@@ -1193,6 +1280,7 @@ int gl_sync_run(const struct gl_plan *p, const struct gl_sync_job *j,
     J.err = err;
     J.t0 = now_s();
     J.arena.limit = 0;
+    J.arena.block = (size_t)1 << 20; /* a batch lives in a few large blocks */
     snprintf(res->job, sizeof(res->job), "%s", j->id.id);
     snprintf(res->mode, sizeof(res->mode), "%s",
              o->retry_rejects ? "retry-rejects" : "load");
@@ -1295,6 +1383,16 @@ int gl_sync_run(const struct gl_plan *p, const struct gl_sync_job *j,
     }
     if ((rc = count_source(&J, gl_buf_str(&J.where))))
         goto out;
+    if (j->disable_constraints) {
+        /* SQLite checks no foreign keys by default: nothing to turn off,
+         * but the rows are checked after the load all the same */
+        if (J.dst->drv->constraints &&
+            J.dst->drv->constraints(J.dst, j->to.table, 0, err)) {
+            rc = failed_with(&J);
+            goto out;
+        }
+        J.constraints_off = 1;
+    }
     rc = stream(&J, gl_buf_str(&resume));
 finish:
     if (!rc) {
@@ -1326,6 +1424,28 @@ finish:
     }
 finish_noop:
 out:
+    if (J.constraints_off) {
+        /* on again whatever happened; then the rows must satisfy them */
+        int64_t bad = 0;
+        struct gl_err e2;
+        gl_err_clear(&e2);
+        if (J.dst->drv->constraints &&
+            J.dst->drv->constraints(J.dst, j->to.table, 1, &e2)) {
+            if (!rc)
+                rc = fail(&J, e2.code, "cannot turn constraints on again: %s",
+                          e2.msg);
+        } else if (!rc && J.dst->drv->fk_violations) {
+            if (J.dst->drv->fk_violations(J.dst, j->to.table, &bad, &e2))
+                rc = fail(&J, e2.code, "cannot check foreign keys: %s", e2.msg);
+            else if (bad) {
+                res->failed = 1;
+                snprintf(res->error, sizeof(res->error),
+                         "%" PRId64 " loaded rows violate a foreign key of "
+                         "'%.200s'",
+                         bad, j->to.table);
+            }
+        }
+    }
     if (rc) {
         res->failed = 1;
         if (!res->error[0])

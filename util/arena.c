@@ -17,10 +17,10 @@ struct gl_arena_block {
 #define ALIGN(n)                                                               \
     (((n) + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1))
 
-void *gl_arena_alloc(struct gl_arena *a, size_t n)
+void *gl_arena_alloc_raw(struct gl_arena *a, size_t n)
 {
     struct gl_arena_block *b = a->head;
-    size_t need = ALIGN(n ? n : 1);
+    size_t need = ALIGN(n ? n : 1), min = a->block ? a->block : BLOCK_MIN;
     void *p;
 
     if (need < n)
@@ -28,7 +28,7 @@ void *gl_arena_alloc(struct gl_arena *a, size_t n)
     if (a->limit && (need > a->limit || a->used > a->limit - need))
         return NULL;
     if (!b || b->size - b->used < need) {
-        size_t size = need > BLOCK_MIN ? need : BLOCK_MIN;
+        size_t size = need > min ? need : min;
         b = malloc(sizeof(*b) + size);
         if (!b)
             return NULL;
@@ -40,8 +40,46 @@ void *gl_arena_alloc(struct gl_arena *a, size_t n)
     p = (char *)b->data + b->used;
     b->used += need;
     a->used += need;
-    memset(p, 0, need);
     return p;
+}
+
+void *gl_arena_alloc(struct gl_arena *a, size_t n)
+{
+    void *p = gl_arena_alloc_raw(a, n);
+
+    if (p)
+        memset(p, 0, ALIGN(n ? n : 1));
+    return p;
+}
+
+void gl_arena_reset(struct gl_arena *a)
+{
+    struct gl_arena_block *b = a->head, *next;
+    size_t total = 0, blocks = 0;
+
+    for (; b; b = next) {
+        next = b->next;
+        total += b->size;
+        blocks++;
+    }
+    if (blocks == 1) {
+        a->head->used = 0;
+        a->used = 0;
+        return;
+    }
+    /* several blocks: one block as large as all of them, so that the next
+     * fill of the same size takes no more malloc and touches warm pages */
+    gl_arena_release(a);
+    total += total / 2; /* headroom: the next fill is rarely the same */
+    if (total) {
+        b = malloc(sizeof(*b) + total);
+        if (b) {
+            b->size = total;
+            b->used = 0;
+            b->next = NULL;
+            a->head = b;
+        }
+    }
 }
 
 char *gl_arena_strndup(struct gl_arena *a, const char *s, size_t n)
@@ -50,7 +88,7 @@ char *gl_arena_strndup(struct gl_arena *a, const char *s, size_t n)
 
     if (n == SIZE_MAX)
         return NULL;
-    p = gl_arena_alloc(a, n + 1);
+    p = gl_arena_alloc_raw(a, n + 1);
     if (!p)
         return NULL;
     if (n)

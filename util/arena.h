@@ -15,11 +15,12 @@ struct gl_arena {
     struct gl_arena_block *head;
     size_t used;  /* bytes handed out so far */
     size_t limit; /* 0 = no limit; otherwise allocations past it fail */
+    size_t block; /* block size; 0 = 8 KiB */
 };
 
 #define GL_ARENA_INIT                                                          \
     {                                                                          \
-        NULL, 0, 0                                                             \
+        NULL, 0, 0, 0                                                          \
     }
 
 /* Zeroed memory of size n, aligned for any type; NULL when out of memory or
@@ -35,6 +36,13 @@ char *gl_arena_strdup(struct gl_arena *a, const char *s);
 /* Grow an arena array: returns a copy of old (n elements of size sz) with
  * room for n+1, or NULL.  The old copy stays in the arena until release. */
 void *gl_arena_grow(struct gl_arena *a, void *old, size_t n, size_t sz);
+
+/* Like gl_arena_alloc, without zeroing: for memory the caller fills. */
+void *gl_arena_alloc_raw(struct gl_arena *a, size_t n);
+
+/* Forget everything allocated but keep the largest block for reuse: for
+ * arenas that fill and empty over and over (a batch of rows). */
+void gl_arena_reset(struct gl_arena *a);
 
 /* Free everything; the arena can be used again afterwards. */
 void gl_arena_release(struct gl_arena *a);

@@ -151,6 +151,15 @@ struct gl_db_driver {
     int (*references)(struct gl_db *db, const char *table, char ***names,
                       size_t *n, struct gl_err *err);
 
+    /* Optional: turn table's foreign-key checks and triggers off (on = 0)
+     * for this connection's loads, or on again (on = 1). */
+    int (*constraints)(struct gl_db *db, const char *table, int on,
+                       struct gl_err *err);
+
+    /* Optional: how many rows of table violate one of its foreign keys. */
+    int (*fk_violations)(struct gl_db *db, const char *table, int64_t *n,
+                         struct gl_err *err);
+
     /* Optional: after loading explicit ids, move the table's sequence /
      * identity / auto-increment counter past the highest value of column
      * (NULL where the engine needs nothing). */
@@ -193,6 +202,14 @@ char *gl_db_redact_url(const char *url);
  * (malloc'd array of malloc'd strings; NULLs are skipped). */
 int gl_db_query_strings(struct gl_db *db, const char *sql, char ***out,
                         size_t *n, struct gl_err *err);
+
+/* Rows of table whose columns cols[0..n) are all set but match no row of
+ * reftable's refcols: the orphans of one foreign key.  Identifiers are
+ * quoted by the driver. */
+int gl_db_count_orphans(struct gl_db *db, const char *table,
+                        const char *reftable, char *const *cols,
+                        char *const *refcols, size_t n, int64_t *count,
+                        struct gl_err *err);
 
 /* Convenience: one integer from a query (count(*) and the like). */
 int gl_db_query_int(struct gl_db *db, const char *sql, int64_t *out,

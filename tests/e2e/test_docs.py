@@ -27,14 +27,15 @@ def test_every_documented_code_exists_in_the_source():
     table = doc().split("## What validate checks")[1].split("## A complete")[0]
     codes = set(re.findall(r"`([a-z0-9][a-z0-9-]*)`", table))
     source = ""
-    for d in ("plan", "util"):
+    for d in ("plan", "util", "sync"):
         for f in os.listdir(os.path.join(ROOT, d)):
             if f.endswith(".c"):
                 source += open(os.path.join(ROOT, d, f)).read()
     missing = [c for c in codes if '"%s"' % c not in source]
     assert not missing, missing
     emitted = set(re.findall(r'"((?:unknown|no|bad|duplicate|yaml|missing|'
-                             r'wrong|self|too|dead|literal|rollback)-[a-z-]+)"',
+                             r'wrong|self|too|dead|literal|rollback|cannot|'
+                             r'unfilled|type|may|unmapped|unsynced)-[a-z-]+)"',
                              source))
     emitted.add("cycle")
     assert emitted <= codes | {"unknown-scenario"}, emitted - codes

@@ -541,3 +541,37 @@ def test_foreign_key_order_and_rerun(kind, request, tmp_path, lite):
         res = sync(p, "--jobs", "2", dbs=(engine,))
         assert res["parents"]["written"] == 2 and res["kids"]["written"] == 3, res
         assert res["kids"]["outcome"] == "ok"
+
+
+@pytest.mark.parametrize("kind", ["pg", "my", "lite2"])
+def test_disable_constraints_then_revalidate(kind, request, tmp_path, lite):
+    """disable_constraints: a row whose parent is missing loads with the
+    checks off (with them on, it would be a reject), and the check after
+    the load finds it: the job fails naming the count."""
+    lite.sql("CREATE TABLE p (id INTEGER PRIMARY KEY);"
+             "CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER);"
+             "INSERT INTO p VALUES (1),(2);"
+             "INSERT INTO c VALUES (10,1),(11,2)")
+    if kind == "lite2":
+        engine = lite_pair(tmp_path, lite)
+    else:
+        engine = request.getfixturevalue(kind)
+    engine.sql("CREATE TABLE parent (id int PRIMARY KEY);"
+               "CREATE TABLE child (id int PRIMARY KEY, p_id int NOT NULL"
+               " REFERENCES parent(id))")
+    jobs = """
+    - {id: parents, from: old.p, to: new.parent, key: [id], owner: ann, checker: bob}
+    - {id: kids, from: old.c, to: new.child, key: [id], disable_constraints: true,
+       owner: ann, checker: bob}
+    """
+    p = plan(tmp_path, lite, engine, jobs)
+    res = sync(p, dbs=(engine,))
+    assert res["kids"]["outcome"] == "ok" and res["kids"]["written"] == 2, res
+    lite.sql("INSERT INTO c VALUES (12, 99)")
+    res = sync(p, dbs=(engine,), expect=1)
+    assert (res["kids"]["outcome"], res["kids"]["written"]) == ("failed", 3)
+    assert "1 loaded rows violate a foreign key" in res["kids"]["error"]
+    # and the checks are on again: a new orphan is refused by the database
+    if kind != "lite2":
+        with pytest.raises(RuntimeError):
+            engine.sql("INSERT INTO child VALUES (13, 98)")
