@@ -807,11 +807,52 @@ static void load_transitions(struct ld *L, const struct ynode *seq,
     }
 }
 
+static void load_fields(struct ld *L, const struct ynode *m,
+                        struct gl_workflow *w, const char *what)
+{
+    static const char *const keys[] = {"table", "key", "column", "where", NULL};
+    size_t i;
+
+    if (!m || yt_is_null(m))
+        return;
+    if (m->kind != YN_MAP) {
+        ERR(L, m, "wrong-type",
+            "'fields' of %s must map field names to columns", what);
+        return;
+    }
+    check_dups(L, m, what);
+    if (!(w->fields = alloc(L, m->n, sizeof(*w->fields))))
+        return;
+    for (i = 0; i < m->n; i++) {
+        const struct ynode *k = m->kids[2 * i], *v = m->kids[2 * i + 1];
+        struct gl_wf_field *f = &w->fields[w->n_fields];
+        char fw[192];
+
+        if (k->kind != YN_SCALAR)
+            continue;
+        f->pos = pos_of(k);
+        f->name.id = k->str;
+        f->name.pos = pos_of(k);
+        snprintf(fw, sizeof(fw), "field '%s' of %s", k->str, what);
+        if (v->kind == YN_SCALAR) {
+            f->column = yt_is_null(v) ? k->str : v->str;
+        } else if (!check_map(L, v, fw, keys)) {
+            f->table = get_str(L, v, "table", 1, fw);
+            get_refs(L, v, "key", fw, &f->key);
+            if (!f->key.n)
+                missing(L, v, "key", fw);
+            f->column = get_str(L, v, "column", 1, fw);
+            f->where = get_str(L, v, "where", 0, fw);
+        }
+        w->n_fields++;
+    }
+}
+
 static void load_workflows(struct ld *L, const struct ynode *m)
 {
     static const char *const keys[] = {
-        "title",   "table",    "key",         "state_column", "states",
-        "initial", "terminal", "transitions", "job",          NULL};
+        "title",    "table",       "key", "state_column", "states", "initial",
+        "terminal", "transitions", "job", "fields",       NULL};
     size_t i;
 
     if (!m)
@@ -853,6 +894,7 @@ static void load_workflows(struct ld *L, const struct ynode *m)
         get_refs(L, v, "terminal", what, &w->terminal);
         load_transitions(L, get_seq(L, v, "transitions", what), w, what);
         w->job = get_ref(L, v, "job", 0, what);
+        load_fields(L, yt_get(v, "fields"), w, what);
         L->p->n_workflows++;
     }
 }

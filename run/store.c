@@ -864,3 +864,17 @@ out:
     free(ptext);
     return rc;
 }
+
+int gl_store_append(gl_store *s, const struct gl_actor *who, const char *kind,
+                    const char *payload, struct gl_err *err)
+{
+    int rc;
+
+    if ((rc = gl_store_begin(s, err)))
+        return rc;
+    if ((rc = gl_store_event(s, who, kind, payload, NULL, err))) {
+        gl_store_rollback(s);
+        return rc;
+    }
+    return gl_store_commit(s, err);
+}

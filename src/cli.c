@@ -194,7 +194,7 @@ int cli_check_plan(const char *path, int json, int quiet, int online,
         cli_print_diags(stdout, &d, 0);
     else if (d.n_errors)
         cli_print_diags(stderr, &d, 0);
-    else if (d.n_warnings)
+    else if (d.n_warnings && quiet > 1)
         cli_warn("plan '%s' has %zu warning%s; 'golive validate' shows them",
                  path, d.n_warnings, d.n_warnings == 1 ? "" : "s");
     rc = unreachable ? EXIT_ERROR : d.n_errors ? EXIT_NO : EXIT_OK;

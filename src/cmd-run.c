@@ -26,7 +26,7 @@ int cli_run_start(const char *plan_path, const char *state, int rehearsal,
     memset(&info, 0, sizeof(info));
     gl_err_clear(&err);
     /* the plan must validate (warnings allowed) before a run may start */
-    rc = cli_load_plan(plan_path, 0, 1, &plan);
+    rc = cli_load_plan(plan_path, 0, 2, &plan);
     if (rc == EXIT_NO)
         cli_error("plan '%s' has errors; fix them before starting a run",
                   plan_path);

@@ -25,6 +25,8 @@ extern const struct gl_cmd cmd_status;
 extern const struct gl_cmd cmd_demo;
 extern const struct gl_cmd cmd_db;
 extern const struct gl_cmd cmd_sync;
+extern const struct gl_cmd cmd_flow;
+extern const struct gl_cmd cmd_scenario;
 
 /* NULL-terminated, in the order `golive --help` lists them. */
 extern const struct gl_cmd *const cmd_table[];

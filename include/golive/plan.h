@@ -162,6 +162,18 @@ struct gl_wf_transition {
     struct gl_refs requires;
 };
 
+/* A field a state or transition may require: a column of the workflow's
+ * table, or (with table set) a column of a child table whose key columns
+ * point at the record's key. */
+struct gl_wf_field {
+    struct gl_pos pos;
+    struct gl_ref name;
+    const char *table;  /* child table, in the workflow table's system */
+    struct gl_refs key; /* child columns matching the record's key */
+    const char *column; /* the child's column that must be set */
+    const char *where;  /* which child rows count */
+};
+
 struct gl_workflow {
     struct gl_pos pos;
     struct gl_ref name;
@@ -175,6 +187,8 @@ struct gl_workflow {
     struct gl_wf_transition *transitions;
     size_t n_transitions;
     struct gl_ref job; /* the sync job whose value map feeds the states */
+    struct gl_wf_field *fields;
+    size_t n_fields;
 };
 
 enum gl_stage {

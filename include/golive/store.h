@@ -105,6 +105,11 @@ int gl_store_task_counts(gl_store *s,
                          int64_t count[GL_STAGE_COUNT][GL_TASK_STATE_COUNT],
                          struct gl_err *err);
 
+/* Append one event in a transaction of its own (for results that change
+ * no other table, such as a flow check). */
+int gl_store_append(gl_store *s, const struct gl_actor *who, const char *kind,
+                    const char *payload, struct gl_err *err);
+
 /* One execution of a sync job, as the run records it. */
 struct gl_sync_record {
     const char *job, *mode; /* mode: "load", "resume", "retry-rejects" */

@@ -3,7 +3,8 @@ import pytest
 
 from conftest import golive
 
-COMMANDS = ["validate", "sync", "run", "status", "audit", "demo", "db"]
+COMMANDS = ["validate", "sync", "flow", "scenario", "run", "status", "audit",
+            "demo", "db"]
 
 
 def test_top_level_help():

@@ -1,0 +1,148 @@
+/*
+ * cmd-scenario.c - `golive scenario samples ID`: legacy records to verify a
+ * scenario with.  (The rest of the scenario commands come with the
+ * runbook.)
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "golive/flow.h"
+#include "util/buf.h"
+
+/* The plan: --plan, else the run's own copy. */
+static struct gl_plan *plan_of(const char *plan_path, const char *state_opt,
+                               int *rc)
+{
+    struct gl_plan *plan = NULL;
+    struct gl_run_info info;
+    struct gl_diags d;
+    struct gl_err err;
+    gl_store *s = NULL;
+    char state[4096];
+
+    if (plan_path) {
+        *rc = cli_load_plan(plan_path, 0, 1, &plan);
+        return plan;
+    }
+    memset(&d, 0, sizeof(d));
+    memset(&info, 0, sizeof(info));
+    gl_err_clear(&err);
+    cli_state_path(state_opt, NULL, state, sizeof(state));
+    if (gl_store_open(state, 0, &s, &err) ||
+        gl_store_run_info(s, &info, &err)) {
+        *rc = cli_fail(&err);
+        gl_store_close(s);
+        return NULL;
+    }
+    d.file = info.plan_path;
+    plan = gl_plan_parse(info.plan_path, info.plan_text, info.plan_len, &d);
+    *rc = plan ? EXIT_OK : EXIT_ERROR;
+    gl_diags_release(&d);
+    gl_run_info_release(&info);
+    gl_store_close(s);
+    return plan;
+}
+
+static int samples(int argc, char **argv, const char *plan_path,
+                   const char *state, int limit, int json)
+{
+    struct gl_plan *plan;
+    struct gl_buf out = GL_BUF_INIT;
+    struct gl_err err;
+    size_t i;
+    int rc;
+
+    if (argc != 2)
+        return cli_usage("scenario", "scenario samples takes a scenario id");
+    if (!(plan = plan_of(plan_path, state, &rc)))
+        return rc ? rc : EXIT_ERROR;
+    if (rc) {
+        gl_plan_free(plan);
+        return rc;
+    }
+    for (i = 0; i < plan->n_scenarios; i++)
+        if (!strcmp(plan->scenarios[i].id.id, argv[1]))
+            break;
+    if (i == plan->n_scenarios) {
+        gl_plan_free(plan);
+        return cli_usage("scenario", "no scenario '%s' in the plan", argv[1]);
+    }
+    gl_err_clear(&err);
+    rc = gl_flow_samples(plan, &plan->scenarios[i], limit, json, &out, &err);
+    if (rc)
+        rc = cli_fail(&err);
+    else
+        fputs(gl_buf_str(&out), stdout);
+    gl_buf_release(&out);
+    gl_plan_free(plan);
+    return rc;
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"plan", required_argument, NULL, 'p'},
+        {"state", required_argument, NULL, 's'},
+        {"limit", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *plan = NULL, *state = NULL;
+    int json = 0, limit = 10, c;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            plan = optarg;
+            break;
+        case 's':
+            state = optarg;
+            break;
+        case 'l':
+            limit = atoi(optarg);
+            if (limit < 1 || limit > 500)
+                return cli_usage("scenario", "--limit takes 1 to 500");
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(cmd_scenario.usage, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("scenario", "unknown option");
+        }
+    }
+    if (argc - optind < 1)
+        return cli_usage("scenario", "scenario takes a subcommand");
+    if (!strcmp(argv[optind], "samples"))
+        return samples(argc - optind, argv + optind, plan, state, limit, json);
+    return cli_usage("scenario", "unknown subcommand 'scenario %s'",
+                     argv[optind]);
+}
+
+const struct gl_cmd cmd_scenario = {
+    "scenario",
+    "the verification list: legacy sample records for a scenario",
+    "usage: golive scenario samples ID [--limit N] [--json]\n"
+    "                                  [--plan PLAN | --state FILE]\n"
+    "\n"
+    "Pick records the old system created for scenario ID: the keys its\n"
+    "'samples' query returns on the old system, spread across their old\n"
+    "states, those the flow check would flag first (an unknown or dead-end\n"
+    "state, no way back from a rejection, a required field missing, not\n"
+    "migrated), with their keys and states in both systems.  The plan is\n"
+    "--plan, else the run's own copy.\n"
+    "\n"
+    "options:\n"
+    "  --limit N   how many (default 10)\n"
+    "  --json      {scenario, workflow, samples: [{old_key, old_state,\n"
+    "              new_key, new_state, flagged, why}]}\n"
+    "\n"
+    "exit: 0 shown, 2 usage, no samples query, or a database error\n",
+    run,
+};
