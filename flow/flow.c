@@ -24,10 +24,10 @@
 struct graph {
     const struct gl_workflow *w;
     size_t n;
-    char *terminal;      /* per state */
-    char *reaches_end;   /* some terminal state is reachable */
-    char *has_out;       /* some transition leaves it */
-    char *back_to_edit;  /* an editable state is reachable (or it is one) */
+    char *terminal;     /* per state */
+    char *reaches_end;  /* some terminal state is reachable */
+    char *has_out;      /* some transition leaves it */
+    char *back_to_edit; /* an editable state is reachable (or it is one) */
 };
 
 static size_t sidx(const struct gl_workflow *w, const char *name)
@@ -191,9 +191,9 @@ static void key_text(struct gl_buf *b, const struct gl_value *row, size_t n)
 }
 
 static int add_problem(struct ctx *C, struct gl_flow_report *r,
-                       const char *kind, const char *state,
-                       const char *detail, const char *cond, int64_t count,
-                       int samples, struct gl_pos pos, const char *message)
+                       const char *kind, const char *state, const char *detail,
+                       const char *cond, int64_t count, int samples,
+                       struct gl_pos pos, const char *message)
 {
     struct gl_flow_problem *p;
     struct gl_buf q = GL_BUF_INIT, kb = GL_BUF_INIT;
@@ -248,8 +248,7 @@ static int ctx_open(struct ctx *C, const struct gl_plan *p,
     C->p = p;
     C->w = w;
     C->err = err;
-    if (!w->table.system.id || !w->table.table || !w->key.n ||
-        !w->state_column)
+    if (!w->table.system.id || !w->table.table || !w->key.n || !w->state_column)
         return gl_err_set(err, GL_EUSAGE,
                           "workflow '%s' is not bound to a table: it needs "
                           "'table', 'key' and 'state_column'",
@@ -284,7 +283,8 @@ static void ctx_close(struct ctx *C)
     gl_db_close(C->db);
 }
 
-/* ---- the check ------------------------------------------------------------ */
+/* ---- the check ------------------------------------------------------------
+ */
 
 static int in_list(const struct gl_refs *r, const char *s)
 {
@@ -327,9 +327,9 @@ static size_t blocking_fields(const struct gl_workflow *w, const char *s,
     return n;
 }
 
-static int check_value_map(const struct gl_plan *p,
-                           const struct gl_workflow *w, struct graph *g,
-                           struct ctx *C, struct gl_flow_report *r)
+static int check_value_map(const struct gl_plan *p, const struct gl_workflow *w,
+                           struct graph *g, struct ctx *C,
+                           struct gl_flow_report *r)
 {
     const struct gl_sync_job *j = gl_plan_job(p, w->job.id);
     const struct gl_colmap *m;
@@ -499,8 +499,8 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
         lit(&C, s, &cond);
 
         if (!g.terminal[k] && !g.reaches_end[k]) {
-            snprintf(msg, sizeof(msg),
-                     "%" PRId64 " records sit in '%s', %s", in_state, s,
+            snprintf(msg, sizeof(msg), "%" PRId64 " records sit in '%s', %s",
+                     in_state, s,
                      g.has_out[k] ? "from which no terminal state can be "
                                     "reached"
                                   : "which has no way out");
@@ -570,9 +570,9 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
                          "%" PRId64 " records in '%s' lack '%s', which every "
                          "way out of the state requires",
                          n, s, needs[f]);
-                rc = add_problem(&C, r, GL_FLOW_BLOCKED, s, needs[f],
-                                 gl_buf_str(&mc), n, samples, st->name.pos,
-                                 msg);
+                rc =
+                    add_problem(&C, r, GL_FLOW_BLOCKED, s, needs[f],
+                                gl_buf_str(&mc), n, samples, st->name.pos, msg);
             }
             gl_buf_release(&mc);
             if (rc)
@@ -608,7 +608,8 @@ void gl_flow_report_release(struct gl_flow_report *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* ---- trace ---------------------------------------------------------------- */
+/* ---- trace ----------------------------------------------------------------
+ */
 
 /* Every field named by a state's or transition's 'requires'. */
 static size_t all_fields(const struct gl_workflow *w, const char **out,
@@ -734,8 +735,8 @@ int gl_flow_trace(const struct gl_plan *p, const struct gl_workflow *w,
     j = json_object();
     json_object_set_new(j, "workflow", json_string(w->name.id));
     json_object_set_new(j, "key", json_string(key));
-    json_object_set_new(j, "state", sv.len ? json_string(gl_buf_str(&sv))
-                                           : json_null());
+    json_object_set_new(j, "state",
+                        sv.len ? json_string(gl_buf_str(&sv)) : json_null());
     json_object_set_new(j, "known", json_boolean(cur != (size_t)-1));
     json_object_set_new(j, "terminal",
                         json_boolean(cur != (size_t)-1 && g.terminal[cur]));
@@ -811,20 +812,19 @@ int gl_flow_trace(const struct gl_plan *p, const struct gl_workflow *w,
         size_t n;
         gl_buf_addf(out, "%s %s: state '%s'%s\n", w->name.id, key,
                     gl_buf_str(&sv),
-                    cur == (size_t)-1 ? " (not a state of the workflow)"
-                    : g.terminal[cur] ? " (terminal)"
+                    cur == (size_t)-1     ? " (not a state of the workflow)"
+                    : g.terminal[cur]     ? " (terminal)"
                     : !g.reaches_end[cur] ? " (a dead end)"
                                           : "");
         arr = json_object_get(j, "missing");
         if (json_array_size(arr)) {
             gl_buf_adds(out, "lacks, though its state requires:");
-            json_array_foreach(arr, n, v) gl_buf_addf(out, " %s",
-                                                      json_string_value(v));
+            json_array_foreach(arr, n, v)
+                gl_buf_addf(out, " %s", json_string_value(v));
             gl_buf_adds(out, "\n");
         }
         arr = json_object_get(j, "ways_out");
-        gl_buf_adds(out, json_array_size(arr) ? "ways out:\n"
-                                              : "no way out\n");
+        gl_buf_adds(out, json_array_size(arr) ? "ways out:\n" : "no way out\n");
         json_array_foreach(arr, n, v)
         {
             json_t *b = json_object_get(v, "blocked_by"), *x;
@@ -836,8 +836,8 @@ int gl_flow_trace(const struct gl_plan *p, const struct gl_workflow *w,
                 gl_buf_adds(out, "open");
             else {
                 gl_buf_adds(out, "blocked, lacks");
-                json_array_foreach(b, m, x) gl_buf_addf(out, " %s",
-                                                        json_string_value(x));
+                json_array_foreach(b, m, x)
+                    gl_buf_addf(out, " %s", json_string_value(x));
             }
             gl_buf_adds(out, "\n");
         }
@@ -850,9 +850,8 @@ int gl_flow_trace(const struct gl_plan *p, const struct gl_workflow *w,
             json_t *x;
             size_t m;
             gl_buf_adds(out, " ");
-            json_array_foreach(v, m, x) gl_buf_addf(out, "%s %s",
-                                                    m ? " ->" : "",
-                                                    json_string_value(x));
+            json_array_foreach(v, m, x)
+                gl_buf_addf(out, "%s %s", m ? " ->" : "", json_string_value(x));
             gl_buf_adds(out, "\n");
         }
     }
@@ -870,7 +869,8 @@ out:
     return rc;
 }
 
-/* ---- legacy samples --------------------------------------------------------- */
+/* ---- legacy samples ---------------------------------------------------------
+ */
 
 struct sample {
     char *key, *old_state, *new_state;
@@ -879,8 +879,7 @@ struct sample {
 };
 
 int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *sc,
-                    int limit, int json, struct gl_buf *out,
-                    struct gl_err *err)
+                    int limit, int json, struct gl_buf *out, struct gl_err *err)
 {
     const struct gl_workflow *w = NULL;
     const struct gl_sync_job *j;
@@ -942,7 +941,8 @@ int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *sc,
         old->drv->quote_ident(j->from.table, &q);
         gl_buf_adds(&q, " golive_s WHERE golive_s.");
         old->drv->quote_ident(srckey, &q);
-        gl_buf_addf(&q, " IN (SELECT * FROM (%s) golive_q) ORDER BY 1 LIMIT 500",
+        gl_buf_addf(&q,
+                    " IN (SELECT * FROM (%s) golive_q) ORDER BY 1 LIMIT 500",
                     sc->samples_query);
     }
     if ((rc = old->drv->query(old, gl_buf_str(&q), &c, err)))
@@ -961,8 +961,8 @@ int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *sc,
         gl_buf_reset(&t);
         if (row[1].type != GL_NULL)
             gl_value_text(&row[1], &t);
-        v[n].old_state = strdup(row[1].type == GL_NULL ? "NULL"
-                                                       : gl_buf_str(&t));
+        v[n].old_state =
+            strdup(row[1].type == GL_NULL ? "NULL" : gl_buf_str(&t));
         n++;
     }
     old->drv->cursor_close(c);
@@ -994,8 +994,7 @@ int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *sc,
             lit(&C, v[i].key, &in);
         }
         gl_buf_addf(&q, " FROM %s golive_t WHERE %s IN (%s)",
-                    gl_buf_str(&C.table), gl_buf_str(&C.keys),
-                    gl_buf_str(&in));
+                    gl_buf_str(&C.table), gl_buf_str(&C.keys), gl_buf_str(&in));
         if ((rc = C.db->drv->query(C.db, gl_buf_str(&q), &c, err)))
             goto out;
         while ((r = C.db->drv->next(c, &row, err)) == 1) {
@@ -1020,10 +1019,10 @@ int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *sc,
                 snprintf(v[i].why, sizeof(v[i].why), "%s", "no way back");
             if (si != (size_t)-1 && !v[i].why[0]) {
                 for (k = 0; k < nf; k++) {
-                    int missing = row[k + 2].type == GL_INT
-                                      ? row[k + 2].i != 0
-                                      : row[k + 2].len &&
-                                            row[k + 2].s[0] == '1';
+                    int missing =
+                        row[k + 2].type == GL_INT
+                            ? row[k + 2].i != 0
+                            : row[k + 2].len && row[k + 2].s[0] == '1';
                     if (missing &&
                         in_list(&w->states[si].requires, fields[k])) {
                         snprintf(v[i].why, sizeof(v[i].why), "lacks %s",

@@ -43,9 +43,9 @@ static json_t *report_json(const struct gl_plan *p,
             json_pack("{s:s, s:s, s:s?, s:I, s:o, s:s?, s:s, s:i, s:i, s:s}",
                       "kind", x->kind, "state", x->state, "detail",
                       x->detail[0] ? x->detail : NULL, "count",
-                      (json_int_t)x->count, "samples", s, "sql", x->sql,
-                      "file", p->file, "line", x->pos.line, "col",
-                      x->pos.col, "message", x->message));
+                      (json_int_t)x->count, "samples", s, "sql", x->sql, "file",
+                      p->file, "line", x->pos.line, "col", x->pos.col,
+                      "message", x->message));
     }
     json_object_set_new(o, "workflow", json_string(r->workflow));
     json_object_set_new(o, "records", json_integer(r->records));
@@ -66,8 +66,9 @@ static void record(const struct gl_plan *plan, const char *state,
     char *payload;
 
     if (stat(state, &sb) != 0) {
-        fprintf(stderr, "golive: no run at '%s': this check is not recorded "
-                        "('golive run start PLAN' starts one)\n",
+        fprintf(stderr,
+                "golive: no run at '%s': this check is not recorded "
+                "('golive run start PLAN' starts one)\n",
                 state);
         json_decref(summary);
         return;
@@ -84,11 +85,11 @@ static void record(const struct gl_plan *plan, const char *state,
                                  json_object_get(x, "state"), "detail",
                                  json_object_get(x, "detail"), "count",
                                  json_object_get(x, "count")));
-        json_array_append_new(summary,
-                              json_pack("{s:O, s:O, s:o}", "workflow",
-                                        json_object_get(w, "workflow"),
-                                        "records", json_object_get(w, "records"),
-                                        "problems", probs));
+        json_array_append_new(summary, json_pack("{s:O, s:O, s:o}", "workflow",
+                                                 json_object_get(w, "workflow"),
+                                                 "records",
+                                                 json_object_get(w, "records"),
+                                                 "problems", probs));
     }
     payload = json_dumps(json_pack("{s:o}", "workflows", summary),
                          JSON_COMPACT | JSON_SORT_KEYS);

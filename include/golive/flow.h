@@ -26,10 +26,10 @@ struct gl_buf;
 
 struct gl_flow_problem {
     char kind[24];
-    char state[128];   /* the state concerned */
-    char detail[256];  /* the field, or "old -> new" for value maps */
-    int64_t count;     /* records (source rows for value maps) */
-    char **samples;    /* up to the asked number of keys, as text */
+    char state[128];  /* the state concerned */
+    char detail[256]; /* the field, or "old -> new" for value maps */
+    int64_t count;    /* records (source rows for value maps) */
+    char **samples;   /* up to the asked number of keys, as text */
     size_t nsamples;
     char *sql;         /* lists them all */
     struct gl_pos pos; /* where in the plan */
@@ -38,7 +38,7 @@ struct gl_flow_problem {
 
 struct gl_flow_report {
     char workflow[128];
-    int64_t records;   /* in the bound table */
+    int64_t records; /* in the bound table */
     struct gl_flow_problem *v;
     size_t n;
     /* records per state as found: parallel arrays */
@@ -51,8 +51,7 @@ struct gl_flow_report {
  * sample keys per problem.  GL_EUSAGE when w is not bound to a table
  * (table, key, state_column); GL_EIO when a database fails. */
 int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
-                  int samples, struct gl_flow_report *out,
-                  struct gl_err *err);
+                  int samples, struct gl_flow_report *out, struct gl_err *err);
 
 void gl_flow_report_release(struct gl_flow_report *r);
 
