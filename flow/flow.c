@@ -750,10 +750,11 @@ int gl_flow_trace(const struct gl_plan *p, const struct gl_workflow *w,
     arr = json_array();
     for (t = 0; cur != (size_t)-1 && t < w->n_transitions; t++) {
         const struct gl_wf_transition *tr = &w->transitions[t];
-        json_t *o, *blocked = json_array();
+        json_t *o, *blocked;
         size_t to;
         if (!tr->from.id || sidx(w, tr->from.id) != cur)
             continue;
+        blocked = json_array();
         for (i = 0; i < tr->requires.n; i++)
             if (lacks(fields, flag, nf, tr->requires.v[i].id))
                 json_array_append_new(blocked,

@@ -91,8 +91,11 @@ static void record(const struct gl_plan *plan, const char *state,
                                                  json_object_get(w, "records"),
                                                  "problems", probs));
     }
-    payload = json_dumps(json_pack("{s:o}", "workflows", summary),
-                         JSON_COMPACT | JSON_SORT_KEYS);
+    {
+        json_t *o = json_pack("{s:o}", "workflows", summary);
+        payload = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        json_decref(o);
+    }
     if (cli_actor(as, plan, &who, &err) ||
         gl_store_open(state, 0, &store, &err) ||
         gl_store_append(store, &who, "flow.check", payload ? payload : "{}",

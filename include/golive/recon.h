@@ -1,0 +1,64 @@
+/*
+ * recon.h - reconciliation: are old and new the same, row by row?
+ *
+ * Both sides stream in key order (bytewise order forced on each engine),
+ * are merged in C, and each row's canonical encoding (recon/canon.h) is
+ * hashed with XXH3; rows whose hashes differ are compared column by
+ * column.  Memory stays flat whatever the table size.
+ */
+#ifndef GOLIVE_RECON_H
+#define GOLIVE_RECON_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "golive/db.h"
+#include "golive/golive.h"
+
+struct gl_diff_item {
+    const char *op;   /* "missing", "extra", "changed", "duplicate" */
+    const char *side; /* for duplicates: "source" or "target" */
+    const char *const *key_names;
+    const struct gl_value *key; /* nkey values */
+    size_t nkey;
+    const char *const *changed; /* changed column names */
+    size_t nchanged;
+};
+
+/* One side: a relation (a quoted table, or "(query) alias") in db, with
+ * its own filter.  Keys and columns are named as the relation names them. */
+struct gl_diff_side {
+    struct gl_db *db;
+    const char *relation;
+    const char *where; /* NULL: all rows */
+    const char *table; /* the real table, for fix SQL (target only) */
+};
+
+struct gl_diff_opts {
+    const char *const *key; /* key columns */
+    size_t nkey;
+    const char *const *cols; /* compared columns (not keys) */
+    size_t ncols;
+    int float_digits;  /* 0: 15 */
+    int time_unit;     /* microseconds per unit: 1 (default), 1000, 1e6 */
+    int rtrim;
+    int64_t max_diffs; /* 0: no limit */
+    FILE *fix_sql;     /* NULL: none */
+    void (*on_diff)(void *ctx, const struct gl_diff_item *d);
+    void *ctx;
+};
+
+struct gl_diff_result {
+    int64_t source_rows, target_rows;
+    int64_t missing, extra, changed, duplicates;
+    double seconds;
+    int stopped; /* --max-diffs was reached */
+};
+
+/* Compare src with dst.  GL_OK when the comparison ran (the result says
+ * whether they differ); another code with err set otherwise. */
+int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
+                const struct gl_diff_opts *o, struct gl_diff_result *res,
+                struct gl_err *err);
+
+#endif
