@@ -3,7 +3,7 @@
 
 BUILD_PKGS = gcc make pkg-config meson ninja-build python3 \
              libsqlite3-dev libfyaml-dev libjansson-dev libssl-dev \
-             libpq-dev libmariadb-dev
+             libpq-dev libmariadb-dev libxxhash-dev
 TEST_PKGS  = libcmocka-dev python3-pytest postgresql mariadb-server
 FUZZ_PKGS  = clang libclang-rt-dev
 

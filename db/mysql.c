@@ -816,6 +816,11 @@ void gl_mysql_library_init(void)
     mysql_library_init(0, NULL, NULL);
 }
 
+static int my_order_bytes(const char *quoted, struct gl_buf *out)
+{
+    return gl_buf_addf(out, "BINARY %s", quoted);
+}
+
 const struct gl_db_driver gl_mysql_driver = {
     .name = "mysql",
     .open = my_open,
@@ -839,6 +844,7 @@ const struct gl_db_driver gl_mysql_driver = {
     .constraints = my_constraints,
     .fk_violations = my_fk_violations,
     .reset_identity = my_reset_identity,
+    .order_bytes = my_order_bytes,
     .quote_ident = my_quote_ident,
     .quote_value = my_quote_value,
 };

@@ -1033,6 +1033,11 @@ static int pg_reset_identity(struct gl_db *g, const char *table,
     return rc;
 }
 
+static int pg_order_bytes(const char *quoted, struct gl_buf *out)
+{
+    return gl_buf_addf(out, "%s COLLATE \"C\"", quoted);
+}
+
 const struct gl_db_driver gl_postgres_driver = {
     .name = "postgres",
     .open = pg_open,
@@ -1056,6 +1061,7 @@ const struct gl_db_driver gl_postgres_driver = {
     .constraints = pg_constraints,
     .fk_violations = pg_fk_violations,
     .reset_identity = pg_reset_identity,
+    .order_bytes = pg_order_bytes,
     .quote_ident = pg_quote_ident,
     .quote_value = pg_quote_value,
 };

@@ -743,6 +743,11 @@ static int sq_fk_violations(struct gl_db *g, const char *table, int64_t *n,
     return rc;
 }
 
+static int sq_order_bytes(const char *quoted, struct gl_buf *out)
+{
+    return gl_buf_addf(out, "%s COLLATE BINARY", quoted);
+}
+
 const struct gl_db_driver gl_sqlite_driver = {
     .name = "sqlite",
     .open = sq_open,
@@ -765,6 +770,7 @@ const struct gl_db_driver gl_sqlite_driver = {
     .references = sq_references,
     .fk_violations = sq_fk_violations,
     .reset_identity = sq_reset_identity,
+    .order_bytes = sq_order_bytes,
     .quote_ident = sq_quote_ident,
     .quote_value = sq_quote_value,
 };

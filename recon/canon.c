@@ -142,10 +142,13 @@ int gl_canon_append(const struct gl_value *v, enum gl_canon_class c,
             goto done;
         case GL_FLOAT:
             if (!isfinite(v->f)) {
-                rc = tagged(out, 'F', isnan(v->f) ? "nan"
-                                      : v->f > 0  ? "inf"
-                                                  : "-inf",
-                            isnan(v->f) ? 3 : v->f > 0 ? 3 : 4);
+                rc = tagged(out, 'F',
+                            isnan(v->f) ? "nan"
+                            : v->f > 0  ? "inf"
+                                        : "-inf",
+                            isnan(v->f) ? 3
+                            : v->f > 0  ? 3
+                                        : 4);
                 goto done;
             }
             snprintf(tmp, sizeof(tmp), "%.*g",

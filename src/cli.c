@@ -220,3 +220,26 @@ int cli_isatty_err(void)
 {
     return isatty(STDERR_FILENO);
 }
+
+json_t *cli_value_json(const struct gl_value *v)
+{
+    struct gl_buf b = GL_BUF_INIT;
+    json_t *j;
+
+    switch (v->type) {
+    case GL_NULL:
+        return json_null();
+    case GL_INT:
+        return json_integer(v->i);
+    case GL_BOOL:
+        return json_boolean(v->i);
+    case GL_FLOAT:
+        return json_real(v->f);
+    default:
+        /* exact numerics as strings, bytes as hex, times as ISO 8601 */
+        gl_value_text(v, &b);
+        j = json_stringn(gl_buf_str(&b), b.len);
+        gl_buf_release(&b);
+        return j ? j : json_string("(not UTF-8)");
+    }
+}

@@ -8,6 +8,9 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
+#include "golive/db.h"
 #include "golive/diag.h"
 #include "golive/golive.h"
 #include "golive/plan.h"
@@ -62,6 +65,10 @@ int cli_check_plan(const char *path, int json, int quiet, int online,
  * exit code. */
 int cli_run_start(const char *plan_path, const char *state, int rehearsal,
                   const char *as, int json);
+
+/* A value as JSON: integers as numbers, exact numerics as strings, bytes
+ * as hex, times as ISO 8601 (DESIGN.md).  New reference. */
+json_t *cli_value_json(const struct gl_value *v);
 
 /* Whether stdout / stderr is a terminal (for colour and progress). */
 int cli_isatty_err(void);

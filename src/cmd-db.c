@@ -14,29 +14,6 @@
 #include "golive/db.h"
 #include "util/buf.h"
 
-static json_t *value_json(const struct gl_value *v)
-{
-    struct gl_buf b = GL_BUF_INIT;
-    json_t *j;
-
-    switch (v->type) {
-    case GL_NULL:
-        return json_null();
-    case GL_INT:
-        return json_integer(v->i);
-    case GL_BOOL:
-        return json_boolean(v->i);
-    case GL_FLOAT:
-        return json_real(v->f);
-    default:
-        /* exact numerics as strings, bytes as hex, times as ISO 8601 */
-        gl_value_text(v, &b);
-        j = json_stringn(gl_buf_str(&b), b.len);
-        gl_buf_release(&b);
-        return j ? j : json_string("(not UTF-8)");
-    }
-}
-
 static int db_query(struct gl_db *db, const char *sql, int json)
 {
     struct gl_cursor *c = NULL;
@@ -61,7 +38,7 @@ static int db_query(struct gl_db *db, const char *sql, int json)
             char *s;
             for (i = 0; i < n; i++)
                 json_object_set_new(o, db->drv->col_name(c, i),
-                                    value_json(&row[i]));
+                                    cli_value_json(&row[i]));
             s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
             printf("%s\n", s ? s : "{}");
             free(s);

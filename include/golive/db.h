@@ -166,6 +166,11 @@ struct gl_db_driver {
     int (*reset_identity)(struct gl_db *db, const char *table,
                           const char *column, struct gl_err *err);
 
+    /* Optional: append an ORDER BY expression that sorts the text column
+     * quoted by its bytes (binary collation), whatever the column's own
+     * collation; NULL when the engine sorts that way already. */
+    int (*order_bytes)(const char *quoted, struct gl_buf *out);
+
     /* Quote an identifier ("a.b" is schema and name) or a value as a
      * literal of this dialect, appending to out. */
     int (*quote_ident)(const char *ident, struct gl_buf *out);

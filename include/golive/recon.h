@@ -32,6 +32,8 @@ struct gl_diff_side {
     const char *relation;
     const char *where; /* NULL: all rows */
     const char *table; /* the real table, for fix SQL (target only) */
+    const enum gl_vtype *key_types; /* per key; text keys sort bytewise */
+    const char *const *col_decl;    /* per column, declared type or NULL */
 };
 
 struct gl_diff_opts {
@@ -39,8 +41,8 @@ struct gl_diff_opts {
     size_t nkey;
     const char *const *cols; /* compared columns (not keys) */
     size_t ncols;
-    int float_digits;  /* 0: 15 */
-    int time_unit;     /* microseconds per unit: 1 (default), 1000, 1e6 */
+    int float_digits; /* 0: 15 */
+    int time_unit;    /* microseconds per unit: 1 (default), 1000, 1e6 */
     int rtrim;
     int64_t max_diffs; /* 0: no limit */
     FILE *fix_sql;     /* NULL: none */

@@ -1,0 +1,491 @@
+/*
+ * diff.c - the streaming merge of two key-ordered sides (see
+ * golive/recon.h).
+ */
+#include "golive/recon.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <xxhash.h>
+
+#include "db/value.h"
+#include "recon/canon.h"
+#include "util/buf.h"
+
+struct side {
+    const struct gl_diff_side *s;
+    struct gl_cursor *c;
+    const struct gl_value *row; /* current row, NULL at the end */
+    struct gl_buf prev;         /* previous key's encoding (duplicates) */
+    int64_t rows;
+    int fresh; /* row was just read: check it for a duplicate key */
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int is_text_type(enum gl_vtype t)
+{
+    return t == GL_TEXT;
+}
+
+static int open_side(struct side *S, const struct gl_diff_opts *o,
+                     struct gl_err *err)
+{
+    const struct gl_db_driver *d = S->s->db->drv;
+    struct gl_buf q = GL_BUF_INIT, col = GL_BUF_INIT;
+    size_t i;
+    int rc;
+
+    gl_buf_adds(&q, "SELECT ");
+    for (i = 0; i < o->nkey; i++) {
+        if (i)
+            gl_buf_adds(&q, ", ");
+        d->quote_ident(o->key[i], &q);
+    }
+    for (i = 0; i < o->ncols; i++) {
+        gl_buf_adds(&q, ", ");
+        d->quote_ident(o->cols[i], &q);
+    }
+    gl_buf_addf(&q, " FROM %s", S->s->relation);
+    if (S->s->where)
+        gl_buf_addf(&q, " WHERE %s", S->s->where);
+    gl_buf_adds(&q, " ORDER BY ");
+    for (i = 0; i < o->nkey; i++) {
+        if (i)
+            gl_buf_adds(&q, ", ");
+        gl_buf_reset(&col);
+        d->quote_ident(o->key[i], &col);
+        if (d->order_bytes && S->s->key_types &&
+            is_text_type(S->s->key_types[i]))
+            d->order_bytes(gl_buf_str(&col), &q);
+        else
+            gl_buf_adds(&q, gl_buf_str(&col));
+    }
+    rc = d->query(S->s->db, gl_buf_str(&q), &S->c, err);
+    gl_buf_release(&q);
+    gl_buf_release(&col);
+    return rc;
+}
+
+static int advance(struct side *S, struct gl_err *err)
+{
+    int r = S->s->db->drv->next(S->c, &S->row, err);
+
+    if (r < 0)
+        return -r;
+    if (r == 0) {
+        S->row = NULL;
+    } else {
+        S->rows++;
+        S->fresh = 1;
+    }
+    return GL_OK;
+}
+
+/* Compare decimals given as text: sign, integer digits, then digits. */
+static int decimal_cmp(const char *a, size_t la, const char *b, size_t lb)
+{
+    struct gl_buf x = GL_BUF_INIT, y = GL_BUF_INIT;
+    const char *p, *q, *pd, *qd;
+    size_t pi, qi;
+    int na, nb, r;
+
+    gl_canon_decimal(a, la, &x);
+    gl_canon_decimal(b, lb, &y);
+    p = gl_buf_str(&x);
+    q = gl_buf_str(&y);
+    na = *p == '-';
+    nb = *q == '-';
+    if (na != nb) {
+        r = na ? -1 : 1;
+        goto out;
+    }
+    p += na;
+    q += nb;
+    pd = strchr(p, '.');
+    qd = strchr(q, '.');
+    pi = pd ? (size_t)(pd - p) : strlen(p);
+    qi = qd ? (size_t)(qd - q) : strlen(q);
+    if (!strcmp(p, "0"))
+        pi = 0;
+    if (!strcmp(q, "0"))
+        qi = 0;
+    if (pi != qi)
+        r = pi < qi ? -1 : 1;
+    else
+        r = strcmp(p, q) < 0 ? -1 : strcmp(p, q) > 0;
+    if (na)
+        r = -r;
+out:
+    gl_buf_release(&x);
+    gl_buf_release(&y);
+    return r;
+}
+
+static int is_num(enum gl_vtype t)
+{
+    return t == GL_INT || t == GL_NUMERIC || t == GL_FLOAT || t == GL_BOOL;
+}
+
+/* Order of two key values, the way the databases sorted them. */
+static int value_cmp(const struct gl_value *a, const struct gl_value *b)
+{
+    struct gl_buf x = GL_BUF_INIT, y = GL_BUF_INIT;
+    size_t n;
+    int r;
+
+    if (a->type == GL_NULL || b->type == GL_NULL)
+        return (a->type != GL_NULL) - (b->type != GL_NULL);
+    if ((a->type == GL_INT || a->type == GL_BOOL) &&
+        (b->type == GL_INT || b->type == GL_BOOL))
+        return a->i < b->i ? -1 : a->i > b->i;
+    if (is_num(a->type) && is_num(b->type)) {
+        if (a->type == GL_FLOAT || b->type == GL_FLOAT) {
+            double da = a->type == GL_FLOAT ? a->f
+                        : a->type == GL_NUMERIC ? strtod(a->s, NULL)
+                                                : (double)a->i;
+            double db = b->type == GL_FLOAT ? b->f
+                        : b->type == GL_NUMERIC ? strtod(b->s, NULL)
+                                                : (double)b->i;
+            return da < db ? -1 : da > db;
+        }
+        gl_value_text(a, &x);
+        gl_value_text(b, &y);
+        r = decimal_cmp(x.data, x.len, y.data, y.len);
+        goto out;
+    }
+    if ((a->type == GL_TIMESTAMP || a->type == GL_TIMESTAMPTZ ||
+         a->type == GL_DATE || a->type == GL_TIME) &&
+        a->type == b->type)
+        return a->i < b->i ? -1 : a->i > b->i;
+    /* text and bytes: bytewise, as the binary collations sort */
+    gl_value_text(a, &x);
+    gl_value_text(b, &y);
+    if (a->type == GL_TEXT || a->type == GL_BYTES) {
+        gl_buf_reset(&x);
+        gl_buf_add(&x, a->s, a->len);
+    }
+    if (b->type == GL_TEXT || b->type == GL_BYTES) {
+        gl_buf_reset(&y);
+        gl_buf_add(&y, b->s, b->len);
+    }
+    n = x.len < y.len ? x.len : y.len;
+    r = n ? memcmp(x.data, y.data, n) : 0;
+    if (!r)
+        r = x.len < y.len ? -1 : x.len > y.len;
+    else
+        r = r < 0 ? -1 : 1;
+out:
+    gl_buf_release(&x);
+    gl_buf_release(&y);
+    return r;
+}
+
+static int key_cmp(const struct gl_value *a, const struct gl_value *b,
+                   size_t n)
+{
+    size_t i;
+    int r;
+
+    for (i = 0; i < n; i++)
+        if ((r = value_cmp(&a[i], &b[i])))
+            return r;
+    return 0;
+}
+
+static int is_char_padded(const char *decl)
+{
+    return decl && (!strncasecmp(decl, "char", 4) ||
+                    !strncasecmp(decl, "character(", 10) ||
+                    !strncasecmp(decl, "bpchar", 6) ||
+                    !strncasecmp(decl, "nchar", 5)) &&
+           strncasecmp(decl, "character varying", 17);
+}
+
+/* ---- fix SQL ----------------------------------------------------------- */
+
+static void fix_where(const struct gl_diff_side *dst,
+                      const struct gl_diff_opts *o, const struct gl_value *k,
+                      struct gl_buf *b)
+{
+    const struct gl_db_driver *d = dst->db->drv;
+    size_t i;
+
+    gl_buf_adds(b, " WHERE ");
+    for (i = 0; i < o->nkey; i++) {
+        if (i)
+            gl_buf_adds(b, " AND ");
+        d->quote_ident(o->key[i], b);
+        gl_buf_adds(b, " = ");
+        d->quote_value(dst->db, &k[i], b);
+    }
+}
+
+static void fix_insert(const struct gl_diff_side *dst,
+                       const struct gl_diff_opts *o,
+                       const struct gl_value *row, FILE *f)
+{
+    const struct gl_db_driver *d = dst->db->drv;
+    struct gl_buf b = GL_BUF_INIT;
+    size_t i, n = o->nkey + o->ncols;
+
+    gl_buf_adds(&b, "INSERT INTO ");
+    d->quote_ident(dst->table, &b);
+    gl_buf_adds(&b, " (");
+    for (i = 0; i < n; i++) {
+        if (i)
+            gl_buf_adds(&b, ", ");
+        d->quote_ident(i < o->nkey ? o->key[i] : o->cols[i - o->nkey], &b);
+    }
+    gl_buf_adds(&b, ") VALUES (");
+    for (i = 0; i < n; i++) {
+        if (i)
+            gl_buf_adds(&b, ", ");
+        d->quote_value(dst->db, &row[i], &b);
+    }
+    gl_buf_adds(&b, ");\n");
+    fwrite(b.data, 1, b.len, f);
+    gl_buf_release(&b);
+}
+
+static void fix_update(const struct gl_diff_side *dst,
+                       const struct gl_diff_opts *o,
+                       const struct gl_value *src_row, const int *changed,
+                       FILE *f)
+{
+    const struct gl_db_driver *d = dst->db->drv;
+    struct gl_buf b = GL_BUF_INIT;
+    size_t i;
+    int any = 0;
+
+    gl_buf_adds(&b, "UPDATE ");
+    d->quote_ident(dst->table, &b);
+    for (i = 0; i < o->ncols; i++) {
+        if (!changed[i])
+            continue;
+        gl_buf_adds(&b, any++ ? ", " : " SET ");
+        d->quote_ident(o->cols[i], &b);
+        gl_buf_adds(&b, " = ");
+        d->quote_value(dst->db, &src_row[o->nkey + i], &b);
+    }
+    fix_where(dst, o, src_row, &b);
+    gl_buf_adds(&b, ";\n");
+    fwrite(b.data, 1, b.len, f);
+    gl_buf_release(&b);
+}
+
+static void fix_delete(const struct gl_diff_side *dst,
+                       const struct gl_diff_opts *o,
+                       const struct gl_value *row, FILE *f)
+{
+    struct gl_buf b = GL_BUF_INIT;
+
+    gl_buf_adds(&b, "DELETE FROM ");
+    dst->db->drv->quote_ident(dst->table, &b);
+    fix_where(dst, o, row, &b);
+    gl_buf_adds(&b, ";\n");
+    fwrite(b.data, 1, b.len, f);
+    gl_buf_release(&b);
+}
+
+/* ---- the merge ---------------------------------------------------------- */
+
+static void emit(const struct gl_diff_opts *o, const char *op,
+                 const char *side, const struct gl_value *key,
+                 const char *const *changed, size_t nchanged)
+{
+    struct gl_diff_item it;
+
+    if (!o->on_diff)
+        return;
+    it.op = op;
+    it.side = side;
+    it.key_names = o->key;
+    it.key = key;
+    it.nkey = o->nkey;
+    it.changed = changed;
+    it.nchanged = nchanged;
+    o->on_diff(o->ctx, &it);
+}
+
+/* A key equal to the side's previous one is a duplicate: reported, and
+ * the row is skipped so that the merge stays in step. */
+static int duplicate(struct side *S, const struct gl_diff_opts *o,
+                     struct gl_buf *enc)
+{
+    struct gl_canon_opts co = {15, 1, 0};
+    size_t i;
+
+    gl_buf_reset(enc);
+    for (i = 0; i < o->nkey; i++)
+        gl_canon_append(&S->row[i], GL_CANON_TEXT, &co, 0, enc);
+    if (S->rows > 1 && S->prev.len == enc->len &&
+        !memcmp(S->prev.data, enc->data, enc->len))
+        return 1;
+    gl_buf_reset(&S->prev);
+    gl_buf_add(&S->prev, enc->data, enc->len);
+    return 0;
+}
+
+int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
+                const struct gl_diff_opts *o, struct gl_diff_result *res,
+                struct gl_err *err)
+{
+    struct side A, B;
+    struct gl_canon_opts co;
+    struct gl_buf ea = GL_BUF_INIT, eb = GL_BUF_INIT, kenc = GL_BUF_INIT;
+    enum gl_canon_class *cls = NULL;
+    int *rtrim = NULL, *changed = NULL;
+    const char **names = NULL;
+    double t0 = now_s();
+    size_t i;
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    memset(&A, 0, sizeof(A));
+    memset(&B, 0, sizeof(B));
+    A.s = src;
+    B.s = dst;
+    co.float_digits = o->float_digits > 0 ? o->float_digits : 15;
+    co.time_unit = o->time_unit > 0 ? o->time_unit : 1;
+    co.rtrim = o->rtrim;
+    cls = calloc(o->ncols + 1, sizeof(*cls));
+    rtrim = calloc(o->ncols + 1, sizeof(*rtrim));
+    changed = calloc(o->ncols + 1, sizeof(*changed));
+    names = calloc(o->ncols + 1, sizeof(*names));
+    if (!cls || !rtrim || !changed || !names) {
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < o->ncols; i++)
+        rtrim[i] = o->rtrim ||
+                   (src->col_decl && is_char_padded(src->col_decl[i])) ||
+                   (dst->col_decl && is_char_padded(dst->col_decl[i]));
+    if ((rc = open_side(&A, o, err)) || (rc = open_side(&B, o, err)) ||
+        (rc = advance(&A, err)) || (rc = advance(&B, err)))
+        goto out;
+    /* the comparison class of each column, from the first rows' types
+     * (refined as rows come: NULLs tell nothing) */
+    for (i = 0; i < o->ncols; i++)
+        cls[i] = GL_CANON_TEXT;
+
+    while (A.row || B.row) {
+        int c;
+
+        if (o->max_diffs &&
+            res->missing + res->extra + res->changed + res->duplicates >=
+                o->max_diffs) {
+            res->stopped = 1;
+            break;
+        }
+        if (A.row && A.fresh && (A.fresh = 0, duplicate(&A, o, &kenc))) {
+            res->duplicates++;
+            emit(o, "duplicate", "source", A.row, NULL, 0);
+            if ((rc = advance(&A, err)))
+                goto out;
+            continue;
+        }
+        if (B.row && B.fresh && (B.fresh = 0, duplicate(&B, o, &kenc))) {
+            res->duplicates++;
+            emit(o, "duplicate", "target", B.row, NULL, 0);
+            if ((rc = advance(&B, err)))
+                goto out;
+            continue;
+        }
+        c = !B.row ? -1 : !A.row ? 1 : key_cmp(A.row, B.row, o->nkey);
+        if (c < 0) {
+            res->missing++;
+            emit(o, "missing", NULL, A.row, NULL, 0);
+            if (o->fix_sql)
+                fix_insert(dst, o, A.row, o->fix_sql);
+            /* the source's previous key must not match the next target
+             * row: keep A's previous key, move on */
+            if ((rc = advance(&A, err)))
+                goto out;
+            continue;
+        }
+        if (c > 0) {
+            res->extra++;
+            emit(o, "extra", NULL, B.row, NULL, 0);
+            if (o->fix_sql)
+                fix_delete(dst, o, B.row, o->fix_sql);
+            if ((rc = advance(&B, err)))
+                goto out;
+            continue;
+        }
+        /* same key: hash each side's canonical row, compare columns only
+         * when the hashes differ */
+        gl_buf_reset(&ea);
+        gl_buf_reset(&eb);
+        for (i = 0; i < o->ncols; i++) {
+            const struct gl_value *va = &A.row[o->nkey + i];
+            const struct gl_value *vb = &B.row[o->nkey + i];
+            enum gl_vtype ta = va->type, tb = vb->type;
+            cls[i] = gl_canon_class_of(ta, tb);
+            if (gl_canon_append(va, cls[i], &co, rtrim[i], &ea) ||
+                gl_canon_append(vb, cls[i], &co, rtrim[i], &eb)) {
+                rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+                goto out;
+            }
+        }
+        if (ea.len != eb.len ||
+            XXH3_64bits(ea.data ? ea.data : "", ea.len) !=
+                XXH3_64bits(eb.data ? eb.data : "", eb.len) ||
+            (ea.len && memcmp(ea.data, eb.data, ea.len))) {
+            size_t n = 0;
+            struct gl_buf x = GL_BUF_INIT, y = GL_BUF_INIT;
+            for (i = 0; i < o->ncols; i++) {
+                gl_buf_reset(&x);
+                gl_buf_reset(&y);
+                gl_canon_append(&A.row[o->nkey + i], cls[i], &co, rtrim[i],
+                                &x);
+                gl_canon_append(&B.row[o->nkey + i], cls[i], &co, rtrim[i],
+                                &y);
+                changed[i] = x.len != y.len ||
+                             (x.len && memcmp(x.data, y.data, x.len));
+                if (changed[i])
+                    names[n++] = o->cols[i];
+            }
+            gl_buf_release(&x);
+            gl_buf_release(&y);
+            res->changed++;
+            emit(o, "changed", NULL, A.row, names, n);
+            if (o->fix_sql && n)
+                fix_update(dst, o, A.row, changed, o->fix_sql);
+        }
+        if ((rc = advance(&A, err)) || (rc = advance(&B, err)))
+            goto out;
+    }
+    rc = GL_OK;
+out:
+    res->source_rows = A.rows;
+    res->target_rows = B.rows;
+    if (res->stopped || rc) {
+        /* rows were left unread: the counts are of what was read */
+    }
+    if (A.c)
+        src->db->drv->cursor_close(A.c);
+    if (B.c)
+        dst->db->drv->cursor_close(B.c);
+    gl_buf_release(&A.prev);
+    gl_buf_release(&B.prev);
+    gl_buf_release(&ea);
+    gl_buf_release(&eb);
+    gl_buf_release(&kenc);
+    free(cls);
+    free(rtrim);
+    free(changed);
+    free(names);
+    res->seconds = now_s() - t0;
+    return rc;
+}
