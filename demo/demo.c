@@ -202,7 +202,13 @@ static const char *const new_schema =
     "rejection_reason TEXT);"
     "CREATE TABLE approval_steps (id INTEGER PRIMARY KEY, request_type TEXT "
     "NOT NULL, request_id INTEGER NOT NULL, actor_id INTEGER, decision TEXT "
-    "NOT NULL, comment TEXT, decided_at TEXT NOT NULL);";
+    "NOT NULL, comment TEXT, decided_at TEXT NOT NULL);"
+    /* the new system's planted bug: its import trigger drops rejection
+     * reasons that are not plain ASCII, so those rejected claims show no
+     * reason (the diff check finds them as changed rows) */
+    "CREATE TRIGGER claims_reason_import AFTER INSERT ON expense_claims "
+    "WHEN NEW.rejection_reason GLOB '*[^ -~]*' BEGIN UPDATE expense_claims "
+    "SET rejection_reason = NULL WHERE id = NEW.id; END;";
 
 /* The same schema for the servers (--target). */
 static const char *const new_schema_postgres =
@@ -226,7 +232,12 @@ static const char *const new_schema_postgres =
     "CREATE TABLE approval_steps (id bigserial PRIMARY KEY, request_type "
     "varchar(10) NOT NULL, request_id integer NOT NULL, actor_id integer, "
     "decision varchar(20) NOT NULL, comment text, decided_at timestamp NOT "
-    "NULL)";
+    "NULL);"
+    "CREATE OR REPLACE FUNCTION claims_reason_import() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN IF NEW.rejection_reason ~ '[^ -~]' THEN "
+    "NEW.rejection_reason := NULL; END IF; RETURN NEW; END $$;"
+    "CREATE TRIGGER claims_reason_import BEFORE INSERT ON expense_claims "
+    "FOR EACH ROW EXECUTE FUNCTION claims_reason_import()";
 
 static const char *const new_schema_mysql =
     "CREATE TABLE departments (id int PRIMARY KEY, name varchar(120) NOT "
@@ -253,7 +264,10 @@ static const char *const new_schema_mysql =
     "CREATE TABLE approval_steps (id bigint AUTO_INCREMENT PRIMARY KEY, "
     "request_type varchar(10) NOT NULL, request_id int NOT NULL, actor_id "
     "int, decision varchar(20) NOT NULL, comment text, decided_at datetime "
-    "NOT NULL)";
+    "NOT NULL);"
+    "CREATE TRIGGER claims_reason_import BEFORE INSERT ON expense_claims "
+    "FOR EACH ROW BEGIN IF NEW.rejection_reason REGEXP '[^ -~]' THEN SET "
+    "NEW.rejection_reason = NULL; END IF; END";
 
 /* The new system in a server: its tables are (re)created, only with
  * force when they exist, and only the demo's own. */

@@ -151,10 +151,10 @@ static int value_cmp(const struct gl_value *a, const struct gl_value *b)
         return a->i < b->i ? -1 : a->i > b->i;
     if (is_num(a->type) && is_num(b->type)) {
         if (a->type == GL_FLOAT || b->type == GL_FLOAT) {
-            double da = a->type == GL_FLOAT ? a->f
+            double da = a->type == GL_FLOAT     ? a->f
                         : a->type == GL_NUMERIC ? strtod(a->s, NULL)
                                                 : (double)a->i;
-            double db = b->type == GL_FLOAT ? b->f
+            double db = b->type == GL_FLOAT     ? b->f
                         : b->type == GL_NUMERIC ? strtod(b->s, NULL)
                                                 : (double)b->i;
             return da < db ? -1 : da > db;
@@ -191,8 +191,7 @@ out:
     return r;
 }
 
-static int key_cmp(const struct gl_value *a, const struct gl_value *b,
-                   size_t n)
+static int key_cmp(const struct gl_value *a, const struct gl_value *b, size_t n)
 {
     size_t i;
     int r;
@@ -205,10 +204,11 @@ static int key_cmp(const struct gl_value *a, const struct gl_value *b,
 
 static int is_char_padded(const char *decl)
 {
-    return decl && (!strncasecmp(decl, "char", 4) ||
-                    !strncasecmp(decl, "character(", 10) ||
-                    !strncasecmp(decl, "bpchar", 6) ||
-                    !strncasecmp(decl, "nchar", 5)) &&
+    return decl &&
+           (!strncasecmp(decl, "char", 4) ||
+            !strncasecmp(decl, "character(", 10) ||
+            !strncasecmp(decl, "bpchar", 6) ||
+            !strncasecmp(decl, "nchar", 5)) &&
            strncasecmp(decl, "character varying", 17);
 }
 
@@ -232,8 +232,8 @@ static void fix_where(const struct gl_diff_side *dst,
 }
 
 static void fix_insert(const struct gl_diff_side *dst,
-                       const struct gl_diff_opts *o,
-                       const struct gl_value *row, FILE *f)
+                       const struct gl_diff_opts *o, const struct gl_value *row,
+                       FILE *f)
 {
     const struct gl_db_driver *d = dst->db->drv;
     struct gl_buf b = GL_BUF_INIT;
@@ -285,8 +285,8 @@ static void fix_update(const struct gl_diff_side *dst,
 }
 
 static void fix_delete(const struct gl_diff_side *dst,
-                       const struct gl_diff_opts *o,
-                       const struct gl_value *row, FILE *f)
+                       const struct gl_diff_opts *o, const struct gl_value *row,
+                       FILE *f)
 {
     struct gl_buf b = GL_BUF_INIT;
 
@@ -300,9 +300,9 @@ static void fix_delete(const struct gl_diff_side *dst,
 
 /* ---- the merge ---------------------------------------------------------- */
 
-static void emit(const struct gl_diff_opts *o, const char *op,
-                 const char *side, const struct gl_value *key,
-                 const char *const *changed, size_t nchanged)
+static void emit(const struct gl_diff_opts *o, const char *op, const char *side,
+                 const struct gl_value *key, const char *const *changed,
+                 size_t nchanged)
 {
     struct gl_diff_item it;
 
@@ -447,12 +447,10 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
             for (i = 0; i < o->ncols; i++) {
                 gl_buf_reset(&x);
                 gl_buf_reset(&y);
-                gl_canon_append(&A.row[o->nkey + i], cls[i], &co, rtrim[i],
-                                &x);
-                gl_canon_append(&B.row[o->nkey + i], cls[i], &co, rtrim[i],
-                                &y);
-                changed[i] = x.len != y.len ||
-                             (x.len && memcmp(x.data, y.data, x.len));
+                gl_canon_append(&A.row[o->nkey + i], cls[i], &co, rtrim[i], &x);
+                gl_canon_append(&B.row[o->nkey + i], cls[i], &co, rtrim[i], &y);
+                changed[i] =
+                    x.len != y.len || (x.len && memcmp(x.data, y.data, x.len));
                 if (changed[i])
                     names[n++] = o->cols[i];
             }

@@ -126,6 +126,17 @@ static int run(int argc, char **argv)
     }
     if (rc == EXIT_ERROR || rc == EXIT_REFUSED)
         return rc;
+
+    /* what the checks find after the loads */
+    printf("\n$ golive check %s --as lifei\n", st.plan_path);
+    fflush(stdout);
+    {
+        char *av[] = {"check", st.plan_path, "--state", state,
+                      "--as",  "lifei",      NULL};
+        rc = cmd_check.run(6, av);
+    }
+    if (rc == EXIT_ERROR)
+        return rc;
     printf("\nnext: golive status --state %s\n"
            "      golive audit verify --state %s\n",
            state, state);

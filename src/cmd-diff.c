@@ -134,7 +134,7 @@ static int run(int argc, char **argv)
                 return cli_usage("diff", "--float-digits takes 1 to 17");
             break;
         case 't':
-            o.time_unit = !strcmp(optarg, "us")  ? 1
+            o.time_unit = !strcmp(optarg, "us")   ? 1
                           : !strcmp(optarg, "ms") ? 1000
                           : !strcmp(optarg, "s")  ? 1000000
                                                   : 0;
@@ -184,8 +184,9 @@ static int run(int argc, char **argv)
         o.nkey = st.npk < 64 ? st.npk : 64;
     }
     if (!o.nkey) {
-        rc = cli_usage("diff", "table '%s' has no primary key: name the key "
-                               "with --key",
+        rc = cli_usage("diff",
+                       "table '%s' has no primary key: name the key "
+                       "with --key",
                        argv[optind + 1]);
         goto out;
     }
@@ -260,10 +261,9 @@ static int run(int argc, char **argv)
             "{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:b}}", "summary",
             "source_rows", (json_int_t)res.source_rows, "target_rows",
             (json_int_t)res.target_rows, "missing", (json_int_t)res.missing,
-            "extra", (json_int_t)res.extra, "changed",
-            (json_int_t)res.changed, "duplicates",
-            (json_int_t)res.duplicates, "seconds", res.seconds, "stopped",
-            res.stopped);
+            "extra", (json_int_t)res.extra, "changed", (json_int_t)res.changed,
+            "duplicates", (json_int_t)res.duplicates, "seconds", res.seconds,
+            "stopped", res.stopped);
         char *s = json_dumps(sum, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("%s\n", s ? s : "{}");
         free(s);
@@ -273,15 +273,14 @@ static int run(int argc, char **argv)
             printf("... and %lld more\n", (long long)(O.total - O.shown));
         printf("%s: %lld rows, %s: %lld rows: %lld missing, %lld extra, "
                "%lld changed%s%s (%.2f s)\n",
-               argv[optind + 1], (long long)res.source_rows,
-               argv[optind + 3], (long long)res.target_rows,
-               (long long)res.missing, (long long)res.extra,
-               (long long)res.changed,
+               argv[optind + 1], (long long)res.source_rows, argv[optind + 3],
+               (long long)res.target_rows, (long long)res.missing,
+               (long long)res.extra, (long long)res.changed,
                res.duplicates ? ", duplicate keys found" : "",
                res.stopped ? ", stopped at --max-diffs" : "", res.seconds);
     }
     rc = res.missing || res.extra || res.changed || res.duplicates ? EXIT_NO
-                                                                    : EXIT_OK;
+                                                                   : EXIT_OK;
 out:
     if (fixf && fclose(fixf) && rc != EXIT_ERROR) {
         cli_error("cannot write '%s'", fix);

@@ -15,4 +15,21 @@ const struct gl_colmap *gl_sync_mapping(const struct gl_sync_job *j,
 /* Whether source column src is listed under the job's 'ignore'. */
 int gl_sync_ignored(const struct gl_sync_job *j, const char *src);
 
+struct gl_db;
+struct gl_table_desc;
+struct gl_buf;
+struct gl_err;
+
+/* The job's source as a relation whose columns carry the names of the
+ * target columns they fill, in the target's order: "(SELECT expr AS col,
+ * ... FROM source [WHERE where]) golive_m", with renames, casts and
+ * expressions as the sync writes them and value maps, defaults and
+ * constants pushed down (CASE, COALESCE, literals).  *cols (malloc'd
+ * array; the names belong to t) lists the columns.  where replaces the
+ * job's filter (NULL or "" for none). */
+int gl_sync_mapped_relation(const struct gl_sync_job *j, struct gl_db *src,
+                            const struct gl_table_desc *t, const char *where,
+                            struct gl_buf *rel, const char ***cols,
+                            size_t *ncols, struct gl_err *err);
+
 #endif

@@ -125,7 +125,8 @@ def test_demo_syncs_and_flags_the_legacy_code(tmp_path):
     assert count(new, "SELECT count(*) FROM approval_steps") == \
         count(old, "SELECT count(*) FROM t_approve_log")
     st = json.loads(golive("status", "--state", d / "golive.state", "--json").out)
-    assert st["events"] == 1 + 5  # run.start and one sync.run per job
+    # run.start, one sync.run per job, one check.run per check
+    assert st["events"] == 1 + 5 + 8
     assert golive("audit", "verify", "--state", d / "golive.state").rc == 0
 
 

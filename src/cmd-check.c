@@ -1,0 +1,191 @@
+/*
+ * cmd-check.c - `golive check PLAN [CHECK...]`: run the plan's checks,
+ * print a summary, record each result into the run.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "golive/check.h"
+#include "util/suggest.h"
+
+static json_t *result_json(const struct gl_check_result *r, int error,
+                           const char *msg)
+{
+    json_t *s = json_array();
+    size_t i;
+
+    for (i = 0; i < r->nsamples; i++)
+        json_array_append_new(s, json_string(r->samples[i]));
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:o,"
+                     " s:f}",
+                     "check", r->id, "type", r->type, "outcome",
+                     error ? "error" : r->passed ? "passed" : "failed",
+                     "source", (json_int_t)r->source, "target",
+                     (json_int_t)r->target, "missing", (json_int_t)r->missing,
+                     "extra", (json_int_t)r->extra, "changed",
+                     (json_int_t)r->changed, "message", msg, "samples", s,
+                     "seconds", r->seconds);
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"samples", required_argument, NULL, 'n'},
+        {"state", required_argument, NULL, 's'},
+        {"as", required_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *state_opt = NULL, *as = NULL, *plan_path;
+    struct gl_plan *plan = NULL;
+    json_t *all = json_array();
+    gl_store *store = NULL;
+    struct gl_actor who;
+    struct gl_err err;
+    char state[4096];
+    struct stat sb;
+    int json = 0, samples = 5, c, rc, failed = 0, errors = 0, i;
+    size_t k;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            samples = atoi(optarg);
+            if (samples < 0 || samples > 1000)
+                return cli_usage("check", "--samples takes 0 to 1000");
+            break;
+        case 's':
+            state_opt = optarg;
+            break;
+        case 'a':
+            as = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(cmd_check.usage, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("check", "unknown option");
+        }
+    }
+    if (argc - optind < 1) {
+        json_decref(all);
+        return cli_usage("check", "check takes a plan file");
+    }
+    plan_path = argv[optind];
+    if ((rc = cli_load_plan(plan_path, 0, 1, &plan))) {
+        if (rc == EXIT_NO)
+            cli_error("plan '%s' has errors; 'golive validate' shows them",
+                      plan_path);
+        gl_plan_free(plan);
+        json_decref(all);
+        return rc;
+    }
+    for (i = optind + 1; i < argc; i++) {
+        for (k = 0; k < plan->n_checks; k++)
+            if (!strcmp(plan->checks[k].id.id, argv[i]))
+                break;
+        if (k == plan->n_checks) {
+            rc = cli_usage("check", "no check '%s' in the plan", argv[i]);
+            goto out;
+        }
+    }
+    gl_err_clear(&err);
+    cli_state_path(state_opt, plan_path, state, sizeof(state));
+    if (stat(state, &sb) == 0) {
+        if (cli_actor(as, plan, &who, &err) ||
+            gl_store_open(state, 0, &store, &err)) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+    } else {
+        fprintf(stderr, "golive: no run at '%s': these results are not "
+                        "recorded ('golive run start PLAN' starts one)\n",
+                state);
+    }
+    if (!json)
+        printf("%-22s %-9s %-7s %s\n", "check", "type", "outcome", "detail");
+    for (k = 0; k < plan->n_checks; k++) {
+        const struct gl_check *ck = &plan->checks[k];
+        struct gl_check_result r;
+        int pick = argc - optind == 1, bad;
+        const char *msg;
+        json_t *j;
+        size_t s;
+
+        for (i = optind + 1; i < argc; i++)
+            pick |= !strcmp(argv[i], ck->id.id);
+        if (!pick)
+            continue;
+        gl_err_clear(&err);
+        bad = gl_check_run(plan, ck, samples, &r, &err) != GL_OK;
+        msg = bad ? err.msg : r.message;
+        errors += bad;
+        failed += !bad && !r.passed;
+        j = result_json(&r, bad, msg);
+        if (store) {
+            char *payload = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+            struct gl_err e2;
+            gl_err_clear(&e2);
+            if (gl_store_append(store, &who, "check.run",
+                                payload ? payload : "{}", &e2))
+                cli_warn("check '%s' not recorded: %s", ck->id.id, e2.msg);
+            free(payload);
+        }
+        if (json) {
+            json_array_append_new(all, j);
+        } else {
+            printf("%-22s %-9s %-7s %s\n", r.id, r.type,
+                   bad ? "error" : r.passed ? "passed" : "FAILED", msg);
+            for (s = 0; s < r.nsamples; s++)
+                printf("%-22s %-9s %-7s   %s\n", "", "", "", r.samples[s]);
+            json_decref(j);
+        }
+        gl_check_result_release(&r);
+    }
+    if (json) {
+        json_t *o = json_pack("{s:O}", "checks", all);
+        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", s ? s : "{}");
+        free(s);
+        json_decref(o);
+    }
+    rc = errors ? EXIT_ERROR : failed ? EXIT_NO : EXIT_OK;
+out:
+    gl_store_close(store);
+    json_decref(all);
+    gl_plan_free(plan);
+    return rc;
+}
+
+const struct gl_cmd cmd_check = {
+    "check",
+    "run the plan's checks: counts, aggregates, row diffs, SQL",
+    "usage: golive check PLAN [CHECK...] [--samples N] [--json]\n"
+    "                    [--state FILE] [--as PERSON]\n"
+    "\n"
+    "Run the plan's checks (all, or those named): count compares the\n"
+    "source's rows (the check's where, by default the job's) with the\n"
+    "target's within a tolerance and names the rows that differ;\n"
+    "aggregate compares sums, minimums, maximums, NULL counts and distinct\n"
+    "counts pushed down to each database; diff compares the job's tables\n"
+    "row by row with its mapping applied to the source; sql compares a\n"
+    "query's value with 'expect' or with the same query elsewhere.  Each\n"
+    "result is recorded in the run when the state store exists.\n"
+    "\n"
+    "options:\n"
+    "  --samples N   keys of differing rows shown per check (default 5)\n"
+    "  --json        {\"checks\": [{check, type, outcome, source, target,\n"
+    "                missing, extra, changed, message, samples, seconds}]}\n"
+    "\n"
+    "exit: 0 every check passed, 1 a check failed, 2 a check could not run\n",
+    run,
+};
