@@ -99,8 +99,8 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     memset(&t, 0, sizeof(t));
     if ((rc = dst->drv->describe(dst, j->to.table, &t, err)))
         return rc;
-    if ((rc = gl_sync_mapped_relation(j, src, &t, swhere, &rel, &cols,
-                                      &ncols, err)))
+    if ((rc = gl_sync_mapped_relation(j, src, &t, swhere, &rel, &cols, &ncols,
+                                      err)))
         goto out;
     memset(&o, 0, sizeof(o));
     for (k = 0; k < j->key.n && k < 64; k++) {
@@ -144,8 +144,8 @@ out:
     return rc;
 }
 
-static int count_rows(struct gl_db *db, const char *relation,
-                      const char *where, int64_t *n, struct gl_err *err)
+static int count_rows(struct gl_db *db, const char *relation, const char *where,
+                      int64_t *n, struct gl_err *err)
 {
     struct gl_buf q = GL_BUF_INIT;
     int rc;
@@ -160,8 +160,8 @@ static int count_rows(struct gl_db *db, const char *relation,
 
 static int run_count(const struct gl_plan *p, const struct gl_check *c,
                      const struct gl_sync_job *j, struct gl_db *src,
-                     struct gl_db *dst, int samples,
-                     struct gl_check_result *r, struct gl_err *err)
+                     struct gl_db *dst, int samples, struct gl_check_result *r,
+                     struct gl_err *err)
 {
     const char *sw = c->source_where ? c->source_where
                      : c->where      ? c->where
@@ -235,10 +235,9 @@ static int run_diff(const struct gl_plan *p, const struct gl_check *c,
 }
 
 /* One row of aggregates over relation. */
-static int aggregates(struct gl_db *db, const char *relation,
-                      const char *where, const struct gl_check *c,
-                      const int *numeric, struct gl_buf *enc, char **text,
-                      struct gl_err *err)
+static int aggregates(struct gl_db *db, const char *relation, const char *where,
+                      const struct gl_check *c, const int *numeric,
+                      struct gl_buf *enc, char **text, struct gl_err *err)
 {
     struct gl_buf q = GL_BUF_INIT, col = GL_BUF_INIT;
     struct gl_cursor *cur = NULL;
@@ -285,12 +284,11 @@ static int aggregates(struct gl_db *db, const char *relation,
     if (r == 1) {
         for (i = 0; i < n; i++) {
             struct gl_buf t = GL_BUF_INIT;
-            enum gl_canon_class cl = row[i].type == GL_TEXT ? GL_CANON_TEXT
-                                     : row[i].type == GL_TIMESTAMP ||
-                                             row[i].type == GL_TIMESTAMPTZ
-                                         ? GL_CANON_TIME
-                                     : row[i].type == GL_DATE
-                                         ? GL_CANON_DATE
+            enum gl_canon_class cl =
+                row[i].type == GL_TEXT ? GL_CANON_TEXT
+                : row[i].type == GL_TIMESTAMP || row[i].type == GL_TIMESTAMPTZ
+                    ? GL_CANON_TIME
+                : row[i].type == GL_DATE ? GL_CANON_DATE
                                          : GL_CANON_NUMBER;
             gl_canon_append(&row[i], cl, &co, 0, &enc[i]);
             if (row[i].type == GL_NULL)
@@ -316,10 +314,10 @@ static int run_aggregate(const struct gl_check *c, const struct gl_sync_job *j,
     size_t n = c->columns.n * na, i;
     struct gl_table_desc t;
     struct gl_buf rel = GL_BUF_INIT, trel = GL_BUF_INIT, msg = GL_BUF_INIT;
-    struct gl_buf *es = calloc(n + 1, sizeof(*es)), *et = calloc(n + 1,
-                                                                 sizeof(*et));
-    char **ts = calloc(n + 1, sizeof(char *)), **tt = calloc(n + 1,
-                                                             sizeof(char *));
+    struct gl_buf *es = calloc(n + 1, sizeof(*es)),
+                  *et = calloc(n + 1, sizeof(*et));
+    char **ts = calloc(n + 1, sizeof(char *)),
+         **tt = calloc(n + 1, sizeof(char *));
     const char **cols = NULL;
     size_t ncols = 0;
     int rc, bad = 0, *numeric = NULL;
@@ -330,8 +328,8 @@ static int run_aggregate(const struct gl_check *c, const struct gl_sync_job *j,
         goto out;
     }
     if ((rc = dst->drv->describe(dst, j->to.table, &t, err)) ||
-        (rc = gl_sync_mapped_relation(j, src, &t, sw, &rel, &cols, &ncols,
-                                      err)))
+        (rc =
+             gl_sync_mapped_relation(j, src, &t, sw, &rel, &cols, &ncols, err)))
         goto out;
     dst->drv->quote_ident(j->to.table, &trel);
     numeric = calloc(c->columns.n + 1, sizeof(int));
@@ -349,9 +347,10 @@ static int run_aggregate(const struct gl_check *c, const struct gl_sync_job *j,
         (rc = aggregates(dst, gl_buf_str(&trel), tw, c, numeric, et, tt, err)))
         goto out;
     for (i = 0; i < n; i++) {
-        const char *a = c->aggregates.n ? c->aggregates.v[i % na].id
-                        : (const char *[]){"sum", "min", "max", "nulls",
-                                           "distinct"}[i % na];
+        const char *a = c->aggregates.n
+                            ? c->aggregates.v[i % na].id
+                            : (const char *[]){"sum", "min", "max", "nulls",
+                                               "distinct"}[i % na];
         if (es[i].len == et[i].len &&
             (!es[i].len || !memcmp(es[i].data, et[i].data, es[i].len)))
             continue;
@@ -384,8 +383,8 @@ out:
 }
 
 /* The first column of the first row, as text; NULL when no row. */
-static int one_value(struct gl_db *db, const char *sql, char **out,
-                     int *is_num, struct gl_err *err)
+static int one_value(struct gl_db *db, const char *sql, char **out, int *is_num,
+                     struct gl_err *err)
 {
     struct gl_cursor *c = NULL;
     const struct gl_value *row;
@@ -447,9 +446,9 @@ static int run_sql(const struct gl_plan *p, const struct gl_check *c,
             (rc = one_value(b, c->sql, &vb, &nb, err)))
             goto out;
         r->passed = same_value(va, vb);
-        snprintf(r->message, sizeof(r->message),
-                 "%s gives %s, %s gives %s", c->system.id, va ? va : "no row",
-                 c->compare.id, vb ? vb : "no row");
+        snprintf(r->message, sizeof(r->message), "%s gives %s, %s gives %s",
+                 c->system.id, va ? va : "no row", c->compare.id,
+                 vb ? vb : "no row");
     } else {
         r->passed = same_value(va, c->expect);
         snprintf(r->message, sizeof(r->message), "%s gives %s, expected %s",
@@ -463,8 +462,8 @@ out:
     return rc;
 }
 
-int gl_check_run(const struct gl_plan *p, const struct gl_check *c,
-                 int samples, struct gl_check_result *r, struct gl_err *err)
+int gl_check_run(const struct gl_plan *p, const struct gl_check *c, int samples,
+                 struct gl_check_result *r, struct gl_err *err)
 {
     const struct gl_sync_job *j = NULL;
     struct gl_db *src = NULL, *dst = NULL;

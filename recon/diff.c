@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -486,4 +487,139 @@ out:
     free(names);
     res->seconds = now_s() - t0;
     return rc;
+}
+
+/* ---- segments ------------------------------------------------------------ */
+
+int gl_diff_bounds(const struct gl_diff_side *src, const struct gl_diff_opts *o,
+                   int n, char **bounds, struct gl_err *err)
+{
+    const struct gl_db_driver *d = src->db->drv;
+    struct gl_buf q = GL_BUF_INIT, keys = GL_BUF_INIT;
+    int64_t total = 0;
+    size_t i;
+    int k, rc = GL_OK;
+
+    for (k = 0; k < n - 1; k++)
+        bounds[k] = NULL;
+    for (i = 0; i < o->nkey; i++) {
+        if (i)
+            gl_buf_adds(&keys, ", ");
+        if (d->order_bytes && src->key_types &&
+            is_text_type(src->key_types[i])) {
+            struct gl_buf c = GL_BUF_INIT;
+            d->quote_ident(o->key[i], &c);
+            d->order_bytes(gl_buf_str(&c), &keys);
+            gl_buf_release(&c);
+        } else {
+            d->quote_ident(o->key[i], &keys);
+        }
+    }
+    gl_buf_addf(&q, "SELECT count(*) FROM %s", src->relation);
+    if (src->where)
+        gl_buf_addf(&q, " WHERE %s", src->where);
+    if ((rc = gl_db_query_int(src->db, gl_buf_str(&q), &total, err)))
+        goto out;
+    /* the key at each n-th of the rows: one LIMITed read per boundary */
+    for (k = 1; k < n && total > n; k++) {
+        struct gl_cursor *c = NULL;
+        const struct gl_value *row;
+        json_t *arr;
+        int r;
+
+        gl_buf_reset(&q);
+        gl_buf_adds(&q, "SELECT ");
+        for (i = 0; i < o->nkey; i++) {
+            if (i)
+                gl_buf_adds(&q, ", ");
+            d->quote_ident(o->key[i], &q);
+        }
+        gl_buf_addf(&q, " FROM %s", src->relation);
+        if (src->where)
+            gl_buf_addf(&q, " WHERE %s", src->where);
+        gl_buf_addf(&q, " ORDER BY %s LIMIT 1 OFFSET %" PRId64,
+                    gl_buf_str(&keys), total * k / n);
+        if ((rc = d->query(src->db, gl_buf_str(&q), &c, err)))
+            goto out;
+        r = d->next(c, &row, err);
+        if (r == 1) {
+            arr = json_array();
+            for (i = 0; i < o->nkey; i++) {
+                struct gl_buf v = GL_BUF_INIT;
+                gl_value_text(&row[i], &v);
+                json_array_append_new(arr,
+                                      json_pack("{s:s, s:s%}", "t",
+                                                gl_vtype_name(row[i].type), "v",
+                                                gl_buf_str(&v), v.len));
+                gl_buf_release(&v);
+            }
+            bounds[k - 1] = json_dumps(arr, JSON_COMPACT);
+            json_decref(arr);
+        }
+        d->cursor_close(c);
+        if (r < 0) {
+            rc = -r;
+            goto out;
+        }
+    }
+out:
+    gl_buf_release(&q);
+    gl_buf_release(&keys);
+    return rc;
+}
+
+/* "(k1, k2) >= (v1, v2)" (or "<") in side's dialect, from a bound. */
+int gl_diff_range(const struct gl_diff_side *side, const struct gl_diff_opts *o,
+                  const char *bound, const char *op, struct gl_buf *out)
+{
+    const struct gl_db_driver *d = side->db->drv;
+    json_error_t je;
+    json_t *arr = json_loads(bound, 0, &je);
+    size_t i;
+
+    if (!arr || json_array_size(arr) != o->nkey) {
+        json_decref(arr);
+        return -1;
+    }
+    gl_buf_adds(out, o->nkey > 1 ? "(" : "");
+    for (i = 0; i < o->nkey; i++) {
+        struct gl_buf c = GL_BUF_INIT;
+        if (i)
+            gl_buf_adds(out, ", ");
+        d->quote_ident(o->key[i], &c);
+        if (d->order_bytes && side->key_types &&
+            is_text_type(side->key_types[i]))
+            d->order_bytes(gl_buf_str(&c), out);
+        else
+            gl_buf_adds(out, gl_buf_str(&c));
+        gl_buf_release(&c);
+    }
+    gl_buf_addf(out, "%s %s %s", o->nkey > 1 ? ")" : "", op,
+                o->nkey > 1 ? "(" : "");
+    for (i = 0; i < o->nkey; i++) {
+        json_t *e = json_array_get(arr, i);
+        const char *t = json_string_value(json_object_get(e, "t"));
+        const char *s = json_string_value(json_object_get(e, "v"));
+        struct gl_value v = {GL_TEXT, 0, 0, NULL, 0};
+        int zoned;
+        if (i)
+            gl_buf_adds(out, ", ");
+        v.s = s ? s : "";
+        v.len = strlen(v.s);
+        /* integers stay numbers; the rest are literals of their text */
+        if (t && !strcmp(t, "integer")) {
+            v.type = GL_INT;
+            v.i = strtoll(v.s, NULL, 10);
+        } else if (t &&
+                   (!strcmp(t, "timestamp") || !strcmp(t, "timestamptz")) &&
+                   !gl_parse_timestamp(v.s, v.len, &v.i, &zoned)) {
+            v.type = !strcmp(t, "timestamp") ? GL_TIMESTAMP : GL_TIMESTAMPTZ;
+        } else if (t && !strcmp(t, "numeric")) {
+            v.type = GL_NUMERIC;
+        }
+        d->quote_value(side->db, &v, out);
+    }
+    gl_buf_adds(out, o->nkey > 1 ? ")" : "");
+    json_decref(arr);
+    return 0;
 }

@@ -24,7 +24,9 @@ static json_t *result_json(const struct gl_check_result *r, int error,
     return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:o,"
                      " s:f}",
                      "check", r->id, "type", r->type, "outcome",
-                     error ? "error" : r->passed ? "passed" : "failed",
+                     error       ? "error"
+                     : r->passed ? "passed"
+                                 : "failed",
                      "source", (json_int_t)r->source, "target",
                      (json_int_t)r->target, "missing", (json_int_t)r->missing,
                      "extra", (json_int_t)r->extra, "changed",
@@ -107,8 +109,9 @@ static int run(int argc, char **argv)
             goto out;
         }
     } else {
-        fprintf(stderr, "golive: no run at '%s': these results are not "
-                        "recorded ('golive run start PLAN' starts one)\n",
+        fprintf(stderr,
+                "golive: no run at '%s': these results are not "
+                "recorded ('golive run start PLAN' starts one)\n",
                 state);
     }
     if (!json)
@@ -144,7 +147,10 @@ static int run(int argc, char **argv)
             json_array_append_new(all, j);
         } else {
             printf("%-22s %-9s %-7s %s\n", r.id, r.type,
-                   bad ? "error" : r.passed ? "passed" : "FAILED", msg);
+                   bad        ? "error"
+                   : r.passed ? "passed"
+                              : "FAILED",
+                   msg);
             for (s = 0; s < r.nsamples; s++)
                 printf("%-22s %-9s %-7s   %s\n", "", "", "", r.samples[s]);
             json_decref(j);

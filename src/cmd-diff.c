@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,38 @@
 struct out {
     int json;
     int64_t shown, total;
+    pthread_mutex_t mu; /* segments report from several threads */
 };
+
+/* One segment of a parallel diff, on connections of its own. */
+struct seg {
+    const char *surl, *durl;
+    struct gl_diff_side S, D;
+    struct gl_diff_opts o;
+    struct gl_buf swhere, dwhere;
+    struct gl_diff_result res;
+    struct gl_err err;
+    int rc;
+};
+
+static void *seg_run(void *arg)
+{
+    struct seg *g = arg;
+    struct gl_db *a = NULL, *b = NULL;
+
+    gl_err_clear(&g->err);
+    if ((g->rc = gl_db_open(g->surl, ".", &a, &g->err)) ||
+        (g->rc = gl_db_open(g->durl, ".", &b, &g->err))) {
+        gl_db_close(a);
+        return NULL;
+    }
+    g->S.db = a;
+    g->D.db = b;
+    g->rc = gl_diff_run(&g->S, &g->D, &g->o, &g->res, &g->err);
+    gl_db_close(a);
+    gl_db_close(b);
+    return NULL;
+}
 
 static json_t *key_json(const struct gl_diff_item *d)
 {
@@ -30,9 +62,19 @@ static json_t *key_json(const struct gl_diff_item *d)
     return k;
 }
 
+static void on_diff_locked(struct out *O, const struct gl_diff_item *d);
+
 static void on_diff(void *ctx, const struct gl_diff_item *d)
 {
     struct out *O = ctx;
+
+    pthread_mutex_lock(&O->mu);
+    on_diff_locked(O, d);
+    pthread_mutex_unlock(&O->mu);
+}
+
+static void on_diff_locked(struct out *O, const struct gl_diff_item *d)
+{
     size_t i;
 
     O->total++;
@@ -92,6 +134,7 @@ static int run(int argc, char **argv)
         {"max-diffs", required_argument, NULL, 'm'},
         {"fix-sql", required_argument, NULL, 'x'},
         {"json", no_argument, NULL, 'j'},
+        {"jobs", required_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     char *keyarg = NULL, *colarg = NULL;
@@ -108,11 +151,12 @@ static int run(int argc, char **argv)
     struct gl_err err;
     struct out O;
     FILE *fixf = NULL;
-    int c, rc = EXIT_ERROR, json = 0;
+    int c, rc = EXIT_ERROR, json = 0, jobs = 1;
     size_t i, k;
 
     memset(&o, 0, sizeof(o));
     memset(&O, 0, sizeof(O));
+    pthread_mutex_init(&O.mu, NULL);
     memset(&st, 0, sizeof(st));
     memset(&dt, 0, sizeof(dt));
     o.time_unit = 1;
@@ -155,6 +199,11 @@ static int run(int argc, char **argv)
             break;
         case 'j':
             json = 1;
+            break;
+        case 'J':
+            jobs = atoi(optarg);
+            if (jobs < 1 || jobs > 64)
+                return cli_usage("diff", "--jobs takes 1 to 64");
             break;
         case 'h':
             fputs(cmd_diff.usage, stdout);
@@ -250,7 +299,85 @@ static int run(int argc, char **argv)
     D.table = argv[optind + 3];
     D.key_types = ktypes;
     D.col_decl = ddecl;
-    if (gl_diff_run(&S, &D, &o, &res, &err)) {
+    if (jobs > 1) {
+        /* cut the key range into segments, one thread and two
+         * connections each */
+        char *bounds[64];
+        struct seg *segs = calloc((size_t)jobs, sizeof(*segs));
+        pthread_t th[64];
+        int g, bad = 0;
+
+        if (!segs || gl_diff_bounds(&S, &o, jobs, bounds, &err)) {
+            free(segs);
+            rc = segs ? cli_fail(&err) : EXIT_ERROR;
+            goto out;
+        }
+        memset(&res, 0, sizeof(res));
+        for (g = 0; g < jobs; g++) {
+            struct seg *x = &segs[g];
+            const char *lo = g ? bounds[g - 1] : NULL;
+            const char *hi = g < jobs - 1 ? bounds[g] : NULL;
+            int side;
+            x->surl = argv[optind];
+            x->durl = argv[optind + 2];
+            x->S = S;
+            x->D = D;
+            x->o = o;
+            for (side = 0; side < 2; side++) {
+                struct gl_diff_side *sd = side ? &x->D : &x->S;
+                struct gl_buf *w = side ? &x->dwhere : &x->swhere;
+                struct gl_db *db0 = side ? ddb : sdb;
+                sd->db = db0; /* for quoting; replaced in the thread */
+                if (where)
+                    gl_buf_addf(w, "(%s)", where);
+                if (lo) {
+                    gl_buf_adds(w, w->len ? " AND " : "");
+                    gl_diff_range(sd, &o, lo, ">=", w);
+                }
+                if (hi) {
+                    gl_buf_adds(w, w->len ? " AND " : "");
+                    gl_diff_range(sd, &o, hi, "<", w);
+                }
+                sd->where = w->len ? gl_buf_str(w) : NULL;
+            }
+            /* an empty middle segment when a bound was not found */
+            if ((g && !lo) || (g < jobs - 1 && !hi && g)) {
+                x->rc = -1;
+                continue;
+            }
+            pthread_create(&th[g], NULL, seg_run, x);
+        }
+        for (g = 0; g < jobs; g++) {
+            struct seg *x = &segs[g];
+            if (x->rc == -1) {
+                x->rc = 0;
+                continue;
+            }
+            pthread_join(th[g], NULL);
+            if (x->rc && !bad) {
+                bad = 1;
+                err = x->err;
+            }
+            res.source_rows += x->res.source_rows;
+            res.target_rows += x->res.target_rows;
+            res.missing += x->res.missing;
+            res.extra += x->res.extra;
+            res.changed += x->res.changed;
+            res.duplicates += x->res.duplicates;
+            res.stopped |= x->res.stopped;
+            if (x->res.seconds > res.seconds)
+                res.seconds = x->res.seconds;
+            gl_buf_release(&x->swhere);
+            gl_buf_release(&x->dwhere);
+        }
+        for (g = 0; g < jobs - 1; g++)
+            free(bounds[g]);
+        free(segs);
+        if (bad) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+    } else if (gl_diff_run(&S, &D, &o, &res, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
@@ -282,6 +409,7 @@ static int run(int argc, char **argv)
     rc = res.missing || res.extra || res.changed || res.duplicates ? EXIT_NO
                                                                    : EXIT_OK;
 out:
+    pthread_mutex_destroy(&O.mu);
     if (fixf && fclose(fixf) && rc != EXIT_ERROR) {
         cli_error("cannot write '%s'", fix);
         rc = EXIT_ERROR;
@@ -301,7 +429,7 @@ const struct gl_cmd cmd_diff = {
     "usage: golive diff SRC_URL SRC_TABLE DST_URL DST_TABLE [--key COLS]\n"
     "         [--columns COLS] [--where SQL] [--float-digits N]\n"
     "         [--time-precision us|ms|s] [--rtrim] [--max-diffs N]\n"
-    "         [--fix-sql FILE] [--json]\n"
+    "         [--fix-sql FILE] [--json] [--jobs N]\n"
     "\n"
     "Stream both tables in key order (bytewise order forced on each engine,\n"
     "so 'a-b', 'A-b' and 'ab' never mix), merge them, and report rows\n"
@@ -323,6 +451,8 @@ const struct gl_cmd cmd_diff = {
     "                      dialect\n"
     "  --json              JSON Lines: one object per difference, then\n"
     "                      {\"summary\": {...}}\n"
+    "  --jobs N            cut the key range into N segments compared at\n"
+    "                      once, each on connections of its own\n"
     "\n"
     "exit: 0 equal, 1 different, 2 error\n",
     run,

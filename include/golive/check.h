@@ -21,7 +21,7 @@ struct gl_check_result {
     char id[128];
     char type[16];
     int passed;
-    char message[2048]; /* what was compared and what differed */
+    char message[2048];     /* what was compared and what differed */
     int64_t source, target; /* rows (count, diff) */
     int64_t missing, extra, changed;
     char **samples; /* up to the asked number: "missing {"id":5}" ... */
@@ -31,8 +31,8 @@ struct gl_check_result {
 
 /* Run check c of plan p.  GL_OK when it came to a verdict (r->passed);
  * another code with err set when it could not run. */
-int gl_check_run(const struct gl_plan *p, const struct gl_check *c,
-                 int samples, struct gl_check_result *r, struct gl_err *err);
+int gl_check_run(const struct gl_plan *p, const struct gl_check *c, int samples,
+                 struct gl_check_result *r, struct gl_err *err);
 
 void gl_check_result_release(struct gl_check_result *r);
 

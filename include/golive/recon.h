@@ -15,6 +15,8 @@
 #include "golive/db.h"
 #include "golive/golive.h"
 
+struct gl_buf;
+
 struct gl_diff_item {
     const char *op;   /* "missing", "extra", "changed", "duplicate" */
     const char *side; /* for duplicates: "source" or "target" */
@@ -62,5 +64,16 @@ struct gl_diff_result {
 int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
                 const struct gl_diff_opts *o, struct gl_diff_result *res,
                 struct gl_err *err);
+
+/* Keys that cut src into n segments of about equal size: bounds[0..n-1)
+ * get JSON texts (malloc'd; NULL when the table is too small to cut).
+ * One count and n - 1 LIMITed reads. */
+int gl_diff_bounds(const struct gl_diff_side *src, const struct gl_diff_opts *o,
+                   int n, char **bounds, struct gl_err *err);
+
+/* Append "key >= bound" (op ">=" or "<"), in side's dialect and key
+ * order, to out.  0 or -1 when the bound is unreadable. */
+int gl_diff_range(const struct gl_diff_side *side, const struct gl_diff_opts *o,
+                  const char *bound, const char *op, struct gl_buf *out);
 
 #endif

@@ -140,3 +140,67 @@ def test_human_output_and_errors(lite, pg):
     assert r.rc == 2 and "no table 'nope'" in r.err
     r = golive("diff", lite.url, "a", pg.url, "b", "--key", "zz")
     assert r.rc == 2
+
+
+@pytest.mark.parametrize("src,dst", [("sqlite", "postgres"), ("postgres", "mariadb"),
+                                     ("mariadb", "sqlite")])
+def test_segments_find_the_same_differences(src, dst, request):
+    """--jobs 3 cuts the key range in three and finds exactly what one
+    pass finds, text keys included."""
+    s = request.getfixturevalue(FIX[src])
+    d = request.getfixturevalue(FIX[dst])
+    rows = [("key %04d" % i, i % 7, "n%d" % i, "%d.50" % i,
+             "2026-01-01 10:00:00", "x") for i in range(600)]
+    other = [r for r in rows if r[1] != 3]                    # missing
+    other = [(r[0], r[1], "changed" if r[1] == 5 else r[2]) + r[3:]
+             for r in other]                                   # changed
+    other += [("zzz %d" % i, 1, "e", "1.00", "2026-01-01 10:00:00", "x")
+              for i in range(4)]                               # extra
+    fill(s, src, "a", rows)
+    fill(d, dst, "b", other)
+    env = dict(s.env, **d.env)
+    outs = []
+    for jobs in ("1", "3"):
+        r = golive("diff", s.url, "a", d.url, "b", "--json", "--jobs", jobs,
+                   env=env)
+        assert r.rc == 1, r
+        lines = [json.loads(l) for l in r.out.splitlines()]
+        outs.append((sorted(json.dumps(x, sort_keys=True) for x in lines[:-1]),
+                     {k: v for k, v in lines[-1]["summary"].items()
+                      if k not in ("seconds",)}))
+    assert outs[0] == outs[1]
+    assert outs[0][1]["missing"] == len([r for r in rows if r[1] == 3])
+    assert outs[0][1]["extra"] == 4
+
+
+@pytest.mark.skipif(__import__("os").environ.get("GOLIVE_SANITIZED") == "1",
+                    reason="ASan makes RSS meaningless; the plain build measures it")
+def test_diff_memory_stays_flat(tmp_path):
+    """Peak RSS diffing 200,000-row tables is within 8 MiB of 2,000."""
+    import resource
+    import sqlite3
+    import subprocess
+    import sys
+    from conftest import BIN
+    peaks = {}
+    for n in (2000, 200000):
+        a, b = tmp_path / ("a%d.db" % n), tmp_path / ("b%d.db" % n)
+        for path, bump in ((a, 0), (b, 1)):
+            c = sqlite3.connect(path)
+            c.executescript(
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT, v INTEGER,"
+                " w TEXT); WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT"
+                " x+1 FROM s WHERE x < %d) INSERT INTO t SELECT x, printf("
+                "'key-%%08d', x), x * 3 + (x %% 1000 = 0) * %d, 'some text'"
+                " FROM s" % (n, bump))
+            c.close()
+        code = ("import resource, subprocess, sys;"
+                "r = subprocess.run(sys.argv[1:], capture_output=True);"
+                "assert r.returncode == 1, r;"
+                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+        out = subprocess.run([sys.executable, "-c", code, BIN, "diff",
+                              "sqlite:%s" % a, "t", "sqlite:%s" % b, "t",
+                              "--json"], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        peaks[n] = int(out.stdout.strip())
+    assert peaks[200000] - peaks[2000] < 8 * 1024, peaks
