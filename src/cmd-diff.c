@@ -111,6 +111,20 @@ static void on_diff_locked(struct out *O, const struct gl_diff_item *d)
     }
 }
 
+/* Whether the key is exactly the table's primary key. */
+static int keys_are_pk(const struct gl_table_desc *t,
+                       const struct gl_diff_opts *o)
+{
+    size_t k;
+
+    if (t->npk != o->nkey)
+        return 0;
+    for (k = 0; k < o->nkey; k++)
+        if (strcmp(t->cols[t->pk[k]].name, o->key[k]))
+            return 0;
+    return 1;
+}
+
 static int split_list(char *s, const char **out, size_t cap)
 {
     size_t n = 0;
@@ -299,7 +313,20 @@ static int run(int argc, char **argv)
     D.table = argv[optind + 3];
     D.key_types = ktypes;
     D.col_decl = ddecl;
-    if (jobs > 1) {
+    if (!fixf && !strncmp(argv[optind], "sqlite:", 7) &&
+        !strncmp(argv[optind + 2], "sqlite:", 7) && keys_are_pk(&st, &o) &&
+        keys_are_pk(&dt, &o)) {
+        /* both tables in SQLite, keyed by their primary keys: compared
+         * inside SQLite (no duplicates are possible) */
+        const char *dpath = argv[optind + 2] + 7;
+        if (!strncmp(dpath, "//", 2))
+            dpath += 2;
+        if (gl_diff_attached(argv[optind], argv[optind + 1], dpath,
+                             argv[optind + 3], &S, &D, &o, jobs, &res, &err)) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+    } else if (jobs > 1) {
         /* cut the key range into segments, one thread and two
          * connections each */
         char *bounds[64];

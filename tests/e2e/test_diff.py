@@ -204,3 +204,29 @@ def test_diff_memory_stays_flat(tmp_path):
         assert out.returncode == 0, out.stderr
         peaks[n] = int(out.stdout.strip())
     assert peaks[200000] - peaks[2000] < 8 * 1024, peaks
+
+
+def test_sqlite_pair_inside_sqlite_matches_the_merge(tmp_path, lite):
+    """Two SQLite files keyed by their primary keys are compared inside
+    SQLite (attached); the result is exactly the streaming merge's (which
+    --fix-sql forces), in one segment or two."""
+    import sqlite3
+    fill(lite, "sqlite", "a", SOURCE)
+    other = tmp_path / "other.db"
+    c = sqlite3.connect(other)
+    c.executescript(DDL["sqlite"] % "b" + ";" + "".join(
+        "INSERT INTO b VALUES (%s);" % ", ".join(lit(x) for x in r)
+        for r in TARGET))
+    c.close()
+    url = "sqlite:%s" % other
+    runs = []
+    for extra in (["--fix-sql", str(tmp_path / "f.sql")], [], ["--jobs", "2"]):
+        r = golive("diff", lite.url, "a", url, "b", "--json", *extra)
+        assert r.rc == 1, r
+        lines = [json.loads(l) for l in r.out.splitlines()]
+        s = lines[-1]["summary"]
+        runs.append((sorted(json.dumps(x, sort_keys=True) for x in lines[:-1]),
+                     (s["source_rows"], s["target_rows"], s["missing"],
+                      s["extra"], s["changed"])))
+    assert runs[0] == runs[1] == runs[2]
+    assert runs[0][1] == (8, 8, 2, 2, 4)
