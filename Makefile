@@ -61,11 +61,11 @@ fuzz:
 	sh tests/fuzz/run.sh build-fuzz/fuzz-plan $(FUZZ_SECONDS)
 
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
 format-check:
 	@sh tools/deps.sh clang-format
-	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+	clang-format --dry-run --Werror $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
 clean:
 	rm -rf build build-asan build-fuzz golive-demo

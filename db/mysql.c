@@ -821,6 +821,12 @@ static int my_order_bytes(const char *quoted, struct gl_buf *out)
     return gl_buf_addf(out, "BINARY %s", quoted);
 }
 
+static int my_not_same(const char *a, const char *b, struct gl_buf *out)
+{
+    /* BINARY: MySQL collations ignore case and trailing spaces */
+    return gl_buf_addf(out, "NOT (BINARY %s <=> BINARY %s)", a, b);
+}
+
 const struct gl_db_driver gl_mysql_driver = {
     .name = "mysql",
     .open = my_open,
@@ -845,6 +851,7 @@ const struct gl_db_driver gl_mysql_driver = {
     .fk_violations = my_fk_violations,
     .reset_identity = my_reset_identity,
     .order_bytes = my_order_bytes,
+    .not_same = my_not_same,
     .quote_ident = my_quote_ident,
     .quote_value = my_quote_value,
 };

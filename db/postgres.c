@@ -1038,6 +1038,11 @@ static int pg_order_bytes(const char *quoted, struct gl_buf *out)
     return gl_buf_addf(out, "%s COLLATE \"C\"", quoted);
 }
 
+static int pg_not_same(const char *a, const char *b, struct gl_buf *out)
+{
+    return gl_buf_addf(out, "%s IS DISTINCT FROM %s", a, b);
+}
+
 const struct gl_db_driver gl_postgres_driver = {
     .name = "postgres",
     .open = pg_open,
@@ -1062,6 +1067,7 @@ const struct gl_db_driver gl_postgres_driver = {
     .fk_violations = pg_fk_violations,
     .reset_identity = pg_reset_identity,
     .order_bytes = pg_order_bytes,
+    .not_same = pg_not_same,
     .quote_ident = pg_quote_ident,
     .quote_value = pg_quote_value,
 };

@@ -748,6 +748,11 @@ static int sq_order_bytes(const char *quoted, struct gl_buf *out)
     return gl_buf_addf(out, "%s COLLATE BINARY", quoted);
 }
 
+static int sq_not_same(const char *a, const char *b, struct gl_buf *out)
+{
+    return gl_buf_addf(out, "%s IS NOT %s", a, b);
+}
+
 const struct gl_db_driver gl_sqlite_driver = {
     .name = "sqlite",
     .open = sq_open,
@@ -771,6 +776,7 @@ const struct gl_db_driver gl_sqlite_driver = {
     .fk_violations = sq_fk_violations,
     .reset_identity = sq_reset_identity,
     .order_bytes = sq_order_bytes,
+    .not_same = sq_not_same,
     .quote_ident = sq_quote_ident,
     .quote_value = sq_quote_value,
 };

@@ -18,6 +18,7 @@
 
 struct att {
     const char *src_url, *dst_path, *src_table, *dst_table;
+    int attach; /* SQLite: attach dst_path; else one server reaches both */
     const struct gl_diff_opts *o;
     const char *lo, *hi; /* JSON bounds, or NULL */
     const struct gl_diff_side *proto_src, *proto_dst;
@@ -38,19 +39,44 @@ static void cols_of(struct gl_db *db, const char *alias,
     }
 }
 
+/* Key equality, bytewise for text keys whatever the collation. */
 static void keys_equal(struct gl_db *db, const struct gl_diff_opts *o,
-                       struct gl_buf *b)
+                       const enum gl_vtype *types, struct gl_buf *b)
 {
+    struct gl_buf x = GL_BUF_INIT, y = GL_BUF_INIT;
     size_t i;
 
     for (i = 0; i < o->nkey; i++) {
+        gl_buf_reset(&x);
+        gl_buf_reset(&y);
+        gl_buf_adds(&x, "b.");
+        db->drv->quote_ident(o->key[i], &x);
+        gl_buf_adds(&y, "a.");
+        db->drv->quote_ident(o->key[i], &y);
         gl_buf_adds(b, i ? " AND " : "");
-        gl_buf_adds(b, "b.");
-        db->drv->quote_ident(o->key[i], b);
-        gl_buf_adds(b, " = a.");
-        db->drv->quote_ident(o->key[i], b);
-        gl_buf_adds(b, " COLLATE BINARY");
+        if (types && types[i] == GL_TEXT && db->drv->order_bytes) {
+            db->drv->order_bytes(gl_buf_str(&x), b);
+            gl_buf_adds(b, " = ");
+            db->drv->order_bytes(gl_buf_str(&y), b);
+        } else {
+            gl_buf_addf(b, "%s = %s", gl_buf_str(&x), gl_buf_str(&y));
+        }
     }
+    gl_buf_release(&x);
+    gl_buf_release(&y);
+}
+
+static void differs(struct gl_db *db, const char *col, struct gl_buf *b)
+{
+    struct gl_buf x = GL_BUF_INIT, y = GL_BUF_INIT;
+
+    gl_buf_adds(&x, "a.");
+    db->drv->quote_ident(col, &x);
+    gl_buf_adds(&y, "b.");
+    db->drv->quote_ident(col, &y);
+    db->drv->not_same(gl_buf_str(&x), gl_buf_str(&y), b);
+    gl_buf_release(&x);
+    gl_buf_release(&y);
 }
 
 static void emit(const struct gl_diff_opts *o, pthread_mutex_t *mu,
@@ -100,8 +126,7 @@ static int on_missing(struct att *A, struct gl_db *db,
     return GL_OK;
 }
 
-static int on_extra(struct att *A, struct gl_db *db,
-                    const struct gl_value *row)
+static int on_extra(struct att *A, struct gl_db *db, const struct gl_value *row)
 {
     (void)db;
     A->res.extra++;
@@ -149,7 +174,7 @@ static int on_left(struct att *A, struct gl_db *db, const struct gl_value *row)
 {
     const struct gl_value *gone = &row[A->o->nkey + 2 * A->o->ncols];
 
-    if (gone->type == GL_INT && gone->i)
+    if ((gone->type == GL_INT || gone->type == GL_BOOL) && gone->i)
         return on_missing(A, db, row);
     return on_changed(A, db, row);
 }
@@ -168,15 +193,17 @@ static void *att_run(void *arg)
     gl_err_clear(&A->err);
     if ((A->rc = gl_db_open(A->src_url, ".", &db, &A->err)))
         return NULL;
-    path.s = A->dst_path;
-    path.len = strlen(A->dst_path);
-    gl_buf_adds(&q, "ATTACH DATABASE ");
-    db->drv->quote_value(db, &path, &q);
-    gl_buf_adds(&q, " AS golive_b");
-    if ((A->rc = db->drv->exec(db, gl_buf_str(&q), &A->err)))
-        goto out;
+    if (A->attach) {
+        path.s = A->dst_path;
+        path.len = strlen(A->dst_path);
+        gl_buf_adds(&q, "ATTACH DATABASE ");
+        db->drv->quote_value(db, &path, &q);
+        gl_buf_adds(&q, " AS golive_b");
+        if ((A->rc = db->drv->exec(db, gl_buf_str(&q), &A->err)))
+            goto out;
+        gl_buf_adds(&dt, "golive_b.");
+    }
     db->drv->quote_ident(A->src_table, &st);
-    gl_buf_adds(&dt, "golive_b.");
     db->drv->quote_ident(A->dst_table, &dt);
     sa = *A->proto_src;
     sb = *A->proto_dst;
@@ -230,15 +257,13 @@ static void *att_run(void *arg)
     db->drv->quote_ident(o->key[0], &q);
     gl_buf_addf(&q, " IS NULL FROM %s a LEFT JOIN %s b ON ", gl_buf_str(&st),
                 gl_buf_str(&dt));
-    keys_equal(db, o, &q);
+    keys_equal(db, o, A->proto_src->key_types, &q);
     gl_buf_adds(&q, " WHERE b.");
     db->drv->quote_ident(o->key[0], &q);
     gl_buf_adds(&q, " IS NULL");
     for (i = 0; i < o->ncols; i++) {
-        gl_buf_adds(&q, " OR a.");
-        db->drv->quote_ident(o->cols[i], &q);
-        gl_buf_adds(&q, " IS NOT b.");
-        db->drv->quote_ident(o->cols[i], &q);
+        gl_buf_adds(&q, " OR ");
+        differs(db, o->cols[i], &q);
     }
     if ((A->rc = run_query(db, gl_buf_str(&q), on_left, A)))
         goto out;
@@ -248,18 +273,18 @@ static void *att_run(void *arg)
     cols_of(db, "a", o->key, o->nkey, &q);
     gl_buf_addf(&q, " FROM %s a WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE ",
                 gl_buf_str(&dt), gl_buf_str(&st));
-    keys_equal(db, o, &q);
+    keys_equal(db, o, A->proto_src->key_types, &q);
     gl_buf_adds(&q, ")");
     if ((A->rc = run_query(db, gl_buf_str(&q), on_extra, A)))
         goto out;
     /* rows per side, for the summary */
     gl_buf_reset(&q);
-    gl_buf_addf(&q, "SELECT count(*) FROM %s", gl_buf_str(&st));
-    if ((A->rc = gl_db_query_int(db, gl_buf_str(&q), &A->res.source_rows,
-                                 &A->err)))
+    gl_buf_addf(&q, "SELECT count(*) FROM %s golive_n", gl_buf_str(&st));
+    if ((A->rc =
+             gl_db_query_int(db, gl_buf_str(&q), &A->res.source_rows, &A->err)))
         goto out;
     gl_buf_reset(&q);
-    gl_buf_addf(&q, "SELECT count(*) FROM %s", gl_buf_str(&dt));
+    gl_buf_addf(&q, "SELECT count(*) FROM %s golive_n", gl_buf_str(&dt));
     A->rc = gl_db_query_int(db, gl_buf_str(&q), &A->res.target_rows, &A->err);
 out:
     (void)ks;
@@ -299,6 +324,7 @@ int gl_diff_attached(const char *src_url, const char *src_table,
         memset(&A[g], 0, sizeof(A[g]));
         A[g].src_url = src_url;
         A[g].dst_path = dst_path;
+        A[g].attach = dst_path != NULL;
         A[g].src_table = src_table;
         A[g].dst_table = dst_table;
         A[g].o = o;

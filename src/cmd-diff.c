@@ -111,6 +111,52 @@ static void on_diff_locked(struct out *O, const struct gl_diff_item *d)
     }
 }
 
+struct joined {
+    const char *attach; /* SQLite file to attach, or NULL */
+    char src_table[512], dst_table[512];
+};
+
+/* The part of a URL before its database ("mysql://u@h:p"), its length. */
+static size_t server_part(const char *url)
+{
+    const char *p = strstr(url, "://");
+    const char *slash = p ? strchr(p + 3, '/') : NULL;
+
+    return slash ? (size_t)(slash - url) : strlen(url);
+}
+
+/* Whether one connection on surl reaches both tables, and how it names
+ * them. */
+static int one_connection(const char *surl, const char *stable,
+                          const char *durl, const char *dtable,
+                          struct joined *j)
+{
+    memset(j, 0, sizeof(*j));
+    snprintf(j->src_table, sizeof(j->src_table), "%s", stable);
+    snprintf(j->dst_table, sizeof(j->dst_table), "%s", dtable);
+    if (!strncmp(surl, "sqlite:", 7) && !strncmp(durl, "sqlite:", 7)) {
+        j->attach = durl + 7 + (strncmp(durl + 7, "//", 2) ? 0 : 2);
+        return 1;
+    }
+    if (!strncmp(surl, "postgres", 8) && !strcmp(surl, durl))
+        return 1; /* one database */
+    if ((!strncmp(surl, "mysql://", 8) || !strncmp(surl, "mariadb://", 10)) &&
+        server_part(surl) == server_part(durl) &&
+        !strncmp(surl, durl, server_part(surl)) && !strchr(stable, '.') &&
+        !strchr(dtable, '.')) {
+        /* one server: each table under its own database */
+        const char *sd = surl + server_part(surl) + 1;
+        const char *dd = durl + server_part(durl) + 1;
+        int sl = (int)strcspn(sd, "?"), dl = (int)strcspn(dd, "?");
+        if (!sl || !dl)
+            return 0;
+        snprintf(j->src_table, sizeof(j->src_table), "%.*s.%s", sl, sd, stable);
+        snprintf(j->dst_table, sizeof(j->dst_table), "%.*s.%s", dl, dd, dtable);
+        return 1;
+    }
+    return 0;
+}
+
 /* Whether the key is exactly the table's primary key. */
 static int keys_are_pk(const struct gl_table_desc *t,
                        const struct gl_diff_opts *o)
@@ -165,6 +211,7 @@ static int run(int argc, char **argv)
     struct gl_err err;
     struct out O;
     FILE *fixf = NULL;
+    struct joined joined;
     int c, rc = EXIT_ERROR, json = 0, jobs = 1;
     size_t i, k;
 
@@ -313,16 +360,13 @@ static int run(int argc, char **argv)
     D.table = argv[optind + 3];
     D.key_types = ktypes;
     D.col_decl = ddecl;
-    if (!fixf && !strncmp(argv[optind], "sqlite:", 7) &&
-        !strncmp(argv[optind + 2], "sqlite:", 7) && keys_are_pk(&st, &o) &&
-        keys_are_pk(&dt, &o)) {
-        /* both tables in SQLite, keyed by their primary keys: compared
-         * inside SQLite (no duplicates are possible) */
-        const char *dpath = argv[optind + 2] + 7;
-        if (!strncmp(dpath, "//", 2))
-            dpath += 2;
-        if (gl_diff_attached(argv[optind], argv[optind + 1], dpath,
-                             argv[optind + 3], &S, &D, &o, jobs, &res, &err)) {
+    if (!fixf && keys_are_pk(&st, &o) && keys_are_pk(&dt, &o) &&
+        one_connection(argv[optind], argv[optind + 1], argv[optind + 2],
+                       argv[optind + 3], &joined)) {
+        /* one connection reaches both tables, keyed by their primary keys
+         * (so no duplicates): compared inside the database */
+        if (gl_diff_attached(argv[optind], joined.src_table, joined.attach,
+                             joined.dst_table, &S, &D, &o, jobs, &res, &err)) {
             rc = cli_fail(&err);
             goto out;
         }

@@ -171,6 +171,10 @@ struct gl_db_driver {
      * collation; NULL when the engine sorts that way already. */
     int (*order_bytes)(const char *quoted, struct gl_buf *out);
 
+    /* Append "a differs from b", NULLs included (NULL differs from a
+     * value, equals NULL): IS NOT, IS DISTINCT FROM, NOT <=>. */
+    int (*not_same)(const char *a, const char *b, struct gl_buf *out);
+
     /* Quote an identifier ("a.b" is schema and name) or a value as a
      * literal of this dialect, appending to out. */
     int (*quote_ident)(const char *ident, struct gl_buf *out);

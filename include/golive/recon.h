@@ -76,12 +76,14 @@ int gl_diff_bounds(const struct gl_diff_side *src, const struct gl_diff_opts *o,
 int gl_diff_range(const struct gl_diff_side *side, const struct gl_diff_opts *o,
                   const char *bound, const char *op, struct gl_buf *out);
 
-/* Two SQLite tables compared inside SQLite: dst_path is attached to a
- * connection on src_url and joins return the candidate rows, confirmed
- * with the canonical comparison; jobs segments run on connections of their
- * own.  src / dst describe the sides as for gl_diff_run (their db is only
- * used for quoting).  No fix SQL and no duplicate check: callers use
- * gl_diff_run for those. */
+/* Two tables one connection can reach, compared inside the database:
+ * with dst_path (SQLite) that file is attached to a connection on
+ * src_url, else src_url's server reaches both tables as named (one
+ * PostgreSQL database; "db.table" on one MySQL server).  Joins return the
+ * candidate rows, confirmed with the canonical comparison; jobs segments
+ * run on connections of their own.  src / dst describe the sides as for
+ * gl_diff_run (their db is only used for quoting).  No fix SQL and no duplicate
+ * check: callers use gl_diff_run for those. */
 int gl_diff_attached(const char *src_url, const char *src_table,
                      const char *dst_path, const char *dst_table,
                      const struct gl_diff_side *src,

@@ -230,3 +230,33 @@ def test_sqlite_pair_inside_sqlite_matches_the_merge(tmp_path, lite):
                       s["extra"], s["changed"])))
     assert runs[0] == runs[1] == runs[2]
     assert runs[0][1] == (8, 8, 2, 2, 4)
+
+
+@pytest.mark.parametrize("kind", ["pg", "my"])
+def test_one_server_compares_inside_the_database(kind, request, tmp_path):
+    """Two tables one connection reaches (one PostgreSQL database; two
+    databases on one MariaDB server) are compared inside the database:
+    the same answer as the merge, case- and accent-different keys apart."""
+    db = request.getfixturevalue(kind)
+    engine = {"pg": "postgres", "my": "mariadb"}[kind]
+    fill(db, engine, "a", SOURCE)
+    if kind == "pg":
+        fill(db, engine, "b", TARGET)
+        durl = db.url
+    else:
+        other = db.server.create_db("other_" + tmp_path.name[-12:].lower().replace("-", "_"))
+        db.server.sql((DDL[engine] % "b") + ";" + "".join(
+            "INSERT INTO b VALUES (%s);" % ", ".join(lit(x) for x in r)
+            for r in TARGET), db=other.rsplit("/", 1)[1])
+        durl = other
+    runs = []
+    for extra in (["--fix-sql", str(tmp_path / "f.sql")], [], ["--jobs", "2"]):
+        r = golive("diff", db.url, "a", durl, "b", "--json", *extra, env=db.env)
+        assert r.rc == 1, r
+        lines = [json.loads(l) for l in r.out.splitlines()]
+        s = lines[-1]["summary"]
+        runs.append((sorted(json.dumps(x, sort_keys=True) for x in lines[:-1]),
+                     (s["source_rows"], s["target_rows"], s["missing"],
+                      s["extra"], s["changed"])))
+    assert runs[0] == runs[1] == runs[2]
+    assert runs[0][1] == (8, 8, 2, 2, 4)
