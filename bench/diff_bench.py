@@ -76,18 +76,21 @@ def timed(argv, ok=(0, 1)):
 
 
 la, lb = "sqlite:" + a, "sqlite:" + b
+floor = os.path.join(os.path.dirname(golive), "readfloor")
+pg_conninfo = "host=127.0.0.1 port=%d user=golive dbname=a" % pg.port
+my_read = "%s mysql 127.0.0.1 %d golive b 'SELECT * FROM t'" % (floor, my.port)
 cases = {
     "sqlite<->sqlite golive --jobs 1": [golive, "diff", la, "t", lb, "t", "--json"],
     "sqlite<->sqlite golive --jobs 2": [golive, "diff", la, "t", lb, "t", "--json", "--jobs", "2"],
     "sqlite<->sqlite sqldiff": ["sqldiff", "--table", "t", a, b],
     "sqlite<->postgres golive --jobs 2": [golive, "diff", lb, "t", pga, "t", "--json", "--jobs", "2"],
     "sqlite<->postgres floor (read both)": ["sh", "-c",
-        "%s db query %s 'SELECT * FROM t' >/dev/null && %s db query %s 'SELECT * FROM t' >/dev/null"
-        % (golive, lb, golive, pga)],
+        "%s sqlite %s 'SELECT * FROM t' >/dev/null & %s pg '%s' t >/dev/null & wait"
+        % (floor, b, floor, pg_conninfo)],
     "postgres<->mariadb golive --jobs 2": [golive, "diff", pga, "t", myb, "t", "--json", "--jobs", "2"],
     "postgres<->mariadb floor (read both)": ["sh", "-c",
-        "%s db query %s 'SELECT * FROM t' >/dev/null && %s db query %s 'SELECT * FROM t' >/dev/null"
-        % (golive, pga, golive, myb)],
+        "%s pg '%s' t >/dev/null & %s >/dev/null & wait"
+        % (floor, pg_conninfo, my_read)],
 }
 try:
     res = {k: [] for k in cases}

@@ -163,6 +163,22 @@ int gl_canon_append(const struct gl_value *v, enum gl_canon_class c,
                      tagged(out, 'N', t.data, t.len);
                 goto done;
             }
+            /* booleans kept as text: t / f, true / false */
+            if (v->type == GL_TEXT && v->len <= 5) {
+                char low[6];
+                size_t k;
+                for (k = 0; k < v->len; k++)
+                    low[k] = (char)tolower((unsigned char)v->s[k]);
+                low[k] = '\0';
+                if (!strcmp(low, "t") || !strcmp(low, "true")) {
+                    rc = tagged(out, 'N', "1", 1);
+                    goto done;
+                }
+                if (!strcmp(low, "f") || !strcmp(low, "false")) {
+                    rc = tagged(out, 'N', "0", 1);
+                    goto done;
+                }
+            }
             break;
         default:
             break;

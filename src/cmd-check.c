@@ -45,7 +45,7 @@ static int run(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     const char *state_opt = NULL, *as = NULL, *plan_path;
     struct gl_plan *plan = NULL;
-    json_t *all = json_array();
+    json_t *all = NULL;
     gl_store *store = NULL;
     struct gl_actor who;
     struct gl_err err;
@@ -78,11 +78,10 @@ static int run(int argc, char **argv)
             return cli_usage("check", "unknown option");
         }
     }
-    if (argc - optind < 1) {
-        json_decref(all);
+    if (argc - optind < 1)
         return cli_usage("check", "check takes a plan file");
-    }
     plan_path = argv[optind];
+    all = json_array();
     if ((rc = cli_load_plan(plan_path, 0, 1, &plan))) {
         if (rc == EXIT_NO)
             cli_error("plan '%s' has errors; 'golive validate' shows them",
