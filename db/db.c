@@ -324,3 +324,24 @@ int gl_db_count_orphans(struct gl_db *db, const char *table,
     gl_buf_release(&q);
     return rc;
 }
+
+int gl_quote_ident_with(const char *ident, char q, struct gl_buf *out)
+{
+    const char sep[3] = {q, '.', q};
+    const char *p;
+
+    if (gl_buf_add(out, &q, 1))
+        return -1;
+    for (p = ident; *p; p++) {
+        if (*p == '.') {
+            if (gl_buf_add(out, sep, 3))
+                return -1;
+            continue;
+        }
+        if (*p == q && gl_buf_add(out, &q, 1))
+            return -1;
+        if (gl_buf_add(out, p, 1))
+            return -1;
+    }
+    return gl_buf_add(out, &q, 1);
+}

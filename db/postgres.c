@@ -157,22 +157,7 @@ static void pg_close(struct gl_db *g)
 /* A table name as a regclass argument: each part quoted. */
 static int pg_quote_ident(const char *ident, struct gl_buf *out)
 {
-    const char *p;
-
-    if (gl_buf_add(out, "\"", 1))
-        return -1;
-    for (p = ident; *p; p++) {
-        if (*p == '.') {
-            if (gl_buf_adds(out, "\".\""))
-                return -1;
-            continue;
-        }
-        if (*p == '"' && gl_buf_add(out, "\"", 1))
-            return -1;
-        if (gl_buf_add(out, p, 1))
-            return -1;
-    }
-    return gl_buf_add(out, "\"", 1);
+    return gl_quote_ident_with(ident, '"', out);
 }
 
 static enum gl_vtype oid_type(unsigned oid)

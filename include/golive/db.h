@@ -207,6 +207,10 @@ char *gl_db_expand_url(const char *url, struct gl_err *err);
 /* url with any password replaced by "***"; malloc'd, caller frees. */
 char *gl_db_redact_url(const char *url);
 
+/* Quote ident with the quote character q ('"' or '`'), each part of
+ * "schema.table" apart, doubling q inside.  For drivers.  0 or -1. */
+int gl_quote_ident_with(const char *ident, char q, struct gl_buf *out);
+
 /* Convenience: the first column of every row of a query, as text
  * (malloc'd array of malloc'd strings; NULLs are skipped). */
 int gl_db_query_strings(struct gl_db *db, const char *sql, char ***out,
