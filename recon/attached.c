@@ -294,6 +294,7 @@ out:
     gl_buf_release(&dt);
     gl_buf_release(&st);
     gl_db_close(db);
+    gl_canon_done();
     return NULL;
 }
 

@@ -114,19 +114,33 @@ int gl_canon_decimal(const char *s, size_t len, struct gl_buf *out)
            gl_buf_add(out, dig + point, n - (size_t)point);
 }
 
+/* tag, decimal length, ':', bytes; without printf: this runs for every
+ * value of every row compared */
 static int tagged(struct gl_buf *out, char tag, const char *s, size_t len)
 {
-    char head[24];
-    int k = snprintf(head, sizeof(head), "%c%zu:", tag, len);
+    char head[32];
+    size_t k;
 
-    return gl_buf_add(out, head, (size_t)k) || gl_buf_add(out, s, len);
+    head[0] = tag;
+    k = 1 + gl_fmt_int((int64_t)len, head + 1);
+    head[k++] = ':';
+    return gl_buf_add(out, head, k) || gl_buf_add(out, s, len);
+}
+
+/* Scratch space for one value's normalized text, kept per thread: a
+ * comparison encodes millions of values, and a malloc for each shows. */
+static _Thread_local struct gl_buf scratch;
+
+void gl_canon_done(void)
+{
+    gl_buf_release(&scratch);
 }
 
 int gl_canon_append(const struct gl_value *v, enum gl_canon_class c,
                     const struct gl_canon_opts *o, int rtrim,
                     struct gl_buf *out)
 {
-    struct gl_buf t = GL_BUF_INIT;
+    struct gl_buf t = scratch;
     char tmp[64];
     int64_t x;
     int zoned, rc = 0;
@@ -233,6 +247,10 @@ int gl_canon_append(const struct gl_value *v, enum gl_canon_class c,
         rc = gl_value_text(v, &t) || tagged(out, 'T', gl_buf_str(&t), t.len);
     }
 done:
-    gl_buf_release(&t);
+    /* keep the memory for the next value (bounded: one value's text) */
+    gl_buf_reset(&t);
+    if (t.cap > 4096)
+        gl_buf_release(&t);
+    scratch = t;
     return rc;
 }

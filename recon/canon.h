@@ -39,6 +39,10 @@ int gl_canon_append(const struct gl_value *v, enum gl_canon_class c,
                     const struct gl_canon_opts *o, int rtrim,
                     struct gl_buf *out);
 
+/* Free this thread's scratch space (call when a thread's comparisons
+ * are over). */
+void gl_canon_done(void);
+
 /* Normalized decimal text of a number: no '+', no leading zeros, no
  * trailing fractional zeros, "-0" as "0".  Appends to out. */
 int gl_canon_decimal(const char *s, size_t len, struct gl_buf *out);

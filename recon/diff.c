@@ -485,6 +485,7 @@ out:
     free(rtrim);
     free(changed);
     free(names);
+    gl_canon_done();
     res->seconds = now_s() - t0;
     return rc;
 }
@@ -514,6 +515,33 @@ int gl_diff_bounds(const struct gl_diff_side *src, const struct gl_diff_opts *o,
         } else {
             d->quote_ident(o->key[i], &keys);
         }
+    }
+    /* one integer key: cut its range evenly (two index lookups) */
+    if (o->nkey == 1 && src->key_types && src->key_types[0] == GL_INT) {
+        int64_t lo = 0, hi = -1;
+        gl_buf_adds(&q, "SELECT min(");
+        d->quote_ident(o->key[0], &q);
+        gl_buf_addf(&q, ") FROM %s", src->relation);
+        if (src->where)
+            gl_buf_addf(&q, " WHERE %s", src->where);
+        if ((rc = gl_db_query_int(src->db, gl_buf_str(&q), &lo, err)))
+            goto out;
+        gl_buf_reset(&q);
+        gl_buf_adds(&q, "SELECT max(");
+        d->quote_ident(o->key[0], &q);
+        gl_buf_addf(&q, ") FROM %s", src->relation);
+        if (src->where)
+            gl_buf_addf(&q, " WHERE %s", src->where);
+        if ((rc = gl_db_query_int(src->db, gl_buf_str(&q), &hi, err)))
+            goto out;
+        for (k = 1; k < n && hi - lo > n; k++) {
+            char tmp[96];
+            snprintf(tmp, sizeof(tmp),
+                     "[{\"t\":\"integer\",\"v\":\"%" PRId64 "\"}]",
+                     lo + (hi - lo) / n * k);
+            bounds[k - 1] = strdup(tmp);
+        }
+        goto out;
     }
     gl_buf_addf(&q, "SELECT count(*) FROM %s", src->relation);
     if (src->where)
