@@ -878,3 +878,64 @@ int gl_store_append(gl_store *s, const struct gl_actor *who, const char *kind,
     }
     return gl_store_commit(s, err);
 }
+
+const char *gl_task_state_static(const char *state)
+{
+    size_t i;
+
+    for (i = 0; i < GL_TASK_STATE_COUNT; i++)
+        if (!strcmp(state, task_states[i]))
+            return task_states[i];
+    return NULL;
+}
+
+int gl_store_task_state(gl_store *s, const char *id, char *state, size_t n,
+                        struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step, rc = GL_OK;
+
+    if (sqlite3_prepare_v2(s->db, "SELECT state FROM tasks WHERE id = ?", -1,
+                           &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot read a task");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        snprintf(state, n, "%s", col_text(st, 0));
+    else if (step == SQLITE_DONE)
+        rc = gl_err_set(err, GL_ENOTFOUND, "the run has no task '%s'", id);
+    else
+        rc = db_err(s, err, "cannot read a task");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int gl_store_task_set(gl_store *s, const char *id, const char *state,
+                      int64_t seq, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    char at[40];
+    int rc = GL_OK;
+
+    now_iso(at);
+    if (sqlite3_prepare_v2(
+            s->db,
+            "UPDATE tasks SET state = ?1, event_seq = ?2,"
+            " started_at = CASE WHEN ?1 = 'running' THEN ?3"
+            "  WHEN ?1 = 'pending' THEN NULL ELSE started_at END,"
+            " finished_at = CASE WHEN ?1 IN ('done', 'failed', 'skipped')"
+            "  THEN ?3 WHEN ?1 IN ('pending', 'running') THEN NULL"
+            "  ELSE finished_at END,"
+            " checked_at = CASE WHEN ?1 = 'checked' THEN ?3 ELSE NULL END"
+            " WHERE id = ?4",
+            -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot update a task");
+    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, seq);
+    sqlite3_bind_text(st, 3, at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(s->db) != 1)
+        rc = db_err(s, err, "cannot update a task");
+    sqlite3_finalize(st);
+    return rc;
+}

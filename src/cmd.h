@@ -28,6 +28,7 @@ extern const struct gl_cmd cmd_sync;
 extern const struct gl_cmd cmd_flow;
 extern const struct gl_cmd cmd_diff;
 extern const struct gl_cmd cmd_check;
+extern const struct gl_cmd cmd_task;
 extern const struct gl_cmd cmd_scenario;
 
 /* NULL-terminated, in the order `golive --help` lists them. */

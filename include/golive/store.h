@@ -110,6 +110,19 @@ int gl_store_task_counts(gl_store *s,
 int gl_store_append(gl_store *s, const struct gl_actor *who, const char *kind,
                     const char *payload, struct gl_err *err);
 
+/* A task's state, inside the caller's transaction (GL_ENOTFOUND when the
+ * run has no such task). */
+int gl_store_task_state(gl_store *s, const char *id, char *state, size_t n,
+                        struct gl_err *err);
+
+/* Set a task's state, the event that set it, and its time stamps (start,
+ * finish, check), inside the caller's transaction. */
+int gl_store_task_set(gl_store *s, const char *id, const char *state,
+                      int64_t seq, struct gl_err *err);
+
+/* The static name of a task state given as text ("pending"...), or NULL. */
+const char *gl_task_state_static(const char *state);
+
 /* One execution of a sync job, as the run records it. */
 struct gl_sync_record {
     const char *job, *mode; /* mode: "load", "resume", "retry-rejects" */

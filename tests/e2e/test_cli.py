@@ -3,7 +3,7 @@ import pytest
 
 from conftest import golive
 
-COMMANDS = ["validate", "sync", "check", "diff", "flow", "scenario", "run", "status", "audit",
+COMMANDS = ["validate", "sync", "check", "diff", "flow", "scenario", "run", "task", "status", "audit",
             "demo", "db"]
 
 

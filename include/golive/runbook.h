@@ -1,0 +1,43 @@
+/*
+ * runbook.h - tasks worked by their doer and signed off by their checker.
+ *
+ * A task moves pending -> running (start) -> done -> checked (check), or
+ * to failed or skipped; reopen takes it back to pending.  It may start when
+ * every task it depends on is checked (or skipped) and its 'at' has come;
+ * the lead may start it earlier with force.  Only its owner starts,
+ * finishes or fails it; only its checker, never its owner, checks it.
+ * Every move is an event with its actor, in the transaction that changes
+ * the task.
+ */
+#ifndef GOLIVE_RUNBOOK_H
+#define GOLIVE_RUNBOOK_H
+
+#include <stdint.h>
+
+#include "golive/golive.h"
+#include "golive/plan.h"
+#include "golive/store.h"
+
+enum gl_task_action {
+    GL_ACT_START,
+    GL_ACT_DONE,
+    GL_ACT_FAIL,
+    GL_ACT_SKIP,
+    GL_ACT_CHECK,
+    GL_ACT_REOPEN,
+};
+
+/* Parse "start", "done", ...; -1 when unknown. */
+int gl_task_action_parse(const char *s);
+
+/* Move task id as who asks.  now: epoch seconds; switch_at: the run's T0.
+ * GL_EREFUSED (the message says who may, or what must happen first),
+ * GL_ENOTFOUND (no such task) or GL_OK; *from / *to get the states
+ * (static strings).  note is required to skip. */
+int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
+                const struct gl_actor *who, const char *id,
+                enum gl_task_action act, int force, const char *note,
+                int64_t now, const char **from, const char **to,
+                struct gl_err *err);
+
+#endif

@@ -1,0 +1,218 @@
+/*
+ * runbook.c - the task state machine (see golive/runbook.h).
+ */
+#include "golive/runbook.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/clock.h"
+
+static const char *const action_names[] = {"start", "done",  "fail",
+                                           "skip",  "check", "reopen"};
+
+int gl_task_action_parse(const char *s)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(action_names) / sizeof(action_names[0]); i++)
+        if (!strcmp(s, action_names[i]))
+            return (int)i;
+    return -1;
+}
+
+static int is_lead(const struct gl_plan *p, const char *person)
+{
+    const struct gl_person *pe = gl_plan_person(p, person);
+
+    return pe && (pe->roles & GL_ROLE_LEAD);
+}
+
+static const char *lead_names(const struct gl_plan *p, char *buf, size_t n)
+{
+    size_t i, o = 0;
+
+    buf[0] = '\0';
+    for (i = 0; i < p->n_people && o < n; i++)
+        if (p->people[i].roles & GL_ROLE_LEAD)
+            o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? ", " : "",
+                                  p->people[i].id.id);
+    return buf[0] ? buf : "the lead";
+}
+
+int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
+                const struct gl_actor *who, const char *id,
+                enum gl_task_action act, int force, const char *note,
+                int64_t now, const char **from, const char **to,
+                struct gl_err *err)
+{
+    const struct gl_task *t = gl_plan_task(p, id);
+    char state[16], leads[256], rel[32];
+    const char *next = NULL, *me = who->person;
+    json_t *payload = NULL;
+    char *ptext = NULL;
+    size_t i;
+    int rc;
+
+    *from = *to = NULL;
+    if (!t)
+        return gl_err_set(err, GL_ENOTFOUND, "no task '%s' in the plan", id);
+    if ((rc = gl_store_begin(s, err)))
+        return rc;
+    if ((rc = gl_store_task_state(s, id, state, sizeof(state), err)))
+        goto fail;
+    *from = gl_task_state_static(state);
+    lead_names(p, leads, sizeof(leads));
+    switch (act) {
+    case GL_ACT_START:
+        if (strcmp(state, "pending") && strcmp(state, "ready")) {
+            rc = gl_err_set(err, GL_EREFUSED,
+                            "task '%s' is %s; only a pending task starts "
+                            "('golive task reopen' takes it back)",
+                            id, state);
+            goto fail;
+        }
+        if (strcmp(me, t->owner.id) && !(force && is_lead(p, me))) {
+            rc = gl_err_set(err, GL_EREFUSED,
+                            "only task '%s''s owner %s starts it (or the lead "
+                            "%s with --force)",
+                            id, t->owner.id, leads);
+            goto fail;
+        }
+        if (force && !is_lead(p, me)) {
+            rc = gl_err_set(err, GL_EREFUSED,
+                            "only the lead (%s) starts a task early with "
+                            "--force",
+                            leads);
+            goto fail;
+        }
+        for (i = 0; !force && i < t->depends_on.n; i++) {
+            char dep[16];
+            if ((rc = gl_store_task_state(s, t->depends_on.v[i].id, dep,
+                                          sizeof(dep), err)))
+                goto fail;
+            if (strcmp(dep, "checked") && strcmp(dep, "skipped")) {
+                rc = gl_err_set(err, GL_EREFUSED,
+                                "task '%s' waits for '%s', which is %s, not "
+                                "checked yet",
+                                id, t->depends_on.v[i].id, dep);
+                goto fail;
+            }
+        }
+        if (!force && t->has_at && now < switch_at + t->at) {
+            char at[40];
+            gl_reltime_format(t->at, rel);
+            gl_time_format(switch_at + t->at, 0, at);
+            rc = gl_err_set(err, GL_EREFUSED,
+                            "task '%s' starts at %s (%s), not before; the "
+                            "lead (%s) may start it early with --force",
+                            id, rel, at, leads);
+            goto fail;
+        }
+        next = "running";
+        break;
+    case GL_ACT_DONE:
+    case GL_ACT_FAIL:
+        if (strcmp(state, "running")) {
+            rc = gl_err_set(err, GL_EREFUSED,
+                            "task '%s' is %s; only a running task is %s", id,
+                            state, act == GL_ACT_DONE ? "done" : "failed");
+            goto fail;
+        }
+        if (strcmp(me, t->owner.id)) {
+            rc = gl_err_set(
+                err, GL_EREFUSED, "only task '%s''s owner %s reports it %s", id,
+                t->owner.id, act == GL_ACT_DONE ? "done" : "failed");
+            goto fail;
+        }
+        next = act == GL_ACT_DONE ? "done" : "failed";
+        break;
+    case GL_ACT_CHECK:
+        if (!strcmp(me, t->owner.id)) {
+            rc = gl_err_set(err, GL_EREFUSED,
+                            "%s owns task '%s' and cannot check it; its "
+                            "checker %s signs it off",
+                            me, id, t->checker.id);
+            goto fail;
+        }
+        if (strcmp(me, t->checker.id)) {
+            rc = gl_err_set(err, GL_EREFUSED,
+                            "only task '%s''s checker %s signs it off", id,
+                            t->checker.id);
+            goto fail;
+        }
+        if (strcmp(state, "done")) {
+            rc = gl_err_set(err, GL_EREFUSED,
+                            "task '%s' is %s; its owner %s reports it done "
+                            "before it is checked",
+                            id, state, t->owner.id);
+            goto fail;
+        }
+        next = "checked";
+        break;
+    case GL_ACT_SKIP:
+        if (!note || !*note) {
+            rc = gl_err_set(err, GL_EUSAGE,
+                            "skipping task '%s' needs a reason (--note)", id);
+            goto fail;
+        }
+        if (strcmp(me, t->owner.id) && !is_lead(p, me)) {
+            rc = gl_err_set(err, GL_EREFUSED,
+                            "only task '%s''s owner %s or the lead (%s) skips "
+                            "it",
+                            id, t->owner.id, leads);
+            goto fail;
+        }
+        if (!strcmp(state, "checked") || !strcmp(state, "skipped")) {
+            rc = gl_err_set(err, GL_EREFUSED, "task '%s' is %s already", id,
+                            state);
+            goto fail;
+        }
+        next = "skipped";
+        break;
+    case GL_ACT_REOPEN:
+        if (strcmp(me, t->checker.id) && !is_lead(p, me) &&
+            strcmp(me, t->owner.id)) {
+            rc = gl_err_set(err, GL_EREFUSED,
+                            "only task '%s''s owner %s, its checker %s or the "
+                            "lead (%s) reopens it",
+                            id, t->owner.id, t->checker.id, leads);
+            goto fail;
+        }
+        if (!strcmp(state, "pending") || !strcmp(state, "running")) {
+            rc = gl_err_set(err, GL_EREFUSED,
+                            "task '%s' is %s; there is nothing to reopen", id,
+                            state);
+            goto fail;
+        }
+        next = "pending";
+        break;
+    }
+    payload = json_pack("{s:s, s:s, s:s, s:s?, s:b}", "task", id, "from", state,
+                        "to", next, "note", note, "force", force);
+    if (!payload ||
+        !(ptext = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS))) {
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+        goto fail;
+    }
+    {
+        char kind[32];
+        int64_t seq;
+        snprintf(kind, sizeof(kind), "task.%s", action_names[act]);
+        if ((rc = gl_store_event(s, who, kind, ptext, &seq, err)) ||
+            (rc = gl_store_task_set(s, id, next, seq, err)))
+            goto fail;
+    }
+    if ((rc = gl_store_commit(s, err)))
+        goto out;
+    *to = gl_task_state_static(next);
+    goto out;
+fail:
+    gl_store_rollback(s);
+out:
+    free(ptext);
+    json_decref(payload);
+    return rc;
+}

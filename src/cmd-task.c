@@ -1,0 +1,144 @@
+/*
+ * cmd-task.c - `golive task ACTION ID --as PERSON`: work the runbook.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "golive/runbook.h"
+#include "util/clock.h"
+
+static int run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"as", required_argument, NULL, 'a'},
+        {"note", required_argument, NULL, 'n'},
+        {"force", no_argument, NULL, 'f'},
+        {"state", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *as = NULL, *note = NULL, *state_opt = NULL, *from, *to;
+    struct gl_plan *plan = NULL;
+    struct gl_run_info info;
+    struct gl_actor who;
+    struct gl_diags d;
+    struct gl_err err;
+    gl_store *s = NULL;
+    char state[4096];
+    int64_t now;
+    int json = 0, force = 0, c, rc, act;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            as = optarg;
+            break;
+        case 'n':
+            note = optarg;
+            break;
+        case 'f':
+            force = 1;
+            break;
+        case 's':
+            state_opt = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(cmd_task.usage, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("task", "unknown option");
+        }
+    }
+    if (argc - optind != 2)
+        return cli_usage("task", "task takes an action and a task id");
+    if ((act = gl_task_action_parse(argv[optind])) < 0)
+        return cli_usage("task",
+                         "no action '%s' (start, done, fail, skip, "
+                         "check, reopen)",
+                         argv[optind]);
+    if (gl_clock_now(&now)) {
+        cli_error("GOLIVE_NOW is not an ISO 8601 time with an offset");
+        return EXIT_ERROR;
+    }
+    memset(&info, 0, sizeof(info));
+    memset(&d, 0, sizeof(d));
+    gl_err_clear(&err);
+    cli_state_path(state_opt, NULL, state, sizeof(state));
+    /* the run's own copy of the plan decides */
+    if (gl_store_open(state, 0, &s, &err) ||
+        gl_store_run_info(s, &info, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    d.file = info.plan_path;
+    if (!(plan = gl_plan_parse(info.plan_path, info.plan_text, info.plan_len,
+                               &d))) {
+        cli_error("the run's plan cannot be read");
+        rc = EXIT_ERROR;
+        goto out;
+    }
+    if (cli_actor(as, plan, &who, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (!gl_plan_person(plan, who.person)) {
+        cli_error("'%s' is not a person of the plan; name yourself with --as "
+                  "or GOLIVE_USER",
+                  who.person);
+        rc = EXIT_REFUSED;
+        goto out;
+    }
+    if (gl_task_act(s, plan, info.switch_at, &who, argv[optind + 1],
+                    (enum gl_task_action)act, force, note, now, &from, &to,
+                    &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (json) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "task", argv[optind + 1],
+                              "from", from, "to", to, "as", who.person);
+        char *js = json_dumps(o, JSON_COMPACT);
+        printf("%s\n", js ? js : "{}");
+        free(js);
+        json_decref(o);
+    } else {
+        printf("task %s: %s -> %s (%s)\n", argv[optind + 1], from, to,
+               who.person);
+    }
+    rc = EXIT_OK;
+out:
+    gl_diags_release(&d);
+    gl_plan_free(plan);
+    gl_run_info_release(&info);
+    gl_store_close(s);
+    return rc;
+}
+
+const struct gl_cmd cmd_task = {
+    "task",
+    "work the runbook: start, done, fail, skip, check, reopen a task",
+    "usage: golive task start|done|fail|skip|check|reopen ID --as PERSON\n"
+    "                   [--note TEXT] [--force] [--state FILE] [--json]\n"
+    "\n"
+    "Move a task of the run: pending -> running (start) -> done -> checked\n"
+    "(check), or failed, or skipped (with --note saying why); reopen takes\n"
+    "it back to pending.  A task starts when every task it depends on is\n"
+    "checked (or skipped) and its 'at' has come; the lead may start it\n"
+    "earlier with --force.  Only its owner starts, finishes or fails it;\n"
+    "only its checker, never its owner, checks it.  Every move is an event\n"
+    "with its actor.  The run's own copy of the plan decides.\n"
+    "\n"
+    "GOLIVE_NOW (ISO 8601) replaces the clock, to replay a night.\n"
+    "\n"
+    "exit: 0 moved, 2 usage or store error, 3 refused (the message says who\n"
+    "      may, or what must happen first)\n",
+    run,
+};
