@@ -87,6 +87,18 @@ static const char *const migrations[] = {
     "  seconds REAL NOT NULL,"
     "  outcome TEXT NOT NULL,"
     "  error TEXT);",
+    /* 2 -> 3: the verification list */
+    "CREATE TABLE scenarios ("
+    "  id TEXT PRIMARY KEY,"
+    "  area TEXT,"
+    "  priority INTEGER NOT NULL,"
+    "  risk INTEGER NOT NULL,"
+    "  assignee TEXT,"
+    "  state TEXT NOT NULL DEFAULT 'pending',"
+    "  taken_by TEXT,"
+    "  result_by TEXT,"
+    "  note TEXT,"
+    "  event_seq INTEGER);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -938,4 +950,9 @@ int gl_store_task_set(gl_store *s, const char *id, const char *state,
         rc = db_err(s, err, "cannot update a task");
     sqlite3_finalize(st);
     return rc;
+}
+
+struct sqlite3 *gl_store_db(gl_store *s)
+{
+    return s->db;
 }

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "golive/flow.h"
+#include "golive/scenario.h"
 #include "util/buf.h"
 
 /* The plan: --plan, else the run's own copy. */
@@ -81,6 +82,89 @@ static int samples(int argc, char **argv, const char *plan_path,
     return rc;
 }
 
+/* next / pass / fail / block / progress: on the run, as a person. */
+static int on_run(int argc, char **argv, const char *state_opt, const char *as,
+                  const char *note, int json)
+{
+    const char *sub = argv[0];
+    struct gl_plan *plan = NULL;
+    struct gl_run_info info;
+    struct gl_actor who;
+    struct gl_diags d;
+    struct gl_err err;
+    gl_store *s = NULL;
+    char state[4096], id[256];
+    int rc = EXIT_OK,
+        want = !strcmp(sub, "next") || !strcmp(sub, "progress") ? 1 : 2;
+
+    if (argc != want)
+        return cli_usage("scenario", "'scenario %s' takes %s", sub,
+                         want == 1 ? "no id" : "a scenario id");
+    memset(&info, 0, sizeof(info));
+    memset(&d, 0, sizeof(d));
+    gl_err_clear(&err);
+    cli_state_path(state_opt, NULL, state, sizeof(state));
+    if (gl_store_open(state, 0, &s, &err) ||
+        gl_store_run_info(s, &info, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    d.file = info.plan_path;
+    if (!(plan = gl_plan_parse(info.plan_path, info.plan_text, info.plan_len,
+                               &d))) {
+        cli_error("the run's plan cannot be read");
+        rc = EXIT_ERROR;
+        goto out;
+    }
+    if (!strcmp(sub, "progress")) {
+        char *js = gl_scenario_progress(s, plan, &err);
+        if (!js) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        printf("%s\n", js);
+        free(js);
+        goto out;
+    }
+    if (cli_actor(as, plan, &who, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (!gl_plan_person(plan, who.person)) {
+        cli_error("'%s' is not a person of the plan; name yourself with --as "
+                  "or GOLIVE_USER",
+                  who.person);
+        rc = EXIT_REFUSED;
+        goto out;
+    }
+    if (!strcmp(sub, "next")) {
+        if (gl_scenario_next(s, plan, &who, id, sizeof(id), &err)) {
+            rc = err.code == GL_ENOTFOUND ? EXIT_NO : cli_fail(&err);
+            if (err.code == GL_ENOTFOUND)
+                printf("%s\n", err.msg);
+            goto out;
+        }
+        printf(json ? "{\"scenario\":\"%s\",\"tester\":\"%s\"}\n"
+                    : "%s: yours, %s\n",
+               id, who.person);
+    } else {
+        const char *result = !strcmp(sub, "pass")   ? "passed"
+                             : !strcmp(sub, "fail") ? "failed"
+                                                    : "blocked";
+        if (gl_scenario_result(s, plan, &who, argv[1], result, note, &err)) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        printf("%s: %s (%s)\n", argv[1], result, who.person);
+    }
+out:
+    gl_diags_release(&d);
+    gl_plan_free(plan);
+    gl_run_info_release(&info);
+    gl_store_close(s);
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -88,9 +172,11 @@ static int run(int argc, char **argv)
         {"state", required_argument, NULL, 's'},
         {"limit", required_argument, NULL, 'l'},
         {"json", no_argument, NULL, 'j'},
+        {"as", required_argument, NULL, 'a'},
+        {"note", required_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *plan = NULL, *state = NULL;
+    const char *plan = NULL, *state = NULL, *as = NULL, *note = NULL;
     int json = 0, limit = 10, c;
 
     optind = 0;
@@ -110,6 +196,12 @@ static int run(int argc, char **argv)
         case 'j':
             json = 1;
             break;
+        case 'a':
+            as = optarg;
+            break;
+        case 'n':
+            note = optarg;
+            break;
         case 'h':
             fputs(cmd_scenario.usage, stdout);
             return EXIT_OK;
@@ -121,16 +213,30 @@ static int run(int argc, char **argv)
         return cli_usage("scenario", "scenario takes a subcommand");
     if (!strcmp(argv[optind], "samples"))
         return samples(argc - optind, argv + optind, plan, state, limit, json);
+    if (!strcmp(argv[optind], "next") || !strcmp(argv[optind], "pass") ||
+        !strcmp(argv[optind], "fail") || !strcmp(argv[optind], "block") ||
+        !strcmp(argv[optind], "progress"))
+        return on_run(argc - optind, argv + optind, state, as, note, json);
     return cli_usage("scenario", "unknown subcommand 'scenario %s'",
                      argv[optind]);
 }
 
 const struct gl_cmd cmd_scenario = {
     "scenario",
-    "the verification list: legacy sample records for a scenario",
-    "usage: golive scenario samples ID [--limit N] [--json]\n"
+    "the verification list: take, record, follow scenarios; legacy samples",
+    "usage: golive scenario next --as TESTER [--state FILE] [--json]\n"
+    "       golive scenario pass|fail|block ID --as TESTER [--note TEXT]\n"
+    "       golive scenario progress [--state FILE]\n"
+    "       golive scenario samples ID [--limit N] [--json]\n"
     "                                  [--plan PLAN | --state FILE]\n"
     "\n"
+    "'next' hands a tester the riskiest scenario not yet run (theirs or\n"
+    "nobody's first, highest risk, then P0 first); 'pass', 'fail' and\n"
+    "'block' record a result; 'progress' counts scenarios by state per\n"
+    "tester and per area (JSON).  Only testers take and record scenarios;\n"
+    "every change is an event of the run.\n"
+    "\n"
+    "'samples':\n"
     "Pick records the old system created for scenario ID: the keys its\n"
     "'samples' query returns on the old system, spread across their old\n"
     "states, those the flow check would flag first (an unknown or dead-end\n"
@@ -143,6 +249,7 @@ const struct gl_cmd cmd_scenario = {
     "  --json      {scenario, workflow, samples: [{old_key, old_state,\n"
     "              new_key, new_state, flagged, why}]}\n"
     "\n"
-    "exit: 0 shown, 2 usage, no samples query, or a database error\n",
+    "exit: 0 done, 1 no scenario left for 'next', 2 usage, no samples\n"
+    "      query, or a database error, 3 refused (not a tester)\n",
     run,
 };

@@ -18,7 +18,7 @@
 
 typedef struct gl_store gl_store; /* opaque handle */
 
-#define GL_STORE_SCHEMA 2
+#define GL_STORE_SCHEMA 3
 #define GL_HASH_GENESIS                                                        \
     "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -122,6 +122,10 @@ int gl_store_task_set(gl_store *s, const char *id, const char *state,
 
 /* The static name of a task state given as text ("pending"...), or NULL. */
 const char *gl_task_state_static(const char *state);
+
+/* The underlying SQLite handle, for the run's own engines (runbook,
+ * scenarios) that keep tables of their own in the store. */
+struct sqlite3 *gl_store_db(gl_store *s);
 
 /* One execution of a sync job, as the run records it. */
 struct gl_sync_record {

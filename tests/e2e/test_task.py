@@ -158,3 +158,51 @@ def test_eight_processes_at_once_lose_nothing(tmp_path):
     db.close()
     r = golive("audit", "verify", "--state", st)
     assert r.rc == 0 and "1601 events" in r.out
+
+
+def test_scenarios_riskiest_first_and_results(tmp_path):
+    import textwrap
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(textwrap.dedent("""\
+        cutover: verify
+        switch_at: 2026-03-14T00:00:00Z
+        people:
+          - {id: lead, roles: [lead]}
+          - {id: chen, roles: [tester]}
+          - {id: huang, roles: [tester]}
+          - {id: liu, roles: [dev]}
+        scenarios:
+          - {id: S-1, area: expense, title: a, priority: P2, risk: 1}
+          - {id: S-2, area: expense, title: b, priority: P0, risk: 5, assignee: huang}
+          - {id: S-3, area: leave, title: c, priority: P0, risk: 5}
+          - {id: S-4, area: leave, title: d, priority: P1, risk: 3, assignee: chen}
+        """))
+    assert golive("run", "start", plan).rc == 0
+    st = tmp_path / "golive.state"
+
+    def sc(*a):
+        return golive("scenario", *a, "--state", st)
+    # chen: S-4 and S-2's equal risk ... highest risk among chen's or
+    # nobody's: S-3 (5, P0), then S-4 (3), then S-1; S-2 is huang's
+    assert sc("next", "--as", "chen").out.startswith("S-3: yours")
+    assert sc("next", "--as", "chen").out.startswith("S-4: yours")
+    assert sc("next", "--as", "huang").out.startswith("S-2: yours")
+    assert sc("next", "--as", "chen").out.startswith("S-1: yours")
+    r = sc("next", "--as", "chen")
+    assert r.rc == 1 and "every scenario has been taken" in r.out
+    r = sc("next", "--as", "liu")
+    assert r.rc == 3 and "not a tester" in r.err and "chen" in r.err
+    assert sc("pass", "S-3", "--as", "chen").rc == 0
+    assert sc("fail", "S-4", "--as", "chen", "--note", "D-1").rc == 0
+    assert sc("block", "S-2", "--as", "huang", "--note", "env down").rc == 0
+    r = sc("pass", "S-9", "--as", "chen")
+    assert r.rc == 2 and "no scenario 'S-9'" in r.err
+    prog = json.loads(sc("progress").out)
+    assert prog["testers"]["chen"] == {"passed": 1, "failed": 1, "running": 1}
+    assert prog["testers"]["huang"] == {"blocked": 1}
+    assert prog["areas"]["leave"] == {"passed": 1, "failed": 1}
+    db = sqlite3.connect(st)
+    kinds = [k for (k,) in db.execute("SELECT kind FROM events ORDER BY seq")]
+    assert kinds.count("scenario.take") == 4
+    assert kinds[-3:] == ["scenario.pass", "scenario.fail", "scenario.block"]
+    assert golive("audit", "verify", "--state", st).rc == 0

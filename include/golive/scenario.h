@@ -1,0 +1,30 @@
+/*
+ * scenario.h - the verification list of the night: testers take the
+ * riskiest scenario not yet run and record what they found.
+ */
+#ifndef GOLIVE_SCENARIO_H
+#define GOLIVE_SCENARIO_H
+
+#include "golive/golive.h"
+#include "golive/plan.h"
+#include "golive/store.h"
+
+/* Hand who (a tester) the riskiest pending scenario: assigned to them or
+ * to nobody first, then any; highest risk, then priority P0 first.  It
+ * becomes running, taken by who.  GL_ENOTFOUND when none is left. */
+int gl_scenario_next(gl_store *s, const struct gl_plan *p,
+                     const struct gl_actor *who, char *id, size_t n,
+                     struct gl_err *err);
+
+/* Record a result: "passed", "failed" or "blocked". */
+int gl_scenario_result(gl_store *s, const struct gl_plan *p,
+                       const struct gl_actor *who, const char *id,
+                       const char *result, const char *note,
+                       struct gl_err *err);
+
+/* Progress as JSON text (malloc'd): per tester and per area, scenarios by
+ * state. */
+char *gl_scenario_progress(gl_store *s, const struct gl_plan *p,
+                           struct gl_err *err);
+
+#endif
