@@ -99,6 +99,18 @@ static const char *const migrations[] = {
     "  result_by TEXT,"
     "  note TEXT,"
     "  event_seq INTEGER);",
+    /* 3 -> 4: defects */
+    "CREATE TABLE defects ("
+    "  n INTEGER PRIMARY KEY,"
+    "  scenario TEXT,"
+    "  severity TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  opened_by TEXT NOT NULL,"
+    "  fixer TEXT,"
+    "  verifier TEXT,"
+    "  patch TEXT,"
+    "  event_seq INTEGER NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

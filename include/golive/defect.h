@@ -1,0 +1,28 @@
+/*
+ * defect.h - defects found on the night: open -> fixing -> fixed ->
+ * verified, or reopened, or deferred to a named patch.  Anyone opens one;
+ * devs fix; a fixed defect is verified by someone other than its fixer.
+ * A blocker is a defect that stops a workflow.
+ */
+#ifndef GOLIVE_DEFECT_H
+#define GOLIVE_DEFECT_H
+
+#include <stdint.h>
+
+#include "golive/golive.h"
+#include "golive/plan.h"
+#include "golive/store.h"
+
+/* Open a defect; *n gets its number (shown as D-n). */
+int gl_defect_open(gl_store *s, const struct gl_plan *p,
+                   const struct gl_actor *who, const char *scenario,
+                   const char *severity, const char *title, int64_t *n,
+                   struct gl_err *err);
+
+/* Move defect n: "fixing", "fixed", "verify", "reopen" or "defer" (with
+ * patch).  *to gets the new state. */
+int gl_defect_move(gl_store *s, const struct gl_plan *p,
+                   const struct gl_actor *who, int64_t n, const char *action,
+                   const char *patch, const char **to, struct gl_err *err);
+
+#endif

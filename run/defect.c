@@ -1,0 +1,226 @@
+/*
+ * defect.c - defects (see golive/defect.h): a row each in the store's
+ * defects table, every change an event in the same transaction.
+ */
+#include "golive/defect.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail_db(gl_store *s, struct gl_err *err)
+{
+    return gl_err_set(err, GL_ESTORE, "state store: %s",
+                      sqlite3_errmsg(gl_store_db(s)));
+}
+
+static unsigned roles_of(const struct gl_plan *p, const char *who)
+{
+    const struct gl_person *pe = gl_plan_person(p, who);
+
+    return pe ? pe->roles : 0;
+}
+
+static int event(gl_store *s, const struct gl_actor *who, const char *kind,
+                 json_t *payload, int64_t *seq, struct gl_err *err)
+{
+    char *text = payload ? json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS)
+                         : NULL;
+    int rc;
+
+    json_decref(payload);
+    if (!text)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    rc = gl_store_event(s, who, kind, text, seq, err);
+    free(text);
+    return rc;
+}
+
+int gl_defect_open(gl_store *s, const struct gl_plan *p,
+                   const struct gl_actor *who, const char *scenario,
+                   const char *severity, const char *title, int64_t *n,
+                   struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t seq;
+    size_t i;
+    int rc;
+
+    if (strcmp(severity, "blocker") && strcmp(severity, "major") &&
+        strcmp(severity, "minor"))
+        return gl_err_set(err, GL_EUSAGE,
+                          "severity is blocker, major or minor, not '%s'",
+                          severity);
+    if (scenario) {
+        for (i = 0; i < p->n_scenarios; i++)
+            if (!strcmp(p->scenarios[i].id.id, scenario))
+                break;
+        if (i == p->n_scenarios)
+            return gl_err_set(err, GL_EUSAGE, "no scenario '%s' in the plan",
+                              scenario);
+    }
+    if ((rc = gl_store_begin(s, err)))
+        return rc;
+    {
+        sqlite3_stmt *q = NULL;
+        *n = 1;
+        if (sqlite3_prepare_v2(gl_store_db(s),
+                               "SELECT COALESCE(max(n), 0) + 1 FROM defects",
+                               -1, &q, NULL) == SQLITE_OK &&
+            sqlite3_step(q) == SQLITE_ROW)
+            *n = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    if ((rc = event(s, who, "defect.open",
+                    json_pack("{s:I, s:s?, s:s, s:s}", "defect",
+                              (json_int_t)*n, "scenario", scenario,
+                              "severity", severity, "title", title),
+                    &seq, err)))
+        goto fail;
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "INSERT INTO defects (n, scenario, severity,"
+                           " title, state, opened_by, event_seq) VALUES"
+                           " (?, ?, ?, ?, 'open', ?, ?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = fail_db(s, err);
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, *n);
+    sqlite3_bind_text(st, 2, scenario, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, severity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, who->person, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, seq);
+    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : fail_db(s, err);
+    sqlite3_finalize(st);
+    if (rc)
+        goto fail;
+    return gl_store_commit(s, err);
+fail:
+    gl_store_rollback(s);
+    return rc;
+}
+
+int gl_defect_move(gl_store *s, const struct gl_plan *p,
+                   const struct gl_actor *who, int64_t n, const char *action,
+                   const char *patch, const char **to, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    char state[16] = "", fixer[128] = "";
+    const char *next = NULL, *me = who->person;
+    unsigned roles = roles_of(p, me);
+    int64_t seq;
+    int rc, step;
+
+    *to = NULL;
+    if ((rc = gl_store_begin(s, err)))
+        return rc;
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "SELECT state, COALESCE(fixer, '') FROM defects"
+                           " WHERE n = ?",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = fail_db(s, err);
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, n);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        snprintf(state, sizeof(state), "%s", sqlite3_column_text(st, 0));
+        snprintf(fixer, sizeof(fixer), "%s", sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW) {
+        rc = step == SQLITE_DONE
+                 ? gl_err_set(err, GL_ENOTFOUND, "no defect D-%lld",
+                              (long long)n)
+                 : fail_db(s, err);
+        goto fail;
+    }
+#define REFUSE(...)                                                            \\
+    do {                                                                       \\
+        rc = gl_err_set(err, GL_EREFUSED, __VA_ARGS__);                        \\
+        goto fail;                                                             \\
+    } while (0)
+    if (!strcmp(action, "fixing") || !strcmp(action, "fixed")) {
+        if (!(roles & GL_ROLE_DEV))
+            REFUSE("devs fix defects; %s is not a dev", me);
+        if (!strcmp(action, "fixing") && strcmp(state, "open") &&
+            strcmp(state, "reopened"))
+            REFUSE("D-%lld is %s; only an open or reopened defect is taken "
+                   "up",
+                   (long long)n, state);
+        if (!strcmp(action, "fixed") && strcmp(state, "fixing") &&
+            strcmp(state, "open") && strcmp(state, "reopened"))
+            REFUSE("D-%lld is %s; it is not being fixed", (long long)n,
+                   state);
+        next = action;
+    } else if (!strcmp(action, "verify")) {
+        if (strcmp(state, "fixed"))
+            REFUSE("D-%lld is %s; only a fixed defect is verified",
+                   (long long)n, state);
+        if (!strcmp(me, fixer))
+            REFUSE("%s fixed D-%lld and cannot verify it; someone else "
+                   "verifies a fix",
+                   me, (long long)n);
+        next = "verified";
+    } else if (!strcmp(action, "reopen")) {
+        if (strcmp(state, "fixed") && strcmp(state, "verified") &&
+            strcmp(state, "deferred"))
+            REFUSE("D-%lld is %s; there is nothing to reopen", (long long)n,
+                   state);
+        next = "reopened";
+    } else if (!strcmp(action, "defer")) {
+        if (!patch || !*patch) {
+            rc = gl_err_set(err, GL_EUSAGE, "deferring needs --patch NAME");
+            goto fail;
+        }
+        if (!(roles & (GL_ROLE_LEAD | GL_ROLE_DEV)))
+            REFUSE("the lead or a dev defers a defect; %s is neither", me);
+        if (!strcmp(state, "verified") || !strcmp(state, "deferred"))
+            REFUSE("D-%lld is %s already", (long long)n, state);
+        next = "deferred";
+    } else {
+        rc = gl_err_set(err, GL_EUSAGE, "no defect action '%s'", action);
+        goto fail;
+    }
+#undef REFUSE
+    {
+        char kind[32];
+        snprintf(kind, sizeof(kind), "defect.%s", action);
+        if ((rc = event(s, who, kind,
+                        json_pack("{s:I, s:s, s:s, s:s?}", "defect",
+                                  (json_int_t)n, "from", state, "to", next,
+                                  "patch", patch),
+                        &seq, err)))
+            goto fail;
+    }
+    if (sqlite3_prepare_v2(
+            gl_store_db(s),
+            "UPDATE defects SET state = ?1, event_seq = ?2,"
+            " fixer = CASE WHEN ?1 = 'fixed' THEN ?3 ELSE fixer END,"
+            " verifier = CASE WHEN ?1 = 'verified' THEN ?3 ELSE verifier END,"
+            " patch = CASE WHEN ?1 = 'deferred' THEN ?4 ELSE patch END"
+            " WHERE n = ?5",
+            -1, &st, NULL) != SQLITE_OK) {
+        rc = fail_db(s, err);
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, next, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, seq);
+    sqlite3_bind_text(st, 3, me, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, patch, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, n);
+    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : fail_db(s, err);
+    sqlite3_finalize(st);
+    if (rc)
+        goto fail;
+    if ((rc = gl_store_commit(s, err)))
+        return rc;
+    *to = next;
+    return GL_OK;
+fail:
+    gl_store_rollback(s);
+    return rc;
+}
