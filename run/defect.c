@@ -4,39 +4,13 @@
  */
 #include "golive/defect.h"
 
+#include "common.h"
+
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail_db(gl_store *s, struct gl_err *err)
-{
-    return gl_err_set(err, GL_ESTORE, "state store: %s",
-                      sqlite3_errmsg(gl_store_db(s)));
-}
-
-static unsigned roles_of(const struct gl_plan *p, const char *who)
-{
-    const struct gl_person *pe = gl_plan_person(p, who);
-
-    return pe ? pe->roles : 0;
-}
-
-static int event(gl_store *s, const struct gl_actor *who, const char *kind,
-                 json_t *payload, int64_t *seq, struct gl_err *err)
-{
-    char *text = payload ? json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS)
-                         : NULL;
-    int rc;
-
-    json_decref(payload);
-    if (!text)
-        return gl_err_set(err, GL_ENOMEM, "out of memory");
-    rc = gl_store_event(s, who, kind, text, seq, err);
-    free(text);
-    return rc;
-}
 
 int gl_defect_open(gl_store *s, const struct gl_plan *p,
                    const struct gl_actor *who, const char *scenario,
@@ -73,18 +47,18 @@ int gl_defect_open(gl_store *s, const struct gl_plan *p,
             *n = sqlite3_column_int64(q, 0);
         sqlite3_finalize(q);
     }
-    if ((rc = event(s, who, "defect.open",
-                    json_pack("{s:I, s:s?, s:s, s:s}", "defect",
-                              (json_int_t)*n, "scenario", scenario,
-                              "severity", severity, "title", title),
-                    &seq, err)))
+    if ((rc = gl_run_event(s, who, "defect.open",
+                           json_pack("{s:I, s:s?, s:s, s:s}", "defect",
+                                     (json_int_t)*n, "scenario", scenario,
+                                     "severity", severity, "title", title),
+                           &seq, err)))
         goto fail;
     if (sqlite3_prepare_v2(gl_store_db(s),
                            "INSERT INTO defects (n, scenario, severity,"
                            " title, state, opened_by, event_seq) VALUES"
                            " (?, ?, ?, ?, 'open', ?, ?)",
                            -1, &st, NULL) != SQLITE_OK) {
-        rc = fail_db(s, err);
+        rc = gl_run_fail_db(s, err);
         goto fail;
     }
     sqlite3_bind_int64(st, 1, *n);
@@ -93,7 +67,7 @@ int gl_defect_open(gl_store *s, const struct gl_plan *p,
     sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, who->person, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, seq);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : fail_db(s, err);
+    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
     sqlite3_finalize(st);
     if (rc)
         goto fail;
@@ -110,7 +84,8 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
     sqlite3_stmt *st = NULL;
     char state[16] = "", fixer[128] = "";
     const char *next = NULL, *me = who->person;
-    unsigned roles = roles_of(p, me);
+    const struct gl_person *pe = gl_plan_person(p, me);
+    unsigned roles = pe ? pe->roles : 0;
     int64_t seq;
     int rc, step;
 
@@ -121,7 +96,7 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
                            "SELECT state, COALESCE(fixer, '') FROM defects"
                            " WHERE n = ?",
                            -1, &st, NULL) != SQLITE_OK) {
-        rc = fail_db(s, err);
+        rc = gl_run_fail_db(s, err);
         goto fail;
     }
     sqlite3_bind_int64(st, 1, n);
@@ -132,16 +107,15 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
     }
     sqlite3_finalize(st);
     if (step != SQLITE_ROW) {
-        rc = step == SQLITE_DONE
-                 ? gl_err_set(err, GL_ENOTFOUND, "no defect D-%lld",
-                              (long long)n)
-                 : fail_db(s, err);
+        rc = step == SQLITE_DONE ? gl_err_set(err, GL_ENOTFOUND,
+                                              "no defect D-%lld", (long long)n)
+                                 : gl_run_fail_db(s, err);
         goto fail;
     }
-#define REFUSE(...)                                                            \\
-    do {                                                                       \\
-        rc = gl_err_set(err, GL_EREFUSED, __VA_ARGS__);                        \\
-        goto fail;                                                             \\
+#define REFUSE(...)                                                            \
+    do {                                                                       \
+        rc = gl_err_set(err, GL_EREFUSED, __VA_ARGS__);                        \
+        goto fail;                                                             \
     } while (0)
     if (!strcmp(action, "fixing") || !strcmp(action, "fixed")) {
         if (!(roles & GL_ROLE_DEV))
@@ -153,8 +127,7 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
                    (long long)n, state);
         if (!strcmp(action, "fixed") && strcmp(state, "fixing") &&
             strcmp(state, "open") && strcmp(state, "reopened"))
-            REFUSE("D-%lld is %s; it is not being fixed", (long long)n,
-                   state);
+            REFUSE("D-%lld is %s; it is not being fixed", (long long)n, state);
         next = action;
     } else if (!strcmp(action, "verify")) {
         if (strcmp(state, "fixed"))
@@ -189,22 +162,23 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
     {
         char kind[32];
         snprintf(kind, sizeof(kind), "defect.%s", action);
-        if ((rc = event(s, who, kind,
-                        json_pack("{s:I, s:s, s:s, s:s?}", "defect",
-                                  (json_int_t)n, "from", state, "to", next,
-                                  "patch", patch),
-                        &seq, err)))
+        if ((rc = gl_run_event(s, who, kind,
+                               json_pack("{s:I, s:s, s:s, s:s?}", "defect",
+                                         (json_int_t)n, "from", state, "to",
+                                         next, "patch", patch),
+                               &seq, err)))
             goto fail;
     }
     if (sqlite3_prepare_v2(
             gl_store_db(s),
             "UPDATE defects SET state = ?1, event_seq = ?2,"
-            " fixer = CASE WHEN ?1 = 'fixed' THEN ?3 ELSE fixer END,"
+            " fixer = CASE WHEN ?1 IN ('fixing', 'fixed') THEN ?3 ELSE fixer "
+            "END,"
             " verifier = CASE WHEN ?1 = 'verified' THEN ?3 ELSE verifier END,"
             " patch = CASE WHEN ?1 = 'deferred' THEN ?4 ELSE patch END"
             " WHERE n = ?5",
             -1, &st, NULL) != SQLITE_OK) {
-        rc = fail_db(s, err);
+        rc = gl_run_fail_db(s, err);
         goto fail;
     }
     sqlite3_bind_text(st, 1, next, -1, SQLITE_STATIC);
@@ -212,7 +186,7 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
     sqlite3_bind_text(st, 3, me, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, patch, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, n);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : fail_db(s, err);
+    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
     sqlite3_finalize(st);
     if (rc)
         goto fail;
@@ -223,4 +197,47 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
 fail:
     gl_store_rollback(s);
     return rc;
+}
+
+char *gl_defect_list(gl_store *s, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    json_t *arr = json_array();
+    char *out = NULL;
+    int step;
+
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "SELECT n, scenario, severity, title, state,"
+                           " opened_by, fixer, verifier, patch FROM defects"
+                           " ORDER BY n",
+                           -1, &st, NULL) != SQLITE_OK) {
+        gl_run_fail_db(s, err);
+        json_decref(arr);
+        return NULL;
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *o = json_object();
+        char id[32];
+        static const char *const cols[] = {"scenario", "severity",  "title",
+                                           "state",    "opened_by", "fixer",
+                                           "verifier", "patch"};
+        int c;
+        snprintf(id, sizeof(id), "D-%lld",
+                 (long long)sqlite3_column_int64(st, 0));
+        json_object_set_new(o, "id", json_string(id));
+        json_object_set_new(o, "n", json_integer(sqlite3_column_int64(st, 0)));
+        for (c = 1; c <= 8; c++) {
+            const unsigned char *v = sqlite3_column_text(st, c);
+            json_object_set_new(o, cols[c - 1],
+                                v ? json_string((const char *)v) : json_null());
+        }
+        json_array_append_new(arr, o);
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        gl_run_fail_db(s, err);
+    else if (!(out = json_dumps(arr, JSON_INDENT(2))))
+        gl_err_set(err, GL_ENOMEM, "out of memory");
+    json_decref(arr);
+    return out;
 }

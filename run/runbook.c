@@ -2,6 +2,9 @@
  * runbook.c - the task state machine (see golive/runbook.h).
  */
 #include "golive/runbook.h"
+#include "golive/gate.h"
+
+#include "common.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -25,21 +28,7 @@ int gl_task_action_parse(const char *s)
 
 static int is_lead(const struct gl_plan *p, const char *person)
 {
-    const struct gl_person *pe = gl_plan_person(p, person);
-
-    return pe && (pe->roles & GL_ROLE_LEAD);
-}
-
-static const char *lead_names(const struct gl_plan *p, char *buf, size_t n)
-{
-    size_t i, o = 0;
-
-    buf[0] = '\0';
-    for (i = 0; i < p->n_people && o < n; i++)
-        if (p->people[i].roles & GL_ROLE_LEAD)
-            o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? ", " : "",
-                                  p->people[i].id.id);
-    return buf[0] ? buf : "the lead";
+    return gl_run_has_role(p, person, GL_ROLE_LEAD);
 }
 
 int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
@@ -64,7 +53,7 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     if ((rc = gl_store_task_state(s, id, state, sizeof(state), err)))
         goto fail;
     *from = gl_task_state_static(state);
-    lead_names(p, leads, sizeof(leads));
+    gl_run_names_with(p, GL_ROLE_LEAD, leads, sizeof(leads));
     switch (act) {
     case GL_ACT_START:
         if (strcmp(state, "pending") && strcmp(state, "ready")) {
@@ -110,6 +99,19 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                             "lead (%s) may start it early with --force",
                             id, rel, at, leads);
             goto fail;
+        }
+        if (t->stage == GL_STAGE_ROLLBACK) {
+            int started = gl_rollback_started(s);
+            if (started <= 0) {
+                rc = started < 0
+                         ? gl_run_fail_db(s, err)
+                         : gl_err_set(err, GL_EREFUSED,
+                                      "task '%s' belongs to the rollback, "
+                                      "which has not started ('golive "
+                                      "rollback' by the lead: %s)",
+                                      id, leads);
+                goto fail;
+            }
         }
         next = "running";
         break;

@@ -5,17 +5,13 @@
  */
 #include "golive/scenario.h"
 
+#include "common.h"
+
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail_db(gl_store *s, struct gl_err *err)
-{
-    return gl_err_set(err, GL_ESTORE, "state store: %s",
-                      sqlite3_errmsg(gl_store_db(s)));
-}
 
 /* Make the scenario rows of the plan (inside the caller's transaction). */
 static int ensure_rows(gl_store *s, const struct gl_plan *p, struct gl_err *err)
@@ -28,7 +24,7 @@ static int ensure_rows(gl_store *s, const struct gl_plan *p, struct gl_err *err)
                            "INSERT OR IGNORE INTO scenarios (id, area,"
                            " priority, risk, assignee) VALUES (?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail_db(s, err);
+        return gl_run_fail_db(s, err);
     for (i = 0; i < p->n_scenarios && !rc; i++) {
         const struct gl_scenario *sc = &p->scenarios[i];
         sqlite3_reset(st);
@@ -38,7 +34,7 @@ static int ensure_rows(gl_store *s, const struct gl_plan *p, struct gl_err *err)
         sqlite3_bind_int64(st, 4, sc->risk);
         sqlite3_bind_text(st, 5, sc->assignee.id, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
-            rc = fail_db(s, err);
+            rc = gl_run_fail_db(s, err);
     }
     sqlite3_finalize(st);
     return rc;
@@ -46,25 +42,17 @@ static int ensure_rows(gl_store *s, const struct gl_plan *p, struct gl_err *err)
 
 static int is_tester(const struct gl_plan *p, const char *person)
 {
-    const struct gl_person *pe = gl_plan_person(p, person);
-
-    return pe && (pe->roles & GL_ROLE_TESTER);
+    return gl_run_has_role(p, person, GL_ROLE_TESTER);
 }
 
 static int refuse_non_tester(const struct gl_plan *p, const char *who,
                              struct gl_err *err)
 {
     char names[256];
-    size_t i, o = 0;
 
-    names[0] = '\0';
-    for (i = 0; i < p->n_people && o < sizeof(names); i++)
-        if (p->people[i].roles & GL_ROLE_TESTER)
-            o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s",
-                                  o ? ", " : "", p->people[i].id.id);
-    return gl_err_set(err, GL_EREFUSED,
-                      "%s is not a tester; testers run scenarios (%s)", who,
-                      names[0] ? names : "nobody has the role");
+    return gl_err_set(
+        err, GL_EREFUSED, "%s is not a tester; testers run scenarios (%s)", who,
+        gl_run_names_with(p, GL_ROLE_TESTER, names, sizeof(names)));
 }
 
 static int update(gl_store *s, const struct gl_actor *who, const char *id,
@@ -93,14 +81,14 @@ static int update(gl_store *s, const struct gl_actor *who, const char *id,
                                     " result_by = ?2, event_seq = ?3,"
                                     " note = ?5 WHERE id = ?4",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail_db(s, err);
+        return gl_run_fail_db(s, err);
     sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, who->person, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, seq);
     sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
     if (!taking)
         sqlite3_bind_text(st, 5, note, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : fail_db(s, err);
+    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
     sqlite3_finalize(st);
     return rc;
 }
@@ -124,7 +112,7 @@ int gl_scenario_next(gl_store *s, const struct gl_plan *p,
             " (assignee IS NULL OR assignee = ?1) DESC, risk DESC,"
             " priority, id LIMIT 1",
             -1, &st, NULL) != SQLITE_OK) {
-        rc = fail_db(s, err);
+        rc = gl_run_fail_db(s, err);
         goto fail;
     }
     sqlite3_bind_text(st, 1, who->person, -1, SQLITE_STATIC);
@@ -137,7 +125,7 @@ int gl_scenario_next(gl_store *s, const struct gl_plan *p,
         goto fail;
     }
     if (step != SQLITE_ROW) {
-        rc = fail_db(s, err);
+        rc = gl_run_fail_db(s, err);
         goto fail;
     }
     if ((rc = update(s, who, id, "scenario.take", "running", NULL, 1, err)))
@@ -207,7 +195,7 @@ char *gl_scenario_progress(gl_store *s, const struct gl_plan *p,
         if (sqlite3_prepare_v2(gl_store_db(s), sql, -1, &st, NULL) !=
             SQLITE_OK) {
             json_decref(m);
-            fail_db(s, err);
+            gl_run_fail_db(s, err);
             goto done;
         }
         while (sqlite3_step(st) == SQLITE_ROW) {

@@ -110,7 +110,30 @@ static const char *const migrations[] = {
     "  fixer TEXT,"
     "  verifier TEXT,"
     "  patch TEXT,"
-    "  event_seq INTEGER NOT NULL);",
+    "  event_seq INTEGER NOT NULL);"
+    /* ... go / no-go decisions, the duty log, rollback, lost tasks */
+    "CREATE TABLE decisions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  decision TEXT NOT NULL,"
+    "  note TEXT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  at TEXT NOT NULL,"
+    "  gate TEXT NOT NULL,"
+    "  event_seq INTEGER NOT NULL);"
+    "CREATE TABLE duty ("
+    "  n INTEGER PRIMARY KEY,"
+    "  at TEXT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  defect INTEGER,"
+    "  patch TEXT,"
+    "  event_seq INTEGER NOT NULL);"
+    "ALTER TABLE run ADD COLUMN rollback_at TEXT;"
+    "ALTER TABLE tasks ADD COLUMN pid INTEGER;"
+    "ALTER TABLE tasks ADD COLUMN host TEXT;"
+    "ALTER TABLE tasks ADD COLUMN output TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

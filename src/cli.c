@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "golive/sync.h"
+#include "util/clock.h"
 #include "util/buf.h"
 
 int cli_exit_code(int code)
@@ -242,4 +243,57 @@ json_t *cli_value_json(const struct gl_value *v)
         gl_buf_release(&b);
         return j ? j : json_string("(not UTF-8)");
     }
+}
+
+int cli_run_open(struct cli_run *r, const char *state_opt, const char *plan_arg,
+                 const char *as, int need_person)
+{
+    struct gl_diags d;
+    struct gl_err err;
+
+    memset(r, 0, sizeof(*r));
+    memset(&d, 0, sizeof(d));
+    gl_err_clear(&err);
+    if (gl_clock_now(&r->now)) {
+        cli_error("GOLIVE_NOW is not an ISO 8601 time with an offset");
+        return EXIT_ERROR;
+    }
+    cli_state_path(state_opt, plan_arg, r->state, sizeof(r->state));
+    if (gl_store_open(r->state, 0, &r->s, &err) ||
+        gl_store_run_info(r->s, &r->info, &err))
+        return cli_fail(&err);
+    d.file = r->info.plan_path;
+    r->plan = gl_plan_parse(r->info.plan_path, r->info.plan_text,
+                            r->info.plan_len, &d);
+    gl_diags_release(&d);
+    if (!r->plan) {
+        cli_error("the run's plan cannot be read");
+        return EXIT_ERROR;
+    }
+    if (cli_actor(as, r->plan, &r->who, &err))
+        return cli_fail(&err);
+    if (need_person && !gl_plan_person(r->plan, r->who.person)) {
+        cli_error("'%s' is not a person of the plan; name yourself with --as "
+                  "or GOLIVE_USER",
+                  r->who.person);
+        return EXIT_REFUSED;
+    }
+    return EXIT_OK;
+}
+
+void cli_run_close(struct cli_run *r)
+{
+    gl_plan_free(r->plan);
+    gl_run_info_release(&r->info);
+    gl_store_close(r->s);
+    memset(r, 0, sizeof(*r));
+}
+
+void cli_print_json(json_t *v, int indent)
+{
+    char *s = v ? json_dumps(v, indent ? JSON_INDENT(2) : JSON_COMPACT) : NULL;
+
+    printf("%s\n", s ? s : "null");
+    free(s);
+    json_decref(v);
 }

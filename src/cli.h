@@ -70,6 +70,28 @@ int cli_run_start(const char *plan_path, const char *state, int rehearsal,
  * as hex, times as ISO 8601 (DESIGN.md).  New reference. */
 json_t *cli_value_json(const struct gl_value *v);
 
+/* An open run: the store, the run's record and its own copy of the plan
+ * (which decides, whatever the file on disk says), and the actor. */
+struct cli_run {
+    gl_store *s;
+    struct gl_plan *plan;
+    struct gl_run_info info;
+    struct gl_actor who;
+    int64_t now; /* GOLIVE_NOW or the clock */
+    char state[4096];
+};
+
+/* Open the run in the store (--state, GOLIVE_STATE, beside plan_arg or
+ * ./golive.state).  With need_person, the actor (--as / GOLIVE_USER) must
+ * be a person of the run's plan.  Prints what went wrong and returns its
+ * exit code; EXIT_OK with r filled.  cli_run_close() in every case. */
+int cli_run_open(struct cli_run *r, const char *state_opt, const char *plan_arg,
+                 const char *as, int need_person);
+void cli_run_close(struct cli_run *r);
+
+/* Print a JSON value (indented or one line) and drop the reference. */
+void cli_print_json(json_t *v, int indent);
+
 /* Whether stdout / stderr is a terminal (for colour and progress). */
 int cli_isatty_err(void);
 

@@ -13,38 +13,18 @@
 #include "golive/scenario.h"
 #include "util/buf.h"
 
-/* The plan: --plan, else the run's own copy. */
+/* The plan: --plan, else the run's own copy (kept open in r). */
 static struct gl_plan *plan_of(const char *plan_path, const char *state_opt,
-                               int *rc)
+                               struct cli_run *r, int *rc)
 {
     struct gl_plan *plan = NULL;
-    struct gl_run_info info;
-    struct gl_diags d;
-    struct gl_err err;
-    gl_store *s = NULL;
-    char state[4096];
 
     if (plan_path) {
         *rc = cli_load_plan(plan_path, 0, 1, &plan);
         return plan;
     }
-    memset(&d, 0, sizeof(d));
-    memset(&info, 0, sizeof(info));
-    gl_err_clear(&err);
-    cli_state_path(state_opt, NULL, state, sizeof(state));
-    if (gl_store_open(state, 0, &s, &err) ||
-        gl_store_run_info(s, &info, &err)) {
-        *rc = cli_fail(&err);
-        gl_store_close(s);
-        return NULL;
-    }
-    d.file = info.plan_path;
-    plan = gl_plan_parse(info.plan_path, info.plan_text, info.plan_len, &d);
-    *rc = plan ? EXIT_OK : EXIT_ERROR;
-    gl_diags_release(&d);
-    gl_run_info_release(&info);
-    gl_store_close(s);
-    return plan;
+    *rc = cli_run_open(r, state_opt, NULL, NULL, 0);
+    return *rc ? NULL : r->plan;
 }
 
 static int samples(int argc, char **argv, const char *plan_path,
@@ -52,23 +32,28 @@ static int samples(int argc, char **argv, const char *plan_path,
 {
     struct gl_plan *plan;
     struct gl_buf out = GL_BUF_INIT;
+    struct cli_run r;
     struct gl_err err;
     size_t i;
     int rc;
 
     if (argc != 2)
         return cli_usage("scenario", "scenario samples takes a scenario id");
-    if (!(plan = plan_of(plan_path, state, &rc)))
+    memset(&r, 0, sizeof(r));
+    plan = plan_of(plan_path, state, &r, &rc);
+    if (!plan || rc) {
+        if (plan != r.plan)
+            gl_plan_free(plan);
+        cli_run_close(&r);
         return rc ? rc : EXIT_ERROR;
-    if (rc) {
-        gl_plan_free(plan);
-        return rc;
     }
     for (i = 0; i < plan->n_scenarios; i++)
         if (!strcmp(plan->scenarios[i].id.id, argv[1]))
             break;
     if (i == plan->n_scenarios) {
-        gl_plan_free(plan);
+        if (plan != r.plan)
+            gl_plan_free(plan);
+        cli_run_close(&r);
         return cli_usage("scenario", "no scenario '%s' in the plan", argv[1]);
     }
     gl_err_clear(&err);
@@ -78,7 +63,9 @@ static int samples(int argc, char **argv, const char *plan_path,
     else
         fputs(gl_buf_str(&out), stdout);
     gl_buf_release(&out);
-    gl_plan_free(plan);
+    if (plan != r.plan)
+        gl_plan_free(plan);
+    cli_run_close(&r);
     return rc;
 }
 
@@ -87,37 +74,21 @@ static int on_run(int argc, char **argv, const char *state_opt, const char *as,
                   const char *note, int json)
 {
     const char *sub = argv[0];
-    struct gl_plan *plan = NULL;
-    struct gl_run_info info;
-    struct gl_actor who;
-    struct gl_diags d;
+    struct cli_run r;
     struct gl_err err;
-    gl_store *s = NULL;
-    char state[4096], id[256];
+    char id[256];
     int rc = EXIT_OK,
         want = !strcmp(sub, "next") || !strcmp(sub, "progress") ? 1 : 2;
 
     if (argc != want)
         return cli_usage("scenario", "'scenario %s' takes %s", sub,
                          want == 1 ? "no id" : "a scenario id");
-    memset(&info, 0, sizeof(info));
-    memset(&d, 0, sizeof(d));
     gl_err_clear(&err);
-    cli_state_path(state_opt, NULL, state, sizeof(state));
-    if (gl_store_open(state, 0, &s, &err) ||
-        gl_store_run_info(s, &info, &err)) {
-        rc = cli_fail(&err);
+    if ((rc = cli_run_open(&r, state_opt, NULL, as,
+                           strcmp(sub, "progress") != 0)))
         goto out;
-    }
-    d.file = info.plan_path;
-    if (!(plan = gl_plan_parse(info.plan_path, info.plan_text, info.plan_len,
-                               &d))) {
-        cli_error("the run's plan cannot be read");
-        rc = EXIT_ERROR;
-        goto out;
-    }
     if (!strcmp(sub, "progress")) {
-        char *js = gl_scenario_progress(s, plan, &err);
+        char *js = gl_scenario_progress(r.s, r.plan, &err);
         if (!js) {
             rc = cli_fail(&err);
             goto out;
@@ -126,19 +97,8 @@ static int on_run(int argc, char **argv, const char *state_opt, const char *as,
         free(js);
         goto out;
     }
-    if (cli_actor(as, plan, &who, &err)) {
-        rc = cli_fail(&err);
-        goto out;
-    }
-    if (!gl_plan_person(plan, who.person)) {
-        cli_error("'%s' is not a person of the plan; name yourself with --as "
-                  "or GOLIVE_USER",
-                  who.person);
-        rc = EXIT_REFUSED;
-        goto out;
-    }
     if (!strcmp(sub, "next")) {
-        if (gl_scenario_next(s, plan, &who, id, sizeof(id), &err)) {
+        if (gl_scenario_next(r.s, r.plan, &r.who, id, sizeof(id), &err)) {
             rc = err.code == GL_ENOTFOUND ? EXIT_NO : cli_fail(&err);
             if (err.code == GL_ENOTFOUND)
                 printf("%s\n", err.msg);
@@ -146,22 +106,20 @@ static int on_run(int argc, char **argv, const char *state_opt, const char *as,
         }
         printf(json ? "{\"scenario\":\"%s\",\"tester\":\"%s\"}\n"
                     : "%s: yours, %s\n",
-               id, who.person);
+               id, r.who.person);
     } else {
         const char *result = !strcmp(sub, "pass")   ? "passed"
                              : !strcmp(sub, "fail") ? "failed"
                                                     : "blocked";
-        if (gl_scenario_result(s, plan, &who, argv[1], result, note, &err)) {
+        if (gl_scenario_result(r.s, r.plan, &r.who, argv[1], result, note,
+                               &err)) {
             rc = cli_fail(&err);
             goto out;
         }
-        printf("%s: %s (%s)\n", argv[1], result, who.person);
+        printf("%s: %s (%s)\n", argv[1], result, r.who.person);
     }
 out:
-    gl_diags_release(&d);
-    gl_plan_free(plan);
-    gl_run_info_release(&info);
-    gl_store_close(s);
+    cli_run_close(&r);
     return rc;
 }
 

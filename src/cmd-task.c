@@ -9,7 +9,6 @@
 #include "cli.h"
 #include "cmd.h"
 #include "golive/runbook.h"
-#include "util/clock.h"
 
 static int run(int argc, char **argv)
 {
@@ -22,14 +21,8 @@ static int run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *as = NULL, *note = NULL, *state_opt = NULL, *from, *to;
-    struct gl_plan *plan = NULL;
-    struct gl_run_info info;
-    struct gl_actor who;
-    struct gl_diags d;
+    struct cli_run r;
     struct gl_err err;
-    gl_store *s = NULL;
-    char state[4096];
-    int64_t now;
     int json = 0, force = 0, c, rc, act;
 
     optind = 0;
@@ -64,61 +57,26 @@ static int run(int argc, char **argv)
                          "no action '%s' (start, done, fail, skip, "
                          "check, reopen)",
                          argv[optind]);
-    if (gl_clock_now(&now)) {
-        cli_error("GOLIVE_NOW is not an ISO 8601 time with an offset");
-        return EXIT_ERROR;
-    }
-    memset(&info, 0, sizeof(info));
-    memset(&d, 0, sizeof(d));
+    if ((rc = cli_run_open(&r, state_opt, NULL, as, 1)))
+        goto out;
     gl_err_clear(&err);
-    cli_state_path(state_opt, NULL, state, sizeof(state));
-    /* the run's own copy of the plan decides */
-    if (gl_store_open(state, 0, &s, &err) ||
-        gl_store_run_info(s, &info, &err)) {
-        rc = cli_fail(&err);
-        goto out;
-    }
-    d.file = info.plan_path;
-    if (!(plan = gl_plan_parse(info.plan_path, info.plan_text, info.plan_len,
-                               &d))) {
-        cli_error("the run's plan cannot be read");
-        rc = EXIT_ERROR;
-        goto out;
-    }
-    if (cli_actor(as, plan, &who, &err)) {
-        rc = cli_fail(&err);
-        goto out;
-    }
-    if (!gl_plan_person(plan, who.person)) {
-        cli_error("'%s' is not a person of the plan; name yourself with --as "
-                  "or GOLIVE_USER",
-                  who.person);
-        rc = EXIT_REFUSED;
-        goto out;
-    }
-    if (gl_task_act(s, plan, info.switch_at, &who, argv[optind + 1],
-                    (enum gl_task_action)act, force, note, now, &from, &to,
+    if (gl_task_act(r.s, r.plan, r.info.switch_at, &r.who, argv[optind + 1],
+                    (enum gl_task_action)act, force, note, r.now, &from, &to,
                     &err)) {
         rc = cli_fail(&err);
         goto out;
     }
-    if (json) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "task", argv[optind + 1],
-                              "from", from, "to", to, "as", who.person);
-        char *js = json_dumps(o, JSON_COMPACT);
-        printf("%s\n", js ? js : "{}");
-        free(js);
-        json_decref(o);
-    } else {
+    if (json)
+        cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "task",
+                                 argv[optind + 1], "from", from, "to", to, "as",
+                                 r.who.person),
+                       0);
+    else
         printf("task %s: %s -> %s (%s)\n", argv[optind + 1], from, to,
-               who.person);
-    }
+               r.who.person);
     rc = EXIT_OK;
 out:
-    gl_diags_release(&d);
-    gl_plan_free(plan);
-    gl_run_info_release(&info);
-    gl_store_close(s);
+    cli_run_close(&r);
     return rc;
 }
 

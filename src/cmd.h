@@ -30,6 +30,10 @@ extern const struct gl_cmd cmd_diff;
 extern const struct gl_cmd cmd_check;
 extern const struct gl_cmd cmd_task;
 extern const struct gl_cmd cmd_scenario;
+extern const struct gl_cmd cmd_defect;
+extern const struct gl_cmd cmd_gate;
+extern const struct gl_cmd cmd_decide;
+extern const struct gl_cmd cmd_rollback;
 
 /* NULL-terminated, in the order `golive --help` lists them. */
 extern const struct gl_cmd *const cmd_table[];

@@ -25,4 +25,8 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
                    const struct gl_actor *who, int64_t n, const char *action,
                    const char *patch, const char **to, struct gl_err *err);
 
+/* Every defect as a JSON array (malloc'd text): {id, n, scenario,
+ * severity, title, state, opened_by, fixer, verifier, patch}. */
+char *gl_defect_list(gl_store *s, struct gl_err *err);
+
 #endif

@@ -3,7 +3,8 @@ import pytest
 
 from conftest import golive
 
-COMMANDS = ["validate", "sync", "check", "diff", "flow", "scenario", "run", "task", "status", "audit",
+COMMANDS = ["validate", "sync", "check", "diff", "flow", "scenario", "run", "task", "defect", "status",
+            "gate", "decide", "rollback", "audit",
             "demo", "db"]
 
 

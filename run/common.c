@@ -1,0 +1,63 @@
+/*
+ * common.c - helpers shared by the run's modules (see common.h).
+ */
+#include "common.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util/clock.h"
+
+int gl_run_fail_db(gl_store *s, struct gl_err *err)
+{
+    return gl_err_set(err, GL_ESTORE, "state store: %s",
+                      sqlite3_errmsg(gl_store_db(s)));
+}
+
+int gl_run_has_role(const struct gl_plan *p, const char *person, unsigned role)
+{
+    const struct gl_person *pe = person ? gl_plan_person(p, person) : NULL;
+
+    return pe && (pe->roles & role);
+}
+
+const char *gl_run_names_with(const struct gl_plan *p, unsigned role, char *buf,
+                              size_t n)
+{
+    size_t i, o = 0;
+
+    buf[0] = '\0';
+    for (i = 0; i < p->n_people && o < n; i++)
+        if (p->people[i].roles & role)
+            o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? ", " : "",
+                                  p->people[i].id.id);
+    if (!buf[0])
+        snprintf(buf, n, "nobody has the role");
+    return buf;
+}
+
+int gl_run_event(gl_store *s, const struct gl_actor *who, const char *kind,
+                 json_t *payload, int64_t *seq, struct gl_err *err)
+{
+    char *text =
+        payload ? json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    int64_t dummy;
+    int rc;
+
+    json_decref(payload);
+    if (!text)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    rc = gl_store_event(s, who, kind, text, seq ? seq : &dummy, err);
+    free(text);
+    return rc;
+}
+
+void gl_run_now_iso(char out[40])
+{
+    int64_t now;
+
+    if (gl_clock_now(&now))
+        now = 0;
+    gl_time_format(now, 0, out);
+}

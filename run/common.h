@@ -1,0 +1,36 @@
+/*
+ * common.h - what the run's modules (runbook, scenarios, defects, gate,
+ * duty) share: store errors, roles, and events with a JSON payload.
+ * Internal to run/.
+ */
+#ifndef GOLIVE_RUN_COMMON_H
+#define GOLIVE_RUN_COMMON_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "golive/golive.h"
+#include "golive/plan.h"
+#include "golive/store.h"
+
+/* GL_ESTORE with SQLite's message for the store's connection. */
+int gl_run_fail_db(gl_store *s, struct gl_err *err);
+
+/* Whether person has role (enum gl_role bits) in the plan. */
+int gl_run_has_role(const struct gl_plan *p, const char *person, unsigned role);
+
+/* "ann, bob": the people with role, into buf; "nobody has the role" when
+ * none.  Returns buf. */
+const char *gl_run_names_with(const struct gl_plan *p, unsigned role, char *buf,
+                              size_t n);
+
+/* Append an event whose payload is the JSON object given (the reference
+ * is taken, keys sorted).  Inside the caller's transaction. */
+int gl_run_event(gl_store *s, const struct gl_actor *who, const char *kind,
+                 json_t *payload, int64_t *seq, struct gl_err *err);
+
+/* The store's current time as written in its rows (UTC, ISO 8601). */
+void gl_run_now_iso(char out[40]);
+
+#endif

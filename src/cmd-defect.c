@@ -1,0 +1,185 @@
+/*
+ * cmd-defect.c - `golive defect open|fixing|fixed|verify|reopen|defer|list`:
+ * the defects of the night.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "golive/defect.h"
+
+/* "D-12" or "12" -> 12; 0 when neither. */
+static int64_t defect_number(const char *s)
+{
+    char *end;
+    long long n;
+
+    if ((s[0] == 'D' || s[0] == 'd') && s[1] == '-')
+        s += 2;
+    if (*s < '1' || *s > '9')
+        return 0;
+    errno = 0;
+    n = strtoll(s, &end, 10);
+    return *end || errno ? 0 : (int64_t)n;
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"as", required_argument, NULL, 'a'},
+        {"scenario", required_argument, NULL, 'c'},
+        {"severity", required_argument, NULL, 'v'},
+        {"title", required_argument, NULL, 't'},
+        {"patch", required_argument, NULL, 'p'},
+        {"state", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *as = NULL, *scenario = NULL, *severity = NULL, *title = NULL,
+               *patch = NULL, *state_opt = NULL, *sub, *to;
+    struct cli_run r;
+    struct gl_err err;
+    int json = 0, c, rc;
+    int64_t n = 0;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            as = optarg;
+            break;
+        case 'c':
+            scenario = optarg;
+            break;
+        case 'v':
+            severity = optarg;
+            break;
+        case 't':
+            title = optarg;
+            break;
+        case 'p':
+            patch = optarg;
+            break;
+        case 's':
+            state_opt = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(cmd_defect.usage, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("defect", "unknown option");
+        }
+    }
+    if (argc - optind < 1)
+        return cli_usage("defect", "defect takes a subcommand");
+    sub = argv[optind];
+    if (!strcmp(sub, "open") || !strcmp(sub, "list")) {
+        if (argc - optind != 1)
+            return cli_usage("defect", "'defect %s' takes no id", sub);
+        if (!strcmp(sub, "open") && (!severity || !title || !*title))
+            return cli_usage("defect",
+                             "'defect open' needs --severity and --title");
+    } else if (!strcmp(sub, "fixing") || !strcmp(sub, "fixed") ||
+               !strcmp(sub, "verify") || !strcmp(sub, "reopen") ||
+               !strcmp(sub, "defer")) {
+        if (argc - optind != 2)
+            return cli_usage("defect", "'defect %s' takes a defect id", sub);
+        if (!(n = defect_number(argv[optind + 1])))
+            return cli_usage("defect", "'%s' is not a defect id (D-1, D-2...)",
+                             argv[optind + 1]);
+    } else {
+        return cli_usage("defect", "unknown subcommand 'defect %s'", sub);
+    }
+    gl_err_clear(&err);
+    if ((rc = cli_run_open(&r, state_opt, NULL, as, strcmp(sub, "list"))))
+        goto out;
+    if (!strcmp(sub, "list")) {
+        char *js = gl_defect_list(r.s, &err);
+        if (!js) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        if (json) {
+            printf("%s\n", js);
+        } else {
+            json_t *a = json_loads(js, 0, NULL), *o;
+            size_t i;
+            printf("%-6s %-8s %-9s %-10s %-10s %s\n", "id", "severity", "state",
+                   "scenario", "patch", "title");
+            json_array_foreach(a, i, o)
+            {
+                const char *sc = json_string_value(
+                               json_object_get(o, "scenario")),
+                           *pa = json_string_value(json_object_get(o, "patch"));
+                printf("%-6s %-8s %-9s %-10s %-10s %s\n",
+                       json_string_value(json_object_get(o, "id")),
+                       json_string_value(json_object_get(o, "severity")),
+                       json_string_value(json_object_get(o, "state")),
+                       sc ? sc : "-", pa ? pa : "-",
+                       json_string_value(json_object_get(o, "title")));
+            }
+            json_decref(a);
+        }
+        free(js);
+        goto out;
+    }
+    if (!strcmp(sub, "open")) {
+        if (gl_defect_open(r.s, r.plan, &r.who, scenario, severity, title, &n,
+                           &err)) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        if (json) {
+            char id[32];
+            snprintf(id, sizeof(id), "D-%lld", (long long)n);
+            cli_print_json(json_pack("{s:s, s:I, s:s, s:s, s:s}", "id", id, "n",
+                                     (json_int_t)n, "state", "open", "severity",
+                                     severity, "as", r.who.person),
+                           0);
+        } else {
+            printf("D-%lld\n", (long long)n);
+        }
+        goto out;
+    }
+    if (gl_defect_move(r.s, r.plan, &r.who, n, sub, patch, &to, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (json)
+        cli_print_json(json_pack("{s:I, s:s, s:s}", "n", (json_int_t)n, "to",
+                                 to, "as", r.who.person),
+                       0);
+    else
+        printf("D-%lld: %s (%s)\n", (long long)n, to, r.who.person);
+out:
+    cli_run_close(&r);
+    return rc;
+}
+
+const struct gl_cmd cmd_defect = {
+    "defect",
+    "log and move defects: open, fixing, fixed, verify, reopen, defer",
+    "usage: golive defect open --severity blocker|major|minor --title TEXT\n"
+    "                          [--scenario ID] --as PERSON\n"
+    "       golive defect fixing|fixed|verify|reopen ID --as PERSON\n"
+    "       golive defect defer ID --patch NAME --as PERSON\n"
+    "       golive defect list [--json]\n"
+    "       (every form takes --state FILE and --json)\n"
+    "\n"
+    "'open' logs a defect and prints its id (D-1, D-2, ...); anyone may.\n"
+    "A defect moves open -> fixing -> fixed -> verified, or back to\n"
+    "reopened, or is deferred to a named patch (the lead or a dev).  Devs\n"
+    "take it up and fix it; someone other than its fixer verifies the fix.\n"
+    "A blocker is a defect that stops a workflow: while one is open, the\n"
+    "go gate fails.  Every move is an event of the run with its actor.\n"
+    "\n"
+    "exit: 0 done, 2 usage, no such defect or store error, 3 refused (the\n"
+    "      message says who may)\n",
+    run,
+};

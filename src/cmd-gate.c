@@ -1,0 +1,215 @@
+/*
+ * cmd-gate.c - go / no-go: `golive gate`, `golive decide`, `golive
+ * rollback`.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "golive/gate.h"
+
+struct opts {
+    const char *as, *note, *state;
+    int json;
+};
+
+/* The options these three commands share; returns -1 to go on, else an
+ * exit code (help printed or usage error). */
+static int parse(const struct gl_cmd *cmd, int argc, char **argv,
+                 struct opts *o)
+{
+    static const struct option opts[] = {
+        {"as", required_argument, NULL, 'a'},
+        {"note", required_argument, NULL, 'n'},
+        {"state", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            o->as = optarg;
+            break;
+        case 'n':
+            o->note = optarg;
+            break;
+        case 's':
+            o->state = optarg;
+            break;
+        case 'j':
+            o->json = 1;
+            break;
+        case 'h':
+            fputs(cmd->usage, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage(cmd->name, "unknown option");
+        }
+    }
+    return -1;
+}
+
+/* Print the gate's evaluation; 1 when it passes. */
+static int print_gate(json_t *g)
+{
+    json_t *r;
+    size_t i;
+    int passed = json_is_true(json_object_get(g, "passed"));
+
+    json_array_foreach(json_object_get(g, "rules"), i, r)
+    {
+        printf("%-5s %-20s %s\n",
+               json_is_true(json_object_get(r, "passed")) ? "ok" : "NO",
+               json_string_value(json_object_get(r, "rule")),
+               json_string_value(json_object_get(r, "detail")));
+    }
+    if (!json_array_size(json_object_get(g, "rules")))
+        printf("the plan states no go criteria\n");
+    printf("gate: %s\n", passed ? "GO" : "NO-GO");
+    return passed;
+}
+
+static int gate_run(int argc, char **argv)
+{
+    struct cli_run r;
+    struct gl_err err;
+    struct opts o;
+    json_t *g = NULL;
+    int rc;
+
+    if ((rc = parse(&cmd_gate, argc, argv, &o)) >= 0)
+        return rc;
+    if (argc - optind != 0)
+        return cli_usage("gate", "gate takes no arguments");
+    gl_err_clear(&err);
+    if ((rc = cli_run_open(&r, o.state, NULL, NULL, 0)))
+        goto out;
+    if (gl_gate_eval(r.s, r.plan, &g, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (o.json) {
+        rc = json_is_true(json_object_get(g, "passed")) ? EXIT_OK : EXIT_NO;
+        cli_print_json(g, 1);
+        g = NULL;
+    } else {
+        rc = print_gate(g) ? EXIT_OK : EXIT_NO;
+    }
+out:
+    json_decref(g);
+    cli_run_close(&r);
+    return rc;
+}
+
+static int decide_run(int argc, char **argv)
+{
+    struct cli_run r;
+    struct gl_err err;
+    struct opts o;
+    int rc;
+
+    if ((rc = parse(&cmd_decide, argc, argv, &o)) >= 0)
+        return rc;
+    if (argc - optind != 1)
+        return cli_usage("decide", "decide takes go, no-go or hold");
+    gl_err_clear(&err);
+    if ((rc = cli_run_open(&r, o.state, NULL, o.as, 1)))
+        goto out;
+    if (gl_decide(r.s, r.plan, &r.who, argv[optind], o.note, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (o.json)
+        cli_print_json(json_pack("{s:s, s:s, s:s}", "decision", argv[optind],
+                                 "as", r.who.person, "note", o.note),
+                       0);
+    else
+        printf("decision: %s (%s): %s\n", argv[optind], r.who.person, o.note);
+out:
+    cli_run_close(&r);
+    return rc;
+}
+
+static int rollback_run(int argc, char **argv)
+{
+    struct cli_run r;
+    struct gl_err err;
+    struct opts o;
+    size_t i;
+    int rc;
+
+    if ((rc = parse(&cmd_rollback, argc, argv, &o)) >= 0)
+        return rc;
+    if (argc - optind != 0)
+        return cli_usage("rollback", "rollback takes no arguments");
+    gl_err_clear(&err);
+    if ((rc = cli_run_open(&r, o.state, NULL, o.as, 1)))
+        goto out;
+    if (gl_rollback_start(r.s, r.plan, &r.who, o.note, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    printf("rollback started (%s); its tasks, in order:\n", r.who.person);
+    for (i = 0; i < r.plan->rollback.n; i++) {
+        const struct gl_task *t =
+            gl_plan_task(r.plan, r.plan->rollback.v[i].id);
+        printf("  %-20s owner %-10s checker %s\n", t->id.id, t->owner.id,
+               t->checker.id);
+    }
+out:
+    cli_run_close(&r);
+    return rc;
+}
+
+const struct gl_cmd cmd_gate = {
+    "gate",
+    "evaluate the plan's go criteria, each explained",
+    "usage: golive gate [--state FILE] [--json]\n"
+    "\n"
+    "Evaluate the plan's go criteria on the run and explain each: no open\n"
+    "blocker (a fixed blocker is open until verified), every check passed\n"
+    "on its latest run, every P0 scenario passed, named tasks checked,\n"
+    "named checks and scenarios passed, at most N open defects of a\n"
+    "severity.\n"
+    "\n"
+    "  --json    {passed, rules: [{rule, passed, detail}]}\n"
+    "\n"
+    "exit: 0 the gate passes, 1 it does not, 2 no run or store error\n",
+    gate_run,
+};
+
+const struct gl_cmd cmd_decide = {
+    "decide",
+    "the lead's decision: go, no-go or hold",
+    "usage: golive decide go|no-go|hold --as LEAD --note TEXT\n"
+    "                     [--state FILE] [--json]\n"
+    "\n"
+    "Record the lead's decision with the gate's evaluation at that moment.\n"
+    "Go is refused while the gate does not pass (the message names the\n"
+    "failed criteria); no-go and hold are always recorded.\n"
+    "\n"
+    "exit: 0 recorded, 2 usage or store error, 3 refused (not the lead, or\n"
+    "      go while the gate fails)\n",
+    decide_run,
+};
+
+const struct gl_cmd cmd_rollback = {
+    "rollback",
+    "start the plan's rollback (the lead)",
+    "usage: golive rollback --as LEAD [--note TEXT] [--state FILE]\n"
+    "\n"
+    "Start the plan's rollback: until then its tasks cannot start; after,\n"
+    "each starts when the tasks it depends on are checked, and is worked\n"
+    "like any task by its owner and signed off by its checker ('golive\n"
+    "task', 'golive status' shows which are ready).\n"
+    "\n"
+    "exit: 0 started, 2 usage or store error, 3 refused (not the lead, no\n"
+    "      rollback in the plan, or started already)\n",
+    rollback_run,
+};

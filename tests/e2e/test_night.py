@@ -1,0 +1,182 @@
+"""A night on the runbook through the CLI: defects, the go gate and the
+lead's decision, rollback, status and ETA, shifts, handover, duty,
+report.  The plan is tests/e2e/night.yaml; GOLIVE_NOW replays the clock."""
+import json
+import os
+import shutil
+import sqlite3
+
+import pytest
+
+from conftest import golive
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+T = {  # times of the night (switch at 2026-03-14T00:00+08:00)
+    "T-6h": "2026-03-13T18:00:00+08:00",
+    "T-5h30m": "2026-03-13T18:30:00+08:00",
+    "T-5h": "2026-03-13T19:00:00+08:00",
+    "T-3h30m": "2026-03-13T20:30:00+08:00",
+    "T-3h": "2026-03-13T21:00:00+08:00",
+    "T-2h": "2026-03-13T22:00:00+08:00",
+    "T-1h": "2026-03-13T23:00:00+08:00",
+    "T0": "2026-03-14T00:00:00+08:00",
+    "T+10m": "2026-03-14T00:10:00+08:00",
+    "T+30m": "2026-03-14T00:30:00+08:00",
+    "T+1h": "2026-03-14T01:00:00+08:00",
+    "T+2h": "2026-03-14T02:00:00+08:00",
+}
+
+
+@pytest.fixture
+def night(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    shutil.copy(os.path.join(HERE, "night.yaml"), plan)
+    r = golive("run", "start", plan, env={"GOLIVE_NOW": T["T-6h"]})
+    assert r.rc == 0, r
+    return tmp_path / "golive.state"
+
+
+def g(st, *args, at="T-6h"):
+    return golive(*args, "--state", st, env={"GOLIVE_NOW": T[at]})
+
+
+def walk(st, tid, owner, checker, start, done, check=None):
+    """Start, finish and check a task at the given times."""
+    for action, who, at in (("start", owner, start), ("done", owner, done),
+                            ("check", checker, check or done)):
+        r = g(st, "task", action, tid, "--as", who, at=at)
+        assert r.rc == 0, r
+
+
+def events(st):
+    db = sqlite3.connect(st)
+    try:
+        return db.execute("SELECT kind, actor, payload FROM events"
+                          " ORDER BY seq").fetchall()
+    finally:
+        db.close()
+
+
+# ---- defects -------------------------------------------------------------
+
+def test_defect_lifecycle_and_who_may(night):
+    st = night
+    r = g(st, "defect", "open", "--severity", "blocker", "--title",
+          "old claims cannot be approved", "--scenario", "S-1", "--as", "chen")
+    assert r.rc == 0 and r.out == "D-1\n"
+    r = g(st, "defect", "open", "--severity", "minor", "--title", "typo",
+          "--as", "zhou", "--json")
+    assert r.rc == 0 and json.loads(r.out)["id"] == "D-2"
+    # only devs fix
+    r = g(st, "defect", "fixing", "D-1", "--as", "chen")
+    assert r.rc == 3 and "devs fix defects" in r.err
+    assert g(st, "defect", "fixing", "D-1", "--as", "liu").rc == 0
+    assert g(st, "defect", "fixed", "D-1", "--as", "liu").rc == 0
+    # the fixer does not verify their own fix
+    r = g(st, "defect", "verify", "D-1", "--as", "liu")
+    assert r.rc == 3 and "cannot verify" in r.err
+    assert g(st, "defect", "reopen", "D-1", "--as", "chen").rc == 0
+    r = g(st, "defect", "verify", "D-1", "--as", "chen")
+    assert r.rc == 3 and "only a fixed defect" in r.err
+    assert g(st, "defect", "fixed", "D-1", "--as", "wu").rc == 0
+    assert g(st, "defect", "verify", "D-1", "--as", "liu").rc == 0  # wu fixed it
+    # deferring needs a patch, and the lead or a dev
+    r = g(st, "defect", "defer", "D-2", "--as", "liu")
+    assert r.rc == 2 and "--patch" in r.err
+    r = g(st, "defect", "defer", "D-2", "--patch", "1.0.1", "--as", "chen")
+    assert r.rc == 3
+    assert g(st, "defect", "defer", "D-2", "--patch", "1.0.1",
+             "--as", "lead").rc == 0
+    # bad input
+    r = g(st, "defect", "open", "--severity", "huge", "--title", "x",
+          "--as", "chen")
+    assert r.rc == 2 and "blocker, major or minor" in r.err
+    r = g(st, "defect", "open", "--severity", "minor", "--title", "x",
+          "--scenario", "S-9", "--as", "chen")
+    assert r.rc == 2 and "no scenario 'S-9'" in r.err
+    r = g(st, "defect", "fixing", "D-9", "--as", "liu")
+    assert r.rc == 2 and "no defect D-9" in r.err
+    r = g(st, "defect", "fixing", "X-1", "--as", "liu")
+    assert r.rc == 2 and "not a defect id" in r.err
+    r = g(st, "defect", "open", "--severity", "minor", "--title", "x",
+          "--as", "mallory")
+    assert r.rc == 3 and "not a person of the plan" in r.err
+    lst = json.loads(g(st, "defect", "list", "--json").out)
+    assert [(d["id"], d["state"], d["fixer"], d["verifier"], d["patch"])
+            for d in lst] == [("D-1", "verified", "wu", "liu", None),
+                              ("D-2", "deferred", None, None, "1.0.1")]
+    kinds = [(k, a) for k, a, _ in events(st)][1:]
+    assert kinds == [("defect.open", "chen"), ("defect.open", "zhou"),
+                     ("defect.fixing", "liu"), ("defect.fixed", "liu"),
+                     ("defect.reopen", "chen"), ("defect.fixed", "wu"),
+                     ("defect.verify", "liu"), ("defect.defer", "lead")]
+    assert g(st, "audit", "verify").rc == 0
+
+
+# ---- gate, decision, rollback -------------------------------------------
+
+def test_go_refused_while_a_blocker_is_open_allowed_once_verified(night):
+    st = night
+    walk(st, "freeze", "bob", "ann", "T-6h", "T-5h30m")
+    walk(st, "load", "ann", "bob", "T-5h30m", "T-3h30m")
+    walk(st, "banner", "bob", "ann", "T-5h30m", "T-5h")
+    walk(st, "release", "bob", "ann", "T0", "T+30m")
+    assert g(st, "scenario", "next", "--as", "chen").out.startswith("S-1")
+    assert g(st, "defect", "open", "--severity", "blocker", "--title",
+             "stuck claims", "--scenario", "S-1", "--as", "chen").rc == 0
+    assert g(st, "scenario", "fail", "S-1", "--as", "chen").rc == 0
+    r = g(st, "gate", "--json", at="T+30m")
+    gate = json.loads(r.out)
+    assert r.rc == 1 and gate["passed"] is False
+    assert [(x["rule"], x["passed"]) for x in gate["rules"]] == [
+        ("no_open_blockers", False), ("p0_scenarios_passed", False),
+        ("tasks_checked", True)]
+    assert "D-1 stuck claims (open)" in gate["rules"][0]["detail"]
+    r = g(st, "decide", "go", "--as", "lead", "--note", "ship it", at="T+30m")
+    assert r.rc == 3 and "no_open_blockers" in r.err
+    r = g(st, "decide", "go", "--as", "bob", "--note", "ship it", at="T+30m")
+    assert r.rc == 3 and "only the lead" in r.err
+    assert g(st, "decide", "hold", "--as", "lead", "--note",
+             "waiting for D-1", at="T+30m").rc == 0
+    # fixed is not enough: a blocker is open until verified
+    g(st, "defect", "fixed", "D-1", "--as", "liu", at="T+1h")
+    r = g(st, "decide", "go", "--as", "lead", "--note", "ship it", at="T+1h")
+    assert r.rc == 3 and "D-1 stuck claims (fixed)" in r.err
+    assert g(st, "defect", "verify", "D-1", "--as", "chen", at="T+1h").rc == 0
+    g(st, "scenario", "next", "--as", "chen", at="T+1h")  # S-2 now
+    # the re-run of S-1 (reopened by the tester) passes
+    db = sqlite3.connect(st)
+    assert db.execute("SELECT state FROM scenarios WHERE id = 'S-1'"
+                      ).fetchone()[0] == "failed"
+    db.close()
+    r = g(st, "gate", at="T+1h")
+    assert r.rc == 1 and "S-1 is failed" in r.out
+    assert g(st, "scenario", "pass", "S-1", "--as", "chen", at="T+1h").rc == 0
+    r = g(st, "gate", at="T+1h")
+    assert r.rc == 0 and r.out.rstrip().endswith("gate: GO")
+    r = g(st, "decide", "go", "--as", "lead", "--note", "all green", at="T+1h")
+    assert r.rc == 0, r
+    decisions = [(json.loads(p)["decision"], a) for k, a, p in events(st)
+                 if k == "decide"]
+    assert decisions == [("hold", "lead"), ("go", "lead")]
+    assert g(st, "audit", "verify").rc == 0
+
+
+def test_rollback_runs_in_dependency_order(night):
+    st = night
+    r = g(st, "task", "start", "rb-stop", "--as", "bob")
+    assert r.rc == 3 and "has not started" in r.err
+    r = g(st, "rollback", "--as", "bob")
+    assert r.rc == 3 and "only the lead" in r.err
+    r = g(st, "rollback", "--as", "lead", "--note", "claims broken", at="T+1h")
+    assert r.rc == 0 and "rb-stop" in r.out
+    r = g(st, "rollback", "--as", "lead", at="T+1h")
+    assert r.rc == 3 and "started already" in r.err
+    r = g(st, "task", "start", "rb-reopen", "--as", "ann", at="T+1h")
+    assert r.rc == 3 and "waits for 'rb-stop'" in r.err
+    walk(st, "rb-stop", "bob", "ann", "T+1h", "T+1h")
+    walk(st, "rb-reopen", "ann", "bob", "T+1h", "T+2h")
+    starts = [json.loads(p)["task"] for k, _, p in events(st)
+              if k == "task.start"]
+    assert starts == ["rb-stop", "rb-reopen"]
+    assert g(st, "audit", "verify").rc == 0
