@@ -100,16 +100,25 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                             id, rel, at, leads);
             goto fail;
         }
-        if (t->stage == GL_STAGE_ROLLBACK) {
+        {
             int started = gl_rollback_started(s);
-            if (started <= 0) {
-                rc = started < 0
-                         ? gl_run_fail_db(s, err)
-                         : gl_err_set(err, GL_EREFUSED,
-                                      "task '%s' belongs to the rollback, "
-                                      "which has not started ('golive "
-                                      "rollback' by the lead: %s)",
-                                      id, leads);
+            if (started < 0) {
+                rc = gl_run_fail_db(s, err);
+                goto fail;
+            }
+            if (started && t->stage != GL_STAGE_ROLLBACK) {
+                rc = gl_err_set(err, GL_EREFUSED,
+                                "the run is rolling back; task '%s' does not "
+                                "start (the rollback's tasks do)",
+                                id);
+                goto fail;
+            }
+            if (!started && t->stage == GL_STAGE_ROLLBACK) {
+                rc = gl_err_set(err, GL_EREFUSED,
+                                "task '%s' belongs to the rollback, which "
+                                "has not started ('golive rollback' by the "
+                                "lead: %s)",
+                                id, leads);
                 goto fail;
             }
         }

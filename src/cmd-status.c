@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "golive/status.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/sha256.h"
@@ -33,6 +34,138 @@ static int plan_changed(const char *path, const struct gl_run_info *info)
     return changed;
 }
 
+static void print_rel(const char *label, json_t *t, const struct cli_run *r)
+{
+    char rel[32], abs[40];
+
+    if (!json_is_integer(t)) {
+        printf("%s -", label);
+        return;
+    }
+    gl_reltime_format(json_integer_value(t) - r->info.switch_at, rel);
+    gl_time_format(json_integer_value(t), r->info.switch_offset, abs);
+    printf("%s %s (%s)", label, rel, abs);
+}
+
+/* ISO time and T-relative time of an epoch field, into o. */
+static void set_time(json_t *o, const char *key, json_t *t,
+                     const struct cli_run *r)
+{
+    char rel[32], abs[40], k[64];
+
+    if (!json_is_integer(t)) {
+        json_object_set_new(o, key, json_null());
+        return;
+    }
+    gl_time_format(json_integer_value(t), r->info.switch_offset, abs);
+    gl_reltime_format(json_integer_value(t) - r->info.switch_at, rel);
+    json_object_set_new(o, key, json_string(abs));
+    snprintf(k, sizeof(k), "%s_t", key);
+    json_object_set_new(o, k, json_string(rel));
+}
+
+static void print_text(const struct cli_run *r, json_t *st, int changed)
+{
+    static const char *const states[] = {"pending", "ready",  "running",
+                                         "lost",    "done",   "checked",
+                                         "failed",  "skipped"};
+    json_t *counts = json_object_get(st, "counts"), *x, *sc;
+    char t_now[40], t_switch[40], rel[32], d[24];
+    const char *stage;
+    size_t i, k;
+    json_int_t late = json_integer_value(json_object_get(st, "late"));
+
+    gl_time_format(r->now, r->info.switch_offset, t_now);
+    gl_time_format(r->info.switch_at, r->info.switch_offset, t_switch);
+    gl_reltime_format(r->now - r->info.switch_at, rel);
+    printf("%s: %s run %s, plan version %d (sha256 %.12s)%s\n", r->info.cutover,
+           r->info.rehearsal ? "rehearsal" : "live", r->info.run_id,
+           r->info.plan_version, r->info.plan_sha256,
+           changed ? "; the plan file differs" : "");
+    printf("switch at %s; now %s (%s); %" PRId64 " events%s\n\n", t_switch,
+           t_now, rel, r->info.events,
+           json_is_true(json_object_get(st, "rollback")) ? "; ROLLING BACK"
+                                                         : "");
+    printf("%-10s", "stage");
+    for (k = 0; k < 8; k++)
+        printf(" %8s", states[k]);
+    printf(" %8s\n", "total");
+    json_object_foreach(counts, stage, x)
+    {
+        json_int_t row = 0;
+        for (k = 0; k < 8; k++)
+            row += json_integer_value(json_object_get(x, states[k]));
+        if (!row)
+            continue;
+        printf("%-10s", stage);
+        for (k = 0; k < 8; k++)
+            printf(" %8" JSON_INTEGER_FORMAT,
+                   json_integer_value(json_object_get(x, states[k])));
+        printf(" %8" JSON_INTEGER_FORMAT "\n", row);
+    }
+    printf("%-10s", "total");
+    for (k = 0; k < 8; k++)
+        printf(" %8" JSON_INTEGER_FORMAT,
+               json_integer_value(
+                   json_object_get(json_object_get(st, "totals"), states[k])));
+    printf(" %8" JSON_INTEGER_FORMAT "\n\n",
+           json_integer_value(
+               json_object_get(json_object_get(st, "totals"), "all")));
+
+    printf("running:   ");
+    json_array_foreach(json_object_get(st, "running"), i, x)
+    {
+        json_t *since = json_object_get(x, "since");
+        gl_reltime_format(json_integer_value(since) - r->info.switch_at, rel);
+        printf("%s%s (%s, since %s%s)", i ? ", " : "",
+               json_string_value(json_object_get(x, "id")),
+               json_string_value(json_object_get(x, "owner")), rel,
+               json_is_true(json_object_get(x, "lost")) ? ", LOST" : "");
+    }
+    printf("%s\nready:     ",
+           json_array_size(json_object_get(st, "running")) ? "" : "nothing");
+    json_array_foreach(json_object_get(st, "ready"), i, x) printf(
+        "%s%s (%s)", i ? ", " : "", json_string_value(json_object_get(x, "id")),
+        json_string_value(json_object_get(x, "owner")));
+    printf("%s\nblockers:  ",
+           json_array_size(json_object_get(st, "ready")) ? "" : "nothing");
+    json_array_foreach(json_object_get(st, "blockers"), i, x)
+        printf("%s%s: %s", i ? "\n           " : "",
+               json_string_value(json_object_get(x, "id")),
+               json_string_value(json_object_get(x, "detail")));
+    printf("%s\n",
+           json_array_size(json_object_get(st, "blockers")) ? "" : "none");
+    sc = json_object_get(st, "scenarios");
+    printf("scenarios: %" JSON_INTEGER_FORMAT " in the plan",
+           json_integer_value(json_object_get(sc, "all")));
+    json_object_foreach(json_object_get(sc, "states"), stage, x)
+        printf(", %" JSON_INTEGER_FORMAT " %s", json_integer_value(x), stage);
+    printf(
+        "; P0 %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT " passed\n",
+        json_integer_value(
+            json_object_get(json_object_get(sc, "p0"), "passed")),
+        json_integer_value(json_object_get(json_object_get(sc, "p0"), "all")));
+    print_rel("ETA:      ", json_object_get(st, "eta"), r);
+    gl_duration_format(late < 0 ? -late : late, d);
+    printf("; planned end %s",
+           json_is_integer(json_object_get(st, "planned_end")) ? "" : "-");
+    if (json_is_integer(json_object_get(st, "planned_end"))) {
+        gl_reltime_format(
+            json_integer_value(json_object_get(st, "planned_end")) -
+                r->info.switch_at,
+            rel);
+        printf("%s, %s%s", rel, late ? d : "on time",
+               late > 0   ? " late"
+               : late < 0 ? " early"
+                          : "");
+    }
+    printf("; overrun x%.2f\n           chain: ",
+           json_real_value(json_object_get(st, "overrun")));
+    json_array_foreach(json_object_get(st, "chain"), i, x)
+        printf("%s%s", i ? " -> " : "", json_string_value(x));
+    printf("\n");
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -40,14 +173,12 @@ static int run(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    int64_t count[GL_STAGE_COUNT][GL_TASK_STATE_COUNT];
-    int64_t total[GL_TASK_STATE_COUNT], all = 0, now;
     const char *state = NULL, *plan_arg = NULL;
-    char path[4096], t_now[40], t_switch[40], rel[32];
-    struct gl_run_info info;
+    char t_now[40], t_switch[40], rel[32];
+    struct cli_run r;
     struct gl_err err;
-    gl_store *s = NULL;
-    int json = 0, c, rc, i, j, changed;
+    json_t *st = NULL;
+    int json = 0, c, rc, changed;
 
     optind = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -69,94 +200,65 @@ static int run(int argc, char **argv)
         return cli_usage("status", "status takes at most one plan file");
     if (argc - optind == 1)
         plan_arg = argv[optind];
-    if (gl_clock_now(&now)) {
-        cli_error("GOLIVE_NOW is not an ISO 8601 time with an offset");
-        return EXIT_ERROR;
-    }
-    memset(&info, 0, sizeof(info));
     gl_err_clear(&err);
-    cli_state_path(state, plan_arg, path, sizeof(path));
-    if ((rc = gl_store_open(path, 0, &s, &err)) ||
-        (rc = gl_store_run_info(s, &info, &err)) ||
-        (rc = gl_store_task_counts(s, count, &err))) {
+    if ((rc = cli_run_open(&r, state, plan_arg, NULL, 0)))
+        goto out;
+    if (gl_status_eval(r.s, r.plan, r.info.switch_at, r.now, &st, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
-    changed = plan_changed(plan_arg ? plan_arg : info.plan_path, &info);
-    gl_time_format(now, info.switch_offset, t_now);
-    gl_time_format(info.switch_at, info.switch_offset, t_switch);
-    gl_reltime_format(now - info.switch_at, rel);
-    memset(total, 0, sizeof(total));
-    for (i = 0; i < GL_STAGE_COUNT; i++)
-        for (j = 0; j < GL_TASK_STATE_COUNT; j++) {
-            total[j] += count[i][j];
-            all += count[i][j];
-        }
-
-    if (json) {
-        json_t *o = json_object(), *stages = json_object(), *tot;
-        char *outs;
-        for (i = 0; i < GL_STAGE_COUNT; i++) {
-            json_t *st = json_object();
-            for (j = 0; j < GL_TASK_STATE_COUNT; j++)
-                json_object_set_new(st, gl_task_state_name(j),
-                                    json_integer(count[i][j]));
-            json_object_set_new(stages, gl_stage_name(i), st);
-        }
-        tot = json_object();
-        for (j = 0; j < GL_TASK_STATE_COUNT; j++)
-            json_object_set_new(tot, gl_task_state_name(j),
-                                json_integer(total[j]));
-        json_object_set_new(tot, "all", json_integer(all));
-        json_object_set_new(o, "run_id", json_string(info.run_id));
-        json_object_set_new(o, "cutover", json_string(info.cutover));
-        json_object_set_new(o, "rehearsal", json_boolean(info.rehearsal));
+    changed = plan_changed(plan_arg ? plan_arg : r.info.plan_path, &r.info);
+    if (!json) {
+        print_text(&r, st, changed);
+        goto out;
+    }
+    gl_time_format(r.now, r.info.switch_offset, t_now);
+    gl_time_format(r.info.switch_at, r.info.switch_offset, t_switch);
+    gl_reltime_format(r.now - r.info.switch_at, rel);
+    {
+        json_t *o = json_object(), *x;
+        size_t i;
+        json_object_set_new(o, "run_id", json_string(r.info.run_id));
+        json_object_set_new(o, "cutover", json_string(r.info.cutover));
+        json_object_set_new(o, "rehearsal", json_boolean(r.info.rehearsal));
         json_object_set_new(o, "switch_at", json_string(t_switch));
         json_object_set_new(o, "now", json_string(t_now));
         json_object_set_new(o, "t", json_string(rel));
-        json_object_set_new(o, "t_seconds", json_integer(now - info.switch_at));
-        json_object_set_new(o, "plan_version", json_integer(info.plan_version));
-        json_object_set_new(o, "plan_sha256", json_string(info.plan_sha256));
+        json_object_set_new(o, "t_seconds",
+                            json_integer(r.now - r.info.switch_at));
+        json_object_set_new(o, "plan_version",
+                            json_integer(r.info.plan_version));
+        json_object_set_new(o, "plan_sha256", json_string(r.info.plan_sha256));
         json_object_set_new(o, "plan_changed", json_boolean(changed));
-        json_object_set_new(o, "events", json_integer(info.events));
-        json_object_set_new(o, "tasks", stages);
-        json_object_set_new(o, "totals", tot);
-        outs = json_dumps(o, JSON_INDENT(2));
-        printf("%s\n", outs ? outs : "{}");
-        free(outs);
-        json_decref(o);
-        rc = EXIT_OK;
-        goto out;
+        json_object_set_new(o, "events", json_integer(r.info.events));
+        json_object_set(o, "tasks", json_object_get(st, "counts"));
+        json_object_set(o, "totals", json_object_get(st, "totals"));
+        json_array_foreach(json_object_get(st, "tasks"), i, x)
+        {
+            set_time(x, "expected_start", json_object_get(x, "expected_start"),
+                     &r);
+            set_time(x, "expected_end", json_object_get(x, "expected_end"), &r);
+            set_time(x, "started", json_object_get(x, "started"), &r);
+            set_time(x, "ended", json_object_get(x, "ended"), &r);
+        }
+        json_array_foreach(json_object_get(st, "running"), i, x)
+            set_time(x, "since", json_object_get(x, "since"), &r);
+        json_object_set(o, "task_list", json_object_get(st, "tasks"));
+        json_object_set(o, "running", json_object_get(st, "running"));
+        json_object_set(o, "ready", json_object_get(st, "ready"));
+        json_object_set(o, "blockers", json_object_get(st, "blockers"));
+        json_object_set(o, "scenarios", json_object_get(st, "scenarios"));
+        set_time(o, "eta", json_object_get(st, "eta"), &r);
+        set_time(o, "planned_end", json_object_get(st, "planned_end"), &r);
+        json_object_set(o, "late_seconds", json_object_get(st, "late"));
+        json_object_set(o, "overrun", json_object_get(st, "overrun"));
+        json_object_set(o, "chain", json_object_get(st, "chain"));
+        json_object_set(o, "rollback", json_object_get(st, "rollback"));
+        cli_print_json(o, 1);
     }
-
-    printf("%s: %s run %s, plan version %d (sha256 %.12s)\n", info.cutover,
-           info.rehearsal ? "rehearsal" : "live", info.run_id,
-           info.plan_version, info.plan_sha256);
-    printf("switch at %s; now %s (%s); %" PRId64 " events\n\n", t_switch, t_now,
-           rel, info.events);
-    printf("%-10s", "stage");
-    for (j = 0; j < GL_TASK_STATE_COUNT; j++)
-        printf(" %8s", gl_task_state_name(j));
-    printf(" %8s\n", "total");
-    for (i = 0; i < GL_STAGE_COUNT; i++) {
-        int64_t row = 0;
-        for (j = 0; j < GL_TASK_STATE_COUNT; j++)
-            row += count[i][j];
-        if (!row)
-            continue;
-        printf("%-10s", gl_stage_name(i));
-        for (j = 0; j < GL_TASK_STATE_COUNT; j++)
-            printf(" %8" PRId64, count[i][j]);
-        printf(" %8" PRId64 "\n", row);
-    }
-    printf("%-10s", "total");
-    for (j = 0; j < GL_TASK_STATE_COUNT; j++)
-        printf(" %8" PRId64, total[j]);
-    printf(" %8" PRId64 "\n", all);
-    rc = EXIT_OK;
 out:
-    gl_run_info_release(&info);
-    gl_store_close(s);
+    json_decref(st);
+    cli_run_close(&r);
     return rc;
 }
 
@@ -165,9 +267,22 @@ const struct gl_cmd cmd_status = {
     "where the run stands: time against the plan, tasks by stage and state",
     "usage: golive status [PLAN] [--state FILE] [--json]\n"
     "\n"
-    "Show the run at a glance: the switch time and now (T-relative), and\n"
-    "the tasks per stage and state.  The run's own copy of the plan is used;\n"
-    "a warning says when the plan file on disk differs from it.\n"
+    "Show the run at a glance, for the lead: the switch time and now\n"
+    "(T-relative); the tasks per stage and state (ready: waiting for its\n"
+    "owner; lost: left running by a process that died); what runs and who\n"
+    "holds it; the blockers (open blocker defects, failed tasks, failed\n"
+    "checks, blocked scenarios, lost tasks); scenario progress; and the ETA\n"
+    "with the chain of tasks that sets it.\n"
+    "\n"
+    "The ETA is a critical-path pass over what remains: planned durations\n"
+    "times the overrun factor (actual / planned time on the plan's own\n"
+    "critical path so far, never below 1), no task before its 'at' or its\n"
+    "dependencies, nothing before now.  A task with slack that overruns\n"
+    "moves the ETA only once its slack is used up.  During a rollback, only\n"
+    "the rollback's tasks count.\n"
+    "\n"
+    "The run's own copy of the plan is used; a warning says when the plan\n"
+    "file on disk differs from it.\n"
     "\n"
     "options:\n"
     "  --state FILE    the store (default: $GOLIVE_STATE, else golive.state\n"

@@ -180,3 +180,92 @@ def test_rollback_runs_in_dependency_order(night):
               if k == "task.start"]
     assert starts == ["rb-stop", "rb-reopen"]
     assert g(st, "audit", "verify").rc == 0
+
+
+# ---- status for the lead and the ETA -------------------------------------
+
+def status(st, at):
+    r = g(st, "status", "--json", at=at)
+    assert r.rc == 0, r
+    return json.loads(r.out)
+
+
+def test_eta_moves_later_when_a_critical_task_overruns(night):
+    st = night
+    s = status(st, "T-6h")
+    assert (s["eta_t"], s["planned_end_t"], s["chain"]) == (
+        "T+1h30m", "T+1h30m", ["release", "smoke"])
+    assert [t["id"] for t in s["ready"]] == ["freeze"]
+    walk(st, "freeze", "bob", "ann", "T-6h", "T-5h30m")
+    walk(st, "load", "ann", "bob", "T-5h30m", "T-3h30m")
+    walk(st, "banner", "bob", "ann", "T-5h30m", "T-5h")
+    assert g(st, "task", "start", "release", "--as", "bob", at="T0").rc == 0
+    s = status(st, "T+10m")
+    assert s["running"][0]["id"] == "release"
+    assert s["running"][0]["since_t"] == "T0"
+    assert (s["eta_t"], s["overrun"], s["late_seconds"]) == ("T+1h30m", 1.0, 0)
+    # release, planned 30m, still running after an hour: twice its time;
+    # smoke (1h) is expected to take twice as long too
+    s = status(st, "T+1h")
+    assert s["overrun"] == 2.0
+    assert (s["eta_t"], s["late_seconds"]) == ("T+3h", 5400)
+    assert s["chain"] == ["release", "smoke"]
+    text = g(st, "status", at="T+1h").out
+    assert "ETA:       T+3h" in text and "1h30m late" in text
+    assert "chain: release -> smoke" in text
+    assert "release (bob, since T0)" in text
+
+
+def test_an_overrun_with_slack_moves_the_eta_only_once_slack_is_used(night):
+    st = night
+    walk(st, "freeze", "bob", "ann", "T-6h", "T-5h30m")
+    walk(st, "banner", "bob", "ann", "T-5h30m", "T-5h")
+    assert g(st, "task", "start", "load", "--as", "ann", at="T-5h30m").rc == 0
+    # load was planned for 2h; at T-2h it has run 3h30m: still 2h of slack
+    s = status(st, "T-2h")
+    assert (s["eta_t"], s["overrun"], s["chain"]) == (
+        "T+1h30m", 1.0, ["release", "smoke"])
+    load = [t for t in s["task_list"] if t["id"] == "load"][0]
+    assert load["critical"] is False and load["slack"] == 3 * 3600 + 1800
+    # at T+30m the slack is gone: release waits for load
+    s = status(st, "T+30m")
+    assert s["eta_t"] == "T+2h" and s["chain"] == ["load", "release", "smoke"]
+
+
+def test_status_shows_blockers_ready_and_scenarios(night):
+    st = night
+    walk(st, "freeze", "bob", "ann", "T-6h", "T-5h30m")
+    assert g(st, "task", "start", "load", "--as", "ann", at="T-5h").rc == 0
+    assert g(st, "task", "fail", "load", "--as", "ann", at="T-3h").rc == 0
+    g(st, "defect", "open", "--severity", "blocker", "--title", "no data",
+      "--as", "ann", at="T-3h")
+    g(st, "defect", "open", "--severity", "minor", "--title", "typo",
+      "--as", "ann", at="T-3h")
+    g(st, "scenario", "next", "--as", "chen", at="T-3h")
+    g(st, "scenario", "block", "S-1", "--as", "chen", "--note", "no data",
+      at="T-3h")
+    s = status(st, "T-3h")
+    assert [(b["kind"], b["id"]) for b in s["blockers"]] == [
+        ("task", "load"), ("defect", "D-1"), ("scenario", "S-1")]
+    assert [t["id"] for t in s["ready"]] == ["banner"]
+    assert s["tasks"]["sync"]["failed"] == 1
+    assert s["tasks"]["prepare"] == dict(s["tasks"]["prepare"], checked=1,
+                                         ready=1)
+    assert s["scenarios"]["states"] == {"blocked": 1, "pending": 1}
+    assert s["scenarios"]["p0"] == {"passed": 0, "all": 1}
+    # a failed task is worked again from now: load 2h from T-3h, then T0
+    assert s["eta_t"] == "T+1h30m"
+    text = g(st, "status", at="T-3h").out
+    assert "D-1: blocker defect, open: no data" in text
+    assert "ready:     banner (bob)" in text
+
+
+def test_status_during_a_rollback_counts_only_its_tasks(night):
+    st = night
+    assert g(st, "rollback", "--as", "lead", at="T+1h").rc == 0
+    s = status(st, "T+1h")
+    assert s["rollback"] is True
+    assert [t["id"] for t in s["ready"]] == ["rb-stop"]
+    assert s["eta_t"] == "T+1h30m" and s["chain"] == ["rb-stop", "rb-reopen"]
+    r = g(st, "task", "start", "freeze", "--as", "bob", at="T+1h")
+    assert r.rc == 3 and "rolling back" in r.err

@@ -92,9 +92,10 @@ def test_status(tmp_path, good_plan):
     assert s["cutover"] == "test-night" and s["rehearsal"] is False
     assert s["t"] == "T-6h" and s["t_seconds"] == -21600
     assert s["switch_at"] == "2026-03-14T00:00:00+08:00"
-    assert s["tasks"]["prepare"]["pending"] == 1
+    # the prepare task's time has come and it waits for nothing: ready
+    assert s["tasks"]["prepare"]["ready"] == 1
     assert s["tasks"]["rollback"]["pending"] == 1
-    assert s["totals"]["all"] == 4 and s["totals"]["pending"] == 4
+    assert s["totals"]["all"] == 4 and s["totals"]["pending"] == 3
     assert s["plan_changed"] is False and s["events"] == 1
     r = golive("status", good_plan, env=env)
     assert r.rc == 0 and "T-6h" in r.out
