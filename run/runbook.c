@@ -7,6 +7,7 @@
 #include "common.h"
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,39 @@ static int is_lead(const struct gl_plan *p, const char *person)
     return gl_run_has_role(p, person, GL_ROLE_LEAD);
 }
 
+/* Who owns and checks a task now: the run's row (a handover changes it),
+ * else the plan. */
+struct people {
+    char owner[128], checker[128];
+};
+
+static int task_people(gl_store *s, const struct gl_task *t, struct people *w,
+                       struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    snprintf(w->owner, sizeof(w->owner), "%s", t->owner.id);
+    snprintf(w->checker, sizeof(w->checker), "%s", t->checker.id);
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "SELECT owner, checker FROM tasks WHERE id = ?", -1,
+                           &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    sqlite3_bind_text(st, 1, t->id.id, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        if (sqlite3_column_text(st, 0))
+            snprintf(w->owner, sizeof(w->owner), "%s",
+                     (const char *)sqlite3_column_text(st, 0));
+        if (sqlite3_column_text(st, 1))
+            snprintf(w->checker, sizeof(w->checker), "%s",
+                     (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
+                                                     : gl_run_fail_db(s, err);
+}
+
 int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 const struct gl_actor *who, const char *id,
                 enum gl_task_action act, int force, const char *note,
@@ -39,6 +73,7 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
 {
     const struct gl_task *t = gl_plan_task(p, id);
     char state[16], leads[256], rel[32];
+    struct people who_;
     const char *next = NULL, *me = who->person;
     json_t *payload = NULL;
     char *ptext = NULL;
@@ -50,7 +85,8 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         return gl_err_set(err, GL_ENOTFOUND, "no task '%s' in the plan", id);
     if ((rc = gl_store_begin(s, err)))
         return rc;
-    if ((rc = gl_store_task_state(s, id, state, sizeof(state), err)))
+    if ((rc = gl_store_task_state(s, id, state, sizeof(state), err)) ||
+        (rc = task_people(s, t, &who_, err)))
         goto fail;
     *from = gl_task_state_static(state);
     gl_run_names_with(p, GL_ROLE_LEAD, leads, sizeof(leads));
@@ -63,11 +99,11 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                             id, state);
             goto fail;
         }
-        if (strcmp(me, t->owner.id) && !(force && is_lead(p, me))) {
+        if (strcmp(me, who_.owner) && !(force && is_lead(p, me))) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "only task '%s''s owner %s starts it (or the lead "
                             "%s with --force)",
-                            id, t->owner.id, leads);
+                            id, who_.owner, leads);
             goto fail;
         }
         if (force && !is_lead(p, me)) {
@@ -132,33 +168,33 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                             state, act == GL_ACT_DONE ? "done" : "failed");
             goto fail;
         }
-        if (strcmp(me, t->owner.id)) {
-            rc = gl_err_set(
-                err, GL_EREFUSED, "only task '%s''s owner %s reports it %s", id,
-                t->owner.id, act == GL_ACT_DONE ? "done" : "failed");
+        if (strcmp(me, who_.owner)) {
+            rc = gl_err_set(err, GL_EREFUSED,
+                            "only task '%s''s owner %s reports it %s", id,
+                            who_.owner, act == GL_ACT_DONE ? "done" : "failed");
             goto fail;
         }
         next = act == GL_ACT_DONE ? "done" : "failed";
         break;
     case GL_ACT_CHECK:
-        if (!strcmp(me, t->owner.id)) {
+        if (!strcmp(me, who_.owner)) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "%s owns task '%s' and cannot check it; its "
                             "checker %s signs it off",
-                            me, id, t->checker.id);
+                            me, id, who_.checker);
             goto fail;
         }
-        if (strcmp(me, t->checker.id)) {
+        if (strcmp(me, who_.checker)) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "only task '%s''s checker %s signs it off", id,
-                            t->checker.id);
+                            who_.checker);
             goto fail;
         }
         if (strcmp(state, "done")) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "task '%s' is %s; its owner %s reports it done "
                             "before it is checked",
-                            id, state, t->owner.id);
+                            id, state, who_.owner);
             goto fail;
         }
         next = "checked";
@@ -169,11 +205,11 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                             "skipping task '%s' needs a reason (--note)", id);
             goto fail;
         }
-        if (strcmp(me, t->owner.id) && !is_lead(p, me)) {
+        if (strcmp(me, who_.owner) && !is_lead(p, me)) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "only task '%s''s owner %s or the lead (%s) skips "
                             "it",
-                            id, t->owner.id, leads);
+                            id, who_.owner, leads);
             goto fail;
         }
         if (!strcmp(state, "checked") || !strcmp(state, "skipped")) {
@@ -184,12 +220,12 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         next = "skipped";
         break;
     case GL_ACT_REOPEN:
-        if (strcmp(me, t->checker.id) && !is_lead(p, me) &&
-            strcmp(me, t->owner.id)) {
+        if (strcmp(me, who_.checker) && !is_lead(p, me) &&
+            strcmp(me, who_.owner)) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "only task '%s''s owner %s, its checker %s or the "
                             "lead (%s) reopens it",
-                            id, t->owner.id, t->checker.id, leads);
+                            id, who_.owner, who_.checker, leads);
             goto fail;
         }
         if (!strcmp(state, "pending") || !strcmp(state, "running")) {

@@ -14,7 +14,7 @@
 #include <string.h>
 
 /* Make the scenario rows of the plan (inside the caller's transaction). */
-static int ensure_rows(gl_store *s, const struct gl_plan *p, struct gl_err *err)
+int gl_scenario_rows(gl_store *s, const struct gl_plan *p, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
     size_t i;
@@ -104,7 +104,7 @@ int gl_scenario_next(gl_store *s, const struct gl_plan *p,
         return refuse_non_tester(p, who->person, err);
     if ((rc = gl_store_begin(s, err)))
         return rc;
-    if ((rc = ensure_rows(s, p, err)))
+    if ((rc = gl_scenario_rows(s, p, err)))
         goto fail;
     if (sqlite3_prepare_v2(
             gl_store_db(s),
@@ -154,7 +154,7 @@ int gl_scenario_result(gl_store *s, const struct gl_plan *p,
         return refuse_non_tester(p, who->person, err);
     if ((rc = gl_store_begin(s, err)))
         return rc;
-    if ((rc = ensure_rows(s, p, err)))
+    if ((rc = gl_scenario_rows(s, p, err)))
         goto fail;
     snprintf(kind, sizeof(kind), "scenario.%s",
              !strcmp(result, "passed")   ? "pass"
@@ -181,7 +181,7 @@ char *gl_scenario_progress(gl_store *s, const struct gl_plan *p,
 
     if (gl_store_begin(s, err))
         goto done;
-    if (ensure_rows(s, p, err) || gl_store_commit(s, err)) {
+    if (gl_scenario_rows(s, p, err) || gl_store_commit(s, err)) {
         gl_store_rollback(s);
         goto done;
     }

@@ -34,6 +34,8 @@ extern const struct gl_cmd cmd_defect;
 extern const struct gl_cmd cmd_gate;
 extern const struct gl_cmd cmd_decide;
 extern const struct gl_cmd cmd_rollback;
+extern const struct gl_cmd cmd_shift;
+extern const struct gl_cmd cmd_handover;
 
 /* NULL-terminated, in the order `golive --help` lists them. */
 extern const struct gl_cmd *const cmd_table[];

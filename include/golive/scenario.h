@@ -27,4 +27,8 @@ int gl_scenario_result(gl_store *s, const struct gl_plan *p,
 char *gl_scenario_progress(gl_store *s, const struct gl_plan *p,
                            struct gl_err *err);
 
+/* Make the store's rows for the plan's scenarios (inside the caller's
+ * transaction); existing rows are kept. */
+int gl_scenario_rows(gl_store *s, const struct gl_plan *p, struct gl_err *err);
+
 #endif

@@ -4,7 +4,7 @@ import pytest
 from conftest import golive
 
 COMMANDS = ["validate", "sync", "check", "diff", "flow", "scenario", "run", "task", "defect", "status",
-            "gate", "decide", "rollback", "audit",
+            "gate", "decide", "rollback", "shift", "handover", "audit",
             "demo", "db"]
 
 

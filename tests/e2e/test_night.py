@@ -269,3 +269,77 @@ def test_status_during_a_rollback_counts_only_its_tasks(night):
     assert s["eta_t"] == "T+1h30m" and s["chain"] == ["rb-stop", "rb-reopen"]
     r = g(st, "task", "start", "freeze", "--as", "bob", at="T+1h")
     assert r.rc == 3 and "rolling back" in r.err
+
+
+# ---- the night changes: shift, handover -----------------------------------
+
+def test_shift_moves_t0_and_every_relative_time(night):
+    st = night
+    walk(st, "freeze", "bob", "ann", "T-6h", "T-5h30m")
+    walk(st, "load", "ann", "bob", "T-5h30m", "T-3h30m")
+    walk(st, "banner", "bob", "ann", "T-5h30m", "T-5h")
+    r = g(st, "shift", "T0", "--to", "T+1h", "--as", "bob", at="T-1h")
+    assert r.rc == 3 and "only the lead" in r.err
+    r = g(st, "shift", "T0", "--to", "tomorrow", "--as", "lead", at="T-1h")
+    assert r.rc == 2 and "UTC offset" in r.err
+    r = g(st, "shift", "T0", "--to", "T+1h", "--as", "lead", "--note",
+          "backend build late", "--json", at="T-1h")
+    assert r.rc == 0 and json.loads(r.out)["to"] == "2026-03-14T01:00:00+08:00"
+    # release (at: T0) now waits for 01:00
+    r = g(st, "task", "start", "release", "--as", "bob", at="T0")
+    assert r.rc == 3 and "2026-03-13T17:00:00Z" in r.err  # 01:00+08:00
+    s = status(st, "T0")
+    assert s["switch_at"] == "2026-03-14T01:00:00+08:00" and s["t"] == "T-1h"
+    assert s["eta"] == "2026-03-14T02:30:00+08:00"
+    assert g(st, "task", "start", "release", "--as", "bob",
+             at="T+1h").rc == 0
+    r = g(st, "shift", "T0", "--to", "2026-03-14T00:30:00+08:00", "--as",
+          "lead", at="T+1h")
+    assert r.rc == 0
+    ev = [json.loads(p) for k, _, p in events(st) if k == "shift"]
+    assert [(e["from"], e["to"], e["seconds"]) for e in ev] == [
+        ("2026-03-14T00:00:00+08:00", "2026-03-14T01:00:00+08:00", 3600),
+        ("2026-03-14T01:00:00+08:00", "2026-03-14T00:30:00+08:00", -1800)]
+    assert ev[0]["note"] == "backend build late"
+    assert g(st, "audit", "verify").rc == 0
+
+
+def test_handover_moves_open_work_to_someone_awake(night):
+    st = night
+    walk(st, "freeze", "bob", "ann", "T-6h", "T-5h30m")
+    assert g(st, "task", "start", "banner", "--as", "bob", at="T-5h30m").rc == 0
+    # ann checks banner and release: she cannot take over bob's work
+    r = g(st, "handover", "--as", "bob", "--to", "ann", at="T-5h")
+    assert r.rc == 3 and "would both do and check task" in r.err
+    r = g(st, "handover", "--as", "bob", "--to", "zhou", "--note", "sleep",
+          "--json", at="T-5h")
+    assert r.rc == 0, r
+    moved = json.loads(r.out)
+    assert moved["tasks"] == ["banner", "rb-stop", "release"]
+    assert moved["checks"] == ["load", "rb-reopen"]
+    # zhou now finishes banner; bob no longer may
+    r = g(st, "task", "done", "banner", "--as", "bob", at="T-5h")
+    assert r.rc == 3 and "owner zhou" in r.err
+    assert g(st, "task", "done", "banner", "--as", "zhou", at="T-5h").rc == 0
+    assert g(st, "task", "check", "banner", "--as", "ann", at="T-5h").rc == 0
+    walk(st, "load", "ann", "zhou", "T-5h", "T-3h")
+    s = status(st, "T-3h")
+    rel = [t for t in s["task_list"] if t["id"] == "release"][0]
+    assert rel["owner"] == "zhou"
+    # scenarios go to testers only; fixes to devs only
+    g(st, "scenario", "next", "--as", "chen", at="T-3h")
+    r = g(st, "handover", "--as", "chen", "--to", "liu", at="T-3h")
+    assert r.rc == 3 and "not a tester" in r.err
+    g(st, "defect", "open", "--severity", "major", "--title", "x",
+      "--as", "chen", at="T-3h")
+    g(st, "defect", "fixing", "D-1", "--as", "liu", at="T-3h")
+    r = g(st, "handover", "--as", "liu", "--to", "chen", at="T-3h")
+    assert r.rc == 3 and "not a dev" in r.err
+    r = g(st, "handover", "--as", "liu", "--to", "wu", at="T-3h")
+    assert r.rc == 0 and "D-1" in r.out
+    assert g(st, "defect", "fixed", "D-1", "--as", "wu", at="T-3h").rc == 0
+    r = g(st, "handover", "--as", "liu", "--to", "wu", at="T-3h")
+    assert r.rc == 2 and "no open work" in r.err
+    kinds = [k for k, _, _ in events(st)]
+    assert kinds.count("handover") == 2
+    assert g(st, "audit", "verify").rc == 0
