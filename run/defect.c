@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-int gl_defect_open(gl_store *s, const struct gl_plan *p,
-                   const struct gl_actor *who, const char *scenario,
-                   const char *severity, const char *title, int64_t *n,
-                   struct gl_err *err)
+int gl_defect_open_in(gl_store *s, const struct gl_plan *p,
+                      const struct gl_actor *who, const char *scenario,
+                      const char *severity, const char *title, int64_t duty,
+                      int64_t *n, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
     int64_t seq;
@@ -27,6 +27,8 @@ int gl_defect_open(gl_store *s, const struct gl_plan *p,
         return gl_err_set(err, GL_EUSAGE,
                           "severity is blocker, major or minor, not '%s'",
                           severity);
+    if (!title || !*title)
+        return gl_err_set(err, GL_EUSAGE, "a defect needs a title");
     if (scenario) {
         for (i = 0; i < p->n_scenarios; i++)
             if (!strcmp(p->scenarios[i].id.id, scenario))
@@ -35,32 +37,29 @@ int gl_defect_open(gl_store *s, const struct gl_plan *p,
             return gl_err_set(err, GL_EUSAGE, "no scenario '%s' in the plan",
                               scenario);
     }
-    if ((rc = gl_store_begin(s, err)))
-        return rc;
-    {
-        sqlite3_stmt *q = NULL;
-        *n = 1;
-        if (sqlite3_prepare_v2(gl_store_db(s),
-                               "SELECT COALESCE(max(n), 0) + 1 FROM defects",
-                               -1, &q, NULL) == SQLITE_OK &&
-            sqlite3_step(q) == SQLITE_ROW)
-            *n = sqlite3_column_int64(q, 0);
-        sqlite3_finalize(q);
+    *n = 1;
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "SELECT COALESCE(max(n), 0) + 1 FROM defects", -1,
+                           &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return gl_run_fail_db(s, err);
     }
-    if ((rc = gl_run_event(s, who, "defect.open",
-                           json_pack("{s:I, s:s?, s:s, s:s}", "defect",
-                                     (json_int_t)*n, "scenario", scenario,
-                                     "severity", severity, "title", title),
-                           &seq, err)))
-        goto fail;
+    *n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if ((rc = gl_run_event(
+             s, who, "defect.open",
+             json_pack("{s:I, s:s?, s:s, s:s, s:o}", "defect", (json_int_t)*n,
+                       "scenario", scenario, "severity", severity, "title",
+                       title, "duty", duty ? json_integer(duty) : json_null()),
+             &seq, err)))
+        return rc;
     if (sqlite3_prepare_v2(gl_store_db(s),
                            "INSERT INTO defects (n, scenario, severity,"
                            " title, state, opened_by, event_seq) VALUES"
                            " (?, ?, ?, ?, 'open', ?, ?)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = gl_run_fail_db(s, err);
-        goto fail;
-    }
+                           -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
     sqlite3_bind_int64(st, 1, *n);
     sqlite3_bind_text(st, 2, scenario, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, severity, -1, SQLITE_STATIC);
@@ -69,12 +68,24 @@ int gl_defect_open(gl_store *s, const struct gl_plan *p,
     sqlite3_bind_int64(st, 6, seq);
     rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
     sqlite3_finalize(st);
-    if (rc)
-        goto fail;
-    return gl_store_commit(s, err);
-fail:
-    gl_store_rollback(s);
     return rc;
+}
+
+int gl_defect_open(gl_store *s, const struct gl_plan *p,
+                   const struct gl_actor *who, const char *scenario,
+                   const char *severity, const char *title, int64_t *n,
+                   struct gl_err *err)
+{
+    int rc;
+
+    if ((rc = gl_store_begin(s, err)))
+        return rc;
+    if ((rc = gl_defect_open_in(s, p, who, scenario, severity, title, 0, n,
+                                err))) {
+        gl_store_rollback(s);
+        return rc;
+    }
+    return gl_store_commit(s, err);
 }
 
 int gl_defect_move(gl_store *s, const struct gl_plan *p,

@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -296,4 +297,18 @@ void cli_print_json(json_t *v, int indent)
     printf("%s\n", s ? s : "null");
     free(s);
     json_decref(v);
+}
+
+int64_t cli_id_number(const char *s, char prefix)
+{
+    char *end;
+    long long n;
+
+    if ((s[0] == prefix || s[0] == prefix + ('a' - 'A')) && s[1] == '-')
+        s += 2;
+    if (*s < '1' || *s > '9')
+        return 0;
+    errno = 0;
+    n = strtoll(s, &end, 10);
+    return *end || errno ? 0 : (int64_t)n;
 }

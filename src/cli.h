@@ -89,6 +89,9 @@ int cli_run_open(struct cli_run *r, const char *state_opt, const char *plan_arg,
                  const char *as, int need_person);
 void cli_run_close(struct cli_run *r);
 
+/* "D-12" (prefix 'D', either case) or "12" -> 12; 0 when neither. */
+int64_t cli_id_number(const char *s, char prefix);
+
 /* Print a JSON value (indented or one line) and drop the reference. */
 void cli_print_json(json_t *v, int indent);
 

@@ -2,7 +2,6 @@
  * cmd-defect.c - `golive defect open|fixing|fixed|verify|reopen|defer|list`:
  * the defects of the night.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,21 +9,6 @@
 #include "cli.h"
 #include "cmd.h"
 #include "golive/defect.h"
-
-/* "D-12" or "12" -> 12; 0 when neither. */
-static int64_t defect_number(const char *s)
-{
-    char *end;
-    long long n;
-
-    if ((s[0] == 'D' || s[0] == 'd') && s[1] == '-')
-        s += 2;
-    if (*s < '1' || *s > '9')
-        return 0;
-    errno = 0;
-    n = strtoll(s, &end, 10);
-    return *end || errno ? 0 : (int64_t)n;
-}
 
 static int run(int argc, char **argv)
 {
@@ -90,7 +74,7 @@ static int run(int argc, char **argv)
                !strcmp(sub, "defer")) {
         if (argc - optind != 2)
             return cli_usage("defect", "'defect %s' takes a defect id", sub);
-        if (!(n = defect_number(argv[optind + 1])))
+        if (!(n = cli_id_number(argv[optind + 1], 'D')))
             return cli_usage("defect", "'%s' is not a defect id (D-1, D-2...)",
                              argv[optind + 1]);
     } else {

@@ -36,6 +36,8 @@ extern const struct gl_cmd cmd_decide;
 extern const struct gl_cmd cmd_rollback;
 extern const struct gl_cmd cmd_shift;
 extern const struct gl_cmd cmd_handover;
+extern const struct gl_cmd cmd_duty;
+extern const struct gl_cmd cmd_patch;
 
 /* NULL-terminated, in the order `golive --help` lists them. */
 extern const struct gl_cmd *const cmd_table[];

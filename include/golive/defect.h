@@ -19,6 +19,13 @@ int gl_defect_open(gl_store *s, const struct gl_plan *p,
                    const char *severity, const char *title, int64_t *n,
                    struct gl_err *err);
 
+/* gl_defect_open inside the caller's transaction; duty: the duty-log
+ * entry it comes from (0 for none), recorded in the event. */
+int gl_defect_open_in(gl_store *s, const struct gl_plan *p,
+                      const struct gl_actor *who, const char *scenario,
+                      const char *severity, const char *title, int64_t duty,
+                      int64_t *n, struct gl_err *err);
+
 /* Move defect n: "fixing", "fixed", "verify", "reopen" or "defer" (with
  * patch).  *to gets the new state. */
 int gl_defect_move(gl_store *s, const struct gl_plan *p,

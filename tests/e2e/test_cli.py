@@ -4,7 +4,8 @@ import pytest
 from conftest import golive
 
 COMMANDS = ["validate", "sync", "check", "diff", "flow", "scenario", "run", "task", "defect", "status",
-            "gate", "decide", "rollback", "shift", "handover", "audit",
+            "gate", "decide", "rollback", "shift", "handover", "duty", "patch",
+            "audit",
             "demo", "db"]
 
 

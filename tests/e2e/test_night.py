@@ -343,3 +343,62 @@ def test_handover_moves_open_work_to_someone_awake(night):
     kinds = [k for k, _, _ in events(st)]
     assert kinds.count("handover") == 2
     assert g(st, "audit", "verify").rc == 0
+
+
+# ---- hypercare -------------------------------------------------------------
+
+def test_duty_log_defects_and_the_patch_plan(night):
+    st = night
+    r = g(st, "duty", "log", "cannot find my old claims", "--channel",
+          "phone", "--kind", "question", "--as", "zhou", at="T+2h")
+    assert r.rc == 0 and r.out == "H-1\n"
+    assert g(st, "duty", "log", "approval button missing for travel",
+             "--channel", "ticket", "--kind", "defect", "--as", "zhou",
+             at="T+2h").out == "H-2\n"
+    assert g(st, "duty", "log", "export to Excel", "--channel", "chat",
+             "--kind", "request", "--patch", "1.1", "--as", "zhou",
+             at="T+2h").out == "H-3\n"
+    assert g(st, "duty", "log", "bigger font", "--channel", "chat",
+             "--kind", "request", "--as", "zhou", at="T+2h").out == "H-4\n"
+    r = g(st, "duty", "log", "x", "--channel", "fax", "--kind", "question",
+          "--as", "zhou")
+    assert r.rc == 2 and "phone, chat or ticket" in r.err
+    r = g(st, "duty", "log", "x", "--channel", "chat", "--kind", "rant",
+          "--as", "zhou")
+    assert r.rc == 2 and "question, defect or request" in r.err
+    # an entry becomes a defect, once
+    r = g(st, "duty", "defect", "H-2", "--severity", "major", "--as", "zhou",
+          at="T+2h")
+    assert r.rc == 0 and r.out == "D-1\n"
+    r = g(st, "duty", "defect", "H-2", "--severity", "major", "--as", "zhou")
+    assert r.rc == 3 and "is defect D-1 already" in r.err
+    d = json.loads(g(st, "defect", "list", "--json").out)[0]
+    assert d["title"] == "approval button missing for travel"
+    assert d["opened_by"] == "zhou"
+    assert g(st, "defect", "defer", "D-1", "--patch", "1.0.1",
+             "--as", "liu").rc == 0
+    r = g(st, "duty", "patch", "H-4", "--patch", "1.1", "--as", "zhou")
+    assert r.rc == 3 and "the lead or a dev" in r.err
+    plan = json.loads(g(st, "patch", "plan", "--json").out)
+    assert plan == {
+        "patches": [
+            {"patch": "1.0.1", "defects": [
+                {"id": "D-1", "severity": "major",
+                 "title": "approval button missing for travel"}],
+             "requests": []},
+            {"patch": "1.1", "defects": [],
+             "requests": [{"id": "H-3", "text": "export to Excel"}]}],
+        "unplanned": [{"id": "H-4", "text": "bigger font"}]}
+    assert g(st, "duty", "patch", "H-4", "--patch", "1.1",
+             "--as", "liu").rc == 0
+    text = g(st, "patch", "plan").out
+    assert "patch 1.1\n  H-3" in text and "H-4" in text
+    assert "not planned yet" not in text
+    lst = json.loads(g(st, "duty", "list", "--json").out)
+    assert [(e["id"], e["defect"], e["patch"]) for e in lst] == [
+        ("H-1", None, None), ("H-2", "D-1", None), ("H-3", None, "1.1"),
+        ("H-4", None, "1.1")]
+    assert lst[0]["at"] == "2026-03-13T18:00:00Z"  # T+2h, in UTC
+    kinds = [k for k, _, _ in events(st)]
+    assert kinds.count("duty.log") == 4 and kinds.count("duty.patch") == 1
+    assert g(st, "audit", "verify").rc == 0

@@ -1,0 +1,43 @@
+/*
+ * duty.h - hypercare: the person on duty logs what users ask (H-1, H-2,
+ * ...); an entry can become a defect; requests and deferred defects are
+ * planned into named patches.
+ */
+#ifndef GOLIVE_DUTY_H
+#define GOLIVE_DUTY_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "golive/golive.h"
+#include "golive/plan.h"
+#include "golive/store.h"
+
+/* Log an entry: channel phone|chat|ticket, kind question|defect|request,
+ * optionally for a patch.  Anyone of the plan may.  *n gets its number. */
+int gl_duty_log(gl_store *s, const struct gl_plan *p,
+                const struct gl_actor *who, const char *channel,
+                const char *kind, const char *text, const char *patch,
+                int64_t *n, struct gl_err *err);
+
+/* Turn entry n into a defect (its text the title unless title is given);
+ * *defect gets the defect's number.  Refused when it is one already. */
+int gl_duty_defect(gl_store *s, const struct gl_plan *p,
+                   const struct gl_actor *who, int64_t n, const char *severity,
+                   const char *title, int64_t *defect, struct gl_err *err);
+
+/* Plan entry n (a request) into a patch: the lead or a dev. */
+int gl_duty_patch(gl_store *s, const struct gl_plan *p,
+                  const struct gl_actor *who, int64_t n, const char *patch,
+                  struct gl_err *err);
+
+/* Every entry: [{id, n, at, actor, channel, kind, text, defect, patch}]. */
+int gl_duty_list(gl_store *s, json_t **out, struct gl_err *err);
+
+/* Deferred defects and requests grouped by patch:
+ * {"patches": [{"patch", "defects": [{id, severity, title}],
+ *               "requests": [{id, text}]}],
+ *  "unplanned": [{id, text}]}  (requests without a patch). */
+int gl_patch_plan(gl_store *s, json_t **out, struct gl_err *err);
+
+#endif

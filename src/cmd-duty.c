@@ -1,0 +1,247 @@
+/*
+ * cmd-duty.c - hypercare: `golive duty log|list|defect|patch` and
+ * `golive patch plan`.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "golive/duty.h"
+
+static int duty_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"as", required_argument, NULL, 'a'},
+        {"channel", required_argument, NULL, 'c'},
+        {"kind", required_argument, NULL, 'k'},
+        {"patch", required_argument, NULL, 'p'},
+        {"severity", required_argument, NULL, 'v'},
+        {"title", required_argument, NULL, 't'},
+        {"state", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *as = NULL, *channel = NULL, *kind = NULL, *patch = NULL,
+               *severity = NULL, *title = NULL, *state = NULL, *sub;
+    struct cli_run r;
+    struct gl_err err;
+    json_t *list = NULL, *x;
+    int64_t n = 0, d;
+    size_t i;
+    int json = 0, c, rc, want;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            as = optarg;
+            break;
+        case 'c':
+            channel = optarg;
+            break;
+        case 'k':
+            kind = optarg;
+            break;
+        case 'p':
+            patch = optarg;
+            break;
+        case 'v':
+            severity = optarg;
+            break;
+        case 't':
+            title = optarg;
+            break;
+        case 's':
+            state = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(cmd_duty.usage, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("duty", "unknown option");
+        }
+    }
+    if (argc - optind < 1)
+        return cli_usage("duty", "duty takes a subcommand");
+    sub = argv[optind];
+    want = !strcmp(sub, "list") ? 1 : 2;
+    if (strcmp(sub, "log") && strcmp(sub, "list") && strcmp(sub, "defect") &&
+        strcmp(sub, "patch"))
+        return cli_usage("duty", "unknown subcommand 'duty %s'", sub);
+    if (argc - optind != want)
+        return cli_usage("duty", "'duty %s' takes %s", sub,
+                         want == 1             ? "no argument"
+                         : !strcmp(sub, "log") ? "the entry's text"
+                                               : "an entry id (H-1...)");
+    if ((!strcmp(sub, "defect") || !strcmp(sub, "patch")) &&
+        !(n = cli_id_number(argv[optind + 1], 'H')))
+        return cli_usage("duty", "'%s' is not a duty entry id (H-1, H-2...)",
+                         argv[optind + 1]);
+    if (!strcmp(sub, "defect") && !severity)
+        return cli_usage("duty", "'duty defect' needs --severity");
+    gl_err_clear(&err);
+    if ((rc = cli_run_open(&r, state, NULL, as, strcmp(sub, "list") != 0)))
+        goto out;
+    if (!strcmp(sub, "log")) {
+        if (gl_duty_log(r.s, r.plan, &r.who, channel, kind, argv[optind + 1],
+                        patch, &n, &err)) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        printf(json ? "{\"id\":\"H-%lld\"}\n" : "H-%lld\n", (long long)n);
+    } else if (!strcmp(sub, "defect")) {
+        if (gl_duty_defect(r.s, r.plan, &r.who, n, severity, title, &d, &err)) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        printf(json ? "{\"id\":\"D-%lld\"}\n" : "D-%lld\n", (long long)d);
+    } else if (!strcmp(sub, "patch")) {
+        if (gl_duty_patch(r.s, r.plan, &r.who, n, patch, &err)) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        printf("H-%lld: for patch %s (%s)\n", (long long)n, patch,
+               r.who.person);
+    } else {
+        if (gl_duty_list(r.s, &list, &err)) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        if (json) {
+            cli_print_json(list, 1);
+            list = NULL;
+            goto out;
+        }
+        json_array_foreach(list, i, x)
+        {
+            json_t *def = json_object_get(x, "defect"),
+                   *pa = json_object_get(x, "patch");
+            printf("%-6s %s %-8s %-6s %-8s %s%s%s%s%s%s\n",
+                   json_string_value(json_object_get(x, "id")),
+                   json_string_value(json_object_get(x, "at")),
+                   json_string_value(json_object_get(x, "actor")),
+                   json_string_value(json_object_get(x, "channel")),
+                   json_string_value(json_object_get(x, "kind")),
+                   json_string_value(json_object_get(x, "text")),
+                   def ? " -> " : "", def ? json_string_value(def) : "",
+                   pa ? " [patch " : "", pa ? json_string_value(pa) : "",
+                   pa ? "]" : "");
+        }
+    }
+out:
+    json_decref(list);
+    cli_run_close(&r);
+    return rc;
+}
+
+static int patch_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"state", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *state = NULL;
+    struct cli_run r;
+    struct gl_err err;
+    json_t *plan = NULL, *x, *y;
+    size_t i, j;
+    int json = 0, c, rc;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            state = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(cmd_patch.usage, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("patch", "unknown option");
+        }
+    }
+    if (argc - optind != 1 || strcmp(argv[optind], "plan"))
+        return cli_usage("patch", "golive patch plan");
+    gl_err_clear(&err);
+    if ((rc = cli_run_open(&r, state, NULL, NULL, 0)))
+        goto out;
+    if (gl_patch_plan(r.s, &plan, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (json) {
+        cli_print_json(plan, 1);
+        plan = NULL;
+        goto out;
+    }
+    json_array_foreach(json_object_get(plan, "patches"), i, x)
+    {
+        printf("patch %s\n", json_string_value(json_object_get(x, "patch")));
+        json_array_foreach(json_object_get(x, "defects"), j, y) printf(
+            "  %-6s %-8s %s\n", json_string_value(json_object_get(y, "id")),
+            json_string_value(json_object_get(y, "severity")),
+            json_string_value(json_object_get(y, "title")));
+        json_array_foreach(json_object_get(x, "requests"), j, y) printf(
+            "  %-6s %-8s %s\n", json_string_value(json_object_get(y, "id")),
+            "request", json_string_value(json_object_get(y, "text")));
+    }
+    if (json_array_size(json_object_get(plan, "unplanned"))) {
+        printf("not planned yet\n");
+        json_array_foreach(json_object_get(plan, "unplanned"), j, y) printf(
+            "  %-6s %-8s %s\n", json_string_value(json_object_get(y, "id")),
+            "request", json_string_value(json_object_get(y, "text")));
+    }
+    if (!json_array_size(json_object_get(plan, "patches")) &&
+        !json_array_size(json_object_get(plan, "unplanned")))
+        printf("nothing deferred, nothing requested\n");
+out:
+    json_decref(plan);
+    cli_run_close(&r);
+    return rc;
+}
+
+const struct gl_cmd cmd_duty = {
+    "duty",
+    "hypercare: log user requests, turn them into defects or patch work",
+    "usage: golive duty log TEXT --channel phone|chat|ticket\n"
+    "                       --kind question|defect|request [--patch NAME]\n"
+    "                       --as PERSON\n"
+    "       golive duty defect H-N --severity blocker|major|minor\n"
+    "                          [--title TEXT] --as PERSON\n"
+    "       golive duty patch H-N --patch NAME --as PERSON\n"
+    "       golive duty list [--json]\n"
+    "       (every form takes --state FILE and --json)\n"
+    "\n"
+    "After go-live someone is on duty: 'log' records what a user asked and\n"
+    "prints its id (H-1, H-2, ...); anyone of the plan may.  'defect' turns\n"
+    "an entry into a defect (its text the title), 'patch' plans a request\n"
+    "into a named patch (the lead or a dev).  Every entry is an event.\n"
+    "\n"
+    "exit: 0 done, 2 usage, no such entry or store error, 3 refused\n",
+    duty_run,
+};
+
+const struct gl_cmd cmd_patch = {
+    "patch",
+    "the patch plan: deferred defects and requests by target patch",
+    "usage: golive patch plan [--state FILE] [--json]\n"
+    "\n"
+    "List the defects deferred to a patch ('golive defect defer') and the\n"
+    "duty log's requests, grouped by target patch; requests not yet\n"
+    "planned into one are listed last.\n"
+    "\n"
+    "  --json   {patches: [{patch, defects: [{id, severity, title}],\n"
+    "            requests: [{id, text}]}], unplanned: [{id, text}]}\n"
+    "\n"
+    "exit: 0 shown, 2 no run or store error\n",
+    patch_run,
+};
