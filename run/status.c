@@ -490,13 +490,15 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
             tasks,
             json_pack(
                 "{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o,"
-                " s:b, s:o, s:b}",
+                " s:o, s:o, s:b, s:o, s:b}",
                 "id", t->id.id, "title", t->title ? t->title : "", "stage",
                 gl_stage_name(t->stage), "state", state, "owner", r[i].owner,
                 "checker", r[i].checker, "started", time_json(r[i].started),
                 "ended", time_json(r[i].ended), "expected_start",
                 time_json(r[i].in_scope ? r[i].xs : NO_TIME), "expected_end",
-                time_json(r[i].in_scope ? r[i].xe : NO_TIME), "critical",
+                time_json(r[i].in_scope ? r[i].xe : NO_TIME), "planned_start",
+                time_json(r[i].in_scope ? r[i].es : NO_TIME), "planned_end",
+                time_json(r[i].in_scope ? r[i].ef : NO_TIME), "critical",
                 r[i].in_scope && r[i].ls == r[i].es && dur(t) > 0, "slack",
                 r[i].in_scope ? json_integer(r[i].ls - r[i].es) : json_null(),
                 "in_scope", r[i].in_scope));

@@ -240,6 +240,9 @@ static int run(int argc, char **argv)
             set_time(x, "expected_end", json_object_get(x, "expected_end"), &r);
             set_time(x, "started", json_object_get(x, "started"), &r);
             set_time(x, "ended", json_object_get(x, "ended"), &r);
+            set_time(x, "planned_start", json_object_get(x, "planned_start"),
+                     &r);
+            set_time(x, "planned_end", json_object_get(x, "planned_end"), &r);
         }
         json_array_foreach(json_object_get(st, "running"), i, x)
             set_time(x, "since", json_object_get(x, "since"), &r);

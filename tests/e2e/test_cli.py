@@ -5,6 +5,7 @@ from conftest import golive
 
 COMMANDS = ["validate", "sync", "check", "diff", "flow", "scenario", "run", "task", "defect", "status",
             "gate", "decide", "rollback", "shift", "handover", "duty", "patch",
+            "report",
             "audit",
             "demo", "db"]
 

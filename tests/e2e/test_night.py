@@ -402,3 +402,90 @@ def test_duty_log_defects_and_the_patch_plan(night):
     kinds = [k for k, _, _ in events(st)]
     assert kinds.count("duty.log") == 4 and kinds.count("duty.patch") == 1
     assert g(st, "audit", "verify").rc == 0
+
+
+# ---- a whole night, then the report and the audit --------------------------
+
+def test_a_whole_night_then_report_and_audit(night, tmp_path):
+    import re
+    import xml.etree.ElementTree as ET
+    st = night
+    walk(st, "freeze", "bob", "ann", "T-6h", "T-5h30m")
+    walk(st, "banner", "bob", "ann", "T-5h30m", "T-5h")
+    walk(st, "load", "ann", "bob", "T-5h30m", "T-3h", "T-3h")  # 30m late
+    assert g(st, "shift", "T0", "--to", "T+30m", "--as", "lead", "--note",
+             "backend late", at="T-1h").rc == 0
+    # from here on T0 is 00:30; the T table still names 00:00-based times
+    walk(st, "release", "bob", "ann", "T+30m", "T+1h")
+    assert g(st, "scenario", "next", "--as", "chen", at="T+1h").rc == 0
+    assert g(st, "defect", "open", "--severity", "blocker", "--title",
+             "legacy claims stuck in 'on_hold'", "--scenario", "S-1",
+             "--as", "chen", at="T+1h").rc == 0
+    assert g(st, "scenario", "fail", "S-1", "--as", "chen", "--note", "D-1",
+             at="T+1h").rc == 0
+    assert g(st, "decide", "go", "--as", "lead", "--note", "now?",
+             at="T+1h").rc == 3
+    assert g(st, "defect", "fixing", "D-1", "--as", "liu", at="T+1h").rc == 0
+    assert g(st, "defect", "fixed", "D-1", "--as", "liu", at="T+2h").rc == 0
+    assert g(st, "defect", "verify", "D-1", "--as", "chen", at="T+2h").rc == 0
+    assert g(st, "scenario", "pass", "S-1", "--as", "chen", "--note",
+             "re-run with claim 100017 from the old system", at="T+2h").rc == 0
+    walk(st, "smoke", "chen", "lead", "T+2h", "T+2h")
+    assert g(st, "gate", at="T+2h").rc == 0
+    assert g(st, "decide", "go", "--as", "lead", "--note",
+             "no blocker; P0 passed", at="T+2h").rc == 0
+    assert g(st, "duty", "log", "where is my draft <b>claim</b> & co?",
+             "--channel", "phone", "--kind", "question", "--as", "zhou",
+             at="T+2h").rc == 0
+
+    rep = json.loads(g(st, "report", "--format", "json", at="T+2h").out)
+    tasks = {t["id"]: t for t in rep["tasks"]}
+    assert tasks["load"]["planned_end"] == "2026-03-13T21:00:00+08:00"
+    assert tasks["load"]["ended"] == "2026-03-13T21:00:00+08:00"
+    assert tasks["release"]["planned_start"] == "2026-03-14T00:30:00+08:00"
+    assert tasks["release"]["started"] == "2026-03-14T00:30:00+08:00"
+    assert tasks["release"]["timeline"] == {
+        "planned": [0, 1800], "actual": [0, 1800], "running": False}
+    assert [d["decision"] for d in rep["decisions"]] == ["go"]
+    assert rep["defects"][0]["state"] == "verified"
+    assert rep["gate"]["passed"] is True
+    assert [c["kind"] for c in rep["changes"]][:1] == ["shift"]
+    assert rep["duty"][0]["text"].startswith("where is my draft")
+    assert rep["audit"]["verified"] is True
+    assert rep["run"]["switch_at"] == "2026-03-14T00:30:00+08:00"
+
+    md = g(st, "report", at="T+2h").out
+    assert md.startswith("# Go-live report: night")
+    assert "- decision: go" in md
+    assert "| D-1 | blocker | verified | S-1 |" in md
+
+    out = tmp_path / "night.html"
+    r = g(st, "report", "--format", "html", "--out", str(out), at="T+2h")
+    assert r.rc == 0 and r.out == ""
+    html = out.read_text()
+    assert "<script" not in html and "src=" not in html
+    assert re.search(r"href=|url\(", html) is None  # nothing fetched
+    # user text is escaped
+    assert "&lt;b&gt;claim&lt;/b&gt; &amp; co?" in html
+    svg = ET.fromstring(re.search(r"<svg.*?</svg>", html, re.S).group(0))
+    ns = "{http://www.w3.org/2000/svg}"
+    groups = svg.findall(ns + "g")
+    assert [x.get("data-task") for x in groups] == [t["id"] for t in rep["tasks"]]
+    by = {x.get("data-task"): x for x in groups}
+    assert len(by["release"].findall(ns + "rect")) == 2   # planned, actual
+    assert len(by["rb-stop"].findall(ns + "rect")) == 0   # never planned in
+    assert svg.find(ns + "line[@class='t0']") is not None
+
+    # the audit chain holds after the night, and fails after one byte
+    assert g(st, "audit", "verify").rc == 0
+    db = sqlite3.connect(st)
+    seq, payload = db.execute("SELECT seq, payload FROM events WHERE kind ="
+                              " 'defect.verify'").fetchone()
+    db.execute("UPDATE events SET payload = ? WHERE seq = ?",
+               (payload.replace("verified", "verifiee"), seq))
+    db.commit()
+    db.close()
+    r = g(st, "audit", "verify")
+    assert r.rc == 1 and str(seq) in (r.out + r.err)
+    r = g(st, "report", "--format", "json", at="T+2h")
+    assert json.loads(r.out)["audit"]["verified"] is False

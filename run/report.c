@@ -1,0 +1,306 @@
+/*
+ * report.c - the night's report as data (see golive/report.h).
+ */
+#include "golive/report.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "golive/defect.h"
+#include "golive/duty.h"
+#include "golive/gate.h"
+#include "golive/status.h"
+#include "util/clock.h"
+
+struct ctx {
+    int64_t t0;
+    int offset;
+};
+
+static json_t *iso(const struct ctx *c, json_t *epoch)
+{
+    char buf[40];
+
+    if (!json_is_integer(epoch))
+        return json_null();
+    gl_time_format(json_integer_value(epoch), c->offset, buf);
+    return json_string(buf);
+}
+
+/* An ISO text from the store (UTC) again at the switch's offset. */
+static json_t *iso_text(const struct ctx *c, const unsigned char *t)
+{
+    int64_t e;
+    int off;
+    char buf[40];
+
+    if (!t || gl_time_parse((const char *)t, &e, &off))
+        return t ? json_string((const char *)t) : json_null();
+    gl_time_format(e, c->offset, buf);
+    return json_string(buf);
+}
+
+static json_t *col(sqlite3_stmt *st, int i)
+{
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_NULL:
+        return json_null();
+    case SQLITE_INTEGER:
+        return json_integer(sqlite3_column_int64(st, i));
+    case SQLITE_FLOAT:
+        return json_real(sqlite3_column_double(st, i));
+    default:
+        return json_string((const char *)sqlite3_column_text(st, i));
+    }
+}
+
+/* Rows of a query as objects named by names[]; columns listed in
+ * time_cols (a bit per column) are store times shown at the offset. */
+static int rows(gl_store *s, const struct ctx *c, const char *sql,
+                const char *const *names, unsigned time_cols, json_t **out,
+                struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step, i;
+
+    *out = json_array();
+    if (sqlite3_prepare_v2(gl_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *o = json_object();
+        for (i = 0; names[i]; i++)
+            json_object_set_new(o, names[i],
+                                (time_cols >> i) & 1
+                                    ? iso_text(c, sqlite3_column_text(st, i))
+                                    : col(st, i));
+        json_array_append_new(*out, o);
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
+}
+
+static json_t *span(const struct ctx *c, json_t *a, json_t *b)
+{
+    if (!json_is_integer(a) || !json_is_integer(b))
+        return json_null();
+    return json_pack("[I, I]", (json_int_t)(json_integer_value(a) - c->t0),
+                     (json_int_t)(json_integer_value(b) - c->t0));
+}
+
+static json_t *tasks_of(const struct ctx *c, json_t *status, int64_t now)
+{
+    json_t *out = json_array(), *t;
+    size_t i;
+
+    json_array_foreach(json_object_get(status, "tasks"), i, t)
+    {
+        const char *state = json_string_value(json_object_get(t, "state"));
+        int running = !strcmp(state, "running") || !strcmp(state, "lost");
+        json_t *now_j = json_integer(now),
+               *end = running ? now_j : json_object_get(t, "ended");
+        json_array_append_new(
+            out, json_pack(
+                     "{s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:o, s:o,"
+                     " s:{s:o, s:o, s:b}, s:O}",
+                     "id", json_object_get(t, "id"), "title",
+                     json_object_get(t, "title"), "stage",
+                     json_object_get(t, "stage"), "state",
+                     json_object_get(t, "state"), "owner",
+                     json_object_get(t, "owner"), "checker",
+                     json_object_get(t, "checker"), "planned_start",
+                     iso(c, json_object_get(t, "planned_start")), "planned_end",
+                     iso(c, json_object_get(t, "planned_end")), "started",
+                     iso(c, json_object_get(t, "started")), "ended",
+                     iso(c, json_object_get(t, "ended")), "timeline", "planned",
+                     span(c, json_object_get(t, "planned_start"),
+                          json_object_get(t, "planned_end")),
+                     "actual", span(c, json_object_get(t, "started"), end),
+                     "running", running, "critical",
+                     json_object_get(t, "critical")));
+        json_decref(now_j);
+    }
+    return out;
+}
+
+/* The plan's scenarios, riskiest first as testers take them, with their
+ * state in the run (pending when nobody took them yet). */
+static int scenarios_of(gl_store *s, const struct gl_plan *p, json_t **out,
+                        struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    size_t i;
+    int step;
+
+    *out = json_array();
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "SELECT state, taken_by, result_by, note FROM"
+                           " scenarios WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    for (i = 0; i < p->n_scenarios; i++) {
+        const struct gl_scenario *sc = &p->scenarios[i];
+        char prio[8];
+        json_t *o;
+        snprintf(prio, sizeof(prio), "P%d", sc->priority);
+        o = json_pack("{s:s, s:s?, s:s?, s:s, s:I, s:s?}", "id", sc->id.id,
+                      "area", sc->area, "title", sc->title, "priority", prio,
+                      "risk", (json_int_t)sc->risk, "assignee",
+                      sc->assignee.id);
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, sc->id.id, -1, SQLITE_STATIC);
+        step = sqlite3_step(st);
+        json_object_set_new(o, "state",
+                            step == SQLITE_ROW ? col(st, 0)
+                                               : json_string("pending"));
+        json_object_set_new(o, "taken_by",
+                            step == SQLITE_ROW ? col(st, 1) : json_null());
+        json_object_set_new(o, "result_by",
+                            step == SQLITE_ROW ? col(st, 2) : json_null());
+        json_object_set_new(o, "note",
+                            step == SQLITE_ROW ? col(st, 3) : json_null());
+        json_array_append_new(*out, o);
+        if (step != SQLITE_ROW && step != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            return gl_run_fail_db(s, err);
+        }
+    }
+    sqlite3_finalize(st);
+    return GL_OK;
+}
+
+int gl_report_build(gl_store *s, const struct gl_plan *p,
+                    const struct gl_run_info *info, int64_t now, json_t **out,
+                    struct gl_err *err)
+{
+    static const char *const sync_cols[] = {
+        "job",      "mode",    "started", "ended", "rows_read", "written",
+        "rejected", "seconds", "outcome", "error", NULL};
+    static const char *const check_cols[] = {
+        "at",     "actor",   "check", "type",    "outcome", "source",
+        "target", "missing", "extra", "changed", "message", NULL};
+    static const char *const dec_cols[] = {"at", "actor", "decision", "note",
+                                           NULL};
+    static const char *const change_cols[] = {"at", "actor", "kind", "detail",
+                                              NULL};
+    json_t *o = NULL, *status = NULL, *x = NULL, *g = NULL;
+    struct ctx c;
+    char *dl = NULL, t[40];
+    int64_t events = 0;
+    int rc, verified;
+
+    *out = NULL;
+    c.t0 = info->switch_at;
+    c.offset = info->switch_offset;
+    if ((rc = gl_status_eval(s, p, info->switch_at, now, &status, err)))
+        return rc;
+    o = json_object();
+    gl_time_format(info->switch_at, c.offset, t);
+    json_object_set_new(
+        o, "run",
+        json_pack("{s:s, s:s, s:s?, s:b, s:s, s:i, s:s, s:o}", "cutover",
+                  info->cutover, "run_id", info->run_id, "title", p->title,
+                  "rehearsal", info->rehearsal, "switch_at", t, "plan_version",
+                  info->plan_version, "plan_sha256", info->plan_sha256,
+                  "generated_at", iso(&c, x = json_integer(now))));
+    json_decref(x);
+    json_object_set_new(o, "tasks", tasks_of(&c, status, now));
+    json_object_set_new(
+        o, "eta",
+        json_pack("{s:o, s:o, s:O, s:O, s:O}", "eta",
+                  iso(&c, json_object_get(status, "eta")), "planned_end",
+                  iso(&c, json_object_get(status, "planned_end")), "overrun",
+                  json_object_get(status, "overrun"), "chain",
+                  json_object_get(status, "chain"), "rollback",
+                  json_object_get(status, "rollback")));
+    json_object_set(o, "blockers", json_object_get(status, "blockers"));
+    if ((rc = rows(s, &c,
+                   "SELECT job, mode, started_at, ended_at, rows_read,"
+                   " rows_written, rows_rejected, seconds, outcome, error"
+                   " FROM sync_runs ORDER BY id",
+                   sync_cols, 0xC, &x, err)))
+        goto fail;
+    json_object_set_new(o, "syncs", x);
+    if ((rc = rows(s, &c,
+                   "SELECT at, actor, json_extract(payload, '$.check'),"
+                   " json_extract(payload, '$.type'),"
+                   " json_extract(payload, '$.outcome'),"
+                   " json_extract(payload, '$.source'),"
+                   " json_extract(payload, '$.target'),"
+                   " json_extract(payload, '$.missing'),"
+                   " json_extract(payload, '$.extra'),"
+                   " json_extract(payload, '$.changed'),"
+                   " json_extract(payload, '$.message') FROM events"
+                   " WHERE kind = 'check.run' ORDER BY seq",
+                   check_cols, 0x1, &x, err)))
+        goto fail;
+    json_object_set_new(o, "checks", x);
+    if ((rc = scenarios_of(s, p, &x, err)))
+        goto fail;
+    json_object_set_new(o, "scenarios", x);
+    json_object_set(o, "scenario_counts", json_object_get(status, "scenarios"));
+    if (!(dl = gl_defect_list(s, err))) {
+        rc = err->code ? err->code : GL_ESTORE;
+        goto fail;
+    }
+    json_object_set_new(o, "defects", json_loads(dl, 0, NULL));
+    if ((rc = rows(s, &c,
+                   "SELECT at, actor, decision, note FROM decisions"
+                   " ORDER BY id",
+                   dec_cols, 0x1, &x, err)))
+        goto fail;
+    json_object_set_new(o, "decisions", x);
+    if ((rc = gl_gate_eval(s, p, &g, err)))
+        goto fail;
+    json_object_set_new(o, "gate", g);
+    if ((rc = rows(s, &c,
+                   "SELECT at, actor, kind, CASE kind"
+                   " WHEN 'shift' THEN 'T0 moved from ' ||"
+                   "  json_extract(payload, '$.from') || ' to ' ||"
+                   "  json_extract(payload, '$.to')"
+                   " WHEN 'handover' THEN 'work handed over to ' ||"
+                   "  json_extract(payload, '$.to')"
+                   " WHEN 'rollback' THEN 'rollback started'"
+                   " ELSE kind END || COALESCE(': ' ||"
+                   "  json_extract(payload, '$.note'), '')"
+                   " FROM events WHERE kind IN ('shift', 'handover',"
+                   " 'rollback', 'run.amend') ORDER BY seq",
+                   change_cols, 0x1, &x, err)))
+        goto fail;
+    json_object_set_new(o, "changes", x);
+    if ((rc = gl_duty_list(s, &x, err)))
+        goto fail;
+    {
+        json_t *e;
+        size_t i;
+        json_array_foreach(x, i, e)
+        {
+            json_object_set_new(
+                e, "at",
+                iso_text(&c, (const unsigned char *)json_string_value(
+                                 json_object_get(e, "at"))));
+        }
+    }
+    json_object_set_new(o, "duty", x);
+    {
+        struct gl_err e2;
+        gl_err_clear(&e2);
+        verified = gl_store_verify(s, &events, &e2) == GL_OK;
+        json_object_set_new(
+            o, "audit",
+            json_pack("{s:b, s:I, s:s}", "verified", verified, "events",
+                      (json_int_t)events, "detail",
+                      verified ? "the event chain verifies" : e2.msg));
+    }
+    free(dl);
+    json_decref(status);
+    *out = o;
+    return GL_OK;
+fail:
+    free(dl);
+    json_decref(status);
+    json_decref(o);
+    return rc;
+}

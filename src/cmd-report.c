@@ -1,0 +1,567 @@
+/*
+ * cmd-report.c - `golive report [--format md|html|json] [--out FILE]`: the
+ * night as one document.  The data comes from gl_report_build(); this file
+ * only renders it.  HTML is one self-contained file (inline CSS, the
+ * timeline as inline SVG, no script, nothing fetched).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "golive/report.h"
+#include "util/buf.h"
+#include "util/clock.h"
+
+static const char *str(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+/* A value as short text: strings as they are, numbers, "-" for null. */
+static void text_of(struct gl_buf *b, json_t *v)
+{
+    if (json_is_string(v))
+        gl_buf_adds(b, json_string_value(v));
+    else if (json_is_integer(v))
+        gl_buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_real(v))
+        gl_buf_addf(b, "%.2f", json_real_value(v));
+    else if (json_is_boolean(v))
+        gl_buf_adds(b, json_is_true(v) ? "yes" : "no");
+    else
+        gl_buf_adds(b, "-");
+}
+
+/* ---- Markdown ------------------------------------------------------------ */
+
+static void md_cell(struct gl_buf *b, json_t *v)
+{
+    struct gl_buf t = GL_BUF_INIT;
+    const char *s;
+
+    text_of(&t, v);
+    gl_buf_adds(b, " ");
+    for (s = gl_buf_str(&t); *s; s++) {
+        if (*s == '|')
+            gl_buf_adds(b, "\\|");
+        else if (*s == '\n' || *s == '\r')
+            gl_buf_adds(b, " ");
+        else
+            gl_buf_add(b, s, 1);
+    }
+    gl_buf_adds(b, " |");
+    gl_buf_release(&t);
+}
+
+/* A table of the objects in arr, the columns keys (with headings). */
+static void md_table(struct gl_buf *b, json_t *arr, const char *const *keys,
+                     const char *const *heads)
+{
+    json_t *o;
+    size_t i, k;
+
+    if (!json_array_size(arr)) {
+        gl_buf_adds(b, "None.\n\n");
+        return;
+    }
+    gl_buf_adds(b, "|");
+    for (k = 0; keys[k]; k++)
+        gl_buf_addf(b, " %s |", heads[k]);
+    gl_buf_adds(b, "\n|");
+    for (k = 0; keys[k]; k++)
+        gl_buf_adds(b, "---|");
+    gl_buf_adds(b, "\n");
+    json_array_foreach(arr, i, o)
+    {
+        gl_buf_adds(b, "|");
+        for (k = 0; keys[k]; k++)
+            md_cell(b, json_object_get(o, keys[k]));
+        gl_buf_adds(b, "\n");
+    }
+    gl_buf_adds(b, "\n");
+}
+
+/* The sections every format shows as tables: key lists and headings. */
+struct section {
+    const char *title, *key;
+    const char *const *keys, *const *heads;
+};
+
+static const char *const task_keys[] = {
+    "id",          "stage",   "owner", "checker", "state", "planned_start",
+    "planned_end", "started", "ended", NULL};
+static const char *const task_heads[] = {
+    "task",          "stage",       "owner",   "checker", "state",
+    "planned start", "planned end", "started", "ended",   NULL};
+static const char *const sync_keys[] = {"job",      "mode",      "started",
+                                        "seconds",  "rows_read", "written",
+                                        "rejected", "outcome",   NULL};
+static const char *const sync_heads[] = {"job",      "mode",    "started",
+                                         "seconds",  "read",    "written",
+                                         "rejected", "outcome", NULL};
+static const char *const check_keys[] = {"at",      "check",   "type",
+                                         "outcome", "message", NULL};
+static const char *const check_heads[] = {"at",      "check",  "type",
+                                          "outcome", "detail", NULL};
+static const char *const scen_keys[] = {"id",    "area",     "priority", "risk",
+                                        "state", "taken_by", "note",     NULL};
+static const char *const scen_heads[] = {
+    "scenario", "area", "priority", "risk", "state", "tester", "note", NULL};
+static const char *const def_keys[] = {
+    "id",        "severity", "state",    "scenario", "title",
+    "opened_by", "fixer",    "verifier", "patch",    NULL};
+static const char *const def_heads[] = {
+    "defect",    "severity", "state",    "scenario", "title",
+    "opened by", "fixer",    "verifier", "patch",    NULL};
+static const char *const dec_keys[] = {"at", "actor", "decision", "note", NULL};
+static const char *const dec_heads[] = {"at", "by", "decision", "note", NULL};
+static const char *const chg_keys[] = {"at", "actor", "detail", NULL};
+static const char *const chg_heads[] = {"at", "by", "change", NULL};
+static const char *const duty_keys[] = {
+    "id", "at", "actor", "channel", "kind", "text", "defect", "patch", NULL};
+static const char *const duty_heads[] = {
+    "entry", "at", "by", "channel", "kind", "text", "defect", "patch", NULL};
+static const char *const gate_keys[] = {"rule", "passed", "detail", NULL};
+static const char *const gate_heads[] = {"criterion", "passed", "detail", NULL};
+
+static const struct section sections[] = {
+    {"Timeline: planned against actual", "tasks", task_keys, task_heads},
+    {"Sync executions", "syncs", sync_keys, sync_heads},
+    {"Checks", "checks", check_keys, check_heads},
+    {"Scenarios", "scenarios", scen_keys, scen_heads},
+    {"Defects", "defects", def_keys, def_heads},
+    {"Go criteria now", "gate", gate_keys, gate_heads},
+    {"Decisions", "decisions", dec_keys, dec_heads},
+    {"Changes during the night", "changes", chg_keys, chg_heads},
+    {"Duty log", "duty", duty_keys, duty_heads},
+};
+
+static json_t *section_rows(json_t *rep, const struct section *s)
+{
+    json_t *v = json_object_get(rep, s->key);
+
+    return json_is_object(v) ? json_object_get(v, "rules") : v;
+}
+
+static void summary_line(struct gl_buf *b, json_t *rep)
+{
+    json_t *eta = json_object_get(rep, "eta"), *x;
+    size_t i;
+
+    gl_buf_addf(b, "ETA %s (planned end %s), overrun x%.2f; chain: ",
+                str(eta, "eta"), str(eta, "planned_end"),
+                json_real_value(json_object_get(eta, "overrun")));
+    json_array_foreach(json_object_get(eta, "chain"), i, x)
+        gl_buf_addf(b, "%s%s", i ? " -> " : "", json_string_value(x));
+}
+
+static void render_md(struct gl_buf *b, json_t *rep)
+{
+    json_t *run = json_object_get(rep, "run"),
+           *audit = json_object_get(rep, "audit"), *dec;
+    size_t k, n;
+
+    gl_buf_addf(b, "# Go-live report: %s\n\n", str(run, "cutover"));
+    if (*str(run, "title"))
+        gl_buf_addf(b, "%s\n\n", str(run, "title"));
+    gl_buf_addf(b,
+                "- run %s (%s), plan version %" JSON_INTEGER_FORMAT
+                " (sha256 %.12s)\n- switch (T0): %s\n- generated: %s\n",
+                str(run, "run_id"),
+                json_is_true(json_object_get(run, "rehearsal")) ? "rehearsal"
+                                                                : "live",
+                json_integer_value(json_object_get(run, "plan_version")),
+                str(run, "plan_sha256"), str(run, "switch_at"),
+                str(run, "generated_at"));
+    n = json_array_size(json_object_get(rep, "decisions"));
+    dec = json_array_get(json_object_get(rep, "decisions"), n ? n - 1 : 0);
+    gl_buf_addf(b, "- decision: %s\n- ", n ? str(dec, "decision") : "none yet");
+    summary_line(b, rep);
+    gl_buf_addf(b, "\n- audit: %s, %" JSON_INTEGER_FORMAT " events\n\n",
+                str(audit, "detail"),
+                json_integer_value(json_object_get(audit, "events")));
+    for (k = 0; k < sizeof(sections) / sizeof(sections[0]); k++) {
+        gl_buf_addf(b, "## %s\n\n", sections[k].title);
+        md_table(b, section_rows(rep, &sections[k]), sections[k].keys,
+                 sections[k].heads);
+    }
+}
+
+/* ---- HTML ---------------------------------------------------------------- */
+
+static void html_esc(struct gl_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&':
+            gl_buf_adds(b, "&amp;");
+            break;
+        case '<':
+            gl_buf_adds(b, "&lt;");
+            break;
+        case '>':
+            gl_buf_adds(b, "&gt;");
+            break;
+        case '"':
+            gl_buf_adds(b, "&quot;");
+            break;
+        case '\'':
+            gl_buf_adds(b, "&#39;");
+            break;
+        default:
+            gl_buf_add(b, s, 1);
+        }
+    }
+}
+
+static void html_val(struct gl_buf *b, json_t *v)
+{
+    struct gl_buf t = GL_BUF_INIT;
+
+    text_of(&t, v);
+    html_esc(b, gl_buf_str(&t));
+    gl_buf_release(&t);
+}
+
+static void html_table(struct gl_buf *b, json_t *arr, const char *const *keys,
+                       const char *const *heads)
+{
+    json_t *o;
+    size_t i, k;
+
+    if (!json_array_size(arr)) {
+        gl_buf_adds(b, "<p class=\"none\">None.</p>\n");
+        return;
+    }
+    gl_buf_adds(b, "<table>\n<tr>");
+    for (k = 0; keys[k]; k++) {
+        gl_buf_adds(b, "<th>");
+        html_esc(b, heads[k]);
+        gl_buf_adds(b, "</th>");
+    }
+    gl_buf_adds(b, "</tr>\n");
+    json_array_foreach(arr, i, o)
+    {
+        gl_buf_adds(b, "<tr>");
+        for (k = 0; keys[k]; k++) {
+            json_t *v = json_object_get(o, keys[k]);
+            const char *cls = "";
+            if (json_is_string(v) &&
+                (!strcmp(keys[k], "state") || !strcmp(keys[k], "outcome") ||
+                 !strcmp(keys[k], "decision")))
+                cls = json_string_value(v);
+            if (json_is_boolean(v))
+                cls = json_is_true(v) ? "passed" : "failed";
+            gl_buf_adds(b, "<td class=\"");
+            html_esc(b, cls);
+            gl_buf_adds(b, "\">");
+            html_val(b, v);
+            gl_buf_adds(b, "</td>");
+        }
+        gl_buf_adds(b, "</tr>\n");
+    }
+    gl_buf_adds(b, "</table>\n");
+}
+
+static const char *bar_colour(const char *state)
+{
+    return !strcmp(state, "checked")   ? "#2e7d32"
+           : !strcmp(state, "done")    ? "#7cb342"
+           : !strcmp(state, "running") ? "#f9a825"
+           : !strcmp(state, "lost")    ? "#ef6c00"
+           : !strcmp(state, "failed")  ? "#c62828"
+                                       : "#9e9e9e";
+}
+
+/* The timeline: one row per task, its planned bar (light, above) and its
+ * actual bar (coloured by state, below), T0 and now as vertical lines. */
+static void svg_timeline(struct gl_buf *b, json_t *rep)
+{
+    json_t *tasks = json_object_get(rep, "tasks"), *t;
+    const int label = 170, width = 960, row = 22, top = 24;
+    int64_t lo = 0, hi = 0, step, x;
+    size_t i, n = 0;
+    double scale;
+    char rel[32];
+    int64_t now_rel = 0;
+    int have_now = 0;
+
+    json_array_foreach(tasks, i, t)
+    {
+        json_t *tl = json_object_get(t, "timeline");
+        json_t *sp[2] = {json_object_get(tl, "planned"),
+                         json_object_get(tl, "actual")};
+        int k;
+        for (k = 0; k < 2; k++) {
+            if (!json_is_array(sp[k]))
+                continue;
+            if (json_integer_value(json_array_get(sp[k], 0)) < lo)
+                lo = json_integer_value(json_array_get(sp[k], 0));
+            if (json_integer_value(json_array_get(sp[k], 1)) > hi)
+                hi = json_integer_value(json_array_get(sp[k], 1));
+        }
+        if (json_is_true(json_object_get(tl, "running"))) {
+            now_rel = json_integer_value(json_array_get(sp[1], 1));
+            have_now = 1;
+        }
+        n++;
+    }
+    if (hi <= lo)
+        hi = lo + 3600;
+    step = hi - lo <= 4 * 3600    ? 1800
+           : hi - lo <= 12 * 3600 ? 3600
+           : hi - lo <= 48 * 3600 ? 4 * 3600
+                                  : 24 * 3600;
+    lo = (lo / step - (lo % step < 0)) * step;
+    scale = (double)(width - label - 10) / (double)(hi - lo);
+    gl_buf_addf(b,
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+                "height=\"%d\" role=\"img\" aria-label=\"timeline\" "
+                "font-family=\"sans-serif\" font-size=\"11\">\n",
+                width, top + (int)n * row + 10);
+    for (x = lo; x <= hi; x += step) {
+        double px = label + (double)(x - lo) * scale;
+        gl_reltime_format(x, rel);
+        gl_buf_addf(b,
+                    "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
+                    "stroke=\"#e0e0e0\"/><text x=\"%.1f\" y=\"14\" "
+                    "text-anchor=\"middle\" fill=\"#555\">%s</text>\n",
+                    px, top - 4, px, top + (int)n * row, px, rel);
+    }
+    gl_buf_addf(b,
+                "<line class=\"t0\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
+                "y2=\"%d\" stroke=\"#1565c0\" stroke-width=\"2\"/>\n",
+                label + (double)(0 - lo) * scale, top - 4,
+                label + (double)(0 - lo) * scale, top + (int)n * row);
+    if (have_now)
+        gl_buf_addf(b,
+                    "<line class=\"now\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
+                    "y2=\"%d\" stroke=\"#f9a825\" stroke-dasharray=\"4 3\"/>\n",
+                    label + (double)(now_rel - lo) * scale, top - 4,
+                    label + (double)(now_rel - lo) * scale, top + (int)n * row);
+    i = 0;
+    json_array_foreach(tasks, i, t)
+    {
+        json_t *tl = json_object_get(t, "timeline"),
+               *pl = json_object_get(tl, "planned"),
+               *ac = json_object_get(tl, "actual");
+        int y = top + (int)i * row;
+        gl_buf_addf(b, "<g class=\"task\" data-task=\"");
+        html_esc(b, str(t, "id"));
+        gl_buf_addf(b, "\"><text x=\"4\" y=\"%d\">", y + 14);
+        html_esc(b, str(t, "id"));
+        gl_buf_adds(b, "</text>");
+        if (json_is_array(pl))
+            gl_buf_addf(
+                b,
+                "<rect class=\"planned\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
+                "height=\"7\" fill=\"#cfd8dc\"/>",
+                label +
+                    (double)(json_integer_value(json_array_get(pl, 0)) - lo) *
+                        scale,
+                y + 2,
+                (double)(json_integer_value(json_array_get(pl, 1)) -
+                         json_integer_value(json_array_get(pl, 0))) *
+                        scale +
+                    1.0);
+        if (json_is_array(ac))
+            gl_buf_addf(
+                b,
+                "<rect class=\"actual\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
+                "height=\"9\" fill=\"%s\"/>",
+                label +
+                    (double)(json_integer_value(json_array_get(ac, 0)) - lo) *
+                        scale,
+                y + 10,
+                (double)(json_integer_value(json_array_get(ac, 1)) -
+                         json_integer_value(json_array_get(ac, 0))) *
+                        scale +
+                    1.0,
+                bar_colour(str(t, "state")));
+        gl_buf_adds(b, "<title>");
+        html_esc(b, str(t, "id"));
+        gl_buf_adds(b, ": ");
+        html_esc(b, str(t, "title"));
+        gl_buf_adds(b, " (");
+        html_esc(b, str(t, "state"));
+        gl_buf_adds(b, ")</title></g>\n");
+    }
+    gl_buf_adds(b, "</svg>\n");
+}
+
+static void render_html(struct gl_buf *b, json_t *rep)
+{
+    json_t *run = json_object_get(rep, "run"),
+           *audit = json_object_get(rep, "audit"), *dec;
+    struct gl_buf line = GL_BUF_INIT;
+    size_t k, n;
+
+    gl_buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+                   "<meta charset=\"utf-8\">\n<title>Go-live report: ");
+    html_esc(b, str(run, "cutover"));
+    gl_buf_adds(
+        b, "</title>\n<style>\n"
+           "body{font-family:sans-serif;margin:2em;color:#222}\n"
+           "table{border-collapse:collapse;margin-bottom:1.5em}\n"
+           "th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;"
+           "font-size:13px}\n"
+           "th{background:#f0f0f0}\n"
+           ".checked,.passed,.verified,.go{color:#2e7d32;font-weight:bold}\n"
+           ".failed,.error,.no-go,.lost{color:#c62828;font-weight:bold}\n"
+           ".running,.hold,.blocked,.fixing,.fixed{color:#ef6c00}\n"
+           ".none{color:#777}\n"
+           "</style>\n</head>\n<body>\n<h1>Go-live report: ");
+    html_esc(b, str(run, "cutover"));
+    gl_buf_adds(b, "</h1>\n<ul>\n<li>run ");
+    html_esc(b, str(run, "run_id"));
+    gl_buf_addf(b,
+                " (%s), plan version %" JSON_INTEGER_FORMAT "</li>\n<li>"
+                "switch (T0): ",
+                json_is_true(json_object_get(run, "rehearsal")) ? "rehearsal"
+                                                                : "live",
+                json_integer_value(json_object_get(run, "plan_version")));
+    html_esc(b, str(run, "switch_at"));
+    gl_buf_adds(b, "</li>\n<li>generated: ");
+    html_esc(b, str(run, "generated_at"));
+    n = json_array_size(json_object_get(rep, "decisions"));
+    dec = json_array_get(json_object_get(rep, "decisions"), n ? n - 1 : 0);
+    gl_buf_adds(b, "</li>\n<li>decision: <span class=\"");
+    html_esc(b, n ? str(dec, "decision") : "none");
+    gl_buf_adds(b, "\">");
+    html_esc(b, n ? str(dec, "decision") : "none yet");
+    gl_buf_adds(b, "</span></li>\n<li>");
+    summary_line(&line, rep);
+    html_esc(b, gl_buf_str(&line));
+    gl_buf_adds(b, "</li>\n<li>audit: ");
+    html_esc(b, str(audit, "detail"));
+    gl_buf_addf(b, ", %" JSON_INTEGER_FORMAT " events</li>\n</ul>\n",
+                json_integer_value(json_object_get(audit, "events")));
+    for (k = 0; k < sizeof(sections) / sizeof(sections[0]); k++) {
+        gl_buf_adds(b, "<h2>");
+        html_esc(b, sections[k].title);
+        gl_buf_adds(b, "</h2>\n");
+        if (k == 0)
+            svg_timeline(b, rep);
+        html_table(b, section_rows(rep, &sections[k]), sections[k].keys,
+                   sections[k].heads);
+    }
+    gl_buf_adds(b, "</body>\n</html>\n");
+    gl_buf_release(&line);
+}
+
+/* Write text to path through a temporary file renamed into place. */
+static int write_out(const char *path, const char *text)
+{
+    char tmp[4200];
+    FILE *f;
+    int ok;
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
+    if (!(f = fopen(tmp, "w"))) {
+        cli_error("cannot write '%s'", tmp);
+        return EXIT_ERROR;
+    }
+    ok = fputs(text, f) >= 0;
+    ok &= fclose(f) == 0;
+    if (!ok || rename(tmp, path)) {
+        unlink(tmp);
+        cli_error("cannot write '%s'", path);
+        return EXIT_ERROR;
+    }
+    return EXIT_OK;
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"out", required_argument, NULL, 'o'},
+        {"state", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *format = "md", *out = NULL, *state = NULL;
+    struct gl_buf b = GL_BUF_INIT;
+    struct cli_run r;
+    struct gl_err err;
+    json_t *rep = NULL;
+    int c, rc;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            format = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 's':
+            state = optarg;
+            break;
+        case 'h':
+            fputs(cmd_report.usage, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("report", "unknown option");
+        }
+    }
+    if (strcmp(format, "md") && strcmp(format, "html") &&
+        strcmp(format, "json"))
+        return cli_usage("report", "--format is md, html or json, not '%s'",
+                         format);
+    if (argc - optind != 0)
+        return cli_usage("report", "report takes no arguments");
+    gl_err_clear(&err);
+    if ((rc = cli_run_open(&r, state, NULL, NULL, 0)))
+        goto done;
+    if (gl_report_build(r.s, r.plan, &r.info, r.now, &rep, &err)) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    if (!strcmp(format, "json")) {
+        char *s = json_dumps(rep, JSON_INDENT(2));
+        gl_buf_adds(&b, s ? s : "{}");
+        gl_buf_adds(&b, "\n");
+        free(s);
+    } else if (!strcmp(format, "html")) {
+        render_html(&b, rep);
+    } else {
+        render_md(&b, rep);
+    }
+    if (out)
+        rc = write_out(out, gl_buf_str(&b));
+    else
+        fputs(gl_buf_str(&b), stdout);
+done:
+    gl_buf_release(&b);
+    json_decref(rep);
+    cli_run_close(&r);
+    return rc;
+}
+
+const struct gl_cmd cmd_report = {
+    "report",
+    "the night as one document: Markdown, HTML (with an SVG timeline), JSON",
+    "usage: golive report [--format md|html|json] [--out FILE]\n"
+    "                     [--state FILE]\n"
+    "\n"
+    "Write the night: the timeline planned against actual per task, sync\n"
+    "executions, checks, scenarios, defects, the go criteria and the\n"
+    "decisions, changes (shift, handover, rollback), the duty log, and\n"
+    "whether the audit chain verifies.  HTML is one self-contained file\n"
+    "with the timeline drawn as inline SVG.  No password or connection\n"
+    "string is ever written.  GOLIVE_NOW replaces the clock.\n"
+    "\n"
+    "options:\n"
+    "  --format F   md (default), html or json\n"
+    "  --out FILE   write to FILE (atomically) instead of stdout\n"
+    "\n"
+    "exit: 0 written, 2 usage, no run or store error\n",
+    run,
+};
