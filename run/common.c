@@ -5,7 +5,11 @@
 
 #include <sqlite3.h>
 #include <stdio.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "util/clock.h"
 
@@ -60,4 +64,16 @@ void gl_run_now_iso(char out[40])
     if (gl_clock_now(&now))
         now = 0;
     gl_time_format(now, 0, out);
+}
+
+int gl_run_pid_gone(int64_t pid, const char *host)
+{
+    char here[256] = "";
+
+    if (pid <= 0 || !host || !*host)
+        return 0;
+    gethostname(here, sizeof(here) - 1);
+    if (strcmp(here, host))
+        return 0;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }

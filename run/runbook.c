@@ -36,6 +36,7 @@ static int is_lead(const struct gl_plan *p, const char *person)
  * else the plan. */
 struct people {
     char owner[128], checker[128];
+    int lost; /* running, and the process that ran it is gone */
 };
 
 static int task_people(gl_store *s, const struct gl_task *t, struct people *w,
@@ -46,9 +47,12 @@ static int task_people(gl_store *s, const struct gl_task *t, struct people *w,
 
     snprintf(w->owner, sizeof(w->owner), "%s", t->owner.id);
     snprintf(w->checker, sizeof(w->checker), "%s", t->checker.id);
+    w->lost = 0;
     if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT owner, checker FROM tasks WHERE id = ?", -1,
-                           &st, NULL) != SQLITE_OK)
+                           "SELECT owner, checker, state = 'running' AND"
+                           " pid IS NOT NULL, pid, host FROM tasks"
+                           " WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     sqlite3_bind_text(st, 1, t->id.id, -1, SQLITE_STATIC);
     step = sqlite3_step(st);
@@ -59,6 +63,9 @@ static int task_people(gl_store *s, const struct gl_task *t, struct people *w,
         if (sqlite3_column_text(st, 1))
             snprintf(w->checker, sizeof(w->checker), "%s",
                      (const char *)sqlite3_column_text(st, 1));
+        w->lost = sqlite3_column_int(st, 2) &&
+                  gl_run_pid_gone(sqlite3_column_int64(st, 3),
+                                  (const char *)sqlite3_column_text(st, 4));
     }
     sqlite3_finalize(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
@@ -92,6 +99,18 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     gl_run_names_with(p, GL_ROLE_LEAD, leads, sizeof(leads));
     switch (act) {
     case GL_ACT_START:
+        if (!strcmp(state, "running") && who_.lost) {
+            /* its process died: the owner retries it */
+            if (strcmp(me, who_.owner)) {
+                rc = gl_err_set(err, GL_EREFUSED,
+                                "task '%s' is lost; its owner %s retries or "
+                                "fails it",
+                                id, who_.owner);
+                goto fail;
+            }
+            next = "running";
+            break;
+        }
         if (strcmp(state, "pending") && strcmp(state, "ready")) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "task '%s' is %s; only a pending task starts "
@@ -262,4 +281,59 @@ out:
     free(ptext);
     json_decref(payload);
     return rc;
+}
+
+int gl_task_exec_record(gl_store *s, const struct gl_actor *who, const char *id,
+                        const char *run, const char *output, int64_t pid,
+                        const char *host, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if ((rc = gl_store_begin(s, err)))
+        return rc;
+    if ((rc = gl_run_event(s, who, "task.exec",
+                           json_pack("{s:s, s:s, s:s, s:I, s:s}", "task", id,
+                                     "run", run, "output", output, "pid",
+                                     (json_int_t)pid, "host", host),
+                           NULL, err)))
+        goto fail;
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "UPDATE tasks SET pid = ?, host = ?, output = ?"
+                           " WHERE id = ? AND state = 'running'",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = gl_run_fail_db(s, err);
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, pid);
+    sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, output, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
+    sqlite3_finalize(st);
+    if (rc)
+        goto fail;
+    if (sqlite3_changes(gl_store_db(s)) != 1) {
+        rc = gl_err_set(err, GL_EREFUSED, "task '%s' is no longer running", id);
+        goto fail;
+    }
+    return gl_store_commit(s, err);
+fail:
+    gl_store_rollback(s);
+    return rc;
+}
+
+int gl_task_owner(gl_store *s, const struct gl_plan *p, const char *id,
+                  char *owner, size_t n, struct gl_err *err)
+{
+    const struct gl_task *t = gl_plan_task(p, id);
+    struct people w;
+    int rc;
+
+    if (!t)
+        return gl_err_set(err, GL_ENOTFOUND, "no task '%s' in the plan", id);
+    if ((rc = task_people(s, t, &w, err)))
+        return rc;
+    snprintf(owner, n, "%s", w.owner);
+    return GL_OK;
 }

@@ -108,14 +108,7 @@ static int finished(const char *st)
 /* A running task executed by a process of this host that is gone. */
 static int lost(const struct row *r)
 {
-    char host[256] = "";
-
-    if (strcmp(r->state, "running") || r->pid <= 0 || !r->host[0])
-        return 0;
-    gethostname(host, sizeof(host) - 1);
-    if (strcmp(host, r->host))
-        return 0;
-    return kill((pid_t)r->pid, 0) != 0 && errno == ESRCH;
+    return !strcmp(r->state, "running") && gl_run_pid_gone(r->pid, r->host);
 }
 
 /* Visit the tasks in scope in dependency order: calls f for each task

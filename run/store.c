@@ -973,7 +973,11 @@ int gl_store_task_set(gl_store *s, const char *id, const char *state,
             " finished_at = CASE WHEN ?1 IN ('done', 'failed', 'skipped')"
             "  THEN ?3 WHEN ?1 IN ('pending', 'running') THEN NULL"
             "  ELSE finished_at END,"
-            " checked_at = CASE WHEN ?1 = 'checked' THEN ?3 ELSE NULL END"
+            " checked_at = CASE WHEN ?1 = 'checked' THEN ?3 ELSE NULL END,"
+            " pid = CASE WHEN ?1 IN ('running', 'pending') THEN NULL"
+            "  ELSE pid END,"
+            " host = CASE WHEN ?1 IN ('running', 'pending') THEN NULL"
+            "  ELSE host END"
             " WHERE id = ?4",
             -1, &st, NULL) != SQLITE_OK)
         return db_err(s, err, "cannot update a task");

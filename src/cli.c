@@ -173,7 +173,26 @@ int cli_check_plan(const char *path, int json, int quiet, int online,
     memset(&d, 0, sizeof(d));
     gl_err_clear(&err);
     d.file = path;
-    p = gl_plan_load(path, &d, &err);
+    if (!strcmp(path, CLI_RUN_PLAN)) {
+        /* the run's own copy, parsed under its original name so that
+         * relative paths resolve from the plan's folder */
+        struct gl_run_info info;
+        gl_store *s = NULL;
+        char state[4096];
+        memset(&info, 0, sizeof(info));
+        cli_state_path(NULL, NULL, state, sizeof(state));
+        if (gl_store_open(state, 0, &s, &err) ||
+            gl_store_run_info(s, &info, &err)) {
+            gl_store_close(s);
+            gl_diags_release(&d);
+            return cli_fail(&err);
+        }
+        p = gl_plan_parse(info.plan_path, info.plan_text, info.plan_len, &d);
+        gl_run_info_release(&info);
+        gl_store_close(s);
+    } else {
+        p = gl_plan_load(path, &d, &err);
+    }
     if (!p && err.code == GL_EIO) {
         gl_diags_release(&d);
         return cli_fail(&err);

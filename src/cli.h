@@ -49,9 +49,13 @@ int cli_actor(const char *opt_as, const struct gl_plan *plan,
  * out, or one JSON array when json is set. */
 void cli_print_diags(FILE *out, const struct gl_diags *d, int json);
 
-/* Load and check a plan file.  Returns EXIT_OK, EXIT_NO (plan errors,
- * printed) or EXIT_ERROR (not readable).  *plan is set on EXIT_OK (and on
- * EXIT_NO when the plan loaded at all); the caller frees it.  When print is
+/* The plan argument that names the run's own copy of the plan, in the
+ * store at GOLIVE_STATE (else ./golive.state): what tasks with run: use. */
+#define CLI_RUN_PLAN "@run"
+
+/* Load and check a plan file (or CLI_RUN_PLAN).  Returns EXIT_OK, EXIT_NO (plan
+ * errors, printed) or EXIT_ERROR (not readable).  *plan is set on EXIT_OK (and
+ * on EXIT_NO when the plan loaded at all); the caller frees it.  When print is
  * 0, only problems are printed, never the "ok" line. */
 int cli_load_plan(const char *path, int json, int quiet, struct gl_plan **plan);
 

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "golive/runbook.h"
+#include "task-exec.h"
 
 static int run(int argc, char **argv)
 {
@@ -16,14 +17,18 @@ static int run(int argc, char **argv)
         {"as", required_argument, NULL, 'a'},
         {"note", required_argument, NULL, 'n'},
         {"force", no_argument, NULL, 'f'},
+        {"detach", no_argument, NULL, 'd'},
+        {"output", required_argument, NULL, 'o'},
         {"state", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *as = NULL, *note = NULL, *state_opt = NULL, *from, *to;
+    const char *as = NULL, *note = NULL, *state_opt = NULL, *from, *to,
+               *output = NULL;
     struct cli_run r;
     struct gl_err err;
-    int json = 0, force = 0, c, rc, act;
+    int json = 0, force = 0, detach = 0, c, rc, act;
+    const struct gl_task *t;
 
     optind = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -36,6 +41,12 @@ static int run(int argc, char **argv)
             break;
         case 'f':
             force = 1;
+            break;
+        case 'd':
+            detach = 1;
+            break;
+        case 'o':
+            output = optarg;
             break;
         case 's':
             state_opt = optarg;
@@ -52,6 +63,15 @@ static int run(int argc, char **argv)
     }
     if (argc - optind != 2)
         return cli_usage("task", "task takes an action and a task id");
+    if (!strcmp(argv[optind], "_supervise") && output) {
+        /* internal: the background supervisor of a detached run: */
+        if ((rc = cli_run_open(&r, state_opt, NULL, as, 1)) == EXIT_OK) {
+            t = gl_plan_task(r.plan, argv[optind + 1]);
+            rc = t && t->run ? task_supervise(&r, t, output) : EXIT_ERROR;
+        }
+        cli_run_close(&r);
+        return rc;
+    }
     if ((act = gl_task_action_parse(argv[optind])) < 0)
         return cli_usage("task",
                          "no action '%s' (start, done, fail, skip, "
@@ -64,6 +84,15 @@ static int run(int argc, char **argv)
                     (enum gl_task_action)act, force, note, r.now, &from, &to,
                     &err)) {
         rc = cli_fail(&err);
+        goto out;
+    }
+    t = gl_plan_task(r.plan, argv[optind + 1]);
+    if (act == GL_ACT_START && t && t->run) {
+        /* a task with run: is executed now, and ends done or failed */
+        if (!json)
+            printf("task %s: %s -> %s (%s); run: %s\n", argv[optind + 1], from,
+                   to, r.who.person, t->run);
+        rc = task_exec(&r, t, detach, json);
         goto out;
     }
     if (json)
@@ -84,7 +113,8 @@ const struct gl_cmd cmd_task = {
     "task",
     "work the runbook: start, done, fail, skip, check, reopen a task",
     "usage: golive task start|done|fail|skip|check|reopen ID --as PERSON\n"
-    "                   [--note TEXT] [--force] [--state FILE] [--json]\n"
+    "                   [--note TEXT] [--force] [--detach] [--state FILE]\n"
+    "                   [--json]\n"
     "\n"
     "Move a task of the run: pending -> running (start) -> done -> checked\n"
     "(check), or failed, or skipped (with --note saying why); reopen takes\n"
@@ -94,9 +124,20 @@ const struct gl_cmd cmd_task = {
     "only its checker, never its owner, checks it.  Every move is an event\n"
     "with its actor.  The run's own copy of the plan decides.\n"
     "\n"
+    "A task with run: is executed by 'start': sync JOB... and check\n"
+    "CHECK... run golive sync / check on the run's copy of the plan (they\n"
+    "record their own events), shell CMD runs /bin/sh -c CMD in the plan's\n"
+    "folder, killed at the task's timeout.  The output goes to\n"
+    "golive-output/ beside the store, linked from a task.exec event; the\n"
+    "task ends done (exit 0) or failed (with the exit status and the last\n"
+    "line), reported as its owner.  --detach returns at once and leaves a\n"
+    "supervisor in the background.  A task left running by a process that\n"
+    "died is lost ('golive status'): its owner starts it again or fails it.\n"
+    "\n"
     "GOLIVE_NOW (ISO 8601) replaces the clock, to replay a night.\n"
     "\n"
-    "exit: 0 moved, 2 usage or store error, 3 refused (the message says who\n"
+    "exit: 0 moved (a run: finished with exit 0), 1 its run: failed,\n"
+    "      2 usage or store error, 3 refused (the message says who\n"
     "      may, or what must happen first)\n",
     run,
 };

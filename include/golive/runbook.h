@@ -12,6 +12,7 @@
 #ifndef GOLIVE_RUNBOOK_H
 #define GOLIVE_RUNBOOK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "golive/golive.h"
@@ -39,5 +40,16 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 enum gl_task_action act, int force, const char *note,
                 int64_t now, const char **from, const char **to,
                 struct gl_err *err);
+
+/* Who owns task id now (a handover may have changed the plan's owner). */
+int gl_task_owner(gl_store *s, const struct gl_plan *p, const char *id,
+                  char *owner, size_t n, struct gl_err *err);
+
+/* Record that a running task's run: is being executed by process pid on
+ * host, its output going to the file output: a "task.exec" event and the
+ * task's row (a running task whose process is gone is lost). */
+int gl_task_exec_record(gl_store *s, const struct gl_actor *who, const char *id,
+                        const char *run, const char *output, int64_t pid,
+                        const char *host, struct gl_err *err);
 
 #endif
