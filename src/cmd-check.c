@@ -81,6 +81,8 @@ static int run(int argc, char **argv)
     if (argc - optind < 1)
         return cli_usage("check", "check takes a plan file");
     plan_path = argv[optind];
+    if (!strcmp(plan_path, CLI_RUN_PLAN) && state_opt)
+        setenv("GOLIVE_STATE", state_opt, 1); /* @run: the run in --state */
     all = json_array();
     if ((rc = cli_load_plan(plan_path, 0, 1, &plan))) {
         if (rc == EXIT_NO)

@@ -14,6 +14,173 @@
 #include "golive/db.h"
 #include "util/clock.h"
 
+/* The scripted night of the rehearsal: each step at its time (GOLIVE_NOW),
+ * printed as the person who would type it, and the exit code it must
+ * give (a failing check, a refused go: the night's findings). */
+struct step {
+    const char *at, *cmd;
+    int want;
+};
+
+static const struct step night_steps[] = {
+    {"T-6h", "task start announce-freeze --as zhang", 0},
+    {"T-6h", "task done announce-freeze --as zhang", 0},
+    {"T-5h55m", "task check announce-freeze --as wang", 0},
+    {"T-5h45m", "task start backup-old --as zhou", 0},
+    {"T-5h30m", "task check backup-old --as zhao", 0},
+    {"T-5h", "task start validate-config --as lifei", 0},
+    {"T-4h50m",
+     "defect open --severity major --as lifei --title \"legacy expense "
+     "status '15' has no mapping: its claims are rejected\"",
+     0},
+    {"T-4h45m",
+     "task done validate-config --as lifei --note \"online check: "
+     "code '15' unmapped (D-1)\"",
+     0},
+    {"T-4h40m", "task check validate-config --as wang", 0},
+    {"T-4h", "task start freeze-old --as zhou", 0},
+    {"T-3h55m", "task done freeze-old --as zhou", 0},
+    {"T-3h50m", "task check freeze-old --as zhang", 0},
+    {"T-3h30m", "task start sync-departments --as wang", 0},
+    {"T-3h25m", "task check sync-departments --as lifei", 0},
+    {"T-3h20m", "task start sync-employees --as wang", 0},
+    {"T-3h05m", "task check sync-employees --as lifei", 0},
+    {"T-3h", "task start sync-expenses --as lifei", 0},
+    {"T-2h", "task check sync-expenses --as wang", 0},
+    {"T-2h", "task start sync-leaves --as lifei", 0},
+    {"T-1h40m", "task check sync-leaves --as wang", 0},
+    {"T-1h40m", "task start sync-approvals --as wang", 0},
+    {"T-1h", "task check sync-approvals --as lifei", 0},
+    {"T-1h", "task start check-volumes --as lifei", 1},
+    {"T-55m", "check @run expenses-rows rejected-have-reasons --as lifei", 1},
+    {"T-50m",
+     "defect open --severity blocker --as lifei --title \"archived expense "
+     "claims never arrive: the job skips them, the count says they must\"",
+     0},
+    {"T-45m",
+     "defect open --severity blocker --as lifei --title \"rejection reasons "
+     "of rejected claims are dropped in the new system\"",
+     0},
+    {"T-40m", "defect fixing D-2 --as liu", 0},
+    {"T-30m", "status", 0},
+    {"T-20m", "gate", 1},
+    {"T-15m", "decide go --as zhang --note \"midnight release\"", 3},
+    {"T-10m",
+     "decide no-go --as zhang --note \"D-2 and D-3 are open and the "
+     "volume checks fail: practise the way back, fix the jobs before the "
+     "real night\"",
+     0},
+    {"T-10m", "rollback --as zhang --note \"rehearsal of the rollback\"", 0},
+    {"T-5m", "task start rb-stop-new --as zhao", 0},
+    {"T0", "task done rb-stop-new --as zhao", 0},
+    {"T+5m", "task check rb-stop-new --as liu", 0},
+    {"T+5m", "task start rb-reopen-old --as zhou", 0},
+    {"T+20m", "task done rb-reopen-old --as zhou", 0},
+    {"T+25m", "task check rb-reopen-old --as zhang", 0},
+    {"T+25m", "task start rb-announce --as zhang", 0},
+    {"T+35m", "task done rb-announce --as zhang", 0},
+    {"T+40m", "task check rb-announce --as wang", 0},
+    {"T+40m", "status", 0},
+    {"T+40m",
+     "duty log \"can I submit claims again?\" --channel phone --kind "
+     "question --as zhou",
+     0},
+    {"T+45m", "defect defer D-1 --patch cutover-2 --as liu", 0},
+    {"T+45m", "patch plan", 0},
+    {"T+50m", "report --format html --out report.html", 0},
+    {"T+50m", "audit verify", 0},
+};
+
+/* Split a command line into words; "double quotes" group.  Writes into
+ * buf; returns the count. */
+static int split(const char *line, char *buf, size_t n, char **av, int max)
+{
+    int ac = 0;
+    size_t o = 0;
+
+    while (*line && ac < max - 1 && o + 1 < n) {
+        while (*line == ' ')
+            line++;
+        if (!*line)
+            break;
+        av[ac++] = buf + o;
+        if (*line == '"') {
+            line++;
+            while (*line && *line != '"' && o + 1 < n)
+                buf[o++] = *line++;
+            if (*line == '"')
+                line++;
+        } else {
+            while (*line && *line != ' ' && o + 1 < n)
+                buf[o++] = *line++;
+        }
+        buf[o++] = '\0';
+    }
+    av[ac] = NULL;
+    return ac;
+}
+
+static int night(const char *plan_path, const char *state, int64_t switch_at)
+{
+    const char *saved = getenv("GOLIVE_NOW");
+    char *keep = saved ? strdup(saved) : NULL, dir[4200], *slash;
+    size_t i, k;
+    int rc = EXIT_OK;
+
+    (void)plan_path;
+    snprintf(dir, sizeof(dir), "%s", state);
+    slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof(dir), ".");
+    printf("\nThe night, replayed (GOLIVE_NOW set for each step):\n");
+    for (i = 0; i < sizeof(night_steps) / sizeof(night_steps[0]); i++) {
+        const struct step *s = &night_steps[i];
+        char buf[1024], now[40], *av[40];
+        const struct gl_cmd *cmd = NULL;
+        int64_t off = 0;
+        int ac, got;
+
+        gl_reltime_parse(s->at, &off);
+        gl_time_format(switch_at + off, 480, now);
+        setenv("GOLIVE_NOW", now, 1);
+        printf("\n[%s] $ golive %s\n", s->at, s->cmd);
+        fflush(stdout);
+        ac = split(s->cmd, buf, sizeof(buf) - 64, av, 36);
+        for (k = 0; cmd_table[k]; k++)
+            if (!strcmp(cmd_table[k]->name, av[0]))
+                cmd = cmd_table[k];
+        /* every command works on the demo's store; the report goes in
+         * the demo's folder */
+        av[ac++] = (char *)"--state";
+        av[ac++] = (char *)state;
+        av[ac] = NULL;
+        for (k = 0; k < (size_t)ac; k++)
+            if (!strcmp(av[k], "report.html")) {
+                static char out[4300];
+                snprintf(out, sizeof(out), "%s/report.html", dir);
+                av[k] = out;
+            }
+        got = cmd ? cmd->run(ac, av) : EXIT_ERROR;
+        fflush(stdout);
+        if (got != s->want) {
+            cli_error("the demo's night went off script: 'golive %s' gave "
+                      "exit %d, not %d",
+                      s->cmd, got, s->want);
+            rc = EXIT_ERROR;
+            break;
+        }
+    }
+    if (keep) {
+        setenv("GOLIVE_NOW", keep, 1);
+        free(keep);
+    } else {
+        unsetenv("GOLIVE_NOW");
+    }
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -117,30 +284,11 @@ static int run(int argc, char **argv)
     if (online == EXIT_ERROR)
         return online;
 
-    printf("\n$ golive sync %s --as wang\n", st.plan_path);
-    fflush(stdout);
-    {
-        char *av[] = {"sync", st.plan_path, "--state", state,
-                      "--as", "wang",       NULL};
-        rc = cmd_sync.run(6, av);
-    }
-    if (rc == EXIT_ERROR || rc == EXIT_REFUSED)
-        return rc;
-
-    /* what the checks find after the loads */
-    printf("\n$ golive check %s --as lifei\n", st.plan_path);
-    fflush(stdout);
-    {
-        char *av[] = {"check", st.plan_path, "--state", state,
-                      "--as",  "lifei",      NULL};
-        rc = cmd_check.run(6, av);
-    }
-    if (rc == EXIT_ERROR)
-        return rc;
+    rc = night(st.plan_path, state, st.switch_at);
     printf("\nnext: golive status --state %s\n"
-           "      golive audit verify --state %s\n",
+           "      golive report --state %s --format html --out report.html\n",
            state, state);
-    return EXIT_OK;
+    return rc;
 }
 
 const struct gl_cmd cmd_demo = {
@@ -153,8 +301,14 @@ const struct gl_cmd cmd_demo = {
     "status codes, approval history, rejected requests), the new system's\n"
     "schema, and a complete plan for the night; validate the plan, start\n"
     "a rehearsal run, check the plan against the databases (it finds the\n"
-    "legacy status code nobody mapped) and sync the old system into the new\n"
-    "one.  Leaves old.db, new.db, plan.yaml, golive.state and rejects/ in\n"
+    "legacy status code nobody mapped), then play the rehearsal night:\n"
+    "each command printed at its time with the --as of the person who\n"
+    "would type it.  The sync tasks load the new system, the volume check\n"
+    "fails and names the archived claims the job skipped, the defects are\n"
+    "logged, the gate explains why go is refused, the lead decides no-go\n"
+    "and the rollback is worked in order; a duty entry, the patch plan, an\n"
+    "HTML report and the audit close it.  Leaves old.db, new.db,\n"
+    "plan.yaml, golive.state, golive-output/, rejects/ and report.html in\n"
     "DIR.\n"
     "\n"
     "options:\n"
@@ -166,7 +320,8 @@ const struct gl_cmd cmd_demo = {
     "              replaced with --force)\n"
     "  --force     replace a demo already in DIR\n"
     "\n"
-    "exit: 0 built and started, 1 the plan has errors, 2 I/O error,\n"
+    "exit: 0 built and played, 1 the plan has errors, 2 I/O error or the\n"
+    "      night went off script,\n"
     "      3 DIR already holds a demo (use --force)\n",
     run,
 };

@@ -534,9 +534,9 @@ static int run(int argc, char **argv)
     } else {
         render_md(&b, rep);
     }
-    if (out)
-        rc = write_out(out, gl_buf_str(&b));
-    else
+    if (out && !(rc = write_out(out, gl_buf_str(&b))))
+        printf("%s: the %s report of run %s\n", out, format, r.info.run_id);
+    else if (!out)
         fputs(gl_buf_str(&b), stdout);
 done:
     gl_buf_release(&b);

@@ -375,6 +375,8 @@ static int run(int argc, char **argv)
         return cli_usage("sync", "--resume, --restart and --retry-rejects "
                                  "exclude each other");
     plan_path = argv[optind];
+    if (!strcmp(plan_path, CLI_RUN_PLAN) && state_opt)
+        setenv("GOLIVE_STATE", state_opt, 1); /* @run: the run in --state */
     if ((rc = cli_load_plan(plan_path, 0, 1, &plan))) {
         if (rc == EXIT_NO)
             cli_error("plan '%s' has errors; 'golive validate' shows them",

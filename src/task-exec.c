@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +104,9 @@ static int supervise(gl_store *store, const struct cli_run *r,
     struct sigaction sa;
     const char *from, *to;
     pid_t child;
-    int status = 0, timed_out = 0, rc, fd;
-    double t0, killed_at = 0;
+    int status = 0, timed_out = 0, rc, fd, out, pfd[2],
+        echo = !detached && !json;
+    double t0, killed_at = 0, ended = 0;
     ssize_t n;
 
     n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -131,21 +133,25 @@ static int supervise(gl_store *store, const struct cli_run *r,
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    if (pipe(pfd)) {
+        cli_error("cannot start task '%s': %s", t->id.id, strerror(errno));
+        return EXIT_ERROR;
+    }
     child = fork();
     if (child < 0) {
         cli_error("cannot start task '%s': %s", t->id.id, strerror(errno));
+        close(pfd[0]);
+        close(pfd[1]);
         return EXIT_ERROR;
     }
     if (child == 0) {
         setpgid(0, 0);
+        close(pfd[0]);
         fd = open("/dev/null", O_RDONLY);
         if (fd >= 0)
             dup2(fd, 0);
-        fd = open(out_path, O_WRONLY | O_APPEND);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
+        dup2(pfd[1], 1);
+        dup2(pfd[1], 2);
         if (r->plan->dir && chdir(r->plan->dir) != 0)
             _exit(126);
         setenv("GOLIVE_STATE", r->state, 1);
@@ -156,18 +162,46 @@ static int supervise(gl_store *store, const struct cli_run *r,
                 strerror(errno));
         _exit(127);
     }
+    close(pfd[1]);
     setpgid(child, child);
+    out = open(out_path, O_WRONLY | O_APPEND);
     t0 = mono();
+    /* copy the output to its file (and to the terminal when not in the
+     * background) while waiting; after the command ends, what is left in
+     * the pipe is drained for a moment (a background grandchild may hold
+     * it open) */
     for (;;) {
-        pid_t w = waitpid(child, &status, WNOHANG);
-        double now = mono();
-        struct timespec nap = {0, 50 * 1000 * 1000};
-        if (w == child)
-            break;
-        if (w < 0 && errno != EINTR) {
-            status = 255 << 8;
-            break;
+        struct pollfd pf = {pfd[0], POLLIN, 0};
+        double now;
+        if (pfd[0] >= 0 && poll(&pf, 1, 50) > 0) {
+            char buf[8192];
+            ssize_t got = read(pfd[0], buf, sizeof(buf));
+            if (got > 0) {
+                if (out >= 0 && write(out, buf, (size_t)got) < 0)
+                    out = -1;
+                if (echo)
+                    fwrite(buf, 1, (size_t)got, stdout);
+            } else if (got == 0) {
+                close(pfd[0]);
+                pfd[0] = -1;
+            }
+        } else if (pfd[0] < 0) {
+            struct timespec nap = {0, 50 * 1000 * 1000};
+            nanosleep(&nap, NULL);
         }
+        now = mono();
+        if (!ended) {
+            pid_t w = waitpid(child, &status, WNOHANG);
+            if (w == child || (w < 0 && errno != EINTR)) {
+                if (w < 0)
+                    status = 255 << 8;
+                ended = now;
+            }
+        }
+        if (ended && (pfd[0] < 0 || now - ended > 1.0))
+            break;
+        if (ended)
+            continue;
         if (!killed_at && (interrupted || (t->timeout > 0 &&
                                            now - t0 >= (double)t->timeout))) {
             timed_out = !interrupted;
@@ -176,8 +210,13 @@ static int supervise(gl_store *store, const struct cli_run *r,
         } else if (killed_at && now - killed_at > 5.0) {
             kill(-child, SIGKILL);
         }
-        nanosleep(&nap, NULL);
     }
+    if (pfd[0] >= 0)
+        close(pfd[0]);
+    if (out >= 0)
+        close(out);
+    if (echo)
+        fflush(stdout);
     last_line(out_path, line, sizeof(line));
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !killed_at) {
         snprintf(note, sizeof(note), "run: exit 0; output %s", out_path);

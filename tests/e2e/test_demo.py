@@ -111,7 +111,8 @@ def test_demo_syncs_and_flags_the_legacy_code(tmp_path):
     assert r.rc == 0, r
     assert "golive validate" in r.out and "--online" in r.out
     assert "carry '15' in 'status_code'" in r.out
-    assert "golive sync" in r.out
+    # the sync jobs ran as the night's tasks, by their owners
+    assert "$ golive task start sync-expenses --as lifei" in r.out
     new = d / "new.db"
     old = d / "old.db"
     # every non-deleted, non-archived claim arrived but the unmapped ones
@@ -124,9 +125,46 @@ def test_demo_syncs_and_flags_the_legacy_code(tmp_path):
     assert len(rej) == fifteen + 1 and fifteen > 0
     assert count(new, "SELECT count(*) FROM approval_steps") == \
         count(old, "SELECT count(*) FROM t_approve_log")
-    st = json.loads(golive("status", "--state", d / "golive.state", "--json").out)
-    # run.start, one sync.run per job, one check.run per check
-    assert st["events"] == 1 + 5 + 8
+    assert golive("audit", "verify", "--state", d / "golive.state").rc == 0
+
+
+def test_demo_plays_a_scripted_night(tmp_path):
+    """The rehearsal night: every command printed with who types it, the
+    checks' findings become blockers, go is refused, the lead decides
+    no-go and the rollback is worked in order; a report at the end."""
+    import re
+    import sqlite3
+    d = tmp_path / "demo"
+    r = golive("demo", "--dir", d, "--rows", "2000")
+    assert r.rc == 0, r
+    steps = re.findall(r"^\[(T[^\]]*)\] \$ golive (\S+)(.*)$", r.out, re.M)
+    assert len(steps) > 40
+    # every command that changes the run names the person typing it
+    for at, cmd, rest in steps:
+        if cmd in ("task", "defect", "decide", "rollback", "duty"):
+            assert "--as " in rest, (at, cmd, rest)
+    assert re.search(r"expenses-count +count +FAILED", r.out)
+    assert "go refused: the gate does not pass" in r.err
+    db = sqlite3.connect(d / "golive.state")
+    decisions = db.execute("SELECT decision, actor FROM decisions").fetchall()
+    assert decisions == [("no-go", "zhang")]
+    states = dict(db.execute("SELECT id, state FROM tasks"))
+    assert states["check-volumes"] == "failed"
+    assert all(states[t] == "checked" for t in
+               ("rb-stop-new", "rb-reopen-old", "rb-announce"))
+    starts = [json.loads(p)["task"] for (p,) in db.execute(
+        "SELECT payload FROM events WHERE kind = 'task.start' ORDER BY seq")]
+    assert starts[-3:] == ["rb-stop-new", "rb-reopen-old", "rb-announce"]
+    sev = db.execute("SELECT severity, state FROM defects ORDER BY n").fetchall()
+    assert sev == [("major", "deferred"), ("blocker", "fixing"),
+                   ("blocker", "open")]
+    # the sync executions and checks are in the run, by their owners
+    actors = db.execute("SELECT DISTINCT actor FROM events WHERE kind ="
+                        " 'sync.run' ORDER BY 1").fetchall()
+    assert actors == [("lifei",), ("wang",)]
+    db.close()
+    html = (d / "report.html").read_text()
+    assert "<svg" in html and "no-go" in html
     assert golive("audit", "verify", "--state", d / "golive.state").rc == 0
 
 
