@@ -1,5 +1,6 @@
 /*
- * cmd-run.c - `golive run start PLAN`: create the run in a state store.
+ * cmd-run.c - `golive run start PLAN`: create the run in a state store;
+ * `golive run amend PLAN`: take a new version of the plan into it.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "golive/amend.h"
 #include "cmd.h"
 #include "util/buf.h"
 
@@ -119,6 +121,116 @@ static int run_start(int argc, char **argv)
         rehearsal, as, json);
 }
 
+/* Print the difference of an amendment, one line per kind of change. */
+static void print_diff(json_t *d)
+{
+    const char *kind;
+    json_t *v, *x;
+    size_t i;
+
+    json_object_foreach(d, kind, v)
+    {
+        static const char *const what[] = {"added", "removed", NULL};
+        size_t k;
+        for (k = 0; what[k]; k++) {
+            json_t *a = json_object_get(v, what[k]);
+            if (!json_array_size(a))
+                continue;
+            printf("  %s %s:", kind, what[k]);
+            json_array_foreach(a, i, x) printf(" %s", json_string_value(x));
+            printf("\n");
+        }
+        json_array_foreach(json_object_get(v, "changed"), i, x)
+        {
+            json_t *f;
+            size_t j;
+            printf("  task %s changed:",
+                   json_string_value(json_object_get(x, "id")));
+            json_array_foreach(json_object_get(x, "fields"), j, f)
+                printf(" %s", json_string_value(f));
+            printf("\n");
+        }
+    }
+}
+
+static int run_amend(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"state", required_argument, NULL, 's'},
+        {"as", required_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *state = NULL, *as = NULL;
+    struct gl_buf text = GL_BUF_INIT;
+    struct gl_plan *next = NULL;
+    struct cli_run r;
+    struct gl_err err;
+    char abs[PATH_MAX];
+    json_t *diff = NULL;
+    int json = 0, c, rc, version = 0;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            state = optarg;
+            break;
+        case 'a':
+            as = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(cmd_run.usage, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("run", "unknown option");
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage("run", "run amend takes one plan file");
+    memset(&r, 0, sizeof(r));
+    rc = cli_load_plan(argv[optind], 0, 2, &next);
+    if (rc == EXIT_NO)
+        cli_error("plan '%s' has errors; fix them before taking it into the "
+                  "run",
+                  argv[optind]);
+    if (rc)
+        goto out;
+    if (gl_buf_read_file(&text, argv[optind], 0)) {
+        cli_error("cannot read plan '%s'", argv[optind]);
+        rc = EXIT_ERROR;
+        goto out;
+    }
+    if (!realpath(argv[optind], abs))
+        snprintf(abs, sizeof(abs), "%s", argv[optind]);
+    if ((rc = cli_run_open(&r, state, argv[optind], as, 1)))
+        goto out;
+    gl_err_clear(&err);
+    if (gl_run_amend(r.s, r.plan, next, gl_buf_str(&text), text.len, abs,
+                     &r.who, &diff, &version, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (json) {
+        cli_print_json(json_pack("{s:i, s:s, s:O}", "plan_version", version,
+                                 "as", r.who.person, "diff", diff),
+                       1);
+    } else {
+        printf("plan version %d taken into the run (%s)\n", version,
+               r.who.person);
+        print_diff(diff);
+    }
+out:
+    json_decref(diff);
+    cli_run_close(&r);
+    gl_buf_release(&text);
+    gl_plan_free(next);
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
@@ -128,14 +240,17 @@ static int run(int argc, char **argv)
     }
     if (!strcmp(argv[1], "start"))
         return run_start(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "amend"))
+        return run_amend(argc - 1, argv + 1);
     return cli_usage("run", "unknown subcommand 'run %s'", argv[1]);
 }
 
 const struct gl_cmd cmd_run = {
     "run",
-    "start a run of a plan (live or rehearsal) in a state store",
+    "start a run of a plan; take a new version of the plan into it",
     "usage: golive run start PLAN [--rehearsal] [--state FILE] [--as PERSON]"
     " [--json]\n"
+    "       golive run amend PLAN --as LEAD [--state FILE] [--json]\n"
     "\n"
     "Validate the plan, then create its run in the state store: the plan's\n"
     "text and SHA-256, every task (pending) and a 'run.start' event, in one\n"
@@ -149,7 +264,17 @@ const struct gl_cmd cmd_run = {
     "                  user); a named person must be in the plan\n"
     "  --json          print the new run as JSON\n"
     "\n"
-    "exit: 0 started, 1 the plan has errors, 2 usage or I/O error,\n"
-    "      3 refused (the store already holds a run, or an unknown person)\n",
+    "'amend' (the lead) takes a new version of the plan into the run when\n"
+    "the night changes: new tasks come in pending, dropped pending ones go,\n"
+    "owners and times follow the plan.  It refuses a plan that contradicts\n"
+    "what already happened (another cutover, a moved switch: that is\n"
+    "'golive shift'; a started task or a scenario with a result left out; a\n"
+    "started task depending on one not checked; a person who acted left\n"
+    "out), naming each contradiction.  The 'run.amend' event holds the\n"
+    "difference.\n"
+    "\n"
+    "exit: 0 started / taken, 1 the plan has errors, 2 usage or I/O error,\n"
+    "      3 refused (the store already holds a run, an unknown person, not\n"
+    "      the lead, or a contradiction)\n",
     run,
 };

@@ -489,3 +489,67 @@ def test_a_whole_night_then_report_and_audit(night, tmp_path):
     assert r.rc == 1 and str(seq) in (r.out + r.err)
     r = g(st, "report", "--format", "json", at="T+2h")
     assert json.loads(r.out)["audit"]["verified"] is False
+
+
+# ---- the plan changes during the night --------------------------------------
+
+def test_run_amend_takes_a_new_plan_and_refuses_contradictions(night):
+    st = night
+    plan = st.parent / "plan.yaml"
+    walk(st, "freeze", "bob", "ann", "T-6h", "T-5h30m")
+    assert g(st, "task", "start", "load", "--as", "ann", at="T-5h30m").rc == 0
+    g(st, "scenario", "next", "--as", "chen", at="T-5h")
+    g(st, "scenario", "pass", "S-1", "--as", "chen", at="T-5h")
+    text = plan.read_text()
+    # a new task and a longer smoke test: taken in
+    v2 = text.replace(
+        "  - {id: smoke,",
+        "  - {id: warm-cache, title: Warm the caches, stage: release,"
+        " owner: bob, checker: ann, depends_on: [release], duration: 15m}\n"
+        "  - {id: smoke,").replace("depends_on: [release], duration: 1h",
+                                   "depends_on: [warm-cache], duration: 2h")
+    plan.write_text(v2)
+    r = g(st, "run", "amend", str(plan), "--as", "bob", at="T-5h")
+    assert r.rc == 3 and "only the lead" in r.err
+    r = g(st, "run", "amend", str(plan), "--as", "lead", "--json", at="T-5h")
+    assert r.rc == 0, r
+    out = json.loads(r.out)
+    assert out["plan_version"] == 2
+    assert out["diff"]["tasks"]["added"] == ["warm-cache"]
+    assert out["diff"]["tasks"]["changed"] == [
+        {"id": "smoke", "fields": ["depends_on", "duration"]}]
+    s = status(st, "T-5h")
+    assert s["plan_version"] == 2 and s["plan_changed"] is False
+    assert "warm-cache" in [t["id"] for t in s["task_list"]]
+    assert s["eta_t"] == "T+2h45m"  # release 30m, warm 15m, smoke 2h
+    r = g(st, "run", "amend", str(plan), "--as", "lead", at="T-5h")
+    assert r.rc == 2 and "this very plan already" in r.err
+    # contradictions: all named, nothing taken
+    bad = (v2.replace("cutover: night", "cutover: other")
+             .replace("  - {id: freeze, title: Freeze the old system, stage:"
+                      " prepare, owner: bob, checker: ann, at: T-6h,"
+                      " duration: 30m}\n", "")
+             .replace("depends_on: [freeze], duration: 2h",
+                      "depends_on: [banner], duration: 2h")
+             .replace("  - {id: chen, roles: [tester]}\n", "")
+             .replace("owner: chen, checker: lead", "owner: bob, checker: lead")
+             .replace("  - {id: S-1, area: expense, title: Submit a claim,"
+                      " priority: P0, risk: 3}\n", "")
+             .replace("switch_at: 2026-03-14T00:00:00+08:00",
+                      "switch_at: 2026-03-14T01:00:00+08:00"))
+    bad = bad.replace("checker: ann, depends_on: [freeze], duration: 30m}",
+                      "checker: ann, duration: 30m}")
+    assert "freeze" not in bad
+    plan.write_text(bad)
+    r = g(st, "run", "amend", str(plan), "--as", "lead", at="T-5h")
+    assert r.rc == 3, r
+    for words in ("cutover 'other'", "golive shift",
+                  "task 'freeze' is checked and cannot be left out",
+                  "task 'load' is running already but would depend on"
+                  " 'banner', which is pending",
+                  "scenario 'S-1' is passed", "chen acted in this run"):
+        assert words in r.err, words
+    assert status(st, "T-5h")["plan_version"] == 2
+    ev = [json.loads(p) for k, _, p in events(st) if k == "run.amend"]
+    assert len(ev) == 1 and ev[0]["plan_version"] == 2
+    assert g(st, "audit", "verify").rc == 0

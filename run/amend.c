@@ -1,0 +1,402 @@
+/*
+ * amend.c - `golive run amend` (see golive/amend.h).
+ */
+#include "golive/amend.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "golive/scenario.h"
+#include "util/buf.h"
+#include "util/sha256.h"
+
+static int same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static int same_refs(const struct gl_refs *a, const struct gl_refs *b)
+{
+    size_t i;
+
+    if (a->n != b->n)
+        return 0;
+    for (i = 0; i < a->n; i++)
+        if (!same(a->v[i].id, b->v[i].id))
+            return 0;
+    return 1;
+}
+
+/* The fields of a task that differ between versions. */
+static json_t *task_changes(const struct gl_task *a, const struct gl_task *b)
+{
+    json_t *f = json_array();
+
+#define FIELD(cond, name)                                                      \
+    if (cond)                                                                  \
+    json_array_append_new(f, json_string(name))
+    FIELD(!same(a->title, b->title), "title");
+    FIELD(a->stage != b->stage, "stage");
+    FIELD(!same(a->owner.id, b->owner.id), "owner");
+    FIELD(!same(a->checker.id, b->checker.id), "checker");
+    FIELD(!same_refs(&a->depends_on, &b->depends_on), "depends_on");
+    FIELD(a->has_at != b->has_at || a->at != b->at, "at");
+    FIELD(a->has_duration != b->has_duration || a->duration != b->duration,
+          "duration");
+    FIELD(!same(a->run, b->run), "run");
+    FIELD(a->timeout != b->timeout, "timeout");
+#undef FIELD
+    return f;
+}
+
+/* added / removed ids of a list of items with an id, by offset. */
+#define ID_AT(base, size, off, i)                                              \
+    (((const struct gl_ref *)((const char *)(base) + (size) * (i) + (off)))->id)
+
+static json_t *set_diff(const void *a, size_t na, const void *b, size_t nb,
+                        size_t size, size_t off)
+{
+    json_t *added = json_array(), *removed = json_array();
+    size_t i, j;
+
+    for (i = 0; i < nb; i++) {
+        for (j = 0; j < na; j++)
+            if (same(ID_AT(b, size, off, i), ID_AT(a, size, off, j)))
+                break;
+        if (j == na)
+            json_array_append_new(added, json_string(ID_AT(b, size, off, i)));
+    }
+    for (j = 0; j < na; j++) {
+        for (i = 0; i < nb; i++)
+            if (same(ID_AT(b, size, off, i), ID_AT(a, size, off, j)))
+                break;
+        if (i == nb)
+            json_array_append_new(removed, json_string(ID_AT(a, size, off, j)));
+    }
+    return json_pack("{s:o, s:o}", "added", added, "removed", removed);
+}
+
+#define DIFF(fa, na, fb, nb, type, member)                                     \
+    set_diff((fa), (na), (fb), (nb), sizeof(type), offsetof(type, member))
+
+static int task_state(gl_store *s, const char *id, char *out, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+
+    snprintf(out, n, "pending");
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "SELECT state FROM tasks WHERE id = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* What already happened that next leaves out or contradicts, into b. */
+static int contradictions(gl_store *s, const struct gl_plan *cur,
+                          const struct gl_plan *next, struct gl_buf *b,
+                          struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    size_t i, j;
+    int step;
+
+    if (!same(cur->cutover, next->cutover))
+        gl_buf_addf(b, "\n  the new plan is for cutover '%s', the run is '%s'",
+                    next->cutover, cur->cutover);
+    if (cur->switch_at != next->switch_at)
+        gl_buf_addf(b, "\n  switch_at changed: 'golive shift T0 --to TIME' "
+                       "moves the switch");
+    for (i = 0; i < cur->n_tasks; i++) {
+        const struct gl_task *t = &cur->tasks[i], *u;
+        char state[16];
+        if (task_state(s, t->id.id, state, sizeof(state)))
+            return gl_run_fail_db(s, err);
+        if (!strcmp(state, "pending"))
+            continue;
+        if (!(u = gl_plan_task(next, t->id.id))) {
+            gl_buf_addf(b, "\n  task '%s' is %s and cannot be left out",
+                        t->id.id, state);
+            continue;
+        }
+        for (j = 0; j < u->depends_on.n; j++) {
+            char dep[16];
+            if (task_state(s, u->depends_on.v[j].id, dep, sizeof(dep)))
+                return gl_run_fail_db(s, err);
+            if (strcmp(dep, "checked") && strcmp(dep, "skipped"))
+                gl_buf_addf(b,
+                            "\n  task '%s' is %s already but would depend "
+                            "on '%s', which is %s",
+                            t->id.id, state, u->depends_on.v[j].id, dep);
+        }
+    }
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "SELECT id, state FROM scenarios WHERE state <>"
+                           " 'pending' ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        for (j = 0; j < next->n_scenarios; j++)
+            if (!strcmp(next->scenarios[j].id.id, id))
+                break;
+        if (j == next->n_scenarios)
+            gl_buf_addf(b, "\n  scenario '%s' is %s and cannot be left out", id,
+                        (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return gl_run_fail_db(s, err);
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "SELECT DISTINCT actor FROM events ORDER BY 1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *who = (const char *)sqlite3_column_text(st, 0);
+        if (gl_plan_person(cur, who) && !gl_plan_person(next, who))
+            gl_buf_addf(b, "\n  %s acted in this run and cannot be left out",
+                        who);
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
+}
+
+static int exec_sql(gl_store *s, const char *sql, const char *a, const char *b,
+                    const char *c, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(gl_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, c, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Bring the tasks' rows in line with next. */
+static int apply_tasks(gl_store *s, const struct gl_plan *cur,
+                       const struct gl_plan *next, int64_t seq,
+                       struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    size_t i;
+    int rc = GL_OK;
+
+    for (i = 0; i < cur->n_tasks && !rc; i++)
+        if (!gl_plan_task(next, cur->tasks[i].id.id))
+            rc = exec_sql(s,
+                          "DELETE FROM tasks WHERE id = ?1 AND state ="
+                          " 'pending'",
+                          cur->tasks[i].id.id, NULL, NULL, err);
+    if (rc)
+        return rc;
+    if (sqlite3_prepare_v2(
+            gl_store_db(s),
+            "INSERT INTO tasks (id, stage, owner, checker, planned_at,"
+            " duration, event_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+            " ON CONFLICT (id) DO UPDATE SET stage = ?2, planned_at = ?5,"
+            " duration = ?6,"
+            " owner = CASE WHEN ?8 THEN ?3 ELSE owner END,"
+            " checker = CASE WHEN ?9 THEN ?4 ELSE checker END",
+            -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    for (i = 0; i < next->n_tasks && !rc; i++) {
+        const struct gl_task *t = &next->tasks[i],
+                             *was = gl_plan_task(cur, t->id.id);
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, t->id.id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, gl_stage_name(t->stage), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, t->owner.id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, t->checker.id, -1, SQLITE_STATIC);
+        if (t->has_at)
+            sqlite3_bind_int64(st, 5, t->at);
+        else
+            sqlite3_bind_null(st, 5);
+        if (t->has_duration)
+            sqlite3_bind_int64(st, 6, t->duration);
+        else
+            sqlite3_bind_null(st, 6);
+        sqlite3_bind_int64(st, 7, seq);
+        /* a handover stays unless the plan itself names someone new */
+        sqlite3_bind_int(st, 8, !was || !same(was->owner.id, t->owner.id));
+        sqlite3_bind_int(st, 9, !was || !same(was->checker.id, t->checker.id));
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = gl_run_fail_db(s, err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int apply_scenarios(gl_store *s, const struct gl_plan *cur,
+                           const struct gl_plan *next, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    size_t i, j;
+    int rc = GL_OK;
+
+    for (i = 0; i < cur->n_scenarios && !rc; i++) {
+        for (j = 0; j < next->n_scenarios; j++)
+            if (!strcmp(next->scenarios[j].id.id, cur->scenarios[i].id.id))
+                break;
+        if (j == next->n_scenarios)
+            rc = exec_sql(s,
+                          "DELETE FROM scenarios WHERE id = ?1 AND state ="
+                          " 'pending'",
+                          cur->scenarios[i].id.id, NULL, NULL, err);
+    }
+    if (rc || (rc = gl_scenario_rows(s, next, err)))
+        return rc;
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "UPDATE scenarios SET area = ?2, priority = ?3,"
+                           " risk = ?4, assignee = ?5 WHERE id = ?1 AND"
+                           " state = 'pending'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    for (i = 0; i < next->n_scenarios && !rc; i++) {
+        const struct gl_scenario *sc = &next->scenarios[i];
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, sc->id.id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, sc->area, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, sc->priority);
+        sqlite3_bind_int64(st, 4, sc->risk);
+        sqlite3_bind_text(st, 5, sc->assignee.id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = gl_run_fail_db(s, err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int gl_run_amend(gl_store *s, const struct gl_plan *cur,
+                 const struct gl_plan *next, const char *text, size_t len,
+                 const char *path, const struct gl_actor *who, json_t **diff,
+                 int *version, struct gl_err *err)
+{
+    struct gl_buf why = GL_BUF_INIT;
+    sqlite3_stmt *st = NULL;
+    json_t *d = NULL, *changed, *tasks;
+    char sha[GL_SHA256_HEX], leads[256], at[40];
+    int64_t seq;
+    size_t i;
+    int rc;
+
+    *diff = NULL;
+    if (!gl_run_has_role(cur, who->person, GL_ROLE_LEAD))
+        return gl_err_set(
+            err, GL_EREFUSED,
+            "only the lead takes a new plan into the run (%s)",
+            gl_run_names_with(cur, GL_ROLE_LEAD, leads, sizeof(leads)));
+    if (gl_sha256_hex(text, len, sha))
+        return gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");
+    if ((rc = gl_store_begin(s, err)))
+        return rc;
+    {
+        struct gl_run_info info;
+        memset(&info, 0, sizeof(info));
+        if ((rc = gl_store_run_info(s, &info, err)))
+            goto fail;
+        *version = info.plan_version + 1;
+        rc = !strcmp(info.plan_sha256, sha);
+        gl_run_info_release(&info);
+        if (rc) {
+            rc = gl_err_set(err, GL_EUSAGE,
+                            "the run holds this very plan already");
+            goto fail;
+        }
+    }
+    if ((rc = contradictions(s, cur, next, &why, err)))
+        goto fail;
+    if (why.len) {
+        rc = gl_err_set(err, GL_EREFUSED,
+                        "the new plan contradicts what already happened:%s",
+                        gl_buf_str(&why));
+        goto fail;
+    }
+    tasks = DIFF(cur->tasks, cur->n_tasks, next->tasks, next->n_tasks,
+                 struct gl_task, id);
+    changed = json_array();
+    for (i = 0; i < next->n_tasks; i++) {
+        const struct gl_task *was = gl_plan_task(cur, next->tasks[i].id.id);
+        json_t *f;
+        if (!was)
+            continue;
+        f = task_changes(was, &next->tasks[i]);
+        if (json_array_size(f))
+            json_array_append_new(changed,
+                                  json_pack("{s:s, s:o}", "id",
+                                            next->tasks[i].id.id, "fields", f));
+        else
+            json_decref(f);
+    }
+    json_object_set_new(tasks, "changed", changed);
+    d = json_pack("{s:o, s:o, s:o, s:o, s:o}", "tasks", tasks, "scenarios",
+                  DIFF(cur->scenarios, cur->n_scenarios, next->scenarios,
+                       next->n_scenarios, struct gl_scenario, id),
+                  "people",
+                  DIFF(cur->people, cur->n_people, next->people, next->n_people,
+                       struct gl_person, id),
+                  "sync",
+                  DIFF(cur->sync, cur->n_sync, next->sync, next->n_sync,
+                       struct gl_sync_job, id),
+                  "checks",
+                  DIFF(cur->checks, cur->n_checks, next->checks, next->n_checks,
+                       struct gl_check, id));
+    if ((rc = gl_run_event(s, who, "run.amend",
+                           json_pack("{s:s, s:i, s:i, s:s, s:O}", "plan_sha256",
+                                     sha, "from_version", *version - 1,
+                                     "plan_version", *version, "plan_path",
+                                     path, "diff", d),
+                           &seq, err)))
+        goto fail;
+    gl_run_now_iso(at);
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "INSERT INTO plan_versions (version, sha256, path,"
+                           " text, taken_at, event_seq) VALUES"
+                           " (?, ?, ?, ?, ?, ?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = gl_run_fail_db(s, err);
+        goto fail;
+    }
+    sqlite3_bind_int(st, 1, *version);
+    sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, text, (int)len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, at, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, seq);
+    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc)
+        goto fail;
+    if (sqlite3_prepare_v2(gl_store_db(s), "UPDATE run SET plan_version = ?",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = gl_run_fail_db(s, err);
+        goto fail;
+    }
+    sqlite3_bind_int(st, 1, *version);
+    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
+    sqlite3_finalize(st);
+    if (rc || (rc = apply_tasks(s, cur, next, seq, err)) ||
+        (rc = apply_scenarios(s, cur, next, err)) ||
+        (rc = gl_store_commit(s, err)))
+        goto fail;
+    gl_buf_release(&why);
+    *diff = d;
+    return GL_OK;
+fail:
+    gl_store_rollback(s);
+    gl_buf_release(&why);
+    json_decref(d);
+    return rc;
+}
