@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <jansson.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "golive/sync.h"
 #include "util/clock.h"
 #include "util/buf.h"
@@ -330,4 +332,47 @@ int64_t cli_id_number(const char *s, char prefix)
     errno = 0;
     n = strtoll(s, &end, 10);
     return *end || errno ? 0 : (int64_t)n;
+}
+
+int cli_parse_opts(const struct gl_cmd *cmd, const char *allowed, int argc,
+                   char **argv, struct cli_opts *o)
+{
+    static const struct option opts[] = {
+        {"as", required_argument, NULL, 'a'},
+        {"note", required_argument, NULL, 'n'},
+        {"state", required_argument, NULL, 's'},
+        {"to", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(cmd->usage, stdout);
+            return EXIT_OK;
+        }
+        if (c == '?' || !strchr(allowed, c))
+            return cli_usage(cmd->name, "unknown option");
+        switch (c) {
+        case 'a':
+            o->as = optarg;
+            break;
+        case 'n':
+            o->note = optarg;
+            break;
+        case 's':
+            o->state = optarg;
+            break;
+        case 't':
+            o->to = optarg;
+            break;
+        case 'j':
+            o->json = 1;
+            break;
+        }
+    }
+    return -1;
 }

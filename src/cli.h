@@ -96,6 +96,19 @@ void cli_run_close(struct cli_run *r);
 /* "D-12" (prefix 'D', either case) or "12" -> 12; 0 when neither. */
 int64_t cli_id_number(const char *s, char prefix);
 
+/* The options the run commands share: --as, --note, --state, --to,
+ * --json, --help.  allowed lists the letters this command takes ('a' as,
+ * 'n' note, 's' state, 't' to, 'j' json); others are usage errors.
+ * Returns -1 to go on (optind at the first argument), else an exit code
+ * (help printed, or a usage error). */
+struct cli_opts {
+    const char *as, *note, *state, *to;
+    int json;
+};
+struct gl_cmd;
+int cli_parse_opts(const struct gl_cmd *cmd, const char *allowed, int argc,
+                   char **argv, struct cli_opts *o);
+
 /* Print a JSON value (indented or one line) and drop the reference. */
 void cli_print_json(json_t *v, int indent);
 

@@ -11,66 +11,19 @@
 #include "golive/crew.h"
 #include "util/clock.h"
 
-struct opts {
-    const char *as, *note, *state, *to;
-    int json;
-};
-
-static int parse(const struct gl_cmd *cmd, int argc, char **argv,
-                 struct opts *o)
-{
-    static const struct option opts[] = {
-        {"as", required_argument, NULL, 'a'},
-        {"note", required_argument, NULL, 'n'},
-        {"state", required_argument, NULL, 's'},
-        {"to", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    int c;
-
-    memset(o, 0, sizeof(*o));
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'a':
-            o->as = optarg;
-            break;
-        case 'n':
-            o->note = optarg;
-            break;
-        case 's':
-            o->state = optarg;
-            break;
-        case 't':
-            o->to = optarg;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'h':
-            fputs(cmd->usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage(cmd->name, "unknown option");
-        }
-    }
-    if (!o->to)
-        return cli_usage(cmd->name, "%s needs --to", cmd->name);
-    return -1;
-}
-
 static int shift_run(int argc, char **argv)
 {
     struct cli_run r;
     struct gl_err err;
-    struct opts o;
+    struct cli_opts o;
     int64_t to, off;
     int rc, tz;
     char from_s[40], to_s[40];
 
-    if ((rc = parse(&cmd_shift, argc, argv, &o)) >= 0)
+    if ((rc = cli_parse_opts(&cmd_shift, "anstj", argc, argv, &o)) >= 0)
         return rc;
+    if (!o.to)
+        return cli_usage("shift", "shift needs --to");
     if (argc - optind != 1 || strcmp(argv[optind], "T0"))
         return cli_usage("shift", "shift moves T0: golive shift T0 --to TIME");
     gl_err_clear(&err);
@@ -115,13 +68,15 @@ static int handover_run(int argc, char **argv)
                                          "scenarios", "defects to fix"};
     struct cli_run r;
     struct gl_err err;
-    struct opts o;
+    struct cli_opts o;
     json_t *moved = NULL, *x;
     size_t k, i;
     int rc;
 
-    if ((rc = parse(&cmd_handover, argc, argv, &o)) >= 0)
+    if ((rc = cli_parse_opts(&cmd_handover, "anstj", argc, argv, &o)) >= 0)
         return rc;
+    if (!o.to)
+        return cli_usage("handover", "handover needs --to");
     if (argc - optind != 0)
         return cli_usage("handover", "handover takes no arguments");
     gl_err_clear(&err);

@@ -10,51 +10,6 @@
 #include "cmd.h"
 #include "golive/gate.h"
 
-struct opts {
-    const char *as, *note, *state;
-    int json;
-};
-
-/* The options these three commands share; returns -1 to go on, else an
- * exit code (help printed or usage error). */
-static int parse(const struct gl_cmd *cmd, int argc, char **argv,
-                 struct opts *o)
-{
-    static const struct option opts[] = {
-        {"as", required_argument, NULL, 'a'},
-        {"note", required_argument, NULL, 'n'},
-        {"state", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    int c;
-
-    memset(o, 0, sizeof(*o));
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'a':
-            o->as = optarg;
-            break;
-        case 'n':
-            o->note = optarg;
-            break;
-        case 's':
-            o->state = optarg;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        case 'h':
-            fputs(cmd->usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage(cmd->name, "unknown option");
-        }
-    }
-    return -1;
-}
-
 /* Print the gate's evaluation; 1 when it passes. */
 static int print_gate(json_t *g)
 {
@@ -79,11 +34,11 @@ static int gate_run(int argc, char **argv)
 {
     struct cli_run r;
     struct gl_err err;
-    struct opts o;
+    struct cli_opts o;
     json_t *g = NULL;
     int rc;
 
-    if ((rc = parse(&cmd_gate, argc, argv, &o)) >= 0)
+    if ((rc = cli_parse_opts(&cmd_gate, "sj", argc, argv, &o)) >= 0)
         return rc;
     if (argc - optind != 0)
         return cli_usage("gate", "gate takes no arguments");
@@ -111,10 +66,10 @@ static int decide_run(int argc, char **argv)
 {
     struct cli_run r;
     struct gl_err err;
-    struct opts o;
+    struct cli_opts o;
     int rc;
 
-    if ((rc = parse(&cmd_decide, argc, argv, &o)) >= 0)
+    if ((rc = cli_parse_opts(&cmd_decide, "ansj", argc, argv, &o)) >= 0)
         return rc;
     if (argc - optind != 1)
         return cli_usage("decide", "decide takes go, no-go or hold");
@@ -140,11 +95,11 @@ static int rollback_run(int argc, char **argv)
 {
     struct cli_run r;
     struct gl_err err;
-    struct opts o;
+    struct cli_opts o;
     size_t i;
     int rc;
 
-    if ((rc = parse(&cmd_rollback, argc, argv, &o)) >= 0)
+    if ((rc = cli_parse_opts(&cmd_rollback, "ansj", argc, argv, &o)) >= 0)
         return rc;
     if (argc - optind != 0)
         return cli_usage("rollback", "rollback takes no arguments");
