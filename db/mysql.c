@@ -351,7 +351,7 @@ static int my_next(struct gl_cursor *gc, const struct gl_value **row,
         v->type = c->types[i];
         switch (v->type) {
         case GL_INT:
-            v->i = strtoll(s, NULL, 10);
+            v->i = gl_parse_int(s);
             break;
         case GL_FLOAT:
             v->f = strtod(s, NULL);

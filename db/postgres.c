@@ -57,6 +57,13 @@ struct pg_cursor {
     struct gl_value *vals;
     struct gl_buf bytes; /* decoded bytea of the current row */
     int done;
+    /* streaming (db->base.stream): COPY (query) TO STDOUT */
+    int copy;         /* 1 while the COPY runs */
+    int streamed;     /* the COPY started (the transaction commits) */
+    char *line;       /* the current row as libpq gave it */
+    struct gl_buf un; /* the row unescaped, its fields NUL-separated */
+    const char **field;
+    int *flen;
 };
 
 struct pg_loader {
@@ -324,6 +331,125 @@ static int fetch(struct pg_cursor *c, struct gl_err *err)
 
 static void pg_cursor_close(struct gl_cursor *gc);
 
+/* Streaming: describe the query for its columns and types, then COPY it
+ * out in text format (rows arrive while the previous ones are read). */
+static int stream_query(struct pg_cursor *c, const char *sql,
+                        struct gl_err *err)
+{
+    PGconn *conn = c->db->conn;
+    struct gl_buf q = GL_BUF_INIT;
+    PGresult *res;
+    size_t i;
+    int rc = GL_OK;
+
+    res = PQprepare(conn, "", sql, 0, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        return pg_fail(c->db, err, "query failed", res);
+    PQclear(res);
+    res = PQdescribePrepared(conn, "");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        return pg_fail(c->db, err, "query failed", res);
+    c->ncols = (size_t)PQnfields(res);
+    c->names = calloc(c->ncols + 1, sizeof(*c->names));
+    c->types = calloc(c->ncols + 1, sizeof(*c->types));
+    c->vals = calloc(c->ncols + 1, sizeof(*c->vals));
+    c->field = calloc(c->ncols + 1, sizeof(*c->field));
+    c->flen = calloc(c->ncols + 1, sizeof(*c->flen));
+    if (!c->names || !c->types || !c->vals || !c->field || !c->flen) {
+        PQclear(res);
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
+    for (i = 0; i < c->ncols; i++) {
+        c->names[i] = strdup(PQfname(res, (int)i));
+        c->types[i] = oid_type(PQftype(res, (int)i));
+    }
+    PQclear(res);
+    gl_buf_adds(&q, "COPY (");
+    gl_buf_adds(&q, sql);
+    gl_buf_adds(&q, ") TO STDOUT");
+    res = PQexec(conn, gl_buf_str(&q));
+    gl_buf_release(&q);
+    if (PQresultStatus(res) != PGRES_COPY_OUT)
+        rc = pg_fail(c->db, err, "query failed", res);
+    else
+        PQclear(res);
+    c->copy = c->streamed = rc == GL_OK;
+    return rc;
+}
+
+/* Split and unescape one COPY text row into c->field / c->flen (NULL
+ * fields get flen -1).  0, or -1 when the row is malformed. */
+static int copy_split(struct pg_cursor *c, const char *line, int n)
+{
+    const char *p = line, *end = line + n;
+    size_t col = 0;
+
+    if (n && end[-1] == '\n')
+        end--;
+    /* the unescaped fields are never longer than the line: with room for
+     * it and a NUL per field, data does not move while they are written */
+    gl_buf_reset(&c->un);
+    if (gl_buf_reserve(&c->un, (size_t)n + c->ncols + 1))
+        return -1;
+    for (;;) {
+        size_t start = c->un.len;
+        int null = 0;
+        if (col >= c->ncols)
+            return -1;
+        if (p + 2 <= end && p[0] == '\\' && p[1] == 'N' &&
+            (p + 2 == end || p[2] == '\t')) {
+            null = 1;
+            p += 2;
+        } else {
+            while (p < end && *p != '\t') {
+                char ch = *p++;
+                if (ch == '\\' && p < end) {
+                    ch = *p++;
+                    switch (ch) {
+                    case 'b':
+                        ch = '\b';
+                        break;
+                    case 'f':
+                        ch = '\f';
+                        break;
+                    case 'n':
+                        ch = '\n';
+                        break;
+                    case 'r':
+                        ch = '\r';
+                        break;
+                    case 't':
+                        ch = '\t';
+                        break;
+                    case 'v':
+                        ch = '\v';
+                        break;
+                    default:
+                        if (ch >= '0' && ch <= '7') {
+                            int k, o = ch - '0';
+                            for (k = 0;
+                                 k < 2 && p < end && *p >= '0' && *p <= '7';
+                                 k++)
+                                o = o * 8 + (*p++ - '0');
+                            ch = (char)o;
+                        }
+                        break; /* \\ and any other: the character */
+                    }
+                }
+                c->un.data[c->un.len++] = ch;
+            }
+        }
+        c->un.data[c->un.len++] = '\0';
+        c->field[col] = null ? NULL : c->un.data + start;
+        c->flen[col] = null ? -1 : (int)(c->un.len - 1 - start);
+        col++;
+        if (p >= end)
+            break;
+        p++; /* the tab */
+    }
+    return col == c->ncols ? 0 : -1;
+}
+
 static int pg_query(struct gl_db *g, const char *sql, struct gl_cursor **out,
                     struct gl_err *err)
 {
@@ -345,6 +471,15 @@ static int pg_query(struct gl_db *g, const char *sql, struct gl_cursor **out,
             return rc;
         }
         c->own_tx = 1;
+    }
+    if (db->base.stream) {
+        c->name[0] = '\0';
+        if ((rc = stream_query(c, sql, err))) {
+            pg_cursor_close((struct gl_cursor *)c);
+            return rc;
+        }
+        *out = (struct gl_cursor *)c;
+        return GL_OK;
     }
     gl_buf_addf(&q, "DECLARE %s NO SCROLL CURSOR FOR ", c->name);
     gl_buf_adds(&q, sql);
@@ -379,7 +514,7 @@ static int convert(struct pg_cursor *c, size_t i, const char *s, int len,
     v->type = c->types[i];
     switch (v->type) {
     case GL_INT:
-        v->i = strtoll(s, NULL, 10);
+        v->i = gl_parse_int(s);
         return 0;
     case GL_FLOAT:
         v->f = strtod(s, NULL);
@@ -429,6 +564,61 @@ static int pg_next(struct gl_cursor *gc, const struct gl_value **row,
     size_t i, offs[64], *off;
     int rc;
 
+    if (c->streamed) {
+        int n;
+        if (!c->copy)
+            return 0;
+        if (c->line) {
+            PQfreemem(c->line);
+            c->line = NULL;
+        }
+        n = PQgetCopyData(c->db->conn, &c->line, 0);
+        if (n == -1) {
+            PGresult *res = PQgetResult(c->db->conn);
+            c->copy = 0;
+            rc = PQresultStatus(res) == PGRES_COMMAND_OK
+                     ? GL_OK
+                     : pg_fail(c->db, err, "query failed", res);
+            if (rc == GL_OK)
+                PQclear(res);
+            while ((res = PQgetResult(c->db->conn)))
+                PQclear(res);
+            return rc ? -rc : 0;
+        }
+        if (n < 0) {
+            c->copy = 0;
+            return -pg_fail(c->db, err, "query failed", NULL);
+        }
+        if (copy_split(c, c->line, n))
+            return -gl_err_set(err, GL_EIO,
+                               "cannot read a row of COPY output from '%s'",
+                               c->db->base.label);
+        gl_buf_reset(&c->bytes);
+        off = c->ncols <= 64 ? offs : malloc(c->ncols * sizeof(*off));
+        if (!off)
+            return -gl_err_set(err, GL_ENOMEM, "out of memory");
+        for (i = 0; i < c->ncols; i++) {
+            struct gl_value *v = &c->vals[i];
+            memset(v, 0, sizeof(*v));
+            off[i] = (size_t)-1;
+            if (c->flen[i] < 0) {
+                v->type = GL_NULL;
+                continue;
+            }
+            if (convert(c, i, c->field[i], c->flen[i], v, &off[i], err)) {
+                if (off != offs)
+                    free(off);
+                return -GL_EIO;
+            }
+        }
+        for (i = 0; i < c->ncols; i++)
+            if (off[i] != (size_t)-1)
+                c->vals[i].s = c->bytes.data ? c->bytes.data + off[i] : "";
+        if (off != offs)
+            free(off);
+        *row = c->vals;
+        return 1;
+    }
     if (c->row >= c->nrows) {
         if (c->done)
             return 0;
@@ -484,6 +674,26 @@ static void pg_cursor_close(struct gl_cursor *gc)
 
     if (!c)
         return;
+    if (c->line)
+        PQfreemem(c->line);
+    if (c->copy) {
+        /* stopped early: cancel the COPY and drain what is in flight */
+        PGcancel *k = PQgetCancel(c->db->conn);
+        char msg[256];
+        char *buf;
+        PGresult *res;
+        if (k) {
+            PQcancel(k, msg, sizeof(msg));
+            PQfreeCancel(k);
+        }
+        while (PQgetCopyData(c->db->conn, &buf, 0) > 0)
+            PQfreemem(buf);
+        while ((res = PQgetResult(c->db->conn)))
+            PQclear(res);
+    }
+    free(c->field);
+    free(c->flen);
+    gl_buf_release(&c->un);
     PQclear(c->res);
     if (c->name[0] && PQtransactionStatus(c->db->conn) == PQTRANS_INTRANS) {
         char sql[64];
@@ -491,7 +701,8 @@ static void pg_cursor_close(struct gl_cursor *gc)
         PQclear(PQexec(c->db->conn, sql));
     }
     if (c->own_tx)
-        PQclear(PQexec(c->db->conn, c->name[0] ? "COMMIT" : "ROLLBACK"));
+        PQclear(PQexec(c->db->conn,
+                       c->name[0] || c->streamed ? "COMMIT" : "ROLLBACK"));
     for (i = 0; c->names && i < c->ncols; i++)
         free(c->names[i]);
     free(c->names);

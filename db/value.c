@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/buf.h"
@@ -17,7 +18,7 @@ static int num(const char **p, const char *end, int n, int *out)
     int v = 0;
 
     while (n--) {
-        if (*p >= end || !isdigit((unsigned char)**p))
+        if (*p >= end || !GL_ISDIGIT(**p))
             return -1;
         v = v * 10 + (*(*p)++ - '0');
     }
@@ -61,7 +62,7 @@ static int parse_time_at(const char **p, const char *end, int64_t *micros)
             return -1;
         if (*p < end && **p == '.') {
             (*p)++;
-            while (*p < end && isdigit((unsigned char)**p)) {
+            while (*p < end && GL_ISDIGIT(**p)) {
                 if (digits < 6) {
                     frac = frac * 10 + (**p - '0');
                     digits++;
@@ -148,21 +149,56 @@ static int64_t floordiv(int64_t a, int64_t b)
 
 size_t gl_fmt_int(int64_t v, char *out)
 {
+    /* two digits at a time: this runs for every number compared */
+    static const char pairs[201] = "00010203040506070809"
+                                   "10111213141516171819"
+                                   "20212223242526272829"
+                                   "30313233343536373839"
+                                   "40414243444546474849"
+                                   "50515253545556575859"
+                                   "60616263646566676869"
+                                   "70717273747576777879"
+                                   "80818283848586878889"
+                                   "90919293949596979899";
     char tmp[24];
-    size_t n = 0, i;
+    size_t n = sizeof(tmp), i = 0;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    i = 0;
+    while (u >= 100) {
+        unsigned d = (unsigned)(u % 100) * 2;
+        u /= 100;
+        tmp[--n] = pairs[d + 1];
+        tmp[--n] = pairs[d];
+    }
+    if (u >= 10) {
+        tmp[--n] = pairs[u * 2 + 1];
+        tmp[--n] = pairs[u * 2];
+    } else {
+        tmp[--n] = (char)('0' + u);
+    }
     if (v < 0)
         out[i++] = '-';
-    while (n)
-        out[i++] = tmp[--n];
+    memcpy(out + i, tmp + n, sizeof(tmp) - n);
+    i += sizeof(tmp) - n;
     out[i] = '\0';
     return i;
+}
+
+int64_t gl_parse_int(const char *s)
+{
+    const char *p = s;
+    uint64_t u = 0;
+    int neg = 0, n = 0;
+
+    if (*p == '-' || *p == '+')
+        neg = *p++ == '-';
+    while (*p >= '0' && *p <= '9' && n < 18) {
+        u = u * 10 + (uint64_t)(*p++ - '0');
+        n++;
+    }
+    if (*p >= '0' && *p <= '9')
+        return strtoll(s, NULL, 10); /* 19 digits: let libc clamp */
+    return neg ? -(int64_t)u : (int64_t)u;
 }
 
 size_t gl_fmt_double_decimal(double x, char *out)
@@ -339,13 +375,13 @@ int gl_is_decimal(const char *s, size_t len)
 
     if (i < len && (s[i] == '-' || s[i] == '+'))
         i++;
-    while (i < len && isdigit((unsigned char)s[i])) {
+    while (i < len && GL_ISDIGIT(s[i])) {
         i++;
         digits++;
     }
     if (i < len && s[i] == '.') {
         i++;
-        while (i < len && isdigit((unsigned char)s[i])) {
+        while (i < len && GL_ISDIGIT(s[i])) {
             i++;
             digits++;
         }

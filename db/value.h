@@ -35,7 +35,14 @@ void gl_format_timestamp(int64_t micros, int flags, char *out);
 
 /* Decimal digits of v into out (at least 21 bytes), without printf;
  * returns the length. */
+/* An ASCII digit, without the locale lookup of isdigit(). */
+#define GL_ISDIGIT(c) ((unsigned)((unsigned char)(c) - '0') < 10u)
+
 size_t gl_fmt_int(int64_t v, char *out);
+
+/* Decimal text to int64 as strtoll(s, NULL, 10) reads it, faster for the
+ * common case (up to 18 digits); longer values go to strtoll. */
+int64_t gl_parse_int(const char *s);
 
 /* The shortest plain decimal (no exponent, at most 15 significant digits)
  * that reads back as exactly x, into out (at least 32 bytes); returns its

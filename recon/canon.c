@@ -66,7 +66,7 @@ int gl_canon_decimal(const char *s, size_t len, struct gl_buf *out)
             seen = 1;
             continue;
         }
-        if (!isdigit((unsigned char)s[i]))
+        if (!GL_ISDIGIT(s[i]))
             break;
         if (lead && s[i] == '0') {
             if (seen)
@@ -114,17 +114,37 @@ int gl_canon_decimal(const char *s, size_t len, struct gl_buf *out)
            gl_buf_add(out, dig + point, n - (size_t)point);
 }
 
-/* tag, decimal length, ':', bytes; without printf: this runs for every
- * value of every row compared */
+/* tag, length (7 bits a byte, low first), bytes: one append, no printf;
+ * this runs for every value of every row compared */
 static int tagged(struct gl_buf *out, char tag, const char *s, size_t len)
 {
-    char head[32];
-    size_t k;
+    char small[80];
+    size_t k = 0, n = len;
 
-    head[0] = tag;
-    k = 1 + gl_fmt_int((int64_t)len, head + 1);
-    head[k++] = ':';
-    return gl_buf_add(out, head, k) || gl_buf_add(out, s, len);
+    small[k++] = tag;
+    do {
+        small[k++] = (char)((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+        n >>= 7;
+    } while (n);
+    if (len <= sizeof(small) - k) {
+        if (len)
+            memcpy(small + k, s, len);
+        return gl_buf_add(out, small, k + len);
+    }
+    return gl_buf_add(out, small, k) || gl_buf_add(out, s, len);
+}
+
+/* tag and a 64-bit count (microseconds, days) as 8 bytes */
+static int tagged64(struct gl_buf *out, char tag, int64_t x)
+{
+    char b[9];
+    uint64_t u = (uint64_t)x;
+    int i;
+
+    b[0] = tag;
+    for (i = 0; i < 8; i++)
+        b[1 + i] = (char)(u >> (8 * i));
+    return gl_buf_add(out, b, 9);
 }
 
 /* Scratch space for one value's normalized text, kept per thread: a
@@ -211,7 +231,7 @@ int gl_canon_append(const struct gl_value *v, enum gl_canon_class c,
         }
         if (o->time_unit > 1)
             x -= ((x % o->time_unit) + o->time_unit) % o->time_unit;
-        rc = tagged(out, 'S', tmp, gl_fmt_int(x, tmp));
+        rc = tagged64(out, 'S', x);
         goto done;
     case GL_CANON_DATE:
         if (v->type == GL_DATE)
@@ -223,7 +243,7 @@ int gl_canon_append(const struct gl_value *v, enum gl_canon_class c,
             x = v->i / (86400LL * 1000000);
         else
             break;
-        rc = tagged(out, 'D', tmp, gl_fmt_int(x, tmp));
+        rc = tagged64(out, 'D', x);
         goto done;
     case GL_CANON_BYTES:
         if (v->type == GL_BYTES) {

@@ -21,7 +21,8 @@ struct side {
     const struct gl_diff_side *s;
     struct gl_cursor *c;
     const struct gl_value *row; /* current row, NULL at the end */
-    struct gl_buf prev;         /* previous key's encoding (duplicates) */
+    struct gl_value *pk;        /* previous key (duplicates) ... */
+    struct gl_buf prev;         /* ... and the bytes of its text values */
     int64_t rows;
     int fresh; /* row was just read: check it for a duplicate key */
 };
@@ -72,7 +73,10 @@ static int open_side(struct side *S, const struct gl_diff_opts *o,
         else
             gl_buf_adds(&q, gl_buf_str(&col));
     }
+    /* each side's connection serves this one query until it is read */
+    S->s->db->stream = 1;
     rc = d->query(S->s->db, gl_buf_str(&q), &S->c, err);
+    S->s->db->stream = 0;
     gl_buf_release(&q);
     gl_buf_release(&col);
     return rc;
@@ -321,20 +325,39 @@ static void emit(const struct gl_diff_opts *o, const char *op, const char *side,
 
 /* A key equal to the side's previous one is a duplicate: reported, and
  * the row is skipped so that the merge stays in step. */
+/* Whether the row's key equals the previous row's of the same side
+ * (kept in S->pk, text in S->prev): the same engine gave both, so the
+ * values compare as they are.  Then the row's key becomes the previous. */
 static int duplicate(struct side *S, const struct gl_diff_opts *o,
-                     struct gl_buf *enc)
+                     struct gl_buf *unused)
 {
-    struct gl_canon_opts co = {15, 1, 0};
-    size_t i;
+    size_t i, off = 0;
+    int same = S->rows > 1;
 
-    gl_buf_reset(enc);
-    for (i = 0; i < o->nkey; i++)
-        gl_canon_append(&S->row[i], GL_CANON_TEXT, &co, 0, enc);
-    if (S->rows > 1 && S->prev.len == enc->len &&
-        !memcmp(S->prev.data, enc->data, enc->len))
+    (void)unused;
+    for (i = 0; same && i < o->nkey; i++) {
+        const struct gl_value *a = &S->pk[i], *b = &S->row[i];
+        if (a->type != b->type)
+            same = 0;
+        else if (b->type == GL_TEXT || b->type == GL_NUMERIC ||
+                 b->type == GL_BYTES) {
+            same = a->len == b->len &&
+                   (!a->len || !memcmp(S->prev.data + off, b->s, b->len));
+            off += a->len;
+        } else if (b->type == GL_FLOAT)
+            same = !memcmp(&a->f, &b->f, sizeof(a->f));
+        else if (b->type != GL_NULL)
+            same = a->i == b->i;
+    }
+    if (same)
         return 1;
     gl_buf_reset(&S->prev);
-    gl_buf_add(&S->prev, enc->data, enc->len);
+    for (i = 0; i < o->nkey; i++) {
+        S->pk[i] = S->row[i];
+        if (S->row[i].type == GL_TEXT || S->row[i].type == GL_NUMERIC ||
+            S->row[i].type == GL_BYTES)
+            gl_buf_add(&S->prev, S->row[i].s, S->row[i].len);
+    }
     return 0;
 }
 
@@ -372,6 +395,12 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
         rtrim[i] = o->rtrim ||
                    (src->col_decl && is_char_padded(src->col_decl[i])) ||
                    (dst->col_decl && is_char_padded(dst->col_decl[i]));
+    A.pk = calloc(o->nkey + 1, sizeof(*A.pk));
+    B.pk = calloc(o->nkey + 1, sizeof(*B.pk));
+    if (!A.pk || !B.pk) {
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+        goto out;
+    }
     if ((rc = open_side(&A, o, err)) || (rc = open_side(&B, o, err)) ||
         (rc = advance(&A, err)) || (rc = advance(&B, err)))
         goto out;
@@ -478,6 +507,8 @@ out:
         dst->db->drv->cursor_close(B.c);
     gl_buf_release(&A.prev);
     gl_buf_release(&B.prev);
+    free(A.pk);
+    free(B.pk);
     gl_buf_release(&ea);
     gl_buf_release(&eb);
     gl_buf_release(&kenc);

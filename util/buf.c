@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define DEFAULT_MAX ((size_t)256 << 20)
+#define DEFAULT_MAX GL_BUF_DEFAULT_MAX
 
 static int grow(struct gl_buf *b, size_t extra)
 {
@@ -36,7 +36,12 @@ static int grow(struct gl_buf *b, size_t extra)
     return 0;
 }
 
-int gl_buf_add(struct gl_buf *b, const void *p, size_t n)
+int gl_buf_reserve(struct gl_buf *b, size_t n)
+{
+    return grow(b, n);
+}
+
+int gl_buf_add_grow(struct gl_buf *b, const void *p, size_t n)
 {
     if (grow(b, n))
         return -1;

@@ -6,6 +6,7 @@
 #define GOLIVE_BUF_H
 
 #include <stddef.h>
+#include <string.h>
 
 struct gl_buf {
     char *data;
@@ -13,13 +14,35 @@ struct gl_buf {
     size_t max; /* 0 = default cap (256 MiB); adding past it fails */
 };
 
+/* the cap when max is 0 */
+#define GL_BUF_DEFAULT_MAX ((size_t)256 << 20)
+
 #define GL_BUF_INIT                                                            \
     {                                                                          \
         NULL, 0, 0, 0                                                          \
     }
 
-/* Append n bytes.  0 on success, -1 when out of memory or past max. */
-int gl_buf_add(struct gl_buf *b, const void *p, size_t n);
+/* Append n bytes.  0 on success, -1 when out of memory or past max.
+ * Inline when it fits in what is allocated (comparisons append millions
+ * of small pieces); gl_buf_add_grow() otherwise. */
+int gl_buf_add_grow(struct gl_buf *b, const void *p, size_t n);
+
+static inline int gl_buf_add(struct gl_buf *b, const void *p, size_t n)
+{
+    if (b->data && n < b->cap - b->len &&
+        b->len + n <= (b->max ? b->max : GL_BUF_DEFAULT_MAX)) {
+        if (n)
+            memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return gl_buf_add_grow(b, p, n);
+}
+
+/* Make room for n more bytes (and the NUL after them) without adding
+ * any: data may move now, not while those bytes are written. */
+int gl_buf_reserve(struct gl_buf *b, size_t n);
 int gl_buf_adds(struct gl_buf *b, const char *s);
 int gl_buf_addf(struct gl_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -185,6 +185,11 @@ struct gl_db_driver {
 struct gl_db {
     const struct gl_db_driver *drv;
     char *label; /* the URL without its password, for messages */
+    /* Set by a caller that reads one query at a time on this connection
+     * and runs nothing else while it is open: a driver may then stream
+     * the rows (PostgreSQL: COPY TO STDOUT instead of a cursor's FETCH
+     * round trips). */
+    int stream;
 };
 
 extern const struct gl_db_driver gl_sqlite_driver;
