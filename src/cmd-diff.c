@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cmd.h"
@@ -212,7 +213,7 @@ static int run(int argc, char **argv)
     struct out O;
     FILE *fixf = NULL;
     struct joined joined;
-    int c, rc = EXIT_ERROR, json = 0, jobs = 1;
+    int c, rc = EXIT_ERROR, json = 0, jobs = 0;
     size_t i, k;
 
     memset(&o, 0, sizeof(o));
@@ -364,13 +365,19 @@ static int run(int argc, char **argv)
         one_connection(argv[optind], argv[optind + 1], argv[optind + 2],
                        argv[optind + 3], &joined)) {
         /* one connection reaches both tables, keyed by their primary keys
-         * (so no duplicates): compared inside the database */
+         * (so no duplicates): compared inside the database, by default on
+         * every core (up to 4) */
+        if (!jobs) {
+            long n = sysconf(_SC_NPROCESSORS_ONLN);
+            jobs = n < 1 ? 1 : n > 4 ? 4 : (int)n;
+        }
         if (gl_diff_attached(argv[optind], joined.src_table, joined.attach,
                              joined.dst_table, &S, &D, &o, jobs, &res, &err)) {
             rc = cli_fail(&err);
             goto out;
         }
-    } else if (jobs > 1) {
+    } else if (jobs > 1) { /* streaming: 1 unless asked (the servers
+                            * are the bottleneck, see bench/diff.sh) */
         /* cut the key range into segments, one thread and two
          * connections each */
         char *bounds[64];
@@ -523,7 +530,10 @@ const struct gl_cmd cmd_diff = {
     "  --json              JSON Lines: one object per difference, then\n"
     "                      {\"summary\": {...}}\n"
     "  --jobs N            cut the key range into N segments compared at\n"
-    "                      once, each on connections of its own\n"
+    "                      once, each on connections of its own (default:\n"
+    "                      every core, up to 4, when one connection reaches\n"
+    "                      both tables and they compare in the database;\n"
+    "                      else 1)\n"
     "\n"
     "exit: 0 equal, 1 different, 2 error\n",
     run,

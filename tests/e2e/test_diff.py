@@ -260,3 +260,26 @@ def test_one_server_compares_inside_the_database(kind, request, tmp_path):
                       s["extra"], s["changed"])))
     assert runs[0] == runs[1] == runs[2]
     assert runs[0][1] == (8, 8, 2, 2, 4)
+
+
+def test_postgres_rows_stream_with_escapes_nulls_and_duplicates(lite, pg):
+    """The PostgreSQL side is read by COPY: tabs, newlines, backslashes,
+    \\N-looking text, NULL and '' survive; duplicate keys are reported."""
+    pg.sql("CREATE TABLE s (id int, v text, b bytea);"
+           "INSERT INTO s VALUES (1, E'a\\tb', '\\x00ff'),"
+           " (2, E'line\\nnext\\r', NULL), (3, E'back\\\\slash', '\\x'),"
+           " (4, '\\N', '\\x5c4e'), (5, NULL, NULL), (6, '', NULL),"
+           " (6, '', NULL), (7, E'\\u00e9\\t', NULL)")
+    lite.sql("CREATE TABLE s (id INTEGER PRIMARY KEY, v TEXT, b BLOB);"
+             "INSERT INTO s VALUES (1, 'a' || char(9) || 'b', x'00ff'),"
+             " (2, 'line' || char(10) || 'next' || char(13), NULL),"
+             " (3, 'back\\slash', x''), (4, '\\N', x'5c4e'), (5, NULL, NULL),"
+             " (6, '', NULL), (7, 'é' || char(9), NULL)")
+    r = golive("diff", pg.url, "s", lite.url, "s", "--key", "id", "--json")
+    lines = [json.loads(l) for l in r.out.splitlines()]
+    assert lines[:-1] == [{"op": "duplicate", "side": "source",
+                           "key": {"id": 6}, "columns": []}], r
+    s = lines[-1]["summary"]
+    assert (s["missing"], s["extra"], s["changed"], s["duplicates"]) == \
+        (0, 0, 0, 1), r
+    assert s["source_rows"] == 8 and s["target_rows"] == 7
