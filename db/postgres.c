@@ -494,7 +494,9 @@ static int pg_query(struct gl_db *g, const char *sql, struct gl_cursor **out,
     c->names = calloc(c->ncols + 1, sizeof(*c->names));
     c->types = calloc(c->ncols + 1, sizeof(*c->types));
     c->vals = calloc(c->ncols + 1, sizeof(*c->vals));
-    if (!c->names || !c->types || !c->vals) {
+    c->field = calloc(c->ncols + 1, sizeof(*c->field));
+    c->flen = calloc(c->ncols + 1, sizeof(*c->flen));
+    if (!c->names || !c->types || !c->vals || !c->field || !c->flen) {
         pg_cursor_close((struct gl_cursor *)c);
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     }
@@ -557,93 +559,27 @@ static int convert(struct pg_cursor *c, size_t i, const char *s, int len,
         gl_vtype_name(c->types[i]), s, c->names[i], c->db->base.label);
 }
 
-static int pg_next(struct gl_cursor *gc, const struct gl_value **row,
-                   struct gl_err *err)
+/* The row in c->field / c->flen (flen -1: NULL) as typed values. */
+static int convert_row(struct pg_cursor *c, struct gl_err *err)
 {
-    struct pg_cursor *c = (struct pg_cursor *)gc;
     size_t i, offs[64], *off;
-    int rc;
 
-    if (c->streamed) {
-        int n;
-        if (!c->copy)
-            return 0;
-        if (c->line) {
-            PQfreemem(c->line);
-            c->line = NULL;
-        }
-        n = PQgetCopyData(c->db->conn, &c->line, 0);
-        if (n == -1) {
-            PGresult *res = PQgetResult(c->db->conn);
-            c->copy = 0;
-            rc = PQresultStatus(res) == PGRES_COMMAND_OK
-                     ? GL_OK
-                     : pg_fail(c->db, err, "query failed", res);
-            if (rc == GL_OK)
-                PQclear(res);
-            while ((res = PQgetResult(c->db->conn)))
-                PQclear(res);
-            return rc ? -rc : 0;
-        }
-        if (n < 0) {
-            c->copy = 0;
-            return -pg_fail(c->db, err, "query failed", NULL);
-        }
-        if (copy_split(c, c->line, n))
-            return -gl_err_set(err, GL_EIO,
-                               "cannot read a row of COPY output from '%s'",
-                               c->db->base.label);
-        gl_buf_reset(&c->bytes);
-        off = c->ncols <= 64 ? offs : malloc(c->ncols * sizeof(*off));
-        if (!off)
-            return -gl_err_set(err, GL_ENOMEM, "out of memory");
-        for (i = 0; i < c->ncols; i++) {
-            struct gl_value *v = &c->vals[i];
-            memset(v, 0, sizeof(*v));
-            off[i] = (size_t)-1;
-            if (c->flen[i] < 0) {
-                v->type = GL_NULL;
-                continue;
-            }
-            if (convert(c, i, c->field[i], c->flen[i], v, &off[i], err)) {
-                if (off != offs)
-                    free(off);
-                return -GL_EIO;
-            }
-        }
-        for (i = 0; i < c->ncols; i++)
-            if (off[i] != (size_t)-1)
-                c->vals[i].s = c->bytes.data ? c->bytes.data + off[i] : "";
-        if (off != offs)
-            free(off);
-        *row = c->vals;
-        return 1;
-    }
-    if (c->row >= c->nrows) {
-        if (c->done)
-            return 0;
-        if ((rc = fetch(c, err)))
-            return -rc;
-        if (c->nrows == 0)
-            return 0;
-    }
     gl_buf_reset(&c->bytes);
     off = c->ncols <= 64 ? offs : malloc(c->ncols * sizeof(*off));
     if (!off)
-        return -gl_err_set(err, GL_ENOMEM, "out of memory");
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
     for (i = 0; i < c->ncols; i++) {
         struct gl_value *v = &c->vals[i];
         memset(v, 0, sizeof(*v));
         off[i] = (size_t)-1;
-        if (PQgetisnull(c->res, c->row, (int)i)) {
+        if (c->flen[i] < 0) {
             v->type = GL_NULL;
             continue;
         }
-        if (convert(c, i, PQgetvalue(c->res, c->row, (int)i),
-                    PQgetlength(c->res, c->row, (int)i), v, &off[i], err)) {
+        if (convert(c, i, c->field[i], c->flen[i], v, &off[i], err)) {
             if (off != offs)
                 free(off);
-            return -GL_EIO;
+            return GL_EIO;
         }
     }
     /* bytea values point into one buffer that may have moved as it grew */
@@ -652,7 +588,74 @@ static int pg_next(struct gl_cursor *gc, const struct gl_value **row,
             c->vals[i].s = c->bytes.data ? c->bytes.data + off[i] : "";
     if (off != offs)
         free(off);
-    c->row++;
+    return GL_OK;
+}
+
+/* The next line of the COPY into c->field / c->flen: 1, 0 at the end, or
+ * -code. */
+static int copy_next(struct pg_cursor *c, struct gl_err *err)
+{
+    PGresult *res;
+    int n, rc;
+
+    if (!c->copy)
+        return 0;
+    if (c->line) {
+        PQfreemem(c->line);
+        c->line = NULL;
+    }
+    n = PQgetCopyData(c->db->conn, &c->line, 0);
+    if (n == -1) {
+        res = PQgetResult(c->db->conn);
+        c->copy = 0;
+        rc = PQresultStatus(res) == PGRES_COMMAND_OK
+                 ? GL_OK
+                 : pg_fail(c->db, err, "query failed", res);
+        if (rc == GL_OK)
+            PQclear(res);
+        while ((res = PQgetResult(c->db->conn)))
+            PQclear(res);
+        return rc ? -rc : 0;
+    }
+    if (n < 0) {
+        c->copy = 0;
+        return -pg_fail(c->db, err, "query failed", NULL);
+    }
+    if (copy_split(c, c->line, n))
+        return -gl_err_set(err, GL_EIO,
+                           "cannot read a row of COPY output from '%s'",
+                           c->db->base.label);
+    return 1;
+}
+
+static int pg_next(struct gl_cursor *gc, const struct gl_value **row,
+                   struct gl_err *err)
+{
+    struct pg_cursor *c = (struct pg_cursor *)gc;
+    size_t i;
+    int rc;
+
+    if (c->streamed) {
+        if ((rc = copy_next(c, err)) <= 0)
+            return rc;
+    } else {
+        if (c->row >= c->nrows) {
+            if (c->done)
+                return 0;
+            if ((rc = fetch(c, err)))
+                return -rc;
+            if (c->nrows == 0)
+                return 0;
+        }
+        for (i = 0; i < c->ncols; i++) {
+            int null = PQgetisnull(c->res, c->row, (int)i);
+            c->field[i] = null ? NULL : PQgetvalue(c->res, c->row, (int)i);
+            c->flen[i] = null ? -1 : PQgetlength(c->res, c->row, (int)i);
+        }
+        c->row++;
+    }
+    if ((rc = convert_row(c, err)))
+        return -rc;
     *row = c->vals;
     return 1;
 }

@@ -148,7 +148,7 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         if (!force && t->has_at && now < switch_at + t->at) {
             char at[40];
             gl_reltime_format(t->at, rel);
-            gl_time_format(switch_at + t->at, 0, at);
+            gl_time_format(switch_at + t->at, p->switch_offset, at);
             rc = gl_err_set(err, GL_EREFUSED,
                             "task '%s' starts at %s (%s), not before; the "
                             "lead (%s) may start it early with --force",

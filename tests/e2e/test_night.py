@@ -287,7 +287,7 @@ def test_shift_moves_t0_and_every_relative_time(night):
     assert r.rc == 0 and json.loads(r.out)["to"] == "2026-03-14T01:00:00+08:00"
     # release (at: T0) now waits for 01:00
     r = g(st, "task", "start", "release", "--as", "bob", at="T0")
-    assert r.rc == 3 and "2026-03-13T17:00:00Z" in r.err  # 01:00+08:00
+    assert r.rc == 3 and "2026-03-14T01:00:00+08:00" in r.err
     s = status(st, "T0")
     assert s["switch_at"] == "2026-03-14T01:00:00+08:00" and s["t"] == "T-1h"
     assert s["eta"] == "2026-03-14T02:30:00+08:00"
