@@ -97,7 +97,8 @@ static int supervise(gl_store *store, const struct cli_run *r,
                      const struct gl_task *t, const char *owner,
                      const char *out_path, int detached, int json)
 {
-    char self[PATH_MAX], host[256] = "", note[5400], line[900], words[4096];
+    char self[PATH_MAX], host[256] = "", note[5400], line[900], words[4096],
+                         now_owner[128];
     char *argv[300];
     struct gl_actor who;
     struct gl_err err;
@@ -238,6 +239,12 @@ static int supervise(gl_store *store, const struct cli_run *r,
                  line[0] ? "; last line: " : "", line);
         rc = EXIT_NO;
     }
+    /* reported by whoever owns the task now (a handover may have moved
+     * it while it ran) */
+    gl_err_clear(&err);
+    if (!gl_task_owner(store, r->plan, t->id.id, now_owner, sizeof(now_owner),
+                       &err))
+        who.person = now_owner;
     gl_err_clear(&err);
     if (gl_task_act(store, r->plan, r->info.switch_at, &who, t->id.id,
                     rc == EXIT_OK ? GL_ACT_DONE : GL_ACT_FAIL, 0, note, r->now,

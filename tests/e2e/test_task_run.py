@@ -17,6 +17,7 @@ people:
   - {id: lead, roles: [lead]}
   - {id: ann, roles: [data]}
   - {id: bob, roles: [ops]}
+  - {id: cy, roles: [ops]}
 systems:
   old: "sqlite:old.db"
   new: "sqlite:new.db"
@@ -36,6 +37,8 @@ tasks:
      run: sync people}
   - {id: count, title: Count people, stage: verify, owner: bob,
      checker: ann, depends_on: [load], run: check people-count}
+  - {id: nap, title: Nap, stage: prepare, owner: ann, checker: bob,
+     run: "shell sleep 1; echo rested"}
   - {id: long, title: Long, stage: prepare, owner: ann, checker: bob,
      run: "shell sleep 60.123"}
 """
@@ -190,3 +193,20 @@ def test_a_task_whose_process_died_is_lost_and_retried(tmp_path):
         time.sleep(0.05)
     assert row(st, "long")["state"] == "failed"
     os.system("pkill -f 'sleep 60.123' >/dev/null 2>&1")
+
+
+def test_a_running_task_handed_over_ends_as_its_new_owner(tmp_path):
+    st = night(tmp_path)
+    assert t(st, "start", "nap", "--as", "ann", "--detach").rc == 0
+    r = golive("handover", "--as", "ann", "--to", "cy", "--state", st)
+    assert r.rc == 0 and "nap" in r.out
+    for _ in range(200):
+        if row(st, "nap")["state"] == "done":
+            break
+        time.sleep(0.05)
+    assert row(st, "nap")["state"] == "done"
+    db = sqlite3.connect(st)
+    actor = db.execute("SELECT actor FROM events WHERE kind = 'task.done'"
+                       ).fetchone()[0]
+    db.close()
+    assert actor == "cy"
