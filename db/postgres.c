@@ -6,10 +6,11 @@
  * snapshot).  When the caller set db->stream (it runs nothing else on the
  * connection until the rows are read, as diff does), the query is
  * described, then read by COPY (query) TO STDOUT: the server sends rows
- * while the previous ones are parsed, with no FETCH round trips.  Loads use
- * COPY FROM STDIN in text format; an upsert copies into a temporary table, then
- * INSERT ... ON CONFLICT DO UPDATE.  The session runs in UTC with ISO dates, so
- * timestamps with zone arrive as UTC.
+ * while the previous ones are parsed, with no FETCH round trips.
+ *
+ * Loads use COPY FROM STDIN in text format; an upsert copies into a
+ * temporary table, then INSERT ... ON CONFLICT DO UPDATE.  The session runs
+ * in UTC with ISO dates, so timestamps with zone arrive as UTC.
  */
 #include <libpq-fe.h>
 #include <math.h>
