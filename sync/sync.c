@@ -1113,7 +1113,12 @@ static int stream(struct job *J, const char *extra_where)
     if (where.len)
         gl_buf_addf(&q, " WHERE %s", gl_buf_str(&where));
     gl_buf_addf(&q, " ORDER BY %s", gl_buf_str(&J->order));
-    if (J->src->drv->query(J->src, gl_buf_str(&q), &c, J->err)) {
+    /* the job's source connection serves only this read until it ends:
+     * the driver may stream it */
+    J->src->stream = 1;
+    r = J->src->drv->query(J->src, gl_buf_str(&q), &c, J->err);
+    J->src->stream = 0;
+    if (r) {
         rc = failed_with(J);
         goto out;
     }
