@@ -29,8 +29,9 @@ struct row {
     int64_t es, ef, ls, lf;
     /* as expected now */
     int64_t xs, xe;
-    int pred; /* the dependency whose end sets xs, or -1 */
-    int done; /* pass bookkeeping */
+    int pred;    /* the dependency whose end sets xs, or -1 */
+    int planned; /* es / ef computed */
+    int done;    /* pass bookkeeping */
 };
 
 static int64_t parse_time(const unsigned char *s)
@@ -148,6 +149,24 @@ struct pass {
     double factor;
 };
 
+/* When the lead started the rollback (NO_TIME when unknown). */
+static int rollback_at(gl_store *s, int64_t *at, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    *at = NO_TIME;
+    if (sqlite3_prepare_v2(gl_store_db(s), "SELECT rollback_at FROM run", -1,
+                           &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *at = parse_time(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
+                                                     : gl_run_fail_db(s, err);
+}
+
 static void plan_forward(const struct gl_plan *p, struct row *r, int i,
                          void *ctx)
 {
@@ -163,6 +182,7 @@ static void plan_forward(const struct gl_plan *p, struct row *r, int i,
     }
     r[i].es = es;
     r[i].ef = es + dur(t);
+    r[i].planned = 1;
 }
 
 static void expect_forward(const struct gl_plan *p, struct row *r, int i,
@@ -367,20 +387,24 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     memset(&c, 0, sizeof(c));
     c.switch_at = switch_at;
     c.now = now;
+    /* the forward tasks as planned (shown even during a rollback) */
     c.origin = switch_at;
     for (i = 0; i < n; i++) {
-        r[i].in_scope = rb ? r[i].t->stage == GL_STAGE_ROLLBACK
-                           : r[i].t->stage != GL_STAGE_ROLLBACK;
+        r[i].in_scope = r[i].t->stage != GL_STAGE_ROLLBACK;
         if (r[i].in_scope && r[i].t->has_at &&
             switch_at + r[i].t->at < c.origin)
             c.origin = switch_at + r[i].t->at;
     }
-    if (rb) /* the rollback starts when the lead started it */
-        c.origin = now;
-    for (i = 0; i < n; i++)
-        if (rb && r[i].in_scope && r[i].started != NO_TIME &&
-            r[i].started < c.origin)
-            c.origin = r[i].started;
+    if (rb) {
+        in_order(p, r, plan_forward, &c);
+        /* the rollback is planned from when the lead started it */
+        for (i = 0; i < n; i++)
+            r[i].in_scope = r[i].t->stage == GL_STAGE_ROLLBACK;
+        if ((rc = rollback_at(s, &c.origin, err)))
+            goto done;
+        if (c.origin == NO_TIME)
+            c.origin = now;
+    }
 
     /* as planned: the critical path */
     in_order(p, r, plan_forward, &c);
@@ -490,8 +514,8 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 "ended", time_json(r[i].ended), "expected_start",
                 time_json(r[i].in_scope ? r[i].xs : NO_TIME), "expected_end",
                 time_json(r[i].in_scope ? r[i].xe : NO_TIME), "planned_start",
-                time_json(r[i].in_scope ? r[i].es : NO_TIME), "planned_end",
-                time_json(r[i].in_scope ? r[i].ef : NO_TIME), "critical",
+                time_json(r[i].planned ? r[i].es : NO_TIME), "planned_end",
+                time_json(r[i].planned ? r[i].ef : NO_TIME), "critical",
                 r[i].in_scope && r[i].ls == r[i].es && dur(t) > 0, "slack",
                 r[i].in_scope ? json_integer(r[i].ls - r[i].es) : json_null(),
                 "in_scope", r[i].in_scope));

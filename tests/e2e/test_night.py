@@ -267,6 +267,14 @@ def test_status_during_a_rollback_counts_only_its_tasks(night):
     assert s["rollback"] is True
     assert [t["id"] for t in s["ready"]] == ["rb-stop"]
     assert s["eta_t"] == "T+1h30m" and s["chain"] == ["rb-stop", "rb-reopen"]
+    plan = {t["id"]: (t["planned_start_t"], t["planned_end_t"])
+            for t in s["task_list"]}
+    # the rollback is planned from when the lead started it; the forward
+    # tasks keep their plan (the report draws both)
+    assert plan["rb-stop"] == ("T+1h", "T+1h15m")
+    assert plan["rb-reopen"] == ("T+1h15m", "T+1h30m")
+    assert plan["freeze"] == ("T-6h", "T-5h30m")
+    assert g(st, "status", at="T+2h").rc == 0
     r = g(st, "task", "start", "freeze", "--as", "bob", at="T+1h")
     assert r.rc == 3 and "rolling back" in r.err
 
