@@ -210,3 +210,20 @@ def test_a_running_task_handed_over_ends_as_its_new_owner(tmp_path):
                        ).fetchone()[0]
     db.close()
     assert actor == "cy"
+
+
+def test_a_failed_check_task_is_a_blocker_naming_the_check(tmp_path):
+    st = night(tmp_path)
+    assert t(st, "start", "load", "--as", "ann").rc == 0
+    assert t(st, "check", "load", "--as", "bob").rc == 0
+    db = sqlite3.connect(st.parent / "new.db")
+    db.execute("DELETE FROM people WHERE id = 2")
+    db.commit()
+    db.close()
+    r = t(st, "start", "count", "--as", "bob")
+    assert r.rc == 1 and "people-count" in r.out and "FAILED" in r.out
+    s = json.loads(golive("status", "--json", "--state", st).out)
+    kinds = {(b["kind"], b["id"]) for b in s["blockers"]}
+    assert kinds == {("task", "count"), ("check", "people-count")}
+    detail = [b["detail"] for b in s["blockers"] if b["kind"] == "check"][0]
+    assert "3 source rows" in detail and "2 target rows" in detail
