@@ -12,34 +12,18 @@
 
 static int verify(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"state", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *state = NULL;
+    struct cli_opts o;
+    const char *state;
     char path[4096];
     struct gl_err err;
     gl_store *s = NULL;
     int64_t events = 0;
-    int json = 0, c, rc;
+    int json, rc;
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            state = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(cmd_audit.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("audit", "unknown option");
-        }
-    }
+    if ((rc = cli_parse_opts(&cmd_audit, "sj", argc, argv, &o)) >= 0)
+        return rc;
+    state = o.state;
+    json = o.json;
     if (argc != optind)
         return cli_usage("audit", "audit verify takes no arguments");
     gl_err_clear(&err);

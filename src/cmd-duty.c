@@ -141,44 +141,25 @@ out:
 
 static int patch_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"state", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *state = NULL;
+    struct cli_opts o;
     struct cli_run r;
     struct gl_err err;
     json_t *plan = NULL, *x, *y;
     size_t i, j;
-    int json = 0, c, rc;
+    int rc;
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            state = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(cmd_patch.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("patch", "unknown option");
-        }
-    }
+    if ((rc = cli_parse_opts(&cmd_patch, "sj", argc, argv, &o)) >= 0)
+        return rc;
     if (argc - optind != 1 || strcmp(argv[optind], "plan"))
         return cli_usage("patch", "golive patch plan");
     gl_err_clear(&err);
-    if ((rc = cli_run_open(&r, state, NULL, NULL, 0)))
+    if ((rc = cli_run_open(&r, o.state, NULL, NULL, 0)))
         goto out;
     if (gl_patch_plan(r.s, &plan, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
-    if (json) {
+    if (o.json) {
         cli_print_json(plan, 1);
         plan = NULL;
         goto out;

@@ -155,40 +155,17 @@ static void print_diff(json_t *d)
 
 static int run_amend(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"state", required_argument, NULL, 's'},
-        {"as", required_argument, NULL, 'a'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *state = NULL, *as = NULL;
     struct gl_buf text = GL_BUF_INIT;
     struct gl_plan *next = NULL;
+    struct cli_opts op;
     struct cli_run r;
     struct gl_err err;
     char abs[PATH_MAX];
     json_t *diff = NULL;
-    int json = 0, c, rc, version = 0;
+    int rc, version = 0;
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            state = optarg;
-            break;
-        case 'a':
-            as = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(cmd_run.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("run", "unknown option");
-        }
-    }
+    if ((rc = cli_parse_opts(&cmd_run, "asj", argc, argv, &op)) >= 0)
+        return rc;
     if (argc - optind != 1)
         return cli_usage("run", "run amend takes one plan file");
     memset(&r, 0, sizeof(r));
@@ -206,7 +183,7 @@ static int run_amend(int argc, char **argv)
     }
     if (!realpath(argv[optind], abs))
         snprintf(abs, sizeof(abs), "%s", argv[optind]);
-    if ((rc = cli_run_open(&r, state, argv[optind], as, 1)))
+    if ((rc = cli_run_open(&r, op.state, argv[optind], op.as, 1)))
         goto out;
     gl_err_clear(&err);
     if (gl_run_amend(r.s, r.plan, next, gl_buf_str(&text), text.len, abs,
@@ -214,7 +191,7 @@ static int run_amend(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
-    if (json) {
+    if (op.json) {
         cli_print_json(json_pack("{s:i, s:s, s:O}", "plan_version", version,
                                  "as", r.who.person, "diff", diff),
                        1);

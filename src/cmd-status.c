@@ -168,47 +168,29 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"state", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *state = NULL, *plan_arg = NULL;
+    const char *plan_arg = NULL;
     char t_now[40], t_switch[40], rel[32];
+    struct cli_opts op;
     struct cli_run r;
     struct gl_err err;
     json_t *st = NULL;
-    int json = 0, c, rc, changed;
+    int rc, changed;
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            state = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(cmd_status.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("status", "unknown option");
-        }
-    }
+    if ((rc = cli_parse_opts(&cmd_status, "sj", argc, argv, &op)) >= 0)
+        return rc;
     if (argc - optind > 1)
         return cli_usage("status", "status takes at most one plan file");
     if (argc - optind == 1)
         plan_arg = argv[optind];
     gl_err_clear(&err);
-    if ((rc = cli_run_open(&r, state, plan_arg, NULL, 0)))
+    if ((rc = cli_run_open(&r, op.state, plan_arg, NULL, 0)))
         goto out;
     if (gl_status_eval(r.s, r.plan, r.info.switch_at, r.now, &st, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
     changed = plan_changed(plan_arg ? plan_arg : r.info.plan_path, &r.info);
-    if (!json) {
+    if (!op.json) {
         print_text(&r, st, changed);
         goto out;
     }
