@@ -215,19 +215,7 @@ static int apply_tasks(gl_store *s, const struct gl_plan *cur,
         const struct gl_task *t = &next->tasks[i],
                              *was = gl_plan_task(cur, t->id.id);
         sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, t->id.id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, gl_stage_name(t->stage), -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, t->owner.id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, t->checker.id, -1, SQLITE_STATIC);
-        if (t->has_at)
-            sqlite3_bind_int64(st, 5, t->at);
-        else
-            sqlite3_bind_null(st, 5);
-        if (t->has_duration)
-            sqlite3_bind_int64(st, 6, t->duration);
-        else
-            sqlite3_bind_null(st, 6);
-        sqlite3_bind_int64(st, 7, seq);
+        gl_store_bind_task(st, t, seq);
         /* a handover stays unless the plan itself names someone new */
         sqlite3_bind_int(st, 8, !was || !same(was->owner.id, t->owner.id));
         sqlite3_bind_int(st, 9, !was || !same(was->checker.id, t->checker.id));

@@ -650,6 +650,24 @@ void gl_run_info_release(struct gl_run_info *info)
     info->plan_text = NULL;
 }
 
+void gl_store_bind_task(struct sqlite3_stmt *st, const struct gl_task *t,
+                        int64_t seq)
+{
+    sqlite3_bind_text(st, 1, t->id.id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, gl_stage_name(t->stage), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, t->owner.id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, t->checker.id, -1, SQLITE_STATIC);
+    if (t->has_at)
+        sqlite3_bind_int64(st, 5, t->at);
+    else
+        sqlite3_bind_null(st, 5);
+    if (t->has_duration)
+        sqlite3_bind_int64(st, 6, t->duration);
+    else
+        sqlite3_bind_null(st, 6);
+    sqlite3_bind_int64(st, 7, seq);
+}
+
 static int insert_tasks(gl_store *s, const struct gl_plan *p, int64_t seq,
                         struct gl_err *err)
 {
@@ -666,19 +684,7 @@ static int insert_tasks(gl_store *s, const struct gl_plan *p, int64_t seq,
     for (i = 0; i < p->n_tasks; i++) {
         const struct gl_task *t = &p->tasks[i];
         sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, t->id.id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, gl_stage_name(t->stage), -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, t->owner.id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, t->checker.id, -1, SQLITE_STATIC);
-        if (t->has_at)
-            sqlite3_bind_int64(st, 5, t->at);
-        else
-            sqlite3_bind_null(st, 5);
-        if (t->has_duration)
-            sqlite3_bind_int64(st, 6, t->duration);
-        else
-            sqlite3_bind_null(st, 6);
-        sqlite3_bind_int64(st, 7, seq);
+        gl_store_bind_task(st, t, seq);
         if (sqlite3_step(st) != SQLITE_DONE) {
             rc = db_err(s, err, "cannot record tasks");
             break;
