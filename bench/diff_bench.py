@@ -80,7 +80,7 @@ floor = os.path.join(os.path.dirname(golive), "readfloor")
 pg_conninfo = "host=127.0.0.1 port=%d user=golive dbname=a" % pg.port
 my_read = "%s mysql 127.0.0.1 %d golive b 'SELECT * FROM t'" % (floor, my.port)
 cases = {
-    "sqlite<->sqlite golive --jobs 1": [golive, "diff", la, "t", lb, "t", "--json"],
+    "sqlite<->sqlite golive --jobs 1": [golive, "diff", la, "t", lb, "t", "--json", "--jobs", "1"],
     "sqlite<->sqlite golive --jobs 2": [golive, "diff", la, "t", lb, "t", "--json", "--jobs", "2"],
     "sqlite<->sqlite sqldiff": ["sqldiff", "--table", "t", a, b],
     "sqlite<->postgres golive --jobs 2": [golive, "diff", lb, "t", pga, "t", "--json", "--jobs", "2"],
