@@ -2,9 +2,11 @@
  * recon.h - reconciliation: are old and new the same, row by row?
  *
  * Both sides stream in key order (bytewise order forced on each engine),
- * are merged in C, and each row's canonical encoding (recon/canon.h) is
- * hashed with XXH3; rows whose hashes differ are compared column by
- * column.  Memory stays flat whatever the table size.
+ * are merged in C.  A row whose values arrive identical on both sides
+ * (same type, same bytes) is equal as it stands; any other row's
+ * canonical encoding (recon/canon.h) is hashed with XXH3 on each side,
+ * and rows whose hashes differ are compared column by column.  Memory
+ * stays flat whatever the table size.
  */
 #ifndef GOLIVE_RECON_H
 #define GOLIVE_RECON_H
