@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -284,6 +285,14 @@ int cli_run_open(struct cli_run *r, const char *state_opt, const char *plan_arg,
     if (gl_store_open(r->state, 0, &r->s, &err) ||
         gl_store_run_info(r->s, &r->info, &err))
         return cli_fail(&err);
+    {
+        /* the store is handed to children (run: tasks, the supervisor)
+         * that run in the plan's folder: the path must not depend on
+         * where the user stands */
+        char abs[PATH_MAX];
+        if (realpath(r->state, abs))
+            snprintf(r->state, sizeof(r->state), "%s", abs);
+    }
     d.file = r->info.plan_path;
     r->plan = gl_plan_parse(r->info.plan_path, r->info.plan_text,
                             r->info.plan_len, &d);

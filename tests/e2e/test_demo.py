@@ -187,3 +187,14 @@ def test_demo_into_a_server(kind, request, tmp_path):
     r = golive("demo", "--dir", tmp_path / "again", "--rows", "100", "--target",
                srv.url, env=srv.env)
     assert r.rc == 3 and "--force" in r.err
+
+
+def test_demo_runs_as_the_readme_says(tmp_path):
+    # `make demo` runs `golive demo` from the checkout with a relative
+    # --dir: every command of its night must work from there
+    r = golive("demo", "--dir", "golive-demo", "--rows", "2000", cwd=tmp_path)
+    assert r.rc == 0, r
+    assert "went off script" not in r.err
+    assert (tmp_path / "golive-demo" / "report.html").exists()
+    v = golive("audit", "verify", cwd=tmp_path / "golive-demo")
+    assert v.rc == 0, v

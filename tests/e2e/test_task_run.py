@@ -227,3 +227,16 @@ def test_a_failed_check_task_is_a_blocker_naming_the_check(tmp_path):
     assert kinds == {("task", "count"), ("check", "people-count")}
     detail = [b["detail"] for b in s["blockers"] if b["kind"] == "check"][0]
     assert "3 source rows" in detail and "2 target rows" in detail
+
+
+def test_a_relative_state_path_reaches_the_task(tmp_path):
+    # the task's golive runs in the plan's folder: a --state relative to
+    # where the user stands must still name the store (make demo failed so)
+    st = night(tmp_path)
+    r = golive("task", "start", "load", "--as", "ann", "--state",
+               "cutover/golive.state", cwd=tmp_path)
+    assert r.rc == 0, r
+    assert row(st, "load")["state"] == "done"
+    db = sqlite3.connect(st.parent / "new.db")
+    assert db.execute("SELECT count(*) FROM people").fetchone()[0] == 3
+    db.close()
