@@ -25,7 +25,7 @@ endif
 FUZZ_SECONDS ?= 60
 DEMO_ROWS    ?= 100000
 
-.PHONY: all deps test-deps build demo check check-asan fuzz format format-check bench clean
+.PHONY: all deps test-deps build demo check check-faults check-asan fuzz format format-check bench clean
 
 all: build
 
@@ -49,6 +49,13 @@ check: test-deps $(BUILD)/build.ninja
 	meson configure $(BUILD) $(MESON_WERROR) -Dtests=enabled >/dev/null
 	ninja -C $(BUILD)
 	GOLIVE_SANITIZED=$(SANITIZE) sh tests/run.sh $(BUILD)
+
+# the sync fault matrix on all nine engine pairs (make check runs three)
+check-faults: test-deps $(BUILD)/build.ninja
+	meson configure $(BUILD) $(MESON_WERROR) -Dtests=enabled >/dev/null
+	ninja -C $(BUILD)
+	GOLIVE_FAULTS=all GOLIVE_BIN=$(CURDIR)/$(BUILD)/golive /usr/bin/python3 \
+	    -m pytest -q -p no:cacheprovider tests/e2e/faults_matrix.py
 
 check-asan:
 	$(MAKE) check SANITIZE=1

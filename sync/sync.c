@@ -963,6 +963,11 @@ static int flush_batch(struct job *J, int last)
     }
     rc = GL_OK;
     gl_crashpoint();
+    gl_pausepoint("sync.batch.loaded");
+    if (gl_faultpoint("sync.batch.loaded")) {
+        rc = fail(J, GL_EIO, "the target's connection was lost (test fault)");
+        goto fail;
+    }
     for (i = 0; i < J->nrows; i++) {
         if (J->rows[i].reject) {
             write_reject(J, &J->rows[i]);
@@ -991,6 +996,7 @@ static int flush_batch(struct job *J, int last)
     }
     J->open = 0;
     gl_crashpoint();
+    gl_pausepoint("sync.batch.committed");
     J->nrows = 0;
     gl_arena_reset(&J->arena);
     if (J->o->progress) {
@@ -1123,7 +1129,14 @@ static int stream(struct job *J, const char *extra_where)
         goto out;
     }
     while ((r = J->src->drv->next(c, &row, J->err)) == 1) {
-        int a = add_row(J, row);
+        int a;
+        if (gl_faultpoint("sync.source.row")) {
+            rc = fail(J, GL_EIO,
+                      "the source's connection was lost (test "
+                      "fault)");
+            break;
+        }
+        a = add_row(J, row);
         if (a == -2) {
             rc = failed_with(J);
             break;
