@@ -183,9 +183,16 @@ static void render_md(struct gl_buf *b, json_t *rep)
     dec = json_array_get(json_object_get(rep, "decisions"), n ? n - 1 : 0);
     gl_buf_addf(b, "- decision: %s\n- ", n ? str(dec, "decision") : "none yet");
     summary_line(b, rep);
-    gl_buf_addf(b, "\n- audit: %s, %" JSON_INTEGER_FORMAT " events\n\n",
+    gl_buf_addf(b,
+                "\n- audit: %s%s, %" JSON_INTEGER_FORMAT
+                " events; head %s (write it down: 'golive audit verify"
+                " --head' checks it)\n\n",
+                json_is_true(json_object_get(audit, "verified"))
+                    ? ""
+                    : "THE STORE DOES NOT VERIFY: ",
                 str(audit, "detail"),
-                json_integer_value(json_object_get(audit, "events")));
+                json_integer_value(json_object_get(audit, "events")),
+                str(audit, "head"));
     for (k = 0; k < sizeof(sections) / sizeof(sections[0]); k++) {
         gl_buf_addf(b, "## %s\n\n", sections[k].title);
         md_table(b, section_rows(rep, &sections[k]), sections[k].keys,
@@ -439,9 +446,13 @@ static void render_html(struct gl_buf *b, json_t *rep)
     summary_line(&line, rep);
     html_esc(b, gl_buf_str(&line));
     gl_buf_adds(b, "</li>\n<li>audit: ");
+    if (!json_is_true(json_object_get(audit, "verified")))
+        gl_buf_adds(b, "THE STORE DOES NOT VERIFY: ");
     html_esc(b, str(audit, "detail"));
-    gl_buf_addf(b, ", %" JSON_INTEGER_FORMAT " events</li>\n</ul>\n",
+    gl_buf_addf(b, ", %" JSON_INTEGER_FORMAT " events; head ",
                 json_integer_value(json_object_get(audit, "events")));
+    html_esc(b, str(audit, "head"));
+    gl_buf_adds(b, "</li>\n</ul>\n");
     for (k = 0; k < sizeof(sections) / sizeof(sections[0]); k++) {
         gl_buf_adds(b, "<h2>");
         html_esc(b, sections[k].title);
