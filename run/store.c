@@ -5,7 +5,12 @@
  * Event hash (version 1): SHA-256 over the bytes "golive-event-v1\n"
  * followed by each field as "<decimal length>:<bytes>\n", in this order:
  * seq, at, actor, os_user, kind, payload, prev_hash.  Length prefixes make
- * the encoding unambiguous whatever the fields contain.
+ * the encoding unambiguous whatever the fields contain.  (An event written
+ * while GOLIVE_NOW replaces the clock has "golive_now": true in its
+ * payload, hashed with it; the format is unchanged.)
+ *
+ * Every table but events (and audit_cache) is a projection of the events;
+ * run/replay.c rebuilds them for `audit verify`.
  */
 #include "golive/store.h"
 
@@ -527,8 +532,8 @@ static int verify_run(gl_store *s, struct gl_err *err)
         json_is_true(json_object_get(j, "rehearsal")) !=
             (sqlite3_column_int(st, 2) != 0))
         rc = gl_err_set(err, GL_ECORRUPT,
-                        "the run's record does not match its 'run.start' "
-                        "event %lld; the store was edited",
+                        "table run: the run's record does not match its "
+                        "'run.start' event %lld; the store was edited",
                         (long long)sqlite3_column_int64(st, 3));
 out:
     json_decref(j);
@@ -563,8 +568,9 @@ static int verify_plans(gl_store *s, struct gl_err *err)
         }
         if (strcmp(hex, col_text(st, 1))) {
             rc = gl_err_set(err, GL_ECORRUPT,
-                            "plan version %d: its text does not match its "
-                            "SHA-256; the stored plan was edited",
+                            "table plan_versions, row version=%d: its text "
+                            "does not match its SHA-256; the stored plan was "
+                            "edited",
                             sqlite3_column_int(st, 0));
             break;
         }
@@ -574,8 +580,8 @@ static int verify_plans(gl_store *s, struct gl_err *err)
         json_decref(j);
         if (!ok) {
             rc = gl_err_set(err, GL_ECORRUPT,
-                            "plan version %d does not match the SHA-256 "
-                            "recorded by event %lld",
+                            "table plan_versions, row version=%d: it does "
+                            "not match the SHA-256 recorded by event %lld",
                             sqlite3_column_int(st, 0),
                             (long long)sqlite3_column_int64(st, 4));
             break;
@@ -677,6 +683,13 @@ int gl_store_verify_in(gl_store *s, int64_t *events, struct gl_err *err)
     *events = 0;
     if ((rc = gl_store_chain(s, 0, GL_HASH_GENESIS, events, last, err)))
         return rc;
+    return gl_store_verify_records(s, err);
+}
+
+int gl_store_verify_records(gl_store *s, struct gl_err *err)
+{
+    int rc;
+
     if ((rc = verify_run(s, err)) || (rc = verify_plans(s, err)))
         return rc;
     return GL_OK;

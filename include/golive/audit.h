@@ -70,8 +70,8 @@ int gl_audit_quick(gl_store *s, struct gl_audit_quick *q, struct gl_err *err);
  * (for tasks and defects, only those of the row) and compare the row.
  * Inside the caller's transaction.  GL_ESTORE naming the row and the first
  * column that disagrees when the stored row is not what its events made;
- * GL_OK otherwise.  table: "tasks" (key: the task id) or "defects" (key:
- * the defect's number). */
+ * GL_OK otherwise.  table: "tasks" (key: the task id), "defects" (key:
+ * the defect's number) or "scenarios" (key: the scenario id). */
 int gl_audit_check_row(gl_store *s, const char *table, const char *key,
                        struct gl_err *err);
 

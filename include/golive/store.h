@@ -64,6 +64,10 @@ int gl_store_verify(gl_store *s, int64_t *events, struct gl_err *err);
 /* The same inside the caller's (read) transaction. */
 int gl_store_verify_in(gl_store *s, int64_t *events, struct gl_err *err);
 
+/* The run record and the plan versions against the events that made them
+ * (the part of gl_store_verify after the chain). */
+int gl_store_verify_records(gl_store *s, struct gl_err *err);
+
 /* Check the chain of the events after event `from`, whose hash is
  * from_hash (0 and GL_HASH_GENESIS: every event).  *last and last_hash get
  * the last event that chains (from and from_hash when there is none after
