@@ -266,15 +266,51 @@ static int apply_scenarios(gl_store *s, const struct gl_plan *cur,
     return rc;
 }
 
+int gl_amend_project(gl_store *s, const struct gl_plan *cur,
+                     const struct gl_plan *next, int version, const char *sha,
+                     const char *path, const char *text, size_t len,
+                     const char *at, int64_t seq, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "INSERT INTO plan_versions (version, sha256, path,"
+                           " text, taken_at, event_seq) VALUES"
+                           " (?, ?, ?, ?, ?, ?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    sqlite3_bind_int(st, 1, version);
+    sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, text, (int)len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, at, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, seq);
+    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc)
+        return rc;
+    if (sqlite3_prepare_v2(gl_store_db(s), "UPDATE run SET plan_version = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    sqlite3_bind_int(st, 1, version);
+    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
+    sqlite3_finalize(st);
+    if (rc || (rc = apply_tasks(s, cur, next, seq, err)) ||
+        (rc = apply_scenarios(s, cur, next, err)))
+        return rc;
+    return GL_OK;
+}
+
 int gl_run_amend(gl_store *s, const struct gl_plan *cur,
                  const struct gl_plan *next, const char *text, size_t len,
                  const char *path, const struct gl_actor *who, json_t **diff,
                  int *version, struct gl_err *err)
 {
     struct gl_buf why = GL_BUF_INIT;
-    sqlite3_stmt *st = NULL;
     json_t *d = NULL, *changed, *tasks;
-    char sha[GL_SHA256_HEX], leads[256], at[40];
+    char sha[GL_SHA256_HEX], leads[256];
     int64_t seq;
     size_t i;
     int rc;
@@ -347,36 +383,8 @@ int gl_run_amend(gl_store *s, const struct gl_plan *cur,
                                      path, "diff", d),
                            &seq, err)))
         goto fail;
-    gl_run_now_iso(at);
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "INSERT INTO plan_versions (version, sha256, path,"
-                           " text, taken_at, event_seq) VALUES"
-                           " (?, ?, ?, ?, ?, ?)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = gl_run_fail_db(s, err);
-        goto fail;
-    }
-    sqlite3_bind_int(st, 1, *version);
-    sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, text, (int)len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, at, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, seq);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc)
-        goto fail;
-    if (sqlite3_prepare_v2(gl_store_db(s), "UPDATE run SET plan_version = ?",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = gl_run_fail_db(s, err);
-        goto fail;
-    }
-    sqlite3_bind_int(st, 1, *version);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
-    sqlite3_finalize(st);
-    if (rc || (rc = apply_tasks(s, cur, next, seq, err)) ||
-        (rc = apply_scenarios(s, cur, next, err)) ||
+    if ((rc = gl_amend_project(s, cur, next, *version, sha, path, text, len,
+                               gl_store_event_at(s), seq, err)) ||
         (rc = gl_store_commit(s, err)))
         goto fail;
     gl_buf_release(&why);

@@ -37,4 +37,13 @@ void gl_run_now_iso(char out[40]);
  * on the same host; elsewhere it is assumed alive). */
 int gl_run_pid_gone(int64_t pid, const char *host);
 
+/* The rows run.amend changes: plan version `version` (text, its sha and
+ * path, taken at `at` by event seq), the run's plan version, the tasks and
+ * scenarios brought in line with next.  gl_run_amend and the replay share
+ * it; inside the caller's transaction. */
+int gl_amend_project(gl_store *s, const struct gl_plan *cur,
+                     const struct gl_plan *next, int version, const char *sha,
+                     const char *path, const char *text, size_t len,
+                     const char *at, int64_t seq, struct gl_err *err);
+
 #endif

@@ -3,6 +3,7 @@
  * defects table, every change an event in the same transaction.
  */
 #include "golive/defect.h"
+#include "golive/audit.h"
 
 #include "common.h"
 
@@ -122,6 +123,12 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
                                               "no defect D-%lld", (long long)n)
                                  : gl_run_fail_db(s, err);
         goto fail;
+    }
+    {
+        char key[32];
+        snprintf(key, sizeof(key), "%lld", (long long)n);
+        if ((rc = gl_audit_check_row(s, "defects", key, err)))
+            goto fail;
     }
 #define REFUSE(...)                                                            \
     do {                                                                       \

@@ -59,7 +59,7 @@ int gl_duty_log(gl_store *s, const struct gl_plan *p,
                                      kind, "text", text, "patch", patch),
                            &seq, err)))
         goto fail;
-    gl_run_now_iso(at);
+    snprintf(at, sizeof(at), "%s", gl_store_event_at(s));
     if (sqlite3_prepare_v2(gl_store_db(s),
                            "INSERT INTO duty (n, at, actor, channel, kind,"
                            " text, patch, event_seq) VALUES"

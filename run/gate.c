@@ -285,7 +285,7 @@ int gl_decide(gl_store *s, const struct gl_plan *p, const struct gl_actor *who,
                                      "note", note, "gate", gate),
                            &seq, err)))
         goto fail;
-    gl_run_now_iso(at);
+    snprintf(at, sizeof(at), "%s", gl_store_event_at(s));
     if (sqlite3_prepare_v2(gl_store_db(s),
                            "INSERT INTO decisions (decision, note, actor, at,"
                            " gate, event_seq) VALUES (?, ?, ?, ?, ?, ?)",
@@ -361,7 +361,7 @@ int gl_rollback_start(gl_store *s, const struct gl_plan *p,
              json_pack("{s:s?, s:o}", "note", note, "tasks", tasks), NULL,
              err)))
         goto fail;
-    gl_run_now_iso(at);
+    snprintf(at, sizeof(at), "%s", gl_store_event_at(s));
     if (sqlite3_prepare_v2(gl_store_db(s), "UPDATE run SET rollback_at = ?", -1,
                            &st, NULL) != SQLITE_OK) {
         rc = gl_run_fail_db(s, err);

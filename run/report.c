@@ -2,7 +2,9 @@
  * report.c - the night's report as data (see golive/report.h).
  */
 #include "golive/report.h"
+#include "golive/audit.h"
 
+#include <inttypes.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,13 +288,29 @@ int gl_report_build(gl_store *s, const struct gl_plan *p,
     json_object_set_new(o, "duty", x);
     {
         struct gl_err e2;
+        struct gl_audit a;
+        char head[100];
         gl_err_clear(&e2);
-        verified = gl_store_verify(s, &events, &e2) == GL_OK;
+        rc = gl_audit_verify(s, NULL, &a, &e2);
+        if (rc && rc != GL_ECORRUPT) {
+            gl_audit_release(&a);
+            *err = e2;
+            goto fail;
+        }
+        rc = GL_OK;
+        verified = json_array_size(a.problems) == 0;
+        events = a.events;
+        snprintf(head, sizeof(head), "%" PRId64 ":%s", a.head.seq, a.head.hash);
         json_object_set_new(
             o, "audit",
-            json_pack("{s:b, s:I, s:s}", "verified", verified, "events",
-                      (json_int_t)events, "detail",
-                      verified ? "the event chain verifies" : e2.msg));
+            json_pack("{s:b, s:I, s:s, s:s, s:O, s:O}", "verified", verified,
+                      "events", (json_int_t)events, "detail",
+                      verified ? "the event chain verifies and every table "
+                                 "matches the events"
+                               : e2.msg,
+                      "head", head, "problems", a.problems, "warnings",
+                      a.warnings));
+        gl_audit_release(&a);
     }
     free(dl);
     json_decref(status);

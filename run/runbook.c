@@ -2,6 +2,7 @@
  * runbook.c - the task state machine (see golive/runbook.h).
  */
 #include "golive/runbook.h"
+#include "golive/audit.h"
 #include "golive/gate.h"
 
 #include "common.h"
@@ -93,6 +94,7 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     if ((rc = gl_store_begin(s, err)))
         return rc;
     if ((rc = gl_store_task_state(s, id, state, sizeof(state), err)) ||
+        (rc = gl_audit_check_row(s, "tasks", id, err)) ||
         (rc = task_people(s, t, &who_, err)))
         goto fail;
     *from = gl_task_state_static(state);

@@ -4,6 +4,7 @@
  * they are needed; every change is an event in the same transaction.
  */
 #include "golive/scenario.h"
+#include "golive/audit.h"
 
 #include "common.h"
 
@@ -154,7 +155,8 @@ int gl_scenario_result(gl_store *s, const struct gl_plan *p,
         return refuse_non_tester(p, who->person, err);
     if ((rc = gl_store_begin(s, err)))
         return rc;
-    if ((rc = gl_scenario_rows(s, p, err)))
+    if ((rc = gl_scenario_rows(s, p, err)) ||
+        (rc = gl_audit_check_row(s, "scenarios", id, err)))
         goto fail;
     snprintf(kind, sizeof(kind), "scenario.%s",
              !strcmp(result, "passed")   ? "pass"

@@ -5,7 +5,12 @@
  * Event hash (version 1): SHA-256 over the bytes "golive-event-v1\n"
  * followed by each field as "<decimal length>:<bytes>\n", in this order:
  * seq, at, actor, os_user, kind, payload, prev_hash.  Length prefixes make
- * the encoding unambiguous whatever the fields contain.
+ * the encoding unambiguous whatever the fields contain.  (An event written
+ * while GOLIVE_NOW replaces the clock has "golive_now": true in its
+ * payload, hashed with it; the format is unchanged.)
+ *
+ * Every table but events (and audit_cache) is a projection of the events;
+ * run/replay.c rebuilds them for `audit verify`.
  */
 #include "golive/store.h"
 
@@ -19,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "golive/scenario.h"
 #include "util/clock.h"
 #include "util/crashpoint.h"
 #include "util/sha256.h"
@@ -29,6 +35,8 @@
 struct gl_store {
     sqlite3 *db;
     char *path;
+    char event_at[40]; /* the time of the last event appended (or replayed) */
+    int memory;        /* a replay's projection: no crash points */
 };
 
 /* Schema migrations: migrations[i] takes the schema from version i to i+1.
@@ -134,6 +142,16 @@ static const char *const migrations[] = {
     "ALTER TABLE tasks ADD COLUMN pid INTEGER;"
     "ALTER TABLE tasks ADD COLUMN host TEXT;"
     "ALTER TABLE tasks ADD COLUMN output TEXT;",
+    /* 4 -> 5: the result of the last full `audit verify`, so that status
+     * checks only the events since.  Not a projection of the events (the
+     * replay leaves it out; see run/replay.c). */
+    "CREATE TABLE audit_cache ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  seq INTEGER NOT NULL,"
+    "  hash TEXT NOT NULL,"
+    "  ok INTEGER NOT NULL,"
+    "  problem TEXT,"
+    "  at TEXT NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -204,11 +222,13 @@ static int migrate(gl_store *s, struct gl_err *err)
         gl_store_rollback(s);
         return GL_OK;
     }
-    gl_crashpoint();
+    if (!s->memory)
+        gl_crashpoint();
     for (i = (int)version; i < N_MIGRATIONS; i++) {
         if ((rc = exec(s, migrations[i], err)))
             goto fail;
-        gl_crashpoint();
+        if (!s->memory)
+            gl_crashpoint();
     }
     snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", N_MIGRATIONS);
     if ((rc = exec(s, sql, err)))
@@ -366,11 +386,38 @@ static void now_iso(char out[40])
     gl_time_format(now, 0, out);
 }
 
+/* An event written while GOLIVE_NOW replaces the clock says so in its
+ * payload ("golive_now": true), so that the audit can tell a replayed or
+ * scripted time from the system clock.  *payload is replaced by *marked
+ * (malloc'd, the caller frees it) when the mark is added. */
+static int mark_clock(const char **payload, char **marked, struct gl_err *err)
+{
+    const char *env = getenv("GOLIVE_NOW");
+    json_error_t je;
+    json_t *j;
+
+    *marked = NULL;
+    if (!env || !*env)
+        return GL_OK;
+    j = json_loads(*payload, 0, &je);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return GL_OK; /* not an object: nowhere to put the mark */
+    }
+    json_object_set_new(j, "golive_now", json_true());
+    *marked = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    if (!*marked)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    *payload = *marked;
+    return GL_OK;
+}
+
 int gl_store_event(gl_store *s, const struct gl_actor *who, const char *kind,
                    const char *payload, int64_t *seq_out, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
-    char prev[GL_SHA256_HEX], hash[GL_SHA256_HEX], at[40];
+    char prev[GL_SHA256_HEX], hash[GL_SHA256_HEX], at[40], *marked = NULL;
     int64_t seq = 1;
     int rc;
 
@@ -395,15 +442,21 @@ int gl_store_event(gl_store *s, const struct gl_actor *who, const char *kind,
     st = NULL;
 
     now_iso(at);
+    if ((rc = mark_clock(&payload, &marked, err)))
+        return rc;
     if (event_hash(seq, at, who->person, who->os_user, kind, payload,
-                   strlen(payload), prev, hash))
+                   strlen(payload), prev, hash)) {
+        free(marked);
         return gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");
+    }
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO events (seq, at, actor, os_user, kind,"
                            " payload, prev_hash, hash) VALUES (?,?,?,?,?,?,?,"
                            "?)",
-                           -1, &st, NULL) != SQLITE_OK)
+                           -1, &st, NULL) != SQLITE_OK) {
+        free(marked);
         return db_err(s, err, "cannot append an event");
+    }
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_text(st, 2, at, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, who->person, -1, SQLITE_TRANSIENT);
@@ -414,11 +467,27 @@ int gl_store_event(gl_store *s, const struct gl_actor *who, const char *kind,
     sqlite3_bind_text(st, 8, hash, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
+    free(marked);
     if (rc != SQLITE_DONE)
         return db_err(s, err, "cannot append an event");
+    /* the rows this event changes carry its time, so that a replay of the
+     * events gives them exactly */
+    memcpy(s->event_at, at, sizeof(s->event_at));
     if (seq_out)
         *seq_out = seq;
     return GL_OK;
+}
+
+const char *gl_store_event_at(gl_store *s)
+{
+    if (!s->event_at[0])
+        now_iso(s->event_at);
+    return s->event_at;
+}
+
+void gl_store_set_event_at(gl_store *s, const char *at)
+{
+    snprintf(s->event_at, sizeof(s->event_at), "%s", at);
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -463,8 +532,8 @@ static int verify_run(gl_store *s, struct gl_err *err)
         json_is_true(json_object_get(j, "rehearsal")) !=
             (sqlite3_column_int(st, 2) != 0))
         rc = gl_err_set(err, GL_ECORRUPT,
-                        "the run's record does not match its 'run.start' "
-                        "event %lld; the store was edited",
+                        "table run: the run's record does not match its "
+                        "'run.start' event %lld; the store was edited",
                         (long long)sqlite3_column_int64(st, 3));
 out:
     json_decref(j);
@@ -499,8 +568,9 @@ static int verify_plans(gl_store *s, struct gl_err *err)
         }
         if (strcmp(hex, col_text(st, 1))) {
             rc = gl_err_set(err, GL_ECORRUPT,
-                            "plan version %d: its text does not match its "
-                            "SHA-256; the stored plan was edited",
+                            "table plan_versions, row version=%d: its text "
+                            "does not match its SHA-256; the stored plan was "
+                            "edited",
                             sqlite3_column_int(st, 0));
             break;
         }
@@ -510,8 +580,8 @@ static int verify_plans(gl_store *s, struct gl_err *err)
         json_decref(j);
         if (!ok) {
             rc = gl_err_set(err, GL_ECORRUPT,
-                            "plan version %d does not match the SHA-256 "
-                            "recorded by event %lld",
+                            "table plan_versions, row version=%d: it does "
+                            "not match the SHA-256 recorded by event %lld",
                             sqlite3_column_int(st, 0),
                             (long long)sqlite3_column_int64(st, 4));
             break;
@@ -523,25 +593,25 @@ static int verify_plans(gl_store *s, struct gl_err *err)
     return rc;
 }
 
-int gl_store_verify(gl_store *s, int64_t *events, struct gl_err *err)
+int gl_store_chain(gl_store *s, int64_t from, const char *from_hash,
+                   int64_t *last, char last_hash[GL_SHA256_HEX],
+                   struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
     char prev[GL_SHA256_HEX], hash[GL_SHA256_HEX];
-    int64_t expect = 1;
+    int64_t expect = from + 1;
     int rc = GL_OK, step;
 
-    *events = 0;
-    strcpy(prev, GL_HASH_GENESIS);
-    /* one read transaction: a consistent snapshot while writers go on */
-    if ((rc = exec(s, "BEGIN", err)))
-        return rc;
+    snprintf(prev, sizeof(prev), "%s", from_hash);
+    *last = from;
+    snprintf(last_hash, GL_SHA256_HEX, "%s", from_hash);
     if (sqlite3_prepare_v2(s->db,
                            "SELECT seq, at, actor, os_user, kind, payload,"
-                           " prev_hash, hash FROM events ORDER BY seq",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(s, err, "cannot read the event log");
-        goto out;
-    }
+                           " prev_hash, hash FROM events WHERE seq > ?"
+                           " ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot read the event log");
+    sqlite3_bind_int64(st, 1, from);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(st, 0);
         const char *kind = col_text(st, 4);
@@ -574,21 +644,99 @@ int gl_store_verify(gl_store *s, int64_t *events, struct gl_err *err)
             goto out;
         }
         memcpy(prev, hash, sizeof(prev));
+        *last = seq;
+        memcpy(last_hash, hash, GL_SHA256_HEX);
         expect++;
     }
-    if (step != SQLITE_DONE) {
+    if (step != SQLITE_DONE)
         rc = db_err(s, err, "cannot read the event log");
-        goto out;
-    }
-    *events = expect - 1;
-    sqlite3_finalize(st);
-    st = NULL;
-    if ((rc = verify_run(s, err)) || (rc = verify_plans(s, err)))
-        goto out;
 out:
     sqlite3_finalize(st);
+    return rc;
+}
+
+int gl_store_event_hash(gl_store *s, int64_t seq, char hash[GL_SHA256_HEX],
+                        struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    if (sqlite3_prepare_v2(s->db, "SELECT hash FROM events WHERE seq = ?", -1,
+                           &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot read the event log");
+    sqlite3_bind_int64(st, 1, seq);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        snprintf(hash, GL_SHA256_HEX, "%s", col_text(st, 0));
+    sqlite3_finalize(st);
+    if (step == SQLITE_DONE)
+        return gl_err_set(err, GL_ENOTFOUND, "no event %" PRId64, seq);
+    return step == SQLITE_ROW ? GL_OK
+                              : db_err(s, err, "cannot read the event log");
+}
+
+int gl_store_verify_in(gl_store *s, int64_t *events, struct gl_err *err)
+{
+    char last[GL_SHA256_HEX];
+    int rc;
+
+    *events = 0;
+    if ((rc = gl_store_chain(s, 0, GL_HASH_GENESIS, events, last, err)))
+        return rc;
+    return gl_store_verify_records(s, err);
+}
+
+int gl_store_verify_records(gl_store *s, struct gl_err *err)
+{
+    int rc;
+
+    if ((rc = verify_run(s, err)) || (rc = verify_plans(s, err)))
+        return rc;
+    return GL_OK;
+}
+
+int gl_store_verify(gl_store *s, int64_t *events, struct gl_err *err)
+{
+    int rc;
+
+    /* one read transaction: a consistent snapshot while writers go on */
+    if ((rc = exec(s, "BEGIN", err)))
+        return rc;
+    rc = gl_store_verify_in(s, events, err);
     gl_store_rollback(s);
     return rc;
+}
+
+int gl_store_open_memory(gl_store **out, struct gl_err *err)
+{
+    gl_store *s;
+    int rc;
+
+    *out = NULL;
+    if (!(s = calloc(1, sizeof(*s))) || !(s->path = strdup("(replay)"))) {
+        free(s);
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
+    s->memory = 1;
+    if (sqlite3_open_v2(":memory:", &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = db_err(s, err, "cannot open");
+        gl_store_close(s);
+        return rc;
+    }
+    if ((rc = migrate(s, err))) {
+        gl_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return GL_OK;
+}
+
+const char *gl_store_path(gl_store *s)
+{
+    return s->path;
 }
 
 /* ---- the run --------------------------------------------------------- */
@@ -696,14 +844,71 @@ static int insert_tasks(gl_store *s, const struct gl_plan *p, int64_t seq,
     return rc;
 }
 
+int gl_store_project_start(gl_store *s, const struct gl_plan *p,
+                           const char *run_id, int rehearsal, const char *sha,
+                           const char *plan_path, const char *text, size_t len,
+                           const char *at, int64_t seq, int scenarios,
+                           struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO run (id, run_id, cutover, rehearsal,"
+                           " switch_at, switch_offset, started_at,"
+                           " plan_version) VALUES (1,?,?,?,?,?,?,1)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot record the run");
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, p->cutover, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, rehearsal);
+    sqlite3_bind_int64(st, 4, p->switch_at);
+    sqlite3_bind_int(st, 5, p->switch_offset);
+    sqlite3_bind_text(st, 6, at, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_err(s, err, "cannot record the run");
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    gl_crashpoint();
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO plan_versions (version, sha256, path,"
+                           " text, taken_at, event_seq) VALUES"
+                           " (1,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot record the plan");
+    sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, plan_path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, text, (int)len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, at, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, seq);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_err(s, err, "cannot record the plan");
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    gl_crashpoint();
+    if ((rc = insert_tasks(s, p, seq, err)))
+        return rc;
+    /* payload version 2: the scenario rows are made with the run (before,
+     * they were made the first time a command needed them) */
+    if (scenarios && (rc = gl_scenario_rows(s, p, err)))
+        return rc;
+    return GL_OK;
+fail:
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int gl_run_start(gl_store *s, const struct gl_plan *p, const char *text,
                  size_t len, const char *plan_path, int rehearsal,
                  const struct gl_actor *who, struct gl_run_info *info,
                  struct gl_err *err)
 {
     unsigned char rnd[16];
-    char run_id[33], sha[GL_SHA256_HEX], at[40];
-    sqlite3_stmt *st = NULL;
+    char run_id[33], sha[GL_SHA256_HEX];
     json_t *payload = NULL;
     char *ptext = NULL;
     int64_t seq = 0;
@@ -715,7 +920,6 @@ int gl_run_start(gl_store *s, const struct gl_plan *p, const char *text,
         snprintf(run_id + 2 * i, 3, "%02x", rnd[i]);
     if (gl_sha256_hex(text, len, sha))
         return gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");
-    now_iso(at);
 
     if ((rc = gl_store_begin(s, err)))
         return rc;
@@ -737,10 +941,11 @@ int gl_run_start(gl_store *s, const struct gl_plan *p, const char *text,
                           "state store '%s' already holds a run", s->path);
     }
     payload =
-        json_pack("{s:s, s:s, s:b, s:s, s:i, s:s, s:I, s:I}", "run_id", run_id,
-                  "cutover", p->cutover, "rehearsal", rehearsal, "plan_sha256",
-                  sha, "plan_version", 1, "plan_path", plan_path, "switch_at",
-                  (json_int_t)p->switch_at, "tasks", (json_int_t)p->n_tasks);
+        json_pack("{s:s, s:s, s:b, s:s, s:i, s:s, s:I, s:I, s:i}", "run_id",
+                  run_id, "cutover", p->cutover, "rehearsal", rehearsal,
+                  "plan_sha256", sha, "plan_version", 1, "plan_path", plan_path,
+                  "switch_at", (json_int_t)p->switch_at, "tasks",
+                  (json_int_t)p->n_tasks, "v", GL_PAYLOAD_VERSION);
     if (!payload ||
         !(ptext = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS))) {
         rc = gl_err_set(err, GL_ENOMEM, "out of memory");
@@ -749,48 +954,8 @@ int gl_run_start(gl_store *s, const struct gl_plan *p, const char *text,
     if ((rc = gl_store_event(s, who, "run.start", ptext, &seq, err)))
         goto fail;
     gl_crashpoint();
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO run (id, run_id, cutover, rehearsal,"
-                           " switch_at, switch_offset, started_at,"
-                           " plan_version) VALUES (1,?,?,?,?,?,?,1)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(s, err, "cannot record the run");
-        goto fail;
-    }
-    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, p->cutover, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, rehearsal);
-    sqlite3_bind_int64(st, 4, p->switch_at);
-    sqlite3_bind_int(st, 5, p->switch_offset);
-    sqlite3_bind_text(st, 6, at, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = db_err(s, err, "cannot record the run");
-        goto fail;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    gl_crashpoint();
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO plan_versions (version, sha256, path,"
-                           " text, taken_at, event_seq) VALUES"
-                           " (1,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(s, err, "cannot record the plan");
-        goto fail;
-    }
-    sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, plan_path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, text, (int)len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, at, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, seq);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = db_err(s, err, "cannot record the plan");
-        goto fail;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    gl_crashpoint();
-    if ((rc = insert_tasks(s, p, seq, err)))
+    if ((rc = gl_store_project_start(s, p, run_id, rehearsal, sha, plan_path,
+                                     text, len, s->event_at, seq, 1, err)))
         goto fail;
     gl_crashpoint();
     if ((rc = gl_store_commit(s, err)))
@@ -800,7 +965,6 @@ int gl_run_start(gl_store *s, const struct gl_plan *p, const char *text,
     json_decref(payload);
     return info ? gl_store_run_info(s, info, err) : GL_OK;
 fail:
-    sqlite3_finalize(st);
     gl_store_rollback(s);
     free(ptext);
     json_decref(payload);
@@ -970,7 +1134,7 @@ int gl_store_task_set(gl_store *s, const char *id, const char *state,
     char at[40];
     int rc = GL_OK;
 
-    now_iso(at);
+    snprintf(at, sizeof(at), "%s", gl_store_event_at(s));
     if (sqlite3_prepare_v2(
             s->db,
             "UPDATE tasks SET state = ?1, event_seq = ?2,"

@@ -183,9 +183,16 @@ static void render_md(struct gl_buf *b, json_t *rep)
     dec = json_array_get(json_object_get(rep, "decisions"), n ? n - 1 : 0);
     gl_buf_addf(b, "- decision: %s\n- ", n ? str(dec, "decision") : "none yet");
     summary_line(b, rep);
-    gl_buf_addf(b, "\n- audit: %s, %" JSON_INTEGER_FORMAT " events\n\n",
+    gl_buf_addf(b,
+                "\n- audit: %s%s, %" JSON_INTEGER_FORMAT
+                " events; head %s (write it down: 'golive audit verify"
+                " --head' checks it)\n\n",
+                json_is_true(json_object_get(audit, "verified"))
+                    ? ""
+                    : "THE STORE DOES NOT VERIFY: ",
                 str(audit, "detail"),
-                json_integer_value(json_object_get(audit, "events")));
+                json_integer_value(json_object_get(audit, "events")),
+                str(audit, "head"));
     for (k = 0; k < sizeof(sections) / sizeof(sections[0]); k++) {
         gl_buf_addf(b, "## %s\n\n", sections[k].title);
         md_table(b, section_rows(rep, &sections[k]), sections[k].keys,
@@ -439,9 +446,13 @@ static void render_html(struct gl_buf *b, json_t *rep)
     summary_line(&line, rep);
     html_esc(b, gl_buf_str(&line));
     gl_buf_adds(b, "</li>\n<li>audit: ");
+    if (!json_is_true(json_object_get(audit, "verified")))
+        gl_buf_adds(b, "THE STORE DOES NOT VERIFY: ");
     html_esc(b, str(audit, "detail"));
-    gl_buf_addf(b, ", %" JSON_INTEGER_FORMAT " events</li>\n</ul>\n",
+    gl_buf_addf(b, ", %" JSON_INTEGER_FORMAT " events; head ",
                 json_integer_value(json_object_get(audit, "events")));
+    html_esc(b, str(audit, "head"));
+    gl_buf_adds(b, "</li>\n</ul>\n");
     for (k = 0; k < sizeof(sections) / sizeof(sections[0]); k++) {
         gl_buf_adds(b, "<h2>");
         html_esc(b, sections[k].title);
@@ -554,7 +565,9 @@ const struct gl_cmd cmd_report = {
     "Write the night: the timeline planned against actual per task, sync\n"
     "executions, checks, scenarios, defects, the go criteria and the\n"
     "decisions, changes (shift, handover, rollback), the duty log, and\n"
-    "whether the audit chain verifies.  HTML is one self-contained file\n"
+    "the audit: whether the store verifies (a full 'golive audit verify':\n"
+    "the chain, and every table against a replay of the events) and its\n"
+    "head (N:HASH, to keep elsewhere).  HTML is one self-contained file\n"
     "with the timeline drawn as inline SVG.  No password or connection\n"
     "string is ever written.  GOLIVE_NOW replaces the clock.\n"
     "\n"

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "golive/audit.h"
 #include "golive/status.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -82,10 +83,18 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
            r->info.rehearsal ? "rehearsal" : "live", r->info.run_id,
            r->info.plan_version, r->info.plan_sha256,
            changed ? "; the plan file differs" : "");
-    printf("switch at %s; now %s (%s); %" PRId64 " events%s\n\n", t_switch,
-           t_now, rel, r->info.events,
+    printf("switch at %s; now %s (%s); %" PRId64 " events%s\n", t_switch, t_now,
+           rel, r->info.events,
            json_is_true(json_object_get(st, "rollback")) ? "; ROLLING BACK"
                                                          : "");
+    {
+        json_t *a = json_object_get(st, "audit"),
+               *v = json_object_get(a, "verified");
+        printf("audit: head %s; %s%s\n\n",
+               json_string_value(json_object_get(a, "head")),
+               json_is_false(v) ? "THE STORE DOES NOT VERIFY: " : "",
+               json_string_value(json_object_get(a, "detail")));
+    }
     printf("%-10s", "stage");
     for (k = 0; k < 8; k++)
         printf(" %8s", states[k]);
@@ -173,6 +182,8 @@ static int run(int argc, char **argv)
     struct cli_opts op;
     struct cli_run r;
     struct gl_err err;
+    struct gl_audit_quick aq;
+    char head[100];
     json_t *st = NULL;
     int rc, changed;
 
@@ -185,10 +196,18 @@ static int run(int argc, char **argv)
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, op.state, plan_arg, NULL, 0)))
         goto out;
-    if (gl_status_eval(r.s, r.plan, r.info.switch_at, r.now, &st, &err)) {
+    if (gl_status_eval(r.s, r.plan, r.info.switch_at, r.now, &st, &err) ||
+        gl_audit_quick(r.s, &aq, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
+    snprintf(head, sizeof(head), "%" PRId64 ":%s", aq.head.seq, aq.head.hash);
+    json_object_set_new(
+        st, "audit",
+        json_pack("{s:s, s:o, s:s, s:I, s:I}", "head", head, "verified",
+                  aq.verdict < 0 ? json_null() : json_boolean(aq.verdict),
+                  "detail", aq.detail, "verified_through",
+                  (json_int_t)aq.verified_seq, "since", (json_int_t)aq.since));
     changed = plan_changed(plan_arg ? plan_arg : r.info.plan_path, &r.info);
     if (!op.json) {
         print_text(&r, st, changed);
@@ -239,6 +258,7 @@ static int run(int argc, char **argv)
         json_object_set(o, "overrun", json_object_get(st, "overrun"));
         json_object_set(o, "chain", json_object_get(st, "chain"));
         json_object_set(o, "rollback", json_object_get(st, "rollback"));
+        json_object_set(o, "audit", json_object_get(st, "audit"));
         cli_print_json(o, 1);
     }
 out:
@@ -265,6 +285,11 @@ const struct gl_cmd cmd_status = {
     "dependencies, nothing before now.  A task with slack that overruns\n"
     "moves the ETA only once its slack is used up.  During a rollback, only\n"
     "the rollback's tasks count.\n"
+    "\n"
+    "The audit line: the head (the last event as N:HASH; keep it elsewhere\n"
+    "for 'golive audit verify --head') and whether the store verifies, from\n"
+    "the last 'golive audit verify' and a check of the chain of the events\n"
+    "since (a table edited since is caught by the next full verify).\n"
     "\n"
     "The run's own copy of the plan is used; a warning says when the plan\n"
     "file on disk differs from it.\n"

@@ -18,7 +18,8 @@
 
 typedef struct gl_store gl_store; /* opaque handle */
 
-#define GL_STORE_SCHEMA 4
+#define GL_STORE_SCHEMA 5
+#define GL_STORE_HASH_HEX 65 /* a SHA-256 in hex and its NUL */
 #define GL_HASH_GENESIS                                                        \
     "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -55,8 +56,49 @@ int gl_store_event(gl_store *s, const struct gl_actor *who, const char *kind,
 
 /* Recompute the chain.  Returns GL_OK when every event matches (then
  * *events is the count), GL_ECORRUPT naming the first event that does not
- * match in err, or another code on failure. */
+ * match in err, or another code on failure.  This checks the events, the
+ * plan versions and the run record only; golive/audit.h's gl_audit_verify
+ * also replays the events and compares every table. */
 int gl_store_verify(gl_store *s, int64_t *events, struct gl_err *err);
+
+/* The same inside the caller's (read) transaction. */
+int gl_store_verify_in(gl_store *s, int64_t *events, struct gl_err *err);
+
+/* The run record and the plan versions against the events that made them
+ * (the part of gl_store_verify after the chain). */
+int gl_store_verify_records(gl_store *s, struct gl_err *err);
+
+/* Check the chain of the events after event `from`, whose hash is
+ * from_hash (0 and GL_HASH_GENESIS: every event).  *last and last_hash get
+ * the last event that chains (from and from_hash when there is none after
+ * it).  GL_ECORRUPT naming the first event that does not chain. */
+int gl_store_chain(gl_store *s, int64_t from, const char *from_hash,
+                   int64_t *last, char last_hash[GL_STORE_HASH_HEX],
+                   struct gl_err *err);
+
+/* The hash of event seq; GL_ENOTFOUND when there is no such event. */
+int gl_store_event_hash(gl_store *s, int64_t seq, char hash[GL_STORE_HASH_HEX],
+                        struct gl_err *err);
+
+/* The time (UTC, ISO 8601) of the last event appended by this handle: the
+ * rows that event changes carry it, so that a replay gives them exactly.
+ * Before any event, the current time. */
+const char *gl_store_event_at(gl_store *s);
+
+/* For the replay: the time the next projected rows carry. */
+void gl_store_set_event_at(gl_store *s, const char *at);
+
+/* An empty store in memory with the current schema: the projection a
+ * replay of the events is built into (run/replay.c). */
+int gl_store_open_memory(gl_store **out, struct gl_err *err);
+
+/* The path the store was opened with. */
+const char *gl_store_path(gl_store *s);
+
+/* The payload version of events written by this golive ("v" in run.start):
+ * 2 = the run's rows carry their events' times and the scenario rows are
+ * made with the run.  Stores started before carry no "v". */
+#define GL_PAYLOAD_VERSION 2
 
 /* What the store knows of its run. */
 struct gl_run_info {
@@ -86,6 +128,15 @@ int gl_run_start(gl_store *s, const struct gl_plan *p, const char *text,
                  size_t len, const char *plan_path, int rehearsal,
                  const struct gl_actor *who, struct gl_run_info *info,
                  struct gl_err *err);
+
+/* The rows run.start makes (the run, plan version 1, the tasks, and with
+ * scenarios the scenario rows), from plan p and the event's values: run
+ * start and the replay share it. */
+int gl_store_project_start(gl_store *s, const struct gl_plan *p,
+                           const char *run_id, int rehearsal, const char *sha,
+                           const char *plan_path, const char *text, size_t len,
+                           const char *at, int64_t seq, int scenarios,
+                           struct gl_err *err);
 
 /* Task counts for status: count[stage][state]. */
 enum gl_task_state {

@@ -28,7 +28,7 @@ def test_run_start_creates_store_beside_plan(tmp_path, good_plan):
     assert info["actor"] == "lead" and info["plan_version"] == 1
 
     db = sqlite3.connect(state)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 5
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     text, sha = db.execute("SELECT text, sha256 FROM plan_versions").fetchone()
     assert text == good_plan.read_text()
@@ -156,7 +156,7 @@ def test_audit_detects_an_edited_plan(tmp_path, good_plan):
     db.commit()
     db.close()
     r = golive("audit", "verify", "--state", state)
-    assert r.rc == 1 and "plan version 1" in r.err
+    assert r.rc == 1 and "table plan_versions, row version=1" in r.err
 
 
 def test_audit_detects_an_edited_run_record(tmp_path, good_plan):
@@ -168,6 +168,8 @@ def test_audit_detects_an_edited_run_record(tmp_path, good_plan):
     db.close()
     r = golive("audit", "verify", "--state", state)
     assert r.rc == 1 and "run.start" in r.err
+    assert ("table run, row id=1, column rehearsal: the store says 0, the"
+            " events say 1") in r.err
 
 
 def test_foreign_sqlite_file_is_refused(tmp_path):
