@@ -417,3 +417,39 @@ def test_sqlite_lock_file_is_per_job_and_goes_with_a_kill(tmp_path, lite):
     assert (lock.stat().st_mode & 0o777) == 0o600
     r, res = run_json(p, "j")
     assert r.rc == 0 and res["j"]["written"] == 1, r
+
+
+def test_emptied_then_killed_job_is_unfinished_and_resumable(tmp_path, lite):
+    """The night dies after the targets were emptied: a job emptied and not
+    loaded counts as unfinished (what comes after it is skipped), and
+    --resume loads it."""
+    tgt = lite_pair(tmp_path, lite)
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT);"
+             "INSERT INTO src VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+    tgt.sql("CREATE TABLE ta (id INTEGER PRIMARY KEY, v TEXT);"
+            "CREATE TABLE tc (id INTEGER PRIMARY KEY, v TEXT);"
+            "CREATE TABLE td (id INTEGER PRIMARY KEY, v TEXT);"
+            "INSERT INTO tc VALUES (7, 'before')")
+    jobs = """
+    - {id: a, from: old.src, to: new.ta, key: [id], owner: ann, checker: bob}
+    - {id: c, from: old.src, to: new.tc, key: [id], after: [a],
+       owner: ann, checker: bob}
+    - {id: d, from: old.src, to: new.td, key: [id], after: [c],
+       owner: ann, checker: bob}
+    """
+    p = plan(tmp_path, lite, tgt, jobs)
+    r = golive("sync", p, "a", "c", "--batch-size", "1",
+               env={"GOLIVE_TEST_CRASH_AT": "2"})
+    assert r.rc == -9, r
+    assert count(tgt, "tc") == 0  # emptied before a's first batch
+    r, res = run_json(p, "d")
+    assert r.rc == 1 and res["d"]["outcome"] == "skipped", r
+    assert "'c'" in res["d"]["error"] and "not finished" in res["d"]["error"]
+    r, res = run_json(p, "c", "--resume")
+    assert r.rc == 1 and res["c"]["outcome"] == "skipped", r  # a died too
+    r, res = run_json(p, "a", "--resume")
+    assert r.rc == 0 and res["a"]["outcome"] == "ok", r
+    r, res = run_json(p, "c", "--resume")
+    assert r.rc == 0 and (res["c"]["outcome"], res["c"]["written"]) == ("ok", 3)
+    r, res = run_json(p, "d")
+    assert r.rc == 0 and res["d"]["written"] == 3, r
