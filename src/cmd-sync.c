@@ -24,7 +24,10 @@ struct sched {
     unsigned char *dep; /* dep[i * n + k]: job i waits for job k */
     struct gl_sync_result *res;
     int *rc;
-    int *skipped;     /* not run: a job it comes after did not end ok */
+    int *skipped; /* not run: a job it comes after did not end ok */
+    struct skip_cause {
+        char after[256], why[300];
+    } * cause;        /* of each skipped job: the job that failed, and how */
     gl_sync_exec **x; /* prepared executions, each holding its job's lock */
     struct gl_sync_opts opts;
     pthread_mutex_t mu;
@@ -62,6 +65,8 @@ static void skip(struct sched *S, size_t i, const char *after, const char *why)
     snprintf(r->mode, sizeof(r->mode), "none");
     snprintf(r->error, sizeof(r->error),
              "skipped: it comes after '%.200s', which %.700s", after, why);
+    snprintf(S->cause[i].after, sizeof(S->cause[i].after), "%s", after);
+    snprintf(S->cause[i].why, sizeof(S->cause[i].why), "%s", why);
     S->skipped[i] = 1;
     S->state[i] = 2;
     gl_sync_exec_free(S->x[i]);
@@ -78,21 +83,14 @@ static int skip_after_failure(struct sched *S, size_t i)
         if (!S->dep[i * S->n + k] || S->state[k] != 2 || ended_ok(S, k))
             continue;
         if (S->skipped[k]) {
-            /* "skipped: it comes after 'a', which ...": the same cause */
-            const char *cause = strstr(S->res[k].error, "after '");
-            char after[256];
-            const char *why;
-            size_t len;
-            if (cause && (why = strstr(cause + 7, "', which "))) {
-                len = (size_t)(why - cause - 7);
-                snprintf(after, sizeof(after), "%.*s",
-                         (int)(len < 200 ? len : 200), cause + 7);
-                skip(S, i, after, why + 9);
-                return 1;
-            }
+            /* through a skipped job: the same cause (copied: skip() writes
+             * over what it reads when it is i's own) */
+            struct skip_cause c = S->cause[k];
+            skip(S, i, c.after, c.why);
+        } else {
+            skip(S, i, S->jobs[k]->id.id,
+                 S->rc[k] == GL_EREFUSED ? "was refused" : "failed");
         }
-        skip(S, i, S->jobs[k]->id.id,
-             S->rc[k] == GL_EREFUSED ? "was refused" : "failed");
         return 1;
     }
     return 0;
@@ -593,10 +591,11 @@ static int run(int argc, char **argv)
     S.rc = calloc(S.n + 1, sizeof(int));
     S.prog = calloc(S.n + 1, sizeof(*S.prog));
     S.skipped = calloc(S.n + 1, sizeof(int));
+    S.cause = calloc(S.n + 1, sizeof(*S.cause));
     S.x = calloc(S.n + 1, sizeof(*S.x));
     threads = calloc((size_t)nthreads, sizeof(*threads));
-    if (!S.state || !S.res || !S.rc || !S.prog || !S.skipped || !S.x ||
-        !threads) {
+    if (!S.state || !S.res || !S.rc || !S.prog || !S.skipped || !S.cause ||
+        !S.x || !threads) {
         rc = EXIT_ERROR;
         goto out;
     }
@@ -652,6 +651,7 @@ out:
         gl_sync_exec_free(S.x[i]);
     free(S.x);
     free(S.skipped);
+    free(S.cause);
     free(threads);
     free(S.state);
     free(S.res);

@@ -453,3 +453,26 @@ def test_emptied_then_killed_job_is_unfinished_and_resumable(tmp_path, lite):
     assert r.rc == 0 and (res["c"]["outcome"], res["c"]["written"]) == ("ok", 3)
     r, res = run_json(p, "d")
     assert r.rc == 0 and res["d"]["written"] == 3, r
+
+
+def test_skips_name_the_job_that_failed_down_the_chain(tmp_path, lite):
+    tgt = lite_pair(tmp_path, lite)
+    leaves_source(lite)
+    tgt.sql("CREATE TABLE leaves (id INTEGER PRIMARY KEY, state TEXT NOT NULL);"
+            "CREATE TABLE approvals (id INTEGER PRIMARY KEY, leave_id INTEGER);"
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, leave_id INTEGER)")
+    p = plan(tmp_path, lite, tgt, LEAVES % "" + """
+- {id: notes, from: old.a, to: new.notes, key: [id], after: [approvals],
+   owner: ann, checker: bob}
+- {id: other, from: old.a, to: new.approvals_copy, key: [id], owner: ann,
+   checker: bob}
+""".replace("new.approvals_copy", "new.notes2"))
+    tgt.sql("CREATE TABLE notes2 (id INTEGER PRIMARY KEY, leave_id INTEGER)")
+    r, res = run_json(p, "--jobs", "2")
+    assert r.rc == 1, r
+    assert res["leaves"]["outcome"] == "failed"
+    for j in ("approvals", "notes"):
+        assert res[j]["outcome"] == "skipped"
+        assert res[j]["error"].startswith("skipped: it comes after 'leaves', "
+                                          "which failed"), res[j]
+    assert res["other"]["outcome"] == "ok" and res["other"]["written"] == 2
