@@ -801,6 +801,37 @@ void gl_mysql_library_init(void)
     mysql_library_init(0, NULL, NULL);
 }
 
+/* GET_LOCK: its names are the server's, so the database's name goes
+ * into it (hashed: a name holds at most 64 characters). */
+static int my_lock(struct gl_db *g, const char *name, struct gl_err *err)
+{
+    struct gl_buf q = GL_BUF_INIT;
+    struct gl_value v = {GL_TEXT, 0, 0, NULL, 0};
+    int64_t got = 0;
+    int rc;
+
+    v.s = name;
+    v.len = strlen(name);
+    gl_buf_adds(&q, "SELECT IFNULL(GET_LOCK(CONCAT('golive-', SHA1(CONCAT("
+                    "IFNULL(DATABASE(), ''), ' ', ");
+    if (my_quote_value(g, &v, &q)) {
+        gl_buf_release(&q);
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
+    gl_buf_adds(&q, "))), 0), -1)");
+    rc = gl_db_query_int(g, gl_buf_str(&q), &got, err);
+    gl_buf_release(&q);
+    if (rc)
+        return rc;
+    if (got == 1)
+        return GL_OK;
+    if (got == 0)
+        return gl_err_set(err, GL_EREFUSED, "lock '%s' in '%s' is held", name,
+                          g->label);
+    return gl_err_set(err, GL_EIO, "cannot take lock '%s' in '%s'", name,
+                      g->label);
+}
+
 static int my_order_bytes(const char *quoted, struct gl_buf *out)
 {
     return gl_buf_addf(out, "BINARY %s", quoted);
@@ -835,6 +866,7 @@ const struct gl_db_driver gl_mysql_driver = {
     .constraints = my_constraints,
     .fk_violations = my_fk_violations,
     .reset_identity = my_reset_identity,
+    .lock = my_lock,
     .order_bytes = my_order_bytes,
     .not_same = my_not_same,
     .quote_ident = my_quote_ident,

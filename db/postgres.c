@@ -1236,6 +1236,31 @@ static int pg_reset_identity(struct gl_db *g, const char *table,
     return rc;
 }
 
+/* A session-level advisory lock, keyed by a 64-bit FNV-1a hash of name
+ * (advisory locks are per database already). */
+static int pg_lock(struct gl_db *g, const char *name, struct gl_err *err)
+{
+    uint64_t h = 14695981039346656037ull;
+    const unsigned char *s;
+    char sql[96];
+    int64_t got = 0;
+    int rc;
+
+    for (s = (const unsigned char *)name; *s; s++) {
+        h ^= *s;
+        h *= 1099511628211ull;
+    }
+    snprintf(sql, sizeof(sql),
+             "SELECT CASE WHEN pg_try_advisory_lock(%lld) THEN 1 ELSE 0 END",
+             (long long)(int64_t)h);
+    if ((rc = gl_db_query_int(g, sql, &got, err)))
+        return rc;
+    return got == 1 ? GL_OK
+                    : gl_err_set(err, GL_EREFUSED,
+                                 "advisory lock '%s' in '%s' is held", name,
+                                 g->label);
+}
+
 static int pg_order_bytes(const char *quoted, struct gl_buf *out)
 {
     return gl_buf_addf(out, "%s COLLATE \"C\"", quoted);
@@ -1269,6 +1294,7 @@ const struct gl_db_driver gl_postgres_driver = {
     .constraints = pg_constraints,
     .fk_violations = pg_fk_violations,
     .reset_identity = pg_reset_identity,
+    .lock = pg_lock,
     .order_bytes = pg_order_bytes,
     .not_same = pg_not_same,
     .quote_ident = pg_quote_ident,

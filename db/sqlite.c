@@ -8,12 +8,16 @@
  * the caller's transaction.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "db/value.h"
 #include "golive/db.h"
@@ -23,6 +27,7 @@ struct sq_db {
     struct gl_db base; /* first: the interface's view */
     sqlite3 *h;
     char *path;
+    int lock_fd; /* the lock file taken by sq_lock, -1 when none */
 };
 
 struct sq_cursor {
@@ -106,6 +111,7 @@ static int sq_open(const char *url, const char *base_dir, struct gl_db **out,
         gl_buf_adds(&b, path);
     db->path = gl_buf_detach(&b);
     db->base.drv = &gl_sqlite_driver;
+    db->lock_fd = -1;
     /* one connection is only ever used by one thread at a time */
     if (sqlite3_open_v2(db->path, &db->h,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
@@ -132,8 +138,43 @@ static void sq_close(struct gl_db *g)
     struct sq_db *db = (struct sq_db *)g;
 
     sqlite3_close(db->h);
+    if (db->lock_fd >= 0)
+        close(db->lock_fd); /* lets the lock go */
     free(db->path);
     free(db);
+}
+
+/* A lock file beside the database, "DB-golive-NAME.lock", held with
+ * flock(): SQLite's own write lock would block the loads of the holder
+ * and of every other job into this file.  The file stays (unlinking it
+ * would let a waiter lock a file that no longer has the name). */
+static int sq_lock(struct gl_db *g, const char *name, struct gl_err *err)
+{
+    struct sq_db *db = (struct sq_db *)g;
+    struct gl_buf path = GL_BUF_INIT;
+    int fd, rc = GL_OK;
+
+    if (db->lock_fd >= 0)
+        return gl_err_set(err, GL_EINTERNAL,
+                          "a connection to '%s' holds a lock already",
+                          db->path);
+    gl_buf_addf(&path, "%s-golive-%s.lock", db->path, name);
+    fd = open(gl_buf_str(&path), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = gl_err_set(err, GL_EIO, "cannot open lock file '%s': %s",
+                        gl_buf_str(&path), strerror(errno));
+    } else if (flock(fd, LOCK_EX | LOCK_NB)) {
+        rc = errno == EWOULDBLOCK
+                 ? gl_err_set(err, GL_EREFUSED, "lock file '%s' is held",
+                              gl_buf_str(&path))
+                 : gl_err_set(err, GL_EIO, "cannot lock '%s': %s",
+                              gl_buf_str(&path), strerror(errno));
+        close(fd);
+    } else {
+        db->lock_fd = fd;
+    }
+    gl_buf_release(&path);
+    return rc;
 }
 
 static int sq_describe(struct gl_db *g, const char *table,
@@ -760,6 +801,7 @@ const struct gl_db_driver gl_sqlite_driver = {
     .references = sq_references,
     .fk_violations = sq_fk_violations,
     .reset_identity = sq_reset_identity,
+    .lock = sq_lock,
     .order_bytes = sq_order_bytes,
     .not_same = sq_not_same,
     .quote_ident = sq_quote_ident,

@@ -356,7 +356,7 @@ static int check_value_map(const struct gl_plan *p, const struct gl_workflow *w,
     else
         src->drv->quote_ident(j->from.table, &q);
     if (j->where)
-        gl_buf_addf(&q, " WHERE %s", j->where);
+        gl_buf_addf(&q, " WHERE (%s)", j->where);
     gl_buf_adds(&q, " GROUP BY ");
     src->drv->quote_ident(m->source, &q);
     if ((rc = src->drv->query(src, gl_buf_str(&q), &c, C->err)))

@@ -152,7 +152,7 @@ static int count_rows(struct gl_db *db, const char *relation, const char *where,
 
     gl_buf_addf(&q, "SELECT count(*) FROM %s", relation);
     if (where && *where)
-        gl_buf_addf(&q, " WHERE %s", where);
+        gl_buf_addf(&q, " WHERE (%s)", where);
     rc = gl_db_query_int(db, gl_buf_str(&q), n, err);
     gl_buf_release(&q);
     return rc;
@@ -274,7 +274,7 @@ static int aggregates(struct gl_db *db, const char *relation, const char *where,
     }
     gl_buf_addf(&q, " FROM %s", relation);
     if (where && *where)
-        gl_buf_addf(&q, " WHERE %s", where);
+        gl_buf_addf(&q, " WHERE (%s)", where);
     rc = db->drv->query(db, gl_buf_str(&q), &cur, err);
     gl_buf_release(&q);
     gl_buf_release(&col);

@@ -1013,6 +1013,34 @@ int gl_store_task_counts(gl_store *s,
 
 /* ---- sync executions -------------------------------------------------- */
 
+int gl_store_sync_last(gl_store *s, const char *job, char *outcome,
+                       size_t outcome_n, char *ended, size_t ended_n,
+                       struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    outcome[0] = ended[0] = '\0';
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT outcome, ended_at FROM sync_runs"
+                           " WHERE job = ? ORDER BY event_seq DESC, id DESC"
+                           " LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot read sync executions");
+    sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *o = (const char *)sqlite3_column_text(st, 0);
+        const char *e = (const char *)sqlite3_column_text(st, 1);
+        snprintf(outcome, outcome_n, "%s", o ? o : "");
+        snprintf(ended, ended_n, "%s", e ? e : "");
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return db_err(s, err, "cannot read sync executions");
+    return GL_OK;
+}
+
 int gl_store_record_sync(gl_store *s, const struct gl_actor *who,
                          const struct gl_sync_record *r, struct gl_err *err)
 {

@@ -24,6 +24,11 @@ struct sched {
     unsigned char *dep; /* dep[i * n + k]: job i waits for job k */
     struct gl_sync_result *res;
     int *rc;
+    int *skipped; /* not run: a job it comes after did not end ok */
+    struct skip_cause {
+        char after[256], why[300];
+    } * cause;        /* of each skipped job: the job that failed, and how */
+    gl_sync_exec **x; /* prepared executions, each holding its job's lock */
     struct gl_sync_opts opts;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -43,9 +48,85 @@ static int ready(struct sched *S, size_t i)
     return 1;
 }
 
+static int ended_ok(struct sched *S, size_t k)
+{
+    return S->state[k] == 2 && S->rc[k] == GL_OK && !S->res[k].failed &&
+           !S->skipped[k];
+}
+
+/* Job i does not run: it comes after job (or job of the plan) `after`,
+ * which did not end ok; why says how. */
+static void skip(struct sched *S, size_t i, const char *after, const char *why)
+{
+    struct gl_sync_result *r = &S->res[i];
+
+    memset(r, 0, sizeof(*r));
+    snprintf(r->job, sizeof(r->job), "%s", S->jobs[i]->id.id);
+    snprintf(r->mode, sizeof(r->mode), "none");
+    snprintf(r->error, sizeof(r->error),
+             "skipped: it comes after '%.200s', which %.700s", after, why);
+    snprintf(S->cause[i].after, sizeof(S->cause[i].after), "%s", after);
+    snprintf(S->cause[i].why, sizeof(S->cause[i].why), "%s", why);
+    S->skipped[i] = 1;
+    S->state[i] = 2;
+    gl_sync_exec_free(S->x[i]);
+    S->x[i] = NULL;
+}
+
+/* Skip a job whose predecessor ended and did not end ok, naming the job
+ * that failed (through skipped ones).  Returns whether it skipped it. */
+static int skip_after_failure(struct sched *S, size_t i)
+{
+    size_t k;
+
+    for (k = 0; k < S->n; k++) {
+        if (!S->dep[i * S->n + k] || S->state[k] != 2 || ended_ok(S, k))
+            continue;
+        if (S->skipped[k]) {
+            /* through a skipped job: the same cause (copied: skip() writes
+             * over what it reads when it is i's own) */
+            struct skip_cause c = S->cause[k];
+            skip(S, i, c.after, c.why);
+        } else {
+            skip(S, i, S->jobs[k]->id.id,
+                 S->rc[k] == GL_EREFUSED ? "was refused" : "failed");
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* Prepare every job before anything changes: each reaches its source and
+ * its target, takes its lock and runs its SELECT for no rows.  A job that
+ * cannot fails here, its target untouched, and what comes after it is
+ * skipped. */
+static void prepare_all(struct sched *S)
+{
+    struct gl_err err;
+    size_t i;
+    int more = 1;
+
+    for (i = 0; i < S->n; i++) {
+        if (S->state[i] == 2)
+            continue;
+        gl_err_clear(&err);
+        S->rc[i] = gl_sync_prepare(S->plan, S->jobs[i], &S->opts, &S->x[i],
+                                   &S->res[i], &err);
+        if (S->rc[i])
+            S->state[i] = 2;
+    }
+    while (more) {
+        more = 0;
+        for (i = 0; i < S->n; i++)
+            if (S->state[i] == 0)
+                more |= skip_after_failure(S, i);
+    }
+}
+
 /* Empty the targets of truncate jobs, jobs that wait for others first (a
- * child before the parent it references). */
-static int clear_targets(struct sched *S)
+ * child before the parent it references), each on its execution's own
+ * connection, under its lock. */
+static void clear_targets(struct sched *S)
 {
     unsigned char *cleared = calloc(S->n + 1, 1);
     size_t done = 0, i, k;
@@ -53,9 +134,9 @@ static int clear_targets(struct sched *S)
     int progress = 1;
 
     if (!cleared)
-        return EXIT_ERROR;
+        return;
     for (i = 0; i < S->n; i++)
-        if (S->jobs[i]->mode != GL_SYNC_TRUNCATE) {
+        if (S->jobs[i]->mode != GL_SYNC_TRUNCATE || S->state[i] == 2) {
             cleared[i] = 1;
             done++;
         }
@@ -71,7 +152,7 @@ static int clear_targets(struct sched *S)
             if (waited_for)
                 continue;
             gl_err_clear(&err);
-            if (gl_sync_clear(S->plan, S->jobs[i], &err)) {
+            if (gl_sync_exec_clear(S->x[i], &err)) {
                 /* the job fails here; the others go on */
                 struct gl_sync_result *r = &S->res[i];
                 snprintf(r->job, sizeof(r->job), "%s", S->jobs[i]->id.id);
@@ -80,8 +161,10 @@ static int clear_targets(struct sched *S)
                          "cannot empty '%.200s': %.700s", S->jobs[i]->to.table,
                          err.msg);
                 r->failed = 1;
-                S->rc[i] = err.code;
+                S->rc[i] = err.code ? err.code : GL_EIO;
                 S->state[i] = 2;
+                gl_sync_exec_free(S->x[i]);
+                S->x[i] = NULL;
             }
             cleared[i] = 1;
             done++;
@@ -89,7 +172,6 @@ static int clear_targets(struct sched *S)
         }
     }
     free(cleared);
-    return EXIT_OK;
 }
 
 static void draw(struct sched *S)
@@ -150,6 +232,10 @@ static void *worker(void *arg)
             for (i = 0; i < S->n; i++) {
                 if (S->state[i] != 0)
                     continue;
+                if (ready(S, i) && skip_after_failure(S, i)) {
+                    pthread_cond_broadcast(&S->cv);
+                    continue;
+                }
                 waiting = 1;
                 if (ready(S, i)) {
                     pick = i;
@@ -168,11 +254,12 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&S->mu);
 
         gl_err_clear(&err);
-        S->rc[pick] =
-            gl_sync_run(S->plan, S->jobs[pick], &S->opts, &S->res[pick], &err);
+        S->rc[pick] = gl_sync_exec_run(S->x[pick], &S->res[pick], &err);
         if (S->rc[pick] && !S->res[pick].error[0])
             snprintf(S->res[pick].error, sizeof(S->res[pick].error), "%s",
                      err.msg);
+        gl_sync_exec_free(S->x[pick]); /* the job's lock goes */
+        S->x[pick] = NULL;
 
         pthread_mutex_lock(&S->mu);
         S->state[pick] = 2;
@@ -194,6 +281,11 @@ static void human_bytes(int64_t b, char *out, size_t n)
     snprintf(out, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
+static const char *outcome(struct sched *S, size_t i)
+{
+    return S->skipped[i] ? "skipped" : S->res[i].failed ? "failed" : "ok";
+}
+
 static void print_table(struct sched *S)
 {
     int64_t tr = 0, tw = 0, tj = 0, tb = 0;
@@ -211,8 +303,8 @@ static void print_table(struct sched *S)
         human_bytes(r->bytes, b, sizeof(b));
         printf("%-20s %10lld %10lld %9lld %10s %8.2f %10.0f  %s%s\n", r->job,
                (long long)r->read, (long long)r->written,
-               (long long)r->rejected, b, r->seconds, rate,
-               r->failed ? "failed" : "ok", r->resumed ? " (resumed)" : "");
+               (long long)r->rejected, b, r->seconds, rate, outcome(S, i),
+               r->resumed ? " (resumed)" : "");
         tr += r->read;
         tw += r->written;
         tj += r->rejected;
@@ -224,11 +316,14 @@ static void print_table(struct sched *S)
            (long long)tw, (long long)tj, b, ts);
     for (i = 0; i < S->n; i++) {
         const struct gl_sync_result *r = &S->res[i];
-        if (r->failed && r->error[0])
+        if ((r->failed || S->skipped[i]) && r->error[0])
             printf("%s: %s\n", r->job, r->error);
         else if (r->rejected)
-            printf("%s: %lld rejected rows in %s\n", r->job,
-                   (long long)r->rejected, r->rejects_file);
+            printf("%s: %lld rejected rows in %s%s%s\n", r->job,
+                   (long long)r->rejected, r->rejects_file,
+                   r->note[0] ? "; " : "", r->note);
+        else if (r->note[0])
+            printf("%s: %s\n", r->job, r->note);
     }
 }
 
@@ -243,17 +338,17 @@ static void print_json(struct sched *S)
         if (S->state[i] != 2)
             continue;
         json_array_append_new(
-            arr,
-            json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:s,"
-                      " s:b, s:s?, s:s?}",
-                      "job", r->job, "mode", r->mode, "read",
-                      (json_int_t)r->read, "written", (json_int_t)r->written,
-                      "rejected", (json_int_t)r->rejected, "bytes",
-                      (json_int_t)r->bytes, "skipped", (json_int_t)r->skipped,
-                      "seconds", r->seconds, "outcome",
-                      r->failed ? "failed" : "ok", "resumed", r->resumed,
-                      "error", r->error[0] ? r->error : NULL, "rejects_file",
-                      r->rejected ? r->rejects_file : NULL));
+            arr, json_pack(
+                     "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:s,"
+                     " s:b, s:s?, s:s?, s:s?}",
+                     "job", r->job, "mode", r->mode, "read",
+                     (json_int_t)r->read, "written", (json_int_t)r->written,
+                     "rejected", (json_int_t)r->rejected, "bytes",
+                     (json_int_t)r->bytes, "skipped", (json_int_t)r->skipped,
+                     "seconds", r->seconds, "outcome", outcome(S, i), "resumed",
+                     r->resumed, "error", r->error[0] ? r->error : NULL,
+                     "rejects_file", r->rejected ? r->rejects_file : NULL,
+                     "note", r->note[0] ? r->note : NULL));
     }
     o = json_pack("{s:o}", "jobs", arr);
     s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -286,7 +381,9 @@ static void record(struct sched *S, const char *state, const char *as)
     for (i = 0; i < S->n; i++) {
         const struct gl_sync_result *r = &S->res[i];
         struct gl_sync_record rec;
-        if (S->state[i] != 2)
+        /* a job skipped, or refused because another execution of it runs,
+         * was not executed: nothing to record */
+        if (S->state[i] != 2 || S->skipped[i] || S->res[i].locked_out)
             continue;
         rec.job = r->job;
         rec.mode = r->mode;
@@ -305,6 +402,79 @@ static void record(struct sched *S, const char *state, const char *as)
         }
     }
     gl_store_close(store);
+}
+
+/* The order of the selected jobs (S->dep), from the order of every job of
+ * the plan; and a job that comes after one not selected is skipped when
+ * that one's latest execution did not end ok (as the run records it, or
+ * as its checkpoint in its target says). */
+static int order_jobs(struct sched *S, const char *state)
+{
+    const struct gl_plan *p = S->plan;
+    size_t n = p->n_sync, i, k, a, b;
+    const struct gl_sync_job **all = calloc(n + 1, sizeof(*all));
+    unsigned char *dep = calloc(n * n + 1, 1);
+    size_t *at = calloc(S->n + 1, sizeof(*at));
+    unsigned char *selected = calloc(n + 1, 1);
+    gl_store *store = NULL;
+    struct stat sb;
+    struct gl_err err;
+    int rc = EXIT_OK;
+
+    gl_err_clear(&err);
+    if (!all || !dep || !at || !selected) {
+        rc = EXIT_ERROR;
+        goto out;
+    }
+    for (a = 0; a < n; a++)
+        all[a] = &p->sync[a];
+    for (i = 0; i < S->n; i++) {
+        at[i] = (size_t)(S->jobs[i] - p->sync);
+        selected[at[i]] = 1;
+    }
+    if (gl_sync_dependencies(p, all, n, dep, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    for (i = 0; i < S->n; i++)
+        for (k = 0; k < S->n; k++)
+            S->dep[i * S->n + k] = dep[at[i] * n + at[k]];
+    if (stat(state, &sb) == 0 && gl_store_open(state, 0, &store, &err)) {
+        cli_warn("cannot read the run's sync executions: %s", err.msg);
+        store = NULL;
+    }
+    for (i = 0; i < S->n; i++) {
+        a = at[i];
+        for (b = 0; b < n && !S->skipped[i]; b++) {
+            char outcome[32], ended[48], why[200];
+            int cp = -1;
+            if (b == a || selected[b] || !dep[a * n + b])
+                continue;
+            gl_err_clear(&err);
+            if (store &&
+                !gl_store_sync_last(store, p->sync[b].id.id, outcome,
+                                    sizeof(outcome), ended, sizeof(ended),
+                                    &err) &&
+                outcome[0] && strcmp(outcome, "ok")) {
+                snprintf(why, sizeof(why),
+                         "did not end ok in its latest execution (%s, at %s)",
+                         outcome, ended);
+                skip(S, i, p->sync[b].id.id, why);
+            } else if (!gl_sync_checkpoint_state(p, &p->sync[b], &cp, &err) &&
+                       cp == 0) {
+                skip(S, i, p->sync[b].id.id,
+                     "has not finished: its latest execution stopped, or its "
+                     "target was emptied and not loaded since");
+            }
+        }
+    }
+out:
+    gl_store_close(store);
+    free(all);
+    free(dep);
+    free(at);
+    free(selected);
+    return rc;
 }
 
 static int run(int argc, char **argv)
@@ -420,8 +590,12 @@ static int run(int argc, char **argv)
     S.res = calloc(S.n + 1, sizeof(*S.res));
     S.rc = calloc(S.n + 1, sizeof(int));
     S.prog = calloc(S.n + 1, sizeof(*S.prog));
+    S.skipped = calloc(S.n + 1, sizeof(int));
+    S.cause = calloc(S.n + 1, sizeof(*S.cause));
+    S.x = calloc(S.n + 1, sizeof(*S.x));
     threads = calloc((size_t)nthreads, sizeof(*threads));
-    if (!S.state || !S.res || !S.rc || !S.prog || !threads) {
+    if (!S.state || !S.res || !S.rc || !S.prog || !S.skipped || !S.cause ||
+        !S.x || !threads) {
         rc = EXIT_ERROR;
         goto out;
     }
@@ -431,19 +605,12 @@ static int run(int argc, char **argv)
         goto out;
     }
     gl_db_global_init();
-    {
-        struct gl_err err;
-        gl_err_clear(&err);
-        if (gl_sync_dependencies(plan,
-                                 (const struct gl_sync_job *const *)S.jobs, S.n,
-                                 S.dep, &err)) {
-            rc = cli_fail(&err);
-            goto out;
-        }
-    }
-    if (!S.opts.resume && !S.opts.retry_rejects &&
-        (rc = clear_targets(&S)) != EXIT_OK)
+    cli_state_path(state_opt, plan_path, state, sizeof(state));
+    if ((rc = order_jobs(&S, state)) != EXIT_OK)
         goto out;
+    prepare_all(&S);
+    if (!S.opts.resume && !S.opts.retry_rejects)
+        clear_targets(&S);
     S.tty = cli_isatty_err() && !json;
     S.opts.progress = on_progress;
     S.opts.progress_ctx = &S;
@@ -461,7 +628,7 @@ static int run(int argc, char **argv)
     pthread_cond_destroy(&S.cv);
 
     for (i = 0; i < S.n; i++) {
-        any_failed |= S.res[i].failed;
+        any_failed |= S.res[i].failed || S.skipped[i];
         any_error |= S.rc[i] != GL_OK;
         /* a job that could not run at all: say so where errors go */
         if (S.rc[i] != GL_OK)
@@ -471,7 +638,6 @@ static int run(int argc, char **argv)
         print_json(&S);
     else
         print_table(&S);
-    cli_state_path(state_opt, plan_path, state, sizeof(state));
     record(&S, state, as);
     for (i = 0; i < S.n; i++)
         if (S.rc[i] == GL_EREFUSED)
@@ -481,6 +647,11 @@ static int run(int argc, char **argv)
          : any_failed   ? EXIT_NO
                         : EXIT_OK;
 out:
+    for (i = 0; S.x && i < S.n; i++)
+        gl_sync_exec_free(S.x[i]);
+    free(S.x);
+    free(S.skipped);
+    free(S.cause);
     free(threads);
     free(S.state);
     free(S.res);
@@ -508,13 +679,21 @@ const struct gl_cmd cmd_sync = {
     "be loaded go to rejects/JOB.csv beside the plan with the reason.\n"
     "Each execution is recorded in the run when the state store exists.\n"
     "\n"
+    "Before any target is emptied, every job connects to both sides, takes\n"
+    "its lock in the target (one execution of a job at a time) and runs\n"
+    "its SELECT for no rows.  A job after one that did not end ok (in this\n"
+    "invocation, or in its latest recorded execution) is skipped.  An\n"
+    "append job that completed already loads nothing.\n"
+    "\n"
     "options:\n"
     "  --jobs N          run up to N independent jobs at once ('after'\n"
     "                    orders them)\n"
     "  --resume          continue an interrupted job after its last\n"
     "                    committed batch\n"
     "  --restart         start over even where the mode (append,\n"
-    "                    incremental) would refuse to\n"
+    "                    incremental) would refuse to: an incremental job\n"
+    "                    reads from the beginning, a completed append job\n"
+    "                    loads every row again\n"
     "  --retry-rejects   load the rejected rows again (after the mapping\n"
     "                    was fixed); what still fails stays in the file\n"
     "  --batch-size N    rows per batch (default: the job's, else 10000)\n"
@@ -524,8 +703,8 @@ const struct gl_cmd cmd_sync = {
     "                    the plan)\n"
     "  --as PERSON       who runs it, for the record\n"
     "\n"
-    "exit: 0 every job ok, 1 a job failed or passed its error limit,\n"
-    "      2 usage or connection error, 3 refused (an interrupted job\n"
-    "      needs --resume or --restart)\n",
+    "exit: 0 every job ok, 1 a job failed, passed its error limit or was\n"
+    "      skipped, 2 usage or connection error, 3 refused (an interrupted\n"
+    "      job needs --resume or --restart; the job is running already)\n",
     run,
 };

@@ -13,6 +13,7 @@
 #include "golive/sync.h"
 #include "sync/mapping.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 #define ERR GL_SEV_ERROR
 #define WARN GL_SEV_WARNING
@@ -158,7 +159,7 @@ static void check_value_map(struct online *O, const struct gl_sync_job *j,
     else
         src->drv->quote_ident(j->from.table, &q);
     if (j->where)
-        gl_buf_addf(&q, " WHERE %s", j->where);
+        gl_buf_addf(&q, " WHERE (%s)", j->where);
     gl_buf_adds(&q, " GROUP BY ");
     src->drv->quote_ident(m->source, &q);
     gl_buf_adds(&q, " ORDER BY 1");
@@ -240,6 +241,95 @@ static int source_desc(struct online *O, const struct gl_sync_job *j,
     }
 }
 
+/* How many rows of relation (a table name or "(query) golive_src") have
+ * column later than now, counted in db; -1 when the column holds no dates
+ * or the count fails. */
+static int64_t later_than_now(struct gl_db *db, const char *relation,
+                              const char *where, const char *column,
+                              enum gl_vtype type, int64_t now)
+{
+    struct gl_buf q = GL_BUF_INIT;
+    struct gl_value v = {GL_NULL, 0, 0, NULL, 0};
+    int64_t n = -1;
+
+    v.type = type;
+    if (type == GL_DATE)
+        v.i = now / 86400;
+    else if (type == GL_TIMESTAMP || type == GL_TIMESTAMPTZ)
+        v.i = now * 1000000;
+    else
+        return -1;
+    gl_buf_addf(&q, "SELECT count(*) FROM %s WHERE ", relation);
+    if (where)
+        gl_buf_addf(&q, "(%s) AND ", where);
+    db->drv->quote_ident(column, &q);
+    gl_buf_adds(&q, " > ");
+    if (db->drv->quote_value(db, &v, &q) ||
+        gl_db_query_int(db, gl_buf_str(&q), &n, NULL))
+        n = -1;
+    gl_buf_release(&q);
+    return n;
+}
+
+/* An incremental job reads what is later than the target's latest
+ * watermark: rows dated in the future (legacy data has them) hide every
+ * change made before that date. */
+static void check_watermark(struct online *O, const struct gl_sync_job *j,
+                            struct gl_db *src, struct gl_db *dst,
+                            const struct gl_table_desc *sd,
+                            const struct gl_table_desc *td)
+{
+    struct gl_buf rel = GL_BUF_INIT, tn = GL_BUF_INIT;
+    const char *tcol = NULL;
+    int64_t now = 0, ns = -1, nt = -1;
+    char at[40];
+    int sc, tc;
+    size_t i;
+
+    if (j->mode != GL_SYNC_INCREMENTAL || !j->watermark)
+        return;
+    gl_clock_now(&now);
+    gl_time_format(now, 0, at);
+    if (j->query)
+        gl_buf_addf(&rel, "(%s) golive_src", j->query);
+    else
+        src->drv->quote_ident(j->from.table, &rel);
+    sc = gl_table_col(sd, j->watermark);
+    if (sc >= 0)
+        ns = later_than_now(src, gl_buf_str(&rel), j->where, j->watermark,
+                            sd->cols[sc].type, now);
+    /* the target column it fills: the watermark comes from there */
+    for (i = 0; i < j->n_columns; i++)
+        if (j->columns[i].kind == GL_COL_FROM && j->columns[i].source &&
+            !strcmp(j->columns[i].source, j->watermark))
+            tcol = j->columns[i].target;
+    if (!tcol && !gl_sync_mapping(j, j->watermark))
+        tcol = j->watermark;
+    tc = tcol ? gl_table_col(td, tcol) : -1;
+    if (tc >= 0) {
+        dst->drv->quote_ident(j->to.table, &tn);
+        nt = later_than_now(dst, gl_buf_str(&tn), NULL, td->cols[tc].name,
+                            td->cols[tc].type, now);
+    }
+    if (ns > 0)
+        gl_diags_add(O->d, j->pos.line, j->pos.col, WARN, "future-watermark",
+                     "sync job '%s': %" PRId64 " source row%s %s watermark "
+                     "'%s' later than now (%s): once loaded, the job reads "
+                     "nothing dated before them; correct them, or load with "
+                     "'golive sync --restart'",
+                     j->id.id, ns, ns == 1 ? "" : "s", ns == 1 ? "has" : "have",
+                     j->watermark, at);
+    if (nt > 0)
+        gl_diags_add(O->d, j->pos.line, j->pos.col, WARN, "future-watermark",
+                     "sync job '%s': %" PRId64 " target row%s of '%s' %s '%s' "
+                     "later than now (%s): the job reads nothing dated before "
+                     "that; 'golive sync --restart' reads from the beginning",
+                     j->id.id, nt, nt == 1 ? "" : "s", j->to.table,
+                     nt == 1 ? "has" : "have", tcol, at);
+    gl_buf_release(&rel);
+    gl_buf_release(&tn);
+}
+
 static void check_job(struct online *O, const struct gl_sync_job *j)
 {
     struct gl_db *src = conn_for(O, j->from.system.id, j->from.pos);
@@ -313,6 +403,7 @@ static void check_job(struct online *O, const struct gl_sync_job *j)
             gl_table_col(&sd, m->source) >= 0)
             check_value_map(O, j, m, src);
     }
+    check_watermark(O, j, src, dst, &sd, &td);
     gl_table_desc_release(&td);
     gl_table_desc_release(&sd);
 }

@@ -1,6 +1,5 @@
 /*
- * order.c - in which order sync jobs run, and emptying their targets
- * children first (see golive/sync.h).
+ * order.c - in which order sync jobs run (see golive/sync.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +84,9 @@ int gl_sync_dependencies(const struct gl_plan *p,
     return rc;
 }
 
-int gl_sync_clear(const struct gl_plan *p, const struct gl_sync_job *j,
-                  struct gl_err *err)
+int gl_sync_checkpoint_state(const struct gl_plan *p,
+                             const struct gl_sync_job *j, int *state,
+                             struct gl_err *err)
 {
     const struct gl_system *s = gl_plan_system(p, j->to.system.id);
     struct gl_buf q = GL_BUF_INIT;
@@ -94,30 +94,22 @@ int gl_sync_clear(const struct gl_plan *p, const struct gl_sync_job *j,
     struct gl_db *db = NULL;
     int rc;
 
+    *state = -1;
     if (!s || !s->url)
-        return gl_err_set(err, GL_EUSAGE, "system '%s' is not in the plan",
-                          j->to.system.id);
+        return GL_OK;
     if ((rc = gl_db_open(s->url, p->dir, &db, err)))
         return rc;
-    if ((rc = db->drv->exec(db, GL_SYNC_CHECKPOINT_DDL, err)) ||
-        (rc = db->drv->begin(db, err)))
-        goto out;
-    gl_buf_adds(&q, "DELETE FROM ");
-    db->drv->quote_ident(j->to.table, &q);
-    if ((rc = db->drv->exec(db, gl_buf_str(&q), err)))
-        goto fail;
-    gl_buf_reset(&q);
     id.s = j->id.id;
     id.len = strlen(j->id.id);
-    gl_buf_adds(&q, "DELETE FROM golive_checkpoint WHERE job = ");
+    gl_buf_adds(&q, "SELECT count(*) + coalesce(max(done), 0) FROM "
+                    "golive_checkpoint WHERE job = ");
     db->drv->quote_value(db, &id, &q);
-    if ((rc = db->drv->exec(db, gl_buf_str(&q), err)) ||
-        (rc = db->drv->commit(db, err)))
-        goto fail;
-    goto out;
-fail:
-    db->drv->rollback(db);
-out:
+    {
+        int64_t v = 0;
+        /* no checkpoint table: no execution ever reached this target */
+        if (!gl_db_query_int(db, gl_buf_str(&q), &v, NULL))
+            *state = v == 0 ? -1 : v == 1 ? 0 : 1;
+    }
     gl_buf_release(&q);
     gl_db_close(db);
     return rc;

@@ -128,7 +128,7 @@ int gl_sync_mapped_relation(const struct gl_sync_job *j, struct gl_db *src,
     else
         d->quote_ident(j->from.table, rel);
     if (where && *where)
-        gl_buf_addf(rel, " WHERE %s", where);
+        gl_buf_addf(rel, " WHERE (%s)", where);
     gl_buf_adds(rel, ") golive_m");
     for (k = 0; k < n; k++)
         free(names[k]);

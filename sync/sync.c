@@ -31,6 +31,12 @@
 
 #define DEFAULT_BATCH 10000
 #define CHECKPOINT_TABLE "golive_checkpoint"
+/* who holds each job's lock, for the message that refuses another */
+#define LOCK_TABLE "golive_lock"
+#define LOCK_DDL                                                               \
+    "CREATE TABLE IF NOT EXISTS " LOCK_TABLE                                   \
+    " (job VARCHAR(200) NOT NULL PRIMARY KEY, holder VARCHAR(400) NOT NULL,"   \
+    " since VARCHAR(40) NOT NULL)"
 
 /* How one target column is filled. */
 struct colplan {
@@ -86,6 +92,8 @@ struct job {
     int constraints_off; /* disable_constraints turned them off */
     int open;            /* the batch's transaction is open */
     int streaming;       /* rows go to the loader as they are read */
+    int dup_check;       /* rejects may duplicate an earlier execution's */
+    int64_t dups;        /* rejects that did */
     struct gl_loader *loader;
     const char *keynames[64];
 };
@@ -465,6 +473,7 @@ struct checkpoint {
     int found, done;
     int64_t batch, read, written, rejected, bytes;
     char *last_key, *watermark;
+    char updated[48];
 };
 
 static int read_checkpoint(struct job *J, struct checkpoint *cp)
@@ -475,10 +484,9 @@ static int read_checkpoint(struct job *J, struct checkpoint *cp)
     int r;
 
     memset(cp, 0, sizeof(*cp));
-    gl_buf_adds(
-        &q, "SELECT batch, last_key, watermark, rows_read,"
-            " rows_written, rows_rejected, bytes, done FROM " CHECKPOINT_TABLE
-            " WHERE job = ");
+    gl_buf_adds(&q, "SELECT batch, last_key, watermark, rows_read,"
+                    " rows_written, rows_rejected, bytes, done, updated_at"
+                    " FROM " CHECKPOINT_TABLE " WHERE job = ");
     quote_text(J, J->dst, J->j->id.id, &q);
     r = J->dst->drv->query(J->dst, gl_buf_str(&q), &c, J->err);
     gl_buf_release(&q);
@@ -497,6 +505,9 @@ static int read_checkpoint(struct job *J, struct checkpoint *cp)
         cp->rejected = row[5].i;
         cp->bytes = row[6].i;
         cp->done = row[7].i != 0;
+        if (row[8].type == GL_TEXT)
+            snprintf(cp->updated, sizeof(cp->updated), "%.*s", (int)row[8].len,
+                     row[8].s);
     }
     J->dst->drv->cursor_close(c);
     return r < 0 ? failed_with(J) : GL_OK;
@@ -821,6 +832,36 @@ static int load_rows(struct job *J, size_t from, size_t to)
     return rc;
 }
 
+/* Whether the target holds r's key already: an append job loaded again
+ * (--restart) meets the rows of the earlier execution. */
+static int key_in_target(struct job *J, const struct row *r)
+{
+    const struct gl_db_driver *d = J->dst->drv;
+    struct gl_buf q = GL_BUF_INIT;
+    int64_t n = 0;
+    size_t k, c;
+    int ok = 1;
+
+    gl_buf_adds(&q, "SELECT count(*) FROM ");
+    d->quote_ident(J->j->to.table, &q);
+    for (k = 0; k < J->nkey && ok; k++) {
+        for (c = 0; c < J->ncols && J->cols[c].tcol != J->key_tcol[k]; c++)
+            ;
+        if (c == J->ncols || r->dst[c].type == GL_NULL) {
+            ok = 0;
+            break;
+        }
+        gl_buf_adds(&q, k ? " AND " : " WHERE ");
+        d->quote_ident(J->t.cols[J->key_tcol[k]].name, &q);
+        gl_buf_adds(&q, " = ");
+        ok = !d->quote_value(J->dst, &r->dst[c], &q);
+    }
+    if (ok && gl_db_query_int(J->dst, gl_buf_str(&q), &n, NULL))
+        n = 0;
+    gl_buf_release(&q);
+    return ok && n > 0;
+}
+
 /* Load rows [from, to) under a savepoint; on failure halve until the bad
  * rows are single, and mark those rejects with the database's error. */
 static int load_range(struct job *J, size_t from, size_t to)
@@ -849,8 +890,19 @@ static int load_range(struct job *J, size_t from, size_t to)
     if (live == 1) {
         for (i = from; i < to; i++)
             if (!J->rows[i].reject) {
-                J->rows[i].reject =
-                    gl_arena_strdup(&J->arena, J->err ? J->err->msg : "");
+                const char *why = J->err ? J->err->msg : "";
+                char *dup = NULL;
+                if (J->dup_check && key_in_target(J, &J->rows[i])) {
+                    struct gl_buf b = GL_BUF_INIT;
+                    gl_buf_addf(&b,
+                                "duplicates a row an earlier execution "
+                                "loaded (its key is in the target): %s",
+                                why);
+                    dup = gl_arena_strdup(&J->arena, gl_buf_str(&b));
+                    gl_buf_release(&b);
+                    J->dups++;
+                }
+                J->rows[i].reject = dup ? dup : gl_arena_strdup(&J->arena, why);
                 if (!J->rows[i].reject)
                     return fail(J, GL_ENOMEM, "out of memory");
             }
@@ -1278,54 +1330,269 @@ static void release(struct job *J)
     gl_db_close(J->dst);
 }
 
+/* ---- one execution: prepare (lock, preflight), clear, run ------------ */
+
+struct gl_sync_exec {
+    struct job J;
+};
+
+static void init_job(struct job *J, const struct gl_plan *p,
+                     const struct gl_sync_job *j, const struct gl_sync_opts *o,
+                     struct gl_sync_result *res, struct gl_err *err)
+{
+    memset(J, 0, sizeof(*J));
+    J->p = p;
+    J->j = j;
+    J->o = o;
+    J->res = res;
+    J->err = err;
+    J->t0 = now_s();
+    J->arena.limit = 0;
+    J->arena.block = (size_t)1 << 20; /* a batch lives in a few blocks */
+    J->batch_size = o->batch_size > 0   ? o->batch_size
+                    : j->batch_size > 0 ? j->batch_size
+                                        : DEFAULT_BATCH;
+}
+
+static void start_result(struct job *J)
+{
+    struct gl_sync_result *res = J->res;
+
+    memset(res, 0, sizeof(*res));
+    snprintf(res->job, sizeof(res->job), "%s", J->j->id.id);
+    snprintf(res->mode, sizeof(res->mode), "%s",
+             J->o->retry_rejects ? "retry-rejects" : "load");
+    gl_clock_now(&res->started);
+    snprintf(J->token, sizeof(J->token), "%lld-%d", (long long)res->started,
+             (int)getpid());
+}
+
+/* Who holds the job's lock, as its holder wrote it into golive_lock. */
+static void lock_holder(struct job *J, char *out, size_t n)
+{
+    struct gl_buf q = GL_BUF_INIT;
+    struct gl_cursor *c = NULL;
+    const struct gl_value *row;
+
+    snprintf(out, n, "another execution");
+    gl_buf_adds(&q, "SELECT holder, since FROM " LOCK_TABLE " WHERE job = ");
+    quote_text(J, J->dst, J->j->id.id, &q);
+    if (!J->dst->drv->query(J->dst, gl_buf_str(&q), &c, NULL)) {
+        if (J->dst->drv->next(c, &row, NULL) == 1 && row[0].type == GL_TEXT &&
+            row[1].type == GL_TEXT)
+            snprintf(out, n, "%.*s since %.*s", (int)row[0].len, row[0].s,
+                     (int)row[1].len, row[1].s);
+        J->dst->drv->cursor_close(c);
+    }
+    gl_buf_release(&q);
+}
+
+/* One execution of a job at a time: its lock lives with the target (see
+ * the driver's lock), held until the execution ends; then the holder is
+ * written down for whoever is refused. */
+static int job_lock(struct job *J)
+{
+    const struct gl_db_driver *d = J->dst->drv;
+    struct gl_buf q = GL_BUF_INIT;
+    char name[256], host[256], at[40], holder[600];
+    struct gl_err e2;
+    int64_t now;
+    int rc;
+
+    if (!d->lock)
+        return GL_OK;
+    snprintf(name, sizeof(name), "sync-%.200s", J->j->id.id);
+    gl_err_clear(&e2);
+    if ((rc = d->lock(J->dst, name, &e2))) {
+        if (rc != GL_EREFUSED)
+            return fail(J, rc, "cannot take the job's lock: %s", e2.msg);
+        lock_holder(J, holder, sizeof(holder));
+        J->res->locked_out = 1;
+        return fail(J, GL_EREFUSED,
+                    "the job is running already (%s, on '%s'); wait for it "
+                    "to end: two executions at once lose rows",
+                    holder, J->dst->label);
+    }
+    memset(host, 0, sizeof(host));
+    if (gethostname(host, sizeof(host) - 1))
+        snprintf(host, sizeof(host), "?");
+    gl_clock_now(&now);
+    gl_time_format(now, 0, at);
+    snprintf(holder, sizeof(holder), "pid %d on host '%.200s'", (int)getpid(),
+             host);
+    if ((rc = d->exec(J->dst, LOCK_DDL, J->err)) ||
+        (rc = d->begin(J->dst, J->err)))
+        return failed_with(J);
+    gl_buf_adds(&q, "DELETE FROM " LOCK_TABLE " WHERE job = ");
+    quote_text(J, J->dst, J->j->id.id, &q);
+    rc = d->exec(J->dst, gl_buf_str(&q), J->err);
+    gl_buf_reset(&q);
+    gl_buf_adds(&q, "INSERT INTO " LOCK_TABLE " (job, holder, since) VALUES (");
+    quote_text(J, J->dst, J->j->id.id, &q);
+    gl_buf_adds(&q, ", ");
+    quote_text(J, J->dst, holder, &q);
+    gl_buf_adds(&q, ", ");
+    quote_text(J, J->dst, at, &q);
+    gl_buf_adds(&q, ")");
+    if (!rc)
+        rc = d->exec(J->dst, gl_buf_str(&q), J->err);
+    gl_buf_release(&q);
+    if (!rc)
+        rc = d->commit(J->dst, J->err);
+    if (rc) {
+        d->rollback(J->dst);
+        return failed_with(J);
+    }
+    return GL_OK;
+}
+
+/* The job's SELECT, run once for no rows: the source is reached, the
+ * relation, the columns, the expressions and the where all hold. */
+static int preflight(struct job *J)
+{
+    struct gl_buf q = GL_BUF_INIT;
+    struct gl_cursor *c = NULL;
+    const struct gl_value *row;
+    int rc;
+
+    gl_buf_addf(&q, "SELECT %s FROM %s", gl_buf_str(&J->list),
+                gl_buf_str(&J->from));
+    if (J->where.len)
+        gl_buf_addf(&q, " WHERE %s", gl_buf_str(&J->where));
+    gl_buf_addf(&q, " ORDER BY %s LIMIT 0", gl_buf_str(&J->order));
+    rc = J->src->drv->query(J->src, gl_buf_str(&q), &c, J->err);
+    gl_buf_release(&q);
+    if (rc)
+        return failed_with(J);
+    rc = J->src->drv->next(c, &row, J->err);
+    J->src->drv->cursor_close(c);
+    return rc < 0 ? failed_with(J) : GL_OK;
+}
+
+int gl_sync_prepare(const struct gl_plan *p, const struct gl_sync_job *j,
+                    const struct gl_sync_opts *o, gl_sync_exec **out,
+                    struct gl_sync_result *res, struct gl_err *err)
+{
+    gl_sync_exec *x = calloc(1, sizeof(*x));
+    struct job *J;
+    int rc;
+
+    *out = NULL;
+    if (!x) {
+        memset(res, 0, sizeof(*res));
+        snprintf(res->job, sizeof(res->job), "%s", j->id.id);
+        snprintf(res->error, sizeof(res->error), "out of memory");
+        res->failed = 1;
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
+    J = &x->J;
+    init_job(J, p, j, o, res, err);
+    start_result(J);
+    if ((rc = open_system(J, j->to.system.id, &J->dst)) ||
+        (rc = open_system(J, j->from.system.id, &J->src)))
+        goto out;
+    J->teng = engine_of(J->dst);
+    if ((rc = job_lock(J)))
+        goto out;
+    if (J->dst->drv->describe(J->dst, j->to.table, &J->t, err)) {
+        rc = failed_with(J);
+        goto out;
+    }
+    if ((rc = build_plan(J)))
+        goto out;
+    and_cond(&J->where, j->where);
+    if ((rc = preflight(J)))
+        goto out;
+    /* the load opens its own: a source lost meanwhile fails the job */
+    gl_db_close(J->src);
+    J->src = NULL;
+out:
+    if (rc) {
+        res->failed = 1;
+        if (!res->error[0])
+            snprintf(res->error, sizeof(res->error), "%s",
+                     err && err->msg[0] ? err->msg : "failed");
+        res->seconds = now_s() - J->t0;
+        gl_clock_now(&res->ended);
+        gl_sync_exec_free(x);
+        return rc;
+    }
+    *out = x;
+    return GL_OK;
+}
+
+int gl_sync_exec_clear(gl_sync_exec *x, struct gl_err *err)
+{
+    struct job *J = &x->J;
+    const struct gl_db_driver *d = J->dst->drv;
+    struct gl_buf q = GL_BUF_INIT;
+    int rc;
+
+    J->err = err;
+    if ((rc = checkpoint_table(J)))
+        return rc;
+    if (d->begin(J->dst, err))
+        return failed_with(J);
+    gl_buf_adds(&q, "DELETE FROM ");
+    d->quote_ident(J->j->to.table, &q);
+    rc = d->exec(J->dst, gl_buf_str(&q), err);
+    gl_buf_release(&q);
+    /* emptied, nothing loaded: the checkpoint says the job has not
+     * finished (--resume loads it from the start) */
+    J->batch_no = 0;
+    if (rc || (rc = write_checkpoint(J, 0)) || (rc = d->commit(J->dst, err))) {
+        d->rollback(J->dst);
+        return err && err->code ? err->code : GL_EIO;
+    }
+    return GL_OK;
+}
+
+void gl_sync_exec_free(gl_sync_exec *x)
+{
+    if (!x)
+        return;
+    release(&x->J); /* closing the target lets the job's lock go */
+    free(x);
+}
+
 int gl_sync_run(const struct gl_plan *p, const struct gl_sync_job *j,
                 const struct gl_sync_opts *o, struct gl_sync_result *res,
                 struct gl_err *err)
 {
-    struct job J;
+    gl_sync_exec *x = NULL;
+    int rc;
+
+    if ((rc = gl_sync_prepare(p, j, o, &x, res, err)))
+        return rc;
+    rc = gl_sync_exec_run(x, res, err);
+    gl_sync_exec_free(x);
+    return rc;
+}
+
+int gl_sync_exec_run(gl_sync_exec *x, struct gl_sync_result *res,
+                     struct gl_err *err)
+{
+    struct job *J = &x->J;
+    const struct gl_plan *p = J->p;
+    const struct gl_sync_job *j = J->j;
+    const struct gl_sync_opts *o = J->o;
     struct checkpoint cp;
     struct gl_buf resume = GL_BUF_INIT, wm = GL_BUF_INIT;
     int rc;
     size_t i;
 
-    memset(&J, 0, sizeof(J));
-    memset(res, 0, sizeof(*res));
     memset(&cp, 0, sizeof(cp));
-    J.p = p;
-    J.j = j;
-    J.o = o;
-    J.res = res;
-    J.err = err;
-    J.t0 = now_s();
-    J.arena.limit = 0;
-    J.arena.block = (size_t)1 << 20; /* a batch lives in a few large blocks */
-    snprintf(res->job, sizeof(res->job), "%s", j->id.id);
-    snprintf(res->mode, sizeof(res->mode), "%s",
-             o->retry_rejects ? "retry-rejects" : "load");
-    gl_clock_now(&res->started);
-    J.batch_size = o->batch_size > 0   ? o->batch_size
-                   : j->batch_size > 0 ? j->batch_size
-                                       : DEFAULT_BATCH;
-    snprintf(J.token, sizeof(J.token), "%lld-%d", (long long)res->started,
-             (int)getpid());
-
-    if ((rc = open_system(&J, j->from.system.id, &J.src)) ||
-        (rc = open_system(&J, j->to.system.id, &J.dst)))
+    J->res = res;
+    J->err = err;
+    J->t0 = now_s();
+    start_result(J);
+    if ((rc = open_system(J, j->from.system.id, &J->src)) ||
+        (rc = checkpoint_table(J)) || (rc = read_checkpoint(J, &cp)))
         goto out;
-    J.teng = engine_of(J.dst);
-    if (J.dst->drv->describe(J.dst, j->to.table, &J.t, err)) {
-        rc = failed_with(&J);
-        goto out;
-    }
-    if ((rc = build_plan(&J)) || (rc = checkpoint_table(&J)) ||
-        (rc = read_checkpoint(&J, &cp)))
-        goto out;
-    if (j->where)
-        gl_buf_addf(&J.where, "%s", j->where);
 
     if (o->retry_rejects) {
         if (!cp.found || !cp.done) {
-            rc = fail(&J, GL_EREFUSED,
+            rc = fail(J, GL_EREFUSED,
                       "the job has not finished; finish it (or --resume it) "
                       "before retrying its rejects");
             goto out;
@@ -1336,42 +1603,42 @@ int gl_sync_run(const struct gl_plan *p, const struct gl_sync_job *j,
         if (!o->rejects_dir)
             snprintf(res->rejects_file, sizeof(res->rejects_file),
                      "%.2000s/rejects/%.200s.csv", p->dir, j->id.id);
-        J.batch_no = cp.batch;
-        J.last_key = cp.last_key;
+        J->batch_no = cp.batch;
+        J->last_key = cp.last_key;
         cp.last_key = NULL;
-        J.watermark = cp.watermark;
+        J->watermark = cp.watermark;
         cp.watermark = NULL;
-        J.base_read = cp.read;
-        J.base_written = cp.written;
-        J.base_rejected = cp.rejected;
-        J.base_bytes = cp.bytes;
+        J->base_read = cp.read;
+        J->base_written = cp.written;
+        J->base_rejected = cp.rejected;
+        J->base_bytes = cp.bytes;
         res->total = cp.read;
-        rc = retry_rejects(&J);
+        rc = retry_rejects(J);
         goto finish;
     }
 
     if (cp.found && !cp.done && o->resume) {
         res->resumed = 1;
         snprintf(res->mode, sizeof(res->mode), "resume");
-        J.batch_no = cp.batch;
-        J.last_key = cp.last_key;
+        J->batch_no = cp.batch;
+        J->last_key = cp.last_key;
         cp.last_key = NULL;
-        J.watermark = cp.watermark;
+        J->watermark = cp.watermark;
         cp.watermark = NULL;
-        J.base_read = cp.read;
-        J.base_written = cp.written;
-        J.base_rejected = cp.rejected;
-        J.base_bytes = cp.bytes;
+        J->base_read = cp.read;
+        J->base_written = cp.written;
+        J->base_rejected = cp.rejected;
+        J->base_bytes = cp.bytes;
         res->skipped = cp.read;
-        if (J.last_key && after_key(&J, J.last_key, &resume)) {
-            rc = fail(&J, GL_EIO, "the checkpoint's key %s is unreadable",
-                      J.last_key);
+        if (J->last_key && after_key(J, J->last_key, &resume)) {
+            rc = fail(J, GL_EIO, "the checkpoint's key %s is unreadable",
+                      J->last_key);
             goto out;
         }
-        if ((rc = open_rejects(&J, 1)) || (rc = trim_rejects(&J, cp.batch)))
+        if ((rc = open_rejects(J, 1)) || (rc = trim_rejects(J, cp.batch)))
             goto out;
-        fclose(J.rejects);
-        if ((rc = open_rejects(&J, 1)))
+        fclose(J->rejects);
+        if ((rc = open_rejects(J, 1)))
             goto out;
     } else if (cp.found && cp.done && o->resume) {
         /* finished already: nothing left to load */
@@ -1383,78 +1650,106 @@ int gl_sync_run(const struct gl_plan *p, const struct gl_sync_job *j,
     } else {
         if (cp.found && !cp.done && !o->restart &&
             (j->mode == GL_SYNC_APPEND || j->mode == GL_SYNC_INCREMENTAL)) {
-            rc = fail(&J, GL_EREFUSED,
+            rc = fail(J, GL_EREFUSED,
                       "an earlier execution stopped after batch %" PRId64
                       " (%" PRId64 " rows); continue it with --resume, or "
                       "start over with --restart",
                       cp.batch, cp.written);
             goto out;
         }
-        J.fresh = 1;
-        if ((rc = open_rejects(&J, 0)))
+        if (cp.found && cp.done && !o->restart && j->mode == GL_SYNC_APPEND) {
+            /* loading again would only duplicate what it loaded */
+            snprintf(res->mode, sizeof(res->mode), "none");
+            res->skipped = cp.read;
+            res->total = cp.read;
+            snprintf(res->note, sizeof(res->note),
+                     "completed already (%" PRId64 " rows written, at %s): "
+                     "nothing loaded; --restart loads every row again",
+                     cp.written, cp.updated);
+            goto finish_noop;
+        }
+        /* an append job loaded again meets the rows loaded before */
+        J->dup_check = cp.found && j->mode == GL_SYNC_APPEND;
+        J->fresh = 1;
+        if ((rc = open_rejects(J, 0)))
             goto out;
     }
-    if (j->mode == GL_SYNC_INCREMENTAL) {
-        if ((rc = watermark_filter(&J, &wm)))
+    /* --restart reads from the beginning, and so does its --resume (its
+     * checkpoint keeps no watermark): a watermark taken from the target
+     * would hide every change dated before rows dated in the future */
+    if (j->mode == GL_SYNC_INCREMENTAL && !o->restart &&
+        !(res->resumed && !J->watermark)) {
+        if ((rc = watermark_filter(J, &wm)))
             goto out;
-        and_cond(&J.where, gl_buf_str(&wm));
+        and_cond(&J->where, gl_buf_str(&wm));
     }
-    if ((rc = count_source(&J, gl_buf_str(&J.where))))
+    if ((rc = count_source(J, gl_buf_str(&J->where))))
         goto out;
     if (j->disable_constraints) {
         /* SQLite checks no foreign keys by default: nothing to turn off,
          * but the rows are checked after the load all the same */
-        if (J.dst->drv->constraints &&
-            J.dst->drv->constraints(J.dst, j->to.table, 0, err)) {
-            rc = failed_with(&J);
+        if (J->dst->drv->constraints &&
+            J->dst->drv->constraints(J->dst, j->to.table, 0, err)) {
+            rc = failed_with(J);
             goto out;
         }
-        J.constraints_off = 1;
+        J->constraints_off = 1;
     }
-    rc = stream(&J, gl_buf_str(&resume));
+    rc = stream(J, gl_buf_str(&resume));
 finish:
     if (!rc) {
         /* move identity counters past the loaded ids */
-        for (i = 0; i < J.t.ncols && J.dst->drv->reset_identity; i++) {
-            if (!J.t.cols[i].identity)
+        for (i = 0; i < J->t.ncols && J->dst->drv->reset_identity; i++) {
+            if (!J->t.cols[i].identity)
                 continue;
-            if (J.dst->drv->reset_identity(J.dst, j->to.table, J.t.cols[i].name,
-                                           err)) {
-                rc = failed_with(&J);
+            if (J->dst->drv->reset_identity(J->dst, j->to.table,
+                                            J->t.cols[i].name, err)) {
+                rc = failed_with(J);
                 break;
             }
         }
     }
-    if (!rc && limit_passed(&J)) {
+    if (!rc && limit_passed(J)) {
+        char dups[200] = "";
         res->failed = 1;
+        if (J->dups)
+            snprintf(dups, sizeof(dups),
+                     " (%" PRId64 " of them duplicate rows an earlier "
+                     "execution loaded)",
+                     J->dups);
         if (j->error_limit_pct)
             snprintf(res->error, sizeof(res->error),
-                     "%" PRId64 " rejected rows passed the error limit of "
+                     "%" PRId64 " rejected rows%s passed the error limit of "
                      "%" PRId64 "%% of %" PRId64 "; see %.300s",
-                     J.base_rejected + res->rejected, j->error_limit,
+                     J->base_rejected + res->rejected, dups, j->error_limit,
                      res->total, res->rejects_file);
         else
             snprintf(res->error, sizeof(res->error),
-                     "%" PRId64 " rejected rows passed the error limit of "
+                     "%" PRId64 " rejected rows%s passed the error limit of "
                      "%" PRId64 "; see %.300s",
-                     J.base_rejected + res->rejected, j->error_limit,
+                     J->base_rejected + res->rejected, dups, j->error_limit,
                      res->rejects_file);
+    } else if (!rc && J->dups) {
+        snprintf(res->note, sizeof(res->note),
+                 "%" PRId64 " rejected rows duplicate rows an earlier "
+                 "execution loaded",
+                 J->dups);
     }
 finish_noop:
 out:
-    if (J.constraints_off) {
+    if (J->constraints_off) {
         /* on again whatever happened; then the rows must satisfy them */
         int64_t bad = 0;
         struct gl_err e2;
         gl_err_clear(&e2);
-        if (J.dst->drv->constraints &&
-            J.dst->drv->constraints(J.dst, j->to.table, 1, &e2)) {
+        if (J->dst->drv->constraints &&
+            J->dst->drv->constraints(J->dst, j->to.table, 1, &e2)) {
             if (!rc)
-                rc = fail(&J, e2.code, "cannot turn constraints on again: %s",
+                rc = fail(J, e2.code, "cannot turn constraints on again: %s",
                           e2.msg);
-        } else if (!rc && J.dst->drv->fk_violations) {
-            if (J.dst->drv->fk_violations(J.dst, j->to.table, &bad, &e2))
-                rc = fail(&J, e2.code, "cannot check foreign keys: %s", e2.msg);
+        } else if (!rc && J->dst->drv->fk_violations) {
+            if (J->dst->drv->fk_violations(J->dst, j->to.table, &bad, &e2))
+                rc = fail(J, e2.code, "cannot check foreign keys: %s", e2.msg);
             else if (bad) {
                 res->failed = 1;
                 snprintf(res->error, sizeof(res->error),
@@ -1470,13 +1765,14 @@ out:
             snprintf(res->error, sizeof(res->error), "%s",
                      err && err->msg[0] ? err->msg : "failed");
     }
-    res->seconds = now_s() - J.t0;
+    res->seconds = now_s() - J->t0;
     gl_clock_now(&res->ended);
     free(cp.last_key);
     free(cp.watermark);
     gl_buf_release(&resume);
     gl_buf_release(&wm);
-    release(&J);
+    gl_db_close(J->src);
+    J->src = NULL;
     return rc == GL_EREFUSED || rc == GL_EUSAGE || rc == GL_EIO ||
                    rc == GL_ENOMEM || rc == GL_ENOTFOUND
                ? rc

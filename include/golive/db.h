@@ -166,6 +166,15 @@ struct gl_db_driver {
     int (*reset_identity)(struct gl_db *db, const char *table,
                           const char *column, struct gl_err *err);
 
+    /* Optional: take the exclusive lock called name (letters, digits,
+     * '-', '_', '.') for the rest of this connection's life, without
+     * waiting: a PostgreSQL advisory lock (per database), MariaDB's
+     * GET_LOCK (named after the database too), a lock file beside an
+     * SQLite database (not SQLite's own locks, which would block the
+     * loads).  GL_EREFUSED when another connection or process holds it;
+     * closing the connection (or the process dying) lets it go. */
+    int (*lock)(struct gl_db *db, const char *name, struct gl_err *err);
+
     /* Optional: append an ORDER BY expression that sorts the text column
      * quoted by its bytes (binary collation), whatever the column's own
      * collation; NULL when the engine sorts that way already. */

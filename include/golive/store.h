@@ -200,4 +200,11 @@ struct gl_sync_record {
 int gl_store_record_sync(gl_store *s, const struct gl_actor *who,
                          const struct gl_sync_record *r, struct gl_err *err);
 
+/* The latest recorded execution of sync job `job` (by event order): its
+ * outcome ("ok", "failed", ...) into outcome and its end into ended (each
+ * NUL-terminated, cut to its size); both "" when none is recorded. */
+int gl_store_sync_last(gl_store *s, const char *job, char *outcome,
+                       size_t outcome_n, char *ended, size_t ended_n,
+                       struct gl_err *err);
+
 #endif

@@ -46,15 +46,50 @@ struct gl_sync_result {
     int64_t started, ended; /* epoch seconds */
     int failed;             /* the job failed (error limit, load error) */
     int resumed;
-    char mode[16]; /* "load", "resume", "retry-rejects" */
+    int locked_out; /* refused: another execution of the job holds its lock */
+    char mode[16];  /* "load", "resume", "retry-rejects", "none" */
     char error[1024];
+    char note[512]; /* what the outcome does not say: "completed already" */
     char rejects_file[4096];
 };
 
-/* Run one job of the plan.  Returns GL_OK when the job came to an outcome
- * (res->failed says which); another code, with err set, when it could not
- * run at all (a connection or usage error).  res is filled in both cases. */
-int gl_sync_run(const struct gl_plan *p, const struct gl_sync_job *job,
+/* One execution of a job, in steps, so that nothing in any target
+ * changes before every job of an invocation has reached both sides. */
+typedef struct gl_sync_exec gl_sync_exec;
+
+/* Prepare an execution of job j, changing nothing of the job's data:
+ * connect to its target and take the job's lock there (one execution of
+ * a job at a time, whatever process: refused with GL_EREFUSED naming the
+ * holder; held until gl_sync_exec_free), write who holds it into the
+ * target's golive_lock table, connect to the source and run the job's
+ * SELECT once for no rows (LIMIT 0).  The source connection is closed
+ * again: the run opens its own.  On failure res says why (failed = 1)
+ * and *out is NULL; the codes are gl_sync_run's. */
+int gl_sync_prepare(const struct gl_plan *p, const struct gl_sync_job *j,
+                    const struct gl_sync_opts *o, gl_sync_exec **out,
+                    struct gl_sync_result *res, struct gl_err *err);
+
+/* Empty a truncate job's target and mark its checkpoint "not finished,
+ * nothing loaded", in one transaction (so that the job, if it cannot run
+ * now, is resumable and never counts as done).  The scheduler empties
+ * referencing tables first, before any loads, so that a parent can be
+ * emptied while children referenced it. */
+int gl_sync_exec_clear(gl_sync_exec *x, struct gl_err *err);
+
+/* Run the prepared execution (once).  Returns GL_OK when the job came to
+ * an outcome (res->failed says which); another code, with err set, when
+ * it could not run at all (a connection or usage error, GL_EREFUSED when
+ * a rule forbids it).  res is filled in both cases. */
+int gl_sync_exec_run(gl_sync_exec *x, struct gl_sync_result *res,
+                     struct gl_err *err);
+
+/* Close the execution's connections, which lets its lock go.  NULL is
+ * fine. */
+void gl_sync_exec_free(gl_sync_exec *x);
+
+/* gl_sync_prepare, gl_sync_exec_run and gl_sync_exec_free in one: a job
+ * run on its own. */
+int gl_sync_run(const struct gl_plan *p, const struct gl_sync_job *j,
                 const struct gl_sync_opts *o, struct gl_sync_result *res,
                 struct gl_err *err);
 
@@ -75,12 +110,13 @@ int gl_sync_dependencies(const struct gl_plan *p,
                          const struct gl_sync_job *const *jobs, size_t n,
                          unsigned char *dep, struct gl_err *err);
 
-/* Empty a truncate job's target and forget its checkpoint, in one
- * transaction: done for every such job, referencing tables first, before
- * any loads, so that a parent can be emptied while children referenced
- * it. */
-int gl_sync_clear(const struct gl_plan *p, const struct gl_sync_job *j,
-                  struct gl_err *err);
+/* What job j's checkpoint in its target says of its latest execution:
+ * *state 1 finished (its source was read to the end), 0 stopped or
+ * emptied and not loaded since, -1 no checkpoint.  Connects to the
+ * target (a code with err set when it cannot). */
+int gl_sync_checkpoint_state(const struct gl_plan *p,
+                             const struct gl_sync_job *j, int *state,
+                             struct gl_err *err);
 
 /* The checks of `golive validate --online`, which need the databases:
  * tables and columns exist on both sides, NOT NULL target columns are

@@ -1,0 +1,478 @@
+"""`golive sync` under a real night's faults (#10): nothing is emptied
+before every job reached both sides, jobs after a failed one are skipped,
+a completed append job is not loaded twice, --restart of an incremental
+job reads from the beginning, one execution of a job at a time, and the
+plan's SQL fragments in brackets."""
+import json
+import os
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from conftest import BIN, golive
+from test_sync import lite_pair, mode_job, plan, rows, sync
+
+DOWN = {"postgres": "postgres://golive@127.0.0.1:1/gone",
+        "mariadb": "mysql://golive@127.0.0.1:1/gone"}
+
+
+def target_of(engine, tmp_path, lite):
+    """The engine's database as a target apart from the SQLite source."""
+    if engine.kind == "sqlite":
+        t = lite_pair(tmp_path, lite)
+        t.kind = "sqlite"
+        return t
+    return engine
+
+
+def count(db, table="tgt"):
+    return rows(db, "SELECT count(*) AS n FROM %s" % table)[0]["n"]
+
+
+def run_json(p, *args, env=None):
+    r = golive("sync", p, "--json", *args, env=env)
+    return r, ({j["job"]: j for j in json.loads(r.out)["jobs"]} if r.out else {})
+
+
+# ---- #10.1: nothing emptied before both sides are reached ----------------
+
+@pytest.mark.parametrize("down", ["postgres", "mariadb"])
+def test_truncate_keeps_its_target_while_its_source_is_down(
+        down, engine, tmp_path, lite):
+    tgt = target_of(engine, tmp_path, lite)
+    tgt.sql("CREATE TABLE tgt (id int PRIMARY KEY, v varchar(20))")
+    tgt.sql("INSERT INTO tgt VALUES " +
+            ",".join("(%d, 'kept %d')" % (i, i) for i in range(1, 11)))
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT);"
+             "INSERT INTO src VALUES (1, 'a')")
+
+    class Old:
+        url = DOWN[down]
+    p = plan(tmp_path, Old, tgt, mode_job("truncate"))
+    r, res = run_json(p, env=tgt.env)
+    assert r.rc == 2, r
+    assert res["j"]["outcome"] == "failed" and "connect" in res["j"]["error"]
+    assert count(tgt) == 10
+
+
+def test_no_target_is_emptied_when_one_source_query_fails(engine, tmp_path, lite):
+    """Two truncate jobs: one's source query cannot run.  The other loads;
+    the failing one's target keeps its rows."""
+    tgt = target_of(engine, tmp_path, lite)
+    tgt.sql("CREATE TABLE tgt (id int PRIMARY KEY, v varchar(20));"
+            "CREATE TABLE tgt2 (id int PRIMARY KEY, v varchar(20))")
+    tgt.sql("INSERT INTO tgt VALUES (1, 'kept'), (2, 'kept');"
+            "INSERT INTO tgt2 VALUES (1, 'old')")
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT);"
+             "INSERT INTO src VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+    jobs = """
+    - {id: bad, from: old.src, to: new.tgt, key: [id], mode: truncate,
+       where: "no_such_column = 1", owner: ann, checker: bob}
+    - {id: good, from: old.src, to: new.tgt2, key: [id], mode: truncate,
+       owner: ann, checker: bob}
+    """
+    p = plan(tmp_path, lite, tgt, jobs)
+    r, res = run_json(p, env=tgt.env)
+    assert r.rc == 2, r
+    assert res["bad"]["outcome"] == "failed"
+    assert "no_such_column" in res["bad"]["error"]
+    assert res["good"]["outcome"] == "ok" and res["good"]["written"] == 3
+    assert rows(tgt, "SELECT id, v FROM tgt ORDER BY id") == [
+        {"id": 1, "v": "kept"}, {"id": 2, "v": "kept"}]
+    assert count(tgt, "tgt2") == 3
+
+
+# ---- #10.2: a job after a failed one does not run ------------------------
+
+LEAVES = """
+- id: leaves
+  from: old.l
+  to: new.leaves
+  key: [id]
+  columns:
+    state: {from: code, map: {A: approved%s}}
+  owner: ann
+  checker: bob
+- id: approvals
+  from: old.a
+  to: new.approvals
+  key: [id]
+  after: [leaves]
+  owner: ann
+  checker: bob
+"""
+
+
+def leaves_source(lite):
+    lite.sql("CREATE TABLE l (id INTEGER PRIMARY KEY, code TEXT);"
+             "CREATE TABLE a (id INTEGER PRIMARY KEY, leave_id INTEGER);"
+             "INSERT INTO l VALUES (1, 'A'), (2, 'X');"
+             "INSERT INTO a VALUES (10, 1), (11, 2)")
+
+
+def test_job_after_a_failed_job_is_skipped(tmp_path, lite):
+    tgt = lite_pair(tmp_path, lite)
+    leaves_source(lite)
+    tgt.sql("CREATE TABLE leaves (id INTEGER PRIMARY KEY, state TEXT NOT NULL);"
+            "CREATE TABLE approvals (id INTEGER PRIMARY KEY, leave_id INTEGER)")
+    p = plan(tmp_path, lite, tgt, LEAVES % "")
+    assert golive("run", "start", p).rc == 0
+    r, res = run_json(p, "leaves", "approvals", "--restart")
+    assert r.rc == 1, r
+    assert res["leaves"]["outcome"] == "failed"
+    assert res["approvals"]["outcome"] == "skipped"
+    assert "'leaves'" in res["approvals"]["error"]
+    assert res["approvals"]["written"] == 0
+    assert count(tgt, "approvals") == 0
+    r = golive("sync", p)
+    assert r.rc == 1 and "approvals" in r.out and "skipped" in r.out, r
+    # alone, it looks at leaves' latest recorded execution: failed
+    r, res = run_json(p, "approvals")
+    assert r.rc == 1, r
+    assert res["approvals"]["outcome"] == "skipped"
+    assert "leaves" in res["approvals"]["error"] and \
+        "latest execution" in res["approvals"]["error"]
+    assert count(tgt, "approvals") == 0
+    # nothing recorded for the skipped job
+    db = sqlite3.connect(tmp_path / "golive.state")
+    assert [r[0] for r in db.execute("SELECT job FROM sync_runs")] == \
+        ["leaves", "leaves"]
+    db.close()
+    # leaves' source fixed and loaded: approvals runs
+    lite.sql("UPDATE l SET code = 'A' WHERE id = 2")
+    r, res = run_json(p, "leaves")
+    assert res["leaves"]["outcome"] == "ok", r
+    r, res = run_json(p, "approvals")
+    assert r.rc == 0 and res["approvals"]["written"] == 2, r
+
+
+def test_interrupted_predecessor_outside_the_invocation(tmp_path, lite):
+    """No run: the predecessor's checkpoint in the target says it stopped."""
+    tgt = lite_pair(tmp_path, lite)
+    leaves_source(lite)
+    lite.sql("INSERT INTO l SELECT id + 100, 'A' FROM l")
+    tgt.sql("CREATE TABLE leaves (id INTEGER PRIMARY KEY, state TEXT NOT NULL);"
+            "CREATE TABLE approvals (id INTEGER PRIMARY KEY, leave_id INTEGER)")
+    p = plan(tmp_path, lite, tgt, (LEAVES % ", X: rejected").replace(
+        "  key: [id]\n  columns", "  key: [id]\n  mode: append\n  columns", 1))
+    r = golive("sync", p, "leaves", "--batch-size", "1",
+               env={"GOLIVE_TEST_CRASH_AT": "4"})
+    assert r.rc == -9, r
+    r, res = run_json(p, "approvals")
+    assert r.rc == 1, r
+    assert res["approvals"]["outcome"] == "skipped"
+    assert "'leaves'" in res["approvals"]["error"] and \
+        "not finished" in res["approvals"]["error"]
+    assert count(tgt, "approvals") == 0
+
+
+@pytest.mark.parametrize("kind", ["pg", "my"])
+def test_child_of_a_parent_that_cannot_be_emptied_is_skipped(
+        kind, request, tmp_path, lite):
+    """The parent's target is referenced by a table outside the plan: it
+    cannot be emptied, so the child (by its foreign key) is skipped."""
+    engine = request.getfixturevalue(kind)
+    lite.sql("CREATE TABLE p (id INTEGER PRIMARY KEY);"
+             "CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER);"
+             "INSERT INTO p VALUES (1), (2); INSERT INTO c VALUES (10, 1)")
+    engine.sql("CREATE TABLE parent (id int PRIMARY KEY);"
+               "CREATE TABLE child (id int PRIMARY KEY, p_id int NOT NULL"
+               " REFERENCES parent(id));"
+               "CREATE TABLE outside (id int PRIMARY KEY, p_id int"
+               " REFERENCES parent(id));"
+               "INSERT INTO parent VALUES (1); INSERT INTO outside VALUES (5, 1)")
+    jobs = """
+    - {id: kids, from: old.c, to: new.child, key: [id], owner: ann, checker: bob}
+    - {id: parents, from: old.p, to: new.parent, key: [id], owner: ann, checker: bob}
+    """
+    p = plan(tmp_path, lite, engine, jobs)
+    r, res = run_json(p, env=engine.env)
+    assert r.rc in (1, 2), r
+    assert res["parents"]["outcome"] == "failed"
+    assert "cannot empty" in res["parents"]["error"]
+    assert res["kids"]["outcome"] == "skipped"
+    assert "'parents'" in res["kids"]["error"]
+    assert count(engine, "child") == 0
+
+
+# ---- #10.8: a completed append job is not loaded twice -------------------
+
+def test_rerun_of_a_completed_append_job(engine, tmp_path, lite):
+    tgt = target_of(engine, tmp_path, lite)
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT);"
+             "INSERT INTO src VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+    tgt.sql("CREATE TABLE tgt (id int PRIMARY KEY, v varchar(10))")
+    p = plan(tmp_path, lite, tgt, mode_job("append", "error_limit: 5"))
+    assert sync(p, dbs=(tgt,))["j"]["written"] == 3
+    r, res = run_json(p, env=tgt.env)
+    assert r.rc == 0, r
+    assert (res["j"]["outcome"], res["j"]["read"], res["j"]["written"],
+            res["j"]["rejected"]) == ("ok", 0, 0, 0)
+    assert "completed already" in res["j"]["note"]
+    assert "--restart" in res["j"]["note"]
+    r = golive("sync", p, env=tgt.env)
+    assert r.rc == 0 and "completed already" in r.out, r
+    assert count(tgt) == 3
+    # --restart loads every row again: each a duplicate of the earlier one
+    r, res = run_json(p, "--restart", env=tgt.env)
+    assert r.rc == 0, r
+    assert (res["j"]["written"], res["j"]["rejected"]) == (0, 3)
+    assert "3 rejected rows duplicate rows an earlier execution loaded" in \
+        res["j"]["note"]
+    rej = (tmp_path / "rejects" / "j.csv").read_text().splitlines()
+    assert len(rej) == 4
+    assert all("duplicates a row an earlier execution loaded" in l
+               for l in rej[1:])
+    # past the error limit, the error says why
+    p = plan(tmp_path, lite, tgt, mode_job("append", "error_limit: 1"))
+    r, res = run_json(p, "--restart", env=tgt.env)
+    assert r.rc == 1, r
+    assert "3 rejected rows (3 of them duplicate rows an earlier execution " \
+        "loaded) passed the error limit of 1" in res["j"]["error"]
+    assert count(tgt) == 3
+
+
+# ---- #10.9 and #10.15: incremental jobs ----------------------------------
+
+INCR = """
+- id: j
+  from: old.src
+  to: new.tgt
+  key: [id]
+  mode: incremental
+  watermark: updated
+  %s
+  owner: ann
+  checker: bob
+"""
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_restart_of_an_incremental_job_reads_from_the_beginning(
+        kind, request, tmp_path, lite):
+    engine = request.getfixturevalue({"sqlite": "lite", "postgres": "pg"}[kind])
+    engine.kind = kind
+    tgt = target_of(engine, tmp_path, lite)
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT,"
+             " updated DATETIME);"
+             "INSERT INTO src VALUES (1, 'a', '2026-01-01 10:00:00'),"
+             " (2, 'b', '2026-01-01 10:00:00'),"
+             " (3, 'legacy', '2099-12-31 00:00:00')")
+    tgt.sql("CREATE TABLE tgt (id int PRIMARY KEY, v varchar(20),"
+            " updated timestamp)")
+    p = plan(tmp_path, lite, tgt, INCR % "")
+    assert sync(p, dbs=(tgt,))["j"]["written"] == 3
+    # a late approval, dated before the legacy row's future date
+    lite.sql("UPDATE src SET v = 'late', updated = '2026-02-01 00:00:00'"
+             " WHERE id = 2")
+    assert sync(p, dbs=(tgt,))["j"]["read"] == 0  # the watermark hides it
+    res = sync(p, "--restart", dbs=(tgt,))["j"]
+    assert (res["read"], res["outcome"]) == (3, "ok")
+    assert rows(tgt, "SELECT v FROM tgt WHERE id = 2") == [{"v": "late"}]
+    # validate --online says so beforehand
+    r = golive("validate", p, "--online", env=tgt.env)
+    assert "1 source row" in r.out + r.err, r
+    assert "later than now" in r.out + r.err
+    assert "future-watermark" in r.out + r.err
+
+
+def test_validate_online_quiet_without_future_watermarks(tmp_path, lite):
+    tgt = lite_pair(tmp_path, lite)
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT,"
+             " updated DATETIME);"
+             "INSERT INTO src VALUES (1, 'a', '2026-01-01 10:00:00')")
+    tgt.sql("CREATE TABLE tgt (id int PRIMARY KEY, v text, updated timestamp)")
+    p = plan(tmp_path, lite, tgt, INCR % "")
+    r = golive("validate", p, "--online")
+    assert r.rc == 0 and "later than now" not in r.out + r.err, r
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres", "mariadb"])
+def test_incremental_where_with_or_keeps_the_watermark(
+        kind, request, tmp_path, lite):
+    engine = request.getfixturevalue({"sqlite": "lite", "postgres": "pg",
+                                      "mariadb": "my"}[kind])
+    engine.kind = kind
+    tgt = target_of(engine, tmp_path, lite)
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, kind TEXT, v TEXT,"
+             " updated DATETIME);"
+             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
+             " WHERE x < 60) INSERT INTO src SELECT x,"
+             " CASE x % 3 WHEN 0 THEN 'A' WHEN 1 THEN 'B' ELSE 'C' END,"
+             " 'v' || x, '2026-01-01 10:00:00' FROM c")
+    tgt.sql("CREATE TABLE tgt (id int PRIMARY KEY, kind varchar(1),"
+            " v varchar(20), updated %s)" %
+            ("datetime" if kind == "mariadb" else "timestamp"))
+    p = plan(tmp_path, lite, tgt,
+             INCR % "where: \"kind = 'A' OR kind = 'B'\"")
+    assert sync(p, dbs=(tgt,))["j"]["written"] == 40
+    # the new system edits a row; the old one gets two new rows
+    tgt.sql("UPDATE tgt SET v = 'edited in new' WHERE id = 3")
+    lite.sql("INSERT INTO src VALUES (61, 'A', 'new', '2026-02-01 00:00:00'),"
+             " (62, 'C', 'not mine', '2026-02-01 00:00:00')")
+    res = sync(p, dbs=(tgt,))["j"]
+    assert (res["read"], res["written"]) == (1, 1)
+    assert rows(tgt, "SELECT v FROM tgt WHERE id = 3") == [{"v": "edited in new"}]
+    assert count(tgt) == 41
+
+
+# ---- #10.14: one execution of a job at a time ----------------------------
+
+def hold_source(path):
+    """Lock the SQLite source so that a sync blocks reading it."""
+    c = sqlite3.connect(path, isolation_level=None, timeout=0)
+    c.execute("BEGIN EXCLUSIVE")
+    return c
+
+
+def start(p, *args, env=None):
+    e = dict(os.environ)
+    for k in ("GOLIVE_STATE", "GOLIVE_USER", "GOLIVE_NOW", "GOLIVE_TEST_CRASH_AT"):
+        e.pop(k, None)
+    e.update(env or {})
+    return subprocess.Popen([BIN, "sync", str(p), "--json"] + list(args),
+                            env=e, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_lock(tgt, job="j", timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = golive("db", "query", tgt.url,
+                   "SELECT holder FROM golive_lock WHERE job = '%s'" % job,
+                   "--json", env=tgt.env)
+        if r.rc == 0 and r.out.strip():
+            return json.loads(r.out.splitlines()[0])["holder"]
+        time.sleep(0.1)
+    raise AssertionError("no lock holder written")
+
+
+@pytest.mark.parametrize("mode", ["truncate", "append"])
+def test_second_execution_of_a_running_job_is_refused(
+        mode, engine, tmp_path, lite):
+    tgt = target_of(engine, tmp_path, lite)
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT);"
+             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
+             " WHERE x < 500) INSERT INTO src SELECT x, 'v' || x FROM c")
+    tgt.sql("CREATE TABLE tgt (id int PRIMARY KEY, v varchar(20))")
+    p = plan(tmp_path, lite, tgt, mode_job(mode))
+    held = hold_source(lite.path)
+    first = start(p, "--batch-size", "50", env=tgt.env)
+    try:
+        holder = wait_for_lock(tgt)
+        assert "pid %d" % first.pid in holder
+        for args in ([], ["--resume"], ["--restart"]):
+            r, res = run_json(p, *args, env=tgt.env)
+            assert r.rc == 3, r
+            err = res["j"]["error"]
+            assert "running already" in err and "pid %d" % first.pid in err, err
+    finally:
+        held.execute("ROLLBACK")
+        held.close()
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert json.loads(out)["jobs"][0]["written"] == 500
+    assert count(tgt) == 500
+    # the lock went with the first execution
+    r, res = run_json(p, env=tgt.env)
+    assert r.rc == 0, r
+    assert count(tgt) == 500
+
+
+def test_sqlite_lock_file_is_per_job_and_goes_with_a_kill(tmp_path, lite):
+    import fcntl
+    tgt = lite_pair(tmp_path, lite)
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT);"
+             "INSERT INTO src VALUES (1, 'a')")
+    tgt.sql("CREATE TABLE tgt (id INTEGER PRIMARY KEY, v TEXT);"
+            "CREATE TABLE tgt2 (id INTEGER PRIMARY KEY, v TEXT)")
+    jobs = """
+    - {id: j, from: old.src, to: new.tgt, key: [id], mode: truncate,
+       owner: ann, checker: bob}
+    - {id: k, from: old.src, to: new.tgt2, key: [id], mode: truncate,
+       owner: ann, checker: bob}
+    """
+    p = plan(tmp_path, lite, tgt, jobs)
+    lock = tmp_path / "new.db-golive-sync-j.lock"
+    # whoever holds the lock file holds the job; not the other job
+    with open(lock, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        r, res = run_json(p)
+        assert r.rc == 3, r
+        assert "running already" in res["j"]["error"]
+        assert res["k"]["outcome"] == "ok" and res["k"]["written"] == 1
+    lock.unlink()  # golive makes its own, 0600
+    # kill -9 of the holder lets the lock go
+    held = hold_source(lite.path)
+    first = start(p, "j")
+    try:
+        wait_for_lock(tgt)
+        first.kill()
+        first.wait()
+    finally:
+        held.execute("ROLLBACK")
+        held.close()
+    assert (lock.stat().st_mode & 0o777) == 0o600
+    r, res = run_json(p, "j")
+    assert r.rc == 0 and res["j"]["written"] == 1, r
+
+
+def test_emptied_then_killed_job_is_unfinished_and_resumable(tmp_path, lite):
+    """The night dies after the targets were emptied: a job emptied and not
+    loaded counts as unfinished (what comes after it is skipped), and
+    --resume loads it."""
+    tgt = lite_pair(tmp_path, lite)
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT);"
+             "INSERT INTO src VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+    tgt.sql("CREATE TABLE ta (id INTEGER PRIMARY KEY, v TEXT);"
+            "CREATE TABLE tc (id INTEGER PRIMARY KEY, v TEXT);"
+            "CREATE TABLE td (id INTEGER PRIMARY KEY, v TEXT);"
+            "INSERT INTO tc VALUES (7, 'before')")
+    jobs = """
+    - {id: a, from: old.src, to: new.ta, key: [id], owner: ann, checker: bob}
+    - {id: c, from: old.src, to: new.tc, key: [id], after: [a],
+       owner: ann, checker: bob}
+    - {id: d, from: old.src, to: new.td, key: [id], after: [c],
+       owner: ann, checker: bob}
+    """
+    p = plan(tmp_path, lite, tgt, jobs)
+    r = golive("sync", p, "a", "c", "--batch-size", "1",
+               env={"GOLIVE_TEST_CRASH_AT": "2"})
+    assert r.rc == -9, r
+    assert count(tgt, "tc") == 0  # emptied before a's first batch
+    r, res = run_json(p, "d")
+    assert r.rc == 1 and res["d"]["outcome"] == "skipped", r
+    assert "'c'" in res["d"]["error"] and "not finished" in res["d"]["error"]
+    r, res = run_json(p, "c", "--resume")
+    assert r.rc == 1 and res["c"]["outcome"] == "skipped", r  # a died too
+    r, res = run_json(p, "a", "--resume")
+    assert r.rc == 0 and res["a"]["outcome"] == "ok", r
+    r, res = run_json(p, "c", "--resume")
+    assert r.rc == 0 and (res["c"]["outcome"], res["c"]["written"]) == ("ok", 3)
+    r, res = run_json(p, "d")
+    assert r.rc == 0 and res["d"]["written"] == 3, r
+
+
+def test_skips_name_the_job_that_failed_down_the_chain(tmp_path, lite):
+    tgt = lite_pair(tmp_path, lite)
+    leaves_source(lite)
+    tgt.sql("CREATE TABLE leaves (id INTEGER PRIMARY KEY, state TEXT NOT NULL);"
+            "CREATE TABLE approvals (id INTEGER PRIMARY KEY, leave_id INTEGER);"
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, leave_id INTEGER)")
+    p = plan(tmp_path, lite, tgt, LEAVES % "" + """
+- {id: notes, from: old.a, to: new.notes, key: [id], after: [approvals],
+   owner: ann, checker: bob}
+- {id: other, from: old.a, to: new.approvals_copy, key: [id], owner: ann,
+   checker: bob}
+""".replace("new.approvals_copy", "new.notes2"))
+    tgt.sql("CREATE TABLE notes2 (id INTEGER PRIMARY KEY, leave_id INTEGER)")
+    r, res = run_json(p, "--jobs", "2")
+    assert r.rc == 1, r
+    assert res["leaves"]["outcome"] == "failed"
+    for j in ("approvals", "notes"):
+        assert res[j]["outcome"] == "skipped"
+        assert res[j]["error"].startswith("skipped: it comes after 'leaves', "
+                                          "which failed"), res[j]
+    assert res["other"]["outcome"] == "ok" and res["other"]["written"] == 2
