@@ -149,4 +149,11 @@ struct gl_sync_record {
 int gl_store_record_sync(gl_store *s, const struct gl_actor *who,
                          const struct gl_sync_record *r, struct gl_err *err);
 
+/* Copy the store, while others go on writing to it, into a new file dest
+ * (mode 0600; GL_EUSAGE when it exists) with SQLite's online backup: a
+ * snapshot at one event.  The copy is opened and its chain verified;
+ * *events is its count.  On failure dest is removed. */
+int gl_store_backup(gl_store *s, const char *dest, int64_t *events,
+                    struct gl_err *err);
+
 #endif
