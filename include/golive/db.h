@@ -180,6 +180,13 @@ struct gl_db_driver {
     int (*quote_ident)(const char *ident, struct gl_buf *out);
     int (*quote_value)(struct gl_db *db, const struct gl_value *v,
                        struct gl_buf *out);
+
+    /* Run statements that change things, as written, outside a cursor and
+     * in autocommit (`golive db exec`).  *affected: the rows they changed
+     * as the engine counts them, or -1 when it does not say (DDL, and
+     * PostgreSQL's TRUNCATE). */
+    int (*change)(struct gl_db *db, const char *sql, int64_t *affected,
+                  struct gl_err *err);
 };
 
 struct gl_db {

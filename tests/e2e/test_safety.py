@@ -158,3 +158,106 @@ def test_escaped_nul_in_a_plan_scalar_is_refused(tmp_path):
     raw.write_bytes(b"cutover: x\nswitch_at: \x00\n")
     r = golive("validate", raw)
     assert r.rc == 1 and "raw.yaml:2:12:" in r.out and "NUL" in r.out, r
+
+
+# ---- secrets in URLs ----------------------------------------------------
+
+def test_password_with_at_and_hash_from_a_variable(my):
+    """A password with '@' or '#' in ${VAR} broke the URL and leaked:
+    "cannot connect in 'mysql://golive_ro:***@cy#2019@127.0.0.1...':
+    Unknown server host 'cy'"."""
+    pw = "x@cy#2019/:?&%41"
+    my.server.sql("CREATE USER IF NOT EXISTS 'golive_ro'@'127.0.0.1' "
+                  "IDENTIFIED BY '%s'; GRANT SELECT ON *.* TO "
+                  "'golive_ro'@'127.0.0.1'" % pw)
+    url = my.url.replace("golive@", "golive_ro:${GL_RO_PW}@")
+    r = golive("db", "ping", url, env={"GL_RO_PW": pw})
+    assert r.rc == 0, r
+    assert "golive_ro:***@127.0.0.1" in r.out and "cy" not in r.out
+    # a wrong one: the message says who and where, nothing of the password
+    r = golive("db", "ping", url, env={"GL_RO_PW": "y@cy#2019"})
+    assert r.rc == 2, r
+    assert "golive_ro:***@127.0.0.1:%d" % my.server.port in r.err, r
+    assert "cy" not in r.err and "2019" not in r.err, r
+    # written into the URL itself, such a password is one password too
+    lit = my.url.replace("golive@", "golive_ro:y@cy#2019@")
+    r = golive("db", "ping", lit)
+    assert r.rc == 2 and "Unknown server host" not in r.err, r
+    assert "cy" not in r.err and "2019" not in r.err, r
+
+
+def test_password_with_at_and_hash_in_a_plan(tmp_path, my):
+    pw = "p@ss#word"
+    my.server.sql("CREATE USER IF NOT EXISTS 'golive_pl'@'127.0.0.1' "
+                  "IDENTIFIED BY '%s'; GRANT ALL ON *.* TO "
+                  "'golive_pl'@'127.0.0.1'" % pw)
+    my.sql("CREATE TABLE users (id int primary key, name varchar(20))")
+    sqlite3.connect(tmp_path / "old.db").executescript(
+        "CREATE TABLE t_user (id INTEGER PRIMARY KEY, name TEXT);"
+        "INSERT INTO t_user VALUES (1, 'ann'), (2, 'bob');")
+    url = my.url.replace("golive@", "golive_pl:${GL_PL_PW}@")
+    plan = write(tmp_path / "plan.yaml",
+                 GOOD_PLAN.replace('"sqlite:new.db"', '"%s"' % url))
+    r = golive("sync", plan, env={"GL_PL_PW": pw})
+    assert r.rc == 0, r
+    assert my.sql("SELECT count(*) FROM users").strip() == "2"
+    r = golive("sync", plan, env={"GL_PL_PW": "p@ss#wrong"})
+    assert r.rc == 2 and "golive_pl:***@" in r.err, r
+    assert "ss#" not in r.err + r.out and "wrong" not in r.err + r.out, r
+
+
+# ---- golive db exec -------------------------------------------------------
+
+def count(engine, table):
+    r = golive("db", "query", engine.url, "SELECT count(*) FROM %s" % table,
+               env=engine.env)
+    assert r.rc == 0, r
+    return int(r.out.splitlines()[1])
+
+
+def golive_in(stdin, *args, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run([BIN] + [str(a) for a in args], input=stdin, env=e,
+                       capture_output=True, text=True, timeout=120)
+    return p
+
+
+def test_db_exec_truncate_and_rows_affected(engine):
+    """`db query URL "TRUNCATE ..."` failed inside a cursor: db exec runs
+    statements that change things and says how many rows they changed."""
+    engine.sql("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER);"
+               "INSERT INTO t VALUES (1, 1), (2, 1), (3, 2);")
+    r = golive("db", "exec", engine.url, "UPDATE t SET v = 5 WHERE v = 1",
+               "--yes", env=engine.env)
+    assert r.rc == 0 and r.out.strip() == "2 rows affected", r
+    r = golive("db", "exec", engine.url, "DELETE FROM t WHERE id = 3",
+               "--yes", "--json", env=engine.env)
+    assert r.rc == 0 and json.loads(r.out) == {"affected": 1}, r
+    stmt = "DELETE FROM t" if engine.kind == "sqlite" else "TRUNCATE TABLE t"
+    if engine.kind != "sqlite":
+        r = golive("db", "query", engine.url, stmt, env=engine.env)
+        assert r.rc == 2 and "db exec" in r.err, r
+        if engine.kind == "postgres":  # MariaDB runs it, then finds no rows
+            assert count(engine, "t") == 2
+    r = golive("db", "exec", engine.url, stmt, "--yes", env=engine.env)
+    assert r.rc == 0, r
+    assert count(engine, "t") == 0
+    r = golive("db", "exec", engine.url, "DROP TABLE nope", "--yes",
+               env=engine.env)
+    assert r.rc == 2 and "nope" in r.err, r
+
+
+def test_db_exec_asks_first(lite):
+    lite.sql("CREATE TABLE t (id INTEGER PRIMARY KEY);"
+             "INSERT INTO t VALUES (1), (2);")
+    p = golive_in("no\n", "db", "exec", lite.url, "DELETE FROM t")
+    assert p.returncode == 3 and "run it?" in p.stderr and "--yes" in p.stderr
+    assert count(lite, "t") == 2
+    p = golive_in("", "db", "exec", lite.url, "DELETE FROM t")
+    assert p.returncode == 3 and count(lite, "t") == 2
+    p = golive_in("yes\n", "db", "exec", lite.url, "DELETE FROM t")
+    assert p.returncode == 0 and "2 rows affected" in p.stdout, p.stderr
+    assert count(lite, "t") == 0
+    r = golive("db", "--help")
+    assert "db exec URL SQL [--yes]" in r.out and "--yes" in r.out
