@@ -225,6 +225,44 @@ char *gl_db_redact_url(const char *url)
     return gl_buf_detach(&b);
 }
 
+int gl_db_url_lift_password(const char *url, const char *var, char **templ,
+                            char **password)
+{
+    const char *at = userinfo_end(url), *auth = strstr(url, "://"), *colon, *p;
+    struct gl_buf t = GL_BUF_INIT, pw = GL_BUF_INIT;
+
+    *templ = *password = NULL;
+    if (!at)
+        return 0;
+    auth += 3;
+    colon = memchr(auth, ':', (size_t)(at - auth));
+    if (!colon || colon + 1 == at ||
+        memmem(colon, (size_t)(at - colon), "${", 2))
+        return 0;
+    for (p = colon + 1; p < at; p++) {
+        if (*p == '%' && p + 2 < at && isxdigit((unsigned char)p[1]) &&
+            isxdigit((unsigned char)p[2])) {
+            char hex[3] = {p[1], p[2], 0}, c = (char)strtol(hex, NULL, 16);
+            gl_buf_add(&pw, &c, 1);
+            p += 2;
+        } else {
+            gl_buf_add(&pw, p, 1);
+        }
+    }
+    gl_buf_add(&t, url, (size_t)(colon + 1 - url));
+    gl_buf_addf(&t, "${%s}", var);
+    gl_buf_adds(&t, at);
+    *templ = gl_buf_detach(&t);
+    *password = gl_buf_detach(&pw);
+    if (!*templ || !*password) {
+        free(*templ);
+        free(*password);
+        *templ = *password = NULL;
+        return -1;
+    }
+    return 1;
+}
+
 void gl_mysql_library_init(void);
 
 void gl_db_global_init(void)

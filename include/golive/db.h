@@ -219,6 +219,13 @@ char *gl_db_expand_url(const char *url, struct gl_err *err);
 /* url with any password replaced by "***"; malloc'd, caller frees. */
 char *gl_db_redact_url(const char *url);
 
+/* When url holds a password written out (not a ${VAR}): *templ gets url
+ * with it replaced by ${var}, *password the password (percent-decoded:
+ * what the variable must hold), both malloc'd, and 1 is returned.  0 when
+ * url holds no literal password, -1 out of memory. */
+int gl_db_url_lift_password(const char *url, const char *var, char **templ,
+                            char **password);
+
 /* Quote ident with the quote character q ('"' or '`'), each part of
  * "schema.table" apart, doubling q inside.  For drivers.  0 or -1. */
 int gl_quote_ident_with(const char *ident, char q, struct gl_buf *out);

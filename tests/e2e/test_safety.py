@@ -46,11 +46,11 @@ def test_legacy_sqlite_file_is_left_byte_for_byte(tmp_path, good_plan):
                      ["store", "backup", tmp_path / "copy.db", "--state", old],
                      ["sync", good_plan, "--state", old]):
             r = golive(*argv)
+            assert digest(old) == before, (argv, r)
+            # no -wal, -shm or -journal appeared beside it, no copy made
+            assert sorted(os.listdir(tmp_path)) == side, (argv, r)
             assert r.rc == 2, (argv, r)
             assert "'%s' is not a golive state store" % old in r.err, (argv, r)
-            assert digest(old) == before, argv
-            # no -wal, -shm or -journal appeared beside it, no copy made
-            assert sorted(os.listdir(tmp_path)) == side, argv
 
 
 def test_a_file_that_is_not_sqlite_is_left_alone(tmp_path):
@@ -261,3 +261,104 @@ def test_db_exec_asks_first(lite):
     assert count(lite, "t") == 0
     r = golive("db", "--help")
     assert "db exec URL SQL [--yes]" in r.out and "--yes" in r.out
+
+
+# ---- files that hold data -------------------------------------------------
+
+MODES_PLAN = """\
+cutover: modes
+switch_at: 2026-03-14T00:00:00Z
+people:
+  - {id: lead, roles: [lead]}
+  - {id: ann, roles: [data]}
+  - {id: bob, roles: [ops]}
+systems:
+  old: "sqlite:old.db"
+  new: "sqlite:new.db"
+sync:
+  - {id: people, from: old.people, to: new.people, key: [id], owner: ann,
+     checker: bob}
+tasks:
+  - {id: load, title: Load people, stage: sync, owner: ann, checker: bob,
+     run: sync people}
+"""
+
+
+def test_files_with_rows_are_0600_in_folders_0700(tmp_path):
+    d = tmp_path / "night"
+    d.mkdir()
+    (d / "plan.yaml").write_text(MODES_PLAN)
+    for name, notnull in (("old.db", ""), ("new.db", " NOT NULL")):
+        db = sqlite3.connect(d / name)
+        db.execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT%s)"
+                   % notnull)
+        if name == "old.db":
+            db.executemany("INSERT INTO people VALUES (?, ?)",
+                           [(1, "ann"), (2, None), (3, "chen")])
+        db.commit()
+        db.close()
+    old = os.umask(0o022)
+    try:
+        assert golive("run", "start", d / "plan.yaml").rc == 0
+        r = golive("task", "start", "load", "--as", "ann", "--state",
+                   d / "golive.state")
+        assert r.rc == 1, r  # a row is rejected
+        r = golive("report", "--state", d / "golive.state", "--format", "md",
+                   "--out", d / "report.md")
+        assert r.rc == 0, r
+        r = golive("diff", "sqlite:%s" % (d / "old.db"), "people",
+                   "sqlite:%s" % (d / "new.db"), "people", "--fix-sql",
+                   d / "fix.sql")
+        assert r.rc == 1, r
+    finally:
+        os.umask(old)
+    (log,) = os.listdir(d / "golive-output")
+    assert "load" in (d / "report.md").read_text()
+    assert "INSERT" in (d / "fix.sql").read_text()
+    files = {"golive.state": 0o600, "golive-output": 0o700,
+             "golive-output/" + log: 0o600, "rejects": 0o700,
+             "rejects/people.csv": 0o600, "report.md": 0o600,
+             "fix.sql": 0o600}
+    got = {f: mode(d / f) for f in files}
+    assert got == files
+
+
+def test_demo_files_are_0600(tmp_path):
+    d = tmp_path / "demo"
+    old = os.umask(0o022)
+    try:
+        r = golive("demo", "--dir", d, "--rows", "300")
+    finally:
+        os.umask(old)
+    assert r.rc == 0, r
+    assert mode(d) == 0o700
+    for f in ("old.db", "new.db", "plan.yaml", "golive.state", "report.html"):
+        assert mode(d / f) == 0o600, f
+    for sub in ("golive-output", "rejects"):
+        if (d / sub).exists():
+            assert mode(d / sub) == 0o700, sub
+            for f in os.listdir(d / sub):
+                assert mode(d / sub / f) == 0o600, (sub, f)
+
+
+def test_demo_target_password_becomes_a_variable(tmp_path, pg):
+    """`golive demo --target 'postgres://gl:S3cr3t@...'` wrote the password
+    into plan.yaml and the store."""
+    url = pg.url.replace("golive@", "golive:S3cr3t%40x@")
+    d = tmp_path / "demo"
+    r = golive("demo", "--dir", d, "--rows", "300", "--target", url)
+    assert r.rc == 0, r
+    assert "GOLIVE_DEMO_PASSWORD" in r.out and "S3cr3t" not in r.out + r.err
+    plan = (d / "plan.yaml").read_text()
+    assert "golive:${GOLIVE_DEMO_PASSWORD}@127.0.0.1" in plan
+    for f in os.listdir(d):
+        if os.path.isfile(d / f):
+            assert b"S3cr3t" not in (d / f).read_bytes(), f
+    # the plan works with the variable set, and says which one without it
+    r = golive("validate", d / "plan.yaml", "--online",
+               env={"GOLIVE_DEMO_PASSWORD": "S3cr3t@x"})
+    assert r.rc in (0, 1) and "databases were not checked" not in r.out, r
+    assert "GOLIVE_DEMO_PASSWORD" not in r.err, r
+    r = golive("validate", d / "plan.yaml", "--online")
+    assert r.rc == 2 and "'GOLIVE_DEMO_PASSWORD'" in r.out + r.err, r
+
