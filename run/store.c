@@ -972,12 +972,13 @@ int gl_store_record_sync(gl_store *s, const struct gl_actor *who,
     gl_time_format(r->ended, 0, ended);
     payload = json_pack(
         "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:s,"
-        " s:s?}",
+        " s:s?, s:s*}",
         "job", r->job, "mode", r->mode, "started_at", started, "ended_at",
         ended, "read", (json_int_t)r->read, "written", (json_int_t)r->written,
         "rejected", (json_int_t)r->rejected, "bytes", (json_int_t)r->bytes,
         "seconds", r->seconds, "outcome", r->failed ? "failed" : "ok", "error",
-        r->failed && r->error && *r->error ? r->error : NULL);
+        r->failed && r->error && *r->error ? r->error : NULL, "plan_sha256",
+        r->plan_sha256);
     if (!payload ||
         !(ptext = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS))) {
         json_decref(payload);

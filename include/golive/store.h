@@ -142,6 +142,9 @@ struct gl_sync_record {
     double seconds;
     int failed;
     const char *error;
+    /* the SHA-256 of the plan file that ran, when it was not the run's
+     * plan (`--plan-changed`); NULL otherwise */
+    const char *plan_sha256;
 };
 
 /* Record a sync execution: a "sync.run" event and a row of sync_runs, in

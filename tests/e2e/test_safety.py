@@ -362,3 +362,77 @@ def test_demo_target_password_becomes_a_variable(tmp_path, pg):
     r = golive("validate", d / "plan.yaml", "--online")
     assert r.rc == 2 and "'GOLIVE_DEMO_PASSWORD'" in r.out + r.err, r
 
+
+# ---- a hand-run sync or check on a plan that is not the run's --------------
+
+def plan_night(tmp_path):
+    d = tmp_path / "night"
+    d.mkdir()
+    (d / "plan.yaml").write_text(MODES_PLAN + """\
+checks:
+  - {id: people-count, type: count, job: people}
+""")
+    for name in ("old.db", "new.db"):
+        db = sqlite3.connect(d / name)
+        db.execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT)")
+        if name == "old.db":
+            db.executemany("INSERT INTO people VALUES (?, ?)",
+                           [(1, "ann"), (2, "bob")])
+        db.commit()
+        db.close()
+    assert golive("run", "start", d / "plan.yaml").rc == 0
+    return d
+
+
+def payloads(state, kind):
+    db = sqlite3.connect(state)
+    try:
+        return [json.loads(p) for (p,) in db.execute(
+            "SELECT payload FROM events WHERE kind = ? ORDER BY seq", (kind,))]
+    finally:
+        db.close()
+
+
+def test_hand_run_on_a_changed_plan_is_refused(tmp_path):
+    """A hand-run sync or check on a plan file that differs from the run's
+    copy said nothing; status did."""
+    d = plan_night(tmp_path)
+    plan, state = d / "plan.yaml", d / "golive.state"
+    run_sha = hashlib.sha256(plan.read_bytes()).hexdigest()
+    # the same file runs as before, nothing extra recorded
+    assert golive("sync", plan, "--as", "ann").rc == 0
+    assert golive("check", plan, "--as", "ann").rc == 0
+    assert "plan_sha256" not in payloads(state, "sync.run")[0]
+    assert "plan_sha256" not in payloads(state, "check.run")[0]
+    plan.write_text(plan.read_text().replace("key: [id]",
+                                             "key: [id], mode: append"))
+    new_sha = hashlib.sha256(plan.read_bytes()).hexdigest()
+    db = sqlite3.connect(d / "new.db")
+    before = db.execute("SELECT count(*) FROM people").fetchone()[0]
+    db.close()
+    for cmd in ("sync", "check"):
+        r = golive(cmd, plan, "--as", "ann")
+        assert r.rc == 3, r
+        assert new_sha in r.err and run_sha in r.err, r
+        assert "run amend" in r.err and "--plan-changed" in r.err, r
+    assert len(payloads(state, "sync.run")) == 1
+    assert len(payloads(state, "check.run")) == 1
+    db = sqlite3.connect(d / "new.db")
+    assert db.execute("SELECT count(*) FROM people").fetchone()[0] == before
+    db.close()
+    # the run's copy still runs
+    assert golive("check", "@run", "--state", state, "--as", "ann").rc == 0
+    # with --plan-changed the file runs, and its hash is recorded
+    r = golive("check", plan, "--as", "ann", "--plan-changed")
+    assert r.rc == 0 and "--plan-changed" in r.err, r
+    assert payloads(state, "check.run")[-1]["plan_sha256"] == new_sha
+    r = golive("sync", plan, "--as", "ann", "--plan-changed", "--restart")
+    assert r.rc in (0, 1), r
+    assert payloads(state, "sync.run")[-1]["plan_sha256"] == new_sha
+    assert golive("audit", "verify", "--state", state).rc == 0
+    # the way to take it into the run: amend; then it runs as the run's
+    assert golive("run", "amend", plan, "--as", "lead").rc == 0
+    assert golive("check", plan, "--as", "ann").rc == 0
+    assert "plan_sha256" not in payloads(state, "check.run")[-1]
+    for cmd in ("sync", "check"):
+        assert "--plan-changed" in golive(cmd, "--help").out
