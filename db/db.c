@@ -89,15 +89,79 @@ int gl_table_col(const struct gl_table_desc *t, const char *name)
     return -1;
 }
 
+/* Where a URL's user and password end: the last '@' of its authority
+ * (after "://", up to the first '/' or '?'; a '#' in a password is not a
+ * fragment in a database URL), or NULL when it names no user. */
+static const char *userinfo_end(const char *url)
+{
+    const char *auth = strstr(url, "://"), *end, *at = NULL, *p;
+
+    if (!auth)
+        return NULL;
+    auth += 3;
+    end = auth + strcspn(auth, "/?");
+    for (p = auth; p < end; p++)
+        if (*p == '@')
+            at = p;
+    return at;
+}
+
+/* Percent-encode every byte of v but the URL's unreserved characters. */
+static int add_encoded(struct gl_buf *b, const char *v)
+{
+    for (; *v; v++) {
+        unsigned char c = (unsigned char)*v;
+        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            if (gl_buf_add(b, v, 1))
+                return -1;
+        } else if (gl_buf_addf(b, "%%%02X", c)) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Add the template's literal text [p, e) to b.  Inside the user and
+ * password (before userinfo, after auth) a byte that would end or split
+ * them ('@', '#', '/', '?', a second ':') is percent-encoded, so that a
+ * driver reads the same user and password that redaction hides; %XX
+ * escapes already there are kept. */
+static int add_literal(struct gl_buf *b, const char *p, const char *e,
+                       const char *auth, const char *userinfo, int *colon)
+{
+    for (; p < e; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (!userinfo || p < auth || p >= userinfo || isalnum(c) ||
+            strchr("-._~%!$&'()*+,;=", c) || (c == ':' && !*colon)) {
+            *colon |= c == ':' && userinfo && p >= auth && p < userinfo;
+            if (gl_buf_add(b, p, 1))
+                return -1;
+        } else if (gl_buf_addf(b, "%%%02X", c)) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 char *gl_db_expand_url(const char *url, struct gl_err *err)
 {
     struct gl_buf b = GL_BUF_INIT;
-    const char *p = url, *open, *close;
+    const char *p = url, *open, *close, *userinfo = userinfo_end(url),
+               *auth = strstr(url, "://"), *query = NULL;
+    int colon = 0;
 
+    /* values that land in the user, the password or a query parameter
+     * are percent-encoded, so that '@', ':', '/', '#', '&' in a password
+     * stay in it (libpq and the MySQL driver decode them) */
+    if (auth) {
+        auth += 3;
+        query = strchr(auth, '?');
+    }
     while ((open = strstr(p, "${")) != NULL) {
         char name[128];
         const char *val;
         size_t n;
+        int encode;
 
         close = strchr(open, '}');
         if (!close) {
@@ -119,11 +183,13 @@ char *gl_db_expand_url(const char *url, struct gl_err *err)
                        name);
             goto fail;
         }
-        if (gl_buf_add(&b, p, (size_t)(open - p)) || gl_buf_adds(&b, val))
+        encode = (userinfo && open < userinfo) || (query && open > query);
+        if (add_literal(&b, p, open, auth, userinfo, &colon) ||
+            (encode ? add_encoded(&b, val) : gl_buf_adds(&b, val)))
             goto oom;
         p = close + 1;
     }
-    if (gl_buf_adds(&b, p))
+    if (add_literal(&b, p, p + strlen(p), auth, userinfo, &colon))
         goto oom;
     return gl_buf_detach(&b);
 oom:
@@ -136,13 +202,13 @@ fail:
 char *gl_db_redact_url(const char *url)
 {
     struct gl_buf b = GL_BUF_INIT;
-    const char *auth = strstr(url, "://"), *end, *at, *colon, *q;
+    const char *auth = strstr(url, "://"), *at = userinfo_end(url), *colon, *q;
 
-    if (auth) {
+    if (at) {
+        /* the password: from the user's ':' to the last '@', whatever
+         * it holds */
         auth += 3;
-        end = auth + strcspn(auth, "/?#");
-        at = memchr(auth, '@', (size_t)(end - auth));
-        colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        colon = memchr(auth, ':', (size_t)(at - auth));
         if (colon) {
             gl_buf_add(&b, url, (size_t)(colon - url));
             gl_buf_adds(&b, ":***");
@@ -157,6 +223,44 @@ char *gl_db_redact_url(const char *url)
     }
     gl_buf_adds(&b, url);
     return gl_buf_detach(&b);
+}
+
+int gl_db_url_lift_password(const char *url, const char *var, char **templ,
+                            char **password)
+{
+    const char *at = userinfo_end(url), *auth = strstr(url, "://"), *colon, *p;
+    struct gl_buf t = GL_BUF_INIT, pw = GL_BUF_INIT;
+
+    *templ = *password = NULL;
+    if (!at)
+        return 0;
+    auth += 3;
+    colon = memchr(auth, ':', (size_t)(at - auth));
+    if (!colon || colon + 1 == at ||
+        memmem(colon, (size_t)(at - colon), "${", 2))
+        return 0;
+    for (p = colon + 1; p < at; p++) {
+        if (*p == '%' && p + 2 < at && isxdigit((unsigned char)p[1]) &&
+            isxdigit((unsigned char)p[2])) {
+            char hex[3] = {p[1], p[2], 0}, c = (char)strtol(hex, NULL, 16);
+            gl_buf_add(&pw, &c, 1);
+            p += 2;
+        } else {
+            gl_buf_add(&pw, p, 1);
+        }
+    }
+    gl_buf_add(&t, url, (size_t)(colon + 1 - url));
+    gl_buf_addf(&t, "${%s}", var);
+    gl_buf_adds(&t, at);
+    *templ = gl_buf_detach(&t);
+    *password = gl_buf_detach(&pw);
+    if (!*templ || !*password) {
+        free(*templ);
+        free(*password);
+        *templ = *password = NULL;
+        return -1;
+    }
+    return 1;
 }
 
 void gl_mysql_library_init(void);

@@ -843,6 +843,31 @@ static int my_not_same(const char *a, const char *b, struct gl_buf *out)
     return gl_buf_addf(out, "NOT (BINARY %s <=> BINARY %s)", a, b);
 }
 
+static int my_change(struct gl_db *g, const char *sql, int64_t *affected,
+                     struct gl_err *err)
+{
+    struct my_db *db = (struct my_db *)g;
+    int status;
+
+    *affected = 0;
+    if (mysql_real_query(db->h, sql, strlen(sql)))
+        return my_fail(db, err, "statement failed");
+    /* every result of a multi-statement: the rows each one changed */
+    do {
+        MYSQL_RES *r = mysql_store_result(db->h);
+        if (!r && mysql_field_count(db->h) == 0) {
+            my_ulonglong n = mysql_affected_rows(db->h);
+            if (n != (my_ulonglong)-1)
+                *affected += (int64_t)n;
+        }
+        mysql_free_result(r);
+        status = mysql_next_result(db->h);
+        if (status > 0)
+            return my_fail(db, err, "statement failed");
+    } while (status == 0);
+    return GL_OK;
+}
+
 const struct gl_db_driver gl_mysql_driver = {
     .name = "mysql",
     .open = my_open,
@@ -871,4 +896,5 @@ const struct gl_db_driver gl_mysql_driver = {
     .not_same = my_not_same,
     .quote_ident = my_quote_ident,
     .quote_value = my_quote_value,
+    .change = my_change,
 };

@@ -1271,6 +1271,24 @@ static int pg_not_same(const char *a, const char *b, struct gl_buf *out)
     return gl_buf_addf(out, "%s IS DISTINCT FROM %s", a, b);
 }
 
+static int pg_change(struct gl_db *g, const char *sql, int64_t *affected,
+                     struct gl_err *err)
+{
+    struct pg_db *db = (struct pg_db *)g;
+    PGresult *res = PQexec(db->conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    const char *n;
+    int rc = GL_OK;
+
+    *affected = -1;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        rc = pg_fail(db, err, "statement failed", res);
+    else if ((n = PQcmdTuples(res)) && *n)
+        *affected = strtoll(n, NULL, 10);
+    PQclear(res);
+    return rc;
+}
+
 const struct gl_db_driver gl_postgres_driver = {
     .name = "postgres",
     .open = pg_open,
@@ -1299,4 +1317,5 @@ const struct gl_db_driver gl_postgres_driver = {
     .not_same = pg_not_same,
     .quote_ident = pg_quote_ident,
     .quote_value = pg_quote_value,
+    .change = pg_change,
 };

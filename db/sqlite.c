@@ -779,6 +779,17 @@ static int sq_not_same(const char *a, const char *b, struct gl_buf *out)
     return gl_buf_addf(out, "%s IS NOT %s", a, b);
 }
 
+static int sq_change(struct gl_db *g, const char *sql, int64_t *affected,
+                     struct gl_err *err)
+{
+    struct sq_db *db = (struct sq_db *)g;
+    sqlite3_int64 before = sqlite3_total_changes64(db->h);
+    int rc = sq_exec(g, sql, err);
+
+    *affected = rc ? 0 : (int64_t)(sqlite3_total_changes64(db->h) - before);
+    return rc;
+}
+
 const struct gl_db_driver gl_sqlite_driver = {
     .name = "sqlite",
     .open = sq_open,
@@ -806,4 +817,5 @@ const struct gl_db_driver gl_sqlite_driver = {
     .not_same = sq_not_same,
     .quote_ident = sq_quote_ident,
     .quote_value = sq_quote_value,
+    .change = sq_change,
 };

@@ -698,7 +698,9 @@ int gl_demo_build(const struct gl_demo_opts *o, struct gl_demo_stats *st,
     unlink(tmp_old);
     unlink(tmp_new);
     snprintf(st->new_url, sizeof(st->new_url), "%s",
-             o->target ? o->target : "sqlite:new.db");
+             o->plan_url ? o->plan_url
+             : o->target ? o->target
+                         : "sqlite:new.db");
     if ((rc = build_old(tmp_old, o->rows, st, err)) ||
         (!o->target && (rc = build_new(tmp_new, err))) ||
         (o->target && (rc = build_target(o, err))) ||

@@ -19,6 +19,9 @@ struct gl_demo_opts {
     int64_t now;        /* epoch seconds; T0 is the next midnight at +08:00 */
     int force;          /* replace old.db / new.db / plan.yaml if present */
     const char *target; /* the new system's URL; NULL: new.db in dir */
+    /* the target's URL as the plan names it (a ${VAR} for its password);
+     * NULL: target as it is */
+    const char *plan_url;
 };
 
 struct gl_demo_stats {

@@ -107,6 +107,14 @@ static int on_event(struct builder *b, struct fy_event *fye)
                  b->text[m->input_pos - 1] == '\''))
                 n->col--;
         }
+        if (memchr(text, '\0', len)) {
+            /* "a\0b" would load cut short at the NUL: refuse, as a raw
+             * NUL is */
+            gl_diags_add(b->d, n->line, n->col, GL_SEV_ERROR, "yaml-syntax",
+                         "a plan's text cannot hold a NUL character (\\0)");
+            b->failed = 1;
+            return -1;
+        }
         return attach(b, n);
     case FYET_ALIAS:
         /* Aliases could expand exponentially ("billion laughs"); a plan is
@@ -224,6 +232,23 @@ static size_t utf8_invalid_at(const unsigned char *s, size_t len)
     return len;
 }
 
+/* Line and column (from 1, in characters) of byte offset off. */
+static void position_of(const char *text, size_t off, int *line, int *col)
+{
+    size_t k;
+
+    *line = 1;
+    *col = 1;
+    for (k = 0; k < off; k++) {
+        if (text[k] == '\n') {
+            ++*line;
+            *col = 1;
+        } else if (((unsigned char)text[k] & 0xC0) != 0x80) {
+            ++*col;
+        }
+    }
+}
+
 int yt_parse(struct gl_arena *a, const char *text, size_t len,
              struct gl_diags *d, struct ynode **root)
 {
@@ -247,24 +272,22 @@ int yt_parse(struct gl_arena *a, const char *text, size_t len,
                      "plan is larger than %zu bytes", YT_MAX_INPUT);
         return -1;
     }
-    if (memchr(text, '\0', len)) {
-        gl_diags_add(d, 0, 0, GL_SEV_ERROR, "yaml-syntax",
-                     "plan contains a NUL byte");
-        return -1;
+    {
+        const char *nul = memchr(text, '\0', len);
+        if (nul) {
+            int line, col;
+            position_of(text, (size_t)(nul - text), &line, &col);
+            gl_diags_add(d, line, col, GL_SEV_ERROR, "yaml-syntax",
+                         "plan contains a NUL byte");
+            return -1;
+        }
     }
 
     bad = utf8_invalid_at((const unsigned char *)text, len);
     if (bad < len) {
-        size_t k, line = 1, col = 1;
-        for (k = 0; k < bad; k++) {
-            if (text[k] == '\n') {
-                line++;
-                col = 1;
-            } else if (((unsigned char)text[k] & 0xC0) != 0x80) {
-                col++;
-            }
-        }
-        gl_diags_add(d, (int)line, (int)col, GL_SEV_ERROR, "yaml-syntax",
+        int line, col;
+        position_of(text, bad, &line, &col);
+        gl_diags_add(d, line, col, GL_SEV_ERROR, "yaml-syntax",
                      "plan is not valid UTF-8 (byte 0x%02x)",
                      (unsigned char)text[bad]);
         return -1;

@@ -14,7 +14,9 @@
  */
 #include "golive/store.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <openssl/rand.h>
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "golive/scenario.h"
 #include "util/clock.h"
@@ -242,6 +245,109 @@ fail:
     return rc;
 }
 
+/* ---- opening ---------------------------------------------------------- */
+
+static int not_ours(const char *path, struct gl_err *err)
+{
+    return gl_err_set(err, GL_ESTORE,
+                      "'%s' is not a golive state store; it was left as it "
+                      "is (name the run's store with --state)",
+                      path);
+}
+
+/* path as an SQLite URI "file:..." (every byte that could mean something
+ * in a URI escaped); malloc'd, caller frees. */
+static char *file_uri(const char *path, const char *query)
+{
+    size_t n = strlen(path), i, o = 0;
+    char *u = malloc(5 + 3 * n + strlen(query) + 1);
+
+    if (!u)
+        return NULL;
+    memcpy(u, "file:", 5);
+    o = 5;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if (isalnum(c) || strchr("/._-~", c))
+            u[o++] = (char)c;
+        else
+            o += (size_t)sprintf(u + o, "%%%02X", c);
+    }
+    strcpy(u + o, query);
+    return u;
+}
+
+/* Whether the existing file at path may be opened as a store, decided
+ * without writing a byte to it or creating a file beside it: an empty
+ * file (a store being created), a file whose application id is ours, or
+ * an empty SQLite database.  The header tells most; when its application
+ * id is 0 (a legacy database, or a store whose first commit is still in
+ * its -wal), SQLite is asked read-only: immutable when no -wal file is
+ * there to read, so that nothing appears beside a legacy file. */
+static int check_ours(const char *path, struct gl_err *err)
+{
+    unsigned char h[100];
+    char wal[4200], *uri = NULL;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    struct stat sb;
+    uint32_t app;
+    ssize_t n;
+    int fd, rc, ok = 0;
+
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return gl_err_set(err, GL_EIO, "cannot open state store '%s': %s", path,
+                          strerror(errno));
+    n = read(fd, h, sizeof(h));
+    close(fd);
+    if (n == 0)
+        return GL_OK;
+    if (n != (ssize_t)sizeof(h) || memcmp(h, "SQLite format 3", 16))
+        return not_ours(path, err);
+    app = (uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 |
+          (uint32_t)h[71];
+    if (app == APPLICATION_ID)
+        return GL_OK;
+    if (app != 0)
+        return not_ours(path, err);
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    uri = file_uri(path, stat(wal, &sb) == 0 ? "?mode=ro" : "?immutable=1");
+    if (!uri)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    rc =
+        sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    free(uri);
+    if (rc == SQLITE_OK &&
+        sqlite3_prepare_v2(db,
+                           "SELECT (SELECT application_id FROM"
+                           " pragma_application_id),"
+                           " (SELECT user_version FROM pragma_user_version),"
+                           " (SELECT count(*) FROM sqlite_master)",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        ok = sqlite3_column_int64(st, 0) == APPLICATION_ID ||
+             (sqlite3_column_int64(st, 0) == 0 &&
+              sqlite3_column_int64(st, 1) == 0 &&
+              sqlite3_column_int64(st, 2) == 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return ok ? GL_OK : not_ours(path, err);
+}
+
+/* Create the store's file, readable by its owner only: SQLite gives its
+ * -wal and -shm files the same mode. */
+static int create_file(const char *path, struct gl_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+    if (fd < 0 && errno != EEXIST)
+        return gl_err_set(err, GL_EIO, "cannot create state store '%s': %s",
+                          path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return GL_OK;
+}
+
 int gl_store_open(const char *path, int flags, gl_store **out,
                   struct gl_err *err)
 {
@@ -261,10 +367,14 @@ int gl_store_open(const char *path, int flags, gl_store **out,
                               "'golive run start PLAN' or name one with "
                               "--state",
                               path);
-        oflags |= SQLITE_OPEN_CREATE;
+        if ((rc = create_file(path, err)))
+            return rc;
     } else if (!S_ISREG(sb.st_mode)) {
         return gl_err_set(err, GL_EIO, "state store '%s' is not a file", path);
     }
+    /* nothing below writes before the file is known to be ours */
+    if ((rc = check_ours(path, err)))
+        return rc;
     if (!(s = calloc(1, sizeof(*s))) || !(s->path = strdup(path))) {
         free(s);
         return gl_err_set(err, GL_ENOMEM, "out of memory");
@@ -1054,12 +1164,13 @@ int gl_store_record_sync(gl_store *s, const struct gl_actor *who,
     gl_time_format(r->ended, 0, ended);
     payload = json_pack(
         "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:s,"
-        " s:s?}",
+        " s:s?, s:s*}",
         "job", r->job, "mode", r->mode, "started_at", started, "ended_at",
         ended, "read", (json_int_t)r->read, "written", (json_int_t)r->written,
         "rejected", (json_int_t)r->rejected, "bytes", (json_int_t)r->bytes,
         "seconds", r->seconds, "outcome", r->failed ? "failed" : "ok", "error",
-        r->failed && r->error && *r->error ? r->error : NULL);
+        r->failed && r->error && *r->error ? r->error : NULL, "plan_sha256",
+        r->plan_sha256);
     if (!payload ||
         !(ptext = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS))) {
         json_decref(payload);
@@ -1192,4 +1303,72 @@ int gl_store_task_set(gl_store *s, const char *id, const char *state,
 struct sqlite3 *gl_store_db(gl_store *s)
 {
     return s->db;
+}
+
+/* ---- backup ----------------------------------------------------------- */
+
+int gl_store_backup(gl_store *s, const char *dest, int64_t *events,
+                    struct gl_err *err)
+{
+    sqlite3 *d = NULL;
+    sqlite3_backup *b = NULL;
+    gl_store *copy = NULL;
+    int fd, rc = GL_OK, step;
+
+    *events = 0;
+    /* a new file, the owner's only, never one that exists */
+    fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return gl_err_set(err, errno == EEXIST ? GL_EUSAGE : GL_EIO,
+                          errno == EEXIST
+                              ? "'%s' exists; name a new file for the copy"
+                              : "cannot create '%s': %s",
+                          dest, strerror(errno));
+    close(fd);
+    if (sqlite3_open_v2(dest, &d, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        rc = gl_err_set(err, GL_EIO, "cannot open '%s': %s", dest,
+                        d ? sqlite3_errmsg(d) : "out of memory");
+        goto out;
+    }
+    /* one step copies every page inside one read transaction: a snapshot
+     * of the store at one event, while writers go on (WAL) */
+    if (!(b = sqlite3_backup_init(d, "main", s->db, "main"))) {
+        rc = gl_err_set(err, GL_EIO, "cannot copy state store '%s' to '%s': %s",
+                        s->path, dest, sqlite3_errmsg(d));
+        goto out;
+    }
+    while ((step = sqlite3_backup_step(b, -1)) == SQLITE_BUSY ||
+           step == SQLITE_LOCKED)
+        sqlite3_sleep(50);
+    if (step != SQLITE_DONE) {
+        rc = gl_err_set(err, GL_EIO, "cannot copy state store '%s' to '%s': %s",
+                        s->path, dest, sqlite3_errstr(step));
+        goto out;
+    }
+    sqlite3_backup_finish(b);
+    b = NULL;
+    if (sqlite3_close(d) != SQLITE_OK) {
+        rc = gl_err_set(err, GL_EIO, "cannot write '%s'", dest);
+        d = NULL;
+        goto out;
+    }
+    d = NULL;
+    /* the copy must open and verify on its own */
+    if ((rc = gl_store_open(dest, 0, &copy, err)) ||
+        (rc = gl_store_verify(copy, events, err)))
+        goto out;
+out:
+    if (b)
+        sqlite3_backup_finish(b);
+    sqlite3_close(d);
+    gl_store_close(copy);
+    if (rc) {
+        char side[4200];
+        unlink(dest);
+        snprintf(side, sizeof(side), "%s-wal", dest);
+        unlink(side);
+        snprintf(side, sizeof(side), "%s-shm", dest);
+        unlink(side);
+    }
+    return rc;
 }

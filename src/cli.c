@@ -11,12 +11,14 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "golive/sync.h"
 #include "util/clock.h"
 #include "util/buf.h"
+#include "util/sha256.h"
 
 int cli_exit_code(int code)
 {
@@ -318,6 +320,54 @@ void cli_run_close(struct cli_run *r)
     gl_run_info_release(&r->info);
     gl_store_close(r->s);
     memset(r, 0, sizeof(*r));
+}
+
+int cli_plan_matches_run(const char *plan_path, const char *state,
+                         int plan_changed, char sha[65])
+{
+    struct gl_buf b = GL_BUF_INIT;
+    struct gl_run_info info;
+    struct gl_err err;
+    gl_store *s = NULL;
+    struct stat sb;
+    int rc = EXIT_OK;
+
+    sha[0] = '\0';
+    memset(&info, 0, sizeof(info));
+    gl_err_clear(&err);
+    if (!strcmp(plan_path, CLI_RUN_PLAN) || stat(state, &sb) != 0)
+        return EXIT_OK;
+    if (gl_store_open(state, 0, &s, &err))
+        return cli_fail(&err);
+    if (gl_store_run_info(s, &info, &err)) {
+        gl_store_close(s);
+        return err.code == GL_ENOTFOUND ? EXIT_OK : cli_fail(&err);
+    }
+    gl_store_close(s);
+    if (gl_buf_read_file(&b, plan_path, 0) ||
+        gl_sha256_hex(b.data, b.len, sha)) {
+        cli_error("cannot read plan '%s'", plan_path);
+        rc = EXIT_ERROR;
+    } else if (!strcmp(sha, info.plan_sha256)) {
+        sha[0] = '\0';
+    } else if (!plan_changed) {
+        cli_error("plan '%s' (sha256 %s) is not the run's plan (version %d, "
+                  "sha256 %s); 'golive run amend %s --as LEAD' takes it into "
+                  "the run, '@run' runs the run's copy, --plan-changed runs "
+                  "the file as it is and records its hash",
+                  plan_path, sha, info.plan_version, info.plan_sha256,
+                  plan_path);
+        sha[0] = '\0';
+        rc = EXIT_REFUSED;
+    } else {
+        cli_warn("running plan '%s' (sha256 %s), not the run's plan (version "
+                 "%d, sha256 %s), as --plan-changed says; its hash is "
+                 "recorded with each result",
+                 plan_path, sha, info.plan_version, info.plan_sha256);
+    }
+    gl_buf_release(&b);
+    gl_run_info_release(&info);
+    return rc;
 }
 
 void cli_print_json(json_t *v, int indent)

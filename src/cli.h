@@ -109,6 +109,16 @@ struct gl_cmd;
 int cli_parse_opts(const struct gl_cmd *cmd, const char *allowed, int argc,
                    char **argv, struct cli_opts *o);
 
+/* A sync or check run by hand on the plan file at plan_path (not @run)
+ * while the store at state holds a run: the file must be the run's current
+ * plan.  One that differs is refused (EXIT_REFUSED, both hashes named,
+ * `run amend` the way to take it into the run) unless plan_changed: then
+ * it runs and sha gets the file's SHA-256, to be recorded with the
+ * executions; sha is "" when the file is the run's plan (or there is no
+ * run).  EXIT_OK to go on, else the exit code (printed). */
+int cli_plan_matches_run(const char *plan_path, const char *state,
+                         int plan_changed, char sha[65]);
+
 /* Print a JSON value (indented or one line) and drop the reference. */
 void cli_print_json(json_t *v, int indent);
 

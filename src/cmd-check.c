@@ -41,6 +41,7 @@ static int run(int argc, char **argv)
         {"state", required_argument, NULL, 's'},
         {"as", required_argument, NULL, 'a'},
         {"json", no_argument, NULL, 'j'},
+        {"plan-changed", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *state_opt = NULL, *as = NULL, *plan_path;
@@ -49,9 +50,10 @@ static int run(int argc, char **argv)
     gl_store *store = NULL;
     struct gl_actor who;
     struct gl_err err;
-    char state[4096];
+    char state[4096], plan_sha[65] = "";
     struct stat sb;
     int json = 0, samples = 5, c, rc, failed = 0, errors = 0, i;
+    int plan_changed = 0;
     size_t k;
 
     optind = 0;
@@ -70,6 +72,9 @@ static int run(int argc, char **argv)
             break;
         case 'j':
             json = 1;
+            break;
+        case 'P':
+            plan_changed = 1;
             break;
         case 'h':
             fputs(cmd_check.usage, stdout);
@@ -103,6 +108,8 @@ static int run(int argc, char **argv)
     }
     gl_err_clear(&err);
     cli_state_path(state_opt, plan_path, state, sizeof(state));
+    if ((rc = cli_plan_matches_run(plan_path, state, plan_changed, plan_sha)))
+        goto out;
     if (stat(state, &sb) == 0) {
         if (cli_actor(as, plan, &who, &err) ||
             gl_store_open(state, 0, &store, &err)) {
@@ -135,6 +142,8 @@ static int run(int argc, char **argv)
         errors += bad;
         failed += !bad && !r.passed;
         j = result_json(&r, bad, msg);
+        if (*plan_sha) /* the file that ran, not the run's plan */
+            json_object_set_new(j, "plan_sha256", json_string(plan_sha));
         if (store) {
             char *payload = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
             struct gl_err e2;
@@ -177,10 +186,12 @@ const struct gl_cmd cmd_check = {
     "check",
     "run the plan's checks: counts, aggregates, row diffs, SQL",
     "usage: golive check PLAN [CHECK...] [--samples N] [--json]\n"
-    "                    [--state FILE] [--as PERSON]\n"
+    "                    [--state FILE] [--as PERSON] [--plan-changed]\n"
     "\n"
     "PLAN '@run' is the run's own copy of the plan (in $GOLIVE_STATE, else\n"
-    "./golive.state): what a task's run: uses.\n"
+    "./golive.state): what a task's run: uses.  A plan file that differs\n"
+    "from the run's plan is refused (exit 3) unless --plan-changed; 'golive\n"
+    "run amend' takes a new plan into the run.\n"
     "\n"
     "Run the plan's checks (all, or those named): count compares the\n"
     "source's rows (the check's where, by default the job's) with the\n"
@@ -195,7 +206,12 @@ const struct gl_cmd cmd_check = {
     "  --samples N   keys of differing rows shown per check (default 5)\n"
     "  --json        {\"checks\": [{check, type, outcome, source, target,\n"
     "                missing, extra, changed, message, samples, seconds}]}\n"
+    "  --state FILE  the run's store (default: golive.state beside the plan)\n"
+    "  --as PERSON   who runs them, for the record\n"
+    "  --plan-changed  run the plan file although it is not the run's plan;\n"
+    "                its SHA-256 is recorded with each result (plan_sha256)\n"
     "\n"
-    "exit: 0 every check passed, 1 a check failed, 2 a check could not run\n",
+    "exit: 0 every check passed, 1 a check failed, 2 a check could not run,\n"
+    "      3 refused (the plan file is not the run's)\n",
     run,
 };

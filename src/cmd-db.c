@@ -8,11 +8,28 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "cmd.h"
 #include "golive/db.h"
 #include "util/buf.h"
+
+/* Whether sql starts as a statement that changes things (for a hint). */
+static int changes_things(const char *sql)
+{
+    static const char *const words[] = {
+        "insert", "update", "delete", "truncate", "create", "drop",
+        "alter",  "grant",  "revoke", "merge",    "rename", NULL};
+    size_t i, n;
+
+    sql += strspn(sql, " \t\r\n(");
+    n = strspn(sql, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+    for (i = 0; words[i]; i++)
+        if (n == strlen(words[i]) && !strncasecmp(sql, words[i], n))
+            return 1;
+    return 0;
+}
 
 static int db_query(struct gl_db *db, const char *sql, int json)
 {
@@ -24,8 +41,13 @@ static int db_query(struct gl_db *db, const char *sql, int json)
     int r;
 
     gl_err_clear(&err);
-    if (db->drv->query(db, sql, &c, &err))
-        return cli_fail(&err);
+    if (db->drv->query(db, sql, &c, &err)) {
+        int rc = cli_fail(&err);
+        if (changes_things(sql))
+            fprintf(stderr, "golive: hint: 'golive db exec URL SQL' runs "
+                            "statements that change things\n");
+        return rc;
+    }
     n = db->drv->ncols(c);
     if (!json) {
         for (i = 0; i < n; i++)
@@ -58,6 +80,49 @@ static int db_query(struct gl_db *db, const char *sql, int json)
     gl_buf_release(&b);
     db->drv->cursor_close(c);
     return r < 0 ? cli_fail(&err) : EXIT_OK;
+}
+
+/* Whether the person at the terminal says yes to running sql on db. */
+static int confirmed(struct gl_db *db, const char *sql)
+{
+    char line[64];
+
+    fprintf(stderr, "golive: db exec changes '%s':\n  %s\nrun it? (yes/no) ",
+            db->label, sql);
+    fflush(stderr);
+    if (!fgets(line, sizeof(line), stdin))
+        return 0;
+    line[strcspn(line, "\r\n")] = '\0';
+    return !strcmp(line, "y") || !strcmp(line, "yes");
+}
+
+static int db_exec(struct gl_db *db, const char *sql, int yes, int json)
+{
+    struct gl_err err;
+    int64_t n = -1;
+
+    if (!db->drv->change) {
+        cli_error("'%s': db exec is not supported by the %s driver", db->label,
+                  db->drv->name);
+        return EXIT_ERROR;
+    }
+    if (!yes && !confirmed(db, sql)) {
+        cli_error("not run: db exec changes the database; answer 'yes', or "
+                  "give --yes");
+        return EXIT_REFUSED;
+    }
+    gl_err_clear(&err);
+    if (db->drv->change(db, sql, &n, &err))
+        return cli_fail(&err);
+    if (json)
+        cli_print_json(n < 0 ? json_pack("{s:n}", "affected")
+                             : json_pack("{s:I}", "affected", (json_int_t)n),
+                       0);
+    else if (n < 0)
+        printf("done (%s does not count the rows)\n", db->drv->name);
+    else
+        printf("%lld row%s affected\n", (long long)n, n == 1 ? "" : "s");
+    return EXIT_OK;
 }
 
 static int db_describe(struct gl_db *db, const char *table, int json)
@@ -139,18 +204,22 @@ static int db_tables(struct gl_db *db, int json)
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"yes", no_argument, NULL, 'y'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *sub, *url;
     struct gl_db *db = NULL;
     struct gl_err err;
-    int json = 0, c, rc, need;
+    int json = 0, yes = 0, c, rc, need;
 
     optind = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'j':
             json = 1;
+            break;
+        case 'y':
+            yes = 1;
             break;
         case 'h':
             fputs(cmd_db.usage, stdout);
@@ -165,7 +234,7 @@ static int run(int argc, char **argv)
     url = argv[optind + 1];
     need = !strcmp(sub, "ping") || !strcmp(sub, "tables") ? 2 : 3;
     if (strcmp(sub, "ping") && strcmp(sub, "tables") &&
-        strcmp(sub, "describe") && strcmp(sub, "query"))
+        strcmp(sub, "describe") && strcmp(sub, "query") && strcmp(sub, "exec"))
         return cli_usage("db", "unknown subcommand 'db %s'", sub);
     if (argc - optind != need)
         return cli_usage("db", "'db %s' takes %s", sub,
@@ -180,6 +249,8 @@ static int run(int argc, char **argv)
         rc = db_tables(db, json);
     } else if (!strcmp(sub, "describe")) {
         rc = db_describe(db, argv[optind + 2], json);
+    } else if (!strcmp(sub, "exec")) {
+        rc = db_exec(db, argv[optind + 2], yes, json);
     } else {
         rc = db_query(db, argv[optind + 2], json);
     }
@@ -189,19 +260,28 @@ static int run(int argc, char **argv)
 
 const struct gl_cmd cmd_db = {
     "db",
-    "reach a database as golive does: ping, tables, describe, query",
+    "reach a database as golive does: ping, tables, describe, query, exec",
     "usage: golive db ping URL\n"
     "       golive db tables URL [--json]\n"
     "       golive db describe URL TABLE [--json]\n"
     "       golive db query URL SQL [--json]\n"
+    "       golive db exec URL SQL [--yes] [--json]\n"
     "\n"
     "URL is sqlite:PATH, postgres://USER@HOST:PORT/DB or\n"
     "mysql://USER@HOST:PORT/DB; ${VAR} is taken from the environment, and\n"
     "PGPASSWORD / .pgpass or MYSQL_PWD supply passwords.  Passwords are\n"
     "never printed.  'query' streams rows (tab-separated, or JSON Lines\n"
     "with --json: integers as numbers, exact numerics as strings, bytes as\n"
-    "hex, times as ISO 8601).\n"
+    "hex, times as ISO 8601).  'exec' runs statements that change things\n"
+    "(TRUNCATE, DELETE, UPDATE, DDL; a query's cursor refuses them) as\n"
+    "written, in autocommit, and prints the rows affected; it asks first\n"
+    "on the terminal unless --yes.\n"
     "\n"
-    "exit: 0 ok, 2 usage, connection or query error\n",
+    "options:\n"
+    "  --yes    exec: run without asking\n"
+    "  --json   tables, describe, query: JSON; exec: {\"affected\": N}\n"
+    "\n"
+    "exit: 0 ok, 2 usage, connection or statement error, 3 exec not\n"
+    "      confirmed\n",
     run,
 };

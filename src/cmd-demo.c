@@ -14,6 +14,9 @@
 #include "golive/db.h"
 #include "util/clock.h"
 
+/* The variable the demo's plan names for a --target's password. */
+#define DEMO_PW_VAR "GOLIVE_DEMO_PASSWORD"
+
 /* The scripted night of the rehearsal: each step at its time (GOLIVE_NOW),
  * printed as the person who would type it, and the exit code it must
  * give (a failing check, a refused go: the night's findings). */
@@ -192,6 +195,7 @@ static int run(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     struct gl_demo_opts o;
     struct gl_demo_stats st;
+    char *plan_url = NULL;
     struct gl_plan *plan = NULL;
     struct gl_err err;
     char state[4200], sidecar[4300], when[40];
@@ -239,9 +243,31 @@ static int run(int argc, char **argv)
         return EXIT_REFUSED;
     }
 
+    if (o.target) {
+        /* the plan (and so the store, which keeps its text) names a
+         * variable, never the password itself; this process and the
+         * commands it starts get it in their environment */
+        char *pw = NULL;
+        int lifted =
+            gl_db_url_lift_password(o.target, DEMO_PW_VAR, &plan_url, &pw);
+        if (lifted < 0) {
+            cli_error("out of memory");
+            return EXIT_ERROR;
+        }
+        if (lifted) {
+            setenv(DEMO_PW_VAR, pw, 1);
+            memset(pw, 0, strlen(pw));
+            free(pw);
+            o.plan_url = plan_url;
+        }
+    }
     printf("$ golive demo --dir %s --rows %" PRId64 "\n", o.dir, o.rows);
     fflush(stdout);
-    if ((rc = gl_demo_build(&o, &st, &err)))
+    rc = gl_demo_build(&o, &st, &err);
+    free(plan_url);
+    plan_url = NULL;
+    o.plan_url = NULL;
+    if (rc)
         return cli_fail(&err);
     gl_time_format(st.switch_at, 480, when);
     printf("old system  %s: %" PRId64 " departments, %" PRId64
@@ -255,7 +281,14 @@ static int run(int argc, char **argv)
                o.target ? (safe ? safe : "?") : st.new_path);
         free(safe);
     }
-    printf("plan        %s: switch at %s\n\n", st.plan_path, when);
+    printf("plan        %s: switch at %s\n", st.plan_path, when);
+    if (strstr(st.new_url, "${" DEMO_PW_VAR "}"))
+        printf("            the target's password is ${%s} in the plan: set "
+               "%s in the environment\n"
+               "            of every golive that works on it (this one has "
+               "it)\n",
+               DEMO_PW_VAR, DEMO_PW_VAR);
+    printf("\n");
 
     printf("$ golive validate %s\n", st.plan_path);
     fflush(stdout);
@@ -317,7 +350,9 @@ const struct gl_cmd cmd_demo = {
     "              requests are half as many)\n"
     "  --target URL  build the new system in this PostgreSQL or MySQL\n"
     "              database instead of new.db (its demo tables are\n"
-    "              replaced with --force)\n"
+    "              replaced with --force); a password in URL is written\n"
+    "              into the plan as ${GOLIVE_DEMO_PASSWORD}: set that\n"
+    "              variable for the golive commands that use the plan\n"
     "  --force     replace a demo already in DIR\n"
     "\n"
     "exit: 0 built and played, 1 the plan has errors, 2 I/O error or the\n"

@@ -357,7 +357,8 @@ static void print_json(struct sched *S)
     json_decref(o);
 }
 
-static void record(struct sched *S, const char *state, const char *as)
+static void record(struct sched *S, const char *state, const char *as,
+                   const char *plan_sha)
 {
     struct gl_actor who;
     struct gl_err err;
@@ -396,6 +397,7 @@ static void record(struct sched *S, const char *state, const char *as)
         rec.seconds = r->seconds;
         rec.failed = r->failed;
         rec.error = r->error;
+        rec.plan_sha256 = *plan_sha ? plan_sha : NULL;
         if (gl_store_record_sync(store, &who, &rec, &err)) {
             cli_warn("execution of '%s' not recorded: %s", r->job, err.msg);
             break;
@@ -488,15 +490,16 @@ static int run(int argc, char **argv)
         {"state", required_argument, NULL, 's'},
         {"as", required_argument, NULL, 'a'},
         {"json", no_argument, NULL, 'j'},
+        {"plan-changed", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct sched S;
     struct gl_plan *plan = NULL;
     const char *state_opt = NULL, *as = NULL, *plan_path;
-    char state[4096];
+    char state[4096], plan_sha[65] = "";
     pthread_t *threads = NULL;
     long nthreads = 1;
-    int json = 0, c, rc, any_failed = 0, any_error = 0;
+    int json = 0, c, rc, any_failed = 0, any_error = 0, plan_changed = 0;
     size_t i, k;
 
     memset(&S, 0, sizeof(S));
@@ -532,6 +535,9 @@ static int run(int argc, char **argv)
         case 'j':
             json = 1;
             break;
+        case 'P':
+            plan_changed = 1;
+            break;
         case 'h':
             fputs(cmd_sync.usage, stdout);
             return EXIT_OK;
@@ -551,6 +557,11 @@ static int run(int argc, char **argv)
         if (rc == EXIT_NO)
             cli_error("plan '%s' has errors; 'golive validate' shows them",
                       plan_path);
+        gl_plan_free(plan);
+        return rc;
+    }
+    cli_state_path(state_opt, plan_path, state, sizeof(state));
+    if ((rc = cli_plan_matches_run(plan_path, state, plan_changed, plan_sha))) {
         gl_plan_free(plan);
         return rc;
     }
@@ -638,7 +649,7 @@ static int run(int argc, char **argv)
         print_json(&S);
     else
         print_table(&S);
-    record(&S, state, as);
+    record(&S, state, as, plan_sha);
     for (i = 0; i < S.n; i++)
         if (S.rc[i] == GL_EREFUSED)
             any_error = 3;
@@ -668,10 +679,12 @@ const struct gl_cmd cmd_sync = {
     "copy the old system's rows into the new one, job by job",
     "usage: golive sync PLAN [JOB...] [--jobs N] [--resume | --restart |\n"
     "                    --retry-rejects] [--batch-size N] [--json]\n"
-    "                    [--state FILE] [--as PERSON]\n"
+    "                    [--state FILE] [--as PERSON] [--plan-changed]\n"
     "\n"
     "PLAN '@run' is the run's own copy of the plan (in $GOLIVE_STATE, else\n"
-    "./golive.state): what a task's run: uses.\n"
+    "./golive.state): what a task's run: uses.  A plan file that differs\n"
+    "from the run's plan is refused (exit 3) unless --plan-changed; 'golive\n"
+    "run amend' takes a new plan into the run.\n"
     "\n"
     "Run the plan's sync jobs (all, or those named), each through the\n"
     "target's bulk path, in batches that commit together with the job's\n"
@@ -702,9 +715,12 @@ const struct gl_cmd cmd_sync = {
     "  --state FILE      the run's store (default: golive.state beside\n"
     "                    the plan)\n"
     "  --as PERSON       who runs it, for the record\n"
+    "  --plan-changed    run the plan file although it is not the run's\n"
+    "                    plan; its SHA-256 is recorded with each execution\n"
     "\n"
     "exit: 0 every job ok, 1 a job failed, passed its error limit or was\n"
     "      skipped, 2 usage or connection error, 3 refused (an interrupted\n"
-    "      job needs --resume or --restart; the job is running already)\n",
+    "      job needs --resume or --restart; the job is running already;\n"
+    "      the plan file is not the run's)\n",
     run,
 };

@@ -39,6 +39,7 @@ extern const struct gl_cmd cmd_handover;
 extern const struct gl_cmd cmd_duty;
 extern const struct gl_cmd cmd_patch;
 extern const struct gl_cmd cmd_report;
+extern const struct gl_cmd cmd_store;
 
 /* NULL-terminated, in the order `golive --help` lists them. */
 extern const struct gl_cmd *const cmd_table[];

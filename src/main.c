@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "cmd.h"
@@ -38,6 +39,11 @@ int main(int argc, char **argv)
 {
     const struct gl_cmd *cmd;
 
+    /* Files golive writes hold rows or people's details (rejects, task
+     * output, reports, fix SQL, the demo's databases, the store): the
+     * owner's only, in folders of mode 0700 (DESIGN.md, data safety).
+     * run: shell commands inherit it. */
+    umask(077);
     if (argc < 2) {
         usage(stderr);
         return EXIT_ERROR;

@@ -189,6 +189,13 @@ struct gl_db_driver {
     int (*quote_ident)(const char *ident, struct gl_buf *out);
     int (*quote_value)(struct gl_db *db, const struct gl_value *v,
                        struct gl_buf *out);
+
+    /* Run statements that change things, as written, outside a cursor and
+     * in autocommit (`golive db exec`).  *affected: the rows they changed
+     * as the engine counts them, or -1 when it does not say (DDL, and
+     * PostgreSQL's TRUNCATE). */
+    int (*change)(struct gl_db *db, const char *sql, int64_t *affected,
+                  struct gl_err *err);
 };
 
 struct gl_db {
@@ -220,6 +227,13 @@ char *gl_db_expand_url(const char *url, struct gl_err *err);
 
 /* url with any password replaced by "***"; malloc'd, caller frees. */
 char *gl_db_redact_url(const char *url);
+
+/* When url holds a password written out (not a ${VAR}): *templ gets url
+ * with it replaced by ${var}, *password the password (percent-decoded:
+ * what the variable must hold), both malloc'd, and 1 is returned.  0 when
+ * url holds no literal password, -1 out of memory. */
+int gl_db_url_lift_password(const char *url, const char *var, char **templ,
+                            char **password);
 
 /* Quote ident with the quote character q ('"' or '`'), each part of
  * "schema.table" apart, doubling q inside.  For drivers.  0 or -1. */

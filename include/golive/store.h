@@ -193,6 +193,9 @@ struct gl_sync_record {
     double seconds;
     int failed;
     const char *error;
+    /* the SHA-256 of the plan file that ran, when it was not the run's
+     * plan (`--plan-changed`); NULL otherwise */
+    const char *plan_sha256;
 };
 
 /* Record a sync execution: a "sync.run" event and a row of sync_runs, in
@@ -206,5 +209,11 @@ int gl_store_record_sync(gl_store *s, const struct gl_actor *who,
 int gl_store_sync_last(gl_store *s, const char *job, char *outcome,
                        size_t outcome_n, char *ended, size_t ended_n,
                        struct gl_err *err);
+/* Copy the store, while others go on writing to it, into a new file dest
+ * (mode 0600; GL_EUSAGE when it exists) with SQLite's online backup: a
+ * snapshot at one event.  The copy is opened and its chain verified;
+ * *events is its count.  On failure dest is removed. */
+int gl_store_backup(gl_store *s, const char *dest, int64_t *events,
+                    struct gl_err *err);
 
 #endif

@@ -131,10 +131,30 @@ static void size_and_nul_limits(void **state)
     memset(&f, 0, sizeof(f));
     assert_int_equal(yt_parse(&f.a, text, sizeof(text) - 1, &f.d, &f.root), -1);
     assert_non_null(strstr(f.d.v[0].message, "NUL"));
+    assert_int_equal(f.d.v[0].line, 1); /* where the NUL is */
+    assert_int_equal(f.d.v[0].col, 5);
     done(&f);
     memset(&f, 0, sizeof(f));
     assert_int_equal(yt_parse(&f.a, text, YT_MAX_INPUT + 1, &f.d, &f.root), -1);
     assert_true(gl_diags_has(&f.d, "yaml-limit"));
+    done(&f);
+}
+
+/* An escaped NUL ("lead\0evil") once loaded cut short as "lead". */
+static void escaped_nul_refused(void **state)
+{
+    struct fx f;
+
+    (void)state;
+    assert_int_equal(parse(&f, "a: 1\nowner: \"lead\\0evil\"\n"), -1);
+    assert_int_equal(f.d.n_errors, 1);
+    assert_non_null(strstr(f.d.v[0].message, "NUL"));
+    assert_int_equal(f.d.v[0].line, 2);
+    assert_int_equal(f.d.v[0].col, 8); /* the opening quote */
+    done(&f);
+    assert_int_equal(parse(&f, "a: 1\n\"k\\x00\": v\n"), -1);
+    assert_int_equal(f.d.v[0].line, 2);
+    assert_int_equal(f.d.v[0].col, 1);
     done(&f);
 }
 
@@ -181,6 +201,7 @@ int main(void)
         cmocka_unit_test(aliases_refused),
         cmocka_unit_test(depth_limit),
         cmocka_unit_test(size_and_nul_limits),
+        cmocka_unit_test(escaped_nul_refused),
         cmocka_unit_test(second_document_refused),
         cmocka_unit_test(invalid_utf8),
     };
