@@ -327,7 +327,7 @@ def test_handover_moves_open_work_to_someone_awake(night):
     assert moved["checks"] == ["load", "rb-reopen"]
     # zhou now finishes banner; bob no longer may
     r = g(st, "task", "done", "banner", "--as", "bob", at="T-5h")
-    assert r.rc == 3 and "owner zhou" in r.err
+    assert r.rc == 3 and "owner of task 'banner' (zhou)" in r.err
     assert g(st, "task", "done", "banner", "--as", "zhou", at="T-5h").rc == 0
     assert g(st, "task", "check", "banner", "--as", "ann", at="T-5h").rc == 0
     walk(st, "load", "ann", "zhou", "T-5h", "T-3h")

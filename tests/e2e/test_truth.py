@@ -1,0 +1,111 @@
+"""The run tells the truth (#11): partial handover, who reopens a checked
+task, a blocker is never deferred (the lead lowers its severity first),
+and small untruths in what golive prints.  The plan is
+tests/e2e/night.yaml, as in test_night.py."""
+import json
+import os
+import shutil
+
+from conftest import golive
+from test_night import HERE, T, events, g, night, walk  # noqa: F401
+
+
+def gate_rules(st, at="T-6h"):
+    r = g(st, "gate", "--json", at=at)
+    return {x["rule"]: x for x in json.loads(r.out)["rules"]}
+
+
+# ---- #11.6: reopen after the sign-off ---------------------------------------
+
+def test_only_the_checker_or_the_lead_reopens_a_checked_task(night):
+    st = night
+    walk(st, "freeze", "bob", "ann", "T-6h", "T-5h30m")
+    # bob owns freeze; ann signed it off: bob cannot take that back
+    r = g(st, "task", "reopen", "freeze", "--as", "bob", at="T-5h30m")
+    assert r.rc == 3, r
+    assert "is checked; only its checker ann or the lead" in r.err
+    r = g(st, "status", "--json", at="T-5h30m")
+    assert [t["state"] for t in json.loads(r.out)["task_list"]
+            if t["id"] == "freeze"] == ["checked"]
+    assert g(st, "task", "reopen", "freeze", "--as", "ann",
+             at="T-5h30m").rc == 0
+    walk(st, "freeze", "bob", "ann", "T-5h30m", "T-5h30m")
+    assert g(st, "task", "reopen", "freeze", "--as", "lead",
+             at="T-5h30m").rc == 0
+    # a task that is not signed off: its owner still reopens it
+    walk(st, "freeze", "bob", "ann", "T-5h30m", "T-5h30m")
+    assert g(st, "task", "start", "load", "--as", "ann", at="T-5h").rc == 0
+    assert g(st, "task", "fail", "load", "--as", "ann", at="T-5h").rc == 0
+    assert g(st, "task", "reopen", "load", "--as", "ann", at="T-5h").rc == 0
+    reopens = [a for k, a, _ in events(st) if k == "task.reopen"]
+    assert reopens == ["ann", "lead", "ann"]
+
+
+# ---- #11.6: a blocker is never deferred ---------------------------------------
+
+def test_a_blocker_is_never_deferred_until_the_lead_lowers_it(night):
+    st = night
+    assert g(st, "defect", "open", "--severity", "blocker", "--title",
+             "claims stuck", "--as", "chen").rc == 0
+    r = g(st, "defect", "defer", "D-1", "--patch", "1.0.1", "--as", "liu")
+    assert r.rc == 3 and "a blocker is never deferred" in r.err, r
+    assert "golive defect severity D-1 major --note" in r.err
+    r = g(st, "defect", "defer", "D-1", "--patch", "1.0.1", "--as", "lead")
+    assert r.rc == 3 and "never deferred" in r.err
+    assert gate_rules(st)["no_open_blockers"]["passed"] is False
+    # only the lead changes a severity, and says why
+    r = g(st, "defect", "severity", "D-1", "major", "--note", "x",
+          "--as", "liu")
+    assert r.rc == 3 and "only the lead" in r.err and "lead" in r.err
+    r = g(st, "defect", "severity", "D-1", "major", "--as", "lead")
+    assert r.rc == 2 and "--note" in r.err
+    r = g(st, "defect", "severity", "D-1", "huge", "--note", "x",
+          "--as", "lead")
+    assert r.rc == 2 and "blocker, major or minor" in r.err
+    r = g(st, "defect", "severity", "D-9", "major", "--note", "x",
+          "--as", "lead")
+    assert r.rc == 2 and "no defect D-9" in r.err
+    r = g(st, "defect", "severity", "D-1", "blocker", "--note", "x",
+          "--as", "lead")
+    assert r.rc == 2 and "blocker already" in r.err
+    r = g(st, "defect", "severity", "D-1", "major", "--note",
+          "only claims from 2019; a workaround exists", "--as", "lead")
+    assert r.rc == 0 and r.out == "D-1: severity major (lead)\n", r
+    lst = json.loads(g(st, "defect", "list", "--json").out)
+    assert (lst[0]["severity"], lst[0]["state"]) == ("major", "open")
+    assert gate_rules(st)["no_open_blockers"]["passed"] is True
+    assert g(st, "defect", "defer", "D-1", "--patch", "1.0.1",
+             "--as", "liu").rc == 0
+    # a deferred defect is not raised to a blocker: reopen it first
+    r = g(st, "defect", "severity", "D-1", "blocker", "--note", "worse",
+          "--as", "lead")
+    assert r.rc == 3 and "reopen it first" in r.err
+    ev = [(k, a, json.loads(p)) for k, a, p in events(st)
+          if k == "defect.severity"]
+    assert ev == [("defect.severity", "lead",
+                   {"defect": 1, "from": "blocker", "to": "major",
+                    "note": "only claims from 2019; a workaround exists"})]
+    assert g(st, "audit", "verify").rc == 0
+    r = g(st, "defect", "--help")
+    assert "defect severity ID blocker|major|minor --note TEXT" in r.out
+
+
+def test_max_open_defects_counts_that_severity_or_worse(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    text = open(os.path.join(HERE, "night.yaml")).read()
+    plan.write_text(text.replace(
+        "    - tasks_checked: [release]\n",
+        "    - tasks_checked: [release]\n"
+        "    - max_open_defects: {severity: major, count: 1}\n"))
+    assert golive("run", "start", plan,
+                  env={"GOLIVE_NOW": T["T-6h"]}).rc == 0
+    st = tmp_path / "golive.state"
+    for sev, title in (("blocker", "stuck"), ("major", "slow"),
+                       ("minor", "typo")):
+        assert g(st, "defect", "open", "--severity", sev, "--title", title,
+                 "--as", "chen").rc == 0
+    rule = gate_rules(st)["max_open_defects"]
+    assert rule["passed"] is False, rule
+    assert rule["detail"] == (
+        "2 open defects of severity major or worse, at most 1 allowed: "
+        "D-1 stuck (blocker, open), D-2 slow (open)")
