@@ -318,7 +318,7 @@ def test_handover_moves_open_work_to_someone_awake(night):
     assert g(st, "task", "start", "banner", "--as", "bob", at="T-5h30m").rc == 0
     # ann checks banner and release: she cannot take over bob's work
     r = g(st, "handover", "--as", "bob", "--to", "ann", at="T-5h")
-    assert r.rc == 3 and "would both do and check task" in r.err
+    assert r.rc == 3 and "ann checks task 'banner' and cannot also do it" in r.err
     r = g(st, "handover", "--as", "bob", "--to", "zhou", "--note", "sleep",
           "--json", at="T-5h")
     assert r.rc == 0, r
@@ -334,22 +334,25 @@ def test_handover_moves_open_work_to_someone_awake(night):
     s = status(st, "T-3h")
     rel = [t for t in s["task_list"] if t["id"] == "release"][0]
     assert rel["owner"] == "zhou"
-    # scenarios go to testers only; fixes to devs only
+    # scenarios go to testers only; fixes to devs only: what may not move
+    # stays, the rest moves (chen's task smoke goes to liu, S-1 stays)
     g(st, "scenario", "next", "--as", "chen", at="T-3h")
     r = g(st, "handover", "--as", "chen", "--to", "liu", at="T-3h")
     assert r.rc == 3 and "not a tester" in r.err
+    assert "tasks to do    smoke" in r.out
     g(st, "defect", "open", "--severity", "major", "--title", "x",
       "--as", "chen", at="T-3h")
     g(st, "defect", "fixing", "D-1", "--as", "liu", at="T-3h")
     r = g(st, "handover", "--as", "liu", "--to", "chen", at="T-3h")
     assert r.rc == 3 and "not a dev" in r.err
+    assert "tasks to do    smoke" in r.out and "not moved      D-1" in r.out
     r = g(st, "handover", "--as", "liu", "--to", "wu", at="T-3h")
     assert r.rc == 0 and "D-1" in r.out
     assert g(st, "defect", "fixed", "D-1", "--as", "wu", at="T-3h").rc == 0
     r = g(st, "handover", "--as", "liu", "--to", "wu", at="T-3h")
     assert r.rc == 2 and "no open work" in r.err
     kinds = [k for k, _, _ in events(st)]
-    assert kinds.count("handover") == 2
+    assert kinds.count("handover") == 4
     assert g(st, "audit", "verify").rc == 0
 
 

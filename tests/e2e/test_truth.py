@@ -109,3 +109,71 @@ def test_max_open_defects_counts_that_severity_or_worse(tmp_path):
     assert rule["detail"] == (
         "2 open defects of severity major or worse, at most 1 allowed: "
         "D-1 stuck (blocker, open), D-2 slow (open)")
+
+
+# ---- #11.5: a handover moves what it may -------------------------------------
+
+def owners(st):
+    import sqlite3
+    db = sqlite3.connect(st)
+    try:
+        return {r[0]: (r[1], r[2]) for r in db.execute(
+            "SELECT id, owner, checker FROM tasks")}
+    finally:
+        db.close()
+
+
+def test_handover_moves_what_q_may_take_and_names_what_stays(night):
+    st = night
+    walk(st, "freeze", "bob", "ann", "T-6h", "T-5h30m")
+    assert g(st, "task", "start", "banner", "--as", "bob", at="T-5h30m").rc == 0
+    # ann checks every task bob does and does every task bob checks:
+    # nothing can go to her, and each item says why
+    r = g(st, "handover", "--as", "bob", "--to", "ann", at="T-5h")
+    assert r.rc == 3 and "nothing handed over to ann" in r.err, r
+    for tid in ("banner", "rb-stop", "release"):
+        assert "ann checks task '%s' and cannot also do it" % tid in r.err
+    for tid in ("load", "rb-reopen"):
+        assert "ann does task '%s' and cannot also check it" % tid in r.err
+    assert [k for k, _, _ in events(st)].count("handover") == 0
+    # chen, a tester, hands to zhou, who is not: the task smoke moves,
+    # the running scenario S-1 stays with chen
+    assert g(st, "scenario", "next", "--as", "chen", at="T-5h").rc == 0
+    r = g(st, "handover", "--as", "chen", "--to", "zhou", "--json", at="T-5h")
+    assert r.rc == 3, r
+    out = json.loads(r.out)
+    assert (out["tasks"], out["scenarios"]) == (["smoke"], [])
+    assert [(x["kind"], x["id"]) for x in out["refused"]] == [
+        ("scenario", "S-1")]
+    assert "zhou is not a tester and cannot take scenario S-1" in r.err
+    assert owners(st)["smoke"] == ("zhou", "lead")
+    prog = json.loads(g(st, "scenario", "progress", "--json").out)
+    assert prog["testers"]["chen"] == {"running": 1}
+    # what is named moves, and only that
+    r = g(st, "handover", "--as", "bob", "--to", "zhou", "--task", "banner",
+          "--task", "load", "--task", "freeze", "--json", at="T-5h")
+    assert r.rc == 3, r
+    out = json.loads(r.out)
+    assert (out["tasks"], out["checks"]) == (["banner"], ["load"])
+    assert [x["id"] for x in out["refused"]] == ["freeze"]
+    assert "bob does not hold task 'freeze' (checked" in r.err
+    o = owners(st)
+    assert o["banner"] == ("zhou", "ann") and o["load"] == ("ann", "zhou")
+    assert o["release"] == ("bob", "ann") and o["rb-stop"] == ("bob", "ann")
+    r = g(st, "handover", "--as", "bob", "--to", "zhou", "--task", "release",
+          at="T-5h")
+    assert r.rc == 0 and r.out == ("bob handed over to zhou:\n"
+                                   "  tasks to do    release\n"), r
+    r = g(st, "handover", "--as", "bob", "--to", "zhou", "--task", "nope")
+    assert r.rc == 2 and "no task 'nope'" in r.err
+    r = g(st, "handover", "--as", "bob", "--to", "zhou", "--defect", "D-9")
+    assert r.rc == 2 and "no defect D-9" in r.err
+    r = g(st, "handover", "--as", "chen", "--to", "zhou", "--scenario", "S-2")
+    assert r.rc == 3 and "scenario S-2 is not in chen's hands" in r.err
+    ev = [json.loads(p) for k, _, p in events(st) if k == "handover"]
+    assert [(e["from"], e["tasks"], e["checks"], e["scenarios"],
+             [x["id"] for x in e["refused"]]) for e in ev] == [
+        ("chen", ["smoke"], [], [], ["S-1"]),
+        ("bob", ["banner"], ["load"], [], ["freeze"]),
+        ("bob", ["release"], [], [], [])]
+    assert g(st, "audit", "verify").rc == 0
