@@ -398,8 +398,9 @@ def test_duty_log_defects_and_the_patch_plan(night):
                  "title": "approval button missing for travel"}],
              "requests": []},
             {"patch": "1.1", "defects": [],
-             "requests": [{"id": "H-3", "text": "export to Excel"}]}],
-        "unplanned": [{"id": "H-4", "text": "bigger font"}]}
+             "requests": [{"id": "H-3", "kind": "request",
+                           "text": "export to Excel"}]}],
+        "unplanned": [{"id": "H-4", "kind": "request", "text": "bigger font"}]}
     assert g(st, "duty", "patch", "H-4", "--patch", "1.1",
              "--as", "liu").rc == 0
     text = g(st, "patch", "plan").out
@@ -409,7 +410,7 @@ def test_duty_log_defects_and_the_patch_plan(night):
     assert [(e["id"], e["defect"], e["patch"]) for e in lst] == [
         ("H-1", None, None), ("H-2", "D-1", None), ("H-3", None, "1.1"),
         ("H-4", None, "1.1")]
-    assert lst[0]["at"] == "2026-03-13T18:00:00Z"  # T+2h, in UTC
+    assert lst[0]["at"] == "2026-03-14T02:00:00+08:00"  # T+2h, the plan's
     kinds = [k for k, _, _ in events(st)]
     assert kinds.count("duty.log") == 4 and kinds.count("duty.patch") == 1
     assert g(st, "audit", "verify").rc == 0

@@ -177,3 +177,36 @@ def test_handover_moves_what_q_may_take_and_names_what_stays(night):
         ("bob", ["banner"], ["load"], [], ["freeze"]),
         ("bob", ["release"], [], [], [])]
     assert g(st, "audit", "verify").rc == 0
+
+
+# ---- #11.9: small untruths ---------------------------------------------------
+
+def test_duty_list_says_no_null_and_times_at_the_plans_offset(night):
+    st = night
+    assert g(st, "duty", "log", "where is my claim", "--channel", "phone",
+             "--kind", "question", "--as", "zhou", at="T+2h").rc == 0
+    assert g(st, "duty", "log", "export", "--channel", "chat", "--kind",
+             "request", "--patch", "hr-next-1.2", "--as", "zhou",
+             at="T+2h").rc == 0
+    r = g(st, "duty", "list")
+    assert r.rc == 0 and "(null)" not in r.out, r
+    lines = r.out.splitlines()
+    assert lines[0].split()[:2] == ["H-1", "2026-03-14T02:00:00+08:00"]
+    assert lines[0].endswith("where is my claim")
+    assert lines[1].endswith("export [patch hr-next-1.2]")
+    lst = json.loads(g(st, "duty", "list", "--json").out)
+    assert lst[1]["at"] == "2026-03-14T02:00:00+08:00"
+
+
+def test_patch_plan_lists_every_entry_put_on_a_patch(night):
+    st = night
+    assert g(st, "duty", "log", "the old menu is gone", "--channel", "phone",
+             "--kind", "question", "--as", "zhou", at="T+2h").rc == 0
+    assert g(st, "duty", "patch", "H-1", "--patch", "1.1", "--as", "liu",
+             at="T+2h").rc == 0
+    plan = json.loads(g(st, "patch", "plan", "--json").out)
+    assert plan["patches"] == [{"patch": "1.1", "defects": [], "requests": [
+        {"id": "H-1", "kind": "question", "text": "the old menu is gone"}]}]
+    r = g(st, "patch", "plan")
+    assert r.out == ("patch 1.1\n"
+                     "  H-1    question the old menu is gone\n"), r
