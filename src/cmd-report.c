@@ -109,8 +109,8 @@ static const char *const check_keys[] = {"at",      "check",   "type",
                                          "outcome", "message", NULL};
 static const char *const check_heads[] = {"at",      "check",  "type",
                                           "outcome", "detail", NULL};
-static const char *const scen_keys[] = {"id",    "area",     "priority", "risk",
-                                        "state", "taken_by", "note",     NULL};
+static const char *const scen_keys[] = {"id",    "area",   "priority", "risk",
+                                        "state", "tester", "note",     NULL};
 static const char *const scen_heads[] = {
     "scenario", "area", "priority", "risk", "state", "tester", "note", NULL};
 static const char *const def_keys[] = {

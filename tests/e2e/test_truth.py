@@ -210,3 +210,58 @@ def test_patch_plan_lists_every_entry_put_on_a_patch(night):
     r = g(st, "patch", "plan")
     assert r.out == ("patch 1.1\n"
                      "  H-1    question the old menu is gone\n"), r
+
+
+def test_status_names_who_blocked_a_scenario_and_report_its_tester(night):
+    st = night
+    # recorded without 'scenario next': nobody took them first
+    assert g(st, "scenario", "block", "S-1", "--as", "chen", "--note",
+             "no test data", at="T-3h").rc == 0
+    assert g(st, "scenario", "pass", "S-2", "--as", "chen", at="T-3h").rc == 0
+    s = json.loads(g(st, "status", "--json", at="T-3h").out)
+    assert [b["detail"] for b in s["blockers"] if b["id"] == "S-1"] == [
+        "scenario blocked by chen: no test data"]
+    text = g(st, "status", at="T-3h").out
+    assert "S-1: scenario blocked by chen: no test data" in text
+    assert "()" not in text
+    rep = json.loads(g(st, "report", "--format", "json", at="T-3h").out)
+    assert [(x["id"], x["tester"]) for x in rep["scenarios"]] == [
+        ("S-1", "chen"), ("S-2", "chen")]
+    md = g(st, "report", at="T-3h").out
+    assert "| S-1 | expense | P0 | 3 | blocked | chen | no test data |" in md
+    assert "| S-2 | expense | P1 | 1 | passed | chen |" in md
+
+
+def test_run_amend_says_what_changed_and_the_report_per_amendment(night):
+    st = night
+    plan = st.parent / "plan.yaml"
+    text = plan.read_text()
+    # a scenario's risk and a gate: neither a task nor an id added
+    plan.write_text(text.replace("priority: P1, risk: 1}",
+                                 "priority: P1, risk: 4}")
+                    .replace("    - no_open_blockers\n",
+                             "    - no_open_blockers\n"
+                             "    - all_checks_passed\n"))
+    r = g(st, "run", "amend", plan, "--as", "lead")
+    assert r.rc == 0, r
+    assert r.out == ("plan version 2 taken into the run (lead)\n"
+                     "  scenario S-2 changed: risk\n"
+                     "  the text of 'gates' changed\n"), r
+    plan.write_text(plan.read_text().replace(
+        "  - {id: chen, roles: [tester]}", "  - {id: chen, roles: [tester, dev]}")
+        + "# a comment\n")
+    r = g(st, "run", "amend", plan, "--as", "lead", "--json")
+    assert r.rc == 0, r
+    d = json.loads(r.out)["diff"]
+    assert d["people"]["changed"] == [{"id": "chen", "fields": ["roles"]}]
+    assert d["sections"] == ["people"]
+    plan.write_text(plan.read_text() + "# another\n")
+    r = g(st, "run", "amend", plan, "--as", "lead")
+    assert r.out.endswith("  only comments or blank lines changed\n"), r
+    rep = json.loads(g(st, "report", "--format", "json").out)
+    assert [c["detail"] for c in rep["changes"]] == [
+        "plan version 2: scenario S-2 changed: risk; the text of 'gates'"
+        " changed",
+        "plan version 3: person chen changed: roles",
+        "plan version 4: only comments or blank lines changed"]
+    assert g(st, "audit", "verify").rc == 0
