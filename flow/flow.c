@@ -471,9 +471,11 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
             gl_buf_addf(&cond, "%s IS NULL", gl_buf_str(&C.state));
         }
         snprintf(msg, sizeof(msg),
-                 "%" PRId64 " records are in '%s', which is not a state of "
+                 "%" PRId64 " %s in '%s', which is not a state of "
                  "workflow '%s'",
-                 r->state_counts[i], s ? s : "NULL", w->name.id);
+                 r->state_counts[i],
+                 r->state_counts[i] == 1 ? "record is" : "records are",
+                 s ? s : "NULL", w->name.id);
         if ((rc = add_problem(&C, r, GL_FLOW_UNKNOWN_STATE, s ? s : "NULL",
                               NULL, gl_buf_str(&cond), r->state_counts[i],
                               samples, w->pos, msg)))
@@ -499,8 +501,8 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
         lit(&C, s, &cond);
 
         if (!g.terminal[k] && !g.reaches_end[k]) {
-            snprintf(msg, sizeof(msg), "%" PRId64 " records sit in '%s', %s",
-                     in_state, s,
+            snprintf(msg, sizeof(msg), "%" PRId64 " %s in '%s', %s", in_state,
+                     in_state == 1 ? "record sits" : "records sit", s,
                      g.has_out[k] ? "from which no terminal state can be "
                                     "reached"
                                   : "which has no way out");
@@ -511,9 +513,10 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
         }
         if (st->rejection && !g.back_to_edit[k]) {
             snprintf(msg, sizeof(msg),
-                     "%" PRId64 " rejected records in '%s' have no way back "
+                     "%" PRId64 " rejected record%s in '%s' %s no way back "
                      "to an editable state",
-                     in_state, s);
+                     in_state, in_state == 1 ? "" : "s", s,
+                     in_state == 1 ? "has" : "have");
             if ((rc = add_problem(&C, r, GL_FLOW_NO_WAY_BACK, s, NULL,
                                   gl_buf_str(&cond), in_state, samples,
                                   st->name.pos, msg)))
@@ -535,11 +538,12 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
             if (n) {
                 snprintf(msg, sizeof(msg),
                          st->rejection
-                             ? "%" PRId64 " rejected records in '%s' lack "
+                             ? "%" PRId64 " rejected record%s in '%s' %s "
                                "'%s', which the new system shows"
-                             : "%" PRId64 " records in '%s' lack '%s', which "
+                             : "%" PRId64 " record%s in '%s' %s '%s', which "
                                "the state requires",
-                         n, s, field);
+                         n, n == 1 ? "" : "s", s, n == 1 ? "lacks" : "lack",
+                         field);
                 rc = add_problem(&C, r,
                                  st->rejection ? GL_FLOW_REJECTION_DATA
                                                : GL_FLOW_MISSING_FIELD,
@@ -567,9 +571,10 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
             }
             if (n) {
                 snprintf(msg, sizeof(msg),
-                         "%" PRId64 " records in '%s' lack '%s', which every "
+                         "%" PRId64 " record%s in '%s' %s '%s', which every "
                          "way out of the state requires",
-                         n, s, needs[f]);
+                         n, n == 1 ? "" : "s", s, n == 1 ? "lacks" : "lack",
+                         needs[f]);
                 rc =
                     add_problem(&C, r, GL_FLOW_BLOCKED, s, needs[f],
                                 gl_buf_str(&mc), n, samples, st->name.pos, msg);

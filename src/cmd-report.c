@@ -183,9 +183,10 @@ static void render_md(struct gl_buf *b, json_t *rep)
     dec = json_array_get(json_object_get(rep, "decisions"), n ? n - 1 : 0);
     gl_buf_addf(b, "- decision: %s\n- ", n ? str(dec, "decision") : "none yet");
     summary_line(b, rep);
-    gl_buf_addf(b, "\n- audit: %s, %" JSON_INTEGER_FORMAT " events\n\n",
+    gl_buf_addf(b, "\n- audit: %s, %" JSON_INTEGER_FORMAT " event%s\n\n",
                 str(audit, "detail"),
-                json_integer_value(json_object_get(audit, "events")));
+                json_integer_value(json_object_get(audit, "events")),
+                cli_s(json_integer_value(json_object_get(audit, "events"))));
     for (k = 0; k < sizeof(sections) / sizeof(sections[0]); k++) {
         gl_buf_addf(b, "## %s\n\n", sections[k].title);
         md_table(b, section_rows(rep, &sections[k]), sections[k].keys,
@@ -440,8 +441,9 @@ static void render_html(struct gl_buf *b, json_t *rep)
     html_esc(b, gl_buf_str(&line));
     gl_buf_adds(b, "</li>\n<li>audit: ");
     html_esc(b, str(audit, "detail"));
-    gl_buf_addf(b, ", %" JSON_INTEGER_FORMAT " events</li>\n</ul>\n",
-                json_integer_value(json_object_get(audit, "events")));
+    gl_buf_addf(b, ", %" JSON_INTEGER_FORMAT " event%s</li>\n</ul>\n",
+                json_integer_value(json_object_get(audit, "events")),
+                cli_s(json_integer_value(json_object_get(audit, "events"))));
     for (k = 0; k < sizeof(sections) / sizeof(sections[0]); k++) {
         gl_buf_adds(b, "<h2>");
         html_esc(b, sections[k].title);

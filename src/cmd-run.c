@@ -67,8 +67,9 @@ int cli_run_start(const char *plan_path, const char *state, int rehearsal,
         printf("started %s run %s of '%s' in %s\n",
                info.rehearsal ? "rehearsal" : "live", info.run_id, info.cutover,
                state);
-        printf("plan %s (sha256 %.16s…), %zu tasks, as %s\n", plan_path,
-               info.plan_sha256, plan->n_tasks, who.person);
+        printf("plan %s (sha256 %.16s…), %zu task%s, as %s\n", plan_path,
+               info.plan_sha256, plan->n_tasks, cli_s((long long)plan->n_tasks),
+               who.person);
     }
     rc = EXIT_OK;
 out:

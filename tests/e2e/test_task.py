@@ -202,7 +202,7 @@ def test_scenarios_riskiest_first_and_results(tmp_path):
     assert sc("block", "S-2", "--as", "huang", "--note", "env down").rc == 0
     r = sc("pass", "S-9", "--as", "chen")
     assert r.rc == 2 and "no scenario 'S-9'" in r.err
-    prog = json.loads(sc("progress").out)
+    prog = json.loads(sc("progress", "--json").out)
     assert prog["testers"]["chen"] == {"passed": 1, "failed": 1, "running": 1}
     assert prog["testers"]["huang"] == {"blocked": 1}
     assert prog["areas"]["leave"] == {"passed": 1, "failed": 1}

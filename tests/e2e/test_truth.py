@@ -265,3 +265,48 @@ def test_run_amend_says_what_changed_and_the_report_per_amendment(night):
         "plan version 3: person chen changed: roles",
         "plan version 4: only comments or blank lines changed"]
     assert g(st, "audit", "verify").rc == 0
+
+
+def test_scenario_progress_speaks_text_and_json_on_asking(night):
+    st = night
+    assert g(st, "scenario", "next", "--as", "chen").rc == 0
+    assert g(st, "scenario", "pass", "S-2", "--as", "chen").rc == 0
+    r = g(st, "scenario", "progress")
+    assert r.rc == 0 and r.out == ("by tester:\n"
+                                   "  chen        1 running, 1 passed\n"
+                                   "\n"
+                                   "by area:\n"
+                                   "  expense     1 running, 1 passed\n"), r
+    prog = json.loads(g(st, "scenario", "progress", "--json").out)
+    assert prog == {"testers": {"chen": {"running": 1, "passed": 1}},
+                    "areas": {"expense": {"running": 1, "passed": 1}}}
+
+
+def test_one_is_singular(night):
+    st = night
+    r = g(st, "status")
+    assert "; 1 event\n" in r.out, r
+    md = g(st, "report").out
+    assert "the event chain verifies, 1 event\n" in md
+    html = g(st, "report", "--format", "html").out
+    assert ", 1 event</li>" in html
+
+
+def test_a_tab_in_the_indentation_is_named_at_its_line_and_column(tmp_path):
+    p = tmp_path / "plan.yaml"
+    text = open(os.path.join(HERE, "night.yaml")).read()
+    # a key indented with a tab: libfyaml said 'invalid multiline plain
+    # key' at the line before
+    p.write_text(text.replace("switch_at:", "\tswitch_at:", 1))
+    r = golive("validate", p, "--json")
+    assert r.rc == 1, r
+    (d,) = json.loads(r.out)
+    assert (d["line"], d["col"], d["code"]) == (2, 1, "yaml-syntax")
+    assert d["message"] == ("a tab indents this line; YAML indents with "
+                            "spaces only")
+    # after spaces too, and in the text output
+    p.write_text(text.replace("scenarios:\n  - {id: S-1",
+                              "scenarios:\n  \t- {id: S-1", 1))
+    r = golive("validate", p)
+    line = text[:text.index("scenarios:")].count("\n") + 2
+    assert "plan.yaml:%d:3: error: a tab indents this line" % line in r.out, r
