@@ -105,10 +105,10 @@ static int exec3(gl_store *s, const char *sql, const char *a, const char *b,
     " (state = 'pending' AND assignee = ?1))"
 #define FIXING " state = 'fixing' AND fixer = ?1"
 
-/* One row's text columns (NULL as ""), into cols[k] (size n each); 0 when
- * there is no row. */
+/* One row's text columns (NULL as ""), into cols[k] (256 bytes each); *found
+ * is 0 when there is no row. */
 static int row_of(gl_store *s, const char *sql, const char *id, int ncols,
-                  char cols[][128], int *found, struct gl_err *err)
+                  char cols[][256], int *found, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
     int step, k;
@@ -122,7 +122,7 @@ static int row_of(gl_store *s, const char *sql, const char *id, int ncols,
         *found = 1;
         for (k = 0; k < ncols; k++) {
             const unsigned char *v = sqlite3_column_text(st, k);
-            snprintf(cols[k], 128, "%s", v ? (const char *)v : "");
+            snprintf(cols[k], 256, "%s", v ? (const char *)v : "");
         }
     }
     sqlite3_finalize(st);
@@ -151,8 +151,11 @@ static int has(json_t *arr, const char *id)
     json_t *x;
     size_t i;
 
-    json_array_foreach(arr, i,
-                       x) if (!strcmp(json_string_value(x), id)) return 1;
+    json_array_foreach(arr, i, x)
+    {
+        if (!strcmp(json_string_value(x), id))
+            return 1;
+    }
     return 0;
 }
 
@@ -166,7 +169,7 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
            *defects = json_array(), *refused = json_array(),
            *cand_t = json_array(), *cand_s = json_array(),
            *cand_d = json_array(), *x;
-    char names[256], col[3][128];
+    char names[256], col[3][256];
     int rc, found,
         all =
             !pick || (!pick->n_tasks && !pick->n_scenarios && !pick->n_defects);
@@ -335,30 +338,26 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
                                     "defects", defects, "refused", refused),
                           NULL, err)))
         goto fail;
-    json_array_foreach(tasks, i, x) if (
-        (rc = exec3(s,
-                    "UPDATE tasks SET owner = ?2 WHERE id = ?3 AND owner = ?1",
-                    me, to, json_string_value(x), err))) goto fail;
-    json_array_foreach(checks, i, x) if (
-        (rc = exec3(
-             s, "UPDATE tasks SET checker = ?2 WHERE id = ?3 AND checker = ?1",
-             me, to, json_string_value(x), err))) goto fail;
-    json_array_foreach(
-        scen, i,
-        x) if ((rc =
-                    exec3(
-                        s,
-                        "UPDATE scenarios SET taken_by = CASE state WHEN"
-                        " 'running' THEN ?2 ELSE taken_by END, assignee = CASE"
-                        " state WHEN 'pending' THEN ?2 ELSE assignee END"
-                        " WHERE id = ?3",
-                        me, to, json_string_value(x), err))) goto fail;
-    json_array_foreach(
-        defects, i,
-        x) if ((rc = exec3(s,
-                           "UPDATE defects SET fixer = ?2 WHERE 'D-' || n = ?3 "
-                           "AND fixer = ?1",
-                           me, to, json_string_value(x), err))) goto fail;
+    {
+        /* each moved item, by its id, only while it is still who's */
+        static const char *const sql[4] = {
+            "UPDATE tasks SET owner = ?2 WHERE id = ?3 AND owner = ?1",
+            "UPDATE tasks SET checker = ?2 WHERE id = ?3 AND checker = ?1",
+            "UPDATE scenarios SET taken_by = CASE state WHEN 'running' THEN"
+            " ?2 ELSE taken_by END, assignee = CASE state WHEN 'pending'"
+            " THEN ?2 ELSE assignee END WHERE id = ?3",
+            "UPDATE defects SET fixer = ?2 WHERE 'D-' || n = ?3 AND"
+            " fixer = ?1"};
+        json_t *lists[4] = {tasks, checks, scen, defects};
+        int k;
+        for (k = 0; k < 4; k++) {
+            json_array_foreach(lists[k], i, x)
+            {
+                if ((rc = exec3(s, sql[k], me, to, json_string_value(x), err)))
+                    goto fail;
+            }
+        }
+    }
     if ((rc = gl_store_commit(s, err)))
         goto out;
     *moved =
