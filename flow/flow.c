@@ -471,9 +471,11 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
             gl_buf_addf(&cond, "%s IS NULL", gl_buf_str(&C.state));
         }
         snprintf(msg, sizeof(msg),
-                 "%" PRId64 " records are in '%s', which is not a state of "
+                 "%" PRId64 " %s in '%s', which is not a state of "
                  "workflow '%s'",
-                 r->state_counts[i], s ? s : "NULL", w->name.id);
+                 r->state_counts[i],
+                 r->state_counts[i] == 1 ? "record is" : "records are",
+                 s ? s : "NULL", w->name.id);
         if ((rc = add_problem(&C, r, GL_FLOW_UNKNOWN_STATE, s ? s : "NULL",
                               NULL, gl_buf_str(&cond), r->state_counts[i],
                               samples, w->pos, msg)))
@@ -499,8 +501,8 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
         lit(&C, s, &cond);
 
         if (!g.terminal[k] && !g.reaches_end[k]) {
-            snprintf(msg, sizeof(msg), "%" PRId64 " records sit in '%s', %s",
-                     in_state, s,
+            snprintf(msg, sizeof(msg), "%" PRId64 " %s in '%s', %s", in_state,
+                     in_state == 1 ? "record sits" : "records sit", s,
                      g.has_out[k] ? "from which no terminal state can be "
                                     "reached"
                                   : "which has no way out");
@@ -511,9 +513,10 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
         }
         if (st->rejection && !g.back_to_edit[k]) {
             snprintf(msg, sizeof(msg),
-                     "%" PRId64 " rejected records in '%s' have no way back "
+                     "%" PRId64 " rejected record%s in '%s' %s no way back "
                      "to an editable state",
-                     in_state, s);
+                     in_state, in_state == 1 ? "" : "s", s,
+                     in_state == 1 ? "has" : "have");
             if ((rc = add_problem(&C, r, GL_FLOW_NO_WAY_BACK, s, NULL,
                                   gl_buf_str(&cond), in_state, samples,
                                   st->name.pos, msg)))
@@ -535,11 +538,12 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
             if (n) {
                 snprintf(msg, sizeof(msg),
                          st->rejection
-                             ? "%" PRId64 " rejected records in '%s' lack "
+                             ? "%" PRId64 " rejected record%s in '%s' %s "
                                "'%s', which the new system shows"
-                             : "%" PRId64 " records in '%s' lack '%s', which "
+                             : "%" PRId64 " record%s in '%s' %s '%s', which "
                                "the state requires",
-                         n, s, field);
+                         n, n == 1 ? "" : "s", s, n == 1 ? "lacks" : "lack",
+                         field);
                 rc = add_problem(&C, r,
                                  st->rejection ? GL_FLOW_REJECTION_DATA
                                                : GL_FLOW_MISSING_FIELD,
@@ -567,9 +571,10 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
             }
             if (n) {
                 snprintf(msg, sizeof(msg),
-                         "%" PRId64 " records in '%s' lack '%s', which every "
+                         "%" PRId64 " record%s in '%s' %s '%s', which every "
                          "way out of the state requires",
-                         n, s, needs[f]);
+                         n, n == 1 ? "" : "s", s, n == 1 ? "lacks" : "lack",
+                         needs[f]);
                 rc =
                     add_problem(&C, r, GL_FLOW_BLOCKED, s, needs[f],
                                 gl_buf_str(&mc), n, samples, st->name.pos, msg);
@@ -891,6 +896,7 @@ int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *sc,
     struct graph g;
     struct sample *v = NULL;
     size_t n = 0, i, k, picked = 0;
+    int pass;
     struct gl_buf q = GL_BUF_INIT, in = GL_BUF_INIT, t = GL_BUF_INIT;
     struct gl_cursor *c = NULL;
     const struct gl_value *row;
@@ -1048,44 +1054,46 @@ int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *sc,
             }
     }
 
-    /* 3. spread across the old states, flagged first within each */
+    /* 3. the flagged records first, always (they are what a tester must
+     * try), spread across the old states; then the others, spread the
+     * same way: one of each old state per round */
     used = calloc(n + 1, 1);
     arr = json_array();
-    while (used && picked < (size_t)limit && picked < n) {
-        int took = 0;
-        for (i = 0; i < n && picked < (size_t)limit; i++) {
-            size_t best = (size_t)-1, x;
-            int seen_before = 0;
-            if (used[i])
-                continue;
-            /* one per old state per round: the first of its state */
-            for (x = 0; x < i; x++)
-                if (!strcmp(v[x].old_state, v[i].old_state) && !used[x])
-                    seen_before = 1;
-            if (seen_before)
-                continue;
-            for (x = i; x < n; x++)
-                if (!used[x] && !strcmp(v[x].old_state, v[i].old_state) &&
-                    (best == (size_t)-1 || (v[x].flagged && !v[best].flagged)))
-                    best = x;
-            if (best == (size_t)-1)
-                continue;
-            used[best] = 2;
-            picked++;
-            took = 1;
-            json_array_append_new(
-                arr, json_pack("{s:s, s:s, s:s, s:s?, s:b, s:s?}", "old_key",
-                               v[best].key, "old_state", v[best].old_state,
-                               "new_key", v[best].key, "new_state",
-                               v[best].new_state, "flagged", v[best].flagged,
-                               "why", v[best].why[0] ? v[best].why : NULL));
+    for (pass = 0; used && pass < 2; pass++) {
+        while (picked < (size_t)limit && picked < n) {
+            int took = 0;
+            for (i = 0; i < n && picked < (size_t)limit; i++) {
+                size_t x;
+                int seen_before = 0;
+                if (used[i] || (pass == 0 && !v[i].flagged))
+                    continue;
+                /* one per old state per round: the first of its state
+                 * not taken yet, when none was taken this round */
+                for (x = 0; x < i; x++)
+                    if ((used[x] == 2 ||
+                         (!used[x] && (pass == 1 || v[x].flagged))) &&
+                        !strcmp(v[x].old_state, v[i].old_state))
+                        seen_before = 1;
+                if (seen_before)
+                    continue;
+                used[i] = 2;
+                picked++;
+                took = 1;
+                json_array_append_new(
+                    arr,
+                    json_pack("{s:s, s:s, s:s, s:s?, s:b, s:s?}", "old_key",
+                              v[i].key, "old_state", v[i].old_state, "new_key",
+                              v[i].key, "new_state", v[i].new_state, "flagged",
+                              v[i].flagged, "why",
+                              v[i].why[0] ? v[i].why : NULL));
+            }
+            /* mark this round's picks as taken for good */
+            for (i = 0; i < n; i++)
+                if (used[i] == 2)
+                    used[i] = 1;
+            if (!took)
+                break;
         }
-        /* mark this round's picks as taken for good */
-        for (i = 0; i < n; i++)
-            if (used[i] == 2)
-                used[i] = 1;
-        if (!took)
-            break;
     }
     if (json) {
         json_t *o = json_pack("{s:s, s:s, s:O}", "scenario", sc->id.id,

@@ -167,6 +167,47 @@ static int on_event(struct builder *b, struct fy_event *fye)
     }
 }
 
+/* The tab in the indentation (the blanks a line starts with) of line
+ * `line` (from 1): its column (from 1), or 0 when there is none. */
+static int tab_in_indent(const char *text, size_t len, int line)
+{
+    size_t i = 0;
+    int l = 1, col;
+
+    while (i < len && l < line) {
+        if (text[i++] == '\n')
+            l++;
+    }
+    if (l != line)
+        return 0;
+    for (col = 1; i < len && (text[i] == ' ' || text[i] == '\t'); i++, col++)
+        if (text[i] == '\t')
+            return col;
+    return 0;
+}
+
+/* libfyaml's messages for a tab where YAML wants spaces vary with where
+ * the tab is ("invalid multiline plain key" for a key indented with one,
+ * pointing at the line before): name the tab itself.  Looks at the
+ * error's line and the next; with a message that speaks of a tab, at the
+ * lines before it too.  Returns 1 when it reported. */
+static int report_tab(struct builder *b, int line, const char *msg)
+{
+    int l, col;
+
+    for (l = line; l <= line + 1; l++)
+        if (l > 0 && (col = tab_in_indent(b->text, b->len, l)))
+            goto found;
+    for (l = line - 1; msg && strstr(msg, "tab") && l > 0; l--)
+        if ((col = tab_in_indent(b->text, b->len, l)))
+            goto found;
+    return 0;
+found:
+    gl_diags_add(b->d, l, col, GL_SEV_ERROR, "yaml-syntax",
+                 "a tab indents this line; YAML indents with spaces only");
+    return 1;
+}
+
 static void report_syntax(struct builder *b, struct fy_diag *diag)
 {
     struct fy_diag_error *e;
@@ -176,6 +217,8 @@ static void report_syntax(struct builder *b, struct fy_diag *diag)
     while ((e = fy_diag_errors_iterate(diag, &it)) != NULL) {
         if (e->type < FYET_ERROR)
             continue;
+        if (!any && report_tab(b, e->line, e->msg))
+            return;
         /* unlike struct fy_mark, collected errors count from 1 */
         gl_diags_add(b->d, e->line, e->column, GL_SEV_ERROR, "yaml-syntax",
                      "%s", e->msg ? e->msg : "invalid YAML");

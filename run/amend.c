@@ -52,6 +52,145 @@ static json_t *task_changes(const struct gl_task *a, const struct gl_task *b)
     return f;
 }
 
+/* The fields of a scenario that differ between versions. */
+static json_t *scenario_changes(const struct gl_scenario *a,
+                                const struct gl_scenario *b)
+{
+    json_t *f = json_array();
+
+#define FIELD(cond, name)                                                      \
+    if (cond)                                                                  \
+    json_array_append_new(f, json_string(name))
+    FIELD(!same(a->area, b->area), "area");
+    FIELD(!same(a->title, b->title), "title");
+    FIELD(a->priority != b->priority, "priority");
+    FIELD(a->risk != b->risk, "risk");
+    FIELD(!same(a->assignee.id, b->assignee.id), "assignee");
+    FIELD(!same(a->samples_system.id, b->samples_system.id) ||
+              !same(a->samples_query, b->samples_query),
+          "samples");
+    FIELD(!same(a->workflow.id, b->workflow.id), "workflow");
+#undef FIELD
+    return f;
+}
+
+/* The fields of a person that differ between versions. */
+static json_t *person_changes(const struct gl_person *a,
+                              const struct gl_person *b)
+{
+    json_t *f = json_array();
+
+    if (!same(a->name, b->name))
+        json_array_append_new(f, json_string("name"));
+    if (!same(a->contact, b->contact))
+        json_array_append_new(f, json_string("contact"));
+    if (a->roles != b->roles)
+        json_array_append_new(f, json_string("roles"));
+    return f;
+}
+
+/* The top-level section of a plan's text that starts at line (a key at
+ * column 1), up to the next one: its name into name, its text span. */
+static const char *next_section(const char *t, const char *end, char *name,
+                                size_t n, const char **body_end)
+{
+    const char *line = t, *start = NULL;
+
+    for (; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        const char *eol = nl ? nl : end;
+        int top = line < eol && *line != ' ' && *line != '\t' && *line != '#' &&
+                  *line != '-' && *line != '\r';
+        if (top && start) {
+            *body_end = line;
+            return start;
+        }
+        if (top) {
+            const char *colon = memchr(line, ':', (size_t)(eol - line));
+            size_t k = colon ? (size_t)(colon - line) : (size_t)(eol - line);
+            snprintf(name, n, "%.*s", (int)k, line);
+            start = line;
+        }
+        line = nl ? nl + 1 : end;
+    }
+    *body_end = end;
+    return start;
+}
+
+/* The next line of [*t, end) that says something (not blank, not only a
+ * comment): its start, *len its length without trailing blanks; NULL at
+ * the end. */
+static const char *meaningful_line(const char **t, const char *end, size_t *len)
+{
+    while (*t < end) {
+        const char *line = *t, *nl = memchr(line, '\n', (size_t)(end - line));
+        const char *eol = nl ? nl : end, *c = line;
+        *t = nl ? nl + 1 : end;
+        while (c < eol && (*c == ' ' || *c == '\t'))
+            c++;
+        if (c == eol || *c == '#' || *c == '\r')
+            continue;
+        while (eol > line &&
+               (eol[-1] == ' ' || eol[-1] == '\t' || eol[-1] == '\r'))
+            eol--;
+        *len = (size_t)(eol - line);
+        return line;
+    }
+    return NULL;
+}
+
+/* Whether two spans of plan text say the same, comments and blank lines
+ * aside. */
+static int same_text(const char *a, const char *ae, const char *b,
+                     const char *be)
+{
+    for (;;) {
+        size_t la = 0, lb = 0;
+        const char *x = meaningful_line(&a, ae, &la),
+                   *y = meaningful_line(&b, be, &lb);
+        if (!x || !y)
+            return !x && !y;
+        if (la != lb || memcmp(x, y, la))
+            return 0;
+    }
+}
+
+/* The top-level sections (people, tasks, gates...) whose text differs
+ * between the two plans, added and removed ones too: the difference that
+ * the item-by-item comparison does not describe is never silent. */
+static json_t *changed_sections(const char *a, size_t na, const char *b,
+                                size_t nb)
+{
+    json_t *out = json_array(), *seen = json_object();
+    const char *ends[2] = {a + na, b + nb}, *texts[2] = {a, b};
+    int side;
+
+    for (side = 0; side < 2; side++) {
+        const char *t = texts[side], *e, *sec;
+        char name[128];
+        while ((sec = next_section(t, ends[side], name, sizeof(name), &e))) {
+            const char *o = texts[!side], *oe, *osec;
+            char oname[128];
+            int match = 0;
+            while ((osec = next_section(o, ends[!side], oname, sizeof(oname),
+                                        &oe))) {
+                if (!strcmp(oname, name)) {
+                    match = same_text(sec, e, osec, oe);
+                    break;
+                }
+                o = oe;
+            }
+            if (!match && !json_object_get(seen, name)) {
+                json_object_set_new(seen, name, json_true());
+                json_array_append_new(out, json_string(name));
+            }
+            t = e;
+        }
+    }
+    json_decref(seen);
+    return out;
+}
+
 /* added / removed ids of a list of items with an id, by offset. */
 #define ID_AT(base, size, off, i)                                              \
     (((const struct gl_ref *)((const char *)(base) + (size) * (i) + (off)))->id)
@@ -309,7 +448,7 @@ int gl_run_amend(gl_store *s, const struct gl_plan *cur,
                  int *version, struct gl_err *err)
 {
     struct gl_buf why = GL_BUF_INIT;
-    json_t *d = NULL, *changed, *tasks;
+    json_t *d = NULL, *changed, *tasks, *scen, *people, *sections;
     char sha[GL_SHA256_HEX], leads[256];
     int64_t seq;
     size_t i;
@@ -364,13 +503,59 @@ int gl_run_amend(gl_store *s, const struct gl_plan *cur,
             json_decref(f);
     }
     json_object_set_new(tasks, "changed", changed);
-    d = json_pack("{s:o, s:o, s:o, s:o, s:o}", "tasks", tasks, "scenarios",
-                  DIFF(cur->scenarios, cur->n_scenarios, next->scenarios,
-                       next->n_scenarios, struct gl_scenario, id),
-                  "people",
-                  DIFF(cur->people, cur->n_people, next->people, next->n_people,
-                       struct gl_person, id),
-                  "sync",
+    scen = DIFF(cur->scenarios, cur->n_scenarios, next->scenarios,
+                next->n_scenarios, struct gl_scenario, id);
+    changed = json_array();
+    for (i = 0; i < next->n_scenarios; i++) {
+        const struct gl_scenario *was = NULL;
+        json_t *f;
+        size_t j;
+        for (j = 0; j < cur->n_scenarios; j++)
+            if (!strcmp(cur->scenarios[j].id.id, next->scenarios[i].id.id))
+                was = &cur->scenarios[j];
+        if (!was)
+            continue;
+        f = scenario_changes(was, &next->scenarios[i]);
+        if (json_array_size(f))
+            json_array_append_new(changed, json_pack("{s:s, s:o}", "id",
+                                                     next->scenarios[i].id.id,
+                                                     "fields", f));
+        else
+            json_decref(f);
+    }
+    json_object_set_new(scen, "changed", changed);
+    people = DIFF(cur->people, cur->n_people, next->people, next->n_people,
+                  struct gl_person, id);
+    changed = json_array();
+    for (i = 0; i < next->n_people; i++) {
+        const struct gl_person *was =
+            gl_plan_person(cur, next->people[i].id.id);
+        json_t *f;
+        if (!was)
+            continue;
+        f = person_changes(was, &next->people[i]);
+        if (json_array_size(f))
+            json_array_append_new(changed, json_pack("{s:s, s:o}", "id",
+                                                     next->people[i].id.id,
+                                                     "fields", f));
+        else
+            json_decref(f);
+    }
+    json_object_set_new(people, "changed", changed);
+    {
+        struct gl_run_info info;
+        memset(&info, 0, sizeof(info));
+        if ((rc = gl_store_run_info(s, &info, err))) {
+            json_decref(tasks);
+            json_decref(scen);
+            json_decref(people);
+            goto fail;
+        }
+        sections = changed_sections(info.plan_text, info.plan_len, text, len);
+        gl_run_info_release(&info);
+    }
+    d = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "tasks", tasks, "scenarios",
+                  scen, "people", people, "sections", sections, "sync",
                   DIFF(cur->sync, cur->n_sync, next->sync, next->n_sync,
                        struct gl_sync_job, id),
                   "checks",
@@ -395,4 +580,59 @@ fail:
     gl_buf_release(&why);
     json_decref(d);
     return rc;
+}
+
+json_t *gl_amend_lines(json_t *diff)
+{
+    static const struct {
+        const char *kind, *one, *section;
+    } kinds[] = {{"tasks", "task", "tasks"},
+                 {"scenarios", "scenario", "scenarios"},
+                 {"people", "person", "people"},
+                 {"sync", "sync job", "sync"},
+                 {"checks", "check", "checks"}};
+    static const char *const what[] = {"added", "removed"};
+    json_t *out = json_array(), *told = json_object(), *x, *f;
+    struct gl_buf b = GL_BUF_INIT;
+    size_t k, w, i, j;
+
+    for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        json_t *v = json_object_get(diff, kinds[k].kind);
+        for (w = 0; w < 2; w++) {
+            json_t *a = json_object_get(v, what[w]);
+            if (!json_array_size(a))
+                continue;
+            gl_buf_reset(&b);
+            gl_buf_addf(&b, "%s %s:", kinds[k].kind, what[w]);
+            json_array_foreach(a, i, x)
+                gl_buf_addf(&b, " %s", json_string_value(x));
+            json_array_append_new(out, json_string(gl_buf_str(&b)));
+            json_object_set_new(told, kinds[k].section, json_true());
+        }
+        json_array_foreach(json_object_get(v, "changed"), i, x)
+        {
+            gl_buf_reset(&b);
+            gl_buf_addf(&b, "%s %s changed:", kinds[k].one,
+                        json_string_value(json_object_get(x, "id")));
+            json_array_foreach(json_object_get(x, "fields"), j, f)
+                gl_buf_addf(&b, "%s %s", j ? "," : "", json_string_value(f));
+            json_array_append_new(out, json_string(gl_buf_str(&b)));
+            json_object_set_new(told, kinds[k].section, json_true());
+        }
+    }
+    /* what the comparison above does not describe, by section */
+    json_array_foreach(json_object_get(diff, "sections"), i, x)
+    {
+        if (json_object_get(told, json_string_value(x)))
+            continue;
+        gl_buf_reset(&b);
+        gl_buf_addf(&b, "the text of '%s' changed", json_string_value(x));
+        json_array_append_new(out, json_string(gl_buf_str(&b)));
+    }
+    if (!json_array_size(out))
+        json_array_append_new(
+            out, json_string("only comments or blank lines changed"));
+    gl_buf_release(&b);
+    json_decref(told);
+    return out;
 }

@@ -4,12 +4,14 @@
 #include "golive/crew.h"
 
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
 #include "golive/scenario.h"
+#include "util/buf.h"
 #include "util/clock.h"
 
 int gl_shift(gl_store *s, const struct gl_plan *p, const struct gl_actor *who,
@@ -78,8 +80,9 @@ static int ids_of(gl_store *s, const char *sql, const char *person, json_t *arr,
     return step == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
 }
 
-static int exec2(gl_store *s, const char *sql, const char *a, const char *b,
-                 struct gl_err *err)
+/* Run sql with ?1 = a, ?2 = b, ?3 = c (text). */
+static int exec3(gl_store *s, const char *sql, const char *a, const char *b,
+                 const char *c, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -88,28 +91,89 @@ static int exec2(gl_store *s, const char *sql, const char *a, const char *b,
         return gl_run_fail_db(s, err);
     sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, c, -1, SQLITE_STATIC);
     rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
     sqlite3_finalize(st);
     return rc;
 }
 
 /* Whose work moves: the conditions on each table (?1 = who). */
-#define OWNED " WHERE owner = ?1 AND state IN ('pending', 'running', 'failed')"
-#define CHECKING " WHERE checker = ?1 AND state NOT IN ('checked', 'skipped')"
+#define OWNED " owner = ?1 AND state IN ('pending', 'running', 'failed')"
+#define CHECKING " checker = ?1 AND state NOT IN ('checked', 'skipped')"
 #define SCENARIOS                                                              \
-    " WHERE (state = 'running' AND taken_by = ?1) OR"                          \
-    " (state = 'pending' AND assignee = ?1)"
-#define FIXING " WHERE state = 'fixing' AND fixer = ?1"
+    " ((state = 'running' AND taken_by = ?1) OR"                               \
+    " (state = 'pending' AND assignee = ?1))"
+#define FIXING " state = 'fixing' AND fixer = ?1"
+
+/* One row's text columns (NULL as ""), into cols[k] (256 bytes each); *found
+ * is 0 when there is no row. */
+static int row_of(gl_store *s, const char *sql, const char *id, int ncols,
+                  char cols[][256], int *found, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step, k;
+
+    *found = 0;
+    if (sqlite3_prepare_v2(gl_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *found = 1;
+        for (k = 0; k < ncols; k++) {
+            const unsigned char *v = sqlite3_column_text(st, k);
+            snprintf(cols[k], 256, "%s", v ? (const char *)v : "");
+        }
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
+                                                     : gl_run_fail_db(s, err);
+}
+
+static void refuse(json_t *refused, const char *kind, const char *id,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void refuse(json_t *refused, const char *kind, const char *id,
+                   const char *fmt, ...)
+{
+    char why[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    json_array_append_new(refused, json_pack("{s:s, s:s, s:s}", "kind", kind,
+                                             "id", id, "why", why));
+}
+
+static int has(json_t *arr, const char *id)
+{
+    json_t *x;
+    size_t i;
+
+    json_array_foreach(arr, i, x)
+    {
+        if (!strcmp(json_string_value(x), id))
+            return 1;
+    }
+    return 0;
+}
 
 int gl_handover(gl_store *s, const struct gl_plan *p,
-                const struct gl_actor *who, const char *to, const char *note,
+                const struct gl_actor *who, const char *to,
+                const struct gl_handover_pick *pick, const char *note,
                 json_t **moved, struct gl_err *err)
 {
     const char *me = who->person;
     json_t *tasks = json_array(), *checks = json_array(), *scen = json_array(),
-           *defects = json_array(), *clash = json_array();
-    char names[256];
-    int rc;
+           *defects = json_array(), *refused = json_array(),
+           *cand_t = json_array(), *cand_s = json_array(),
+           *cand_d = json_array(), *x;
+    char names[256], col[3][256];
+    int rc, found,
+        all =
+            !pick || (!pick->n_tasks && !pick->n_scenarios && !pick->n_defects);
+    size_t i;
 
     *moved = NULL;
     if (!gl_plan_person(p, to)) {
@@ -122,98 +186,183 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
             gl_err_set(err, GL_EUSAGE, "%s cannot hand over to themselves", me);
         goto out;
     }
+    for (i = 0; !all && i < pick->n_tasks; i++)
+        if (!gl_plan_task(p, pick->tasks[i])) {
+            rc = gl_err_set(err, GL_ENOTFOUND, "no task '%s' in the plan",
+                            pick->tasks[i]);
+            goto out;
+        }
+    for (i = 0; !all && i < pick->n_scenarios; i++) {
+        size_t k;
+        for (k = 0; k < p->n_scenarios; k++)
+            if (!strcmp(p->scenarios[k].id.id, pick->scenarios[i]))
+                break;
+        if (k == p->n_scenarios) {
+            rc = gl_err_set(err, GL_ENOTFOUND, "no scenario '%s' in the plan",
+                            pick->scenarios[i]);
+            goto out;
+        }
+    }
     if ((rc = gl_store_begin(s, err)))
         goto out;
-    if ((rc = gl_scenario_rows(s, p, err)) ||
-        (rc = ids_of(s, "SELECT id FROM tasks" OWNED " ORDER BY id", me, tasks,
-                     err)) ||
-        (rc = ids_of(s, "SELECT id FROM tasks" CHECKING " ORDER BY id", me,
-                     checks, err)) ||
-        (rc = ids_of(s, "SELECT id FROM scenarios" SCENARIOS " ORDER BY id", me,
-                     scen, err)) ||
-        (rc = ids_of(s, "SELECT 'D-' || n FROM defects" FIXING " ORDER BY n",
-                     me, defects, err)))
+    if ((rc = gl_scenario_rows(s, p, err)))
         goto fail;
-    /* nobody checks their own task, fixes without being a dev, runs
-     * scenarios without being a tester */
+
+    /* the candidates: all of P's open work, or what was named */
+    if (all) {
+        if ((rc = ids_of(s,
+                         "SELECT id FROM tasks WHERE" OWNED " OR" CHECKING
+                         " ORDER BY id",
+                         me, cand_t, err)) ||
+            (rc = ids_of(
+                 s, "SELECT id FROM scenarios WHERE" SCENARIOS " ORDER BY id",
+                 me, cand_s, err)) ||
+            (rc = ids_of(
+                 s, "SELECT 'D-' || n FROM defects WHERE" FIXING " ORDER BY n",
+                 me, cand_d, err)))
+            goto fail;
+    } else {
+        for (i = 0; i < pick->n_tasks; i++)
+            if (!has(cand_t, pick->tasks[i]))
+                json_array_append_new(cand_t, json_string(pick->tasks[i]));
+        for (i = 0; i < pick->n_scenarios; i++)
+            if (!has(cand_s, pick->scenarios[i]))
+                json_array_append_new(cand_s, json_string(pick->scenarios[i]));
+        for (i = 0; i < pick->n_defects; i++) {
+            char id[32];
+            snprintf(id, sizeof(id), "D-%lld", (long long)pick->defects[i]);
+            if (!has(cand_d, id))
+                json_array_append_new(cand_d, json_string(id));
+        }
+    }
+
+    /* each item: P's to give, and Q's to take? */
+    json_array_foreach(cand_t, i, x)
     {
-        sqlite3_stmt *st = NULL;
-        int step;
-        if (sqlite3_prepare_v2(gl_store_db(s),
-                               "SELECT id FROM tasks WHERE (owner = ?1 AND"
-                               " checker = ?2 AND state IN ('pending',"
-                               " 'running', 'failed')) OR (checker = ?1 AND"
-                               " owner = ?2 AND state NOT IN ('checked',"
-                               " 'skipped')) ORDER BY id",
-                               -1, &st, NULL) != SQLITE_OK) {
-            rc = gl_run_fail_db(s, err);
+        const char *id = json_string_value(x);
+        int owns, checks_it;
+        if ((rc = row_of(s,
+                         "SELECT owner, checker, state FROM tasks WHERE"
+                         " id = ?1",
+                         id, 3, col, &found, err)))
+            goto fail;
+        owns = found && !strcmp(col[0], me) &&
+               (!strcmp(col[2], "pending") || !strcmp(col[2], "running") ||
+                !strcmp(col[2], "failed"));
+        checks_it = found && !strcmp(col[1], me) && strcmp(col[2], "checked") &&
+                    strcmp(col[2], "skipped");
+        if (!owns && !checks_it)
+            refuse(refused, "task", id,
+                   "%s does not hold task '%s' (%s: owner %s, checker %s)", me,
+                   id, found ? col[2] : "not in the run",
+                   found && col[0][0] ? col[0] : "-",
+                   found && col[1][0] ? col[1] : "-");
+        else if (owns && !strcmp(col[1], to))
+            refuse(refused, "task", id,
+                   "%s checks task '%s' and cannot also do it", to, id);
+        else if (checks_it && !strcmp(col[0], to))
+            refuse(refused, "task", id,
+                   "%s does task '%s' and cannot also check it", to, id);
+        else
+            json_array_append(owns ? tasks : checks, x);
+    }
+    json_array_foreach(cand_s, i, x)
+    {
+        const char *id = json_string_value(x);
+        if ((rc = row_of(s,
+                         "SELECT state, COALESCE(taken_by, ''),"
+                         " COALESCE(assignee, '') FROM scenarios WHERE"
+                         " id = ?1",
+                         id, 3, col, &found, err)))
+            goto fail;
+        if (!found || !((!strcmp(col[0], "running") && !strcmp(col[1], me)) ||
+                        (!strcmp(col[0], "pending") && !strcmp(col[2], me))))
+            refuse(refused, "scenario", id,
+                   "scenario %s is not in %s's hands (%s)", id, me,
+                   found ? col[0] : "not in the run");
+        else if (!gl_run_has_role(p, to, GL_ROLE_TESTER))
+            refuse(refused, "scenario", id,
+                   "%s is not a tester and cannot take scenario %s "
+                   "(testers: %s)",
+                   to, id,
+                   gl_run_names_with(p, GL_ROLE_TESTER, names, sizeof(names)));
+        else
+            json_array_append(scen, x);
+    }
+    json_array_foreach(cand_d, i, x)
+    {
+        const char *id = json_string_value(x);
+        if ((rc = row_of(s,
+                         "SELECT state, COALESCE(fixer, '') FROM defects"
+                         " WHERE 'D-' || n = ?1",
+                         id, 2, col, &found, err)))
+            goto fail;
+        if (!found) {
+            rc = gl_err_set(err, GL_ENOTFOUND, "no defect %s", id);
             goto fail;
         }
-        sqlite3_bind_text(st, 1, me, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
-        while ((step = sqlite3_step(st)) == SQLITE_ROW)
-            json_array_append_new(
-                clash, json_string((const char *)sqlite3_column_text(st, 0)));
-        sqlite3_finalize(st);
-        if (step != SQLITE_DONE) {
-            rc = gl_run_fail_db(s, err);
-            goto fail;
-        }
+        if (strcmp(col[0], "fixing") || strcmp(col[1], me))
+            refuse(refused, "defect", id, "%s is not fixing %s (%s)", me, id,
+                   col[0]);
+        else if (!gl_run_has_role(p, to, GL_ROLE_DEV))
+            refuse(refused, "defect", id,
+                   "%s is not a dev and cannot take over fixing %s "
+                   "(devs: %s)",
+                   to, id,
+                   gl_run_names_with(p, GL_ROLE_DEV, names, sizeof(names)));
+        else
+            json_array_append(defects, x);
     }
-    if (json_array_size(clash)) {
-        rc = gl_err_set(err, GL_EREFUSED,
-                        "%s would both do and check task '%s'; hand over to "
-                        "someone else, or the lead changes the plan",
-                        to, json_string_value(json_array_get(clash, 0)));
-        goto fail;
-    }
-    if (json_array_size(scen) && !gl_run_has_role(p, to, GL_ROLE_TESTER)) {
-        rc = gl_err_set(
-            err, GL_EREFUSED,
-            "%s is not a tester and cannot take scenario %s; "
-            "testers: %s",
-            to, json_string_value(json_array_get(scen, 0)),
-            gl_run_names_with(p, GL_ROLE_TESTER, names, sizeof(names)));
-        goto fail;
-    }
-    if (json_array_size(defects) && !gl_run_has_role(p, to, GL_ROLE_DEV)) {
-        rc =
-            gl_err_set(err, GL_EREFUSED,
-                       "%s is not a dev and cannot take over fixing %s; "
-                       "devs: %s",
-                       to, json_string_value(json_array_get(defects, 0)),
-                       gl_run_names_with(p, GL_ROLE_DEV, names, sizeof(names)));
-        goto fail;
-    }
+
     if (!json_array_size(tasks) && !json_array_size(checks) &&
         !json_array_size(scen) && !json_array_size(defects)) {
-        rc = gl_err_set(err, GL_ENOTFOUND, "%s holds no open work to hand over",
-                        me);
+        struct gl_buf b = GL_BUF_INIT;
+        if (!json_array_size(refused)) {
+            rc = gl_err_set(err, GL_ENOTFOUND,
+                            "%s holds no open work to hand over", me);
+            goto fail;
+        }
+        json_array_foreach(refused, i, x)
+            gl_buf_addf(&b, "%s%s", i ? "; " : "",
+                        json_string_value(json_object_get(x, "why")));
+        rc = gl_err_set(err, GL_EREFUSED, "nothing handed over to %s: %s", to,
+                        gl_buf_str(&b));
+        gl_buf_release(&b);
         goto fail;
     }
-    if ((rc = gl_run_event(s, who, "handover",
-                           json_pack("{s:s, s:s, s:s?, s:O, s:O, s:O, s:O}",
-                                     "from", me, "to", to, "note", note,
-                                     "tasks", tasks, "checks", checks,
-                                     "scenarios", scen, "defects", defects),
-                           NULL, err)) ||
-        (rc = exec2(s, "UPDATE tasks SET owner = ?2" OWNED, me, to, err)) ||
-        (rc =
-             exec2(s, "UPDATE tasks SET checker = ?2" CHECKING, me, to, err)) ||
-        (rc = exec2(s,
-                    "UPDATE scenarios SET taken_by = ?2 WHERE state ="
-                    " 'running' AND taken_by = ?1",
-                    me, to, err)) ||
-        (rc = exec2(s,
-                    "UPDATE scenarios SET assignee = ?2 WHERE state ="
-                    " 'pending' AND assignee = ?1",
-                    me, to, err)) ||
-        (rc = exec2(s, "UPDATE defects SET fixer = ?2" FIXING, me, to, err)))
+    if ((rc =
+             gl_run_event(s, who, "handover",
+                          json_pack("{s:s, s:s, s:s?, s:O, s:O, s:O, s:O, s:O}",
+                                    "from", me, "to", to, "note", note, "tasks",
+                                    tasks, "checks", checks, "scenarios", scen,
+                                    "defects", defects, "refused", refused),
+                          NULL, err)))
         goto fail;
+    {
+        /* each moved item, by its id, only while it is still who's */
+        static const char *const sql[4] = {
+            "UPDATE tasks SET owner = ?2 WHERE id = ?3 AND owner = ?1",
+            "UPDATE tasks SET checker = ?2 WHERE id = ?3 AND checker = ?1",
+            "UPDATE scenarios SET taken_by = CASE state WHEN 'running' THEN"
+            " ?2 ELSE taken_by END, assignee = CASE state WHEN 'pending'"
+            " THEN ?2 ELSE assignee END WHERE id = ?3",
+            "UPDATE defects SET fixer = ?2 WHERE 'D-' || n = ?3 AND"
+            " fixer = ?1"};
+        json_t *lists[4] = {tasks, checks, scen, defects};
+        int k;
+        for (k = 0; k < 4; k++) {
+            json_array_foreach(lists[k], i, x)
+            {
+                if ((rc = exec3(s, sql[k], me, to, json_string_value(x), err)))
+                    goto fail;
+            }
+        }
+    }
     if ((rc = gl_store_commit(s, err)))
         goto out;
-    *moved = json_pack("{s:O, s:O, s:O, s:O}", "tasks", tasks, "checks", checks,
-                       "scenarios", scen, "defects", defects);
+    *moved =
+        json_pack("{s:O, s:O, s:O, s:O, s:O}", "tasks", tasks, "checks", checks,
+                  "scenarios", scen, "defects", defects, "refused", refused);
     goto out;
 fail:
     gl_store_rollback(s);
@@ -222,6 +371,9 @@ out:
     json_decref(checks);
     json_decref(scen);
     json_decref(defects);
-    json_decref(clash);
+    json_decref(refused);
+    json_decref(cand_t);
+    json_decref(cand_s);
+    json_decref(cand_d);
     return rc;
 }

@@ -23,8 +23,7 @@ int gl_defect_open_in(gl_store *s, const struct gl_plan *p,
     size_t i;
     int rc;
 
-    if (strcmp(severity, "blocker") && strcmp(severity, "major") &&
-        strcmp(severity, "minor"))
+    if (!gl_defect_rank(severity))
         return gl_err_set(err, GL_EUSAGE,
                           "severity is blocker, major or minor, not '%s'",
                           severity);
@@ -94,7 +93,7 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
                    const char *patch, const char **to, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
-    char state[16] = "", fixer[128] = "";
+    char state[16] = "", fixer[128] = "", severity[16] = "";
     const char *next = NULL, *me = who->person;
     const struct gl_person *pe = gl_plan_person(p, me);
     unsigned roles = pe ? pe->roles : 0;
@@ -105,8 +104,8 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
     if ((rc = gl_store_begin(s, err)))
         return rc;
     if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT state, COALESCE(fixer, '') FROM defects"
-                           " WHERE n = ?",
+                           "SELECT state, COALESCE(fixer, ''), severity"
+                           " FROM defects WHERE n = ?",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = gl_run_fail_db(s, err);
         goto fail;
@@ -116,6 +115,7 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
     if (step == SQLITE_ROW) {
         snprintf(state, sizeof(state), "%s", sqlite3_column_text(st, 0));
         snprintf(fixer, sizeof(fixer), "%s", sqlite3_column_text(st, 1));
+        snprintf(severity, sizeof(severity), "%s", sqlite3_column_text(st, 2));
     }
     sqlite3_finalize(st);
     if (step != SQLITE_ROW) {
@@ -171,6 +171,13 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
             REFUSE("the lead or a dev defers a defect; %s is neither", me);
         if (!strcmp(state, "verified") || !strcmp(state, "deferred"))
             REFUSE("D-%lld is %s already", (long long)n, state);
+        /* a blocker stops a workflow: it is fixed tonight, or the lead
+         * says first, with a note, that it does not block */
+        if (!strcmp(severity, "blocker"))
+            REFUSE("D-%lld is a blocker and a blocker is never deferred; "
+                   "the lead may lower its severity first ('golive defect "
+                   "severity D-%lld major --note TEXT')",
+                   (long long)n, (long long)n);
         next = "deferred";
     } else {
         rc = gl_err_set(err, GL_EUSAGE, "no defect action '%s'", action);
@@ -212,6 +219,97 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
         return rc;
     *to = next;
     return GL_OK;
+fail:
+    gl_store_rollback(s);
+    return rc;
+}
+
+/* How bad a severity is: blocker 3, major 2, minor 1, else 0. */
+int gl_defect_rank(const char *severity)
+{
+    return !severity                      ? 0
+           : !strcmp(severity, "blocker") ? 3
+           : !strcmp(severity, "major")   ? 2
+           : !strcmp(severity, "minor")   ? 1
+                                          : 0;
+}
+
+int gl_defect_severity(gl_store *s, const struct gl_plan *p,
+                       const struct gl_actor *who, int64_t n,
+                       const char *severity, const char *note,
+                       struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    char state[16] = "", was[16] = "", leads[256];
+    int64_t seq;
+    int rc, step;
+
+    if (!gl_defect_rank(severity))
+        return gl_err_set(err, GL_EUSAGE,
+                          "severity is blocker, major or minor, not '%s'",
+                          severity ? severity : "");
+    if (!note || !*note)
+        return gl_err_set(err, GL_EUSAGE,
+                          "changing a defect's severity needs a reason "
+                          "(--note)");
+    if (!gl_run_has_role(p, who->person, GL_ROLE_LEAD))
+        return gl_err_set(
+            err, GL_EREFUSED, "only the lead changes a defect's severity (%s)",
+            gl_run_names_with(p, GL_ROLE_LEAD, leads, sizeof(leads)));
+    if ((rc = gl_store_begin(s, err)))
+        return rc;
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "SELECT state, severity FROM defects WHERE n = ?",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = gl_run_fail_db(s, err);
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, n);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        snprintf(state, sizeof(state), "%s", sqlite3_column_text(st, 0));
+        snprintf(was, sizeof(was), "%s", sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW) {
+        rc = step == SQLITE_DONE ? gl_err_set(err, GL_ENOTFOUND,
+                                              "no defect D-%lld", (long long)n)
+                                 : gl_run_fail_db(s, err);
+        goto fail;
+    }
+    if (!strcmp(was, severity)) {
+        rc = gl_err_set(err, GL_EUSAGE, "D-%lld is %s already", (long long)n,
+                        severity);
+        goto fail;
+    }
+    if (!strcmp(severity, "blocker") && !strcmp(state, "deferred")) {
+        rc = gl_err_set(err, GL_EREFUSED,
+                        "D-%lld is deferred and a blocker is never deferred; "
+                        "reopen it first ('golive defect reopen D-%lld')",
+                        (long long)n, (long long)n);
+        goto fail;
+    }
+    if ((rc = gl_run_event(s, who, "defect.severity",
+                           json_pack("{s:I, s:s, s:s, s:s}", "defect",
+                                     (json_int_t)n, "from", was, "to", severity,
+                                     "note", note),
+                           &seq, err)))
+        goto fail;
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "UPDATE defects SET severity = ?1, event_seq = ?2"
+                           " WHERE n = ?3",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = gl_run_fail_db(s, err);
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, severity, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, seq);
+    sqlite3_bind_int64(st, 3, n);
+    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
+    sqlite3_finalize(st);
+    if (rc)
+        goto fail;
+    return gl_store_commit(s, err);
 fail:
     gl_store_rollback(s);
     return rc;

@@ -264,14 +264,19 @@ int gl_patch_plan(gl_store *s, json_t **out, struct gl_err *err)
     int step;
 
     *out = NULL;
-    /* deferred defects, then requests (and entries of kind request whose
-     * defect, if any, is not deferred), each ordered by patch name */
+    /* deferred defects, then duty entries: every entry planned into a
+     * patch ('duty patch', whatever its kind) and every request not yet
+     * planned, unless it became a defect that is deferred (listed as
+     * that defect); each ordered by patch name */
     if (sqlite3_prepare_v2(gl_store_db(s),
                            "SELECT 'D', n, patch, severity, title FROM"
                            " defects WHERE state = 'deferred'"
                            " UNION ALL"
                            " SELECT 'H', n, patch, kind, text FROM duty"
-                           " WHERE kind = 'request' AND defect IS NULL"
+                           " WHERE (patch IS NOT NULL OR kind = 'request')"
+                           " AND (defect IS NULL OR defect NOT IN (SELECT n"
+                           " FROM defects WHERE state = 'deferred'))"
+                           " AND (patch IS NOT NULL OR defect IS NULL)"
                            " ORDER BY 3, 1, 2",
                            -1, &st, NULL) != SQLITE_OK)
         goto fail;
@@ -294,7 +299,8 @@ int gl_patch_plan(gl_store *s, json_t **out, struct gl_err *err)
                     ? json_object_get(patch_entry(patches, (const char *)patch),
                                       "requests")
                     : unplanned,
-                json_pack("{s:s, s:s}", "id", id, "text",
+                json_pack("{s:s, s:s, s:s}", "id", id, "kind",
+                          (const char *)sqlite3_column_text(st, 3), "text",
                           (const char *)sqlite3_column_text(st, 4)));
     }
     sqlite3_finalize(st);

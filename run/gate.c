@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "golive/defect.h"
 #include "util/buf.h"
 
 /* One string from a one-row, one-column query with an optional text
@@ -79,8 +80,10 @@ static void rule(json_t *rules, const char *name, int passed,
     gl_buf_reset(detail);
 }
 
-/* Open defects (not verified nor deferred) of a severity: count, and
- * their ids into b. */
+/* Open defects of a severity or worse (blocker > major > minor): those
+ * not verified nor deferred, and a blocker even when deferred (a blocker
+ * is never deferred; a store from before that rule may hold one).  Their
+ * count, and their ids into b. */
 static int open_defects(gl_store *s, const char *severity, int64_t *count,
                         struct gl_buf *b, struct gl_err *err)
 {
@@ -89,16 +92,22 @@ static int open_defects(gl_store *s, const char *severity, int64_t *count,
 
     *count = 0;
     if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT n, title, state FROM defects WHERE"
-                           " severity = ? AND state NOT IN ('verified',"
-                           " 'deferred') ORDER BY n",
+                           "SELECT n, title, state, severity FROM defects"
+                           " WHERE (CASE severity WHEN 'blocker' THEN 3"
+                           " WHEN 'major' THEN 2 WHEN 'minor' THEN 1"
+                           " ELSE 0 END) >= ? AND state <> 'verified' AND"
+                           " (state <> 'deferred' OR severity = 'blocker')"
+                           " ORDER BY n",
                            -1, &st, NULL) != SQLITE_OK)
         return gl_run_fail_db(s, err);
-    sqlite3_bind_text(st, 1, severity, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 1, gl_defect_rank(severity));
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        gl_buf_addf(b, "%sD-%lld %s (%s)", *count ? ", " : "",
+        const char *sev = (const char *)sqlite3_column_text(st, 3);
+        gl_buf_addf(b, "%sD-%lld %s (%s%s%s)", *count ? ", " : "",
                     (long long)sqlite3_column_int64(st, 0),
                     (const char *)sqlite3_column_text(st, 1),
+                    strcmp(sev, severity) ? sev : "",
+                    strcmp(sev, severity) ? ", " : "",
                     (const char *)sqlite3_column_text(st, 2));
         ++*count;
     }
@@ -161,8 +170,11 @@ static int eval_rule(gl_store *s, const struct gl_plan *p,
             return rc;
         }
         passed = count <= g->count;
-        gl_buf_addf(b, "%lld open %s defect%s, at most %lld allowed%s%s",
-                    (long long)count, g->severity, count == 1 ? "" : "s",
+        gl_buf_addf(b,
+                    "%lld open defect%s of severity %s%s, at most %lld "
+                    "allowed%s%s",
+                    (long long)count, count == 1 ? "" : "s", g->severity,
+                    strcmp(g->severity, "blocker") ? " or worse" : "",
                     (long long)g->count, count ? ": " : "", gl_buf_str(&list));
         gl_buf_release(&list);
         break;

@@ -369,6 +369,15 @@ static int p_defect_move(struct replay *r, const struct event *e, json_t *pl,
         pint(pl, "defect"));
 }
 
+static int p_defect_severity(struct replay *r, const struct event *e,
+                             json_t *pl, struct gl_err *err)
+{
+    return run_sql(r, err,
+                   "UPDATE defects SET severity = ?1, event_seq = ?2"
+                   " WHERE n = ?3",
+                   "sii", pstr(pl, "to"), e->seq, pint(pl, "defect"));
+}
+
 static int p_decide(struct replay *r, const struct event *e, json_t *pl,
                     struct gl_err *err)
 {
@@ -468,6 +477,7 @@ static const struct projector {
     {"defect.verify", "defects", "defect", p_defect_move},
     {"defect.reopen", "defects", "defect", p_defect_move},
     {"defect.defer", "defects", "defect", p_defect_move},
+    {"defect.severity", "defects", "defect", p_defect_severity},
     {"decide", "decisions", NULL, p_decide},
     {"rollback", "run", NULL, p_rollback},
     {"shift", "run", NULL, p_shift},

@@ -11,10 +11,12 @@
 #include <string.h>
 
 #include "common.h"
+#include "golive/amend.h"
 #include "golive/defect.h"
 #include "golive/duty.h"
 #include "golive/gate.h"
 #include "golive/status.h"
+#include "util/buf.h"
 #include "util/clock.h"
 
 struct ctx {
@@ -161,6 +163,13 @@ static int scenarios_of(gl_store *s, const struct gl_plan *p, json_t **out,
                             step == SQLITE_ROW ? col(st, 1) : json_null());
         json_object_set_new(o, "result_by",
                             step == SQLITE_ROW ? col(st, 2) : json_null());
+        /* the tester: who recorded the result, else who took it (a
+         * result may be recorded without 'scenario next') */
+        json_object_set_new(o, "tester",
+                            step != SQLITE_ROW ? json_null()
+                            : sqlite3_column_type(st, 2) != SQLITE_NULL
+                                ? col(st, 2)
+                                : col(st, 1));
         json_object_set_new(o, "note",
                             step == SQLITE_ROW ? col(st, 3) : json_null());
         json_array_append_new(*out, o);
@@ -185,8 +194,8 @@ int gl_report_build(gl_store *s, const struct gl_plan *p,
         "target", "missing", "extra", "changed", "message", NULL};
     static const char *const dec_cols[] = {"at", "actor", "decision", "note",
                                            NULL};
-    static const char *const change_cols[] = {"at", "actor", "kind", "detail",
-                                              NULL};
+    static const char *const change_cols[] = {"at",     "actor",   "kind",
+                                              "detail", "payload", NULL};
     json_t *o = NULL, *status = NULL, *x = NULL, *g = NULL;
     struct ctx c;
     char *dl = NULL, t[40];
@@ -266,11 +275,40 @@ int gl_report_build(gl_store *s, const struct gl_plan *p,
                    "  json_extract(payload, '$.to')"
                    " WHEN 'rollback' THEN 'rollback started'"
                    " ELSE kind END || COALESCE(': ' ||"
-                   "  json_extract(payload, '$.note'), '')"
+                   "  json_extract(payload, '$.note'), ''),"
+                   " CASE kind WHEN 'run.amend' THEN payload END"
                    " FROM events WHERE kind IN ('shift', 'handover',"
                    " 'rollback', 'run.amend') ORDER BY seq",
                    change_cols, 0x1, &x, err)))
         goto fail;
+    {
+        /* an amendment says what it changed */
+        json_t *e;
+        size_t i;
+        json_array_foreach(x, i, e)
+        {
+            json_t *pl = json_is_string(json_object_get(e, "payload"))
+                             ? json_loads(json_string_value(
+                                              json_object_get(e, "payload")),
+                                          0, NULL)
+                             : NULL;
+            if (pl) {
+                struct gl_buf b = GL_BUF_INIT;
+                json_t *lines = gl_amend_lines(json_object_get(pl, "diff")), *l;
+                size_t j;
+                gl_buf_addf(
+                    &b, "plan version %" JSON_INTEGER_FORMAT ": ",
+                    json_integer_value(json_object_get(pl, "plan_version")));
+                json_array_foreach(lines, j, l) gl_buf_addf(
+                    &b, "%s%s", j ? "; " : "", json_string_value(l));
+                json_object_set_new(e, "detail", json_string(gl_buf_str(&b)));
+                gl_buf_release(&b);
+                json_decref(lines);
+                json_decref(pl);
+            }
+            json_object_del(e, "payload");
+        }
+    }
     json_object_set_new(o, "changes", x);
     if ((rc = gl_duty_list(s, &x, err)))
         goto fail;

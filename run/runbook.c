@@ -122,8 +122,8 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         }
         if (strcmp(me, who_.owner) && !(force && is_lead(p, me))) {
             rc = gl_err_set(err, GL_EREFUSED,
-                            "only task '%s''s owner %s starts it (or the lead "
-                            "%s with --force)",
+                            "only the owner of task '%s' (%s) starts it; the "
+                            "lead (%s) may with --force",
                             id, who_.owner, leads);
             goto fail;
         }
@@ -190,9 +190,10 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
             goto fail;
         }
         if (strcmp(me, who_.owner)) {
-            rc = gl_err_set(err, GL_EREFUSED,
-                            "only task '%s''s owner %s reports it %s", id,
-                            who_.owner, act == GL_ACT_DONE ? "done" : "failed");
+            rc =
+                gl_err_set(err, GL_EREFUSED,
+                           "only the owner of task '%s' (%s) reports it %s", id,
+                           who_.owner, act == GL_ACT_DONE ? "done" : "failed");
             goto fail;
         }
         next = act == GL_ACT_DONE ? "done" : "failed";
@@ -207,8 +208,8 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         }
         if (strcmp(me, who_.checker)) {
             rc = gl_err_set(err, GL_EREFUSED,
-                            "only task '%s''s checker %s signs it off", id,
-                            who_.checker);
+                            "only the checker of task '%s' (%s) signs it off",
+                            id, who_.checker);
             goto fail;
         }
         if (strcmp(state, "done")) {
@@ -228,8 +229,8 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         }
         if (strcmp(me, who_.owner) && !is_lead(p, me)) {
             rc = gl_err_set(err, GL_EREFUSED,
-                            "only task '%s''s owner %s or the lead (%s) skips "
-                            "it",
+                            "only the owner of task '%s' (%s) or the lead "
+                            "(%s) skips it",
                             id, who_.owner, leads);
             goto fail;
         }
@@ -241,11 +242,21 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         next = "skipped";
         break;
     case GL_ACT_REOPEN:
+        /* a sign-off is the checker's: once given, only the checker or
+         * the lead takes it back */
+        if (!strcmp(state, "checked") && strcmp(me, who_.checker) &&
+            !is_lead(p, me)) {
+            rc = gl_err_set(err, GL_EREFUSED,
+                            "task '%s' is checked; only its checker %s or "
+                            "the lead (%s) reopens it",
+                            id, who_.checker, leads);
+            goto fail;
+        }
         if (strcmp(me, who_.checker) && !is_lead(p, me) &&
             strcmp(me, who_.owner)) {
             rc = gl_err_set(err, GL_EREFUSED,
-                            "only task '%s''s owner %s, its checker %s or the "
-                            "lead (%s) reopens it",
+                            "only the owner of task '%s' (%s), its checker "
+                            "(%s) or the lead (%s) reopens it",
                             id, who_.owner, who_.checker, leads);
             goto fail;
         }

@@ -308,16 +308,19 @@ static int add_blockers(gl_store *s, const struct gl_plan *p, json_t *blockers,
         sqlite3_finalize(st);
     }
     if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT id, COALESCE(taken_by, ''),"
+                           "SELECT id, COALESCE(result_by, taken_by, ''),"
                            " COALESCE(note, '') FROM scenarios WHERE"
                            " state = 'blocked' ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        /* who recorded it (taken with 'scenario next' or not), and why
+         * when they said */
+        const char *by = (const char *)sqlite3_column_text(st, 1),
+                   *why = (const char *)sqlite3_column_text(st, 2);
         char detail[600];
-        snprintf(detail, sizeof(detail), "scenario blocked (%s): %s",
-                 (const char *)sqlite3_column_text(st, 1),
-                 (const char *)sqlite3_column_text(st, 2));
+        snprintf(detail, sizeof(detail), "scenario blocked%s%s%s%s",
+                 *by ? " by " : "", by, *why ? ": " : "", why);
         json_array_append_new(
             blockers, json_pack("{s:s, s:s, s:s}", "kind", "scenario", "id",
                                 (const char *)sqlite3_column_text(st, 0),

@@ -77,6 +77,11 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     return EXIT_ERROR;
 }
 
+const char *cli_s(long long n)
+{
+    return n == 1 ? "" : "s";
+}
+
 const char *cli_state_path(const char *opt_state, const char *plan_path,
                            char *buf, size_t n)
 {
@@ -158,7 +163,8 @@ void cli_print_diags(FILE *out, const struct gl_diags *d, int json)
                 g->code);
     }
     if (d->dropped)
-        fprintf(out, "%s: %zu more problems not shown\n", d->file, d->dropped);
+        fprintf(out, "%s: %zu more problem%s not shown\n", d->file, d->dropped,
+                cli_s((long long)d->dropped));
 }
 
 int cli_load_plan(const char *path, int json, int quiet, struct gl_plan **plan)
@@ -232,10 +238,15 @@ int cli_check_plan(const char *path, int json, int quiet, int online,
         if (!d.n_errors && p && online)
             printf("%s: the databases agree with the plan\n", path);
         if (!d.n_errors && p)
-            printf("%s: ok: %zu people, %zu systems, %zu sync jobs, %zu "
-                   "checks, %zu workflows, %zu tasks, %zu scenarios\n",
-                   path, p->n_people, p->n_systems, p->n_sync, p->n_checks,
-                   p->n_workflows, p->n_tasks, p->n_scenarios);
+            printf("%s: ok: %zu %s, %zu system%s, %zu sync job%s, %zu "
+                   "check%s, %zu workflow%s, %zu task%s, %zu scenario%s\n",
+                   path, p->n_people, p->n_people == 1 ? "person" : "people",
+                   p->n_systems, cli_s((long long)p->n_systems), p->n_sync,
+                   cli_s((long long)p->n_sync), p->n_checks,
+                   cli_s((long long)p->n_checks), p->n_workflows,
+                   cli_s((long long)p->n_workflows), p->n_tasks,
+                   cli_s((long long)p->n_tasks), p->n_scenarios,
+                   cli_s((long long)p->n_scenarios));
     }
     gl_diags_release(&d);
     *plan = p;

@@ -32,6 +32,9 @@ int cli_fail(const struct gl_err *err);
 int cli_usage(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* "s" unless n is 1, for a plural: printf("%lld task%s", n, cli_s(n)). */
+const char *cli_s(long long n);
+
 /* The state store's path: --state, else GOLIVE_STATE, else golive.state
  * beside the plan (when the command took one), else in the current folder.
  * Writes into buf (size n) and returns it. */

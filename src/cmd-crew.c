@@ -62,38 +62,115 @@ out:
 
 static int handover_run(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        {"as", required_argument, NULL, 'a'},
+        {"to", required_argument, NULL, 't'},
+        {"note", required_argument, NULL, 'n'},
+        {"task", required_argument, NULL, 'T'},
+        {"scenario", required_argument, NULL, 'S'},
+        {"defect", required_argument, NULL, 'D'},
+        {"state", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     static const char *const kinds[] = {"tasks", "checks", "scenarios",
                                         "defects"};
     static const char *const labels[] = {"tasks to do", "tasks to check",
                                          "scenarios", "defects to fix"};
+    const char *as = NULL, *to = NULL, *note = NULL, *state = NULL;
+    const char **tasks = NULL, **scen = NULL;
+    int64_t *defects = NULL;
+    struct gl_handover_pick pick;
     struct cli_run r;
     struct gl_err err;
-    struct cli_opts o;
     json_t *moved = NULL, *x;
     size_t k, i;
-    int rc;
+    int rc, c, json = 0;
 
-    if ((rc = cli_parse_opts(&cmd_handover, "anstj", argc, argv, &o)) >= 0)
-        return rc;
-    if (!o.to)
-        return cli_usage("handover", "handover needs --to");
-    if (argc - optind != 0)
-        return cli_usage("handover", "handover takes no arguments");
-    gl_err_clear(&err);
-    if ((rc = cli_run_open(&r, o.state, NULL, o.as, 1)))
+    memset(&r, 0, sizeof(r));
+    memset(&pick, 0, sizeof(pick));
+    /* at most argc of each kind */
+    tasks = calloc((size_t)argc + 1, sizeof(*tasks));
+    scen = calloc((size_t)argc + 1, sizeof(*scen));
+    defects = calloc((size_t)argc + 1, sizeof(*defects));
+    if (!tasks || !scen || !defects) {
+        cli_error("out of memory");
+        rc = EXIT_ERROR;
         goto out;
-    if (gl_handover(r.s, r.plan, &r.who, o.to, o.note, &moved, &err)) {
+    }
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            as = optarg;
+            break;
+        case 't':
+            to = optarg;
+            break;
+        case 'n':
+            note = optarg;
+            break;
+        case 's':
+            state = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'T':
+            tasks[pick.n_tasks++] = optarg;
+            break;
+        case 'S':
+            scen[pick.n_scenarios++] = optarg;
+            break;
+        case 'D':
+            if (!(defects[pick.n_defects++] = cli_id_number(optarg, 'D'))) {
+                rc = cli_usage("handover",
+                               "'%s' is not a defect id (D-1, D-2...)", optarg);
+                goto out;
+            }
+            break;
+        case 'h':
+            fputs(cmd_handover.usage, stdout);
+            rc = EXIT_OK;
+            goto out;
+        default:
+            rc = cli_usage("handover", "unknown option");
+            goto out;
+        }
+    }
+    pick.tasks = tasks;
+    pick.scenarios = scen;
+    pick.defects = defects;
+    if (!to) {
+        rc = cli_usage("handover", "handover needs --to");
+        goto out;
+    }
+    if (argc - optind != 0) {
+        rc = cli_usage("handover",
+                       "handover takes no arguments (name items with "
+                       "--task, --scenario, --defect)");
+        goto out;
+    }
+    gl_err_clear(&err);
+    if ((rc = cli_run_open(&r, state, NULL, as, 1)))
+        goto out;
+    if (gl_handover(r.s, r.plan, &r.who, to, &pick, note, &moved, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
-    if (o.json) {
+    /* some items may have been refused: they stay, and say why */
+    json_array_foreach(json_object_get(moved, "refused"), i, x) cli_error(
+        "not handed over: %s", json_string_value(json_object_get(x, "why")));
+    rc = json_array_size(json_object_get(moved, "refused")) ? EXIT_REFUSED
+                                                            : EXIT_OK;
+    if (json) {
         json_object_set_new(moved, "from", json_string(r.who.person));
-        json_object_set_new(moved, "to", json_string(o.to));
+        json_object_set_new(moved, "to", json_string(to));
         cli_print_json(moved, 0);
         moved = NULL;
         goto out;
     }
-    printf("%s handed over to %s:\n", r.who.person, o.to);
+    printf("%s handed over to %s:\n", r.who.person, to);
     for (k = 0; k < 4; k++) {
         json_t *a = json_object_get(moved, kinds[k]);
         if (!json_array_size(a))
@@ -103,9 +180,18 @@ static int handover_run(int argc, char **argv)
             printf("%s%s", i ? ", " : "", json_string_value(x));
         printf("\n");
     }
+    if (json_array_size(json_object_get(moved, "refused"))) {
+        printf("  %-15s", "not moved");
+        json_array_foreach(json_object_get(moved, "refused"), i, x) printf(
+            "%s%s", i ? ", " : "", json_string_value(json_object_get(x, "id")));
+        printf("\n");
+    }
 out:
     json_decref(moved);
     cli_run_close(&r);
+    free(tasks);
+    free(scen);
+    free(defects);
     return rc;
 }
 
@@ -127,16 +213,25 @@ const struct gl_cmd cmd_shift = {
 const struct gl_cmd cmd_handover = {
     "handover",
     "hand your open work to someone else (someone has to sleep)",
-    "usage: golive handover --as P --to Q [--note TEXT] [--state FILE]\n"
+    "usage: golive handover --as P --to Q [--task ID]... [--scenario ID]...\n"
+    "                       [--defect D-N]... [--note TEXT] [--state FILE]\n"
     "                       [--json]\n"
     "\n"
-    "Move P's open work to Q: the tasks P owns that are not finished\n"
-    "(pending, running, failed), the tasks P checks that are not checked,\n"
-    "the scenarios assigned to P or running in P's hands, the defects P is\n"
-    "fixing.  Refused when Q would check a task Q does, or Q is not a\n"
-    "tester (scenarios) or a dev (fixes).  One event lists what moved.\n"
+    "Move P's open work to Q: what --task, --scenario and --defect name\n"
+    "(each may be given again), else all of it: the tasks P owns that are\n"
+    "not finished (pending, running, failed), the tasks P checks that are\n"
+    "not checked, the scenarios assigned to P or running in P's hands, the\n"
+    "defects P is fixing.  An item Q may not take stays with P, each named\n"
+    "with the reason: Q would check a task Q does (or do one Q checks), Q\n"
+    "is not a tester (scenarios) or a dev (fixes), or the item is not P's\n"
+    "open work.  The rest moves; one event lists what moved and what\n"
+    "stayed.\n"
     "\n"
-    "exit: 0 handed over, 2 usage, nothing to hand over or store error,\n"
-    "      3 refused\n",
+    "  --json   {from, to, tasks, checks, scenarios, defects,\n"
+    "            refused: [{kind, id, why}]}\n"
+    "\n"
+    "exit: 0 all handed over, 2 usage, no such item, nothing to hand over\n"
+    "      or store error, 3 something (or everything) refused: what moved\n"
+    "      is printed, what stayed is named on stderr\n",
     handover_run,
 };

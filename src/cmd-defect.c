@@ -18,12 +18,13 @@ static int run(int argc, char **argv)
         {"severity", required_argument, NULL, 'v'},
         {"title", required_argument, NULL, 't'},
         {"patch", required_argument, NULL, 'p'},
+        {"note", required_argument, NULL, 'n'},
         {"state", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *as = NULL, *scenario = NULL, *severity = NULL, *title = NULL,
-               *patch = NULL, *state_opt = NULL, *sub, *to;
+               *patch = NULL, *note = NULL, *state_opt = NULL, *sub, *to;
     struct cli_run r;
     struct gl_err err;
     int json = 0, c, rc;
@@ -46,6 +47,9 @@ static int run(int argc, char **argv)
             break;
         case 'p':
             patch = optarg;
+            break;
+        case 'n':
+            note = optarg;
             break;
         case 's':
             state_opt = optarg;
@@ -77,6 +81,16 @@ static int run(int argc, char **argv)
         if (!(n = cli_id_number(argv[optind + 1], 'D')))
             return cli_usage("defect", "'%s' is not a defect id (D-1, D-2...)",
                              argv[optind + 1]);
+    } else if (!strcmp(sub, "severity")) {
+        if (argc - optind != 3)
+            return cli_usage("defect",
+                             "'defect severity' takes a defect id and a "
+                             "severity: defect severity D-1 major --note "
+                             "TEXT");
+        if (!(n = cli_id_number(argv[optind + 1], 'D')))
+            return cli_usage("defect", "'%s' is not a defect id (D-1, D-2...)",
+                             argv[optind + 1]);
+        severity = argv[optind + 2];
     } else {
         return cli_usage("defect", "unknown subcommand 'defect %s'", sub);
     }
@@ -131,6 +145,20 @@ static int run(int argc, char **argv)
         }
         goto out;
     }
+    if (!strcmp(sub, "severity")) {
+        if (gl_defect_severity(r.s, r.plan, &r.who, n, severity, note, &err)) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        if (json)
+            cli_print_json(json_pack("{s:I, s:s, s:s}", "n", (json_int_t)n,
+                                     "severity", severity, "as", r.who.person),
+                           0);
+        else
+            printf("D-%lld: severity %s (%s)\n", (long long)n, severity,
+                   r.who.person);
+        goto out;
+    }
     if (gl_defect_move(r.s, r.plan, &r.who, n, sub, patch, &to, &err)) {
         rc = cli_fail(&err);
         goto out;
@@ -148,11 +176,13 @@ out:
 
 const struct gl_cmd cmd_defect = {
     "defect",
-    "log and move defects: open, fixing, fixed, verify, reopen, defer",
+    "defects: open, fixing, fixed, verify, reopen, defer, severity",
     "usage: golive defect open --severity blocker|major|minor --title TEXT\n"
     "                          [--scenario ID] --as PERSON\n"
     "       golive defect fixing|fixed|verify|reopen ID --as PERSON\n"
     "       golive defect defer ID --patch NAME --as PERSON\n"
+    "       golive defect severity ID blocker|major|minor --note TEXT\n"
+    "                              --as LEAD\n"
     "       golive defect list [--json]\n"
     "       (every form takes --state FILE and --json)\n"
     "\n"
@@ -161,7 +191,10 @@ const struct gl_cmd cmd_defect = {
     "reopened, or is deferred to a named patch (the lead or a dev).  Devs\n"
     "take it up and fix it; someone other than its fixer verifies the fix.\n"
     "A blocker is a defect that stops a workflow: while one is open, the\n"
-    "go gate fails.  Every move is an event of the run with its actor.\n"
+    "go gate fails, and it is never deferred.  'severity' (the lead, with\n"
+    "a note saying why) changes a defect's severity: a blocker that does\n"
+    "not block after all is lowered first, then it can be deferred.\n"
+    "Every move is an event of the run with its actor.\n"
     "\n"
     "exit: 0 done, 2 usage, no such defect or store error, 3 refused (the\n"
     "      message says who may)\n",

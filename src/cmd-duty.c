@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "golive/duty.h"
+#include "util/clock.h"
 
 static int duty_run(int argc, char **argv)
 {
@@ -112,6 +113,18 @@ static int duty_run(int argc, char **argv)
             rc = cli_fail(&err);
             goto out;
         }
+        /* the store keeps UTC; people read the plan's offset */
+        json_array_foreach(list, i, x)
+        {
+            int64_t at;
+            int off;
+            char t[40];
+            if (!gl_time_parse(json_string_value(json_object_get(x, "at")), &at,
+                               &off)) {
+                gl_time_format(at, r.info.switch_offset, t);
+                json_object_set_new(x, "at", json_string(t));
+            }
+        }
         if (json) {
             cli_print_json(list, 1);
             list = NULL;
@@ -119,8 +132,9 @@ static int duty_run(int argc, char **argv)
         }
         json_array_foreach(list, i, x)
         {
-            json_t *def = json_object_get(x, "defect"),
-                   *pa = json_object_get(x, "patch");
+            /* null when there is none: a JSON null, not a NULL pointer */
+            const char *def = json_string_value(json_object_get(x, "defect")),
+                       *pa = json_string_value(json_object_get(x, "patch"));
             printf("%-6s %s %-8s %-6s %-8s %s%s%s%s%s%s\n",
                    json_string_value(json_object_get(x, "id")),
                    json_string_value(json_object_get(x, "at")),
@@ -128,9 +142,8 @@ static int duty_run(int argc, char **argv)
                    json_string_value(json_object_get(x, "channel")),
                    json_string_value(json_object_get(x, "kind")),
                    json_string_value(json_object_get(x, "text")),
-                   def ? " -> " : "", def ? json_string_value(def) : "",
-                   pa ? " [patch " : "", pa ? json_string_value(pa) : "",
-                   pa ? "]" : "");
+                   def ? " -> " : "", def ? def : "", pa ? " [patch " : "",
+                   pa ? pa : "", pa ? "]" : "");
         }
     }
 out:
@@ -173,13 +186,15 @@ static int patch_run(int argc, char **argv)
             json_string_value(json_object_get(y, "title")));
         json_array_foreach(json_object_get(x, "requests"), j, y) printf(
             "  %-6s %-8s %s\n", json_string_value(json_object_get(y, "id")),
-            "request", json_string_value(json_object_get(y, "text")));
+            json_string_value(json_object_get(y, "kind")),
+            json_string_value(json_object_get(y, "text")));
     }
     if (json_array_size(json_object_get(plan, "unplanned"))) {
         printf("not planned yet\n");
         json_array_foreach(json_object_get(plan, "unplanned"), j, y) printf(
             "  %-6s %-8s %s\n", json_string_value(json_object_get(y, "id")),
-            "request", json_string_value(json_object_get(y, "text")));
+            json_string_value(json_object_get(y, "kind")),
+            json_string_value(json_object_get(y, "text")));
     }
     if (!json_array_size(json_object_get(plan, "patches")) &&
         !json_array_size(json_object_get(plan, "unplanned")))
@@ -206,6 +221,8 @@ const struct gl_cmd cmd_duty = {
     "prints its id (H-1, H-2, ...); anyone of the plan may.  'defect' turns\n"
     "an entry into a defect (its text the title), 'patch' plans a request\n"
     "into a named patch (the lead or a dev).  Every entry is an event.\n"
+    "'list' shows each entry's time at the UTC offset of the plan's\n"
+    "switch_at, as every time golive prints.\n"
     "\n"
     "exit: 0 done, 2 usage, no such entry or store error, 3 refused\n",
     duty_run,
@@ -217,11 +234,13 @@ const struct gl_cmd cmd_patch = {
     "usage: golive patch plan [--state FILE] [--json]\n"
     "\n"
     "List the defects deferred to a patch ('golive defect defer') and the\n"
-    "duty log's requests, grouped by target patch; requests not yet\n"
-    "planned into one are listed last.\n"
+    "duty log's entries planned into one ('golive duty patch', of any\n"
+    "kind, or logged with --patch), grouped by target patch; requests not\n"
+    "yet planned into one are listed last.\n"
     "\n"
     "  --json   {patches: [{patch, defects: [{id, severity, title}],\n"
-    "            requests: [{id, text}]}], unplanned: [{id, text}]}\n"
+    "            requests: [{id, kind, text}]}],\n"
+    "            unplanned: [{id, kind, text}]}\n"
     "\n"
     "exit: 0 shown, 2 no run or store error\n",
     patch_run,

@@ -151,9 +151,11 @@ static int check(int argc, char **argv, int json, int samples,
         any += (int)r.n;
         json_array_append_new(all, report_json(plan, &r));
         if (!json) {
-            printf("workflow %s: %lld records in %zu states, %zu problem%s\n",
-                   w->name.id, (long long)r.records, r.nstates, r.n,
-                   r.n == 1 ? "" : "s");
+            printf("workflow %s: %lld record%s in %zu state%s, %zu "
+                   "problem%s\n",
+                   w->name.id, (long long)r.records, cli_s(r.records),
+                   r.nstates, cli_s((long long)r.nstates), r.n,
+                   cli_s((long long)r.n));
             for (p = 0; p < r.n; p++) {
                 const struct gl_flow_problem *x = &r.v[p];
                 size_t s;

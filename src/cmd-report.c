@@ -109,8 +109,8 @@ static const char *const check_keys[] = {"at",      "check",   "type",
                                          "outcome", "message", NULL};
 static const char *const check_heads[] = {"at",      "check",  "type",
                                           "outcome", "detail", NULL};
-static const char *const scen_keys[] = {"id",    "area",     "priority", "risk",
-                                        "state", "taken_by", "note",     NULL};
+static const char *const scen_keys[] = {"id",    "area",   "priority", "risk",
+                                        "state", "tester", "note",     NULL};
 static const char *const scen_heads[] = {
     "scenario", "area", "priority", "risk", "state", "tester", "note", NULL};
 static const char *const def_keys[] = {
@@ -185,13 +185,14 @@ static void render_md(struct gl_buf *b, json_t *rep)
     summary_line(b, rep);
     gl_buf_addf(b,
                 "\n- audit: %s%s, %" JSON_INTEGER_FORMAT
-                " events; head %s (write it down: 'golive audit verify"
+                " event%s; head %s (write it down: 'golive audit verify"
                 " --head' checks it)\n\n",
                 json_is_true(json_object_get(audit, "verified"))
                     ? ""
                     : "THE STORE DOES NOT VERIFY: ",
                 str(audit, "detail"),
                 json_integer_value(json_object_get(audit, "events")),
+                cli_s(json_integer_value(json_object_get(audit, "events"))),
                 str(audit, "head"));
     for (k = 0; k < sizeof(sections) / sizeof(sections[0]); k++) {
         gl_buf_addf(b, "## %s\n\n", sections[k].title);
@@ -449,8 +450,9 @@ static void render_html(struct gl_buf *b, json_t *rep)
     if (!json_is_true(json_object_get(audit, "verified")))
         gl_buf_adds(b, "THE STORE DOES NOT VERIFY: ");
     html_esc(b, str(audit, "detail"));
-    gl_buf_addf(b, ", %" JSON_INTEGER_FORMAT " events; head ",
-                json_integer_value(json_object_get(audit, "events")));
+    gl_buf_addf(b, ", %" JSON_INTEGER_FORMAT " event%s; head ",
+                json_integer_value(json_object_get(audit, "events")),
+                cli_s(json_integer_value(json_object_get(audit, "events"))));
     html_esc(b, str(audit, "head"));
     gl_buf_adds(b, "</li>\n</ul>\n");
     for (k = 0; k < sizeof(sections) / sizeof(sections[0]); k++) {

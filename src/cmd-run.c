@@ -67,8 +67,9 @@ int cli_run_start(const char *plan_path, const char *state, int rehearsal,
         printf("started %s run %s of '%s' in %s\n",
                info.rehearsal ? "rehearsal" : "live", info.run_id, info.cutover,
                state);
-        printf("plan %s (sha256 %.16s…), %zu tasks, as %s\n", plan_path,
-               info.plan_sha256, plan->n_tasks, who.person);
+        printf("plan %s (sha256 %.16s…), %zu task%s, as %s\n", plan_path,
+               info.plan_sha256, plan->n_tasks, cli_s((long long)plan->n_tasks),
+               who.person);
     }
     rc = EXIT_OK;
 out:
@@ -121,36 +122,14 @@ static int run_start(int argc, char **argv)
         rehearsal, as, json);
 }
 
-/* Print the difference of an amendment, one line per kind of change. */
+/* Print the difference of an amendment, one line per change. */
 static void print_diff(json_t *d)
 {
-    const char *kind;
-    json_t *v, *x;
+    json_t *lines = gl_amend_lines(d), *x;
     size_t i;
 
-    json_object_foreach(d, kind, v)
-    {
-        static const char *const what[] = {"added", "removed", NULL};
-        size_t k;
-        for (k = 0; what[k]; k++) {
-            json_t *a = json_object_get(v, what[k]);
-            if (!json_array_size(a))
-                continue;
-            printf("  %s %s:", kind, what[k]);
-            json_array_foreach(a, i, x) printf(" %s", json_string_value(x));
-            printf("\n");
-        }
-        json_array_foreach(json_object_get(v, "changed"), i, x)
-        {
-            json_t *f;
-            size_t j;
-            printf("  task %s changed:",
-                   json_string_value(json_object_get(x, "id")));
-            json_array_foreach(json_object_get(x, "fields"), j, f)
-                printf(" %s", json_string_value(f));
-            printf("\n");
-        }
-    }
+    json_array_foreach(lines, i, x) printf("  %s\n", json_string_value(x));
+    json_decref(lines);
 }
 
 static int run_amend(int argc, char **argv)
@@ -247,8 +226,11 @@ const struct gl_cmd cmd_run = {
     "what already happened (another cutover, a moved switch: that is\n"
     "'golive shift'; a started task or a scenario with a result left out; a\n"
     "started task depending on one not checked; a person who acted left\n"
-    "out), naming each contradiction.  The 'run.amend' event holds the\n"
-    "difference.\n"
+    "out), naming each contradiction.  It prints what changed, one line\n"
+    "each: ids added or removed, the fields of each task, scenario or\n"
+    "person that changed, and every other section of the plan whose text\n"
+    "changed (comments and blank lines aside).  The 'run.amend' event\n"
+    "holds the difference; the report lists it per amendment.\n"
     "\n"
     "exit: 0 started / taken, 1 the plan has errors, 2 usage or I/O error,\n"
     "      3 refused (the store already holds a run, an unknown person, not\n"

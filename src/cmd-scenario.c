@@ -88,13 +88,44 @@ static int on_run(int argc, char **argv, const char *state_opt, const char *as,
                            strcmp(sub, "progress") != 0)))
         goto out;
     if (!strcmp(sub, "progress")) {
+        static const char *const states[] = {"pending", "running", "passed",
+                                             "failed",  "blocked", NULL};
+        static const char *const groups[] = {"testers", "areas", NULL};
         char *js = gl_scenario_progress(r.s, r.plan, &err);
+        json_t *o, *m, *e;
+        const char *k;
+        size_t gi, si;
         if (!js) {
             rc = cli_fail(&err);
             goto out;
         }
-        printf("%s\n", js);
+        if (json) {
+            printf("%s\n", js);
+            free(js);
+            goto out;
+        }
+        o = json_loads(js, 0, NULL);
         free(js);
+        for (gi = 0; groups[gi]; gi++) {
+            printf("%s%s\n", gi ? "\n" : "", gi ? "by area:" : "by tester:");
+            m = json_object_get(o, groups[gi]);
+            if (!json_object_size(m))
+                printf("  none\n");
+            json_object_foreach(m, k, e)
+            {
+                int any = 0;
+                printf("  %-12s", k);
+                for (si = 0; states[si]; si++) {
+                    json_t *c = json_object_get(e, states[si]);
+                    if (!c)
+                        continue;
+                    printf("%s%" JSON_INTEGER_FORMAT " %s", any++ ? ", " : "",
+                           json_integer_value(c), states[si]);
+                }
+                printf("\n");
+            }
+        }
+        json_decref(o);
         goto out;
     }
     if (!strcmp(sub, "next")) {
@@ -184,23 +215,25 @@ const struct gl_cmd cmd_scenario = {
     "the verification list: take, record, follow scenarios; legacy samples",
     "usage: golive scenario next --as TESTER [--state FILE] [--json]\n"
     "       golive scenario pass|fail|block ID --as TESTER [--note TEXT]\n"
-    "       golive scenario progress [--state FILE]\n"
+    "       golive scenario progress [--state FILE] [--json]\n"
     "       golive scenario samples ID [--limit N] [--json]\n"
     "                                  [--plan PLAN | --state FILE]\n"
     "\n"
     "'next' hands a tester the riskiest scenario not yet run (theirs or\n"
     "nobody's first, highest risk, then P0 first); 'pass', 'fail' and\n"
     "'block' record a result; 'progress' counts scenarios by state per\n"
-    "tester and per area (JSON).  Only testers take and record scenarios;\n"
+    "tester and per area (--json: {testers: {NAME: {STATE: N}}, areas:\n"
+    "{AREA: {STATE: N}}}).  Only testers take and record scenarios;\n"
     "every change is an event of the run.\n"
     "\n"
     "'samples':\n"
     "Pick records the old system created for scenario ID: the keys its\n"
-    "'samples' query returns on the old system, spread across their old\n"
-    "states, those the flow check would flag first (an unknown or dead-end\n"
-    "state, no way back from a rejection, a required field missing, not\n"
-    "migrated), with their keys and states in both systems.  The plan is\n"
-    "--plan, else the run's own copy.\n"
+    "'samples' query returns on the old system: first, always, those the\n"
+    "flow check would flag (an unknown or dead-end state, no way back from\n"
+    "a rejection, a required field missing, not migrated), then the\n"
+    "others, each group spread across their old states, with their keys\n"
+    "and states in both systems.  The plan is --plan, else the run's own\n"
+    "copy.\n"
     "\n"
     "options:\n"
     "  --limit N   how many (default 10)\n"

@@ -83,8 +83,8 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
            r->info.rehearsal ? "rehearsal" : "live", r->info.run_id,
            r->info.plan_version, r->info.plan_sha256,
            changed ? "; the plan file differs" : "");
-    printf("switch at %s; now %s (%s); %" PRId64 " events%s\n", t_switch, t_now,
-           rel, r->info.events,
+    printf("switch at %s; now %s (%s); %" PRId64 " event%s%s\n", t_switch,
+           t_now, rel, r->info.events, cli_s(r->info.events),
            json_is_true(json_object_get(st, "rollback")) ? "; ROLLING BACK"
                                                          : "");
     {

@@ -22,10 +22,18 @@
  * and scenarios brought in line (new ones pending, dropped pending ones
  * removed, owners and times updated).  *diff gets the difference (new
  * reference): {tasks, scenarios, people, sync, checks: {added, removed},
- * and tasks.changed: [{id, fields}]}. */
+ * tasks.changed, scenarios.changed, people.changed: [{id, fields}], and
+ * sections: the names of the plan's top-level sections whose text
+ * differs (added and removed ones too)}. */
 int gl_run_amend(gl_store *s, const struct gl_plan *cur,
                  const struct gl_plan *next, const char *text, size_t len,
                  const char *path, const struct gl_actor *who, json_t **diff,
                  int *version, struct gl_err *err);
+
+/* The difference of an amendment (the diff above, or the run.amend
+ * event's) as lines a person reads: "tasks added: warm-cache", "task
+ * smoke changed: depends_on, duration", "the text of 'gates' changed";
+ * never empty.  A new reference to an array of strings. */
+json_t *gl_amend_lines(json_t *diff);
 
 #endif

@@ -2,7 +2,8 @@
  * defect.h - defects found on the night: open -> fixing -> fixed ->
  * verified, or reopened, or deferred to a named patch.  Anyone opens one;
  * devs fix; a fixed defect is verified by someone other than its fixer.
- * A blocker is a defect that stops a workflow.
+ * A blocker is a defect that stops a workflow: it is never deferred
+ * (the lead may lower its severity, with a note, first).
  */
 #ifndef GOLIVE_DEFECT_H
 #define GOLIVE_DEFECT_H
@@ -31,6 +32,19 @@ int gl_defect_open_in(gl_store *s, const struct gl_plan *p,
 int gl_defect_move(gl_store *s, const struct gl_plan *p,
                    const struct gl_actor *who, int64_t n, const char *action,
                    const char *patch, const char **to, struct gl_err *err);
+
+/* Change defect n's severity to severity, with a note saying why: the
+ * lead only; a "defect.severity" event {defect, from, to, note}.  A
+ * blocker is never deferred: lowering one is how it can be; a deferred
+ * defect is not raised to a blocker (reopen it first). */
+int gl_defect_severity(gl_store *s, const struct gl_plan *p,
+                       const struct gl_actor *who, int64_t n,
+                       const char *severity, const char *note,
+                       struct gl_err *err);
+
+/* How bad a severity is: blocker 3, major 2, minor 1; 0 for anything else
+ * (NULL too). */
+int gl_defect_rank(const char *severity);
 
 /* Every defect as a JSON array (malloc'd text): {id, n, scenario,
  * severity, title, state, opened_by, fixer, verifier, patch}. */

@@ -227,6 +227,25 @@ def test_scenario_samples_spread_and_flagged(tmp_path, lite, engine):
     assert all(x["flagged"] for x in two)
 
 
+def test_scenario_samples_flagged_first_always(tmp_path, lite, engine):
+    # four of the five are flagged (7, 20, 21 of S; 9 of R): they come
+    # before 11, the one that is not, whatever their old state (#11.9)
+    p = prepare(tmp_path, lite, engine)
+    r = golive("scenario", "samples", "S-1", "--plan", p, "--limit", "4",
+               "--json", env=engine.env)
+    assert r.rc == 0, r
+    four = json.loads(r.out)["samples"]
+    assert sorted(x["old_key"] for x in four) == ["20", "21", "7", "9"]
+    assert all(x["flagged"] for x in four)
+    r = golive("scenario", "samples", "S-1", "--plan", p, "--json",
+               env=engine.env)
+    keys = [x["old_key"] for x in json.loads(r.out)["samples"]]
+    assert keys[-1] == "11" and len(keys) == 5
+    # each round takes one of each old state, flagged ones first
+    assert [x["old_state"] for x in json.loads(r.out)["samples"]][:2] in (
+        ["S", "R"], ["R", "S"])
+
+
 def test_flow_is_recorded_in_the_run(tmp_path, lite, engine):
     p = prepare(tmp_path, lite, engine)
     assert golive("run", "start", p).rc == 0

@@ -318,7 +318,7 @@ def test_handover_moves_open_work_to_someone_awake(night):
     assert g(st, "task", "start", "banner", "--as", "bob", at="T-5h30m").rc == 0
     # ann checks banner and release: she cannot take over bob's work
     r = g(st, "handover", "--as", "bob", "--to", "ann", at="T-5h")
-    assert r.rc == 3 and "would both do and check task" in r.err
+    assert r.rc == 3 and "ann checks task 'banner' and cannot also do it" in r.err
     r = g(st, "handover", "--as", "bob", "--to", "zhou", "--note", "sleep",
           "--json", at="T-5h")
     assert r.rc == 0, r
@@ -327,29 +327,32 @@ def test_handover_moves_open_work_to_someone_awake(night):
     assert moved["checks"] == ["load", "rb-reopen"]
     # zhou now finishes banner; bob no longer may
     r = g(st, "task", "done", "banner", "--as", "bob", at="T-5h")
-    assert r.rc == 3 and "owner zhou" in r.err
+    assert r.rc == 3 and "owner of task 'banner' (zhou)" in r.err
     assert g(st, "task", "done", "banner", "--as", "zhou", at="T-5h").rc == 0
     assert g(st, "task", "check", "banner", "--as", "ann", at="T-5h").rc == 0
     walk(st, "load", "ann", "zhou", "T-5h", "T-3h")
     s = status(st, "T-3h")
     rel = [t for t in s["task_list"] if t["id"] == "release"][0]
     assert rel["owner"] == "zhou"
-    # scenarios go to testers only; fixes to devs only
+    # scenarios go to testers only; fixes to devs only: what may not move
+    # stays, the rest moves (chen's task smoke goes to liu, S-1 stays)
     g(st, "scenario", "next", "--as", "chen", at="T-3h")
     r = g(st, "handover", "--as", "chen", "--to", "liu", at="T-3h")
     assert r.rc == 3 and "not a tester" in r.err
+    assert "tasks to do    smoke" in r.out
     g(st, "defect", "open", "--severity", "major", "--title", "x",
       "--as", "chen", at="T-3h")
     g(st, "defect", "fixing", "D-1", "--as", "liu", at="T-3h")
     r = g(st, "handover", "--as", "liu", "--to", "chen", at="T-3h")
     assert r.rc == 3 and "not a dev" in r.err
+    assert "tasks to do    smoke" in r.out and "not moved      D-1" in r.out
     r = g(st, "handover", "--as", "liu", "--to", "wu", at="T-3h")
     assert r.rc == 0 and "D-1" in r.out
     assert g(st, "defect", "fixed", "D-1", "--as", "wu", at="T-3h").rc == 0
     r = g(st, "handover", "--as", "liu", "--to", "wu", at="T-3h")
     assert r.rc == 2 and "no open work" in r.err
     kinds = [k for k, _, _ in events(st)]
-    assert kinds.count("handover") == 2
+    assert kinds.count("handover") == 4
     assert g(st, "audit", "verify").rc == 0
 
 
@@ -395,8 +398,9 @@ def test_duty_log_defects_and_the_patch_plan(night):
                  "title": "approval button missing for travel"}],
              "requests": []},
             {"patch": "1.1", "defects": [],
-             "requests": [{"id": "H-3", "text": "export to Excel"}]}],
-        "unplanned": [{"id": "H-4", "text": "bigger font"}]}
+             "requests": [{"id": "H-3", "kind": "request",
+                           "text": "export to Excel"}]}],
+        "unplanned": [{"id": "H-4", "kind": "request", "text": "bigger font"}]}
     assert g(st, "duty", "patch", "H-4", "--patch", "1.1",
              "--as", "liu").rc == 0
     text = g(st, "patch", "plan").out
@@ -406,7 +410,7 @@ def test_duty_log_defects_and_the_patch_plan(night):
     assert [(e["id"], e["defect"], e["patch"]) for e in lst] == [
         ("H-1", None, None), ("H-2", "D-1", None), ("H-3", None, "1.1"),
         ("H-4", None, "1.1")]
-    assert lst[0]["at"] == "2026-03-13T18:00:00Z"  # T+2h, in UTC
+    assert lst[0]["at"] == "2026-03-14T02:00:00+08:00"  # T+2h, the plan's
     kinds = [k for k, _, _ in events(st)]
     assert kinds.count("duty.log") == 4 and kinds.count("duty.patch") == 1
     assert g(st, "audit", "verify").rc == 0

@@ -56,7 +56,7 @@ def expect(tmp_path, text, code, needle, nth=1, severity="error",
 def test_good_plan_passes(tmp_path, good_plan):
     r = golive("validate", good_plan)
     assert r.rc == 0, r
-    assert "ok: 3 people, 2 systems, 1 sync jobs" in r.out
+    assert "ok: 3 people, 2 systems, 1 sync job, 1 check, 1 workflow," in r.out
     r = golive("validate", good_plan, "--json")
     assert r.rc == 0 and json.loads(r.out) == []
 
