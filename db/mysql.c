@@ -235,6 +235,8 @@ static int my_quote_value(struct gl_db *g, const struct gl_value *v,
     case GL_TIMESTAMPTZ: /* the session is UTC */
         gl_format_timestamp(v->i, 0, tmp);
         return gl_buf_addf(out, "'%s'", tmp);
+    case GL_SPECIAL:
+        return quote_str(db, v->s, v->len, out);
     }
     return -1;
 }
@@ -369,6 +371,14 @@ static int my_next(struct gl_cursor *gc, const struct gl_value **row,
         default:
             v->s = s;
             v->len = len;
+        }
+        if (bad && gl_is_special_text(s, len)) {
+            /* a zero date: a value, however odd (see GL_SPECIAL) */
+            v->i = v->type;
+            v->type = GL_SPECIAL;
+            v->s = s;
+            v->len = len;
+            bad = 0;
         }
         if (bad)
             return -gl_err_set(err, GL_EIO,

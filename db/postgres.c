@@ -558,6 +558,16 @@ static int convert(struct pg_cursor *c, size_t i, const char *s, int len,
     default:
         break;
     }
+    if ((v->type == GL_DATE || v->type == GL_TIMESTAMP ||
+         v->type == GL_TIMESTAMPTZ) &&
+        gl_is_special_text(s, (size_t)len)) {
+        /* infinity, -infinity: a value (see GL_SPECIAL) */
+        v->i = v->type;
+        v->type = GL_SPECIAL;
+        v->s = s;
+        v->len = (size_t)len;
+        return 0;
+    }
     return gl_err_set(
         err, GL_EIO, "cannot read %s value '%.40s' of column '%s' from '%s'",
         gl_vtype_name(c->types[i]), s, c->names[i], c->db->base.label);
@@ -802,6 +812,12 @@ static int pg_quote_value(struct gl_db *g, const struct gl_value *v,
     case GL_TIMESTAMPTZ:
         gl_format_timestamp(v->i, GL_TS_ZONE, tmp);
         return gl_buf_addf(out, "'%s'::timestamptz", tmp);
+    case GL_SPECIAL:
+        if (v->len > 9 || !gl_is_special_text(v->s, v->len) ||
+            (v->i != GL_DATE && v->i != GL_TIMESTAMP && v->i != GL_TIMESTAMPTZ))
+            return -1; /* zero dates: PostgreSQL has none */
+        return gl_buf_addf(out, "'%.*s'::%s", (int)v->len, v->s,
+                           gl_vtype_name((enum gl_vtype)v->i));
     }
     return -1;
 }
@@ -871,6 +887,8 @@ static int copy_value(struct gl_buf *b, const struct gl_value *v,
     case GL_TIMESTAMPTZ:
         gl_format_timestamp(v->i, GL_TS_ZONE, tmp);
         return gl_buf_adds(b, tmp);
+    case GL_SPECIAL: /* infinity, -infinity: sync/convert.c let it by */
+        return gl_buf_add(b, v->s, v->len);
     }
     return -1;
 }

@@ -33,6 +33,13 @@ enum gl_vtype {
     GL_TIMESTAMP,   /* i: microseconds since 1970-01-01T00:00, no zone */
     GL_TIMESTAMPTZ, /* i: microseconds since the epoch, UTC */
     GL_BOOL,        /* i: 0 or 1 */
+    /* A date or time that one engine has and the others lack: MariaDB's
+     * zero dates ("0000-00-00", "2019-00-10 00:00:00"), PostgreSQL's
+     * "infinity" / "-infinity".  s/len: the text as the engine spells it;
+     * i: the column's type (GL_DATE, GL_TIMESTAMP, ...).  A value, never
+     * an error: sync fits it or rejects it (sync/convert.c), diff compares
+     * it as its text. */
+    GL_SPECIAL,
 };
 
 /* One value.  s points into memory owned by whoever produced the value (a
@@ -53,6 +60,11 @@ const char *gl_vtype_name(enum gl_vtype t);
  * microseconds ("Z" for TIMESTAMPTZ), booleans true/false, bytes as hex.
  * NULL appends nothing (callers check the type).  0 or -1 (memory). */
 int gl_value_text(const struct gl_value *v, struct gl_buf *out);
+
+/* Whether a date / time text is one of the values some engines have and
+ * others lack (see GL_SPECIAL): a zero date or a zero month or day
+ * ("0000-00-00", "2019-00-10 00:00:00"), "infinity", "-infinity". */
+int gl_is_special_text(const char *s, size_t len);
 
 /* ---- tables ---------------------------------------------------------- */
 

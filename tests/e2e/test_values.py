@@ -1,0 +1,187 @@
+"""Values one engine has and the others lack (MariaDB's zero dates,
+PostgreSQL's infinities) and NULL keys, through sync, validate --online and
+diff; fix SQL literals that mean the same in any session (#10 items 5, 6,
+12, 16, 17, 18, 19)."""
+import json
+import subprocess
+import textwrap
+
+import pytest
+
+from conftest import golive
+
+HEAD = """
+cutover: values-test
+switch_at: 2026-03-14T00:00:00+08:00
+people:
+  - {id: lead, roles: [lead]}
+  - {id: ann, roles: [data]}
+  - {id: bob, roles: [data]}
+systems:
+  old: "%s"
+  new: "%s"
+sync:
+"""
+
+
+def plan(tmp_path, old, new, jobs, name="plan.yaml"):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(HEAD % (old.url, new.url)).lstrip() +
+                 textwrap.indent(textwrap.dedent(jobs).strip(), "  ") + "\n")
+    r = golive("validate", p)
+    assert r.rc == 0, r
+    return p
+
+
+def env_of(*dbs):
+    e = {}
+    for d in dbs:
+        e.update(d.env)
+    return e
+
+
+def sync(p, *args, dbs=(), expect=0):
+    r = golive("sync", p, "--json", *args, env=env_of(*dbs))
+    assert r.rc == expect, r
+    return {j["job"]: j for j in json.loads(r.out)["jobs"]}
+
+
+def rows(db, sql):
+    r = golive("db", "query", db.url, sql, "--json", env=db.env)
+    assert r.rc == 0, r
+    return [json.loads(l) for l in r.out.splitlines()]
+
+
+def rejects(tmp_path, job):
+    return (tmp_path / "rejects" / ("%s.csv" % job)).read_text().splitlines()[1:]
+
+
+DATE_DDL = {
+    "sqlite": "CREATE TABLE emp (id INTEGER PRIMARY KEY, hire_dt DATE,"
+              " seen_at TIMESTAMP)",
+    "postgres": "CREATE TABLE emp (id int PRIMARY KEY, hire_dt date,"
+                " seen_at timestamp)",
+    "mariadb": "CREATE TABLE emp (id int PRIMARY KEY, hire_dt date,"
+               " seen_at datetime)",
+}
+
+ZERO_DATES = ("SET SESSION sql_mode = '';"
+              "CREATE TABLE emp_src (id int PRIMARY KEY, hire_dt date,"
+              " seen_at datetime);"
+              "INSERT INTO emp_src VALUES (1, '2019-03-04', '2019-03-04 10:00:00'),"
+              " (2, '0000-00-00', '2019-03-04 10:00:00'),"
+              " (3, '2019-00-10', '0000-00-00 00:00:00'),"
+              " (4, '2020-01-02', '2020-01-02 03:04:05')")
+
+JOB = """
+- id: emp
+  from: old.emp_src
+  to: new.emp
+  key: [id]
+  error_limit: 10
+  columns:
+    hire_dt: %s
+    seen_at: %s
+  owner: ann
+  checker: bob
+"""
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_zero_dates_are_rejects_or_nulls_never_an_aborted_job(kind, request,
+                                                              tmp_path, my):
+    new = request.getfixturevalue({"sqlite": "lite", "postgres": "pg"}[kind])
+    my.sql(ZERO_DATES)
+    new.sql(DATE_DDL[kind])
+    # default: a reject that names the column and the value
+    p = plan(tmp_path, my, new, JOB % ("hire_dt", "seen_at"))
+    res = sync(p, dbs=(my, new))["emp"]
+    assert (res["read"], res["written"], res["rejected"]) == (4, 2, 2), res
+    rj = rejects(tmp_path, "emp")
+    assert any("'0000-00-00'" in l and "hire_dt" in l for l in rj), rj
+    assert any("'2019-00-10'" in l and "hire_dt" in l for l in rj), rj
+    assert [r["id"] for r in rows(new, "SELECT id FROM emp ORDER BY id")] == [1, 4]
+    # unrepresentable: null stores NULL for those values only
+    p = plan(tmp_path, my, new, JOB % ("{from: hire_dt, unrepresentable: null}",
+                                       "{from: seen_at, unrepresentable: null}"))
+    res = sync(p, dbs=(my, new))["emp"]
+    assert (res["read"], res["written"], res["rejected"]) == (4, 4, 0), res
+    got = rows(new, "SELECT id, hire_dt FROM emp ORDER BY id")
+    assert [r["hire_dt"] for r in got][1:3] == [None, None], got
+    assert got[0]["hire_dt"] == "2019-03-04"
+    got = rows(new, "SELECT seen_at FROM emp WHERE id = 3")
+    assert got == [{"seen_at": None}]
+
+
+def test_zero_dates_into_mariadb_and_a_bad_option(tmp_path, my, my_server):
+    my.sql(ZERO_DATES + ";" + DATE_DDL["mariadb"])
+    p = plan(tmp_path, my, my, JOB % ("hire_dt", "seen_at"))
+    res = sync(p, dbs=(my,))["emp"]
+    assert (res["written"], res["rejected"]) == (2, 2), res
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(p.read_text().replace(
+        "hire_dt: hire_dt", "hire_dt: {from: hire_dt, unrepresentable: zero}"))
+    r = golive("validate", bad)
+    assert r.rc == 1 and "'unrepresentable'" in r.out + r.err, r
+    assert "bad.yaml:" in r.out + r.err
+
+
+INF_SRC = ("CREATE TABLE emp_src (id int PRIMARY KEY, hire_dt date,"
+           " seen_at timestamp);"
+           "INSERT INTO emp_src VALUES (1, '2019-03-04', '2019-03-04 10:00'),"
+           " (2, 'infinity', '2019-03-04 10:00'),"
+           " (3, '2019-01-10', '-infinity'), (4, '-infinity', 'infinity')")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres", "mariadb"])
+def test_postgres_infinities_kept_rejected_or_null(kind, request, tmp_path, pg):
+    new = request.getfixturevalue({"sqlite": "lite", "mariadb": "my",
+                                   "postgres": "pg"}[kind])
+    pg.sql(INF_SRC)
+    new.sql(DATE_DDL[kind])
+    p = plan(tmp_path, pg, new, JOB % ("hire_dt", "seen_at"))
+    res = sync(p, dbs=(pg, new))["emp"]
+    if kind == "postgres":  # PostgreSQL holds them: kept as they are
+        assert (res["written"], res["rejected"]) == (4, 0), res
+        got = rows(new, "SELECT hire_dt::text AS h, seen_at::text AS s"
+                        " FROM emp ORDER BY id")
+        assert got[1]["h"] == "infinity" and got[2]["s"] == "-infinity"
+        assert got[3] == {"h": "-infinity", "s": "infinity"}
+        return
+    assert (res["written"], res["rejected"]) == (1, 3), res
+    rj = rejects(tmp_path, "emp")
+    assert any("infinity 'infinity'" in l and "hire_dt" in l for l in rj), rj
+    assert any("'-infinity'" in l and "seen_at" in l for l in rj), rj
+    p = plan(tmp_path, pg, new, JOB % ("{from: hire_dt, unrepresentable: null}",
+                                       "{from: seen_at, unrepresentable: null}"))
+    res = sync(p, dbs=(pg, new))["emp"]
+    assert (res["written"], res["rejected"]) == (4, 0), res
+    got = rows(new, "SELECT hire_dt, seen_at FROM emp WHERE id = 4")
+    assert got == [{"hire_dt": None, "seen_at": None}]
+
+
+NULLKEY_DDL = {
+    "sqlite": "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)",
+    "postgres": "CREATE TABLE t (k int PRIMARY KEY, v text)",
+    "mariadb": "CREATE TABLE t (k int PRIMARY KEY, v text)",
+}
+
+
+def test_null_key_is_a_reject_on_every_target(tmp_path, lite, engine):
+    lite.sql("CREATE TABLE s (k INTEGER, v TEXT);"
+             "INSERT INTO s VALUES (NULL, 'nokey'), (2, 'two'), (3, 'three')")
+    engine.sql(NULLKEY_DDL[engine.kind])
+    p = plan(tmp_path, lite, engine, """
+    - id: j
+      from: old.s
+      to: new.t
+      key: [k]
+      error_limit: 5
+      owner: ann
+      checker: bob
+    """)
+    res = sync(p, dbs=(engine,))["j"]
+    assert (res["read"], res["written"], res["rejected"]) == (3, 2, 1), res
+    rj = rejects(tmp_path, "j")
+    assert len(rj) == 1 and "NULL in key column 'k'" in rj[0], rj
+    assert rows(engine, "SELECT k FROM t ORDER BY k") == [{"k": 2}, {"k": 3}]
