@@ -533,6 +533,19 @@ static int sq_quote_value(struct gl_db *g, const struct gl_value *v,
     return -1;
 }
 
+/* SQLite has no session setting that changes what a literal means: the
+ * values as the loader stores them. */
+static int sq_script_value(const struct gl_value *v, enum gl_vtype col_type,
+                           struct gl_buf *out)
+{
+    (void)col_type;
+    if (v->type == GL_TEXT && memchr(v->s, '\0', v->len))
+        return gl_buf_adds(out, "CAST(X'") ||
+               gl_hex_append(out, v->s, v->len) ||
+               gl_buf_adds(out, "' AS TEXT)");
+    return sq_quote_value(NULL, v, out);
+}
+
 static int is_key_col(const struct gl_load_opts *o, const char *col)
 {
     size_t k;
@@ -776,4 +789,5 @@ const struct gl_db_driver gl_sqlite_driver = {
     .not_same = sq_not_same,
     .quote_ident = sq_quote_ident,
     .quote_value = sq_quote_value,
+    .script_value = sq_script_value,
 };

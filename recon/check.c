@@ -225,11 +225,13 @@ static int run_diff(const struct gl_plan *p, const struct gl_check *c,
     r->missing = dr.missing;
     r->extra = dr.extra;
     r->changed = dr.changed;
-    r->passed = !dr.missing && !dr.extra && !dr.changed && !dr.duplicates;
+    r->passed = !dr.missing && !dr.extra && !dr.changed && !dr.duplicates &&
+                !dr.null_keys;
     snprintf(r->message, sizeof(r->message),
              "%" PRId64 " source rows, %" PRId64 " target rows: %" PRId64
-             " missing, %" PRId64 " extra, %" PRId64 " changed%s",
+             " missing, %" PRId64 " extra, %" PRId64 " changed%s%s",
              dr.source_rows, dr.target_rows, dr.missing, dr.extra, dr.changed,
+             dr.null_keys ? ", rows with a NULL key" : "",
              dr.duplicates ? ", duplicate keys" : "");
     return GL_OK;
 }

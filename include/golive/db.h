@@ -192,6 +192,16 @@ struct gl_db_driver {
     int (*quote_ident)(const char *ident, struct gl_buf *out);
     int (*quote_value)(struct gl_db *db, const struct gl_value *v,
                        struct gl_buf *out);
+
+    /* Append v as a literal for a script run later in any session of this
+     * engine (fix SQL): it means the same value whatever the session's
+     * time zone, date style, SQL mode or standard_conforming_strings.
+     * col_type is the type of the column it goes into (values are fitted
+     * to it by the caller: a TIMESTAMPTZ column gets GL_TIMESTAMPTZ).
+     * 0, 1 when the engine has no literal for the value (a zero date in
+     * PostgreSQL, NaN in MariaDB: out is left as it was), -1 (memory). */
+    int (*script_value)(const struct gl_value *v, enum gl_vtype col_type,
+                        struct gl_buf *out);
 };
 
 struct gl_db {

@@ -185,3 +185,100 @@ def test_null_key_is_a_reject_on_every_target(tmp_path, lite, engine):
     rj = rejects(tmp_path, "j")
     assert len(rj) == 1 and "NULL in key column 'k'" in rj[0], rj
     assert rows(engine, "SELECT k FROM t ORDER BY k") == [{"k": 2}, {"k": 3}]
+
+
+# ---- diff: special values are compared, never an abort ------------------
+
+def diff(*args, env=None, expect=None):
+    r = golive("diff", *args, "--json", env=env)
+    if expect is not None:
+        assert r.rc == expect, r
+    lines = [json.loads(l) for l in r.out.splitlines()]
+    return r, lines[:-1], (lines[-1]["summary"] if lines else None)
+
+
+def test_diff_reports_zero_dates_without_stopping(tmp_path, my, pg, lite):
+    my.sql(ZERO_DATES)
+    pg.sql(DATE_DDL["postgres"] + ";"
+           "INSERT INTO emp VALUES (1, '2019-03-04', '2019-03-04 10:00:00'),"
+           " (2, NULL, '2019-03-04 10:00:00'), (3, NULL, NULL),"
+           " (4, '2020-01-02', '2020-01-02 03:04:05')")
+    r, ops, summ = diff(my.url, "emp_src", pg.url, "emp", env=my.env, expect=1)
+    got = {o["key"]["id"]: o for o in ops}
+    assert sorted(got) == [2, 3] and summ["changed"] == 2, r
+    assert got[2]["values"]["hire_dt"] == {"source": "0000-00-00",
+                                           "target": None}
+    assert got[3]["values"]["seen_at"]["source"] == "0000-00-00 00:00:00"
+    # the same text kept by SQLite is the same value
+    lite.sql("CREATE TABLE emp (id INTEGER PRIMARY KEY, hire_dt DATE,"
+             " seen_at DATETIME);"
+             "INSERT INTO emp VALUES (1, '2019-03-04', '2019-03-04 10:00:00'),"
+             " (2, '0000-00-00', '2019-03-04 10:00:00'),"
+             " (3, '2019-00-10', '0000-00-00 00:00:00'),"
+             " (4, '2020-01-02', '2020-01-02 03:04:05')")
+    diff(my.url, "emp_src", lite.url, "emp", env=my.env, expect=0)
+    # on one server, compared inside the database: equal to itself
+    my.sql("SET SESSION sql_mode = ''; CREATE TABLE emp2 AS SELECT * FROM emp_src;"
+           "ALTER TABLE emp2 ADD PRIMARY KEY (id)")
+    diff(my.url, "emp_src", my.url, "emp2", env=my.env, expect=0)
+
+
+def test_diff_reports_infinities_without_stopping(pg, my, lite):
+    pg.sql(INF_SRC + ";CREATE TABLE emp2 AS SELECT * FROM emp_src;"
+           "ALTER TABLE emp2 ADD PRIMARY KEY (id)")
+    diff(pg.url, "emp_src", pg.url, "emp2", expect=0)
+    pg.sql("UPDATE emp2 SET seen_at = 'infinity' WHERE id = 3")
+    r, ops, summ = diff(pg.url, "emp_src", pg.url, "emp2", expect=1)
+    assert [o["values"] for o in ops] == [
+        {"seen_at": {"source": "-infinity", "target": "infinity"}}], r
+    my.sql(DATE_DDL["mariadb"] + ";"
+           "INSERT INTO emp VALUES (1, '2019-03-04', '2019-03-04 10:00:00'),"
+           " (2, NULL, '2019-03-04 10:00:00'), (3, '2019-01-10', NULL),"
+           " (4, NULL, NULL)")
+    r, ops, summ = diff(pg.url, "emp_src", my.url, "emp", env=my.env, expect=1)
+    assert sorted(o["key"]["id"] for o in ops) == [2, 3, 4], r
+    lite.sql(DATE_DDL["sqlite"] + ";"
+             "INSERT INTO emp VALUES (1, '2019-03-04', '2019-03-04 10:00:00'),"
+             " (2, 'infinity', '2019-03-04 10:00:00'),"
+             " (3, '2019-01-10', '-infinity'), (4, '-infinity', 'infinity')")
+    diff(pg.url, "emp_src", lite.url, "emp", expect=0)
+
+
+# ---- NULL keys: one answer in every mode --------------------------------
+
+def test_null_keys_are_their_own_difference_in_every_mode(tmp_path, lite, pg):
+    import sqlite3
+    other = tmp_path / "o.db"
+    rows_a = [(None, "a-null")] + [(i, "v%d" % i) for i in range(1, 21)]
+    rows_b = [(None, "b-null")] + [(i, "v%d" % i) for i in range(1, 21)
+                                   if i != 5] + [(99, "extra")]
+    c = sqlite3.connect(other)
+    # INT PRIMARY KEY (not INTEGER): SQLite lets such a key be NULL
+    c.executescript("CREATE TABLE a (k INT PRIMARY KEY, v TEXT);"
+                    "CREATE TABLE b (k INT PRIMARY KEY, v TEXT);")
+    c.executemany("INSERT INTO a VALUES (?, ?)", rows_a)
+    c.executemany("INSERT INTO b VALUES (?, ?)", rows_b)
+    c.commit()
+    c.close()
+    pg.sql("CREATE TABLE b (k int, v text);" + "".join(
+        "INSERT INTO b VALUES (%s, '%s');" % ("NULL" if k is None else k, v)
+        for k, v in rows_b))
+    url = "sqlite:%s" % other
+    answers = []
+    for args in ([url, "a", url, "b"],                   # inside SQLite
+                 [url, "a", url, "b", "--jobs", "3"],    # in segments there
+                 [url, "a", pg.url, "b", "--key", "k"],  # streamed
+                 [url, "a", pg.url, "b", "--key", "k", "--jobs", "3"]):
+        r, ops, summ = diff(*args, expect=1)
+        answers.append(sorted(json.dumps({k: v for k, v in o.items()
+                                          if k != "values"}, sort_keys=True)
+                              for o in ops))
+        assert summ["null_keys"] == 2 and summ["missing"] == 1, (args, r)
+        assert summ["extra"] == 1 and summ["changed"] == 0, (args, r)
+    assert all(a == answers[0] for a in answers), answers
+    assert {"op": "null_key", "side": "source", "key": {"k": None},
+            "columns": []} in [json.loads(x) for x in answers[0]]
+    fix = tmp_path / "fix.sql"
+    r = golive("diff", url, "a", pg.url, "b", "--key", "k", "--fix-sql", fix)
+    assert r.rc == 1 and "2 with a NULL key" in r.out, r
+    assert "= NULL" not in fix.read_text()
