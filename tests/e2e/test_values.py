@@ -282,3 +282,157 @@ def test_null_keys_are_their_own_difference_in_every_mode(tmp_path, lite, pg):
     r = golive("diff", url, "a", pg.url, "b", "--key", "k", "--fix-sql", fix)
     assert r.rc == 1 and "2 with a NULL key" in r.out, r
     assert "= NULL" not in fix.read_text()
+
+
+# ---- fix SQL: literals that mean the same in any session ----------------
+
+SENTINEL = "x', 4); DROP TABLE sentinel; -- "
+HARD_TEXT = "back\\slash \\' 'q' \"dq\" \u00e9 \U0001d11e\nline\t\\x41"
+
+FIX_DDL = {
+    "sqlite": "CREATE TABLE f (id INTEGER PRIMARY KEY, tz TIMESTAMPTZ,"
+              " ts TIMESTAMP, d DATE, t TIME, n NUMERIC(12,3), fl REAL,"
+              " b BLOB, ok BOOLEAN, s TEXT)",
+    "postgres": "CREATE TABLE f (id int PRIMARY KEY, tz timestamptz,"
+                " ts timestamp(6), d date, t time(6), n numeric(12,3),"
+                " fl float8, b bytea, ok boolean, s text)",
+    "mariadb": "CREATE TABLE f (id int PRIMARY KEY, tz timestamp(6) NULL,"
+               " ts datetime(6), d date, t time(6), n decimal(12,3),"
+               " fl double, b blob, ok tinyint, s text)",
+}
+
+# the source: SQLite, whose timestamps carry no zone (the issue's case:
+# a plain timestamp going into a timestamptz column)
+FIX_SRC = [
+    (1, "2026-04-06 03:50:00", "2026-04-06 03:50:00.123456", "2026-04-06",
+     "03:50:00.5", "12.345", 0.1, b"\x00\xff'\\", 1, SENTINEL),
+    (2, "1999-12-31 23:59:59.999999", "0044-03-15 12:00:00", "0001-01-01",
+     "23:59:59", "-0.001", -2.5e-300, b"", 0, HARD_TEXT),
+    (3, None, None, None, None, None, None, None, None, None),
+    (4, "2026-10-25 00:30:00", "2026-10-25 01:30:00", "2026-10-25",
+     "00:00:00", "0", 1e300, b"\\x41", 1, "\\"),
+]
+
+
+def fix_source(tmp_path):
+    import sqlite3
+    path = tmp_path / "src.db"
+    c = sqlite3.connect(path)
+    c.execute(FIX_DDL["sqlite"].replace("TIMESTAMPTZ", "TIMESTAMP"))
+    c.executemany("INSERT INTO f VALUES (?,?,?,?,?,?,?,?,?,?)", FIX_SRC)
+    c.commit()
+    c.close()
+    return "sqlite:%s" % path
+
+
+def apply_fix(db, kind, path, mode):
+    sql = path.read_text()
+    if kind == "sqlite":
+        db.sql(sql)
+    elif kind == "postgres":
+        env = dict(__import__("os").environ)
+        env["PGOPTIONS"] = ("-c TimeZone=Europe/Berlin -c DateStyle=SQL,DMY"
+                            " -c standard_conforming_strings=%s"
+                            " -c IntervalStyle=sql_standard" %
+                            ("off" if mode else "on"))
+        db.server.psql  # the server's own client
+        p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                            "-h", "127.0.0.1", "-p", str(db.server.port),
+                            "-U", db.server.user, "-d", db.url.rsplit("/", 1)[1],
+                            "-f", str(path)], env=env, capture_output=True,
+                           text=True)
+        assert p.returncode == 0, p.stderr
+    else:
+        modes = ("NO_BACKSLASH_ESCAPES,ANSI_QUOTES,PAD_CHAR_TO_FULL_LENGTH"
+                 if mode else "")
+        p = subprocess.run(
+            ["mariadb", "--no-defaults", "-S", db.server.sock, "-u", "root",
+             "-D", db.url.rsplit("/", 1)[1],
+             "--init-command=SET SESSION sql_mode = '%s', "
+             "time_zone = '+05:30'" % modes],
+            input=sql, capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+
+
+@pytest.mark.parametrize("mode", [0, 1], ids=["default", "hostile"])
+def test_fix_sql_applied_under_any_session_settings(tmp_path, engine, mode):
+    src = fix_source(tmp_path)
+    engine.sql(FIX_DDL[engine.kind] + ";CREATE TABLE sentinel (x int)")
+    engine.sql("INSERT INTO f (id, s) VALUES (2, 'old'), (9, 'extra')")
+    fix = tmp_path / "fix.sql"
+    r = golive("diff", src, "f", engine.url, "f", "--fix-sql", fix,
+               env=engine.env)
+    assert r.rc == 1, r
+    assert "3 missing, 1 extra, 1 changed" in r.out, r
+    assert (fix.stat().st_mode & 0o777) == 0o600
+    apply_fix(engine, engine.kind, fix, mode)
+    r = golive("diff", src, "f", engine.url, "f", env=engine.env)
+    assert r.rc == 0, (r, fix.read_text())
+    assert rows(engine, "SELECT count(*) AS n FROM sentinel") == [{"n": 0}]
+
+
+def test_a_diff_that_stops_leaves_no_fix_file(tmp_path, lite):
+    src = fix_source(tmp_path)
+    lite.sql(FIX_DDL["sqlite"])
+    fix = tmp_path / "fix.sql"
+    fix.write_text("-- an old script\n")
+    r = golive("diff", src, "f", lite.url, "f", "--fix-sql", fix,
+               "--where-source", "no_such_column > 1")
+    assert r.rc == 2, r
+    assert not fix.exists() and not list(tmp_path.glob("fix.sql*")), r
+
+
+def test_columns_naming_the_key_insert_it_once(tmp_path, lite):
+    src = fix_source(tmp_path)
+    lite.sql(FIX_DDL["sqlite"])
+    fix = tmp_path / "fix.sql"
+    r = golive("diff", src, "f", lite.url, "f", "--columns", "id,s",
+               "--fix-sql", fix)
+    assert r.rc == 1, r
+    inserts = [l for l in fix.read_text().splitlines()
+               if l.startswith("INSERT")]
+    assert len(inserts) == 4 and all(
+        l.startswith('INSERT INTO "f" ("id", "s") VALUES') for l in inserts), \
+        inserts
+    lite.sql(fix.read_text())
+    r = golive("diff", src, "f", lite.url, "f", "--columns", "id,s")
+    assert r.rc == 0, r
+
+
+# ---- diff --map, --where-source / --where-target ------------------------
+
+def test_map_renamed_columns_and_a_where_per_side(tmp_path, my, pg):
+    my.sql("CREATE TABLE employees (emp_no int PRIMARY KEY, name text,"
+           " dept varchar(10), active int);"
+           "INSERT INTO employees VALUES (1, 'Ann', 'HR', 1), (2, 'Bob', 'IT', 1),"
+           " (3, '%s', 'IT', 1), (4, 'Gone', 'IT', 0)" % ("long " * 30))
+    pg.sql("CREATE TABLE staff (id int PRIMARY KEY, full_name text,"
+           " dept text, archived boolean);"
+           "INSERT INTO staff VALUES (1, 'Ann', 'HR', false),"
+           " (2, 'Robert', 'IT', false), (3, 'short', 'IT', false),"
+           " (5, 'Old', 'IT', true)")
+    r = golive("diff", my.url, "employees", pg.url, "staff", env=my.env)
+    assert r.rc == 2 and "key column 'emp_no' is not in the target" in r.err
+    base = [my.url, "employees", pg.url, "staff", "--map", "emp_no=id",
+            "--map", "name=full_name", "--where-source", "active = 1",
+            "--where-target", "NOT archived"]
+    r, ops, summ = diff(*base, env=my.env, expect=1)
+    assert summ["changed"] == 2 and summ["missing"] == summ["extra"] == 0, r
+    got = {o["key"]["emp_no"]: o for o in ops}
+    assert got[2]["columns"] == ["name"]
+    assert got[2]["values"] == {"name": {"source": "Bob", "target": "Robert"}}
+    v = got[3]["values"]["name"]
+    assert v["source_length"] == 150 and len(v["source"]) == 60, v
+    r = golive("diff", *base, env=my.env)
+    assert r.rc == 1 and "name 'Bob' -> 'Robert'" in r.out, r
+    assert "... (150 characters)" in r.out, r
+    fix = tmp_path / "fix.sql"
+    r = golive("diff", *base, "--fix-sql", fix, env=my.env)
+    assert 'UPDATE "staff" SET "full_name" = ' in fix.read_text()
+    assert 'WHERE "id" = 2' in fix.read_text()
+    pg.sql(fix.read_text())
+    diff(*base, env=my.env, expect=0)
+    r = golive("diff", *base, "--where", "1 = 1", env=my.env)
+    assert r.rc == 2, r
+    r = golive("diff", *base[:4], "--map", "emp_no", env=my.env)
+    assert r.rc == 2 and "--map takes" in r.err, r
