@@ -64,6 +64,19 @@ int gl_value_text(const struct gl_value *v, struct gl_buf *out)
     return -1;
 }
 
+int gl_db_holds_special(const struct gl_db *db, const struct gl_value *v,
+                        enum gl_vtype col_type)
+{
+    if (col_type == GL_NULL)
+        col_type = (enum gl_vtype)v->i;
+    if (col_type == GL_TEXT)
+        return 1;
+    return v->len && v->s[v->len - 1] == 'y' &&
+           !strcmp(db->drv->name, "postgres") &&
+           (col_type == GL_DATE || col_type == GL_TIMESTAMP ||
+            col_type == GL_TIMESTAMPTZ);
+}
+
 int gl_is_special_text(const char *s, size_t len)
 {
     size_t i;

@@ -88,7 +88,8 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     struct gl_table_desc t;
     struct gl_buf rel = GL_BUF_INIT, trel = GL_BUF_INIT;
     const char **cols = NULL, *keys[64], *cmp[1024];
-    enum gl_vtype kt[64];
+    enum gl_vtype kt[64], ttypes[64 + 1024];
+    int unrep[1024];
     struct gl_diff_side S, D;
     struct gl_diff_opts o;
     struct samples sm;
@@ -119,6 +120,15 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     }
     o.cols = cmp;
     o.ncols = n;
+    for (i = 0; i < o.nkey; i++)
+        ttypes[i] = kt[i];
+    for (i = 0; i < n; i++) {
+        const struct gl_colmap *m = gl_sync_mapping(j, cmp[i]);
+        int ti = gl_table_col(&t, cmp[i]);
+        unrep[i] = m && m->unrepresentable == GL_UNREP_NULL;
+        ttypes[o.nkey + i] = ti >= 0 ? t.cols[ti].type : GL_NULL;
+    }
+    o.unrep_null = unrep;
     sm.r = r;
     sm.max = samples;
     r->samples = calloc((size_t)samples + 1, sizeof(char *));
@@ -135,6 +145,7 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     D.where = twhere;
     D.table = j->to.table;
     D.key_types = kt;
+    D.col_types = ttypes;
     rc = gl_diff_run(&S, &D, &o, res, err);
 out:
     free(cols);

@@ -511,7 +511,8 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
     enum gl_canon_class *cls = NULL;
     int *rtrim = NULL, *changed = NULL;
     const char **names = NULL;
-    struct gl_value *sv = NULL, *dv = NULL;
+    struct gl_value *sv = NULL, *dv = NULL, *unrep = NULL;
+    const struct gl_value *arow;
     double t0 = now_s();
     size_t i;
     int rc;
@@ -530,7 +531,8 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
     names = calloc(o->ncols + 1, sizeof(*names));
     sv = calloc(o->ncols + 1, sizeof(*sv));
     dv = calloc(o->ncols + 1, sizeof(*dv));
-    if (!cls || !rtrim || !changed || !names || !sv || !dv) {
+    unrep = calloc(o->nkey + o->ncols + 1, sizeof(*unrep));
+    if (!cls || !rtrim || !changed || !names || !sv || !dv || !unrep) {
         rc = gl_err_set(err, GL_ENOMEM, "out of memory");
         goto out;
     }
@@ -613,12 +615,27 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
                 goto out;
             continue;
         }
+        /* a zero date or infinity the target cannot hold is NULL there,
+         * when the job said so */
+        arow = A.row;
+        if (o->unrep_null) {
+            memcpy(unrep, A.row, (o->nkey + o->ncols) * sizeof(*unrep));
+            for (i = 0; i < o->ncols; i++) {
+                struct gl_value *v = &unrep[o->nkey + i];
+                if (o->unrep_null[i] && v->type == GL_SPECIAL &&
+                    !gl_db_holds_special(
+                        dst->db, v,
+                        dst->col_types ? dst->col_types[o->nkey + i] : GL_NULL))
+                    memset(v, 0, sizeof(*v));
+            }
+            arow = unrep;
+        }
         /* same key: when every column holds the very same value on both
          * sides (same type, same bytes), their canonical encodings are
          * the same too: nothing to encode.  Else hash each side's
          * canonical row, compare columns only when the hashes differ. */
         for (i = 0; i < o->ncols; i++)
-            if (!same_raw(&A.row[o->nkey + i], &B.row[o->nkey + i]))
+            if (!same_raw(&arow[o->nkey + i], &B.row[o->nkey + i]))
                 break;
         if (i == o->ncols) {
             if ((rc = advance(&A, err)) || (rc = advance(&B, err)))
@@ -628,7 +645,7 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
         gl_buf_reset(&ea);
         gl_buf_reset(&eb);
         for (i = 0; i < o->ncols; i++) {
-            const struct gl_value *va = &A.row[o->nkey + i];
+            const struct gl_value *va = &arow[o->nkey + i];
             const struct gl_value *vb = &B.row[o->nkey + i];
             enum gl_vtype ta = va->type, tb = vb->type;
             cls[i] = gl_canon_class_of(ta, tb);
@@ -647,12 +664,12 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
             for (i = 0; i < o->ncols; i++) {
                 gl_buf_reset(&x);
                 gl_buf_reset(&y);
-                gl_canon_append(&A.row[o->nkey + i], cls[i], &co, rtrim[i], &x);
+                gl_canon_append(&arow[o->nkey + i], cls[i], &co, rtrim[i], &x);
                 gl_canon_append(&B.row[o->nkey + i], cls[i], &co, rtrim[i], &y);
                 changed[i] =
                     x.len != y.len || (x.len && memcmp(x.data, y.data, x.len));
                 if (changed[i]) {
-                    sv[n] = A.row[o->nkey + i];
+                    sv[n] = arow[o->nkey + i];
                     dv[n] = B.row[o->nkey + i];
                     names[n++] = o->cols[i];
                 }
@@ -660,9 +677,9 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
             gl_buf_release(&x);
             gl_buf_release(&y);
             res->changed++;
-            emit(o, "changed", NULL, A.row, names, n, sv, dv);
+            emit(o, "changed", NULL, arow, names, n, sv, dv);
             if (o->fix_sql && n)
-                fix_update(dst, o, A.row, changed, o->fix_sql);
+                fix_update(dst, o, arow, changed, o->fix_sql);
         }
         if ((rc = advance(&A, err)) || (rc = advance(&B, err)))
             goto out;
@@ -691,6 +708,7 @@ out:
     free(names);
     free(sv);
     free(dv);
+    free(unrep);
     gl_canon_done();
     res->seconds = now_s() - t0;
     return rc;

@@ -251,6 +251,13 @@ int gl_db_count_orphans(struct gl_db *db, const char *table,
                         char *const *refcols, size_t n, int64_t *count,
                         struct gl_err *err);
 
+/* Whether a column of type col_type in db's engine holds the GL_SPECIAL
+ * value v as it is: PostgreSQL's date and timestamp columns hold its
+ * infinities, a text column holds any as its text; nothing holds a zero
+ * date (golive's MariaDB session is strict). */
+int gl_db_holds_special(const struct gl_db *db, const struct gl_value *v,
+                        enum gl_vtype col_type);
+
 /* Convenience: one integer from a query (count(*) and the like). */
 int gl_db_query_int(struct gl_db *db, const char *sql, int64_t *out,
                     struct gl_err *err);

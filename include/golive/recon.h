@@ -64,6 +64,10 @@ struct gl_diff_opts {
     int rtrim;
     int64_t max_diffs; /* 0: no limit */
     FILE *fix_sql;     /* NULL: none */
+    /* Per column (NULL: none): a source zero date or infinity that the
+     * target cannot hold compares as NULL, as sync stored it (a sync
+     * job's `unrepresentable: null`). */
+    const int *unrep_null;
     void (*on_diff)(void *ctx, const struct gl_diff_item *d);
     void *ctx;
 };

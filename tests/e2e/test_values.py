@@ -436,3 +436,35 @@ def test_map_renamed_columns_and_a_where_per_side(tmp_path, my, pg):
     assert r.rc == 2, r
     r = golive("diff", *base[:4], "--map", "emp_no", env=my.env)
     assert r.rc == 2 and "--map takes" in r.err, r
+
+
+# ---- validate --online counts them; check compares as sync stored -------
+
+def test_online_counts_zero_dates_and_check_compares_them_as_stored(tmp_path,
+                                                                    my, pg):
+    my.sql(ZERO_DATES)
+    pg.sql(DATE_DDL["postgres"])
+    env = env_of(my, pg)
+    p = plan(tmp_path, my, pg, JOB % ("hire_dt", "seen_at"))
+    r = golive("validate", p, "--online", "--json", env=env)
+    found = [d for d in json.loads(r.out) if d["code"] == "unrepresentable"]
+    assert r.rc == 1 and len(found) == 2, r
+    msgs = sorted(d["message"] for d in found)
+    assert "2 values of 'hire_dt' are zero dates" in msgs[1], msgs
+    assert "1 value of 'seen_at' is one of the zero dates" in msgs[0], msgs
+    assert all("will be rejects" in m for m in msgs)
+    p = plan(tmp_path, my, pg, JOB % ("{from: hire_dt, unrepresentable: null}",
+                                      "{from: seen_at, unrepresentable: null}"))
+    p.write_text(p.read_text() + "checks:\n  - {id: rows, type: diff, job: emp}\n")
+    r = golive("validate", p, "--online", "--json", env=env)
+    found = [d for d in json.loads(r.out) if d["code"] == "unrepresentable"]
+    assert r.rc == 0 and len(found) == 2, r
+    assert all(d["severity"] == "warning" and "stored as NULL" in d["message"]
+               for d in found), found
+    sync(p, dbs=(my, pg))
+    r = golive("check", p, "--json", env=env)
+    assert r.rc == 0, r
+    # a real difference is still one
+    pg.sql("UPDATE emp SET hire_dt = '2000-01-01' WHERE id = 2")
+    r = golive("check", p, "--json", env=env)
+    assert r.rc == 1 and "1 changed" in r.out, r
