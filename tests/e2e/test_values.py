@@ -209,6 +209,14 @@ def test_diff_reports_zero_dates_without_stopping(tmp_path, my, pg, lite):
     assert got[2]["values"]["hire_dt"] == {"source": "0000-00-00",
                                            "target": None}
     assert got[3]["values"]["seen_at"]["source"] == "0000-00-00 00:00:00"
+    # PostgreSQL has no literal for them: the statements stay commented out
+    fix = tmp_path / "fix.sql"
+    r = golive("diff", my.url, "emp_src", pg.url, "emp", "--fix-sql", fix,
+               env=my.env)
+    text = fix.read_text()
+    assert r.rc == 1 and text.count("-- not written:") == 2, text
+    assert "special value '0000-00-00' of column 'hire_dt'" in text, text
+    pg.sql(text)
     # the same text kept by SQLite is the same value
     lite.sql("CREATE TABLE emp (id INTEGER PRIMARY KEY, hire_dt DATE,"
              " seen_at DATETIME);"
