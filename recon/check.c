@@ -100,8 +100,8 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     memset(&t, 0, sizeof(t));
     if ((rc = dst->drv->describe(dst, j->to.table, &t, err)))
         return rc;
-    if ((rc = gl_sync_mapped_relation(j, src, &t, swhere, &rel, &cols, &ncols,
-                                      err)))
+    if ((rc = gl_sync_mapped_relation(j, src, dst, &t, swhere, &rel, &cols,
+                                      &ncols, err)))
         goto out;
     memset(&o, 0, sizeof(o));
     for (k = 0; k < j->key.n && k < 64; k++) {
@@ -341,8 +341,8 @@ static int run_aggregate(const struct gl_check *c, const struct gl_sync_job *j,
         goto out;
     }
     if ((rc = dst->drv->describe(dst, j->to.table, &t, err)) ||
-        (rc =
-             gl_sync_mapped_relation(j, src, &t, sw, &rel, &cols, &ncols, err)))
+        (rc = gl_sync_mapped_relation(j, src, dst, &t, sw, &rel, &cols, &ncols,
+                                      err)))
         goto out;
     dst->drv->quote_ident(j->to.table, &trel);
     numeric = calloc(c->columns.n + 1, sizeof(int));

@@ -463,7 +463,9 @@ def test_online_counts_zero_dates_and_check_compares_them_as_stored(tmp_path,
     assert all("will be rejects" in m for m in msgs)
     p = plan(tmp_path, my, pg, JOB % ("{from: hire_dt, unrepresentable: null}",
                                       "{from: seen_at, unrepresentable: null}"))
-    p.write_text(p.read_text() + "checks:\n  - {id: rows, type: diff, job: emp}\n")
+    p.write_text(p.read_text() + "checks:\n  - {id: rows, type: diff, job: emp}\n"
+                 "  - {id: agg, type: aggregate, job: emp, columns: [hire_dt,"
+                 " seen_at], aggregates: [min, max, nulls, distinct]}\n")
     r = golive("validate", p, "--online", "--json", env=env)
     found = [d for d in json.loads(r.out) if d["code"] == "unrepresentable"]
     assert r.rc == 0 and len(found) == 2, r
@@ -472,7 +474,21 @@ def test_online_counts_zero_dates_and_check_compares_them_as_stored(tmp_path,
     sync(p, dbs=(my, pg))
     r = golive("check", p, "--json", env=env)
     assert r.rc == 0, r
+    assert {c["check"] for c in json.loads(r.out)["checks"]
+            if c["outcome"] == "passed"} == {"rows", "agg"}, r
     # a real difference is still one
     pg.sql("UPDATE emp SET hire_dt = '2000-01-01' WHERE id = 2")
-    r = golive("check", p, "--json", env=env)
+    r = golive("check", p, "rows", "--json", env=env)
     assert r.rc == 1 and "1 changed" in r.out, r
+
+
+def test_checks_keep_infinities_postgres_holds(tmp_path, pg, pg_server):
+    pg.sql(INF_SRC + ";" + DATE_DDL["postgres"])
+    p = plan(tmp_path, pg, pg, JOB % ("{from: hire_dt, unrepresentable: null}",
+                                      "{from: seen_at, unrepresentable: null}"))
+    p.write_text(p.read_text() + "checks:\n  - {id: rows, type: diff, job: emp}\n"
+                 "  - {id: agg, type: aggregate, job: emp, columns: [hire_dt,"
+                 " seen_at], aggregates: [min, max, nulls]}\n")
+    sync(p, dbs=(pg,))
+    r = golive("check", p, "--json")
+    assert r.rc == 0, r
