@@ -492,3 +492,37 @@ def test_checks_keep_infinities_postgres_holds(tmp_path, pg, pg_server):
     sync(p, dbs=(pg,))
     r = golive("check", p, "--json")
     assert r.rc == 0, r
+
+
+def test_null_keys_from_every_source_engine(tmp_path, engine, lite):
+    if engine.kind == "sqlite":
+        import sqlite3
+        other = tmp_path / "other.db"
+        sqlite3.connect(other).close()
+        engine.url = "sqlite:%s" % other
+        engine.path = other
+        engine.sql = lambda q: sqlite3.connect(other).executescript(q).close()
+    engine.sql("CREATE TABLE s (k int, v varchar(10));"
+               "INSERT INTO s VALUES (2, 'two'), (NULL, 'nokey'), (1, 'one'),"
+               " (NULL, 'again')")
+    # the issue's case: SQLite's INTEGER PRIMARY KEY would number a NULL
+    lite.sql("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)")
+    p = plan(tmp_path, engine, lite, """
+    - id: j
+      from: old.s
+      to: new.t
+      key: [k]
+      error_limit: 5
+      owner: ann
+      checker: bob
+    """)
+    res = sync(p, dbs=(engine,))["j"]
+    assert (res["read"], res["written"], res["rejected"]) == (4, 2, 2), res
+    assert all("NULL in key column 'k'" in l for l in rejects(tmp_path, "j"))
+    assert rows(lite, "SELECT k, v FROM t ORDER BY k") == [
+        {"k": 1, "v": "one"}, {"k": 2, "v": "two"}]
+    r, ops, summ = diff(engine.url, "s", lite.url, "t", "--key", "k",
+                        env=engine.env, expect=1)
+    assert summ["null_keys"] == 2 and summ["missing"] == summ["extra"] == 0, r
+    assert sorted(o["key"]["k"] is None and o["side"] for o in ops) == \
+        ["source", "source"], ops
