@@ -325,6 +325,9 @@ static void fix_write(struct fix *F, FILE *f)
 {
     if (F->bad) {
         size_t i;
+        for (i = 0; i < F->why.len; i++) /* one comment line */
+            if (F->why.data[i] == '\n' || F->why.data[i] == '\r')
+                F->why.data[i] = ' ';
         fprintf(f, "-- not written: %s has no literal in this engine:\n-- ",
                 gl_buf_str(&F->why));
         for (i = 0; i < F->b.len; i++) {

@@ -606,9 +606,9 @@ static int run(int argc, char **argv)
                 struct gl_diff_side *sd = side ? &x->D : &x->S;
                 struct gl_buf *w = side ? &x->dwhere : &x->swhere;
                 struct gl_db *db0 = side ? ddb : sdb;
-                sd->db = db0; /* for quoting; replaced in the thread */
                 const char *sw = side ? dwhere : swhere;
                 const char *const *kn = side ? dkeys : keys;
+                sd->db = db0; /* for quoting; replaced in the thread */
                 if (sw)
                     gl_buf_addf(w, "(%s)", sw);
                 if (lo) {
