@@ -385,7 +385,7 @@ def test_a_diff_that_stops_leaves_no_fix_file(tmp_path, lite):
     fix = tmp_path / "fix.sql"
     fix.write_text("-- an old script\n")
     r = golive("diff", src, "f", lite.url, "f", "--fix-sql", fix,
-               "--where-source", "no_such_column > 1")
+               "--where", "no_such_column > 1")
     assert r.rc == 2, r
     assert not fix.exists() and not list(tmp_path.glob("fix.sql*")), r
 
