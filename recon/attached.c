@@ -23,6 +23,7 @@ struct att {
     const char *lo, *hi; /* JSON bounds, or NULL */
     const struct gl_diff_side *proto_src, *proto_dst;
     struct gl_diff_result res;
+    int64_t null_src, null_dst; /* rows with a NULL key, counted apart */
     struct gl_err err;
     int rc;
     pthread_mutex_t *mu;
@@ -135,6 +136,7 @@ static int on_null_src(struct att *A, struct gl_db *db,
 {
     (void)db;
     A->res.null_keys++;
+    A->null_src++;
     emit(A->o, A->mu, "null_key", "source", row, NULL, 0, NULL, NULL);
     return GL_OK;
 }
@@ -144,6 +146,7 @@ static int on_null_dst(struct att *A, struct gl_db *db,
 {
     (void)db;
     A->res.null_keys++;
+    A->null_dst++;
     emit(A->o, A->mu, "null_key", "target", row, NULL, 0, NULL, NULL);
     return GL_OK;
 }
@@ -348,6 +351,9 @@ static void *att_run(void *arg)
     gl_buf_reset(&q);
     gl_buf_addf(&q, "SELECT count(*) FROM %s golive_n", gl_buf_str(&dt));
     A->rc = gl_db_query_int(db, gl_buf_str(&q), &A->res.target_rows, &A->err);
+    /* rows, as the streaming merge counts them: NULL keys too */
+    A->res.source_rows += A->null_src;
+    A->res.target_rows += A->null_dst;
 out:
     (void)ks;
     gl_buf_release(&q);

@@ -283,6 +283,7 @@ def test_null_keys_are_their_own_difference_in_every_mode(tmp_path, lite, pg):
                               for o in ops))
         assert summ["null_keys"] == 2 and summ["missing"] == 1, (args, r)
         assert summ["extra"] == 1 and summ["changed"] == 0, (args, r)
+        assert (summ["source_rows"], summ["target_rows"]) == (21, 21), r
     assert all(a == answers[0] for a in answers), answers
     assert {"op": "null_key", "side": "source", "key": {"k": None},
             "columns": []} in [json.loads(x) for x in answers[0]]
