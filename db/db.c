@@ -20,12 +20,12 @@ static const char *const vtype_names[] = {
     [GL_TEXT] = "text",           [GL_BYTES] = "bytes",
     [GL_DATE] = "date",           [GL_TIME] = "time",
     [GL_TIMESTAMP] = "timestamp", [GL_TIMESTAMPTZ] = "timestamptz",
-    [GL_BOOL] = "boolean",
+    [GL_BOOL] = "boolean",        [GL_SPECIAL] = "special",
 };
 
 const char *gl_vtype_name(enum gl_vtype t)
 {
-    return (unsigned)t <= GL_BOOL ? vtype_names[t] : "?";
+    return (unsigned)t <= GL_SPECIAL ? vtype_names[t] : "?";
 }
 
 int gl_value_text(const struct gl_value *v, struct gl_buf *out)
@@ -58,8 +58,39 @@ int gl_value_text(const struct gl_value *v, struct gl_buf *out)
         return gl_buf_adds(out, tmp);
     case GL_BOOL:
         return gl_buf_adds(out, v->i ? "true" : "false");
+    case GL_SPECIAL:
+        return gl_buf_add(out, v->s, v->len);
     }
     return -1;
+}
+
+int gl_db_holds_special(const struct gl_db *db, const struct gl_value *v,
+                        enum gl_vtype col_type)
+{
+    if (col_type == GL_NULL)
+        col_type = (enum gl_vtype)v->i;
+    if (col_type == GL_TEXT)
+        return 1;
+    return v->len && v->s[v->len - 1] == 'y' &&
+           !strcmp(db->drv->name, "postgres") &&
+           (col_type == GL_DATE || col_type == GL_TIMESTAMP ||
+            col_type == GL_TIMESTAMPTZ);
+}
+
+int gl_is_special_text(const char *s, size_t len)
+{
+    size_t i;
+
+    if ((len == 8 && !memcmp(s, "infinity", 8)) ||
+        (len == 9 && !memcmp(s, "-infinity", 9)))
+        return 1;
+    /* YYYY-MM-DD[...] with a zero month or day */
+    if (len < 10 || s[4] != '-' || s[7] != '-')
+        return 0;
+    for (i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !GL_ISDIGIT(s[i]))
+            return 0;
+    return (s[5] == '0' && s[6] == '0') || (s[8] == '0' && s[9] == '0');
 }
 
 void gl_table_desc_release(struct gl_table_desc *t)

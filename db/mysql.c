@@ -235,8 +235,73 @@ static int my_quote_value(struct gl_db *g, const struct gl_value *v,
     case GL_TIMESTAMPTZ: /* the session is UTC */
         gl_format_timestamp(v->i, 0, tmp);
         return gl_buf_addf(out, "'%s'", tmp);
+    case GL_SPECIAL:
+        return quote_str(db, v->s, v->len, out);
     }
     return -1;
+}
+
+/* Literals that read the same under every sql_mode (NO_BACKSLASH_ESCAPES,
+ * ANSI_QUOTES, PAD_CHAR_TO_FULL_LENGTH...) and time_zone: strings as hex
+ * with their character set, never an escaped quote. */
+static int my_script_value(const struct gl_value *v, enum gl_vtype col_type,
+                           struct gl_buf *out)
+{
+    char tmp[64];
+
+    switch (v->type) {
+    case GL_NULL:
+        return gl_buf_adds(out, "NULL");
+    case GL_INT:
+        return gl_buf_addf(out, "%lld", (long long)v->i);
+    case GL_BOOL:
+        return gl_buf_adds(out, v->i ? "1" : "0");
+    case GL_FLOAT:
+        if (isnan(v->f) || isinf(v->f))
+            return 1; /* MariaDB has no NaN or infinity */
+        return gl_buf_addf(out, "%.17g", v->f);
+    case GL_NUMERIC:
+        if (!gl_is_decimal(v->s, v->len))
+            return 1;
+        return gl_buf_add(out, v->s, v->len);
+    case GL_TEXT:
+        if (!v->len)
+            return gl_buf_adds(out, "''");
+        return gl_buf_adds(out, "_utf8mb4 X'") ||
+               gl_hex_append(out, v->s, v->len) || gl_buf_adds(out, "'");
+    case GL_BYTES:
+        if (!v->len)
+            return gl_buf_adds(out, "''");
+        return gl_buf_adds(out, "X'") || gl_hex_append(out, v->s, v->len) ||
+               gl_buf_adds(out, "'");
+    case GL_DATE:
+        gl_format_date(v->i, tmp);
+        return gl_buf_addf(out, "DATE '%s'", tmp);
+    case GL_TIME:
+        gl_format_time(v->i, tmp);
+        return gl_buf_addf(out, "TIME '%s'", tmp);
+    case GL_TIMESTAMP:
+        gl_format_timestamp(v->i, 0, tmp);
+        return gl_buf_addf(out, "TIMESTAMP '%s'", tmp);
+    case GL_TIMESTAMPTZ:
+        /* a TIMESTAMP column: the instant, read back in the session's
+         * time zone whatever it is */
+        if (col_type != GL_TIMESTAMPTZ) {
+            gl_format_timestamp(v->i, 0, tmp);
+            return gl_buf_addf(out, "TIMESTAMP '%s'", tmp);
+        }
+        if (v->i < 0)
+            return 1; /* before 1970: no TIMESTAMP holds it */
+        return gl_buf_addf(out, "FROM_UNIXTIME(%lld.%06lld)",
+                           (long long)(v->i / 1000000),
+                           (long long)(v->i % 1000000));
+    case GL_SPECIAL:
+        if (v->len && v->s[v->len - 1] == 'y')
+            return 1; /* infinity: MariaDB has none */
+        return gl_buf_add(out, "'", 1) || gl_buf_add(out, v->s, v->len) ||
+               gl_buf_add(out, "'", 1);
+    }
+    return 1;
 }
 
 static enum gl_vtype field_type(const MYSQL_FIELD *f)
@@ -369,6 +434,14 @@ static int my_next(struct gl_cursor *gc, const struct gl_value **row,
         default:
             v->s = s;
             v->len = len;
+        }
+        if (bad && gl_is_special_text(s, len)) {
+            /* a zero date: a value, however odd (see GL_SPECIAL) */
+            v->i = v->type;
+            v->type = GL_SPECIAL;
+            v->s = s;
+            v->len = len;
+            bad = 0;
         }
         if (bad)
             return -gl_err_set(err, GL_EIO,
@@ -897,4 +970,5 @@ const struct gl_db_driver gl_mysql_driver = {
     .quote_ident = my_quote_ident,
     .quote_value = my_quote_value,
     .change = my_change,
+    .script_value = my_script_value,
 };

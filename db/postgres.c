@@ -21,6 +21,7 @@
 #include "db/value.h"
 #include "golive/db.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 #define FETCH_ROWS 5000
 #define COPY_CHUNK (256 * 1024)
@@ -558,6 +559,16 @@ static int convert(struct pg_cursor *c, size_t i, const char *s, int len,
     default:
         break;
     }
+    if ((v->type == GL_DATE || v->type == GL_TIMESTAMP ||
+         v->type == GL_TIMESTAMPTZ) &&
+        gl_is_special_text(s, (size_t)len)) {
+        /* infinity, -infinity: a value (see GL_SPECIAL) */
+        v->i = v->type;
+        v->type = GL_SPECIAL;
+        v->s = s;
+        v->len = (size_t)len;
+        return 0;
+    }
     return gl_err_set(
         err, GL_EIO, "cannot read %s value '%.40s' of column '%s' from '%s'",
         gl_vtype_name(c->types[i]), s, c->names[i], c->db->base.label);
@@ -802,8 +813,153 @@ static int pg_quote_value(struct gl_db *g, const struct gl_value *v,
     case GL_TIMESTAMPTZ:
         gl_format_timestamp(v->i, GL_TS_ZONE, tmp);
         return gl_buf_addf(out, "'%s'::timestamptz", tmp);
+    case GL_SPECIAL:
+        if (v->len > 9 || !gl_is_special_text(v->s, v->len) ||
+            (v->i != GL_DATE && v->i != GL_TIMESTAMP && v->i != GL_TIMESTAMPTZ))
+            return -1; /* zero dates: PostgreSQL has none */
+        return gl_buf_addf(out, "'%.*s'::%s", (int)v->len, v->s,
+                           gl_vtype_name((enum gl_vtype)v->i));
     }
     return -1;
+}
+
+/* 'YYYY-MM-DD' for PostgreSQL: years before 1 as "N BC" (there is no
+ * year 0: 0 is 1 BC). */
+static void pg_date_text(int64_t days, char *out)
+{
+    int64_t y;
+    unsigned m, d;
+
+    gl_civil_from_days(days, &y, &m, &d);
+    if (y >= 1) {
+        gl_format_date(days, out);
+        return;
+    }
+    snprintf(out, 40, "%04lld-%02u-%02u BC", (long long)(1 - y), m, d);
+}
+
+/* E'...': escapes always on, whatever standard_conforming_strings says;
+ * quotes doubled (never \', which backslash_quote may refuse); every
+ * character past ASCII as \uXXXX / \UXXXXXXXX, so the file is ASCII and
+ * means the same under any client_encoding.  1 when s holds a NUL or is
+ * not UTF-8. */
+static int pg_script_text(const char *s, size_t len, struct gl_buf *out)
+{
+    size_t i = 0;
+
+    if (gl_buf_adds(out, "E'"))
+        return -1;
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        uint32_t cp;
+        size_t n, k;
+        if (c == 0)
+            return 1;
+        if (c < 0x80) {
+            int rc = c == '\''   ? gl_buf_adds(out, "''")
+                     : c == '\\' ? gl_buf_adds(out, "\\\\")
+                                 : (c < 0x20 || c == 0x7f
+                                        ? gl_buf_addf(out, "\\x%02x", c)
+                                        : gl_buf_add(out, (const char *)&c, 1));
+            if (rc)
+                return -1;
+            i++;
+            continue;
+        }
+        n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+        if (!n || i + n > len)
+            return 1;
+        cp = c & (0x7f >> n);
+        for (k = 1; k < n; k++) {
+            unsigned char cc = (unsigned char)s[i + k];
+            if ((cc & 0xc0) != 0x80)
+                return 1;
+            cp = cp << 6 | (cc & 0x3f);
+        }
+        if ((cp <= 0xffff ? gl_buf_addf(out, "\\u%04x", (unsigned)cp)
+                          : gl_buf_addf(out, "\\U%08x", (unsigned)cp)))
+            return -1;
+        i += n;
+    }
+    return gl_buf_adds(out, "'") ? -1 : 0;
+}
+
+static int pg_script_value(const struct gl_value *v, enum gl_vtype col_type,
+                           struct gl_buf *out)
+{
+    char tmp[64];
+    size_t mark = out->len;
+    int rc;
+
+    switch (v->type) {
+    case GL_NULL:
+        return gl_buf_adds(out, "NULL");
+    case GL_INT:
+        return gl_buf_addf(out, "%lld", (long long)v->i);
+    case GL_BOOL:
+        return gl_buf_adds(out, v->i ? "true" : "false");
+    case GL_FLOAT:
+        if (isnan(v->f))
+            return gl_buf_adds(out, "'NaN'::float8");
+        if (isinf(v->f))
+            return gl_buf_adds(out, v->f > 0 ? "'Infinity'::float8"
+                                             : "'-Infinity'::float8");
+        return gl_buf_addf(out, "(%.17g)::float8", v->f);
+    case GL_NUMERIC:
+        if (gl_is_decimal(v->s, v->len))
+            return gl_buf_adds(out, "(") || gl_buf_add(out, v->s, v->len) ||
+                   gl_buf_adds(out, ")::numeric");
+        if (v->len == 3 && !memcmp(v->s, "NaN", 3))
+            return gl_buf_adds(out, "'NaN'::numeric");
+        return 1;
+    case GL_TEXT:
+        rc = pg_script_text(v->s, v->len, out);
+        if (rc)
+            out->len = mark;
+        return rc;
+    case GL_BYTES:
+        /* decode(): no backslash for any setting to read */
+        return gl_buf_adds(out, "decode('") ||
+               gl_hex_append(out, v->s, v->len) ||
+               gl_buf_adds(out, "', 'hex')");
+    case GL_DATE:
+        pg_date_text(v->i, tmp);
+        return gl_buf_addf(out, "'%s'::date", tmp);
+    case GL_TIME:
+        gl_format_time(v->i, tmp);
+        return gl_buf_addf(out, "'%s'::time", tmp);
+    case GL_TIMESTAMP:
+    case GL_TIMESTAMPTZ: {
+        /* ISO with its date first reads the same under every DateStyle;
+         * the offset makes a timestamptz independent of TimeZone */
+        int64_t day = 86400LL * 1000000;
+        int64_t days = v->i / day - (v->i % day < 0);
+        char t[40];
+        pg_date_text(days, tmp);
+        gl_format_time(v->i - days * day, t);
+        if (strstr(tmp, " BC")) {
+            tmp[strlen(tmp) - 3] = '\0';
+            return gl_buf_addf(out, "'%s %s%s BC'::%s", tmp, t,
+                               v->type == GL_TIMESTAMPTZ ? "+00" : "",
+                               gl_vtype_name(v->type));
+        }
+        return gl_buf_addf(out, "'%s %s%s'::%s", tmp, t,
+                           v->type == GL_TIMESTAMPTZ ? "+00" : "",
+                           gl_vtype_name(v->type));
+    }
+    case GL_SPECIAL:
+        if (!v->len || v->len > 9 || v->s[v->len - 1] != 'y')
+            return 1; /* zero dates: PostgreSQL has none */
+        if (col_type != GL_DATE && col_type != GL_TIMESTAMP &&
+            col_type != GL_TIMESTAMPTZ)
+            col_type = (enum gl_vtype)v->i;
+        if (col_type != GL_DATE && col_type != GL_TIMESTAMP &&
+            col_type != GL_TIMESTAMPTZ)
+            return 1;
+        return gl_buf_addf(out, "'%.*s'::%s", (int)v->len, v->s,
+                           gl_vtype_name(col_type));
+    }
+    return 1;
 }
 
 /* One value in COPY text format. */
@@ -871,6 +1027,8 @@ static int copy_value(struct gl_buf *b, const struct gl_value *v,
     case GL_TIMESTAMPTZ:
         gl_format_timestamp(v->i, GL_TS_ZONE, tmp);
         return gl_buf_adds(b, tmp);
+    case GL_SPECIAL: /* infinity, -infinity: sync/convert.c let it by */
+        return gl_buf_add(b, v->s, v->len);
     }
     return -1;
 }
@@ -1318,4 +1476,5 @@ const struct gl_db_driver gl_postgres_driver = {
     .quote_ident = pg_quote_ident,
     .quote_value = pg_quote_value,
     .change = pg_change,
+    .script_value = pg_script_value,
 };

@@ -369,6 +369,15 @@ static void refine(struct gl_value *v, enum gl_vtype decl, char *numtxt)
         default:
             break;
         }
+        if (v->type == GL_TEXT &&
+            (decl == GL_DATE || decl == GL_TIMESTAMP ||
+             decl == GL_TIMESTAMPTZ) &&
+            gl_is_special_text(v->s, v->len)) {
+            /* a zero date or infinity kept as text: the same value as
+             * the engine that has it (see GL_SPECIAL) */
+            v->i = decl;
+            v->type = GL_SPECIAL;
+        }
     } else if (v->type == GL_FLOAT && decl == GL_NUMERIC && numtxt &&
                isfinite(v->f)) {
         /* a NUMERIC column kept the value as REAL: give it back as the
@@ -559,8 +568,23 @@ static int sq_quote_value(struct gl_db *g, const struct gl_value *v,
         gl_format_timestamp(v->i, v->type == GL_TIMESTAMPTZ ? GL_TS_ZONE : 0,
                             tmp);
         return quote_text(tmp, strlen(tmp), out);
+    case GL_SPECIAL:
+        return quote_text(v->s, v->len, out);
     }
     return -1;
+}
+
+/* SQLite has no session setting that changes what a literal means: the
+ * values as the loader stores them. */
+static int sq_script_value(const struct gl_value *v, enum gl_vtype col_type,
+                           struct gl_buf *out)
+{
+    (void)col_type;
+    if (v->type == GL_TEXT && memchr(v->s, '\0', v->len))
+        return gl_buf_adds(out, "CAST(X'") ||
+               gl_hex_append(out, v->s, v->len) ||
+               gl_buf_adds(out, "' AS TEXT)");
+    return sq_quote_value(NULL, v, out);
 }
 
 static int is_key_col(const struct gl_load_opts *o, const char *col)
@@ -658,6 +682,7 @@ static int sq_load_row(struct gl_loader *gl, const struct gl_value *row,
             break;
         case GL_NUMERIC:
         case GL_TEXT:
+        case GL_SPECIAL:
             sqlite3_bind_text64(st, c, v->s, v->len, SQLITE_TRANSIENT,
                                 SQLITE_UTF8);
             break;
@@ -818,4 +843,5 @@ const struct gl_db_driver gl_sqlite_driver = {
     .quote_ident = sq_quote_ident,
     .quote_value = sq_quote_value,
     .change = sq_change,
+    .script_value = sq_script_value,
 };

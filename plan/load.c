@@ -470,10 +470,11 @@ static void load_colmap(struct ld *L, const struct ynode *k,
                         const struct ynode *v, struct gl_colmap *c,
                         const char *job)
 {
-    static const char *const keys[] = {"from", "value",   "expr", "map",
-                                       "else", "default", "cast", NULL};
+    static const char *const keys[] = {
+        "from", "value",           "expr", "map", "else", "default",
+        "cast", "unrepresentable", NULL};
     char what[192];
-    const struct ynode *mp;
+    const struct ynode *mp, *un;
     int kinds = 0;
     size_t i;
 
@@ -512,6 +513,18 @@ static void load_colmap(struct ld *L, const struct ynode *k,
     }
     c->cast = get_str(L, v, "cast", 0, what);
     c->map_else = get_str(L, v, "else", 0, what);
+    if ((un = yt_get(v, "unrepresentable"))) {
+        c->unrep_pos = pos_of(un);
+        if (un->kind == YN_SCALAR && !yt_is_null(un) &&
+            !strcmp(un->str, "reject"))
+            c->unrepresentable = GL_UNREP_REJECT;
+        else if (un->kind == YN_SCALAR &&
+                 (yt_is_null(un) || !strcmp(un->str, "null")))
+            c->unrepresentable = GL_UNREP_NULL;
+        else
+            ERR(L, un, "bad-value",
+                "'unrepresentable' of %s must be 'reject' or 'null'", what);
+    }
     mp = yt_get(v, "map");
     if (mp && !yt_is_null(mp)) {
         if (mp->kind != YN_MAP) {

@@ -23,6 +23,7 @@ struct att {
     const char *lo, *hi; /* JSON bounds, or NULL */
     const struct gl_diff_side *proto_src, *proto_dst;
     struct gl_diff_result res;
+    int64_t null_src, null_dst; /* rows with a NULL key, counted apart */
     struct gl_err err;
     int rc;
     pthread_mutex_t *mu;
@@ -80,15 +81,19 @@ static void differs(struct gl_db *db, const char *col, struct gl_buf *b)
 }
 
 static void emit(const struct gl_diff_opts *o, pthread_mutex_t *mu,
-                 const char *op, const struct gl_value *key,
-                 const char *const *changed, size_t n)
+                 const char *op, const char *side, const struct gl_value *key,
+                 const char *const *changed, size_t n,
+                 const struct gl_value *sv, const struct gl_value *dv)
 {
     struct gl_diff_item it;
 
     if (!o->on_diff)
         return;
     memset(&it, 0, sizeof(it));
+    it.src_vals = sv;
+    it.dst_vals = dv;
     it.op = op;
+    it.side = side;
     it.key_names = o->key;
     it.key = key;
     it.nkey = o->nkey;
@@ -122,15 +127,49 @@ static int on_missing(struct att *A, struct gl_db *db,
 {
     (void)db;
     A->res.missing++;
-    emit(A->o, A->mu, "missing", row, NULL, 0);
+    emit(A->o, A->mu, "missing", NULL, row, NULL, 0, NULL, NULL);
     return GL_OK;
+}
+
+static int on_null_src(struct att *A, struct gl_db *db,
+                       const struct gl_value *row)
+{
+    (void)db;
+    A->res.null_keys++;
+    A->null_src++;
+    emit(A->o, A->mu, "null_key", "source", row, NULL, 0, NULL, NULL);
+    return GL_OK;
+}
+
+static int on_null_dst(struct att *A, struct gl_db *db,
+                       const struct gl_value *row)
+{
+    (void)db;
+    A->res.null_keys++;
+    A->null_dst++;
+    emit(A->o, A->mu, "null_key", "target", row, NULL, 0, NULL, NULL);
+    return GL_OK;
+}
+
+/* "k1 IS NULL OR k2 IS NULL ..." (with not: "k1 IS NOT NULL AND ...") */
+static void null_keys(struct gl_db *db, const struct gl_diff_opts *o, int not,
+                      struct gl_buf *b)
+{
+    size_t i;
+
+    for (i = 0; i < o->nkey; i++) {
+        if (i)
+            gl_buf_adds(b, not ? " AND " : " OR ");
+        db->drv->quote_ident(o->key[i], b);
+        gl_buf_adds(b, not ? " IS NOT NULL" : " IS NULL");
+    }
 }
 
 static int on_extra(struct att *A, struct gl_db *db, const struct gl_value *row)
 {
     (void)db;
     A->res.extra++;
-    emit(A->o, A->mu, "extra", row, NULL, 0);
+    emit(A->o, A->mu, "extra", NULL, row, NULL, 0, NULL, NULL);
     return GL_OK;
 }
 
@@ -142,6 +181,7 @@ static int on_changed(struct att *A, struct gl_db *db,
     struct gl_canon_opts co;
     struct gl_buf x = GL_BUF_INIT, y = GL_BUF_INIT;
     const char *names[1024];
+    struct gl_value sv[1024], dv[1024];
     size_t i, n = 0;
 
     (void)db;
@@ -156,14 +196,17 @@ static int on_changed(struct att *A, struct gl_db *db,
         gl_buf_reset(&y);
         gl_canon_append(va, cl, &co, o->rtrim, &x);
         gl_canon_append(vb, cl, &co, o->rtrim, &y);
-        if (x.len != y.len || (x.len && memcmp(x.data, y.data, x.len)))
+        if (x.len != y.len || (x.len && memcmp(x.data, y.data, x.len))) {
+            sv[n] = *va;
+            dv[n] = *vb;
             names[n++] = o->cols[i];
+        }
     }
     gl_buf_release(&x);
     gl_buf_release(&y);
     if (n) { /* equal once canonical: not a difference */
         A->res.changed++;
-        emit(o, A->mu, "changed", row, names, n);
+        emit(o, A->mu, "changed", NULL, row, names, n, sv, dv);
     }
     return GL_OK;
 }
@@ -225,6 +268,28 @@ static void *att_run(void *arg)
         gl_buf_adds(&rb, rb.len ? " AND " : "");
         gl_diff_range(&sb, o, A->hi, "<", &rb);
     }
+    /* rows with a NULL key are no rows of the join: reported apart, once
+     * (by the first segment), as the streaming merge does */
+    if (!A->lo) {
+        int side;
+        for (side = 0; side < 2; side++) {
+            gl_buf_reset(&q);
+            gl_buf_adds(&q, "SELECT ");
+            cols_of(db, "a", o->key, o->nkey, &q);
+            gl_buf_addf(&q, " FROM %s a WHERE (", gl_buf_str(side ? &dt : &st));
+            null_keys(db, o, 0, &q);
+            gl_buf_adds(&q, ")");
+            if (A->proto_src->where)
+                gl_buf_addf(&q, " AND (%s)", A->proto_src->where);
+            if ((A->rc = run_query(db, gl_buf_str(&q),
+                                   side ? on_null_dst : on_null_src, A)))
+                goto out;
+        }
+    }
+    gl_buf_adds(&ra, ra.len ? " AND " : "");
+    null_keys(db, o, 1, &ra);
+    gl_buf_adds(&rb, rb.len ? " AND " : "");
+    null_keys(db, o, 1, &rb);
     /* the relations: the tables themselves when nothing filters them, so
      * that SQLite counts and joins them at full speed */
     {
@@ -286,6 +351,9 @@ static void *att_run(void *arg)
     gl_buf_reset(&q);
     gl_buf_addf(&q, "SELECT count(*) FROM %s golive_n", gl_buf_str(&dt));
     A->rc = gl_db_query_int(db, gl_buf_str(&q), &A->res.target_rows, &A->err);
+    /* rows, as the streaming merge counts them: NULL keys too */
+    A->res.source_rows += A->null_src;
+    A->res.target_rows += A->null_dst;
 out:
     (void)ks;
     gl_buf_release(&q);
@@ -354,6 +422,7 @@ int gl_diff_attached(const char *src_url, const char *src_table,
         res->missing += A[g].res.missing;
         res->extra += A[g].res.extra;
         res->changed += A[g].res.changed;
+        res->null_keys += A[g].res.null_keys;
     }
     for (g = 0; g < jobs - 1; g++)
         free(bounds[g]);

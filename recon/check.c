@@ -88,7 +88,8 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     struct gl_table_desc t;
     struct gl_buf rel = GL_BUF_INIT, trel = GL_BUF_INIT;
     const char **cols = NULL, *keys[64], *cmp[1024];
-    enum gl_vtype kt[64];
+    enum gl_vtype kt[64], ttypes[64 + 1024];
+    int unrep[1024];
     struct gl_diff_side S, D;
     struct gl_diff_opts o;
     struct samples sm;
@@ -99,8 +100,8 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     memset(&t, 0, sizeof(t));
     if ((rc = dst->drv->describe(dst, j->to.table, &t, err)))
         return rc;
-    if ((rc = gl_sync_mapped_relation(j, src, &t, swhere, &rel, &cols, &ncols,
-                                      err)))
+    if ((rc = gl_sync_mapped_relation(j, src, dst, &t, swhere, &rel, &cols,
+                                      &ncols, err)))
         goto out;
     memset(&o, 0, sizeof(o));
     for (k = 0; k < j->key.n && k < 64; k++) {
@@ -119,6 +120,15 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     }
     o.cols = cmp;
     o.ncols = n;
+    for (i = 0; i < o.nkey; i++)
+        ttypes[i] = kt[i];
+    for (i = 0; i < n; i++) {
+        const struct gl_colmap *m = gl_sync_mapping(j, cmp[i]);
+        int ti = gl_table_col(&t, cmp[i]);
+        unrep[i] = m && m->unrepresentable == GL_UNREP_NULL;
+        ttypes[o.nkey + i] = ti >= 0 ? t.cols[ti].type : GL_NULL;
+    }
+    o.unrep_null = unrep;
     sm.r = r;
     sm.max = samples;
     r->samples = calloc((size_t)samples + 1, sizeof(char *));
@@ -135,6 +145,7 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     D.where = twhere;
     D.table = j->to.table;
     D.key_types = kt;
+    D.col_types = ttypes;
     rc = gl_diff_run(&S, &D, &o, res, err);
 out:
     free(cols);
@@ -225,11 +236,13 @@ static int run_diff(const struct gl_plan *p, const struct gl_check *c,
     r->missing = dr.missing;
     r->extra = dr.extra;
     r->changed = dr.changed;
-    r->passed = !dr.missing && !dr.extra && !dr.changed && !dr.duplicates;
+    r->passed = !dr.missing && !dr.extra && !dr.changed && !dr.duplicates &&
+                !dr.null_keys;
     snprintf(r->message, sizeof(r->message),
              "%" PRId64 " source rows, %" PRId64 " target rows: %" PRId64
-             " missing, %" PRId64 " extra, %" PRId64 " changed%s",
+             " missing, %" PRId64 " extra, %" PRId64 " changed%s%s",
              dr.source_rows, dr.target_rows, dr.missing, dr.extra, dr.changed,
+             dr.null_keys ? ", rows with a NULL key" : "",
              dr.duplicates ? ", duplicate keys" : "");
     return GL_OK;
 }
@@ -328,8 +341,8 @@ static int run_aggregate(const struct gl_check *c, const struct gl_sync_job *j,
         goto out;
     }
     if ((rc = dst->drv->describe(dst, j->to.table, &t, err)) ||
-        (rc =
-             gl_sync_mapped_relation(j, src, &t, sw, &rel, &cols, &ncols, err)))
+        (rc = gl_sync_mapped_relation(j, src, dst, &t, sw, &rel, &cols, &ncols,
+                                      err)))
         goto out;
     dst->drv->quote_ident(j->to.table, &trel);
     numeric = calloc(c->columns.n + 1, sizeof(int));

@@ -40,6 +40,19 @@ static int is_text_type(enum gl_vtype t)
     return t == GL_TEXT;
 }
 
+/* The side's name of key i / column i. */
+static const char *kname(const struct gl_diff_side *s,
+                         const struct gl_diff_opts *o, size_t i)
+{
+    return s->key_names ? s->key_names[i] : o->key[i];
+}
+
+static const char *cname(const struct gl_diff_side *s,
+                         const struct gl_diff_opts *o, size_t i)
+{
+    return s->col_names ? s->col_names[i] : o->cols[i];
+}
+
 static int open_side(struct side *S, const struct gl_diff_opts *o,
                      struct gl_err *err)
 {
@@ -52,21 +65,21 @@ static int open_side(struct side *S, const struct gl_diff_opts *o,
     for (i = 0; i < o->nkey; i++) {
         if (i)
             gl_buf_adds(&q, ", ");
-        d->quote_ident(o->key[i], &q);
+        d->quote_ident(kname(S->s, o, i), &q);
     }
     for (i = 0; i < o->ncols; i++) {
         gl_buf_adds(&q, ", ");
-        d->quote_ident(o->cols[i], &q);
+        d->quote_ident(cname(S->s, o, i), &q);
     }
     gl_buf_addf(&q, " FROM %s", S->s->relation);
     if (S->s->where)
-        gl_buf_addf(&q, " WHERE %s", S->s->where);
+        gl_buf_addf(&q, " WHERE (%s)", S->s->where);
     gl_buf_adds(&q, " ORDER BY ");
     for (i = 0; i < o->nkey; i++) {
         if (i)
             gl_buf_adds(&q, ", ");
         gl_buf_reset(&col);
-        d->quote_ident(o->key[i], &col);
+        d->quote_ident(kname(S->s, o, i), &col);
         if (d->order_bytes && S->s->key_types &&
             is_text_type(S->s->key_types[i]))
             d->order_bytes(gl_buf_str(&col), &q);
@@ -219,21 +232,114 @@ static int is_char_padded(const char *decl)
 
 /* ---- fix SQL ----------------------------------------------------------- */
 
+/* The value as the target column's type where that is exact (a timestamp
+ * for a timestamptz column is the instant it names in UTC, as sync reads
+ * it; a date for a timestamp column is its midnight). */
+static struct gl_value fit(const struct gl_value *v, enum gl_vtype t)
+{
+    struct gl_value r = *v;
+    int64_t day = 86400LL * 1000000;
+
+    switch (t) {
+    case GL_TIMESTAMP:
+    case GL_TIMESTAMPTZ:
+        if (v->type == GL_TIMESTAMP || v->type == GL_TIMESTAMPTZ)
+            r.type = t;
+        else if (v->type == GL_DATE) {
+            r.type = t;
+            r.i = v->i * day;
+        }
+        break;
+    case GL_DATE:
+        if ((v->type == GL_TIMESTAMP || v->type == GL_TIMESTAMPTZ) &&
+            v->i % day == 0) {
+            r.type = GL_DATE;
+            r.i = v->i / day;
+        }
+        break;
+    case GL_BOOL:
+        if (v->type == GL_INT && (v->i == 0 || v->i == 1))
+            r.type = GL_BOOL;
+        break;
+    default:
+        break;
+    }
+    return r;
+}
+
+struct fix {
+    struct gl_buf b;
+    int bad; /* a value has no literal in the target's engine */
+    struct gl_buf why;
+};
+
+/* Value of target column i (keys first, then columns). */
+static void fix_value(const struct gl_diff_side *dst, size_t i,
+                      const char *name, const struct gl_value *v, struct fix *F)
+{
+    const struct gl_db_driver *d = dst->db->drv;
+    enum gl_vtype t = dst->col_types ? dst->col_types[i] : GL_NULL;
+    struct gl_value x = fit(v, t);
+    int rc;
+
+    if (d->script_value)
+        rc = d->script_value(&x, t, &F->b);
+    else
+        rc = d->quote_value(dst->db, &x, &F->b) ? 1 : 0;
+    if (rc) {
+        struct gl_buf txt = GL_BUF_INIT;
+        gl_value_text(v, &txt);
+        gl_buf_addf(&F->why, "%s%s value '%.40s' of column '%s'",
+                    F->bad++ ? ", " : "", gl_vtype_name(v->type),
+                    gl_buf_str(&txt), name);
+        gl_buf_release(&txt);
+        gl_buf_adds(&F->b, "NULL");
+    }
+}
+
 static void fix_where(const struct gl_diff_side *dst,
                       const struct gl_diff_opts *o, const struct gl_value *k,
-                      struct gl_buf *b)
+                      struct fix *F)
 {
     const struct gl_db_driver *d = dst->db->drv;
     size_t i;
 
-    gl_buf_adds(b, " WHERE ");
+    gl_buf_adds(&F->b, " WHERE ");
     for (i = 0; i < o->nkey; i++) {
         if (i)
-            gl_buf_adds(b, " AND ");
-        d->quote_ident(o->key[i], b);
-        gl_buf_adds(b, " = ");
-        d->quote_value(dst->db, &k[i], b);
+            gl_buf_adds(&F->b, " AND ");
+        d->quote_ident(kname(dst, o, i), &F->b);
+        if (k[i].type == GL_NULL) { /* never "= NULL" */
+            gl_buf_adds(&F->b, " IS NULL");
+            continue;
+        }
+        gl_buf_adds(&F->b, " = ");
+        fix_value(dst, i, kname(dst, o, i), &k[i], F);
     }
+}
+
+/* The statement, or, when a value has no literal in the target's engine,
+ * the statement commented out with the reason: applying the file never
+ * writes a value that is not the source's. */
+static void fix_write(struct fix *F, FILE *f)
+{
+    if (F->bad) {
+        size_t i;
+        for (i = 0; i < F->why.len; i++) /* one comment line */
+            if (F->why.data[i] == '\n' || F->why.data[i] == '\r')
+                F->why.data[i] = ' ';
+        fprintf(f, "-- not written: %s has no literal in this engine:\n-- ",
+                gl_buf_str(&F->why));
+        for (i = 0; i < F->b.len; i++) {
+            fputc(F->b.data[i], f);
+            if (F->b.data[i] == '\n' && i + 1 < F->b.len)
+                fputs("-- ", f);
+        }
+    } else {
+        fwrite(F->b.data, 1, F->b.len, f);
+    }
+    gl_buf_release(&F->b);
+    gl_buf_release(&F->why);
 }
 
 static void fix_insert(const struct gl_diff_side *dst,
@@ -241,26 +347,28 @@ static void fix_insert(const struct gl_diff_side *dst,
                        FILE *f)
 {
     const struct gl_db_driver *d = dst->db->drv;
-    struct gl_buf b = GL_BUF_INIT;
+    struct fix F = {GL_BUF_INIT, 0, GL_BUF_INIT};
     size_t i, n = o->nkey + o->ncols;
 
-    gl_buf_adds(&b, "INSERT INTO ");
-    d->quote_ident(dst->table, &b);
-    gl_buf_adds(&b, " (");
+    gl_buf_adds(&F.b, "INSERT INTO ");
+    d->quote_ident(dst->table, &F.b);
+    gl_buf_adds(&F.b, " (");
     for (i = 0; i < n; i++) {
         if (i)
-            gl_buf_adds(&b, ", ");
-        d->quote_ident(i < o->nkey ? o->key[i] : o->cols[i - o->nkey], &b);
+            gl_buf_adds(&F.b, ", ");
+        d->quote_ident(
+            i < o->nkey ? kname(dst, o, i) : cname(dst, o, i - o->nkey), &F.b);
     }
-    gl_buf_adds(&b, ") VALUES (");
+    gl_buf_adds(&F.b, ") VALUES (");
     for (i = 0; i < n; i++) {
         if (i)
-            gl_buf_adds(&b, ", ");
-        d->quote_value(dst->db, &row[i], &b);
+            gl_buf_adds(&F.b, ", ");
+        fix_value(dst, i,
+                  i < o->nkey ? kname(dst, o, i) : cname(dst, o, i - o->nkey),
+                  &row[i], &F);
     }
-    gl_buf_adds(&b, ");\n");
-    fwrite(b.data, 1, b.len, f);
-    gl_buf_release(&b);
+    gl_buf_adds(&F.b, ");\n");
+    fix_write(&F, f);
 }
 
 static void fix_update(const struct gl_diff_side *dst,
@@ -269,50 +377,52 @@ static void fix_update(const struct gl_diff_side *dst,
                        FILE *f)
 {
     const struct gl_db_driver *d = dst->db->drv;
-    struct gl_buf b = GL_BUF_INIT;
+    struct fix F = {GL_BUF_INIT, 0, GL_BUF_INIT};
     size_t i;
     int any = 0;
 
-    gl_buf_adds(&b, "UPDATE ");
-    d->quote_ident(dst->table, &b);
+    gl_buf_adds(&F.b, "UPDATE ");
+    d->quote_ident(dst->table, &F.b);
     for (i = 0; i < o->ncols; i++) {
         if (!changed[i])
             continue;
-        gl_buf_adds(&b, any++ ? ", " : " SET ");
-        d->quote_ident(o->cols[i], &b);
-        gl_buf_adds(&b, " = ");
-        d->quote_value(dst->db, &src_row[o->nkey + i], &b);
+        gl_buf_adds(&F.b, any++ ? ", " : " SET ");
+        d->quote_ident(cname(dst, o, i), &F.b);
+        gl_buf_adds(&F.b, " = ");
+        fix_value(dst, o->nkey + i, cname(dst, o, i), &src_row[o->nkey + i],
+                  &F);
     }
-    fix_where(dst, o, src_row, &b);
-    gl_buf_adds(&b, ";\n");
-    fwrite(b.data, 1, b.len, f);
-    gl_buf_release(&b);
+    fix_where(dst, o, src_row, &F);
+    gl_buf_adds(&F.b, ";\n");
+    fix_write(&F, f);
 }
 
 static void fix_delete(const struct gl_diff_side *dst,
                        const struct gl_diff_opts *o, const struct gl_value *row,
                        FILE *f)
 {
-    struct gl_buf b = GL_BUF_INIT;
+    struct fix F = {GL_BUF_INIT, 0, GL_BUF_INIT};
 
-    gl_buf_adds(&b, "DELETE FROM ");
-    dst->db->drv->quote_ident(dst->table, &b);
-    fix_where(dst, o, row, &b);
-    gl_buf_adds(&b, ";\n");
-    fwrite(b.data, 1, b.len, f);
-    gl_buf_release(&b);
+    gl_buf_adds(&F.b, "DELETE FROM ");
+    dst->db->drv->quote_ident(dst->table, &F.b);
+    fix_where(dst, o, row, &F);
+    gl_buf_adds(&F.b, ";\n");
+    fix_write(&F, f);
 }
 
 /* ---- the merge ---------------------------------------------------------- */
 
 static void emit(const struct gl_diff_opts *o, const char *op, const char *side,
                  const struct gl_value *key, const char *const *changed,
-                 size_t nchanged)
+                 size_t nchanged, const struct gl_value *sv,
+                 const struct gl_value *dv)
 {
     struct gl_diff_item it;
 
     if (!o->on_diff)
         return;
+    it.src_vals = sv;
+    it.dst_vals = dv;
     it.op = op;
     it.side = side;
     it.key_names = o->key;
@@ -339,6 +449,7 @@ static int same_raw(const struct gl_value *a, const struct gl_value *b)
     case GL_TEXT:
     case GL_NUMERIC:
     case GL_BYTES:
+    case GL_SPECIAL:
         return a->len == b->len && (!a->len || !memcmp(a->s, b->s, a->len));
     case GL_FLOAT:
         return !memcmp(&a->f, &b->f, sizeof(a->f));
@@ -362,7 +473,7 @@ static int duplicate(struct side *S, const struct gl_diff_opts *o,
         if (a->type != b->type)
             same = 0;
         else if (b->type == GL_TEXT || b->type == GL_NUMERIC ||
-                 b->type == GL_BYTES) {
+                 b->type == GL_BYTES || b->type == GL_SPECIAL) {
             same = a->len == b->len &&
                    (!a->len || !memcmp(S->prev.data + off, b->s, b->len));
             off += a->len;
@@ -377,9 +488,19 @@ static int duplicate(struct side *S, const struct gl_diff_opts *o,
     for (i = 0; i < o->nkey; i++) {
         S->pk[i] = S->row[i];
         if (S->row[i].type == GL_TEXT || S->row[i].type == GL_NUMERIC ||
-            S->row[i].type == GL_BYTES)
+            S->row[i].type == GL_BYTES || S->row[i].type == GL_SPECIAL)
             gl_buf_add(&S->prev, S->row[i].s, S->row[i].len);
     }
+    return 0;
+}
+
+static int null_key(const struct gl_value *row, size_t nkey)
+{
+    size_t i;
+
+    for (i = 0; i < nkey; i++)
+        if (row[i].type == GL_NULL)
+            return 1;
     return 0;
 }
 
@@ -393,6 +514,8 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
     enum gl_canon_class *cls = NULL;
     int *rtrim = NULL, *changed = NULL;
     const char **names = NULL;
+    struct gl_value *sv = NULL, *dv = NULL, *unrep = NULL;
+    const struct gl_value *arow;
     double t0 = now_s();
     size_t i;
     int rc;
@@ -409,7 +532,10 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
     rtrim = calloc(o->ncols + 1, sizeof(*rtrim));
     changed = calloc(o->ncols + 1, sizeof(*changed));
     names = calloc(o->ncols + 1, sizeof(*names));
-    if (!cls || !rtrim || !changed || !names) {
+    sv = calloc(o->ncols + 1, sizeof(*sv));
+    dv = calloc(o->ncols + 1, sizeof(*dv));
+    unrep = calloc(o->nkey + o->ncols + 1, sizeof(*unrep));
+    if (!cls || !rtrim || !changed || !names || !sv || !dv || !unrep) {
         rc = gl_err_set(err, GL_ENOMEM, "out of memory");
         goto out;
     }
@@ -440,16 +566,33 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
             res->stopped = 1;
             break;
         }
+        /* a NULL in a key: no key.  Each engine sorts NULLs elsewhere,
+         * so such rows are taken out of the merge wherever they come,
+         * and reported as what they are */
+        if (A.row && A.fresh && null_key(A.row, o->nkey)) {
+            res->null_keys++;
+            emit(o, "null_key", "source", A.row, NULL, 0, NULL, NULL);
+            if ((rc = advance(&A, err)))
+                goto out;
+            continue;
+        }
+        if (B.row && B.fresh && null_key(B.row, o->nkey)) {
+            res->null_keys++;
+            emit(o, "null_key", "target", B.row, NULL, 0, NULL, NULL);
+            if ((rc = advance(&B, err)))
+                goto out;
+            continue;
+        }
         if (A.row && A.fresh && (A.fresh = 0, duplicate(&A, o, &kenc))) {
             res->duplicates++;
-            emit(o, "duplicate", "source", A.row, NULL, 0);
+            emit(o, "duplicate", "source", A.row, NULL, 0, NULL, NULL);
             if ((rc = advance(&A, err)))
                 goto out;
             continue;
         }
         if (B.row && B.fresh && (B.fresh = 0, duplicate(&B, o, &kenc))) {
             res->duplicates++;
-            emit(o, "duplicate", "target", B.row, NULL, 0);
+            emit(o, "duplicate", "target", B.row, NULL, 0, NULL, NULL);
             if ((rc = advance(&B, err)))
                 goto out;
             continue;
@@ -457,7 +600,7 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
         c = !B.row ? -1 : !A.row ? 1 : key_cmp(A.row, B.row, o->nkey);
         if (c < 0) {
             res->missing++;
-            emit(o, "missing", NULL, A.row, NULL, 0);
+            emit(o, "missing", NULL, A.row, NULL, 0, NULL, NULL);
             if (o->fix_sql)
                 fix_insert(dst, o, A.row, o->fix_sql);
             /* the source's previous key must not match the next target
@@ -468,19 +611,34 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
         }
         if (c > 0) {
             res->extra++;
-            emit(o, "extra", NULL, B.row, NULL, 0);
+            emit(o, "extra", NULL, B.row, NULL, 0, NULL, NULL);
             if (o->fix_sql)
                 fix_delete(dst, o, B.row, o->fix_sql);
             if ((rc = advance(&B, err)))
                 goto out;
             continue;
         }
+        /* a zero date or infinity the target cannot hold is NULL there,
+         * when the job said so */
+        arow = A.row;
+        if (o->unrep_null) {
+            memcpy(unrep, A.row, (o->nkey + o->ncols) * sizeof(*unrep));
+            for (i = 0; i < o->ncols; i++) {
+                struct gl_value *v = &unrep[o->nkey + i];
+                if (o->unrep_null[i] && v->type == GL_SPECIAL &&
+                    !gl_db_holds_special(
+                        dst->db, v,
+                        dst->col_types ? dst->col_types[o->nkey + i] : GL_NULL))
+                    memset(v, 0, sizeof(*v));
+            }
+            arow = unrep;
+        }
         /* same key: when every column holds the very same value on both
          * sides (same type, same bytes), their canonical encodings are
          * the same too: nothing to encode.  Else hash each side's
          * canonical row, compare columns only when the hashes differ. */
         for (i = 0; i < o->ncols; i++)
-            if (!same_raw(&A.row[o->nkey + i], &B.row[o->nkey + i]))
+            if (!same_raw(&arow[o->nkey + i], &B.row[o->nkey + i]))
                 break;
         if (i == o->ncols) {
             if ((rc = advance(&A, err)) || (rc = advance(&B, err)))
@@ -490,7 +648,7 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
         gl_buf_reset(&ea);
         gl_buf_reset(&eb);
         for (i = 0; i < o->ncols; i++) {
-            const struct gl_value *va = &A.row[o->nkey + i];
+            const struct gl_value *va = &arow[o->nkey + i];
             const struct gl_value *vb = &B.row[o->nkey + i];
             enum gl_vtype ta = va->type, tb = vb->type;
             cls[i] = gl_canon_class_of(ta, tb);
@@ -509,19 +667,22 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
             for (i = 0; i < o->ncols; i++) {
                 gl_buf_reset(&x);
                 gl_buf_reset(&y);
-                gl_canon_append(&A.row[o->nkey + i], cls[i], &co, rtrim[i], &x);
+                gl_canon_append(&arow[o->nkey + i], cls[i], &co, rtrim[i], &x);
                 gl_canon_append(&B.row[o->nkey + i], cls[i], &co, rtrim[i], &y);
                 changed[i] =
                     x.len != y.len || (x.len && memcmp(x.data, y.data, x.len));
-                if (changed[i])
+                if (changed[i]) {
+                    sv[n] = arow[o->nkey + i];
+                    dv[n] = B.row[o->nkey + i];
                     names[n++] = o->cols[i];
+                }
             }
             gl_buf_release(&x);
             gl_buf_release(&y);
             res->changed++;
-            emit(o, "changed", NULL, A.row, names, n);
+            emit(o, "changed", NULL, arow, names, n, sv, dv);
             if (o->fix_sql && n)
-                fix_update(dst, o, A.row, changed, o->fix_sql);
+                fix_update(dst, o, arow, changed, o->fix_sql);
         }
         if ((rc = advance(&A, err)) || (rc = advance(&B, err)))
             goto out;
@@ -548,6 +709,9 @@ out:
     free(rtrim);
     free(changed);
     free(names);
+    free(sv);
+    free(dv);
+    free(unrep);
     gl_canon_done();
     res->seconds = now_s() - t0;
     return rc;
@@ -572,29 +736,29 @@ int gl_diff_bounds(const struct gl_diff_side *src, const struct gl_diff_opts *o,
         if (d->order_bytes && src->key_types &&
             is_text_type(src->key_types[i])) {
             struct gl_buf c = GL_BUF_INIT;
-            d->quote_ident(o->key[i], &c);
+            d->quote_ident(kname(src, o, i), &c);
             d->order_bytes(gl_buf_str(&c), &keys);
             gl_buf_release(&c);
         } else {
-            d->quote_ident(o->key[i], &keys);
+            d->quote_ident(kname(src, o, i), &keys);
         }
     }
     /* one integer key: cut its range evenly (two index lookups) */
     if (o->nkey == 1 && src->key_types && src->key_types[0] == GL_INT) {
         int64_t lo = 0, hi = -1;
         gl_buf_adds(&q, "SELECT min(");
-        d->quote_ident(o->key[0], &q);
+        d->quote_ident(kname(src, o, 0), &q);
         gl_buf_addf(&q, ") FROM %s", src->relation);
         if (src->where)
-            gl_buf_addf(&q, " WHERE %s", src->where);
+            gl_buf_addf(&q, " WHERE (%s)", src->where);
         if ((rc = gl_db_query_int(src->db, gl_buf_str(&q), &lo, err)))
             goto out;
         gl_buf_reset(&q);
         gl_buf_adds(&q, "SELECT max(");
-        d->quote_ident(o->key[0], &q);
+        d->quote_ident(kname(src, o, 0), &q);
         gl_buf_addf(&q, ") FROM %s", src->relation);
         if (src->where)
-            gl_buf_addf(&q, " WHERE %s", src->where);
+            gl_buf_addf(&q, " WHERE (%s)", src->where);
         if ((rc = gl_db_query_int(src->db, gl_buf_str(&q), &hi, err)))
             goto out;
         for (k = 1; k < n && hi - lo > n; k++) {
@@ -608,7 +772,7 @@ int gl_diff_bounds(const struct gl_diff_side *src, const struct gl_diff_opts *o,
     }
     gl_buf_addf(&q, "SELECT count(*) FROM %s", src->relation);
     if (src->where)
-        gl_buf_addf(&q, " WHERE %s", src->where);
+        gl_buf_addf(&q, " WHERE (%s)", src->where);
     if ((rc = gl_db_query_int(src->db, gl_buf_str(&q), &total, err)))
         goto out;
     /* the key at each n-th of the rows: one LIMITed read per boundary */
@@ -623,11 +787,11 @@ int gl_diff_bounds(const struct gl_diff_side *src, const struct gl_diff_opts *o,
         for (i = 0; i < o->nkey; i++) {
             if (i)
                 gl_buf_adds(&q, ", ");
-            d->quote_ident(o->key[i], &q);
+            d->quote_ident(kname(src, o, i), &q);
         }
         gl_buf_addf(&q, " FROM %s", src->relation);
         if (src->where)
-            gl_buf_addf(&q, " WHERE %s", src->where);
+            gl_buf_addf(&q, " WHERE (%s)", src->where);
         gl_buf_addf(&q, " ORDER BY %s LIMIT 1 OFFSET %" PRId64,
                     gl_buf_str(&keys), total * k / n);
         if ((rc = d->query(src->db, gl_buf_str(&q), &c, err)))
@@ -677,7 +841,7 @@ int gl_diff_range(const struct gl_diff_side *side, const struct gl_diff_opts *o,
         struct gl_buf c = GL_BUF_INIT;
         if (i)
             gl_buf_adds(out, ", ");
-        d->quote_ident(o->key[i], &c);
+        d->quote_ident(kname(side, o, i), &c);
         if (d->order_bytes && side->key_types &&
             is_text_type(side->key_types[i]))
             d->order_bytes(gl_buf_str(&c), out);

@@ -2,6 +2,7 @@
  * cmd-diff.c - `golive diff`: are two tables the same, row by row, on any
  * pair of engines?
  */
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -74,6 +75,85 @@ static void on_diff(void *ctx, const struct gl_diff_item *d)
     pthread_mutex_unlock(&O->mu);
 }
 
+/* Values longer than this are cut, their length said. */
+#define SHOWN_CHARS 60
+
+/* Characters (UTF-8) of s, and the byte length of its first n. */
+static size_t utf8_len(const char *s, size_t len, size_t n, size_t *cut)
+{
+    size_t i, chars = 0;
+
+    *cut = len;
+    for (i = 0; i < len; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80) {
+            if (chars == n)
+                *cut = i;
+            chars++;
+        }
+    return chars;
+}
+
+/* A changed value in JSON: as cli_value_json, text longer than
+ * SHOWN_CHARS cut, with "<side>_length" set beside it. */
+static void value_json(json_t *o, const char *side, const struct gl_value *v)
+{
+    struct gl_buf b = GL_BUF_INIT;
+    size_t chars, cut;
+    char lk[32];
+
+    if (v->type == GL_NULL || v->type == GL_INT || v->type == GL_BOOL ||
+        v->type == GL_FLOAT) {
+        json_object_set_new(o, side, cli_value_json(v));
+        return;
+    }
+    gl_value_text(v, &b);
+    chars = utf8_len(gl_buf_str(&b), b.len, SHOWN_CHARS, &cut);
+    if (chars > SHOWN_CHARS) {
+        json_t *j = json_stringn(gl_buf_str(&b), cut);
+        json_object_set_new(o, side, j ? j : json_string("(not UTF-8)"));
+        snprintf(lk, sizeof(lk), "%s_length", side);
+        json_object_set_new(o, lk, json_integer((json_int_t)chars));
+    } else {
+        json_object_set_new(o, side, cli_value_json(v));
+    }
+    gl_buf_release(&b);
+}
+
+/* A changed value for people: 'text' (quotes doubled), NULL, numbers as
+ * they are; long text cut with its length. */
+static void value_print(const struct gl_value *v)
+{
+    struct gl_buf b = GL_BUF_INIT;
+    size_t chars, cut, i;
+
+    if (v->type == GL_NULL) {
+        fputs("NULL", stdout);
+        return;
+    }
+    gl_value_text(v, &b);
+    if (v->type == GL_INT || v->type == GL_FLOAT || v->type == GL_BOOL ||
+        v->type == GL_NUMERIC) {
+        fputs(gl_buf_str(&b), stdout);
+        gl_buf_release(&b);
+        return;
+    }
+    chars = utf8_len(gl_buf_str(&b), b.len, SHOWN_CHARS, &cut);
+    putchar('\'');
+    for (i = 0; i < cut; i++) {
+        char c = b.data[i];
+        if (c == '\'')
+            putchar('\'');
+        if (c == '\n')
+            fputs("\\n", stdout);
+        else
+            putchar(c);
+    }
+    putchar('\'');
+    if (chars > SHOWN_CHARS)
+        printf("... (%zu characters)", chars);
+    gl_buf_release(&b);
+}
+
 static void on_diff_locked(struct out *O, const struct gl_diff_item *d)
 {
     size_t i;
@@ -89,6 +169,16 @@ static void on_diff_locked(struct out *O, const struct gl_diff_item *d)
         for (i = 0; i < d->nchanged; i++)
             json_array_append_new(cols, json_string(d->changed[i]));
         json_object_set_new(o, "columns", cols);
+        if (d->nchanged && d->src_vals && d->dst_vals) {
+            json_t *vals = json_object();
+            for (i = 0; i < d->nchanged; i++) {
+                json_t *one = json_object();
+                value_json(one, "source", &d->src_vals[i]);
+                value_json(one, "target", &d->dst_vals[i]);
+                json_object_set_new(vals, d->changed[i], one);
+            }
+            json_object_set_new(o, "values", vals);
+        }
         s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("%s\n", s ? s : "{}");
         free(s);
@@ -104,8 +194,15 @@ static void on_diff_locked(struct out *O, const struct gl_diff_item *d)
         printf("%-9s %s", d->op, ks ? ks : "");
         if (d->side)
             printf(" in the %s", d->side);
-        for (i = 0; i < d->nchanged; i++)
+        for (i = 0; i < d->nchanged; i++) {
             printf("%s%s", i ? ", " : "  columns: ", d->changed[i]);
+            if (d->src_vals && d->dst_vals) {
+                putchar(' ');
+                value_print(&d->src_vals[i]);
+                fputs(" -> ", stdout);
+                value_print(&d->dst_vals[i]);
+            }
+        }
         printf("\n");
         free(ks);
         json_decref(k);
@@ -172,6 +269,32 @@ static int keys_are_pk(const struct gl_table_desc *t,
     return 1;
 }
 
+/* The target's name of a source column (--map SRC=DST), else its own. */
+static const char *mapped(const char *col, const char *const *src,
+                          const char *const *dst, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (!strcmp(src[i], col))
+            return dst[i];
+    return col;
+}
+
+/* "k1<test>" joined by sep, for every key, in db's quoting. */
+static void key_nulls(struct gl_db *db, const char *const *keys, size_t n,
+                      const char *sep, const char *test, struct gl_buf *w)
+{
+    size_t k;
+
+    for (k = 0; k < n; k++) {
+        if (k)
+            gl_buf_adds(w, sep);
+        db->drv->quote_ident(keys[k], w);
+        gl_buf_adds(w, test);
+    }
+}
+
 static int split_list(char *s, const char **out, size_t cap)
 {
     size_t n = 0;
@@ -189,6 +312,9 @@ static int run(int argc, char **argv)
         {"key", required_argument, NULL, 'k'},
         {"columns", required_argument, NULL, 'c'},
         {"where", required_argument, NULL, 'w'},
+        {"where-source", required_argument, NULL, 'W'},
+        {"where-target", required_argument, NULL, 'T'},
+        {"map", required_argument, NULL, 'M'},
         {"float-digits", required_argument, NULL, 'f'},
         {"time-precision", required_argument, NULL, 't'},
         {"rtrim", no_argument, NULL, 'r'},
@@ -199,10 +325,13 @@ static int run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     char *keyarg = NULL, *colarg = NULL;
-    const char *where = NULL, *fix = NULL;
-    const char *keys[64], *cols[1024];
+    const char *where = NULL, *fix = NULL, *swhere = NULL, *dwhere = NULL;
+    const char *keys[64], *cols[1024], *dkeys[64], *dcols[1024];
     const char *sdecl[1024], *ddecl[1024];
-    enum gl_vtype ktypes[64];
+    const char *map_src[256], *map_dst[256];
+    size_t nmap = 0;
+    enum gl_vtype ktypes[64], dktypes[64], dtypes[64 + 1024];
+    char fixtmp[4096];
     struct gl_diff_opts o;
     struct gl_diff_side S, D;
     struct gl_diff_result res;
@@ -234,6 +363,21 @@ static int run(int argc, char **argv)
         case 'w':
             where = optarg;
             break;
+        case 'W':
+            swhere = optarg;
+            break;
+        case 'T':
+            dwhere = optarg;
+            break;
+        case 'M': {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1] || nmap == 256)
+                return cli_usage("diff", "--map takes SRC_COLUMN=DST_COLUMN");
+            *eq = '\0';
+            map_src[nmap] = optarg;
+            map_dst[nmap++] = eq + 1;
+            break;
+        }
         case 'f':
             o.float_digits = atoi(optarg);
             if (o.float_digits < 1 || o.float_digits > 17)
@@ -277,6 +421,13 @@ static int run(int argc, char **argv)
     if (argc - optind != 4)
         return cli_usage("diff", "diff takes SRC_URL SRC_TABLE DST_URL "
                                  "DST_TABLE");
+    if (where && (swhere || dwhere))
+        return cli_usage("diff", "--where is for both sides: with "
+                                 "--where-source or --where-target, give "
+                                 "each side its own");
+    if (where)
+        swhere = dwhere = where;
+    fixtmp[0] = '\0';
     gl_err_clear(&err);
     gl_db_global_init();
     if (gl_db_open(argv[optind], ".", &sdb, &err) ||
@@ -301,42 +452,88 @@ static int run(int argc, char **argv)
                        argv[optind + 1]);
         goto out;
     }
+    for (i = 0; i < nmap; i++)
+        if (gl_table_col(&st, map_src[i]) < 0 ||
+            gl_table_col(&dt, map_dst[i]) < 0) {
+            int s_in = gl_table_col(&st, map_src[i]) >= 0;
+            cli_error("--map %s=%s: column '%s' is not in the %s", map_src[i],
+                      map_dst[i], s_in ? map_dst[i] : map_src[i],
+                      s_in ? "target" : "source");
+            goto out;
+        }
     for (k = 0; k < o.nkey; k++) {
-        int si = gl_table_col(&st, keys[k]), di = gl_table_col(&dt, keys[k]);
+        int si, di;
+        dkeys[k] = mapped(keys[k], map_src, map_dst, nmap);
+        si = gl_table_col(&st, keys[k]);
+        di = gl_table_col(&dt, dkeys[k]);
         if (si < 0 || di < 0) {
-            cli_error("key column '%s' is not in %s", keys[k],
-                      si < 0 ? "the source" : "the target");
+            if (si < 0)
+                cli_error("key column '%s' is not in the source", keys[k]);
+            else
+                cli_error("key column '%s' is not in the target (name it "
+                          "with --map %s=TARGET_COLUMN)",
+                          dkeys[k], keys[k]);
             goto out;
         }
         ktypes[k] = st.cols[si].type;
+        dktypes[k] = dt.cols[di].type;
+        dtypes[k] = dt.cols[di].type;
     }
     /* the columns: named, else every non-key column both sides have */
     if (colarg) {
-        o.ncols = (size_t)split_list(colarg, cols, 1024);
+        const char *named[1024];
+        size_t nn = (size_t)split_list(colarg, named, 1024);
+        /* a key named among the columns is compared as the key it is
+         * (once: fix SQL would insert it twice) */
+        for (i = 0; i < nn; i++) {
+            int is_key = 0;
+            for (k = 0; k < o.nkey; k++)
+                is_key |= !strcmp(named[i], keys[k]);
+            if (!is_key)
+                cols[o.ncols++] = named[i];
+        }
     } else {
         for (i = 0; i < st.ncols && o.ncols < 1024; i++) {
             int is_key = 0;
             for (k = 0; k < o.nkey; k++)
                 is_key |= !strcmp(st.cols[i].name, keys[k]);
-            if (!is_key && gl_table_col(&dt, st.cols[i].name) >= 0)
+            if (!is_key && gl_table_col(&dt, mapped(st.cols[i].name, map_src,
+                                                    map_dst, nmap)) >= 0)
                 cols[o.ncols++] = st.cols[i].name;
         }
     }
     for (i = 0; i < o.ncols; i++) {
-        int si = gl_table_col(&st, cols[i]), di = gl_table_col(&dt, cols[i]);
+        int si, di;
+        dcols[i] = mapped(cols[i], map_src, map_dst, nmap);
+        si = gl_table_col(&st, cols[i]);
+        di = gl_table_col(&dt, dcols[i]);
         if (si < 0 || di < 0) {
-            cli_error("column '%s' is not in %s", cols[i],
-                      si < 0 ? "the source" : "the target");
+            if (si < 0)
+                cli_error("column '%s' is not in the source", cols[i]);
+            else
+                cli_error("column '%s' is not in the target (name it with "
+                          "--map %s=TARGET_COLUMN)",
+                          dcols[i], cols[i]);
             goto out;
         }
         sdecl[i] = st.cols[si].decl_type;
         ddecl[i] = dt.cols[di].decl_type;
+        dtypes[o.nkey + i] = dt.cols[di].type;
     }
     o.key = keys;
     o.cols = cols;
     if (fix) {
-        if (!(fixf = fopen(fix, "w"))) {
-            cli_error("cannot write '%s'", fix);
+        /* written beside FILE and renamed over it once the diff is over:
+         * a diff that stops leaves no half a script (nor an old one) */
+        int fd;
+        snprintf(fixtmp, sizeof(fixtmp), "%s.golive-tmp", fix);
+        unlink(fix);
+        fd = open(fixtmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || !(fixf = fdopen(fd, "w"))) {
+            if (fd >= 0)
+                close(fd);
+            cli_error("cannot write '%s'", fixtmp);
+            fixtmp[0] = '\0';
             goto out;
         }
         fprintf(fixf, "-- golive diff: make %s equal to %s\nBEGIN;\n",
@@ -352,16 +549,20 @@ static int run(int argc, char **argv)
     memset(&D, 0, sizeof(D));
     S.db = sdb;
     S.relation = gl_buf_str(&srel);
-    S.where = where;
+    S.where = swhere;
     S.key_types = ktypes;
     S.col_decl = sdecl;
     D.db = ddb;
     D.relation = gl_buf_str(&drel);
-    D.where = where;
+    D.where = dwhere;
     D.table = argv[optind + 3];
-    D.key_types = ktypes;
+    D.key_types = dktypes;
     D.col_decl = ddecl;
-    if (!fixf && keys_are_pk(&st, &o) && keys_are_pk(&dt, &o) &&
+    D.key_names = dkeys;
+    D.col_names = dcols;
+    D.col_types = dtypes;
+    if (!fixf && !nmap && (swhere == dwhere) && keys_are_pk(&st, &o) &&
+        keys_are_pk(&dt, &o) &&
         one_connection(argv[optind], argv[optind + 1], argv[optind + 2],
                        argv[optind + 3], &joined)) {
         /* one connection reaches both tables, keyed by their primary keys
@@ -405,16 +606,29 @@ static int run(int argc, char **argv)
                 struct gl_diff_side *sd = side ? &x->D : &x->S;
                 struct gl_buf *w = side ? &x->dwhere : &x->swhere;
                 struct gl_db *db0 = side ? ddb : sdb;
+                const char *sw = side ? dwhere : swhere;
+                const char *const *kn = side ? dkeys : keys;
                 sd->db = db0; /* for quoting; replaced in the thread */
-                if (where)
-                    gl_buf_addf(w, "(%s)", where);
+                if (sw)
+                    gl_buf_addf(w, "(%s)", sw);
                 if (lo) {
                     gl_buf_adds(w, w->len ? " AND " : "");
                     gl_diff_range(sd, &o, lo, ">=", w);
                 }
                 if (hi) {
                     gl_buf_adds(w, w->len ? " AND " : "");
+                    if (!lo) /* rows with a NULL key: the first segment's */
+                        gl_buf_adds(w, "(");
                     gl_diff_range(sd, &o, hi, "<", w);
+                    if (!lo) {
+                        gl_buf_adds(w, " OR ");
+                        key_nulls(db0, kn, o.nkey, " OR ", " IS NULL", w);
+                        gl_buf_adds(w, ")");
+                    }
+                }
+                if (lo) { /* (a, NULL) may sort inside a range */
+                    gl_buf_adds(w, " AND ");
+                    key_nulls(db0, kn, o.nkey, " AND ", " IS NOT NULL", w);
                 }
                 sd->where = w->len ? gl_buf_str(w) : NULL;
             }
@@ -442,6 +656,7 @@ static int run(int argc, char **argv)
             res.extra += x->res.extra;
             res.changed += x->res.changed;
             res.duplicates += x->res.duplicates;
+            res.null_keys += x->res.null_keys;
             res.stopped |= x->res.stopped;
             if (x->res.seconds > res.seconds)
                 res.seconds = x->res.seconds;
@@ -459,16 +674,25 @@ static int run(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
-    if (fixf)
+    if (fixf) {
         fprintf(fixf, "COMMIT;\n");
+        if (fclose(fixf) || rename(fixtmp, fix)) {
+            fixf = NULL;
+            cli_error("cannot write '%s'", fix);
+            goto out;
+        }
+        fixf = NULL;
+        fixtmp[0] = '\0';
+    }
     if (json) {
         json_t *sum = json_pack(
-            "{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:b}}", "summary",
+            "{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:b}}", "summary",
             "source_rows", (json_int_t)res.source_rows, "target_rows",
             (json_int_t)res.target_rows, "missing", (json_int_t)res.missing,
             "extra", (json_int_t)res.extra, "changed", (json_int_t)res.changed,
-            "duplicates", (json_int_t)res.duplicates, "seconds", res.seconds,
-            "stopped", res.stopped);
+            "duplicates", (json_int_t)res.duplicates, "null_keys",
+            (json_int_t)res.null_keys, "seconds", res.seconds, "stopped",
+            res.stopped);
         char *s = json_dumps(sum, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("%s\n", s ? s : "{}");
         free(s);
@@ -476,22 +700,28 @@ static int run(int argc, char **argv)
     } else {
         if (O.total > O.shown)
             printf("... and %lld more\n", (long long)(O.total - O.shown));
+        char nk[64] = "";
+        if (res.null_keys)
+            snprintf(nk, sizeof(nk), ", %lld with a NULL key",
+                     (long long)res.null_keys);
         printf("%s: %lld rows, %s: %lld rows: %lld missing, %lld extra, "
-               "%lld changed%s%s (%.2f s)\n",
+               "%lld changed%s%s%s (%.2f s)\n",
                argv[optind + 1], (long long)res.source_rows, argv[optind + 3],
                (long long)res.target_rows, (long long)res.missing,
-               (long long)res.extra, (long long)res.changed,
+               (long long)res.extra, (long long)res.changed, nk,
                res.duplicates ? ", duplicate keys found" : "",
                res.stopped ? ", stopped at --max-diffs" : "", res.seconds);
     }
-    rc = res.missing || res.extra || res.changed || res.duplicates ? EXIT_NO
-                                                                   : EXIT_OK;
+    rc = res.missing || res.extra || res.changed || res.duplicates ||
+                 res.null_keys
+             ? EXIT_NO
+             : EXIT_OK;
 out:
     pthread_mutex_destroy(&O.mu);
-    if (fixf && fclose(fixf) && rc != EXIT_ERROR) {
-        cli_error("cannot write '%s'", fix);
-        rc = EXIT_ERROR;
-    }
+    if (fixf)
+        fclose(fixf);
+    if (fixtmp[0])
+        unlink(fixtmp); /* stopped: no half a script */
     gl_buf_release(&srel);
     gl_buf_release(&drel);
     gl_table_desc_release(&st);
@@ -505,30 +735,44 @@ const struct gl_cmd cmd_diff = {
     "diff",
     "are two tables the same, row by row, on any pair of engines?",
     "usage: golive diff SRC_URL SRC_TABLE DST_URL DST_TABLE [--key COLS]\n"
-    "         [--columns COLS] [--where SQL] [--float-digits N]\n"
+    "         [--columns COLS] [--map SRC=DST]... [--where SQL]\n"
+    "         [--where-source SQL] [--where-target SQL] [--float-digits N]\n"
     "         [--time-precision us|ms|s] [--rtrim] [--max-diffs N]\n"
     "         [--fix-sql FILE] [--json] [--jobs N]\n"
     "\n"
     "Stream both tables in key order (bytewise order forced on each engine,\n"
     "so 'a-b', 'A-b' and 'ab' never mix), merge them, and report rows\n"
     "missing from the target, extra rows in the target, changed rows with\n"
-    "the columns that differ, and duplicate keys on either side.  Values\n"
-    "compare by a canonical encoding: NULL, '' and 'NULL' differ; 1.5 and\n"
-    "1.50 are equal as numbers; timestamps compare as UTC instants; CHAR\n"
-    "padding is ignored.\n"
+    "the columns that differ and their values on both sides, duplicate\n"
+    "keys on either side, and rows with a NULL key (null_key: never\n"
+    "matched, the same in every mode).  Values compare by a canonical\n"
+    "encoding: NULL, '' and 'NULL' differ; 1.5 and 1.50 are equal as\n"
+    "numbers; timestamps compare as UTC instants; CHAR padding is ignored;\n"
+    "zero dates (MariaDB's 0000-00-00) and infinities (PostgreSQL's) are\n"
+    "values compared as their text.\n"
     "\n"
     "options:\n"
     "  --key COLS          key columns (default: the source's primary key)\n"
-    "  --columns COLS      columns to compare (default: all in common)\n"
+    "  --columns COLS      columns to compare (default: all in common); a\n"
+    "                      key named here is compared once, as the key\n"
+    "  --map SRC=DST       the target's name of a renamed source column,\n"
+    "                      keys too (repeat for each)\n"
     "  --where SQL         compare only these rows (both sides)\n"
+    "  --where-source SQL  filter the source only\n"
+    "  --where-target SQL  filter the target only\n"
     "  --float-digits N    significant digits of floats (default 15)\n"
     "  --time-precision P  compare timestamps to us (default), ms or s\n"
     "  --rtrim             ignore trailing spaces of text\n"
     "  --max-diffs N       stop after N differences\n"
     "  --fix-sql FILE      write SQL that makes the target equal, in its\n"
-    "                      dialect\n"
-    "  --json              JSON Lines: one object per difference, then\n"
-    "                      {\"summary\": {...}}\n"
+    "                      dialect, with literals that mean the same under\n"
+    "                      any time zone, date style, sql_mode or\n"
+    "                      standard_conforming_strings (mode 0600; only\n"
+    "                      when the diff finishes)\n"
+    "  --json              JSON Lines: one object per difference (changed\n"
+    "                      rows with \"values\": {col: {source, target}};\n"
+    "                      values over 60 characters cut, with their\n"
+    "                      length), then {\"summary\": {...}}\n"
     "  --jobs N            cut the key range into N segments compared at\n"
     "                      once, each on connections of its own (default:\n"
     "                      every core, up to 4, when one connection reaches\n"

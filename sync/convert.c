@@ -246,6 +246,43 @@ static int to_numeric(const struct gl_value *in, const struct gl_column *col,
     return 0;
 }
 
+/* A zero date or an infinity (GL_SPECIAL): kept where the target has the
+ * very value (PostgreSQL's infinities in its date and timestamp columns),
+ * its text in a text column, else 2: the column's `unrepresentable:`
+ * decides.  golive's MariaDB session is strict (NO_ZERO_DATE): zero dates
+ * are nowhere a target value. */
+static int special(const struct gl_value *in, const struct gl_column *col,
+                   enum gl_engine engine, struct gl_arena *a,
+                   struct gl_value *out, char *why, size_t whylen)
+{
+    int inf = in->len && in->s[in->len - 1] == 'y'; /* [-]infinity */
+    const char *what = inf ? "infinity" : "zero date";
+
+    if (col->type == GL_TEXT) {
+        out->type = GL_TEXT;
+        if (col->length > 0 && in->len > (size_t)col->length) {
+            snprintf(why, whylen,
+                     "text of %zu characters is longer than column '%s' (%d)",
+                     in->len, col->name, col->length);
+            return 1;
+        }
+        return 0;
+    }
+    if (inf && engine == GL_ENGINE_POSTGRES &&
+        (col->type == GL_DATE || col->type == GL_TIMESTAMP ||
+         col->type == GL_TIMESTAMPTZ)) {
+        out->i = col->type;
+        return 0;
+    }
+    (void)a;
+    snprintf(why, whylen,
+             "%s '%.*s' has no place in %s column '%s' of the target "
+             "(the column's 'unrepresentable: null' stores NULL instead)",
+             what, (int)(in->len > 40 ? 40 : in->len), in->s,
+             gl_vtype_name(col->type), col->name);
+    return 2;
+}
+
 int gl_convert(const struct gl_value *in, const struct gl_column *col,
                enum gl_engine engine, struct gl_arena *a, struct gl_value *out,
                char *why, size_t whylen)
@@ -257,6 +294,8 @@ int gl_convert(const struct gl_value *in, const struct gl_column *col,
     *out = *in;
     if (in->type == GL_NULL)
         return 0;
+    if (in->type == GL_SPECIAL)
+        return special(in, col, engine, a, out, why, whylen);
     switch (col->type) {
     case GL_INT:
         switch (in->type) {

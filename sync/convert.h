@@ -18,7 +18,9 @@ enum gl_engine { GL_ENGINE_SQLITE, GL_ENGINE_POSTGRES, GL_ENGINE_MYSQL };
 
 /* Convert in to the type of col.  Text the result needs is allocated in a.
  * Returns 0 with *out set, 1 when the value cannot be stored without loss
- * (why says what: at most whylen bytes), -1 when memory ran out. */
+ * (why says what: at most whylen bytes), 2 when it is a zero date or an
+ * infinity (GL_SPECIAL) that the target engine lacks (why says what; the
+ * column mapping's `unrepresentable:` decides), -1 when memory ran out. */
 int gl_convert(const struct gl_value *in, const struct gl_column *col,
                enum gl_engine engine, struct gl_arena *a, struct gl_value *out,
                char *why, size_t whylen);

@@ -24,10 +24,13 @@ struct gl_err;
  * target columns they fill, in the target's order: "(SELECT expr AS col,
  * ... FROM source [WHERE where]) golive_m", with renames, casts and
  * expressions as the sync writes them and value maps, defaults and
- * constants pushed down (CASE, COALESCE, literals).  *cols (malloc'd
+ * constants pushed down (CASE, COALESCE, literals), and zero dates and
+ * infinities that the target dst cannot hold as NULL where the column
+ * says 'unrepresentable: null'.  *cols (malloc'd
  * array; the names belong to t) lists the columns.  where replaces the
  * job's filter (NULL or "" for none). */
 int gl_sync_mapped_relation(const struct gl_sync_job *j, struct gl_db *src,
+                            const struct gl_db *dst,
                             const struct gl_table_desc *t, const char *where,
                             struct gl_buf *rel, const char ***cols,
                             size_t *ncols, struct gl_err *err);

@@ -139,6 +139,81 @@ static void check_types(struct online *O, const struct gl_sync_job *j,
                      job, sc->name, sc->scale, tc->name, tc->scale);
 }
 
+/* How many source values of column sc are zero dates or infinities that
+ * the target cannot hold (see GL_SPECIAL): each a reject, or a NULL where
+ * the column says 'unrepresentable: null'. */
+static void check_special(struct online *O, const struct gl_sync_job *j,
+                          const struct gl_colmap *m, const struct gl_column *sc,
+                          const struct gl_column *tc, struct gl_db *src,
+                          struct gl_db *dst, struct gl_pos at)
+{
+    enum gl_vtype s = sc->type, t = tc->type;
+    const char *eng = src->drv->name;
+    int pg_target = !strcmp(dst->drv->name, "postgres") &&
+                    (t == GL_DATE || t == GL_TIMESTAMP || t == GL_TIMESTAMPTZ);
+    struct gl_buf q = GL_BUF_INIT, c = GL_BUF_INIT;
+    struct gl_err err;
+    int64_t n = 0;
+
+    if ((s != GL_DATE && s != GL_TIMESTAMP && s != GL_TIMESTAMPTZ) ||
+        t == GL_TEXT)
+        return;
+    src->drv->quote_ident(sc->name, &c);
+    gl_buf_adds(&q, "SELECT count(*) FROM ");
+    if (j->query)
+        gl_buf_addf(&q, "(%s) golive_src", j->query);
+    else
+        src->drv->quote_ident(j->from.table, &q);
+    gl_buf_adds(&q, " WHERE (");
+    if (!strcmp(eng, "mysql"))
+        gl_buf_addf(&q, "MONTH(%s) = 0 OR DAYOFMONTH(%s) = 0", gl_buf_str(&c),
+                    gl_buf_str(&c));
+    else if (!strcmp(eng, "postgres") && !pg_target)
+        gl_buf_addf(&q, "NOT isfinite(%s)", gl_buf_str(&c));
+    else if (!strcmp(eng, "sqlite"))
+        gl_buf_addf(&q,
+                    "%s%s%s GLOB '[0-9][0-9][0-9][0-9]-00-*' OR %s GLOB "
+                    "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-00*'",
+                    pg_target ? "" : gl_buf_str(&c),
+                    pg_target ? "" : " IN ('infinity', '-infinity') OR ",
+                    gl_buf_str(&c), gl_buf_str(&c));
+    else
+        goto out;
+    gl_buf_adds(&q, ")");
+    if (j->where)
+        gl_buf_addf(&q, " AND (%s)", j->where);
+    gl_err_clear(&err);
+    if (gl_db_query_int(src, gl_buf_str(&q), &n, &err)) {
+        gl_diags_add(O->d, at.line, at.col, ERR, "bad-query",
+                     "sync job '%s': cannot count the zero dates and "
+                     "infinities of '%s': %s",
+                     j->id.id, sc->name, err.msg);
+        goto out;
+    }
+    if (!n)
+        goto out;
+    if (m && m->unrepresentable == GL_UNREP_NULL)
+        gl_diags_add(O->d, at.line, at.col, WARN, "unrepresentable",
+                     "sync job '%s': %" PRId64 " value%s of '%s' %s zero "
+                     "dates or infinities that %s column '%s' cannot hold; "
+                     "stored as NULL (unrepresentable: null)",
+                     j->id.id, n, n == 1 ? "" : "s", sc->name,
+                     n == 1 ? "is one of the" : "are", gl_vtype_name(t),
+                     tc->name);
+    else
+        gl_diags_add(O->d, at.line, at.col, ERR, "unrepresentable",
+                     "sync job '%s': %" PRId64 " value%s of '%s' %s zero "
+                     "dates or infinities that %s column '%s' cannot hold; "
+                     "they will be rejects (set 'unrepresentable: null' on "
+                     "the column to store NULL)",
+                     j->id.id, n, n == 1 ? "" : "s", sc->name,
+                     n == 1 ? "is one of the" : "are", gl_vtype_name(t),
+                     tc->name);
+out:
+    gl_buf_release(&q);
+    gl_buf_release(&c);
+}
+
 /* Every distinct value of a value-mapped column has a mapping. */
 static void check_value_map(struct online *O, const struct gl_sync_job *j,
                             const struct gl_colmap *m, struct gl_db *src)
@@ -397,8 +472,11 @@ static void check_job(struct online *O, const struct gl_sync_job *j)
                              j->id.id, tc->name);
             continue;
         }
-        if (sc >= 0 && sd.cols[sc].type != GL_NULL)
+        if (sc >= 0 && sd.cols[sc].type != GL_NULL) {
             check_types(O, j, &sd.cols[sc], tc, dst, is_sqlite(src), at);
+            check_special(O, j, m, &sd.cols[sc], tc, src, dst,
+                          m && m->unrep_pos.line ? m->unrep_pos : at);
+        }
         if (m && m->n_map && m->kind == GL_COL_FROM &&
             gl_table_col(&sd, m->source) >= 0)
             check_value_map(O, j, m, src);

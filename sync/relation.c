@@ -50,7 +50,39 @@ static int source_names(const struct gl_sync_job *j, struct gl_db *src,
     return *names ? GL_OK : gl_err_set(err, GL_ENOMEM, "out of memory");
 }
 
+/* e, with the zero dates and infinities that the target cannot hold as
+ * NULL, in the source's dialect (as sync stores them with
+ * 'unrepresentable: null'; see gl_db_holds_special).  keep_inf: the
+ * target holds infinities. */
+static void null_specials(struct gl_db *src, int keep_inf, const char *e,
+                          struct gl_buf *rel)
+{
+    const char *d = src->drv->name;
+
+    if (!strcmp(d, "mysql"))
+        gl_buf_addf(rel,
+                    "CASE WHEN CAST(%s AS CHAR) REGEXP "
+                    "'^[0-9]{4}-(00-[0-9]{2}|[0-9]{2}-00)' THEN NULL ELSE %s "
+                    "END",
+                    e, e);
+    else if (!strcmp(d, "postgres") && !keep_inf)
+        gl_buf_addf(rel,
+                    "CASE WHEN CAST(%s AS text) IN ('infinity', '-infinity') "
+                    "THEN NULL ELSE %s END",
+                    e, e);
+    else if (!strcmp(d, "sqlite"))
+        gl_buf_addf(rel,
+                    "CASE WHEN %s GLOB '[0-9][0-9][0-9][0-9]-00-*' OR %s GLOB "
+                    "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-00*'%s%s%s THEN NULL "
+                    "ELSE %s END",
+                    e, e, keep_inf ? "" : " OR ", keep_inf ? "" : e,
+                    keep_inf ? "" : " IN ('infinity', '-infinity')", e);
+    else
+        gl_buf_adds(rel, e);
+}
+
 int gl_sync_mapped_relation(const struct gl_sync_job *j, struct gl_db *src,
+                            const struct gl_db *dst,
                             const struct gl_table_desc *t, const char *where,
                             struct gl_buf *rel, const char ***cols,
                             size_t *ncols, struct gl_err *err)
@@ -108,6 +140,12 @@ int gl_sync_mapped_relation(const struct gl_sync_job *j, struct gl_db *src,
                 gl_buf_adds(rel, " ELSE ");
                 lit(src, m->map_else, rel);
                 gl_buf_adds(rel, " END");
+            } else if (m && m->unrepresentable == GL_UNREP_NULL &&
+                       t->cols[i].type != GL_TEXT) {
+                struct gl_value inf = {GL_SPECIAL, 0, 0, "infinity", 8};
+                null_specials(src,
+                              gl_db_holds_special(dst, &inf, t->cols[i].type),
+                              gl_buf_str(&e), rel);
             } else {
                 gl_buf_adds(rel, gl_buf_str(&e));
             }

@@ -659,7 +659,8 @@ static int copy_value(struct gl_arena *a, const struct gl_value *in,
                       struct gl_value *out)
 {
     *out = *in;
-    if (in->type == GL_TEXT || in->type == GL_NUMERIC || in->type == GL_BYTES) {
+    if (in->type == GL_TEXT || in->type == GL_NUMERIC || in->type == GL_BYTES ||
+        in->type == GL_SPECIAL) {
         char *s = gl_arena_alloc_raw(a, in->len + 1);
         if (!s)
             return -1;
@@ -729,11 +730,24 @@ static int transform(struct job *J, struct row *r)
             gl_buf_release(&key);
             return -1;
         }
+        if (rc == 2 && m && m->unrepresentable == GL_UNREP_NULL) {
+            memset(&r->dst[i], 0, sizeof(r->dst[i])); /* the plan says so */
+            rc = 0;
+        }
         if (rc > 0) {
             r->reject = gl_arena_strdup(&J->arena, why);
             gl_buf_release(&key);
             return r->reject ? 0 : -1;
         }
+        for (k = 0; k < J->nkey; k++)
+            if (J->key_tcol[k] == c->tcol && r->dst[i].type == GL_NULL) {
+                /* a NULL key would be no key (SQLite even numbers it) */
+                snprintf(why, sizeof(why), "NULL in key column '%s'",
+                         c->target);
+                r->reject = gl_arena_strdup(&J->arena, why);
+                gl_buf_release(&key);
+                return r->reject ? 0 : -1;
+            }
     }
     gl_buf_release(&key);
     return 0;
@@ -747,6 +761,7 @@ static int64_t value_bytes(const struct gl_value *v)
     case GL_TEXT:
     case GL_NUMERIC:
     case GL_BYTES:
+    case GL_SPECIAL:
         return (int64_t)v->len;
     default:
         return 8;

@@ -33,6 +33,13 @@ enum gl_vtype {
     GL_TIMESTAMP,   /* i: microseconds since 1970-01-01T00:00, no zone */
     GL_TIMESTAMPTZ, /* i: microseconds since the epoch, UTC */
     GL_BOOL,        /* i: 0 or 1 */
+    /* A date or time that one engine has and the others lack: MariaDB's
+     * zero dates ("0000-00-00", "2019-00-10 00:00:00"), PostgreSQL's
+     * "infinity" / "-infinity".  s/len: the text as the engine spells it;
+     * i: the column's type (GL_DATE, GL_TIMESTAMP, ...).  A value, never
+     * an error: sync fits it or rejects it (sync/convert.c), diff compares
+     * it as its text. */
+    GL_SPECIAL,
 };
 
 /* One value.  s points into memory owned by whoever produced the value (a
@@ -53,6 +60,11 @@ const char *gl_vtype_name(enum gl_vtype t);
  * microseconds ("Z" for TIMESTAMPTZ), booleans true/false, bytes as hex.
  * NULL appends nothing (callers check the type).  0 or -1 (memory). */
 int gl_value_text(const struct gl_value *v, struct gl_buf *out);
+
+/* Whether a date / time text is one of the values some engines have and
+ * others lack (see GL_SPECIAL): a zero date or a zero month or day
+ * ("0000-00-00", "2019-00-10 00:00:00"), "infinity", "-infinity". */
+int gl_is_special_text(const char *s, size_t len);
 
 /* ---- tables ---------------------------------------------------------- */
 
@@ -196,6 +208,15 @@ struct gl_db_driver {
      * PostgreSQL's TRUNCATE). */
     int (*change)(struct gl_db *db, const char *sql, int64_t *affected,
                   struct gl_err *err);
+    /* Append v as a literal for a script run later in any session of this
+     * engine (fix SQL): it means the same value whatever the session's
+     * time zone, date style, SQL mode or standard_conforming_strings.
+     * col_type is the type of the column it goes into (values are fitted
+     * to it by the caller: a TIMESTAMPTZ column gets GL_TIMESTAMPTZ).
+     * 0, 1 when the engine has no literal for the value (a zero date in
+     * PostgreSQL, NaN in MariaDB: out is left as it was), -1 (memory). */
+    int (*script_value)(const struct gl_value *v, enum gl_vtype col_type,
+                        struct gl_buf *out);
 };
 
 struct gl_db {
@@ -251,6 +272,13 @@ int gl_db_count_orphans(struct gl_db *db, const char *table,
                         const char *reftable, char *const *cols,
                         char *const *refcols, size_t n, int64_t *count,
                         struct gl_err *err);
+
+/* Whether a column of type col_type in db's engine holds the GL_SPECIAL
+ * value v as it is: PostgreSQL's date and timestamp columns hold its
+ * infinities, a text column holds any as its text; nothing holds a zero
+ * date (golive's MariaDB session is strict). */
+int gl_db_holds_special(const struct gl_db *db, const struct gl_value *v,
+                        enum gl_vtype col_type);
 
 /* Convenience: one integer from a query (count(*) and the like). */
 int gl_db_query_int(struct gl_db *db, const char *sql, int64_t *out,

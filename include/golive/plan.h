@@ -98,6 +98,11 @@ struct gl_colmap {
     int has_default;      /* default for NULL */
     const char *dflt;
     const char *cast; /* target type name, e.g. "integer" */
+    /* A zero date or infinity the target cannot hold (GL_SPECIAL):
+     * GL_UNREP_REJECT (the default) makes the row a reject, GL_UNREP_NULL
+     * stores NULL. */
+    enum gl_unrep { GL_UNREP_REJECT, GL_UNREP_NULL } unrepresentable;
+    struct gl_pos unrep_pos;
 };
 
 struct gl_sync_job {

@@ -20,13 +20,18 @@
 struct gl_buf;
 
 struct gl_diff_item {
-    const char *op;   /* "missing", "extra", "changed", "duplicate" */
-    const char *side; /* for duplicates: "source" or "target" */
+    /* "missing", "extra", "changed", "duplicate", "null_key" (a row with a
+     * NULL in a key column: no key, so never matched, on any engine) */
+    const char *op;
+    const char *side; /* for duplicates and null keys: "source", "target" */
     const char *const *key_names;
     const struct gl_value *key; /* nkey values */
     size_t nkey;
-    const char *const *changed; /* changed column names */
+    const char *const *changed; /* changed column names (the source's) */
     size_t nchanged;
+    /* changed: each changed column's value on each side (NULL when the
+     * comparison ran inside the database and has none) */
+    const struct gl_value *src_vals, *dst_vals;
 };
 
 /* One side: a relation (a quoted table, or "(query) alias") in db, with
@@ -38,6 +43,15 @@ struct gl_diff_side {
     const char *table; /* the real table, for fix SQL (target only) */
     const enum gl_vtype *key_types; /* per key; text keys sort bytewise */
     const char *const *col_decl;    /* per column, declared type or NULL */
+    /* The side's own names of the keys and columns (NULL: the options'
+     * names), when the target renamed them (diff --map). */
+    const char *const *key_names;
+    const char *const *col_names;
+    /* Target: the type of each key, then of each column (GL_NULL:
+     * unknown), so that fix SQL writes values of the column's own type (a
+     * timestamptz literal for a timestamptz column, whatever the source
+     * kept). */
+    const enum gl_vtype *col_types;
 };
 
 struct gl_diff_opts {
@@ -50,6 +64,10 @@ struct gl_diff_opts {
     int rtrim;
     int64_t max_diffs; /* 0: no limit */
     FILE *fix_sql;     /* NULL: none */
+    /* Per column (NULL: none): a source zero date or infinity that the
+     * target cannot hold compares as NULL, as sync stored it (a sync
+     * job's `unrepresentable: null`). */
+    const int *unrep_null;
     void (*on_diff)(void *ctx, const struct gl_diff_item *d);
     void *ctx;
 };
@@ -57,6 +75,7 @@ struct gl_diff_opts {
 struct gl_diff_result {
     int64_t source_rows, target_rows;
     int64_t missing, extra, changed, duplicates;
+    int64_t null_keys; /* rows with a NULL in a key column, both sides */
     double seconds;
     int stopped; /* --max-diffs was reached */
 };

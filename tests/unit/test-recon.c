@@ -93,12 +93,38 @@ static void times(void **state)
     gl_buf_release(&y);
 }
 
+/* Zero dates and infinities: values, equal to their own text kept by an
+ * engine that lacks them, never to NULL or to another such value. */
+static void specials(void **state)
+{
+    struct gl_value zero = {GL_SPECIAL, GL_DATE, 0, "0000-00-00", 10};
+    struct gl_value inf = {GL_SPECIAL, GL_TIMESTAMP, 0, "infinity", 8};
+    struct gl_value ninf = {GL_SPECIAL, GL_TIMESTAMP, 0, "-infinity", 9};
+    struct gl_value day = {GL_DATE, 0, 0, NULL, 0};
+    struct gl_value null = {GL_NULL, 0, 0, NULL, 0};
+
+    (void)state;
+    assert_true(gl_is_special_text("0000-00-00", 10));
+    assert_true(gl_is_special_text("2019-00-10", 10));
+    assert_true(gl_is_special_text("2019-05-00 00:00:00", 19));
+    assert_true(gl_is_special_text("-infinity", 9));
+    assert_false(gl_is_special_text("2019-05-01", 10));
+    assert_false(gl_is_special_text("0000-01-01", 10));
+    assert_false(gl_is_special_text("Infinity", 8));
+    assert_true(same(zero, text("0000-00-00"), 0));
+    assert_true(same(inf, text("infinity"), 0));
+    assert_false(same(inf, ninf, 0));
+    assert_false(same(zero, null, 0));
+    assert_false(same(zero, day, 0)); /* not 1970-01-01 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(numbers),
         cmocka_unit_test(nulls_and_text),
         cmocka_unit_test(times),
+        cmocka_unit_test(specials),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
