@@ -16,8 +16,8 @@
 #include "util/arena.h"
 
 #define YT_MAX_DEPTH 64
-#define YT_MAX_NODES 200000
-#define YT_MAX_INPUT ((size_t)4 << 20)
+#define YT_MAX_NODES 2000000
+#define YT_MAX_INPUT ((size_t)32 << 20)
 
 enum yn_kind { YN_SCALAR, YN_SEQ, YN_MAP };
 
