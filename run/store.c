@@ -134,6 +134,10 @@ static const char *const migrations[] = {
     "ALTER TABLE tasks ADD COLUMN pid INTEGER;"
     "ALTER TABLE tasks ADD COLUMN host TEXT;"
     "ALTER TABLE tasks ADD COLUMN output TEXT;",
+    /* 4 -> 5: a task's planned times, fixed when it starts (task.start's
+     * planned_start / planned_end; NULL again when it is reopened) */
+    "ALTER TABLE tasks ADD COLUMN planned_start TEXT;"
+    "ALTER TABLE tasks ADD COLUMN planned_end TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

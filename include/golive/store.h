@@ -18,7 +18,7 @@
 
 typedef struct gl_store gl_store; /* opaque handle */
 
-#define GL_STORE_SCHEMA 4
+#define GL_STORE_SCHEMA 5
 #define GL_HASH_GENESIS                                                        \
     "0000000000000000000000000000000000000000000000000000000000000000"
 
