@@ -242,7 +242,8 @@ int gl_report_build(gl_store *s, const struct gl_plan *p,
     *out = NULL;
     c.t0 = info->switch_at;
     c.offset = info->switch_offset;
-    if ((rc = gl_status_eval(s, p, info->switch_at, now, &status, err)))
+    if ((rc = gl_status_eval(s, p, info->switch_at, now, GL_STATUS_TASKS,
+                             &status, err)))
         return rc;
     o = json_object();
     gl_time_format(info->switch_at, c.offset, t);

@@ -13,19 +13,19 @@
 
 #include "common.h"
 #include "golive/gate.h"
+#include "util/arena.h"
 #include "util/clock.h"
 
 #define NO_TIME INT64_MIN
 
 struct row {
     const struct gl_task *t;
-    char state[16];
-    char owner[128], checker[128];
-    int64_t started, ended;     /* actual, NO_TIME when not yet */
-    int64_t fixed_ps, fixed_pe; /* planned times fixed at its start */
-    int64_t pid;
-    char host[256];
+    char state[12];
+    const char *owner, *checker; /* the plan's, or the run's (strings) */
+    int64_t started, ended;      /* actual, NO_TIME when not yet */
+    int64_t fixed_ps, fixed_pe;  /* planned times fixed at its start */
     int in_scope;
+    int lost; /* running, its process gone */
     /* as planned: the schedule, then the slack */
     int64_t es, ef, ls, lf;
     /* as expected now */
@@ -50,10 +50,8 @@ static void init_rows(const struct gl_plan *p, struct row *r)
         memset(&r[i], 0, sizeof(r[i]));
         r[i].t = &p->tasks[i];
         snprintf(r[i].state, sizeof(r[i].state), "pending");
-        snprintf(r[i].owner, sizeof(r[i].owner), "%s",
-                 p->tasks[i].owner.id ? p->tasks[i].owner.id : "");
-        snprintf(r[i].checker, sizeof(r[i].checker), "%s",
-                 p->tasks[i].checker.id ? p->tasks[i].checker.id : "");
+        r[i].owner = p->tasks[i].owner.id ? p->tasks[i].owner.id : "";
+        r[i].checker = p->tasks[i].checker.id ? p->tasks[i].checker.id : "";
         r[i].started = r[i].ended = NO_TIME;
         r[i].fixed_ps = r[i].fixed_pe = NO_TIME;
         r[i].es = r[i].ef = r[i].xs = r[i].xe = NO_TIME;
@@ -61,8 +59,21 @@ static void init_rows(const struct gl_plan *p, struct row *r)
     }
 }
 
+/* The run's person for a task when it differs from the plan's (a
+ * handover), copied into strings. */
+static const char *person(struct gl_arena *strings, const char *plan,
+                          const unsigned char *run)
+{
+    const char *s;
+
+    if (!run || !strcmp(plan, (const char *)run))
+        return plan;
+    s = gl_arena_strdup(strings, (const char *)run);
+    return s ? s : plan;
+}
+
 static int load_rows(gl_store *s, const struct gl_task_graph *g, struct row *r,
-                     struct gl_err *err)
+                     struct gl_arena *strings, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
     int step;
@@ -80,18 +91,16 @@ static int load_rows(gl_store *s, const struct gl_task_graph *g, struct row *r,
             continue;
         snprintf(r[i].state, sizeof(r[i].state), "%s",
                  (const char *)sqlite3_column_text(st, 1));
-        if (sqlite3_column_text(st, 2))
-            snprintf(r[i].owner, sizeof(r[i].owner), "%s",
-                     (const char *)sqlite3_column_text(st, 2));
-        if (sqlite3_column_text(st, 3))
-            snprintf(r[i].checker, sizeof(r[i].checker), "%s",
-                     (const char *)sqlite3_column_text(st, 3));
+        r[i].owner = person(strings, r[i].owner, sqlite3_column_text(st, 2));
+        r[i].checker =
+            person(strings, r[i].checker, sqlite3_column_text(st, 3));
         r[i].started = parse_time(sqlite3_column_text(st, 4));
         r[i].ended = parse_time(sqlite3_column_text(st, 5));
-        r[i].pid = sqlite3_column_int64(st, 6);
-        if (sqlite3_column_text(st, 7))
-            snprintf(r[i].host, sizeof(r[i].host), "%s",
-                     (const char *)sqlite3_column_text(st, 7));
+        /* a running task executed by a process of this host that is gone */
+        r[i].lost = !strcmp(r[i].state, "running") &&
+                    sqlite3_column_type(st, 6) != SQLITE_NULL &&
+                    gl_run_pid_gone(sqlite3_column_int64(st, 6),
+                                    (const char *)sqlite3_column_text(st, 7));
         r[i].fixed_ps = parse_time(sqlite3_column_text(st, 8));
         r[i].fixed_pe = parse_time(sqlite3_column_text(st, 9));
     }
@@ -108,12 +117,6 @@ static int finished(const char *st)
 {
     return !strcmp(st, "done") || !strcmp(st, "checked") ||
            !strcmp(st, "skipped");
-}
-
-/* A running task executed by a process of this host that is gone. */
-static int lost(const struct row *r)
-{
-    return !strcmp(r->state, "running") && gl_run_pid_gone(r->pid, r->host);
 }
 
 /* When the lead started the rollback (NO_TIME when unknown). */
@@ -591,13 +594,15 @@ static json_t *late_json(const struct gl_plan *p, const struct row *r,
 }
 
 int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
-                   int64_t now, json_t **out, struct gl_err *err)
+                   int64_t now, unsigned flags, json_t **out,
+                   struct gl_err *err)
 {
     size_t n = p->n_tasks, i, j, k;
     struct row *r = calloc(n ? n : 1, sizeof(*r));
     json_t *o = NULL, *tasks, *counts, *totals, *running, *ready, *blockers,
            *stages, *x;
     struct gl_task_graph g;
+    struct gl_arena strings = GL_ARENA_INIT;
     struct span cut, st[GL_STAGE_COUNT];
     int64_t sum_a = 0, sum_p = 0, n_basis = 0, all = 0;
     double factor;
@@ -611,7 +616,7 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     }
     init_rows(p, r);
-    if ((rc = load_rows(s, &g, r, err)) ||
+    if ((rc = load_rows(s, &g, r, &strings, err)) ||
         (rc = schedule(s, &g, r, switch_at, now, &rb, err)))
         goto done;
     plan_backward(&g, r);
@@ -676,7 +681,7 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                                                 "owner", r[i].owner));
             }
         } else if (!strcmp(state, "running")) {
-            if (lost(&r[i])) {
+            if (r[i].lost) {
                 state = "lost";
                 json_array_append_new(
                     blockers,
@@ -703,6 +708,8 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
             json_integer(json_integer_value(json_object_get(totals, state)) +
                          1));
         all++;
+        if (!(flags & GL_STATUS_TASKS))
+            continue;
         json_array_append_new(
             tasks,
             json_pack(
@@ -775,6 +782,7 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
 done:
     json_decref(o);
     gl_task_graph_release(&g);
+    gl_arena_release(&strings);
     free(r);
     return rc;
 }

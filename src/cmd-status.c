@@ -327,7 +327,8 @@ static int run(int argc, char **argv)
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, op.state, plan_arg, NULL, 0)))
         goto out;
-    if (gl_status_eval(r.s, r.plan, r.info.switch_at, r.now, &st, &err)) {
+    if (gl_status_eval(r.s, r.plan, r.info.switch_at, r.now,
+                       op.json ? GL_STATUS_TASKS : 0, &st, &err)) {
         rc = cli_fail(&err);
         goto out;
     }

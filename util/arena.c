@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 struct gl_arena_block {
     struct gl_arena_block *next;
@@ -16,6 +17,30 @@ struct gl_arena_block {
 #define BLOCK_MIN 8192
 #define ALIGN(n)                                                               \
     (((n) + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1))
+
+#define BLOCK_MAX ((size_t)16 << 20)
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* A block of size bytes of payload.  One of a huge page or more is
+ * aligned to it and asks for transparent huge pages: loading a large plan
+ * touches tens of MiB, and page faults, 4 KiB at a time, were what took
+ * longest. */
+static struct gl_arena_block *block_new(size_t size)
+{
+    struct gl_arena_block *b;
+    void *p = NULL;
+
+    if (size > SIZE_MAX - sizeof(*b))
+        return NULL;
+    if (size + sizeof(*b) < HUGE_PAGE)
+        return malloc(sizeof(*b) + size);
+    if (posix_memalign(&p, HUGE_PAGE, sizeof(*b) + size))
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, (sizeof(*b) + size) & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
+#endif
+    return p;
+}
 
 void *gl_arena_alloc_raw(struct gl_arena *a, size_t n)
 {
@@ -29,7 +54,13 @@ void *gl_arena_alloc_raw(struct gl_arena *a, size_t n)
         return NULL;
     if (!b || b->size - b->used < need) {
         size_t size = need > min ? need : min;
-        b = malloc(sizeof(*b) + size);
+        /* a default arena grows by half of what it holds: a plan of
+         * 20,000 tasks takes a few dozen blocks, not thousands */
+        if (!a->block && a->used / 2 > size)
+            size = a->used / 2 < BLOCK_MAX ? a->used / 2 : BLOCK_MAX;
+        if (size < need)
+            size = need;
+        b = block_new(size);
         if (!b)
             return NULL;
         b->size = size;
@@ -72,7 +103,7 @@ void gl_arena_reset(struct gl_arena *a)
     gl_arena_release(a);
     total += total / 2; /* headroom: the next fill is rarely the same */
     if (total) {
-        b = malloc(sizeof(*b) + total);
+        b = block_new(total);
         if (b) {
             b->size = total;
             b->used = 0;

@@ -40,6 +40,10 @@
 #include "golive/plan.h"
 #include "golive/store.h"
 
+/* What gl_status_eval builds besides the summary: the per-task list costs
+ * most on a large run, and the lead's text view does not show it. */
+#define GL_STATUS_TASKS 1u
+
 /* *out gets (new reference):
  * {"tasks": [{id, title, stage, state, owner, checker, started, ended,
  *             expected_start, expected_end, planned_start, planned_end,
@@ -59,9 +63,11 @@
  *  "overrun": x, "overrun_basis": {tasks, actual, planned},
  *  "rollback": bool}
  * Times are epoch seconds (null when unknown); eta is null when the tasks
- * all finished (ended says when), ended null while some remain. */
+ * all finished (ended says when), ended null while some remain.  "tasks"
+ * is empty unless flags has GL_STATUS_TASKS. */
 int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
-                   int64_t now, json_t **out, struct gl_err *err);
+                   int64_t now, unsigned flags, json_t **out,
+                   struct gl_err *err);
 
 /* The planned start and end of task id as the schedule has them now
  * (INT64_MIN when it has none: a rollback task before the rollback). */
