@@ -1218,6 +1218,10 @@ struct gl_plan *gl_plan_parse(const char *file, const char *text, size_t len,
 
     if (!a)
         return NULL;
+    /* the tree and the model take about 16 bytes per byte of text: a large
+     * plan gets a few large blocks (see gl_arena) from the start */
+    if (len > 65536)
+        a->block = len < (size_t)1 << 20 ? len * 4 : (size_t)4 << 20;
     if (yt_parse(a, text, len, d, &root))
         goto fail;
     if (!(p = gl_arena_alloc(a, sizeof(*p))))

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,14 +16,27 @@
 #include "util/sha256.h"
 
 /* Warn when the plan on disk is no longer the version the run holds.
- * Returns 1 when it differs, 0 when equal or unreadable. */
+ * Returns 1 when it differs, 0 when equal or unreadable.  The file is
+ * hashed as it is read: a large plan is not held twice. */
 static int plan_changed(const char *path, const struct gl_run_info *info)
 {
-    struct gl_buf b = GL_BUF_INIT;
-    char hex[GL_SHA256_HEX];
-    int changed = 0;
+    char hex[GL_SHA256_HEX], chunk[65536];
+    struct gl_sha256 *c;
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    int ok = 1, changed = 0;
 
-    if (!gl_buf_read_file(&b, path, 0) && !gl_sha256_hex(b.data, b.len, hex) &&
+    if (!f)
+        return 0;
+    if (!(c = gl_sha256_new())) {
+        fclose(f);
+        return 0;
+    }
+    while (ok && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        ok = !gl_sha256_update(c, chunk, n);
+    ok = ok && !ferror(f);
+    fclose(f);
+    if (!gl_sha256_final(c, ok ? hex : NULL) && ok &&
         strcmp(hex, info->plan_sha256)) {
         cli_warn("plan '%s' changed on disk since the run took version %d; "
                  "this status uses the run's copy ('golive run amend' takes "
@@ -30,7 +44,6 @@ static int plan_changed(const char *path, const struct gl_run_info *info)
                  path, info->plan_version);
         changed = 1;
     }
-    gl_buf_release(&b);
     return changed;
 }
 
