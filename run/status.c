@@ -444,9 +444,9 @@ static json_t *diff_json(int64_t a, int64_t b)
     return a == NO_TIME || b == NO_TIME ? json_null() : json_integer(a - b);
 }
 
-/* The ETA of a set of tasks (those for which in(r) holds): the task
- * expected to end last and the chain that leads to it; when all of them
- * finished, when the last one ended instead. */
+/* The ETA of a set of tasks (a stage, the cutover), fed task by task: the
+ * task expected to end last and the chain that leads to it; when all of
+ * them finished, when the last one ended instead. */
 struct span {
     long last;          /* the task that ends last, or -1 */
     int open;           /* some task is not finished */

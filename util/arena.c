@@ -21,18 +21,19 @@ struct gl_arena_block {
 #define BLOCK_MAX ((size_t)16 << 20)
 #define HUGE_PAGE ((size_t)2 << 20)
 
-/* A block of size bytes of payload.  One of a huge page or more is
- * aligned to it and asks for transparent huge pages: loading a large plan
- * touches tens of MiB, and page faults, 4 KiB at a time, were what took
- * longest. */
-static struct gl_arena_block *block_new(size_t size)
+/* A block of size bytes of payload.  One of a huge page or more, for an
+ * arena that grows by itself or asked for blocks that large, is aligned
+ * to it and asks for transparent huge pages: loading a large plan touches
+ * tens of MiB, and page faults, 4 KiB at a time, were what took longest.
+ * An arena that asked for smaller blocks (a sync batch) keeps to them. */
+static struct gl_arena_block *block_new(const struct gl_arena *a, size_t size)
 {
     struct gl_arena_block *b;
     void *p = NULL;
 
     if (size > SIZE_MAX - sizeof(*b))
         return NULL;
-    if (size + sizeof(*b) < HUGE_PAGE)
+    if (size + sizeof(*b) < HUGE_PAGE || (a->block && a->block < HUGE_PAGE))
         return malloc(sizeof(*b) + size);
     if (posix_memalign(&p, HUGE_PAGE, sizeof(*b) + size))
         return NULL;
@@ -60,7 +61,7 @@ void *gl_arena_alloc_raw(struct gl_arena *a, size_t n)
             size = a->used / 2 < BLOCK_MAX ? a->used / 2 : BLOCK_MAX;
         if (size < need)
             size = need;
-        b = block_new(size);
+        b = block_new(a, size);
         if (!b)
             return NULL;
         b->size = size;
@@ -103,7 +104,7 @@ void gl_arena_reset(struct gl_arena *a)
     gl_arena_release(a);
     total += total / 2; /* headroom: the next fill is rarely the same */
     if (total) {
-        b = block_new(total);
+        b = block_new(a, total);
         if (b) {
             b->size = total;
             b->used = 0;
