@@ -43,17 +43,21 @@ static struct gl_arena_block *block_new(const struct gl_arena *a, size_t size)
     return p;
 }
 
-void *gl_arena_alloc_raw(struct gl_arena *a, size_t n)
+/* n bytes at a multiple of align (1, or max_align_t's alignment). */
+static void *bump(struct gl_arena *a, size_t n, size_t align)
 {
     struct gl_arena_block *b = a->head;
-    size_t need = ALIGN(n ? n : 1), min = a->block ? a->block : BLOCK_MIN;
+    size_t need = align > 1 ? ALIGN(n ? n : 1) : (n ? n : 1), pad = 0;
+    size_t min = a->block ? a->block : BLOCK_MIN;
     void *p;
 
     if (need < n)
         return NULL;
     if (a->limit && (need > a->limit || a->used > a->limit - need))
         return NULL;
-    if (!b || b->size - b->used < need) {
+    if (b)
+        pad = (align - b->used % align) % align;
+    if (!b || b->size - b->used < pad || b->size - b->used - pad < need) {
         size_t size = need > min ? need : min;
         /* a default arena grows by half of what it holds: a plan of
          * 20,000 tasks takes a few dozen blocks, not thousands */
@@ -68,11 +72,17 @@ void *gl_arena_alloc_raw(struct gl_arena *a, size_t n)
         b->used = 0;
         b->next = a->head;
         a->head = b;
+        pad = 0;
     }
-    p = (char *)b->data + b->used;
-    b->used += need;
+    p = (char *)b->data + b->used + pad;
+    b->used += pad + need;
     a->used += need;
     return p;
+}
+
+void *gl_arena_alloc_raw(struct gl_arena *a, size_t n)
+{
+    return bump(a, n, _Alignof(max_align_t));
 }
 
 void *gl_arena_alloc(struct gl_arena *a, size_t n)
@@ -120,7 +130,7 @@ char *gl_arena_strndup(struct gl_arena *a, const char *s, size_t n)
 
     if (n == SIZE_MAX)
         return NULL;
-    p = gl_arena_alloc_raw(a, n + 1);
+    p = bump(a, n + 1, 1); /* text needs no alignment */
     if (!p)
         return NULL;
     if (n)
