@@ -22,7 +22,7 @@
 
 enum yn_kind { YN_SCALAR, YN_SEQ, YN_MAP };
 
-/* 40 bytes: a plan of 20,000 tasks has some 600,000 of them.  len and n
+/* 40 bytes: a plan of 20,000 tasks has some 450,000 of them.  len and n
  * fit 32 bits under YT_MAX_INPUT and YT_MAX_NODES. */
 struct ynode {
     const char *str;     /* scalar text, NUL-terminated; "" for collections */
