@@ -19,11 +19,32 @@
 #define AT(r) (r).pos.line, (r).pos.col
 
 /* Candidate names for "did you mean": a view over an array of structs whose
- * struct gl_ref id sits at offset off. */
+ * struct gl_ref id sits at offset off, with a hash of the names (index + 1,
+ * 0 = empty) so that a plan of thousands of tasks checks in linear time. */
 struct names {
     const char **v;
     size_t n;
+    size_t *slot, n_slot;
 };
+
+static size_t hash_name(const char *s)
+{
+    size_t h = (size_t)1469598103934665603ULL;
+
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * (size_t)1099511628211ULL;
+    return h;
+}
+
+/* The slot of id: where it is, or the empty slot where it would go. */
+static size_t names_slot(const struct names *nm, const char *id)
+{
+    size_t h = hash_name(id) & (nm->n_slot - 1);
+
+    while (nm->slot[h] && strcmp(nm->v[nm->slot[h] - 1], id))
+        h = (h + 1) & (nm->n_slot - 1);
+    return h;
+}
 
 static void names_of(struct names *nm, const void *base, size_t count,
                      size_t size, size_t off)
@@ -31,25 +52,49 @@ static void names_of(struct names *nm, const void *base, size_t count,
     size_t i;
 
     nm->n = 0;
+    for (nm->n_slot = 16; nm->n_slot < 2 * count; nm->n_slot *= 2)
+        ;
     nm->v = malloc((count ? count : 1) * sizeof(*nm->v));
-    if (!nm->v)
+    nm->slot = calloc(nm->n_slot, sizeof(*nm->slot));
+    if (!nm->v || !nm->slot) {
+        free(nm->v);
+        free(nm->slot);
+        memset(nm, 0, sizeof(*nm));
         return;
+    }
     for (i = 0; i < count; i++) {
         const struct gl_ref *r =
             (const struct gl_ref *)((const char *)base + i * size + off);
-        if (r->id)
-            nm->v[nm->n++] = r->id;
+        size_t h;
+        if (!r->id)
+            continue;
+        nm->v[nm->n++] = r->id;
+        h = names_slot(nm, r->id);
+        if (!nm->slot[h])
+            nm->slot[h] = nm->n;
     }
+}
+
+static void names_release(struct names *nm)
+{
+    free(nm->v);
+    free(nm->slot);
+}
+
+/* The index of the first id in nm, or (size_t)-1. */
+static size_t index_of(const struct names *nm, const char *id)
+{
+    size_t h;
+
+    if (!id || !nm->slot)
+        return (size_t)-1;
+    h = names_slot(nm, id);
+    return nm->slot[h] ? nm->slot[h] - 1 : (size_t)-1;
 }
 
 static int names_has(const struct names *nm, const char *id)
 {
-    size_t i;
-
-    for (i = 0; i < nm->n; i++)
-        if (!strcmp(nm->v[i], id))
-            return 1;
-    return 0;
+    return index_of(nm, id) != (size_t)-1;
 }
 
 /* Report r when it names nothing in nm ("unknown-<what>"). */
@@ -76,24 +121,25 @@ static int resolve(struct gl_diags *d, const struct names *nm,
 static void unique_ids(struct gl_diags *d, const void *base, size_t count,
                        size_t size, size_t off, const char *what)
 {
-    size_t i, j;
+    struct names nm;
+    const struct gl_ref **ref = malloc((count ? count : 1) * sizeof(*ref));
+    size_t i, k = 0, first;
 
-    for (i = 0; i < count; i++) {
+    names_of(&nm, base, count, size, off);
+    for (i = 0; nm.slot && ref && i < count; i++) {
         const struct gl_ref *a =
             (const struct gl_ref *)((const char *)base + i * size + off);
         if (!a->id)
             continue;
-        for (j = 0; j < i; j++) {
-            const struct gl_ref *b =
-                (const struct gl_ref *)((const char *)base + j * size + off);
-            if (b->id && !strcmp(a->id, b->id)) {
-                gl_diags_add(d, AT(*a), GL_SEV_ERROR, "duplicate-id",
-                             "duplicate %s id '%s' (first at line %d)", what,
-                             a->id, b->pos.line);
-                break;
-            }
-        }
+        ref[k] = a;
+        first = index_of(&nm, a->id);
+        if (first != k++)
+            gl_diags_add(d, AT(*a), GL_SEV_ERROR, "duplicate-id",
+                         "duplicate %s id '%s' (first at line %d)", what, a->id,
+                         ref[first]->pos.line);
     }
+    free(ref);
+    names_release(&nm);
 }
 
 struct ctx {
@@ -276,16 +322,6 @@ out:
     gl_graph_release(&g);
 }
 
-static size_t index_of(const struct names *nm, const char *id)
-{
-    size_t i;
-
-    for (i = 0; id && i < nm->n; i++)
-        if (!strcmp(nm->v[i], id))
-            return i;
-    return (size_t)-1;
-}
-
 static void check_sync(struct ctx *c)
 {
     const struct gl_plan *p = c->p;
@@ -352,7 +388,7 @@ static void check_sync(struct ctx *c)
         }
         check_cycles(c->d, p->n_sync, from, to, m, ids, "sync job 'after'");
     }
-    free(jobs_all.v);
+    names_release(&jobs_all);
     free(from);
     free(to);
     free(ids);
@@ -517,7 +553,7 @@ static void check_workflow(struct ctx *c, const struct gl_workflow *w)
                      s->name.id, what);
     }
 out:
-    free(states.v);
+    names_release(&states);
     free(reach);
     free(terminal);
     free(has_out);
@@ -593,6 +629,31 @@ static void check_tasks(struct ctx *c)
                          t->id.id, gl_stage_name(t->stage));
     }
 
+    {
+        /* the go / no-go decision: the ETA the lead asks for first */
+        const struct gl_task *dec = NULL;
+        int forward = 0;
+        for (i = 0; i < n; i++) {
+            const struct gl_task *t = &p->tasks[i];
+            forward |= t->stage != GL_STAGE_ROLLBACK;
+            if (!t->decides_go)
+                continue;
+            if (dec)
+                gl_diags_add(c->d, t->decides_pos.line, t->decides_pos.col,
+                             GL_SEV_ERROR, "decides-twice",
+                             "task '%s' decides go, and so does '%s' (line "
+                             "%d): one task holds the go / no-go decision",
+                             t->id.id ? t->id.id : "?",
+                             dec->id.id ? dec->id.id : "?", dec->pos.line);
+            else
+                dec = t;
+        }
+        if (forward && !dec)
+            gl_diags_add(c->d, p->tasks[0].pos.line, p->tasks[0].pos.col,
+                         GL_SEV_WARNING, "no-decision",
+                         "no task has 'decides: go'; status takes the last "
+                         "verify task for the go / no-go decision");
+    }
     names_of(&all, p->tasks, n, sizeof(*p->tasks),
              offsetof(struct gl_task, id));
     from = malloc((edges + 1) * sizeof(*from));
@@ -664,7 +725,7 @@ static void check_tasks(struct ctx *c)
         gl_graph_release(&g);
     }
 out:
-    free(all.v);
+    names_release(&all);
     free(from);
     free(to);
     free(ids);
@@ -753,11 +814,11 @@ void gl_plan_check(const struct gl_plan *p, struct gl_diags *d)
     check_scenarios(&c);
     check_gates(&c);
 
-    free(c.people.v);
-    free(c.systems.v);
-    free(c.jobs.v);
-    free(c.checks.v);
-    free(c.tasks.v);
-    free(c.scenarios.v);
-    free(c.workflows.v);
+    names_release(&c.people);
+    names_release(&c.systems);
+    names_release(&c.jobs);
+    names_release(&c.checks);
+    names_release(&c.tasks);
+    names_release(&c.scenarios);
+    names_release(&c.workflows);
 }

@@ -985,6 +985,12 @@ static void load_task(struct ld *L, const struct ynode *m, struct gl_task *t,
             "'run' of %s must start with 'sync', 'check' or 'shell'", what);
     get_duration(L, m, "timeout", what, &t->timeout);
     t->notes = get_str(L, m, "notes", 0, what);
+    n = yt_get(m, "decides");
+    if (n && !yt_is_null(n) && scalar(L, n, "'decides'")) {
+        static const char *const decisions[] = {"go", NULL};
+        t->decides_pos = pos_of(n);
+        t->decides_go = get_enum(L, n, "decision", decisions) == 0;
+    }
 }
 
 static void load_tasks(struct ld *L, const struct ynode *tasks,
@@ -992,8 +998,8 @@ static void load_tasks(struct ld *L, const struct ynode *tasks,
 {
     size_t i, total = (tasks ? tasks->n : 0), inline_rb = 0;
     static const char *const keys[] = {
-        "id", "title",    "stage", "owner",   "checker", "depends_on",
-        "at", "duration", "run",   "timeout", "notes",   NULL};
+        "id",       "title", "stage",   "owner", "checker", "depends_on", "at",
+        "duration", "run",   "timeout", "notes", "decides", NULL};
 
     if (rollback)
         for (i = 0; i < rollback->n; i++)
@@ -1225,6 +1231,10 @@ struct gl_plan *gl_plan_parse(const char *file, const char *text, size_t len,
 
     if (!a)
         return NULL;
+    /* the tree and the model take about 16 bytes per byte of text: a large
+     * plan gets a few large blocks (see gl_arena) from the start */
+    if (len > 65536)
+        a->block = len < (size_t)1 << 20 ? len * 4 : (size_t)4 << 20;
     if (yt_parse(a, text, len, d, &root))
         goto fail;
     if (!(p = gl_arena_alloc(a, sizeof(*p))))

@@ -94,7 +94,7 @@ static int on_event(struct builder *b, struct fy_event *fye)
             text = "";
         if (!(n->str = gl_arena_strndup(b->a, text, len)))
             return -1;
-        n->len = len;
+        n->len = (uint32_t)len; /* len <= YT_MAX_INPUT */
         n->plain = !fye->scalar.value ||
                    fy_token_scalar_style(fye->scalar.value) == FYSS_PLAIN;
         {
@@ -158,7 +158,7 @@ static int on_event(struct builder *b, struct fy_event *fye)
             }
             memcpy(n->kids, f->kids, f->n * sizeof(*n->kids));
         }
-        n->n = n->kind == YN_MAP ? f->n / 2 : f->n;
+        n->n = (uint32_t)(n->kind == YN_MAP ? f->n / 2 : f->n);
         free(f->kids);
         f->kids = NULL;
         return 0;

@@ -11,24 +11,27 @@
 #define GOLIVE_YTREE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "golive/diag.h"
 #include "util/arena.h"
 
 #define YT_MAX_DEPTH 64
-#define YT_MAX_NODES 200000
-#define YT_MAX_INPUT ((size_t)4 << 20)
+#define YT_MAX_NODES 2000000
+#define YT_MAX_INPUT ((size_t)32 << 20)
 
 enum yn_kind { YN_SCALAR, YN_SEQ, YN_MAP };
 
+/* 40 bytes: a plan of 20,000 tasks has some 450,000 of them.  len and n
+ * fit 32 bits under YT_MAX_INPUT and YT_MAX_NODES. */
 struct ynode {
-    enum yn_kind kind;
-    int line, col;       /* 1-based position of the node's first character */
     const char *str;     /* scalar text, NUL-terminated; "" for collections */
-    size_t len;          /* scalar length in bytes */
-    int plain;           /* 1 for an unquoted (plain) scalar */
     struct ynode **kids; /* sequence: items; mapping: key, value, key, ... */
-    size_t n;            /* sequence: items; mapping: pairs */
+    uint32_t len;        /* scalar length in bytes */
+    uint32_t n;          /* sequence: items; mapping: pairs */
+    int line, col;       /* 1-based position of the node's first character */
+    unsigned char kind;  /* enum yn_kind */
+    unsigned char plain; /* 1 for an unquoted (plain) scalar */
 };
 
 /* Parse text (len bytes, need not be NUL-terminated) into a tree allocated

@@ -48,6 +48,7 @@ static json_t *task_changes(const struct gl_task *a, const struct gl_task *b)
           "duration");
     FIELD(!same(a->run, b->run), "run");
     FIELD(a->timeout != b->timeout, "timeout");
+    FIELD(a->decides_go != b->decides_go, "decides");
 #undef FIELD
     return f;
 }

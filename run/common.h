@@ -46,4 +46,10 @@ int gl_amend_project(gl_store *s, const struct gl_plan *cur,
                      const char *path, const char *text, size_t len,
                      const char *at, int64_t seq, struct gl_err *err);
 
+/* A task's planned times, fixed when it moves to running (start and end
+ * from its task.start event, "" for none) and forgotten when it moves back
+ * to pending; other moves keep them.  The runbook and the replay share it. */
+int gl_task_set_planned(gl_store *s, const char *id, const char *next,
+                        const char *start, const char *end, struct gl_err *err);
+
 #endif

@@ -264,8 +264,13 @@ static int p_task(struct replay *r, const struct event *e, json_t *pl,
         return gl_err_set(err, GL_ECORRUPT,
                           "event %" PRId64 " (%s) names no task or state",
                           e->seq, e->kind);
-    return gl_store_task_set(r->mem, pstr(pl, "task"), pstr(pl, "to"), e->seq,
-                             err);
+    if (gl_store_task_set(r->mem, pstr(pl, "task"), pstr(pl, "to"), e->seq,
+                          err))
+        return err->code;
+    return gl_task_set_planned(
+        r->mem, pstr(pl, "task"), pstr(pl, "to"),
+        pstr(pl, "planned_start") ? pstr(pl, "planned_start") : "",
+        pstr(pl, "planned_end") ? pstr(pl, "planned_end") : "", err);
 }
 
 static int p_task_exec(struct replay *r, const struct event *e, json_t *pl,

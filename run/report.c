@@ -129,6 +129,54 @@ static json_t *tasks_of(const struct ctx *c, json_t *status, int64_t now)
     return out;
 }
 
+/* The times of o named in keys, as ISO text at the switch's offset. */
+static json_t *with_iso(const struct ctx *c, json_t *o, const char *const *keys)
+{
+    json_t *x = json_deep_copy(o);
+
+    for (; x && *keys; keys++)
+        json_object_set_new(x, *keys, iso(c, json_object_get(o, *keys)));
+    return x;
+}
+
+/* The ETAs: the cutover's, each stage's and the go / no-go decision's. */
+static json_t *eta_of(const struct ctx *c, json_t *status)
+{
+    static const char *const span_keys[] = {"eta", "ended", "planned_end",
+                                            NULL};
+    static const char *const dec_keys[] = {
+        "started",       "expected_start", "eta", "ended",
+        "planned_start", "planned_end",    NULL};
+    json_t *stages = json_array(), *x,
+           *dec = json_object_get(status, "decision");
+    size_t i;
+
+    json_array_foreach(json_object_get(status, "stages"), i, x)
+        json_array_append_new(stages, with_iso(c, x, span_keys));
+    return json_pack(
+        "{s:o, s:o, s:o, s:O, s:O, s:O, s:O, s:o, s:o, s:O}", "eta",
+        iso(c, json_object_get(status, "eta")), "ended",
+        iso(c, json_object_get(status, "ended")), "planned_end",
+        iso(c, json_object_get(status, "planned_end")), "late",
+        json_object_get(status, "late"), "overrun",
+        json_object_get(status, "overrun"), "overrun_basis",
+        json_object_get(status, "overrun_basis"), "chain",
+        json_object_get(status, "chain"), "stages", stages, "decision",
+        json_is_object(dec) ? with_iso(c, dec, dec_keys) : json_null(),
+        "rollback", json_object_get(status, "rollback"));
+}
+
+static json_t *late_of(const struct ctx *c, json_t *status)
+{
+    static const char *const keys[] = {"planned", NULL};
+    json_t *out = json_array(), *x;
+    size_t i;
+
+    json_array_foreach(json_object_get(status, "late_tasks"), i, x)
+        json_array_append_new(out, with_iso(c, x, keys));
+    return out;
+}
+
 /* The plan's scenarios, riskiest first as testers take them, with their
  * state in the run (pending when nobody took them yet). */
 static int scenarios_of(gl_store *s, const struct gl_plan *p, json_t **out,
@@ -205,7 +253,8 @@ int gl_report_build(gl_store *s, const struct gl_plan *p,
     *out = NULL;
     c.t0 = info->switch_at;
     c.offset = info->switch_offset;
-    if ((rc = gl_status_eval(s, p, info->switch_at, now, &status, err)))
+    if ((rc = gl_status_eval(s, p, info->switch_at, now, GL_STATUS_TASKS,
+                             &status, err)))
         return rc;
     o = json_object();
     gl_time_format(info->switch_at, c.offset, t);
@@ -218,14 +267,8 @@ int gl_report_build(gl_store *s, const struct gl_plan *p,
                   "generated_at", iso(&c, x = json_integer(now))));
     json_decref(x);
     json_object_set_new(o, "tasks", tasks_of(&c, status, now));
-    json_object_set_new(
-        o, "eta",
-        json_pack("{s:o, s:o, s:O, s:O, s:O}", "eta",
-                  iso(&c, json_object_get(status, "eta")), "planned_end",
-                  iso(&c, json_object_get(status, "planned_end")), "overrun",
-                  json_object_get(status, "overrun"), "chain",
-                  json_object_get(status, "chain"), "rollback",
-                  json_object_get(status, "rollback")));
+    json_object_set_new(o, "eta", eta_of(&c, status));
+    json_object_set_new(o, "late_tasks", late_of(&c, status));
     json_object_set(o, "blockers", json_object_get(status, "blockers"));
     if ((rc = rows(s, &c,
                    "SELECT job, mode, started_at, ended_at, rows_read,"

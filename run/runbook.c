@@ -4,6 +4,7 @@
 #include "golive/runbook.h"
 #include "golive/audit.h"
 #include "golive/gate.h"
+#include "golive/status.h"
 
 #include "common.h"
 
@@ -73,6 +74,31 @@ static int task_people(gl_store *s, const struct gl_task *t, struct people *w,
                                                      : gl_run_fail_db(s, err);
 }
 
+/* The planned times a task is held to: fixed when it starts (from the
+ * task.start event), forgotten when it is reopened. */
+int gl_task_set_planned(gl_store *s, const char *id, const char *next,
+                        const char *start, const char *end, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (strcmp(next, "running") && strcmp(next, "pending"))
+        return GL_OK;
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "UPDATE tasks SET planned_start = ?,"
+                           " planned_end = ? WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    if (!strcmp(next, "running") && *start) {
+        sqlite3_bind_text(st, 1, start, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 const struct gl_actor *who, const char *id,
                 enum gl_task_action act, int force, const char *note,
@@ -80,7 +106,8 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 struct gl_err *err)
 {
     const struct gl_task *t = gl_plan_task(p, id);
-    char state[16], leads[256], rel[32];
+    char state[16], leads[256], rel[32], planned_start[40] = "",
+                                         planned_end[40] = "";
     struct people who_;
     const char *next = NULL, *me = who->person;
     json_t *payload = NULL;
@@ -269,8 +296,21 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         next = "pending";
         break;
     }
-    payload = json_pack("{s:s, s:s, s:s, s:s?, s:b}", "task", id, "from", state,
-                        "to", next, "note", note, "force", force);
+    if (!strcmp(next, "running")) {
+        /* the plan it is held to from now on, whatever shift follows */
+        int64_t ps, pe;
+        if ((rc = gl_status_planned(s, p, switch_at, now, id, &ps, &pe, err)))
+            goto fail;
+        if (ps != INT64_MIN) {
+            gl_time_format(ps, 0, planned_start);
+            gl_time_format(pe, 0, planned_end);
+        }
+    }
+    payload =
+        json_pack("{s:s, s:s, s:s, s:s?, s:b, s:s?, s:s?}", "task", id, "from",
+                  state, "to", next, "note", note, "force", force,
+                  "planned_start", planned_start[0] ? planned_start : NULL,
+                  "planned_end", planned_end[0] ? planned_end : NULL);
     if (!payload ||
         !(ptext = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS))) {
         rc = gl_err_set(err, GL_ENOMEM, "out of memory");
@@ -281,7 +321,9 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         int64_t seq;
         snprintf(kind, sizeof(kind), "task.%s", action_names[act]);
         if ((rc = gl_store_event(s, who, kind, ptext, &seq, err)) ||
-            (rc = gl_store_task_set(s, id, next, seq, err)))
+            (rc = gl_store_task_set(s, id, next, seq, err)) ||
+            (rc = gl_task_set_planned(s, id, next, planned_start, planned_end,
+                                      err)))
             goto fail;
     }
     if ((rc = gl_store_commit(s, err)))

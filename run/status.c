@@ -13,25 +13,25 @@
 
 #include "common.h"
 #include "golive/gate.h"
+#include "util/arena.h"
 #include "util/clock.h"
 
 #define NO_TIME INT64_MIN
 
 struct row {
     const struct gl_task *t;
-    char state[16];
-    char owner[128], checker[128];
-    int64_t started, ended; /* actual, NO_TIME when not yet */
-    int64_t pid;
-    char host[256];
+    char state[12];
+    const char *owner, *checker; /* the plan's, or the run's (strings) */
+    int64_t started, ended;      /* actual, NO_TIME when not yet */
+    int64_t fixed_ps, fixed_pe;  /* planned times fixed at its start */
     int in_scope;
-    /* as planned */
+    int lost; /* running, its process gone */
+    /* as planned: the schedule, then the slack */
     int64_t es, ef, ls, lf;
     /* as expected now */
     int64_t xs, xe;
-    int pred;    /* the dependency whose end sets xs, or -1 */
+    long pred;   /* the dependency whose end sets xs, or -1 */
     int planned; /* es / ef computed */
-    int done;    /* pass bookkeeping */
 };
 
 static int64_t parse_time(const unsigned char *s)
@@ -42,54 +42,67 @@ static int64_t parse_time(const unsigned char *s)
     return s && !gl_time_parse((const char *)s, &t, &off) ? t : NO_TIME;
 }
 
-static int idx_of(const struct gl_plan *p, const char *id)
+static void init_rows(const struct gl_plan *p, struct row *r)
 {
     size_t i;
 
-    for (i = 0; i < p->n_tasks; i++)
-        if (!strcmp(p->tasks[i].id.id, id))
-            return (int)i;
-    return -1;
-}
-
-static int load_rows(gl_store *s, const struct gl_plan *p, struct row *r,
-                     struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int step, i;
-
-    for (i = 0; i < (int)p->n_tasks; i++) {
+    for (i = 0; i < p->n_tasks; i++) {
+        memset(&r[i], 0, sizeof(r[i]));
         r[i].t = &p->tasks[i];
         snprintf(r[i].state, sizeof(r[i].state), "pending");
-        snprintf(r[i].owner, sizeof(r[i].owner), "%s", p->tasks[i].owner.id);
-        snprintf(r[i].checker, sizeof(r[i].checker), "%s",
-                 p->tasks[i].checker.id);
+        r[i].owner = p->tasks[i].owner.id ? p->tasks[i].owner.id : "";
+        r[i].checker = p->tasks[i].checker.id ? p->tasks[i].checker.id : "";
         r[i].started = r[i].ended = NO_TIME;
+        r[i].fixed_ps = r[i].fixed_pe = NO_TIME;
+        r[i].es = r[i].ef = r[i].xs = r[i].xe = NO_TIME;
         r[i].pred = -1;
     }
+}
+
+/* The run's person for a task when it differs from the plan's (a
+ * handover), copied into strings. */
+static const char *person(struct gl_arena *strings, const char *plan,
+                          const unsigned char *run)
+{
+    const char *s;
+
+    if (!run || !strcmp(plan, (const char *)run))
+        return plan;
+    s = gl_arena_strdup(strings, (const char *)run);
+    return s ? s : plan;
+}
+
+static int load_rows(gl_store *s, const struct gl_task_graph *g, struct row *r,
+                     struct gl_arena *strings, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+    long i;
+
     if (sqlite3_prepare_v2(gl_store_db(s),
                            "SELECT id, state, owner, checker, started_at,"
-                           " finished_at, pid, host FROM tasks",
+                           " finished_at, pid, host, planned_start,"
+                           " planned_end FROM tasks",
                            -1, &st, NULL) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        i = idx_of(p, (const char *)sqlite3_column_text(st, 0));
+        i = gl_task_graph_find(g, (const char *)sqlite3_column_text(st, 0));
         if (i < 0)
             continue;
         snprintf(r[i].state, sizeof(r[i].state), "%s",
                  (const char *)sqlite3_column_text(st, 1));
-        if (sqlite3_column_text(st, 2))
-            snprintf(r[i].owner, sizeof(r[i].owner), "%s",
-                     (const char *)sqlite3_column_text(st, 2));
-        if (sqlite3_column_text(st, 3))
-            snprintf(r[i].checker, sizeof(r[i].checker), "%s",
-                     (const char *)sqlite3_column_text(st, 3));
+        r[i].owner = person(strings, r[i].owner, sqlite3_column_text(st, 2));
+        r[i].checker =
+            person(strings, r[i].checker, sqlite3_column_text(st, 3));
         r[i].started = parse_time(sqlite3_column_text(st, 4));
         r[i].ended = parse_time(sqlite3_column_text(st, 5));
-        r[i].pid = sqlite3_column_int64(st, 6);
-        if (sqlite3_column_text(st, 7))
-            snprintf(r[i].host, sizeof(r[i].host), "%s",
-                     (const char *)sqlite3_column_text(st, 7));
+        /* a running task executed by a process of this host that is gone */
+        r[i].lost = !strcmp(r[i].state, "running") &&
+                    sqlite3_column_type(st, 6) != SQLITE_NULL &&
+                    gl_run_pid_gone(sqlite3_column_int64(st, 6),
+                                    (const char *)sqlite3_column_text(st, 7));
+        r[i].fixed_ps = parse_time(sqlite3_column_text(st, 8));
+        r[i].fixed_pe = parse_time(sqlite3_column_text(st, 9));
     }
     sqlite3_finalize(st);
     return step == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
@@ -105,49 +118,6 @@ static int finished(const char *st)
     return !strcmp(st, "done") || !strcmp(st, "checked") ||
            !strcmp(st, "skipped");
 }
-
-/* A running task executed by a process of this host that is gone. */
-static int lost(const struct row *r)
-{
-    return !strcmp(r->state, "running") && gl_run_pid_gone(r->pid, r->host);
-}
-
-/* Visit the tasks in scope in dependency order: calls f for each task
- * once all its in-scope dependencies have been visited. */
-static void in_order(const struct gl_plan *p, struct row *r,
-                     void (*f)(const struct gl_plan *, struct row *, int,
-                               void *),
-                     void *ctx)
-{
-    size_t n = p->n_tasks, i, j, left = 0;
-    int progress = 1;
-
-    for (i = 0; i < n; i++) {
-        r[i].done = !r[i].in_scope;
-        left += r[i].in_scope;
-    }
-    while (left && progress) {
-        progress = 0;
-        for (i = 0; i < n; i++) {
-            int ok = !r[i].done;
-            for (j = 0; ok && j < r[i].t->depends_on.n; j++) {
-                int d = idx_of(p, r[i].t->depends_on.v[j].id);
-                ok = d < 0 || r[d].done;
-            }
-            if (!ok)
-                continue;
-            f(p, r, (int)i, ctx);
-            r[i].done = 1;
-            left--;
-            progress = 1;
-        }
-    }
-}
-
-struct pass {
-    int64_t switch_at, origin, now;
-    double factor;
-};
 
 /* When the lead started the rollback (NO_TIME when unknown). */
 static int rollback_at(gl_store *s, int64_t *at, struct gl_err *err)
@@ -167,84 +137,167 @@ static int rollback_at(gl_store *s, int64_t *at, struct gl_err *err)
                                                      : gl_run_fail_db(s, err);
 }
 
-static void plan_forward(const struct gl_plan *p, struct row *r, int i,
-                         void *ctx)
+/* The schedule of the tasks in scope, in dependency order: a task starts
+ * at its 'at', or at origin, or when its last dependency ends, whichever
+ * is latest. */
+static void plan_pass(const struct gl_task_graph *g, struct row *r,
+                      int64_t switch_at, int64_t origin)
 {
-    const struct pass *c = ctx;
-    const struct gl_task *t = r[i].t;
-    int64_t es = t->has_at ? c->switch_at + t->at : c->origin;
-    size_t j;
+    size_t k, e;
 
-    for (j = 0; j < t->depends_on.n; j++) {
-        int d = idx_of(p, t->depends_on.v[j].id);
-        if (d >= 0 && r[d].in_scope && r[d].ef > es)
-            es = r[d].ef;
-    }
-    r[i].es = es;
-    r[i].ef = es + dur(t);
-    r[i].planned = 1;
-}
-
-static void expect_forward(const struct gl_plan *p, struct row *r, int i,
-                           void *ctx)
-{
-    const struct pass *c = ctx;
-    const struct gl_task *t = r[i].t;
-    int64_t d = (int64_t)((double)dur(t) * c->factor + 0.5), xs;
-    size_t j;
-
-    r[i].pred = -1;
-    if (finished(r[i].state)) {
-        r[i].xs = r[i].started != NO_TIME ? r[i].started : c->now;
-        r[i].xe = r[i].ended != NO_TIME ? r[i].ended : c->now;
-        if (r[i].xs > r[i].xe)
-            r[i].xs = r[i].xe;
-        return;
-    }
-    if (!strcmp(r[i].state, "running") && r[i].started != NO_TIME) {
-        r[i].xs = r[i].started;
-        r[i].xe = r[i].started + d > c->now ? r[i].started + d : c->now;
-        return;
-    }
-    xs = t->has_at ? c->switch_at + t->at : c->origin;
-    if (c->now > xs)
-        xs = c->now;
-    for (j = 0; j < t->depends_on.n; j++) {
-        int dd = idx_of(p, t->depends_on.v[j].id);
-        if (dd >= 0 && r[dd].in_scope && r[dd].xe >= xs &&
-            (r[dd].xe > xs || r[i].pred < 0)) {
-            xs = r[dd].xe;
-            r[i].pred = dd;
+    for (k = 0; k < g->n_order; k++) {
+        size_t i = g->order[k];
+        const struct gl_task *t = r[i].t;
+        int64_t es = t->has_at ? switch_at + t->at : origin;
+        if (!r[i].in_scope)
+            continue;
+        for (e = g->first[i]; e < g->first[i + 1]; e++) {
+            size_t d = g->dep[e];
+            if (r[d].in_scope && r[d].ef > es)
+                es = r[d].ef;
         }
+        r[i].es = es;
+        r[i].ef = es + dur(t);
+        r[i].planned = 1;
     }
-    r[i].xs = xs;
-    r[i].xe = xs + d;
 }
 
-/* Latest finish as planned: backward over the successors. */
-static void plan_backward(const struct gl_plan *p, struct row *r, int64_t end)
+/* Plan the night: the forward tasks from the earliest 'at' (or T0); once
+ * the rollback started, its tasks from when it started, and then only
+ * they are in scope.  *rb gets whether the rollback started. */
+static int schedule(gl_store *s, const struct gl_task_graph *g, struct row *r,
+                    int64_t switch_at, int64_t now, int *rb, struct gl_err *err)
 {
-    size_t n = p->n_tasks, i, j, k;
-    int changed = 1;
+    int64_t origin = switch_at;
+    size_t i;
+    int rc;
 
-    for (i = 0; i < n; i++) {
-        r[i].lf = end;
-        r[i].ls = end - dur(r[i].t);
+    for (i = 0; i < g->n; i++) {
+        r[i].in_scope = r[i].t->stage != GL_STAGE_ROLLBACK;
+        if (r[i].in_scope && r[i].t->has_at && switch_at + r[i].t->at < origin)
+            origin = switch_at + r[i].t->at;
     }
-    /* relax until stable: at most n rounds, plans are small */
-    for (k = 0; changed && k <= n; k++) {
-        changed = 0;
-        for (i = 0; i < n; i++) {
-            if (!r[i].in_scope)
-                continue;
-            for (j = 0; j < r[i].t->depends_on.n; j++) {
-                int d = idx_of(p, r[i].t->depends_on.v[j].id);
-                if (d < 0 || !r[d].in_scope || r[d].lf <= r[i].ls)
-                    continue;
-                r[d].lf = r[i].ls;
-                r[d].ls = r[d].lf - dur(r[d].t);
-                changed = 1;
+    plan_pass(g, r, switch_at, origin);
+    if ((*rb = gl_rollback_started(s)) < 0)
+        return gl_run_fail_db(s, err);
+    if (!*rb)
+        return GL_OK;
+    for (i = 0; i < g->n; i++)
+        r[i].in_scope = r[i].t->stage == GL_STAGE_ROLLBACK;
+    if ((rc = rollback_at(s, &origin, err)))
+        return rc;
+    plan_pass(g, r, switch_at, origin == NO_TIME ? now : origin);
+    return GL_OK;
+}
+
+int gl_status_planned(gl_store *s, const struct gl_plan *p, int64_t switch_at,
+                      int64_t now, const char *id, int64_t *start, int64_t *end,
+                      struct gl_err *err)
+{
+    struct gl_task_graph g;
+    struct row *r = NULL;
+    long i;
+    int rb, rc;
+
+    *start = *end = NO_TIME;
+    if (gl_task_graph_build(&g, p))
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if (!(r = calloc(p->n_tasks ? p->n_tasks : 1, sizeof(*r)))) {
+        gl_task_graph_release(&g);
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
+    init_rows(p, r);
+    if (!(rc = schedule(s, &g, r, switch_at, now, &rb, err)) &&
+        (i = gl_task_graph_find(&g, id)) >= 0 && r[i].planned) {
+        *start = r[i].es;
+        *end = r[i].ef;
+    }
+    free(r);
+    gl_task_graph_release(&g);
+    return rc;
+}
+
+/* What the lead expects now, in dependency order: a finished task ended
+ * when it did; a running one ends its planned duration times the factor
+ * after its start, not before now; the others start at their 'at', now,
+ * or when their last dependency is expected to end, whichever is latest. */
+static void expect_pass(const struct gl_task_graph *g, struct row *r,
+                        int64_t switch_at, int64_t now, double factor)
+{
+    size_t k, e, i;
+
+    for (i = 0; i < g->n; i++)
+        r[i].xs = r[i].xe = NO_TIME;
+    for (k = 0; k < g->n_order; k++) {
+        const struct gl_task *t;
+        int64_t d, xs;
+        i = g->order[k];
+        t = r[i].t;
+        d = (int64_t)((double)dur(t) * factor + 0.5);
+        r[i].pred = -1;
+        if (!r[i].in_scope)
+            continue;
+        if (finished(r[i].state)) {
+            r[i].xs = r[i].started != NO_TIME ? r[i].started : now;
+            r[i].xe = r[i].ended != NO_TIME ? r[i].ended : now;
+            if (r[i].xs > r[i].xe)
+                r[i].xs = r[i].xe;
+            continue;
+        }
+        if (!strcmp(r[i].state, "running") && r[i].started != NO_TIME) {
+            r[i].xs = r[i].started;
+            r[i].xe = r[i].started + d > now ? r[i].started + d : now;
+            continue;
+        }
+        xs = t->has_at ? switch_at + t->at : now;
+        if (now > xs)
+            xs = now;
+        for (e = g->first[i]; e < g->first[i + 1]; e++) {
+            size_t dd = g->dep[e];
+            if (r[dd].in_scope && r[dd].xe != NO_TIME && r[dd].xe >= xs &&
+                (r[dd].xe > xs || r[i].pred < 0)) {
+                xs = r[dd].xe;
+                r[i].pred = (long)dd;
             }
+        }
+        r[i].xs = xs;
+        r[i].xe = xs + d;
+    }
+}
+
+/* Latest start and finish as planned, backward in dependency order: the
+ * cutover's tasks against the end of the cutover (hypercare left out, so
+ * that a duty pinned at T+10h does not give them all slack), hypercare
+ * tasks against the last end. */
+static void plan_backward(const struct gl_task_graph *g, struct row *r)
+{
+    int64_t end_all = NO_TIME, end_cut = NO_TIME;
+    size_t i, k, e;
+
+    for (i = 0; i < g->n; i++) {
+        if (!r[i].in_scope || !r[i].planned)
+            continue;
+        if (end_all == NO_TIME || r[i].ef > end_all)
+            end_all = r[i].ef;
+        if (r[i].t->stage != GL_STAGE_HYPERCARE &&
+            (end_cut == NO_TIME || r[i].ef > end_cut))
+            end_cut = r[i].ef;
+    }
+    if (end_cut == NO_TIME)
+        end_cut = end_all;
+    for (i = 0; i < g->n; i++) {
+        r[i].lf = r[i].t->stage == GL_STAGE_HYPERCARE ? end_all : end_cut;
+        r[i].ls = r[i].lf - dur(r[i].t);
+    }
+    for (k = g->n_order; k-- > 0;) {
+        i = g->order[k];
+        if (!r[i].in_scope)
+            continue;
+        r[i].ls = r[i].lf - dur(r[i].t);
+        for (e = g->first[i]; e < g->first[i + 1]; e++) {
+            size_t d = g->dep[e];
+            if (r[d].in_scope && r[i].ls < r[d].lf)
+                r[d].lf = r[i].ls;
         }
     }
 }
@@ -367,79 +420,233 @@ static int add_scenarios(gl_store *s, const struct gl_plan *p, json_t *out,
     return GL_OK;
 }
 
-int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
-                   int64_t now, json_t **out, struct gl_err *err)
+/* The planned start and end the lead holds a task to: those fixed when it
+ * started, else the schedule (which moves with T0). */
+static int64_t pstart(const struct row *r)
 {
-    size_t n = p->n_tasks, i, j;
+    return r->fixed_ps != NO_TIME ? r->fixed_ps : r->planned ? r->es : NO_TIME;
+}
+
+static int64_t pend(const struct row *r)
+{
+    return r->fixed_pe != NO_TIME ? r->fixed_pe : r->planned ? r->ef : NO_TIME;
+}
+
+static json_t *chain_of(const struct row *r, long last)
+{
+    json_t *chain = json_array();
+    long i;
+
+    for (i = last; i >= 0; i = r[i].pred)
+        json_array_insert_new(chain, 0, json_string(r[i].t->id.id));
+    return chain;
+}
+
+static json_t *diff_json(int64_t a, int64_t b)
+{
+    return a == NO_TIME || b == NO_TIME ? json_null() : json_integer(a - b);
+}
+
+/* The ETA of a set of tasks (a stage, the cutover), fed task by task: the
+ * task expected to end last and the chain that leads to it; when all of
+ * them finished, when the last one ended instead. */
+struct span {
+    long last;          /* the task that ends last, or -1 */
+    int open;           /* some task is not finished */
+    int64_t eta, ended; /* one of them, NO_TIME the other */
+    int64_t planned_end;
+    size_t n, n_finished;
+};
+
+static void span_add(struct span *sp, const struct row *r, long i)
+{
+    int64_t pe = pend(&r[i]);
+
+    if (sp->n++ == 0) {
+        sp->last = -1;
+        sp->eta = sp->ended = sp->planned_end = NO_TIME;
+    }
+    if (pe != NO_TIME && (sp->planned_end == NO_TIME || pe > sp->planned_end))
+        sp->planned_end = pe;
+    if (finished(r[i].state))
+        sp->n_finished++;
+    else
+        sp->open = 1;
+    if (r[i].xe != NO_TIME &&
+        (sp->last < 0 || r[i].xe > r[sp->last].xe ||
+         (r[i].xe == r[sp->last].xe && !finished(r[i].state))))
+        sp->last = i;
+}
+
+static json_t *span_json(struct span *sp, const struct row *r)
+{
+    int64_t end;
+
+    if (sp->last >= 0) {
+        if (sp->open)
+            sp->eta = r[sp->last].xe;
+        else
+            sp->ended = r[sp->last].xe;
+    }
+    end = sp->open ? sp->eta : sp->ended;
+    return json_pack(
+        "{s:b, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "done", !sp->open, "n",
+        (json_int_t)sp->n, "finished", (json_int_t)sp->n_finished, "eta",
+        time_json(sp->eta), "ended", time_json(sp->ended), "planned_end",
+        time_json(sp->planned_end), "late", diff_json(end, sp->planned_end),
+        "chain", sp->last >= 0 ? chain_of(r, sp->last) : json_array());
+}
+
+/* The go / no-go decision: the task marked 'decides: go', else the verify
+ * task planned to end last; -1 when there is none in scope. */
+static long decision_task(const struct gl_plan *p, const struct row *r,
+                          int *marked)
+{
+    long i, best = -1;
+
+    *marked = 0;
+    for (i = 0; i < (long)p->n_tasks; i++)
+        if (r[i].t->decides_go) {
+            *marked = 1;
+            return r[i].in_scope ? i : -1;
+        }
+    for (i = 0; i < (long)p->n_tasks; i++)
+        if (r[i].in_scope && r[i].t->stage == GL_STAGE_VERIFY && r[i].planned &&
+            (best < 0 || pend(&r[i]) >= pend(&r[best])))
+            best = i;
+    return best;
+}
+
+static json_t *decision_json(const struct row *r, long i, int marked)
+{
+    const struct row *x = &r[i];
+    int fin = finished(x->state), started = x->started != NO_TIME;
+    int64_t start = started ? x->started : x->xs;
+    int64_t end = fin ? x->xe : NO_TIME, eta = fin ? NO_TIME : x->xe;
+
+    return json_pack(
+        "{s:s, s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "task",
+        x->t->id.id, "marked", marked, "state", x->state, "started",
+        time_json(started ? x->started : NO_TIME), "expected_start",
+        time_json(started ? NO_TIME : x->xs), "eta", time_json(eta), "ended",
+        time_json(end), "planned_start", time_json(pstart(x)), "planned_end",
+        time_json(pend(x)), "start_late", diff_json(start, pstart(x)), "late",
+        diff_json(fin ? end : eta, pend(x)), "chain", chain_of(r, i));
+}
+
+struct late {
+    long i;
+    int end; /* running past its planned end, else not started */
+    int64_t planned, by;
+};
+
+static int late_cmp(const void *a, const void *b)
+{
+    const struct late *x = a, *y = b;
+
+    if (x->by != y->by)
+        return x->by > y->by ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Tasks past their planned start and not started, or running past their
+ * planned end: the most late first. */
+static json_t *late_json(const struct gl_plan *p, const struct row *r,
+                         int64_t now)
+{
+    struct late *v = malloc((p->n_tasks ? p->n_tasks : 1) * sizeof(*v));
+    json_t *out = json_array();
+    size_t i, n = 0;
+
+    if (!v)
+        return out;
+    for (i = 0; i < p->n_tasks; i++) {
+        int64_t at;
+        int end;
+        if (!r[i].in_scope)
+            continue;
+        if (!strcmp(r[i].state, "pending")) {
+            at = pstart(&r[i]);
+            end = 0;
+        } else if (!strcmp(r[i].state, "running")) {
+            at = pend(&r[i]);
+            end = 1;
+        } else {
+            continue;
+        }
+        if (at == NO_TIME || now <= at)
+            continue;
+        v[n].i = (long)i;
+        v[n].end = end;
+        v[n].planned = at;
+        v[n++].by = now - at;
+    }
+    qsort(v, n, sizeof(*v), late_cmp);
+    for (i = 0; i < n; i++) {
+        const struct row *x = &r[v[i].i];
+        json_array_append_new(
+            out,
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", x->t->id.id,
+                      "stage", gl_stage_name(x->t->stage), "state", x->state,
+                      "owner", x->owner, "late", v[i].end ? "end" : "start",
+                      "planned", (json_int_t)v[i].planned, "by",
+                      (json_int_t)v[i].by));
+    }
+    free(v);
+    return out;
+}
+
+int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
+                   int64_t now, unsigned flags, json_t **out,
+                   struct gl_err *err)
+{
+    size_t n = p->n_tasks, i, j, k;
     struct row *r = calloc(n ? n : 1, sizeof(*r));
     json_t *o = NULL, *tasks, *counts, *totals, *running, *ready, *blockers,
-           *chain;
-    struct pass c;
-    int64_t end = NO_TIME, eta = NO_TIME, sum_a = 0, sum_p = 0, all = 0;
-    int rb, rc, last = -1;
+           *stages, *x;
+    struct gl_task_graph g;
+    struct gl_arena strings = GL_ARENA_INIT;
+    struct span cut, st[GL_STAGE_COUNT];
+    int64_t sum_a = 0, sum_p = 0, n_basis = 0, all = 0;
+    double factor;
+    int rb = 0, rc, marked;
+    long dec;
 
     *out = NULL;
-    if (!r)
+    memset(&g, 0, sizeof(g));
+    if (!r || gl_task_graph_build(&g, p)) {
+        free(r);
         return gl_err_set(err, GL_ENOMEM, "out of memory");
-    if ((rc = load_rows(s, p, r, err)))
+    }
+    init_rows(p, r);
+    if ((rc = load_rows(s, &g, r, &strings, err)) ||
+        (rc = schedule(s, &g, r, switch_at, now, &rb, err)))
         goto done;
-    if ((rb = gl_rollback_started(s)) < 0) {
-        rc = gl_run_fail_db(s, err);
-        goto done;
-    }
-    memset(&c, 0, sizeof(c));
-    c.switch_at = switch_at;
-    c.now = now;
-    /* the forward tasks as planned (shown even during a rollback) */
-    c.origin = switch_at;
-    for (i = 0; i < n; i++) {
-        r[i].in_scope = r[i].t->stage != GL_STAGE_ROLLBACK;
-        if (r[i].in_scope && r[i].t->has_at &&
-            switch_at + r[i].t->at < c.origin)
-            c.origin = switch_at + r[i].t->at;
-    }
-    if (rb) {
-        in_order(p, r, plan_forward, &c);
-        /* the rollback is planned from when the lead started it */
-        for (i = 0; i < n; i++)
-            r[i].in_scope = r[i].t->stage == GL_STAGE_ROLLBACK;
-        if ((rc = rollback_at(s, &c.origin, err)))
-            goto done;
-        if (c.origin == NO_TIME)
-            c.origin = now;
-    }
+    plan_backward(&g, r);
 
-    /* as planned: the critical path */
-    in_order(p, r, plan_forward, &c);
-    for (i = 0; i < n; i++)
-        if (r[i].in_scope && (end == NO_TIME || r[i].ef > end))
-            end = r[i].ef;
-    plan_backward(p, r, end);
-
-    /* the overrun observed on it */
+    /* the overrun: actual / planned time of the tasks that finished */
     for (i = 0; i < n; i++) {
         int64_t d = dur(r[i].t);
-        if (!r[i].in_scope || d <= 0 || r[i].ls != r[i].es ||
-            r[i].started == NO_TIME)
+        if (d <= 0 || r[i].started == NO_TIME || r[i].ended == NO_TIME ||
+            (strcmp(r[i].state, "done") && strcmp(r[i].state, "checked")))
             continue;
-        if (finished(r[i].state) && strcmp(r[i].state, "skipped") &&
-            r[i].ended != NO_TIME) {
-            sum_a += r[i].ended - r[i].started;
-            sum_p += d;
-        } else if (!strcmp(r[i].state, "running") && now - r[i].started > d) {
-            sum_a += now - r[i].started;
-            sum_p += d;
-        }
+        sum_a += r[i].ended > r[i].started ? r[i].ended - r[i].started : 0;
+        sum_p += d;
+        n_basis++;
     }
-    c.factor = sum_p > 0 && sum_a > sum_p ? (double)sum_a / (double)sum_p : 1.0;
+    factor = sum_p > 0 ? (double)sum_a / (double)sum_p : 1.0;
 
-    /* as expected now */
-    in_order(p, r, expect_forward, &c);
-    for (i = 0; i < n; i++)
-        if (r[i].in_scope && (eta == NO_TIME || r[i].xe > eta)) {
-            eta = r[i].xe;
-            last = (int)i;
-        }
+    /* as expected now; what remains is never planned shorter than it was */
+    expect_pass(&g, r, switch_at, now, factor > 1.0 ? factor : 1.0);
+    memset(&cut, 0, sizeof(cut));
+    memset(st, 0, sizeof(st));
+    for (k = 0; k < g.n_order; k++) {
+        i = g.order[k];
+        if (!r[i].in_scope || r[i].t->stage == GL_STAGE_HYPERCARE)
+            continue;
+        span_add(&cut, r, (long)i);
+        span_add(&st[r[i].t->stage], r, (long)i);
+    }
 
     o = json_object();
     tasks = json_array();
@@ -448,14 +655,13 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     running = json_array();
     ready = json_array();
     blockers = json_array();
-    chain = json_array();
     for (i = 0; i < GL_STAGE_COUNT; i++) {
-        json_t *st = json_object();
+        json_t *cs = json_object();
         for (j = 0; j < GL_TASK_STATE_COUNT; j++)
-            json_object_set_new(st, gl_task_state_name((enum gl_task_state)j),
+            json_object_set_new(cs, gl_task_state_name((enum gl_task_state)j),
                                 json_integer(0));
-        json_object_set_new(st, "lost", json_integer(0));
-        json_object_set_new(counts, gl_stage_name((enum gl_stage)i), st);
+        json_object_set_new(cs, "lost", json_integer(0));
+        json_object_set_new(counts, gl_stage_name((enum gl_stage)i), cs);
     }
     for (j = 0; j < GL_TASK_STATE_COUNT; j++)
         json_object_set_new(totals, gl_task_state_name((enum gl_task_state)j),
@@ -467,10 +673,9 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         json_t *cs = json_object_get(counts, gl_stage_name(t->stage));
         if (!strcmp(state, "pending")) {
             int ok = r[i].in_scope && !(t->has_at && now < switch_at + t->at);
-            for (j = 0; ok && j < t->depends_on.n; j++) {
-                int d = idx_of(p, t->depends_on.v[j].id);
-                ok = d < 0 || !strcmp(r[d].state, "checked") ||
-                     !strcmp(r[d].state, "skipped");
+            for (j = g.first[i]; ok && j < g.first[i + 1]; j++) {
+                const char *ds = r[g.dep[j]].state;
+                ok = !strcmp(ds, "checked") || !strcmp(ds, "skipped");
             }
             if (ok) {
                 state = "ready";
@@ -479,7 +684,7 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                                                 "owner", r[i].owner));
             }
         } else if (!strcmp(state, "running")) {
-            if (lost(&r[i])) {
+            if (r[i].lost) {
                 state = "lost";
                 json_array_append_new(
                     blockers,
@@ -506,6 +711,8 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
             json_integer(json_integer_value(json_object_get(totals, state)) +
                          1));
         all++;
+        if (!(flags & GL_STATUS_TASKS))
+            continue;
         json_array_append_new(
             tasks,
             json_pack(
@@ -517,19 +724,16 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 "ended", time_json(r[i].ended), "expected_start",
                 time_json(r[i].in_scope ? r[i].xs : NO_TIME), "expected_end",
                 time_json(r[i].in_scope ? r[i].xe : NO_TIME), "planned_start",
-                time_json(r[i].planned ? r[i].es : NO_TIME), "planned_end",
-                time_json(r[i].planned ? r[i].ef : NO_TIME), "critical",
-                r[i].in_scope && r[i].ls == r[i].es && dur(t) > 0, "slack",
-                r[i].in_scope ? json_integer(r[i].ls - r[i].es) : json_null(),
+                time_json(pstart(&r[i])), "planned_end", time_json(pend(&r[i])),
+                "critical",
+                r[i].in_scope && r[i].planned && r[i].ls == r[i].es &&
+                    dur(t) > 0,
+                "slack",
+                r[i].in_scope && r[i].planned ? json_integer(r[i].ls - r[i].es)
+                                              : json_null(),
                 "in_scope", r[i].in_scope));
     }
     json_object_set_new(totals, "all", json_integer(all));
-    for (i = (size_t)last; last >= 0;) {
-        json_array_insert_new(chain, 0, json_string(r[i].t->id.id));
-        if (r[i].pred < 0)
-            break;
-        i = (size_t)r[i].pred;
-    }
     if ((rc = add_blockers(s, p, blockers, err)) ||
         (rc = add_scenarios(s, p, o, err))) {
         json_decref(tasks);
@@ -538,8 +742,16 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         json_decref(running);
         json_decref(ready);
         json_decref(blockers);
-        json_decref(chain);
         goto done;
+    }
+    stages = json_array();
+    for (i = 0; i < GL_STAGE_COUNT; i++) {
+        if (!st[i].n)
+            continue;
+        x = span_json(&st[i], r);
+        json_object_set_new(x, "stage",
+                            json_string(gl_stage_name((enum gl_stage)i)));
+        json_array_append_new(stages, x);
     }
     json_object_set_new(o, "tasks", tasks);
     json_object_set_new(o, "counts", counts);
@@ -547,19 +759,33 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     json_object_set_new(o, "running", running);
     json_object_set_new(o, "ready", ready);
     json_object_set_new(o, "blockers", blockers);
-    json_object_set_new(o, "eta", time_json(eta));
-    json_object_set_new(o, "planned_end", time_json(end));
-    json_object_set_new(o, "late",
-                        eta == NO_TIME || end == NO_TIME
-                            ? json_null()
-                            : json_integer(eta - end));
-    json_object_set_new(o, "overrun", json_real(c.factor));
-    json_object_set_new(o, "chain", chain);
+    x = cut.n ? span_json(&cut, r) : NULL;
+    json_object_set(o, "eta", x ? json_object_get(x, "eta") : json_null());
+    json_object_set(o, "ended", x ? json_object_get(x, "ended") : json_null());
+    json_object_set(o, "planned_end",
+                    x ? json_object_get(x, "planned_end") : json_null());
+    json_object_set(o, "late", x ? json_object_get(x, "late") : json_null());
+    json_object_set_new(o, "chain",
+                        x ? json_incref(json_object_get(x, "chain"))
+                          : json_array());
+    json_decref(x);
+    json_object_set_new(o, "stages", stages);
+    dec = decision_task(p, r, &marked);
+    json_object_set_new(o, "decision",
+                        dec >= 0 ? decision_json(r, dec, marked) : json_null());
+    json_object_set_new(o, "late_tasks", late_json(p, r, now));
+    json_object_set_new(o, "overrun", json_real(factor));
+    json_object_set_new(
+        o, "overrun_basis",
+        json_pack("{s:I, s:I, s:I}", "tasks", (json_int_t)n_basis, "actual",
+                  (json_int_t)sum_a, "planned", (json_int_t)sum_p));
     json_object_set_new(o, "rollback", json_boolean(rb));
     *out = o;
     o = NULL;
 done:
     json_decref(o);
+    gl_task_graph_release(&g);
+    gl_arena_release(&strings);
     free(r);
     return rc;
 }

@@ -155,6 +155,10 @@ static const char *const migrations[] = {
     "  ok INTEGER NOT NULL,"
     "  problem TEXT,"
     "  at TEXT NOT NULL);",
+    /* 5 -> 6: a task's planned times, fixed when it starts (task.start's
+     * planned_start / planned_end; NULL again when it is reopened) */
+    "ALTER TABLE tasks ADD COLUMN planned_start TEXT;"
+    "ALTER TABLE tasks ADD COLUMN planned_end TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

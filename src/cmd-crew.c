@@ -203,8 +203,10 @@ const struct gl_cmd cmd_shift = {
     "\n"
     "Move the run's switch to TIME: an ISO 8601 time with its UTC offset,\n"
     "or a time relative to the current T0 (T+1h moves it an hour later).\n"
-    "Every time of the plan written relative to T0 moves with it; the\n"
-    "event records the old and the new switch.\n"
+    "Every time of the plan written relative to T0 moves with it, and so\n"
+    "do the planned times of the tasks that have not started; a task that\n"
+    "started keeps the planned times it started with (the report shows\n"
+    "them, and the shift).  The event records the old and the new switch.\n"
     "\n"
     "exit: 0 moved, 2 usage or store error, 3 refused (not the lead)\n",
     shift_run,

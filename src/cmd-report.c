@@ -127,11 +127,16 @@ static const char *const duty_keys[] = {
     "id", "at", "actor", "channel", "kind", "text", "defect", "patch", NULL};
 static const char *const duty_heads[] = {
     "entry", "at", "by", "channel", "kind", "text", "defect", "patch", NULL};
+static const char *const late_keys[] = {"id",   "stage",   "state", "owner",
+                                        "late", "planned", "by",    NULL};
+static const char *const late_heads[] = {
+    "task", "stage", "state", "owner", "late to", "planned", "by (s)", NULL};
 static const char *const gate_keys[] = {"rule", "passed", "detail", NULL};
 static const char *const gate_heads[] = {"criterion", "passed", "detail", NULL};
 
 static const struct section sections[] = {
     {"Timeline: planned against actual", "tasks", task_keys, task_heads},
+    {"Late when the report was written", "late_tasks", late_keys, late_heads},
     {"Sync executions", "syncs", sync_keys, sync_heads},
     {"Checks", "checks", check_keys, check_heads},
     {"Scenarios", "scenarios", scen_keys, scen_heads},
@@ -149,16 +154,40 @@ static json_t *section_rows(json_t *rep, const struct section *s)
     return json_is_object(v) ? json_object_get(v, "rules") : v;
 }
 
+static void chain_line(struct gl_buf *b, json_t *chain)
+{
+    size_t i;
+    json_t *x;
+
+    json_array_foreach(chain, i, x)
+        gl_buf_addf(b, "%s%s", i ? " -> " : "", json_string_value(x));
+    if (!json_array_size(chain))
+        gl_buf_adds(b, "-");
+}
+
 static void summary_line(struct gl_buf *b, json_t *rep)
 {
-    json_t *eta = json_object_get(rep, "eta"), *x;
-    size_t i;
+    json_t *eta = json_object_get(rep, "eta"),
+           *dec = json_object_get(eta, "decision");
 
-    gl_buf_addf(b, "ETA %s (planned end %s), overrun x%.2f; chain: ",
-                str(eta, "eta"), str(eta, "planned_end"),
-                json_real_value(json_object_get(eta, "overrun")));
-    json_array_foreach(json_object_get(eta, "chain"), i, x)
-        gl_buf_addf(b, "%s%s", i ? " -> " : "", json_string_value(x));
+    if (json_is_object(dec)) {
+        gl_buf_addf(b, "go / no-go (%s): ", str(dec, "task"));
+        if (json_is_string(json_object_get(dec, "ended")))
+            gl_buf_addf(b, "ended %s", str(dec, "ended"));
+        else
+            gl_buf_addf(b, "ETA %s", str(dec, "eta"));
+        gl_buf_addf(b, " (planned end %s); chain: ", str(dec, "planned_end"));
+        chain_line(b, json_object_get(dec, "chain"));
+        gl_buf_adds(b, "\n- ");
+    }
+    if (json_is_string(json_object_get(eta, "eta")))
+        gl_buf_addf(b, "ETA %s", str(eta, "eta"));
+    else
+        gl_buf_addf(b, "ended %s", str(eta, "ended"));
+    gl_buf_addf(
+        b, " (planned end %s), overrun x%.2f; chain: ", str(eta, "planned_end"),
+        json_real_value(json_object_get(eta, "overrun")));
+    chain_line(b, json_object_get(eta, "chain"));
 }
 
 static void render_md(struct gl_buf *b, json_t *rep)

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,14 +17,27 @@
 #include "util/sha256.h"
 
 /* Warn when the plan on disk is no longer the version the run holds.
- * Returns 1 when it differs, 0 when equal or unreadable. */
+ * Returns 1 when it differs, 0 when equal or unreadable.  The file is
+ * hashed as it is read: a large plan is not held twice. */
 static int plan_changed(const char *path, const struct gl_run_info *info)
 {
-    struct gl_buf b = GL_BUF_INIT;
-    char hex[GL_SHA256_HEX];
-    int changed = 0;
+    char hex[GL_SHA256_HEX], chunk[65536];
+    struct gl_sha256 *c;
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    int ok = 1, changed = 0;
 
-    if (!gl_buf_read_file(&b, path, 0) && !gl_sha256_hex(b.data, b.len, hex) &&
+    if (!f)
+        return 0;
+    if (!(c = gl_sha256_new())) {
+        fclose(f);
+        return 0;
+    }
+    while (ok && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        ok = !gl_sha256_update(c, chunk, n);
+    ok = ok && !ferror(f);
+    fclose(f);
+    if (!gl_sha256_final(c, ok ? hex : NULL) && ok &&
         strcmp(hex, info->plan_sha256)) {
         cli_warn("plan '%s' changed on disk since the run took version %d; "
                  "this status uses the run's copy ('golive run amend' takes "
@@ -31,7 +45,6 @@ static int plan_changed(const char *path, const struct gl_run_info *info)
                  path, info->plan_version);
         changed = 1;
     }
-    gl_buf_release(&b);
     return changed;
 }
 
@@ -63,6 +76,125 @@ static void set_time(json_t *o, const char *key, json_t *t,
     json_object_set_new(o, key, json_string(abs));
     snprintf(k, sizeof(k), "%s_t", key);
     json_object_set_new(o, k, json_string(rel));
+}
+
+/* A chain of task ids; a long one shows its start and its end. */
+static void print_chain(json_t *chain)
+{
+    size_t i, n = json_array_size(chain);
+    json_t *x;
+
+    json_array_foreach(chain, i, x)
+    {
+        if (n > 12 && i == 3)
+            printf(" -> ... (%zu more)", n - 8);
+        if (n > 12 && i >= 3 && i < n - 5)
+            continue;
+        printf("%s%s", i ? " -> " : "", json_string_value(x));
+    }
+    if (!n)
+        printf("-");
+}
+
+/* "ETA T+1h (01:00), planned T+30m, 30m late; chain: a -> b" of a stage,
+ * or when it is done, when it ended. */
+static void print_end(json_t *x, const struct cli_run *r)
+{
+    json_t *late = json_object_get(x, "late");
+    json_int_t l = json_integer_value(late);
+    char rel[32], d[24];
+
+    if (json_is_true(json_object_get(x, "done")))
+        print_rel("done", json_object_get(x, "ended"), r);
+    else
+        print_rel("ETA", json_object_get(x, "eta"), r);
+    if (json_is_integer(json_object_get(x, "planned_end"))) {
+        gl_reltime_format(
+            json_integer_value(json_object_get(x, "planned_end")) -
+                r->info.switch_at,
+            rel);
+        gl_duration_format(l, d);
+        printf(", planned %s, %s%s", rel, l ? d : "on time",
+               l > 0   ? " late"
+               : l < 0 ? " early"
+                       : "");
+    }
+    if (!json_is_true(json_object_get(x, "done"))) {
+        printf("; chain: ");
+        print_chain(json_object_get(x, "chain"));
+    }
+}
+
+static void print_decision(json_t *x, const struct cli_run *r)
+{
+    json_int_t sl = json_integer_value(json_object_get(x, "start_late"));
+    const char *state;
+    char d[24];
+
+    if (!json_is_object(x))
+        return;
+    state = json_string_value(json_object_get(x, "state"));
+    printf("go/no-go:  %s%s, %s", json_string_value(json_object_get(x, "task")),
+           json_is_true(json_object_get(x, "marked"))
+               ? " (decides: go)"
+               : " (the last verify task)",
+           state);
+    if (json_is_integer(json_object_get(x, "started")))
+        print_rel(", started", json_object_get(x, "started"), r);
+    else
+        print_rel(", expected to start", json_object_get(x, "expected_start"),
+                  r);
+    gl_duration_format(sl, d);
+    if (json_is_integer(json_object_get(x, "planned_start"))) {
+        char rel[32];
+        gl_reltime_format(
+            json_integer_value(json_object_get(x, "planned_start")) -
+                r->info.switch_at,
+            rel);
+        printf(" (planned %s, %s%s)", rel, sl ? d : "on time",
+               sl > 0   ? " late"
+               : sl < 0 ? " early"
+                        : "");
+    }
+    printf("\n           ");
+    print_end(x, r);
+    printf("\n");
+}
+
+/* The late tasks, the most late first; the first ten. */
+static void print_late(json_t *late, const struct cli_run *r)
+{
+    size_t i, n = json_array_size(late);
+    json_t *x;
+
+    printf("late:      %s", n ? "" : "nothing\n");
+    json_array_foreach(late, i, x)
+    {
+        char rel[32], d[24];
+        if (i == 10) {
+            printf("           and %zu more ('golive status --json' lists "
+                   "them all)\n",
+                   n - 10);
+            break;
+        }
+        gl_reltime_format(json_integer_value(json_object_get(x, "planned")) -
+                              r->info.switch_at,
+                          rel);
+        gl_duration_format(json_integer_value(json_object_get(x, "by")), d);
+        printf("%s%s (%s, %s): %s %s past its planned %s %s\n",
+               i ? "           " : "",
+               json_string_value(json_object_get(x, "id")),
+               json_string_value(json_object_get(x, "stage")),
+               json_string_value(json_object_get(x, "owner")),
+               strcmp(json_string_value(json_object_get(x, "late")), "end")
+                   ? "not started,"
+                   : "running",
+               d,
+               strcmp(json_string_value(json_object_get(x, "late")), "end")
+                   ? "start"
+                   : "end",
+               rel);
+    }
 }
 
 static void print_text(const struct cli_run *r, json_t *st, int changed)
@@ -154,7 +286,18 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
         json_integer_value(
             json_object_get(json_object_get(sc, "p0"), "passed")),
         json_integer_value(json_object_get(json_object_get(sc, "p0"), "all")));
-    print_rel("ETA:      ", json_object_get(st, "eta"), r);
+    print_decision(json_object_get(st, "decision"), r);
+    json_array_foreach(json_object_get(st, "stages"), i, x)
+    {
+        printf("%s%-9s ", i ? "           " : "stages:    ",
+               json_string_value(json_object_get(x, "stage")));
+        print_end(x, r);
+        printf("\n");
+    }
+    if (json_is_integer(json_object_get(st, "eta")))
+        print_rel("ETA:      ", json_object_get(st, "eta"), r);
+    else
+        print_rel("ended:    ", json_object_get(st, "ended"), r);
     gl_duration_format(late < 0 ? -late : late, d);
     printf("; planned end %s",
            json_is_integer(json_object_get(st, "planned_end")) ? "" : "-");
@@ -168,11 +311,23 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
                : late < 0 ? " early"
                           : "");
     }
-    printf("; overrun x%.2f\n           chain: ",
-           json_real_value(json_object_get(st, "overrun")));
-    json_array_foreach(json_object_get(st, "chain"), i, x)
-        printf("%s%s", i ? " -> " : "", json_string_value(x));
+    x = json_object_get(st, "overrun_basis");
+    printf("; overrun x%.2f", json_real_value(json_object_get(st, "overrun")));
+    if (json_integer_value(json_object_get(x, "tasks"))) {
+        char a[24], pl[24];
+        gl_duration_format(json_integer_value(json_object_get(x, "actual")), a);
+        gl_duration_format(json_integer_value(json_object_get(x, "planned")),
+                           pl);
+        printf(" (%" JSON_INTEGER_FORMAT " finished task%s: %s against %s "
+               "planned)",
+               json_integer_value(json_object_get(x, "tasks")),
+               json_integer_value(json_object_get(x, "tasks")) == 1 ? "" : "s",
+               a, pl);
+    }
+    printf("\n           chain: ");
+    print_chain(json_object_get(st, "chain"));
     printf("\n");
+    print_late(json_object_get(st, "late_tasks"), r);
 }
 
 static int run(int argc, char **argv)
@@ -196,7 +351,8 @@ static int run(int argc, char **argv)
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, op.state, plan_arg, NULL, 0)))
         goto out;
-    if (gl_status_eval(r.s, r.plan, r.info.switch_at, r.now, &st, &err) ||
+    if (gl_status_eval(r.s, r.plan, r.info.switch_at, r.now,
+                       op.json ? GL_STATUS_TASKS : 0, &st, &err) ||
         gl_audit_quick(r.s, &aq, &err)) {
         rc = cli_fail(&err);
         goto out;
@@ -253,10 +409,33 @@ static int run(int argc, char **argv)
         json_object_set(o, "blockers", json_object_get(st, "blockers"));
         json_object_set(o, "scenarios", json_object_get(st, "scenarios"));
         set_time(o, "eta", json_object_get(st, "eta"), &r);
+        set_time(o, "ended", json_object_get(st, "ended"), &r);
         set_time(o, "planned_end", json_object_get(st, "planned_end"), &r);
         json_object_set(o, "late_seconds", json_object_get(st, "late"));
         json_object_set(o, "overrun", json_object_get(st, "overrun"));
+        json_object_set(o, "overrun_basis",
+                        json_object_get(st, "overrun_basis"));
         json_object_set(o, "chain", json_object_get(st, "chain"));
+        json_array_foreach(json_object_get(st, "stages"), i, x)
+        {
+            set_time(x, "eta", json_object_get(x, "eta"), &r);
+            set_time(x, "ended", json_object_get(x, "ended"), &r);
+            set_time(x, "planned_end", json_object_get(x, "planned_end"), &r);
+        }
+        json_object_set(o, "stages", json_object_get(st, "stages"));
+        x = json_object_get(st, "decision");
+        if (json_is_object(x)) {
+            static const char *const keys[] = {
+                "started", "expected_start", "eta",
+                "ended",   "planned_start",  "planned_end"};
+            size_t k;
+            for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+                set_time(x, keys[k], json_object_get(x, keys[k]), &r);
+        }
+        json_object_set(o, "decision", x);
+        json_array_foreach(json_object_get(st, "late_tasks"), i, x)
+            set_time(x, "planned", json_object_get(x, "planned"), &r);
+        json_object_set(o, "late_tasks", json_object_get(st, "late_tasks"));
         json_object_set(o, "rollback", json_object_get(st, "rollback"));
         json_object_set(o, "audit", json_object_get(st, "audit"));
         cli_print_json(o, 1);
@@ -276,15 +455,21 @@ const struct gl_cmd cmd_status = {
     "(T-relative); the tasks per stage and state (ready: waiting for its\n"
     "owner; lost: left running by a process that died); what runs and who\n"
     "holds it; the blockers (open blocker defects, failed tasks, failed\n"
-    "checks, blocked scenarios, lost tasks); scenario progress; and the ETA\n"
-    "with the chain of tasks that sets it.\n"
+    "checks, blocked scenarios, lost tasks); scenario progress; when the\n"
+    "go / no-go is decided (the task with 'decides: go', else the verify\n"
+    "task planned to end last) and when each stage but hypercare ends,\n"
+    "each ETA with the chain of tasks that sets it; the ETA of the cutover\n"
+    "(every stage but hypercare); the overrun factor; and the late tasks.\n"
     "\n"
-    "The ETA is a critical-path pass over what remains: planned durations\n"
-    "times the overrun factor (actual / planned time on the plan's own\n"
-    "critical path so far, never below 1), no task before its 'at' or its\n"
-    "dependencies, nothing before now.  A task with slack that overruns\n"
-    "moves the ETA only once its slack is used up.  During a rollback, only\n"
-    "the rollback's tasks count.\n"
+    "A task is planned at its 'at', or when its dependencies are planned\n"
+    "to end; a shift moves what has not started, and a task's planned\n"
+    "times are fixed when it starts.  Late: past its planned start and not\n"
+    "started, or running past its planned end.  The overrun factor is\n"
+    "actual / planned time summed over the finished tasks.  The ETA is a\n"
+    "critical-path pass over what remains: planned durations times the\n"
+    "factor (when above 1), no task before its 'at' or its dependencies,\n"
+    "nothing before now.  During a rollback, only the rollback's tasks\n"
+    "count.  docs/plan.md has the details.\n"
     "\n"
     "The audit line: the head (the last event as N:HASH; keep it elsewhere\n"
     "for 'golive audit verify --head') and whether the store verifies, from\n"

@@ -223,6 +223,8 @@ struct gl_task {
     struct gl_pos run_pos;
     int64_t timeout; /* seconds, 0 = none */
     const char *notes;
+    int decides_go; /* 'decides: go': the go / no-go decision */
+    struct gl_pos decides_pos;
 };
 
 struct gl_scenario {
@@ -312,6 +314,23 @@ const struct gl_task *gl_plan_task(const struct gl_plan *p, const char *id);
 const struct gl_sync_job *gl_plan_job(const struct gl_plan *p, const char *id);
 const struct gl_system *gl_plan_system(const struct gl_plan *p,
                                        const char *name);
+
+/* The tasks as a graph, built in time linear in tasks + dependencies:
+ * task i depends on dep[first[i]] .. dep[first[i + 1] - 1] (ids that name
+ * no task are left out); order[0 .. n_order) lists the tasks that are on
+ * no cycle, each after every task it depends on. */
+struct gl_task_graph {
+    size_t n;
+    size_t *first, *dep, *order, n_order;
+    size_t *slot, n_slot; /* hash of the ids: index + 1, 0 = empty */
+    const struct gl_plan *p;
+};
+
+/* Build g over p's tasks (p must outlive g).  GL_OK or GL_ENOMEM. */
+int gl_task_graph_build(struct gl_task_graph *g, const struct gl_plan *p);
+/* The index of task id, or -1 (constant time on average). */
+long gl_task_graph_find(const struct gl_task_graph *g, const char *id);
+void gl_task_graph_release(struct gl_task_graph *g);
 
 /* Names of stages and roles as the plan spells them. */
 const char *gl_stage_name(enum gl_stage s);

@@ -80,7 +80,7 @@ workflows:
 tasks:
   - {id: freeze, title: Freeze, stage: prepare, owner: bob, checker: ann, at: T-6h, duration: 15m}
   - {id: load, title: Load, stage: sync, owner: ann, checker: bob, depends_on: [freeze], at: T-2h, duration: 1h, run: sync users}
-  - {id: release, title: Release, stage: release, owner: bob, checker: lead, depends_on: [load], at: T0, duration: 30m}
+  - {id: release, title: Release, stage: release, owner: bob, checker: lead, depends_on: [load], at: T0, duration: 30m, decides: go}
 scenarios:
   - {id: S-1, area: approval, title: Approve a request, priority: P0, risk: 2, assignee: ann}
 gates:

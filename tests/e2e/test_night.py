@@ -204,16 +204,28 @@ def test_eta_moves_later_when_a_critical_task_overruns(night):
     assert s["running"][0]["id"] == "release"
     assert s["running"][0]["since_t"] == "T0"
     assert (s["eta_t"], s["overrun"], s["late_seconds"]) == ("T+1h30m", 1.0, 0)
-    # release, planned 30m, still running after an hour: twice its time;
-    # smoke (1h) is expected to take twice as long too
+    # release, planned 30m, still running after an hour: late, and smoke
+    # behind it; nothing that finished took longer than planned yet
     s = status(st, "T+1h")
-    assert s["overrun"] == 2.0
-    assert (s["eta_t"], s["late_seconds"]) == ("T+3h", 5400)
+    assert s["overrun"] == 1.0
+    assert (s["eta_t"], s["late_seconds"]) == ("T+2h", 1800)
     assert s["chain"] == ["release", "smoke"]
+    assert [(x["id"], x["late"], x["by"]) for x in s["late_tasks"]] == [
+        ("release", "end", 1800), ("smoke", "start", 1800)]
     text = g(st, "status", at="T+1h").out
-    assert "ETA:       T+3h" in text and "1h30m late" in text
+    assert "ETA:       T+2h" in text and "30m late" in text
     assert "chain: release -> smoke" in text
+    assert "release (release, bob): running 30m past its planned end T+30m" \
+        in text
     assert "release (bob, since T0)" in text
+    # release took 1h against 30m: 4h of work against 3h30m planned so far,
+    # and smoke (1h) is expected to take as much longer
+    assert g(st, "task", "done", "release", "--as", "bob", at="T+1h").rc == 0
+    s = status(st, "T+1h")
+    assert s["overrun"] == pytest.approx(240 / 210)
+    assert s["overrun_basis"] == {"tasks": 4, "actual": 240 * 60,
+                                  "planned": 210 * 60}
+    assert s["eta_t"] == "T+2h8m34s"  # from T+1h, 1h x 8/7 = 1h8m34s
 
 
 def test_an_overrun_with_slack_moves_the_eta_only_once_slack_is_used(night):
@@ -452,7 +464,8 @@ def test_a_whole_night_then_report_and_audit(night, tmp_path):
 
     rep = json.loads(g(st, "report", "--format", "json", at="T+2h").out)
     tasks = {t["id"]: t for t in rep["tasks"]}
-    assert tasks["load"]["planned_end"] == "2026-03-13T21:00:00+08:00"
+    # load started before the shift: it keeps the plan it was held to
+    assert tasks["load"]["planned_end"] == "2026-03-13T20:30:00+08:00"
     assert tasks["load"]["ended"] == "2026-03-13T21:00:00+08:00"
     assert tasks["release"]["planned_start"] == "2026-03-14T00:30:00+08:00"
     assert tasks["release"]["started"] == "2026-03-14T00:30:00+08:00"
