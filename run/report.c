@@ -154,7 +154,7 @@ static json_t *eta_of(const struct ctx *c, json_t *status)
     json_array_foreach(json_object_get(status, "stages"), i, x)
         json_array_append_new(stages, with_iso(c, x, span_keys));
     return json_pack(
-        "{s:o, s:o, s:o, s:O, s:O, s:O, s:O, s:o, s:o, s:O}", "eta",
+        "{s:o, s:o, s:o, s:O, s:O, s:O, s:O, s:o, s:o, s:O, s:O}", "eta",
         iso(c, json_object_get(status, "eta")), "ended",
         iso(c, json_object_get(status, "ended")), "planned_end",
         iso(c, json_object_get(status, "planned_end")), "late",
@@ -163,7 +163,8 @@ static json_t *eta_of(const struct ctx *c, json_t *status)
         json_object_get(status, "overrun_basis"), "chain",
         json_object_get(status, "chain"), "stages", stages, "decision",
         json_is_object(dec) ? with_iso(c, dec, dec_keys) : json_null(),
-        "rollback", json_object_get(status, "rollback"));
+        "rollback", json_object_get(status, "rollback"), "rolled_back",
+        json_object_get(status, "rolled_back"));
 }
 
 static json_t *late_of(const struct ctx *c, json_t *status)

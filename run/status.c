@@ -596,6 +596,34 @@ static json_t *late_json(const struct gl_plan *p, const struct row *r,
     return out;
 }
 
+/* The lead's last decision: {decision, actor, at (epoch), note}, or null. */
+static json_t *last_decision(gl_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    json_t *o = json_null();
+
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "SELECT decision, actor, at, note FROM decisions"
+                           " ORDER BY id DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return o;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *at = (const char *)sqlite3_column_text(st, 2);
+        int64_t t = 0;
+        int off = 0;
+        json_t *when =
+            at && !gl_time_parse(at, &t, &off) ? json_integer(t) : json_null();
+        o = json_pack("{s:s, s:s, s:o, s:s}", "decision",
+                      (const char *)sqlite3_column_text(st, 0), "actor",
+                      (const char *)sqlite3_column_text(st, 1), "at", when,
+                      "note", (const char *)sqlite3_column_text(st, 3));
+        if (!o)
+            o = json_null();
+    }
+    sqlite3_finalize(st);
+    return o;
+}
+
 int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                    int64_t now, unsigned flags, json_t **out,
                    struct gl_err *err)
@@ -780,6 +808,17 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         json_pack("{s:I, s:I, s:I}", "tasks", (json_int_t)n_basis, "actual",
                   (json_int_t)sum_a, "planned", (json_int_t)sum_p));
     json_object_set_new(o, "rollback", json_boolean(rb));
+    {
+        /* rolled back: the rollback started and every task of it ended */
+        int done = rb;
+        for (i = 0; done && i < n; i++)
+            if (r[i].t->stage == GL_STAGE_ROLLBACK &&
+                strcmp(r[i].state, "done") && strcmp(r[i].state, "checked") &&
+                strcmp(r[i].state, "skipped"))
+                done = 0;
+        json_object_set_new(o, "rolled_back", json_boolean(done));
+    }
+    json_object_set_new(o, "decided", last_decision(s));
     *out = o;
     o = NULL;
 done:

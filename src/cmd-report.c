@@ -190,6 +190,18 @@ static void summary_line(struct gl_buf *b, json_t *rep)
     chain_line(b, json_object_get(eta, "chain"));
 }
 
+/* After the decision: whether the night was rolled back since. */
+static const char *rollback_words(json_t *rep)
+{
+    json_t *eta = json_object_get(rep, "eta");
+
+    if (json_is_true(json_object_get(eta, "rolled_back")))
+        return "; then ROLLED BACK (every rollback task ended)";
+    if (json_is_true(json_object_get(eta, "rollback")))
+        return "; then the ROLLBACK started (in progress)";
+    return "";
+}
+
 static void render_md(struct gl_buf *b, json_t *rep)
 {
     json_t *run = json_object_get(rep, "run"),
@@ -210,7 +222,8 @@ static void render_md(struct gl_buf *b, json_t *rep)
                 str(run, "generated_at"));
     n = json_array_size(json_object_get(rep, "decisions"));
     dec = json_array_get(json_object_get(rep, "decisions"), n ? n - 1 : 0);
-    gl_buf_addf(b, "- decision: %s\n- ", n ? str(dec, "decision") : "none yet");
+    gl_buf_addf(b, "- decision: %s%s\n- ",
+                n ? str(dec, "decision") : "none yet", rollback_words(rep));
     summary_line(b, rep);
     gl_buf_addf(b,
                 "\n- audit: %s%s, %" JSON_INTEGER_FORMAT
@@ -472,7 +485,9 @@ static void render_html(struct gl_buf *b, json_t *rep)
     html_esc(b, n ? str(dec, "decision") : "none");
     gl_buf_adds(b, "\">");
     html_esc(b, n ? str(dec, "decision") : "none yet");
-    gl_buf_adds(b, "</span></li>\n<li>");
+    gl_buf_adds(b, "</span>");
+    html_esc(b, rollback_words(rep));
+    gl_buf_adds(b, "</li>\n<li>");
     summary_line(&line, rep);
     html_esc(b, gl_buf_str(&line));
     gl_buf_adds(b, "</li>\n<li>audit: ");

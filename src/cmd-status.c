@@ -217,8 +217,28 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
            changed ? "; the plan file differs" : "");
     printf("switch at %s; now %s (%s); %" PRId64 " event%s%s\n", t_switch,
            t_now, rel, r->info.events, cli_s(r->info.events),
-           json_is_true(json_object_get(st, "rollback")) ? "; ROLLING BACK"
-                                                         : "");
+           json_is_true(json_object_get(st, "rolled_back")) ? "; ROLLED BACK"
+           : json_is_true(json_object_get(st, "rollback"))  ? "; ROLLING BACK"
+                                                            : "");
+    {
+        json_t *d = json_object_get(st, "decided");
+        if (json_is_object(d)) {
+            char when[40] = "?", wrel[32] = "";
+            json_t *at = json_object_get(d, "at");
+            if (json_is_integer(at)) {
+                gl_time_format(json_integer_value(at), r->info.switch_offset,
+                               when);
+                gl_reltime_format(json_integer_value(at) - r->info.switch_at,
+                                  wrel);
+            }
+            printf("decision: %s by %s at %s (%s): %s\n",
+                   json_string_value(json_object_get(d, "decision")),
+                   json_string_value(json_object_get(d, "actor")), when, wrel,
+                   json_string_value(json_object_get(d, "note")));
+        } else {
+            printf("decision: none yet\n");
+        }
+    }
     {
         json_t *a = json_object_get(st, "audit"),
                *v = json_object_get(a, "verified");
@@ -437,6 +457,11 @@ static int run(int argc, char **argv)
             set_time(x, "planned", json_object_get(x, "planned"), &r);
         json_object_set(o, "late_tasks", json_object_get(st, "late_tasks"));
         json_object_set(o, "rollback", json_object_get(st, "rollback"));
+        json_object_set(o, "rolled_back", json_object_get(st, "rolled_back"));
+        x = json_object_get(st, "decided");
+        if (json_is_object(x))
+            set_time(x, "at", json_object_get(x, "at"), &r);
+        json_object_set(o, "decided", x);
         json_object_set(o, "audit", json_object_get(st, "audit"));
         cli_print_json(o, 1);
     }

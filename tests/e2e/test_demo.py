@@ -198,3 +198,12 @@ def test_demo_runs_as_the_readme_says(tmp_path):
     assert (tmp_path / "golive-demo" / "report.html").exists()
     v = golive("audit", "verify", cwd=tmp_path / "golive-demo")
     assert v.rc == 0, v
+    # the lead's decision and the rollback are what status and the report
+    # say first (they said nothing, or "decision: go" after a rollback)
+    s = golive("status", cwd=tmp_path / "golive-demo")
+    assert "\ndecision: no-go by zhang at " in s.out, s
+    assert "; ROLLED BACK\n" in s.out, s
+    j = json.loads(golive("status", "--json", cwd=tmp_path / "golive-demo").out)
+    assert j["decided"]["decision"] == "no-go" and j["rolled_back"] is True
+    md = golive("report", cwd=tmp_path / "golive-demo").out
+    assert "- decision: no-go; then ROLLED BACK" in md
