@@ -381,6 +381,13 @@ fail:
 int gl_task_owner(gl_store *s, const struct gl_plan *p, const char *id,
                   char *owner, size_t n, struct gl_err *err)
 {
+    return gl_task_crew(s, p, id, owner, n, NULL, 0, err);
+}
+
+int gl_task_crew(gl_store *s, const struct gl_plan *p, const char *id,
+                 char *owner, size_t n, char *checker, size_t m,
+                 struct gl_err *err)
+{
     const struct gl_task *t = gl_plan_task(p, id);
     struct people w;
     int rc;
@@ -390,5 +397,7 @@ int gl_task_owner(gl_store *s, const struct gl_plan *p, const char *id,
     if ((rc = task_people(s, t, &w, err)))
         return rc;
     snprintf(owner, n, "%s", w.owner);
+    if (checker)
+        snprintf(checker, m, "%s", w.checker);
     return GL_OK;
 }

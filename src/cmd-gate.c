@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "golive/runbook.h"
 #include "cmd.h"
 #include "golive/gate.h"
 
@@ -112,10 +113,15 @@ static int rollback_run(int argc, char **argv)
     }
     printf("rollback started (%s); its tasks, in order:\n", r.who.person);
     for (i = 0; i < r.plan->rollback.n; i++) {
-        const struct gl_task *t =
-            gl_plan_task(r.plan, r.plan->rollback.v[i].id);
-        printf("  %-20s owner %-10s checker %s\n", t->id.id, t->owner.id,
-               t->checker.id);
+        /* who holds them now: a handover may have moved them */
+        const char *id = r.plan->rollback.v[i].id;
+        char owner[128], checker[128];
+        if (gl_task_crew(r.s, r.plan, id, owner, sizeof(owner), checker,
+                         sizeof(checker), &err)) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        printf("  %-20s owner %-10s checker %s\n", id, owner, checker);
     }
 out:
     cli_run_close(&r);

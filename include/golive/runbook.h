@@ -45,6 +45,12 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
 int gl_task_owner(gl_store *s, const struct gl_plan *p, const char *id,
                   char *owner, size_t n, struct gl_err *err);
 
+/* Who owns task id and who checks it now (handovers included); checker
+ * may be NULL. */
+int gl_task_crew(gl_store *s, const struct gl_plan *p, const char *id,
+                 char *owner, size_t n, char *checker, size_t m,
+                 struct gl_err *err);
+
 /* Record that a running task's run: is being executed by process pid on
  * host, its output going to the file output: a "task.exec" event and the
  * task's row (a running task whose process is gone is lost). */

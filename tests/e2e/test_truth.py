@@ -313,3 +313,18 @@ def test_a_tab_in_the_indentation_is_named_at_its_line_and_column(tmp_path):
     r = golive("validate", p)
     line = text[:text.index("scenarios:")].count("\n") + 2
     assert "plan.yaml:%d:3: error: a tab indents this line" % line in r.out, r
+
+
+def test_the_rollback_lists_who_holds_its_tasks_now(night):
+    # ann handed the check of rb-stop to zhou: the list the lead reads when
+    # the rollback starts names zhou (it named the plan's checker)
+    st = night
+    r = g(st, "handover", "--as", "ann", "--to", "zhou", "--task", "rb-stop",
+          at="T-6h")
+    assert r.rc in (0, 3), r
+    assert g(st, "decide", "no-go", "--note", "x", "--as", "lead",
+             at="T-5h").rc == 0
+    r = g(st, "rollback", "--as", "lead", at="T-5h")
+    assert r.rc == 0, r
+    line = [x for x in r.out.splitlines() if x.strip().startswith("rb-stop ")]
+    assert line and line[0].split()[-1] == "zhou", r.out
