@@ -109,8 +109,8 @@ int gl_scenario_next(gl_store *s, const struct gl_plan *p,
         goto fail;
     if (sqlite3_prepare_v2(
             gl_store_db(s),
-            "SELECT id FROM scenarios WHERE state = 'pending' ORDER BY"
-            " (assignee IS NULL OR assignee = ?1) DESC, risk DESC,"
+            "SELECT id FROM scenarios WHERE state = 'pending' AND"
+            " (assignee IS NULL OR assignee = ?1) ORDER BY risk DESC,"
             " priority, id LIMIT 1",
             -1, &st, NULL) != SQLITE_OK) {
         rc = gl_run_fail_db(s, err);

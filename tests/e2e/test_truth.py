@@ -328,3 +328,29 @@ def test_the_rollback_lists_who_holds_its_tasks_now(night):
     assert r.rc == 0, r
     line = [x for x in r.out.splitlines() if x.strip().startswith("rb-stop ")]
     assert line and line[0].split()[-1] == "zhou", r.out
+
+
+def test_scenario_next_never_hands_out_someone_elses_scenario(tmp_path):
+    # S-1 is ann's: dan's next is the unassigned S-2, however risky S-1 is;
+    # once ann hands S-1 over, it is dan's (it went to whoever asked)
+    from conftest import GOOD_PLAN, write
+    text = GOOD_PLAN.replace(
+        "  - {id: bob, name: Bob, roles: [ops, dev]}\n",
+        "  - {id: bob, name: Bob, roles: [ops, dev]}\n"
+        "  - {id: dan, name: Dan, roles: [tester]}\n").replace(
+        "risk: 2, assignee: ann}\n",
+        "risk: 2, assignee: ann}\n"
+        "  - {id: S-2, area: approval, title: Reject, priority: P1, risk: 1}\n")
+    p = write(tmp_path / "plan.yaml", text)
+    assert golive("run", "start", p).rc == 0
+    st = tmp_path / "golive.state"
+    r = golive("scenario", "next", "--as", "dan", "--state", st)
+    assert r.rc == 0 and "S-2" in r.out, r
+    r = golive("scenario", "next", "--as", "dan", "--state", st)
+    assert r.rc == 1, r  # S-1 is ann's
+    r = golive("handover", "--as", "ann", "--to", "dan", "--scenario", "S-1",
+               "--state", st)
+    assert r.rc == 0, r
+    assert golive("scenario", "next", "--as", "ann", "--state", st).rc == 1
+    r = golive("scenario", "next", "--as", "dan", "--state", st)
+    assert r.rc == 0 and "S-1" in r.out, r
