@@ -84,6 +84,92 @@ int gl_sync_dependencies(const struct gl_plan *p,
     return rc;
 }
 
+/* "schema.table" and "table" name the same table when one has no schema. */
+static int same_table(const char *a, const char *b)
+{
+    const char *da = strrchr(a, '.'), *db = strrchr(b, '.');
+
+    if (!strcmp(a, b))
+        return 1;
+    if (da && !db)
+        return !strcmp(da + 1, b);
+    if (db && !da)
+        return !strcmp(a, db + 1);
+    return 0;
+}
+
+static void free_names(char **v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+int gl_sync_empty_blocker(const struct gl_plan *p,
+                          const struct gl_sync_job *const *jobs, size_t n,
+                          size_t i, char **blocker, struct gl_err *err)
+{
+    const struct gl_sync_job *j = jobs[i];
+    const struct gl_system *s = gl_plan_system(p, j->to.system.id);
+    struct gl_db *db = NULL;
+    char **tables = NULL;
+    size_t nt = 0, t, k;
+    int rc;
+
+    *blocker = NULL;
+    if (!s || !s->url)
+        return GL_OK;
+    if ((rc = gl_db_open(s->url, p->dir, &db, err)))
+        return rc;
+    if (!db->drv->references || !db->drv->tables)
+        goto out;
+    if ((rc = db->drv->tables(db, &tables, &nt, err)))
+        goto out;
+    for (t = 0; t < nt && !*blocker; t++) {
+        char **refs = NULL;
+        size_t nr = 0, r;
+        int refers = 0, emptied = 0;
+
+        if (same_table(tables[t], j->to.table))
+            continue;
+        if (db->drv->references(db, tables[t], &refs, &nr, NULL))
+            nr = 0;
+        for (r = 0; r < nr; r++)
+            refers |= same_table(refs[r], j->to.table);
+        free_names(refs, nr);
+        if (!refers)
+            continue;
+        for (k = 0; k < n; k++)
+            emptied |= k != i && jobs[k]->mode == GL_SYNC_TRUNCATE &&
+                       !strcmp(jobs[k]->to.system.id, j->to.system.id) &&
+                       same_table(jobs[k]->to.table, tables[t]);
+        if (!emptied) {
+            /* a referencing table without rows breaks nothing */
+            struct gl_buf q = GL_BUF_INIT;
+            struct gl_cursor *c = NULL;
+            const struct gl_value *row;
+            int has = 0;
+
+            gl_buf_adds(&q, "SELECT 1 FROM ");
+            db->drv->quote_ident(tables[t], &q);
+            gl_buf_adds(&q, " LIMIT 1");
+            if (!db->drv->query(db, gl_buf_str(&q), &c, NULL)) {
+                has = db->drv->next(c, &row, NULL) == 1;
+                db->drv->cursor_close(c);
+            }
+            gl_buf_release(&q);
+            if (has && !(*blocker = strdup(tables[t])))
+                rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+        }
+    }
+out:
+    free_names(tables, nt);
+    gl_db_close(db);
+    return rc;
+}
+
 int gl_sync_checkpoint_state(const struct gl_plan *p,
                              const struct gl_sync_job *j, int *state,
                              struct gl_err *err)

@@ -110,6 +110,17 @@ int gl_sync_dependencies(const struct gl_plan *p,
                          const struct gl_sync_job *const *jobs, size_t n,
                          unsigned char *dep, struct gl_err *err);
 
+/* Whether job i's target (a truncate job) can be emptied without
+ * breaking a foreign key: a table of its database that references it,
+ * holds rows, and is not the target of another truncate job of jobs[0..n)
+ * on the same system (emptied first, children before parents) would make
+ * the emptying fail after the children were emptied.  *blocker gets that
+ * table's name (malloc'd; the caller frees), NULL when there is none.
+ * Connects to the target (a code with err set when it cannot). */
+int gl_sync_empty_blocker(const struct gl_plan *p,
+                          const struct gl_sync_job *const *jobs, size_t n,
+                          size_t i, char **blocker, struct gl_err *err);
+
 /* What job j's checkpoint in its target says of its latest execution:
  * *state 1 finished (its source was read to the end), 0 stopped or
  * emptied and not loaded since, -1 no checkpoint.  Connects to the
