@@ -975,18 +975,26 @@ static int flush_batch(struct job *J, int last)
         rc = fail(J, GL_EIO, "cannot write '%s'", J->res->rejects_file);
         goto fail;
     }
+    /* counted as the checkpoint will say; taken back below when the
+     * batch does not commit (its rows are neither written nor rejected:
+     * a resumed job reads them again) */
     J->res->written += written;
     J->res->rejected += rejected;
     if (J->nrows) {
         free(J->last_key);
         J->last_key = key_json(J, &J->rows[J->nrows - 1]);
     }
-    if ((rc = write_checkpoint(J, last)))
+    if ((rc = write_checkpoint(J, last))) {
+        J->res->written -= written;
+        J->res->rejected -= rejected;
         goto fail;
+    }
     gl_crashpoint();
     if (d->commit(J->dst, J->err)) {
         rc = failed_with(J);
         J->open = 0;
+        J->res->written -= written;
+        J->res->rejected -= rejected;
         goto fail;
     }
     J->open = 0;
