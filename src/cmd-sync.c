@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,8 +14,19 @@
 #include "cli.h"
 #include "cmd.h"
 #include "golive/db.h"
+#include "golive/store.h"
 #include "golive/sync.h"
+#include "util/clock.h"
 #include "util/suggest.h"
+
+/* SIGINT / SIGTERM: the jobs commit their batch in flight and stop; no
+ * job starts after it.  A second signal ends the process at once. */
+static volatile sig_atomic_t stop_sig;
+
+static void on_stop(int sig)
+{
+    stop_sig = sig;
+}
 
 struct sched {
     const struct gl_plan *plan;
@@ -30,7 +42,72 @@ struct sched {
     int tty;
     /* progress of running jobs, for the status line */
     struct gl_sync_progress *prog;
+    /* the run's store (NULL: not recorded), one writer at a time */
+    gl_store *store;
+    struct gl_actor who;
+    pthread_mutex_t smu;
+    char host[256];
 };
+
+static void fill_record(const struct gl_sync_result *r,
+                        struct gl_sync_record *rec)
+{
+    memset(rec, 0, sizeof(*rec));
+    rec->job = r->job;
+    rec->mode = r->mode;
+    rec->execution = r->execution[0] ? r->execution : NULL;
+    rec->started = r->started;
+    rec->ended = r->ended;
+    rec->read = r->read;
+    rec->written = r->written;
+    rec->rejected = r->rejected;
+    rec->bytes = r->bytes;
+    rec->seconds = r->seconds;
+    rec->failed = r->failed;
+    rec->outcome = r->interrupted ? "interrupted" : NULL;
+    rec->error = r->error;
+    rec->pid = (int64_t)getpid();
+}
+
+/* An execution starts: recorded before it touches a database (its end
+ * completes the row); when it cannot be recorded it does not run. */
+static int on_started(void *ctx, const struct gl_sync_result *r,
+                      struct gl_err *err)
+{
+    struct sched *S = ctx;
+    struct gl_sync_record rec;
+    int rc = GL_OK;
+
+    if (!S->store)
+        return GL_OK;
+    fill_record(r, &rec);
+    rec.host = S->host;
+    pthread_mutex_lock(&S->smu);
+    rc = gl_store_sync_start(S->store, &S->who, &rec, err);
+    pthread_mutex_unlock(&S->smu);
+    return rc;
+}
+
+/* An execution ended (whatever ended it): its record is completed. */
+static void record_end(struct sched *S, const struct gl_sync_result *r)
+{
+    struct gl_sync_record rec;
+    struct gl_err err;
+
+    if (!S->store)
+        return;
+    fill_record(r, &rec);
+    gl_err_clear(&err);
+    pthread_mutex_lock(&S->smu);
+    if (gl_store_record_sync(S->store, &S->who, &rec, &err))
+        cli_warn("execution of '%s' not recorded: %s", r->job, err.msg);
+    pthread_mutex_unlock(&S->smu);
+}
+
+static const char *outcome_of(const struct gl_sync_result *r)
+{
+    return r->interrupted ? "interrupted" : r->failed ? "failed" : "ok";
+}
 
 /* A job may start when every job it waits for (dep) is done. */
 static int ready(struct sched *S, size_t i)
@@ -71,9 +148,13 @@ static int clear_targets(struct sched *S)
             if (waited_for)
                 continue;
             gl_err_clear(&err);
+            if (stop_sig)
+                break;
+            gl_clock_now(&S->res[i].started);
             if (gl_sync_clear(S->plan, S->jobs[i], &err)) {
                 /* the job fails here; the others go on */
                 struct gl_sync_result *r = &S->res[i];
+                gl_clock_now(&r->ended);
                 snprintf(r->job, sizeof(r->job), "%s", S->jobs[i]->id.id);
                 snprintf(r->mode, sizeof(r->mode), "load");
                 snprintf(r->error, sizeof(r->error),
@@ -82,6 +163,7 @@ static int clear_targets(struct sched *S)
                 r->failed = 1;
                 S->rc[i] = err.code;
                 S->state[i] = 2;
+                record_end(S, r);
             }
             cleared[i] = 1;
             done++;
@@ -156,7 +238,9 @@ static void *worker(void *arg)
                     break;
                 }
             }
-            if (pick != (size_t)-1 || !waiting)
+            if (stop_sig)
+                pick = (size_t)-1; /* stopping: no job starts */
+            if (pick != (size_t)-1 || !waiting || stop_sig)
                 break;
             pthread_cond_wait(&S->cv, &S->mu);
         }
@@ -173,6 +257,7 @@ static void *worker(void *arg)
         if (S->rc[pick] && !S->res[pick].error[0])
             snprintf(S->res[pick].error, sizeof(S->res[pick].error), "%s",
                      err.msg);
+        record_end(S, &S->res[pick]);
 
         pthread_mutex_lock(&S->mu);
         S->state[pick] = 2;
@@ -211,8 +296,8 @@ static void print_table(struct sched *S)
         human_bytes(r->bytes, b, sizeof(b));
         printf("%-20s %10lld %10lld %9lld %10s %8.2f %10.0f  %s%s\n", r->job,
                (long long)r->read, (long long)r->written,
-               (long long)r->rejected, b, r->seconds, rate,
-               r->failed ? "failed" : "ok", r->resumed ? " (resumed)" : "");
+               (long long)r->rejected, b, r->seconds, rate, outcome_of(r),
+               r->resumed ? " (resumed)" : "");
         tr += r->read;
         tw += r->written;
         tj += r->rejected;
@@ -243,17 +328,16 @@ static void print_json(struct sched *S)
         if (S->state[i] != 2)
             continue;
         json_array_append_new(
-            arr,
-            json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:s,"
-                      " s:b, s:s?, s:s?}",
-                      "job", r->job, "mode", r->mode, "read",
-                      (json_int_t)r->read, "written", (json_int_t)r->written,
-                      "rejected", (json_int_t)r->rejected, "bytes",
-                      (json_int_t)r->bytes, "skipped", (json_int_t)r->skipped,
-                      "seconds", r->seconds, "outcome",
-                      r->failed ? "failed" : "ok", "resumed", r->resumed,
-                      "error", r->error[0] ? r->error : NULL, "rejects_file",
-                      r->rejected ? r->rejects_file : NULL));
+            arr, json_pack(
+                     "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:s,"
+                     " s:b, s:s?, s:s?}",
+                     "job", r->job, "mode", r->mode, "read",
+                     (json_int_t)r->read, "written", (json_int_t)r->written,
+                     "rejected", (json_int_t)r->rejected, "bytes",
+                     (json_int_t)r->bytes, "skipped", (json_int_t)r->skipped,
+                     "seconds", r->seconds, "outcome", outcome_of(r), "resumed",
+                     r->resumed, "error", r->error[0] ? r->error : NULL,
+                     "rejects_file", r->rejected ? r->rejects_file : NULL));
     }
     o = json_pack("{s:o}", "jobs", arr);
     s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -262,13 +346,12 @@ static void print_json(struct sched *S)
     json_decref(o);
 }
 
-static void record(struct sched *S, const char *state, const char *as)
+/* Open the run's store to record the executions in (S->store stays NULL
+ * when there is no run, saying so). */
+static void open_record(struct sched *S, const char *state, const char *as)
 {
-    struct gl_actor who;
     struct gl_err err;
-    gl_store *store = NULL;
     struct stat sb;
-    size_t i;
 
     gl_err_clear(&err);
     if (stat(state, &sb) != 0) {
@@ -278,33 +361,34 @@ static void record(struct sched *S, const char *state, const char *as)
                 state);
         return;
     }
-    if (cli_actor(as, S->plan, &who, &err) ||
-        gl_store_open(state, 0, &store, &err)) {
+    if (cli_actor(as, S->plan, &S->who, &err) ||
+        gl_store_open(state, 0, &S->store, &err)) {
         cli_warn("executions not recorded: %s", err.msg);
+        S->store = NULL;
         return;
     }
+    gethostname(S->host, sizeof(S->host) - 1);
+}
+
+/* Stopped by a signal: what did not finish, and the command that goes
+ * on. */
+static void print_resume_hint(struct sched *S, const char *plan_path)
+{
+    size_t i;
+    int any = 0;
+
+    fprintf(stderr,
+            "golive: interrupted (%s); the batch in flight was "
+            "committed",
+            stop_sig == SIGTERM ? "SIGTERM" : "SIGINT");
     for (i = 0; i < S->n; i++) {
-        const struct gl_sync_result *r = &S->res[i];
-        struct gl_sync_record rec;
-        if (S->state[i] != 2)
+        if (S->state[i] == 2 && !S->res[i].interrupted)
             continue;
-        rec.job = r->job;
-        rec.mode = r->mode;
-        rec.started = r->started;
-        rec.ended = r->ended;
-        rec.read = r->read;
-        rec.written = r->written;
-        rec.rejected = r->rejected;
-        rec.bytes = r->bytes;
-        rec.seconds = r->seconds;
-        rec.failed = r->failed;
-        rec.error = r->error;
-        if (gl_store_record_sync(store, &who, &rec, &err)) {
-            cli_warn("execution of '%s' not recorded: %s", r->job, err.msg);
-            break;
-        }
+        if (!any++)
+            fprintf(stderr, "; continue with: golive sync %s", plan_path);
+        fprintf(stderr, " %s", S->jobs[i]->id.id);
     }
-    gl_store_close(store);
+    fprintf(stderr, "%s\n", any ? " --resume" : "");
 }
 
 static int run(int argc, char **argv)
@@ -432,6 +516,17 @@ static int run(int argc, char **argv)
     }
     gl_db_global_init();
     {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_stop;
+        sa.sa_flags = SA_RESETHAND; /* a second one ends it at once */
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+    }
+    pthread_mutex_init(&S.smu, NULL);
+    cli_state_path(state_opt, plan_path, state, sizeof(state));
+    open_record(&S, state, as);
+    {
         struct gl_err err;
         gl_err_clear(&err);
         if (gl_sync_dependencies(plan,
@@ -447,6 +542,8 @@ static int run(int argc, char **argv)
     S.tty = cli_isatty_err() && !json;
     S.opts.progress = on_progress;
     S.opts.progress_ctx = &S;
+    S.opts.started = on_started;
+    S.opts.stop = &stop_sig;
     pthread_mutex_init(&S.mu, NULL);
     pthread_cond_init(&S.cv, NULL);
     if (nthreads > (long)S.n)
@@ -471,8 +568,6 @@ static int run(int argc, char **argv)
         print_json(&S);
     else
         print_table(&S);
-    cli_state_path(state_opt, plan_path, state, sizeof(state));
-    record(&S, state, as);
     for (i = 0; i < S.n; i++)
         if (S.rc[i] == GL_EREFUSED)
             any_error = 3;
@@ -480,7 +575,12 @@ static int run(int argc, char **argv)
          : any_error    ? EXIT_ERROR
          : any_failed   ? EXIT_NO
                         : EXIT_OK;
+    if (stop_sig) {
+        print_resume_hint(&S, plan_path);
+        rc = 128 + stop_sig; /* 130 SIGINT, 143 SIGTERM */
+    }
 out:
+    gl_store_close(S.store);
     free(threads);
     free(S.state);
     free(S.res);

@@ -55,3 +55,97 @@ def test_written_counts_only_committed_batches(tmp_path, lite):
     assert store_rows(tmp_path / "golive.state",
                       "SELECT rows_read, rows_written FROM sync_runs") == \
         [(20, 20)]
+
+
+# ---- #10.3: the rejects file only grows ---------------------------------
+
+INCR_JOB = """
+- id: j
+  from: old.src
+  to: new.tgt
+  key: [id]
+  mode: incremental
+  watermark: updated_at
+  columns:
+    status: {from: code, map: {A: active%s}}
+  error_limit: 100
+  owner: ann
+  checker: bob
+"""
+
+
+def rejects(tmp_path, job="j"):
+    return (tmp_path / "rejects" / ("%s.csv" % job)).read_text().splitlines()
+
+
+def test_an_execution_that_reads_nothing_keeps_the_rejects(tmp_path, lite):
+    new = lite_pair(tmp_path, lite)
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, code TEXT,"
+             " updated_at TEXT);"
+             "INSERT INTO src VALUES (1,'A','2026-03-01'), (2,'X','2026-03-02'),"
+             " (3,'Y','2026-03-03'), (4,'A','2026-03-04')")
+    new.sql("CREATE TABLE tgt (id INTEGER PRIMARY KEY, status TEXT NOT NULL,"
+            " updated_at TEXT)")
+    p = plan(tmp_path, lite, new, INCR_JOB % "")
+    res = sync(p)["j"]
+    assert (res["read"], res["written"], res["rejected"]) == (4, 2, 2)
+    first = rejects(tmp_path)
+    assert first[0] == "execution,batch,error,key:id,code,updated_at"
+    assert len(first) == 3
+    # nothing new in the source: the rows rejected before stay
+    res = sync(p)["j"]
+    assert res["read"] == 0
+    assert rejects(tmp_path) == first
+    # a later execution adds its rows, each naming its execution
+    lite.sql("INSERT INTO src VALUES (5,'Z','2026-03-05')")
+    assert sync(p)["j"]["rejected"] == 1
+    now = rejects(tmp_path)
+    assert now[:3] == first and len(now) == 4
+    execs = [l.split(",", 1)[0] for l in now[1:]]
+    assert execs[0] == execs[1] != execs[2]
+    # X is mapped now: --retry-rejects removes exactly the row that loads
+    p = plan(tmp_path, lite, new, INCR_JOB % ", X: expired")
+    res = sync(p, "--retry-rejects")["j"]
+    assert (res["read"], res["written"], res["rejected"]) == (3, 1, 2)
+    assert rejects(tmp_path) == [first[0], first[2], now[3]]
+    assert rows(new, "SELECT id, status FROM tgt WHERE id = 2") == \
+        [{"id": 2, "status": "expired"}]
+    # and a retry that loads nothing changes nothing
+    sync(p, "--retry-rejects")
+    assert rejects(tmp_path) == [first[0], first[2], now[3]]
+
+
+def test_a_truncate_rerun_adds_to_the_rejects(tmp_path, lite):
+    new = lite_pair(tmp_path, lite)
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT);"
+             "INSERT INTO src VALUES (1,'a'), (2,NULL), (3,'c')")
+    new.sql("CREATE TABLE tgt (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+    p = plan(tmp_path, lite, new, mode_job("truncate", "error_limit: 5"))
+    sync(p)
+    sync(p)
+    lines = rejects(tmp_path)
+    assert len(lines) == 3 and all('"2"' in l for l in lines[1:])
+    assert lines[1].split(",")[0] != lines[2].split(",")[0]
+    # key 2 is tried once and loads: both of its rows leave the file
+    lite.sql("UPDATE src SET v = 'b' WHERE id = 2")
+    new.sql("DELETE FROM tgt WHERE id = 2")
+    res = sync(p, "--retry-rejects")["j"]
+    assert (res["read"], res["written"]) == (1, 1)
+    assert rejects(tmp_path) == lines[:1]
+
+
+def test_a_rejects_file_of_other_columns_is_kept_aside(tmp_path, lite):
+    new = lite_pair(tmp_path, lite)
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT);"
+             "INSERT INTO src VALUES (1,'a'), (2,NULL)")
+    new.sql("CREATE TABLE tgt (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+    p = plan(tmp_path, lite, new, mode_job("truncate", "error_limit: 5"))
+    (tmp_path / "rejects").mkdir()
+    old = 'batch,error,key:id,v\n1,"old reason","9","x"\n'
+    (tmp_path / "rejects" / "j.csv").write_text(old)
+    sync(p)
+    aside = [f for f in os.listdir(tmp_path / "rejects")
+             if f.startswith("j-before-")]
+    assert len(aside) == 1
+    assert (tmp_path / "rejects" / aside[0]).read_text() == old
+    assert len(rejects(tmp_path)) == 2
