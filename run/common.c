@@ -77,3 +77,21 @@ int gl_run_pid_gone(int64_t pid, const char *host)
         return 0;
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
+
+static void sql_pid_gone(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *host = sqlite3_value_text(argv[1]);
+
+    (void)argc;
+    sqlite3_result_int(ctx, gl_run_pid_gone(sqlite3_value_int64(argv[0]),
+                                            host ? (const char *)host : ""));
+}
+
+int gl_run_sql_functions(gl_store *s, struct gl_err *err)
+{
+    if (sqlite3_create_function(gl_store_db(s), "golive_pid_gone", 2,
+                                SQLITE_UTF8, NULL, sql_pid_gone, NULL,
+                                NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    return GL_OK;
+}

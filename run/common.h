@@ -37,4 +37,14 @@ void gl_run_now_iso(char out[40]);
  * on the same host; elsewhere it is assumed alive). */
 int gl_run_pid_gone(int64_t pid, const char *host);
 
+/* SQL functions for reading the store: golive_pid_gone(pid, host) (1 when
+ * gl_run_pid_gone) tells a 'running' sync execution that died. */
+int gl_run_sql_functions(gl_store *s, struct gl_err *err);
+
+/* The outcome of a row of sync_runs as SQL: 'died' for one still
+ * 'running' whose process is gone (needs gl_run_sql_functions). */
+#define GL_RUN_SYNC_OUTCOME                                                    \
+    "CASE WHEN outcome = 'running' AND golive_pid_gone(pid, host)"             \
+    " THEN 'died' ELSE outcome END"
+
 #endif

@@ -10,6 +10,8 @@ import sqlite3
 import subprocess
 import time
 
+import pytest
+
 from conftest import BIN, golive
 from test_sync import lite_pair, mode_job, plan, rows, sync
 
@@ -149,3 +151,123 @@ def test_a_rejects_file_of_other_columns_is_kept_aside(tmp_path, lite):
     assert len(aside) == 1
     assert (tmp_path / "rejects" / aside[0]).read_text() == old
     assert len(rejects(tmp_path)) == 2
+
+
+# ---- #10.4: executions recorded from their start, whatever ends them -----
+
+def slow_pair(tmp_path, lite, n=200000):
+    new = lite_pair(tmp_path, lite)
+    fill(lite, n)
+    new.sql("CREATE TABLE tgt (id INTEGER PRIMARY KEY, v TEXT)")
+    p = plan(tmp_path, lite, new, mode_job("append"))
+    assert golive("run", "start", p).rc == 0
+    return new, p
+
+
+def start(*args, env=None):
+    e = dict(os.environ)
+    for k in ("GOLIVE_STATE", "GOLIVE_USER", "GOLIVE_NOW"):
+        e.pop(k, None)
+    e.update(env or {})
+    return subprocess.Popen([BIN] + [str(a) for a in args], env=e,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def checkpoint(new):
+    try:
+        got = store_rows(new.path, "SELECT rows_written, done FROM"
+                         " golive_checkpoint WHERE job = 'j'")
+    except sqlite3.OperationalError:
+        return None
+    return got[0] if got else None
+
+
+def wait_for(cond, what, seconds=60):
+    for _ in range(int(seconds * 20)):
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("waited in vain for " + what)
+
+
+def sync_runs(tmp_path):
+    return store_rows(tmp_path / "golive.state",
+                      "SELECT mode, started_at, ended_at, rows_read,"
+                      " rows_written, outcome, execution FROM sync_runs"
+                      " ORDER BY id")
+
+
+def test_an_execution_is_recorded_while_it_runs(tmp_path, lite):
+    new, p = slow_pair(tmp_path, lite)
+    proc = start("sync", p, "--batch-size", "100", "--as", "ann")
+    try:
+        wait_for(lambda: checkpoint(new), "a first batch")
+        run = sync_runs(tmp_path)
+        assert len(run) == 1
+        mode, started, ended, _, _, outcome, execution = run[0]
+        assert (mode, ended, outcome) == ("load", None, "running")
+        assert started.startswith(time.strftime("%Y-", time.gmtime()))
+        assert execution
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130),
+                                      (signal.SIGTERM, 143)])
+def test_a_signal_commits_the_batch_records_and_hints(sig, code, tmp_path,
+                                                      lite):
+    new, p = slow_pair(tmp_path, lite)
+    proc = start("sync", p, "--batch-size", "100", "--as", "ann")
+    wait_for(lambda: checkpoint(new), "a first batch")
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, (out, err)
+    assert "interrupted" in out and "--resume" in err
+    assert "golive sync %s j --resume" % p in err
+    written, done = checkpoint(new)
+    assert done == 0
+    assert store_rows(new.path, "SELECT count(*) FROM tgt") == [(written,)]
+    (mode, started, ended, read, wrote, outcome, _), = sync_runs(tmp_path)
+    assert (outcome, wrote, read) == ("interrupted", written, written)
+    assert ended >= started and not started.startswith("1970")
+    # what the hint says finishes the job, nothing doubled
+    res = sync(p, "--resume")["j"]
+    assert res["written"] == 200000 - written
+    assert store_rows(new.path, "SELECT count(*) FROM tgt") == [(200000,)]
+    assert golive("audit", "verify", "--state",
+                  tmp_path / "golive.state").rc == 0
+
+
+def test_an_execution_killed_shows_as_died(tmp_path, lite):
+    new, p = slow_pair(tmp_path, lite)
+    proc = start("sync", p, "--batch-size", "100", "--as", "ann")
+    wait_for(lambda: checkpoint(new), "a first batch")
+    proc.kill()
+    proc.communicate()
+    r = golive("report", "--format", "json", "--state",
+               tmp_path / "golive.state")
+    assert r.rc == 0, r
+    syncs = json.loads(r.out)["syncs"]
+    assert [(s["job"], s["outcome"]) for s in syncs] == [("j", "died")]
+    assert syncs[0]["started"] and not syncs[0]["started"].startswith("1970")
+    md = golive("report", "--format", "md", "--state",
+                tmp_path / "golive.state").out
+    assert "died" in md
+    assert golive("audit", "verify", "--state",
+                  tmp_path / "golive.state").rc == 0
+
+
+def test_a_job_that_fails_before_loading_has_its_true_start(tmp_path, lite):
+    new = lite_pair(tmp_path, lite)
+    fill(lite, 10)
+    # no table tgt: emptying the truncate job's target fails
+    p = plan(tmp_path, lite, new, mode_job("truncate"))
+    assert golive("run", "start", p).rc == 0
+    r = golive("sync", p)
+    assert r.rc != 0
+    run = sync_runs(tmp_path)
+    assert len(run) == 1 and run[0][5] == "failed"
+    assert not run[0][1].startswith("1970") and run[0][2] >= run[0][1]
