@@ -66,6 +66,16 @@ void gl_run_now_iso(char out[40])
     gl_time_format(now, 0, out);
 }
 
+int gl_run_task_gone(int64_t pid, int64_t pgid, const char *host)
+{
+    if (!gl_run_pid_gone(pid, host)) /* also: another host's */
+        return 0;
+    if (pgid <= 0)
+        return 1;
+    /* the supervisor is gone; its command's process group may live on */
+    return kill(-(pid_t)pgid, 0) != 0 && errno == ESRCH;
+}
+
 int gl_run_pid_gone(int64_t pid, const char *host)
 {
     char here[256] = "";

@@ -37,6 +37,11 @@ void gl_run_now_iso(char out[40]);
  * on the same host; elsewhere it is assumed alive). */
 int gl_run_pid_gone(int64_t pid, const char *host);
 
+/* Whether a running task is lost: its supervisor pid is gone and so is
+ * every process of its command's process group pgid (0: unknown), on the
+ * same host. */
+int gl_run_task_gone(int64_t pid, int64_t pgid, const char *host);
+
 /* SQL functions for reading the store: golive_pid_gone(pid, host) (1 when
  * gl_run_pid_gone) tells a 'running' sync execution that died. */
 int gl_run_sql_functions(gl_store *s, struct gl_err *err);

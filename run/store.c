@@ -1097,7 +1097,9 @@ int gl_store_task_set(gl_store *s, const char *id, const char *state,
             " pid = CASE WHEN ?1 IN ('running', 'pending') THEN NULL"
             "  ELSE pid END,"
             " host = CASE WHEN ?1 IN ('running', 'pending') THEN NULL"
-            "  ELSE host END"
+            "  ELSE host END,"
+            " pgid = CASE WHEN ?1 IN ('running', 'pending') THEN NULL"
+            "  ELSE pgid END"
             " WHERE id = ?4",
             -1, &st, NULL) != SQLITE_OK)
         return db_err(s, err, "cannot update a task");
