@@ -605,8 +605,12 @@ const struct gl_cmd cmd_sync = {
     "Run the plan's sync jobs (all, or those named), each through the\n"
     "target's bulk path, in batches that commit together with the job's\n"
     "checkpoint (table golive_checkpoint in the target).  Rows that cannot\n"
-    "be loaded go to rejects/JOB.csv beside the plan with the reason.\n"
-    "Each execution is recorded in the run when the state store exists.\n"
+    "be loaded are added to rejects/JOB.csv beside the plan with the\n"
+    "execution and the reason (the file only grows).  Each execution is\n"
+    "recorded in the run from its start when the state store exists.\n"
+    "Ctrl-C (SIGINT) or SIGTERM: the jobs commit their batch in flight and\n"
+    "stop, are recorded 'interrupted', and the command that continues is\n"
+    "printed (exit 130 / 143).\n"
     "\n"
     "options:\n"
     "  --jobs N          run up to N independent jobs at once ('after'\n"
@@ -616,7 +620,8 @@ const struct gl_cmd cmd_sync = {
     "  --restart         start over even where the mode (append,\n"
     "                    incremental) would refuse to\n"
     "  --retry-rejects   load the rejected rows again (after the mapping\n"
-    "                    was fixed); what still fails stays in the file\n"
+    "                    was fixed); the rows that load leave the file,\n"
+    "                    the rest stays\n"
     "  --batch-size N    rows per batch (default: the job's, else 10000)\n"
     "  --json            {\"jobs\":[{job, read, written, rejected, bytes,\n"
     "                    seconds, outcome, ...}]}\n"
@@ -626,6 +631,7 @@ const struct gl_cmd cmd_sync = {
     "\n"
     "exit: 0 every job ok, 1 a job failed or passed its error limit,\n"
     "      2 usage or connection error, 3 refused (an interrupted job\n"
-    "      needs --resume or --restart)\n",
+    "      needs --resume or --restart), 130 / 143 stopped by SIGINT /\n"
+    "      SIGTERM\n",
     run,
 };
