@@ -299,6 +299,10 @@ static int supervise(gl_store *store, const struct cli_run *r,
                            0);
         else
             printf("task %s: running -> %s (%s)\n", t->id.id, to, note);
+        if (!json && killed_at && !timed_out && !strncmp(t->run, "sync ", 5))
+            printf("its sync continues with: golive task reopen %s; golive "
+                   "task start %s --resume\n",
+                   t->id.id, t->id.id);
     }
     if (killed_at && !timed_out)
         return 128 + sig; /* 130 SIGINT, 143 SIGTERM */

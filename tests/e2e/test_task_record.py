@@ -104,7 +104,8 @@ def test_ctrl_c_reaches_the_sync_and_start_resume_continues(tmp_path):
     proc.send_signal(signal.SIGINT)       # Ctrl-C on the supervisor
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (out, err)
-    assert "interrupted (SIGINT)" in out and "--resume" in out
+    assert "interrupted (SIGINT)" in out
+    assert "golive task start load --resume" in out
     assert task_row(st, "load")["state"] == "failed"
     # the sync recorded its own end, as the task's owner
     runs = q(st, "SELECT outcome, rows_written, ended_at IS NOT NULL"
