@@ -782,23 +782,26 @@ static int recover_pending(struct job *J, const struct checkpoint *cp)
         }
     }
     fclose(in);
+    if (keep.len && !(out = fopen(J->res->rejects_file, "a+"))) {
+        rc = fail(J, GL_EIO, "cannot write '%s': %s", J->res->rejects_file,
+                  strerror(errno));
+        goto out;
+    }
     if (keep.len) {
-        /* moved already when the file ends with them */
-        struct gl_buf have = GL_BUF_INIT;
-        int moved = 0;
-        if (!gl_buf_read_file(&have, J->res->rejects_file, 0) &&
-            have.len >= keep.len &&
-            !memcmp(have.data + have.len - keep.len, keep.data, keep.len))
-            moved = 1;
-        gl_buf_release(&have);
-        if (!moved) {
-            if (!(out = fopen(J->res->rejects_file, "a")) ||
-                fwrite(keep.data, 1, keep.len, out) != keep.len ||
-                fclose(out)) {
-                rc = fail(J, GL_EIO, "cannot write '%s': %s",
-                          J->res->rejects_file, strerror(errno));
-                goto out;
-            }
+        /* moved already (killed after the move) when the file ends with
+         * them */
+        char *tail_bytes = malloc(keep.len);
+        int moved = tail_bytes && !fseek(out, -(long)keep.len, SEEK_END) &&
+                    fread(tail_bytes, 1, keep.len, out) == keep.len &&
+                    !memcmp(tail_bytes, keep.data, keep.len);
+        int bad;
+        free(tail_bytes);
+        fseek(out, 0, SEEK_END);
+        bad = !moved && fwrite(keep.data, 1, keep.len, out) != keep.len;
+        if (fclose(out) || bad) {
+            rc = fail(J, GL_EIO, "cannot write '%s': %s", J->res->rejects_file,
+                      strerror(errno));
+            goto out;
         }
     }
     unlink(pend);
