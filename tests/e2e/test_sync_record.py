@@ -271,3 +271,29 @@ def test_a_job_that_fails_before_loading_has_its_true_start(tmp_path, lite):
     run = sync_runs(tmp_path)
     assert len(run) == 1 and run[0][5] == "failed"
     assert not run[0][1].startswith("1970") and run[0][2] >= run[0][1]
+
+
+@pytest.mark.parametrize("kind", ["postgres", "mariadb"])
+def test_sigint_on_servers_commits_and_resumes(kind, request, tmp_path, lite):
+    db = request.getfixturevalue({"postgres": "pg", "mariadb": "my"}[kind])
+    n = 100000
+    fill(lite, n)
+    db.sql("CREATE TABLE tgt (id int PRIMARY KEY, v varchar(20))")
+    p = plan(tmp_path, lite, db, mode_job("append"))
+    assert golive("run", "start", p).rc == 0
+
+    def committed():
+        r = golive("db", "query", db.url, "SELECT rows_written FROM"
+                   " golive_checkpoint", "--json", env=db.env)
+        return r.rc == 0 and r.out.strip() and \
+            json.loads(r.out.splitlines()[0])["rows_written"]
+    proc = start("sync", p, "--batch-size", "100", env=db.env)
+    wait_for(committed, "a first batch")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    written = committed()
+    assert rows(db, "SELECT count(*) AS n FROM tgt") == [{"n": written}]
+    assert [r[5] for r in sync_runs(tmp_path)] == ["interrupted"]
+    assert sync(p, "--resume", dbs=(db,))["j"]["written"] == n - written
+    assert rows(db, "SELECT count(*) AS n FROM tgt") == [{"n": n}]
