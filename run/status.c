@@ -521,9 +521,10 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
             }
             if (ok) {
                 state = "ready";
-                json_array_append_new(ready,
-                                      json_pack("{s:s, s:s}", "id", t->id.id,
-                                                "owner", r[i].owner));
+                json_array_append_new(
+                    ready,
+                    json_pack("{s:s, s:s, s:b}", "id", t->id.id, "owner",
+                              r[i].owner, "sync_resumable", r[i].resumable));
             }
         } else if (!strcmp(state, "running")) {
             if (lost(&r[i])) {

@@ -127,6 +127,8 @@ def test_ctrl_c_reaches_the_sync_and_start_resume_continues(tmp_path):
     assert task_row(st, "hello")["state"] == "pending"
     assert golive("task", "reopen", "load", "--as", "ann",
                   "--state", st).rc == 0
+    text = golive("status", "--state", st).out
+    assert "load (ann; its sync can resume: start --resume)" in text
     r = golive("task", "start", "load", "--resume", "--as", "ann",
                "--state", st)
     assert r.rc == 0, r
