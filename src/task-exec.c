@@ -23,11 +23,12 @@
 #include "util/buf.h"
 #include "util/clock.h"
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted, signals;
 
 static void on_signal(int sig)
 {
     interrupted = sig;
+    signals++;
 }
 
 /* argv for the task's command (strings point into storage held by b). */
@@ -245,7 +246,9 @@ static int supervise(gl_store *store, const struct cli_run *r,
             sig = interrupted == SIGINT ? SIGINT : SIGTERM;
             kill(-child, sig);
             killed_at = now;
-        } else if (killed_at && now - killed_at > (timed_out ? 5.0 : 30.0)) {
+        } else if (killed_at && (now - killed_at > (timed_out ? 5.0 : 30.0) ||
+                                 signals > 1)) {
+            /* a second Ctrl-C does not wait for the batch in flight */
             kill(-child, SIGKILL);
         }
     }
