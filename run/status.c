@@ -22,8 +22,9 @@ struct row {
     char state[16];
     char owner[128], checker[128];
     int64_t started, ended; /* actual, NO_TIME when not yet */
-    int64_t pid;
+    int64_t pid, pgid;
     char host[256];
+    int resumable; /* its sync's last execution stopped midway */
     int in_scope;
     /* as planned */
     int64_t es, ef, ls, lf;
@@ -69,7 +70,7 @@ static int load_rows(gl_store *s, const struct gl_plan *p, struct row *r,
     }
     if (sqlite3_prepare_v2(gl_store_db(s),
                            "SELECT id, state, owner, checker, started_at,"
-                           " finished_at, pid, host FROM tasks",
+                           " finished_at, pid, host, pgid FROM tasks",
                            -1, &st, NULL) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -87,6 +88,7 @@ static int load_rows(gl_store *s, const struct gl_plan *p, struct row *r,
         r[i].started = parse_time(sqlite3_column_text(st, 4));
         r[i].ended = parse_time(sqlite3_column_text(st, 5));
         r[i].pid = sqlite3_column_int64(st, 6);
+        r[i].pgid = sqlite3_column_int64(st, 8);
         if (sqlite3_column_text(st, 7))
             snprintf(r[i].host, sizeof(r[i].host), "%s",
                      (const char *)sqlite3_column_text(st, 7));
@@ -106,10 +108,54 @@ static int finished(const char *st)
            !strcmp(st, "skipped");
 }
 
-/* A running task executed by a process of this host that is gone. */
+/* Whether the last execution of sync job job stopped before its end
+ * (interrupted, died, failed): --resume goes on from its checkpoint. */
+static int job_resumable(gl_store *s, const char *job)
+{
+    sqlite3_stmt *st = NULL;
+    int yes = 0;
+
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "SELECT " GL_RUN_SYNC_OUTCOME " IN ('interrupted',"
+                           " 'died', 'failed') FROM sync_runs WHERE job = ?"
+                           " ORDER BY id DESC LIMIT 1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            yes = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    return yes;
+}
+
+/* A task whose run: is a sync, one of whose jobs can resume. */
+static int sync_resumable(gl_store *s, const struct gl_plan *p,
+                          const struct gl_task *t)
+{
+    char words[4096], *save = NULL, *w;
+    int any = 0, named = 0;
+    size_t i;
+
+    if (!t->run || strncmp(t->run, "sync ", 5) ||
+        strlen(t->run) >= sizeof(words))
+        return 0;
+    snprintf(words, sizeof(words), "%s", t->run + 5);
+    for (w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+        if (*w != '-') {
+            named++;
+            any |= job_resumable(s, w);
+        }
+    for (i = 0; !named && i < p->n_sync; i++)
+        any |= job_resumable(s, p->sync[i].id.id);
+    return any;
+}
+
+/* A running task executed by a process of this host that is gone, with
+ * every process of its command. */
 static int lost(const struct row *r)
 {
-    return !strcmp(r->state, "running") && gl_run_pid_gone(r->pid, r->host);
+    return !strcmp(r->state, "running") &&
+           gl_run_task_gone(r->pid, r->pgid, r->host);
 }
 
 /* Visit the tasks in scope in dependency order: calls f for each task
@@ -378,8 +424,12 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     *out = NULL;
     if (!r)
         return gl_err_set(err, GL_ENOMEM, "out of memory");
-    if ((rc = load_rows(s, p, r, err)))
+    if ((rc = load_rows(s, p, r, err)) || (rc = gl_run_sql_functions(s, err)))
         goto done;
+    for (i = 0; i < n; i++)
+        r[i].resumable =
+            strcmp(r[i].state, "done") && strcmp(r[i].state, "checked") &&
+            strcmp(r[i].state, "skipped") && sync_resumable(s, p, r[i].t);
     if ((rb = gl_rollback_started(s)) < 0) {
         rc = gl_run_fail_db(s, err);
         goto done;
@@ -471,9 +521,10 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
             }
             if (ok) {
                 state = "ready";
-                json_array_append_new(ready,
-                                      json_pack("{s:s, s:s}", "id", t->id.id,
-                                                "owner", r[i].owner));
+                json_array_append_new(
+                    ready,
+                    json_pack("{s:s, s:s, s:b}", "id", t->id.id, "owner",
+                              r[i].owner, "sync_resumable", r[i].resumable));
             }
         } else if (!strcmp(state, "running")) {
             if (lost(&r[i])) {
@@ -482,8 +533,12 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                     blockers,
                     json_pack("{s:s, s:s, s:s}", "kind", "lost", "id", t->id.id,
                               "detail",
-                              "its process died; the owner retries or "
-                              "fails it"));
+                              r[i].resumable
+                                  ? "its process died; the owner retries it "
+                                    "(start --resume continues its sync) or "
+                                    "fails it"
+                                  : "its process died; the owner retries or "
+                                    "fails it"));
             }
             json_array_append_new(running,
                                   json_pack("{s:s, s:s, s:o, s:b}", "id",
@@ -491,9 +546,14 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                                             "since", time_json(r[i].started),
                                             "lost", !strcmp(state, "lost")));
         } else if (!strcmp(state, "failed")) {
-            json_array_append_new(blockers, json_pack("{s:s, s:s, s:s}", "kind",
-                                                      "task", "id", t->id.id,
-                                                      "detail", "task failed"));
+            json_array_append_new(
+                blockers,
+                json_pack("{s:s, s:s, s:s}", "kind", "task", "id", t->id.id,
+                          "detail",
+                          r[i].resumable
+                              ? "task failed; its sync can resume (reopen, "
+                                "then start --resume)"
+                              : "task failed"));
         }
         json_object_set_new(
             cs, state,
@@ -521,6 +581,12 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 "in_scope", r[i].in_scope));
     }
     json_object_set_new(totals, "all", json_integer(all));
+    for (i = 0; i < json_array_size(tasks); i++) {
+        json_t *e = json_array_get(tasks, i);
+        int k = idx_of(p, json_string_value(json_object_get(e, "id")));
+        json_object_set_new(e, "sync_resumable",
+                            json_boolean(k >= 0 && r[k].resumable));
+    }
     for (i = (size_t)last; last >= 0;) {
         json_array_insert_new(chain, 0, json_string(r[i].t->id.id));
         if (r[i].pred < 0)

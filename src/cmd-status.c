@@ -133,9 +133,13 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
     }
     printf("%s\nready:     ",
            json_array_size(json_object_get(st, "running")) ? "" : "nothing");
-    json_array_foreach(json_object_get(st, "ready"), i, x) printf(
-        "%s%s (%s)", i ? ", " : "", json_string_value(json_object_get(x, "id")),
-        json_string_value(json_object_get(x, "owner")));
+    json_array_foreach(json_object_get(st, "ready"), i, x)
+        printf("%s%s (%s%s)", i ? ", " : "",
+               json_string_value(json_object_get(x, "id")),
+               json_string_value(json_object_get(x, "owner")),
+               json_is_true(json_object_get(x, "sync_resumable"))
+                   ? "; its sync can resume: start --resume"
+                   : "");
     printf("%s\nblockers:  ",
            json_array_size(json_object_get(st, "ready")) ? "" : "nothing");
     json_array_foreach(json_object_get(st, "blockers"), i, x)
