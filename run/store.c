@@ -1308,7 +1308,7 @@ int gl_store_record_sync(gl_store *s, const struct gl_actor *who,
         sqlite3_bind_int64(st, 9, r->bytes);
         sqlite3_bind_double(st, 10, r->seconds);
         sqlite3_bind_text(st, 11, outcome, -1, SQLITE_STATIC);
-        if (bad && r->error)
+        if (bad && r->error && *r->error)
             sqlite3_bind_text(st, 12, r->error, -1, SQLITE_STATIC);
         else
             sqlite3_bind_null(st, 12);
