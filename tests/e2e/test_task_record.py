@@ -86,22 +86,38 @@ def wait_for(cond, what, seconds=60):
     raise AssertionError("waited in vain for " + what)
 
 
-def popen(*args):
+def popen(*args, env=None):
     e = dict(os.environ)
     for k in ("GOLIVE_STATE", "GOLIVE_USER", "GOLIVE_NOW"):
         e.pop(k, None)
+    e.update(env or {})
     return subprocess.Popen([BIN] + [str(a) for a in args], env=e,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
 
 
+def paused_after_a_batch(tmp_path):
+    """The sync's environment: it waits after its first committed batch
+    until the file tmp_path/paused is gone (a signal meanwhile is acted on
+    where the code would have seen it), so that a fast sync cannot end
+    before the test's signal reaches it."""
+    return {"GOLIVE_TEST_PAUSE": "sync.batch.committed:1",
+            "GOLIVE_TEST_PAUSE_FILE": str(tmp_path / "paused")}
+
+
+def resume_paused(tmp_path):
+    time.sleep(0.05)
+    (tmp_path / "paused").unlink()
+
+
 def test_ctrl_c_reaches_the_sync_and_start_resume_continues(tmp_path):
     st = night(tmp_path)
     new = st.parent / "new.db"
-    proc = popen("task", "start", "load", "--as", "ann", "--state", st)
-    wait_for(lambda: q(new, "SELECT rows_written FROM golive_checkpoint"),
-             "a first batch")
+    proc = popen("task", "start", "load", "--as", "ann", "--state", st,
+                 env=paused_after_a_batch(tmp_path))
+    wait_for(lambda: (tmp_path / "paused").exists(), "a first batch")
     proc.send_signal(signal.SIGINT)       # Ctrl-C on the supervisor
+    resume_paused(tmp_path)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (out, err)
     assert "interrupted (SIGINT)" in out
@@ -142,12 +158,11 @@ def test_ctrl_c_reaches_the_sync_and_start_resume_continues(tmp_path):
 
 def test_sigterm_on_a_detached_supervisor_is_recorded(tmp_path):
     st = night(tmp_path)
-    new = st.parent / "new.db"
     assert golive("task", "start", "load", "--detach", "--as", "ann",
-                  "--state", st).rc == 0
-    wait_for(lambda: q(new, "SELECT rows_written FROM golive_checkpoint"),
-             "a first batch")
+                  "--state", st, env=paused_after_a_batch(tmp_path)).rc == 0
+    wait_for(lambda: (tmp_path / "paused").exists(), "a first batch")
     os.kill(task_row(st, "load")["pid"], signal.SIGTERM)
+    resume_paused(tmp_path)
     wait_for(lambda: task_row(st, "load")["state"] == "failed", "the end")
     assert q(st, "SELECT outcome FROM sync_runs") == [("interrupted",)]
 
