@@ -16,6 +16,7 @@
 #include "golive/db.h"
 #include "golive/store.h"
 #include "golive/sync.h"
+#include "util/buf.h"
 #include "util/clock.h"
 #include "util/suggest.h"
 
@@ -565,6 +566,43 @@ out:
     return rc;
 }
 
+/* Jobs that did not end ok (failed or skipped; not one refused because
+ * another execution of it runs: that one is to be waited for): the
+ * command that goes on, once what failed is repaired.  A job whose
+ * checkpoint says it stopped or was emptied goes on with --resume; one
+ * its failure left untouched runs again as it was. */
+static void print_next_hint(struct sched *S, const char *plan_path)
+{
+    struct gl_buf resume = GL_BUF_INIT, again = GL_BUF_INIT;
+    struct gl_err err;
+    size_t i;
+
+    for (i = 0; i < S->n; i++) {
+        int cp = -1;
+        if (S->state[i] != 2 || ended_ok(S, i) || S->res[i].locked_out)
+            continue;
+        gl_err_clear(&err);
+        if (S->opts.retry_rejects ||
+            gl_sync_checkpoint_state(S->plan, S->jobs[i], &cp, &err))
+            cp = -1;
+        gl_buf_addf(cp == 0 ? &resume : &again, " %s", S->jobs[i]->id.id);
+    }
+    if (again.len)
+        fprintf(stderr,
+                "golive: once repaired, run again: golive sync %s%s%s\n",
+                plan_path, gl_buf_str(&again),
+                S->opts.retry_rejects ? " --retry-rejects"
+                : S->opts.restart     ? " --restart"
+                                      : "");
+    if (resume.len)
+        fprintf(stderr,
+                "golive: once repaired, continue with: golive sync %s%s "
+                "--resume\n",
+                plan_path, gl_buf_str(&resume));
+    gl_buf_release(&resume);
+    gl_buf_release(&again);
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -756,6 +794,8 @@ static int run(int argc, char **argv)
          : any_error    ? EXIT_ERROR
          : any_failed   ? EXIT_NO
                         : EXIT_OK;
+    if (!stop_sig && rc != EXIT_OK)
+        print_next_hint(&S, plan_path);
     if (stop_sig) {
         print_resume_hint(&S, plan_path);
         rc = 128 + stop_sig; /* 130 SIGINT, 143 SIGTERM */
