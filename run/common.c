@@ -66,6 +66,16 @@ void gl_run_now_iso(char out[40])
     gl_time_format(now, 0, out);
 }
 
+int gl_run_task_gone(int64_t pid, int64_t pgid, const char *host)
+{
+    if (!gl_run_pid_gone(pid, host)) /* also: another host's */
+        return 0;
+    if (pgid <= 0)
+        return 1;
+    /* the supervisor is gone; its command's process group may live on */
+    return kill(-(pid_t)pgid, 0) != 0 && errno == ESRCH;
+}
+
 int gl_run_pid_gone(int64_t pid, const char *host)
 {
     char here[256] = "";
@@ -76,4 +86,22 @@ int gl_run_pid_gone(int64_t pid, const char *host)
     if (strcmp(here, host))
         return 0;
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+static void sql_pid_gone(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *host = sqlite3_value_text(argv[1]);
+
+    (void)argc;
+    sqlite3_result_int(ctx, gl_run_pid_gone(sqlite3_value_int64(argv[0]),
+                                            host ? (const char *)host : ""));
+}
+
+int gl_run_sql_functions(gl_store *s, struct gl_err *err)
+{
+    if (sqlite3_create_function(gl_store_db(s), "golive_pid_gone", 2,
+                                SQLITE_UTF8, NULL, sql_pid_gone, NULL,
+                                NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    return GL_OK;
 }

@@ -45,6 +45,20 @@ int gl_amend_project(gl_store *s, const struct gl_plan *cur,
                      const struct gl_plan *next, int version, const char *sha,
                      const char *path, const char *text, size_t len,
                      const char *at, int64_t seq, struct gl_err *err);
+/* Whether a running task is lost: its supervisor pid is gone and so is
+ * every process of its command's process group pgid (0: unknown), on the
+ * same host. */
+int gl_run_task_gone(int64_t pid, int64_t pgid, const char *host);
+
+/* SQL functions for reading the store: golive_pid_gone(pid, host) (1 when
+ * gl_run_pid_gone) tells a 'running' sync execution that died. */
+int gl_run_sql_functions(gl_store *s, struct gl_err *err);
+
+/* The outcome of a row of sync_runs as SQL: 'died' for one still
+ * 'running' whose process is gone (needs gl_run_sql_functions). */
+#define GL_RUN_SYNC_OUTCOME                                                    \
+    "CASE WHEN outcome = 'running' AND golive_pid_gone(pid, host)"             \
+    " THEN 'died' ELSE outcome END"
 
 /* A task's planned times, fixed when it moves to running (start and end
  * from its task.start event, "" for none) and forgotten when it moves back

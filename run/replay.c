@@ -277,11 +277,18 @@ static int p_task_exec(struct replay *r, const struct event *e, json_t *pl,
                        struct gl_err *err)
 {
     (void)e;
+    /* pgid: since schema 6; a task.exec of before leaves it NULL */
+    if (!json_is_integer(json_object_get(pl, "pgid")))
+        return run_sql(r, err,
+                       "UPDATE tasks SET pid = ?, host = ?, output = ?"
+                       " WHERE id = ? AND state = 'running'",
+                       "isss", pint(pl, "pid"), pstr(pl, "host"),
+                       pstr(pl, "output"), pstr(pl, "task"));
     return run_sql(r, err,
-                   "UPDATE tasks SET pid = ?, host = ?, output = ? WHERE id = ?"
-                   " AND state = 'running'",
-                   "isss", pint(pl, "pid"), pstr(pl, "host"),
-                   pstr(pl, "output"), pstr(pl, "task"));
+                   "UPDATE tasks SET pid = ?, host = ?, output = ?, pgid = ?"
+                   " WHERE id = ? AND state = 'running'",
+                   "issis", pint(pl, "pid"), pstr(pl, "host"),
+                   pstr(pl, "output"), pint(pl, "pgid"), pstr(pl, "task"));
 }
 
 static int p_handover(struct replay *r, const struct event *e, json_t *pl,
@@ -436,20 +443,56 @@ static int p_duty_patch(struct replay *r, const struct event *e, json_t *pl,
                    pstr(pl, "patch"), pint(pl, "entry"));
 }
 
-static int p_sync_run(struct replay *r, const struct event *e, json_t *pl,
-                      struct gl_err *err)
+/* An execution starts: its row, 'running' with no end (schema 6). */
+static int p_sync_start(struct replay *r, const struct event *e, json_t *pl,
+                        struct gl_err *err)
 {
     return run_sql(r, err,
                    "INSERT INTO sync_runs (event_seq, job, mode, started_at,"
                    " ended_at, rows_read, rows_written, rows_rejected, bytes,"
-                   " seconds, outcome, error) VALUES"
-                   " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   "issssiiiidss", e->seq, pstr(pl, "job"), pstr(pl, "mode"),
+                   " seconds, outcome, error, execution, pid, host) VALUES"
+                   " (?, ?, ?, ?, NULL, 0, 0, 0, 0, 0, 'running', NULL, ?, ?,"
+                   " ?)",
+                   "issssis", e->seq, pstr(pl, "job"), pstr(pl, "mode"),
+                   pstr(pl, "started_at"), pstr(pl, "execution"),
+                   pint(pl, "pid"), pstr(pl, "host") ? pstr(pl, "host") : "");
+}
+
+/* An execution ended: the row its sync.start made (by `execution`) is
+ * completed, else (no execution id, as before schema 6; or none started:
+ * its preparation failed) a row is added.  plan_sha256 sets no column. */
+static int p_sync_run(struct replay *r, const struct event *e, json_t *pl,
+                      struct gl_err *err)
+{
+    const char *x = pstr(pl, "execution");
+    double secs = json_number_value(json_object_get(pl, "seconds"));
+    int rc;
+
+    if (x && *x) {
+        rc = run_sql(r, err,
+                     "UPDATE sync_runs SET event_seq = ?, job = ?, mode = ?,"
+                     " started_at = ?, ended_at = ?, rows_read = ?,"
+                     " rows_written = ?, rows_rejected = ?, bytes = ?,"
+                     " seconds = ?, outcome = ?, error = ?"
+                     " WHERE execution = ?",
+                     "issssiiiidsss", e->seq, pstr(pl, "job"), pstr(pl, "mode"),
+                     pstr(pl, "started_at"), pstr(pl, "ended_at"),
+                     pint(pl, "read"), pint(pl, "written"),
+                     pint(pl, "rejected"), pint(pl, "bytes"), secs,
+                     pstr(pl, "outcome"), pstr(pl, "error"), x);
+        if (rc || sqlite3_changes(gl_store_db(r->mem)) == 1)
+            return rc;
+    }
+    return run_sql(r, err,
+                   "INSERT INTO sync_runs (event_seq, job, mode, started_at,"
+                   " ended_at, rows_read, rows_written, rows_rejected, bytes,"
+                   " seconds, outcome, error, execution) VALUES"
+                   " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   "issssiiiidsss", e->seq, pstr(pl, "job"), pstr(pl, "mode"),
                    pstr(pl, "started_at"), pstr(pl, "ended_at"),
                    pint(pl, "read"), pint(pl, "written"), pint(pl, "rejected"),
-                   pint(pl, "bytes"),
-                   json_number_value(json_object_get(pl, "seconds")),
-                   pstr(pl, "outcome"), pstr(pl, "error"));
+                   pint(pl, "bytes"), secs, pstr(pl, "outcome"),
+                   pstr(pl, "error"), x && *x ? x : NULL);
 }
 
 /* Every event kind, what it writes, and how.  key: the payload field that
@@ -488,6 +531,7 @@ static const struct projector {
     {"shift", "run", NULL, p_shift},
     {"duty.log", "duty", "entry", p_duty_log},
     {"duty.patch", "duty", "entry", p_duty_patch},
+    {"sync.start", "sync_runs", NULL, p_sync_start},
     {"sync.run", "sync_runs", NULL, p_sync_run},
     {"check.run", "", NULL, NULL},
     {"flow.check", "", NULL, NULL},

@@ -271,10 +271,12 @@ int gl_report_build(gl_store *s, const struct gl_plan *p,
     json_object_set_new(o, "eta", eta_of(&c, status));
     json_object_set_new(o, "late_tasks", late_of(&c, status));
     json_object_set(o, "blockers", json_object_get(status, "blockers"));
-    if ((rc = rows(s, &c,
+    /* every execution from its start; one that died shows so */
+    if ((rc = gl_run_sql_functions(s, err)) ||
+        (rc = rows(s, &c,
                    "SELECT job, mode, started_at, ended_at, rows_read,"
-                   " rows_written, rows_rejected, seconds, outcome, error"
-                   " FROM sync_runs ORDER BY id",
+                   " rows_written, rows_rejected, seconds, " GL_RUN_SYNC_OUTCOME
+                   ", error FROM sync_runs ORDER BY id",
                    sync_cols, 0xC, &x, err)))
         goto fail;
     json_object_set_new(o, "syncs", x);

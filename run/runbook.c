@@ -52,7 +52,7 @@ static int task_people(gl_store *s, const struct gl_task *t, struct people *w,
     w->lost = 0;
     if (sqlite3_prepare_v2(gl_store_db(s),
                            "SELECT owner, checker, state = 'running' AND"
-                           " pid IS NOT NULL, pid, host FROM tasks"
+                           " pid IS NOT NULL, pid, host, pgid FROM tasks"
                            " WHERE id = ?",
                            -1, &st, NULL) != SQLITE_OK)
         return gl_run_fail_db(s, err);
@@ -66,8 +66,9 @@ static int task_people(gl_store *s, const struct gl_task *t, struct people *w,
             snprintf(w->checker, sizeof(w->checker), "%s",
                      (const char *)sqlite3_column_text(st, 1));
         w->lost = sqlite3_column_int(st, 2) &&
-                  gl_run_pid_gone(sqlite3_column_int64(st, 3),
-                                  (const char *)sqlite3_column_text(st, 4));
+                  gl_run_task_gone(sqlite3_column_int64(st, 3),
+                                   sqlite3_column_int64(st, 5),
+                                   (const char *)sqlite3_column_text(st, 4));
     }
     sqlite3_finalize(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
@@ -340,7 +341,7 @@ out:
 
 int gl_task_exec_record(gl_store *s, const struct gl_actor *who, const char *id,
                         const char *run, const char *output, int64_t pid,
-                        const char *host, struct gl_err *err)
+                        int64_t pgid, const char *host, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -348,14 +349,15 @@ int gl_task_exec_record(gl_store *s, const struct gl_actor *who, const char *id,
     if ((rc = gl_store_begin(s, err)))
         return rc;
     if ((rc = gl_run_event(s, who, "task.exec",
-                           json_pack("{s:s, s:s, s:s, s:I, s:s}", "task", id,
-                                     "run", run, "output", output, "pid",
-                                     (json_int_t)pid, "host", host),
+                           json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "task",
+                                     id, "run", run, "output", output, "pid",
+                                     (json_int_t)pid, "pgid", (json_int_t)pgid,
+                                     "host", host),
                            NULL, err)))
         goto fail;
     if (sqlite3_prepare_v2(gl_store_db(s),
-                           "UPDATE tasks SET pid = ?, host = ?, output = ?"
-                           " WHERE id = ? AND state = 'running'",
+                           "UPDATE tasks SET pid = ?, host = ?, output = ?,"
+                           " pgid = ? WHERE id = ? AND state = 'running'",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = gl_run_fail_db(s, err);
         goto fail;
@@ -363,7 +365,8 @@ int gl_task_exec_record(gl_store *s, const struct gl_actor *who, const char *id,
     sqlite3_bind_int64(st, 1, pid);
     sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, output, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, pgid);
+    sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
     sqlite3_finalize(st);
     if (rc)

@@ -24,6 +24,7 @@ struct row {
     const char *owner, *checker; /* the plan's, or the run's (strings) */
     int64_t started, ended;      /* actual, NO_TIME when not yet */
     int64_t fixed_ps, fixed_pe;  /* planned times fixed at its start */
+    int resumable;               /* its sync's last execution stopped midway */
     int in_scope;
     int lost; /* running, its process gone */
     /* as planned: the schedule, then the slack */
@@ -82,7 +83,7 @@ static int load_rows(gl_store *s, const struct gl_task_graph *g, struct row *r,
     if (sqlite3_prepare_v2(gl_store_db(s),
                            "SELECT id, state, owner, checker, started_at,"
                            " finished_at, pid, host, planned_start,"
-                           " planned_end FROM tasks",
+                           " planned_end, pgid FROM tasks",
                            -1, &st, NULL) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -96,11 +97,13 @@ static int load_rows(gl_store *s, const struct gl_task_graph *g, struct row *r,
             person(strings, r[i].checker, sqlite3_column_text(st, 3));
         r[i].started = parse_time(sqlite3_column_text(st, 4));
         r[i].ended = parse_time(sqlite3_column_text(st, 5));
-        /* a running task executed by a process of this host that is gone */
+        /* a running task executed by a process of this host that is gone,
+         * with every process of its command */
         r[i].lost = !strcmp(r[i].state, "running") &&
                     sqlite3_column_type(st, 6) != SQLITE_NULL &&
-                    gl_run_pid_gone(sqlite3_column_int64(st, 6),
-                                    (const char *)sqlite3_column_text(st, 7));
+                    gl_run_task_gone(sqlite3_column_int64(st, 6),
+                                     sqlite3_column_int64(st, 10),
+                                     (const char *)sqlite3_column_text(st, 7));
         r[i].fixed_ps = parse_time(sqlite3_column_text(st, 8));
         r[i].fixed_pe = parse_time(sqlite3_column_text(st, 9));
     }
@@ -117,6 +120,48 @@ static int finished(const char *st)
 {
     return !strcmp(st, "done") || !strcmp(st, "checked") ||
            !strcmp(st, "skipped");
+}
+
+/* Whether the last execution of sync job job stopped before its end
+ * (interrupted, died, failed): --resume goes on from its checkpoint. */
+static int job_resumable(gl_store *s, const char *job)
+{
+    sqlite3_stmt *st = NULL;
+    int yes = 0;
+
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "SELECT " GL_RUN_SYNC_OUTCOME " IN ('interrupted',"
+                           " 'died', 'failed') FROM sync_runs WHERE job = ?"
+                           " ORDER BY id DESC LIMIT 1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            yes = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    return yes;
+}
+
+/* A task whose run: is a sync, one of whose jobs can resume. */
+static int sync_resumable(gl_store *s, const struct gl_plan *p,
+                          const struct gl_task *t)
+{
+    char words[4096], *save = NULL, *w;
+    int any = 0, named = 0;
+    size_t i;
+
+    if (!t->run || strncmp(t->run, "sync ", 5) ||
+        strlen(t->run) >= sizeof(words))
+        return 0;
+    snprintf(words, sizeof(words), "%s", t->run + 5);
+    for (w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+        if (*w != '-') {
+            named++;
+            any |= job_resumable(s, w);
+        }
+    for (i = 0; !named && i < p->n_sync; i++)
+        any |= job_resumable(s, p->sync[i].id.id);
+    return any;
 }
 
 /* When the lead started the rollback (NO_TIME when unknown). */
@@ -648,8 +693,13 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     }
     init_rows(p, r);
     if ((rc = load_rows(s, &g, r, &strings, err)) ||
+        (rc = gl_run_sql_functions(s, err)) ||
         (rc = schedule(s, &g, r, switch_at, now, &rb, err)))
         goto done;
+    for (i = 0; i < n; i++)
+        r[i].resumable =
+            strcmp(r[i].state, "done") && strcmp(r[i].state, "checked") &&
+            strcmp(r[i].state, "skipped") && sync_resumable(s, p, r[i].t);
     plan_backward(&g, r);
 
     /* the overrun: actual / planned time of the tasks that finished */
@@ -707,9 +757,10 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
             }
             if (ok) {
                 state = "ready";
-                json_array_append_new(ready,
-                                      json_pack("{s:s, s:s}", "id", t->id.id,
-                                                "owner", r[i].owner));
+                json_array_append_new(
+                    ready,
+                    json_pack("{s:s, s:s, s:b}", "id", t->id.id, "owner",
+                              r[i].owner, "sync_resumable", r[i].resumable));
             }
         } else if (!strcmp(state, "running")) {
             if (r[i].lost) {
@@ -718,8 +769,12 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                     blockers,
                     json_pack("{s:s, s:s, s:s}", "kind", "lost", "id", t->id.id,
                               "detail",
-                              "its process died; the owner retries or "
-                              "fails it"));
+                              r[i].resumable
+                                  ? "its process died; the owner retries it "
+                                    "(start --resume continues its sync) or "
+                                    "fails it"
+                                  : "its process died; the owner retries or "
+                                    "fails it"));
             }
             json_array_append_new(running,
                                   json_pack("{s:s, s:s, s:o, s:b}", "id",
@@ -727,9 +782,14 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                                             "since", time_json(r[i].started),
                                             "lost", !strcmp(state, "lost")));
         } else if (!strcmp(state, "failed")) {
-            json_array_append_new(blockers, json_pack("{s:s, s:s, s:s}", "kind",
-                                                      "task", "id", t->id.id,
-                                                      "detail", "task failed"));
+            json_array_append_new(
+                blockers,
+                json_pack("{s:s, s:s, s:s}", "kind", "task", "id", t->id.id,
+                          "detail",
+                          r[i].resumable
+                              ? "task failed; its sync can resume (reopen, "
+                                "then start --resume)"
+                              : "task failed"));
         }
         json_object_set_new(
             cs, state,
@@ -745,7 +805,7 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
             tasks,
             json_pack(
                 "{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o,"
-                " s:o, s:o, s:b, s:o, s:b}",
+                " s:o, s:o, s:b, s:o, s:b, s:b}",
                 "id", t->id.id, "title", t->title ? t->title : "", "stage",
                 gl_stage_name(t->stage), "state", state, "owner", r[i].owner,
                 "checker", r[i].checker, "started", time_json(r[i].started),
@@ -759,7 +819,7 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 "slack",
                 r[i].in_scope && r[i].planned ? json_integer(r[i].ls - r[i].es)
                                               : json_null(),
-                "in_scope", r[i].in_scope));
+                "in_scope", r[i].in_scope, "sync_resumable", r[i].resumable));
     }
     json_object_set_new(totals, "all", json_integer(all));
     if ((rc = add_blockers(s, p, blockers, err)) ||

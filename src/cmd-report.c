@@ -99,12 +99,12 @@ static const char *const task_keys[] = {
 static const char *const task_heads[] = {
     "task",          "stage",       "owner",   "checker", "state",
     "planned start", "planned end", "started", "ended",   NULL};
-static const char *const sync_keys[] = {"job",      "mode",      "started",
-                                        "seconds",  "rows_read", "written",
-                                        "rejected", "outcome",   NULL};
-static const char *const sync_heads[] = {"job",      "mode",    "started",
-                                         "seconds",  "read",    "written",
-                                         "rejected", "outcome", NULL};
+static const char *const sync_keys[] = {
+    "job",       "mode",    "started",  "ended",   "seconds",
+    "rows_read", "written", "rejected", "outcome", NULL};
+static const char *const sync_heads[] = {
+    "job",  "mode",    "started",  "ended",   "seconds",
+    "read", "written", "rejected", "outcome", NULL};
 static const char *const check_keys[] = {"at",      "check",   "type",
                                          "outcome", "message", NULL};
 static const char *const check_heads[] = {"at",      "check",  "type",

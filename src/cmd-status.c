@@ -221,10 +221,10 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
            : json_is_true(json_object_get(st, "rollback"))  ? "; ROLLING BACK"
                                                             : "");
     {
-        json_t *d = json_object_get(st, "decided");
-        if (json_is_object(d)) {
+        json_t *dd = json_object_get(st, "decided");
+        if (json_is_object(dd)) {
             char when[40] = "?", wrel[32] = "";
-            json_t *at = json_object_get(d, "at");
+            json_t *at = json_object_get(dd, "at");
             if (json_is_integer(at)) {
                 gl_time_format(json_integer_value(at), r->info.switch_offset,
                                when);
@@ -232,9 +232,9 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
                                   wrel);
             }
             printf("decision: %s by %s at %s (%s): %s\n",
-                   json_string_value(json_object_get(d, "decision")),
-                   json_string_value(json_object_get(d, "actor")), when, wrel,
-                   json_string_value(json_object_get(d, "note")));
+                   json_string_value(json_object_get(dd, "decision")),
+                   json_string_value(json_object_get(dd, "actor")), when, wrel,
+                   json_string_value(json_object_get(dd, "note")));
         } else {
             printf("decision: none yet\n");
         }
@@ -285,9 +285,13 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
     }
     printf("%s\nready:     ",
            json_array_size(json_object_get(st, "running")) ? "" : "nothing");
-    json_array_foreach(json_object_get(st, "ready"), i, x) printf(
-        "%s%s (%s)", i ? ", " : "", json_string_value(json_object_get(x, "id")),
-        json_string_value(json_object_get(x, "owner")));
+    json_array_foreach(json_object_get(st, "ready"), i, x)
+        printf("%s%s (%s%s)", i ? ", " : "",
+               json_string_value(json_object_get(x, "id")),
+               json_string_value(json_object_get(x, "owner")),
+               json_is_true(json_object_get(x, "sync_resumable"))
+                   ? "; its sync can resume: start --resume"
+                   : "");
     printf("%s\nblockers:  ",
            json_array_size(json_object_get(st, "ready")) ? "" : "nothing");
     json_array_foreach(json_object_get(st, "blockers"), i, x)

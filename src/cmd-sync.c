@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,8 +14,20 @@
 #include "cli.h"
 #include "cmd.h"
 #include "golive/db.h"
+#include "golive/store.h"
 #include "golive/sync.h"
+#include "util/buf.h"
+#include "util/clock.h"
 #include "util/suggest.h"
+
+/* SIGINT / SIGTERM: the jobs commit their batch in flight and stop; no
+ * job starts after it.  A second signal ends the process at once. */
+static volatile sig_atomic_t stop_sig;
+
+static void on_stop(int sig)
+{
+    stop_sig = sig;
+}
 
 struct sched {
     const struct gl_plan *plan;
@@ -35,7 +48,73 @@ struct sched {
     int tty;
     /* progress of running jobs, for the status line */
     struct gl_sync_progress *prog;
+    /* the run's store (NULL: not recorded), one writer at a time */
+    gl_store *store;
+    struct gl_actor who;
+    pthread_mutex_t smu;
+    char host[256];
+    const char *plan_sha; /* --plan-changed: the file's SHA-256, else "" */
 };
+
+static void fill_record(struct sched *S, const struct gl_sync_result *r,
+                        struct gl_sync_record *rec)
+{
+    memset(rec, 0, sizeof(*rec));
+    rec->job = r->job;
+    rec->mode = r->mode;
+    rec->execution = r->execution[0] ? r->execution : NULL;
+    rec->started = r->started;
+    rec->ended = r->ended;
+    rec->read = r->read;
+    rec->written = r->written;
+    rec->rejected = r->rejected;
+    rec->bytes = r->bytes;
+    rec->seconds = r->seconds;
+    rec->failed = r->failed;
+    rec->outcome = r->interrupted ? "interrupted" : NULL;
+    rec->error = r->error;
+    rec->plan_sha256 = S->plan_sha && *S->plan_sha ? S->plan_sha : NULL;
+    rec->pid = (int64_t)getpid();
+}
+
+/* An execution starts (it holds its job's lock: gl_sync_prepare
+ * succeeded): recorded before it reads or writes a row (its end completes
+ * the row); when it cannot be recorded it does not run. */
+static int on_started(void *ctx, const struct gl_sync_result *r,
+                      struct gl_err *err)
+{
+    struct sched *S = ctx;
+    struct gl_sync_record rec;
+    int rc = GL_OK;
+
+    if (!S->store)
+        return GL_OK;
+    fill_record(S, r, &rec);
+    rec.host = S->host;
+    pthread_mutex_lock(&S->smu);
+    rc = gl_store_sync_start(S->store, &S->who, &rec, err);
+    pthread_mutex_unlock(&S->smu);
+    return rc;
+}
+
+/* An execution ended (whatever ended it): its record is completed, or
+ * made when it ended before it started (its preparation or the emptying
+ * of its target failed).  A job skipped, or refused because another
+ * execution of it runs, was not executed: nothing to record. */
+static void record_end(struct sched *S, const struct gl_sync_result *r)
+{
+    struct gl_sync_record rec;
+    struct gl_err err;
+
+    if (!S->store || r->locked_out)
+        return;
+    fill_record(S, r, &rec);
+    gl_err_clear(&err);
+    pthread_mutex_lock(&S->smu);
+    if (gl_store_record_sync(S->store, &S->who, &rec, &err))
+        cli_warn("execution of '%s' not recorded: %s", r->job, err.msg);
+    pthread_mutex_unlock(&S->smu);
+}
 
 /* A job may start when every job it waits for (dep) is done. */
 static int ready(struct sched *S, size_t i)
@@ -51,7 +130,7 @@ static int ready(struct sched *S, size_t i)
 static int ended_ok(struct sched *S, size_t k)
 {
     return S->state[k] == 2 && S->rc[k] == GL_OK && !S->res[k].failed &&
-           !S->skipped[k];
+           !S->res[k].interrupted && !S->skipped[k];
 }
 
 /* Job i does not run: it comes after job (or job of the plan) `after`,
@@ -112,8 +191,10 @@ static void prepare_all(struct sched *S)
         gl_err_clear(&err);
         S->rc[i] = gl_sync_prepare(S->plan, S->jobs[i], &S->opts, &S->x[i],
                                    &S->res[i], &err);
-        if (S->rc[i])
+        if (S->rc[i]) {
             S->state[i] = 2;
+            record_end(S, &S->res[i]);
+        }
     }
     while (more) {
         more = 0;
@@ -151,6 +232,8 @@ static void clear_targets(struct sched *S)
                 waited_for |= !cleared[k] && S->dep[k * S->n + i];
             if (waited_for)
                 continue;
+            if (stop_sig)
+                break;
             gl_err_clear(&err);
             if (gl_sync_exec_clear(S->x[i], &err)) {
                 /* the job fails here; the others go on */
@@ -163,8 +246,10 @@ static void clear_targets(struct sched *S)
                 r->failed = 1;
                 S->rc[i] = err.code ? err.code : GL_EIO;
                 S->state[i] = 2;
+                gl_clock_now(&r->ended);
                 gl_sync_exec_free(S->x[i]);
                 S->x[i] = NULL;
+                record_end(S, r);
             }
             cleared[i] = 1;
             done++;
@@ -242,7 +327,9 @@ static void *worker(void *arg)
                     break;
                 }
             }
-            if (pick != (size_t)-1 || !waiting)
+            if (stop_sig)
+                pick = (size_t)-1; /* stopping: no job starts */
+            if (pick != (size_t)-1 || !waiting || stop_sig)
                 break;
             pthread_cond_wait(&S->cv, &S->mu);
         }
@@ -260,6 +347,7 @@ static void *worker(void *arg)
                      err.msg);
         gl_sync_exec_free(S->x[pick]); /* the job's lock goes */
         S->x[pick] = NULL;
+        record_end(S, &S->res[pick]);
 
         pthread_mutex_lock(&S->mu);
         S->state[pick] = 2;
@@ -283,7 +371,10 @@ static void human_bytes(int64_t b, char *out, size_t n)
 
 static const char *outcome(struct sched *S, size_t i)
 {
-    return S->skipped[i] ? "skipped" : S->res[i].failed ? "failed" : "ok";
+    return S->skipped[i]           ? "skipped"
+           : S->res[i].interrupted ? "interrupted"
+           : S->res[i].failed      ? "failed"
+                                   : "ok";
 }
 
 static void print_table(struct sched *S)
@@ -357,14 +448,12 @@ static void print_json(struct sched *S)
     json_decref(o);
 }
 
-static void record(struct sched *S, const char *state, const char *as,
-                   const char *plan_sha)
+/* Open the run's store to record the executions in (S->store stays NULL
+ * when there is no run, saying so). */
+static void open_record(struct sched *S, const char *state, const char *as)
 {
-    struct gl_actor who;
     struct gl_err err;
-    gl_store *store = NULL;
     struct stat sb;
-    size_t i;
 
     gl_err_clear(&err);
     if (stat(state, &sb) != 0) {
@@ -374,36 +463,34 @@ static void record(struct sched *S, const char *state, const char *as,
                 state);
         return;
     }
-    if (cli_actor(as, S->plan, &who, &err) ||
-        gl_store_open(state, 0, &store, &err)) {
+    if (cli_actor(as, S->plan, &S->who, &err) ||
+        gl_store_open(state, 0, &S->store, &err)) {
         cli_warn("executions not recorded: %s", err.msg);
+        S->store = NULL;
         return;
     }
+    gethostname(S->host, sizeof(S->host) - 1);
+}
+
+/* Stopped by a signal: what did not finish, and the command that goes
+ * on. */
+static void print_resume_hint(struct sched *S, const char *plan_path)
+{
+    size_t i;
+    int any = 0;
+
+    fprintf(stderr,
+            "golive: interrupted (%s); the batch in flight was "
+            "committed",
+            stop_sig == SIGTERM ? "SIGTERM" : "SIGINT");
     for (i = 0; i < S->n; i++) {
-        const struct gl_sync_result *r = &S->res[i];
-        struct gl_sync_record rec;
-        /* a job skipped, or refused because another execution of it runs,
-         * was not executed: nothing to record */
-        if (S->state[i] != 2 || S->skipped[i] || S->res[i].locked_out)
+        if (S->state[i] == 2 && !S->res[i].interrupted)
             continue;
-        rec.job = r->job;
-        rec.mode = r->mode;
-        rec.started = r->started;
-        rec.ended = r->ended;
-        rec.read = r->read;
-        rec.written = r->written;
-        rec.rejected = r->rejected;
-        rec.bytes = r->bytes;
-        rec.seconds = r->seconds;
-        rec.failed = r->failed;
-        rec.error = r->error;
-        rec.plan_sha256 = *plan_sha ? plan_sha : NULL;
-        if (gl_store_record_sync(store, &who, &rec, &err)) {
-            cli_warn("execution of '%s' not recorded: %s", r->job, err.msg);
-            break;
-        }
+        if (!any++)
+            fprintf(stderr, "; continue with: golive sync %s", plan_path);
+        fprintf(stderr, " %s", S->jobs[i]->id.id);
     }
-    gl_store_close(store);
+    fprintf(stderr, "%s\n", any ? " --resume" : "");
 }
 
 /* The order of the selected jobs (S->dep), from the order of every job of
@@ -477,6 +564,43 @@ out:
     free(at);
     free(selected);
     return rc;
+}
+
+/* Jobs that did not end ok (failed or skipped; not one refused because
+ * another execution of it runs: that one is to be waited for): the
+ * command that goes on, once what failed is repaired.  A job whose
+ * checkpoint says it stopped or was emptied goes on with --resume; one
+ * its failure left untouched runs again as it was. */
+static void print_next_hint(struct sched *S, const char *plan_path)
+{
+    struct gl_buf resume = GL_BUF_INIT, again = GL_BUF_INIT;
+    struct gl_err err;
+    size_t i;
+
+    for (i = 0; i < S->n; i++) {
+        int cp = -1;
+        if (S->state[i] != 2 || ended_ok(S, i) || S->res[i].locked_out)
+            continue;
+        gl_err_clear(&err);
+        if (S->opts.retry_rejects ||
+            gl_sync_checkpoint_state(S->plan, S->jobs[i], &cp, &err))
+            cp = -1;
+        gl_buf_addf(cp == 0 ? &resume : &again, " %s", S->jobs[i]->id.id);
+    }
+    if (again.len)
+        fprintf(stderr,
+                "golive: once repaired, run again: golive sync %s%s%s\n",
+                plan_path, gl_buf_str(&again),
+                S->opts.retry_rejects ? " --retry-rejects"
+                : S->opts.restart     ? " --restart"
+                                      : "");
+    if (resume.len)
+        fprintf(stderr,
+                "golive: once repaired, continue with: golive sync %s%s "
+                "--resume\n",
+                plan_path, gl_buf_str(&resume));
+    gl_buf_release(&resume);
+    gl_buf_release(&again);
 }
 
 static int run(int argc, char **argv)
@@ -619,6 +743,20 @@ static int run(int argc, char **argv)
     cli_state_path(state_opt, plan_path, state, sizeof(state));
     if ((rc = order_jobs(&S, state)) != EXIT_OK)
         goto out;
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_stop;
+        sa.sa_flags = SA_RESETHAND; /* a second one ends it at once */
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+    }
+    pthread_mutex_init(&S.smu, NULL);
+    S.plan_sha = plan_sha;
+    open_record(&S, state, as);
+    S.opts.progress_ctx = &S;
+    S.opts.started = on_started;
+    S.opts.stop = &stop_sig;
     prepare_all(&S);
     if (!S.opts.resume && !S.opts.retry_rejects)
         clear_targets(&S);
@@ -649,7 +787,6 @@ static int run(int argc, char **argv)
         print_json(&S);
     else
         print_table(&S);
-    record(&S, state, as, plan_sha);
     for (i = 0; i < S.n; i++)
         if (S.rc[i] == GL_EREFUSED)
             any_error = 3;
@@ -657,7 +794,14 @@ static int run(int argc, char **argv)
          : any_error    ? EXIT_ERROR
          : any_failed   ? EXIT_NO
                         : EXIT_OK;
+    if (!stop_sig && rc != EXIT_OK)
+        print_next_hint(&S, plan_path);
+    if (stop_sig) {
+        print_resume_hint(&S, plan_path);
+        rc = 128 + stop_sig; /* 130 SIGINT, 143 SIGTERM */
+    }
 out:
+    gl_store_close(S.store);
     for (i = 0; S.x && i < S.n; i++)
         gl_sync_exec_free(S.x[i]);
     free(S.x);
@@ -689,12 +833,15 @@ const struct gl_cmd cmd_sync = {
     "Run the plan's sync jobs (all, or those named), each through the\n"
     "target's bulk path, in batches that commit together with the job's\n"
     "checkpoint (table golive_checkpoint in the target).  Rows that cannot\n"
-    "be loaded go to rejects/JOB.csv beside the plan with the reason:\n"
-    "among them rows with a NULL key, and zero dates (MariaDB's\n"
-    "0000-00-00) or infinities (PostgreSQL's) that the target column\n"
-    "cannot hold, unless the column says {from: c, unrepresentable: null}\n"
-    "(then NULL is stored).\n"
-    "Each execution is recorded in the run when the state store exists.\n"
+    "be loaded are added to rejects/JOB.csv beside the plan with the\n"
+    "execution and the reason (the file only grows): among them rows with\n"
+    "a NULL key, and zero dates (MariaDB's 0000-00-00) or infinities\n"
+    "(PostgreSQL's) that the target column cannot hold, unless the column\n"
+    "says {from: c, unrepresentable: null} (then NULL is stored).  Each\n"
+    "execution is recorded in the run from its start when the state store\n"
+    "exists.  Ctrl-C (SIGINT) or SIGTERM: the jobs commit their batch in\n"
+    "flight and stop, are recorded 'interrupted', and the command that\n"
+    "continues is printed (exit 130 / 143).\n"
     "\n"
     "Before any target is emptied, every job connects to both sides, takes\n"
     "its lock in the target (one execution of a job at a time) and runs\n"
@@ -712,7 +859,8 @@ const struct gl_cmd cmd_sync = {
     "                    reads from the beginning, a completed append job\n"
     "                    loads every row again\n"
     "  --retry-rejects   load the rejected rows again (after the mapping\n"
-    "                    was fixed); what still fails stays in the file\n"
+    "                    was fixed); the rows that load leave the file,\n"
+    "                    the rest stays\n"
     "  --batch-size N    rows per batch (default: the job's, else 10000)\n"
     "  --json            {\"jobs\":[{job, read, written, rejected, bytes,\n"
     "                    seconds, outcome, ...}]}\n"
@@ -725,6 +873,7 @@ const struct gl_cmd cmd_sync = {
     "exit: 0 every job ok, 1 a job failed, passed its error limit or was\n"
     "      skipped, 2 usage or connection error, 3 refused (an interrupted\n"
     "      job needs --resume or --restart; the job is running already;\n"
-    "      the plan file is not the run's)\n",
+    "      the plan file is not the run's), 130 / 143 stopped by SIGINT /\n"
+    "      SIGTERM\n",
     run,
 };

@@ -19,12 +19,14 @@ static int run(int argc, char **argv)
         {"force", no_argument, NULL, 'f'},
         {"detach", no_argument, NULL, 'd'},
         {"output", required_argument, NULL, 'o'},
+        {"resume", no_argument, NULL, 'r'},
+        {"restart", no_argument, NULL, 'R'},
         {"state", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *as = NULL, *note = NULL, *state_opt = NULL, *from, *to,
-               *output = NULL;
+               *output = NULL, *sync_opt = NULL;
     struct cli_run r;
     struct gl_err err;
     int json = 0, force = 0, detach = 0, c, rc, act;
@@ -48,6 +50,13 @@ static int run(int argc, char **argv)
         case 'o':
             output = optarg;
             break;
+        case 'r':
+        case 'R':
+            if (sync_opt)
+                return cli_usage("task", "--resume and --restart exclude "
+                                         "each other");
+            sync_opt = c == 'r' ? "--resume" : "--restart";
+            break;
         case 's':
             state_opt = optarg;
             break;
@@ -67,7 +76,8 @@ static int run(int argc, char **argv)
         /* internal: the background supervisor of a detached run: */
         if ((rc = cli_run_open(&r, state_opt, NULL, as, 1)) == EXIT_OK) {
             t = gl_plan_task(r.plan, argv[optind + 1]);
-            rc = t && t->run ? task_supervise(&r, t, output) : EXIT_ERROR;
+            rc = t && t->run ? task_supervise(&r, t, output, sync_opt)
+                             : EXIT_ERROR;
         }
         cli_run_close(&r);
         return rc;
@@ -77,7 +87,12 @@ static int run(int argc, char **argv)
                          "no action '%s' (start, done, fail, skip, "
                          "check, reopen)",
                          argv[optind]);
+    if (sync_opt && act != GL_ACT_START)
+        return cli_usage("task", "%s goes with 'task start'", sync_opt);
     if ((rc = cli_run_open(&r, state_opt, NULL, as, 1)))
+        goto out;
+    if (sync_opt && (rc = task_sync_opt_check(
+                         gl_plan_task(r.plan, argv[optind + 1]), sync_opt)))
         goto out;
     gl_err_clear(&err);
     if (gl_task_act(r.s, r.plan, r.info.switch_at, &r.who, argv[optind + 1],
@@ -92,7 +107,7 @@ static int run(int argc, char **argv)
         if (!json)
             printf("task %s: %s -> %s (%s); run: %s\n", argv[optind + 1], from,
                    to, r.who.person, t->run);
-        rc = task_exec(&r, t, detach, json);
+        rc = task_exec(&r, t, detach, json, sync_opt);
         goto out;
     }
     if (json)
@@ -113,8 +128,8 @@ const struct gl_cmd cmd_task = {
     "task",
     "work the runbook: start, done, fail, skip, check, reopen a task",
     "usage: golive task start|done|fail|skip|check|reopen ID --as PERSON\n"
-    "                   [--note TEXT] [--force] [--detach] [--state FILE]\n"
-    "                   [--json]\n"
+    "                   [--note TEXT] [--force] [--detach]\n"
+    "                   [--resume | --restart] [--state FILE] [--json]\n"
     "\n"
     "Move a task of the run: pending -> running (start) -> done -> checked\n"
     "(check), or failed, or skipped (with --note saying why); reopen takes\n"
@@ -132,13 +147,24 @@ const struct gl_cmd cmd_task = {
     "golive-output/ beside the store, linked from a task.exec event; the\n"
     "task ends done (exit 0) or failed (with the exit status and the last\n"
     "line), reported as its owner.  --detach returns at once and leaves a\n"
-    "supervisor in the background.  A task left running by a process that\n"
-    "died is lost ('golive status'): its owner starts it again or fails it.\n"
+    "supervisor in the background.  Ctrl-C (SIGINT) or SIGTERM reaches the\n"
+    "command (a sync commits its batch in flight and records that it was\n"
+    "interrupted); the task fails and the supervisor exits 130 / 143.  A\n"
+    "task is lost ('golive status') when its supervisor died and nothing of\n"
+    "its command (its process group) still runs: its owner starts it again\n"
+    "or fails it.\n"
+    "\n"
+    "options of start for a sync task (after 'task reopen' of one that\n"
+    "failed, or for a lost one):\n"
+    "  --resume          its golive sync goes on after the last committed\n"
+    "                    batch ('golive status' says which tasks can)\n"
+    "  --restart         its golive sync starts over where the mode\n"
+    "                    (append, incremental) would refuse to\n"
     "\n"
     "GOLIVE_NOW (ISO 8601) replaces the clock, to replay a night.\n"
     "\n"
     "exit: 0 moved (a run: finished with exit 0), 1 its run: failed,\n"
     "      2 usage or store error, 3 refused (the message says who\n"
-    "      may, or what must happen first)\n",
+    "      may, or what must happen first), 130 / 143 interrupted\n",
     run,
 };

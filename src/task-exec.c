@@ -23,17 +23,18 @@
 #include "util/buf.h"
 #include "util/clock.h"
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted, signals;
 
 static void on_signal(int sig)
 {
     interrupted = sig;
+    signals++;
 }
 
 /* argv for the task's command (strings point into storage held by b). */
 static int build_argv(const struct cli_run *r, const struct gl_task *t,
-                      const char *self, const char *owner, char **argv,
-                      size_t max, char *words)
+                      const char *self, const char *owner, const char *sync_opt,
+                      char **argv, size_t max, char *words)
 {
     size_t n = 0;
     char *save = NULL, *w;
@@ -50,9 +51,11 @@ static int build_argv(const struct cli_run *r, const struct gl_task *t,
     argv[n++] = (char *)(sync ? "sync" : "check");
     argv[n++] = (char *)CLI_RUN_PLAN;
     strcpy(words, t->run + (sync ? 5 : 6));
-    for (w = strtok_r(words, " \t", &save); w && n + 6 < max;
+    for (w = strtok_r(words, " \t", &save); w && n + 7 < max;
          w = strtok_r(NULL, " \t", &save))
         argv[n++] = w;
+    if (sync && sync_opt)
+        argv[n++] = (char *)sync_opt;
     argv[n++] = (char *)"--state";
     argv[n++] = (char *)r->state;
     argv[n++] = (char *)"--as";
@@ -95,7 +98,8 @@ static double mono(void)
  * the task's end as its owner.  store: an open store of this process. */
 static int supervise(gl_store *store, const struct cli_run *r,
                      const struct gl_task *t, const char *owner,
-                     const char *out_path, int detached, int json)
+                     const char *out_path, const char *sync_opt, int detached,
+                     int json)
 {
     char self[PATH_MAX], host[256] = "", note[5400], line[900], words[4096],
                          now_owner[128];
@@ -105,7 +109,7 @@ static int supervise(gl_store *store, const struct cli_run *r,
     struct sigaction sa;
     const char *from, *to;
     pid_t child;
-    int status = 0, timed_out = 0, rc, fd, out, pfd[2],
+    int status = 0, timed_out = 0, rc, fd, out, pfd[2], gfd[2], sig = 0,
         echo = !detached && !json;
     double t0, killed_at = 0, ended = 0;
     ssize_t n;
@@ -120,14 +124,11 @@ static int supervise(gl_store *store, const struct cli_run *r,
         cli_error("task '%s': its run: is too long", t->id.id);
         return EXIT_ERROR;
     }
-    build_argv(r, t, self, owner, argv, sizeof(argv) / sizeof(argv[0]), words);
+    build_argv(r, t, self, owner, sync_opt, argv,
+               sizeof(argv) / sizeof(argv[0]), words);
     gethostname(host, sizeof(host) - 1);
     who.person = owner;
     who.os_user = r->who.os_user;
-    gl_err_clear(&err);
-    if (gl_task_exec_record(store, &who, t->id.id, t->run, out_path,
-                            (int64_t)getpid(), host, &err))
-        return cli_fail(&err);
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -138,16 +139,32 @@ static int supervise(gl_store *store, const struct cli_run *r,
         cli_error("cannot start task '%s': %s", t->id.id, strerror(errno));
         return EXIT_ERROR;
     }
-    child = fork();
-    if (child < 0) {
+    if (pipe(gfd)) {
         cli_error("cannot start task '%s': %s", t->id.id, strerror(errno));
         close(pfd[0]);
         close(pfd[1]);
         return EXIT_ERROR;
     }
+    child = fork();
+    if (child < 0) {
+        cli_error("cannot start task '%s': %s", t->id.id, strerror(errno));
+        close(pfd[0]);
+        close(pfd[1]);
+        close(gfd[0]);
+        close(gfd[1]);
+        return EXIT_ERROR;
+    }
     if (child == 0) {
+        char go;
+        /* its own process group: the supervisor signals all of it, and
+         * the task is lost only when all of it is gone */
         setpgid(0, 0);
         close(pfd[0]);
+        close(gfd[1]);
+        /* runs once the run knows its process group */
+        if (read(gfd[0], &go, 1) != 1)
+            _exit(125);
+        close(gfd[0]);
         fd = open("/dev/null", O_RDONLY);
         if (fd >= 0)
             dup2(fd, 0);
@@ -164,7 +181,25 @@ static int supervise(gl_store *store, const struct cli_run *r,
         _exit(127);
     }
     close(pfd[1]);
+    close(gfd[0]);
     setpgid(child, child);
+    gl_err_clear(&err);
+    if (gl_task_exec_record(store, &who, t->id.id, t->run, out_path,
+                            (int64_t)getpid(), (int64_t)child, host, &err)) {
+        close(gfd[1]); /* the child ends without running anything */
+        close(pfd[0]);
+        waitpid(child, NULL, 0);
+        return cli_fail(&err);
+    }
+    if (write(gfd[1], "g", 1) != 1) {
+        close(gfd[1]);
+        close(pfd[0]);
+        kill(-child, SIGKILL);
+        waitpid(child, NULL, 0);
+        cli_error("cannot start task '%s': %s", t->id.id, strerror(errno));
+        return EXIT_ERROR;
+    }
+    close(gfd[1]);
     out = open(out_path, O_WRONLY | O_APPEND);
     t0 = mono();
     /* copy the output to its file (and to the terminal when not in the
@@ -206,9 +241,14 @@ static int supervise(gl_store *store, const struct cli_run *r,
         if (!killed_at && (interrupted || (t->timeout > 0 &&
                                            now - t0 >= (double)t->timeout))) {
             timed_out = !interrupted;
-            kill(-child, SIGTERM);
+            /* Ctrl-C reaches the command as SIGINT; otherwise SIGTERM: a
+             * sync commits its batch in flight and records the end */
+            sig = interrupted == SIGINT ? SIGINT : SIGTERM;
+            kill(-child, sig);
             killed_at = now;
-        } else if (killed_at && now - killed_at > 5.0) {
+        } else if (killed_at && (now - killed_at > (timed_out ? 5.0 : 30.0) ||
+                                 signals > 1)) {
+            /* a second Ctrl-C does not wait for the batch in flight */
             kill(-child, SIGKILL);
         }
     }
@@ -228,7 +268,8 @@ static int supervise(gl_store *store, const struct cli_run *r,
             gl_duration_format(t->timeout, d);
             snprintf(why, sizeof(why), "timed out after %s", d);
         } else if (killed_at) {
-            snprintf(why, sizeof(why), "interrupted");
+            snprintf(why, sizeof(why), "interrupted (%s)",
+                     sig == SIGINT ? "SIGINT" : "SIGTERM");
         } else if (WIFEXITED(status)) {
             snprintf(why, sizeof(why), "exit %d", WEXITSTATUS(status));
         } else {
@@ -261,21 +302,42 @@ static int supervise(gl_store *store, const struct cli_run *r,
                            0);
         else
             printf("task %s: running -> %s (%s)\n", t->id.id, to, note);
+        if (!json && killed_at && !timed_out && !strncmp(t->run, "sync ", 5))
+            printf("its sync continues with: golive task reopen %s; golive "
+                   "task start %s --resume\n",
+                   t->id.id, t->id.id);
     }
+    if (killed_at && !timed_out)
+        return 128 + sig; /* 130 SIGINT, 143 SIGTERM */
     return rc;
 }
 
-int task_supervise(struct cli_run *r, const struct gl_task *t,
-                   const char *out_path)
+int task_sync_opt_check(const struct gl_task *t, const char *sync_opt)
 {
-    int rc = supervise(r->s, r, t, r->who.person, out_path, 1, 0);
+    if (!sync_opt)
+        return EXIT_OK;
+    if (!t || !t->run || strncmp(t->run, "sync ", 5))
+        return cli_usage(
+            "task",
+            "%s is for a task whose run: is a sync; task '%s' "
+            "has %s%s",
+            sync_opt, t ? t->id.id : "?",
+            t && t->run ? "run: " : "no run:", t && t->run ? t->run : "");
+    return EXIT_OK;
+}
+
+int task_supervise(struct cli_run *r, const struct gl_task *t,
+                   const char *out_path, const char *sync_opt)
+{
+    int rc = supervise(r->s, r, t, r->who.person, out_path, sync_opt, 1, 0);
 
     if (rc == EXIT_ERROR)
         cli_error("task '%s' was not run", t->id.id);
     return rc;
 }
 
-int task_exec(struct cli_run *r, const struct gl_task *t, int detach, int json)
+int task_exec(struct cli_run *r, const struct gl_task *t, int detach, int json,
+              const char *sync_opt)
 {
     char dir[4096], out_path[4300], *slash;
     static char owner[128];
@@ -312,7 +374,7 @@ int task_exec(struct cli_run *r, const struct gl_task *t, int detach, int json)
     }
     close(fd);
     if (!detach)
-        return supervise(r->s, r, t, owner, out_path, 0, json);
+        return supervise(r->s, r, t, owner, out_path, sync_opt, 0, json);
 
     fflush(NULL);
     pid = fork();
@@ -334,6 +396,7 @@ int task_exec(struct cli_run *r, const struct gl_task *t, int detach, int json)
                       r->state,
                       (char *)"--as",
                       owner,
+                      (char *)sync_opt, /* NULL ends it there */
                       NULL};
         ssize_t n;
         pid_t again;

@@ -81,13 +81,21 @@ struct job {
     int64_t batch_no, batch_size;
 
     /* the checkpoint */
-    char token[40];
-    int fresh;       /* no earlier execution: truncate first */
-    char *last_key;  /* JSON of the last committed key, NULL at start */
-    char *watermark; /* JSON of the incremental watermark used */
+    char token[64];     /* the execution chain, in the checkpoint */
+    char execution[48]; /* this execution's id (gl_sync_result) */
+    int fresh;          /* no earlier execution: truncate first */
+    char *last_key;     /* JSON of the last committed key, NULL at start */
+    char *watermark;    /* JSON of the incremental watermark used */
     int64_t base_read, base_written, base_rejected, base_bytes;
 
-    FILE *rejects;
+    FILE *rejects;          /* the rejects file, appended to */
+    FILE *pending;          /* JOB.csv.pending: see recover_pending() */
+    long pending_head;      /* its first line's length */
+    struct gl_buf inflight; /* the batch in flight's rejects */
+    /* --retry-rejects: the keys (see row_key) that loaded, sorted up to
+     * nsorted */
+    char **loaded;
+    size_t nloaded, capl, nsorted;
     double t0;
     int constraints_off; /* disable_constraints turned them off */
     int open;            /* the batch's transaction is open */
@@ -474,6 +482,7 @@ struct checkpoint {
     int64_t batch, read, written, rejected, bytes;
     char *last_key, *watermark;
     char updated[48];
+    char token[64]; /* the execution chain (its first execution's id) */
 };
 
 static int read_checkpoint(struct job *J, struct checkpoint *cp)
@@ -485,7 +494,8 @@ static int read_checkpoint(struct job *J, struct checkpoint *cp)
 
     memset(cp, 0, sizeof(*cp));
     gl_buf_adds(&q, "SELECT batch, last_key, watermark, rows_read,"
-                    " rows_written, rows_rejected, bytes, done, updated_at"
+                    " rows_written, rows_rejected, bytes, done, updated_at,"
+                    " token"
                     " FROM " CHECKPOINT_TABLE " WHERE job = ");
     quote_text(J, J->dst, J->j->id.id, &q);
     r = J->dst->drv->query(J->dst, gl_buf_str(&q), &c, J->err);
@@ -508,9 +518,25 @@ static int read_checkpoint(struct job *J, struct checkpoint *cp)
         if (row[8].type == GL_TEXT)
             snprintf(cp->updated, sizeof(cp->updated), "%.*s", (int)row[8].len,
                      row[8].s);
+        if (row[9].type != GL_NULL)
+            snprintf(cp->token, sizeof(cp->token), "%.*s", (int)row[9].len,
+                     row[9].s);
     }
     J->dst->drv->cursor_close(c);
     return r < 0 ? failed_with(J) : GL_OK;
+}
+
+/* Rows the job's rejects file holds by the count of its execution chain:
+ * a --retry-rejects takes off the rows that loaded (the rows that still
+ * fail were counted already). */
+static int64_t rejected_total(const struct job *J)
+{
+    int64_t n;
+
+    if (!J->o->retry_rejects)
+        return J->base_rejected + J->res->rejected;
+    n = J->base_rejected - J->res->written;
+    return n > 0 ? n : 0;
 }
 
 /* Write the checkpoint row (inside the batch's transaction). */
@@ -543,8 +569,7 @@ static int write_checkpoint(struct job *J, int done)
     gl_buf_addf(&q,
                 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", %d, ",
                 J->base_read + J->res->read, J->base_written + J->res->written,
-                J->base_rejected + J->res->rejected,
-                J->base_bytes + J->res->bytes, done);
+                rejected_total(J), J->base_bytes + J->res->bytes, done);
     quote_text(J, J->dst, at, &q);
     gl_buf_adds(&q, ")");
     rc = J->dst->drv->exec(J->dst, gl_buf_str(&q), J->err);
@@ -555,101 +580,362 @@ out:
 
 /* ---- rejects --------------------------------------------------------- */
 
-static void csv_field(FILE *f, const char *s, size_t len)
+static void csv_field(struct gl_buf *o, const char *s, size_t len)
 {
     size_t i;
 
-    fputc('"', f);
+    gl_buf_adds(o, "\"");
     for (i = 0; i < len; i++) {
         if (s[i] == '"')
-            fputc('"', f);
-        fputc(s[i], f);
+            gl_buf_adds(o, "\"");
+        gl_buf_add(o, &s[i], 1);
     }
-    fputc('"', f);
+    gl_buf_adds(o, "\"");
 }
 
-static int open_rejects(struct job *J, int append)
+/* The rejects file's path (rejects/JOB.csv beside the plan, or in
+ * --rejects-dir), in res->rejects_file; its folder is made when mk. */
+static int rejects_path(struct job *J, int mk)
 {
     const char *dir = J->o->rejects_dir;
-    char path[4096];
     struct gl_buf d = GL_BUF_INIT;
-    size_t i;
+    int rc = GL_OK;
 
     if (!dir) {
         gl_buf_addf(&d, "%s/rejects", J->p->dir);
         dir = gl_buf_str(&d);
     }
-    if (mkdir(dir, 0777) && errno != EEXIST) {
-        int rc =
-            fail(J, GL_EIO, "cannot create '%s': %s", dir, strerror(errno));
-        gl_buf_release(&d);
-        return rc;
-    }
-    snprintf(path, sizeof(path), "%s/%s.csv", dir, J->j->id.id);
+    if (mk && mkdir(dir, 0777) && errno != EEXIST)
+        rc = fail(J, GL_EIO, "cannot create '%s': %s", dir, strerror(errno));
+    snprintf(J->res->rejects_file, sizeof(J->res->rejects_file),
+             "%.3800s/%s.csv", dir, J->j->id.id);
     gl_buf_release(&d);
-    snprintf(J->res->rejects_file, sizeof(J->res->rejects_file), "%s", path);
-    J->rejects = fopen(path, append ? "a" : "w");
-    if (!J->rejects)
-        return fail(J, GL_EIO, "cannot write '%s': %s", path, strerror(errno));
-    if (!append || ftell(J->rejects) == 0) {
-        fputs("batch,error", J->rejects);
-        for (i = 0; i < J->nsel; i++) {
-            fputc(',', J->rejects);
-            if (i < J->nkey)
-                fputs("key:", J->rejects);
-            fputs(J->sel_names[i], J->rejects);
-        }
-        fputc('\n', J->rejects);
+    return rc;
+}
+
+/* The header line the job's rejects file has (without the newline). */
+static void rejects_header(struct job *J, struct gl_buf *b)
+{
+    size_t i;
+
+    gl_buf_adds(b, "execution,batch,error");
+    for (i = 0; i < J->nsel; i++) {
+        gl_buf_adds(b, i < J->nkey ? ",key:" : ",");
+        gl_buf_adds(b, J->sel_names[i]);
     }
+}
+
+/* One CSV record (a quoted field may hold newlines) into b, without its
+ * line end.  0 at the end of the file. */
+static int read_record(FILE *f, struct gl_buf *b)
+{
+    char *line = NULL;
+    size_t cap = 0, quotes = 0, i;
+    ssize_t n;
+
+    gl_buf_reset(b);
+    while ((n = getline(&line, &cap, f)) > 0) {
+        for (i = 0; i < (size_t)n; i++)
+            quotes += line[i] == '"';
+        gl_buf_add(b, line, (size_t)n);
+        if (quotes % 2 == 0)
+            break;
+    }
+    free(line);
+    while (b->len &&
+           (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == '\r'))
+        b->data[--b->len] = '\0';
+    return b->len > 0 || n > 0;
+}
+
+/* The next field of a record at *p into out (unquoted); *quoted says
+ * whether it was quoted (an empty unquoted field is NULL). */
+static void next_field(const char **p, struct gl_buf *out, int *quoted)
+{
+    const char *s = *p;
+
+    gl_buf_reset(out);
+    *quoted = *s == '"';
+    if (*quoted) {
+        s++;
+        while (*s && !(*s == '"' && s[1] != '"')) {
+            gl_buf_add(out, s, 1);
+            s += *s == '"' ? 2 : 1;
+        }
+        if (*s)
+            s++;
+    } else {
+        while (*s && *s != ',') {
+            gl_buf_add(out, s, 1);
+            s++;
+        }
+    }
+    if (*s == ',')
+        s++;
+    *p = s;
+    gl_buf_str(out);
+}
+
+/* The key of a record (fields after execution, batch, error), or of a
+ * loaded row, as one string: parts joined by \x1f, NULL as \x1e. */
+static void record_key(struct job *J, const char *rec, struct gl_buf *key)
+{
+    struct gl_buf f = GL_BUF_INIT;
+    size_t k;
+    int q;
+
+    gl_buf_reset(key);
+    for (k = 0; k < 3; k++)
+        next_field(&rec, &f, &q);
+    for (k = 0; k < J->nkey; k++) {
+        next_field(&rec, &f, &q);
+        if (k)
+            gl_buf_adds(key, "\x1f");
+        if (!q && !f.len)
+            gl_buf_adds(key, "\x1e");
+        else
+            gl_buf_add(key, f.data, f.len);
+    }
+    gl_buf_str(key);
+    gl_buf_release(&f);
+}
+
+static void row_key(struct job *J, const struct row *r, struct gl_buf *key)
+{
+    size_t k;
+
+    gl_buf_reset(key);
+    for (k = 0; k < J->nkey; k++) {
+        if (k)
+            gl_buf_adds(key, "\x1f");
+        if (r->src[k].type == GL_NULL)
+            gl_buf_adds(key, "\x1e");
+        else
+            gl_value_text(&r->src[k], key);
+    }
+    gl_buf_str(key);
+}
+
+/* Rewrite the rejects file without the records drop() says to drop
+ * (through a temporary file renamed over it: a crash leaves the old or the
+ * new file, whole).  *dropped gets their number. */
+static int rewrite_rejects(struct job *J,
+                           int (*drop)(struct job *, const char *),
+                           size_t *dropped)
+{
+    char tmp[4300];
+    struct gl_buf rec = GL_BUF_INIT;
+    FILE *in, *out;
+    int first = 1, bad;
+
+    *dropped = 0;
+    if (!(in = fopen(J->res->rejects_file, "r")))
+        return GL_OK;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", J->res->rejects_file);
+    if (!(out = fopen(tmp, "w"))) {
+        fclose(in);
+        return fail(J, GL_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+    }
+    while (read_record(in, &rec)) {
+        if (!first && drop(J, gl_buf_str(&rec))) {
+            (*dropped)++;
+            continue;
+        }
+        first = 0;
+        fwrite(rec.data, 1, rec.len, out);
+        fputc('\n', out);
+    }
+    gl_buf_release(&rec);
+    bad = ferror(in);
+    fclose(in);
+    bad |= fflush(out) != 0 || fsync(fileno(out)) != 0;
+    if (fclose(out) || bad || (*dropped && rename(tmp, J->res->rejects_file))) {
+        unlink(tmp);
+        return fail(J, GL_EIO, "cannot rewrite '%s': %s", J->res->rejects_file,
+                    strerror(errno));
+    }
+    if (!*dropped)
+        unlink(tmp);
     return GL_OK;
 }
 
-/* Keep only the rejects of committed batches (at most batch), so that a
- * resumed job does not list a row twice. */
-static int trim_rejects(struct job *J, int64_t batch)
+/* The batch in flight's rejects wait in JOB.csv.pending (its first line
+ * names the execution chain) until the batch commits, then join the
+ * rejects file: a batch that never commits leaves no row there (its rows
+ * are read again), a committed one never loses its rows.  At the start
+ * of the next execution, what a killed one left pending joins the file
+ * when the checkpoint says its batch committed. */
+static int recover_pending(struct job *J, const struct checkpoint *cp)
 {
-    char path[4200], tmp[4300], *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    char pend[4300];
+    struct gl_buf rec = GL_BUF_INIT, f = GL_BUF_INIT, keep = GL_BUF_INIT,
+                  tail = GL_BUF_INIT;
     FILE *in, *out;
-    int first = 1;
+    const char *chain;
+    int rc = GL_OK, q, first = 1;
 
-    snprintf(path, sizeof(path), "%s", J->res->rejects_file);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    if (!(in = fopen(path, "r")))
+    snprintf(pend, sizeof(pend), "%s.pending", J->res->rejects_file);
+    if (!(in = fopen(pend, "r")))
         return GL_OK;
-    if (!(out = fopen(tmp, "w"))) {
-        fclose(in);
-        return fail(J, GL_EIO, "cannot write '%s'", tmp);
+    chain = "";
+    while (read_record(in, &rec)) {
+        const char *p = gl_buf_str(&rec);
+        if (first) {
+            first = 0;
+            if (!strncmp(p, "chain=", 6))
+                gl_buf_adds(&tail, p + 6);
+            chain = gl_buf_str(&tail);
+            continue;
+        }
+        next_field(&p, &f, &q); /* execution */
+        next_field(&p, &f, &q); /* batch */
+        if (cp->found && *chain && !strcmp(cp->token, chain) &&
+            strtoll(gl_buf_str(&f), NULL, 10) <= cp->batch) {
+            gl_buf_add(&keep, rec.data, rec.len);
+            gl_buf_adds(&keep, "\n");
+        }
     }
-    while ((n = getline(&line, &cap, in)) > 0) {
-        if (first || strtoll(line, NULL, 10) <= batch)
-            fwrite(line, 1, (size_t)n, out);
-        first = 0;
-    }
-    free(line);
     fclose(in);
-    if (fclose(out) || rename(tmp, path))
-        return fail(J, GL_EIO, "cannot rewrite '%s'", path);
+    if (keep.len && !(out = fopen(J->res->rejects_file, "a+"))) {
+        rc = fail(J, GL_EIO, "cannot write '%s': %s", J->res->rejects_file,
+                  strerror(errno));
+        goto out;
+    }
+    if (keep.len) {
+        /* moved already (killed after the move) when the file ends with
+         * them */
+        char *tail_bytes = malloc(keep.len);
+        int moved = tail_bytes && !fseek(out, -(long)keep.len, SEEK_END) &&
+                    fread(tail_bytes, 1, keep.len, out) == keep.len &&
+                    !memcmp(tail_bytes, keep.data, keep.len);
+        int bad;
+        free(tail_bytes);
+        fseek(out, 0, SEEK_END);
+        bad = !moved && fwrite(keep.data, 1, keep.len, out) != keep.len;
+        if (fclose(out) || bad) {
+            rc = fail(J, GL_EIO, "cannot write '%s': %s", J->res->rejects_file,
+                      strerror(errno));
+            goto out;
+        }
+    }
+    unlink(pend);
+out:
+    gl_buf_release(&rec);
+    gl_buf_release(&f);
+    gl_buf_release(&keep);
+    gl_buf_release(&tail);
+    return rc;
+}
+
+/* Open the rejects file to append this execution's rows (after what a
+ * killed execution left pending, see recover_pending).  A file written for
+ * other columns (an older plan, an older golive) is kept aside under
+ * JOB-before-EXECUTION.csv, never emptied. */
+static int open_rejects(struct job *J, const struct checkpoint *cp)
+{
+    struct gl_buf head = GL_BUF_INIT, first = GL_BUF_INIT;
+    char pend[4300];
+    FILE *f;
+    int rc;
+
+    if ((rc = rejects_path(J, 1)))
+        return rc;
+    rejects_header(J, &head);
+    if ((f = fopen(J->res->rejects_file, "r"))) {
+        int have = read_record(f, &first);
+        fclose(f);
+        if (have && strcmp(gl_buf_str(&first), gl_buf_str(&head))) {
+            char aside[4400], *dot;
+            snprintf(aside, sizeof(aside), "%s", J->res->rejects_file);
+            dot = strrchr(aside, '.');
+            if (dot)
+                *dot = '\0';
+            snprintf(aside + strlen(aside), sizeof(aside) - strlen(aside),
+                     "-before-%s.csv", J->res->execution);
+            if (rename(J->res->rejects_file, aside)) {
+                rc = fail(J, GL_EIO, "cannot move '%s' aside: %s",
+                          J->res->rejects_file, strerror(errno));
+                goto out;
+            }
+        }
+    }
+    J->rejects = fopen(J->res->rejects_file, "a");
+    if (!J->rejects) {
+        rc = fail(J, GL_EIO, "cannot write '%s': %s", J->res->rejects_file,
+                  strerror(errno));
+        goto out;
+    }
+    if (ftell(J->rejects) == 0) {
+        fputs(gl_buf_str(&head), J->rejects);
+        fputc('\n', J->rejects);
+        fflush(J->rejects);
+    }
+    if ((rc = recover_pending(J, cp)))
+        goto out;
+    snprintf(pend, sizeof(pend), "%s.pending", J->res->rejects_file);
+    if (!(J->pending = fopen(pend, "w+"))) {
+        rc = fail(J, GL_EIO, "cannot write '%s': %s", pend, strerror(errno));
+        goto out;
+    }
+    fprintf(J->pending, "chain=%s\n", J->token);
+    fflush(J->pending);
+    J->pending_head = ftell(J->pending);
+    rc = GL_OK;
+out:
+    gl_buf_release(&head);
+    gl_buf_release(&first);
+    return rc;
+}
+
+/* Before the batch commits: its rejects wait in the pending file. */
+static int rejects_pending(struct job *J)
+{
+    if (!J->pending || !J->inflight.len)
+        return GL_OK;
+    if (fwrite(J->inflight.data, 1, J->inflight.len, J->pending) !=
+            J->inflight.len ||
+        fflush(J->pending))
+        return fail(J, GL_EIO, "cannot write '%s.pending': %s",
+                    J->res->rejects_file, strerror(errno));
     return GL_OK;
+}
+
+/* The batch committed: its rejects join the file. */
+static int rejects_commit(struct job *J)
+{
+    int rc = GL_OK;
+
+    if (!J->rejects || !J->inflight.len)
+        return GL_OK;
+    if (fwrite(J->inflight.data, 1, J->inflight.len, J->rejects) !=
+            J->inflight.len ||
+        fflush(J->rejects))
+        rc = fail(J, GL_EIO, "cannot write '%s': %s", J->res->rejects_file,
+                  strerror(errno));
+    else if (ftruncate(fileno(J->pending), J->pending_head) ||
+             fseek(J->pending, J->pending_head, SEEK_SET))
+        rc = fail(J, GL_EIO, "cannot empty '%s.pending': %s",
+                  J->res->rejects_file, strerror(errno));
+    gl_buf_reset(&J->inflight);
+    return rc;
 }
 
 static void write_reject(struct job *J, const struct row *r)
 {
-    struct gl_buf b = GL_BUF_INIT;
+    struct gl_buf b = GL_BUF_INIT, *o = &J->inflight;
     size_t i;
 
-    fprintf(J->rejects, "%" PRId64 ",", J->batch_no);
-    csv_field(J->rejects, r->reject, strlen(r->reject));
+    gl_buf_addf(o, "%s,%" PRId64 ",", J->res->execution, J->batch_no);
+    csv_field(o, r->reject, strlen(r->reject));
     for (i = 0; i < J->nsel; i++) {
-        fputc(',', J->rejects);
+        gl_buf_adds(o, ",");
         if (r->src[i].type == GL_NULL)
             continue; /* an empty field is NULL; "" is an empty string */
         gl_buf_reset(&b);
         gl_value_text(&r->src[i], &b);
-        csv_field(J->rejects, gl_buf_str(&b), b.len);
+        csv_field(o, gl_buf_str(&b), b.len);
     }
-    fputc('\n', J->rejects);
+    gl_buf_adds(o, "\n");
     gl_buf_release(&b);
 }
 
@@ -769,6 +1055,8 @@ static int64_t value_bytes(const struct gl_value *v)
 }
 
 static int open_batch(struct job *J);
+static int note_loaded(struct job *J, const struct row *r);
+static int drop_loaded(struct job *J);
 static void stream_row(struct job *J, const struct row *r);
 
 /* Take one source row into the batch, and into the open load. */
@@ -931,7 +1219,7 @@ static int load_range(struct job *J, size_t from, size_t to)
 
 static int limit_passed(struct job *J)
 {
-    int64_t rej = J->base_rejected + J->res->rejected;
+    int64_t rej = rejected_total(J);
 
     if (J->j->error_limit_pct) {
         int64_t total = J->res->total > 0 ? J->res->total : 0;
@@ -998,7 +1286,7 @@ static int flush_batch(struct job *J, int last)
 {
     const struct gl_db_driver *d = J->dst->drv;
     int64_t written = 0, rejected = 0;
-    size_t i;
+    size_t i, nloaded = J->nloaded;
     int rc;
 
     if (!J->nrows && !J->fresh && !last && !J->open)
@@ -1037,41 +1325,57 @@ static int flush_batch(struct job *J, int last)
     }
     for (i = 0; i < J->nrows; i++) {
         if (J->rows[i].reject) {
-            write_reject(J, &J->rows[i]);
+            /* a retried row that still fails keeps its line */
+            if (J->rejects)
+                write_reject(J, &J->rows[i]);
             rejected++;
         } else {
+            if (J->o->retry_rejects && note_loaded(J, &J->rows[i])) {
+                rc = fail(J, GL_ENOMEM, "out of memory");
+                goto fail;
+            }
             written++;
         }
     }
-    if (rejected && fflush(J->rejects)) {
-        rc = fail(J, GL_EIO, "cannot write '%s'", J->res->rejects_file);
+    if ((rc = rejects_pending(J)))
         goto fail;
-    }
+    /* counted as the checkpoint will say; taken back below when the
+     * batch does not commit (its rows are neither written nor rejected:
+     * a resumed job reads them again) */
     J->res->written += written;
     J->res->rejected += rejected;
     if (J->nrows) {
         free(J->last_key);
         J->last_key = key_json(J, &J->rows[J->nrows - 1]);
     }
-    if ((rc = write_checkpoint(J, last)))
+    if ((rc = write_checkpoint(J, last))) {
+        J->res->written -= written;
+        J->res->rejected -= rejected;
         goto fail;
+    }
     gl_crashpoint();
     if (d->commit(J->dst, J->err)) {
         rc = failed_with(J);
         J->open = 0;
+        J->res->written -= written;
+        J->res->rejected -= rejected;
         goto fail;
     }
     J->open = 0;
     gl_crashpoint();
     gl_pausepoint("sync.batch.committed");
     J->nrows = 0;
+    if ((rc = rejects_commit(J)))
+        return rc;
+    if (J->o->retry_rejects && (rc = drop_loaded(J)))
+        return rc;
     gl_arena_reset(&J->arena);
     if (J->o->progress) {
         struct gl_sync_progress pr;
         pr.job = J->j->id.id;
         pr.read = J->base_read + J->res->read;
         pr.written = J->base_written + J->res->written;
-        pr.rejected = J->base_rejected + J->res->rejected;
+        pr.rejected = rejected_total(J);
         pr.total = J->res->total;
         pr.seconds = now_s() - J->t0;
         J->o->progress(J->o->progress_ctx, &pr);
@@ -1084,6 +1388,9 @@ fail:
     }
     d->rollback(J->dst);
     J->open = 0;
+    while (J->nloaded > nloaded)
+        free(J->loaded[--J->nloaded]);
+    gl_buf_reset(&J->inflight);
     /* the rows of this batch were not written: they are read again by a
      * resumed job */
     J->res->read -= (int64_t)J->nrows;
@@ -1218,6 +1525,11 @@ static int stream(struct job *J, const char *extra_where)
             if (limit_passed(J))
                 break;
         }
+        if (J->o->stop && *J->o->stop) {
+            /* the batch in flight commits below; --resume goes on */
+            J->res->interrupted = 1;
+            break;
+        }
     }
     if (r < 0 && !rc)
         rc = failed_with(J);
@@ -1232,76 +1544,138 @@ out:
     return rc;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A record whose key loaded in this --retry-rejects. */
+static int now_loaded(struct job *J, const char *rec)
+{
+    struct gl_buf key = GL_BUF_INIT;
+    const char *k;
+    int hit;
+
+    record_key(J, rec, &key);
+    k = gl_buf_str(&key);
+    hit = bsearch(&k, J->loaded, J->nloaded, sizeof(char *), cmp_str) != NULL;
+    gl_buf_release(&key);
+    return hit;
+}
+
+/* After a committed batch of --retry-rejects: the rows that loaded leave
+ * the rejects file; the rest of it stays as it was. */
+static int drop_loaded(struct job *J)
+{
+    size_t dropped;
+
+    if (J->nsorted == J->nloaded)
+        return GL_OK;
+    qsort(J->loaded, J->nloaded, sizeof(char *), cmp_str);
+    J->nsorted = J->nloaded;
+    return rewrite_rejects(J, now_loaded, &dropped);
+}
+
+static int note_loaded(struct job *J, const struct row *r)
+{
+    struct gl_buf key = GL_BUF_INIT;
+
+    if (J->nloaded == J->capl) {
+        size_t cap = J->capl ? J->capl * 2 : 256;
+        char **v = realloc(J->loaded, cap * sizeof(*v));
+        if (!v)
+            return -1;
+        J->loaded = v;
+        J->capl = cap;
+    }
+    row_key(J, r, &key);
+    J->loaded[J->nloaded] = gl_buf_detach(&key);
+    if (!J->loaded[J->nloaded])
+        return -1;
+    J->nloaded++;
+    return 0;
+}
+
 /* --retry-rejects: read the keys of the rejects file, load those rows of
- * the source again through the (fixed) mapping, and keep in the file only
- * the rows that still fail. */
+ * the source again through the (fixed) mapping; the rows that load leave
+ * the file (after each committed batch), the rows that still fail stay
+ * as they were. */
 static int retry_rejects(struct job *J)
 {
-    char path[4200], *line = NULL;
-    size_t cap = 0, nkeys = 0;
-    ssize_t n;
+    struct gl_buf cond = GL_BUF_INIT, rec = GL_BUF_INIT, head = GL_BUF_INIT,
+                  f = GL_BUF_INIT;
+    char **keys = NULL;
+    size_t nkeys = 0, capk = 0, i, k, distinct = 0;
     FILE *in;
-    struct gl_buf cond = GL_BUF_INIT;
-    int rc = GL_OK, first = 1;
+    int rc = GL_OK;
 
-    snprintf(path, sizeof(path), "%s", J->res->rejects_file);
-    if (!(in = fopen(path, "r")))
-        return fail(J, GL_ENOTFOUND, "no rejects file '%s' to retry", path);
-    /* the keys, as text literals: every engine compares them with the key
-     * columns after converting */
-    while ((n = getline(&line, &cap, in)) > 0) {
-        char *p = line;
-        size_t k;
-        if (first) {
-            first = 0;
+    if ((rc = rejects_path(J, 0)))
+        return rc;
+    if (!(in = fopen(J->res->rejects_file, "r")))
+        return fail(J, GL_ENOTFOUND, "no rejects file '%s' to retry",
+                    J->res->rejects_file);
+    rejects_header(J, &head);
+    if (read_record(in, &rec) && strcmp(gl_buf_str(&rec), gl_buf_str(&head))) {
+        fclose(in);
+        rc = fail(J, GL_EUSAGE,
+                  "rejects file '%s' was written for other columns (its "
+                  "header is not '%s')",
+                  J->res->rejects_file, gl_buf_str(&head));
+        goto out;
+    }
+    while (read_record(in, &rec)) {
+        struct gl_buf key = GL_BUF_INIT;
+        if (nkeys == capk) {
+            size_t cap = capk ? capk * 2 : 256;
+            char **v = realloc(keys, cap * sizeof(*v));
+            if (!v) {
+                fclose(in);
+                rc = fail(J, GL_ENOMEM, "out of memory");
+                goto out;
+            }
+            keys = v;
+            capk = cap;
+        }
+        record_key(J, gl_buf_str(&rec), &key);
+        keys[nkeys++] = gl_buf_detach(&key);
+        /* the raw record is kept for the literals below */
+        if (!keys[nkeys - 1]) {
+            fclose(in);
+            rc = fail(J, GL_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    fclose(in);
+    /* each key once, whichever executions rejected it */
+    qsort(keys, nkeys, sizeof(char *), cmp_str);
+    for (i = 0; i < nkeys; i++) {
+        const char *p;
+        if (i && !strcmp(keys[i], keys[i - 1]))
             continue;
-        }
-        /* skip batch and error fields */
-        for (k = 0; k < 2 && *p; k++) {
-            if (*p == '"') {
-                p++;
-                while (*p && !(*p == '"' && p[1] != '"'))
-                    p += *p == '"' ? 2 : 1;
-                if (*p)
-                    p++;
-            } else {
-                while (*p && *p != ',')
-                    p++;
-            }
-            if (*p == ',')
-                p++;
-        }
-        gl_buf_adds(&cond, nkeys++ ? ", (" : "(");
+        gl_buf_adds(&cond, distinct++ ? ", (" : "(");
+        /* the keys, as text literals: every engine compares them with the
+         * key columns after converting */
+        p = keys[i];
         for (k = 0; k < J->nkey; k++) {
-            struct gl_buf f = GL_BUF_INIT;
-            struct gl_value v = {GL_TEXT, 0, 0, NULL, 0};
-            if (*p == '"') {
-                p++;
-                while (*p && !(*p == '"' && p[1] != '"')) {
-                    gl_buf_add(&f, p, 1);
-                    p += *p == '"' ? 2 : 1;
-                }
-                if (*p)
-                    p++;
-            }
-            if (*p == ',')
-                p++;
-            v.s = gl_buf_str(&f);
-            v.len = f.len;
+            const char *e = strchr(p, '\x1f');
+            size_t len = e ? (size_t)(e - p) : strlen(p);
             if (k)
                 gl_buf_adds(&cond, ", ");
-            J->src->drv->quote_value(J->src, &v, &cond);
-            gl_buf_release(&f);
+            if (len == 1 && *p == '\x1e') {
+                gl_buf_adds(&cond, "NULL");
+            } else {
+                struct gl_value v = {GL_TEXT, 0, 0, NULL, 0};
+                gl_buf_reset(&f);
+                gl_buf_add(&f, p, len);
+                v.s = gl_buf_str(&f);
+                v.len = len;
+                J->src->drv->quote_value(J->src, &v, &cond);
+            }
+            p += len + (e ? 1 : 0);
         }
         gl_buf_adds(&cond, ")");
     }
-    free(line);
-    fclose(in);
-    if (!nkeys) {
-        gl_buf_release(&cond);
-        return GL_OK; /* nothing to retry */
-    }
-    {
+    if (distinct) {
         struct gl_buf w = GL_BUF_INIT;
         if (J->nkey == 1)
             gl_buf_addf(&w, "%s IN (%s)", gl_buf_str(&J->order),
@@ -1309,15 +1683,33 @@ static int retry_rejects(struct job *J)
         else
             gl_buf_addf(&w, "(%s) IN (%s)", gl_buf_str(&J->order),
                         gl_buf_str(&cond));
-        gl_buf_release(&cond);
-        /* the retried rows are no longer counted as rejected: what still
-         * fails is counted again */
-        J->base_rejected -= (int64_t)nkeys;
-        if (!(rc = open_rejects(J, 0)))
-            rc = stream(J, gl_buf_str(&w));
+        rc = stream(J, gl_buf_str(&w));
         gl_buf_release(&w);
     }
+out:
+    for (i = 0; i < nkeys; i++)
+        free(keys[i]);
+    free(keys);
+    gl_buf_release(&cond);
+    gl_buf_release(&rec);
+    gl_buf_release(&head);
+    gl_buf_release(&f);
     return rc;
+}
+
+/* An execution's id: its UTC start to the microsecond and the process,
+ * so that ids sort by time (the rejects file relies on it). */
+static void execution_id(char *out, size_t n)
+{
+    struct timespec ts;
+    struct tm tm;
+    char at[32];
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(at, sizeof(at), "%Y%m%dT%H%M%S", &tm);
+    snprintf(out, n, "%.15s.%06dZ-%ld", at, (int)(ts.tv_nsec / 1000 % 1000000),
+             (long)getpid());
 }
 
 static void release(struct job *J)
@@ -1328,6 +1720,19 @@ static void release(struct job *J)
         J->dst->drv->rollback(J->dst);
     if (J->rejects)
         fclose(J->rejects);
+    if (J->pending) {
+        /* nothing waits: the last batch committed or never will */
+        char pend[4300];
+        int empty = !J->inflight.len && ftell(J->pending) == J->pending_head;
+        fclose(J->pending);
+        snprintf(pend, sizeof(pend), "%s.pending", J->res->rejects_file);
+        if (empty)
+            unlink(pend);
+    }
+    gl_buf_release(&J->inflight);
+    while (J->nloaded)
+        free(J->loaded[--J->nloaded]);
+    free(J->loaded);
     gl_arena_release(&J->arena);
     free(J->rows);
     free(J->cols);
@@ -1369,7 +1774,11 @@ static void init_job(struct job *J, const struct gl_plan *p,
                                         : DEFAULT_BATCH;
 }
 
-static void start_result(struct job *J)
+/* The result of an execution starts over; fresh: the execution gets its
+ * id (gl_sync_prepare), else it keeps the one its preparation gave it.
+ * Its id begins the chain of executions its checkpoint names (--resume
+ * and --retry-rejects go on with the checkpoint's). */
+static void start_result(struct job *J, int fresh)
 {
     struct gl_sync_result *res = J->res;
 
@@ -1378,8 +1787,10 @@ static void start_result(struct job *J)
     snprintf(res->mode, sizeof(res->mode), "%s",
              J->o->retry_rejects ? "retry-rejects" : "load");
     gl_clock_now(&res->started);
-    snprintf(J->token, sizeof(J->token), "%lld-%d", (long long)res->started,
-             (int)getpid());
+    if (fresh || !J->execution[0])
+        execution_id(J->execution, sizeof(J->execution));
+    snprintf(res->execution, sizeof(res->execution), "%s", J->execution);
+    snprintf(J->token, sizeof(J->token), "%s", J->execution);
 }
 
 /* Who holds the job's lock, as its holder wrote it into golive_lock. */
@@ -1502,7 +1913,7 @@ int gl_sync_prepare(const struct gl_plan *p, const struct gl_sync_job *j,
     }
     J = &x->J;
     init_job(J, p, j, o, res, err);
-    start_result(J);
+    start_result(J, 1);
     if ((rc = open_system(J, j->to.system.id, &J->dst)) ||
         (rc = open_system(J, j->from.system.id, &J->src)))
         goto out;
@@ -1588,7 +1999,6 @@ int gl_sync_exec_run(gl_sync_exec *x, struct gl_sync_result *res,
                      struct gl_err *err)
 {
     struct job *J = &x->J;
-    const struct gl_plan *p = J->p;
     const struct gl_sync_job *j = J->j;
     const struct gl_sync_opts *o = J->o;
     struct checkpoint cp;
@@ -1600,7 +2010,15 @@ int gl_sync_exec_run(gl_sync_exec *x, struct gl_sync_result *res,
     J->res = res;
     J->err = err;
     J->t0 = now_s();
-    start_result(J);
+    start_result(J, 0);
+    /* recorded from its start, before it reads or writes a row; when it
+     * cannot be recorded it does not run */
+    if (o->started && (rc = o->started(o->progress_ctx, res, err))) {
+        snprintf(res->error, sizeof(res->error), "%s", err->msg);
+        res->failed = 1;
+        gl_clock_now(&res->ended);
+        return rc;
+    }
     if ((rc = open_system(J, j->from.system.id, &J->src)) ||
         (rc = checkpoint_table(J)) || (rc = read_checkpoint(J, &cp)))
         goto out;
@@ -1612,12 +2030,8 @@ int gl_sync_exec_run(gl_sync_exec *x, struct gl_sync_result *res,
                       "before retrying its rejects");
             goto out;
         }
-        snprintf(res->rejects_file, sizeof(res->rejects_file),
-                 "%.2000s/%.200s.csv", o->rejects_dir ? o->rejects_dir : p->dir,
-                 j->id.id);
-        if (!o->rejects_dir)
-            snprintf(res->rejects_file, sizeof(res->rejects_file),
-                     "%.2000s/rejects/%.200s.csv", p->dir, j->id.id);
+        if (cp.token[0])
+            snprintf(J->token, sizeof(J->token), "%s", cp.token);
         J->batch_no = cp.batch;
         J->last_key = cp.last_key;
         cp.last_key = NULL;
@@ -1650,10 +2064,10 @@ int gl_sync_exec_run(gl_sync_exec *x, struct gl_sync_result *res,
                       J->last_key);
             goto out;
         }
-        if ((rc = open_rejects(J, 1)) || (rc = trim_rejects(J, cp.batch)))
-            goto out;
-        fclose(J->rejects);
-        if ((rc = open_rejects(J, 1)))
+        /* the same chain of executions goes on */
+        if (cp.token[0])
+            snprintf(J->token, sizeof(J->token), "%s", cp.token);
+        if ((rc = open_rejects(J, &cp)))
             goto out;
     } else if (cp.found && cp.done && o->resume) {
         /* finished already: nothing left to load */
@@ -1686,7 +2100,7 @@ int gl_sync_exec_run(gl_sync_exec *x, struct gl_sync_result *res,
         /* an append job loaded again meets the rows loaded before */
         J->dup_check = cp.found && j->mode == GL_SYNC_APPEND;
         J->fresh = 1;
-        if ((rc = open_rejects(J, 0)))
+        if ((rc = open_rejects(J, &cp)))
             goto out;
     }
     /* --restart reads from the beginning, and so does its --resume (its
@@ -1736,13 +2150,13 @@ finish:
             snprintf(res->error, sizeof(res->error),
                      "%" PRId64 " rejected rows%s passed the error limit of "
                      "%" PRId64 "%% of %" PRId64 "; see %.300s",
-                     J->base_rejected + res->rejected, dups, j->error_limit,
-                     res->total, res->rejects_file);
+                     rejected_total(J), dups, j->error_limit, res->total,
+                     res->rejects_file);
         else
             snprintf(res->error, sizeof(res->error),
                      "%" PRId64 " rejected rows%s passed the error limit of "
                      "%" PRId64 "; see %.300s",
-                     J->base_rejected + res->rejected, dups, j->error_limit,
+                     rejected_total(J), dups, j->error_limit,
                      res->rejects_file);
     } else if (!rc && J->dups) {
         snprintf(res->note, sizeof(res->note),

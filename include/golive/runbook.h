@@ -52,10 +52,11 @@ int gl_task_crew(gl_store *s, const struct gl_plan *p, const char *id,
                  struct gl_err *err);
 
 /* Record that a running task's run: is being executed by process pid on
- * host, its output going to the file output: a "task.exec" event and the
- * task's row (a running task whose process is gone is lost). */
+ * host (its command in process group pgid), its output going to the file
+ * output: a "task.exec" event and the task's row (a running task is lost
+ * when its supervisor and every process of the group are gone). */
 int gl_task_exec_record(gl_store *s, const struct gl_actor *who, const char *id,
                         const char *run, const char *output, int64_t pid,
-                        const char *host, struct gl_err *err);
+                        int64_t pgid, const char *host, struct gl_err *err);
 
 #endif

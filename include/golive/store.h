@@ -18,7 +18,7 @@
 
 typedef struct gl_store gl_store; /* opaque handle */
 
-#define GL_STORE_SCHEMA 6
+#define GL_STORE_SCHEMA 7
 #define GL_STORE_HASH_HEX 65 /* a SHA-256 in hex and its NUL */
 #define GL_HASH_GENESIS                                                        \
     "0000000000000000000000000000000000000000000000000000000000000000"
@@ -187,19 +187,32 @@ void gl_store_bind_task(struct sqlite3_stmt *st, const struct gl_task *t,
 
 /* One execution of a sync job, as the run records it. */
 struct gl_sync_record {
-    const char *job, *mode; /* mode: "load", "resume", "retry-rejects" */
+    const char *job, *mode; /* "load", "resume", "retry-rejects", "none" */
+    const char *execution;  /* its id (see gl_sync_result), NULL: none */
     int64_t started, ended; /* epoch seconds */
     int64_t read, written, rejected, bytes;
     double seconds;
     int failed;
+    const char *outcome; /* "ok", "failed", "interrupted"; NULL: by failed */
     const char *error;
     /* the SHA-256 of the plan file that ran, when it was not the run's
      * plan (`--plan-changed`); NULL otherwise */
     const char *plan_sha256;
+    int64_t pid; /* the process that runs it, on host (for sync.start) */
+    const char *host;
 };
 
-/* Record a sync execution: a "sync.run" event and a row of sync_runs, in
- * one transaction. */
+/* Record that an execution starts: a "sync.start" event (execution, job,
+ * mode, started_at, pid, host) and a row of sync_runs with outcome
+ * 'running' and no end, in one transaction.  A 'running' row whose
+ * process is gone is an execution that died (gl_store_sync_outcome). */
+int gl_store_sync_start(gl_store *s, const struct gl_actor *who,
+                        const struct gl_sync_record *r, struct gl_err *err);
+
+/* Record how an execution ended: a "sync.run" event (job, mode,
+ * started_at, ended_at, read, written, rejected, bytes, seconds, outcome,
+ * error, execution) that completes the row its sync.start made (or adds
+ * one, when it has no execution id), in one transaction. */
 int gl_store_record_sync(gl_store *s, const struct gl_actor *who,
                          const struct gl_sync_record *r, struct gl_err *err);
 

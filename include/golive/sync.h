@@ -15,6 +15,7 @@
 #ifndef GOLIVE_SYNC_H
 #define GOLIVE_SYNC_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "golive/golive.h"
@@ -27,6 +28,8 @@ struct gl_sync_progress {
     double seconds;
 };
 
+struct gl_sync_result;
+
 struct gl_sync_opts {
     int resume;              /* continue after the checkpoint */
     int restart;             /* start over even where the mode forbids it */
@@ -35,6 +38,15 @@ struct gl_sync_opts {
     int64_t batch_size;      /* 0: the job's, else 10000 */
     void (*progress)(void *ctx, const struct gl_sync_progress *p);
     void *progress_ctx;
+    /* Called (with progress_ctx) once the execution has its id and start
+     * time, before it touches a database, so that it is recorded from its
+     * start; a non-zero return (err set) and the execution does not run. */
+    int (*started)(void *ctx, const struct gl_sync_result *r,
+                   struct gl_err *err);
+    /* When *stop becomes non-zero (a signal handler sets it), the batch in
+     * flight is committed with its checkpoint and the job stops:
+     * res->interrupted, and --resume continues it. */
+    const volatile sig_atomic_t *stop;
 };
 
 struct gl_sync_result {
@@ -45,9 +57,12 @@ struct gl_sync_result {
     double seconds;
     int64_t started, ended; /* epoch seconds */
     int failed;             /* the job failed (error limit, load error) */
+    int interrupted;        /* stopped by opts.stop after a whole batch */
     int resumed;
     int locked_out; /* refused: another execution of the job holds its lock */
-    char mode[16];  /* "load", "resume", "retry-rejects", "none" */
+    char execution[48]; /* this execution's id (UTC start, pid): sorts by
+                         * time; the rejects file names it per row */
+    char mode[16];      /* "load", "resume", "retry-rejects", "none" */
     char error[1024];
     char note[512]; /* what the outcome does not say: "completed already" */
     char rejects_file[4096];

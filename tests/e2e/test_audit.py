@@ -8,11 +8,14 @@ import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
+import subprocess
+import time
 
 import pytest
 
-from conftest import golive
+from conftest import BIN, golive
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NOT_PROJECTIONS = {"events", "audit_cache"}  # the log itself; a cache
@@ -294,3 +297,92 @@ def test_golive_now_is_marked_and_a_clock_going_back_warned(night):
     assert re.search(r"event 3 \(task\.start by bob\) is dated "
                      r"2026-03-13T10:00:00Z, before event 2 \(.*\): the clock"
                      r" went back", r.err), r.err
+
+
+SYNC_PLAN = """\
+cutover: syncs
+switch_at: 2026-03-14T00:00:00Z
+people:
+  - {id: lead, roles: [lead]}
+  - {id: ann, roles: [data]}
+  - {id: bob, roles: [ops]}
+systems:
+  old: "sqlite:old.db"
+  new: "sqlite:new.db"
+sync:
+  - {id: people, from: old.people, to: new.people, key: [id], mode: append,
+     owner: ann, checker: bob}
+  - {id: gone, from: old.people, to: new.missing, key: [id], mode: append,
+     owner: ann, checker: bob}
+tasks:
+  - {id: load, title: Load people, stage: sync, owner: ann, checker: bob,
+     run: sync people}
+  - {id: hello, title: Hello, stage: prepare, owner: ann, checker: bob,
+     run: "shell echo hello"}
+"""
+
+
+def test_a_night_of_syncs_interrupted_killed_and_tasks_verifies(tmp_path):
+    """sync.start makes the 'running' row, sync.run completes it by its
+    execution (or adds one: a job that failed before it started), an
+    interrupted and a killed execution, --plan-changed, a task's process
+    group: the replay makes every row the live commands made."""
+    (tmp_path / "plan.yaml").write_text(SYNC_PLAN)
+    for name in ("old.db", "new.db"):
+        db = sqlite3.connect(tmp_path / name)
+        db.execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT)")
+        if name == "old.db":
+            db.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT"
+                       " x + 1 FROM c WHERE x < 3000) INSERT INTO people"
+                       " SELECT x, 'p' || x FROM c")
+        db.commit()
+        db.close()
+    plan, st = tmp_path / "plan.yaml", tmp_path / "golive.state"
+    assert golive("run", "start", plan).rc == 0
+    # a job whose target is not there: failed before it started
+    assert golive("sync", plan, "gone", "--as", "ann").rc == 2
+    # interrupted between batches, then killed, then resumed
+    pause = tmp_path / "paused"
+    for sig in (signal.SIGINT, signal.SIGKILL):
+        e = dict(os.environ)
+        for k in ("GOLIVE_STATE", "GOLIVE_NOW", "GOLIVE_USER"):
+            e.pop(k, None)
+        e.update({"GOLIVE_TEST_PAUSE": "sync.batch.loaded:2",
+                  "GOLIVE_TEST_PAUSE_FILE": str(pause)})
+        args = [BIN, "sync", str(plan), "people", "--batch-size", "500",
+                "--as", "ann"]
+        if sig == signal.SIGKILL:
+            args.append("--resume")
+        proc = subprocess.Popen(args, env=e, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        for _ in range(1200):
+            if pause.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert pause.exists(), proc.communicate()
+        proc.send_signal(sig)
+        time.sleep(0.05)
+        pause.unlink()
+        proc.communicate(timeout=60)
+        assert proc.returncode == (130 if sig == signal.SIGINT else -9)
+    # the plan file changed by hand: run anyway, its SHA-256 recorded
+    with open(plan, "a") as f:
+        f.write("# changed\n")
+    assert golive("sync", plan, "people", "--resume", "--plan-changed",
+                  "--as", "ann").rc == 0
+    assert golive("task", "start", "hello", "--as", "ann",
+                  "--state", st).rc == 0
+    outcomes = sql(st, "SELECT job, outcome, execution IS NOT NULL, pid"
+                       " IS NOT NULL FROM sync_runs ORDER BY id")
+    assert outcomes == [("gone", "failed", 1, 0),
+                        ("people", "interrupted", 1, 1),
+                        ("people", "running", 1, 1),
+                        ("people", "ok", 1, 1)]
+    assert sql(st, "SELECT pgid IS NOT NULL FROM tasks WHERE id = 'hello'") \
+        == [(1,)]
+    r = verify(st)
+    assert r.rc == 0, r
+    # the replay says which execution's row was edited
+    sql(st, "UPDATE sync_runs SET outcome = 'ok' WHERE outcome = 'running'")
+    r = verify(st)
+    assert r.rc == 1 and "table sync_runs" in r.err and "outcome" in r.err, r

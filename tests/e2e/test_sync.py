@@ -127,7 +127,9 @@ def test_every_mapping_kind(tmp_path, lite, engine):
     ]
     rej = (tmp_path / "rejects" / "people.csv").read_text().splitlines()
     assert len(rej) == 2
-    assert rej[1].startswith('1,"no mapping for value \'X\' of column \'code\'')
+    # execution, batch, error, the row
+    assert rej[1].split(",", 1)[1].startswith(
+        '1,"no mapping for value \'X\' of column \'code\'')
     assert '"3"' in rej[1]
 
 
@@ -453,9 +455,9 @@ def test_execution_is_recorded_in_the_run(tmp_path, lite):
     assert golive("sync", p, "--as", "ann").rc == 0
     db = sqlite3.connect(tmp_path / "golive.state")
     ev = db.execute("SELECT kind, actor, payload FROM events ORDER BY seq").fetchall()
-    assert [e[0] for e in ev] == ["run.start", "sync.run"]
-    assert ev[1][1] == "ann"
-    pay = json.loads(ev[1][2])
+    assert [e[0] for e in ev] == ["run.start", "sync.start", "sync.run"]
+    assert ev[2][1] == "ann"
+    pay = json.loads(ev[2][2])
     assert (pay["job"], pay["read"], pay["written"], pay["outcome"]) == ("j", 2, 2, "ok")
     assert db.execute("SELECT job, rows_written, outcome FROM sync_runs").fetchall() == \
         [("j", 2, "ok")]

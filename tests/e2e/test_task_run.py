@@ -168,7 +168,16 @@ def test_a_task_whose_process_died_is_lost_and_retried(tmp_path):
             time.sleep(0.05)
         except ProcessLookupError:
             break
+    # its command still runs: not lost (#10.14)
     s = json.loads(golive("status", "--json", "--state", st).out)
+    assert s["tasks"]["prepare"]["running"] == 1
+    assert s["tasks"]["prepare"]["lost"] == 0
+    os.killpg(row(st, "long")["pgid"], signal.SIGKILL)
+    for _ in range(200):   # until the orphans are reaped
+        s = json.loads(golive("status", "--json", "--state", st).out)
+        if s["tasks"]["prepare"]["lost"]:
+            break
+        time.sleep(0.05)
     assert s["tasks"]["prepare"]["lost"] == 1
     assert [(b["kind"], b["id"]) for b in s["blockers"]] == [("lost", "long")]
     assert "LOST" in golive("status", "--state", st).out

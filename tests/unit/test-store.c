@@ -240,10 +240,68 @@ static void missing_store_is_not_created(void **state)
     assert_int_equal(access(path, F_OK), -1);
 }
 
+/* A sync execution: sync.start makes its row 'running' with no end;
+ * sync.run completes that row (not a second one); an end without an
+ * execution id adds a row (#10.4). */
+static void sync_execution_from_start_to_end(void **state)
+{
+    struct gl_err err;
+    gl_store *s = open_with_events(0);
+    struct gl_sync_record r;
+    sqlite3_stmt *st = NULL;
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    r.job = "j";
+    r.mode = "load";
+    r.execution = "20260314T000000.000001Z-42";
+    r.started = 1773446400;
+    r.pid = 42;
+    r.host = "here";
+    assert_int_equal(gl_store_sync_start(s, &who, &r, &err), GL_OK);
+    assert_int_equal(sqlite3_prepare_v2(gl_store_db(s),
+                                        "SELECT outcome, ended_at IS NULL,"
+                                        " pid, host FROM sync_runs",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "running");
+    assert_int_equal(sqlite3_column_int(st, 1), 1);
+    assert_int_equal(sqlite3_column_int(st, 2), 42);
+    sqlite3_finalize(st);
+
+    r.ended = r.started + 5;
+    r.read = r.written = 7;
+    r.outcome = "interrupted";
+    assert_int_equal(gl_store_record_sync(s, &who, &r, &err), GL_OK);
+    r.execution = NULL;
+    r.outcome = NULL;
+    assert_int_equal(gl_store_record_sync(s, &who, &r, &err), GL_OK);
+    assert_int_equal(sqlite3_prepare_v2(gl_store_db(s),
+                                        "SELECT outcome, ended_at,"
+                                        " rows_written FROM sync_runs"
+                                        " ORDER BY id",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0),
+                        "interrupted");
+    assert_string_equal((const char *)sqlite3_column_text(st, 1),
+                        "2026-03-14T00:00:05Z");
+    assert_int_equal(sqlite3_column_int(st, 2), 7);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    gl_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(chain_verifies, setup, teardown),
+        cmocka_unit_test_setup_teardown(sync_execution_from_start_to_end, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(edited_payload_is_named, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(rehashed_event_breaks_the_next_link,
