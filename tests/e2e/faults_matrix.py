@@ -132,7 +132,7 @@ TYPES = {
 def make_source(src):
     i, t, ts = TYPES[src.kind]
     src.sql("CREATE TABLE src (id %s PRIMARY KEY, name %s, qty %s, pad %s,"
-            " updated_at %s)" % (i, t, i, t, ts))
+            " updated_at %s)" % (i, t, i, "text", ts))
     if src.kind == "postgres":
         src.sql("INSERT INTO src SELECT x, CASE WHEN x = %d THEN NULL ELSE"
                 " 'name ' || x END, x * 7 %% 1000, '%s', timestamp"
@@ -144,7 +144,7 @@ def make_source(src):
         ts = ("timestamp '2026-01-01 00:00:00' + interval x minute"
               if src.kind == "mariadb" else
               "datetime('2026-01-01', '+' || x || ' minutes')")
-        rec = ("SET SESSION cte_max_recursion_depth = 100000;"
+        rec = ("SET SESSION max_recursive_iterations = 100000;"
                if src.kind == "mariadb" else "")
         src.sql("%sINSERT INTO src WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL"
                 " SELECT x + 1 FROM c WHERE x < %d) SELECT x, CASE WHEN x = %d"
@@ -332,7 +332,8 @@ def test_fault(pair, mode, fault, tmp_path, pg_server, my_server):
     if fault in ("source-down", "target-down", "after-failed"):
         assert c.dst.rows("tgt") == before, said
     if fault == "after-failed":
-        assert proc.returncode == 1, said
+        # the skip alone is exit 1; j0's own error (no such table) is 2
+        assert proc.returncode in (1, 2), said
         assert re.search(r"\bj\b.*skipped.*\bj0\b|skipped.*\bj0\b", said), said
         # repair: the table j0 needs
         make_target(c.dst, "append", table="tgt0")
@@ -348,18 +349,23 @@ def test_fault(pair, mode, fault, tmp_path, pg_server, my_server):
         assert not str(last["started"]).startswith("1970"), last
 
     if proc.returncode != 0:
+        rerun_ok = False
         if fault == "sigkill":
-            # a killed process says nothing: the next sync of the job
-            # must say what to do
-            r = golive("sync", c.plan, "j", env=c.env())
-            assert r.rc != 0, r
+            # a killed process says nothing: the next plain sync of the job
+            # either loads it again from the start (truncate, upsert: that
+            # is safe) or refuses, saying what to run
+            r = golive("sync", c.plan, "j", "--batch-size", str(BATCH),
+                       env=c.env(), timeout=300)
             said = r.out + r.err
-        # what failed, and what to run next
-        argv = next_command(said)
-        r = golive(*argv[1:], "--batch-size", str(BATCH),
-                   env=c.env(), timeout=300)
-        assert r.rc in (0, 1), r  # 1: the reject of row 77
-        assert "skipped" not in (r.out + r.err), r
+            rerun_ok = r.rc in (0, 1) and mode in ("truncate", "upsert")
+            assert rerun_ok or r.rc == 3, r
+        if not rerun_ok:
+            # what failed, and what to run next
+            argv = next_command(said)
+            r = golive(*argv[1:], "--batch-size", str(BATCH),
+                       env=c.env(), timeout=300)
+            assert r.rc in (0, 1), r  # 1: the reject of row 77
+            assert "skipped" not in (r.out + r.err), r
     got = c.dst.rows("tgt")
     want = expected_rows()
     assert len(got) == len(want), (len(got), len(want), said)
