@@ -393,7 +393,7 @@ static int run(int argc, char **argv)
     struct gl_buf srel = GL_BUF_INIT, drel = GL_BUF_INIT;
     struct gl_err err;
     struct out O;
-    FILE *fixf = NULL;
+    FILE *fixf = NULL, *fixins = NULL;
     struct joined joined;
     int c, rc = EXIT_ERROR, json = 0, jobs = 0;
     size_t i, k;
@@ -610,6 +610,13 @@ static int run(int argc, char **argv)
         fprintf(fixf, "-- golive diff: make %s equal to %s\nBEGIN;\n",
                 argv[optind + 3], argv[optind + 1]);
         o.fix_sql = fixf;
+        /* the INSERTs, written after every DELETE: an unnamed file
+         * (tmpfile: 0600, gone however golive ends) */
+        if (!(fixins = tmpfile())) {
+            cli_error("cannot create a temporary file");
+            goto out;
+        }
+        o.fix_sql_inserts = fixins;
     }
     O.json = json;
     o.on_diff = on_diff;
@@ -746,7 +753,17 @@ static int run(int argc, char **argv)
         goto out;
     }
     if (fixf) {
+        char cp[65536];
+        size_t n;
+        int bad = ferror(fixins) || fseek(fixins, 0, SEEK_SET);
+        while (!bad && (n = fread(cp, 1, sizeof(cp), fixins)) > 0)
+            bad = fwrite(cp, 1, n, fixf) != n;
+        bad |= ferror(fixins);
         fprintf(fixf, "COMMIT;\n");
+        if (bad || ferror(fixf)) {
+            cli_error("cannot write '%s'", fix);
+            goto out;
+        }
         if (fclose(fixf) || rename(fixtmp, fix)) {
             fixf = NULL;
             rc = EXIT_ERROR;
@@ -793,6 +810,8 @@ out:
     pthread_mutex_destroy(&O.mu);
     if (fixf)
         fclose(fixf);
+    if (fixins)
+        fclose(fixins);
     if (fixtmp[0]) {
         fix_tmp_live = 0;
         unlink(fixtmp); /* stopped: no half a script */

@@ -661,3 +661,36 @@ def test_mariadb_times_past_a_day_diff_and_fix_sql(tmp_path, my):
     assert (summ["changed"], summ["missing"]) == (2, 2), r
     my.sql("SET SESSION sql_mode = 'TRADITIONAL';" + fix.read_text())
     diff(my.url, "t_src", my.url, "t", "--fix-sql", fix, env=my.env, expect=0)
+
+
+@pytest.mark.parametrize("modes", ["", "NO_ZERO_IN_DATE,NO_ZERO_DATE",
+                                   "TRADITIONAL", "ANSI,NO_BACKSLASH_ESCAPES"])
+def test_mariadb_fix_sql_the_same_under_every_sql_mode(tmp_path, my, modes):
+    """Zero dates have no literal that means the same under every sql_mode
+    (NO_ZERO_IN_DATE stored 0000-00-00 for 2026-00-15, TRADITIONAL failed):
+    their statements stay commented out.  DELETEs come before INSERTs: with
+    a case-insensitive key 'a' is deleted before 'A' is inserted (the file
+    failed on a duplicate key)."""
+    ddl = ("CREATE TABLE %s (k varchar(10) COLLATE utf8mb4_general_ci"
+           " PRIMARY KEY, d date)")
+    my.sql("SET SESSION sql_mode = '';" + ddl % "t_src" + ";"
+           "INSERT INTO t_src VALUES ('A', '2020-01-01'), ('b', '2026-00-15'),"
+           " ('c', '0000-00-00'), ('e', '2021-01-01');" + ddl % "t" + ";"
+           "INSERT INTO t VALUES ('a', '2020-01-01'), ('b', '2026-01-15'),"
+           " ('e', '2021-01-02')")
+    fix = tmp_path / "fix.sql"
+    r = golive("diff", my.url, "t_src", my.url, "t", "--fix-sql", fix,
+               env=my.env)
+    assert r.rc == 1, r
+    text = fix.read_text()
+    assert text.count("-- not written:") == 2, text
+    assert text.index("DELETE") < text.index("INSERT"), text
+    p = subprocess.run(
+        ["mariadb", "--no-defaults", "-S", my.server.sock, "-u", "root",
+         "-D", my.url.rsplit("/", 1)[1],
+         "--init-command=SET SESSION sql_mode = '%s'" % modes],
+        input=text, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    got = rows(my, "SELECT k, CAST(d AS char) AS d FROM t ORDER BY k")
+    assert got == [{"k": "A", "d": "2020-01-01"}, {"k": "b", "d": "2026-01-15"},
+                   {"k": "e", "d": "2021-01-01"}], got
