@@ -580,6 +580,12 @@ def test_postgres_dates_bc_and_past_9999_sync(kind, request, tmp_path, pg):
              tmp_path / "f.sql", expect=0)
         return
     assert (res["written"], res["rejected"]) == (1, 2), res
+    r = golive("validate", p, "--online", "--json", env=env_of(pg, new))
+    found = sorted(d["message"] for d in json.loads(r.out)
+                   if d["code"] == "unrepresentable")
+    assert r.rc == 1 and len(found) == 3, r
+    assert "2 values of 'hire_dt' are zero dates, infinities, dates BC" \
+        in found[1], found
     rj = rejects(tmp_path, "emp")
     assert any("'0044-03-15 BC'" in l and "hire_dt" in l for l in rj), rj
     assert any("'12345-06-07'" in l for l in rj), rj
@@ -645,6 +651,10 @@ def test_mariadb_times_past_a_day_sync(kind, request, tmp_path, my):
         return
     assert (res["written"], res["rejected"]) == (1, 4), res
     assert any("'-838:59:59" in l for l in rejects(tmp_path, "t"))
+    r = golive("validate", p, "--online", "--json", env=env_of(my, new))
+    found = [d["message"] for d in json.loads(r.out)
+             if d["code"] == "unrepresentable"]
+    assert r.rc == 1 and len(found) == 1 and "4 values of 'd'" in found[0], r
     p = plan(tmp_path, my, new, job % "{from: d, unrepresentable: null}")
     res = sync(p, dbs=(my, new))["t"]
     assert (res["written"], res["rejected"]) == (5, 0), res
