@@ -67,14 +67,70 @@ int gl_value_text(const struct gl_value *v, struct gl_buf *out)
 int gl_db_holds_special(const struct gl_db *db, const struct gl_value *v,
                         enum gl_vtype col_type)
 {
+    return gl_special_fits(v, db->drv->name, col_type);
+}
+
+int gl_special_fits(const struct gl_value *v, const char *engine,
+                    enum gl_vtype col_type)
+{
+    enum gl_vtype own = (enum gl_vtype)v->i;
+
     if (col_type == GL_NULL)
-        col_type = (enum gl_vtype)v->i;
+        col_type = own;
     if (col_type == GL_TEXT)
         return 1;
-    return v->len && v->s[v->len - 1] == 'y' &&
-           !strcmp(db->drv->name, "postgres") &&
-           (col_type == GL_DATE || col_type == GL_TIMESTAMP ||
-            col_type == GL_TIMESTAMPTZ);
+    switch (gl_special_kind(v->s, v->len)) {
+    case GL_SP_INFINITY:
+        return !strcmp(engine, "postgres") &&
+               (col_type == GL_DATE || col_type == GL_TIMESTAMP ||
+                col_type == GL_TIMESTAMPTZ);
+    case GL_SP_PG_DATE:
+        /* the same type, or a date into a timestamp (no time lost) */
+        return !strcmp(engine, "postgres") &&
+               (col_type == own ||
+                (own == GL_DATE &&
+                 (col_type == GL_TIMESTAMP || col_type == GL_TIMESTAMPTZ)));
+    case GL_SP_LONG_TIME:
+        return !strcmp(engine, "mysql") && col_type == GL_TIME;
+    default: /* zero dates: golive's MariaDB session is strict */
+        return 0;
+    }
+}
+
+enum gl_special_kind gl_special_kind(const char *s, size_t len)
+{
+    size_t n = 0, i;
+
+    if (!s)
+        return GL_SP_NONE;
+    if ((len == 8 && !memcmp(s, "infinity", 8)) ||
+        (len == 9 && !memcmp(s, "-infinity", 9)))
+        return GL_SP_INFINITY;
+    if (gl_is_special_text(s, len))
+        return GL_SP_ZERO;
+    while (n < len && GL_ISDIGIT(s[n]))
+        n++;
+    if (n >= 4 && n < len && s[n] == '-' &&
+        (n >= 5 || (len > 3 && !memcmp(s + len - 3, " BC", 3))))
+        return GL_SP_PG_DATE;
+    /* [-]H+:MM:SS[.f] */
+    i = len && s[0] == '-' ? 1 : 0;
+    n = i;
+    while (n < len && GL_ISDIGIT(s[n]))
+        n++;
+    if (n == i || n + 6 > len || s[n] != ':' || !GL_ISDIGIT(s[n + 1]) ||
+        !GL_ISDIGIT(s[n + 2]) || s[n + 3] != ':' || !GL_ISDIGIT(s[n + 4]) ||
+        !GL_ISDIGIT(s[n + 5]))
+        return GL_SP_NONE;
+    n += 6;
+    if (n < len && s[n] == '.') {
+        n++;
+        if (n == len)
+            return GL_SP_NONE;
+        while (n < len && GL_ISDIGIT(s[n]))
+            n++;
+    }
+    return n == len ? GL_SP_LONG_TIME : GL_SP_NONE;
 }
 
 int gl_is_special_text(const char *s, size_t len)

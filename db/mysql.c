@@ -296,8 +296,9 @@ static int my_script_value(const struct gl_value *v, enum gl_vtype col_type,
                            (long long)(v->i / 1000000),
                            (long long)(v->i % 1000000));
     case GL_SPECIAL:
-        if (v->len && v->s[v->len - 1] == 'y')
-            return 1; /* infinity: MariaDB has none */
+        if (gl_special_kind(v->s, v->len) != GL_SP_LONG_TIME)
+            return 1; /* infinity, dates BC: MariaDB has none; a zero date
+                       * is not the same value under every sql_mode */
         return gl_buf_add(out, "'", 1) || gl_buf_add(out, v->s, v->len) ||
                gl_buf_add(out, "'", 1);
     }
@@ -435,8 +436,11 @@ static int my_next(struct gl_cursor *gc, const struct gl_value **row,
             v->s = s;
             v->len = len;
         }
-        if (bad && gl_is_special_text(s, len)) {
-            /* a zero date: a value, however odd (see GL_SPECIAL) */
+        if (bad && (gl_is_special_text(s, len) ||
+                    (v->type == GL_TIME &&
+                     gl_special_kind(s, len) == GL_SP_LONG_TIME))) {
+            /* a zero date, a TIME past a day or negative: a value,
+             * however odd (see GL_SPECIAL) */
             v->i = v->type;
             v->type = GL_SPECIAL;
             v->s = s;

@@ -561,8 +561,10 @@ static int convert(struct pg_cursor *c, size_t i, const char *s, int len,
     }
     if ((v->type == GL_DATE || v->type == GL_TIMESTAMP ||
          v->type == GL_TIMESTAMPTZ) &&
-        gl_is_special_text(s, (size_t)len)) {
-        /* infinity, -infinity: a value (see GL_SPECIAL) */
+        (gl_is_special_text(s, (size_t)len) ||
+         gl_special_kind(s, (size_t)len) == GL_SP_PG_DATE)) {
+        /* infinity, -infinity, dates BC or past 9999: a value (see
+         * GL_SPECIAL) */
         v->i = v->type;
         v->type = GL_SPECIAL;
         v->s = s;
@@ -814,7 +816,8 @@ static int pg_quote_value(struct gl_db *g, const struct gl_value *v,
         gl_format_timestamp(v->i, GL_TS_ZONE, tmp);
         return gl_buf_addf(out, "'%s'::timestamptz", tmp);
     case GL_SPECIAL:
-        if (v->len > 9 || !gl_is_special_text(v->s, v->len) ||
+        if ((gl_special_kind(v->s, v->len) != GL_SP_INFINITY &&
+             gl_special_kind(v->s, v->len) != GL_SP_PG_DATE) ||
             (v->i != GL_DATE && v->i != GL_TIMESTAMP && v->i != GL_TIMESTAMPTZ))
             return -1; /* zero dates: PostgreSQL has none */
         return gl_buf_addf(out, "'%.*s'::%s", (int)v->len, v->s,
@@ -948,8 +951,9 @@ static int pg_script_value(const struct gl_value *v, enum gl_vtype col_type,
                            gl_vtype_name(v->type));
     }
     case GL_SPECIAL:
-        if (!v->len || v->len > 9 || v->s[v->len - 1] != 'y')
-            return 1; /* zero dates: PostgreSQL has none */
+        if (gl_special_kind(v->s, v->len) != GL_SP_INFINITY &&
+            gl_special_kind(v->s, v->len) != GL_SP_PG_DATE)
+            return 1; /* zero dates, long times: PostgreSQL has none */
         if (col_type != GL_DATE && col_type != GL_TIMESTAMP &&
             col_type != GL_TIMESTAMPTZ)
             col_type = (enum gl_vtype)v->i;

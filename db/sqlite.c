@@ -144,7 +144,9 @@ static void sq_close(struct gl_db *g)
     free(db);
 }
 
-/* A lock file beside the database, "DB-golive-NAME.lock", held with
+/* A lock file beside the database, "DB-golive-NAME.lock" (DB its real
+ * path: a symlink or another spelling of the same file gets the same
+ * lock), held with
  * flock(): SQLite's own write lock would block the loads of the holder
  * and of every other job into this file.  The file stays (unlinking it
  * would let a waiter lock a file that no longer has the name). */
@@ -158,7 +160,11 @@ static int sq_lock(struct gl_db *g, const char *name, struct gl_err *err)
         return gl_err_set(err, GL_EINTERNAL,
                           "a connection to '%s' holds a lock already",
                           db->path);
-    gl_buf_addf(&path, "%s-golive-%s.lock", db->path, name);
+    {
+        char *real = realpath(db->path, NULL);
+        gl_buf_addf(&path, "%s-golive-%s.lock", real ? real : db->path, name);
+        free(real);
+    }
     fd = open(gl_buf_str(&path), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         rc = gl_err_set(err, GL_EIO, "cannot open lock file '%s': %s",

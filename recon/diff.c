@@ -602,7 +602,9 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
             res->missing++;
             emit(o, "missing", NULL, A.row, NULL, 0, NULL, NULL);
             if (o->fix_sql)
-                fix_insert(dst, o, A.row, o->fix_sql);
+                fix_insert(dst, o, A.row,
+                           o->fix_sql_inserts ? o->fix_sql_inserts
+                                              : o->fix_sql);
             /* the source's previous key must not match the next target
              * row: keep A's previous key, move on */
             if ((rc = advance(&A, err)))

@@ -2,10 +2,13 @@
  * cmd-diff.c - `golive diff`: are two tables the same, row by row, on any
  * pair of engines?
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +26,56 @@ struct out {
     int64_t shown, total;
     pthread_mutex_t mu; /* segments report from several threads */
 };
+
+/* The fix-SQL temporary file while it is being written: removed by the
+ * SIGINT / SIGTERM handler (unlink and _exit are async-signal-safe), so
+ * an interrupted diff leaves no half a script full of row data.  (A
+ * kill -9 cannot be caught: its file has a unique name, mode 0600.) */
+static char fix_tmp_path[4096];
+static volatile sig_atomic_t fix_tmp_live;
+
+static void on_stop_signal(int sig)
+{
+    if (fix_tmp_live)
+        unlink(fix_tmp_path);
+    _exit(128 + sig);
+}
+
+/* Create a fresh temporary file beside path: a unique name, O_CREAT |
+ * O_EXCL | O_NOFOLLOW (a planted symlink or file is never followed nor
+ * reused), mode 0600.  The name goes to tmp; the fd is returned, -1 on
+ * error. */
+static int fix_tmp_open(const char *path, char *tmp, size_t tmpsz)
+{
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path + 1) : 0;
+    int tries, fd;
+    static const char az[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char rnd[12];
+
+    for (tries = 0; tries < 100; tries++) {
+        char suffix[13];
+        size_t i;
+        FILE *ur = fopen("/dev/urandom", "rb");
+        if (!ur || fread(rnd, 1, sizeof(rnd), ur) != sizeof(rnd)) {
+            if (ur)
+                fclose(ur);
+            return -1;
+        }
+        fclose(ur);
+        for (i = 0; i < sizeof(rnd); i++)
+            suffix[i] = az[rnd[i] % (sizeof(az) - 1)];
+        suffix[12] = '\0';
+        if ((size_t)snprintf(tmp, tmpsz, "%.*s.%s.%s.golive-tmp", dirlen, path,
+                             path + dirlen, suffix) >= tmpsz)
+            return -1;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
 
 /* One segment of a parallel diff, on connections of its own. */
 struct seg {
@@ -340,7 +393,7 @@ static int run(int argc, char **argv)
     struct gl_buf srel = GL_BUF_INIT, drel = GL_BUF_INIT;
     struct gl_err err;
     struct out O;
-    FILE *fixf = NULL;
+    FILE *fixf = NULL, *fixins = NULL;
     struct joined joined;
     int c, rc = EXIT_ERROR, json = 0, jobs = 0;
     size_t i, k;
@@ -523,22 +576,47 @@ static int run(int argc, char **argv)
     o.key = keys;
     o.cols = cols;
     if (fix) {
-        /* written beside FILE and renamed over it once the diff is over:
-         * a diff that stops leaves no half a script (nor an old one) */
+        /* written beside FILE under a fresh unique name and renamed over
+         * it once the diff is over: a diff that stops (an error, SIGINT,
+         * SIGTERM) leaves no half a script (nor an old one) */
         int fd;
-        snprintf(fixtmp, sizeof(fixtmp), "%s.golive-tmp", fix);
+        struct sigaction sa;
+        sigset_t block, old;
         unlink(fix);
-        fd = open(fixtmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_stop_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaddset(&sa.sa_mask, SIGINT);
+        sigaddset(&sa.sa_mask, SIGTERM);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        /* the name is known to the handler before the file exists */
+        sigemptyset(&block);
+        sigaddset(&block, SIGINT);
+        sigaddset(&block, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &block, &old);
+        fd = fix_tmp_open(fix, fix_tmp_path, sizeof(fix_tmp_path));
+        if (fd >= 0) {
+            snprintf(fixtmp, sizeof(fixtmp), "%s", fix_tmp_path);
+            fix_tmp_live = 1;
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (fd < 0 || !(fixf = fdopen(fd, "w"))) {
             if (fd >= 0)
                 close(fd);
-            cli_error("cannot write '%s'", fixtmp);
-            fixtmp[0] = '\0';
+            cli_error("cannot write a temporary file beside '%s'", fix);
             goto out;
         }
         fprintf(fixf, "-- golive diff: make %s equal to %s\nBEGIN;\n",
                 argv[optind + 3], argv[optind + 1]);
         o.fix_sql = fixf;
+        /* the INSERTs, written after every DELETE: an unnamed file
+         * (tmpfile: 0600, gone however golive ends) */
+        if (!(fixins = tmpfile())) {
+            cli_error("cannot create a temporary file");
+            goto out;
+        }
+        o.fix_sql_inserts = fixins;
     }
     O.json = json;
     o.on_diff = on_diff;
@@ -675,13 +753,25 @@ static int run(int argc, char **argv)
         goto out;
     }
     if (fixf) {
+        char cp[65536];
+        size_t n;
+        int bad = ferror(fixins) || fseek(fixins, 0, SEEK_SET);
+        while (!bad && (n = fread(cp, 1, sizeof(cp), fixins)) > 0)
+            bad = fwrite(cp, 1, n, fixf) != n;
+        bad |= ferror(fixins);
         fprintf(fixf, "COMMIT;\n");
+        if (bad || ferror(fixf)) {
+            cli_error("cannot write '%s'", fix);
+            goto out;
+        }
         if (fclose(fixf) || rename(fixtmp, fix)) {
             fixf = NULL;
+            rc = EXIT_ERROR;
             cli_error("cannot write '%s'", fix);
             goto out;
         }
         fixf = NULL;
+        fix_tmp_live = 0;
         fixtmp[0] = '\0';
     }
     if (json) {
@@ -720,8 +810,12 @@ out:
     pthread_mutex_destroy(&O.mu);
     if (fixf)
         fclose(fixf);
-    if (fixtmp[0])
+    if (fixins)
+        fclose(fixins);
+    if (fixtmp[0]) {
+        fix_tmp_live = 0;
         unlink(fixtmp); /* stopped: no half a script */
+    }
     gl_buf_release(&srel);
     gl_buf_release(&drel);
     gl_table_desc_release(&st);

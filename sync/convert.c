@@ -255,8 +255,12 @@ static int special(const struct gl_value *in, const struct gl_column *col,
                    enum gl_engine engine, struct gl_arena *a,
                    struct gl_value *out, char *why, size_t whylen)
 {
-    int inf = in->len && in->s[in->len - 1] == 'y'; /* [-]infinity */
-    const char *what = inf ? "infinity" : "zero date";
+    enum gl_special_kind kind = gl_special_kind(in->s, in->len);
+    const char *what = kind == GL_SP_INFINITY    ? "infinity"
+                       : kind == GL_SP_PG_DATE   ? "date"
+                       : kind == GL_SP_LONG_TIME ? "time"
+                                                 : "zero date";
+    static const char *const engines[] = {"sqlite", "postgres", "mysql"};
 
     if (col->type == GL_TEXT) {
         out->type = GL_TEXT;
@@ -268,9 +272,7 @@ static int special(const struct gl_value *in, const struct gl_column *col,
         }
         return 0;
     }
-    if (inf && engine == GL_ENGINE_POSTGRES &&
-        (col->type == GL_DATE || col->type == GL_TIMESTAMP ||
-         col->type == GL_TIMESTAMPTZ)) {
+    if (gl_special_fits(in, engines[engine], col->type)) {
         out->i = col->type;
         return 0;
     }

@@ -139,7 +139,8 @@ static void check_types(struct online *O, const struct gl_sync_job *j,
                      job, sc->name, sc->scale, tc->name, tc->scale);
 }
 
-/* How many source values of column sc are zero dates or infinities that
+/* How many source values of column sc are zero dates, infinities, dates
+ * BC or past 9999 (PostgreSQL) or times outside a day (MariaDB) that
  * the target cannot hold (see GL_SPECIAL): each a reject, or a NULL where
  * the column says 'unrepresentable: null'. */
 static void check_special(struct online *O, const struct gl_sync_job *j,
@@ -155,8 +156,12 @@ static void check_special(struct online *O, const struct gl_sync_job *j,
     struct gl_err err;
     int64_t n = 0;
 
-    if ((s != GL_DATE && s != GL_TIMESTAMP && s != GL_TIMESTAMPTZ) ||
-        t == GL_TEXT)
+    int long_time = s == GL_TIME && !strcmp(eng, "mysql");
+
+    if ((s != GL_DATE && s != GL_TIMESTAMP && s != GL_TIMESTAMPTZ &&
+         !long_time) ||
+        t == GL_TEXT ||
+        (long_time && t == GL_TIME && !strcmp(dst->drv->name, "mysql")))
         return;
     src->drv->quote_ident(sc->name, &c);
     gl_buf_adds(&q, "SELECT count(*) FROM ");
@@ -165,11 +170,17 @@ static void check_special(struct online *O, const struct gl_sync_job *j,
     else
         src->drv->quote_ident(j->from.table, &q);
     gl_buf_adds(&q, " WHERE (");
-    if (!strcmp(eng, "mysql"))
+    if (long_time) /* TIME outside a day: '-00:00:01', '838:59:59' */
+        gl_buf_addf(&q, "%s < TIME '00:00:00' OR %s >= TIME '24:00:00'",
+                    gl_buf_str(&c), gl_buf_str(&c));
+    else if (!strcmp(eng, "mysql"))
         gl_buf_addf(&q, "MONTH(%s) = 0 OR DAYOFMONTH(%s) = 0", gl_buf_str(&c),
                     gl_buf_str(&c));
     else if (!strcmp(eng, "postgres") && !pg_target)
-        gl_buf_addf(&q, "NOT isfinite(%s)", gl_buf_str(&c));
+        gl_buf_addf(&q,
+                    "NOT isfinite(%s) OR extract(year FROM %s) NOT BETWEEN 1 "
+                    "AND 9999",
+                    gl_buf_str(&c), gl_buf_str(&c));
     else if (!strcmp(eng, "sqlite"))
         gl_buf_addf(&q,
                     "%s%s%s GLOB '[0-9][0-9][0-9][0-9]-00-*' OR %s GLOB "
@@ -195,7 +206,8 @@ static void check_special(struct online *O, const struct gl_sync_job *j,
     if (m && m->unrepresentable == GL_UNREP_NULL)
         gl_diags_add(O->d, at.line, at.col, WARN, "unrepresentable",
                      "sync job '%s': %" PRId64 " value%s of '%s' %s zero "
-                     "dates or infinities that %s column '%s' cannot hold; "
+                     "dates, infinities, dates BC or past 9999 or times "
+                     "outside a day that %s column '%s' cannot hold; "
                      "stored as NULL (unrepresentable: null)",
                      j->id.id, n, n == 1 ? "" : "s", sc->name,
                      n == 1 ? "is one of the" : "are", gl_vtype_name(t),
@@ -203,7 +215,8 @@ static void check_special(struct online *O, const struct gl_sync_job *j,
     else
         gl_diags_add(O->d, at.line, at.col, ERR, "unrepresentable",
                      "sync job '%s': %" PRId64 " value%s of '%s' %s zero "
-                     "dates or infinities that %s column '%s' cannot hold; "
+                     "dates, infinities, dates BC or past 9999 or times "
+                     "outside a day that %s column '%s' cannot hold; "
                      "they will be rejects (set 'unrepresentable: null' on "
                      "the column to store NULL)",
                      j->id.id, n, n == 1 ? "" : "s", sc->name,

@@ -66,6 +66,24 @@ int gl_value_text(const struct gl_value *v, struct gl_buf *out);
  * ("0000-00-00", "2019-00-10 00:00:00"), "infinity", "-infinity". */
 int gl_is_special_text(const char *s, size_t len);
 
+/* The kinds of GL_SPECIAL values, by their text (0: none of them). */
+enum gl_special_kind {
+    GL_SP_NONE,
+    GL_SP_INFINITY, /* PostgreSQL's infinity, -infinity */
+    GL_SP_ZERO,     /* MariaDB's zero dates, zero months and days */
+    GL_SP_PG_DATE,  /* PostgreSQL dates / timestamps BC or past 9999:
+                     * '0044-03-15 BC', '12345-06-07 10:00:00' */
+    GL_SP_LONG_TIME /* MariaDB TIME outside 00:00-24:00: '-00:00:01',
+                     * '838:59:59', '-12:00:00.5' */
+};
+enum gl_special_kind gl_special_kind(const char *s, size_t len);
+
+/* Whether a column of type col_type (GL_NULL: the value's own type) in
+ * an engine named engine ("postgres", "mysql", "sqlite") holds the
+ * GL_SPECIAL value v as it is. */
+int gl_special_fits(const struct gl_value *v, const char *engine,
+                    enum gl_vtype col_type);
+
 /* ---- tables ---------------------------------------------------------- */
 
 struct gl_column {

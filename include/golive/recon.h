@@ -64,6 +64,10 @@ struct gl_diff_opts {
     int rtrim;
     int64_t max_diffs; /* 0: no limit */
     FILE *fix_sql;     /* NULL: none */
+    /* Where fix SQL's INSERTs go (NULL: fix_sql): the caller appends them
+     * after every DELETE, so a key that differs only by case (or by what
+     * the target's collation ignores) is deleted before it is inserted. */
+    FILE *fix_sql_inserts;
     /* Per column (NULL: none): a source zero date or infinity that the
      * target cannot hold compares as NULL, as sync stored it (a sync
      * job's `unrepresentable: null`). */

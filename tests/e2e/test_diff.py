@@ -283,3 +283,88 @@ def test_postgres_rows_stream_with_escapes_nulls_and_duplicates(lite, pg):
     assert (s["missing"], s["extra"], s["changed"], s["duplicates"]) == \
         (0, 0, 0, 1), r
     assert s["source_rows"] == 8 and s["target_rows"] == 7
+
+
+def test_fix_sql_temp_file_never_follows_a_symlink(tmp_path):
+    """The fix-SQL temporary file is created fresh (O_EXCL|O_NOFOLLOW,
+    unique name, 0600): symlinks planted at the old fixed name and at FILE
+    itself are never followed (they overwrote the victim before)."""
+    import glob
+    import os
+    import sqlite3
+    for name in ("s.db", "d.db"):
+        c = sqlite3.connect(str(tmp_path / name))
+        c.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)")
+        if name == "s.db":
+            c.executemany("INSERT INTO t VALUES (?, ?)",
+                          [(i, "secret %d" % i) for i in range(100)])
+        c.commit()
+        c.close()
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    fix = tmp_path / "evil.sql"
+    os.symlink(str(victim), str(tmp_path / "evil.sql.golive-tmp"))
+    os.symlink(str(victim), str(tmp_path / ".evil.sql.golive-tmp"))
+    r = golive("diff", "sqlite:" + str(tmp_path / "s.db"), "t",
+               "sqlite:" + str(tmp_path / "d.db"), "t", "--fix-sql", fix)
+    assert r.rc == 1, r.err
+    assert victim.read_text() == "precious\n"
+    assert not fix.is_symlink() and "secret 99" in fix.read_text()
+    assert (os.stat(str(fix)).st_mode & 0o777) == 0o600
+    # FILE itself a symlink: replaced, not followed
+    os.unlink(str(fix))
+    os.symlink(str(victim), str(fix))
+    r = golive("diff", "sqlite:" + str(tmp_path / "s.db"), "t",
+               "sqlite:" + str(tmp_path / "d.db"), "t", "--fix-sql", fix)
+    assert r.rc == 1, r.err
+    assert victim.read_text() == "precious\n"
+    assert not fix.is_symlink()
+    left = [p for p in glob.glob(str(tmp_path / ".*golive-tmp*"))
+            + glob.glob(str(tmp_path / "*golive-tmp*"))
+            if not os.path.islink(p)]
+    assert left == []
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_fix_sql_temp_file_removed_when_interrupted(tmp_path, sig):
+    """SIGINT / SIGTERM mid-diff: exit 130 / 143 and no temporary file full
+    of row data left behind (it stayed before)."""
+    import glob
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import time
+    from conftest import BIN
+    for name in ("s.db", "d.db"):
+        c = sqlite3.connect(str(tmp_path / name))
+        c.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)")
+        if name == "s.db":
+            c.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1"
+                      " FROM n WHERE i < 3000000) INSERT INTO t"
+                      " SELECT i, 'secret row ' || i FROM n")
+        c.commit()
+        c.close()
+    fix = tmp_path / "f.sql"
+    e = dict(os.environ)
+    e.pop("GOLIVE_STATE", None)
+    p = subprocess.Popen([BIN, "diff", "sqlite:" + str(tmp_path / "s.db"),
+                          "t", "sqlite:" + str(tmp_path / "d.db"), "t",
+                          "--fix-sql", str(fix), "--json"],
+                         env=e, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    tmp = []
+    while time.time() < deadline and p.poll() is None:
+        tmp = glob.glob(str(tmp_path / "*golive-tmp*")) + \
+            glob.glob(str(tmp_path / ".*golive-tmp*"))
+        if tmp and os.path.getsize(tmp[0]) > 100000:
+            break
+        time.sleep(0.01)
+    assert tmp and p.poll() is None, "no temporary file seen mid-diff"
+    p.send_signal(getattr(signal, sig))
+    p.communicate(timeout=60)
+    assert p.returncode == 128 + getattr(signal, sig)
+    assert glob.glob(str(tmp_path / "*golive-tmp*")) == []
+    assert glob.glob(str(tmp_path / ".*golive-tmp*")) == []
+    assert not fix.exists()

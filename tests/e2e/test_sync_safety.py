@@ -476,3 +476,33 @@ def test_skips_name_the_job_that_failed_down_the_chain(tmp_path, lite):
         assert res[j]["error"].startswith("skipped: it comes after 'leaves', "
                                           "which failed"), res[j]
     assert res["other"]["outcome"] == "ok" and res["other"]["written"] == 2
+
+
+def test_sqlite_lock_file_is_the_same_for_a_symlink_to_the_target(tmp_path,
+                                                                  lite):
+    """A plan naming the target through a symlink (sqlite:.../link.db ->
+    new.db) takes the same lock as one naming new.db: the lock file is
+    named from the database's real path (two lock files let two executions
+    of the job run at once)."""
+    import fcntl
+    tgt = lite_pair(tmp_path, lite)
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT);"
+             "INSERT INTO src VALUES (1, 'a')")
+    tgt.sql("CREATE TABLE tgt (id INTEGER PRIMARY KEY, v TEXT)")
+    (tmp_path / "sub").mkdir()
+    link = tmp_path / "sub" / "link.db"
+    os.symlink(str(tgt.path), str(link))
+    tgt.url = "sqlite:%s" % link
+    p = plan(tmp_path, lite, tgt, """
+    - {id: j, from: old.src, to: new.tgt, key: [id], mode: truncate,
+       owner: ann, checker: bob}
+    """)
+    lock = tmp_path / "new.db-golive-sync-j.lock"
+    with open(lock, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        r, res = run_json(p)
+        assert r.rc == 3, r
+        assert "running already" in res["j"]["error"], res
+    assert not list((tmp_path / "sub").glob("*.lock"))
+    r, res = run_json(p)
+    assert r.rc == 0 and res["j"]["written"] == 1, r

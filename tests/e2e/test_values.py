@@ -527,3 +527,180 @@ def test_null_keys_from_every_source_engine(tmp_path, engine, lite):
     assert summ["null_keys"] == 2 and summ["missing"] == summ["extra"] == 0, r
     assert sorted(o["key"]["k"] is None and o["side"] for o in ops) == \
         ["source", "source"], ops
+
+
+# ---- dates BC, years past 9999, TIME past a day (review finding 2) -------
+
+BC_SRC = ("CREATE TABLE emp_src (id int PRIMARY KEY, hire_dt date,"
+          " seen_at timestamp, at_tz timestamptz);"
+          "INSERT INTO emp_src VALUES (1, '2019-03-04', '2019-03-04 10:00',"
+          " '2019-03-04 10:00+00'),"
+          " (2, '0044-03-15 BC', '0010-01-01 10:00 BC',"
+          " '0010-01-01 10:00+00 BC'),"
+          " (3, '12345-06-07', '12345-06-07 08:09:10', '2019-03-04 10:00+00')")
+BC_DDL = {
+    "postgres": "CREATE TABLE emp (id int PRIMARY KEY, hire_dt date,"
+                " seen_at timestamp, at_tz timestamptz)",
+    "mariadb": "CREATE TABLE emp (id int PRIMARY KEY, hire_dt date,"
+               " seen_at datetime, at_tz datetime)",
+}
+BC_JOB = """
+- id: emp
+  from: old.emp_src
+  to: new.emp
+  key: [id]
+  error_limit: 10
+  columns:
+    hire_dt: %s
+    seen_at: %s
+    at_tz: %s
+  owner: ann
+  checker: bob
+"""
+
+
+@pytest.mark.parametrize("kind", ["postgres", "mariadb"])
+def test_postgres_dates_bc_and_past_9999_sync(kind, request, tmp_path, pg):
+    """They aborted the job ('cannot read date value'): kept where the
+    target holds them, else a reject or NULL by `unrepresentable:`."""
+    new = request.getfixturevalue({"mariadb": "my", "postgres": "pg"}[kind])
+    pg.sql(BC_SRC)
+    new.sql(BC_DDL[kind])
+    p = plan(tmp_path, pg, new, BC_JOB % ("hire_dt", "seen_at", "at_tz"))
+    res = sync(p, dbs=(pg, new))["emp"]
+    if kind == "postgres":
+        assert (res["written"], res["rejected"]) == (3, 0), res
+        got = rows(new, "SELECT hire_dt::text AS h, seen_at::text AS s,"
+                        " at_tz::text AS z FROM emp ORDER BY id")
+        assert got[1] == {"h": "0044-03-15 BC", "s": "0010-01-01 10:00:00 BC",
+                          "z": "0010-01-01 10:00:00+00 BC"}, got
+        assert got[2]["h"] == "12345-06-07", got
+        assert got[2]["s"] == "12345-06-07 08:09:10", got
+        diff(pg.url, "emp_src", new.url, "emp", "--fix-sql",
+             tmp_path / "f.sql", expect=0)
+        return
+    assert (res["written"], res["rejected"]) == (1, 2), res
+    r = golive("validate", p, "--online", "--json", env=env_of(pg, new))
+    found = sorted(d["message"] for d in json.loads(r.out)
+                   if d["code"] == "unrepresentable")
+    assert r.rc == 1 and len(found) == 3, r
+    assert "2 values of 'hire_dt' are zero dates, infinities, dates BC" \
+        in found[1], found
+    rj = rejects(tmp_path, "emp")
+    assert any("'0044-03-15 BC'" in l and "hire_dt" in l for l in rj), rj
+    assert any("'12345-06-07'" in l for l in rj), rj
+    p = plan(tmp_path, pg, new, BC_JOB % (
+        "{from: hire_dt, unrepresentable: null}",
+        "{from: seen_at, unrepresentable: null}",
+        "{from: at_tz, unrepresentable: null}"))
+    res = sync(p, dbs=(pg, new))["emp"]
+    assert (res["written"], res["rejected"]) == (3, 0), res
+    got = rows(new, "SELECT hire_dt, seen_at, at_tz FROM emp WHERE id = 2")
+    assert got == [{"hire_dt": None, "seen_at": None, "at_tz": None}]
+
+
+def test_postgres_dates_bc_diff_and_fix_sql(tmp_path, pg):
+    pg.sql(BC_SRC + ";" + BC_DDL["postgres"] + ";"
+           "INSERT INTO emp VALUES (1, '2019-03-04', '2019-03-04 10:00',"
+           " '2019-03-04 10:00+00'),"
+           " (2, '0044-03-16 BC', '0010-01-01 10:00', '0010-01-01 10:00+00 BC')")
+    fix = tmp_path / "fix.sql"
+    r, ops, summ = diff(pg.url, "emp_src", pg.url, "emp", "--fix-sql", fix,
+                        expect=1)
+    assert (summ["changed"], summ["missing"]) == (1, 1), r
+    assert ops[0]["values"]["hire_dt"] == {"source": "0044-03-15 BC",
+                                           "target": "0044-03-16 BC"}, ops
+    assert ops[0]["values"]["seen_at"]["source"] == "0010-01-01 10:00:00 BC"
+    pg.sql("SET TimeZone = 'Asia/Tokyo'; SET DateStyle = 'SQL, DMY';" +
+           fix.read_text())
+    diff(pg.url, "emp_src", pg.url, "emp", "--fix-sql", fix, expect=0)
+
+
+TIME_SRC = ("CREATE TABLE t_src (id int PRIMARY KEY, d time(1));"
+            "INSERT INTO t_src VALUES (1, '10:00:00'), (2, '-00:00:01'),"
+            " (3, '-838:59:59'), (4, '100:00:00'), (5, '-12:00:00.5')")
+
+
+@pytest.mark.parametrize("kind", ["mariadb", "postgres"])
+def test_mariadb_times_past_a_day_sync(kind, request, tmp_path, my):
+    """They aborted the job ('cannot read time value')."""
+    new = request.getfixturevalue({"mariadb": "my", "postgres": "pg"}[kind])
+    my.sql(TIME_SRC)
+    new.sql("CREATE TABLE t (id int PRIMARY KEY, d time(1))")
+    job = """
+    - id: t
+      from: old.t_src
+      to: new.t
+      key: [id]
+      error_limit: 10
+      columns:
+        d: %s
+      owner: ann
+      checker: bob
+    """
+    p = plan(tmp_path, my, new, job % "d")
+    res = sync(p, dbs=(my, new))["t"]
+    if kind == "mariadb":
+        assert (res["written"], res["rejected"]) == (5, 0), res
+        got = rows(new, "SELECT CAST(d AS char) AS d FROM t ORDER BY id")
+        assert [g["d"] for g in got] == ["10:00:00.0", "-00:00:01.0",
+                                         "-838:59:59.0", "100:00:00.0",
+                                         "-12:00:00.5"], got
+        diff(my.url, "t_src", new.url, "t", "--fix-sql", tmp_path / "f.sql",
+             env=my.env, expect=0)
+        return
+    assert (res["written"], res["rejected"]) == (1, 4), res
+    assert any("'-838:59:59" in l for l in rejects(tmp_path, "t"))
+    r = golive("validate", p, "--online", "--json", env=env_of(my, new))
+    found = [d["message"] for d in json.loads(r.out)
+             if d["code"] == "unrepresentable"]
+    assert r.rc == 1 and len(found) == 1 and "4 values of 'd'" in found[0], r
+    p = plan(tmp_path, my, new, job % "{from: d, unrepresentable: null}")
+    res = sync(p, dbs=(my, new))["t"]
+    assert (res["written"], res["rejected"]) == (5, 0), res
+    assert rows(new, "SELECT d FROM t WHERE id = 3") == [{"d": None}]
+
+
+def test_mariadb_times_past_a_day_diff_and_fix_sql(tmp_path, my):
+    my.sql(TIME_SRC + "; CREATE TABLE t (id int PRIMARY KEY, d time(1));"
+           "INSERT INTO t VALUES (1, '10:00:00'), (2, '00:00:01'),"
+           " (3, '-838:59:58')")
+    fix = tmp_path / "fix.sql"
+    r, ops, summ = diff(my.url, "t_src", my.url, "t", "--fix-sql", fix,
+                        env=my.env, expect=1)
+    assert (summ["changed"], summ["missing"]) == (2, 2), r
+    my.sql("SET SESSION sql_mode = 'TRADITIONAL';" + fix.read_text())
+    diff(my.url, "t_src", my.url, "t", "--fix-sql", fix, env=my.env, expect=0)
+
+
+@pytest.mark.parametrize("modes", ["", "NO_ZERO_IN_DATE,NO_ZERO_DATE",
+                                   "TRADITIONAL", "ANSI,NO_BACKSLASH_ESCAPES"])
+def test_mariadb_fix_sql_the_same_under_every_sql_mode(tmp_path, my, modes):
+    """Zero dates have no literal that means the same under every sql_mode
+    (NO_ZERO_IN_DATE stored 0000-00-00 for 2026-00-15, TRADITIONAL failed):
+    their statements stay commented out.  DELETEs come before INSERTs: with
+    a case-insensitive key 'a' is deleted before 'A' is inserted (the file
+    failed on a duplicate key)."""
+    ddl = ("CREATE TABLE %s (k varchar(10) COLLATE utf8mb4_general_ci"
+           " PRIMARY KEY, d date)")
+    my.sql("SET SESSION sql_mode = '';" + ddl % "t_src" + ";"
+           "INSERT INTO t_src VALUES ('A', '2020-01-01'), ('b', '2026-00-15'),"
+           " ('c', '0000-00-00'), ('e', '2021-01-01');" + ddl % "t" + ";"
+           "INSERT INTO t VALUES ('a', '2020-01-01'), ('b', '2026-01-15'),"
+           " ('e', '2021-01-02')")
+    fix = tmp_path / "fix.sql"
+    r = golive("diff", my.url, "t_src", my.url, "t", "--fix-sql", fix,
+               env=my.env)
+    assert r.rc == 1, r
+    text = fix.read_text()
+    assert text.count("-- not written:") == 2, text
+    assert text.index("DELETE") < text.index("INSERT"), text
+    p = subprocess.run(
+        ["mariadb", "--no-defaults", "-S", my.server.sock, "-u", "root",
+         "-D", my.url.rsplit("/", 1)[1],
+         "--init-command=SET SESSION sql_mode = '%s'" % modes],
+        input=text, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    got = rows(my, "SELECT k, CAST(d AS char) AS d FROM t ORDER BY k")
+    assert got == [{"k": "A", "d": "2020-01-01"}, {"k": "b", "d": "2026-01-15"},
+                   {"k": "e", "d": "2021-01-01"}], got

@@ -118,13 +118,51 @@ static void specials(void **state)
     assert_false(same(zero, day, 0)); /* not 1970-01-01 */
 }
 
+#define KIND(s) gl_special_kind(s, sizeof(s) - 1)
+
+/* The kinds of special values and where each is a value as it is. */
+static void special_kinds(void **state)
+{
+    struct gl_value bc = {GL_SPECIAL, GL_DATE, 0, "0044-03-15 BC", 13};
+    struct gl_value far = {GL_SPECIAL, GL_TIMESTAMP, 0, "12345-06-07 10:00:00",
+                           20};
+    struct gl_value neg = {GL_SPECIAL, GL_TIME, 0, "-838:59:59", 10};
+    struct gl_value zero = {GL_SPECIAL, GL_DATE, 0, "0000-00-00", 10};
+
+    (void)state;
+    assert_int_equal(KIND("infinity"), GL_SP_INFINITY);
+    assert_int_equal(KIND("-infinity"), GL_SP_INFINITY);
+    assert_int_equal(KIND("2019-00-10"), GL_SP_ZERO);
+    assert_int_equal(KIND("0044-03-15 BC"), GL_SP_PG_DATE);
+    assert_int_equal(KIND("0010-01-01 10:00:00+00 BC"), GL_SP_PG_DATE);
+    assert_int_equal(KIND("12345-06-07"), GL_SP_PG_DATE);
+    assert_int_equal(KIND("-00:00:01"), GL_SP_LONG_TIME);
+    assert_int_equal(KIND("-838:59:59"), GL_SP_LONG_TIME);
+    assert_int_equal(KIND("100:00:00"), GL_SP_LONG_TIME);
+    assert_int_equal(KIND("-12:00:00.5"), GL_SP_LONG_TIME);
+    assert_int_equal(KIND("2019-03-04"), GL_SP_NONE);
+    assert_int_equal(KIND("-12:00:00."), GL_SP_NONE);
+    assert_int_equal(KIND("12:00"), GL_SP_NONE);
+    assert_int_equal(KIND("BC"), GL_SP_NONE);
+    assert_int_equal(KIND(""), GL_SP_NONE);
+    assert_true(gl_special_fits(&bc, "postgres", GL_DATE));
+    assert_true(gl_special_fits(&bc, "postgres", GL_TIMESTAMP));
+    assert_true(gl_special_fits(&bc, "mysql", GL_TEXT));
+    assert_false(gl_special_fits(&bc, "mysql", GL_DATE));
+    assert_false(gl_special_fits(&far, "postgres", GL_DATE)); /* time lost */
+    assert_true(gl_special_fits(&far, "postgres", GL_NULL));
+    assert_true(gl_special_fits(&neg, "mysql", GL_TIME));
+    assert_false(gl_special_fits(&neg, "postgres", GL_TIME));
+    assert_false(gl_special_fits(&neg, "sqlite", GL_TIME));
+    assert_false(gl_special_fits(&zero, "mysql", GL_DATE));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(numbers),
-        cmocka_unit_test(nulls_and_text),
-        cmocka_unit_test(times),
-        cmocka_unit_test(specials),
+        cmocka_unit_test(numbers),       cmocka_unit_test(nulls_and_text),
+        cmocka_unit_test(times),         cmocka_unit_test(specials),
+        cmocka_unit_test(special_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
