@@ -55,7 +55,7 @@ check-faults: test-deps $(BUILD)/build.ninja
 	meson configure $(BUILD) $(MESON_WERROR) -Dtests=enabled >/dev/null
 	ninja -C $(BUILD)
 	GOLIVE_FAULTS=all GOLIVE_BIN=$(CURDIR)/$(BUILD)/golive /usr/bin/python3 \
-	    -m pytest -q -p no:cacheprovider tests/e2e/faults_matrix.py
+	    -m pytest -q -p no:cacheprovider tests/e2e/test_faults.py
 
 check-asan:
 	$(MAKE) check SANITIZE=1

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -63,8 +64,10 @@ static void fill_record(struct sched *S, const struct gl_sync_result *r,
     rec->job = r->job;
     rec->mode = r->mode;
     rec->execution = r->execution[0] ? r->execution : NULL;
-    rec->started = r->started;
-    rec->ended = r->ended;
+    /* an execution that ended before it started (its preparation or its
+     * emptying failed) started when it ended, never at the epoch */
+    rec->ended = r->ended ? r->ended : (int64_t)time(NULL);
+    rec->started = r->started ? r->started : rec->ended;
     rec->read = r->read;
     rec->written = r->written;
     rec->rejected = r->rejected;
@@ -179,6 +182,44 @@ static int skip_after_failure(struct sched *S, size_t i)
  * its target, takes its lock and runs its SELECT for no rows.  A job that
  * cannot fails here, its target untouched, and what comes after it is
  * skipped. */
+/* A truncate job whose target a table outside the invocation references
+ * (with rows) cannot be emptied: it fails now, before any target is
+ * emptied, so that the jobs that wait for it are skipped untouched (it
+ * failed after its children had been emptied). */
+static void refuse_unemptiable(struct sched *S)
+{
+    struct gl_err err;
+    size_t i;
+
+    for (i = 0; i < S->n; i++) {
+        char *blocker = NULL;
+        struct gl_sync_result *r = &S->res[i];
+
+        if (S->state[i] == 2 || S->jobs[i]->mode != GL_SYNC_TRUNCATE)
+            continue;
+        gl_err_clear(&err);
+        if (gl_sync_empty_blocker(S->plan, S->jobs, S->n, i, &blocker, &err))
+            continue; /* the emptying itself reports it */
+        if (!blocker)
+            continue;
+        snprintf(r->job, sizeof(r->job), "%s", S->jobs[i]->id.id);
+        snprintf(r->error, sizeof(r->error),
+                 "cannot empty '%.200s': table '%.200s' references it and "
+                 "holds rows; nothing was emptied.  Empty '%.200s' in the same "
+                 "invocation (a truncate job of its own), or load '%.200s' "
+                 "with mode: upsert",
+                 S->jobs[i]->to.table, blocker, blocker, S->jobs[i]->to.table);
+        free(blocker);
+        r->failed = 1;
+        S->rc[i] = GL_OK;
+        S->state[i] = 2;
+        gl_clock_now(&r->ended);
+        gl_sync_exec_free(S->x[i]);
+        S->x[i] = NULL;
+        record_end(S, r);
+    }
+}
+
 static void prepare_all(struct sched *S)
 {
     struct gl_err err;
@@ -196,6 +237,8 @@ static void prepare_all(struct sched *S)
             record_end(S, &S->res[i]);
         }
     }
+    if (!S->opts.resume && !S->opts.retry_rejects)
+        refuse_unemptiable(S);
     while (more) {
         more = 0;
         for (i = 0; i < S->n; i++)

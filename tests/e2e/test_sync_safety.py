@@ -506,3 +506,33 @@ def test_sqlite_lock_file_is_the_same_for_a_symlink_to_the_target(tmp_path,
     assert not list((tmp_path / "sub").glob("*.lock"))
     r, res = run_json(p)
     assert r.rc == 0 and res["j"]["written"] == 1, r
+
+
+@pytest.mark.parametrize("kind", ["pg", "my"])
+def test_a_child_is_not_emptied_when_its_parent_cannot_be(kind, request,
+                                                          tmp_path, lite):
+    """New-user trial: the child (a truncate job after its parent) was
+    emptied, then skipped when the parent's emptying failed on a table
+    outside the invocation.  Nothing is emptied: the child keeps its rows."""
+    engine = request.getfixturevalue(kind)
+    lite.sql("CREATE TABLE p (id INTEGER PRIMARY KEY);"
+             "CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER);"
+             "INSERT INTO p VALUES (1), (2); INSERT INTO c VALUES (10, 1)")
+    engine.sql("CREATE TABLE parent (id int PRIMARY KEY);"
+               "CREATE TABLE child (id int PRIMARY KEY, p_id int NOT NULL"
+               " REFERENCES parent(id));"
+               "CREATE TABLE outside (id int PRIMARY KEY, p_id int"
+               " REFERENCES parent(id));"
+               "INSERT INTO parent VALUES (1); INSERT INTO child VALUES (7, 1);"
+               "INSERT INTO outside VALUES (5, 1)")
+    jobs = """
+    - {id: kids, from: old.c, to: new.child, key: [id], owner: ann, checker: bob}
+    - {id: parents, from: old.p, to: new.parent, key: [id], owner: ann, checker: bob}
+    """
+    p = plan(tmp_path, lite, engine, jobs)
+    r, res = run_json(p, env=engine.env)
+    assert r.rc == 1, r
+    assert res["parents"]["outcome"] == "failed"
+    assert "table 'outside' references it" in res["parents"]["error"]
+    assert res["kids"]["outcome"] == "skipped"
+    assert count(engine, "child") == 1 and count(engine, "parent") == 1

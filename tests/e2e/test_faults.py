@@ -37,8 +37,8 @@ MODES = ["truncate", "append", "upsert", "incremental"]
 FAULTS = ["source-down", "target-down", "source-killed", "target-killed",
           "sigint", "sigterm", "sigkill", "after-failed"]
 
-N = 12000        # rows in the source
-BATCH = 2000     # rows a batch: the faults land in the middle of the job
+N = 6000         # rows in the source
+BATCH = 1000     # rows a batch: the faults land in the middle of the job
 REJECT_ID = 77   # its name is NULL: every target refuses it (NOT NULL)
 PAD = "x" * 400  # wide rows, so that a server's stream outgrows buffers
 
