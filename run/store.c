@@ -855,6 +855,34 @@ const char *gl_store_path(gl_store *s)
 
 /* ---- the run --------------------------------------------------------- */
 
+/* The run's plan text against the event that introduced its version. */
+static int check_plan_event(gl_store *s, const struct gl_run_info *info,
+                            const char *payload, int64_t seq,
+                            struct gl_err *err)
+{
+    char hex[GL_SHA256_HEX];
+    json_t *j;
+    json_error_t je;
+    const char *sha;
+    int ok;
+
+    if (gl_sha256_hex(info->plan_text, info->plan_len, hex))
+        return gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");
+    j = json_loads(payload, 0, &je);
+    sha = j ? json_string_value(json_object_get(j, "plan_sha256")) : NULL;
+    ok = sha && !strcmp(sha, hex) && !strcmp(info->plan_sha256, hex) &&
+         json_integer_value(json_object_get(j, "plan_version")) ==
+             info->plan_version;
+    json_decref(j);
+    if (ok)
+        return GL_OK;
+    return gl_err_set(err, GL_ESTORE,
+                      "the store's copy of the plan does not match its event "
+                      "(version %d, event %lld) in '%s'; the store was "
+                      "edited: 'golive audit verify' lists every difference",
+                      info->plan_version, (long long)seq, s->path);
+}
+
 int gl_store_run_info(gl_store *s, struct gl_run_info *info, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
@@ -865,7 +893,13 @@ int gl_store_run_info(gl_store *s, struct gl_run_info *info, struct gl_err *err)
                            "SELECT r.run_id, r.cutover, r.rehearsal,"
                            " r.switch_at, r.switch_offset, r.started_at,"
                            " r.plan_version, p.sha256, p.path, p.text,"
-                           " (SELECT count(*) FROM events)"
+                           " (SELECT count(*) FROM events),"
+                           " (SELECT payload FROM events WHERE kind IN"
+                           " ('run.start', 'run.amend') ORDER BY seq DESC"
+                           " LIMIT 1),"
+                           " (SELECT seq FROM events WHERE kind IN"
+                           " ('run.start', 'run.amend') ORDER BY seq DESC"
+                           " LIMIT 1)"
                            " FROM run r JOIN plan_versions p"
                            " ON p.version = r.plan_version",
                            -1, &st, NULL) != SQLITE_OK)
@@ -901,6 +935,12 @@ int gl_store_run_info(gl_store *s, struct gl_run_info *info, struct gl_err *err)
     memcpy(info->plan_text, col_text(st, 9), info->plan_len);
     info->plan_text[info->plan_len] = '\0';
     info->events = sqlite3_column_int64(st, 10);
+    /* plan_versions is a projection that can be edited: the plan the
+     * commands act on (and the roles they grant) must be the one whose
+     * SHA-256 the last run.start / run.amend event recorded */
+    if ((rc = check_plan_event(s, info, col_text(st, 11),
+                               sqlite3_column_int64(st, 12), err)))
+        gl_run_info_release(info);
 out:
     sqlite3_finalize(st);
     return rc;
