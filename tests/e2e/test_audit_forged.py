@@ -72,3 +72,33 @@ def test_a_plan_copy_edited_in_the_store_is_refused_by_every_command(night):
     r = g(st, "decide", "go", "--as", "bob", "--note", "x")
     assert r.rc == 3, r
     assert verify(st).rc == 0
+
+
+def test_decide_refuses_a_store_that_does_not_verify(night):
+    st = night
+    assert g(st, "defect", "open", "--severity", "blocker", "--title", "x",
+             "--as", "chen").rc == 0
+    saved = {t: sql(st, "SELECT * FROM %s" % t)
+             for t in ("tasks", "defects", "scenarios")}
+    sql(st, "UPDATE tasks SET state = 'checked'")
+    sql(st, "UPDATE defects SET state = 'verified'")
+    sql(st, "UPDATE scenarios SET state = 'passed'")
+    assert g(st, "gate").rc == 0  # a read: the forged rows pass
+    events = sql(st, "SELECT count(*) FROM events")
+    r = g(st, "decide", "go", "--as", "lead", "--note", "all green")
+    assert r.rc == 2, r
+    assert "the go decision is not recorded: the store does not verify" \
+        in r.err and "column state" in r.err, r
+    assert "'golive audit verify' lists every difference" in r.err
+    assert sql(st, "SELECT count(*) FROM events") == events
+    assert sql(st, "SELECT count(*) FROM decisions") == [(0,)]
+    # no-go and hold too: nothing is recorded on a store that lies
+    assert g(st, "decide", "hold", "--as", "lead", "--note", "h").rc == 2
+    for t, rows in saved.items():
+        sql(st, "DELETE FROM %s" % t)
+        for row in rows:
+            sql(st, "INSERT INTO %s VALUES (%s)" %
+                (t, ",".join("?" * len(row))), row)
+    assert verify(st).rc == 0
+    assert g(st, "decide", "hold", "--as", "lead", "--note", "h").rc == 0
+    assert sql(st, "SELECT decision FROM decisions") == [("hold",)]
