@@ -102,3 +102,60 @@ def test_decide_refuses_a_store_that_does_not_verify(night):
     assert verify(st).rc == 0
     assert g(st, "decide", "hold", "--as", "lead", "--note", "h").rc == 0
     assert sql(st, "SELECT decision FROM decisions") == [("hold",)]
+
+
+def test_task_start_checks_its_dependencies_rows(night):
+    st = night
+    sql(st, "UPDATE tasks SET state = 'checked' WHERE id = 'freeze'")
+    r = g(st, "task", "start", "load", "--as", "ann")
+    assert r.rc == 2, r
+    assert "the store's row of task 'freeze' does not agree with its " \
+        "events" in r.err and "column state" in r.err, r
+    assert sql(st, "SELECT state FROM tasks WHERE id = 'load'") == \
+        [("pending",)]
+    sql(st, "UPDATE tasks SET state = 'pending' WHERE id = 'freeze'")
+    r = g(st, "task", "start", "load", "--as", "ann")
+    assert r.rc == 3 and "waits for 'freeze'" in r.err, r
+    assert verify(st).rc == 0
+
+
+def test_handover_checks_the_rows_of_what_it_moves(night):
+    st = night
+    sql(st, "UPDATE tasks SET owner = 'wu' WHERE id = 'freeze'")
+    for pick in (("--task", "freeze"), ()):
+        r = g(st, "handover", "--as", "wu", "--to", "liu", *pick)
+        assert r.rc == 2, (pick, r)
+        assert "the store's row of task 'freeze' does not agree" in r.err
+    assert sql(st, "SELECT owner FROM tasks WHERE id = 'freeze'") == \
+        [("wu",)]
+    sql(st, "UPDATE tasks SET owner = 'bob' WHERE id = 'freeze'")
+    # a scenario and a defect held only in a forged row
+    assert g(st, "defect", "open", "--severity", "major", "--title", "x",
+             "--as", "chen").rc == 0
+    sql(st, "UPDATE defects SET state = 'fixing', fixer = 'wu'")
+    r = g(st, "handover", "--as", "wu", "--to", "liu", "--defect", "D-1")
+    assert r.rc == 2 and "the store's row of defect D-1" in r.err, r
+    sql(st, "UPDATE defects SET state = 'open', fixer = NULL")
+    sql(st, "UPDATE scenarios SET state = 'running', taken_by = 'wu' "
+        "WHERE id = 'S-1'")
+    r = g(st, "handover", "--as", "wu", "--to", "chen", "--scenario", "S-1")
+    assert r.rc == 2 and "the store's row of scenario 'S-1'" in r.err, r
+    sql(st, "UPDATE scenarios SET state = 'pending', taken_by = NULL "
+        "WHERE id = 'S-1'")
+    assert verify(st).rc == 0
+    assert g(st, "handover", "--as", "bob", "--to", "zhou", "--task",
+             "freeze").rc == 0
+    assert verify(st).rc == 0
+
+
+def test_scenario_next_checks_the_row_it_hands_out(night):
+    st = night
+    sql(st, "UPDATE scenarios SET assignee = 'chen' WHERE id = 'S-1'")
+    r = g(st, "scenario", "next", "--as", "chen")
+    assert r.rc == 2, r
+    assert "the store's row of scenario 'S-1' does not agree" in r.err, r
+    assert sql(st, "SELECT state FROM scenarios WHERE id = 'S-1'") == \
+        [("pending",)]
+    sql(st, "UPDATE scenarios SET assignee = NULL WHERE id = 'S-1'")
+    assert g(st, "scenario", "next", "--as", "chen").rc == 0
+    assert verify(st).rc == 0
