@@ -387,6 +387,15 @@ int gl_store_open(const char *path, int flags, gl_store **out,
         rc = db_err(s, err, "cannot open");
         goto fail;
     }
+    /* no trigger or view planted in the store runs: golive's migrations
+     * make none, and the audit names any it finds */
+    if (sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL) !=
+            SQLITE_OK ||
+        sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL) !=
+            SQLITE_OK) {
+        rc = db_err(s, err, "cannot open");
+        goto fail;
+    }
     gl_crashpoint();
     sqlite3_busy_timeout(s->db, 60000);
     sqlite3_extended_result_codes(s->db, 1);

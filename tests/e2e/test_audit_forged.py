@@ -159,3 +159,38 @@ def test_scenario_next_checks_the_row_it_hands_out(night):
     sql(st, "UPDATE scenarios SET assignee = NULL WHERE id = 'S-1'")
     assert g(st, "scenario", "next", "--as", "chen").rc == 0
     assert verify(st).rc == 0
+
+
+def test_a_trigger_planted_in_the_store_does_not_run_and_is_named(night):
+    st = night
+    sql(st, "CREATE TRIGGER green AFTER INSERT ON audit_cache BEGIN"
+        " UPDATE audit_cache SET ok = 1, problem = NULL; END")
+    sql(st, "CREATE TRIGGER green2 AFTER UPDATE ON audit_cache"
+        " WHEN NEW.ok = 0 BEGIN UPDATE audit_cache SET ok = 1; END")
+    sql(st, "CREATE VIEW v AS SELECT * FROM tasks")
+    sql(st, "CREATE INDEX i ON tasks (owner)")
+    r = verify(st)
+    assert r.rc == 1, r
+    for what in ("trigger green is in the store, but no migration",
+                 "trigger green2 is in the store", "view v is in the store",
+                 "index i is in the store"):
+        assert what in r.out + r.err, (what, r)
+    s = g(st, "status")
+    assert "THE STORE DOES NOT VERIFY" in s.out, s
+    assert sql(st, "SELECT ok FROM audit_cache") == [(0,)]
+    sql(st, "DROP TRIGGER green")
+    sql(st, "DROP TRIGGER green2")
+    sql(st, "DROP VIEW v")
+    sql(st, "DROP INDEX i")
+    assert verify(st).rc == 0
+    # an object golive makes, made differently
+    (tsql,) = sql(st, "SELECT sql FROM sqlite_master WHERE name = 'tasks'")[0]
+    db = sqlite3.connect(st)
+    db.execute("PRAGMA writable_schema = ON")
+    db.execute("UPDATE sqlite_master SET sql = ? WHERE name = 'tasks'",
+               (tsql + " ",))
+    db.commit()
+    db.close()
+    r = verify(st)
+    assert r.rc == 1 and "table tasks in the store is not as golive's " \
+        "migrations make it" in r.out + r.err, r
