@@ -281,14 +281,25 @@ static char *file_uri(const char *path, const char *query)
     return u;
 }
 
+static int no_run(const char *path, struct gl_err *err)
+{
+    return gl_err_set(err, GL_ENOTFOUND,
+                      "'%s' holds no golive run; it was left as it is (start "
+                      "one with 'golive run start PLAN', or name the run's "
+                      "store with --state)",
+                      path);
+}
+
 /* Whether the existing file at path may be opened as a store, decided
  * without writing a byte to it or creating a file beside it: an empty
  * file (a store being created), a file whose application id is ours, or
- * an empty SQLite database.  The header tells most; when its application
- * id is 0 (a legacy database, or a store whose first commit is still in
- * its -wal), SQLite is asked read-only: immutable when no -wal file is
- * there to read, so that nothing appears beside a legacy file. */
-static int check_ours(const char *path, struct gl_err *err)
+ * an empty SQLite database; the first and the last only when create
+ * (run start): any other command leaves them as they are.  The header
+ * tells most; when its application id is 0 (a legacy database, or a
+ * store whose first commit is still in its -wal), SQLite is asked
+ * read-only: immutable when no -wal file is there to read, so that
+ * nothing appears beside a legacy file. */
+static int check_ours(const char *path, int create, struct gl_err *err)
 {
     unsigned char h[100];
     char wal[4200], *uri = NULL;
@@ -297,15 +308,15 @@ static int check_ours(const char *path, struct gl_err *err)
     struct stat sb;
     uint32_t app;
     ssize_t n;
-    int fd, rc, ok = 0;
+    int fd, rc, ok = 0, empty = 0;
 
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return gl_err_set(err, GL_EIO, "cannot open state store '%s': %s", path,
                           strerror(errno));
     n = read(fd, h, sizeof(h));
     close(fd);
-    if (n == 0)
-        return GL_OK;
+    if (n == 0) /* only 'run start' makes a store of an empty file */
+        return create ? GL_OK : no_run(path, err);
     if (n != (ssize_t)sizeof(h) || memcmp(h, "SQLite format 3", 16))
         return not_ours(path, err);
     app = (uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 |
@@ -328,13 +339,16 @@ static int check_ours(const char *path, struct gl_err *err)
                            " (SELECT user_version FROM pragma_user_version),"
                            " (SELECT count(*) FROM sqlite_master)",
                            -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        ok = sqlite3_column_int64(st, 0) == APPLICATION_ID ||
-             (sqlite3_column_int64(st, 0) == 0 &&
-              sqlite3_column_int64(st, 1) == 0 &&
-              sqlite3_column_int64(st, 2) == 0);
+        sqlite3_step(st) == SQLITE_ROW) {
+        ok = sqlite3_column_int64(st, 0) == APPLICATION_ID;
+        empty = sqlite3_column_int64(st, 0) == 0 &&
+                sqlite3_column_int64(st, 1) == 0 &&
+                sqlite3_column_int64(st, 2) == 0;
+    }
     sqlite3_finalize(st);
     sqlite3_close(db);
+    if (empty) /* an SQLite file without a table: as an empty file */
+        return create ? GL_OK : no_run(path, err);
     return ok ? GL_OK : not_ours(path, err);
 }
 
@@ -377,7 +391,7 @@ int gl_store_open(const char *path, int flags, gl_store **out,
         return gl_err_set(err, GL_EIO, "state store '%s' is not a file", path);
     }
     /* nothing below writes before the file is known to be ours */
-    if ((rc = check_ours(path, err)))
+    if ((rc = check_ours(path, flags & GL_STORE_CREATE, err)))
         return rc;
     if (!(s = calloc(1, sizeof(*s))) || !(s->path = strdup(path))) {
         free(s);

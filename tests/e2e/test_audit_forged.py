@@ -194,3 +194,40 @@ def test_a_trigger_planted_in_the_store_does_not_run_and_is_named(night):
     r = verify(st)
     assert r.rc == 1 and "table tasks in the store is not as golive's " \
         "migrations make it" in r.out + r.err, r
+
+
+def test_a_read_of_an_empty_file_leaves_it_as_it_was(tmp_path):
+    def files():
+        return sorted((p.name, p.stat().st_size, p.stat().st_mode)
+                      for p in tmp_path.iterdir())
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    os.chmod(empty, 0o644)
+    tableless = tmp_path / "tableless.db"
+    sqlite3.connect(tableless).execute("PRAGMA user_version").fetchall()
+    assert tableless.exists()
+    db = sqlite3.connect(tableless)  # an SQLite file with no table
+    db.execute("CREATE TABLE t (x)")
+    db.execute("DROP TABLE t")
+    db.commit()
+    db.close()
+    before = files()
+    blobs = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    for st in (empty, tableless):
+        for args in (("status",), ("gate",), ("report",),
+                     ("task", "start", "freeze", "--as", "bob"),
+                     ("decide", "hold", "--as", "lead", "--note", "x"),
+                     ("audit", "verify"), ("audit", "head")):
+            r = golive(*args, "--state", st)
+            # byte for byte, mode and all, no -wal or -shm beside it
+            assert files() == before, (st, args, r)
+            assert {p.name: p.read_bytes()
+                    for p in tmp_path.iterdir()} == blobs
+            assert r.rc == 2, (st, args, r)
+            assert "holds no golive run" in r.err, (st, args, r)
+    # run start makes its store of an empty file
+    plan = tmp_path / "plan.yaml"
+    shutil.copy(os.path.join(HERE, "night.yaml"), plan)
+    r = golive("run", "start", plan, "--state", empty)
+    assert r.rc == 0, r
+    assert golive("status", "--state", empty).rc == 0
