@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "golive/audit.h"
 #include "golive/scenario.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -241,7 +242,8 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
     {
         const char *id = json_string_value(x);
         int owns, checks_it;
-        if ((rc = row_of(s,
+        if ((rc = gl_audit_check_row(s, "tasks", id, err)) ||
+            (rc = row_of(s,
                          "SELECT owner, checker, state FROM tasks WHERE"
                          " id = ?1",
                          id, 3, col, &found, err)))
@@ -269,7 +271,8 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
     json_array_foreach(cand_s, i, x)
     {
         const char *id = json_string_value(x);
-        if ((rc = row_of(s,
+        if ((rc = gl_audit_check_row(s, "scenarios", id, err)) ||
+            (rc = row_of(s,
                          "SELECT state, COALESCE(taken_by, ''),"
                          " COALESCE(assignee, '') FROM scenarios WHERE"
                          " id = ?1",
@@ -292,7 +295,8 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
     json_array_foreach(cand_d, i, x)
     {
         const char *id = json_string_value(x);
-        if ((rc = row_of(s,
+        if ((rc = gl_audit_check_row(s, "defects", id + 2, err)) ||
+            (rc = row_of(s,
                          "SELECT state, COALESCE(fixer, '') FROM defects"
                          " WHERE 'D-' || n = ?1",
                          id, 2, col, &found, err)))

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "golive/audit.h"
 #include "golive/defect.h"
 #include "util/buf.h"
 
@@ -265,6 +266,25 @@ int gl_decide(gl_store *s, const struct gl_plan *p, const struct gl_actor *who,
         return gl_err_set(
             err, GL_EREFUSED, "only the lead decides go / no-go (%s)",
             gl_run_names_with(p, GL_ROLE_LEAD, leads, sizeof(leads)));
+    /* the gate reads the tables, which can be edited: a decision is
+     * recorded only on a store whose every table is what its events made */
+    {
+        struct gl_audit a;
+        struct gl_err e2;
+        gl_err_clear(&e2);
+        rc = gl_audit_verify(s, NULL, &a, &e2);
+        gl_audit_release(&a);
+        if (rc == GL_ECORRUPT)
+            return gl_err_set(err, GL_ESTORE,
+                              "the %s decision is not recorded: the store "
+                              "does not verify: %s; 'golive audit verify' "
+                              "lists every difference",
+                              decision, e2.msg);
+        if (rc) {
+            *err = e2;
+            return rc;
+        }
+    }
     if ((rc = gl_store_begin(s, err)))
         return rc;
     if ((rc = gl_gate_eval(s, p, &gate, err)))

@@ -1075,11 +1075,87 @@ static int is_projection(const char *table)
     return 1;
 }
 
+/* type:name -> sql of every object of a schema but the statistics. */
+static int schema_of(sqlite3 *db, json_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    if (sqlite3_prepare_v2(db,
+                           "SELECT type, name, COALESCE(sql, '') FROM"
+                           " sqlite_master WHERE name NOT LIKE 'sqlite\\_stat%'"
+                           " ESCAPE '\\' ORDER BY type, name",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        char key[512];
+        snprintf(key, sizeof(key), "%s:%s", sqlite3_column_text(st, 0),
+                 sqlite3_column_text(st, 1));
+        json_object_set_new(
+            out, key, json_string((const char *)sqlite3_column_text(st, 2)));
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? 0 : -1;
+}
+
+/* Every object of the store's schema (tables, indexes, triggers, views)
+ * against what golive's migrations make: a trigger or a view planted in
+ * the store is named (the store is opened with both disabled, but a copy
+ * opened by another program would run them).  Tables missing or extra are
+ * named by compare_all. */
+static int compare_schema(struct replay *r, struct gl_err *err)
+{
+    json_t *src = json_object(), *mem = json_object(), *v;
+    const char *key;
+    int rc = GL_OK;
+
+    if (schema_of(gl_store_db(r->src), src)) {
+        rc = gl_run_fail_db(r->src, err);
+        goto out;
+    }
+    if (schema_of(gl_store_db(r->mem), mem)) {
+        rc = gl_run_fail_db(r->mem, err);
+        goto out;
+    }
+    json_object_foreach(src, key, v)
+    {
+        json_t *d = json_object_get(mem, key);
+        const char *colon = strchr(key, ':');
+        int is_table = !strncmp(key, "table:", 6);
+        if (!d && !is_table)
+            problem(r, NULL, NULL, NULL, json_string_value(v), NULL,
+                    "%.*s %s is in the store, but no migration of golive "
+                    "makes it: %s",
+                    (int)(colon - key), key, colon + 1, json_string_value(v));
+        else if (d && strcmp(json_string_value(d), json_string_value(v)))
+            problem(r, NULL, NULL, NULL, json_string_value(v),
+                    json_string_value(d),
+                    "%.*s %s in the store is not as golive's migrations make "
+                    "it: %s",
+                    (int)(colon - key), key, colon + 1, json_string_value(v));
+    }
+    json_object_foreach(mem, key, v)
+    {
+        const char *colon = strchr(key, ':');
+        if (strncmp(key, "table:", 6) && !json_object_get(src, key))
+            problem(r, NULL, NULL, NULL, NULL, json_string_value(v),
+                    "%.*s %s is missing from the store", (int)(colon - key),
+                    key, colon + 1);
+    }
+out:
+    json_decref(src);
+    json_decref(mem);
+    return rc;
+}
+
 /* Every table of the store (and of the projection) compared. */
 static int compare_all(struct replay *r, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = GL_OK, step;
+
+    if ((rc = compare_schema(r, err)))
+        return rc;
 
     if (sqlite3_prepare_v2(gl_store_db(r->src),
                            "SELECT name FROM sqlite_master WHERE type ="

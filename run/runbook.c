@@ -164,8 +164,12 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         }
         for (i = 0; !force && i < t->depends_on.n; i++) {
             char dep[16];
+            /* the dependency's row decides: it must be what its events
+             * made, as the task's own */
             if ((rc = gl_store_task_state(s, t->depends_on.v[i].id, dep,
-                                          sizeof(dep), err)))
+                                          sizeof(dep), err)) ||
+                (rc = gl_audit_check_row(s, "tasks", t->depends_on.v[i].id,
+                                         err)))
                 goto fail;
             if (strcmp(dep, "checked") && strcmp(dep, "skipped")) {
                 rc = gl_err_set(err, GL_EREFUSED,

@@ -129,7 +129,10 @@ int gl_scenario_next(gl_store *s, const struct gl_plan *p,
         rc = gl_run_fail_db(s, err);
         goto fail;
     }
-    if ((rc = update(s, who, id, "scenario.take", "running", NULL, 1, err)))
+    /* the row chosen (its state, its assignee) must be what its events
+     * made before it is handed out */
+    if ((rc = gl_audit_check_row(s, "scenarios", id, err)) ||
+        (rc = update(s, who, id, "scenario.take", "running", NULL, 1, err)))
         goto fail;
     return gl_store_commit(s, err);
 fail:

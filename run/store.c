@@ -310,14 +310,25 @@ static char *file_uri(const char *path, const char *query)
     return u;
 }
 
+static int no_run(const char *path, struct gl_err *err)
+{
+    return gl_err_set(err, GL_ENOTFOUND,
+                      "'%s' holds no golive run; it was left as it is (start "
+                      "one with 'golive run start PLAN', or name the run's "
+                      "store with --state)",
+                      path);
+}
+
 /* Whether the existing file at path may be opened as a store, decided
  * without writing a byte to it or creating a file beside it: an empty
  * file (a store being created), a file whose application id is ours, or
- * an empty SQLite database.  The header tells most; when its application
- * id is 0 (a legacy database, or a store whose first commit is still in
- * its -wal), SQLite is asked read-only: immutable when no -wal file is
- * there to read, so that nothing appears beside a legacy file. */
-static int check_ours(const char *path, struct gl_err *err)
+ * an empty SQLite database; the first and the last only when create
+ * (run start): any other command leaves them as they are.  The header
+ * tells most; when its application id is 0 (a legacy database, or a
+ * store whose first commit is still in its -wal), SQLite is asked
+ * read-only: immutable when no -wal file is there to read, so that
+ * nothing appears beside a legacy file. */
+static int check_ours(const char *path, int create, struct gl_err *err)
 {
     unsigned char h[100];
     char wal[4200], *uri = NULL;
@@ -326,15 +337,15 @@ static int check_ours(const char *path, struct gl_err *err)
     struct stat sb;
     uint32_t app;
     ssize_t n;
-    int fd, rc, ok = 0;
+    int fd, rc, ok = 0, empty = 0;
 
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return gl_err_set(err, GL_EIO, "cannot open state store '%s': %s", path,
                           strerror(errno));
     n = read(fd, h, sizeof(h));
     close(fd);
-    if (n == 0)
-        return GL_OK;
+    if (n == 0) /* only 'run start' makes a store of an empty file */
+        return create ? GL_OK : no_run(path, err);
     if (n != (ssize_t)sizeof(h) || memcmp(h, "SQLite format 3", 16))
         return not_ours(path, err);
     app = (uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 |
@@ -357,13 +368,16 @@ static int check_ours(const char *path, struct gl_err *err)
                            " (SELECT user_version FROM pragma_user_version),"
                            " (SELECT count(*) FROM sqlite_master)",
                            -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        ok = sqlite3_column_int64(st, 0) == APPLICATION_ID ||
-             (sqlite3_column_int64(st, 0) == 0 &&
-              sqlite3_column_int64(st, 1) == 0 &&
-              sqlite3_column_int64(st, 2) == 0);
+        sqlite3_step(st) == SQLITE_ROW) {
+        ok = sqlite3_column_int64(st, 0) == APPLICATION_ID;
+        empty = sqlite3_column_int64(st, 0) == 0 &&
+                sqlite3_column_int64(st, 1) == 0 &&
+                sqlite3_column_int64(st, 2) == 0;
+    }
     sqlite3_finalize(st);
     sqlite3_close(db);
+    if (empty) /* an SQLite file without a table: as an empty file */
+        return create ? GL_OK : no_run(path, err);
     return ok ? GL_OK : not_ours(path, err);
 }
 
@@ -406,13 +420,22 @@ int gl_store_open(const char *path, int flags, gl_store **out,
         return gl_err_set(err, GL_EIO, "state store '%s' is not a file", path);
     }
     /* nothing below writes before the file is known to be ours */
-    if ((rc = check_ours(path, err)))
+    if ((rc = check_ours(path, flags & GL_STORE_CREATE, err)))
         return rc;
     if (!(s = calloc(1, sizeof(*s))) || !(s->path = strdup(path))) {
         free(s);
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     }
     if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+        rc = db_err(s, err, "cannot open");
+        goto fail;
+    }
+    /* no trigger or view planted in the store runs: golive's migrations
+     * make none, and the audit names any it finds */
+    if (sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL) !=
+            SQLITE_OK ||
+        sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL) !=
+            SQLITE_OK) {
         rc = db_err(s, err, "cannot open");
         goto fail;
     }
@@ -884,6 +907,34 @@ const char *gl_store_path(gl_store *s)
 
 /* ---- the run --------------------------------------------------------- */
 
+/* The run's plan text against the event that introduced its version. */
+static int check_plan_event(gl_store *s, const struct gl_run_info *info,
+                            const char *payload, int64_t seq,
+                            struct gl_err *err)
+{
+    char hex[GL_SHA256_HEX];
+    json_t *j;
+    json_error_t je;
+    const char *sha;
+    int ok;
+
+    if (gl_sha256_hex(info->plan_text, info->plan_len, hex))
+        return gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");
+    j = json_loads(payload, 0, &je);
+    sha = j ? json_string_value(json_object_get(j, "plan_sha256")) : NULL;
+    ok = sha && !strcmp(sha, hex) && !strcmp(info->plan_sha256, hex) &&
+         json_integer_value(json_object_get(j, "plan_version")) ==
+             info->plan_version;
+    json_decref(j);
+    if (ok)
+        return GL_OK;
+    return gl_err_set(err, GL_ESTORE,
+                      "the store's copy of the plan does not match its event "
+                      "(version %d, event %lld) in '%s'; the store was "
+                      "edited: 'golive audit verify' lists every difference",
+                      info->plan_version, (long long)seq, s->path);
+}
+
 int gl_store_run_info(gl_store *s, struct gl_run_info *info, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
@@ -894,7 +945,13 @@ int gl_store_run_info(gl_store *s, struct gl_run_info *info, struct gl_err *err)
                            "SELECT r.run_id, r.cutover, r.rehearsal,"
                            " r.switch_at, r.switch_offset, r.started_at,"
                            " r.plan_version, p.sha256, p.path, p.text,"
-                           " (SELECT count(*) FROM events)"
+                           " (SELECT count(*) FROM events),"
+                           " (SELECT payload FROM events WHERE kind IN"
+                           " ('run.start', 'run.amend') ORDER BY seq DESC"
+                           " LIMIT 1),"
+                           " (SELECT seq FROM events WHERE kind IN"
+                           " ('run.start', 'run.amend') ORDER BY seq DESC"
+                           " LIMIT 1)"
                            " FROM run r JOIN plan_versions p"
                            " ON p.version = r.plan_version",
                            -1, &st, NULL) != SQLITE_OK)
@@ -930,6 +987,12 @@ int gl_store_run_info(gl_store *s, struct gl_run_info *info, struct gl_err *err)
     memcpy(info->plan_text, col_text(st, 9), info->plan_len);
     info->plan_text[info->plan_len] = '\0';
     info->events = sqlite3_column_int64(st, 10);
+    /* plan_versions is a projection that can be edited: the plan the
+     * commands act on (and the roles they grant) must be the one whose
+     * SHA-256 the last run.start / run.amend event recorded */
+    if ((rc = check_plan_event(s, info, col_text(st, 11),
+                               sqlite3_column_int64(st, 12), err)))
+        gl_run_info_release(info);
 out:
     sqlite3_finalize(st);
     return rc;

@@ -153,10 +153,12 @@ const struct gl_cmd cmd_decide = {
     "\n"
     "Record the lead's decision with the gate's evaluation at that moment.\n"
     "Go is refused while the gate does not pass (the message names the\n"
-    "failed criteria); no-go and hold are always recorded.\n"
+    "failed criteria); no-go and hold are recorded whatever the gate says.\n"
+    "No decision is recorded on a store that does not verify: decide runs\n"
+    "the full 'golive audit verify' first (the gate reads the tables).\n"
     "\n"
-    "exit: 0 recorded, 2 usage or store error, 3 refused (not the lead, or\n"
-    "      go while the gate fails)\n",
+    "exit: 0 recorded, 2 usage or store error (the store does not\n"
+    "      verify), 3 refused (not the lead, or go while the gate fails)\n",
     decide_run,
 };
 

@@ -211,14 +211,18 @@ def test_kill_after_every_step_of_run_start(tmp_path, good_plan):
         killed += 1
         if state.exists():
             v = golive("audit", "verify", "--state", state)
-            assert v.rc == 0, (k, v)
+            # killed before the schema: an empty file, which only run
+            # start turns into a store; a read leaves it as it is
+            assert v.rc == 0 or (v.rc == 2 and "holds no golive run" in
+                                 v.err), (k, v)
             s = golive("status", "--state", state, "--json")
             if s.rc == 0:
                 # the kill came after the commit: the whole run is there
                 assert json.loads(s.out)["totals"]["all"] == 4, k
                 assert golive("run", "start", plan).rc == 3
                 continue
-            assert "holds no run" in s.err, (k, s)
+            assert "holds no run" in s.err or \
+                "holds no golive run" in s.err, (k, s)
         r = golive("run", "start", plan)
         assert r.rc == 0, (k, r)
         v = golive("audit", "verify", "--state", state)
