@@ -49,7 +49,7 @@ static void init_rows(const struct gl_plan *p, struct row *r)
     for (i = 0; i < p->n_tasks; i++) {
         memset(&r[i], 0, sizeof(r[i]));
         r[i].t = &p->tasks[i];
-        snprintf(r[i].state, sizeof(r[i].state), "pending");
+        memcpy(r[i].state, "pending", sizeof("pending"));
         r[i].owner = p->tasks[i].owner.id ? p->tasks[i].owner.id : "";
         r[i].checker = p->tasks[i].checker.id ? p->tasks[i].checker.id : "";
         r[i].started = r[i].ended = NO_TIME;
