@@ -81,7 +81,9 @@ static void check_dups(struct ld *L, const struct ynode *m, const char *what)
         }
         for (j = 0; j < i; j++) {
             const struct ynode *o = m->kids[2 * j];
-            if (o->kind == YN_SCALAR && !strcmp(o->str, k->str)) {
+            /* len is the text's length (ytree.c refuses a NUL) */
+            if (o->kind == YN_SCALAR && o->len == k->len &&
+                !memcmp(o->str, k->str, k->len)) {
                 ERR(L, k, "duplicate-key",
                     "key '%s' appears twice in %s (first at line %d)", k->str,
                     what, o->line);
@@ -115,7 +117,7 @@ static int check_map(struct ld *L, const struct ynode *m, const char *what,
         if (k->kind != YN_SCALAR)
             continue;
         for (j = 0; j < nkeys; j++)
-            if (!strcmp(k->str, keys[j]))
+            if (k->str[0] == keys[j][0] && !strcmp(k->str, keys[j]))
                 break;
         if (j < nkeys)
             continue;
@@ -131,17 +133,29 @@ static int check_map(struct ld *L, const struct ynode *m, const char *what,
 }
 
 /* A scalar's text, or NULL (reported) when n is not a scalar.  YAML null
- * counts as absent. */
-static const char *scalar(struct ld *L, const struct ynode *n, const char *what)
+ * counts as absent.  The subject of the message is label_fmt (with "%s"
+ * for a and b), formatted only when there is something to report: a
+ * large plan asks for hundreds of thousands of scalars. */
+static const char *scalar_of(struct ld *L, const struct ynode *n,
+                             const char *label_fmt, const char *a,
+                             const char *b)
 {
+    char label[160];
+
     if (!n || yt_is_null(n))
         return NULL;
     if (n->kind != YN_SCALAR) {
-        ERR(L, n, "wrong-type", "%s must be a scalar, not %s", what,
+        snprintf(label, sizeof(label), label_fmt, a, b);
+        ERR(L, n, "wrong-type", "%s must be a scalar, not %s", label,
             kind_name(n));
         return NULL;
     }
     return n->str;
+}
+
+static const char *scalar(struct ld *L, const struct ynode *n, const char *what)
+{
+    return scalar_of(L, n, "%s", what, NULL);
 }
 
 static void missing(struct ld *L, const struct ynode *m, const char *key,
@@ -155,11 +169,8 @@ static const char *get_str(struct ld *L, const struct ynode *m, const char *key,
                            int required, const char *what)
 {
     const struct ynode *n = yt_get(m, key);
-    const char *s;
-    char label[160];
+    const char *s = scalar_of(L, n, "'%s' of %s", key, what);
 
-    snprintf(label, sizeof(label), "'%s' of %s", key, what);
-    s = scalar(L, n, label);
     if (!s && required && (!n || yt_is_null(n)))
         missing(L, m, key, what);
     return s;
@@ -182,14 +193,12 @@ static void get_refs(struct ld *L, const struct ynode *m, const char *key,
                      const char *what, struct gl_refs *out)
 {
     const struct ynode *n = yt_get(m, key);
-    char label[160];
     size_t i;
 
     out->v = NULL;
     out->n = 0;
     if (!n || yt_is_null(n))
         return;
-    snprintf(label, sizeof(label), "items of '%s' in %s", key, what);
     if (n->kind == YN_SCALAR) {
         if (!(out->v = alloc(L, 1, sizeof(*out->v))))
             return;
@@ -206,7 +215,8 @@ static void get_refs(struct ld *L, const struct ynode *m, const char *key,
     if (!n->n || !(out->v = alloc(L, n->n, sizeof(*out->v))))
         return;
     for (i = 0; i < n->n; i++) {
-        const char *s = scalar(L, n->kids[i], label);
+        const char *s =
+            scalar_of(L, n->kids[i], "items of '%s' in %s", key, what);
         if (!s)
             continue;
         out->v[out->n].id = s;
@@ -269,11 +279,9 @@ static int get_duration(struct ld *L, const struct ynode *m, const char *key,
                         const char *what, int64_t *out)
 {
     const struct ynode *n = yt_get(m, key);
-    char label[160];
     const char *s;
 
-    snprintf(label, sizeof(label), "'%s' of %s", key, what);
-    if (!(s = scalar(L, n, label)))
+    if (!(s = scalar_of(L, n, "'%s' of %s", key, what)))
         return 0;
     if (gl_duration_parse(s, out)) {
         ERR(L, n, "bad-duration",

@@ -394,7 +394,8 @@ struct ynode *yt_get(const struct ynode *m, const char *key)
         return NULL;
     for (i = 0; i < m->n; i++) {
         const struct ynode *k = m->kids[2 * i];
-        if (k->kind == YN_SCALAR && !strcmp(k->str, key))
+        /* the first byte settles most misses without a call */
+        if (k->kind == YN_SCALAR && k->str[0] == key[0] && !strcmp(k->str, key))
             return m->kids[2 * i + 1];
     }
     return NULL;
@@ -402,7 +403,18 @@ struct ynode *yt_get(const struct ynode *m, const char *key)
 
 int yt_is_null(const struct ynode *n)
 {
-    return n && n->kind == YN_SCALAR && n->plain &&
-           (n->len == 0 || !strcmp(n->str, "~") || !strcmp(n->str, "null") ||
-            !strcmp(n->str, "Null") || !strcmp(n->str, "NULL"));
+    if (!n || n->kind != YN_SCALAR || !n->plain)
+        return 0;
+    /* len is the text's length: on_event refuses a NUL inside a scalar */
+    switch (n->len) {
+    case 0:
+        return 1;
+    case 1:
+        return n->str[0] == '~';
+    case 4:
+        return !memcmp(n->str, "null", 4) || !memcmp(n->str, "Null", 4) ||
+               !memcmp(n->str, "NULL", 4);
+    default:
+        return 0;
+    }
 }

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "golive/scenario.h"
+#include "util/arena.h"
 #include "util/clock.h"
 #include "util/crashpoint.h"
 #include "util/sha256.h"
@@ -937,14 +938,19 @@ static int check_plan_event(gl_store *s, const struct gl_run_info *info,
 
 int gl_store_run_info(gl_store *s, struct gl_run_info *info, struct gl_err *err)
 {
+    sqlite3_blob *blob = NULL;
     sqlite3_stmt *st = NULL;
     int rc = GL_OK, step;
 
     memset(info, 0, sizeof(*info));
+    /* The plan's text fills hundreds of pages: read them mapped rather
+     * than through fresh page-cache memory (a page fault each, the most
+     * expensive part of reading a large plan), for this read only. */
+    sqlite3_exec(s->db, "PRAGMA mmap_size=" MMAP_PLAN_READ, NULL, NULL, NULL);
     if (sqlite3_prepare_v2(s->db,
                            "SELECT r.run_id, r.cutover, r.rehearsal,"
                            " r.switch_at, r.switch_offset, r.started_at,"
-                           " r.plan_version, p.sha256, p.path, p.text,"
+                           " r.plan_version, p.sha256, p.path,"
                            " (SELECT count(*) FROM events),"
                            " (SELECT payload FROM events WHERE kind IN"
                            " ('run.start', 'run.amend') ORDER BY seq DESC"
@@ -978,23 +984,39 @@ int gl_store_run_info(gl_store *s, struct gl_run_info *info, struct gl_err *err)
     snprintf(info->plan_sha256, sizeof(info->plan_sha256), "%s",
              col_text(st, 7));
     snprintf(info->plan_path, sizeof(info->plan_path), "%s", col_text(st, 8));
-    info->plan_len = (size_t)sqlite3_column_bytes(st, 9);
-    info->plan_text = malloc(info->plan_len + 1);
+    info->events = sqlite3_column_int64(st, 9);
+    /* The text straight into our buffer, in the statement's read
+     * transaction: a column value would first be assembled in SQLite's
+     * own buffer and copied, two fresh megabytes for a large plan. */
+    if (sqlite3_blob_open(s->db, "main", "plan_versions", "text",
+                          info->plan_version, 0, &blob) != SQLITE_OK) {
+        rc = db_err(s, err, "cannot read the run's plan");
+        goto out;
+    }
+    info->plan_len = (size_t)sqlite3_blob_bytes(blob);
+    /* huge pages: a fault per 4 KiB of a large plan otherwise */
+    info->plan_text = gl_big_alloc(info->plan_len + 1);
     if (!info->plan_text) {
         rc = gl_err_set(err, GL_ENOMEM, "out of memory");
         goto out;
     }
-    memcpy(info->plan_text, col_text(st, 9), info->plan_len);
+    if (sqlite3_blob_read(blob, info->plan_text, (int)info->plan_len, 0) !=
+        SQLITE_OK) {
+        rc = db_err(s, err, "cannot read the run's plan");
+        gl_run_info_release(info);
+        goto out;
+    }
     info->plan_text[info->plan_len] = '\0';
-    info->events = sqlite3_column_int64(st, 10);
     /* plan_versions is a projection that can be edited: the plan the
      * commands act on (and the roles they grant) must be the one whose
      * SHA-256 the last run.start / run.amend event recorded */
-    if ((rc = check_plan_event(s, info, col_text(st, 11),
-                               sqlite3_column_int64(st, 12), err)))
+    if ((rc = check_plan_event(s, info, col_text(st, 10),
+                               sqlite3_column_int64(st, 11), err)))
         gl_run_info_release(info);
 out:
+    sqlite3_blob_close(blob);
     sqlite3_finalize(st);
+    sqlite3_exec(s->db, "PRAGMA mmap_size=0", NULL, NULL, NULL);
     return rc;
 }
 

@@ -168,3 +168,19 @@ void gl_arena_release(struct gl_arena *a)
     a->head = NULL;
     a->used = 0;
 }
+
+void *gl_big_alloc(size_t n)
+{
+    void *p = NULL;
+    size_t size;
+
+    if (n < ((size_t)1 << 20) || n > SIZE_MAX - HUGE_PAGE)
+        return malloc(n ? n : 1);
+    size = (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    if (posix_memalign(&p, HUGE_PAGE, size))
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, size, MADV_HUGEPAGE);
+#endif
+    return p;
+}

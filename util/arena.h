@@ -47,4 +47,10 @@ void gl_arena_reset(struct gl_arena *a);
 /* Free everything; the arena can be used again afterwards. */
 void gl_arena_release(struct gl_arena *a);
 
+/* malloc(n) for one large buffer filled at once (a plan's text): from
+ * 1 MiB on, rounded up to and aligned on huge pages, which it asks for,
+ * as arena blocks are.  The caller frees it with free(); NULL when out
+ * of memory. */
+void *gl_big_alloc(size_t n);
+
 #endif
