@@ -908,6 +908,10 @@ const char *gl_store_path(gl_store *s)
 
 /* ---- the run --------------------------------------------------------- */
 
+/* mmap_size while gl_store_run_info reads: a plan's text is at most
+ * YT_MAX_INPUT (32 MiB); the rest of the store is read as before */
+#define MMAP_PLAN_READ "67108864"
+
 /* The run's plan text against the event that introduced its version. */
 static int check_plan_event(gl_store *s, const struct gl_run_info *info,
                             const char *payload, int64_t seq,
