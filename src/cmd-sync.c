@@ -493,7 +493,11 @@ static void print_json(struct sched *S)
 
 /* Open the run's store to record the executions in (S->store stays NULL
  * when there is no run, saying so). */
-static void open_record(struct sched *S, const char *state, const char *as)
+/* The run's store, when there is one: every execution is recorded in it,
+ * so a person the plan does not know, or a store that does not open,
+ * stops the command before anything is touched (it loaded data and then
+ * said nothing was recorded). */
+static int open_record(struct sched *S, const char *state, const char *as)
 {
     struct gl_err err;
     struct stat sb;
@@ -504,15 +508,21 @@ static void open_record(struct sched *S, const char *state, const char *as)
                 "golive: no run at '%s': these executions are not "
                 "recorded ('golive run start PLAN' starts one)\n",
                 state);
-        return;
+        return EXIT_OK;
     }
-    if (cli_actor(as, S->plan, &S->who, &err) ||
-        gl_store_open(state, 0, &S->store, &err)) {
-        cli_warn("executions not recorded: %s", err.msg);
+    if (cli_actor(as, S->plan, &S->who, &err)) {
+        cli_error("%s: nothing was run (the run records who runs each "
+                  "execution)",
+                  err.msg);
+        return EXIT_REFUSED;
+    }
+    if (gl_store_open(state, 0, &S->store, &err)) {
         S->store = NULL;
-        return;
+        cli_error("%s; nothing was run", err.msg);
+        return EXIT_ERROR;
     }
     gethostname(S->host, sizeof(S->host) - 1);
+    return EXIT_OK;
 }
 
 /* Stopped by a signal: what did not finish, and the command that goes
@@ -796,7 +806,8 @@ static int run(int argc, char **argv)
     }
     pthread_mutex_init(&S.smu, NULL);
     S.plan_sha = plan_sha;
-    open_record(&S, state, as);
+    if ((rc = open_record(&S, state, as)) != EXIT_OK)
+        goto out;
     S.opts.progress_ctx = &S;
     S.opts.started = on_started;
     S.opts.stop = &stop_sig;

@@ -536,3 +536,20 @@ def test_a_child_is_not_emptied_when_its_parent_cannot_be(kind, request,
     assert "table 'outside' references it" in res["parents"]["error"]
     assert res["kids"]["outcome"] == "skipped"
     assert count(engine, "child") == 1 and count(engine, "parent") == 1
+
+
+def test_a_person_the_run_does_not_know_loads_nothing(tmp_path, lite):
+    """New-user trial: `sync --as nobody` loaded 2,000 rows, then said the
+    executions were not recorded.  Refused before the target is touched."""
+    new = lite_pair(tmp_path, lite)
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT);"
+             "INSERT INTO src VALUES (1, 'a'), (2, 'b')")
+    new.sql("CREATE TABLE tgt (id INTEGER PRIMARY KEY, v TEXT);"
+            "INSERT INTO tgt VALUES (9, 'kept')")
+    p = plan(tmp_path, lite, new, mode_job("truncate"))
+    assert golive("run", "start", p).rc == 0
+    r = golive("sync", p, "--as", "nobody")
+    assert r.rc == 3, r
+    assert "'nobody' is not a person of the plan" in r.err
+    assert "nothing was run" in r.err
+    assert count(new) == 1
