@@ -201,9 +201,12 @@ def sync_runs(tmp_path):
 
 def test_an_execution_is_recorded_while_it_runs(tmp_path, lite):
     new, p = slow_pair(tmp_path, lite)
-    proc = start("sync", p, "--batch-size", "100", "--as", "ann")
+    pause = tmp_path / "paused"
+    proc = start("sync", p, "--batch-size", "100", "--as", "ann",
+                 env={"GOLIVE_TEST_PAUSE": "sync.batch.committed:1",
+                      "GOLIVE_TEST_PAUSE_FILE": str(pause)})
     try:
-        wait_for(lambda: checkpoint(new), "a first batch")
+        wait_for(lambda: pause.exists(), "the pause after a first batch")
         run = sync_runs(tmp_path)
         assert len(run) == 1
         mode, started, ended, _, _, outcome, execution = run[0]
@@ -220,9 +223,16 @@ def test_an_execution_is_recorded_while_it_runs(tmp_path, lite):
 def test_a_signal_commits_the_batch_records_and_hints(sig, code, tmp_path,
                                                       lite):
     new, p = slow_pair(tmp_path, lite)
-    proc = start("sync", p, "--batch-size", "100", "--as", "ann")
-    wait_for(lambda: checkpoint(new), "a first batch")
+    # the signal lands while the sync waits after its first batch (a fast
+    # sync could end before a signal sent on seeing the checkpoint)
+    pause = tmp_path / "paused"
+    proc = start("sync", p, "--batch-size", "100", "--as", "ann",
+                 env={"GOLIVE_TEST_PAUSE": "sync.batch.committed:1",
+                      "GOLIVE_TEST_PAUSE_FILE": str(pause)})
+    wait_for(lambda: pause.exists(), "the pause after a first batch")
     proc.send_signal(sig)
+    time.sleep(0.05)
+    pause.unlink()
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == code, (out, err)
     assert "interrupted" in out and "--resume" in err
@@ -243,10 +253,14 @@ def test_a_signal_commits_the_batch_records_and_hints(sig, code, tmp_path,
 
 def test_an_execution_killed_shows_as_died(tmp_path, lite):
     new, p = slow_pair(tmp_path, lite)
-    proc = start("sync", p, "--batch-size", "100", "--as", "ann")
-    wait_for(lambda: checkpoint(new), "a first batch")
+    pause = tmp_path / "paused"
+    proc = start("sync", p, "--batch-size", "100", "--as", "ann",
+                 env={"GOLIVE_TEST_PAUSE": "sync.batch.committed:1",
+                      "GOLIVE_TEST_PAUSE_FILE": str(pause)})
+    wait_for(lambda: pause.exists(), "the pause after a first batch")
     proc.kill()
     proc.communicate()
+    pause.unlink()
     r = golive("report", "--format", "json", "--state",
                tmp_path / "golive.state")
     assert r.rc == 0, r
