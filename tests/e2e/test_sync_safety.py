@@ -168,12 +168,9 @@ def test_interrupted_predecessor_outside_the_invocation(tmp_path, lite):
     assert count(tgt, "approvals") == 0
 
 
-@pytest.mark.parametrize("kind", ["pg", "my"])
-def test_child_of_a_parent_that_cannot_be_emptied_is_skipped(
-        kind, request, tmp_path, lite):
-    """The parent's target is referenced by a table outside the plan: it
-    cannot be emptied, so the child (by its foreign key) is skipped."""
-    engine = request.getfixturevalue(kind)
+def parent_outside(tmp_path, lite, engine, child_rows=""):
+    """A parent and a child job; the parent's target is referenced by a
+    table outside the plan that holds a row."""
     lite.sql("CREATE TABLE p (id INTEGER PRIMARY KEY);"
              "CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER);"
              "INSERT INTO p VALUES (1), (2); INSERT INTO c VALUES (10, 1)")
@@ -182,12 +179,22 @@ def test_child_of_a_parent_that_cannot_be_emptied_is_skipped(
                " REFERENCES parent(id));"
                "CREATE TABLE outside (id int PRIMARY KEY, p_id int"
                " REFERENCES parent(id));"
-               "INSERT INTO parent VALUES (1); INSERT INTO outside VALUES (5, 1)")
+               "INSERT INTO parent VALUES (1); " + child_rows +
+               "INSERT INTO outside VALUES (5, 1)")
     jobs = """
     - {id: kids, from: old.c, to: new.child, key: [id], owner: ann, checker: bob}
     - {id: parents, from: old.p, to: new.parent, key: [id], owner: ann, checker: bob}
     """
-    p = plan(tmp_path, lite, engine, jobs)
+    return plan(tmp_path, lite, engine, jobs)
+
+
+@pytest.mark.parametrize("kind", ["pg", "my"])
+def test_child_of_a_parent_that_cannot_be_emptied_is_skipped(
+        kind, request, tmp_path, lite):
+    """The parent's target is referenced by a table outside the plan: it
+    cannot be emptied, so the child (by its foreign key) is skipped."""
+    engine = request.getfixturevalue(kind)
+    p = parent_outside(tmp_path, lite, engine)
     r, res = run_json(p, env=engine.env)
     assert r.rc in (1, 2), r
     assert res["parents"]["outcome"] == "failed"
@@ -515,21 +522,8 @@ def test_a_child_is_not_emptied_when_its_parent_cannot_be(kind, request,
     emptied, then skipped when the parent's emptying failed on a table
     outside the invocation.  Nothing is emptied: the child keeps its rows."""
     engine = request.getfixturevalue(kind)
-    lite.sql("CREATE TABLE p (id INTEGER PRIMARY KEY);"
-             "CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER);"
-             "INSERT INTO p VALUES (1), (2); INSERT INTO c VALUES (10, 1)")
-    engine.sql("CREATE TABLE parent (id int PRIMARY KEY);"
-               "CREATE TABLE child (id int PRIMARY KEY, p_id int NOT NULL"
-               " REFERENCES parent(id));"
-               "CREATE TABLE outside (id int PRIMARY KEY, p_id int"
-               " REFERENCES parent(id));"
-               "INSERT INTO parent VALUES (1); INSERT INTO child VALUES (7, 1);"
-               "INSERT INTO outside VALUES (5, 1)")
-    jobs = """
-    - {id: kids, from: old.c, to: new.child, key: [id], owner: ann, checker: bob}
-    - {id: parents, from: old.p, to: new.parent, key: [id], owner: ann, checker: bob}
-    """
-    p = plan(tmp_path, lite, engine, jobs)
+    p = parent_outside(tmp_path, lite, engine,
+                       "INSERT INTO child VALUES (7, 1);")
     r, res = run_json(p, env=engine.env)
     assert r.rc == 1, r
     assert res["parents"]["outcome"] == "failed"
