@@ -1228,25 +1228,16 @@ static void load_top(struct ld *L, const struct ynode *root)
     load_gates(L, n && !yt_is_null(n) ? n : NULL);
 }
 
-struct gl_plan *gl_plan_parse(const char *file, const char *text, size_t len,
-                              struct gl_diags *d)
+/* The plan of the tree root (allocated in a, which the plan then owns). */
+static struct gl_plan *plan_of_tree(struct gl_arena *a, const char *file,
+                                    struct ynode *root, struct gl_diags *d)
 {
-    struct gl_arena *a = calloc(1, sizeof(*a));
-    struct gl_plan *p = NULL;
-    struct ynode *root = NULL;
+    struct gl_plan *p;
     struct ld L;
     const char *slash;
 
-    if (!a)
-        return NULL;
-    /* the tree and the model take about 16 bytes per byte of text: a large
-     * plan gets a few large blocks (see gl_arena) from the start */
-    if (len > 65536)
-        a->block = len < (size_t)1 << 20 ? len * 4 : (size_t)4 << 20;
-    if (yt_parse(a, text, len, d, &root))
-        goto fail;
     if (!(p = gl_arena_alloc(a, sizeof(*p))))
-        goto fail;
+        return NULL;
     p->priv = a;
     p->file = gl_arena_strdup(a, file ? file : "<plan>");
     slash = p->file ? strrchr(p->file, '/') : NULL;
@@ -1255,7 +1246,7 @@ struct gl_plan *gl_plan_parse(const char *file, const char *text, size_t len,
                                  (size_t)(slash - p->file) + (slash == p->file))
               : ".";
     if (!p->file || !p->dir)
-        goto fail;
+        return NULL;
     memset(&L, 0, sizeof(L));
     L.a = a;
     L.d = d;
@@ -1264,13 +1255,73 @@ struct gl_plan *gl_plan_parse(const char *file, const char *text, size_t len,
     if (L.oom) {
         gl_diags_add(d, 0, 0, GL_SEV_ERROR, "yaml-limit",
                      "out of memory while loading the plan");
-        goto fail;
+        return NULL;
     }
     return p;
-fail:
+}
+
+/* An arena for a plan read from len bytes of text (or of its packed tree,
+ * about as large): the tree and the model take about 16 bytes per byte, so
+ * a large plan gets a few large blocks (see gl_arena) from the start. */
+static struct gl_arena *plan_arena(size_t len)
+{
+    struct gl_arena *a = calloc(1, sizeof(*a));
+
+    if (a && len > 65536)
+        a->block = len < (size_t)1 << 20 ? len * 4 : (size_t)4 << 20;
+    return a;
+}
+
+static void arena_free(struct gl_arena *a)
+{
     gl_arena_release(a);
     free(a);
-    return NULL;
+}
+
+struct gl_plan *gl_plan_parse(const char *file, const char *text, size_t len,
+                              struct gl_diags *d)
+{
+    struct gl_arena *a = plan_arena(len);
+    struct gl_plan *p = NULL;
+    struct ynode *root = NULL;
+
+    if (!a)
+        return NULL;
+    if (yt_parse(a, text, len, d, &root) ||
+        !(p = plan_of_tree(a, file, root, d)))
+        arena_free(a);
+    return p;
+}
+
+struct gl_plan *gl_plan_parse_packed(const char *file, const void *blob,
+                                     size_t len, struct gl_diags *d)
+{
+    struct gl_arena *a = plan_arena(len);
+    struct gl_plan *p = NULL;
+    struct ynode *root = NULL;
+
+    if (!a)
+        return NULL;
+    if (yt_unpack(a, blob, len, &root) || !(p = plan_of_tree(a, file, root, d)))
+        arena_free(a);
+    return p;
+}
+
+int gl_plan_pack(const char *text, size_t len, struct gl_buf *out)
+{
+    struct gl_arena *a = plan_arena(len);
+    struct gl_diags d;
+    struct ynode *root = NULL;
+    int rc = -1;
+
+    if (!a)
+        return -1;
+    memset(&d, 0, sizeof(d));
+    if (!yt_parse(a, text, len, &d, &root))
+        rc = yt_pack(root, out);
+    gl_diags_release(&d);
+    arena_free(a);
+    return rc;
 }
 
 struct gl_plan *gl_plan_load(const char *file, struct gl_diags *d,

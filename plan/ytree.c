@@ -3,7 +3,10 @@
  */
 #include "ytree.h"
 
+#include "util/buf.h"
+
 #include <libfyaml.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -417,4 +420,173 @@ int yt_is_null(const struct ynode *n)
     default:
         return 0;
     }
+}
+
+/* ---- the packed form --------------------------------------------------
+ *
+ *   "GLYT" u32 version (1)  u32 nodes  u32 pool bytes
+ *   nodes records in pre-order, 16 bytes each:
+ *     u8 kind  u8 plain  u16 0  u32 line  u32 col
+ *     u32 scalar: length of its text; sequence: items; mapping: pairs
+ *   the pool: each scalar's text and a NUL, in pre-order
+ *
+ * Integers are little-endian.  A mapping's kids are key, value, key, ...
+ * as in the tree. */
+
+#define YT_PACK_MAGIC "GLYT"
+#define YT_PACK_VERSION 1u
+#define YT_PACK_HEAD 16
+#define YT_PACK_REC 16
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static uint32_t kid_count(const struct ynode *n)
+{
+    return n->kind == YN_MAP ? 2 * n->n : n->kind == YN_SEQ ? n->n : 0;
+}
+
+struct packer {
+    struct gl_buf *recs, *pool;
+    uint32_t nodes;
+    int failed;
+};
+
+static void pack_node(struct packer *k, const struct ynode *n, int depth)
+{
+    unsigned char r[YT_PACK_REC];
+    uint32_t i, kids = kid_count(n);
+
+    if (k->failed)
+        return;
+    if (depth > YT_MAX_DEPTH + 1) {
+        k->failed = 1;
+        return;
+    }
+    memset(r, 0, sizeof(r));
+    r[0] = n->kind;
+    r[1] = n->plain;
+    put32(r + 4, (uint32_t)n->line);
+    put32(r + 8, (uint32_t)n->col);
+    put32(r + 12, n->kind == YN_SCALAR ? n->len : n->n);
+    k->nodes++;
+    if (gl_buf_add(k->recs, r, sizeof(r)) ||
+        (n->kind == YN_SCALAR && gl_buf_add(k->pool, n->str, n->len + 1))) {
+        k->failed = 1;
+        return;
+    }
+    for (i = 0; i < kids; i++)
+        pack_node(k, n->kids[i], depth + 1);
+}
+
+int yt_pack(const struct ynode *root, struct gl_buf *out)
+{
+    struct gl_buf recs = GL_BUF_INIT, pool = GL_BUF_INIT;
+    struct packer k = {&recs, &pool, 0, 0};
+    unsigned char h[YT_PACK_HEAD];
+    int rc = -1;
+
+    if (root)
+        pack_node(&k, root, 0);
+    if (!k.failed && pool.len <= UINT32_MAX) {
+        memcpy(h, YT_PACK_MAGIC, 4);
+        put32(h + 4, YT_PACK_VERSION);
+        put32(h + 8, k.nodes);
+        put32(h + 12, (uint32_t)pool.len);
+        rc = gl_buf_add(out, h, sizeof(h)) ||
+                     gl_buf_add(out, recs.data ? recs.data : "", recs.len) ||
+                     gl_buf_add(out, pool.data ? pool.data : "", pool.len)
+                 ? -1
+                 : 0;
+    }
+    gl_buf_release(&recs);
+    gl_buf_release(&pool);
+    return rc;
+}
+
+int yt_unpack(struct gl_arena *a, const void *blob, size_t len,
+              struct ynode **root)
+{
+    const unsigned char *b = blob, *rec;
+    struct ynode *nodes, **kids = NULL, *stack[YT_MAX_DEPTH + 2];
+    uint32_t filled[YT_MAX_DEPTH + 2];
+    uint32_t count, pool_len, i, kp = 0, off = 0;
+    char *pool;
+    int depth = 0;
+
+    *root = NULL;
+    if (len < YT_PACK_HEAD || memcmp(b, YT_PACK_MAGIC, 4) ||
+        get32(b + 4) != YT_PACK_VERSION)
+        return -1;
+    count = get32(b + 8);
+    pool_len = get32(b + 12);
+    if (count > YT_MAX_NODES ||
+        len != YT_PACK_HEAD + (size_t)count * YT_PACK_REC + pool_len)
+        return -1;
+    if (count == 0)
+        return pool_len ? -1 : 0;
+    pool = gl_arena_alloc_raw(a, (size_t)pool_len + 1);
+    nodes = gl_arena_alloc(a, (size_t)count * sizeof(*nodes));
+    if (count > 1)
+        kids = gl_arena_alloc_raw(a, (size_t)(count - 1) * sizeof(*kids));
+    if (!pool || !nodes || (count > 1 && !kids))
+        return -1;
+    memcpy(pool, b + YT_PACK_HEAD + (size_t)count * YT_PACK_REC, pool_len);
+    pool[pool_len] = '\0';
+    for (i = 0; i < count; i++) {
+        struct ynode *n = &nodes[i];
+        uint32_t k;
+
+        rec = b + YT_PACK_HEAD + (size_t)i * YT_PACK_REC;
+        if (rec[0] > YN_MAP || rec[1] > 1 || get32(rec + 4) > INT32_MAX ||
+            get32(rec + 8) > INT32_MAX)
+            return -1;
+        n->kind = rec[0];
+        n->plain = rec[1];
+        n->line = (int)get32(rec + 4);
+        n->col = (int)get32(rec + 8);
+        n->str = "";
+        if (n->kind == YN_SCALAR) {
+            n->len = get32(rec + 12);
+            if (n->len >= pool_len - off || pool[off + n->len] != '\0')
+                return -1;
+            n->str = pool + off;
+            off += n->len + 1;
+        } else {
+            n->n = get32(rec + 12);
+        }
+        if (i > 0) {
+            if (depth == 0)
+                return -1; /* a second root */
+            stack[depth - 1]->kids[filled[depth - 1]++] = n;
+        }
+        k = kid_count(n);
+        if ((n->kind == YN_MAP && n->n > UINT32_MAX / 2) || k > count - 1 - kp)
+            return -1;
+        if (k) {
+            if (depth > YT_MAX_DEPTH)
+                return -1;
+            n->kids = kids + kp;
+            kp += k;
+            stack[depth] = n;
+            filled[depth++] = 0;
+        }
+        while (depth > 0 && filled[depth - 1] == kid_count(stack[depth - 1]))
+            depth--;
+    }
+    if (depth || off != pool_len || kp != count - 1)
+        return -1;
+    *root = &nodes[0];
+    return 0;
 }

@@ -41,6 +41,17 @@ struct ynode {
 int yt_parse(struct gl_arena *a, const char *text, size_t len,
              struct gl_diags *d, struct ynode **root);
 
+/* A tree in a compact binary form (yt_pack), to load a large plan again
+ * without parsing its YAML: the state store keeps it beside the plan's
+ * text.  yt_pack appends the form to out (0, or -1 when out of memory);
+ * yt_unpack rebuilds the tree in a (0, or -1 when blob is not a
+ * well-formed packed tree: it is read from a file, so every count, offset
+ * and depth is checked).  The form is the same for the same tree. */
+struct gl_buf;
+int yt_pack(const struct ynode *root, struct gl_buf *out);
+int yt_unpack(struct gl_arena *a, const void *blob, size_t len,
+              struct ynode **root);
+
 /* Mapping lookup by key; NULL when absent or m is not a mapping. */
 struct ynode *yt_get(const struct ynode *m, const char *key);
 

@@ -429,7 +429,7 @@ int gl_amend_project(gl_store *s, const struct gl_plan *cur,
     rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
     sqlite3_finalize(st);
     st = NULL;
-    if (rc)
+    if (rc || (rc = gl_store_plan_tree_put(s, version, sha, text, len, err)))
         return rc;
     if (sqlite3_prepare_v2(gl_store_db(s), "UPDATE run SET plan_version = ?",
                            -1, &st, NULL) != SQLITE_OK)

@@ -39,7 +39,8 @@
 #include "util/sha256.h"
 
 /* Tables of the store that are not projections of the events. */
-static const char *const not_projections[] = {"events", "audit_cache", NULL};
+static const char *const not_projections[] = {"events", "audit_cache",
+                                              "plan_trees", NULL};
 
 #define MAX_PROBLEMS 200
 #define MAX_WARNINGS 20
@@ -1200,6 +1201,58 @@ static int compare_all(struct replay *r, struct gl_err *err)
     return GL_OK;
 }
 
+/* plan_trees is a cache of plan_versions.text in packed form: each row
+ * must be the packed form of its version's text, whose SHA-256 it names
+ * (the text itself is checked against its event by the replay). */
+static int check_plan_trees(struct replay *r, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    struct gl_buf packed = GL_BUF_INIT;
+    int step;
+
+    if (sqlite3_prepare_v2(gl_store_db(r->src),
+                           "SELECT t.version, t.sha256, t.tree, p.sha256,"
+                           " p.text FROM plan_trees t LEFT JOIN plan_versions"
+                           " p ON p.version = t.version ORDER BY t.version",
+                           -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(r->src, err);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        char row[64];
+        const char *tsha = (const char *)sqlite3_column_text(st, 1);
+        const char *psha = (const char *)sqlite3_column_text(st, 3);
+        const void *tree = sqlite3_column_blob(st, 2);
+        size_t tlen = (size_t)sqlite3_column_bytes(st, 2);
+        const char *text = (const char *)sqlite3_column_text(st, 4);
+        size_t len = (size_t)sqlite3_column_bytes(st, 4);
+
+        snprintf(row, sizeof(row), "version=%d", sqlite3_column_int(st, 0));
+        if (!psha) {
+            problem(r, "plan_trees", row, NULL, NULL, NULL,
+                    "table plan_trees, row %s: the store has no such plan "
+                    "version",
+                    row);
+            continue;
+        }
+        if (!tsha || strcmp(tsha, psha)) {
+            problem(r, "plan_trees", row, "sha256", tsha, psha,
+                    "table plan_trees, row %s, column sha256: '%s', not "
+                    "the SHA-256 of that plan version",
+                    row, tsha ? tsha : "NULL");
+            continue;
+        }
+        gl_buf_reset(&packed);
+        if (!text || gl_plan_pack(text, len, &packed) || packed.len != tlen ||
+            (tlen && memcmp(packed.data, tree, tlen)))
+            problem(r, "plan_trees", row, "tree", NULL, NULL,
+                    "table plan_trees, row %s, column tree: it is not the "
+                    "packed YAML tree of that plan version's text",
+                    row);
+    }
+    sqlite3_finalize(st);
+    gl_buf_release(&packed);
+    return step == SQLITE_DONE ? GL_OK : gl_run_fail_db(r->src, err);
+}
+
 /* ---- the public calls ---------------------------------------------------- */
 
 int gl_audit_head(gl_store *s, struct gl_audit_head *h, struct gl_err *err)
@@ -1354,6 +1407,8 @@ int gl_audit_verify(gl_store *s, const struct gl_audit_head *expect,
         if ((rc = replay_events(&r, a->warnings, err)))
             goto out;
         if (!r.stopped && (rc = compare_all(&r, err)))
+            goto out;
+        if ((rc = check_plan_trees(&r, err)))
             goto out;
     }
 out:

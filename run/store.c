@@ -29,6 +29,7 @@
 
 #include "golive/scenario.h"
 #include "util/arena.h"
+#include "util/buf.h"
 #include "util/clock.h"
 #include "util/crashpoint.h"
 #include "util/sha256.h"
@@ -189,6 +190,15 @@ static const char *const migrations[] = {
     "DROP TABLE sync_runs;"
     "ALTER TABLE sync_runs_7 RENAME TO sync_runs;"
     "ALTER TABLE tasks ADD COLUMN pgid INTEGER;",
+    /* 7 -> 8: each plan version's YAML tree in packed form (plan/ytree.h),
+     * so that reading a run of thousands of tasks does not parse YAML
+     * (#11.8).  A cache of plan_versions.text, not a projection: the
+     * replay leaves it out, and `audit verify` checks each row against
+     * the packed form of its version's text (run/replay.c). */
+    "CREATE TABLE plan_trees ("
+    "  version INTEGER PRIMARY KEY,"
+    "  sha256 TEXT NOT NULL,"
+    "  tree BLOB NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -908,6 +918,69 @@ const char *gl_store_path(gl_store *s)
 
 /* ---- the run --------------------------------------------------------- */
 
+int gl_store_plan_tree_put(gl_store *s, int version, const char *sha,
+                           const char *text, size_t len, struct gl_err *err)
+{
+    struct gl_buf tree = GL_BUF_INIT;
+    sqlite3_stmt *st = NULL;
+    int rc = GL_OK;
+
+    /* a replay's projection leaves the cache out; a text that is not YAML
+     * has no tree (the commands parse it and say why) */
+    if (s->memory || gl_plan_pack(text, len, &tree))
+        goto out;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO plan_trees (version,"
+                           " sha256, tree) VALUES (?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(s, err, "cannot record the plan");
+        goto out;
+    }
+    sqlite3_bind_int(st, 1, version);
+    sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, tree.data, (int)tree.len, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_err(s, err, "cannot record the plan");
+out:
+    sqlite3_finalize(st);
+    gl_buf_release(&tree);
+    return rc;
+}
+
+/* The packed tree of the run's plan version, when the store has one made
+ * from the text whose SHA-256 info holds (a store made before schema 8
+ * has none until a command that changes the run writes it). */
+static int read_plan_tree(gl_store *s, struct gl_run_info *info,
+                          struct gl_err *err)
+{
+    sqlite3_blob *blob = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = GL_OK, found;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT 1 FROM plan_trees WHERE version = ? AND"
+                           " sha256 = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot read the run's plan");
+    sqlite3_bind_int(st, 1, info->plan_version);
+    sqlite3_bind_text(st, 2, info->plan_sha256, -1, SQLITE_STATIC);
+    found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!found)
+        return GL_OK;
+    if (sqlite3_blob_open(s->db, "main", "plan_trees", "tree",
+                          info->plan_version, 0, &blob) != SQLITE_OK)
+        return db_err(s, err, "cannot read the run's plan");
+    info->plan_tree_len = (size_t)sqlite3_blob_bytes(blob);
+    if (!(info->plan_tree = gl_big_alloc(info->plan_tree_len + 1)))
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+    else if (sqlite3_blob_read(blob, info->plan_tree, (int)info->plan_tree_len,
+                               0) != SQLITE_OK)
+        rc = db_err(s, err, "cannot read the run's plan");
+    sqlite3_blob_close(blob);
+    return rc;
+}
+
 /* mmap_size while gl_store_run_info reads: a plan's text is at most
  * YT_MAX_INPUT (32 MiB); the rest of the store is read as before */
 #define MMAP_PLAN_READ "67108864"
@@ -1015,7 +1088,8 @@ int gl_store_run_info(gl_store *s, struct gl_run_info *info, struct gl_err *err)
      * commands act on (and the roles they grant) must be the one whose
      * SHA-256 the last run.start / run.amend event recorded */
     if ((rc = check_plan_event(s, info, col_text(st, 10),
-                               sqlite3_column_int64(st, 11), err)))
+                               sqlite3_column_int64(st, 11), err)) ||
+        (rc = read_plan_tree(s, info, err)))
         gl_run_info_release(info);
 out:
     sqlite3_blob_close(blob);
@@ -1028,6 +1102,9 @@ void gl_run_info_release(struct gl_run_info *info)
 {
     free(info->plan_text);
     info->plan_text = NULL;
+    free(info->plan_tree);
+    info->plan_tree = NULL;
+    info->plan_tree_len = 0;
 }
 
 void gl_store_bind_task(struct sqlite3_stmt *st, const struct gl_task *t,
@@ -1121,6 +1198,8 @@ int gl_store_project_start(gl_store *s, const struct gl_plan *p,
     }
     sqlite3_finalize(st);
     st = NULL;
+    if ((rc = gl_store_plan_tree_put(s, 1, sha, text, len, err)))
+        return rc;
     gl_crashpoint();
     if ((rc = insert_tasks(s, p, seq, err)))
         return rc;

@@ -307,8 +307,24 @@ int cli_run_open(struct cli_run *r, const char *state_opt, const char *plan_arg,
             snprintf(r->state, sizeof(r->state), "%s", abs);
     }
     d.file = r->info.plan_path;
-    r->plan = gl_plan_parse(r->info.plan_path, r->info.plan_text,
-                            r->info.plan_len, &d);
+    /* The text's SHA-256 is its event's (gl_store_run_info checked it).
+     * A command that only reads loads the plan from its packed tree (no
+     * YAML to parse: fast for thousands of tasks); one that changes the
+     * run parses that text itself (the tree is a cache, checked only by
+     * 'audit verify'), and keeps its tree when the store has none yet (a
+     * store made before schema 8). */
+    if (!need_person && r->info.plan_tree)
+        r->plan = gl_plan_parse_packed(r->info.plan_path, r->info.plan_tree,
+                                       r->info.plan_tree_len, &d);
+    if (!r->plan) {
+        r->plan = gl_plan_parse(r->info.plan_path, r->info.plan_text,
+                                r->info.plan_len, &d);
+        if (r->plan && need_person && !r->info.plan_tree &&
+            gl_store_plan_tree_put(r->s, r->info.plan_version,
+                                   r->info.plan_sha256, r->info.plan_text,
+                                   r->info.plan_len, &err))
+            gl_err_clear(&err); /* only a cache: the command goes on */
+    }
     gl_diags_release(&d);
     if (!r->plan) {
         cli_error("the run's plan cannot be read");

@@ -14,38 +14,38 @@
 #include "golive/status.h"
 #include "util/buf.h"
 #include "util/clock.h"
-#include "util/sha256.h"
 
 /* Warn when the plan on disk is no longer the version the run holds.
  * Returns 1 when it differs, 0 when equal or unreadable.  The file is
- * hashed as it is read: a large plan is not held twice. */
+ * compared as it is read with the run's copy (whose SHA-256 was checked
+ * against its event): a large plan is not held twice. */
 static int plan_changed(const char *path, const struct gl_run_info *info)
 {
-    char hex[GL_SHA256_HEX], chunk[65536];
-    struct gl_sha256 *c;
+    char chunk[65536];
     FILE *f = fopen(path, "rb");
-    size_t n;
-    int ok = 1, changed = 0;
+    size_t n, at = 0;
+    int changed = 0;
 
     if (!f)
         return 0;
-    if (!(c = gl_sha256_new())) {
+    while (!changed && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        changed = n > info->plan_len - at ||
+                  memcmp(chunk, info->plan_text + at, n) != 0;
+        at += n;
+    }
+    if (ferror(f)) {
         fclose(f);
         return 0;
     }
-    while (ok && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        ok = !gl_sha256_update(c, chunk, n);
-    ok = ok && !ferror(f);
     fclose(f);
-    if (!gl_sha256_final(c, ok ? hex : NULL) && ok &&
-        strcmp(hex, info->plan_sha256)) {
+    if (changed || at != info->plan_len) {
         cli_warn("plan '%s' changed on disk since the run took version %d; "
                  "this status uses the run's copy ('golive run amend' takes "
                  "a new version)",
                  path, info->plan_version);
-        changed = 1;
+        return 1;
     }
-    return changed;
+    return 0;
 }
 
 static void print_rel(const char *label, json_t *t, const struct cli_run *r)

@@ -296,6 +296,19 @@ struct gl_plan {
 struct gl_plan *gl_plan_parse(const char *file, const char *text, size_t len,
                               struct gl_diags *d);
 
+/* The plan's YAML tree in a compact binary form (plan/ytree.h), which
+ * gl_plan_parse_packed loads again without parsing YAML: the state store
+ * keeps it beside the plan's text so that reading a run of thousands of
+ * tasks is fast.  gl_plan_pack appends the form of text to out: 0, or -1
+ * when the text is not YAML or memory ran out.  gl_plan_parse_packed
+ * returns NULL when blob is not a well-formed packed tree (the caller
+ * parses the text instead) and otherwise what gl_plan_parse returns for
+ * the text the blob was packed from. */
+struct gl_buf;
+int gl_plan_pack(const char *text, size_t len, struct gl_buf *out);
+struct gl_plan *gl_plan_parse_packed(const char *file, const void *blob,
+                                     size_t len, struct gl_diags *d);
+
 /* Read file and gl_plan_parse it.  NULL with err set (GL_EIO) when the file
  * cannot be read; NULL with err GL_EPLAN when it is not YAML. */
 struct gl_plan *gl_plan_load(const char *file, struct gl_diags *d,

@@ -18,7 +18,7 @@
 
 typedef struct gl_store gl_store; /* opaque handle */
 
-#define GL_STORE_SCHEMA 7
+#define GL_STORE_SCHEMA 8
 #define GL_STORE_HASH_HEX 65 /* a SHA-256 in hex and its NUL */
 #define GL_HASH_GENESIS                                                        \
     "0000000000000000000000000000000000000000000000000000000000000000"
@@ -113,8 +113,16 @@ struct gl_run_info {
     char plan_path[4096];
     char *plan_text; /* malloc'd; freed by gl_run_info_release */
     size_t plan_len;
+    void *plan_tree; /* the text's packed YAML tree, or NULL; malloc'd */
+    size_t plan_tree_len;
     int64_t events;
 };
+
+/* Keep the packed YAML tree of plan version's text (gl_plan_pack) beside
+ * it, so that commands that only read load the plan without parsing YAML.
+ * Nothing is kept when the text is not YAML. */
+int gl_store_plan_tree_put(gl_store *s, int version, const char *sha,
+                           const char *text, size_t len, struct gl_err *err);
 
 /* GL_ENOTFOUND when the store holds no run yet. */
 int gl_store_run_info(gl_store *s, struct gl_run_info *info,

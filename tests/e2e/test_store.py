@@ -28,7 +28,7 @@ def test_run_start_creates_store_beside_plan(tmp_path, good_plan):
     assert info["actor"] == "lead" and info["plan_version"] == 1
 
     db = sqlite3.connect(state)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 7
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 8
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     text, sha = db.execute("SELECT text, sha256 FROM plan_versions").fetchone()
     assert text == good_plan.read_text()
@@ -234,3 +234,91 @@ def test_kill_after_every_step_of_run_start(tmp_path, good_plan):
     # every step of run start is a crash point: open, WAL, migration,
     # schema, transaction, event, run, plan, tasks, commit, after commit
     assert killed >= 10, killed
+
+
+def test_status_sees_a_same_size_change_of_the_plan(tmp_path, good_plan):
+    """The plan on disk is compared with the run's copy byte for byte: a
+    change that keeps the file's size is seen too."""
+    assert golive("run", "start", good_plan).rc == 0
+    r = golive("status", good_plan, "--json")
+    assert r.rc == 0 and json.loads(r.out)["plan_changed"] is False, r
+    assert "changed on disk" not in r.err
+    text = good_plan.read_text()
+    good_plan.write_text(text.replace("title: Freeze", "title: Frieze"))
+    assert good_plan.stat().st_size == len(text.encode())
+    r = golive("status", good_plan, "--json")
+    assert r.rc == 0 and json.loads(r.out)["plan_changed"] is True, r
+
+
+NOW = {"GOLIVE_NOW": "2026-03-13T19:00:00+08:00"}
+
+
+def test_read_commands_load_the_packed_plan_tree(tmp_path, good_plan):
+    """Each plan version's YAML tree is kept packed beside its text; a
+    command that only reads loads it (no YAML parsed), and what it shows is
+    what the text gives.  A store without the tree (made before schema 8)
+    reads the text, and the next command that changes the run keeps the
+    tree."""
+    assert golive("run", "start", good_plan, "--as", "lead").rc == 0
+    st = tmp_path / "golive.state"
+    (sha,) = sql_rows(st, "SELECT sha256 FROM plan_versions")[0]
+    assert sql_rows(st, "SELECT version, sha256, length(tree) > 100"
+                    " FROM plan_trees") == [(1, sha, 1)]
+    report_tree = golive("report", cwd=tmp_path, env=NOW)
+    from_tree = golive("status", "--json", cwd=tmp_path, env=NOW)
+    assert from_tree.rc == 0 and report_tree.rc == 0, (from_tree, report_tree)
+    sql_rows(st, "DELETE FROM plan_trees")
+    from_text = golive("status", "--json", cwd=tmp_path, env=NOW)
+    assert from_text.rc == 0 and from_text.out == from_tree.out
+    assert golive("report", cwd=tmp_path, env=NOW).out == report_tree.out
+    assert sql_rows(st, "SELECT count(*) FROM plan_trees") == [(0,)]
+    r = golive("task", "start", "freeze", "--as", "bob", cwd=tmp_path, env=NOW)
+    assert r.rc == 0, r
+    assert sql_rows(st, "SELECT version, sha256 FROM plan_trees") == [(1, sha)]
+    assert golive("audit", "verify", cwd=tmp_path).rc == 0
+    # a new version gets its tree
+    good_plan.write_text(good_plan.read_text().replace("title: Freeze",
+                                                       "title: Freeze all"))
+    r = golive("run", "amend", good_plan, "--as", "lead", cwd=tmp_path,
+               env=NOW)
+    assert r.rc == 0, r
+    assert [v for (v,) in sql_rows(st, "SELECT version FROM plan_trees"
+                                   " ORDER BY version")] == [1, 2]
+    r = golive("status", "--json", cwd=tmp_path, env=NOW)
+    assert "Freeze all" in r.out, r
+    assert golive("audit", "verify", cwd=tmp_path).rc == 0
+
+
+def test_an_edited_plan_tree_grants_nothing(tmp_path, good_plan):
+    """The packed tree of another plan (one where mallory is a lead) put in
+    the store under the run's SHA-256: commands that change the run read
+    the text its event recorded, so mallory is nobody; `audit verify` names
+    the row."""
+    assert golive("run", "start", good_plan, "--as", "lead").rc == 0
+    st = tmp_path / "golive.state"
+    other = tmp_path / "other"
+    other.mkdir()
+    evil = other / "plan.yaml"
+    evil.write_text(good_plan.read_text().replace(
+        "people:\n", "people:\n  - {id: mallory, roles: [lead, ops]}\n"))
+    assert golive("run", "start", evil, "--as", "lead").rc == 0
+    (tree,) = sql_rows(other / "golive.state", "SELECT tree FROM plan_trees")[0]
+    sql_rows(st, "UPDATE plan_trees SET tree = ?", (tree,))
+    r = golive("task", "start", "freeze", "--as", "mallory", cwd=tmp_path,
+               env=NOW)
+    assert r.rc == 3 and "'mallory' is not a person of the plan" in r.err, r
+    r = golive("audit", "verify", cwd=tmp_path)
+    assert r.rc == 1, r
+    assert "table plan_trees, row version=1, column tree" in r.err, r
+    r = golive("task", "start", "freeze", "--as", "bob", cwd=tmp_path, env=NOW)
+    assert r.rc == 0, r
+
+
+def sql_rows(state, q, args=()):
+    db = sqlite3.connect(state)
+    try:
+        rows = db.execute(q, args).fetchall()
+        db.commit()
+        return rows
+    finally:
+        db.close()

@@ -192,6 +192,114 @@ static void invalid_utf8(void **state)
     done(&f);
 }
 
+/* Two trees are the same: kinds, styles, positions, texts, shapes. */
+static void assert_same_tree(const struct ynode *a, const struct ynode *b)
+{
+    uint32_t i, kids;
+
+    if (!a || !b) {
+        assert_null(a);
+        assert_null(b);
+        return;
+    }
+    assert_int_equal(a->kind, b->kind);
+    assert_int_equal(a->plain, b->plain);
+    assert_int_equal(a->line, b->line);
+    assert_int_equal(a->col, b->col);
+    assert_int_equal(a->len, b->len);
+    assert_memory_equal(a->str, b->str, a->len + 1);
+    assert_int_equal(a->n, b->n);
+    kids = a->kind == YN_MAP ? 2 * a->n : a->kind == YN_SEQ ? a->n : 0;
+    for (i = 0; i < kids; i++)
+        assert_same_tree(a->kids[i], b->kids[i]);
+}
+
+static const char packed_doc[] =
+    "cutover: x\n"
+    "people:\n"
+    "  - id: a\n"
+    "    roles: [lead, dev]\n"
+    "  - {id: b, name: \"B \\u00e9\", tags: [], extra: {}}\n"
+    "empty:\n"
+    "text: |\n"
+    "  two\n"
+    "  lines\n"
+    "quoted: 'it''s'\n";
+
+static void pack_round_trip(void **state)
+{
+    struct fx f;
+    struct gl_arena a2;
+    struct gl_buf b = GL_BUF_INIT, b2 = GL_BUF_INIT;
+    struct ynode *back = NULL;
+
+    (void)state;
+    memset(&a2, 0, sizeof(a2));
+    assert_int_equal(parse(&f, packed_doc), 0);
+    assert_int_equal(yt_pack(f.root, &b), 0);
+    assert_int_equal(yt_unpack(&a2, b.data, b.len, &back), 0);
+    assert_same_tree(f.root, back);
+    assert_string_equal(yt_get(back, "quoted")->str, "it's");
+    assert_false(yt_get(back, "quoted")->plain);
+    assert_string_equal(yt_get(back, "text")->str, "two\nlines\n");
+    /* the same tree packs to the same bytes */
+    assert_int_equal(yt_pack(back, &b2), 0);
+    assert_int_equal(b.len, b2.len);
+    assert_memory_equal(b.data, b2.data, b.len);
+    gl_buf_release(&b);
+    gl_buf_release(&b2);
+    gl_arena_release(&a2);
+    done(&f);
+}
+
+/* A packed tree is read from a file: every cut and every changed byte
+ * either unpacks into some tree or is refused, never read out of bounds
+ * (the sanitizer build checks that). */
+static void pack_damage_refused(void **state)
+{
+    struct fx f;
+    struct gl_buf b = GL_BUF_INIT;
+    struct ynode *back;
+    unsigned char *copy;
+    size_t i;
+    int bit;
+
+    (void)state;
+    assert_int_equal(parse(&f, packed_doc), 0);
+    assert_int_equal(yt_pack(f.root, &b), 0);
+    copy = malloc(b.len);
+    assert_non_null(copy);
+    for (i = 0; i < b.len; i++) {
+        struct gl_arena a2;
+        memset(&a2, 0, sizeof(a2));
+        /* cut after i bytes */
+        assert_int_equal(yt_unpack(&a2, b.data, i, &back), -1);
+        gl_arena_release(&a2);
+        for (bit = 0; bit < 8; bit++) {
+            memcpy(copy, b.data, b.len);
+            copy[i] ^= (unsigned char)(1u << bit);
+            memset(&a2, 0, sizeof(a2));
+            if (i < 16) /* magic, version, counts */
+                assert_int_equal(yt_unpack(&a2, copy, b.len, &back), -1);
+            else
+                (void)yt_unpack(&a2, copy, b.len, &back);
+            gl_arena_release(&a2);
+        }
+    }
+    /* a collection claiming more kids than there are nodes */
+    memcpy(copy, b.data, b.len);
+    copy[16 + 12] = 0xff;
+    {
+        struct gl_arena a2;
+        memset(&a2, 0, sizeof(a2));
+        assert_int_equal(yt_unpack(&a2, copy, b.len, &back), -1);
+        gl_arena_release(&a2);
+    }
+    free(copy);
+    gl_buf_release(&b);
+    done(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +312,8 @@ int main(void)
         cmocka_unit_test(escaped_nul_refused),
         cmocka_unit_test(second_document_refused),
         cmocka_unit_test(invalid_utf8),
+        cmocka_unit_test(pack_round_trip),
+        cmocka_unit_test(pack_damage_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
