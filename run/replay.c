@@ -1211,6 +1211,19 @@ static int check_plan_trees(struct replay *r, struct gl_err *err)
     int step;
 
     if (sqlite3_prepare_v2(gl_store_db(r->src),
+                           "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                           " AND name = 'plan_trees'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(r->src, err);
+    step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (step != SQLITE_ROW) {
+        problem(r, "plan_trees", NULL, NULL, NULL, NULL,
+                "table plan_trees is missing from the store");
+        return GL_OK;
+    }
+    if (sqlite3_prepare_v2(gl_store_db(r->src),
                            "SELECT t.version, t.sha256, t.tree, p.sha256,"
                            " p.text FROM plan_trees t LEFT JOIN plan_versions"
                            " p ON p.version = t.version ORDER BY t.version",
@@ -1241,7 +1254,8 @@ static int check_plan_trees(struct replay *r, struct gl_err *err)
             continue;
         }
         gl_buf_reset(&packed);
-        if (!text || gl_plan_pack(text, len, &packed) || packed.len != tlen ||
+        if (!text || sqlite3_column_type(st, 2) != SQLITE_BLOB ||
+            gl_plan_pack(text, len, &packed) || packed.len != tlen ||
             (tlen && memcmp(packed.data, tree, tlen)))
             problem(r, "plan_trees", row, "tree", NULL, NULL,
                     "table plan_trees, row %s, column tree: it is not the "

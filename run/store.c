@@ -947,38 +947,53 @@ out:
     return rc;
 }
 
-/* The packed tree of the run's plan version, when the store has one made
- * from the text whose SHA-256 info holds (a store made before schema 8
- * has none until a command that changes the run writes it). */
-static int read_plan_tree(gl_store *s, struct gl_run_info *info,
-                          struct gl_err *err)
-{
-    sqlite3_blob *blob = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc = GL_OK, found;
+/* A packed tree is at most about 9 bytes per byte of its text ("a,"
+ * makes a 16-byte record and "a\0"); one larger was not made by golive. */
+#define PLAN_TREE_MAX(len) ((len)*10 + 4096)
 
+int gl_store_plan_tree_kept(gl_store *s, const struct gl_run_info *info)
+{
+    sqlite3_stmt *st = NULL;
+    int found;
+
+    /* only a cache: any problem with it (a store without the table, a
+     * value that is not a blob, one too large) means no tree */
     if (sqlite3_prepare_v2(s->db,
                            "SELECT 1 FROM plan_trees WHERE version = ? AND"
-                           " sha256 = ?",
+                           " sha256 = ? AND typeof(tree) = 'blob' AND"
+                           " length(tree) <= ?",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_err(s, err, "cannot read the run's plan");
+        return 0;
     sqlite3_bind_int(st, 1, info->plan_version);
     sqlite3_bind_text(st, 2, info->plan_sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)PLAN_TREE_MAX(info->plan_len));
     found = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
-    if (!found)
-        return GL_OK;
-    if (sqlite3_blob_open(s->db, "main", "plan_trees", "tree",
+    return found;
+}
+
+int gl_store_plan_tree(gl_store *s, struct gl_run_info *info)
+{
+    sqlite3_blob *blob = NULL;
+
+    free(info->plan_tree);
+    info->plan_tree = NULL;
+    info->plan_tree_len = 0;
+    if (!gl_store_plan_tree_kept(s, info) ||
+        sqlite3_blob_open(s->db, "main", "plan_trees", "tree",
                           info->plan_version, 0, &blob) != SQLITE_OK)
-        return db_err(s, err, "cannot read the run's plan");
+        return 0;
     info->plan_tree_len = (size_t)sqlite3_blob_bytes(blob);
-    if (!(info->plan_tree = gl_big_alloc(info->plan_tree_len + 1)))
-        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
-    else if (sqlite3_blob_read(blob, info->plan_tree, (int)info->plan_tree_len,
-                               0) != SQLITE_OK)
-        rc = db_err(s, err, "cannot read the run's plan");
+    if (info->plan_tree_len > PLAN_TREE_MAX(info->plan_len) ||
+        !(info->plan_tree = gl_big_alloc(info->plan_tree_len + 1)) ||
+        sqlite3_blob_read(blob, info->plan_tree, (int)info->plan_tree_len, 0) !=
+            SQLITE_OK) {
+        free(info->plan_tree);
+        info->plan_tree = NULL;
+        info->plan_tree_len = 0;
+    }
     sqlite3_blob_close(blob);
-    return rc;
+    return info->plan_tree != NULL;
 }
 
 /* mmap_size while gl_store_run_info reads: a plan's text is at most
@@ -1088,8 +1103,7 @@ int gl_store_run_info(gl_store *s, struct gl_run_info *info, struct gl_err *err)
      * commands act on (and the roles they grant) must be the one whose
      * SHA-256 the last run.start / run.amend event recorded */
     if ((rc = check_plan_event(s, info, col_text(st, 10),
-                               sqlite3_column_int64(st, 11), err)) ||
-        (rc = read_plan_tree(s, info, err)))
+                               sqlite3_column_int64(st, 11), err)))
         gl_run_info_release(info);
 out:
     sqlite3_blob_close(blob);

@@ -313,13 +313,25 @@ int cli_run_open(struct cli_run *r, const char *state_opt, const char *plan_arg,
      * run parses that text itself (the tree is a cache, checked only by
      * 'audit verify'), and keeps its tree when the store has none yet (a
      * store made before schema 8). */
-    if (!need_person && r->info.plan_tree)
+    if (!need_person && gl_store_plan_tree(r->s, &r->info)) {
         r->plan = gl_plan_parse_packed(r->info.plan_path, r->info.plan_tree,
                                        r->info.plan_tree_len, &d);
+        if (r->plan && d.n_errors) {
+            /* the run's plan loads without errors (run start and amend
+             * refuse one that does not): a tree that gives errors is
+             * not that plan's */
+            gl_plan_free(r->plan);
+            r->plan = NULL;
+        }
+        gl_diags_release(&d);
+        memset(&d, 0, sizeof(d));
+        d.file = r->info.plan_path;
+    }
     if (!r->plan) {
         r->plan = gl_plan_parse(r->info.plan_path, r->info.plan_text,
                                 r->info.plan_len, &d);
-        if (r->plan && need_person && !r->info.plan_tree &&
+        if (r->plan && need_person &&
+            !gl_store_plan_tree_kept(r->s, &r->info) &&
             gl_store_plan_tree_put(r->s, r->info.plan_version,
                                    r->info.plan_sha256, r->info.plan_text,
                                    r->info.plan_len, &err))

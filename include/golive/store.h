@@ -113,7 +113,7 @@ struct gl_run_info {
     char plan_path[4096];
     char *plan_text; /* malloc'd; freed by gl_run_info_release */
     size_t plan_len;
-    void *plan_tree; /* the text's packed YAML tree, or NULL; malloc'd */
+    void *plan_tree; /* gl_store_plan_tree: the packed tree, or NULL */
     size_t plan_tree_len;
     int64_t events;
 };
@@ -128,6 +128,14 @@ int gl_store_plan_tree_put(gl_store *s, int version, const char *sha,
 int gl_store_run_info(gl_store *s, struct gl_run_info *info,
                       struct gl_err *err);
 void gl_run_info_release(struct gl_run_info *info);
+
+/* Read the packed tree of info's plan version into info->plan_tree, when
+ * the store keeps one made from the text whose SHA-256 info holds: 1, or 0
+ * when there is none (a store from before schema 8) or it is unusable (it
+ * is a cache: the caller parses the text). */
+int gl_store_plan_tree(gl_store *s, struct gl_run_info *info);
+/* Whether it keeps a usable one, without reading it. */
+int gl_store_plan_tree_kept(gl_store *s, const struct gl_run_info *info);
 
 /* Start the run: record the plan (its text, SHA-256 and path), its tasks
  * (all pending) and a "run.start" event, in one transaction.  GL_EREFUSED

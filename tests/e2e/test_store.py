@@ -322,3 +322,33 @@ def sql_rows(state, q, args=()):
         return rows
     finally:
         db.close()
+
+
+def test_a_broken_plan_tree_is_only_a_cache_miss(tmp_path, good_plan):
+    """A tree that loads with errors (another plan's, without its tasks),
+    one that is not a blob, one far larger than its text, a dropped table:
+    every command reads the text instead, as before schema 8; verify names
+    each."""
+    assert golive("run", "start", good_plan, "--as", "lead").rc == 0
+    st = tmp_path / "golive.state"
+    want = golive("status", "--json", cwd=tmp_path, env=NOW)
+    assert want.rc == 0, want
+    # the tree with its key "tasks" spelled "taskz" (a scalar of the same
+    # length in the packed form's text pool): the loader refuses it
+    (tree,) = sql_rows(st, "SELECT tree FROM plan_trees")[0]
+    notasks = tree.replace(b"\x00tasks\x00", b"\x00taskz\x00", 1)
+    assert notasks != tree
+    for edit in ("UPDATE plan_trees SET tree = ?",
+                 "UPDATE plan_trees SET tree = 5",
+                 "UPDATE plan_trees SET tree = zeroblob(50000000)",
+                 "DROP TABLE plan_trees"):
+        s = tmp_path / "e.state"
+        shutil.copy(st, s)
+        sql_rows(s, edit, (notasks,) if "?" in edit else ())
+        r = golive("status", "--json", "--state", s, env=NOW)
+        assert r.rc == 0 and r.out == want.out, (edit, r)
+        r = golive("audit", "verify", "--state", s)
+        assert r.rc == 1 and "table plan_trees" in r.err, (edit, r)
+        r = golive("task", "start", "freeze", "--as", "bob", "--state", s,
+                   env=NOW)
+        assert r.rc == 0, (edit, r)
