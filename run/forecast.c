@@ -49,6 +49,7 @@ struct fc {
     const struct gl_plan *p;
     int64_t now, from; /* from: when testing may start (>= now) */
     struct sc *sc;
+    size_t *by_id; /* the scenarios' indexes, in the order of their ids */
     struct tester *t;
     size_t n_t;
     struct defect *d;
@@ -56,13 +57,30 @@ struct fc {
     int64_t last_verify_at;
 };
 
+static int cmp_id(const void *a, const void *b, void *arg)
+{
+    const struct gl_plan *p = arg;
+
+    return strcmp(p->scenarios[*(const size_t *)a].id.id,
+                  p->scenarios[*(const size_t *)b].id.id);
+}
+
+/* The index of scenario id, or -1 (a binary search: the report replays
+ * the events once per result). */
 static long find_sc(const struct fc *f, const char *id)
 {
-    size_t i;
+    size_t lo = 0, hi = f->p->n_scenarios;
 
-    for (i = 0; id && i < f->p->n_scenarios; i++)
-        if (!strcmp(f->p->scenarios[i].id.id, id))
-            return (long)i;
+    while (id && lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(f->p->scenarios[f->by_id[mid]].id.id, id);
+        if (!c)
+            return (long)f->by_id[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return -1;
 }
 
@@ -123,11 +141,6 @@ static int64_t median(int64_t *v, size_t n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static void set_str(const char **slot, const char *v)
-{
-    *slot = v;
-}
-
 /* The events, in order, into the scenarios, defects and testers. */
 static int replay(struct fc *f, const struct gl_fc_event *ev, size_t n)
 {
@@ -169,7 +182,7 @@ static int replay(struct fc *f, const struct gl_fc_event *ev, size_t n)
                 break;
             d->exists = 1;
             d->n = e->defect;
-            set_str(&d->severity, e->text);
+            d->severity = e->text;
             d->state = "open";
             d->scenario = e->scenario;
             d->open_at = e->at;
@@ -266,11 +279,11 @@ static int64_t pace(const struct tester *t)
     return m;
 }
 
-/* How long scenario s (NULL: a re-verification without one) takes t. */
-static int64_t time_of(const struct fc *f, const struct tester *t,
-                       int64_t t_pace, const struct gl_scenario *s)
+/* How long scenario s (NULL: a re-verification without one) takes a
+ * tester whose pace is t_pace (NO_TIME: none yet). */
+static int64_t time_of(const struct fc *f, int64_t t_pace,
+                       const struct gl_scenario *s)
 {
-    (void)t;
     if (t_pace != NO_TIME)
         return t_pace;
     return s && s->has_duration ? s->duration : f->p->scenario_duration;
@@ -281,13 +294,13 @@ static int may_take(const struct tester *t)
     return t && !t->off;
 }
 
-/* 'scenario next''s order: risk, highest first, then priority, then id. */
-static const struct fc *sort_f;
-
-static int cmp_next(const void *a, const void *b)
+/* 'scenario next''s order: risk, highest first, then priority, then id
+ * (arg: the struct fc). */
+static int cmp_next(const void *a, const void *b, void *arg)
 {
-    const struct gl_scenario *x = sort_f->sc[*(const size_t *)a].plan,
-                             *y = sort_f->sc[*(const size_t *)b].plan;
+    const struct fc *f = arg;
+    const struct gl_scenario *x = f->sc[*(const size_t *)a].plan,
+                             *y = f->sc[*(const size_t *)b].plan;
 
     if (x->risk != y->risk)
         return x->risk > y->risk ? -1 : 1;
@@ -296,10 +309,12 @@ static int cmp_next(const void *a, const void *b)
     return strcmp(x->id.id, y->id.id);
 }
 
-static int cmp_taken(const void *a, const void *b)
+/* The order a tester took what they hold. */
+static int cmp_taken(const void *a, const void *b, void *arg)
 {
-    const struct sc *x = &sort_f->sc[*(const size_t *)a],
-                    *y = &sort_f->sc[*(const size_t *)b];
+    const struct fc *f = arg;
+    const struct sc *x = &f->sc[*(const size_t *)a],
+                    *y = &f->sc[*(const size_t *)b];
 
     if (x->taken_at != y->taken_at)
         return x->taken_at < y->taken_at ? -1 : 1;
@@ -336,9 +351,8 @@ static int lay_out(struct fc *f, struct layout *L)
         else
             pool[n_pool++] = i;
     }
-    sort_f = f;
-    qsort(run, n_run, sizeof(*run), cmp_taken);
-    qsort(pool, n_pool, sizeof(*pool), cmp_next);
+    qsort_r(run, n_run, sizeof(*run), cmp_taken, f);
+    qsort_r(pool, n_pool, sizeof(*pool), cmp_next, f);
 
     /* what each tester holds: from when they took it, one after another */
     for (i = 0; i < f->n_t; i++)
@@ -350,7 +364,7 @@ static int lay_out(struct fc *f, struct layout *L)
         int64_t start = t->free == NO_TIME || x->taken_at > t->free
                             ? x->taken_at
                             : t->free,
-                end = start + time_of(f, t, L->paces[ti], x->plan);
+                end = start + time_of(f, L->paces[ti], x->plan);
         t->free = t->last_end = end > f->now ? end : f->now;
         t->left++;
         t->running++;
@@ -394,7 +408,7 @@ static int lay_out(struct fc *f, struct layout *L)
             break;
         if (best->at_own < best->n_own &&
             (at_any == n_any ||
-             cmp_next(&best->own[best->at_own], &any[at_any]) < 0))
+             cmp_next(&best->own[best->at_own], &any[at_any], f) < 0))
             from_own = 1;
         else if (at_any < n_any)
             from_own = 0;
@@ -403,7 +417,7 @@ static int lay_out(struct fc *f, struct layout *L)
             continue;
         }
         pick = from_own ? best->own[best->at_own++] : any[at_any++];
-        best->free += time_of(f, best, L->paces[best - f->t], f->sc[pick].plan);
+        best->free += time_of(f, L->paces[best - f->t], f->sc[pick].plan);
         best->last_end = best->free;
         best->left++;
         f->sc[pick].placed = 1;
@@ -492,7 +506,7 @@ static int reverify(struct fc *f, const int64_t *paces, int rank, int64_t fix,
             start = t->free > d->fix_end ? t->free : d->fix_end;
             if (start < f->now)
                 start = f->now;
-            end = start + time_of(f, t, paces[i], sp);
+            end = start + time_of(f, paces[i], sp);
             if (!best || end < best_end) {
                 best = t;
                 best_end = end;
@@ -648,8 +662,13 @@ json_t *gl_forecast_compute(const struct gl_plan *p,
     f.now = now;
     f.from = from > now ? from : now;
     f.last_verify_at = NO_TIME;
-    if (!(f.sc = calloc(p->n_scenarios ? p->n_scenarios : 1, sizeof(*f.sc))))
-        return NULL;
+    if (!(f.sc = calloc(p->n_scenarios ? p->n_scenarios : 1, sizeof(*f.sc))) ||
+        !(f.by_id =
+              malloc((p->n_scenarios ? p->n_scenarios : 1) * sizeof(*f.by_id))))
+        goto out;
+    for (i = 0; i < p->n_scenarios; i++)
+        f.by_id[i] = i;
+    qsort_r(f.by_id, p->n_scenarios, sizeof(*f.by_id), cmp_id, (void *)p);
     for (i = 0; i < p->n_scenarios; i++) {
         f.sc[i].plan = &p->scenarios[i];
         f.sc[i].assignee = p->scenarios[i].assignee.id;
@@ -670,6 +689,7 @@ out:
         free(f.t[i].times);
     free(f.t);
     free(f.sc);
+    free(f.by_id);
     free(f.d);
     return o;
 }
