@@ -682,8 +682,14 @@ json_t *gl_forecast_compute(const struct gl_plan *p,
     for (i = 0; i < p->n_people; i++)
         if (p->people[i].roles & GL_ROLE_TESTER && p->people[i].id.id)
             f.t[f.n_t++].id = p->people[i].id.id;
-    if (!replay(&f, ev, n))
-        o = build(&f);
+    if (replay(&f, ev, n))
+        goto out;
+    /* testing started once a scenario was taken or recorded: the verify
+     * stage's expected start no longer holds anyone back */
+    for (i = 0; i < p->n_scenarios; i++)
+        if (f.sc[i].taken_at != NO_TIME || f.sc[i].result_at != NO_TIME)
+            f.from = now;
+    o = build(&f);
 out:
     for (i = 0; f.t && i < f.n_t; i++)
         free(f.t[i].times);

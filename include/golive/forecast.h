@@ -10,8 +10,9 @@
  *
  * Testing done.  The scenarios not passed (pending, running, failed or
  * blocked ones not waiting for a fix counted below) go to the testers who
- * may take them from now (or when the verify stage is expected to start,
- * when that is later): a tester, not off (one who handed over is off until they
+ * may take them from now (or, before any scenario was taken or recorded,
+ * when the verify stage is expected to start, when that is later): a
+ * tester, not off (one who handed over is off until they
  * take or record a scenario again, or work is handed to them).  A running
  * one stays with who took it (ending its time after it was taken, not
  * before now); an assigned one goes to its assignee; the rest, riskiest
