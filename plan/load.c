@@ -1053,8 +1053,8 @@ static void load_tasks(struct ld *L, const struct ynode *tasks,
 static void load_scenarios(struct ld *L, const struct ynode *seq)
 {
     static const char *const keys[] = {
-        "id",       "area",    "title",    "priority", "risk",
-        "assignee", "samples", "workflow", "notes",    NULL};
+        "id",      "area",     "title", "priority", "risk", "assignee",
+        "samples", "workflow", "notes", "duration", NULL};
     static const char *const sample_keys[] = {"system", "query", NULL};
     static const char *const prios[] = {"P0", "P1", "P2", "P3", NULL};
     size_t i;
@@ -1084,6 +1084,7 @@ static void load_scenarios(struct ld *L, const struct ynode *seq)
         }
         s->risk = get_uint(L, m, "risk", 0, what);
         s->assignee = get_ref(L, m, "assignee", 0, what);
+        s->has_duration = get_duration(L, m, "duration", what, &s->duration);
         n = yt_get(m, "samples");
         if (n && !yt_is_null(n) && !check_map(L, n, "'samples'", sample_keys)) {
             s->samples_system = get_ref(L, n, "system", 1, "'samples'");
@@ -1178,9 +1179,9 @@ static void load_gates(struct ld *L, const struct ynode *m)
 static void load_top(struct ld *L, const struct ynode *root)
 {
     static const char *const keys[] = {
-        "cutover", "title",    "switch_at", "people", "systems",
-        "sync",    "checks",   "workflows", "tasks",  "scenarios",
-        "gates",   "rollback", NULL};
+        "cutover", "title",    "switch_at",         "people",       "systems",
+        "sync",    "checks",   "workflows",         "tasks",        "scenarios",
+        "gates",   "rollback", "scenario_duration", "fix_duration", NULL};
     struct gl_plan *p = L->p;
     const struct ynode *n;
     const char *s;
@@ -1213,6 +1214,12 @@ static void load_top(struct ld *L, const struct ynode *root)
                           "2026-03-14T00:00:00+08:00: '%s'",
                 s);
     }
+    /* the verification forecast's defaults (docs/plan.md) */
+    p->scenario_duration = 15 * 60;
+    p->fix_duration = 60 * 60;
+    get_duration(L, root, "scenario_duration", "the plan",
+                 &p->scenario_duration);
+    get_duration(L, root, "fix_duration", "the plan", &p->fix_duration);
     if (!yt_get(root, "people"))
         missing(L, root, "people", "the plan");
     load_people(L, get_seq(L, root, "people", "the plan"));

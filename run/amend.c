@@ -71,6 +71,8 @@ static json_t *scenario_changes(const struct gl_scenario *a,
               !same(a->samples_query, b->samples_query),
           "samples");
     FIELD(!same(a->workflow.id, b->workflow.id), "workflow");
+    FIELD(a->has_duration != b->has_duration || a->duration != b->duration,
+          "duration");
 #undef FIELD
     return f;
 }

@@ -14,6 +14,7 @@
 #include "golive/amend.h"
 #include "golive/defect.h"
 #include "golive/duty.h"
+#include "golive/forecast.h"
 #include "golive/gate.h"
 #include "golive/status.h"
 #include "util/buf.h"
@@ -231,6 +232,26 @@ static int scenarios_of(gl_store *s, const struct gl_plan *p, json_t **out,
     return GL_OK;
 }
 
+/* The verification forecast as it moved through the night: what it said
+ * at each scenario result, times at the switch's offset. */
+static int forecast_of(gl_store *s, const struct gl_plan *p,
+                       const struct ctx *c, json_t **out, struct gl_err *err)
+{
+    static const char *const keys[] = {"at", "testing_done", "verified", NULL};
+    json_t *h, *x;
+    size_t i;
+    int rc;
+
+    *out = NULL;
+    if ((rc = gl_forecast_history(s, p, &h, err)))
+        return rc;
+    *out = json_array();
+    json_array_foreach(h, i, x)
+        json_array_append_new(*out, with_iso(c, x, keys));
+    json_decref(h);
+    return GL_OK;
+}
+
 int gl_report_build(gl_store *s, const struct gl_plan *p,
                     const struct gl_run_info *info, int64_t now, json_t **out,
                     struct gl_err *err)
@@ -298,6 +319,9 @@ int gl_report_build(gl_store *s, const struct gl_plan *p,
         goto fail;
     json_object_set_new(o, "scenarios", x);
     json_object_set(o, "scenario_counts", json_object_get(status, "scenarios"));
+    if ((rc = forecast_of(s, p, &c, &x, err)))
+        goto fail;
+    json_object_set_new(o, "forecast_history", x);
     if (!(dl = gl_defect_list(s, err))) {
         rc = err->code ? err->code : GL_ESTORE;
         goto fail;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "golive/forecast.h"
 #include "golive/gate.h"
 #include "util/arena.h"
 #include "util/clock.h"
@@ -542,6 +543,34 @@ static json_t *span_json(struct span *sp, const struct row *r)
         "chain", sp->last >= 0 ? chain_of(r, sp->last) : json_array());
 }
 
+/* The verification forecast moves a span's end (the verify stage's, the
+ * cutover's) when it ends later than the span's tasks: the span is then
+ * open, its ETA the forecast's "verified", and "set_by" says so. */
+static void forecast_moves(json_t *x, json_t *fc)
+{
+    json_t *v = json_object_get(fc, "verified"),
+           *pe = json_object_get(x, "planned_end");
+    json_int_t at, eta;
+
+    json_object_set_new(x, "set_by", json_string("tasks"));
+    if (!json_is_true(json_object_get(fc, "applies")) ||
+        json_is_true(json_object_get(v, "done")) ||
+        !json_is_integer(json_object_get(v, "at")))
+        return;
+    at = json_integer_value(json_object_get(v, "at"));
+    eta = json_integer_value(json_object_get(x, "eta"));
+    if (json_is_true(json_object_get(x, "done")) ? 0 : eta >= at)
+        return;
+    json_object_set_new(x, "done", json_false());
+    json_object_set_new(x, "ended", json_null());
+    json_object_set_new(x, "eta", json_integer(at));
+    json_object_set_new(x, "late",
+                        json_is_integer(pe)
+                            ? json_integer(at - json_integer_value(pe))
+                            : json_null());
+    json_object_set_new(x, "set_by", json_string("forecast"));
+}
+
 /* The go / no-go decision: the task marked 'decides: go', else the verify
  * task planned to end last; -1 when there is none in scope. */
 static long decision_task(const struct gl_plan *p, const struct row *r,
@@ -680,7 +709,7 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     size_t n = p->n_tasks, i, j, k;
     struct row *r;
     json_t *o = NULL, *tasks, *counts, *totals, *running, *ready, *blockers,
-           *stages, *x;
+           *stages, *x, *fc = NULL;
     struct gl_task_graph g;
     struct gl_arena strings = GL_ARENA_INIT;
     struct span cut, st[GL_STAGE_COUNT];
@@ -726,6 +755,18 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
 
     /* as expected now; what remains is never planned shorter than it was */
     expect_pass(&g, r, switch_at, now, factor > 1.0 ? factor : 1.0);
+    {
+        /* testing starts when the verify stage is expected to: the first
+         * of its tasks to start (now once one started) */
+        int64_t from = NO_TIME;
+        for (i = 0; i < n; i++)
+            if (r[i].in_scope && r[i].t->stage == GL_STAGE_VERIFY &&
+                r[i].xs != NO_TIME && (from == NO_TIME || r[i].xs < from))
+                from = r[i].xs;
+        if ((rc = gl_forecast_eval(s, p, now, from == NO_TIME ? now : from, &fc,
+                                   err)))
+            goto done;
+    }
     memset(&cut, 0, sizeof(cut));
     memset(st, 0, sizeof(st));
     for (k = 0; k < g.n_order; k++) {
@@ -849,6 +890,8 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         x = span_json(&st[i], r);
         json_object_set_new(x, "stage",
                             json_string(gl_stage_name((enum gl_stage)i)));
+        if (i == GL_STAGE_VERIFY && !rb)
+            forecast_moves(x, fc);
         json_array_append_new(stages, x);
     }
     json_object_set_new(o, "tasks", tasks);
@@ -858,11 +901,18 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     json_object_set_new(o, "ready", ready);
     json_object_set_new(o, "blockers", blockers);
     x = cut.n ? span_json(&cut, r) : NULL;
+    if (x && !rb)
+        forecast_moves(x, fc);
     json_object_set(o, "eta", x ? json_object_get(x, "eta") : json_null());
     json_object_set(o, "ended", x ? json_object_get(x, "ended") : json_null());
     json_object_set(o, "planned_end",
                     x ? json_object_get(x, "planned_end") : json_null());
     json_object_set(o, "late", x ? json_object_get(x, "late") : json_null());
+    json_object_set_new(
+        o, "eta_set_by",
+        json_string(x && json_is_string(json_object_get(x, "set_by"))
+                        ? json_string_value(json_object_get(x, "set_by"))
+                        : "tasks"));
     json_object_set_new(o, "chain",
                         x ? json_incref(json_object_get(x, "chain"))
                           : json_array());
@@ -878,6 +928,7 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         json_pack("{s:I, s:I, s:I}", "tasks", (json_int_t)n_basis, "actual",
                   (json_int_t)sum_a, "planned", (json_int_t)sum_p));
     json_object_set_new(o, "rollback", json_boolean(rb));
+    json_object_set(o, "forecast", fc);
     {
         /* rolled back: the rollback started and every task of it ended */
         int done = rb;
@@ -893,6 +944,7 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     o = NULL;
 done:
     json_decref(o);
+    json_decref(fc);
     gl_task_graph_release(&g);
     gl_arena_release(&strings);
     return rc;

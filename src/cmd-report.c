@@ -113,6 +113,12 @@ static const char *const scen_keys[] = {"id",    "area",   "priority", "risk",
                                         "state", "tester", "note",     NULL};
 static const char *const scen_heads[] = {
     "scenario", "area", "priority", "risk", "state", "tester", "note", NULL};
+static const char *const fc_keys[] = {
+    "at",           "scenario",   "result",   "by",          "left",
+    "testing_done", "testing_by", "verified", "verified_by", NULL};
+static const char *const fc_heads[] = {
+    "at",           "scenario", "result",   "by",     "left",
+    "testing done", "set by",   "verified", "set by", NULL};
 static const char *const def_keys[] = {
     "id",        "severity", "state",    "scenario", "title",
     "opened_by", "fixer",    "verifier", "patch",    NULL};
@@ -140,6 +146,8 @@ static const struct section sections[] = {
     {"Sync executions", "syncs", sync_keys, sync_heads},
     {"Checks", "checks", check_keys, check_heads},
     {"Scenarios", "scenarios", scen_keys, scen_heads},
+    {"The verification forecast through the night", "forecast_history", fc_keys,
+     fc_heads},
     {"Defects", "defects", def_keys, def_heads},
     {"Go criteria now", "gate", gate_keys, gate_heads},
     {"Decisions", "decisions", dec_keys, dec_heads},

@@ -119,7 +119,11 @@ static void print_end(json_t *x, const struct cli_run *r)
                : l < 0 ? " early"
                        : "");
     }
-    if (!json_is_true(json_object_get(x, "done"))) {
+    if (json_is_string(json_object_get(x, "set_by")) &&
+        !strcmp(json_string_value(json_object_get(x, "set_by")), "forecast"))
+        printf("; set by the verification forecast (scenarios, fixes, "
+               "re-verification)");
+    else if (!json_is_true(json_object_get(x, "done"))) {
         printf("; chain: ");
         print_chain(json_object_get(x, "chain"));
     }
@@ -159,6 +163,108 @@ static void print_decision(json_t *x, const struct cli_run *r)
     printf("\n           ");
     print_end(x, r);
     printf("\n");
+}
+
+/* "T+8h10m (2026-03-14T08:10:00+08:00)", or "unknown". */
+static void print_at(json_t *t, const struct cli_run *r)
+{
+    if (json_is_integer(t))
+        print_rel("", t, r);
+    else
+        printf(" unknown");
+}
+
+/* The verification forecast as a person says it: testing done at (who
+ * sets it), everything verified at (which defect sets it), per tester. */
+static void print_forecast(json_t *fc, const struct cli_run *r)
+{
+    json_t *te = json_object_get(fc, "testing"),
+           *ve = json_object_get(fc, "verified"), *x;
+    char d[24];
+    size_t i;
+
+    if (!json_is_true(json_object_get(fc, "applies")))
+        return;
+    printf("testing:   ");
+    if (json_is_true(json_object_get(te, "done"))) {
+        printf("every scenario passed");
+        if (json_is_integer(json_object_get(te, "at")))
+            print_rel(", the last at", json_object_get(te, "at"), r);
+    } else {
+        printf("testing done at");
+        print_at(json_object_get(te, "at"), r);
+        if (json_is_string(json_object_get(te, "by")))
+            printf(", %s sets it",
+                   json_string_value(json_object_get(te, "by")));
+        printf("; %" JSON_INTEGER_FORMAT " scenario%s left",
+               json_integer_value(json_object_get(te, "left")),
+               json_integer_value(json_object_get(te, "left")) == 1 ? "" : "s");
+        if (json_integer_value(json_object_get(te, "unplaced")))
+            printf(", %" JSON_INTEGER_FORMAT " with no tester to take them",
+                   json_integer_value(json_object_get(te, "unplaced")));
+    }
+    printf("\n");
+    json_array_foreach(json_object_get(fc, "testers"), i, x)
+    {
+        printf("           %s: ", json_string_value(json_object_get(x, "id")));
+        if (json_is_true(json_object_get(x, "off"))) {
+            printf("off (handed over)\n");
+            continue;
+        }
+        gl_duration_format(json_integer_value(json_object_get(x, "pace")), d);
+        printf("%" JSON_INTEGER_FORMAT " left, pace %s",
+               json_integer_value(json_object_get(x, "left")), d);
+        if (json_integer_value(json_object_get(x, "timed")))
+            printf(" (median of %" JSON_INTEGER_FORMAT ")",
+                   json_integer_value(json_object_get(x, "timed")));
+        else
+            printf(" (planned)");
+        if (json_is_integer(json_object_get(x, "done_at")))
+            print_rel(", done at", json_object_get(x, "done_at"), r);
+        printf("\n");
+    }
+    printf("verified:  ");
+    if (json_is_true(json_object_get(ve, "done"))) {
+        printf("everything verified");
+        if (json_is_integer(json_object_get(ve, "at")))
+            print_rel(" at", json_object_get(ve, "at"), r);
+        printf("\n");
+        return;
+    }
+    printf("everything verified at");
+    print_at(json_object_get(ve, "at"), r);
+    if (json_is_string(json_object_get(ve, "by")))
+        printf(", %s sets it", json_string_value(json_object_get(ve, "by")));
+    else if (json_is_integer(json_object_get(ve, "at")))
+        printf(", when testing is done");
+    gl_duration_format(json_integer_value(json_object_get(
+                           json_object_get(fc, "fix"), "seconds")),
+                       d);
+    printf("; a fix takes %s (%s)\n", d,
+           !strcmp(json_string_value(
+                       json_object_get(json_object_get(fc, "fix"), "basis")),
+                   "median")
+               ? "the median of the night's fixes"
+               : "fix_duration");
+    json_array_foreach(json_object_get(fc, "defects"), i, x)
+    {
+        printf("           %s (%s, %s%s%s): fix in at",
+               json_string_value(json_object_get(x, "id")),
+               json_string_value(json_object_get(x, "severity")),
+               json_string_value(json_object_get(x, "state")),
+               json_is_string(json_object_get(x, "fixer")) ? " by " : "",
+               json_is_string(json_object_get(x, "fixer"))
+                   ? json_string_value(json_object_get(x, "fixer"))
+                   : "");
+        print_at(json_object_get(x, "fix_end"), r);
+        printf(", re-verified");
+        if (json_is_string(json_object_get(x, "reverify_by")))
+            printf(" by %s",
+                   json_string_value(json_object_get(x, "reverify_by")));
+        printf(" at");
+        print_at(json_object_get(x, "verified_at"), r);
+        printf("\n");
+    }
 }
 
 /* The late tasks, the most late first; the first ten. */
@@ -310,6 +416,8 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
         json_integer_value(
             json_object_get(json_object_get(sc, "p0"), "passed")),
         json_integer_value(json_object_get(json_object_get(sc, "p0"), "all")));
+    if (!json_is_true(json_object_get(st, "rollback")))
+        print_forecast(json_object_get(st, "forecast"), r);
     print_decision(json_object_get(st, "decision"), r);
     json_array_foreach(json_object_get(st, "stages"), i, x)
     {
@@ -348,9 +456,15 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
                json_integer_value(json_object_get(x, "tasks")) == 1 ? "" : "s",
                a, pl);
     }
-    printf("\n           chain: ");
-    print_chain(json_object_get(st, "chain"));
-    printf("\n");
+    if (!strcmp(json_string_value(json_object_get(st, "eta_set_by")),
+                "forecast"))
+        printf("\n           set by the verification forecast (scenarios, "
+               "fixes, re-verification)\n");
+    else {
+        printf("\n           chain: ");
+        print_chain(json_object_get(st, "chain"));
+        printf("\n");
+    }
     print_late(json_object_get(st, "late_tasks"), r);
 }
 
@@ -397,7 +511,7 @@ static int run(int argc, char **argv)
     gl_time_format(r.info.switch_at, r.info.switch_offset, t_switch);
     gl_reltime_format(r.now - r.info.switch_at, rel);
     {
-        json_t *o = json_object(), *x;
+        json_t *o = json_object(), *x, *y;
         size_t i;
         json_object_set_new(o, "run_id", json_string(r.info.run_id));
         json_object_set_new(o, "cutover", json_string(r.info.cutover));
@@ -440,6 +554,22 @@ static int run(int argc, char **argv)
         json_object_set(o, "overrun_basis",
                         json_object_get(st, "overrun_basis"));
         json_object_set(o, "chain", json_object_get(st, "chain"));
+        json_object_set(o, "eta_set_by", json_object_get(st, "eta_set_by"));
+        x = json_object_get(st, "forecast");
+        set_time(x, "now", json_object_get(x, "now"), &r);
+        set_time(json_object_get(x, "testing"), "at",
+                 json_object_get(json_object_get(x, "testing"), "at"), &r);
+        set_time(json_object_get(x, "verified"), "at",
+                 json_object_get(json_object_get(x, "verified"), "at"), &r);
+        json_array_foreach(json_object_get(x, "testers"), i, y)
+            set_time(y, "done_at", json_object_get(y, "done_at"), &r);
+        json_array_foreach(json_object_get(x, "defects"), i, y)
+        {
+            set_time(y, "fix_from", json_object_get(y, "fix_from"), &r);
+            set_time(y, "fix_end", json_object_get(y, "fix_end"), &r);
+            set_time(y, "verified_at", json_object_get(y, "verified_at"), &r);
+        }
+        json_object_set(o, "forecast", x);
         json_array_foreach(json_object_get(st, "stages"), i, x)
         {
             set_time(x, "eta", json_object_get(x, "eta"), &r);
@@ -489,6 +619,17 @@ const struct gl_cmd cmd_status = {
     "task planned to end last) and when each stage but hypercare ends,\n"
     "each ETA with the chain of tasks that sets it; the ETA of the cutover\n"
     "(every stage but hypercare); the overrun factor; and the late tasks.\n"
+    "\n"
+    "The verification forecast: when testing is done (who sets it) and when\n"
+    "everything is verified (which defect sets it), per tester the\n"
+    "scenarios left, their pace and when they are done.  A tester's pace is\n"
+    "the median of their own scenario times ('scenario next' to result;\n"
+    "before one, the scenario's duration or scenario_duration); what is not\n"
+    "passed is laid out over the testers not off (handed over), riskiest\n"
+    "first to whoever is free first; each open blocker (and each defect a\n"
+    "max_open_defects gate counts) is fixed (the median open -> fixed time,\n"
+    "else fix_duration) and then re-verified by a tester who did not fix\n"
+    "it.  The verify stage's ETA is no earlier than everything verified.\n"
     "\n"
     "A task is planned at its 'at', or when its dependencies are planned\n"
     "to end; a shift moves what has not started, and a task's planned\n"

@@ -237,6 +237,9 @@ struct gl_scenario {
     struct gl_ref samples_system;
     const char *samples_query;
     struct gl_ref workflow;
+    int has_duration;
+    int64_t duration; /* seconds: how long it takes, before a tester has a
+                         pace of their own (the forecast) */
 };
 
 enum gl_gate_kind {
@@ -283,6 +286,9 @@ struct gl_plan {
     struct gl_gate_rule *gates_go;
     size_t n_gates_go;
     struct gl_refs rollback; /* task ids in the order written */
+    /* the verification forecast: a scenario's time before a tester has a
+     * pace (default 15m), a fix's before a defect was fixed (default 1h) */
+    int64_t scenario_duration, fix_duration;
 
     void *priv; /* the arena; internal */
 };

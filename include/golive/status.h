@@ -28,6 +28,10 @@
  * that all finished has no ETA but the time it ended.  Until the rollback
  * starts, its tasks are left out; after, only they count.
  *
+ * The verification forecast (golive/forecast.h) moves the verify stage's
+ * ETA and the cutover's when everything is verified later than their
+ * tasks end ("set_by": "forecast", else "tasks"); not during a rollback.
+ *
  * Every pass is linear in tasks plus dependencies.
  */
 #ifndef GOLIVE_STATUS_H
@@ -53,15 +57,16 @@
  *  "blockers": [{kind, id, detail}],
  *  "scenarios": {"states": {state: n}, "p0": {"passed": n, "all": n}},
  *  "eta": epoch, "ended": epoch, "planned_end": epoch, "late": seconds,
+ *  "eta_set_by": "tasks" | "forecast",
  *  "chain": [id...],             (the cutover: every stage but hypercare)
  *  "stages": [{stage, done, n, finished, eta, ended, planned_end, late,
- *              chain}],
+ *              chain, set_by}],
  *  "decision": {task, marked, state, started, expected_start, eta, ended,
  *               planned_start, planned_end, start_late, late, chain} | null,
  *  "late_tasks": [{id, stage, state, owner, late: "start" | "end",
  *                  planned, by}],
  *  "overrun": x, "overrun_basis": {tasks, actual, planned},
- *  "rollback": bool}
+ *  "rollback": bool, "forecast": (gl_forecast_compute's, now)}
  * Times are epoch seconds (null when unknown); eta is null when the tasks
  * all finished (ended says when), ended null while some remain.  "tasks"
  * is empty unless flags has GL_STATUS_TASKS. */

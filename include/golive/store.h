@@ -238,6 +238,42 @@ int gl_store_record_sync(gl_store *s, const struct gl_actor *who,
 int gl_store_sync_last(gl_store *s, const char *job, char *outcome,
                        size_t outcome_n, char *ended, size_t ended_n,
                        struct gl_err *err);
+/* What the verification forecast (golive/forecast.h) reads of the run:
+ * the events of scenarios, defects and handovers, in order, as plain
+ * rows.  A handover is one GL_FC_HANDOVER row (actor: who handed over,
+ * text: to whom) and a row after it for each scenario (GL_FC_HAND_SCENARIO)
+ * and defect (GL_FC_HAND_DEFECT) it moved. */
+enum gl_fc_kind {
+    GL_FC_TAKE,            /* scenario.take: scenario */
+    GL_FC_RESULT,          /* scenario.pass/fail/block: scenario, text the
+                              state (passed, failed, blocked) */
+    GL_FC_DEFECT_OPEN,     /* defect, scenario (or NULL), text the severity */
+    GL_FC_DEFECT_MOVE,     /* defect, text the new state */
+    GL_FC_DEFECT_SEVERITY, /* defect, text the new severity */
+    GL_FC_HANDOVER,        /* text: to whom */
+    GL_FC_HAND_SCENARIO,   /* scenario, text: to whom */
+    GL_FC_HAND_DEFECT,     /* defect, text: to whom */
+    GL_FC_AMEND            /* run.amend: pending scenarios follow the plan */
+};
+
+struct gl_fc_event {
+    int64_t seq, at; /* at: epoch seconds */
+    enum gl_fc_kind kind;
+    char *actor, *scenario, *text; /* malloc'd; NULL when absent */
+    int64_t defect;                /* 0 when absent */
+};
+
+struct gl_fc_log {
+    struct gl_fc_event *v;
+    size_t n;
+};
+
+/* Read the forecast's events (every one, in order) into *log; the caller
+ * releases it with gl_fc_log_release. */
+int gl_store_forecast_events(gl_store *s, struct gl_fc_log *log,
+                             struct gl_err *err);
+void gl_fc_log_release(struct gl_fc_log *log);
+
 /* Copy the store, while others go on writing to it, into a new file dest
  * (mode 0600; GL_EUSAGE when it exists) with SQLite's online backup: a
  * snapshot at one event.  The copy is opened and its chain verified;

@@ -196,6 +196,16 @@ def test_demo_runs_as_the_readme_says(tmp_path):
     assert r.rc == 0, r
     assert "went off script" not in r.err
     assert (tmp_path / "golive-demo" / "report.html").exists()
+    # the night's status at T-30m says when testing is done and when
+    # everything is verified (#15): the verify stage is expected to start
+    # at T+1h10m; four scenarios each at scenario_duration (20m), lifei's
+    # S-002 its own 30m; D-3, open, fixed in fix_duration (45m) from now
+    # and re-verified after lifei's list
+    assert "testing:   testing done at T+2h40m" in r.out, r.out
+    assert "lifei sets it; 12 scenarios left" in r.out
+    assert "chen: 4 left, pace 20m (planned), done at T+2h30m" in r.out
+    assert "verified:  everything verified at T+3h" in r.out
+    assert "D-3 sets it; a fix takes 45m (fix_duration)" in r.out
     v = golive("audit", "verify", cwd=tmp_path / "golive-demo")
     assert v.rc == 0, v
     # the lead's decision and the rollback are what status and the report
