@@ -353,6 +353,7 @@ int po_parse(const struct po_spec *spec, const char *cmd, int argc, char **argv,
         const char *a = argv[i];
         int start = i;
         if (!strcmp(a, "--")) {
+            argv[w++] = argv[i]; /* before the arguments, as getopt does */
             while (++i < argc)
                 pos[n++] = argv[i];
             break;
