@@ -1,4 +1,7 @@
 """The CLI's conventions: --help everywhere, exit codes, typo hints."""
+import os
+import re
+
 import pytest
 
 from conftest import golive
@@ -185,3 +188,24 @@ def test_help_lists_every_option_of_the_table():
                     "--plan-changed"], opts
     # the internal option of the task supervisor is not listed
     assert "--output" not in golive("task", "--help").out
+
+
+def help_options(cmd):
+    """The options a command's --help lists (written from its table)."""
+    out = golive(cmd, "--help").out
+    if "options:\n" not in out:
+        return []
+    block = out.split("options:\n", 1)[1].split("\n\n", 1)[0]
+    return [re.search(r"--[a-z-]+", line).group(0)
+            for line in block.splitlines() if line.startswith("  -")]
+
+
+def test_every_option_of_every_command_is_documented():
+    from conftest import ROOT
+    docs = ""
+    for f in ("README.md", os.path.join("docs", "plan.md")):
+        docs += open(os.path.join(ROOT, f)).read()
+    missing = ["%s %s" % (c, o) for c in COMMANDS + ["store"]
+               for o in help_options(c) if o not in docs]
+    assert not missing, missing
+    assert "--batch-size" in help_options("sync")
