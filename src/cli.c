@@ -403,16 +403,16 @@ int64_t cli_id_number(const char *s, char prefix)
     return *end || errno ? 0 : (int64_t)n;
 }
 
-int cli_parse(const struct gl_cmd *cmd, const struct po_spec *spec, int argc,
+int cli_parse(const struct gl_cmd *cmd, const struct po_option *opts, int argc,
               char **argv)
 {
     struct gl_buf msg = GL_BUF_INIT;
     int first, rc;
 
-    rc = po_parse(spec, cmd->name, argc, argv, &first, &msg);
+    rc = po_parse(opts, cmd->name, argc, argv, &first, &msg);
     optind = first;
     if (rc == PO_HELP)
-        cli_help(stdout, cmd, spec->opts);
+        cli_help(stdout, cmd, opts);
     else if (rc != PO_OK)
         cli_usage(cmd->name, "%s", gl_buf_str(&msg));
     gl_buf_release(&msg);

@@ -108,15 +108,15 @@ struct cli_opts {
     int json;
 };
 
-/* Read a command's arguments by spec (src/parse-options.h): the values go
- * where its table says, and optind is left at the first positional
- * argument, as getopt_long leaves it (argv is reordered so that they come
- * last).  Returns -1 to go on; else the exit code: EXIT_OK when --help was
- * asked (printed by cli_help), EXIT_ERROR after a usage error (printed in
- * the shape of cli_usage: "golive: usage: --jobs takes a whole number from
- * 1 to 64, not '3abc'" and "see 'golive diff --help'"). */
+/* Read a command's arguments by its option table (src/parse-options.h):
+ * the values go where the table says, and optind is left at the first
+ * positional argument, as getopt_long leaves it (argv is reordered so that
+ * they come last).  Returns -1 to go on; else the exit code: EXIT_OK when
+ * --help was asked (printed by cli_help), EXIT_ERROR after a usage error
+ * (printed in the shape of cli_usage: "golive: usage: --jobs takes a whole
+ * number from 1 to 64, not '3abc'" and "see 'golive diff --help'"). */
 struct gl_cmd;
-int cli_parse(const struct gl_cmd *cmd, const struct po_spec *spec, int argc,
+int cli_parse(const struct gl_cmd *cmd, const struct po_option *opts, int argc,
               char **argv);
 
 /* The command's --help: its usage text, "options:" and a line per option

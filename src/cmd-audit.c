@@ -105,6 +105,8 @@ static int run(int argc, char **argv)
 {
     const char *state = NULL, *head_arg = NULL;
     int json = 0, rc;
+    static const struct po_sub subs[] = {
+        {"verify", 0, 0, NULL}, {"head", 0, 0, NULL}, {NULL, 0, 0, NULL}};
     struct po_option opts[] = {
         OPT_STRING("head", 0, &head_arg, "N:HASH",
                    "verify: event N must be there with this hash (the 64 "
@@ -113,13 +115,10 @@ static int run(int argc, char **argv)
         OPT_JSON(&json, "verify: {state, ok, events, head, problem, "
                         "problems, warnings}; head: {state, seq, hash, "
                         "head}"),
-        OPT_END(),
+        OPT_SUBCOMMANDS(subs),
     };
-    static const struct po_sub subs[] = {
-        {"verify", 0, 0, NULL}, {"head", 0, 0, NULL}, {NULL, 0, 0, NULL}};
-    const struct po_spec spec = {opts, 0, 0, NULL, subs};
 
-    if ((rc = cli_parse(&cmd_audit, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_audit, opts, argc, argv)) >= 0)
         return rc;
     if (!strcmp(argv[optind], "verify"))
         return verify(state, json, head_arg);

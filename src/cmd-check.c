@@ -55,11 +55,10 @@ static int run(int argc, char **argv)
         OPT_STATE(&state_opt),
         OPT_AS(&as),
         OPT_PLAN_CHANGED(&plan_changed),
-        OPT_END(),
+        OPT_ARGS(1, -1, "a plan file"),
     };
-    const struct po_spec spec = {opts, 1, -1, "a plan file", NULL};
 
-    if ((rc = cli_parse(&cmd_check, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_check, opts, argc, argv)) >= 0)
         return rc;
     plan_path = argv[optind];
     if (!strcmp(plan_path, CLI_RUN_PLAN) && state_opt)

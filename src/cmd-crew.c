@@ -26,13 +26,11 @@ static int shift_run(int argc, char **argv)
         OPT_NOTE(&o.note, "why, for the record"),
         OPT_STATE(&o.state),
         OPT_JSON(&o.json, "{from, to, seconds, as}"),
-        OPT_END(),
+        OPT_ARGS(1, 1, "T0: golive shift T0 --to TIME"),
     };
-    const struct po_spec spec = {opts, 1, 1, "T0: golive shift T0 --to TIME",
-                                 NULL};
 
     memset(&o, 0, sizeof(o));
-    if ((rc = cli_parse(&cmd_shift, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_shift, opts, argc, argv)) >= 0)
         return rc;
     if (!o.to)
         return cli_usage("shift", "shift needs --to");
@@ -102,11 +100,9 @@ static int handover_run(int argc, char **argv)
         OPT_STATE(&state),
         OPT_JSON(&json, "{from, to, tasks, checks, scenarios, defects, "
                         "refused: [{kind, id, why}]}"),
-        OPT_END(),
+        OPT_ARGS(0, 0,
+                 "no arguments (name items with --task, --scenario, --defect)"),
     };
-    const struct po_spec spec = {
-        opts, 0, 0,
-        "no arguments (name items with --task, --scenario, --defect)", NULL};
 
     memset(&r, 0, sizeof(r));
     memset(&pick, 0, sizeof(pick));
@@ -123,7 +119,7 @@ static int handover_run(int argc, char **argv)
     task_list = (struct po_list){tasks, 0, (size_t)argc};
     scen_list = (struct po_list){scen, 0, (size_t)argc};
     defect_list = (struct po_list){dids, 0, (size_t)argc};
-    if ((rc = cli_parse(&cmd_handover, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_handover, opts, argc, argv)) >= 0)
         goto out;
     pick.tasks = tasks;
     pick.n_tasks = task_list.n;

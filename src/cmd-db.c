@@ -206,12 +206,6 @@ static int run(int argc, char **argv)
     struct gl_db *db = NULL;
     struct gl_err err;
     int json = 0, yes = 0, rc;
-    struct po_option opts[] = {
-        OPT_FLAG("yes", 0, &yes, "exec: run without asking"),
-        OPT_JSON(&json, "tables, describe, query: JSON; exec: "
-                        "{\"affected\": N}"),
-        OPT_END(),
-    };
     static const struct po_sub subs[] = {
         {"ping", 1, 1, "a URL"},
         {"tables", 1, 1, "a URL"},
@@ -220,9 +214,14 @@ static int run(int argc, char **argv)
         {"exec", 2, 2, "a URL and the SQL"},
         {NULL, 0, 0, NULL},
     };
-    const struct po_spec spec = {opts, 0, 0, NULL, subs};
+    struct po_option opts[] = {
+        OPT_FLAG("yes", 0, &yes, "exec: run without asking"),
+        OPT_JSON(&json, "tables, describe, query: JSON; exec: "
+                        "{\"affected\": N}"),
+        OPT_SUBCOMMANDS(subs),
+    };
 
-    if ((rc = cli_parse(&cmd_db, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_db, opts, argc, argv)) >= 0)
         return rc;
     sub = argv[optind];
     url = argv[optind + 1];

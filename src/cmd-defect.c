@@ -17,20 +17,6 @@ static int run(int argc, char **argv)
     struct gl_err err;
     int json = 0, rc;
     int64_t n = 0;
-    struct po_option opts[] = {
-        OPT_STRING("severity", 0, &severity, "S",
-                   "open: blocker, major or minor"),
-        OPT_STRING("title", 0, &title, "TEXT", "open: what is wrong"),
-        OPT_STRING("scenario", 0, &scenario, "ID",
-                   "open: the scenario that found it"),
-        OPT_STRING("patch", 0, &patch, "NAME",
-                   "defer: the patch that will fix it"),
-        OPT_NOTE(&note, "severity: why it changes (required)"),
-        OPT_AS(&as),
-        OPT_STATE(&state_opt),
-        OPT_JSON(&json, "print the outcome, or the list, as JSON"),
-        OPT_END(),
-    };
     static const struct po_sub subs[] = {
         {"open", 0, 0, "no id"},
         {"fixing", 1, 1, "a defect id"},
@@ -43,9 +29,22 @@ static int run(int argc, char **argv)
         {"list", 0, 0, "no id"},
         {NULL, 0, 0, NULL},
     };
-    const struct po_spec spec = {opts, 0, 0, NULL, subs};
+    struct po_option opts[] = {
+        OPT_STRING("severity", 0, &severity, "S",
+                   "open: blocker, major or minor"),
+        OPT_STRING("title", 0, &title, "TEXT", "open: what is wrong"),
+        OPT_STRING("scenario", 0, &scenario, "ID",
+                   "open: the scenario that found it"),
+        OPT_STRING("patch", 0, &patch, "NAME",
+                   "defer: the patch that will fix it"),
+        OPT_NOTE(&note, "severity: why it changes (required)"),
+        OPT_AS(&as),
+        OPT_STATE(&state_opt),
+        OPT_JSON(&json, "print the outcome, or the list, as JSON"),
+        OPT_SUBCOMMANDS(subs),
+    };
 
-    if ((rc = cli_parse(&cmd_defect, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_defect, opts, argc, argv)) >= 0)
         return rc;
     sub = argv[optind];
     if (!strcmp(sub, "open") && (!severity || !title || !*title))

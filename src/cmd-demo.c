@@ -207,12 +207,11 @@ static int run(int argc, char **argv)
         OPT_FLAG("force", 0, &o.force, "replace a demo already in DIR"),
         OPT_END(),
     };
-    const struct po_spec spec = {opts, 0, 0, NULL, NULL};
 
     memset(&o, 0, sizeof(o));
     o.dir = "golive-demo";
     o.rows = 100000;
-    if ((rc = cli_parse(&cmd_demo, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_demo, opts, argc, argv)) >= 0)
         return rc;
     if (gl_clock_now(&o.now)) {
         cli_error("GOLIVE_NOW is not an ISO 8601 time with an offset");

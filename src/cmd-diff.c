@@ -418,10 +418,8 @@ static int run(int argc, char **argv)
                 "on connections of its own (default: every core, up to 4, "
                 "when one connection reaches both tables and they compare "
                 "in the database; else 1)"),
-        OPT_END(),
+        OPT_ARGS(4, 4, "SRC_URL SRC_TABLE DST_URL DST_TABLE"),
     };
-    const struct po_spec spec = {opts, 4, 4,
-                                 "SRC_URL SRC_TABLE DST_URL DST_TABLE", NULL};
 
     memset(&o, 0, sizeof(o));
     memset(&O, 0, sizeof(O));
@@ -429,7 +427,7 @@ static int run(int argc, char **argv)
     memset(&st, 0, sizeof(st));
     memset(&dt, 0, sizeof(dt));
     o.time_unit = 1;
-    if ((rc = cli_parse(&cmd_diff, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_diff, opts, argc, argv)) >= 0)
         return rc;
     rc = EXIT_ERROR;
     /* split_list() cuts these in place: they are argv's strings */

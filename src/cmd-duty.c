@@ -20,6 +20,13 @@ static int duty_run(int argc, char **argv)
     int64_t n = 0, d;
     size_t i;
     int json = 0, rc;
+    static const struct po_sub subs[] = {
+        {"log", 1, 1, "the entry's text"},
+        {"list", 0, 0, "no argument"},
+        {"defect", 1, 1, "an entry id (H-1...)"},
+        {"patch", 1, 1, "an entry id (H-1...)"},
+        {NULL, 0, 0, NULL},
+    };
     struct po_option opts[] = {
         OPT_STRING("channel", 0, &channel, "C",
                    "log: how the user asked: phone, chat or ticket"),
@@ -33,18 +40,10 @@ static int duty_run(int argc, char **argv)
         OPT_AS(&as),
         OPT_STATE(&state),
         OPT_JSON(&json, "print the outcome, or the list, as JSON"),
-        OPT_END(),
+        OPT_SUBCOMMANDS(subs),
     };
-    static const struct po_sub subs[] = {
-        {"log", 1, 1, "the entry's text"},
-        {"list", 0, 0, "no argument"},
-        {"defect", 1, 1, "an entry id (H-1...)"},
-        {"patch", 1, 1, "an entry id (H-1...)"},
-        {NULL, 0, 0, NULL},
-    };
-    const struct po_spec spec = {opts, 0, 0, NULL, subs};
 
-    if ((rc = cli_parse(&cmd_duty, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_duty, opts, argc, argv)) >= 0)
         return rc;
     sub = argv[optind];
     if ((!strcmp(sub, "defect") || !strcmp(sub, "patch")) &&
@@ -128,19 +127,18 @@ static int patch_run(int argc, char **argv)
     json_t *plan = NULL, *x, *y;
     size_t i, j;
     int rc;
+    static const struct po_sub subs[] = {{"plan", 0, 0, NULL},
+                                         {NULL, 0, 0, NULL}};
     struct po_option opts[] = {
         OPT_STATE(&o.state),
         OPT_JSON(&o.json, "{patches: [{patch, defects: [{id, severity, "
                           "title}], requests: [{id, kind, text}]}], "
                           "unplanned: [{id, kind, text}]}"),
-        OPT_END(),
+        OPT_SUBCOMMANDS(subs),
     };
-    static const struct po_sub subs[] = {{"plan", 0, 0, NULL},
-                                         {NULL, 0, 0, NULL}};
-    const struct po_spec spec = {opts, 0, 0, NULL, subs};
 
     memset(&o, 0, sizeof(o));
-    if ((rc = cli_parse(&cmd_patch, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_patch, opts, argc, argv)) >= 0)
         return rc;
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, NULL, 0)))

@@ -228,11 +228,10 @@ static int run(int argc, char **argv)
         OPT_JSON(&json, "one JSON object with every workflow's problems"),
         OPT_STATE(&state),
         OPT_AS(&as),
-        OPT_END(),
+        OPT_ARGS(1, -1, "a plan file"),
     };
-    const struct po_spec spec = {opts, 1, -1, "a plan file", NULL};
 
-    if ((rc = cli_parse(&cmd_flow, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_flow, opts, argc, argv)) >= 0)
         return rc;
     if (!strcmp(argv[optind], "trace"))
         return trace(argc - optind, argv + optind, json);

@@ -42,10 +42,9 @@ static int gate_run(int argc, char **argv)
         OPT_JSON(&o.json, "{passed, rules: [{rule, passed, detail}]}"),
         OPT_END(),
     };
-    const struct po_spec spec = {opts, 0, 0, NULL, NULL};
 
     memset(&o, 0, sizeof(o));
-    if ((rc = cli_parse(&cmd_gate, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_gate, opts, argc, argv)) >= 0)
         return rc;
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, NULL, 0)))
@@ -78,12 +77,11 @@ static int decide_run(int argc, char **argv)
         OPT_NOTE(&o.note, "why: the reasons, for the record"),
         OPT_STATE(&o.state),
         OPT_JSON(&o.json, "{decision, as, note}"),
-        OPT_END(),
+        OPT_ARGS(1, 1, "go, no-go or hold"),
     };
-    const struct po_spec spec = {opts, 1, 1, "go, no-go or hold", NULL};
 
     memset(&o, 0, sizeof(o));
-    if ((rc = cli_parse(&cmd_decide, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_decide, opts, argc, argv)) >= 0)
         return rc;
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, o.as, 1)))
@@ -118,10 +116,9 @@ static int rollback_run(int argc, char **argv)
         {.kind = PO_FLAG, .name = "json", .value = &o.json, .flags = PO_HIDDEN},
         OPT_END(),
     };
-    const struct po_spec spec = {opts, 0, 0, NULL, NULL};
 
     memset(&o, 0, sizeof(o));
-    if ((rc = cli_parse(&cmd_rollback, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_rollback, opts, argc, argv)) >= 0)
         return rc;
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, o.as, 1)))

@@ -550,9 +550,8 @@ static int run(int argc, char **argv)
         OPT_STATE(&state),
         OPT_END(),
     };
-    const struct po_spec spec = {opts, 0, 0, NULL, NULL};
 
-    if ((rc = cli_parse(&cmd_report, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_report, opts, argc, argv)) >= 0)
         return rc;
     format = formats[fmt].name;
     gl_err_clear(&err);

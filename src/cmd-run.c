@@ -154,21 +154,20 @@ static int run(int argc, char **argv)
 {
     struct cli_opts op;
     int rehearsal = 0, rc;
+    static const struct po_sub subs[] = {{"start", 1, 1, "one plan file"},
+                                         {"amend", 1, 1, "one plan file"},
+                                         {NULL, 0, 0, NULL}};
     struct po_option opts[] = {
         OPT_FLAG("rehearsal", 0, &rehearsal,
                  "start: mark the run as a rehearsal, not the live night"),
         OPT_AS(&op.as),
         OPT_STATE(&op.state),
         OPT_JSON(&op.json, "print the new run, or the amendment, as JSON"),
-        OPT_END(),
+        OPT_SUBCOMMANDS(subs),
     };
-    static const struct po_sub subs[] = {{"start", 1, 1, "one plan file"},
-                                         {"amend", 1, 1, "one plan file"},
-                                         {NULL, 0, 0, NULL}};
-    const struct po_spec spec = {opts, 0, 0, NULL, subs};
 
     memset(&op, 0, sizeof(op));
-    if ((rc = cli_parse(&cmd_run, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_run, opts, argc, argv)) >= 0)
         return rc;
     if (!strcmp(argv[optind], "start"))
         return run_start(argv[optind + 1], &op, rehearsal);

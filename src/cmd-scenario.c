@@ -153,6 +153,15 @@ static int run(int argc, char **argv)
 {
     const char *plan = NULL, *state = NULL, *as = NULL, *note = NULL;
     int json = 0, limit = 10, rc;
+    static const struct po_sub subs[] = {
+        {"next", 0, 0, "no id"},
+        {"pass", 1, 1, "a scenario id"},
+        {"fail", 1, 1, "a scenario id"},
+        {"block", 1, 1, "a scenario id"},
+        {"progress", 0, 0, "no id"},
+        {"samples", 1, 1, "a scenario id"},
+        {NULL, 0, 0, NULL},
+    };
     struct po_option opts[] = {
         OPT_INT("limit", 0, &limit, 1, 500, "N",
                 "samples: how many (default 10)"),
@@ -164,20 +173,10 @@ static int run(int argc, char **argv)
         OPT_JSON(&json, "samples: {scenario, workflow, samples: [{old_key, "
                         "old_state, new_key, new_state, flagged, why}]}; "
                         "the others: their outcome as JSON"),
-        OPT_END(),
+        OPT_SUBCOMMANDS(subs),
     };
-    static const struct po_sub subs[] = {
-        {"next", 0, 0, "no id"},
-        {"pass", 1, 1, "a scenario id"},
-        {"fail", 1, 1, "a scenario id"},
-        {"block", 1, 1, "a scenario id"},
-        {"progress", 0, 0, "no id"},
-        {"samples", 1, 1, "a scenario id"},
-        {NULL, 0, 0, NULL},
-    };
-    const struct po_spec spec = {opts, 0, 0, NULL, subs};
 
-    if ((rc = cli_parse(&cmd_scenario, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_scenario, opts, argc, argv)) >= 0)
         return rc;
     if (!strcmp(argv[optind], "samples"))
         return samples(argc - optind, argv + optind, plan, state, limit, json);

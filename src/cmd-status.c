@@ -367,12 +367,11 @@ static int run(int argc, char **argv)
     struct po_option opts[] = {
         OPT_STATE(&op.state),
         OPT_JSON(&op.json, "the same as JSON, for a dashboard"),
-        OPT_END(),
+        OPT_ARGS(0, 1, "at most one plan file"),
     };
-    const struct po_spec spec = {opts, 0, 1, "at most one plan file", NULL};
 
     memset(&op, 0, sizeof(op));
-    if ((rc = cli_parse(&cmd_status, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_status, opts, argc, argv)) >= 0)
         return rc;
     if (argc - optind == 1)
         plan_arg = argv[optind];

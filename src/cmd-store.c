@@ -41,16 +41,15 @@ static int run(int argc, char **argv)
 {
     const char *state = NULL;
     int json = 0, rc;
+    static const struct po_sub subs[] = {
+        {"backup", 1, 1, "the copy's file name"}, {NULL, 0, 0, NULL}};
     struct po_option opts[] = {
         OPT_STATE(&state),
         OPT_JSON(&json, "print {state, copy, events} as JSON"),
-        OPT_END(),
+        OPT_SUBCOMMANDS(subs),
     };
-    static const struct po_sub subs[] = {
-        {"backup", 1, 1, "the copy's file name"}, {NULL, 0, 0, NULL}};
-    const struct po_spec spec = {opts, 0, 0, NULL, subs};
 
-    if ((rc = cli_parse(&cmd_store, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_store, opts, argc, argv)) >= 0)
         return rc;
     return backup(argv[optind + 1], state, json);
 }

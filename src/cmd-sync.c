@@ -686,12 +686,11 @@ static int run(int argc, char **argv)
         OPT_STATE(&state_opt),
         OPT_AS(&as),
         OPT_PLAN_CHANGED(&plan_changed),
-        OPT_END(),
+        OPT_ARGS(1, -1, "a plan file"),
     };
-    const struct po_spec spec = {opts, 1, -1, "a plan file", NULL};
 
     memset(&S, 0, sizeof(S));
-    if ((rc = cli_parse(&cmd_sync, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_sync, opts, argc, argv)) >= 0)
         return rc;
     if (S.opts.resume + S.opts.restart + S.opts.retry_rejects > 1)
         return cli_usage("sync", "--resume, --restart and --retry-rejects "

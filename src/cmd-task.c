@@ -38,11 +38,10 @@ static int run(int argc, char **argv)
         OPT_JSON(&json, "print the move as JSON"),
         /* the detached supervisor's output file (task_supervise) */
         OPT_HIDDEN_STRING("output", &output),
-        OPT_END(),
+        OPT_ARGS(2, 2, "an action and a task id"),
     };
-    const struct po_spec spec = {opts, 2, 2, "an action and a task id", NULL};
 
-    if ((rc = cli_parse(&cmd_task, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_task, opts, argc, argv)) >= 0)
         return rc;
     if (resume && restart)
         return cli_usage("task", "--resume and --restart exclude each other");

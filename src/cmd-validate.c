@@ -14,11 +14,10 @@ static int run(int argc, char **argv)
         OPT_FLAG("online", 0, &online, "also check against the databases"),
         OPT_JSON(&json, "print a JSON array of {file, line, col, severity, "
                         "code, message} instead"),
-        OPT_END(),
+        OPT_ARGS(1, 1, "one plan file"),
     };
-    const struct po_spec spec = {opts, 1, 1, "one plan file", NULL};
 
-    if ((rc = cli_parse(&cmd_validate, &spec, argc, argv)) >= 0)
+    if ((rc = cli_parse(&cmd_validate, opts, argc, argv)) >= 0)
         return rc;
     rc = cli_check_plan(argv[optind], json, 0, online, &plan);
     gl_plan_free(plan);

@@ -292,8 +292,8 @@ static void add_sub_names(const struct po_sub *subs, struct gl_buf *msg)
                     s->name);
 }
 
-/* The positional arguments argv[0..n-1] against spec. */
-static int count_args(const struct po_spec *spec, const char *cmd, int n,
+/* The positional arguments argv[0..n-1] against the table's end. */
+static int count_args(const struct po_option *end, const char *cmd, int n,
                       char **argv, struct gl_buf *msg)
 {
     const struct po_sub *s;
@@ -301,21 +301,21 @@ static int count_args(const struct po_spec *spec, const char *cmd, int n,
     const char *hint;
     size_t k = 0;
 
-    if (!spec->subs) {
-        if (n >= spec->min && (spec->max < 0 || n <= spec->max))
+    if (!end->subs) {
+        if (n >= end->min && (end->max < 0 || n <= end->max))
             return PO_OK;
         gl_buf_addf(msg, "%s takes %s", cmd,
-                    spec->args ? spec->args : "no arguments");
+                    end->arg ? end->arg : "no arguments");
         return PO_USAGE;
     }
     if (n < 1) {
         gl_buf_addf(msg, "%s takes a subcommand: ", cmd);
-        add_sub_names(spec->subs, msg);
+        add_sub_names(end->subs, msg);
         return PO_USAGE;
     }
     if (n == 1 && !strcmp(argv[0], "help"))
         return PO_HELP; /* "golive run help" */
-    for (s = spec->subs; s->name; s++) {
+    for (s = end->subs; s->name; s++) {
         if (!strcmp(s->name, argv[0])) {
             if (n - 1 >= s->min && (s->max < 0 || n - 1 <= s->max))
                 return PO_OK;
@@ -331,15 +331,16 @@ static int count_args(const struct po_spec *spec, const char *cmd, int n,
         gl_buf_addf(msg, "; did you mean '%s'?", hint);
     else {
         gl_buf_adds(msg, " (");
-        add_sub_names(spec->subs, msg);
+        add_sub_names(end->subs, msg);
         gl_buf_adds(msg, ")");
     }
     return PO_USAGE;
 }
 
-int po_parse(const struct po_spec *spec, const char *cmd, int argc, char **argv,
-             int *first, struct gl_buf *msg)
+int po_parse(const struct po_option *opts, const char *cmd, int argc,
+             char **argv, int *first, struct gl_buf *msg)
 {
+    const struct po_option *end = opts;
     char **pos;
     int i, w = 1, n = 0, rc = PO_OK;
 
@@ -362,8 +363,8 @@ int po_parse(const struct po_spec *spec, const char *cmd, int argc, char **argv,
             pos[n++] = argv[i];
             continue;
         }
-        rc = a[1] == '-' ? long_option(spec->opts, argc, argv, &i, msg)
-                         : short_options(spec->opts, argc, argv, &i, msg);
+        rc = a[1] == '-' ? long_option(opts, argc, argv, &i, msg)
+                         : short_options(opts, argc, argv, &i, msg);
         /* the option and its value keep their order, before the
          * arguments (w <= start: nothing unread is overwritten) */
         while (start <= i && start < argc)
@@ -372,7 +373,9 @@ int po_parse(const struct po_spec *spec, const char *cmd, int argc, char **argv,
     if (rc == PO_OK) {
         memcpy(argv + w, pos, (size_t)n * sizeof(*pos));
         *first = w;
-        rc = count_args(spec, cmd, n, argv + w, msg);
+        while (end->kind != PO_END)
+            end++;
+        rc = count_args(end, cmd, n, argv + w, msg);
     }
     free(pos);
     return rc;

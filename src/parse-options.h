@@ -11,16 +11,20 @@
  * options part of --help from the same table.  Neither prints: src/cli.c
  * (cli_parse) prints the help or the usage error.
  *
- * The tables usually live in the command's function, pointing at its
- * locals:
+ * The table ends with what the command takes besides options: OPT_END()
+ * nothing, OPT_ARGS(min, max, "what they are") positional arguments, or
+ * OPT_SUBCOMMANDS(subs) a subcommand and its own arguments (as tmux's
+ * cmd_entry args template: one place says it all).  The tables usually
+ * live in the command's function, pointing at its locals:
  *
  *     int json = 0, jobs = 1;
  *     struct po_option opts[] = {
  *         OPT_INT("jobs", 0, &jobs, 1, 64, "N", "run up to N at once"),
  *         OPT_JSON(&json, "print JSON"),
- *         OPT_END(),
+ *         OPT_ARGS(1, 1, "one plan file"),
  *     };
- *     struct po_spec spec = {opts, 1, 1, "one plan file", NULL};
+ *     if ((rc = cli_parse(&cmd_x, opts, argc, argv)) >= 0)
+ *         return rc;
  */
 #ifndef GOLIVE_PARSE_OPTIONS_H
 #define GOLIVE_PARSE_OPTIONS_H
@@ -31,7 +35,7 @@
 #include "util/buf.h"
 
 enum po_kind {
-    PO_END = 0,  /* ends the table */
+    PO_END = 0,  /* ends the table: OPT_END, OPT_ARGS, OPT_SUBCOMMANDS */
     PO_FLAG,     /* int *: set to 1; takes no value */
     PO_STRING,   /* const char **: the value (the last one given) */
     PO_INT,      /* int *: a whole number within [min, max] */
@@ -57,18 +61,6 @@ struct po_list {
     size_t n, cap;
 };
 
-struct po_option {
-    enum po_kind kind;
-    const char *name; /* long name, without "--" */
-    char short_name;  /* 0: none */
-    void *value;      /* where the value goes (see enum po_kind) */
-    const char *arg;  /* the value's name in --help: "N", "FILE" */
-    const char *help; /* one paragraph; po_help wraps it */
-    int64_t min, max; /* PO_INT, PO_INT64, PO_DURATION */
-    const struct po_choice *choices; /* PO_ENUM, ended by {NULL, 0} */
-    int flags;                       /* PO_HIDDEN */
-};
-
 /* A subcommand: its name, then how many positional arguments follow it
  * (max -1: any number) and what they are, for the message ("a URL and a
  * table"; NULL when it takes none). */
@@ -78,17 +70,23 @@ struct po_sub {
     const char *args;
 };
 
-/* What a command (or a subcommand's own function) takes.  Without subs,
- * min..max positional arguments (max -1: any number), args saying what
- * they are ("one plan file"; NULL when it takes none).  With subs (ended
- * by {NULL}), the first positional argument names one of them and its
- * own counts apply to the rest ("help" alone asks for help); min, max and
- * args are not used. */
-struct po_spec {
-    const struct po_option *opts;
-    int min, max;
-    const char *args;
-    const struct po_sub *subs;
+struct po_option {
+    enum po_kind kind;
+    const char *name; /* long name, without "--" */
+    char short_name;  /* 0: none */
+    void *value;      /* where the value goes (see enum po_kind) */
+    const char *arg;  /* the value's name in --help: "N", "FILE"; on the
+                       * PO_END entry, what the arguments are */
+    const char *help; /* one paragraph; po_help wraps it */
+    int64_t min, max; /* PO_INT, PO_INT64, PO_DURATION; on the PO_END
+                       * entry, how many positional arguments (max -1:
+                       * any number) */
+    const struct po_choice *choices; /* PO_ENUM, ended by {NULL, 0} */
+    const struct po_sub *subs;       /* PO_END: the first positional argument
+                                      * names one of these (ended by {NULL});
+                                      * its own counts apply to the rest, and
+                                      * "help" alone asks for help */
+    int flags;                       /* PO_HIDDEN */
 };
 
 #define OPT_FLAG(l, s, v, h)                                                   \
@@ -131,9 +129,20 @@ struct po_spec {
         .kind = PO_STRING, .name = (l), .value = (v), .arg = "VALUE",          \
         .flags = PO_HIDDEN                                                     \
     }
+/* The end of the table: no positional arguments; lo to hi of them (hi
+ * -1: any number), what saying what they are ("one plan file"); or a
+ * subcommand of subs and its own arguments. */
 #define OPT_END()                                                              \
     {                                                                          \
         .kind = PO_END                                                         \
+    }
+#define OPT_ARGS(lo, hi, what)                                                 \
+    {                                                                          \
+        .kind = PO_END, .min = (lo), .max = (hi), .arg = (what)                \
+    }
+#define OPT_SUBCOMMANDS(s)                                                     \
+    {                                                                          \
+        .kind = PO_END, .subs = (s)                                            \
     }
 
 /* The entries every command that takes them spells the same way. */
@@ -159,16 +168,18 @@ struct po_spec {
 enum { PO_OK = 0, PO_HELP = 1, PO_USAGE = -1 };
 
 /* Parse argv[1..argc-1] (argv[0] names the command, cmd: "diff", "audit",
- * for messages) by spec.  Values go where the table says; argv is
- * reordered so that the options come first and the positional arguments
- * after them, in their order; *first is the index of the first one.
- * "--" ends the options; "--name=value" and "--name value" are the same;
- * a long name may be shortened while it stays unambiguous; -h and --help
- * ask for help.  Returns PO_OK, PO_HELP (--help met; nothing after it
- * read), or PO_USAGE with the message in msg (one line: "--jobs takes a
- * whole number from 1 to 64, not '3abc'"). */
-int po_parse(const struct po_spec *spec, const char *cmd, int argc, char **argv,
-             int *first, struct gl_buf *msg);
+ * for messages) by the table opts.  Values go where the table says; argv
+ * is reordered so that the options come first and the positional
+ * arguments after them, in their order; *first is the index of the first
+ * one, and their count is checked against the table's end.  "--" ends
+ * the options (and stays before the arguments, as getopt leaves it);
+ * "--name=value" and "--name value" are the same; a long name may be
+ * shortened while it stays unambiguous; -h and --help ask for help.
+ * Returns PO_OK, PO_HELP (--help met; nothing after it read), or PO_USAGE
+ * with the message in msg (one line: "--jobs takes a whole number from 1
+ * to 64, not '3abc'"). */
+int po_parse(const struct po_option *opts, const char *cmd, int argc,
+             char **argv, int *first, struct gl_buf *msg);
 
 /* Append the options part of --help for opts: one entry per option not
  * hidden, "  --name ARG" and its help wrapped to 79 columns.  Adds

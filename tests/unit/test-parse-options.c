@@ -54,8 +54,14 @@ static void parse_sub(struct vals *v, struct result *r, int min, int max,
                       const struct po_sub *subs, const char *const *words)
 {
     struct po_option opts[] = OPTS(v);
-    const struct po_spec spec = {opts, min, max, "one plan file", subs};
+    /* the table's end: OPT_ARGS(min, max, ...) or OPT_SUBCOMMANDS(subs) */
+    struct po_option *end = &opts[sizeof(opts) / sizeof(*opts) - 1];
     struct gl_buf msg = GL_BUF_INIT;
+
+    end->min = min;
+    end->max = max;
+    end->arg = "one plan file";
+    end->subs = subs;
 
     memset(v, 0, sizeof(*v));
     v->map.v = v->maps;
@@ -64,7 +70,7 @@ static void parse_sub(struct vals *v, struct result *r, int min, int max,
     r->argv[r->argc++] = "cmd";
     while (*words)
         r->argv[r->argc++] = (char *)*words++;
-    r->rc = po_parse(&spec, "cmd", r->argc, r->argv, &r->first, &msg);
+    r->rc = po_parse(opts, "cmd", r->argc, r->argv, &r->first, &msg);
     snprintf(r->msg, sizeof(r->msg), "%s", gl_buf_str(&msg));
     gl_buf_release(&msg);
 }
