@@ -4,7 +4,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <pwd.h>
@@ -432,45 +431,31 @@ int64_t cli_id_number(const char *s, char prefix)
     return *end || errno ? 0 : (int64_t)n;
 }
 
-int cli_parse_opts(const struct gl_cmd *cmd, const char *allowed, int argc,
-                   char **argv, struct cli_opts *o)
+int cli_parse(const struct gl_cmd *cmd, const struct po_option *opts, int argc,
+              char **argv)
 {
-    static const struct option opts[] = {
-        {"as", required_argument, NULL, 'a'},
-        {"note", required_argument, NULL, 'n'},
-        {"state", required_argument, NULL, 's'},
-        {"to", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    int c;
+    struct gl_buf msg = GL_BUF_INIT;
+    int first, rc;
 
-    memset(o, 0, sizeof(*o));
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(cmd->usage, stdout);
-            return EXIT_OK;
-        }
-        if (c == '?' || !strchr(allowed, c))
-            return cli_usage(cmd->name, "unknown option");
-        switch (c) {
-        case 'a':
-            o->as = optarg;
-            break;
-        case 'n':
-            o->note = optarg;
-            break;
-        case 's':
-            o->state = optarg;
-            break;
-        case 't':
-            o->to = optarg;
-            break;
-        case 'j':
-            o->json = 1;
-            break;
-        }
-    }
-    return -1;
+    rc = po_parse(opts, cmd->name, argc, argv, &first, &msg);
+    optind = first;
+    if (rc == PO_HELP)
+        cli_help(stdout, cmd, opts);
+    else if (rc != PO_OK)
+        cli_usage(cmd->name, "%s", gl_buf_str(&msg));
+    gl_buf_release(&msg);
+    return rc == PO_OK ? -1 : rc == PO_HELP ? EXIT_OK : EXIT_ERROR;
+}
+
+void cli_help(FILE *out, const struct gl_cmd *cmd, const struct po_option *opts)
+{
+    struct gl_buf b = GL_BUF_INIT;
+
+    fputs(cmd->usage, out);
+    if (opts)
+        po_help(opts, &b);
+    if (b.len)
+        fprintf(out, "options:\n%s\n", gl_buf_str(&b));
+    fputs(cmd->help_end ? cmd->help_end : "", out);
+    gl_buf_release(&b);
 }

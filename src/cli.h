@@ -7,6 +7,7 @@
 #define GOLIVE_CLI_H
 
 #include <stdio.h>
+#include <unistd.h> /* optind, where cli_parse leaves it */
 
 #include <jansson.h>
 
@@ -15,6 +16,7 @@
 #include "golive/golive.h"
 #include "golive/plan.h"
 #include "golive/store.h"
+#include "parse-options.h"
 
 enum { EXIT_OK = 0, EXIT_NO = 1, EXIT_ERROR = 2, EXIT_REFUSED = 3 };
 
@@ -99,18 +101,28 @@ void cli_run_close(struct cli_run *r);
 /* "D-12" (prefix 'D', either case) or "12" -> 12; 0 when neither. */
 int64_t cli_id_number(const char *s, char prefix);
 
-/* The options the run commands share: --as, --note, --state, --to,
- * --json, --help.  allowed lists the letters this command takes ('a' as,
- * 'n' note, 's' state, 't' to, 'j' json); others are usage errors.
- * Returns -1 to go on (optind at the first argument), else an exit code
- * (help printed, or a usage error). */
+/* The options many commands share, as a place for their values
+ * (OPT_AS(&o.as), OPT_STATE(&o.state), ... in the command's table). */
 struct cli_opts {
     const char *as, *note, *state, *to;
     int json;
 };
+
+/* Read a command's arguments by its option table (src/parse-options.h):
+ * the values go where the table says, and optind is left at the first
+ * positional argument, as getopt_long leaves it (argv is reordered so that
+ * they come last).  Returns -1 to go on; else the exit code: EXIT_OK when
+ * --help was asked (printed by cli_help), EXIT_ERROR after a usage error
+ * (printed in the shape of cli_usage: "golive: usage: --jobs takes a whole
+ * number from 1 to 64, not '3abc'" and "see 'golive diff --help'"). */
 struct gl_cmd;
-int cli_parse_opts(const struct gl_cmd *cmd, const char *allowed, int argc,
-                   char **argv, struct cli_opts *o);
+int cli_parse(const struct gl_cmd *cmd, const struct po_option *opts, int argc,
+              char **argv);
+
+/* The command's --help: its usage text, "options:" and a line per option
+ * of opts (none when opts is NULL or lists none), then its help_end. */
+void cli_help(FILE *out, const struct gl_cmd *cmd,
+              const struct po_option *opts);
 
 /* A sync or check run by hand on the plan file at plan_path (not @run)
  * while the store at state holds a run: the file must be the run's current

@@ -3,7 +3,6 @@
  * compared with a replay of the events; `golive audit head`: the last
  * event's number and hash, to write down elsewhere.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -13,58 +12,15 @@
 #include "cmd.h"
 #include "golive/audit.h"
 
-/* --state, --json, and (verify) --head N:HASH. */
-static int parse(int argc, char **argv, int with_head, const char **state,
-                 int *json, const char **head)
+/* audit head */
+static int head(const char *state, int json)
 {
-    static const struct option opts[] = {
-        {"state", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},
-        {"head", required_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    int c;
-
-    *state = *head = NULL;
-    *json = 0;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(cmd_audit.usage, stdout);
-            return EXIT_OK;
-        case 's':
-            *state = optarg;
-            break;
-        case 'j':
-            *json = 1;
-            break;
-        case 'H':
-            if (with_head) {
-                *head = optarg;
-                break;
-            }
-            /* fall through */
-        default:
-            return cli_usage("audit", "unknown option");
-        }
-    }
-    if (argc != optind)
-        return cli_usage("audit", "audit %s takes no arguments", argv[0]);
-    return -1;
-}
-
-static int head(int argc, char **argv)
-{
-    const char *state, *unused;
     char path[4096];
     struct gl_audit_head h;
     struct gl_err err;
     gl_store *s = NULL;
-    int json, rc;
+    int rc;
 
-    if ((rc = parse(argc, argv, 0, &state, &json, &unused)) >= 0)
-        return rc;
     gl_err_clear(&err);
     cli_state_path(state, NULL, path, sizeof(path));
     if ((rc = gl_store_open(path, 0, &s, &err)) ||
@@ -86,20 +42,18 @@ static int head(int argc, char **argv)
     return EXIT_OK;
 }
 
-static int verify(int argc, char **argv)
+/* audit verify [--head N:HASH] */
+static int verify(const char *state, int json, const char *head_arg)
 {
-    const char *state, *head_arg;
     char path[4096];
     struct gl_audit_head expect;
     struct gl_audit a;
     struct gl_err err;
     gl_store *s = NULL;
-    int json, rc;
+    int rc;
     size_t i;
     json_t *x;
 
-    if ((rc = parse(argc, argv, 1, &state, &json, &head_arg)) >= 0)
-        return rc;
     if (head_arg && gl_audit_head_parse(head_arg, &expect))
         return cli_usage("audit",
                          "--head takes N:HASH as 'golive audit head' prints "
@@ -149,16 +103,28 @@ static int verify(int argc, char **argv)
 
 static int run(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-        !strcmp(argv[1], "help")) {
-        fputs(cmd_audit.usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_ERROR : EXIT_OK;
-    }
-    if (!strcmp(argv[1], "verify"))
-        return verify(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "head"))
-        return head(argc - 1, argv + 1);
-    return cli_usage("audit", "unknown subcommand 'audit %s'", argv[1]);
+    const char *state = NULL, *head_arg = NULL;
+    int json = 0, rc;
+    static const struct po_sub subs[] = {
+        {"verify", 0, 0, NULL}, {"head", 0, 0, NULL}, {NULL, 0, 0, NULL}};
+    struct po_option opts[] = {
+        OPT_STRING("head", 0, &head_arg, "N:HASH",
+                   "verify: event N must be there with this hash (the 64 "
+                   "hex digits, or at least the first 16)"),
+        OPT_STATE(&state),
+        OPT_JSON(&json, "verify: {state, ok, events, head, problem, "
+                        "problems, warnings}; head: {state, seq, hash, "
+                        "head}"),
+        OPT_SUBCOMMANDS(subs),
+    };
+
+    if ((rc = cli_parse(&cmd_audit, opts, argc, argv)) >= 0)
+        return rc;
+    if (!strcmp(argv[optind], "verify"))
+        return verify(state, json, head_arg);
+    if (head_arg)
+        return cli_usage("audit", "--head goes with 'audit verify'");
+    return head(state, json);
 }
 
 const struct gl_cmd cmd_audit = {
@@ -179,15 +145,7 @@ const struct gl_cmd cmd_audit = {
     "prints the last event as N:HASH (status and the report print it too);\n"
     "write it down elsewhere, and 'audit verify --head N:HASH' checks that\n"
     "event N is still there with that hash.\n"
-    "\n"
-    "options:\n"
-    "  --head N:HASH   event N must be there with this hash (the 64 hex\n"
-    "                  digits, or at least the first 16)\n"
-    "  --state FILE    the store (default: $GOLIVE_STATE, else "
-    "./golive.state)\n"
-    "  --json          verify: {state, ok, events, head, problem, problems,\n"
-    "                  warnings}; head: {state, seq, hash, head}\n"
-    "\n"
+    "\n",
     "exit: 0 the store verifies, 1 it does not, 2 the store cannot be read\n",
     run,
 };

@@ -2,7 +2,6 @@
  * cmd-check.c - `golive check PLAN [CHECK...]`: run the plan's checks,
  * print a summary, record each result into the run.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,14 +35,6 @@ static json_t *result_json(const struct gl_check_result *r, int error,
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"samples", required_argument, NULL, 'n'},
-        {"state", required_argument, NULL, 's'},
-        {"as", required_argument, NULL, 'a'},
-        {"json", no_argument, NULL, 'j'},
-        {"plan-changed", no_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     const char *state_opt = NULL, *as = NULL, *plan_path;
     struct gl_plan *plan = NULL;
     json_t *all = NULL;
@@ -52,39 +43,23 @@ static int run(int argc, char **argv)
     struct gl_err err;
     char state[4096], plan_sha[65] = "";
     struct stat sb;
-    int json = 0, samples = 5, c, rc, failed = 0, errors = 0, i;
+    int json = 0, samples = 5, rc, failed = 0, errors = 0, i;
     int plan_changed = 0;
     size_t k;
+    struct po_option opts[] = {
+        OPT_INT("samples", 0, &samples, 0, 1000, "N",
+                "keys of differing rows shown per check (default 5)"),
+        OPT_JSON(&json, "{\"checks\": [{check, type, outcome, source, "
+                        "target, missing, extra, changed, message, samples, "
+                        "seconds}]}"),
+        OPT_STATE(&state_opt),
+        OPT_AS(&as),
+        OPT_PLAN_CHANGED(&plan_changed),
+        OPT_ARGS(1, -1, "a plan file"),
+    };
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            samples = atoi(optarg);
-            if (samples < 0 || samples > 1000)
-                return cli_usage("check", "--samples takes 0 to 1000");
-            break;
-        case 's':
-            state_opt = optarg;
-            break;
-        case 'a':
-            as = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'P':
-            plan_changed = 1;
-            break;
-        case 'h':
-            fputs(cmd_check.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("check", "unknown option");
-        }
-    }
-    if (argc - optind < 1)
-        return cli_usage("check", "check takes a plan file");
+    if ((rc = cli_parse(&cmd_check, opts, argc, argv)) >= 0)
+        return rc;
     plan_path = argv[optind];
     if (!strcmp(plan_path, CLI_RUN_PLAN) && state_opt)
         setenv("GOLIVE_STATE", state_opt, 1); /* @run: the run in --state */
@@ -201,16 +176,7 @@ const struct gl_cmd cmd_check = {
     "row by row with its mapping applied to the source; sql compares a\n"
     "query's value with 'expect' or with the same query elsewhere.  Each\n"
     "result is recorded in the run when the state store exists.\n"
-    "\n"
-    "options:\n"
-    "  --samples N   keys of differing rows shown per check (default 5)\n"
-    "  --json        {\"checks\": [{check, type, outcome, source, target,\n"
-    "                missing, extra, changed, message, samples, seconds}]}\n"
-    "  --state FILE  the run's store (default: golive.state beside the plan)\n"
-    "  --as PERSON   who runs them, for the record\n"
-    "  --plan-changed  run the plan file although it is not the run's plan;\n"
-    "                its SHA-256 is recorded with each result (plan_sha256)\n"
-    "\n"
+    "\n",
     "exit: 0 every check passed, 1 a check failed, 2 a check could not run,\n"
     "      3 refused (the plan file is not the run's)\n",
     run,

@@ -2,7 +2,6 @@
  * cmd-crew.c - `golive shift T0 --to TIME` and `golive handover --to Q`:
  * the night changes.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,12 +18,23 @@ static int shift_run(int argc, char **argv)
     int64_t to, off;
     int rc, tz;
     char from_s[40], to_s[40];
+    struct po_option opts[] = {
+        OPT_STRING("to", 0, &o.to, "TIME",
+                   "the new switch: an ISO 8601 time with its UTC offset, "
+                   "or relative to the current T0 (T+1h)"),
+        OPT_AS(&o.as),
+        OPT_NOTE(&o.note, "why, for the record"),
+        OPT_STATE(&o.state),
+        OPT_JSON(&o.json, "{from, to, seconds, as}"),
+        OPT_ARGS(1, 1, "T0: golive shift T0 --to TIME"),
+    };
 
-    if ((rc = cli_parse_opts(&cmd_shift, "anstj", argc, argv, &o)) >= 0)
+    memset(&o, 0, sizeof(o));
+    if ((rc = cli_parse(&cmd_shift, opts, argc, argv)) >= 0)
         return rc;
     if (!o.to)
         return cli_usage("shift", "shift needs --to");
-    if (argc - optind != 1 || strcmp(argv[optind], "T0"))
+    if (strcmp(argv[optind], "T0"))
         return cli_usage("shift", "shift moves T0: golive shift T0 --to TIME");
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, o.as, 1)))
@@ -62,30 +72,37 @@ out:
 
 static int handover_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"as", required_argument, NULL, 'a'},
-        {"to", required_argument, NULL, 't'},
-        {"note", required_argument, NULL, 'n'},
-        {"task", required_argument, NULL, 'T'},
-        {"scenario", required_argument, NULL, 'S'},
-        {"defect", required_argument, NULL, 'D'},
-        {"state", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     static const char *const kinds[] = {"tasks", "checks", "scenarios",
                                         "defects"};
     static const char *const labels[] = {"tasks to do", "tasks to check",
                                          "scenarios", "defects to fix"};
     const char *as = NULL, *to = NULL, *note = NULL, *state = NULL;
-    const char **tasks = NULL, **scen = NULL;
+    const char **tasks = NULL, **scen = NULL, **dids = NULL;
     int64_t *defects = NULL;
     struct gl_handover_pick pick;
     struct cli_run r;
     struct gl_err err;
     json_t *moved = NULL, *x;
     size_t k, i;
-    int rc, c, json = 0;
+    int rc, json = 0;
+    struct po_list task_list = {NULL, 0, 0}, scen_list = {NULL, 0, 0},
+                   defect_list = {NULL, 0, 0};
+    struct po_option opts[] = {
+        OPT_STRING("to", 0, &to, "Q", "who takes the work"),
+        OPT_LIST("task", 0, &task_list, "ID",
+                 "hand over this task (to do or to check); repeat for each"),
+        OPT_LIST("scenario", 0, &scen_list, "ID",
+                 "hand over this scenario; repeat for each"),
+        OPT_LIST("defect", 0, &defect_list, "D-N",
+                 "hand over the fix of this defect; repeat for each"),
+        OPT_AS(&as),
+        OPT_NOTE(&note, "why, for the record"),
+        OPT_STATE(&state),
+        OPT_JSON(&json, "{from, to, tasks, checks, scenarios, defects, "
+                        "refused: [{kind, id, why}]}"),
+        OPT_ARGS(0, 0,
+                 "no arguments (name items with --task, --scenario, --defect)"),
+    };
 
     memset(&r, 0, sizeof(r));
     memset(&pick, 0, sizeof(pick));
@@ -93,62 +110,31 @@ static int handover_run(int argc, char **argv)
     tasks = calloc((size_t)argc + 1, sizeof(*tasks));
     scen = calloc((size_t)argc + 1, sizeof(*scen));
     defects = calloc((size_t)argc + 1, sizeof(*defects));
-    if (!tasks || !scen || !defects) {
+    dids = calloc((size_t)argc + 1, sizeof(*dids));
+    if (!tasks || !scen || !defects || !dids) {
         cli_error("out of memory");
         rc = EXIT_ERROR;
         goto out;
     }
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'a':
-            as = optarg;
-            break;
-        case 't':
-            to = optarg;
-            break;
-        case 'n':
-            note = optarg;
-            break;
-        case 's':
-            state = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'T':
-            tasks[pick.n_tasks++] = optarg;
-            break;
-        case 'S':
-            scen[pick.n_scenarios++] = optarg;
-            break;
-        case 'D':
-            if (!(defects[pick.n_defects++] = cli_id_number(optarg, 'D'))) {
-                rc = cli_usage("handover",
-                               "'%s' is not a defect id (D-1, D-2...)", optarg);
-                goto out;
-            }
-            break;
-        case 'h':
-            fputs(cmd_handover.usage, stdout);
-            rc = EXIT_OK;
-            goto out;
-        default:
-            rc = cli_usage("handover", "unknown option");
+    task_list = (struct po_list){tasks, 0, (size_t)argc};
+    scen_list = (struct po_list){scen, 0, (size_t)argc};
+    defect_list = (struct po_list){dids, 0, (size_t)argc};
+    if ((rc = cli_parse(&cmd_handover, opts, argc, argv)) >= 0)
+        goto out;
+    pick.tasks = tasks;
+    pick.n_tasks = task_list.n;
+    pick.scenarios = scen;
+    pick.n_scenarios = scen_list.n;
+    pick.defects = defects;
+    for (i = 0; i < defect_list.n; i++) {
+        if (!(defects[pick.n_defects++] = cli_id_number(dids[i], 'D'))) {
+            rc = cli_usage("handover", "'%s' is not a defect id (D-1, D-2...)",
+                           dids[i]);
             goto out;
         }
     }
-    pick.tasks = tasks;
-    pick.scenarios = scen;
-    pick.defects = defects;
     if (!to) {
         rc = cli_usage("handover", "handover needs --to");
-        goto out;
-    }
-    if (argc - optind != 0) {
-        rc = cli_usage("handover",
-                       "handover takes no arguments (name items with "
-                       "--task, --scenario, --defect)");
         goto out;
     }
     gl_err_clear(&err);
@@ -192,6 +178,7 @@ out:
     free(tasks);
     free(scen);
     free(defects);
+    free(dids);
     return rc;
 }
 
@@ -207,7 +194,7 @@ const struct gl_cmd cmd_shift = {
     "do the planned times of the tasks that have not started; a task that\n"
     "started keeps the planned times it started with (the report shows\n"
     "them, and the shift).  The event records the old and the new switch.\n"
-    "\n"
+    "\n",
     "exit: 0 moved, 2 usage or store error, 3 refused (not the lead)\n",
     shift_run,
 };
@@ -228,10 +215,7 @@ const struct gl_cmd cmd_handover = {
     "is not a tester (scenarios) or a dev (fixes), or the item is not P's\n"
     "open work.  The rest moves; one event lists what moved and what\n"
     "stayed.\n"
-    "\n"
-    "  --json   {from, to, tasks, checks, scenarios, defects,\n"
-    "            refused: [{kind, id, why}]}\n"
-    "\n"
+    "\n",
     "exit: 0 all handed over, 2 usage, no such item, nothing to hand over\n"
     "      or store error, 3 something (or everything) refused: what moved\n"
     "      is printed, what stayed is named on stderr\n",

@@ -4,7 +4,6 @@
  * return" on the night, with the same drivers, URL rules and secrets
  * handling as sync and checks.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,42 +202,29 @@ static int db_tables(struct gl_db *db, int json)
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                         {"yes", no_argument, NULL, 'y'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *sub, *url;
     struct gl_db *db = NULL;
     struct gl_err err;
-    int json = 0, yes = 0, c, rc, need;
+    int json = 0, yes = 0, rc;
+    static const struct po_sub subs[] = {
+        {"ping", 1, 1, "a URL"},
+        {"tables", 1, 1, "a URL"},
+        {"describe", 2, 2, "a URL and a table"},
+        {"query", 2, 2, "a URL and the SQL"},
+        {"exec", 2, 2, "a URL and the SQL"},
+        {NULL, 0, 0, NULL},
+    };
+    struct po_option opts[] = {
+        OPT_FLAG("yes", 0, &yes, "exec: run without asking"),
+        OPT_JSON(&json, "tables, describe, query: JSON; exec: "
+                        "{\"affected\": N}"),
+        OPT_SUBCOMMANDS(subs),
+    };
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j':
-            json = 1;
-            break;
-        case 'y':
-            yes = 1;
-            break;
-        case 'h':
-            fputs(cmd_db.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("db", "unknown option");
-        }
-    }
-    if (argc - optind < 2)
-        return cli_usage("db", "db takes a subcommand and a URL");
+    if ((rc = cli_parse(&cmd_db, opts, argc, argv)) >= 0)
+        return rc;
     sub = argv[optind];
     url = argv[optind + 1];
-    need = !strcmp(sub, "ping") || !strcmp(sub, "tables") ? 2 : 3;
-    if (strcmp(sub, "ping") && strcmp(sub, "tables") &&
-        strcmp(sub, "describe") && strcmp(sub, "query") && strcmp(sub, "exec"))
-        return cli_usage("db", "unknown subcommand 'db %s'", sub);
-    if (argc - optind != need)
-        return cli_usage("db", "'db %s' takes %s", sub,
-                         need == 2 ? "a URL" : "a URL and one more argument");
     gl_err_clear(&err);
     if (gl_db_open(url, ".", &db, &err))
         return cli_fail(&err);
@@ -276,11 +262,7 @@ const struct gl_cmd cmd_db = {
     "(TRUNCATE, DELETE, UPDATE, DDL; a query's cursor refuses them) as\n"
     "written, in autocommit, and prints the rows affected; it asks first\n"
     "on the terminal unless --yes.\n"
-    "\n"
-    "options:\n"
-    "  --yes    exec: run without asking\n"
-    "  --json   tables, describe, query: JSON; exec: {\"affected\": N}\n"
-    "\n"
+    "\n",
     "exit: 0 ok, 2 usage, connection or statement error, 3 exec not\n"
     "      confirmed\n",
     run,

@@ -2,7 +2,6 @@
  * cmd-defect.c - `golive defect open|fixing|fixed|verify|reopen|defer|list`:
  * the defects of the night.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,88 +11,50 @@
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"as", required_argument, NULL, 'a'},
-        {"scenario", required_argument, NULL, 'c'},
-        {"severity", required_argument, NULL, 'v'},
-        {"title", required_argument, NULL, 't'},
-        {"patch", required_argument, NULL, 'p'},
-        {"note", required_argument, NULL, 'n'},
-        {"state", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     const char *as = NULL, *scenario = NULL, *severity = NULL, *title = NULL,
                *patch = NULL, *note = NULL, *state_opt = NULL, *sub, *to;
     struct cli_run r;
     struct gl_err err;
-    int json = 0, c, rc;
+    int json = 0, rc;
     int64_t n = 0;
+    static const struct po_sub subs[] = {
+        {"open", 0, 0, "no id"},
+        {"fixing", 1, 1, "a defect id"},
+        {"fixed", 1, 1, "a defect id"},
+        {"verify", 1, 1, "a defect id"},
+        {"reopen", 1, 1, "a defect id"},
+        {"defer", 1, 1, "a defect id"},
+        {"severity", 2, 2,
+         "a defect id and a severity: defect severity D-1 major --note TEXT"},
+        {"list", 0, 0, "no id"},
+        {NULL, 0, 0, NULL},
+    };
+    struct po_option opts[] = {
+        OPT_STRING("severity", 0, &severity, "S",
+                   "open: blocker, major or minor"),
+        OPT_STRING("title", 0, &title, "TEXT", "open: what is wrong"),
+        OPT_STRING("scenario", 0, &scenario, "ID",
+                   "open: the scenario that found it"),
+        OPT_STRING("patch", 0, &patch, "NAME",
+                   "defer: the patch that will fix it"),
+        OPT_NOTE(&note, "severity: why it changes (required)"),
+        OPT_AS(&as),
+        OPT_STATE(&state_opt),
+        OPT_JSON(&json, "print the outcome, or the list, as JSON"),
+        OPT_SUBCOMMANDS(subs),
+    };
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'a':
-            as = optarg;
-            break;
-        case 'c':
-            scenario = optarg;
-            break;
-        case 'v':
-            severity = optarg;
-            break;
-        case 't':
-            title = optarg;
-            break;
-        case 'p':
-            patch = optarg;
-            break;
-        case 'n':
-            note = optarg;
-            break;
-        case 's':
-            state_opt = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(cmd_defect.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("defect", "unknown option");
-        }
-    }
-    if (argc - optind < 1)
-        return cli_usage("defect", "defect takes a subcommand");
+    if ((rc = cli_parse(&cmd_defect, opts, argc, argv)) >= 0)
+        return rc;
     sub = argv[optind];
-    if (!strcmp(sub, "open") || !strcmp(sub, "list")) {
-        if (argc - optind != 1)
-            return cli_usage("defect", "'defect %s' takes no id", sub);
-        if (!strcmp(sub, "open") && (!severity || !title || !*title))
-            return cli_usage("defect",
-                             "'defect open' needs --severity and --title");
-    } else if (!strcmp(sub, "fixing") || !strcmp(sub, "fixed") ||
-               !strcmp(sub, "verify") || !strcmp(sub, "reopen") ||
-               !strcmp(sub, "defer")) {
-        if (argc - optind != 2)
-            return cli_usage("defect", "'defect %s' takes a defect id", sub);
-        if (!(n = cli_id_number(argv[optind + 1], 'D')))
-            return cli_usage("defect", "'%s' is not a defect id (D-1, D-2...)",
-                             argv[optind + 1]);
-    } else if (!strcmp(sub, "severity")) {
-        if (argc - optind != 3)
-            return cli_usage("defect",
-                             "'defect severity' takes a defect id and a "
-                             "severity: defect severity D-1 major --note "
-                             "TEXT");
-        if (!(n = cli_id_number(argv[optind + 1], 'D')))
-            return cli_usage("defect", "'%s' is not a defect id (D-1, D-2...)",
-                             argv[optind + 1]);
+    if (!strcmp(sub, "open") && (!severity || !title || !*title))
+        return cli_usage("defect",
+                         "'defect open' needs --severity and --title");
+    if (argc - optind > 1 && !(n = cli_id_number(argv[optind + 1], 'D')))
+        return cli_usage("defect", "'%s' is not a defect id (D-1, D-2...)",
+                         argv[optind + 1]);
+    if (!strcmp(sub, "severity"))
         severity = argv[optind + 2];
-    } else {
-        return cli_usage("defect", "unknown subcommand 'defect %s'", sub);
-    }
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, state_opt, NULL, as, strcmp(sub, "list"))))
         goto out;
@@ -195,7 +156,7 @@ const struct gl_cmd cmd_defect = {
     "a note saying why) changes a defect's severity: a blocker that does\n"
     "not block after all is lowered first, then it can be deferred.\n"
     "Every move is an event of the run with its actor.\n"
-    "\n"
+    "\n",
     "exit: 0 done, 2 usage, no such defect or store error, 3 refused (the\n"
     "      message says who may)\n",
     run,

@@ -2,7 +2,6 @@
  * cmd-demo.c - `golive demo`: build the demo go-live, validate its plan and
  * start a rehearsal run of it.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,51 +185,34 @@ static int night(const char *plan_path, const char *state, int64_t switch_at)
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"dir", required_argument, NULL, 'd'},
-        {"rows", required_argument, NULL, 'r'},
-        {"force", no_argument, NULL, 'f'},
-        {"target", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     struct gl_demo_opts o;
     struct gl_demo_stats st;
     char *plan_url = NULL;
     struct gl_plan *plan = NULL;
     struct gl_err err;
     char state[4200], sidecar[4300], when[40];
-    char *end;
-    int c, rc, online;
+    int rc, online;
+    struct po_option opts[] = {
+        OPT_STRING("dir", 0, &o.dir, "DIR",
+                   "where to build it (default ./golive-demo)"),
+        OPT_INT64("rows", 0, &o.rows, 1, 100000000, "N",
+                  "expense claims in the old system (default 100000; leave "
+                  "requests are half as many)"),
+        OPT_STRING("target", 0, &o.target, "URL",
+                   "build the new system in this PostgreSQL or MySQL "
+                   "database instead of new.db (its demo tables are "
+                   "replaced with --force); a password in URL is written "
+                   "into the plan as ${GOLIVE_DEMO_PASSWORD}: set that "
+                   "variable for the golive commands that use the plan"),
+        OPT_FLAG("force", 0, &o.force, "replace a demo already in DIR"),
+        OPT_END(),
+    };
 
     memset(&o, 0, sizeof(o));
     o.dir = "golive-demo";
     o.rows = 100000;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            o.dir = optarg;
-            break;
-        case 'r':
-            o.rows = strtoll(optarg, &end, 10);
-            if (*end || end == optarg)
-                return cli_usage("demo", "--rows takes a number");
-            break;
-        case 'f':
-            o.force = 1;
-            break;
-        case 't':
-            o.target = optarg;
-            break;
-        case 'h':
-            fputs(cmd_demo.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("demo", "unknown option");
-        }
-    }
-    if (argc != optind)
-        return cli_usage("demo", "demo takes no arguments");
+    if ((rc = cli_parse(&cmd_demo, opts, argc, argv)) >= 0)
+        return rc;
     if (gl_clock_now(&o.now)) {
         cli_error("GOLIVE_NOW is not an ISO 8601 time with an offset");
         return EXIT_ERROR;
@@ -343,18 +325,7 @@ const struct gl_cmd cmd_demo = {
     "HTML report and the audit close it.  Leaves old.db, new.db,\n"
     "plan.yaml, golive.state, golive-output/, rejects/ and report.html in\n"
     "DIR.\n"
-    "\n"
-    "options:\n"
-    "  --dir DIR   where to build it (default ./golive-demo)\n"
-    "  --rows N    expense claims in the old system (default 100000; leave\n"
-    "              requests are half as many)\n"
-    "  --target URL  build the new system in this PostgreSQL or MySQL\n"
-    "              database instead of new.db (its demo tables are\n"
-    "              replaced with --force); a password in URL is written\n"
-    "              into the plan as ${GOLIVE_DEMO_PASSWORD}: set that\n"
-    "              variable for the golive commands that use the plan\n"
-    "  --force     replace a demo already in DIR\n"
-    "\n"
+    "\n",
     "exit: 0 built and played, 1 the plan has errors, 2 I/O error or the\n"
     "      night went off script,\n"
     "      3 DIR already holds a demo (use --force)\n",

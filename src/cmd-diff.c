@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
@@ -361,22 +360,6 @@ static int split_list(char *s, const char **out, size_t cap)
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"key", required_argument, NULL, 'k'},
-        {"columns", required_argument, NULL, 'c'},
-        {"where", required_argument, NULL, 'w'},
-        {"where-source", required_argument, NULL, 'W'},
-        {"where-target", required_argument, NULL, 'T'},
-        {"map", required_argument, NULL, 'M'},
-        {"float-digits", required_argument, NULL, 'f'},
-        {"time-precision", required_argument, NULL, 't'},
-        {"rtrim", no_argument, NULL, 'r'},
-        {"max-diffs", required_argument, NULL, 'm'},
-        {"fix-sql", required_argument, NULL, 'x'},
-        {"json", no_argument, NULL, 'j'},
-        {"jobs", required_argument, NULL, 'J'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     char *keyarg = NULL, *colarg = NULL;
     const char *where = NULL, *fix = NULL, *swhere = NULL, *dwhere = NULL;
     const char *keys[64], *cols[1024], *dkeys[64], *dcols[1024];
@@ -395,8 +378,48 @@ static int run(int argc, char **argv)
     struct out O;
     FILE *fixf = NULL, *fixins = NULL;
     struct joined joined;
-    int c, rc = EXIT_ERROR, json = 0, jobs = 0;
+    int rc = EXIT_ERROR, json = 0, jobs = 0;
     size_t i, k;
+    static const struct po_choice units[] = {
+        {"us", 1}, {"ms", 1000}, {"s", 1000000}, {NULL, 0}};
+    const char *key_opt = NULL, *col_opt = NULL, *maps[256];
+    struct po_list map_list = {maps, 0, 256};
+    struct po_option opts[] = {
+        OPT_STRING("key", 0, &key_opt, "COLS",
+                   "key columns (default: the source's primary key)"),
+        OPT_STRING("columns", 0, &col_opt, "COLS",
+                   "columns to compare (default: all in common); a key "
+                   "named here is compared once, as the key"),
+        OPT_LIST("map", 0, &map_list, "SRC=DST",
+                 "the target's name of a renamed source column, keys too "
+                 "(repeat for each)"),
+        OPT_STRING("where", 0, &where, "SQL",
+                   "compare only these rows (both sides)"),
+        OPT_STRING("where-source", 0, &swhere, "SQL", "filter the source only"),
+        OPT_STRING("where-target", 0, &dwhere, "SQL", "filter the target only"),
+        OPT_INT("float-digits", 0, &o.float_digits, 1, 17, "N",
+                "significant digits of floats (default 15)"),
+        OPT_ENUM("time-precision", 0, &o.time_unit, units, "P",
+                 "compare timestamps to us (default), ms or s"),
+        OPT_FLAG("rtrim", 0, &o.rtrim, "ignore trailing spaces of text"),
+        OPT_INT64("max-diffs", 0, &o.max_diffs, 1, PO_NO_MAX, "N",
+                  "stop after N differences"),
+        OPT_STRING("fix-sql", 0, &fix, "FILE",
+                   "write SQL that makes the target equal, in its dialect, "
+                   "with literals that mean the same under any time zone, "
+                   "date style, sql_mode or standard_conforming_strings "
+                   "(mode 0600; only when the diff finishes)"),
+        OPT_JSON(&json, "JSON Lines: one object per difference (changed "
+                        "rows with \"values\": {col: {source, target}}; "
+                        "values over 60 characters cut, with their length), "
+                        "then {\"summary\": {...}}"),
+        OPT_INT("jobs", 0, &jobs, 1, 64, "N",
+                "cut the key range into N segments compared at once, each "
+                "on connections of its own (default: every core, up to 4, "
+                "when one connection reaches both tables and they compare "
+                "in the database; else 1)"),
+        OPT_ARGS(4, 4, "SRC_URL SRC_TABLE DST_URL DST_TABLE"),
+    };
 
     memset(&o, 0, sizeof(o));
     memset(&O, 0, sizeof(O));
@@ -404,76 +427,23 @@ static int run(int argc, char **argv)
     memset(&st, 0, sizeof(st));
     memset(&dt, 0, sizeof(dt));
     o.time_unit = 1;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'k':
-            keyarg = optarg;
-            break;
-        case 'c':
-            colarg = optarg;
-            break;
-        case 'w':
-            where = optarg;
-            break;
-        case 'W':
-            swhere = optarg;
-            break;
-        case 'T':
-            dwhere = optarg;
-            break;
-        case 'M': {
-            char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg || !eq[1] || nmap == 256)
-                return cli_usage("diff", "--map takes SRC_COLUMN=DST_COLUMN");
-            *eq = '\0';
-            map_src[nmap] = optarg;
-            map_dst[nmap++] = eq + 1;
-            break;
-        }
-        case 'f':
-            o.float_digits = atoi(optarg);
-            if (o.float_digits < 1 || o.float_digits > 17)
-                return cli_usage("diff", "--float-digits takes 1 to 17");
-            break;
-        case 't':
-            o.time_unit = !strcmp(optarg, "us")   ? 1
-                          : !strcmp(optarg, "ms") ? 1000
-                          : !strcmp(optarg, "s")  ? 1000000
-                                                  : 0;
-            if (!o.time_unit)
-                return cli_usage("diff", "--time-precision is us, ms or s");
-            break;
-        case 'r':
-            o.rtrim = 1;
-            break;
-        case 'm':
-            o.max_diffs = atoll(optarg);
-            if (o.max_diffs < 1)
-                return cli_usage("diff", "--max-diffs takes a positive "
-                                         "number");
-            break;
-        case 'x':
-            fix = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'J':
-            jobs = atoi(optarg);
-            if (jobs < 1 || jobs > 64)
-                return cli_usage("diff", "--jobs takes 1 to 64");
-            break;
-        case 'h':
-            fputs(cmd_diff.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("diff", "unknown option");
-        }
+    if ((rc = cli_parse(&cmd_diff, opts, argc, argv)) >= 0)
+        return rc;
+    rc = EXIT_ERROR;
+    /* split_list() cuts these in place: they are argv's strings */
+    keyarg = (char *)key_opt;
+    colarg = (char *)col_opt;
+    for (nmap = 0; nmap < map_list.n; nmap++) {
+        char *arg = (char *)maps[nmap], *eq = strchr(arg, '=');
+        if (!eq || eq == arg || !eq[1])
+            return cli_usage("diff",
+                             "--map takes SRC_COLUMN=DST_COLUMN, "
+                             "not '%s'",
+                             arg);
+        *eq = '\0';
+        map_src[nmap] = arg;
+        map_dst[nmap] = eq + 1;
     }
-    if (argc - optind != 4)
-        return cli_usage("diff", "diff takes SRC_URL SRC_TABLE DST_URL "
-                                 "DST_TABLE");
     if (where && (swhere || dwhere))
         return cli_usage("diff", "--where is for both sides: with "
                                  "--where-source or --where-target, give "
@@ -844,35 +814,7 @@ const struct gl_cmd cmd_diff = {
     "numbers; timestamps compare as UTC instants; CHAR padding is ignored;\n"
     "zero dates (MariaDB's 0000-00-00) and infinities (PostgreSQL's) are\n"
     "values compared as their text.\n"
-    "\n"
-    "options:\n"
-    "  --key COLS          key columns (default: the source's primary key)\n"
-    "  --columns COLS      columns to compare (default: all in common); a\n"
-    "                      key named here is compared once, as the key\n"
-    "  --map SRC=DST       the target's name of a renamed source column,\n"
-    "                      keys too (repeat for each)\n"
-    "  --where SQL         compare only these rows (both sides)\n"
-    "  --where-source SQL  filter the source only\n"
-    "  --where-target SQL  filter the target only\n"
-    "  --float-digits N    significant digits of floats (default 15)\n"
-    "  --time-precision P  compare timestamps to us (default), ms or s\n"
-    "  --rtrim             ignore trailing spaces of text\n"
-    "  --max-diffs N       stop after N differences\n"
-    "  --fix-sql FILE      write SQL that makes the target equal, in its\n"
-    "                      dialect, with literals that mean the same under\n"
-    "                      any time zone, date style, sql_mode or\n"
-    "                      standard_conforming_strings (mode 0600; only\n"
-    "                      when the diff finishes)\n"
-    "  --json              JSON Lines: one object per difference (changed\n"
-    "                      rows with \"values\": {col: {source, target}};\n"
-    "                      values over 60 characters cut, with their\n"
-    "                      length), then {\"summary\": {...}}\n"
-    "  --jobs N            cut the key range into N segments compared at\n"
-    "                      once, each on connections of its own (default:\n"
-    "                      every core, up to 4, when one connection reaches\n"
-    "                      both tables and they compare in the database;\n"
-    "                      else 1)\n"
-    "\n"
+    "\n",
     "exit: 0 equal, 1 different, 2 error\n",
     run,
 };

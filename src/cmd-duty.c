@@ -2,7 +2,6 @@
  * cmd-duty.c - hypercare: `golive duty log|list|defect|patch` and
  * `golive patch plan`.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,17 +12,6 @@
 
 static int duty_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"as", required_argument, NULL, 'a'},
-        {"channel", required_argument, NULL, 'c'},
-        {"kind", required_argument, NULL, 'k'},
-        {"patch", required_argument, NULL, 'p'},
-        {"severity", required_argument, NULL, 'v'},
-        {"title", required_argument, NULL, 't'},
-        {"state", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     const char *as = NULL, *channel = NULL, *kind = NULL, *patch = NULL,
                *severity = NULL, *title = NULL, *state = NULL, *sub;
     struct cli_run r;
@@ -31,54 +19,33 @@ static int duty_run(int argc, char **argv)
     json_t *list = NULL, *x;
     int64_t n = 0, d;
     size_t i;
-    int json = 0, c, rc, want;
+    int json = 0, rc;
+    static const struct po_sub subs[] = {
+        {"log", 1, 1, "the entry's text"},
+        {"list", 0, 0, "no argument"},
+        {"defect", 1, 1, "an entry id (H-1...)"},
+        {"patch", 1, 1, "an entry id (H-1...)"},
+        {NULL, 0, 0, NULL},
+    };
+    struct po_option opts[] = {
+        OPT_STRING("channel", 0, &channel, "C",
+                   "log: how the user asked: phone, chat or ticket"),
+        OPT_STRING("kind", 0, &kind, "K", "log: question, defect or request"),
+        OPT_STRING("patch", 0, &patch, "NAME",
+                   "log, patch: the patch that will answer it"),
+        OPT_STRING("severity", 0, &severity, "S",
+                   "defect: blocker, major or minor"),
+        OPT_STRING("title", 0, &title, "TEXT",
+                   "defect: the defect's title (default: the entry's text)"),
+        OPT_AS(&as),
+        OPT_STATE(&state),
+        OPT_JSON(&json, "print the outcome, or the list, as JSON"),
+        OPT_SUBCOMMANDS(subs),
+    };
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'a':
-            as = optarg;
-            break;
-        case 'c':
-            channel = optarg;
-            break;
-        case 'k':
-            kind = optarg;
-            break;
-        case 'p':
-            patch = optarg;
-            break;
-        case 'v':
-            severity = optarg;
-            break;
-        case 't':
-            title = optarg;
-            break;
-        case 's':
-            state = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(cmd_duty.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("duty", "unknown option");
-        }
-    }
-    if (argc - optind < 1)
-        return cli_usage("duty", "duty takes a subcommand");
+    if ((rc = cli_parse(&cmd_duty, opts, argc, argv)) >= 0)
+        return rc;
     sub = argv[optind];
-    want = !strcmp(sub, "list") ? 1 : 2;
-    if (strcmp(sub, "log") && strcmp(sub, "list") && strcmp(sub, "defect") &&
-        strcmp(sub, "patch"))
-        return cli_usage("duty", "unknown subcommand 'duty %s'", sub);
-    if (argc - optind != want)
-        return cli_usage("duty", "'duty %s' takes %s", sub,
-                         want == 1             ? "no argument"
-                         : !strcmp(sub, "log") ? "the entry's text"
-                                               : "an entry id (H-1...)");
     if ((!strcmp(sub, "defect") || !strcmp(sub, "patch")) &&
         !(n = cli_id_number(argv[optind + 1], 'H')))
         return cli_usage("duty", "'%s' is not a duty entry id (H-1, H-2...)",
@@ -160,11 +127,19 @@ static int patch_run(int argc, char **argv)
     json_t *plan = NULL, *x, *y;
     size_t i, j;
     int rc;
+    static const struct po_sub subs[] = {{"plan", 0, 0, NULL},
+                                         {NULL, 0, 0, NULL}};
+    struct po_option opts[] = {
+        OPT_STATE(&o.state),
+        OPT_JSON(&o.json, "{patches: [{patch, defects: [{id, severity, "
+                          "title}], requests: [{id, kind, text}]}], "
+                          "unplanned: [{id, kind, text}]}"),
+        OPT_SUBCOMMANDS(subs),
+    };
 
-    if ((rc = cli_parse_opts(&cmd_patch, "sj", argc, argv, &o)) >= 0)
+    memset(&o, 0, sizeof(o));
+    if ((rc = cli_parse(&cmd_patch, opts, argc, argv)) >= 0)
         return rc;
-    if (argc - optind != 1 || strcmp(argv[optind], "plan"))
-        return cli_usage("patch", "golive patch plan");
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, NULL, 0)))
         goto out;
@@ -223,7 +198,7 @@ const struct gl_cmd cmd_duty = {
     "into a named patch (the lead or a dev).  Every entry is an event.\n"
     "'list' shows each entry's time at the UTC offset of the plan's\n"
     "switch_at, as every time golive prints.\n"
-    "\n"
+    "\n",
     "exit: 0 done, 2 usage, no such entry or store error, 3 refused\n",
     duty_run,
 };
@@ -237,11 +212,7 @@ const struct gl_cmd cmd_patch = {
     "duty log's entries planned into one ('golive duty patch', of any\n"
     "kind, or logged with --patch), grouped by target patch; requests not\n"
     "yet planned into one are listed last.\n"
-    "\n"
-    "  --json   {patches: [{patch, defects: [{id, severity, title}],\n"
-    "            requests: [{id, kind, text}]}],\n"
-    "            unplanned: [{id, kind, text}]}\n"
-    "\n"
+    "\n",
     "exit: 0 shown, 2 no run or store error\n",
     patch_run,
 };

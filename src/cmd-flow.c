@@ -2,7 +2,6 @@
  * cmd-flow.c - `golive flow PLAN [WORKFLOW...]`: can every migrated record
  * go on in the new system's workflow?  And `golive flow trace`: one record.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,42 +220,19 @@ static int trace(int argc, char **argv, int json)
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"samples", required_argument, NULL, 'n'},
-        {"state", required_argument, NULL, 's'},
-        {"as", required_argument, NULL, 'a'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     const char *state = NULL, *as = NULL;
-    int json = 0, samples = 5, c;
+    int json = 0, samples = 5, rc;
+    struct po_option opts[] = {
+        OPT_INT("samples", 0, &samples, 0, 1000, "N",
+                "sample keys per problem (default 5)"),
+        OPT_JSON(&json, "one JSON object with every workflow's problems"),
+        OPT_STATE(&state),
+        OPT_AS(&as),
+        OPT_ARGS(1, -1, "a plan file"),
+    };
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            samples = atoi(optarg);
-            if (samples < 0 || samples > 1000)
-                return cli_usage("flow", "--samples takes 0 to 1000");
-            break;
-        case 's':
-            state = optarg;
-            break;
-        case 'a':
-            as = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(cmd_flow.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("flow", "unknown option");
-        }
-    }
-    if (argc - optind < 1)
-        return cli_usage("flow", "flow takes a plan file");
+    if ((rc = cli_parse(&cmd_flow, opts, argc, argv)) >= 0)
+        return rc;
     if (!strcmp(argv[optind], "trace"))
         return trace(argc - optind, argv + optind, json);
     return check(argc - optind, argv + optind, json, samples, state, as);
@@ -283,11 +259,7 @@ const struct gl_cmd cmd_flow = {
     "'flow trace' shows one record: its state, what it lacks, each way out\n"
     "and what blocks it, and the paths to a terminal state.  KEY is the\n"
     "key value (comma-separated for a composite key).\n"
-    "\n"
-    "options:\n"
-    "  --samples N   sample keys per problem (default 5)\n"
-    "  --json        one JSON object with every workflow's problems\n"
-    "\n"
+    "\n",
     "exit: 0 no problem, 1 problems found, 2 usage or connection error\n",
     run,
 };

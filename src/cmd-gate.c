@@ -2,7 +2,6 @@
  * cmd-gate.c - go / no-go: `golive gate`, `golive decide`, `golive
  * rollback`.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,11 +37,15 @@ static int gate_run(int argc, char **argv)
     struct cli_opts o;
     json_t *g = NULL;
     int rc;
+    struct po_option opts[] = {
+        OPT_STATE(&o.state),
+        OPT_JSON(&o.json, "{passed, rules: [{rule, passed, detail}]}"),
+        OPT_END(),
+    };
 
-    if ((rc = cli_parse_opts(&cmd_gate, "sj", argc, argv, &o)) >= 0)
+    memset(&o, 0, sizeof(o));
+    if ((rc = cli_parse(&cmd_gate, opts, argc, argv)) >= 0)
         return rc;
-    if (argc - optind != 0)
-        return cli_usage("gate", "gate takes no arguments");
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, NULL, 0)))
         goto out;
@@ -69,11 +72,17 @@ static int decide_run(int argc, char **argv)
     struct gl_err err;
     struct cli_opts o;
     int rc;
+    struct po_option opts[] = {
+        OPT_AS(&o.as),
+        OPT_NOTE(&o.note, "why: the reasons, for the record"),
+        OPT_STATE(&o.state),
+        OPT_JSON(&o.json, "{decision, as, note}"),
+        OPT_ARGS(1, 1, "go, no-go or hold"),
+    };
 
-    if ((rc = cli_parse_opts(&cmd_decide, "ansj", argc, argv, &o)) >= 0)
+    memset(&o, 0, sizeof(o));
+    if ((rc = cli_parse(&cmd_decide, opts, argc, argv)) >= 0)
         return rc;
-    if (argc - optind != 1)
-        return cli_usage("decide", "decide takes go, no-go or hold");
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, o.as, 1)))
         goto out;
@@ -99,11 +108,18 @@ static int rollback_run(int argc, char **argv)
     struct cli_opts o;
     size_t i;
     int rc;
+    struct po_option opts[] = {
+        OPT_AS(&o.as),
+        OPT_NOTE(&o.note, "why, for the record"),
+        OPT_STATE(&o.state),
+        /* taken as it always was; rollback prints text only */
+        {.kind = PO_FLAG, .name = "json", .value = &o.json, .flags = PO_HIDDEN},
+        OPT_END(),
+    };
 
-    if ((rc = cli_parse_opts(&cmd_rollback, "ansj", argc, argv, &o)) >= 0)
+    memset(&o, 0, sizeof(o));
+    if ((rc = cli_parse(&cmd_rollback, opts, argc, argv)) >= 0)
         return rc;
-    if (argc - optind != 0)
-        return cli_usage("rollback", "rollback takes no arguments");
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, o.as, 1)))
         goto out;
@@ -138,9 +154,7 @@ const struct gl_cmd cmd_gate = {
     "on its latest run, every P0 scenario passed, named tasks checked,\n"
     "named checks and scenarios passed, at most N open defects of a\n"
     "severity.\n"
-    "\n"
-    "  --json    {passed, rules: [{rule, passed, detail}]}\n"
-    "\n"
+    "\n",
     "exit: 0 the gate passes, 1 it does not, 2 no run or store error\n",
     gate_run,
 };
@@ -156,7 +170,7 @@ const struct gl_cmd cmd_decide = {
     "failed criteria); no-go and hold are recorded whatever the gate says.\n"
     "No decision is recorded on a store that does not verify: decide runs\n"
     "the full 'golive audit verify' first (the gate reads the tables).\n"
-    "\n"
+    "\n",
     "exit: 0 recorded, 2 usage or store error (the store does not\n"
     "      verify), 3 refused (not the lead, or go while the gate fails)\n",
     decide_run,
@@ -171,7 +185,7 @@ const struct gl_cmd cmd_rollback = {
     "each starts when the tasks it depends on are checked, and is worked\n"
     "like any task by its owner and signed off by its checker ('golive\n"
     "task', 'golive status' shows which are ready).\n"
-    "\n"
+    "\n",
     "exit: 0 started, 2 usage or store error, 3 refused (not the lead, no\n"
     "      rollback in the plan, or started already)\n",
     rollback_run,

@@ -4,7 +4,6 @@
  * only renders it.  HTML is one self-contained file (inline CSS, the
  * timeline as inline SVG, no script, nothing fetched).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -544,44 +543,25 @@ static int write_out(const char *path, const char *text)
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"out", required_argument, NULL, 'o'},
-        {"state", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     const char *format = "md", *out = NULL, *state = NULL;
     struct gl_buf b = GL_BUF_INIT;
     struct cli_run r;
     struct gl_err err;
     json_t *rep = NULL;
-    int c, rc;
+    int rc, fmt = 0;
+    static const struct po_choice formats[] = {
+        {"md", 0}, {"html", 1}, {"json", 2}, {NULL, 0}};
+    struct po_option opts[] = {
+        OPT_ENUM("format", 0, &fmt, formats, "F", "md (default), html or json"),
+        OPT_STRING("out", 0, &out, "FILE",
+                   "write to FILE (atomically) instead of stdout"),
+        OPT_STATE(&state),
+        OPT_END(),
+    };
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            format = optarg;
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case 's':
-            state = optarg;
-            break;
-        case 'h':
-            fputs(cmd_report.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("report", "unknown option");
-        }
-    }
-    if (strcmp(format, "md") && strcmp(format, "html") &&
-        strcmp(format, "json"))
-        return cli_usage("report", "--format is md, html or json, not '%s'",
-                         format);
-    if (argc - optind != 0)
-        return cli_usage("report", "report takes no arguments");
+    if ((rc = cli_parse(&cmd_report, opts, argc, argv)) >= 0)
+        return rc;
+    format = formats[fmt].name;
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, state, NULL, NULL, 0)))
         goto done;
@@ -624,11 +604,7 @@ const struct gl_cmd cmd_report = {
     "head (N:HASH, to keep elsewhere).  HTML is one self-contained file\n"
     "with the timeline drawn as inline SVG.  No password or connection\n"
     "string is ever written.  GOLIVE_NOW replaces the clock.\n"
-    "\n"
-    "options:\n"
-    "  --format F   md (default), html or json\n"
-    "  --out FILE   write to FILE (atomically) instead of stdout\n"
-    "\n"
+    "\n",
     "exit: 0 written, 2 usage, no run or store error\n",
     run,
 };

@@ -2,7 +2,6 @@
  * cmd-run.c - `golive run start PLAN`: create the run in a state store;
  * `golive run amend PLAN`: take a new version of the plan into it.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -80,46 +79,14 @@ out:
     return rc;
 }
 
-static int run_start(int argc, char **argv)
+/* run start PLAN */
+static int run_start(const char *plan, const struct cli_opts *op, int rehearsal)
 {
-    static const struct option opts[] = {
-        {"rehearsal", no_argument, NULL, 'r'},
-        {"state", required_argument, NULL, 's'},
-        {"as", required_argument, NULL, 'a'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *state = NULL, *as = NULL;
     char path[4096];
-    int rehearsal = 0, json = 0, c;
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'r':
-            rehearsal = 1;
-            break;
-        case 's':
-            state = optarg;
-            break;
-        case 'a':
-            as = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(cmd_run.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("run", "unknown option");
-        }
-    }
-    if (argc - optind != 1)
-        return cli_usage("run", "run start takes one plan file");
-    return cli_run_start(
-        argv[optind], cli_state_path(state, argv[optind], path, sizeof(path)),
-        rehearsal, as, json);
+    return cli_run_start(plan,
+                         cli_state_path(op->state, plan, path, sizeof(path)),
+                         rehearsal, op->as, op->json);
 }
 
 /* Print the difference of an amendment, one line per change. */
@@ -132,37 +99,33 @@ static void print_diff(json_t *d)
     json_decref(lines);
 }
 
-static int run_amend(int argc, char **argv)
+/* run amend PLAN */
+static int run_amend(const char *plan, const struct cli_opts *op)
 {
     struct gl_buf text = GL_BUF_INIT;
     struct gl_plan *next = NULL;
-    struct cli_opts op;
     struct cli_run r;
     struct gl_err err;
     char abs[PATH_MAX];
     json_t *diff = NULL;
     int rc, version = 0;
 
-    if ((rc = cli_parse_opts(&cmd_run, "asj", argc, argv, &op)) >= 0)
-        return rc;
-    if (argc - optind != 1)
-        return cli_usage("run", "run amend takes one plan file");
     memset(&r, 0, sizeof(r));
-    rc = cli_load_plan(argv[optind], 0, 2, &next);
+    rc = cli_load_plan(plan, 0, 2, &next);
     if (rc == EXIT_NO)
         cli_error("plan '%s' has errors; fix them before taking it into the "
                   "run",
-                  argv[optind]);
+                  plan);
     if (rc)
         goto out;
-    if (gl_buf_read_file(&text, argv[optind], 0)) {
-        cli_error("cannot read plan '%s'", argv[optind]);
+    if (gl_buf_read_file(&text, plan, 0)) {
+        cli_error("cannot read plan '%s'", plan);
         rc = EXIT_ERROR;
         goto out;
     }
-    if (!realpath(argv[optind], abs))
-        snprintf(abs, sizeof(abs), "%s", argv[optind]);
-    if ((rc = cli_run_open(&r, op.state, argv[optind], op.as, 1)))
+    if (!realpath(plan, abs))
+        snprintf(abs, sizeof(abs), "%s", plan);
+    if ((rc = cli_run_open(&r, op->state, plan, op->as, 1)))
         goto out;
     gl_err_clear(&err);
     if (gl_run_amend(r.s, r.plan, next, gl_buf_str(&text), text.len, abs,
@@ -170,7 +133,7 @@ static int run_amend(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
-    if (op.json) {
+    if (op->json) {
         cli_print_json(json_pack("{s:i, s:s, s:O}", "plan_version", version,
                                  "as", r.who.person, "diff", diff),
                        1);
@@ -189,16 +152,28 @@ out:
 
 static int run(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-        !strcmp(argv[1], "help")) {
-        fputs(cmd_run.usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_ERROR : EXIT_OK;
-    }
-    if (!strcmp(argv[1], "start"))
-        return run_start(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "amend"))
-        return run_amend(argc - 1, argv + 1);
-    return cli_usage("run", "unknown subcommand 'run %s'", argv[1]);
+    struct cli_opts op;
+    int rehearsal = 0, rc;
+    static const struct po_sub subs[] = {{"start", 1, 1, "one plan file"},
+                                         {"amend", 1, 1, "one plan file"},
+                                         {NULL, 0, 0, NULL}};
+    struct po_option opts[] = {
+        OPT_FLAG("rehearsal", 0, &rehearsal,
+                 "start: mark the run as a rehearsal, not the live night"),
+        OPT_AS(&op.as),
+        OPT_STATE(&op.state),
+        OPT_JSON(&op.json, "print the new run, or the amendment, as JSON"),
+        OPT_SUBCOMMANDS(subs),
+    };
+
+    memset(&op, 0, sizeof(op));
+    if ((rc = cli_parse(&cmd_run, opts, argc, argv)) >= 0)
+        return rc;
+    if (!strcmp(argv[optind], "start"))
+        return run_start(argv[optind + 1], &op, rehearsal);
+    if (rehearsal)
+        return cli_usage("run", "--rehearsal goes with 'run start'");
+    return run_amend(argv[optind + 1], &op);
 }
 
 const struct gl_cmd cmd_run = {
@@ -212,14 +187,6 @@ const struct gl_cmd cmd_run = {
     "text and SHA-256, every task (pending) and a 'run.start' event, in one\n"
     "transaction.  One store holds one run; a rehearsal is another file.\n"
     "\n"
-    "options:\n"
-    "  --rehearsal     mark the run as a rehearsal, not the live night\n"
-    "  --state FILE    the store (default: $GOLIVE_STATE, else golive.state\n"
-    "                  beside the plan)\n"
-    "  --as PERSON     who starts it (default: $GOLIVE_USER, else the OS\n"
-    "                  user); a named person must be in the plan\n"
-    "  --json          print the new run as JSON\n"
-    "\n"
     "'amend' (the lead) takes a new version of the plan into the run when\n"
     "the night changes: new tasks come in pending, dropped pending ones go,\n"
     "owners and times follow the plan.  It refuses a plan that contradicts\n"
@@ -231,7 +198,7 @@ const struct gl_cmd cmd_run = {
     "person that changed, and every other section of the plan whose text\n"
     "changed (comments and blank lines aside).  The 'run.amend' event\n"
     "holds the difference; the report lists it per amendment.\n"
-    "\n"
+    "\n",
     "exit: 0 started / taken, 1 the plan has errors, 2 usage or I/O error,\n"
     "      3 refused (the store already holds a run, an unknown person, not\n"
     "      the lead, or a contradiction)\n",

@@ -3,7 +3,6 @@
  * scenario with.  (The rest of the scenario commands come with the
  * runbook.)
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,8 +36,7 @@ static int samples(int argc, char **argv, const char *plan_path,
     size_t i;
     int rc;
 
-    if (argc != 2)
-        return cli_usage("scenario", "scenario samples takes a scenario id");
+    (void)argc; /* 2: counted by cli_parse */
     memset(&r, 0, sizeof(r));
     plan = plan_of(plan_path, state, &r, &rc);
     if (!plan || rc) {
@@ -77,12 +75,9 @@ static int on_run(int argc, char **argv, const char *state_opt, const char *as,
     struct cli_run r;
     struct gl_err err;
     char id[256];
-    int rc = EXIT_OK,
-        want = !strcmp(sub, "next") || !strcmp(sub, "progress") ? 1 : 2;
+    int rc = EXIT_OK;
 
-    if (argc != want)
-        return cli_usage("scenario", "'scenario %s' takes %s", sub,
-                         want == 1 ? "no id" : "a scenario id");
+    (void)argc; /* counted by cli_parse */
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, state_opt, NULL, as,
                            strcmp(sub, "progress") != 0)))
@@ -156,58 +151,36 @@ out:
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"plan", required_argument, NULL, 'p'},
-        {"state", required_argument, NULL, 's'},
-        {"limit", required_argument, NULL, 'l'},
-        {"json", no_argument, NULL, 'j'},
-        {"as", required_argument, NULL, 'a'},
-        {"note", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     const char *plan = NULL, *state = NULL, *as = NULL, *note = NULL;
-    int json = 0, limit = 10, c;
+    int json = 0, limit = 10, rc;
+    static const struct po_sub subs[] = {
+        {"next", 0, 0, "no id"},
+        {"pass", 1, 1, "a scenario id"},
+        {"fail", 1, 1, "a scenario id"},
+        {"block", 1, 1, "a scenario id"},
+        {"progress", 0, 0, "no id"},
+        {"samples", 1, 1, "a scenario id"},
+        {NULL, 0, 0, NULL},
+    };
+    struct po_option opts[] = {
+        OPT_INT("limit", 0, &limit, 1, 500, "N",
+                "samples: how many (default 10)"),
+        OPT_STRING("plan", 0, &plan, "PLAN",
+                   "samples: the plan (default: the run's own copy)"),
+        OPT_AS(&as),
+        OPT_NOTE(&note, "pass, fail, block: what the tester saw"),
+        OPT_STATE(&state),
+        OPT_JSON(&json, "samples: {scenario, workflow, samples: [{old_key, "
+                        "old_state, new_key, new_state, flagged, why}]}; "
+                        "the others: their outcome as JSON"),
+        OPT_SUBCOMMANDS(subs),
+    };
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            plan = optarg;
-            break;
-        case 's':
-            state = optarg;
-            break;
-        case 'l':
-            limit = atoi(optarg);
-            if (limit < 1 || limit > 500)
-                return cli_usage("scenario", "--limit takes 1 to 500");
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'a':
-            as = optarg;
-            break;
-        case 'n':
-            note = optarg;
-            break;
-        case 'h':
-            fputs(cmd_scenario.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("scenario", "unknown option");
-        }
-    }
-    if (argc - optind < 1)
-        return cli_usage("scenario", "scenario takes a subcommand");
+    if ((rc = cli_parse(&cmd_scenario, opts, argc, argv)) >= 0)
+        return rc;
     if (!strcmp(argv[optind], "samples"))
         return samples(argc - optind, argv + optind, plan, state, limit, json);
-    if (!strcmp(argv[optind], "next") || !strcmp(argv[optind], "pass") ||
-        !strcmp(argv[optind], "fail") || !strcmp(argv[optind], "block") ||
-        !strcmp(argv[optind], "progress"))
-        return on_run(argc - optind, argv + optind, state, as, note, json);
-    return cli_usage("scenario", "unknown subcommand 'scenario %s'",
-                     argv[optind]);
+    return on_run(argc - optind, argv + optind, state, as, note, json);
 }
 
 const struct gl_cmd cmd_scenario = {
@@ -234,12 +207,7 @@ const struct gl_cmd cmd_scenario = {
     "others, each group spread across their old states, with their keys\n"
     "and states in both systems.  The plan is --plan, else the run's own\n"
     "copy.\n"
-    "\n"
-    "options:\n"
-    "  --limit N   how many (default 10)\n"
-    "  --json      {scenario, workflow, samples: [{old_key, old_state,\n"
-    "              new_key, new_state, flagged, why}]}\n"
-    "\n"
+    "\n",
     "exit: 0 done, 1 no scenario left for 'next', 2 usage, no samples\n"
     "      query, or a database error, 3 refused (not a tester)\n",
     run,

@@ -1,7 +1,6 @@
 /*
  * cmd-status.c - `golive status`: the run at a glance.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -479,11 +478,15 @@ static int run(int argc, char **argv)
     char head[100];
     json_t *st = NULL;
     int rc, changed;
+    struct po_option opts[] = {
+        OPT_STATE(&op.state),
+        OPT_JSON(&op.json, "the same as JSON, for a dashboard"),
+        OPT_ARGS(0, 1, "at most one plan file"),
+    };
 
-    if ((rc = cli_parse_opts(&cmd_status, "sj", argc, argv, &op)) >= 0)
+    memset(&op, 0, sizeof(op));
+    if ((rc = cli_parse(&cmd_status, opts, argc, argv)) >= 0)
         return rc;
-    if (argc - optind > 1)
-        return cli_usage("status", "status takes at most one plan file");
     if (argc - optind == 1)
         plan_arg = argv[optind];
     gl_err_clear(&err);
@@ -648,12 +651,7 @@ const struct gl_cmd cmd_status = {
     "\n"
     "The run's own copy of the plan is used; a warning says when the plan\n"
     "file on disk differs from it.\n"
-    "\n"
-    "options:\n"
-    "  --state FILE    the store (default: $GOLIVE_STATE, else golive.state\n"
-    "                  beside PLAN, else ./golive.state)\n"
-    "  --json          the same as JSON, for a dashboard\n"
-    "\n"
+    "\n",
     "GOLIVE_NOW (ISO 8601) replaces the clock, to replay a night.\n"
     "\n"
     "exit: 0 shown, 2 no store, no run, or the store cannot be read\n",

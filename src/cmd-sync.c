@@ -2,7 +2,6 @@
  * cmd-sync.c - `golive sync PLAN [JOB...]`: run sync jobs, print what ran,
  * record each execution into the run.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
@@ -658,72 +657,41 @@ static void print_next_hint(struct sched *S, const char *plan_path)
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"jobs", required_argument, NULL, 'J'},
-        {"resume", no_argument, NULL, 'r'},
-        {"restart", no_argument, NULL, 'R'},
-        {"retry-rejects", no_argument, NULL, 'x'},
-        {"batch-size", required_argument, NULL, 'b'},
-        {"state", required_argument, NULL, 's'},
-        {"as", required_argument, NULL, 'a'},
-        {"json", no_argument, NULL, 'j'},
-        {"plan-changed", no_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     struct sched S;
     struct gl_plan *plan = NULL;
     const char *state_opt = NULL, *as = NULL, *plan_path;
     char state[4096], plan_sha[65] = "";
     pthread_t *threads = NULL;
-    long nthreads = 1;
-    int json = 0, c, rc, any_failed = 0, any_error = 0, plan_changed = 0;
+    int nthreads = 1;
+    int json = 0, rc, any_failed = 0, any_error = 0, plan_changed = 0;
     size_t i, k;
+    struct po_option opts[] = {
+        OPT_INT("jobs", 0, &nthreads, 1, 64, "N",
+                "run up to N independent jobs at once ('after' orders them)"),
+        OPT_FLAG("resume", 0, &S.opts.resume,
+                 "continue an interrupted job after its last committed "
+                 "batch"),
+        OPT_FLAG("restart", 0, &S.opts.restart,
+                 "start over even where the mode (append, incremental) "
+                 "would refuse to: an incremental job reads from the "
+                 "beginning, a completed append job loads every row again"),
+        OPT_FLAG("retry-rejects", 0, &S.opts.retry_rejects,
+                 "load the rejected rows again (after the mapping was "
+                 "fixed); the rows that load leave the file, the rest stays"),
+        OPT_INT64("batch-size", 0, &S.opts.batch_size, 1, PO_NO_MAX, "N",
+                  "rows per batch (default: the job's, else 10000)"),
+        OPT_FLAG("json", 'j', &json,
+                 "{\"jobs\":[{job, read, written, rejected, bytes, seconds, "
+                 "outcome, ...}]}"),
+        OPT_STATE(&state_opt),
+        OPT_AS(&as),
+        OPT_PLAN_CHANGED(&plan_changed),
+        OPT_ARGS(1, -1, "a plan file"),
+    };
 
     memset(&S, 0, sizeof(S));
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
-        switch (c) {
-        case 'J':
-            nthreads = strtol(optarg, NULL, 10);
-            if (nthreads < 1 || nthreads > 64)
-                return cli_usage("sync", "--jobs takes 1 to 64");
-            break;
-        case 'r':
-            S.opts.resume = 1;
-            break;
-        case 'R':
-            S.opts.restart = 1;
-            break;
-        case 'x':
-            S.opts.retry_rejects = 1;
-            break;
-        case 'b':
-            S.opts.batch_size = strtoll(optarg, NULL, 10);
-            if (S.opts.batch_size < 1)
-                return cli_usage("sync", "--batch-size takes a positive "
-                                         "number");
-            break;
-        case 's':
-            state_opt = optarg;
-            break;
-        case 'a':
-            as = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'P':
-            plan_changed = 1;
-            break;
-        case 'h':
-            fputs(cmd_sync.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("sync", "unknown option");
-        }
-    }
-    if (argc - optind < 1)
-        return cli_usage("sync", "sync takes a plan file");
+    if ((rc = cli_parse(&cmd_sync, opts, argc, argv)) >= 0)
+        return rc;
     if (S.opts.resume + S.opts.restart + S.opts.retry_rejects > 1)
         return cli_usage("sync", "--resume, --restart and --retry-rejects "
                                  "exclude each other");
@@ -819,8 +787,8 @@ static int run(int argc, char **argv)
     S.opts.progress_ctx = &S;
     pthread_mutex_init(&S.mu, NULL);
     pthread_cond_init(&S.cv, NULL);
-    if (nthreads > (long)S.n)
-        nthreads = (long)(S.n ? S.n : 1);
+    if (nthreads > (int)S.n)
+        nthreads = (int)(S.n ? S.n : 1);
     for (i = 0; i < (size_t)nthreads; i++)
         pthread_create(&threads[i], NULL, worker, &S);
     for (i = 0; i < (size_t)nthreads; i++)
@@ -902,28 +870,7 @@ const struct gl_cmd cmd_sync = {
     "its SELECT for no rows.  A job after one that did not end ok (in this\n"
     "invocation, or in its latest recorded execution) is skipped.  An\n"
     "append job that completed already loads nothing.\n"
-    "\n"
-    "options:\n"
-    "  --jobs N          run up to N independent jobs at once ('after'\n"
-    "                    orders them)\n"
-    "  --resume          continue an interrupted job after its last\n"
-    "                    committed batch\n"
-    "  --restart         start over even where the mode (append,\n"
-    "                    incremental) would refuse to: an incremental job\n"
-    "                    reads from the beginning, a completed append job\n"
-    "                    loads every row again\n"
-    "  --retry-rejects   load the rejected rows again (after the mapping\n"
-    "                    was fixed); the rows that load leave the file,\n"
-    "                    the rest stays\n"
-    "  --batch-size N    rows per batch (default: the job's, else 10000)\n"
-    "  --json            {\"jobs\":[{job, read, written, rejected, bytes,\n"
-    "                    seconds, outcome, ...}]}\n"
-    "  --state FILE      the run's store (default: golive.state beside\n"
-    "                    the plan)\n"
-    "  --as PERSON       who runs it, for the record\n"
-    "  --plan-changed    run the plan file although it is not the run's\n"
-    "                    plan; its SHA-256 is recorded with each execution\n"
-    "\n"
+    "\n",
     "exit: 0 every job ok, 1 a job failed, passed its error limit or was\n"
     "      skipped, 2 usage or connection error, 3 refused (an interrupted\n"
     "      job needs --resume or --restart; the job is running already;\n"

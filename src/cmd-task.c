@@ -1,7 +1,6 @@
 /*
  * cmd-task.c - `golive task ACTION ID --as PERSON`: work the runbook.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,65 +12,40 @@
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"as", required_argument, NULL, 'a'},
-        {"note", required_argument, NULL, 'n'},
-        {"force", no_argument, NULL, 'f'},
-        {"detach", no_argument, NULL, 'd'},
-        {"output", required_argument, NULL, 'o'},
-        {"resume", no_argument, NULL, 'r'},
-        {"restart", no_argument, NULL, 'R'},
-        {"state", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     const char *as = NULL, *note = NULL, *state_opt = NULL, *from, *to,
                *output = NULL, *sync_opt = NULL;
     struct cli_run r;
     struct gl_err err;
-    int json = 0, force = 0, detach = 0, c, rc, act;
+    int json = 0, force = 0, detach = 0, resume = 0, restart = 0, rc, act;
     const struct gl_task *t;
+    struct po_option opts[] = {
+        OPT_AS(&as),
+        OPT_NOTE(&note, "why, for the record (skip: required)"),
+        OPT_FLAG("force", 0, &force,
+                 "start: the lead starts it before its time or its "
+                 "dependencies"),
+        OPT_FLAG("detach", 0, &detach,
+                 "start: return at once, a supervisor runs its run: in the "
+                 "background"),
+        OPT_FLAG("resume", 0, &resume,
+                 "start of a sync task (reopened after it failed, or lost): "
+                 "its golive sync goes on after the last committed batch "
+                 "('golive status' says which tasks can)"),
+        OPT_FLAG("restart", 0, &restart,
+                 "start of a sync task: its golive sync starts over where "
+                 "the mode (append, incremental) would refuse to"),
+        OPT_STATE(&state_opt),
+        OPT_JSON(&json, "print the move as JSON"),
+        /* the detached supervisor's output file (task_supervise) */
+        OPT_HIDDEN_STRING("output", &output),
+        OPT_ARGS(2, 2, "an action and a task id"),
+    };
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'a':
-            as = optarg;
-            break;
-        case 'n':
-            note = optarg;
-            break;
-        case 'f':
-            force = 1;
-            break;
-        case 'd':
-            detach = 1;
-            break;
-        case 'o':
-            output = optarg;
-            break;
-        case 'r':
-        case 'R':
-            if (sync_opt)
-                return cli_usage("task", "--resume and --restart exclude "
-                                         "each other");
-            sync_opt = c == 'r' ? "--resume" : "--restart";
-            break;
-        case 's':
-            state_opt = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(cmd_task.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("task", "unknown option");
-        }
-    }
-    if (argc - optind != 2)
-        return cli_usage("task", "task takes an action and a task id");
+    if ((rc = cli_parse(&cmd_task, opts, argc, argv)) >= 0)
+        return rc;
+    if (resume && restart)
+        return cli_usage("task", "--resume and --restart exclude each other");
+    sync_opt = resume ? "--resume" : restart ? "--restart" : NULL;
     if (!strcmp(argv[optind], "_supervise") && output) {
         /* internal: the background supervisor of a detached run: */
         if ((rc = cli_run_open(&r, state_opt, NULL, as, 1)) == EXIT_OK) {
@@ -154,15 +128,8 @@ const struct gl_cmd cmd_task = {
     "its command (its process group) still runs: its owner starts it again\n"
     "or fails it.\n"
     "\n"
-    "options of start for a sync task (after 'task reopen' of one that\n"
-    "failed, or for a lost one):\n"
-    "  --resume          its golive sync goes on after the last committed\n"
-    "                    batch ('golive status' says which tasks can)\n"
-    "  --restart         its golive sync starts over where the mode\n"
-    "                    (append, incremental) would refuse to\n"
-    "\n"
     "GOLIVE_NOW (ISO 8601) replaces the clock, to replay a night.\n"
-    "\n"
+    "\n",
     "exit: 0 moved (a run: finished with exit 0), 1 its run: failed,\n"
     "      2 usage or store error, 3 refused (the message says who\n"
     "      may, or what must happen first), 130 / 143 interrupted\n",

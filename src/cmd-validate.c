@@ -1,7 +1,6 @@
 /*
  * cmd-validate.c - `golive validate PLAN`: the static completeness check.
  */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
@@ -9,31 +8,17 @@
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                         {"online", no_argument, NULL, 'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     struct gl_plan *plan = NULL;
-    int json = 0, online = 0, c, rc;
+    int json = 0, online = 0, rc;
+    struct po_option opts[] = {
+        OPT_FLAG("online", 0, &online, "also check against the databases"),
+        OPT_JSON(&json, "print a JSON array of {file, line, col, severity, "
+                        "code, message} instead"),
+        OPT_ARGS(1, 1, "one plan file"),
+    };
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j':
-            json = 1;
-            break;
-        case 'o':
-            online = 1;
-            break;
-        case 'h':
-            fputs(cmd_validate.usage, stdout);
-            return EXIT_OK;
-        default:
-            return cli_usage("validate", "unknown option");
-        }
-    }
-    if (argc - optind != 1)
-        return cli_usage("validate", "validate takes one plan file");
+    if ((rc = cli_parse(&cmd_validate, opts, argc, argv)) >= 0)
+        return rc;
     rc = cli_check_plan(argv[optind], json, 0, online, &plan);
     gl_plan_free(plan);
     return rc;
@@ -61,12 +46,7 @@ const struct gl_cmd cmd_validate = {
     "'unrepresentable: null'), and every table of a source\n"
     "system is synced or listed under 'exclude'.  Only aggregates and\n"
     "descriptions are queried.\n"
-    "\n"
-    "options:\n"
-    "  --online  also check against the databases\n"
-    "  --json    print a JSON array of {file, line, col, severity, code,\n"
-    "            message} instead\n"
-    "\n"
+    "\n",
     "exit: 0 no errors (warnings allowed), 1 the plan has errors,\n"
     "      2 usage or I/O error (a database that cannot be reached)\n",
     run,

@@ -2,11 +2,15 @@
  * cmd.h - the command table of the golive CLI.
  *
  * To add a command: write src/cmd-NAME.c exporting a
- * `const struct gl_cmd cmd_NAME` (name, one-line summary, usage text and a
- * run function that takes argc/argv with argv[0] = the command's name and
- * returns an exit code), declare it below, add it to cmd_table[] in
- * src/cmd.c and the file to meson.build.  Exit codes follow DESIGN.md:
- * 0 ok, 1 the answer is no, 2 usage / I/O / connection error, 3 refused.
+ * `const struct gl_cmd cmd_NAME` (name, one-line summary, the help's text
+ * before and after its options, and a run function that takes argc/argv
+ * with argv[0] = the command's name and returns an exit code), declare it
+ * below, add it to cmd_table[] in src/cmd.c and the file to meson.build.
+ * The run function declares its options as a table and reads argv with
+ * cli_parse() (src/cli.h, src/parse-options.h), which also prints --help:
+ * usage, "options:" with a line per option of the table, help_end.  Exit
+ * codes follow DESIGN.md: 0 ok, 1 the answer is no, 2 usage / I/O /
+ * connection error, 3 refused.
  */
 #ifndef GOLIVE_CMD_H
 #define GOLIVE_CMD_H
@@ -14,7 +18,8 @@
 struct gl_cmd {
     const char *name;
     const char *summary;
-    const char *usage; /* full --help text */
+    const char *usage;    /* --help: synopsis and description */
+    const char *help_end; /* --help after the options: "exit: ..." */
     int (*run)(int argc, char **argv);
 };
 

@@ -63,8 +63,11 @@ int main(int argc, char **argv)
         }
         if (!(cmd = find(argv[2])))
             return cli_usage("help", "no command '%s'", argv[2]);
-        fputs(cmd->usage, stdout);
-        return EXIT_OK;
+        {
+            /* the command prints its own help, options from its table */
+            char *hargv[] = {argv[2], "--help", NULL};
+            return cmd->run(2, hargv);
+        }
     }
     if (!(cmd = find(argv[1]))) {
         const char *names[32];
