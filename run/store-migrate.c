@@ -131,7 +131,7 @@ static const char *const migrations[] = {
     "ALTER TABLE tasks ADD COLUMN output TEXT;",
     /* 4 -> 5: the result of the last full `audit verify`, so that status
      * checks only the events since.  Not a projection of the events (the
-     * replay leaves it out; see run/replay.c). */
+     * replay leaves it out; see run/store-replay.c). */
     "CREATE TABLE audit_cache ("
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  seq INTEGER NOT NULL,"
@@ -176,7 +176,7 @@ static const char *const migrations[] = {
      * so that reading a run of thousands of tasks does not parse YAML
      * (#11.8).  A cache of plan_versions.text, not a projection: the
      * replay leaves it out, and `audit verify` checks each row against
-     * the packed form of its version's text (run/replay.c). */
+     * the packed form of its version's text (run/store-replay.c). */
     "CREATE TABLE plan_trees ("
     "  version INTEGER PRIMARY KEY,"
     "  sha256 TEXT NOT NULL,"

@@ -89,7 +89,7 @@ const char *gl_store_event_at(gl_store *s);
 void gl_store_set_event_at(gl_store *s, const char *at);
 
 /* An empty store in memory with the current schema: the projection a
- * replay of the events is built into (run/replay.c). */
+ * replay of the events is built into (run/store-replay.c). */
 int gl_store_open_memory(gl_store **out, struct gl_err *err);
 
 /* The path the store was opened with. */

@@ -168,7 +168,7 @@ static void rollback_leaves_no_event(void **state)
 }
 
 /* An event of a kind the replay does not know makes the audit fail: a
- * new kind must come with its projection (run/replay.c). */
+ * new kind must come with its projection (run/store-replay.c). */
 static void unknown_kind_has_no_projection(void **state)
 {
     struct gl_err err;

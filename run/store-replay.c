@@ -1,5 +1,5 @@
 /*
- * replay.c - the audit (see golive/audit.h): the events replayed into a
+ * store-replay.c - the audit (see golive/audit.h): the events replayed into a
  * fresh projection, compared with the store's tables.
  *
  * The projection is an in-memory store made by the same migrations
