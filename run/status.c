@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "store-rows.h"
 #include "golive/gate.h"
 #include "util/arena.h"
 #include "util/clock.h"

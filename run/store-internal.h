@@ -11,6 +11,7 @@
 
 #include "golive/golive.h"
 #include "golive/store.h"
+#include "run/transition.h"
 
 /* 'golv' in ASCII: marks an SQLite file as a golive store. */
 #define GL_STORE_APPLICATION_ID 0x676f6c76
@@ -40,5 +41,12 @@ void gl_store_now_iso(char out[40]);
 /* Bring the schema of an open store to GL_STORE_SCHEMA (or refuse a file
  * that is not a golive store, or a newer one). */
 int gl_store_migrate(gl_store *s, struct gl_err *err);
+
+/* The states of table t's rows for actions (space-separated), as an SQL
+ * list "('a', 'b')": their to states, or with from_side their from
+ * states, each once.  The SQL of a state machine is made from its table
+ * (run/transition.h).  GL_EINTERNAL when it does not fit in n. */
+int gl_store_sql_states(const struct gl_transition *t, const char *actions,
+                        int from_side, char *buf, size_t n, struct gl_err *err);
 
 #endif

@@ -26,6 +26,7 @@
 #include "util/sha256.h"
 
 #include "run/store-internal.h"
+#include "run/store-rows.h"
 
 /* ---- the run --------------------------------------------------------- */
 

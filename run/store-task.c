@@ -24,7 +24,9 @@
 #include "util/crashpoint.h"
 #include "util/sha256.h"
 
+#include "run/common.h"
 #include "run/store-internal.h"
+#include "run/store-rows.h"
 
 /* ---- task state ------------------------------------------------------ */
 
@@ -102,27 +104,39 @@ int gl_store_task_set(gl_store *s, const char *id, const char *state,
                       int64_t seq, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
-    char at[40];
+    char at[40], started[64], ended[64], checked[64], back[64], sql[1400];
     int rc = GL_OK;
 
+    /* which states stamp which time: the task moves' own to states */
+    if ((rc = gl_store_sql_states(gl_task_moves, "start", 0, started,
+                                  sizeof(started), err)) ||
+        (rc = gl_store_sql_states(gl_task_moves, "done fail skip", 0, ended,
+                                  sizeof(ended), err)) ||
+        (rc = gl_store_sql_states(gl_task_moves, "check", 0, checked,
+                                  sizeof(checked), err)) ||
+        (rc = gl_store_sql_states(gl_task_moves, "reopen", 0, back,
+                                  sizeof(back), err)))
+        return rc;
+    /* started or taken back: no time of an end, no process */
+    snprintf(sql, sizeof(sql),
+             "UPDATE tasks SET state = ?1, event_seq = ?2,"
+             " started_at = CASE WHEN ?1 IN %s THEN ?3"
+             "  WHEN ?1 IN %s THEN NULL ELSE started_at END,"
+             " finished_at = CASE WHEN ?1 IN %s"
+             "  THEN ?3 WHEN ?1 IN %s OR ?1 IN %s THEN NULL"
+             "  ELSE finished_at END,"
+             " checked_at = CASE WHEN ?1 IN %s THEN ?3 ELSE NULL END,"
+             " pid = CASE WHEN ?1 IN %s OR ?1 IN %s THEN NULL"
+             "  ELSE pid END,"
+             " host = CASE WHEN ?1 IN %s OR ?1 IN %s THEN NULL"
+             "  ELSE host END,"
+             " pgid = CASE WHEN ?1 IN %s OR ?1 IN %s THEN NULL"
+             "  ELSE pgid END"
+             " WHERE id = ?4",
+             started, back, ended, back, started, checked, started, back,
+             started, back, started, back);
     snprintf(at, sizeof(at), "%s", gl_store_event_at(s));
-    if (sqlite3_prepare_v2(
-            s->db,
-            "UPDATE tasks SET state = ?1, event_seq = ?2,"
-            " started_at = CASE WHEN ?1 = 'running' THEN ?3"
-            "  WHEN ?1 = 'pending' THEN NULL ELSE started_at END,"
-            " finished_at = CASE WHEN ?1 IN ('done', 'failed', 'skipped')"
-            "  THEN ?3 WHEN ?1 IN ('pending', 'running') THEN NULL"
-            "  ELSE finished_at END,"
-            " checked_at = CASE WHEN ?1 = 'checked' THEN ?3 ELSE NULL END,"
-            " pid = CASE WHEN ?1 IN ('running', 'pending') THEN NULL"
-            "  ELSE pid END,"
-            " host = CASE WHEN ?1 IN ('running', 'pending') THEN NULL"
-            "  ELSE host END,"
-            " pgid = CASE WHEN ?1 IN ('running', 'pending') THEN NULL"
-            "  ELSE pgid END"
-            " WHERE id = ?4",
-            -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return gl_store_db_err(s, err, "cannot update a task");
     sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, seq);
@@ -131,5 +145,86 @@ int gl_store_task_set(gl_store *s, const char *id, const char *state,
     if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(s->db) != 1)
         rc = gl_store_db_err(s, err, "cannot update a task");
     sqlite3_finalize(st);
+    return rc;
+}
+
+/* The planned times a task is held to: fixed when it starts (from the
+ * task.start event), forgotten when it is reopened. */
+int gl_task_set_planned(gl_store *s, const char *id, const char *next,
+                        const char *start, const char *end, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    const char *started = gl_transition_to(gl_task_moves, "start");
+    const char *back = gl_transition_to(gl_task_moves, "reopen");
+
+    if (strcmp(next, started) && strcmp(next, back))
+        return GL_OK;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE tasks SET planned_start = ?,"
+                           " planned_end = ? WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    if (!strcmp(next, started) && *start) {
+        sqlite3_bind_text(st, 1, start, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int gl_store_task_row(gl_store *s, const char *id, struct gl_store_task *t,
+                      struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    memset(t, 0, sizeof(*t));
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT owner, checker, state = 'running' AND"
+                           " pid IS NOT NULL, pid, host, pgid FROM tasks"
+                           " WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        t->found = 1;
+        snprintf(t->owner, sizeof(t->owner), "%s", gl_store_col_text(st, 0));
+        snprintf(t->checker, sizeof(t->checker), "%s",
+                 gl_store_col_text(st, 1));
+        t->running = sqlite3_column_int(st, 2);
+        t->pid = sqlite3_column_int64(st, 3);
+        snprintf(t->host, sizeof(t->host), "%s", gl_store_col_text(st, 4));
+        t->pgid = sqlite3_column_int64(st, 5);
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
+                                                     : gl_run_fail_db(s, err);
+}
+
+int gl_store_task_exec(gl_store *s, const char *id, int64_t pid,
+                       const char *host, const char *output, int64_t pgid,
+                       struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE tasks SET pid = ?, host = ?, output = ?,"
+                           " pgid = ? WHERE id = ? AND state = 'running'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    sqlite3_bind_int64(st, 1, pid);
+    sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, output, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, pgid);
+    sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
+    sqlite3_finalize(st);
+    if (!rc && sqlite3_changes(s->db) != 1)
+        rc = gl_err_set(err, GL_EREFUSED, "task '%s' is no longer running", id);
     return rc;
 }

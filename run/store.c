@@ -30,7 +30,9 @@
 #include "util/crashpoint.h"
 #include "util/sha256.h"
 
+#include "run/common.h"
 #include "run/store-internal.h"
+#include "run/store-rows.h"
 
 int gl_store_db_err(gl_store *s, struct gl_err *err, const char *what)
 {
@@ -403,4 +405,73 @@ out:
         unlink(side);
     }
     return rc;
+}
+
+/* Whether word is one of the space-separated words of list. */
+static int in_list(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    const char *p = list;
+
+    while ((p = strstr(p, word))) {
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+            return 1;
+        p += n;
+    }
+    return 0;
+}
+
+int gl_store_sql_states(const struct gl_transition *t, const char *actions,
+                        int from_side, char *buf, size_t n, struct gl_err *err)
+{
+    const struct gl_transition *r, *q;
+    size_t len = 0;
+    int k;
+
+    for (r = t; r->action; r++) {
+        const char *st = from_side ? r->from : r->to;
+        if (!st || !in_list(actions, r->action))
+            continue;
+        for (q = t; q < r; q++) /* each state once */
+            if (in_list(actions, q->action) && (from_side ? q->from : q->to) &&
+                !strcmp(from_side ? q->from : q->to, st))
+                break;
+        if (q < r)
+            continue;
+        /* state names are the tables' own words, never input: no quote */
+        if (strchr(st, '\''))
+            return gl_err_set(err, GL_EINTERNAL, "bad state name '%s'", st);
+        k = snprintf(buf + len, n - len, "%s'%s'", len ? ", " : "(", st);
+        if (k < 0 || (size_t)k >= n - len)
+            return gl_err_set(err, GL_EINTERNAL, "state list too long");
+        len += (size_t)k;
+    }
+    k = snprintf(buf + len, n - len, "%s", len ? ")" : "(NULL)");
+    if (k < 0 || (size_t)k >= n - len)
+        return gl_err_set(err, GL_EINTERNAL, "state list too long");
+    return GL_OK;
+}
+
+/* ---- for the run's modules (run/common.h) -------------------------- */
+
+int gl_run_fail_db(gl_store *s, struct gl_err *err)
+{
+    return gl_err_set(err, GL_ESTORE, "state store: %s", sqlite3_errmsg(s->db));
+}
+
+static void sql_pid_gone(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *host = sqlite3_value_text(argv[1]);
+
+    (void)argc;
+    sqlite3_result_int(ctx, gl_run_pid_gone(sqlite3_value_int64(argv[0]),
+                                            host ? (const char *)host : ""));
+}
+
+int gl_run_sql_functions(gl_store *s, struct gl_err *err)
+{
+    if (sqlite3_create_function(s->db, "golive_pid_gone", 2, SQLITE_UTF8, NULL,
+                                sql_pid_gone, NULL, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    return GL_OK;
 }

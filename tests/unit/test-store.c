@@ -16,6 +16,7 @@
 
 #include "golive/audit.h"
 #include "golive/store.h"
+#include "run/store-rows.h"
 
 static char path[256];
 
