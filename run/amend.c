@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "store-rows.h"
 #include "golive/scenario.h"
 #include "util/buf.h"
 #include "util/sha256.h"

@@ -3,7 +3,6 @@
  */
 #include "common.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <errno.h>
 #include <signal.h>
@@ -12,12 +11,6 @@
 #include <unistd.h>
 
 #include "util/clock.h"
-
-int gl_run_fail_db(gl_store *s, struct gl_err *err)
-{
-    return gl_err_set(err, GL_ESTORE, "state store: %s",
-                      sqlite3_errmsg(gl_store_db(s)));
-}
 
 int gl_run_has_role(const struct gl_plan *p, const char *person, unsigned role)
 {
@@ -86,22 +79,4 @@ int gl_run_pid_gone(int64_t pid, const char *host)
     if (strcmp(here, host))
         return 0;
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
-}
-
-static void sql_pid_gone(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    const unsigned char *host = sqlite3_value_text(argv[1]);
-
-    (void)argc;
-    sqlite3_result_int(ctx, gl_run_pid_gone(sqlite3_value_int64(argv[0]),
-                                            host ? (const char *)host : ""));
-}
-
-int gl_run_sql_functions(gl_store *s, struct gl_err *err)
-{
-    if (sqlite3_create_function(gl_store_db(s), "golive_pid_gone", 2,
-                                SQLITE_UTF8, NULL, sql_pid_gone, NULL,
-                                NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    return GL_OK;
 }

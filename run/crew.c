@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "store-rows.h"
 #include "golive/audit.h"
 #include "golive/scenario.h"
 #include "util/buf.h"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "store-rows.h"
 #include "golive/defect.h"
 
 static int one_of(const char *v, const char *const *set)

@@ -5,42 +5,20 @@
  */
 #include "golive/gate.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
+#include "store-rows.h"
 #include "golive/audit.h"
 #include "golive/defect.h"
 #include "util/buf.h"
 
-/* One string from a one-row, one-column query with an optional text
- * parameter; "" when there is no row. */
-static int query_text(gl_store *s, const char *sql, const char *arg, char *out,
-                      size_t n, struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int step;
-
-    out[0] = '\0';
-    if (sqlite3_prepare_v2(gl_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    if (arg)
-        sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
-                                                     : gl_run_fail_db(s, err);
-}
-
 static int task_state(gl_store *s, const char *id, char *out, size_t n,
                       struct gl_err *err)
 {
-    int rc =
-        query_text(s, "SELECT state FROM tasks WHERE id = ?", id, out, n, err);
+    int rc = gl_store_state_of(s, "tasks", id, out, n, err);
     if (!rc && !out[0])
         snprintf(out, n, "pending");
     return rc;
@@ -49,8 +27,7 @@ static int task_state(gl_store *s, const char *id, char *out, size_t n,
 static int scenario_state(gl_store *s, const char *id, char *out, size_t n,
                           struct gl_err *err)
 {
-    int rc = query_text(s, "SELECT state FROM scenarios WHERE id = ?", id, out,
-                        n, err);
+    int rc = gl_store_state_of(s, "scenarios", id, out, n, err);
     if (!rc && !out[0])
         snprintf(out, n, "pending");
     return rc;
@@ -61,12 +38,7 @@ static int scenario_state(gl_store *s, const char *id, char *out, size_t n,
 static int check_outcome(gl_store *s, const char *id, char *out, size_t n,
                          struct gl_err *err)
 {
-    int rc = query_text(s,
-                        "SELECT json_extract(payload, '$.outcome') FROM events"
-                        " WHERE kind = 'check.run' AND"
-                        " json_extract(payload, '$.check') = ?"
-                        " ORDER BY seq DESC LIMIT 1",
-                        id, out, n, err);
+    int rc = gl_store_check_outcome(s, id, out, n, err);
     if (!rc && !out[0])
         snprintf(out, n, "not run");
     return rc;
@@ -85,35 +57,31 @@ static void rule(json_t *rules, const char *name, int passed,
  * not verified nor deferred, and a blocker even when deferred (a blocker
  * is never deferred; a store from before that rule may hold one).  Their
  * count, and their ids into b. */
+struct open_list {
+    const char *severity;
+    int64_t *count;
+    struct gl_buf *b;
+};
+
+static void open_one(void *ctx, int64_t n, const char *title, const char *state,
+                     const char *sev)
+{
+    struct open_list *o = ctx;
+
+    gl_buf_addf(o->b, "%sD-%lld %s (%s%s%s)", *o->count ? ", " : "",
+                (long long)n, title, strcmp(sev, o->severity) ? sev : "",
+                strcmp(sev, o->severity) ? ", " : "", state);
+    ++*o->count;
+}
+
 static int open_defects(gl_store *s, const char *severity, int64_t *count,
                         struct gl_buf *b, struct gl_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    int step;
+    struct open_list o = {severity, count, b};
 
     *count = 0;
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT n, title, state, severity FROM defects"
-                           " WHERE (CASE severity WHEN 'blocker' THEN 3"
-                           " WHEN 'major' THEN 2 WHEN 'minor' THEN 1"
-                           " ELSE 0 END) >= ? AND state <> 'verified' AND"
-                           " (state <> 'deferred' OR severity = 'blocker')"
-                           " ORDER BY n",
-                           -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    sqlite3_bind_int(st, 1, gl_defect_rank(severity));
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *sev = (const char *)sqlite3_column_text(st, 3);
-        gl_buf_addf(b, "%sD-%lld %s (%s%s%s)", *count ? ", " : "",
-                    (long long)sqlite3_column_int64(st, 0),
-                    (const char *)sqlite3_column_text(st, 1),
-                    strcmp(sev, severity) ? sev : "",
-                    strcmp(sev, severity) ? ", " : "",
-                    (const char *)sqlite3_column_text(st, 2));
-        ++*count;
-    }
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
+    return gl_store_open_defects(s, gl_defect_rank(severity), open_one, &o,
+                                 err);
 }
 
 /* Each of ids must be in state want (tasks: "checked", scenarios:
@@ -250,7 +218,6 @@ int gl_decide(gl_store *s, const struct gl_plan *p, const struct gl_actor *who,
               const char *decision, const char *note, struct gl_err *err)
 {
     json_t *gate = NULL;
-    sqlite3_stmt *st = NULL;
     char leads[256], at[40], *gtext = NULL;
     int64_t seq;
     int rc;
@@ -318,22 +285,8 @@ int gl_decide(gl_store *s, const struct gl_plan *p, const struct gl_actor *who,
                            &seq, err)))
         goto fail;
     snprintf(at, sizeof(at), "%s", gl_store_event_at(s));
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "INSERT INTO decisions (decision, note, actor, at,"
-                           " gate, event_seq) VALUES (?, ?, ?, ?, ?, ?)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = gl_run_fail_db(s, err);
-        goto fail;
-    }
-    sqlite3_bind_text(st, 1, decision, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, note, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, who->person, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, gtext, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, seq);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
-    sqlite3_finalize(st);
-    if (rc)
+    if ((rc = gl_store_decision_insert(s, decision, note, who->person, at,
+                                       gtext, seq, err)))
         goto fail;
     rc = gl_store_commit(s, err);
     goto out;
@@ -347,23 +300,13 @@ out:
 
 int gl_rollback_started(gl_store *s)
 {
-    sqlite3_stmt *st = NULL;
-    int r = -1;
-
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT rollback_at IS NOT NULL FROM run", -1, &st,
-                           NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        r = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return r;
+    return gl_store_rollback_started(s);
 }
 
 int gl_rollback_start(gl_store *s, const struct gl_plan *p,
                       const struct gl_actor *who, const char *note,
                       struct gl_err *err)
 {
-    sqlite3_stmt *st = NULL;
     char leads[256], at[40];
     json_t *tasks;
     size_t i;
@@ -394,15 +337,7 @@ int gl_rollback_start(gl_store *s, const struct gl_plan *p,
              err)))
         goto fail;
     snprintf(at, sizeof(at), "%s", gl_store_event_at(s));
-    if (sqlite3_prepare_v2(gl_store_db(s), "UPDATE run SET rollback_at = ?", -1,
-                           &st, NULL) != SQLITE_OK) {
-        rc = gl_run_fail_db(s, err);
-        goto fail;
-    }
-    sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
-    sqlite3_finalize(st);
-    if (rc)
+    if ((rc = gl_store_rollback_set(s, at, err)))
         goto fail;
     return gl_store_commit(s, err);
 fail:

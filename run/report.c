@@ -5,12 +5,12 @@
 #include "golive/audit.h"
 
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
+#include "store-rows.h"
 #include "golive/amend.h"
 #include "golive/defect.h"
 #include "golive/duty.h"
@@ -48,43 +48,35 @@ static json_t *iso_text(const struct ctx *c, const unsigned char *t)
     return json_string(buf);
 }
 
-static json_t *col(sqlite3_stmt *st, int i)
+/* The rows of a part of the store (gl_store_report_rows) as objects named
+ * by names[]; columns listed in time_cols (a bit per column) are store
+ * times shown at the offset. */
+static int rows(gl_store *s, const struct ctx *c,
+                enum gl_store_report_part part, const char *const *names,
+                unsigned time_cols, json_t **out, struct gl_err *err)
 {
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL:
-        return json_null();
-    case SQLITE_INTEGER:
-        return json_integer(sqlite3_column_int64(st, i));
-    case SQLITE_FLOAT:
-        return json_real(sqlite3_column_double(st, i));
-    default:
-        return json_string((const char *)sqlite3_column_text(st, i));
-    }
-}
-
-/* Rows of a query as objects named by names[]; columns listed in
- * time_cols (a bit per column) are store times shown at the offset. */
-static int rows(gl_store *s, const struct ctx *c, const char *sql,
-                const char *const *names, unsigned time_cols, json_t **out,
-                struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int step, i;
+    json_t *raw = NULL, *r;
+    size_t k;
+    int rc, i;
 
     *out = json_array();
-    if (sqlite3_prepare_v2(gl_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = gl_store_report_rows(s, part, &raw, err)))
+        return rc;
+    json_array_foreach(raw, k, r)
+    {
         json_t *o = json_object();
-        for (i = 0; names[i]; i++)
-            json_object_set_new(o, names[i],
-                                (time_cols >> i) & 1
-                                    ? iso_text(c, sqlite3_column_text(st, i))
-                                    : col(st, i));
+        for (i = 0; names[i]; i++) {
+            json_t *v = json_array_get(r, (size_t)i);
+            json_object_set_new(
+                o, names[i],
+                (time_cols >> i) & 1
+                    ? iso_text(c, (const unsigned char *)json_string_value(v))
+                    : json_incref(v));
+        }
         json_array_append_new(*out, o);
     }
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
+    json_decref(raw);
+    return GL_OK;
 }
 
 static json_t *span(const struct ctx *c, json_t *a, json_t *b)
@@ -184,51 +176,45 @@ static json_t *late_of(const struct ctx *c, json_t *status)
 static int scenarios_of(gl_store *s, const struct gl_plan *p, json_t **out,
                         struct gl_err *err)
 {
-    sqlite3_stmt *st = NULL;
     size_t i;
-    int step;
+    int rc;
 
     *out = json_array();
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT state, taken_by, result_by, note FROM"
-                           " scenarios WHERE id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
     for (i = 0; i < p->n_scenarios; i++) {
         const struct gl_scenario *sc = &p->scenarios[i];
         char prio[8];
-        json_t *o;
+        json_t *o, *row = NULL, *res;
         snprintf(prio, sizeof(prio), "P%d", sc->priority);
         o = json_pack("{s:s, s:s?, s:s?, s:s, s:I, s:s?}", "id", sc->id.id,
                       "area", sc->area, "title", sc->title, "priority", prio,
                       "risk", (json_int_t)sc->risk, "assignee",
                       sc->assignee.id);
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, sc->id.id, -1, SQLITE_STATIC);
-        step = sqlite3_step(st);
+        if ((rc = gl_store_report_scenario(s, sc->id.id, &row, err))) {
+            json_decref(o);
+            return rc;
+        }
         json_object_set_new(o, "state",
-                            step == SQLITE_ROW ? col(st, 0)
-                                               : json_string("pending"));
+                            row ? json_incref(json_array_get(row, 0))
+                                : json_string("pending"));
         json_object_set_new(o, "taken_by",
-                            step == SQLITE_ROW ? col(st, 1) : json_null());
+                            row ? json_incref(json_array_get(row, 1))
+                                : json_null());
         json_object_set_new(o, "result_by",
-                            step == SQLITE_ROW ? col(st, 2) : json_null());
+                            row ? json_incref(json_array_get(row, 2))
+                                : json_null());
         /* the tester: who recorded the result, else who took it (a
          * result may be recorded without 'scenario next') */
+        res = row ? json_array_get(row, 2) : NULL;
         json_object_set_new(o, "tester",
-                            step != SQLITE_ROW ? json_null()
-                            : sqlite3_column_type(st, 2) != SQLITE_NULL
-                                ? col(st, 2)
-                                : col(st, 1));
-        json_object_set_new(o, "note",
-                            step == SQLITE_ROW ? col(st, 3) : json_null());
+                            !row ? json_null()
+                            : !json_is_null(res)
+                                ? json_incref(res)
+                                : json_incref(json_array_get(row, 1)));
+        json_object_set_new(
+            o, "note", row ? json_incref(json_array_get(row, 3)) : json_null());
         json_array_append_new(*out, o);
-        if (step != SQLITE_ROW && step != SQLITE_DONE) {
-            sqlite3_finalize(st);
-            return gl_run_fail_db(s, err);
-        }
+        json_decref(row);
     }
-    sqlite3_finalize(st);
     return GL_OK;
 }
 
@@ -294,25 +280,10 @@ int gl_report_build(gl_store *s, const struct gl_plan *p,
     json_object_set(o, "blockers", json_object_get(status, "blockers"));
     /* every execution from its start; one that died shows so */
     if ((rc = gl_run_sql_functions(s, err)) ||
-        (rc = rows(s, &c,
-                   "SELECT job, mode, started_at, ended_at, rows_read,"
-                   " rows_written, rows_rejected, seconds, " GL_RUN_SYNC_OUTCOME
-                   ", error FROM sync_runs ORDER BY id",
-                   sync_cols, 0xC, &x, err)))
+        (rc = rows(s, &c, GL_STORE_REPORT_SYNCS, sync_cols, 0xC, &x, err)))
         goto fail;
     json_object_set_new(o, "syncs", x);
-    if ((rc = rows(s, &c,
-                   "SELECT at, actor, json_extract(payload, '$.check'),"
-                   " json_extract(payload, '$.type'),"
-                   " json_extract(payload, '$.outcome'),"
-                   " json_extract(payload, '$.source'),"
-                   " json_extract(payload, '$.target'),"
-                   " json_extract(payload, '$.missing'),"
-                   " json_extract(payload, '$.extra'),"
-                   " json_extract(payload, '$.changed'),"
-                   " json_extract(payload, '$.message') FROM events"
-                   " WHERE kind = 'check.run' ORDER BY seq",
-                   check_cols, 0x1, &x, err)))
+    if ((rc = rows(s, &c, GL_STORE_REPORT_CHECKS, check_cols, 0x1, &x, err)))
         goto fail;
     json_object_set_new(o, "checks", x);
     if ((rc = scenarios_of(s, p, &x, err)))
@@ -327,29 +298,13 @@ int gl_report_build(gl_store *s, const struct gl_plan *p,
         goto fail;
     }
     json_object_set_new(o, "defects", json_loads(dl, 0, NULL));
-    if ((rc = rows(s, &c,
-                   "SELECT at, actor, decision, note FROM decisions"
-                   " ORDER BY id",
-                   dec_cols, 0x1, &x, err)))
+    if ((rc = rows(s, &c, GL_STORE_REPORT_DECISIONS, dec_cols, 0x1, &x, err)))
         goto fail;
     json_object_set_new(o, "decisions", x);
     if ((rc = gl_gate_eval(s, p, &g, err)))
         goto fail;
     json_object_set_new(o, "gate", g);
-    if ((rc = rows(s, &c,
-                   "SELECT at, actor, kind, CASE kind"
-                   " WHEN 'shift' THEN 'T0 moved from ' ||"
-                   "  json_extract(payload, '$.from') || ' to ' ||"
-                   "  json_extract(payload, '$.to')"
-                   " WHEN 'handover' THEN 'work handed over to ' ||"
-                   "  json_extract(payload, '$.to')"
-                   " WHEN 'rollback' THEN 'rollback started'"
-                   " ELSE kind END || COALESCE(': ' ||"
-                   "  json_extract(payload, '$.note'), ''),"
-                   " CASE kind WHEN 'run.amend' THEN payload END"
-                   " FROM events WHERE kind IN ('shift', 'handover',"
-                   " 'rollback', 'run.amend') ORDER BY seq",
-                   change_cols, 0x1, &x, err)))
+    if ((rc = rows(s, &c, GL_STORE_REPORT_CHANGES, change_cols, 0x1, &x, err)))
         goto fail;
     {
         /* an amendment says what it changed */

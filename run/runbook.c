@@ -7,9 +7,10 @@
 #include "golive/status.h"
 
 #include "common.h"
+#include "store-rows.h"
+#include "transition.h"
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,63 +42,35 @@ struct people {
     int lost; /* running, and the process that ran it is gone */
 };
 
+/* Whether me is one of who may (enum gl_may bits; the lead with --force
+ * is the caller's to decide). */
+static int may(const struct gl_plan *p, const struct people *w, const char *me,
+               unsigned bits)
+{
+    return ((bits & GL_MAY_OWNER) && !strcmp(me, w->owner)) ||
+           ((bits & GL_MAY_CHECKER) && !strcmp(me, w->checker)) ||
+           ((bits & GL_MAY_LEAD) && is_lead(p, me));
+}
+
 static int task_people(gl_store *s, const struct gl_task *t, struct people *w,
                        struct gl_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    int step;
+    struct gl_store_task row;
+    int rc;
 
     snprintf(w->owner, sizeof(w->owner), "%s", t->owner.id);
     snprintf(w->checker, sizeof(w->checker), "%s", t->checker.id);
     w->lost = 0;
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT owner, checker, state = 'running' AND"
-                           " pid IS NOT NULL, pid, host, pgid FROM tasks"
-                           " WHERE id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    sqlite3_bind_text(st, 1, t->id.id, -1, SQLITE_STATIC);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        if (sqlite3_column_text(st, 0))
-            snprintf(w->owner, sizeof(w->owner), "%s",
-                     (const char *)sqlite3_column_text(st, 0));
-        if (sqlite3_column_text(st, 1))
-            snprintf(w->checker, sizeof(w->checker), "%s",
-                     (const char *)sqlite3_column_text(st, 1));
-        w->lost = sqlite3_column_int(st, 2) &&
-                  gl_run_task_gone(sqlite3_column_int64(st, 3),
-                                   sqlite3_column_int64(st, 5),
-                                   (const char *)sqlite3_column_text(st, 4));
+    if ((rc = gl_store_task_row(s, t->id.id, &row, err)))
+        return rc;
+    if (row.found) {
+        if (row.owner[0])
+            snprintf(w->owner, sizeof(w->owner), "%s", row.owner);
+        if (row.checker[0])
+            snprintf(w->checker, sizeof(w->checker), "%s", row.checker);
+        w->lost = row.running && gl_run_task_gone(row.pid, row.pgid, row.host);
     }
-    sqlite3_finalize(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
-                                                     : gl_run_fail_db(s, err);
-}
-
-/* The planned times a task is held to: fixed when it starts (from the
- * task.start event), forgotten when it is reopened. */
-int gl_task_set_planned(gl_store *s, const char *id, const char *next,
-                        const char *start, const char *end, struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    if (strcmp(next, "running") && strcmp(next, "pending"))
-        return GL_OK;
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "UPDATE tasks SET planned_start = ?,"
-                           " planned_end = ? WHERE id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    if (!strcmp(next, "running") && *start) {
-        sqlite3_bind_text(st, 1, start, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
-    }
-    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
-    sqlite3_finalize(st);
-    return rc;
+    return GL_OK;
 }
 
 int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
@@ -110,6 +83,7 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     char state[16], leads[256], rel[32], planned_start[40] = "",
                                          planned_end[40] = "";
     struct people who_;
+    const struct gl_transition *row = NULL;
     const char *next = NULL, *me = who->person;
     json_t *payload = NULL;
     char *ptext = NULL;
@@ -129,26 +103,28 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     gl_run_names_with(p, GL_ROLE_LEAD, leads, sizeof(leads));
     switch (act) {
     case GL_ACT_START:
-        if (!strcmp(state, "running") && who_.lost) {
+        if (who_.lost &&
+            (row = gl_transition_find(gl_task_moves, "retry", state))) {
             /* its process died: the owner retries it */
-            if (strcmp(me, who_.owner)) {
+            if (!may(p, &who_, me, row->may)) {
                 rc = gl_err_set(err, GL_EREFUSED,
                                 "task '%s' is lost; its owner %s retries or "
                                 "fails it",
                                 id, who_.owner);
                 goto fail;
             }
-            next = "running";
+            next = row->to;
             break;
         }
-        if (strcmp(state, "pending") && strcmp(state, "ready")) {
+        if (!(row = gl_transition_find(gl_task_moves, "start", state))) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "task '%s' is %s; only a pending task starts "
                             "('golive task reopen' takes it back)",
                             id, state);
             goto fail;
         }
-        if (strcmp(me, who_.owner) && !(force && is_lead(p, me))) {
+        if (!may(p, &who_, me, row->may) &&
+            !(force && (row->may & GL_MAY_LEAD_FORCE) && is_lead(p, me))) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "only the owner of task '%s' (%s) starts it; the "
                             "lead (%s) may with --force",
@@ -211,26 +187,28 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 goto fail;
             }
         }
-        next = "running";
+        next = row->to;
         break;
     case GL_ACT_DONE:
     case GL_ACT_FAIL:
-        if (strcmp(state, "running")) {
+        if (!(row = gl_transition_find(gl_task_moves, action_names[act],
+                                       state))) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "task '%s' is %s; only a running task is %s", id,
                             state, act == GL_ACT_DONE ? "done" : "failed");
             goto fail;
         }
-        if (strcmp(me, who_.owner)) {
+        if (!may(p, &who_, me, row->may)) {
             rc =
                 gl_err_set(err, GL_EREFUSED,
                            "only the owner of task '%s' (%s) reports it %s", id,
                            who_.owner, act == GL_ACT_DONE ? "done" : "failed");
             goto fail;
         }
-        next = act == GL_ACT_DONE ? "done" : "failed";
+        next = row->to;
         break;
     case GL_ACT_CHECK:
+        /* the owner is never the checker of a task */
         if (!strcmp(me, who_.owner)) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "%s owns task '%s' and cannot check it; its "
@@ -238,20 +216,20 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                             me, id, who_.checker);
             goto fail;
         }
-        if (strcmp(me, who_.checker)) {
+        if (!may(p, &who_, me, gl_transition_may(gl_task_moves, "check"))) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "only the checker of task '%s' (%s) signs it off",
                             id, who_.checker);
             goto fail;
         }
-        if (strcmp(state, "done")) {
+        if (!(row = gl_transition_find(gl_task_moves, "check", state))) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "task '%s' is %s; its owner %s reports it done "
                             "before it is checked",
                             id, state, who_.owner);
             goto fail;
         }
-        next = "checked";
+        next = row->to;
         break;
     case GL_ACT_SKIP:
         if (!note || !*note) {
@@ -259,46 +237,45 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                             "skipping task '%s' needs a reason (--note)", id);
             goto fail;
         }
-        if (strcmp(me, who_.owner) && !is_lead(p, me)) {
+        if (!may(p, &who_, me, gl_transition_may(gl_task_moves, "skip"))) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "only the owner of task '%s' (%s) or the lead "
                             "(%s) skips it",
                             id, who_.owner, leads);
             goto fail;
         }
-        if (!strcmp(state, "checked") || !strcmp(state, "skipped")) {
+        if (!(row = gl_transition_find(gl_task_moves, "skip", state))) {
             rc = gl_err_set(err, GL_EREFUSED, "task '%s' is %s already", id,
                             state);
             goto fail;
         }
-        next = "skipped";
+        next = row->to;
         break;
     case GL_ACT_REOPEN:
         /* a sign-off is the checker's: once given, only the checker or
-         * the lead takes it back */
-        if (!strcmp(state, "checked") && strcmp(me, who_.checker) &&
-            !is_lead(p, me)) {
+         * the lead takes it back (the table's row for checked) */
+        row = gl_transition_find(gl_task_moves, "reopen", state);
+        if (row && !(row->may & GL_MAY_OWNER) && !may(p, &who_, me, row->may)) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "task '%s' is checked; only its checker %s or "
                             "the lead (%s) reopens it",
                             id, who_.checker, leads);
             goto fail;
         }
-        if (strcmp(me, who_.checker) && !is_lead(p, me) &&
-            strcmp(me, who_.owner)) {
+        if (!may(p, &who_, me, gl_transition_may(gl_task_moves, "reopen"))) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "only the owner of task '%s' (%s), its checker "
                             "(%s) or the lead (%s) reopens it",
                             id, who_.owner, who_.checker, leads);
             goto fail;
         }
-        if (!strcmp(state, "pending") || !strcmp(state, "running")) {
+        if (!row) {
             rc = gl_err_set(err, GL_EREFUSED,
                             "task '%s' is %s; there is nothing to reopen", id,
                             state);
             goto fail;
         }
-        next = "pending";
+        next = row->to;
         break;
     }
     if (!strcmp(next, "running")) {
@@ -347,7 +324,6 @@ int gl_task_exec_record(gl_store *s, const struct gl_actor *who, const char *id,
                         const char *run, const char *output, int64_t pid,
                         int64_t pgid, const char *host, struct gl_err *err)
 {
-    sqlite3_stmt *st = NULL;
     int rc;
 
     if ((rc = gl_store_begin(s, err)))
@@ -359,26 +335,8 @@ int gl_task_exec_record(gl_store *s, const struct gl_actor *who, const char *id,
                                      "host", host),
                            NULL, err)))
         goto fail;
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "UPDATE tasks SET pid = ?, host = ?, output = ?,"
-                           " pgid = ? WHERE id = ? AND state = 'running'",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = gl_run_fail_db(s, err);
+    if ((rc = gl_store_task_exec(s, id, pid, host, output, pgid, err)))
         goto fail;
-    }
-    sqlite3_bind_int64(st, 1, pid);
-    sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, output, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, pgid);
-    sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
-    sqlite3_finalize(st);
-    if (rc)
-        goto fail;
-    if (sqlite3_changes(gl_store_db(s)) != 1) {
-        rc = gl_err_set(err, GL_EREFUSED, "task '%s' is no longer running", id);
-        goto fail;
-    }
     return gl_store_commit(s, err);
 fail:
     gl_store_rollback(s);

@@ -7,39 +7,13 @@
 #include "golive/audit.h"
 
 #include "common.h"
+#include "store-rows.h"
+#include "transition.h"
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Make the scenario rows of the plan (inside the caller's transaction). */
-int gl_scenario_rows(gl_store *s, const struct gl_plan *p, struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    size_t i;
-    int rc = GL_OK;
-
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "INSERT OR IGNORE INTO scenarios (id, area,"
-                           " priority, risk, assignee) VALUES (?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    for (i = 0; i < p->n_scenarios && !rc; i++) {
-        const struct gl_scenario *sc = &p->scenarios[i];
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, sc->id.id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, sc->area, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, sc->priority);
-        sqlite3_bind_int64(st, 4, sc->risk);
-        sqlite3_bind_text(st, 5, sc->assignee.id, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = gl_run_fail_db(s, err);
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
 
 static int is_tester(const struct gl_plan *p, const char *person)
 {
@@ -63,7 +37,6 @@ static int update(gl_store *s, const struct gl_actor *who, const char *id,
     json_t *pl = json_pack("{s:s, s:s, s:s?}", "scenario", id, "state", state,
                            "note", note);
     char *text = pl ? json_dumps(pl, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    sqlite3_stmt *st = NULL;
     int64_t seq = 0;
     int rc;
 
@@ -74,32 +47,15 @@ static int update(gl_store *s, const struct gl_actor *who, const char *id,
     free(text);
     if (rc)
         return rc;
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           taking ? "UPDATE scenarios SET state = ?1,"
-                                    " taken_by = ?2, event_seq = ?3"
-                                    " WHERE id = ?4"
-                                  : "UPDATE scenarios SET state = ?1,"
-                                    " result_by = ?2, event_seq = ?3,"
-                                    " note = ?5 WHERE id = ?4",
-                           -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, who->person, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, seq);
-    sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
-    if (!taking)
-        sqlite3_bind_text(st, 5, note, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
-    sqlite3_finalize(st);
-    return rc;
+    return gl_store_scenario_set(s, id, state, who->person, seq, note, taking,
+                                 err);
 }
 
 int gl_scenario_next(gl_store *s, const struct gl_plan *p,
                      const struct gl_actor *who, char *id, size_t n,
                      struct gl_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    int rc, step;
+    int rc;
 
     if (!is_tester(p, who->person))
         return refuse_non_tester(p, who->person, err);
@@ -107,32 +63,17 @@ int gl_scenario_next(gl_store *s, const struct gl_plan *p,
         return rc;
     if ((rc = gl_scenario_rows(s, p, err)))
         goto fail;
-    if (sqlite3_prepare_v2(
-            gl_store_db(s),
-            "SELECT id FROM scenarios WHERE state = 'pending' AND"
-            " (assignee IS NULL OR assignee = ?1) ORDER BY risk DESC,"
-            " priority, id LIMIT 1",
-            -1, &st, NULL) != SQLITE_OK) {
-        rc = gl_run_fail_db(s, err);
-        goto fail;
-    }
-    sqlite3_bind_text(st, 1, who->person, -1, SQLITE_STATIC);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        snprintf(id, n, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    if (step == SQLITE_DONE) {
+    rc = gl_store_scenario_next(s, who->person, id, n, err);
+    if (rc == GL_ENOTFOUND)
         rc = gl_err_set(err, GL_ENOTFOUND, "every scenario has been taken");
+    if (rc)
         goto fail;
-    }
-    if (step != SQLITE_ROW) {
-        rc = gl_run_fail_db(s, err);
-        goto fail;
-    }
     /* the row chosen (its state, its assignee) must be what its events
      * made before it is handed out */
     if ((rc = gl_audit_check_row(s, "scenarios", id, err)) ||
-        (rc = update(s, who, id, "scenario.take", "running", NULL, 1, err)))
+        (rc =
+             update(s, who, id, "scenario.take",
+                    gl_transition_to(gl_scenario_moves, "take"), NULL, 1, err)))
         goto fail;
     return gl_store_commit(s, err);
 fail:
@@ -161,10 +102,14 @@ int gl_scenario_result(gl_store *s, const struct gl_plan *p,
     if ((rc = gl_scenario_rows(s, p, err)) ||
         (rc = gl_audit_check_row(s, "scenarios", id, err)))
         goto fail;
-    snprintf(kind, sizeof(kind), "scenario.%s",
-             !strcmp(result, "passed")   ? "pass"
-             : !strcmp(result, "failed") ? "fail"
-                                         : "block");
+    /* the move whose to state is the result names the event */
+    {
+        const struct gl_transition *t = gl_scenario_moves;
+        while (t->action && strcmp(t->to, result))
+            t++;
+        snprintf(kind, sizeof(kind), "scenario.%s",
+                 t->action ? t->action : "block");
+    }
     if ((rc = update(s, who, id, kind, result, note, 0, err)))
         goto fail;
     return gl_store_commit(s, err);
@@ -176,49 +121,18 @@ fail:
 char *gl_scenario_progress(gl_store *s, const struct gl_plan *p,
                            struct gl_err *err)
 {
-    static const char *const groups[] = {"COALESCE(result_by, taken_by,"
-                                         " assignee, '(nobody)')",
-                                         "COALESCE(area, '(none)')"};
-    static const char *const names[] = {"testers", "areas"};
-    json_t *o = json_object();
+    json_t *o = NULL;
     char *out = NULL;
-    int g;
 
     if (gl_store_begin(s, err))
-        goto done;
+        return NULL;
     if (gl_scenario_rows(s, p, err) || gl_store_commit(s, err)) {
         gl_store_rollback(s);
-        goto done;
+        return NULL;
     }
-    for (g = 0; g < 2; g++) {
-        json_t *m = json_object();
-        sqlite3_stmt *st = NULL;
-        char sql[256];
-        snprintf(sql, sizeof(sql),
-                 "SELECT %s, state, count(*) FROM scenarios GROUP BY 1, 2",
-                 groups[g]);
-        if (sqlite3_prepare_v2(gl_store_db(s), sql, -1, &st, NULL) !=
-            SQLITE_OK) {
-            json_decref(m);
-            gl_run_fail_db(s, err);
-            goto done;
-        }
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *k = (const char *)sqlite3_column_text(st, 0);
-            const char *state = (const char *)sqlite3_column_text(st, 1);
-            json_t *e = json_object_get(m, k);
-            if (!e) {
-                e = json_object();
-                json_object_set_new(m, k, e);
-            }
-            json_object_set_new(e, state,
-                                json_integer(sqlite3_column_int64(st, 2)));
-        }
-        sqlite3_finalize(st);
-        json_object_set_new(o, names[g], m);
-    }
-    out = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
-done:
+    if ((o = gl_store_scenario_counts(s, err)) &&
+        !(out = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS)))
+        gl_err_set(err, GL_ENOMEM, "out of memory");
     json_decref(o);
     return out;
 }

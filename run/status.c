@@ -13,6 +13,7 @@
 
 #include "common.h"
 #include "golive/forecast.h"
+#include "store-rows.h"
 #include "golive/gate.h"
 #include "util/arena.h"
 #include "util/clock.h"

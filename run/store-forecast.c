@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "store-rows.h"
 #include "util/clock.h"
 
 /* One row per event, and one per scenario or defect a handover moved

@@ -1,16 +1,12 @@
 /*
- * store.c - the state store (see golive/store.h): opening and migrating the
- * SQLite file, transactions, the hash-chained event log and its check.
- *
- * Event hash (version 1): SHA-256 over the bytes "golive-event-v1\n"
- * followed by each field as "<decimal length>:<bytes>\n", in this order:
- * seq, at, actor, os_user, kind, payload, prev_hash.  Length prefixes make
- * the encoding unambiguous whatever the fields contain.  (An event written
- * while GOLIVE_NOW replaces the clock has "golive_now": true in its
- * payload, hashed with it; the format is unchanged.)
- *
- * Every table but events (and audit_cache) is a projection of the events;
- * run/replay.c rebuilds them for `audit verify`.
+ * store.c - the state store (see golive/store.h): opening a store file (or
+ * an empty one in memory for the replay), transactions, and the online
+ * backup.  The other parts of the store are in run/store-*.c:
+ * store-migrate.c (the schema), store-chain.c (the event chain and its
+ * check), store-run.c (the run record and the plan versions),
+ * store-task.c (task state), store-sync.c (sync executions) and
+ * store-replay.c (the audit replay); run/store-internal.h is what they
+ * share.
  */
 #include "golive/store.h"
 
@@ -34,182 +30,17 @@
 #include "util/crashpoint.h"
 #include "util/sha256.h"
 
-/* 'golv' in ASCII: marks an SQLite file as a golive store. */
-#define APPLICATION_ID 0x676f6c76
+#include "run/common.h"
+#include "run/store-internal.h"
+#include "run/store-rows.h"
 
-struct gl_store {
-    sqlite3 *db;
-    char *path;
-    char event_at[40]; /* the time of the last event appended (or replayed) */
-    int memory;        /* a replay's projection: no crash points */
-};
-
-/* Schema migrations: migrations[i] takes the schema from version i to i+1.
- * Never edit one that has shipped; append a new one. */
-static const char *const migrations[] = {
-    /* 0 -> 1: the run, its plan versions, the event log, task state */
-    "CREATE TABLE run ("
-    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
-    "  run_id TEXT NOT NULL,"
-    "  cutover TEXT NOT NULL,"
-    "  rehearsal INTEGER NOT NULL,"
-    "  switch_at INTEGER NOT NULL,"
-    "  switch_offset INTEGER NOT NULL,"
-    "  started_at TEXT NOT NULL,"
-    "  plan_version INTEGER NOT NULL);"
-    "CREATE TABLE plan_versions ("
-    "  version INTEGER PRIMARY KEY,"
-    "  sha256 TEXT NOT NULL,"
-    "  path TEXT NOT NULL,"
-    "  text TEXT NOT NULL,"
-    "  taken_at TEXT NOT NULL,"
-    "  event_seq INTEGER NOT NULL);"
-    "CREATE TABLE events ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  at TEXT NOT NULL,"
-    "  actor TEXT NOT NULL,"
-    "  os_user TEXT NOT NULL,"
-    "  kind TEXT NOT NULL,"
-    "  payload TEXT NOT NULL,"
-    "  prev_hash TEXT NOT NULL,"
-    "  hash TEXT NOT NULL);"
-    "CREATE TABLE tasks ("
-    "  id TEXT PRIMARY KEY,"
-    "  stage TEXT NOT NULL,"
-    "  state TEXT NOT NULL DEFAULT 'pending',"
-    "  owner TEXT,"
-    "  checker TEXT,"
-    "  planned_at INTEGER,"
-    "  duration INTEGER,"
-    "  started_at TEXT,"
-    "  finished_at TEXT,"
-    "  checked_at TEXT,"
-    "  event_seq INTEGER NOT NULL);",
-    /* 1 -> 2: sync executions */
-    "CREATE TABLE sync_runs ("
-    "  id INTEGER PRIMARY KEY,"
-    "  event_seq INTEGER NOT NULL,"
-    "  job TEXT NOT NULL,"
-    "  mode TEXT NOT NULL,"
-    "  started_at TEXT NOT NULL,"
-    "  ended_at TEXT NOT NULL,"
-    "  rows_read INTEGER NOT NULL,"
-    "  rows_written INTEGER NOT NULL,"
-    "  rows_rejected INTEGER NOT NULL,"
-    "  bytes INTEGER NOT NULL,"
-    "  seconds REAL NOT NULL,"
-    "  outcome TEXT NOT NULL,"
-    "  error TEXT);",
-    /* 2 -> 3: the verification list */
-    "CREATE TABLE scenarios ("
-    "  id TEXT PRIMARY KEY,"
-    "  area TEXT,"
-    "  priority INTEGER NOT NULL,"
-    "  risk INTEGER NOT NULL,"
-    "  assignee TEXT,"
-    "  state TEXT NOT NULL DEFAULT 'pending',"
-    "  taken_by TEXT,"
-    "  result_by TEXT,"
-    "  note TEXT,"
-    "  event_seq INTEGER);",
-    /* 3 -> 4: defects */
-    "CREATE TABLE defects ("
-    "  n INTEGER PRIMARY KEY,"
-    "  scenario TEXT,"
-    "  severity TEXT NOT NULL,"
-    "  title TEXT NOT NULL,"
-    "  state TEXT NOT NULL,"
-    "  opened_by TEXT NOT NULL,"
-    "  fixer TEXT,"
-    "  verifier TEXT,"
-    "  patch TEXT,"
-    "  event_seq INTEGER NOT NULL);"
-    /* ... go / no-go decisions, the duty log, rollback, lost tasks */
-    "CREATE TABLE decisions ("
-    "  id INTEGER PRIMARY KEY,"
-    "  decision TEXT NOT NULL,"
-    "  note TEXT NOT NULL,"
-    "  actor TEXT NOT NULL,"
-    "  at TEXT NOT NULL,"
-    "  gate TEXT NOT NULL,"
-    "  event_seq INTEGER NOT NULL);"
-    "CREATE TABLE duty ("
-    "  n INTEGER PRIMARY KEY,"
-    "  at TEXT NOT NULL,"
-    "  actor TEXT NOT NULL,"
-    "  channel TEXT NOT NULL,"
-    "  kind TEXT NOT NULL,"
-    "  text TEXT NOT NULL,"
-    "  defect INTEGER,"
-    "  patch TEXT,"
-    "  event_seq INTEGER NOT NULL);"
-    "ALTER TABLE run ADD COLUMN rollback_at TEXT;"
-    "ALTER TABLE tasks ADD COLUMN pid INTEGER;"
-    "ALTER TABLE tasks ADD COLUMN host TEXT;"
-    "ALTER TABLE tasks ADD COLUMN output TEXT;",
-    /* 4 -> 5: the result of the last full `audit verify`, so that status
-     * checks only the events since.  Not a projection of the events (the
-     * replay leaves it out; see run/replay.c). */
-    "CREATE TABLE audit_cache ("
-    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
-    "  seq INTEGER NOT NULL,"
-    "  hash TEXT NOT NULL,"
-    "  ok INTEGER NOT NULL,"
-    "  problem TEXT,"
-    "  at TEXT NOT NULL);",
-    /* 5 -> 6: a task's planned times, fixed when it starts (task.start's
-     * planned_start / planned_end; NULL again when it is reopened) */
-    "ALTER TABLE tasks ADD COLUMN planned_start TEXT;"
-    "ALTER TABLE tasks ADD COLUMN planned_end TEXT;",
-    /* 6 -> 7: an execution is recorded from its start (sync.start), so
-     * ended_at is NULL while it runs; its id, process and host (one that
-     * is gone while 'running' died); a task's process group (#10.4,
-     * #10.14) */
-    "CREATE TABLE sync_runs_7 ("
-    "  id INTEGER PRIMARY KEY,"
-    "  event_seq INTEGER NOT NULL,"
-    "  job TEXT NOT NULL,"
-    "  mode TEXT NOT NULL,"
-    "  started_at TEXT NOT NULL,"
-    "  ended_at TEXT,"
-    "  rows_read INTEGER NOT NULL,"
-    "  rows_written INTEGER NOT NULL,"
-    "  rows_rejected INTEGER NOT NULL,"
-    "  bytes INTEGER NOT NULL,"
-    "  seconds REAL NOT NULL,"
-    "  outcome TEXT NOT NULL,"
-    "  error TEXT,"
-    "  execution TEXT UNIQUE,"
-    "  pid INTEGER,"
-    "  host TEXT);"
-    "INSERT INTO sync_runs_7 (id, event_seq, job, mode, started_at,"
-    " ended_at, rows_read, rows_written, rows_rejected, bytes, seconds,"
-    " outcome, error) SELECT id, event_seq, job, mode, started_at, ended_at,"
-    " rows_read, rows_written, rows_rejected, bytes, seconds, outcome, error"
-    " FROM sync_runs;"
-    "DROP TABLE sync_runs;"
-    "ALTER TABLE sync_runs_7 RENAME TO sync_runs;"
-    "ALTER TABLE tasks ADD COLUMN pgid INTEGER;",
-    /* 7 -> 8: each plan version's YAML tree in packed form (plan/ytree.h),
-     * so that reading a run of thousands of tasks does not parse YAML
-     * (#11.8).  A cache of plan_versions.text, not a projection: the
-     * replay leaves it out, and `audit verify` checks each row against
-     * the packed form of its version's text (run/replay.c). */
-    "CREATE TABLE plan_trees ("
-    "  version INTEGER PRIMARY KEY,"
-    "  sha256 TEXT NOT NULL,"
-    "  tree BLOB NOT NULL);",
-};
-
-#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
-
-static int db_err(gl_store *s, struct gl_err *err, const char *what)
+int gl_store_db_err(gl_store *s, struct gl_err *err, const char *what)
 {
     return gl_err_set(err, GL_ESTORE, "%s in state store '%s': %s", what,
                       s->path, sqlite3_errmsg(s->db));
 }
 
-static int exec(gl_store *s, const char *sql, struct gl_err *err)
+int gl_store_exec(gl_store *s, const char *sql, struct gl_err *err)
 {
     char *msg = NULL;
 
@@ -223,7 +54,7 @@ static int exec(gl_store *s, const char *sql, struct gl_err *err)
 }
 
 /* A single integer from a query; -1 on failure. */
-static int64_t query_int(gl_store *s, const char *sql)
+int64_t gl_store_query_int(gl_store *s, const char *sql)
 {
     sqlite3_stmt *st = NULL;
     int64_t v = -1;
@@ -233,60 +64,6 @@ static int64_t query_int(gl_store *s, const char *sql)
         v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return v;
-}
-
-static int migrate(gl_store *s, struct gl_err *err)
-{
-    int64_t version, app, tables;
-    char sql[64];
-    int rc, i;
-
-    if ((rc = gl_store_begin(s, err)))
-        return rc;
-    version = query_int(s, "PRAGMA user_version");
-    app = query_int(s, "PRAGMA application_id");
-    tables = query_int(s, "SELECT count(*) FROM sqlite_master");
-    if (version < 0 || app < 0 || tables < 0) {
-        rc = db_err(s, err, "cannot read the schema version");
-        goto fail;
-    }
-    if ((app != 0 && app != APPLICATION_ID) ||
-        (app == 0 && (version != 0 || tables != 0))) {
-        rc = gl_err_set(err, GL_ESTORE,
-                        "'%s' is an SQLite file but not a golive state store",
-                        s->path);
-        goto fail;
-    }
-    if (version > N_MIGRATIONS) {
-        rc = gl_err_set(err, GL_ESTORE,
-                        "state store '%s' has schema version %" PRId64
-                        ", newer than this golive knows (%d); use a newer "
-                        "golive",
-                        s->path, version, N_MIGRATIONS);
-        goto fail;
-    }
-    if (version == N_MIGRATIONS) {
-        gl_store_rollback(s);
-        return GL_OK;
-    }
-    if (!s->memory)
-        gl_crashpoint();
-    for (i = (int)version; i < N_MIGRATIONS; i++) {
-        if ((rc = exec(s, migrations[i], err)))
-            goto fail;
-        if (!s->memory)
-            gl_crashpoint();
-    }
-    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", N_MIGRATIONS);
-    if ((rc = exec(s, sql, err)))
-        goto fail;
-    snprintf(sql, sizeof(sql), "PRAGMA application_id = %d", APPLICATION_ID);
-    if ((rc = exec(s, sql, err)))
-        goto fail;
-    return gl_store_commit(s, err);
-fail:
-    gl_store_rollback(s);
-    return rc;
 }
 
 /* ---- opening ---------------------------------------------------------- */
@@ -361,7 +138,7 @@ static int check_ours(const char *path, int create, struct gl_err *err)
         return not_ours(path, err);
     app = (uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 |
           (uint32_t)h[71];
-    if (app == APPLICATION_ID)
+    if (app == GL_STORE_APPLICATION_ID)
         return GL_OK;
     if (app != 0)
         return not_ours(path, err);
@@ -380,7 +157,7 @@ static int check_ours(const char *path, int create, struct gl_err *err)
                            " (SELECT count(*) FROM sqlite_master)",
                            -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW) {
-        ok = sqlite3_column_int64(st, 0) == APPLICATION_ID;
+        ok = sqlite3_column_int64(st, 0) == GL_STORE_APPLICATION_ID;
         empty = sqlite3_column_int64(st, 0) == 0 &&
                 sqlite3_column_int64(st, 1) == 0 &&
                 sqlite3_column_int64(st, 2) == 0;
@@ -438,7 +215,7 @@ int gl_store_open(const char *path, int flags, gl_store **out,
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     }
     if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
-        rc = db_err(s, err, "cannot open");
+        rc = gl_store_db_err(s, err, "cannot open");
         goto fail;
     }
     /* no trigger or view planted in the store runs: golive's migrations
@@ -447,7 +224,7 @@ int gl_store_open(const char *path, int flags, gl_store **out,
             SQLITE_OK ||
         sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL) !=
             SQLITE_OK) {
-        rc = db_err(s, err, "cannot open");
+        rc = gl_store_db_err(s, err, "cannot open");
         goto fail;
     }
     gl_crashpoint();
@@ -458,7 +235,7 @@ int gl_store_open(const char *path, int flags, gl_store **out,
     if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) !=
             SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW) {
-        rc = db_err(s, err, "cannot switch to WAL mode");
+        rc = gl_store_db_err(s, err, "cannot switch to WAL mode");
         goto fail;
     }
     if (strcmp((const char *)sqlite3_column_text(st, 0), "wal")) {
@@ -471,9 +248,10 @@ int gl_store_open(const char *path, int flags, gl_store **out,
     sqlite3_finalize(st);
     st = NULL;
     gl_crashpoint();
-    if ((rc = exec(s, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", err)))
+    if ((rc = gl_store_exec(
+             s, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", err)))
         goto fail;
-    if ((rc = migrate(s, err)))
+    if ((rc = gl_store_migrate(s, err)))
         goto fail;
     *out = s;
     return GL_OK;
@@ -494,17 +272,17 @@ void gl_store_close(gl_store *s)
 
 int gl_store_schema(gl_store *s)
 {
-    return (int)query_int(s, "PRAGMA user_version");
+    return (int)gl_store_query_int(s, "PRAGMA user_version");
 }
 
 int gl_store_begin(gl_store *s, struct gl_err *err)
 {
-    return exec(s, "BEGIN IMMEDIATE", err);
+    return gl_store_exec(s, "BEGIN IMMEDIATE", err);
 }
 
 int gl_store_commit(gl_store *s, struct gl_err *err)
 {
-    int rc = exec(s, "COMMIT", err);
+    int rc = gl_store_exec(s, "COMMIT", err);
 
     if (rc)
         gl_store_rollback(s);
@@ -517,371 +295,11 @@ void gl_store_rollback(gl_store *s)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* ---- the event chain ------------------------------------------------- */
-
-static int hash_field(struct gl_sha256 *c, const char *v, size_t n)
-{
-    char len[32];
-    int k = snprintf(len, sizeof(len), "%zu:", n);
-
-    return gl_sha256_update(c, len, (size_t)k) || gl_sha256_update(c, v, n) ||
-           gl_sha256_update(c, "\n", 1);
-}
-
-static int event_hash(int64_t seq, const char *at, const char *actor,
-                      const char *os_user, const char *kind,
-                      const char *payload, size_t payload_len, const char *prev,
-                      char hex[GL_SHA256_HEX])
-{
-    struct gl_sha256 *c = gl_sha256_new();
-    char seqs[32];
-    int bad;
-
-    if (!c)
-        return -1;
-    snprintf(seqs, sizeof(seqs), "%" PRId64, seq);
-    bad = gl_sha256_update(c, "golive-event-v1\n", 16) ||
-          hash_field(c, seqs, strlen(seqs)) || hash_field(c, at, strlen(at)) ||
-          hash_field(c, actor, strlen(actor)) ||
-          hash_field(c, os_user, strlen(os_user)) ||
-          hash_field(c, kind, strlen(kind)) ||
-          hash_field(c, payload, payload_len) ||
-          hash_field(c, prev, strlen(prev));
-    if (bad) {
-        gl_sha256_final(c, NULL);
-        return -1;
-    }
-    return gl_sha256_final(c, hex);
-}
-
-static void now_iso(char out[40])
-{
-    int64_t now;
-
-    if (gl_clock_now(&now))
-        now = 0;
-    gl_time_format(now, 0, out);
-}
-
-/* An event written while GOLIVE_NOW replaces the clock says so in its
- * payload ("golive_now": true), so that the audit can tell a replayed or
- * scripted time from the system clock.  *payload is replaced by *marked
- * (malloc'd, the caller frees it) when the mark is added. */
-static int mark_clock(const char **payload, char **marked, struct gl_err *err)
-{
-    const char *env = getenv("GOLIVE_NOW");
-    json_error_t je;
-    json_t *j;
-
-    *marked = NULL;
-    if (!env || !*env)
-        return GL_OK;
-    j = json_loads(*payload, 0, &je);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return GL_OK; /* not an object: nowhere to put the mark */
-    }
-    json_object_set_new(j, "golive_now", json_true());
-    *marked = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(j);
-    if (!*marked)
-        return gl_err_set(err, GL_ENOMEM, "out of memory");
-    *payload = *marked;
-    return GL_OK;
-}
-
-int gl_store_event(gl_store *s, const struct gl_actor *who, const char *kind,
-                   const char *payload, int64_t *seq_out, struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    char prev[GL_SHA256_HEX], hash[GL_SHA256_HEX], at[40], *marked = NULL;
-    int64_t seq = 1;
-    int rc;
-
-    if (sqlite3_get_autocommit(s->db))
-        return gl_err_set(err, GL_EINTERNAL,
-                          "event '%s' appended outside a transaction", kind);
-    strcpy(prev, GL_HASH_GENESIS);
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT seq, hash FROM events ORDER BY seq DESC "
-                           "LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_err(s, err, "cannot read the event log");
-    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const unsigned char *h = sqlite3_column_text(st, 1);
-        seq = sqlite3_column_int64(st, 0) + 1;
-        snprintf(prev, sizeof(prev), "%s", h ? (const char *)h : "");
-    } else if (rc != SQLITE_DONE) {
-        sqlite3_finalize(st);
-        return db_err(s, err, "cannot read the event log");
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-
-    now_iso(at);
-    if ((rc = mark_clock(&payload, &marked, err)))
-        return rc;
-    if (event_hash(seq, at, who->person, who->os_user, kind, payload,
-                   strlen(payload), prev, hash)) {
-        free(marked);
-        return gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");
-    }
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO events (seq, at, actor, os_user, kind,"
-                           " payload, prev_hash, hash) VALUES (?,?,?,?,?,?,?,"
-                           "?)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        free(marked);
-        return db_err(s, err, "cannot append an event");
-    }
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_text(st, 2, at, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, who->person, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, who->os_user, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 5, kind, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 6, payload, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 7, prev, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 8, hash, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    free(marked);
-    if (rc != SQLITE_DONE)
-        return db_err(s, err, "cannot append an event");
-    /* the rows this event changes carry its time, so that a replay of the
-     * events gives them exactly */
-    memcpy(s->event_at, at, sizeof(s->event_at));
-    if (seq_out)
-        *seq_out = seq;
-    return GL_OK;
-}
-
-const char *gl_store_event_at(gl_store *s)
-{
-    if (!s->event_at[0])
-        now_iso(s->event_at);
-    return s->event_at;
-}
-
-void gl_store_set_event_at(gl_store *s, const char *at)
-{
-    snprintf(s->event_at, sizeof(s->event_at), "%s", at);
-}
-
-static const char *col_text(sqlite3_stmt *st, int i)
+const char *gl_store_col_text(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
 
     return t ? (const char *)t : "";
-}
-
-/* The run row must agree with the run.start event that created it. */
-static int verify_run(gl_store *s, struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    json_t *j = NULL;
-    json_error_t je;
-    int rc = GL_OK;
-
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT r.run_id, r.cutover, r.rehearsal, e.seq,"
-                           " e.payload FROM run r LEFT JOIN events e ON"
-                           " e.kind = 'run.start' ORDER BY e.seq LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_err(s, err, "cannot read the run");
-    if (sqlite3_step(st) != SQLITE_ROW)
-        goto out; /* no run yet */
-    if (sqlite3_column_type(st, 3) == SQLITE_NULL) {
-        rc = gl_err_set(err, GL_ECORRUPT,
-                        "the run has no 'run.start' event; the event log "
-                        "was cut");
-        goto out;
-    }
-    j = json_loads(col_text(st, 4), 0, &je);
-    if (!j ||
-        strcmp(json_string_value(json_object_get(j, "run_id"))
-                   ? json_string_value(json_object_get(j, "run_id"))
-                   : "",
-               col_text(st, 0)) ||
-        strcmp(json_string_value(json_object_get(j, "cutover"))
-                   ? json_string_value(json_object_get(j, "cutover"))
-                   : "",
-               col_text(st, 1)) ||
-        json_is_true(json_object_get(j, "rehearsal")) !=
-            (sqlite3_column_int(st, 2) != 0))
-        rc = gl_err_set(err, GL_ECORRUPT,
-                        "table run: the run's record does not match its "
-                        "'run.start' event %lld; the store was edited",
-                        (long long)sqlite3_column_int64(st, 3));
-out:
-    json_decref(j);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* Every plan version's text must hash to its recorded SHA-256, and that
- * SHA-256 must be the one in the event that took the version. */
-static int verify_plans(gl_store *s, struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = GL_OK, step;
-
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT p.version, p.sha256, p.text, e.payload,"
-                           " p.event_seq FROM plan_versions p LEFT JOIN"
-                           " events e ON e.seq = p.event_seq ORDER BY"
-                           " p.version",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_err(s, err, "cannot read plan versions");
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        char hex[GL_SHA256_HEX];
-        const char *text = col_text(st, 2), *payload = col_text(st, 3);
-        json_t *j;
-        json_error_t je;
-        int ok;
-
-        if (gl_sha256_hex(text, (size_t)sqlite3_column_bytes(st, 2), hex)) {
-            rc = gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");
-            break;
-        }
-        if (strcmp(hex, col_text(st, 1))) {
-            rc = gl_err_set(err, GL_ECORRUPT,
-                            "table plan_versions, row version=%d: its text "
-                            "does not match its SHA-256; the stored plan was "
-                            "edited",
-                            sqlite3_column_int(st, 0));
-            break;
-        }
-        j = json_loads(payload, 0, &je);
-        ok = j && json_string_value(json_object_get(j, "plan_sha256")) &&
-             !strcmp(json_string_value(json_object_get(j, "plan_sha256")), hex);
-        json_decref(j);
-        if (!ok) {
-            rc = gl_err_set(err, GL_ECORRUPT,
-                            "table plan_versions, row version=%d: it does "
-                            "not match the SHA-256 recorded by event %lld",
-                            sqlite3_column_int(st, 0),
-                            (long long)sqlite3_column_int64(st, 4));
-            break;
-        }
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = db_err(s, err, "cannot read plan versions");
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int gl_store_chain(gl_store *s, int64_t from, const char *from_hash,
-                   int64_t *last, char last_hash[GL_SHA256_HEX],
-                   struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    char prev[GL_SHA256_HEX], hash[GL_SHA256_HEX];
-    int64_t expect = from + 1;
-    int rc = GL_OK, step;
-
-    snprintf(prev, sizeof(prev), "%s", from_hash);
-    *last = from;
-    snprintf(last_hash, GL_SHA256_HEX, "%s", from_hash);
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT seq, at, actor, os_user, kind, payload,"
-                           " prev_hash, hash FROM events WHERE seq > ?"
-                           " ORDER BY seq",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_err(s, err, "cannot read the event log");
-    sqlite3_bind_int64(st, 1, from);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t seq = sqlite3_column_int64(st, 0);
-        const char *kind = col_text(st, 4);
-
-        if (seq != expect) {
-            rc = gl_err_set(err, GL_ECORRUPT,
-                            "event %" PRId64 " is missing (the next one is "
-                            "%" PRId64 "); the log was cut",
-                            expect, seq);
-            goto out;
-        }
-        if (strcmp(col_text(st, 6), prev)) {
-            rc = gl_err_set(err, GL_ECORRUPT,
-                            "event %" PRId64 " (%s) does not chain to event "
-                            "%" PRId64 ": its previous hash differs",
-                            seq, kind, seq - 1);
-            goto out;
-        }
-        if (event_hash(seq, col_text(st, 1), col_text(st, 2), col_text(st, 3),
-                       kind, col_text(st, 5),
-                       (size_t)sqlite3_column_bytes(st, 5), prev, hash)) {
-            rc = gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");
-            goto out;
-        }
-        if (strcmp(hash, col_text(st, 7))) {
-            rc = gl_err_set(err, GL_ECORRUPT,
-                            "event %" PRId64 " (%s, %s by %s) does not match "
-                            "its hash: it was changed after it was written",
-                            seq, kind, col_text(st, 1), col_text(st, 2));
-            goto out;
-        }
-        memcpy(prev, hash, sizeof(prev));
-        *last = seq;
-        memcpy(last_hash, hash, GL_SHA256_HEX);
-        expect++;
-    }
-    if (step != SQLITE_DONE)
-        rc = db_err(s, err, "cannot read the event log");
-out:
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int gl_store_event_hash(gl_store *s, int64_t seq, char hash[GL_SHA256_HEX],
-                        struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int step;
-
-    if (sqlite3_prepare_v2(s->db, "SELECT hash FROM events WHERE seq = ?", -1,
-                           &st, NULL) != SQLITE_OK)
-        return db_err(s, err, "cannot read the event log");
-    sqlite3_bind_int64(st, 1, seq);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        snprintf(hash, GL_SHA256_HEX, "%s", col_text(st, 0));
-    sqlite3_finalize(st);
-    if (step == SQLITE_DONE)
-        return gl_err_set(err, GL_ENOTFOUND, "no event %" PRId64, seq);
-    return step == SQLITE_ROW ? GL_OK
-                              : db_err(s, err, "cannot read the event log");
-}
-
-int gl_store_verify_in(gl_store *s, int64_t *events, struct gl_err *err)
-{
-    char last[GL_SHA256_HEX];
-    int rc;
-
-    *events = 0;
-    if ((rc = gl_store_chain(s, 0, GL_HASH_GENESIS, events, last, err)))
-        return rc;
-    return gl_store_verify_records(s, err);
-}
-
-int gl_store_verify_records(gl_store *s, struct gl_err *err)
-{
-    int rc;
-
-    if ((rc = verify_run(s, err)) || (rc = verify_plans(s, err)))
-        return rc;
-    return GL_OK;
-}
-
-int gl_store_verify(gl_store *s, int64_t *events, struct gl_err *err)
-{
-    int rc;
-
-    /* one read transaction: a consistent snapshot while writers go on */
-    if ((rc = exec(s, "BEGIN", err)))
-        return rc;
-    rc = gl_store_verify_in(s, events, err);
-    gl_store_rollback(s);
-    return rc;
 }
 
 int gl_store_open_memory(gl_store **out, struct gl_err *err)
@@ -899,11 +317,11 @@ int gl_store_open_memory(gl_store **out, struct gl_err *err)
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                             SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
-        rc = db_err(s, err, "cannot open");
+        rc = gl_store_db_err(s, err, "cannot open");
         gl_store_close(s);
         return rc;
     }
-    if ((rc = migrate(s, err))) {
+    if ((rc = gl_store_migrate(s, err))) {
         gl_store_close(s);
         return rc;
     }
@@ -914,692 +332,6 @@ int gl_store_open_memory(gl_store **out, struct gl_err *err)
 const char *gl_store_path(gl_store *s)
 {
     return s->path;
-}
-
-/* ---- the run --------------------------------------------------------- */
-
-int gl_store_plan_tree_put(gl_store *s, int version, const char *sha,
-                           const char *text, size_t len, struct gl_err *err)
-{
-    struct gl_buf tree = GL_BUF_INIT;
-    sqlite3_stmt *st = NULL;
-    int rc = GL_OK;
-
-    /* a replay's projection leaves the cache out; a text that is not YAML
-     * has no tree (the commands parse it and say why) */
-    if (s->memory || gl_plan_pack(text, len, &tree))
-        goto out;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR REPLACE INTO plan_trees (version,"
-                           " sha256, tree) VALUES (?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(s, err, "cannot record the plan");
-        goto out;
-    }
-    sqlite3_bind_int(st, 1, version);
-    sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, tree.data, (int)tree.len, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = db_err(s, err, "cannot record the plan");
-out:
-    sqlite3_finalize(st);
-    gl_buf_release(&tree);
-    return rc;
-}
-
-/* A packed tree is at most about 9 bytes per byte of its text ("a,"
- * makes a 16-byte record and "a\0"); one larger was not made by golive. */
-#define PLAN_TREE_MAX(len) ((len)*10 + 4096)
-
-int gl_store_plan_tree_kept(gl_store *s, const struct gl_run_info *info)
-{
-    sqlite3_stmt *st = NULL;
-    int found;
-
-    /* only a cache: any problem with it (a store without the table, a
-     * value that is not a blob, one too large) means no tree */
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT 1 FROM plan_trees WHERE version = ? AND"
-                           " sha256 = ? AND typeof(tree) = 'blob' AND"
-                           " length(tree) <= ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return 0;
-    sqlite3_bind_int(st, 1, info->plan_version);
-    sqlite3_bind_text(st, 2, info->plan_sha256, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)PLAN_TREE_MAX(info->plan_len));
-    found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return found;
-}
-
-int gl_store_plan_tree(gl_store *s, struct gl_run_info *info)
-{
-    sqlite3_blob *blob = NULL;
-
-    free(info->plan_tree);
-    info->plan_tree = NULL;
-    info->plan_tree_len = 0;
-    if (!gl_store_plan_tree_kept(s, info) ||
-        sqlite3_blob_open(s->db, "main", "plan_trees", "tree",
-                          info->plan_version, 0, &blob) != SQLITE_OK)
-        return 0;
-    info->plan_tree_len = (size_t)sqlite3_blob_bytes(blob);
-    if (info->plan_tree_len > PLAN_TREE_MAX(info->plan_len) ||
-        !(info->plan_tree = gl_big_alloc(info->plan_tree_len + 1)) ||
-        sqlite3_blob_read(blob, info->plan_tree, (int)info->plan_tree_len, 0) !=
-            SQLITE_OK) {
-        free(info->plan_tree);
-        info->plan_tree = NULL;
-        info->plan_tree_len = 0;
-    }
-    sqlite3_blob_close(blob);
-    return info->plan_tree != NULL;
-}
-
-/* mmap_size while gl_store_run_info reads: a plan's text is at most
- * YT_MAX_INPUT (32 MiB); the rest of the store is read as before */
-#define MMAP_PLAN_READ "67108864"
-
-/* The run's plan text against the event that introduced its version. */
-static int check_plan_event(gl_store *s, const struct gl_run_info *info,
-                            const char *payload, int64_t seq,
-                            struct gl_err *err)
-{
-    char hex[GL_SHA256_HEX];
-    json_t *j;
-    json_error_t je;
-    const char *sha;
-    int ok;
-
-    if (gl_sha256_hex(info->plan_text, info->plan_len, hex))
-        return gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");
-    j = json_loads(payload, 0, &je);
-    sha = j ? json_string_value(json_object_get(j, "plan_sha256")) : NULL;
-    ok = sha && !strcmp(sha, hex) && !strcmp(info->plan_sha256, hex) &&
-         json_integer_value(json_object_get(j, "plan_version")) ==
-             info->plan_version;
-    json_decref(j);
-    if (ok)
-        return GL_OK;
-    return gl_err_set(err, GL_ESTORE,
-                      "the store's copy of the plan does not match its event "
-                      "(version %d, event %lld) in '%s'; the store was "
-                      "edited: 'golive audit verify' lists every difference",
-                      info->plan_version, (long long)seq, s->path);
-}
-
-int gl_store_run_info(gl_store *s, struct gl_run_info *info, struct gl_err *err)
-{
-    sqlite3_blob *blob = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc = GL_OK, step;
-
-    memset(info, 0, sizeof(*info));
-    /* The plan's text fills hundreds of pages: read them mapped rather
-     * than through fresh page-cache memory (a page fault each, the most
-     * expensive part of reading a large plan), for this read only. */
-    sqlite3_exec(s->db, "PRAGMA mmap_size=" MMAP_PLAN_READ, NULL, NULL, NULL);
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT r.run_id, r.cutover, r.rehearsal,"
-                           " r.switch_at, r.switch_offset, r.started_at,"
-                           " r.plan_version, p.sha256, p.path,"
-                           " (SELECT count(*) FROM events),"
-                           " (SELECT payload FROM events WHERE kind IN"
-                           " ('run.start', 'run.amend') ORDER BY seq DESC"
-                           " LIMIT 1),"
-                           " (SELECT seq FROM events WHERE kind IN"
-                           " ('run.start', 'run.amend') ORDER BY seq DESC"
-                           " LIMIT 1)"
-                           " FROM run r JOIN plan_versions p"
-                           " ON p.version = r.plan_version",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_err(s, err, "cannot read the run");
-    step = sqlite3_step(st);
-    if (step == SQLITE_DONE) {
-        rc = gl_err_set(err, GL_ENOTFOUND,
-                        "state store '%s' holds no run yet; start one with "
-                        "'golive run start PLAN'",
-                        s->path);
-        goto out;
-    }
-    if (step != SQLITE_ROW) {
-        rc = db_err(s, err, "cannot read the run");
-        goto out;
-    }
-    snprintf(info->run_id, sizeof(info->run_id), "%s", col_text(st, 0));
-    snprintf(info->cutover, sizeof(info->cutover), "%s", col_text(st, 1));
-    info->rehearsal = sqlite3_column_int(st, 2);
-    info->switch_at = sqlite3_column_int64(st, 3);
-    info->switch_offset = sqlite3_column_int(st, 4);
-    snprintf(info->started_at, sizeof(info->started_at), "%s", col_text(st, 5));
-    info->plan_version = sqlite3_column_int(st, 6);
-    snprintf(info->plan_sha256, sizeof(info->plan_sha256), "%s",
-             col_text(st, 7));
-    snprintf(info->plan_path, sizeof(info->plan_path), "%s", col_text(st, 8));
-    info->events = sqlite3_column_int64(st, 9);
-    /* The text straight into our buffer, in the statement's read
-     * transaction: a column value would first be assembled in SQLite's
-     * own buffer and copied, two fresh megabytes for a large plan. */
-    if (sqlite3_blob_open(s->db, "main", "plan_versions", "text",
-                          info->plan_version, 0, &blob) != SQLITE_OK) {
-        rc = db_err(s, err, "cannot read the run's plan");
-        goto out;
-    }
-    info->plan_len = (size_t)sqlite3_blob_bytes(blob);
-    /* huge pages: a fault per 4 KiB of a large plan otherwise */
-    info->plan_text = gl_big_alloc(info->plan_len + 1);
-    if (!info->plan_text) {
-        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
-        goto out;
-    }
-    if (sqlite3_blob_read(blob, info->plan_text, (int)info->plan_len, 0) !=
-        SQLITE_OK) {
-        rc = db_err(s, err, "cannot read the run's plan");
-        gl_run_info_release(info);
-        goto out;
-    }
-    info->plan_text[info->plan_len] = '\0';
-    /* plan_versions is a projection that can be edited: the plan the
-     * commands act on (and the roles they grant) must be the one whose
-     * SHA-256 the last run.start / run.amend event recorded */
-    if ((rc = check_plan_event(s, info, col_text(st, 10),
-                               sqlite3_column_int64(st, 11), err)))
-        gl_run_info_release(info);
-out:
-    sqlite3_blob_close(blob);
-    sqlite3_finalize(st);
-    sqlite3_exec(s->db, "PRAGMA mmap_size=0", NULL, NULL, NULL);
-    return rc;
-}
-
-void gl_run_info_release(struct gl_run_info *info)
-{
-    free(info->plan_text);
-    info->plan_text = NULL;
-    free(info->plan_tree);
-    info->plan_tree = NULL;
-    info->plan_tree_len = 0;
-}
-
-void gl_store_bind_task(struct sqlite3_stmt *st, const struct gl_task *t,
-                        int64_t seq)
-{
-    sqlite3_bind_text(st, 1, t->id.id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, gl_stage_name(t->stage), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, t->owner.id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, t->checker.id, -1, SQLITE_STATIC);
-    if (t->has_at)
-        sqlite3_bind_int64(st, 5, t->at);
-    else
-        sqlite3_bind_null(st, 5);
-    if (t->has_duration)
-        sqlite3_bind_int64(st, 6, t->duration);
-    else
-        sqlite3_bind_null(st, 6);
-    sqlite3_bind_int64(st, 7, seq);
-}
-
-static int insert_tasks(gl_store *s, const struct gl_plan *p, int64_t seq,
-                        struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    size_t i;
-    int rc = GL_OK;
-
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO tasks (id, stage, owner, checker,"
-                           " planned_at, duration, event_seq) VALUES"
-                           " (?,?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_err(s, err, "cannot record tasks");
-    for (i = 0; i < p->n_tasks; i++) {
-        const struct gl_task *t = &p->tasks[i];
-        sqlite3_reset(st);
-        gl_store_bind_task(st, t, seq);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            rc = db_err(s, err, "cannot record tasks");
-            break;
-        }
-        if (i == 0)
-            gl_crashpoint();
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int gl_store_project_start(gl_store *s, const struct gl_plan *p,
-                           const char *run_id, int rehearsal, const char *sha,
-                           const char *plan_path, const char *text, size_t len,
-                           const char *at, int64_t seq, int scenarios,
-                           struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO run (id, run_id, cutover, rehearsal,"
-                           " switch_at, switch_offset, started_at,"
-                           " plan_version) VALUES (1,?,?,?,?,?,?,1)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_err(s, err, "cannot record the run");
-    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, p->cutover, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, rehearsal);
-    sqlite3_bind_int64(st, 4, p->switch_at);
-    sqlite3_bind_int(st, 5, p->switch_offset);
-    sqlite3_bind_text(st, 6, at, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = db_err(s, err, "cannot record the run");
-        goto fail;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    gl_crashpoint();
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO plan_versions (version, sha256, path,"
-                           " text, taken_at, event_seq) VALUES"
-                           " (1,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_err(s, err, "cannot record the plan");
-    sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, plan_path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, text, (int)len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, at, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, seq);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = db_err(s, err, "cannot record the plan");
-        goto fail;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if ((rc = gl_store_plan_tree_put(s, 1, sha, text, len, err)))
-        return rc;
-    gl_crashpoint();
-    if ((rc = insert_tasks(s, p, seq, err)))
-        return rc;
-    /* payload version 2: the scenario rows are made with the run (before,
-     * they were made the first time a command needed them) */
-    if (scenarios && (rc = gl_scenario_rows(s, p, err)))
-        return rc;
-    return GL_OK;
-fail:
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int gl_run_start(gl_store *s, const struct gl_plan *p, const char *text,
-                 size_t len, const char *plan_path, int rehearsal,
-                 const struct gl_actor *who, struct gl_run_info *info,
-                 struct gl_err *err)
-{
-    unsigned char rnd[16];
-    char run_id[33], sha[GL_SHA256_HEX];
-    json_t *payload = NULL;
-    char *ptext = NULL;
-    int64_t seq = 0;
-    int rc, i;
-
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-        return gl_err_set(err, GL_EINTERNAL, "no random bytes for a run id");
-    for (i = 0; i < 16; i++)
-        snprintf(run_id + 2 * i, 3, "%02x", rnd[i]);
-    if (gl_sha256_hex(text, len, sha))
-        return gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");
-
-    if ((rc = gl_store_begin(s, err)))
-        return rc;
-    gl_crashpoint();
-    if (query_int(s, "SELECT count(*) FROM run") != 0) {
-        struct gl_run_info old;
-        gl_store_rollback(s);
-        if (gl_store_run_info(s, &old, NULL) == GL_OK) {
-            rc = gl_err_set(err, GL_EREFUSED,
-                            "state store '%s' already holds %s run %s of "
-                            "'%s' (started %s); one store holds one run: "
-                            "name another with --state",
-                            s->path, old.rehearsal ? "rehearsal" : "live",
-                            old.run_id, old.cutover, old.started_at);
-            gl_run_info_release(&old);
-            return rc;
-        }
-        return gl_err_set(err, GL_EREFUSED,
-                          "state store '%s' already holds a run", s->path);
-    }
-    payload =
-        json_pack("{s:s, s:s, s:b, s:s, s:i, s:s, s:I, s:I, s:i}", "run_id",
-                  run_id, "cutover", p->cutover, "rehearsal", rehearsal,
-                  "plan_sha256", sha, "plan_version", 1, "plan_path", plan_path,
-                  "switch_at", (json_int_t)p->switch_at, "tasks",
-                  (json_int_t)p->n_tasks, "v", GL_PAYLOAD_VERSION);
-    if (!payload ||
-        !(ptext = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS))) {
-        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
-        goto fail;
-    }
-    if ((rc = gl_store_event(s, who, "run.start", ptext, &seq, err)))
-        goto fail;
-    gl_crashpoint();
-    if ((rc = gl_store_project_start(s, p, run_id, rehearsal, sha, plan_path,
-                                     text, len, s->event_at, seq, 1, err)))
-        goto fail;
-    gl_crashpoint();
-    if ((rc = gl_store_commit(s, err)))
-        goto fail;
-    gl_crashpoint();
-    free(ptext);
-    json_decref(payload);
-    return info ? gl_store_run_info(s, info, err) : GL_OK;
-fail:
-    gl_store_rollback(s);
-    free(ptext);
-    json_decref(payload);
-    return rc;
-}
-
-/* ---- task state ------------------------------------------------------ */
-
-static const char *const task_states[] = {
-    "pending", "ready", "running", "done", "checked", "failed", "skipped"};
-
-const char *gl_task_state_name(enum gl_task_state st)
-{
-    return (unsigned)st < GL_TASK_STATE_COUNT ? task_states[st] : "?";
-}
-
-int gl_store_task_counts(gl_store *s,
-                         int64_t count[GL_STAGE_COUNT][GL_TASK_STATE_COUNT],
-                         struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int step, i, j;
-
-    memset(count, 0, sizeof(int64_t) * GL_STAGE_COUNT * GL_TASK_STATE_COUNT);
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT stage, state, count(*) FROM tasks GROUP BY"
-                           " stage, state",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_err(s, err, "cannot read tasks");
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *stage = col_text(st, 0), *state = col_text(st, 1);
-        for (i = 0; i < GL_STAGE_COUNT; i++)
-            if (!strcmp(stage, gl_stage_name((enum gl_stage)i)))
-                break;
-        for (j = 0; j < GL_TASK_STATE_COUNT; j++)
-            if (!strcmp(state, task_states[j]))
-                break;
-        if (i < GL_STAGE_COUNT && j < GL_TASK_STATE_COUNT)
-            count[i][j] += sqlite3_column_int64(st, 2);
-    }
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE)
-        return db_err(s, err, "cannot read tasks");
-    return GL_OK;
-}
-
-/* ---- sync executions -------------------------------------------------- */
-
-int gl_store_sync_last(gl_store *s, const char *job, char *outcome,
-                       size_t outcome_n, char *ended, size_t ended_n,
-                       struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int step;
-
-    outcome[0] = ended[0] = '\0';
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT outcome, ended_at FROM sync_runs"
-                           " WHERE job = ? ORDER BY event_seq DESC, id DESC"
-                           " LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_err(s, err, "cannot read sync executions");
-    sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        const char *o = (const char *)sqlite3_column_text(st, 0);
-        const char *e = (const char *)sqlite3_column_text(st, 1);
-        snprintf(outcome, outcome_n, "%s", o ? o : "");
-        snprintf(ended, ended_n, "%s", e ? e : "");
-    }
-    sqlite3_finalize(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return db_err(s, err, "cannot read sync executions");
-    return GL_OK;
-}
-
-static const char *sync_outcome(const struct gl_sync_record *r)
-{
-    if (r->outcome && *r->outcome)
-        return r->outcome;
-    return r->failed ? "failed" : "ok";
-}
-
-int gl_store_sync_start(gl_store *s, const struct gl_actor *who,
-                        const struct gl_sync_record *r, struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    char started[40], *ptext = NULL;
-    json_t *payload;
-    int64_t seq = 0;
-    int rc;
-
-    gl_time_format(r->started, 0, started);
-    payload =
-        json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "execution", r->execution,
-                  "job", r->job, "mode", r->mode, "started_at", started, "pid",
-                  (json_int_t)r->pid, "host", r->host ? r->host : "");
-    if (!payload ||
-        !(ptext = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS))) {
-        json_decref(payload);
-        return gl_err_set(err, GL_ENOMEM, "out of memory");
-    }
-    json_decref(payload);
-    if ((rc = gl_store_begin(s, err)))
-        goto out;
-    if ((rc = gl_store_event(s, who, "sync.start", ptext, &seq, err)))
-        goto fail;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO sync_runs (event_seq, job, mode,"
-                           " started_at, ended_at, rows_read, rows_written,"
-                           " rows_rejected, bytes, seconds, outcome, error,"
-                           " execution, pid, host) VALUES (?,?,?,?,NULL,0,0,"
-                           "0,0,0,'running',NULL,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(s, err, "cannot record a sync execution");
-        goto fail;
-    }
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_text(st, 2, r->job, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, r->mode, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, started, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, r->execution, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, r->pid);
-    sqlite3_bind_text(st, 7, r->host ? r->host : "", -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = db_err(s, err, "cannot record a sync execution");
-        goto fail;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    rc = gl_store_commit(s, err);
-    goto out;
-fail:
-    sqlite3_finalize(st);
-    gl_store_rollback(s);
-out:
-    free(ptext);
-    return rc;
-}
-
-int gl_store_record_sync(gl_store *s, const struct gl_actor *who,
-                         const struct gl_sync_record *r, struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    char started[40], ended[40], *ptext = NULL;
-    const char *outcome = sync_outcome(r);
-    int bad = strcmp(outcome, "ok") != 0, pass;
-    json_t *payload;
-    int64_t seq = 0;
-    int rc;
-
-    gl_time_format(r->started, 0, started);
-    gl_time_format(r->ended, 0, ended);
-    payload = json_pack(
-        "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:s,"
-        " s:s?, s:s?, s:s*}",
-        "job", r->job, "mode", r->mode, "started_at", started, "ended_at",
-        ended, "read", (json_int_t)r->read, "written", (json_int_t)r->written,
-        "rejected", (json_int_t)r->rejected, "bytes", (json_int_t)r->bytes,
-        "seconds", r->seconds, "outcome", outcome, "error",
-        bad && r->error && *r->error ? r->error : NULL, "execution",
-        r->execution && *r->execution ? r->execution : NULL, "plan_sha256",
-        r->plan_sha256);
-    if (!payload ||
-        !(ptext = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS))) {
-        json_decref(payload);
-        return gl_err_set(err, GL_ENOMEM, "out of memory");
-    }
-    json_decref(payload);
-    if ((rc = gl_store_begin(s, err)))
-        goto out;
-    if ((rc = gl_store_event(s, who, "sync.run", ptext, &seq, err)))
-        goto fail;
-    /* the row its sync.start made, else a new one (an execution that was
-     * not recorded at its start, as before schema 6) */
-    for (pass = r->execution && *r->execution ? 0 : 1; pass < 2; pass++) {
-        if (sqlite3_prepare_v2(
-                s->db,
-                pass == 0
-                    ? "UPDATE sync_runs SET event_seq = ?1, job = ?2,"
-                      " mode = ?3, started_at = ?4, ended_at = ?5,"
-                      " rows_read = ?6, rows_written = ?7, rows_rejected = ?8,"
-                      " bytes = ?9, seconds = ?10, outcome = ?11, error = ?12"
-                      " WHERE execution = ?13"
-                    : "INSERT INTO sync_runs (event_seq, job, mode,"
-                      " started_at, ended_at, rows_read, rows_written,"
-                      " rows_rejected, bytes, seconds, outcome, error,"
-                      " execution) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-                      " ?9, ?10, ?11, ?12, ?13)",
-                -1, &st, NULL) != SQLITE_OK) {
-            rc = db_err(s, err, "cannot record a sync execution");
-            goto fail;
-        }
-        sqlite3_bind_int64(st, 1, seq);
-        sqlite3_bind_text(st, 2, r->job, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, r->mode, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, started, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, ended, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, r->read);
-        sqlite3_bind_int64(st, 7, r->written);
-        sqlite3_bind_int64(st, 8, r->rejected);
-        sqlite3_bind_int64(st, 9, r->bytes);
-        sqlite3_bind_double(st, 10, r->seconds);
-        sqlite3_bind_text(st, 11, outcome, -1, SQLITE_STATIC);
-        if (bad && r->error && *r->error)
-            sqlite3_bind_text(st, 12, r->error, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 12);
-        if (r->execution && *r->execution)
-            sqlite3_bind_text(st, 13, r->execution, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 13);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            rc = db_err(s, err, "cannot record a sync execution");
-            goto fail;
-        }
-        sqlite3_finalize(st);
-        st = NULL;
-        if (sqlite3_changes(s->db) == 1)
-            break;
-    }
-    rc = gl_store_commit(s, err);
-    goto out;
-fail:
-    sqlite3_finalize(st);
-    gl_store_rollback(s);
-out:
-    free(ptext);
-    return rc;
-}
-
-int gl_store_append(gl_store *s, const struct gl_actor *who, const char *kind,
-                    const char *payload, struct gl_err *err)
-{
-    int rc;
-
-    if ((rc = gl_store_begin(s, err)))
-        return rc;
-    if ((rc = gl_store_event(s, who, kind, payload, NULL, err))) {
-        gl_store_rollback(s);
-        return rc;
-    }
-    return gl_store_commit(s, err);
-}
-
-const char *gl_task_state_static(const char *state)
-{
-    size_t i;
-
-    for (i = 0; i < GL_TASK_STATE_COUNT; i++)
-        if (!strcmp(state, task_states[i]))
-            return task_states[i];
-    return NULL;
-}
-
-int gl_store_task_state(gl_store *s, const char *id, char *state, size_t n,
-                        struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int step, rc = GL_OK;
-
-    if (sqlite3_prepare_v2(s->db, "SELECT state FROM tasks WHERE id = ?", -1,
-                           &st, NULL) != SQLITE_OK)
-        return db_err(s, err, "cannot read a task");
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        snprintf(state, n, "%s", col_text(st, 0));
-    else if (step == SQLITE_DONE)
-        rc = gl_err_set(err, GL_ENOTFOUND, "the run has no task '%s'", id);
-    else
-        rc = db_err(s, err, "cannot read a task");
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int gl_store_task_set(gl_store *s, const char *id, const char *state,
-                      int64_t seq, struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    char at[40];
-    int rc = GL_OK;
-
-    snprintf(at, sizeof(at), "%s", gl_store_event_at(s));
-    if (sqlite3_prepare_v2(
-            s->db,
-            "UPDATE tasks SET state = ?1, event_seq = ?2,"
-            " started_at = CASE WHEN ?1 = 'running' THEN ?3"
-            "  WHEN ?1 = 'pending' THEN NULL ELSE started_at END,"
-            " finished_at = CASE WHEN ?1 IN ('done', 'failed', 'skipped')"
-            "  THEN ?3 WHEN ?1 IN ('pending', 'running') THEN NULL"
-            "  ELSE finished_at END,"
-            " checked_at = CASE WHEN ?1 = 'checked' THEN ?3 ELSE NULL END,"
-            " pid = CASE WHEN ?1 IN ('running', 'pending') THEN NULL"
-            "  ELSE pid END,"
-            " host = CASE WHEN ?1 IN ('running', 'pending') THEN NULL"
-            "  ELSE host END,"
-            " pgid = CASE WHEN ?1 IN ('running', 'pending') THEN NULL"
-            "  ELSE pgid END"
-            " WHERE id = ?4",
-            -1, &st, NULL) != SQLITE_OK)
-        return db_err(s, err, "cannot update a task");
-    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, seq);
-    sqlite3_bind_text(st, 3, at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(s->db) != 1)
-        rc = db_err(s, err, "cannot update a task");
-    sqlite3_finalize(st);
-    return rc;
 }
 
 struct sqlite3 *gl_store_db(gl_store *s)
@@ -1673,4 +405,73 @@ out:
         unlink(side);
     }
     return rc;
+}
+
+/* Whether word is one of the space-separated words of list. */
+static int in_list(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    const char *p = list;
+
+    while ((p = strstr(p, word))) {
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+            return 1;
+        p += n;
+    }
+    return 0;
+}
+
+int gl_store_sql_states(const struct gl_transition *t, const char *actions,
+                        int from_side, char *buf, size_t n, struct gl_err *err)
+{
+    const struct gl_transition *r, *q;
+    size_t len = 0;
+    int k;
+
+    for (r = t; r->action; r++) {
+        const char *st = from_side ? r->from : r->to;
+        if (!st || !in_list(actions, r->action))
+            continue;
+        for (q = t; q < r; q++) /* each state once */
+            if (in_list(actions, q->action) && (from_side ? q->from : q->to) &&
+                !strcmp(from_side ? q->from : q->to, st))
+                break;
+        if (q < r)
+            continue;
+        /* state names are the tables' own words, never input: no quote */
+        if (strchr(st, '\''))
+            return gl_err_set(err, GL_EINTERNAL, "bad state name '%s'", st);
+        k = snprintf(buf + len, n - len, "%s'%s'", len ? ", " : "(", st);
+        if (k < 0 || (size_t)k >= n - len)
+            return gl_err_set(err, GL_EINTERNAL, "state list too long");
+        len += (size_t)k;
+    }
+    k = snprintf(buf + len, n - len, "%s", len ? ")" : "(NULL)");
+    if (k < 0 || (size_t)k >= n - len)
+        return gl_err_set(err, GL_EINTERNAL, "state list too long");
+    return GL_OK;
+}
+
+/* ---- for the run's modules (run/common.h) -------------------------- */
+
+int gl_run_fail_db(gl_store *s, struct gl_err *err)
+{
+    return gl_err_set(err, GL_ESTORE, "state store: %s", sqlite3_errmsg(s->db));
+}
+
+static void sql_pid_gone(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *host = sqlite3_value_text(argv[1]);
+
+    (void)argc;
+    sqlite3_result_int(ctx, gl_run_pid_gone(sqlite3_value_int64(argv[0]),
+                                            host ? (const char *)host : ""));
+}
+
+int gl_run_sql_functions(gl_store *s, struct gl_err *err)
+{
+    if (sqlite3_create_function(s->db, "golive_pid_gone", 2, SQLITE_UTF8, NULL,
+                                sql_pid_gone, NULL, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    return GL_OK;
 }

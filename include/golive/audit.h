@@ -7,7 +7,7 @@
  * written down elsewhere, that no event was cut off the end.
  *
  * How to project a new event kind, or a new table or column: see the top
- * of run/replay.c.
+ * of run/store-replay.c.
  */
 #ifndef GOLIVE_AUDIT_H
 #define GOLIVE_AUDIT_H

@@ -89,7 +89,7 @@ const char *gl_store_event_at(gl_store *s);
 void gl_store_set_event_at(gl_store *s, const char *at);
 
 /* An empty store in memory with the current schema: the projection a
- * replay of the events is built into (run/replay.c). */
+ * replay of the events is built into (run/store-replay.c). */
 int gl_store_open_memory(gl_store **out, struct gl_err *err);
 
 /* The path the store was opened with. */
@@ -189,17 +189,6 @@ int gl_store_task_set(gl_store *s, const char *id, const char *state,
 
 /* The static name of a task state given as text ("pending"...), or NULL. */
 const char *gl_task_state_static(const char *state);
-
-/* The underlying SQLite handle, for the run's own engines (runbook,
- * scenarios) that keep tables of their own in the store. */
-struct sqlite3 *gl_store_db(gl_store *s);
-
-/* Bind a task's row as parameters 1..7 (id, stage, owner, checker,
- * planned_at, duration, event_seq) of a statement on the tasks table:
- * run start and run amend write it the same way. */
-struct sqlite3_stmt;
-void gl_store_bind_task(struct sqlite3_stmt *st, const struct gl_task *t,
-                        int64_t seq);
 
 /* One execution of a sync job, as the run records it. */
 struct gl_sync_record {

@@ -16,6 +16,9 @@
 
 #include "golive/audit.h"
 #include "golive/store.h"
+#include "run/store-internal.h"
+#include "run/store-rows.h"
+#include "run/transition.h"
 
 static char path[256];
 
@@ -168,7 +171,7 @@ static void rollback_leaves_no_event(void **state)
 }
 
 /* An event of a kind the replay does not know makes the audit fail: a
- * new kind must come with its projection (run/replay.c). */
+ * new kind must come with its projection (run/store-replay.c). */
 static void unknown_kind_has_no_projection(void **state)
 {
     struct gl_err err;
@@ -296,6 +299,52 @@ static void sync_execution_from_start_to_end(void **state)
     gl_store_close(s);
 }
 
+/* The state machines' tables decide the moves and the store's SQL state
+ * lists alike: a row changed in the table changes both. */
+static void transition_tables(void **state)
+{
+    const struct gl_transition *r;
+    struct gl_err err = {0};
+    char buf[128];
+
+    (void)state;
+    r = gl_transition_find(gl_task_moves, "start", "ready");
+    assert_non_null(r);
+    assert_string_equal(r->to, "running");
+    assert_null(gl_transition_find(gl_task_moves, "start", "running"));
+    assert_null(gl_transition_find(gl_task_moves, "reopen", "pending"));
+    r = gl_transition_find(gl_task_moves, "reopen", "checked");
+    assert_non_null(r);
+    assert_false(r->may & GL_MAY_OWNER);
+    assert_true(gl_transition_may(gl_task_moves, "reopen") & GL_MAY_OWNER);
+    assert_null(gl_transition_find(gl_defect_moves, "defer", "verified"));
+    assert_non_null(gl_transition_find(gl_scenario_moves, "pass", "running"));
+
+    assert_int_equal(
+        gl_store_sql_states(gl_task_moves, "start", 1, buf, sizeof(buf), &err),
+        GL_OK);
+    assert_string_equal(buf, "('pending', 'ready')");
+    assert_int_equal(gl_store_sql_states(gl_task_moves, "done fail skip", 0,
+                                         buf, sizeof(buf), &err),
+                     GL_OK);
+    assert_string_equal(buf, "('done', 'failed', 'skipped')");
+    assert_int_equal(gl_store_sql_states(gl_defect_moves, "fixing fixed", 0,
+                                         buf, sizeof(buf), &err),
+                     GL_OK);
+    assert_string_equal(buf, "('fixing', 'fixed')");
+    assert_int_equal(gl_store_sql_states(gl_scenario_moves, "take", 1, buf,
+                                         sizeof(buf), &err),
+                     GL_OK);
+    assert_string_equal(buf, "('pending')");
+    assert_int_equal(gl_store_sql_states(gl_task_moves, "nothing", 0, buf,
+                                         sizeof(buf), &err),
+                     GL_OK);
+    assert_string_equal(buf, "(NULL)");
+    assert_int_equal(
+        gl_store_sql_states(gl_task_moves, "skip", 1, buf, 8, &err),
+        GL_EINTERNAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +367,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(chain_since_an_event, setup, teardown),
         cmocka_unit_test(head_parse),
+        cmocka_unit_test(transition_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

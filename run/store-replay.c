@@ -1,5 +1,5 @@
 /*
- * replay.c - the audit (see golive/audit.h): the events replayed into a
+ * store-replay.c - the audit (see golive/audit.h): the events replayed into a
  * fresh projection, compared with the store's tables.
  *
  * The projection is an in-memory store made by the same migrations
@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "store-rows.h"
 #include "golive/diag.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -339,28 +340,17 @@ static int p_handover(struct replay *r, const struct event *e, json_t *pl,
 static int p_scenario(struct replay *r, const struct event *e, json_t *pl,
                       struct gl_err *err)
 {
-    if (!strcmp(e->kind, "scenario.take"))
-        return run_sql(r, err,
-                       "UPDATE scenarios SET state = ?, taken_by = ?,"
-                       " event_seq = ? WHERE id = ?",
-                       "ssis", pstr(pl, "state"), e->actor, e->seq,
-                       pstr(pl, "scenario"));
-    return run_sql(r, err,
-                   "UPDATE scenarios SET state = ?, result_by = ?,"
-                   " event_seq = ?, note = ? WHERE id = ?",
-                   "ssiss", pstr(pl, "state"), e->actor, e->seq,
-                   pstr(pl, "note"), pstr(pl, "scenario"));
+    return gl_store_scenario_set(
+        r->mem, pstr(pl, "scenario"), pstr(pl, "state"), e->actor, e->seq,
+        pstr(pl, "note"), !strcmp(e->kind, "scenario.take"), err);
 }
 
 static int p_defect_open(struct replay *r, const struct event *e, json_t *pl,
                          struct gl_err *err)
 {
-    int rc = run_sql(r, err,
-                     "INSERT INTO defects (n, scenario, severity, title,"
-                     " state, opened_by, event_seq) VALUES"
-                     " (?, ?, ?, ?, 'open', ?, ?)",
-                     "issssi", pint(pl, "defect"), pstr(pl, "scenario"),
-                     pstr(pl, "severity"), pstr(pl, "title"), e->actor, e->seq);
+    int rc = gl_store_defect_insert(r->mem, pint(pl, "defect"),
+                                    pstr(pl, "scenario"), pstr(pl, "severity"),
+                                    pstr(pl, "title"), e->actor, e->seq, err);
 
     if (!rc && json_is_integer(json_object_get(pl, "duty")))
         rc = run_sql(r, err, "UPDATE duty SET defect = ? WHERE n = ?", "ii",
@@ -371,24 +361,15 @@ static int p_defect_open(struct replay *r, const struct event *e, json_t *pl,
 static int p_defect_move(struct replay *r, const struct event *e, json_t *pl,
                          struct gl_err *err)
 {
-    return run_sql(
-        r, err,
-        "UPDATE defects SET state = ?1, event_seq = ?2,"
-        " fixer = CASE WHEN ?1 IN ('fixing', 'fixed') THEN ?3 ELSE fixer END,"
-        " verifier = CASE WHEN ?1 = 'verified' THEN ?3 ELSE verifier END,"
-        " patch = CASE WHEN ?1 = 'deferred' THEN ?4 ELSE patch END"
-        " WHERE n = ?5",
-        "sissi", pstr(pl, "to"), e->seq, e->actor, pstr(pl, "patch"),
-        pint(pl, "defect"));
+    return gl_store_defect_set_state(r->mem, pint(pl, "defect"), pstr(pl, "to"),
+                                     e->actor, pstr(pl, "patch"), e->seq, err);
 }
 
 static int p_defect_severity(struct replay *r, const struct event *e,
                              json_t *pl, struct gl_err *err)
 {
-    return run_sql(r, err,
-                   "UPDATE defects SET severity = ?1, event_seq = ?2"
-                   " WHERE n = ?3",
-                   "sii", pstr(pl, "to"), e->seq, pint(pl, "defect"));
+    return gl_store_defect_set_severity(r->mem, pint(pl, "defect"),
+                                        pstr(pl, "to"), e->seq, err);
 }
 
 static int p_decide(struct replay *r, const struct event *e, json_t *pl,
@@ -401,11 +382,9 @@ static int p_decide(struct replay *r, const struct event *e, json_t *pl,
     if (!gate)
         return gl_err_set(err, GL_ECORRUPT,
                           "event %" PRId64 " (decide) holds no gate", e->seq);
-    rc = run_sql(r, err,
-                 "INSERT INTO decisions (decision, note, actor, at, gate,"
-                 " event_seq) VALUES (?, ?, ?, ?, ?, ?)",
-                 "sssssi", pstr(pl, "decision"), pstr(pl, "note"), e->actor,
-                 e->at, gate, e->seq);
+    rc =
+        gl_store_decision_insert(r->mem, pstr(pl, "decision"), pstr(pl, "note"),
+                                 e->actor, e->at, gate, e->seq, err);
     free(gate);
     return rc;
 }
@@ -414,7 +393,7 @@ static int p_rollback(struct replay *r, const struct event *e, json_t *pl,
                       struct gl_err *err)
 {
     (void)pl;
-    return run_sql(r, err, "UPDATE run SET rollback_at = ?", "s", e->at);
+    return gl_store_rollback_set(r->mem, e->at, err);
 }
 
 static int p_shift(struct replay *r, const struct event *e, json_t *pl,

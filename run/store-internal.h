@@ -1,0 +1,52 @@
+/*
+ * store-internal.h - what the state store's files (run/store*.c) share:
+ * the handle's layout and small helpers on its SQLite connection.
+ * Internal to the store; the rest of golive uses golive/store.h.
+ */
+#ifndef GOLIVE_STORE_INTERNAL_H
+#define GOLIVE_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "golive/golive.h"
+#include "golive/store.h"
+#include "run/transition.h"
+
+/* 'golv' in ASCII: marks an SQLite file as a golive store. */
+#define GL_STORE_APPLICATION_ID 0x676f6c76
+
+struct gl_store {
+    sqlite3 *db;
+    char *path;
+    char event_at[40]; /* the time of the last event appended (or replayed) */
+    int memory;        /* a replay's projection: no crash points */
+};
+
+/* GL_ESTORE: "<what> in state store '<path>': <SQLite's message>". */
+int gl_store_db_err(gl_store *s, struct gl_err *err, const char *what);
+
+/* Run sql (statements without results); GL_ESTORE with SQLite's message. */
+int gl_store_exec(gl_store *s, const char *sql, struct gl_err *err);
+
+/* A single integer from a query; -1 on failure. */
+int64_t gl_store_query_int(gl_store *s, const char *sql);
+
+/* Column i of the current row as text, "" for NULL. */
+const char *gl_store_col_text(sqlite3_stmt *st, int i);
+
+/* The current time (UTC, ISO 8601) as the store writes it. */
+void gl_store_now_iso(char out[40]);
+
+/* Bring the schema of an open store to GL_STORE_SCHEMA (or refuse a file
+ * that is not a golive store, or a newer one). */
+int gl_store_migrate(gl_store *s, struct gl_err *err);
+
+/* The states of table t's rows for actions (space-separated), as an SQL
+ * list "('a', 'b')": their to states, or with from_side their from
+ * states, each once.  The SQL of a state machine is made from its table
+ * (run/transition.h).  GL_EINTERNAL when it does not fit in n. */
+int gl_store_sql_states(const struct gl_transition *t, const char *actions,
+                        int from_side, char *buf, size_t n, struct gl_err *err);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * store-rows.h - the state store's rows for the run's modules (defects,
+ * ...): plain values in, plain structs out, so that no module of run/
+ * holds SQL or an SQLite type (run/store-*.c do).  Each call works inside
+ * the caller's transaction unless it says otherwise.  Internal to run/.
+ */
+#ifndef GOLIVE_RUN_STORE_ROWS_H
+#define GOLIVE_RUN_STORE_ROWS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "golive/golive.h"
+#include "golive/store.h"
+
+/* ---- not behind store calls yet ----
+ * run/amend.c, crew.c, duty.c, report.c and status.c still prepare their
+ * own statements on the store's connection; they are the next to move
+ * behind functions of this header (issue #12.4). */
+
+/* The underlying SQLite handle, for the run's own engines (runbook,
+ * scenarios) that keep tables of their own in the store. */
+struct sqlite3 *gl_store_db(gl_store *s);
+
+/* Bind a task's row as parameters 1..7 (id, stage, owner, checker,
+ * planned_at, duration, event_seq) of a statement on the tasks table:
+ * run start and run amend write it the same way. */
+struct sqlite3_stmt;
+void gl_store_bind_task(struct sqlite3_stmt *st, const struct gl_task *t,
+                        int64_t seq);
+
+/* ---- tasks (run/store-task.c) ---- */
+
+/* Who a task's row names, and the process that runs it. */
+struct gl_store_task {
+    int found;       /* the run has the row */
+    char owner[128]; /* "" when the row names none */
+    char checker[128];
+    int running; /* running, with a process recorded */
+    int64_t pid, pgid;
+    char host[256];
+};
+
+/* Task id's row into *t (t->found 0 when there is none). */
+int gl_store_task_row(gl_store *s, const char *id, struct gl_store_task *t,
+                      struct gl_err *err);
+
+/* Record the process that runs task id (still running): GL_EREFUSED
+ * "task 'id' is no longer running" when it is not. */
+int gl_store_task_exec(gl_store *s, const char *id, int64_t pid,
+                       const char *host, const char *output, int64_t pgid,
+                       struct gl_err *err);
+
+/* ---- defects (run/store-defect.c) ---- */
+
+/* A defect's row, as the state machine needs it. */
+struct gl_store_defect {
+    char state[16];
+    char fixer[128]; /* "" when none */
+    char severity[16];
+};
+
+/* The number the next defect gets (1 for the first). */
+int gl_store_defect_next(gl_store *s, int64_t *n, struct gl_err *err);
+
+/* A new defect n, 'open', opened by opened_by with event seq. */
+int gl_store_defect_insert(gl_store *s, int64_t n, const char *scenario,
+                           const char *severity, const char *title,
+                           const char *opened_by, int64_t seq,
+                           struct gl_err *err);
+
+/* Defect n's row; GL_ENOTFOUND ("no defect D-n") when there is none. */
+int gl_store_defect_get(gl_store *s, int64_t n, struct gl_store_defect *d,
+                        struct gl_err *err);
+
+/* Move defect n to state `to` by event seq; actor is recorded as its
+ * fixer or verifier, and patch as its patch, as the move's table
+ * (gl_defect_moves) says. */
+int gl_store_defect_set_state(gl_store *s, int64_t n, const char *to,
+                              const char *actor, const char *patch, int64_t seq,
+                              struct gl_err *err);
+
+/* Defect n's severity, by event seq. */
+int gl_store_defect_set_severity(gl_store *s, int64_t n, const char *severity,
+                                 int64_t seq, struct gl_err *err);
+
+/* Every defect as a JSON array (malloc'd text, the caller frees it), or
+ * NULL with err set. */
+char *gl_store_defect_list(gl_store *s, struct gl_err *err);
+
+/* ---- scenarios (run/store-scenario.c; gl_scenario_rows makes them) ---- */
+
+/* Scenario id's row after a move by event seq: with taking, it is taken
+ * by actor; else actor gave its result, with note (may be NULL). */
+int gl_store_scenario_set(gl_store *s, const char *id, const char *state,
+                          const char *actor, int64_t seq, const char *note,
+                          int taking, struct gl_err *err);
+
+/* The scenario to hand person next: the riskiest one that the
+ * scenario table lets be taken (gl_scenario_moves), unassigned or
+ * assigned to person; its id into id.  GL_ENOTFOUND when there is none. */
+int gl_store_scenario_next(gl_store *s, const char *person, char *id, size_t n,
+                           struct gl_err *err);
+
+/* The scenario counts by tester (result_by, taken_by or assignee) and by
+ * area: {"testers": {name: {state: count}}, "areas": {...}}, a new
+ * reference, or NULL with err set. */
+json_t *gl_store_scenario_counts(gl_store *s, struct gl_err *err);
+
+/* ---- the gate and the rollback (run/store-gate.c) ---- */
+
+/* The state of task or scenario id (table is "tasks" or "scenarios") into
+ * out; "" when the store has no row. */
+int gl_store_state_of(gl_store *s, const char *table, const char *id, char *out,
+                      size_t n, struct gl_err *err);
+
+/* The outcome of the latest check.run event of check id; "" for none. */
+int gl_store_check_outcome(gl_store *s, const char *id, char *out, size_t n,
+                           struct gl_err *err);
+
+/* Call each, in order, for every defect of severity rank (gl_defect_rank)
+ * or worse that is open: not verified nor deferred, and a blocker even
+ * when deferred. */
+int gl_store_open_defects(gl_store *s, int rank,
+                          void (*each)(void *ctx, int64_t n, const char *title,
+                                       const char *state, const char *severity),
+                          void *ctx, struct gl_err *err);
+
+/* A decision row, made by event seq at time at. */
+int gl_store_decision_insert(gl_store *s, const char *decision,
+                             const char *note, const char *actor,
+                             const char *at, const char *gate, int64_t seq,
+                             struct gl_err *err);
+
+/* 1 when the rollback has started, 0 when not, -1 on failure. */
+int gl_store_rollback_started(gl_store *s);
+
+/* The rollback starts at time at. */
+int gl_store_rollback_set(gl_store *s, const char *at, struct gl_err *err);
+
+/* ---- the report (run/store-report.c) ---- */
+
+/* The parts of the night the report lists, in event order. */
+enum gl_store_report_part {
+    GL_STORE_REPORT_SYNCS,     /* job, mode, started, ended, read, written,
+                                  rejected, seconds, outcome, error
+                                  (needs gl_run_sql_functions) */
+    GL_STORE_REPORT_CHECKS,    /* at, actor, check, type, outcome, source,
+                                  target, missing, extra, changed, message */
+    GL_STORE_REPORT_DECISIONS, /* at, actor, decision, note */
+    GL_STORE_REPORT_CHANGES,   /* at, actor, kind, detail, payload */
+};
+
+/* The rows of part as a JSON array of arrays (a new reference): integers,
+ * reals, strings, null as the store holds them. */
+int gl_store_report_rows(gl_store *s, enum gl_store_report_part part,
+                         json_t **out, struct gl_err *err);
+
+/* Scenario id's [state, taken_by, result_by, note] into *row (a new
+ * reference), or NULL when the store has no row for it. */
+int gl_store_report_scenario(gl_store *s, const char *id, json_t **row,
+                             struct gl_err *err);
+
+#endif
