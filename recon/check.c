@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "db/value.h"
 #include "golive/db.h"
@@ -16,14 +15,7 @@
 #include "recon/canon.h"
 #include "sync/mapping.h"
 #include "util/buf.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "util/clock.h"
 
 static const char *const check_type_names[] = {"count", "aggregate", "diff",
                                                "sql"};
@@ -480,7 +472,7 @@ int gl_check_run(const struct gl_plan *p, const struct gl_check *c, int samples,
 {
     const struct gl_sync_job *j = NULL;
     struct gl_db *src = NULL, *dst = NULL;
-    double t0 = now_s();
+    double t0 = gl_clock_mono();
     int rc;
 
     memset(r, 0, sizeof(*r));
@@ -513,7 +505,7 @@ int gl_check_run(const struct gl_plan *p, const struct gl_check *c, int samples,
 out:
     gl_db_close(src);
     gl_db_close(dst);
-    r->seconds = now_s() - t0;
+    r->seconds = gl_clock_mono() - t0;
     return rc;
 }
 

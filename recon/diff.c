@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <xxhash.h>
 
 #include "db/value.h"
 #include "recon/canon.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 struct side {
     const struct gl_diff_side *s;
@@ -26,14 +26,6 @@ struct side {
     int64_t rows;
     int fresh; /* row was just read: check it for a duplicate key */
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int is_text_type(enum gl_vtype t)
 {
@@ -516,7 +508,7 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
     const char **names = NULL;
     struct gl_value *sv = NULL, *dv = NULL, *unrep = NULL;
     const struct gl_value *arow;
-    double t0 = now_s();
+    double t0 = gl_clock_mono();
     size_t i;
     int rc;
 
@@ -715,7 +707,7 @@ out:
     free(dv);
     free(unrep);
     gl_canon_done();
-    res->seconds = now_s() - t0;
+    res->seconds = gl_clock_mono() - t0;
     return rc;
 }
 

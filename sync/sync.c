@@ -106,14 +106,6 @@ struct job {
     const char *keynames[64];
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int fail(struct job *J, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -544,11 +536,9 @@ static int write_checkpoint(struct job *J, int done)
 {
     struct gl_buf q = GL_BUF_INIT;
     char at[40];
-    int64_t now;
     int rc;
 
-    gl_clock_now(&now);
-    gl_time_format(now, 0, at);
+    gl_clock_now_iso(at);
     gl_buf_adds(&q, "DELETE FROM " CHECKPOINT_TABLE " WHERE job = ");
     quote_text(J, J->dst, J->j->id.id, &q);
     rc = J->dst->drv->exec(J->dst, gl_buf_str(&q), J->err);
@@ -1377,7 +1367,7 @@ static int flush_batch(struct job *J, int last)
         pr.written = J->base_written + J->res->written;
         pr.rejected = rejected_total(J);
         pr.total = J->res->total;
-        pr.seconds = now_s() - J->t0;
+        pr.seconds = gl_clock_mono() - J->t0;
         J->o->progress(J->o->progress_ctx, &pr);
     }
     return GL_OK;
@@ -1766,7 +1756,7 @@ static void init_job(struct job *J, const struct gl_plan *p,
     J->o = o;
     J->res = res;
     J->err = err;
-    J->t0 = now_s();
+    J->t0 = gl_clock_mono();
     J->arena.limit = 0;
     J->arena.block = (size_t)1 << 20; /* a batch lives in a few blocks */
     J->batch_size = o->batch_size > 0   ? o->batch_size
@@ -1822,7 +1812,6 @@ static int job_lock(struct job *J)
     struct gl_buf q = GL_BUF_INIT;
     char name[256], host[256], at[40], holder[600];
     struct gl_err e2;
-    int64_t now;
     int rc;
 
     if (!d->lock)
@@ -1842,8 +1831,7 @@ static int job_lock(struct job *J)
     memset(host, 0, sizeof(host));
     if (gethostname(host, sizeof(host) - 1))
         snprintf(host, sizeof(host), "?");
-    gl_clock_now(&now);
-    gl_time_format(now, 0, at);
+    gl_clock_now_iso(at);
     snprintf(holder, sizeof(holder), "pid %d on host '%.200s'", (int)getpid(),
              host);
     if ((rc = d->exec(J->dst, LOCK_DDL, J->err)) ||
@@ -1938,7 +1926,7 @@ out:
         if (!res->error[0])
             snprintf(res->error, sizeof(res->error), "%s",
                      err && err->msg[0] ? err->msg : "failed");
-        res->seconds = now_s() - J->t0;
+        res->seconds = gl_clock_mono() - J->t0;
         gl_clock_now(&res->ended);
         gl_sync_exec_free(x);
         return rc;
@@ -2009,7 +1997,7 @@ int gl_sync_exec_run(gl_sync_exec *x, struct gl_sync_result *res,
     memset(&cp, 0, sizeof(cp));
     J->res = res;
     J->err = err;
-    J->t0 = now_s();
+    J->t0 = gl_clock_mono();
     start_result(J, 0);
     /* recorded from its start, before it reads or writes a row; when it
      * cannot be recorded it does not run */
@@ -2194,7 +2182,7 @@ out:
             snprintf(res->error, sizeof(res->error), "%s",
                      err && err->msg[0] ? err->msg : "failed");
     }
-    res->seconds = now_s() - J->t0;
+    res->seconds = gl_clock_mono() - J->t0;
     gl_clock_now(&res->ended);
     free(cp.last_key);
     free(cp.watermark);
