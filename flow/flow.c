@@ -351,10 +351,7 @@ static int check_value_map(const struct gl_plan *p, const struct gl_workflow *w,
     gl_buf_adds(&q, "SELECT ");
     src->drv->quote_ident(m->source, &q);
     gl_buf_adds(&q, ", count(*) FROM ");
-    if (j->query)
-        gl_buf_addf(&q, "(%s) golive_src", j->query);
-    else
-        src->drv->quote_ident(j->from.table, &q);
+    gl_sync_source_relation(j, src, &q);
     if (j->where)
         gl_buf_addf(&q, " WHERE (%s)", j->where);
     gl_buf_adds(&q, " GROUP BY ");

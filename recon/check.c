@@ -175,10 +175,7 @@ static int run_count(const struct gl_plan *p, const struct gl_check *c,
     int64_t diff;
     int rc;
 
-    if (j->query)
-        gl_buf_addf(&srel, "(%s) golive_src", j->query);
-    else
-        src->drv->quote_ident(j->from.table, &srel);
+    gl_sync_source_relation(j, src, &srel);
     dst->drv->quote_ident(j->to.table, &trel);
     if ((rc = count_rows(src, gl_buf_str(&srel), sw, &r->source, err)) ||
         (rc = count_rows(dst, gl_buf_str(&trel), tw, &r->target, err)))

@@ -165,10 +165,7 @@ static void check_special(struct online *O, const struct gl_sync_job *j,
         return;
     src->drv->quote_ident(sc->name, &c);
     gl_buf_adds(&q, "SELECT count(*) FROM ");
-    if (j->query)
-        gl_buf_addf(&q, "(%s) golive_src", j->query);
-    else
-        src->drv->quote_ident(j->from.table, &q);
+    gl_sync_source_relation(j, src, &q);
     gl_buf_adds(&q, " WHERE (");
     if (long_time) /* TIME outside a day: '-00:00:01', '838:59:59' */
         gl_buf_addf(&q, "%s < TIME '00:00:00' OR %s >= TIME '24:00:00'",
@@ -242,10 +239,7 @@ static void check_value_map(struct online *O, const struct gl_sync_job *j,
     gl_buf_adds(&q, "SELECT ");
     src->drv->quote_ident(m->source, &q);
     gl_buf_adds(&q, ", count(*) FROM ");
-    if (j->query)
-        gl_buf_addf(&q, "(%s) golive_src", j->query);
-    else
-        src->drv->quote_ident(j->from.table, &q);
+    gl_sync_source_relation(j, src, &q);
     if (j->where)
         gl_buf_addf(&q, " WHERE (%s)", j->where);
     gl_buf_adds(&q, " GROUP BY ");
@@ -303,7 +297,9 @@ static int source_desc(struct online *O, const struct gl_sync_job *j,
         struct gl_cursor *c = NULL;
         const struct gl_value *row;
         size_t i, n;
-        gl_buf_addf(&q, "SELECT * FROM (%s) golive_src WHERE 1 = 0", j->query);
+        gl_buf_adds(&q, "SELECT * FROM ");
+        gl_sync_source_relation(j, src, &q);
+        gl_buf_adds(&q, " WHERE 1 = 0");
         if (src->drv->query(src, gl_buf_str(&q), &c, &err)) {
             gl_buf_release(&q);
             gl_diags_add(O->d, j->from.pos.line, j->from.pos.col, ERR,
@@ -378,10 +374,7 @@ static void check_watermark(struct online *O, const struct gl_sync_job *j,
         return;
     gl_clock_now(&now);
     gl_time_format(now, 0, at);
-    if (j->query)
-        gl_buf_addf(&rel, "(%s) golive_src", j->query);
-    else
-        src->drv->quote_ident(j->from.table, &rel);
+    gl_sync_source_relation(j, src, &rel);
     sc = gl_table_col(sd, j->watermark);
     if (sc >= 0)
         ns = later_than_now(src, gl_buf_str(&rel), j->where, j->watermark,

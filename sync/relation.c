@@ -22,6 +22,15 @@ static void lit(struct gl_db *db, const char *s, struct gl_buf *b)
     db->drv->quote_value(db, &v, b);
 }
 
+void gl_sync_source_relation(const struct gl_sync_job *j,
+                             const struct gl_db *src, struct gl_buf *b)
+{
+    if (j->query)
+        gl_buf_addf(b, "(%s) golive_src", j->query);
+    else
+        src->drv->quote_ident(j->from.table, b);
+}
+
 static int source_names(const struct gl_sync_job *j, struct gl_db *src,
                         char ***names, size_t *n, struct gl_err *err)
 {
@@ -32,10 +41,7 @@ static int source_names(const struct gl_sync_job *j, struct gl_db *src,
     int rc;
 
     gl_buf_adds(&q, "SELECT * FROM ");
-    if (j->query)
-        gl_buf_addf(&q, "(%s) golive_src", j->query);
-    else
-        src->drv->quote_ident(j->from.table, &q);
+    gl_sync_source_relation(j, src, &q);
     gl_buf_adds(&q, " WHERE 1 = 0");
     rc = src->drv->query(src, gl_buf_str(&q), &c, err);
     gl_buf_release(&q);
@@ -161,10 +167,7 @@ int gl_sync_mapped_relation(const struct gl_sync_job *j, struct gl_db *src,
         (*cols)[(*ncols)++] = tn;
     }
     gl_buf_adds(rel, " FROM ");
-    if (j->query)
-        gl_buf_addf(rel, "(%s) golive_src", j->query);
-    else
-        d->quote_ident(j->from.table, rel);
+    gl_sync_source_relation(j, src, rel);
     if (where && *where)
         gl_buf_addf(rel, " WHERE (%s)", where);
     gl_buf_adds(rel, ") golive_m");

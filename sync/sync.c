@@ -248,10 +248,7 @@ static int build_plan(struct job *J)
     int rc;
 
     /* the source relation */
-    if (j->query)
-        gl_buf_addf(&J->from, "(%s) golive_src", j->query);
-    else
-        J->src->drv->quote_ident(j->from.table, &J->from);
+    gl_sync_source_relation(j, J->src, &J->from);
     if ((rc = source_columns(J, &srcnames, &nsrc)))
         return rc;
 
