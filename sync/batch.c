@@ -143,6 +143,8 @@ static int key_in_target(struct job *J, const struct row *r)
         gl_buf_adds(&q, " = ");
         ok = !d->quote_value(J->dst, &r->dst[c], &q);
     }
+    if (gl_buf_failed(&q)) /* not known: the database's error stands */
+        ok = 0;
     if (ok && gl_db_query_int(J->dst, gl_buf_str(&q), &n, NULL))
         n = 0;
     gl_buf_release(&q);
@@ -173,8 +175,8 @@ static int load_range(struct job *J, size_t from, size_t to)
         return sync_failed_with(J);
     if (d->exec(J->dst, "ROLLBACK TO SAVEPOINT golive_batch", NULL) ||
         d->exec(J->dst, "RELEASE SAVEPOINT golive_batch", NULL))
-        return sync_failed_with(
-            J); /* the connection is gone: not a row error */
+        /* the connection is gone: not a row error */
+        return sync_failed_with(J);
     if (live == 1) {
         for (i = from; i < to; i++)
             if (!J->rows[i].reject) {
@@ -186,6 +188,8 @@ static int load_range(struct job *J, size_t from, size_t to)
                                 "duplicates a row an earlier execution "
                                 "loaded (its key is in the target): %s",
                                 why);
+                    if (gl_buf_failed(&b))
+                        return sync_fail(J, GL_ENOMEM, "out of memory");
                     dup = gl_arena_strdup(&J->arena, gl_buf_str(&b));
                     gl_buf_release(&b);
                     J->dups++;
@@ -230,6 +234,10 @@ static int open_batch(struct job *J)
     if (J->fresh && J->j->mode == GL_SYNC_TRUNCATE) {
         gl_buf_adds(&q, "DELETE FROM ");
         d->quote_ident(J->j->to.table, &q);
+        if ((rc = sync_buf_check(J, &q))) {
+            gl_buf_release(&q);
+            return rc;
+        }
         rc = d->exec(J->dst, gl_buf_str(&q), J->err);
         gl_buf_release(&q);
         if (rc)
@@ -318,8 +326,15 @@ int sync_flush_batch(struct job *J, int last)
     J->res->written += written;
     J->res->rejected += rejected;
     if (J->nrows) {
+        char *key = sync_key_json(J, &J->rows[J->nrows - 1]);
+        if (!key) {
+            J->res->written -= written;
+            J->res->rejected -= rejected;
+            rc = sync_fail(J, GL_ENOMEM, "out of memory");
+            goto fail;
+        }
         free(J->last_key);
-        J->last_key = sync_key_json(J, &J->rows[J->nrows - 1]);
+        J->last_key = key;
     }
     if ((rc = sync_write_checkpoint(J, last))) {
         J->res->written -= written;

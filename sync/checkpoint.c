@@ -24,8 +24,11 @@ json_t *sync_value_to_json(const struct gl_value *v)
         gl_buf_addf(&b, "%" PRId64, v->i);
     else
         gl_value_text(v, &b);
-    o = json_pack("{s:s, s:s%}", "t", gl_vtype_name(v->type), "v",
-                  gl_buf_str(&b), b.len);
+    /* NULL when out of memory: never a key cut short */
+    o = gl_buf_failed(&b)
+            ? NULL
+            : json_pack("{s:s, s:s%}", "t", gl_vtype_name(v->type), "v",
+                        gl_buf_str(&b), b.len);
     gl_buf_release(&b);
     return o;
 }
@@ -63,7 +66,7 @@ int sync_value_from_json(json_t *o, struct gl_arena *a, struct gl_value *v)
         return 0;
     case GL_BYTES: {
         struct gl_buf b = GL_BUF_INIT;
-        if (gl_hex_decode(s, len, &b)) {
+        if (gl_hex_decode(s, len, &b) || gl_buf_failed(&b)) {
             gl_buf_release(&b);
             return -1;
         }
@@ -105,7 +108,7 @@ int sync_after_key(struct job *J, const char *key_json, struct gl_buf *out)
     else
         gl_buf_addf(out, "(%s) > (%s)", gl_buf_str(&J->order),
                     gl_buf_str(&vals));
-    rc = 0;
+    rc = gl_buf_failed(&vals) || gl_buf_failed(out) ? -1 : 0;
 out:
     json_decref(arr);
     gl_buf_release(&vals);
@@ -148,6 +151,10 @@ int sync_read_checkpoint(struct job *J, struct checkpoint *cp)
                     " token"
                     " FROM " CHECKPOINT_TABLE " WHERE job = ");
     sync_quote_text(J, J->dst, J->j->id.id, &q);
+    if ((r = sync_buf_check(J, &q))) {
+        gl_buf_release(&q);
+        return r;
+    }
     r = J->dst->drv->query(J->dst, gl_buf_str(&q), &c, J->err);
     gl_buf_release(&q);
     if (r)
@@ -199,6 +206,10 @@ int sync_write_checkpoint(struct job *J, int done)
     gl_clock_now_iso(at);
     gl_buf_adds(&q, "DELETE FROM " CHECKPOINT_TABLE " WHERE job = ");
     sync_quote_text(J, J->dst, J->j->id.id, &q);
+    if ((rc = sync_buf_check(J, &q))) {
+        gl_buf_release(&q);
+        return rc;
+    }
     rc = J->dst->drv->exec(J->dst, gl_buf_str(&q), J->err);
     gl_buf_reset(&q);
     if (rc)
@@ -220,6 +231,10 @@ int sync_write_checkpoint(struct job *J, int done)
                 sync_rejected_total(J), J->base_bytes + J->res->bytes, done);
     sync_quote_text(J, J->dst, at, &q);
     gl_buf_adds(&q, ")");
+    if ((rc = sync_buf_check(J, &q))) {
+        gl_buf_release(&q);
+        return rc;
+    }
     rc = J->dst->drv->exec(J->dst, gl_buf_str(&q), J->err);
 out:
     gl_buf_release(&q);
@@ -230,11 +245,14 @@ char *sync_key_json(struct job *J, const struct row *r)
 {
     json_t *arr = json_array();
     size_t i;
-    char *s;
+    char *s = NULL;
 
-    for (i = 0; i < J->nkey; i++)
-        json_array_append_new(arr, sync_value_to_json(&r->src[i]));
-    s = json_dumps(arr, JSON_COMPACT);
+    /* every part or none: a key cut short would resume elsewhere */
+    for (i = 0; arr && i < J->nkey; i++)
+        if (json_array_append_new(arr, sync_value_to_json(&r->src[i])))
+            goto out;
+    s = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+out:
     json_decref(arr);
     return s;
 }

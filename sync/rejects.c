@@ -37,6 +37,8 @@ static int rejects_path(struct job *J, int mk)
 
     if (!dir) {
         gl_buf_addf(&d, "%s/rejects", J->p->dir);
+        if (gl_buf_failed(&d))
+            return sync_fail(J, GL_ENOMEM, "out of memory");
         dir = gl_buf_str(&d);
     }
     if (mk && mkdir(dir, 0777) && errno != EEXIST)
@@ -61,7 +63,8 @@ static void rejects_header(struct job *J, struct gl_buf *b)
 }
 
 /* One CSV record (a quoted field may hold newlines) into b, without its
- * line end.  0 at the end of the file. */
+ * line end.  0 at the end of the file, -1 when b failed (out of memory:
+ * see gl_buf_failed). */
 static int read_record(FILE *f, struct gl_buf *b)
 {
     char *line = NULL;
@@ -69,6 +72,8 @@ static int read_record(FILE *f, struct gl_buf *b)
     ssize_t n;
 
     gl_buf_reset(b);
+    if (gl_buf_failed(b))
+        return -1;
     while ((n = getline(&line, &cap, f)) > 0) {
         for (i = 0; i < (size_t)n; i++)
             quotes += line[i] == '"';
@@ -80,6 +85,8 @@ static int read_record(FILE *f, struct gl_buf *b)
     while (b->len &&
            (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == '\r'))
         b->data[--b->len] = '\0';
+    if (gl_buf_failed(b))
+        return -1;
     return b->len > 0 || n > 0;
 }
 
@@ -161,7 +168,7 @@ static int rewrite_rejects(struct job *J,
     char tmp[4300];
     struct gl_buf rec = GL_BUF_INIT;
     FILE *in, *out;
-    int first = 1, bad;
+    int first = 1, bad, d = 0;
 
     *dropped = 0;
     if (!(in = fopen(J->res->rejects_file, "r")))
@@ -172,19 +179,28 @@ static int rewrite_rejects(struct job *J,
         return sync_fail(J, GL_EIO, "cannot write '%s': %s", tmp,
                          strerror(errno));
     }
-    while (read_record(in, &rec)) {
-        if (!first && drop(J, gl_buf_str(&rec))) {
+    while (read_record(in, &rec) > 0) {
+        if (!first && (d = drop(J, gl_buf_str(&rec))) > 0) {
             (*dropped)++;
             continue;
         }
+        if (d < 0)
+            break;
         first = 0;
         fwrite(rec.data, 1, rec.len, out);
         fputc('\n', out);
     }
-    gl_buf_release(&rec);
     bad = ferror(in);
     fclose(in);
     bad |= fflush(out) != 0 || fsync(fileno(out)) != 0;
+    if (gl_buf_failed(&rec) || d < 0) {
+        /* the file stays as it was: never a record lost */
+        gl_buf_release(&rec);
+        fclose(out);
+        unlink(tmp);
+        return sync_fail(J, GL_ENOMEM, "out of memory");
+    }
+    gl_buf_release(&rec);
     if (fclose(out) || bad || (*dropped && rename(tmp, J->res->rejects_file))) {
         unlink(tmp);
         return sync_fail(J, GL_EIO, "cannot rewrite '%s': %s",
@@ -214,7 +230,7 @@ static int recover_pending(struct job *J, const struct checkpoint *cp)
     if (!(in = fopen(pend, "r")))
         return GL_OK;
     chain = "";
-    while (read_record(in, &rec)) {
+    while (read_record(in, &rec) > 0) {
         const char *p = gl_buf_str(&rec);
         if (first) {
             first = 0;
@@ -232,6 +248,11 @@ static int recover_pending(struct job *J, const struct checkpoint *cp)
         }
     }
     fclose(in);
+    if (gl_buf_failed(&rec) || gl_buf_failed(&f) || gl_buf_failed(&keep) ||
+        gl_buf_failed(&tail)) {
+        rc = sync_fail(J, GL_ENOMEM, "out of memory"); /* left pending */
+        goto out;
+    }
     if (keep.len && !(out = fopen(J->res->rejects_file, "a+"))) {
         rc = sync_fail(J, GL_EIO, "cannot write '%s': %s", J->res->rejects_file,
                        strerror(errno));
@@ -277,9 +298,17 @@ int sync_open_rejects(struct job *J, const struct checkpoint *cp)
     if ((rc = rejects_path(J, 1)))
         return rc;
     rejects_header(J, &head);
+    if (gl_buf_failed(&head)) {
+        rc = sync_fail(J, GL_ENOMEM, "out of memory");
+        goto out;
+    }
     if ((f = fopen(J->res->rejects_file, "r"))) {
         int have = read_record(f, &first);
         fclose(f);
+        if (have < 0) {
+            rc = sync_fail(J, GL_ENOMEM, "out of memory");
+            goto out;
+        }
         if (have && strcmp(gl_buf_str(&first), gl_buf_str(&head))) {
             char aside[4400], *dot;
             snprintf(aside, sizeof(aside), "%s", J->res->rejects_file);
@@ -327,6 +356,8 @@ out:
 /* Before the batch commits: its rejects wait in the pending file. */
 int sync_rejects_pending(struct job *J)
 {
+    if (gl_buf_failed(&J->inflight)) /* this batch's rejects are lost */
+        return sync_fail(J, GL_ENOMEM, "out of memory");
     if (!J->pending || !J->inflight.len)
         return GL_OK;
     if (fwrite(J->inflight.data, 1, J->inflight.len, J->pending) !=
@@ -362,6 +393,8 @@ void sync_write_reject(struct job *J, const struct row *r)
     struct gl_buf b = GL_BUF_INIT, *o = &J->inflight;
     size_t i;
 
+    if (gl_buf_failed(o))
+        return;
     gl_buf_addf(o, "%s,%" PRId64 ",", J->res->execution, J->batch_no);
     csv_field(o, r->reject, strlen(r->reject));
     for (i = 0; i < J->nsel; i++) {
@@ -370,6 +403,11 @@ void sync_write_reject(struct job *J, const struct row *r)
             continue; /* an empty field is NULL; "" is an empty string */
         gl_buf_reset(&b);
         gl_value_text(&r->src[i], &b);
+        if (gl_buf_failed(&b)) {
+            /* o fails too: the batch does not commit without its rejects */
+            gl_buf_fail(o, gl_buf_failed(&b));
+            break;
+        }
         csv_field(o, gl_buf_str(&b), b.len);
     }
     gl_buf_adds(o, "\n");
@@ -381,7 +419,8 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A record whose key loaded in this --retry-rejects. */
+/* A record whose key loaded in this --retry-rejects (-1: out of
+ * memory). */
 static int now_loaded(struct job *J, const char *rec)
 {
     struct gl_buf key = GL_BUF_INIT;
@@ -389,6 +428,8 @@ static int now_loaded(struct job *J, const char *rec)
     int hit;
 
     record_key(J, rec, &key);
+    if (gl_buf_failed(&key))
+        return -1;
     k = gl_buf_str(&key);
     hit = bsearch(&k, J->loaded, J->nloaded, sizeof(char *), cmp_str) != NULL;
     gl_buf_release(&key);
@@ -439,7 +480,7 @@ int sync_retry_rejects(struct job *J)
     char **keys = NULL;
     size_t nkeys = 0, capk = 0, i, k, distinct = 0;
     FILE *in;
-    int rc = GL_OK;
+    int rc = GL_OK, have;
 
     if ((rc = rejects_path(J, 0)))
         return rc;
@@ -447,7 +488,13 @@ int sync_retry_rejects(struct job *J)
         return sync_fail(J, GL_ENOTFOUND, "no rejects file '%s' to retry",
                          J->res->rejects_file);
     rejects_header(J, &head);
-    if (read_record(in, &rec) && strcmp(gl_buf_str(&rec), gl_buf_str(&head))) {
+    have = gl_buf_failed(&head) ? -1 : read_record(in, &rec);
+    if (have < 0) {
+        fclose(in);
+        rc = sync_fail(J, GL_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (have && strcmp(gl_buf_str(&rec), gl_buf_str(&head))) {
         fclose(in);
         rc = sync_fail(J, GL_EUSAGE,
                        "rejects file '%s' was written for other columns (its "
@@ -455,7 +502,7 @@ int sync_retry_rejects(struct job *J)
                        J->res->rejects_file, gl_buf_str(&head));
         goto out;
     }
-    while (read_record(in, &rec)) {
+    while (read_record(in, &rec) > 0) {
         struct gl_buf key = GL_BUF_INIT;
         if (nkeys == capk) {
             size_t cap = capk ? capk * 2 : 256;
@@ -478,6 +525,10 @@ int sync_retry_rejects(struct job *J)
         }
     }
     fclose(in);
+    if (gl_buf_failed(&rec)) {
+        rc = sync_fail(J, GL_ENOMEM, "out of memory");
+        goto out;
+    }
     /* each key once, whichever executions rejected it */
     qsort(keys, nkeys, sizeof(char *), cmp_str);
     for (i = 0; i < nkeys; i++) {
@@ -498,7 +549,8 @@ int sync_retry_rejects(struct job *J)
             } else {
                 struct gl_value v = {GL_TEXT, 0, 0, NULL, 0};
                 gl_buf_reset(&f);
-                gl_buf_add(&f, p, len);
+                if (gl_buf_add(&f, p, len))
+                    break; /* f and cond are checked below */
                 v.s = gl_buf_str(&f);
                 v.len = len;
                 J->src->drv->quote_value(J->src, &v, &cond);
@@ -515,7 +567,9 @@ int sync_retry_rejects(struct job *J)
         else
             gl_buf_addf(&w, "(%s) IN (%s)", gl_buf_str(&J->order),
                         gl_buf_str(&cond));
-        rc = sync_stream(J, gl_buf_str(&w));
+        if (!(rc = sync_buf_check(J, &f)) && !(rc = sync_buf_check(J, &cond)) &&
+            !(rc = sync_buf_check(J, &w)))
+            rc = sync_stream(J, gl_buf_str(&w));
         gl_buf_release(&w);
     }
 out:

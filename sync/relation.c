@@ -43,7 +43,8 @@ static int source_names(const struct gl_sync_job *j, struct gl_db *src,
     gl_buf_adds(&q, "SELECT * FROM ");
     gl_sync_source_relation(j, src, &q);
     gl_buf_adds(&q, " WHERE 1 = 0");
-    rc = src->drv->query(src, gl_buf_str(&q), &c, err);
+    if (!(rc = gl_buf_check(&q, "the query", err)))
+        rc = src->drv->query(src, gl_buf_str(&q), &c, err);
     gl_buf_release(&q);
     if (rc)
         return rc;
@@ -155,6 +156,8 @@ int gl_sync_mapped_relation(const struct gl_sync_job *j, struct gl_db *src,
             } else {
                 gl_buf_adds(rel, gl_buf_str(&e));
             }
+            if (gl_buf_failed(&e)) /* rel is not what it says */
+                gl_buf_fail(rel, gl_buf_failed(&e));
             gl_buf_release(&e);
         }
         if (m && m->has_default) {
@@ -174,6 +177,8 @@ int gl_sync_mapped_relation(const struct gl_sync_job *j, struct gl_db *src,
     for (k = 0; k < n; k++)
         free(names[k]);
     free(names);
+    if (gl_buf_failed(rel))
+        return gl_buf_check(rel, "the mapped relation", err);
     return any ? GL_OK
                : gl_err_set(err, GL_EUSAGE, "sync job '%s' fills no column",
                             j->id.id);

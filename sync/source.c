@@ -60,6 +60,10 @@ static int source_columns(struct job *J, char ***names, size_t *n)
     int rc;
 
     gl_buf_addf(&q, "SELECT * FROM %s WHERE 1 = 0", gl_buf_str(&J->from));
+    if ((rc = sync_buf_check(J, &J->from)) || (rc = sync_buf_check(J, &q))) {
+        gl_buf_release(&q);
+        return rc;
+    }
     rc = J->src->drv->query(J->src, gl_buf_str(&q), &c, J->err);
     gl_buf_release(&q);
     if (rc)
@@ -188,7 +192,9 @@ int sync_build_plan(struct job *J)
                        j->to.table);
         goto out;
     }
-    rc = GL_OK;
+    /* checked once: from here on the job only reads them */
+    if (!(rc = sync_buf_check(J, &J->list)))
+        rc = sync_buf_check(J, &J->order);
 out:
     free_names(srcnames, nsrc);
     return rc;
@@ -202,6 +208,10 @@ int sync_count_source(struct job *J, const char *where)
     gl_buf_addf(&q, "SELECT count(*) FROM %s", gl_buf_str(&J->from));
     if (where && *where)
         gl_buf_addf(&q, " WHERE %s", where);
+    if ((rc = sync_buf_check(J, &q))) {
+        gl_buf_release(&q);
+        return rc;
+    }
     rc = gl_db_query_int(J->src, gl_buf_str(&q), &J->res->total, J->err);
     gl_buf_release(&q);
     return rc ? sync_failed_with(J) : GL_OK;
@@ -235,6 +245,10 @@ int sync_watermark_filter(struct job *J, struct gl_buf *cond)
         J->dst->drv->quote_ident(tcol, &q);
         gl_buf_adds(&q, ") FROM ");
         J->dst->drv->quote_ident(j->to.table, &q);
+        if ((r = sync_buf_check(J, &q))) {
+            gl_buf_release(&q);
+            return r;
+        }
         r = J->dst->drv->query(J->dst, gl_buf_str(&q), &c, J->err);
         gl_buf_release(&q);
         if (r)
@@ -242,8 +256,12 @@ int sync_watermark_filter(struct job *J, struct gl_buf *cond)
         r = J->dst->drv->next(c, &row, J->err);
         if (r == 1 && row[0].type != GL_NULL) {
             json_t *o = sync_value_to_json(&row[0]);
-            J->watermark = json_dumps(o, JSON_COMPACT);
+            J->watermark = o ? json_dumps(o, JSON_COMPACT) : NULL;
             json_decref(o);
+            if (!J->watermark) {
+                J->dst->drv->cursor_close(c);
+                return sync_fail(J, GL_ENOMEM, "out of memory");
+            }
         }
         J->dst->drv->cursor_close(c);
         if (r < 0)
@@ -266,7 +284,7 @@ int sync_watermark_filter(struct job *J, struct gl_buf *cond)
             return sync_fail(J, GL_EIO, "cannot use the watermark %s",
                              J->watermark);
     }
-    return GL_OK;
+    return sync_buf_check(J, cond);
 }
 
 void sync_and_cond(struct gl_buf *w, const char *cond)
@@ -290,6 +308,9 @@ int sync_stream(struct job *J, const char *extra_where)
     if (where.len)
         gl_buf_addf(&q, " WHERE %s", gl_buf_str(&where));
     gl_buf_addf(&q, " ORDER BY %s", gl_buf_str(&J->order));
+    if ((rc = sync_buf_check(J, &J->where)) ||
+        (rc = sync_buf_check(J, &where)) || (rc = sync_buf_check(J, &q)))
+        goto out;
     /* the job's source connection serves only this read until it ends:
      * the driver may stream it */
     J->src->stream = 1;
@@ -355,6 +376,10 @@ int sync_preflight(struct job *J)
     if (J->where.len)
         gl_buf_addf(&q, " WHERE %s", gl_buf_str(&J->where));
     gl_buf_addf(&q, " ORDER BY %s LIMIT 0", gl_buf_str(&J->order));
+    if ((rc = sync_buf_check(J, &J->where)) || (rc = sync_buf_check(J, &q))) {
+        gl_buf_release(&q);
+        return rc;
+    }
     rc = J->src->drv->query(J->src, gl_buf_str(&q), &c, J->err);
     gl_buf_release(&q);
     if (rc)

@@ -118,6 +118,11 @@ int sync_fail(struct job *J, int code, const char *fmt, ...)
 /* The job failed with J->err already set by a lower layer. */
 int sync_failed_with(struct job *J);
 
+/* GL_OK when no append to b failed (see gl_buf_failed); else the job
+ * fails (GL_ENOMEM).  Every statement the job builds is checked so before
+ * it runs. */
+int sync_buf_check(struct job *J, const struct gl_buf *b);
+
 /* ---- source.c: the source SELECT ------------------------------------- */
 
 /* The column plan, the SELECT list and the ORDER BY of the job, from its
@@ -149,7 +154,8 @@ int sync_value_from_json(json_t *o, struct gl_arena *a, struct gl_value *v);
 /* "(k1, k2) > (v1, v2)" in the source dialect, from a checkpoint key. */
 int sync_after_key(struct job *J, const char *key_json, struct gl_buf *out);
 
-/* A row's key as a JSON array of typed values (malloc'd). */
+/* A row's key as a JSON array of typed values (malloc'd; NULL when out
+ * of memory). */
 char *sync_key_json(struct job *J, const struct row *r);
 
 /* Create the checkpoint table in the target when missing. */

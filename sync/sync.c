@@ -52,6 +52,17 @@ int sync_failed_with(struct job *J)
     return J->err ? J->err->code : GL_EIO;
 }
 
+int sync_buf_check(struct job *J, const struct gl_buf *b)
+{
+    struct gl_err e;
+
+    if (!gl_buf_failed(b))
+        return GL_OK;
+    gl_err_clear(&e);
+    gl_buf_check(b, "a statement", &e);
+    return sync_fail(J, e.code, "%s", e.msg);
+}
+
 static const struct gl_system *system_of(const struct gl_plan *p,
                                          const char *name)
 {
@@ -182,7 +193,8 @@ static void lock_holder(struct job *J, char *out, size_t n)
     snprintf(out, n, "another execution");
     gl_buf_adds(&q, "SELECT holder, since FROM " LOCK_TABLE " WHERE job = ");
     sync_quote_text(J, J->dst, J->j->id.id, &q);
-    if (!J->dst->drv->query(J->dst, gl_buf_str(&q), &c, NULL)) {
+    if (!gl_buf_failed(&q) &&
+        !J->dst->drv->query(J->dst, gl_buf_str(&q), &c, NULL)) {
         if (J->dst->drv->next(c, &row, NULL) == 1 && row[0].type == GL_TEXT &&
             row[1].type == GL_TEXT)
             snprintf(out, n, "%.*s since %.*s", (int)row[0].len, row[0].s,
@@ -229,7 +241,8 @@ static int job_lock(struct job *J)
         return sync_failed_with(J);
     gl_buf_adds(&q, "DELETE FROM " LOCK_TABLE " WHERE job = ");
     sync_quote_text(J, J->dst, J->j->id.id, &q);
-    rc = d->exec(J->dst, gl_buf_str(&q), J->err);
+    if (!(rc = sync_buf_check(J, &q)))
+        rc = d->exec(J->dst, gl_buf_str(&q), J->err);
     gl_buf_reset(&q);
     gl_buf_adds(&q, "INSERT INTO " LOCK_TABLE " (job, holder, since) VALUES (");
     sync_quote_text(J, J->dst, J->j->id.id, &q);
@@ -238,7 +251,7 @@ static int job_lock(struct job *J)
     gl_buf_adds(&q, ", ");
     sync_quote_text(J, J->dst, at, &q);
     gl_buf_adds(&q, ")");
-    if (!rc)
+    if (!rc && !(rc = sync_buf_check(J, &q)))
         rc = d->exec(J->dst, gl_buf_str(&q), J->err);
     gl_buf_release(&q);
     if (!rc)
@@ -316,7 +329,8 @@ int gl_sync_exec_clear(gl_sync_exec *x, struct gl_err *err)
         return sync_failed_with(J);
     gl_buf_adds(&q, "DELETE FROM ");
     d->quote_ident(J->j->to.table, &q);
-    rc = d->exec(J->dst, gl_buf_str(&q), err);
+    if (!(rc = sync_buf_check(J, &q)))
+        rc = d->exec(J->dst, gl_buf_str(&q), err);
     gl_buf_release(&q);
     /* emptied, nothing loaded: the checkpoint says the job has not
      * finished (--resume loads it from the start) */
@@ -469,7 +483,8 @@ int gl_sync_exec_run(gl_sync_exec *x, struct gl_sync_result *res,
             goto out;
         sync_and_cond(&J->where, gl_buf_str(&wm));
     }
-    if ((rc = sync_count_source(J, gl_buf_str(&J->where))))
+    if ((rc = sync_buf_check(J, &J->where)) ||
+        (rc = sync_count_source(J, gl_buf_str(&J->where))))
         goto out;
     if (j->disable_constraints) {
         /* SQLite checks no foreign keys by default: nothing to turn off,

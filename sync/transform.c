@@ -41,6 +41,10 @@ int sync_transform(struct job *J, struct row *r)
         if (m && m->n_map && v.type != GL_NULL) {
             gl_buf_reset(&key);
             gl_value_text(&v, &key);
+            if (gl_buf_failed(&key)) {
+                gl_buf_release(&key);
+                return -1;
+            }
             for (k = 0; k < m->n_map; k++)
                 if (!strcmp(m->map[k].from, gl_buf_str(&key)))
                     break;

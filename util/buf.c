@@ -25,6 +25,12 @@ static int failed(struct gl_buf *b, int e)
     return -1;
 }
 
+void gl_buf_fail(struct gl_buf *b, int e)
+{
+    if (!b->err)
+        failed(b, e ? e : ENOMEM);
+}
+
 static int grow(struct gl_buf *b, size_t extra)
 {
     size_t max = b->max ? b->max : DEFAULT_MAX;

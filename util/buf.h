@@ -66,6 +66,10 @@ static inline int gl_buf_failed(const struct gl_buf *b)
     return b->err;
 }
 
+/* Make b fail as an append would have failed with e (ENOMEM, EFBIG): a
+ * part built in another buffer for b failed. */
+void gl_buf_fail(struct gl_buf *b, int e);
+
 struct gl_err;
 
 /* 0 when every append to b succeeded; else GL_ENOMEM, with "out of
