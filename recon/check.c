@@ -34,6 +34,7 @@ static int open_sys(const struct gl_plan *p, const char *name,
 struct samples {
     struct gl_check_result *r;
     int max;
+    int failed; /* a sample could not be written (out of memory) */
 };
 
 static void on_diff(void *ctx, const struct gl_diff_item *d)
@@ -53,6 +54,7 @@ static void on_diff(void *ctx, const struct gl_diff_item *d)
             json_object_set_new(k, d->key_names[i], json_integer(d->key[i].i));
         else {
             gl_value_text(&d->key[i], &v);
+            S->failed |= gl_buf_failed(&v) != 0;
             json_object_set_new(k, d->key_names[i],
                                 d->key[i].type == GL_NULL
                                     ? json_null()
@@ -64,7 +66,11 @@ static void on_diff(void *ctx, const struct gl_diff_item *d)
     gl_buf_addf(&b, "%s %s", d->op, ks ? ks : "{}");
     for (i = 0; i < d->nchanged; i++)
         gl_buf_addf(&b, "%s%s", i ? "," : " columns: ", d->changed[i]);
-    S->r->samples[S->r->nsamples++] = gl_buf_detach(&b);
+    if (!S->failed && (S->r->samples[S->r->nsamples] = gl_buf_detach(&b)))
+        S->r->nsamples++;
+    else
+        S->failed = 1;
+    gl_buf_release(&b);
     free(ks);
     json_decref(k);
 }
@@ -127,6 +133,8 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     o.on_diff = on_diff;
     o.ctx = &sm;
     dst->drv->quote_ident(j->to.table, &trel);
+    if ((rc = gl_buf_check(&trel, "the table name", err)))
+        goto out;
     memset(&S, 0, sizeof(S));
     memset(&D, 0, sizeof(D));
     S.db = src;
@@ -139,6 +147,8 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     D.key_types = kt;
     D.col_types = ttypes;
     rc = gl_diff_run(&S, &D, &o, res, err);
+    if (!rc && sm.failed)
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
 out:
     free(cols);
     gl_buf_release(&rel);
@@ -156,7 +166,8 @@ static int count_rows(struct gl_db *db, const char *relation, const char *where,
     gl_buf_addf(&q, "SELECT count(*) FROM %s", relation);
     if (where && *where)
         gl_buf_addf(&q, " WHERE (%s)", where);
-    rc = gl_db_query_int(db, gl_buf_str(&q), n, err);
+    if (!(rc = gl_buf_check(&q, "the query", err)))
+        rc = gl_db_query_int(db, gl_buf_str(&q), n, err);
     gl_buf_release(&q);
     return rc;
 }
@@ -177,7 +188,9 @@ static int run_count(const struct gl_plan *p, const struct gl_check *c,
 
     gl_sync_source_relation(j, src, &srel);
     dst->drv->quote_ident(j->to.table, &trel);
-    if ((rc = count_rows(src, gl_buf_str(&srel), sw, &r->source, err)) ||
+    if ((rc = gl_buf_check(&srel, "the source relation", err)) ||
+        (rc = gl_buf_check(&trel, "the table name", err)) ||
+        (rc = count_rows(src, gl_buf_str(&srel), sw, &r->source, err)) ||
         (rc = count_rows(dst, gl_buf_str(&trel), tw, &r->target, err)))
         goto out;
     diff = r->source - r->target;
@@ -277,7 +290,10 @@ static int aggregates(struct gl_db *db, const char *relation, const char *where,
     gl_buf_addf(&q, " FROM %s", relation);
     if (where && *where)
         gl_buf_addf(&q, " WHERE (%s)", where);
-    rc = db->drv->query(db, gl_buf_str(&q), &cur, err);
+    if (gl_buf_failed(&col))
+        gl_buf_fail(&q, gl_buf_failed(&col));
+    if (!(rc = gl_buf_check(&q, "the query", err)))
+        rc = db->drv->query(db, gl_buf_str(&q), &cur, err);
     gl_buf_release(&q);
     gl_buf_release(&col);
     if (rc)
@@ -298,6 +314,8 @@ static int aggregates(struct gl_db *db, const char *relation, const char *where,
             else
                 gl_value_text(&row[i], &t);
             text[i] = gl_buf_detach(&t);
+            if (!text[i] || gl_buf_failed(&enc[i]))
+                r = -gl_err_set(err, GL_ENOMEM, "out of memory");
         }
     }
     db->drv->cursor_close(cur);
@@ -344,7 +362,8 @@ static int run_aggregate(const struct gl_check *c, const struct gl_sync_job *j,
         enum gl_vtype ty = ti >= 0 ? t.cols[ti].type : GL_TEXT;
         numeric[i] = ty == GL_INT || ty == GL_NUMERIC || ty == GL_FLOAT;
     }
-    if ((rc = aggregates(src, gl_buf_str(&rel), NULL, c, numeric, es, ts,
+    if ((rc = gl_buf_check(&trel, "the table name", err)) ||
+        (rc = aggregates(src, gl_buf_str(&rel), NULL, c, numeric, es, ts,
                          err)) ||
         (rc = aggregates(dst, gl_buf_str(&trel), tw, c, numeric, et, tt, err)))
         goto out;
@@ -360,6 +379,8 @@ static int run_aggregate(const struct gl_check *c, const struct gl_sync_job *j,
                     a, c->columns.v[i / na].id, ts[i] ? ts[i] : "?",
                     tt[i] ? tt[i] : "?");
     }
+    if ((rc = gl_buf_check(&msg, "the message", err)))
+        goto out;
     r->passed = !bad;
     snprintf(r->message, sizeof(r->message), "%s",
              bad ? gl_buf_str(&msg)
@@ -407,9 +428,10 @@ static int one_value(struct gl_db *db, const char *sql, char **out, int *is_num,
         } else {
             gl_value_text(&row[0], &b);
         }
-        *out = gl_buf_detach(&b);
-    } else if (r == 1) {
-        *out = strdup("NULL");
+        if (!(*out = gl_buf_detach(&b)))
+            r = -gl_err_set(err, GL_ENOMEM, "out of memory");
+    } else if (r == 1 && !(*out = strdup("NULL"))) {
+        r = -gl_err_set(err, GL_ENOMEM, "out of memory");
     }
     db->drv->cursor_close(c);
     return r < 0 ? -r : GL_OK;
@@ -425,7 +447,10 @@ static int same_value(const char *a, const char *b)
     if (gl_is_decimal(a, strlen(a)) && gl_is_decimal(b, strlen(b))) {
         gl_canon_decimal(a, strlen(a), &x);
         gl_canon_decimal(b, strlen(b), &y);
-        eq = !strcmp(gl_buf_str(&x), gl_buf_str(&y));
+        /* out of memory: compared as written */
+        eq = gl_buf_failed(&x) || gl_buf_failed(&y)
+                 ? !strcmp(a, b)
+                 : !strcmp(gl_buf_str(&x), gl_buf_str(&y));
         gl_buf_release(&x);
         gl_buf_release(&y);
         return eq;
