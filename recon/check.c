@@ -90,7 +90,7 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     int unrep[1024];
     struct gl_diff_side S, D;
     struct gl_diff_opts o;
-    struct samples sm;
+    struct samples sm = {NULL, 0, 0};
     size_t ncols = 0, i, k, n = 0;
     int rc;
 
