@@ -474,7 +474,11 @@ int gl_db_query_strings(struct gl_db *db, const char *sql, char ***out,
         }
         gl_buf_reset(&b);
         gl_value_text(&row[0], &b);
-        (*out)[(*n)++] = strdup(gl_buf_str(&b));
+        if (gl_buf_failed(&b) || !((*out)[*n] = strdup(gl_buf_str(&b)))) {
+            r = -gl_err_set(err, GL_ENOMEM, "out of memory");
+            break;
+        }
+        (*n)++;
     }
     gl_buf_release(&b);
     db->drv->cursor_close(c);
@@ -511,7 +515,8 @@ int gl_db_count_orphans(struct gl_db *db, const char *table,
         d->quote_ident(cols[i], &q);
     }
     gl_buf_adds(&q, ")");
-    rc = gl_db_query_int(db, gl_buf_str(&q), count, err);
+    if (!(rc = gl_buf_check(&q, "the query", err)))
+        rc = gl_db_query_int(db, gl_buf_str(&q), count, err);
     gl_buf_release(&q);
     return rc;
 }

@@ -523,7 +523,8 @@ static int my_describe(struct gl_db *g, const char *table,
     gl_buf_adds(&sql, " AND TABLE_NAME = ");
     my_quote_value(g, &name, &sql);
     gl_buf_adds(&sql, " ORDER BY ORDINAL_POSITION");
-    rc = my_query(g, gl_buf_str(&sql), &c, err);
+    if (!(rc = gl_buf_check(&sql, "the query", err)))
+        rc = my_query(g, gl_buf_str(&sql), &c, err);
     gl_buf_release(&sql);
     if (rc)
         return rc;
@@ -653,6 +654,8 @@ static void my_rollback(struct gl_db *g)
     mysql_real_query(db->h, "ROLLBACK", 8);
 }
 
+static void my_load_close(struct gl_loader *gl);
+
 static int my_load_begin(struct gl_db *g, const struct gl_load_opts *o,
                          struct gl_loader **out, struct gl_err *err)
 {
@@ -694,9 +697,11 @@ static int my_load_begin(struct gl_db *g, const struct gl_load_opts *o,
             my_quote_ident(o->key[0], &l->tail);
         }
     }
-    if (!l->head.data) {
-        free(l);
-        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if (gl_buf_failed(&l->head) || gl_buf_failed(&l->tail)) {
+        int rc = gl_buf_check(gl_buf_failed(&l->head) ? &l->head : &l->tail,
+                              "the load's statement", err);
+        my_load_close((struct gl_loader *)l);
+        return rc;
     }
     *out = (struct gl_loader *)l;
     return GL_OK;
@@ -733,7 +738,8 @@ static int my_load_row(struct gl_loader *gl, const struct gl_value *row,
     for (i = 0; i < l->ncols; i++) {
         if ((i && gl_buf_add(&l->stmt, ",", 1)) ||
             my_quote_value(&l->db->base, &row[i], &l->stmt)) {
-            l->stmt.len = mark;
+            if (!gl_buf_failed(&l->stmt)) /* else it holds nothing */
+                l->stmt.len = mark;
             if (!l->rows)
                 gl_buf_reset(&l->stmt);
             if (row[i].type == GL_FLOAT || row[i].type == GL_NUMERIC)
@@ -785,7 +791,8 @@ static int my_references(struct gl_db *g, const char *table, char ***names,
     my_quote_value(g, &tv, &q);
     gl_buf_adds(&q, " AND REFERENCED_TABLE_NAME <> ");
     my_quote_value(g, &tv, &q);
-    rc = gl_db_query_strings(g, gl_buf_str(&q), names, n, err);
+    if (!(rc = gl_buf_check(&q, "the query", err)))
+        rc = gl_db_query_strings(g, gl_buf_str(&q), names, n, err);
     gl_buf_release(&q);
     return rc;
 }
@@ -822,7 +829,8 @@ static int my_fk_violations(struct gl_db *g, const char *table, int64_t *n,
                     " REFERENCED_TABLE_NAME IS NOT NULL AND TABLE_NAME = ");
     my_quote_value(g, &tv, &q);
     gl_buf_adds(&q, " GROUP BY CONSTRAINT_NAME, REFERENCED_TABLE_NAME");
-    rc = gl_db_query_strings(g, gl_buf_str(&q), &rows, &nrows, err);
+    if (!(rc = gl_buf_check(&q, "the query", err)))
+        rc = gl_db_query_strings(g, gl_buf_str(&q), &rows, &nrows, err);
     gl_buf_release(&q);
     for (i = 0; !rc && i < nrows; i++) {
         char *ref = rows[i], *c = strchr(ref, 31),
@@ -859,13 +867,15 @@ static int my_reset_identity(struct gl_db *g, const char *table,
     my_quote_ident(column, &q);
     gl_buf_adds(&q, "), 0) + 1 FROM ");
     my_quote_ident(table, &q);
-    rc = gl_db_query_int(g, gl_buf_str(&q), &next, err);
+    if (!(rc = gl_buf_check(&q, "the query", err)))
+        rc = gl_db_query_int(g, gl_buf_str(&q), &next, err);
     gl_buf_reset(&q);
     if (!rc) {
         gl_buf_adds(&q, "ALTER TABLE ");
         my_quote_ident(table, &q);
         gl_buf_addf(&q, " AUTO_INCREMENT = %lld", (long long)next);
-        rc = my_exec(g, gl_buf_str(&q), err);
+        if (!(rc = gl_buf_check(&q, "the statement", err)))
+            rc = my_exec(g, gl_buf_str(&q), err);
     }
     gl_buf_release(&q);
     return rc;
@@ -896,7 +906,8 @@ static int my_lock(struct gl_db *g, const char *name, struct gl_err *err)
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     }
     gl_buf_adds(&q, "))), 0), -1)");
-    rc = gl_db_query_int(g, gl_buf_str(&q), &got, err);
+    if (!(rc = gl_buf_check(&q, "the query", err)))
+        rc = gl_db_query_int(g, gl_buf_str(&q), &got, err);
     gl_buf_release(&q);
     if (rc)
         return rc;

@@ -228,6 +228,8 @@ static int pg_describe(struct gl_db *g, const char *table,
 
     memset(t, 0, sizeof(*t));
     pg_quote_ident(table, &q);
+    if ((rc = gl_buf_check(&q, "the table name", err)))
+        return rc;
     params[0] = gl_buf_str(&q);
     res = PQexecParams(db->conn, cols_sql, 1, NULL, params, NULL, NULL, 0);
     gl_buf_release(&q);
@@ -372,6 +374,8 @@ static int stream_query(struct pg_cursor *c, const char *sql,
     gl_buf_adds(&q, "COPY (");
     gl_buf_adds(&q, sql);
     gl_buf_adds(&q, ") TO STDOUT");
+    if ((rc = gl_buf_check(&q, "the query", err)))
+        return rc;
     res = PQexec(conn, gl_buf_str(&q));
     gl_buf_release(&q);
     if (PQresultStatus(res) != PGRES_COPY_OUT)
@@ -488,7 +492,8 @@ static int pg_query(struct gl_db *g, const char *sql, struct gl_cursor **out,
     }
     gl_buf_addf(&q, "DECLARE %s NO SCROLL CURSOR FOR ", c->name);
     gl_buf_adds(&q, sql);
-    rc = pg_exec(g, gl_buf_str(&q), err);
+    if (!(rc = gl_buf_check(&q, "the query", err)))
+        rc = pg_exec(g, gl_buf_str(&q), err);
     gl_buf_release(&q);
     if (rc || (rc = fetch(c, err))) {
         c->name[0] = '\0';
@@ -1055,6 +1060,8 @@ static int start_copy(struct pg_loader *l, struct gl_err *err)
         pg_quote_ident(l->cols[i], &sql);
     }
     gl_buf_adds(&sql, ") FROM STDIN");
+    if ((rc = gl_buf_check(&sql, "the load's statement", err)))
+        return rc;
     res = PQexec(l->db->conn, gl_buf_str(&sql));
     if (PQresultStatus(res) != PGRES_COPY_IN)
         rc = pg_fail(l->db, err, "cannot start COPY", res);
@@ -1108,7 +1115,8 @@ static int pg_load_begin(struct gl_db *g, const struct gl_load_opts *o,
         gl_buf_adds(&sql, " (LIKE ");
         pg_quote_ident(l->table, &sql);
         gl_buf_adds(&sql, ") ON COMMIT DELETE ROWS");
-        rc = pg_exec(g, gl_buf_str(&sql), err);
+        if (!(rc = gl_buf_check(&sql, "the load's statement", err)))
+            rc = pg_exec(g, gl_buf_str(&sql), err);
         gl_buf_release(&sql);
         if (rc) {
             pg_load_close((struct gl_loader *)l);
@@ -1223,7 +1231,8 @@ static int pg_load_finish(struct gl_loader *gl, struct gl_err *err)
             gl_buf_adds(&sql, "NOTHING");
         gl_buf_adds(&sql, "; TRUNCATE ");
         pg_quote_ident(l->stage, &sql);
-        rc = pg_exec(&l->db->base, gl_buf_str(&sql), err);
+        if (!(rc = gl_buf_check(&sql, "the load's statement", err)))
+            rc = pg_exec(&l->db->base, gl_buf_str(&sql), err);
         gl_buf_release(&sql);
     }
     return rc;
@@ -1269,7 +1278,9 @@ static int pg_references(struct gl_db *g, const char *table, char ***names,
                     " to_regclass(");
     pg_quote_value(g, &tv, &q);
     gl_buf_adds(&q, ") AND confrelid <> conrelid");
-    rc = gl_db_query_strings(g, gl_buf_str(&q), names, n, err);
+    if (!(rc = gl_buf_check(&t, "the table name", err)) &&
+        !(rc = gl_buf_check(&q, "the query", err)))
+        rc = gl_db_query_strings(g, gl_buf_str(&q), names, n, err);
     gl_buf_release(&q);
     gl_buf_release(&t);
     return rc;
@@ -1284,7 +1295,8 @@ static int pg_constraints(struct gl_db *g, const char *table, int on,
     gl_buf_adds(&q, "ALTER TABLE ");
     pg_quote_ident(table, &q);
     gl_buf_adds(&q, on ? " ENABLE TRIGGER ALL" : " DISABLE TRIGGER ALL");
-    rc = pg_exec(g, gl_buf_str(&q), err);
+    if (!(rc = gl_buf_check(&q, "the statement", err)))
+        rc = pg_exec(g, gl_buf_str(&q), err);
     gl_buf_release(&q);
     return rc;
 }
@@ -1334,6 +1346,8 @@ static int pg_fk_violations(struct gl_db *g, const char *table, int64_t *n,
 
     *n = 0;
     pg_quote_ident(table, &t);
+    if ((rc = gl_buf_check(&t, "the table name", err)))
+        return rc;
     params[0] = gl_buf_str(&t);
     res = PQexecParams(
         db->conn,
@@ -1392,7 +1406,9 @@ static int pg_reset_identity(struct gl_db *g, const char *table,
     gl_buf_adds(&q, ") FROM ");
     gl_buf_adds(&q, gl_buf_str(&tname));
     gl_buf_adds(&q, ") AS m) x WHERE s IS NOT NULL");
-    rc = pg_exec(&db->base, gl_buf_str(&q), err);
+    if (!(rc = gl_buf_check(&tname, "the table name", err)) &&
+        !(rc = gl_buf_check(&q, "the statement", err)))
+        rc = pg_exec(&db->base, gl_buf_str(&q), err);
     gl_buf_release(&q);
     gl_buf_release(&tname);
     return rc;

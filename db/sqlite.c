@@ -109,7 +109,10 @@ static int sq_open(const char *url, const char *base_dir, struct gl_db **out,
         gl_buf_addf(&b, "%s/%s", base_dir, path);
     else
         gl_buf_adds(&b, path);
-    db->path = gl_buf_detach(&b);
+    if (!(db->path = gl_buf_detach(&b))) {
+        free(db);
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
     db->base.drv = &gl_sqlite_driver;
     db->lock_fd = -1;
     /* one connection is only ever used by one thread at a time */
@@ -165,6 +168,8 @@ static int sq_lock(struct gl_db *g, const char *name, struct gl_err *err)
         gl_buf_addf(&path, "%s-golive-%s.lock", real ? real : db->path, name);
         free(real);
     }
+    if ((rc = gl_buf_check(&path, "the lock file's name", err)))
+        return rc;
     fd = open(gl_buf_str(&path), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         rc = gl_err_set(err, GL_EIO, "cannot open lock file '%s': %s",
@@ -648,8 +653,11 @@ static int sq_load_begin(struct gl_db *g, const struct gl_load_opts *o,
         if (!any)
             gl_buf_adds(&sql, "NOTHING");
     }
-    if (sqlite3_prepare_v2(db->h, gl_buf_str(&sql), -1, &l->st, NULL) !=
-        SQLITE_OK) {
+    if ((rc = gl_buf_check(&sql, "the load's statement", err))) {
+        free(l);
+        l = NULL;
+    } else if (sqlite3_prepare_v2(db->h, gl_buf_str(&sql), -1, &l->st, NULL) !=
+               SQLITE_OK) {
         rc = fail(db, err, "cannot prepare the load");
         free(l);
         l = NULL;
@@ -760,7 +768,8 @@ static int sq_reset_identity(struct gl_db *g, const char *table,
     sq_quote_ident(table, &q);
     gl_buf_adds(&q, ") WHERE name = ");
     sq_quote_value(g, &tv, &q);
-    rc = sq_exec(&db->base, gl_buf_str(&q), err);
+    if (!(rc = gl_buf_check(&q, "the statement", err)))
+        rc = sq_exec(&db->base, gl_buf_str(&q), err);
     gl_buf_release(&q);
     return rc;
 }
@@ -778,7 +787,8 @@ static int sq_references(struct gl_db *g, const char *table, char ***names,
     sq_quote_value(g, &tv, &q);
     gl_buf_adds(&q, ") WHERE \"table\" <> ");
     sq_quote_value(g, &tv, &q);
-    rc = gl_db_query_strings(g, gl_buf_str(&q), names, n, err);
+    if (!(rc = gl_buf_check(&q, "the query", err)))
+        rc = gl_db_query_strings(g, gl_buf_str(&q), names, n, err);
     gl_buf_release(&q);
     return rc;
 }
@@ -795,7 +805,8 @@ static int sq_fk_violations(struct gl_db *g, const char *table, int64_t *n,
     gl_buf_adds(&q, "SELECT count(*) FROM pragma_foreign_key_check(");
     sq_quote_value(g, &tv, &q);
     gl_buf_adds(&q, ")");
-    rc = gl_db_query_int(g, gl_buf_str(&q), n, err);
+    if (!(rc = gl_buf_check(&q, "the query", err)))
+        rc = gl_db_query_int(g, gl_buf_str(&q), n, err);
     gl_buf_release(&q);
     return rc;
 }

@@ -301,7 +301,8 @@ static int build_target(const struct gl_demo_opts *o, struct gl_err *err)
         struct gl_buf q = GL_BUF_INIT;
         gl_buf_adds(&q, "DROP TABLE IF EXISTS ");
         db->drv->quote_ident(tables[i], &q);
-        rc = db->drv->exec(db, gl_buf_str(&q), err);
+        if (!(rc = gl_buf_check(&q, "the statement", err)))
+            rc = db->drv->exec(db, gl_buf_str(&q), err);
         gl_buf_release(&q);
     }
     if (!rc)

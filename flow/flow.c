@@ -170,7 +170,8 @@ static int64_t count_where(struct ctx *C, const char *cond, int *bad)
 
     gl_buf_addf(&q, "SELECT count(*) FROM %s golive_t WHERE %s",
                 gl_buf_str(&C->table), cond);
-    if (gl_db_query_int(C->db, gl_buf_str(&q), &n, C->err))
+    if (gl_buf_check(&q, "the query", C->err) ||
+        gl_db_query_int(C->db, gl_buf_str(&q), &n, C->err))
         *bad = 1;
     gl_buf_release(&q);
     return n;
@@ -218,17 +219,28 @@ static int add_problem(struct ctx *C, struct gl_flow_report *r,
     gl_buf_addf(&q, "SELECT %s FROM %s golive_t WHERE %s ORDER BY %s",
                 gl_buf_str(&C->keys), gl_buf_str(&C->table), cond,
                 gl_buf_str(&C->keys));
-    p->sql = strdup(gl_buf_str(&q));
+    if ((rc = gl_buf_check(&q, "the query", C->err)))
+        goto out;
+    if (!(p->sql = strdup(gl_buf_str(&q)))) {
+        rc = gl_err_set(C->err, GL_ENOMEM, "out of memory");
+        goto out;
+    }
     if (samples > 0) {
         gl_buf_addf(&q, " LIMIT %d", samples);
-        if ((rc = C->db->drv->query(C->db, gl_buf_str(&q), &c, C->err)))
+        if ((rc = gl_buf_check(&q, "the query", C->err)) ||
+            (rc = C->db->drv->query(C->db, gl_buf_str(&q), &c, C->err)))
             goto out;
         p->samples = calloc((size_t)samples, sizeof(char *));
         while (p->samples && (k = C->db->drv->next(c, &row, C->err)) == 1 &&
                p->nsamples < (size_t)samples) {
             gl_buf_reset(&kb);
             key_text(&kb, row, C->w->key.n);
-            p->samples[p->nsamples++] = strdup(gl_buf_str(&kb));
+            if (gl_buf_failed(&kb) ||
+                !(p->samples[p->nsamples] = strdup(gl_buf_str(&kb)))) {
+                rc = gl_err_set(C->err, GL_ENOMEM, "out of memory");
+                break;
+            }
+            p->nsamples++;
         }
         C->db->drv->cursor_close(c);
     }
@@ -271,6 +283,10 @@ static int ctx_open(struct ctx *C, const struct gl_plan *p,
     }
     gl_buf_adds(&C->state, "golive_t.");
     C->db->drv->quote_ident(w->state_column, &C->state);
+    /* checked once: every query of the check is built from them */
+    if (gl_buf_failed(&C->table) || gl_buf_failed(&C->keys) ||
+        gl_buf_failed(&C->state))
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
     return GL_OK;
 }
 
@@ -351,15 +367,13 @@ static int check_value_map(const struct gl_plan *p, const struct gl_workflow *w,
     gl_buf_adds(&q, "SELECT ");
     src->drv->quote_ident(m->source, &q);
     gl_buf_adds(&q, ", count(*) FROM ");
-    if (j->query)
-        gl_buf_addf(&q, "(%s) golive_src", j->query);
-    else
-        src->drv->quote_ident(j->from.table, &q);
+    gl_sync_source_relation(j, src, &q);
     if (j->where)
         gl_buf_addf(&q, " WHERE (%s)", j->where);
     gl_buf_adds(&q, " GROUP BY ");
     src->drv->quote_ident(m->source, &q);
-    if ((rc = src->drv->query(src, gl_buf_str(&q), &c, C->err)))
+    if ((rc = gl_buf_check(&q, "the query", C->err)) ||
+        (rc = src->drv->query(src, gl_buf_str(&q), &c, C->err)))
         goto out;
     while ((k = src->drv->next(c, &row, C->err)) == 1) {
         const char *why = NULL, *to = NULL;
@@ -369,6 +383,8 @@ static int check_value_map(const struct gl_plan *p, const struct gl_workflow *w,
             continue;
         gl_buf_reset(&key);
         gl_value_text(&row[0], &key);
+        if ((rc = gl_buf_check(&key, "a value", C->err)))
+            break;
         for (e = 0; e < m->n_map; e++)
             if (!strcmp(m->map[e].from, gl_buf_str(&key)))
                 break;
@@ -427,7 +443,8 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
     gl_buf_addf(&q, "SELECT %s, count(*) FROM %s golive_t GROUP BY %s",
                 gl_buf_str(&C.state), gl_buf_str(&C.table),
                 gl_buf_str(&C.state));
-    if ((rc = C.db->drv->query(C.db, gl_buf_str(&q), &c, err)))
+    if ((rc = gl_buf_check(&q, "the query", err)) ||
+        (rc = C.db->drv->query(C.db, gl_buf_str(&q), &c, err)))
         goto out;
     while ((step = C.db->drv->next(c, &row, err)) == 1) {
         struct gl_buf sv = GL_BUF_INIT;
@@ -444,6 +461,11 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
         }
         if (row[0].type != GL_NULL)
             gl_value_text(&row[0], &sv);
+        if (gl_buf_failed(&sv)) {
+            gl_buf_release(&sv);
+            step = -gl_err_set(err, GL_ENOMEM, "out of memory");
+            break;
+        }
         r->states[r->nstates] =
             row[0].type == GL_NULL ? NULL : strdup(gl_buf_str(&sv));
         r->state_counts[r->nstates++] = row[1].i;
@@ -470,6 +492,8 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
         } else {
             gl_buf_addf(&cond, "%s IS NULL", gl_buf_str(&C.state));
         }
+        if ((rc = gl_buf_check(&cond, "the condition", err)))
+            goto out;
         snprintf(msg, sizeof(msg),
                  "%" PRId64 " %s in '%s', which is not a state of "
                  "workflow '%s'",
@@ -499,6 +523,8 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
         gl_buf_reset(&cond);
         gl_buf_addf(&cond, "%s = ", gl_buf_str(&C.state));
         lit(&C, s, &cond);
+        if ((rc = gl_buf_check(&cond, "the condition", err)))
+            goto out;
 
         if (!g.terminal[k] && !g.reaches_end[k]) {
             snprintf(msg, sizeof(msg), "%" PRId64 " %s in '%s', %s", in_state,
@@ -529,6 +555,10 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
             int64_t n;
             gl_buf_addf(&mc, "%s AND ", gl_buf_str(&cond));
             missing_cond(&C, field, &mc);
+            if ((rc = gl_buf_check(&mc, "the condition", err))) {
+                gl_buf_release(&mc);
+                goto out;
+            }
             n = count_where(&C, gl_buf_str(&mc), &bad);
             if (bad) {
                 gl_buf_release(&mc);
@@ -563,6 +593,10 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
                 continue; /* reported above */
             gl_buf_addf(&mc, "%s AND ", gl_buf_str(&cond));
             missing_cond(&C, needs[f], &mc);
+            if ((rc = gl_buf_check(&mc, "the condition", err))) {
+                gl_buf_release(&mc);
+                goto out;
+            }
             n = count_where(&C, gl_buf_str(&mc), &bad);
             if (bad) {
                 gl_buf_release(&mc);
@@ -714,7 +748,9 @@ int gl_flow_trace(const struct gl_plan *p, const struct gl_workflow *w,
     }
     gl_buf_addf(&q, " FROM %s golive_t WHERE %s", gl_buf_str(&C.table),
                 gl_buf_str(&kc));
-    if ((rc = C.db->drv->query(C.db, gl_buf_str(&q), &c, err)))
+    if ((rc = gl_buf_check(&kc, "the key", err)) ||
+        (rc = gl_buf_check(&q, "the query", err)) ||
+        (rc = C.db->drv->query(C.db, gl_buf_str(&q), &c, err)))
         goto out;
     r = C.db->drv->next(c, &row, err);
     if (r < 0) {
@@ -735,6 +771,8 @@ int gl_flow_trace(const struct gl_plan *p, const struct gl_workflow *w,
                       : 0;
     C.db->drv->cursor_close(c);
     c = NULL;
+    if ((rc = gl_buf_check(&sv, "the state", err)))
+        goto out;
     cur = sidx(w, gl_buf_str(&sv));
 
     j = json_object();
@@ -861,6 +899,7 @@ int gl_flow_trace(const struct gl_plan *p, const struct gl_workflow *w,
             gl_buf_adds(out, "\n");
         }
     }
+    rc = gl_buf_check(out, "the trace", err);
 out:
     if (c)
         C.db->drv->cursor_close(c);
@@ -952,7 +991,8 @@ int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *sc,
                     " IN (SELECT * FROM (%s) golive_q) ORDER BY 1 LIMIT 500",
                     sc->samples_query);
     }
-    if ((rc = old->drv->query(old, gl_buf_str(&q), &c, err)))
+    if ((rc = gl_buf_check(&q, "the query", err)) ||
+        (rc = old->drv->query(old, gl_buf_str(&q), &c, err)))
         goto out;
     while ((r = old->drv->next(c, &row, err)) == 1) {
         struct sample *nv = realloc(v, (n + 1) * sizeof(*v));
@@ -971,6 +1011,10 @@ int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *sc,
         v[n].old_state =
             strdup(row[1].type == GL_NULL ? "NULL" : gl_buf_str(&t));
         n++;
+        if (gl_buf_failed(&t) || !v[n - 1].key || !v[n - 1].old_state) {
+            r = -gl_err_set(err, GL_ENOMEM, "out of memory");
+            break;
+        }
     }
     old->drv->cursor_close(c);
     c = NULL;
@@ -1002,12 +1046,18 @@ int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *sc,
         }
         gl_buf_addf(&q, " FROM %s golive_t WHERE %s IN (%s)",
                     gl_buf_str(&C.table), gl_buf_str(&C.keys), gl_buf_str(&in));
-        if ((rc = C.db->drv->query(C.db, gl_buf_str(&q), &c, err)))
+        if ((rc = gl_buf_check(&in, "the keys", err)) ||
+            (rc = gl_buf_check(&q, "the query", err)) ||
+            (rc = C.db->drv->query(C.db, gl_buf_str(&q), &c, err)))
             goto out;
         while ((r = C.db->drv->next(c, &row, err)) == 1) {
             size_t si;
             gl_buf_reset(&t);
             gl_value_text(&row[0], &t);
+            if (gl_buf_failed(&t)) {
+                r = -gl_err_set(err, GL_ENOMEM, "out of memory");
+                break;
+            }
             for (i = 0; i < n && strcmp(v[i].key, gl_buf_str(&t)); i++)
                 ;
             if (i == n)
@@ -1016,7 +1066,11 @@ int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *sc,
             gl_buf_reset(&t);
             if (row[1].type != GL_NULL)
                 gl_value_text(&row[1], &t);
-            v[i].new_state = strdup(gl_buf_str(&t));
+            if (gl_buf_failed(&t) ||
+                !(v[i].new_state = strdup(gl_buf_str(&t)))) {
+                r = -gl_err_set(err, GL_ENOMEM, "out of memory");
+                break;
+            }
             si = sidx(w, v[i].new_state);
             if (si == (size_t)-1)
                 snprintf(v[i].why, sizeof(v[i].why), "%s", "unknown state");
@@ -1118,6 +1172,7 @@ int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *sc,
                         ns ? ns : "-", why ? why : "");
         }
     }
+    rc = gl_buf_check(out, "the samples", err);
 out:
     /* every cursor was closed where it was read */
     json_decref(arr);

@@ -311,7 +311,9 @@ static void check_cycles(struct gl_diags *d, size_t n, const size_t *from,
             gl_buf_adds(&b, ")");
         }
         gl_diags_add(d, ids[i]->pos.line, ids[i]->pos.col, GL_SEV_ERROR,
-                     "cycle", "%s cycle: %s", what, gl_buf_str(&b));
+                     "cycle", "%s cycle: %s", what,
+                     gl_buf_failed(&b) ? "(too long to spell out)"
+                                       : gl_buf_str(&b));
         size[c] = 0;
     }
 out:

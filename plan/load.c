@@ -312,7 +312,7 @@ static int get_enum(struct ld *L, const struct ynode *n, const char *what,
         for (i = 0; names[i]; i++)
             gl_buf_addf(&b, "%s%s", i ? ", " : "", names[i]);
         ERR(L, n, "bad-value", "unknown %s '%s' (one of: %s)", what, n->str,
-            gl_buf_str(&b));
+            gl_buf_failed(&b) ? "the documented values" : gl_buf_str(&b));
         gl_buf_release(&b);
     }
     return -1;

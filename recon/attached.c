@@ -6,6 +6,7 @@
  * comparison the streaming merge uses.  Segments of the key range run on
  * connections of their own, so both cores work.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,8 @@ static void keys_equal(struct gl_db *db, const struct gl_diff_opts *o,
             gl_buf_addf(b, "%s = %s", gl_buf_str(&x), gl_buf_str(&y));
         }
     }
+    if (gl_buf_failed(&x) || gl_buf_failed(&y))
+        gl_buf_fail(b, ENOMEM);
     gl_buf_release(&x);
     gl_buf_release(&y);
 }
@@ -76,6 +79,8 @@ static void differs(struct gl_db *db, const char *col, struct gl_buf *b)
     gl_buf_adds(&y, "b.");
     db->drv->quote_ident(col, &y);
     db->drv->not_same(gl_buf_str(&x), gl_buf_str(&y), b);
+    if (gl_buf_failed(&x) || gl_buf_failed(&y))
+        gl_buf_fail(b, ENOMEM);
     gl_buf_release(&x);
     gl_buf_release(&y);
 }
@@ -104,7 +109,8 @@ static void emit(const struct gl_diff_opts *o, pthread_mutex_t *mu,
     pthread_mutex_unlock(mu);
 }
 
-static int run_query(struct gl_db *db, const char *sql,
+/* Run the query q built (checked here), each row to each. */
+static int run_query(struct gl_db *db, const struct gl_buf *q,
                      int (*each)(struct att *, struct gl_db *,
                                  const struct gl_value *),
                      struct att *A)
@@ -113,7 +119,8 @@ static int run_query(struct gl_db *db, const char *sql,
     const struct gl_value *row;
     int rc, r;
 
-    if ((rc = db->drv->query(db, sql, &c, &A->err)))
+    if ((rc = gl_buf_check(q, "the query", &A->err)) ||
+        (rc = db->drv->query(db, gl_buf_str(q), &c, &A->err)))
         return rc;
     while ((r = db->drv->next(c, &row, &A->err)) == 1)
         if ((rc = each(A, db, row)))
@@ -196,6 +203,11 @@ static int on_changed(struct att *A, struct gl_db *db,
         gl_buf_reset(&y);
         gl_canon_append(va, cl, &co, o->rtrim, &x);
         gl_canon_append(vb, cl, &co, o->rtrim, &y);
+        if (gl_buf_failed(&x) || gl_buf_failed(&y)) {
+            gl_buf_release(&x);
+            gl_buf_release(&y);
+            return gl_err_set(&A->err, GL_ENOMEM, "out of memory");
+        }
         if (x.len != y.len || (x.len && memcmp(x.data, y.data, x.len))) {
             sv[n] = *va;
             dv[n] = *vb;
@@ -242,7 +254,8 @@ static void *att_run(void *arg)
         gl_buf_adds(&q, "ATTACH DATABASE ");
         db->drv->quote_value(db, &path, &q);
         gl_buf_adds(&q, " AS golive_b");
-        if ((A->rc = db->drv->exec(db, gl_buf_str(&q), &A->err)))
+        if ((A->rc = gl_buf_check(&q, "the query", &A->err)) ||
+            (A->rc = db->drv->exec(db, gl_buf_str(&q), &A->err)))
             goto out;
         gl_buf_adds(&dt, "golive_b.");
     }
@@ -281,8 +294,10 @@ static void *att_run(void *arg)
             gl_buf_adds(&q, ")");
             if (A->proto_src->where)
                 gl_buf_addf(&q, " AND (%s)", A->proto_src->where);
-            if ((A->rc = run_query(db, gl_buf_str(&q),
-                                   side ? on_null_dst : on_null_src, A)))
+            if (gl_buf_failed(side ? &dt : &st))
+                gl_buf_fail(&q, ENOMEM);
+            if ((A->rc =
+                     run_query(db, &q, side ? on_null_dst : on_null_src, A)))
                 goto out;
         }
     }
@@ -305,6 +320,8 @@ static void *att_run(void *arg)
             gl_buf_reset(&dt);
             gl_buf_adds(&dt, gl_buf_str(&x));
         }
+        if (gl_buf_failed(&x) || gl_buf_failed(&ra) || gl_buf_failed(&rb))
+            gl_buf_fail(&st, ENOMEM);
         gl_buf_release(&x);
     }
     /* one pass over the source: rows the target lacks (b's key is NULL)
@@ -330,7 +347,9 @@ static void *att_run(void *arg)
         gl_buf_adds(&q, " OR ");
         differs(db, o->cols[i], &q);
     }
-    if ((A->rc = run_query(db, gl_buf_str(&q), on_left, A)))
+    if (gl_buf_failed(&st) || gl_buf_failed(&dt))
+        gl_buf_fail(&q, ENOMEM);
+    if ((A->rc = run_query(db, &q, on_left, A)))
         goto out;
     /* rows of the target the source lacks (a and b swap roles) */
     gl_buf_reset(&q);
@@ -340,16 +359,19 @@ static void *att_run(void *arg)
                 gl_buf_str(&dt), gl_buf_str(&st));
     keys_equal(db, o, A->proto_src->key_types, &q);
     gl_buf_adds(&q, ")");
-    if ((A->rc = run_query(db, gl_buf_str(&q), on_extra, A)))
+    if ((A->rc = run_query(db, &q, on_extra, A)))
         goto out;
     /* rows per side, for the summary */
     gl_buf_reset(&q);
     gl_buf_addf(&q, "SELECT count(*) FROM %s golive_n", gl_buf_str(&st));
-    if ((A->rc =
+    if ((A->rc = gl_buf_check(&q, "the query", &A->err)) ||
+        (A->rc =
              gl_db_query_int(db, gl_buf_str(&q), &A->res.source_rows, &A->err)))
         goto out;
     gl_buf_reset(&q);
     gl_buf_addf(&q, "SELECT count(*) FROM %s golive_n", gl_buf_str(&dt));
+    if ((A->rc = gl_buf_check(&q, "the query", &A->err)))
+        goto out;
     A->rc = gl_db_query_int(db, gl_buf_str(&q), &A->res.target_rows, &A->err);
     /* rows, as the streaming merge counts them: NULL keys too */
     A->res.source_rows += A->null_src;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "db/value.h"
 #include "golive/db.h"
@@ -16,14 +15,7 @@
 #include "recon/canon.h"
 #include "sync/mapping.h"
 #include "util/buf.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "util/clock.h"
 
 static const char *const check_type_names[] = {"count", "aggregate", "diff",
                                                "sql"};
@@ -42,6 +34,7 @@ static int open_sys(const struct gl_plan *p, const char *name,
 struct samples {
     struct gl_check_result *r;
     int max;
+    int failed; /* a sample could not be written (out of memory) */
 };
 
 static void on_diff(void *ctx, const struct gl_diff_item *d)
@@ -61,6 +54,7 @@ static void on_diff(void *ctx, const struct gl_diff_item *d)
             json_object_set_new(k, d->key_names[i], json_integer(d->key[i].i));
         else {
             gl_value_text(&d->key[i], &v);
+            S->failed |= gl_buf_failed(&v) != 0;
             json_object_set_new(k, d->key_names[i],
                                 d->key[i].type == GL_NULL
                                     ? json_null()
@@ -72,7 +66,11 @@ static void on_diff(void *ctx, const struct gl_diff_item *d)
     gl_buf_addf(&b, "%s %s", d->op, ks ? ks : "{}");
     for (i = 0; i < d->nchanged; i++)
         gl_buf_addf(&b, "%s%s", i ? "," : " columns: ", d->changed[i]);
-    S->r->samples[S->r->nsamples++] = gl_buf_detach(&b);
+    if (!S->failed && (S->r->samples[S->r->nsamples] = gl_buf_detach(&b)))
+        S->r->nsamples++;
+    else
+        S->failed = 1;
+    gl_buf_release(&b);
     free(ks);
     json_decref(k);
 }
@@ -92,7 +90,7 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     int unrep[1024];
     struct gl_diff_side S, D;
     struct gl_diff_opts o;
-    struct samples sm;
+    struct samples sm = {NULL, 0, 0};
     size_t ncols = 0, i, k, n = 0;
     int rc;
 
@@ -135,6 +133,8 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     o.on_diff = on_diff;
     o.ctx = &sm;
     dst->drv->quote_ident(j->to.table, &trel);
+    if ((rc = gl_buf_check(&trel, "the table name", err)))
+        goto out;
     memset(&S, 0, sizeof(S));
     memset(&D, 0, sizeof(D));
     S.db = src;
@@ -147,6 +147,8 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     D.key_types = kt;
     D.col_types = ttypes;
     rc = gl_diff_run(&S, &D, &o, res, err);
+    if (!rc && sm.failed)
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
 out:
     free(cols);
     gl_buf_release(&rel);
@@ -164,7 +166,8 @@ static int count_rows(struct gl_db *db, const char *relation, const char *where,
     gl_buf_addf(&q, "SELECT count(*) FROM %s", relation);
     if (where && *where)
         gl_buf_addf(&q, " WHERE (%s)", where);
-    rc = gl_db_query_int(db, gl_buf_str(&q), n, err);
+    if (!(rc = gl_buf_check(&q, "the query", err)))
+        rc = gl_db_query_int(db, gl_buf_str(&q), n, err);
     gl_buf_release(&q);
     return rc;
 }
@@ -183,12 +186,11 @@ static int run_count(const struct gl_plan *p, const struct gl_check *c,
     int64_t diff;
     int rc;
 
-    if (j->query)
-        gl_buf_addf(&srel, "(%s) golive_src", j->query);
-    else
-        src->drv->quote_ident(j->from.table, &srel);
+    gl_sync_source_relation(j, src, &srel);
     dst->drv->quote_ident(j->to.table, &trel);
-    if ((rc = count_rows(src, gl_buf_str(&srel), sw, &r->source, err)) ||
+    if ((rc = gl_buf_check(&srel, "the source relation", err)) ||
+        (rc = gl_buf_check(&trel, "the table name", err)) ||
+        (rc = count_rows(src, gl_buf_str(&srel), sw, &r->source, err)) ||
         (rc = count_rows(dst, gl_buf_str(&trel), tw, &r->target, err)))
         goto out;
     diff = r->source - r->target;
@@ -288,7 +290,10 @@ static int aggregates(struct gl_db *db, const char *relation, const char *where,
     gl_buf_addf(&q, " FROM %s", relation);
     if (where && *where)
         gl_buf_addf(&q, " WHERE (%s)", where);
-    rc = db->drv->query(db, gl_buf_str(&q), &cur, err);
+    if (gl_buf_failed(&col))
+        gl_buf_fail(&q, gl_buf_failed(&col));
+    if (!(rc = gl_buf_check(&q, "the query", err)))
+        rc = db->drv->query(db, gl_buf_str(&q), &cur, err);
     gl_buf_release(&q);
     gl_buf_release(&col);
     if (rc)
@@ -309,6 +314,8 @@ static int aggregates(struct gl_db *db, const char *relation, const char *where,
             else
                 gl_value_text(&row[i], &t);
             text[i] = gl_buf_detach(&t);
+            if (!text[i] || gl_buf_failed(&enc[i]))
+                r = -gl_err_set(err, GL_ENOMEM, "out of memory");
         }
     }
     db->drv->cursor_close(cur);
@@ -355,7 +362,8 @@ static int run_aggregate(const struct gl_check *c, const struct gl_sync_job *j,
         enum gl_vtype ty = ti >= 0 ? t.cols[ti].type : GL_TEXT;
         numeric[i] = ty == GL_INT || ty == GL_NUMERIC || ty == GL_FLOAT;
     }
-    if ((rc = aggregates(src, gl_buf_str(&rel), NULL, c, numeric, es, ts,
+    if ((rc = gl_buf_check(&trel, "the table name", err)) ||
+        (rc = aggregates(src, gl_buf_str(&rel), NULL, c, numeric, es, ts,
                          err)) ||
         (rc = aggregates(dst, gl_buf_str(&trel), tw, c, numeric, et, tt, err)))
         goto out;
@@ -371,6 +379,8 @@ static int run_aggregate(const struct gl_check *c, const struct gl_sync_job *j,
                     a, c->columns.v[i / na].id, ts[i] ? ts[i] : "?",
                     tt[i] ? tt[i] : "?");
     }
+    if ((rc = gl_buf_check(&msg, "the message", err)))
+        goto out;
     r->passed = !bad;
     snprintf(r->message, sizeof(r->message), "%s",
              bad ? gl_buf_str(&msg)
@@ -418,9 +428,10 @@ static int one_value(struct gl_db *db, const char *sql, char **out, int *is_num,
         } else {
             gl_value_text(&row[0], &b);
         }
-        *out = gl_buf_detach(&b);
-    } else if (r == 1) {
-        *out = strdup("NULL");
+        if (!(*out = gl_buf_detach(&b)))
+            r = -gl_err_set(err, GL_ENOMEM, "out of memory");
+    } else if (r == 1 && !(*out = strdup("NULL"))) {
+        r = -gl_err_set(err, GL_ENOMEM, "out of memory");
     }
     db->drv->cursor_close(c);
     return r < 0 ? -r : GL_OK;
@@ -436,7 +447,10 @@ static int same_value(const char *a, const char *b)
     if (gl_is_decimal(a, strlen(a)) && gl_is_decimal(b, strlen(b))) {
         gl_canon_decimal(a, strlen(a), &x);
         gl_canon_decimal(b, strlen(b), &y);
-        eq = !strcmp(gl_buf_str(&x), gl_buf_str(&y));
+        /* out of memory: compared as written */
+        eq = gl_buf_failed(&x) || gl_buf_failed(&y)
+                 ? !strcmp(a, b)
+                 : !strcmp(gl_buf_str(&x), gl_buf_str(&y));
         gl_buf_release(&x);
         gl_buf_release(&y);
         return eq;
@@ -480,7 +494,7 @@ int gl_check_run(const struct gl_plan *p, const struct gl_check *c, int samples,
 {
     const struct gl_sync_job *j = NULL;
     struct gl_db *src = NULL, *dst = NULL;
-    double t0 = now_s();
+    double t0 = gl_clock_mono();
     int rc;
 
     memset(r, 0, sizeof(*r));
@@ -513,7 +527,7 @@ int gl_check_run(const struct gl_plan *p, const struct gl_check *c, int samples,
 out:
     gl_db_close(src);
     gl_db_close(dst);
-    r->seconds = now_s() - t0;
+    r->seconds = gl_clock_mono() - t0;
     return rc;
 }
 

@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <xxhash.h>
 
 #include "db/value.h"
 #include "recon/canon.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 struct side {
     const struct gl_diff_side *s;
@@ -26,14 +26,6 @@ struct side {
     int64_t rows;
     int fresh; /* row was just read: check it for a duplicate key */
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int is_text_type(enum gl_vtype t)
 {
@@ -86,10 +78,15 @@ static int open_side(struct side *S, const struct gl_diff_opts *o,
         else
             gl_buf_adds(&q, gl_buf_str(&col));
     }
+    if (gl_buf_failed(&col))
+        gl_buf_fail(&q, gl_buf_failed(&col));
+    if ((rc = gl_buf_check(&q, "the query", err)))
+        goto out;
     /* each side's connection serves this one query until it is read */
     S->s->db->stream = 1;
     rc = d->query(S->s->db, gl_buf_str(&q), &S->c, err);
     S->s->db->stream = 0;
+out:
     gl_buf_release(&q);
     gl_buf_release(&col);
     return rc;
@@ -110,8 +107,10 @@ static int advance(struct side *S, struct gl_err *err)
     return GL_OK;
 }
 
-/* Compare decimals given as text: sign, integer digits, then digits. */
-static int decimal_cmp(const char *a, size_t la, const char *b, size_t lb)
+/* Compare decimals given as text: sign, integer digits, then digits.
+ * *failed is set when memory ran out (the order is then unknown). */
+static int decimal_cmp(const char *a, size_t la, const char *b, size_t lb,
+                       int *failed)
 {
     struct gl_buf x = GL_BUF_INIT, y = GL_BUF_INIT;
     const char *p, *q, *pd, *qd;
@@ -120,6 +119,11 @@ static int decimal_cmp(const char *a, size_t la, const char *b, size_t lb)
 
     gl_canon_decimal(a, la, &x);
     gl_canon_decimal(b, lb, &y);
+    if (gl_buf_failed(&x) || gl_buf_failed(&y)) {
+        *failed = 1;
+        r = 0;
+        goto out;
+    }
     p = gl_buf_str(&x);
     q = gl_buf_str(&y);
     na = *p == '-';
@@ -155,8 +159,10 @@ static int is_num(enum gl_vtype t)
     return t == GL_INT || t == GL_NUMERIC || t == GL_FLOAT || t == GL_BOOL;
 }
 
-/* Order of two key values, the way the databases sorted them. */
-static int value_cmp(const struct gl_value *a, const struct gl_value *b)
+/* Order of two key values, the way the databases sorted them; *failed
+ * is set when memory ran out. */
+static int value_cmp(const struct gl_value *a, const struct gl_value *b,
+                     int *failed)
 {
     struct gl_buf x = GL_BUF_INIT, y = GL_BUF_INIT;
     size_t n;
@@ -179,7 +185,12 @@ static int value_cmp(const struct gl_value *a, const struct gl_value *b)
         }
         gl_value_text(a, &x);
         gl_value_text(b, &y);
-        r = decimal_cmp(x.data, x.len, y.data, y.len);
+        if (gl_buf_failed(&x) || gl_buf_failed(&y)) {
+            *failed = 1;
+            r = 0;
+            goto out;
+        }
+        r = decimal_cmp(gl_buf_str(&x), x.len, gl_buf_str(&y), y.len, failed);
         goto out;
     }
     if ((a->type == GL_TIMESTAMP || a->type == GL_TIMESTAMPTZ ||
@@ -197,6 +208,11 @@ static int value_cmp(const struct gl_value *a, const struct gl_value *b)
         gl_buf_reset(&y);
         gl_buf_add(&y, b->s, b->len);
     }
+    if (gl_buf_failed(&x) || gl_buf_failed(&y)) {
+        *failed = 1;
+        r = 0;
+        goto out;
+    }
     n = x.len < y.len ? x.len : y.len;
     r = n ? memcmp(x.data, y.data, n) : 0;
     if (!r)
@@ -209,13 +225,14 @@ out:
     return r;
 }
 
-static int key_cmp(const struct gl_value *a, const struct gl_value *b, size_t n)
+static int key_cmp(const struct gl_value *a, const struct gl_value *b, size_t n,
+                   int *failed)
 {
     size_t i;
     int r;
 
     for (i = 0; i < n; i++)
-        if ((r = value_cmp(&a[i], &b[i])))
+        if ((r = value_cmp(&a[i], &b[i], failed)))
             return r;
     return 0;
 }
@@ -289,6 +306,8 @@ static void fix_value(const struct gl_diff_side *dst, size_t i,
     if (rc) {
         struct gl_buf txt = GL_BUF_INIT;
         gl_value_text(v, &txt);
+        if (gl_buf_failed(&txt))
+            gl_buf_fail(&F->why, gl_buf_failed(&txt));
         gl_buf_addf(&F->why, "%s%s value '%.40s' of column '%s'",
                     F->bad++ ? ", " : "", gl_vtype_name(v->type),
                     gl_buf_str(&txt), name);
@@ -320,10 +339,15 @@ static void fix_where(const struct gl_diff_side *dst,
 
 /* The statement, or, when a value has no literal in the target's engine,
  * the statement commented out with the reason: applying the file never
- * writes a value that is not the source's. */
-static void fix_write(struct fix *F, FILE *f)
+ * writes a value that is not the source's.  -1 (nothing written) when
+ * building it ran out of memory. */
+static int fix_write(struct fix *F, FILE *f)
 {
-    if (F->bad) {
+    int rc = 0;
+
+    if (gl_buf_failed(&F->b) || gl_buf_failed(&F->why)) {
+        rc = -1;
+    } else if (F->bad) {
         size_t i;
         for (i = 0; i < F->why.len; i++) /* one comment line */
             if (F->why.data[i] == '\n' || F->why.data[i] == '\r')
@@ -340,11 +364,12 @@ static void fix_write(struct fix *F, FILE *f)
     }
     gl_buf_release(&F->b);
     gl_buf_release(&F->why);
+    return rc;
 }
 
-static void fix_insert(const struct gl_diff_side *dst,
-                       const struct gl_diff_opts *o, const struct gl_value *row,
-                       FILE *f)
+static int fix_insert(const struct gl_diff_side *dst,
+                      const struct gl_diff_opts *o, const struct gl_value *row,
+                      FILE *f)
 {
     const struct gl_db_driver *d = dst->db->drv;
     struct fix F = {GL_BUF_INIT, 0, GL_BUF_INIT};
@@ -368,13 +393,13 @@ static void fix_insert(const struct gl_diff_side *dst,
                   &row[i], &F);
     }
     gl_buf_adds(&F.b, ");\n");
-    fix_write(&F, f);
+    return fix_write(&F, f);
 }
 
-static void fix_update(const struct gl_diff_side *dst,
-                       const struct gl_diff_opts *o,
-                       const struct gl_value *src_row, const int *changed,
-                       FILE *f)
+static int fix_update(const struct gl_diff_side *dst,
+                      const struct gl_diff_opts *o,
+                      const struct gl_value *src_row, const int *changed,
+                      FILE *f)
 {
     const struct gl_db_driver *d = dst->db->drv;
     struct fix F = {GL_BUF_INIT, 0, GL_BUF_INIT};
@@ -394,12 +419,12 @@ static void fix_update(const struct gl_diff_side *dst,
     }
     fix_where(dst, o, src_row, &F);
     gl_buf_adds(&F.b, ";\n");
-    fix_write(&F, f);
+    return fix_write(&F, f);
 }
 
-static void fix_delete(const struct gl_diff_side *dst,
-                       const struct gl_diff_opts *o, const struct gl_value *row,
-                       FILE *f)
+static int fix_delete(const struct gl_diff_side *dst,
+                      const struct gl_diff_opts *o, const struct gl_value *row,
+                      FILE *f)
 {
     struct fix F = {GL_BUF_INIT, 0, GL_BUF_INIT};
 
@@ -407,7 +432,7 @@ static void fix_delete(const struct gl_diff_side *dst,
     dst->db->drv->quote_ident(dst->table, &F.b);
     fix_where(dst, o, row, &F);
     gl_buf_adds(&F.b, ";\n");
-    fix_write(&F, f);
+    return fix_write(&F, f);
 }
 
 /* ---- the merge ---------------------------------------------------------- */
@@ -516,9 +541,9 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
     const char **names = NULL;
     struct gl_value *sv = NULL, *dv = NULL, *unrep = NULL;
     const struct gl_value *arow;
-    double t0 = now_s();
+    double t0 = gl_clock_mono();
     size_t i;
-    int rc;
+    int rc, failed = 0;
 
     memset(res, 0, sizeof(*res));
     memset(&A, 0, sizeof(A));
@@ -597,14 +622,19 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
                 goto out;
             continue;
         }
-        c = !B.row ? -1 : !A.row ? 1 : key_cmp(A.row, B.row, o->nkey);
+        /* a previous key that could not be kept cannot tell duplicates */
+        if (gl_buf_failed(&A.prev) || gl_buf_failed(&B.prev))
+            goto oom;
+        c = !B.row ? -1 : !A.row ? 1 : key_cmp(A.row, B.row, o->nkey, &failed);
+        if (failed)
+            goto oom;
         if (c < 0) {
             res->missing++;
             emit(o, "missing", NULL, A.row, NULL, 0, NULL, NULL);
-            if (o->fix_sql)
-                fix_insert(dst, o, A.row,
-                           o->fix_sql_inserts ? o->fix_sql_inserts
-                                              : o->fix_sql);
+            if (o->fix_sql && fix_insert(dst, o, A.row,
+                                         o->fix_sql_inserts ? o->fix_sql_inserts
+                                                            : o->fix_sql))
+                goto oom;
             /* the source's previous key must not match the next target
              * row: keep A's previous key, move on */
             if ((rc = advance(&A, err)))
@@ -614,8 +644,8 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
         if (c > 0) {
             res->extra++;
             emit(o, "extra", NULL, B.row, NULL, 0, NULL, NULL);
-            if (o->fix_sql)
-                fix_delete(dst, o, B.row, o->fix_sql);
+            if (o->fix_sql && fix_delete(dst, o, B.row, o->fix_sql))
+                goto oom;
             if ((rc = advance(&B, err)))
                 goto out;
             continue;
@@ -679,17 +709,24 @@ int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
                     names[n++] = o->cols[i];
                 }
             }
+            failed = gl_buf_failed(&x) || gl_buf_failed(&y);
             gl_buf_release(&x);
             gl_buf_release(&y);
+            if (failed)
+                goto oom;
             res->changed++;
             emit(o, "changed", NULL, arow, names, n, sv, dv);
-            if (o->fix_sql && n)
-                fix_update(dst, o, arow, changed, o->fix_sql);
+            if (o->fix_sql && n &&
+                fix_update(dst, o, arow, changed, o->fix_sql))
+                goto oom;
         }
         if ((rc = advance(&A, err)) || (rc = advance(&B, err)))
             goto out;
     }
     rc = GL_OK;
+    goto out;
+oom:
+    rc = gl_err_set(err, GL_ENOMEM, "out of memory");
 out:
     res->source_rows = A.rows;
     res->target_rows = B.rows;
@@ -715,7 +752,7 @@ out:
     free(dv);
     free(unrep);
     gl_canon_done();
-    res->seconds = now_s() - t0;
+    res->seconds = gl_clock_mono() - t0;
     return rc;
 }
 
@@ -753,7 +790,8 @@ int gl_diff_bounds(const struct gl_diff_side *src, const struct gl_diff_opts *o,
         gl_buf_addf(&q, ") FROM %s", src->relation);
         if (src->where)
             gl_buf_addf(&q, " WHERE (%s)", src->where);
-        if ((rc = gl_db_query_int(src->db, gl_buf_str(&q), &lo, err)))
+        if ((rc = gl_buf_check(&q, "the query", err)) ||
+            (rc = gl_db_query_int(src->db, gl_buf_str(&q), &lo, err)))
             goto out;
         gl_buf_reset(&q);
         gl_buf_adds(&q, "SELECT max(");
@@ -761,21 +799,27 @@ int gl_diff_bounds(const struct gl_diff_side *src, const struct gl_diff_opts *o,
         gl_buf_addf(&q, ") FROM %s", src->relation);
         if (src->where)
             gl_buf_addf(&q, " WHERE (%s)", src->where);
-        if ((rc = gl_db_query_int(src->db, gl_buf_str(&q), &hi, err)))
+        if ((rc = gl_buf_check(&q, "the query", err)) ||
+            (rc = gl_db_query_int(src->db, gl_buf_str(&q), &hi, err)))
             goto out;
         for (k = 1; k < n && hi - lo > n; k++) {
             char tmp[96];
             snprintf(tmp, sizeof(tmp),
                      "[{\"t\":\"integer\",\"v\":\"%" PRId64 "\"}]",
                      lo + (hi - lo) / n * k);
-            bounds[k - 1] = strdup(tmp);
+            if (!(bounds[k - 1] = strdup(tmp))) {
+                rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+                goto out;
+            }
         }
         goto out;
     }
     gl_buf_addf(&q, "SELECT count(*) FROM %s", src->relation);
     if (src->where)
         gl_buf_addf(&q, " WHERE (%s)", src->where);
-    if ((rc = gl_db_query_int(src->db, gl_buf_str(&q), &total, err)))
+    if ((rc = gl_buf_check(&keys, "the key list", err)) ||
+        (rc = gl_buf_check(&q, "the query", err)) ||
+        (rc = gl_db_query_int(src->db, gl_buf_str(&q), &total, err)))
         goto out;
     /* the key at each n-th of the rows: one LIMITed read per boundary */
     for (k = 1; k < n && total > n; k++) {
@@ -796,22 +840,27 @@ int gl_diff_bounds(const struct gl_diff_side *src, const struct gl_diff_opts *o,
             gl_buf_addf(&q, " WHERE (%s)", src->where);
         gl_buf_addf(&q, " ORDER BY %s LIMIT 1 OFFSET %" PRId64,
                     gl_buf_str(&keys), total * k / n);
-        if ((rc = d->query(src->db, gl_buf_str(&q), &c, err)))
+        if ((rc = gl_buf_check(&q, "the query", err)) ||
+            (rc = d->query(src->db, gl_buf_str(&q), &c, err)))
             goto out;
         r = d->next(c, &row, err);
         if (r == 1) {
-            arr = json_array();
-            for (i = 0; i < o->nkey; i++) {
+            int bad = !(arr = json_array());
+            for (i = 0; !bad && i < o->nkey; i++) {
                 struct gl_buf v = GL_BUF_INIT;
                 gl_value_text(&row[i], &v);
-                json_array_append_new(arr,
-                                      json_pack("{s:s, s:s%}", "t",
-                                                gl_vtype_name(row[i].type), "v",
-                                                gl_buf_str(&v), v.len));
+                /* a bound cut short would be another bound: none */
+                bad = gl_buf_failed(&v) ||
+                      json_array_append_new(
+                          arr, json_pack("{s:s, s:s%}", "t",
+                                         gl_vtype_name(row[i].type), "v",
+                                         gl_buf_str(&v), v.len));
                 gl_buf_release(&v);
             }
-            bounds[k - 1] = json_dumps(arr, JSON_COMPACT);
+            bounds[k - 1] = bad ? NULL : json_dumps(arr, JSON_COMPACT);
             json_decref(arr);
+            if (!bounds[k - 1])
+                r = -gl_err_set(err, GL_ENOMEM, "out of memory");
         }
         d->cursor_close(c);
         if (r < 0) {
@@ -849,6 +898,8 @@ int gl_diff_range(const struct gl_diff_side *side, const struct gl_diff_opts *o,
             d->order_bytes(gl_buf_str(&c), out);
         else
             gl_buf_adds(out, gl_buf_str(&c));
+        if (gl_buf_failed(&c))
+            gl_buf_fail(out, gl_buf_failed(&c));
         gl_buf_release(&c);
     }
     gl_buf_addf(out, "%s %s %s", o->nkey > 1 ? ")" : "", op,
@@ -878,5 +929,5 @@ int gl_diff_range(const struct gl_diff_side *side, const struct gl_diff_opts *o,
     }
     gl_buf_adds(out, o->nkey > 1 ? ")" : "");
     json_decref(arr);
-    return 0;
+    return gl_buf_failed(out) ? -1 : 0;
 }

@@ -50,15 +50,6 @@ int gl_run_event(gl_store *s, const struct gl_actor *who, const char *kind,
     return rc;
 }
 
-void gl_run_now_iso(char out[40])
-{
-    int64_t now;
-
-    if (gl_clock_now(&now))
-        now = 0;
-    gl_time_format(now, 0, out);
-}
-
 int gl_run_task_gone(int64_t pid, int64_t pgid, const char *host)
 {
     if (!gl_run_pid_gone(pid, host)) /* also: another host's */

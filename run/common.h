@@ -30,9 +30,6 @@ const char *gl_run_names_with(const struct gl_plan *p, unsigned role, char *buf,
 int gl_run_event(gl_store *s, const struct gl_actor *who, const char *kind,
                  json_t *payload, int64_t *seq, struct gl_err *err);
 
-/* The store's current time as written in its rows (UTC, ISO 8601). */
-void gl_run_now_iso(char out[40]);
-
 /* Whether the process pid that ran a task on host is gone (only decided
  * on the same host; elsewhere it is assumed alive). */
 int gl_run_pid_gone(int64_t pid, const char *host);

@@ -73,15 +73,6 @@ static int event_hash(int64_t seq, const char *at, const char *actor,
     return gl_sha256_final(c, hex);
 }
 
-void gl_store_now_iso(char out[40])
-{
-    int64_t now;
-
-    if (gl_clock_now(&now))
-        now = 0;
-    gl_time_format(now, 0, out);
-}
-
 /* An event written while GOLIVE_NOW replaces the clock says so in its
  * payload ("golive_now": true), so that the audit can tell a replayed or
  * scripted time from the system clock.  *payload is replaced by *marked
@@ -137,7 +128,7 @@ int gl_store_event(gl_store *s, const struct gl_actor *who, const char *kind,
     sqlite3_finalize(st);
     st = NULL;
 
-    gl_store_now_iso(at);
+    gl_clock_now_iso(at);
     if ((rc = mark_clock(&payload, &marked, err)))
         return rc;
     if (event_hash(seq, at, who->person, who->os_user, kind, payload,
@@ -177,7 +168,7 @@ int gl_store_event(gl_store *s, const struct gl_actor *who, const char *kind,
 const char *gl_store_event_at(gl_store *s)
 {
     if (!s->event_at[0])
-        gl_store_now_iso(s->event_at);
+        gl_clock_now_iso(s->event_at);
     return s->event_at;
 }
 

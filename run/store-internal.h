@@ -35,9 +35,6 @@ int64_t gl_store_query_int(gl_store *s, const char *sql);
 /* Column i of the current row as text, "" for NULL. */
 const char *gl_store_col_text(sqlite3_stmt *st, int i);
 
-/* The current time (UTC, ISO 8601) as the store writes it. */
-void gl_store_now_iso(char out[40]);
-
 /* Bring the schema of an open store to GL_STORE_SCHEMA (or refuse a file
  * that is not a golive store, or a newer one). */
 int gl_store_migrate(gl_store *s, struct gl_err *err);

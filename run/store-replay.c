@@ -1310,7 +1310,7 @@ static void keep(gl_store *s, const struct gl_audit *a, int ok,
     char now[40];
 
     gl_err_clear(&e);
-    gl_run_now_iso(now);
+    gl_clock_now_iso(now);
     if (gl_store_begin(s, &e))
         return;
     if (sqlite3_prepare_v2(gl_store_db(s),

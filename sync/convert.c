@@ -153,7 +153,7 @@ static int text_of(const struct gl_value *in, struct gl_arena *a,
     struct gl_buf b = GL_BUF_INIT;
     char *s;
 
-    if (gl_value_text(in, &b)) {
+    if (gl_value_text(in, &b) || gl_buf_failed(&b)) {
         gl_buf_release(&b);
         return -1;
     }

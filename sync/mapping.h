@@ -20,6 +20,12 @@ struct gl_table_desc;
 struct gl_buf;
 struct gl_err;
 
+/* Append the job's source relation, in src's dialect, to b: its table
+ * (quoted), or its query as "(query) golive_src".  Every SELECT on a
+ * job's source reads it through this one spelling. */
+void gl_sync_source_relation(const struct gl_sync_job *j,
+                             const struct gl_db *src, struct gl_buf *b);
+
 /* The job's source as a relation whose columns carry the names of the
  * target columns they fill, in the target's order: "(SELECT expr AS col,
  * ... FROM source [WHERE where]) golive_m", with renames, casts and

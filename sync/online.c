@@ -165,10 +165,7 @@ static void check_special(struct online *O, const struct gl_sync_job *j,
         return;
     src->drv->quote_ident(sc->name, &c);
     gl_buf_adds(&q, "SELECT count(*) FROM ");
-    if (j->query)
-        gl_buf_addf(&q, "(%s) golive_src", j->query);
-    else
-        src->drv->quote_ident(j->from.table, &q);
+    gl_sync_source_relation(j, src, &q);
     gl_buf_adds(&q, " WHERE (");
     if (long_time) /* TIME outside a day: '-00:00:01', '838:59:59' */
         gl_buf_addf(&q, "%s < TIME '00:00:00' OR %s >= TIME '24:00:00'",
@@ -194,7 +191,9 @@ static void check_special(struct online *O, const struct gl_sync_job *j,
     if (j->where)
         gl_buf_addf(&q, " AND (%s)", j->where);
     gl_err_clear(&err);
-    if (gl_db_query_int(src, gl_buf_str(&q), &n, &err)) {
+    if (gl_buf_check(&c, "the column", &err) ||
+        gl_buf_check(&q, "the query", &err) ||
+        gl_db_query_int(src, gl_buf_str(&q), &n, &err)) {
         gl_diags_add(O->d, at.line, at.col, ERR, "bad-query",
                      "sync job '%s': cannot count the zero dates and "
                      "infinities of '%s': %s",
@@ -242,16 +241,14 @@ static void check_value_map(struct online *O, const struct gl_sync_job *j,
     gl_buf_adds(&q, "SELECT ");
     src->drv->quote_ident(m->source, &q);
     gl_buf_adds(&q, ", count(*) FROM ");
-    if (j->query)
-        gl_buf_addf(&q, "(%s) golive_src", j->query);
-    else
-        src->drv->quote_ident(j->from.table, &q);
+    gl_sync_source_relation(j, src, &q);
     if (j->where)
         gl_buf_addf(&q, " WHERE (%s)", j->where);
     gl_buf_adds(&q, " GROUP BY ");
     src->drv->quote_ident(m->source, &q);
     gl_buf_adds(&q, " ORDER BY 1");
-    if (src->drv->query(src, gl_buf_str(&q), &c, &err)) {
+    if (gl_buf_check(&q, "the query", &err) ||
+        src->drv->query(src, gl_buf_str(&q), &c, &err)) {
         gl_diags_add(O->d, m->pos.line, m->pos.col, ERR, "bad-query",
                      "sync job '%s': cannot read the values of '%s': %s",
                      j->id.id, m->source, err.msg);
@@ -262,6 +259,10 @@ static void check_value_map(struct online *O, const struct gl_sync_job *j,
             continue;
         gl_buf_reset(&key);
         gl_value_text(&row[0], &key);
+        if (gl_buf_check(&key, "a value", &err)) {
+            r = -1;
+            break;
+        }
         for (k = 0; k < m->n_map; k++)
             if (!strcmp(m->map[k].from, gl_buf_str(&key)))
                 break;
@@ -303,8 +304,11 @@ static int source_desc(struct online *O, const struct gl_sync_job *j,
         struct gl_cursor *c = NULL;
         const struct gl_value *row;
         size_t i, n;
-        gl_buf_addf(&q, "SELECT * FROM (%s) golive_src WHERE 1 = 0", j->query);
-        if (src->drv->query(src, gl_buf_str(&q), &c, &err)) {
+        gl_buf_adds(&q, "SELECT * FROM ");
+        gl_sync_source_relation(j, src, &q);
+        gl_buf_adds(&q, " WHERE 1 = 0");
+        if (gl_buf_check(&q, "the query", &err) ||
+            src->drv->query(src, gl_buf_str(&q), &c, &err)) {
             gl_buf_release(&q);
             gl_diags_add(O->d, j->from.pos.line, j->from.pos.col, ERR,
                          "bad-query", "sync job '%s': the query fails: %s",
@@ -352,7 +356,7 @@ static int64_t later_than_now(struct gl_db *db, const char *relation,
         gl_buf_addf(&q, "(%s) AND ", where);
     db->drv->quote_ident(column, &q);
     gl_buf_adds(&q, " > ");
-    if (db->drv->quote_value(db, &v, &q) ||
+    if (db->drv->quote_value(db, &v, &q) || gl_buf_failed(&q) ||
         gl_db_query_int(db, gl_buf_str(&q), &n, NULL))
         n = -1;
     gl_buf_release(&q);
@@ -378,12 +382,9 @@ static void check_watermark(struct online *O, const struct gl_sync_job *j,
         return;
     gl_clock_now(&now);
     gl_time_format(now, 0, at);
-    if (j->query)
-        gl_buf_addf(&rel, "(%s) golive_src", j->query);
-    else
-        src->drv->quote_ident(j->from.table, &rel);
+    gl_sync_source_relation(j, src, &rel);
     sc = gl_table_col(sd, j->watermark);
-    if (sc >= 0)
+    if (sc >= 0 && !gl_buf_failed(&rel))
         ns = later_than_now(src, gl_buf_str(&rel), j->where, j->watermark,
                             sd->cols[sc].type, now);
     /* the target column it fills: the watermark comes from there */
@@ -394,8 +395,7 @@ static void check_watermark(struct online *O, const struct gl_sync_job *j,
     if (!tcol && !gl_sync_mapping(j, j->watermark))
         tcol = j->watermark;
     tc = tcol ? gl_table_col(td, tcol) : -1;
-    if (tc >= 0) {
-        dst->drv->quote_ident(j->to.table, &tn);
+    if (tc >= 0 && !dst->drv->quote_ident(j->to.table, &tn)) {
         nt = later_than_now(dst, gl_buf_str(&tn), NULL, td->cols[tc].name,
                             td->cols[tc].type, now);
     }

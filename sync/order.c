@@ -155,6 +155,11 @@ int gl_sync_empty_blocker(const struct gl_plan *p,
             gl_buf_adds(&q, "SELECT 1 FROM ");
             db->drv->quote_ident(tables[t], &q);
             gl_buf_adds(&q, " LIMIT 1");
+            if (gl_buf_failed(&q)) {
+                rc = gl_buf_check(&q, "the query", err);
+                gl_buf_release(&q);
+                break;
+            }
             if (!db->drv->query(db, gl_buf_str(&q), &c, NULL)) {
                 has = db->drv->next(c, &row, NULL) == 1;
                 db->drv->cursor_close(c);
@@ -190,7 +195,7 @@ int gl_sync_checkpoint_state(const struct gl_plan *p,
     gl_buf_adds(&q, "SELECT count(*) + coalesce(max(done), 0) FROM "
                     "golive_checkpoint WHERE job = ");
     db->drv->quote_value(db, &id, &q);
-    {
+    if ((rc = gl_buf_check(&q, "the query", err)) == GL_OK) {
         int64_t v = 0;
         /* no checkpoint table: no execution ever reached this target */
         if (!gl_db_query_int(db, gl_buf_str(&q), &v, NULL))

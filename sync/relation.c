@@ -22,6 +22,15 @@ static void lit(struct gl_db *db, const char *s, struct gl_buf *b)
     db->drv->quote_value(db, &v, b);
 }
 
+void gl_sync_source_relation(const struct gl_sync_job *j,
+                             const struct gl_db *src, struct gl_buf *b)
+{
+    if (j->query)
+        gl_buf_addf(b, "(%s) golive_src", j->query);
+    else
+        src->drv->quote_ident(j->from.table, b);
+}
+
 static int source_names(const struct gl_sync_job *j, struct gl_db *src,
                         char ***names, size_t *n, struct gl_err *err)
 {
@@ -32,12 +41,10 @@ static int source_names(const struct gl_sync_job *j, struct gl_db *src,
     int rc;
 
     gl_buf_adds(&q, "SELECT * FROM ");
-    if (j->query)
-        gl_buf_addf(&q, "(%s) golive_src", j->query);
-    else
-        src->drv->quote_ident(j->from.table, &q);
+    gl_sync_source_relation(j, src, &q);
     gl_buf_adds(&q, " WHERE 1 = 0");
-    rc = src->drv->query(src, gl_buf_str(&q), &c, err);
+    if (!(rc = gl_buf_check(&q, "the query", err)))
+        rc = src->drv->query(src, gl_buf_str(&q), &c, err);
     gl_buf_release(&q);
     if (rc)
         return rc;
@@ -149,6 +156,8 @@ int gl_sync_mapped_relation(const struct gl_sync_job *j, struct gl_db *src,
             } else {
                 gl_buf_adds(rel, gl_buf_str(&e));
             }
+            if (gl_buf_failed(&e)) /* rel is not what it says */
+                gl_buf_fail(rel, gl_buf_failed(&e));
             gl_buf_release(&e);
         }
         if (m && m->has_default) {
@@ -161,16 +170,15 @@ int gl_sync_mapped_relation(const struct gl_sync_job *j, struct gl_db *src,
         (*cols)[(*ncols)++] = tn;
     }
     gl_buf_adds(rel, " FROM ");
-    if (j->query)
-        gl_buf_addf(rel, "(%s) golive_src", j->query);
-    else
-        d->quote_ident(j->from.table, rel);
+    gl_sync_source_relation(j, src, rel);
     if (where && *where)
         gl_buf_addf(rel, " WHERE (%s)", where);
     gl_buf_adds(rel, ") golive_m");
     for (k = 0; k < n; k++)
         free(names[k]);
     free(names);
+    if (gl_buf_failed(rel))
+        return gl_buf_check(rel, "the mapped relation", err);
     return any ? GL_OK
                : gl_err_set(err, GL_EUSAGE, "sync job '%s' fills no column",
                             j->id.id);

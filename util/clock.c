@@ -237,3 +237,20 @@ int gl_clock_now(int64_t *epoch)
     *epoch = (int64_t)time(NULL);
     return 0;
 }
+
+void gl_clock_now_iso(char out[40])
+{
+    int64_t now;
+
+    if (gl_clock_now(&now))
+        now = 0;
+    gl_time_format(now, 0, out);
+}
+
+double gl_clock_mono(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

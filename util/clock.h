@@ -45,4 +45,13 @@ void gl_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
  * but malformed. */
 int gl_clock_now(int64_t *epoch);
 
+/* gl_clock_now() as UTC ISO 8601 ("2026-03-14T00:00:00Z"), the form the
+ * store's rows and the sync's checkpoints carry; the epoch (1970) when
+ * GOLIVE_NOW is malformed.  out needs 40 bytes. */
+void gl_clock_now_iso(char out[40]);
+
+/* Seconds on the monotonic clock, for measuring how long something took
+ * (never GOLIVE_NOW: a duration is real time). */
+double gl_clock_mono(void);
+
 #endif

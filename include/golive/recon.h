@@ -97,7 +97,8 @@ int gl_diff_bounds(const struct gl_diff_side *src, const struct gl_diff_opts *o,
                    int n, char **bounds, struct gl_err *err);
 
 /* Append "key >= bound" (op ">=" or "<"), in side's dialect and key
- * order, to out.  0 or -1 when the bound is unreadable. */
+ * order, to out.  0 or -1 when the bound is unreadable or an append to
+ * out failed (see gl_buf_failed). */
 int gl_diff_range(const struct gl_diff_side *side, const struct gl_diff_opts *o,
                   const char *bound, const char *op, struct gl_buf *out);
 

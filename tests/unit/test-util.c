@@ -1,6 +1,7 @@
 /*
  * test-util.c - buffers, arenas, diagnostics, hints, SHA-256, graphs.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "golive/diag.h"
+#include "golive/golive.h"
 #include "plan/graph.h"
 #include "util/arena.h"
 #include "util/buf.h"
@@ -36,7 +38,63 @@ static void buffers(void **state)
     b.max = 10;
     assert_int_equal(gl_buf_adds(&b, "0123456789"), 0);
     assert_int_equal(gl_buf_adds(&b, "x"), -1);
-    assert_int_equal(b.len, 10);
+    assert_int_equal(b.len, 0); /* a failed buffer holds nothing */
+    gl_buf_release(&b);
+}
+
+/* An append that fails makes the buffer fail for good: what it held is
+ * dropped, every later append fails (a small one too), a reset keeps the
+ * failure, and one check at the end sees it. */
+static void buffers_fail_sticky(void **state)
+{
+    struct gl_buf b = GL_BUF_INIT;
+    struct gl_err err;
+    volatile size_t huge = SIZE_MAX - 2; /* not known to the compiler */
+
+    (void)state;
+    gl_err_clear(&err);
+    b.max = 16;
+    assert_int_equal(gl_buf_adds(&b, "DELETE FROM t"), 0);
+    assert_int_equal(gl_buf_failed(&b), 0);
+    assert_int_equal(gl_buf_check(&b, "the query", &err), GL_OK);
+    /* past max */
+    assert_int_equal(gl_buf_adds(&b, " WHERE job = 'x'"), -1);
+    assert_int_equal(gl_buf_failed(&b), EFBIG);
+    assert_string_equal(gl_buf_str(&b), ""); /* never half a statement */
+    assert_int_equal(b.len, 0);
+    /* sticky: appends that would fit fail all the same */
+    assert_int_equal(gl_buf_adds(&b, "x"), -1);
+    assert_int_equal(gl_buf_add(&b, "", 0), -1);
+    assert_int_equal(gl_buf_addf(&b, "%d", 1), -1);
+    assert_int_equal(gl_buf_reserve(&b, 1), -1);
+    gl_buf_reset(&b);
+    assert_int_equal(gl_buf_adds(&b, "x"), -1);
+    assert_int_equal(gl_buf_failed(&b), EFBIG);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(gl_buf_check(&b, "the query", &err), GL_ENOMEM);
+    assert_int_equal(err.code, GL_ENOMEM);
+    assert_string_equal(err.msg, "the query is larger than 16 bytes");
+    /* detach hands out nothing and clears the failure */
+    assert_null(gl_buf_detach(&b));
+    assert_int_equal(gl_buf_failed(&b), 0);
+    assert_int_equal(gl_buf_adds(&b, "again"), 0);
+    assert_string_equal(gl_buf_str(&b), "again");
+    gl_buf_release(&b);
+
+    /* a huge length fails without allocating, on the default cap */
+    b.max = 0;
+    assert_int_equal(gl_buf_adds(&b, "kept?"), 0);
+    assert_int_equal(gl_buf_add(&b, "x", huge), -1);
+    assert_int_equal(gl_buf_failed(&b), EFBIG);
+    assert_int_equal(gl_buf_adds(&b, "y"), -1);
+    gl_err_clear(&err);
+    assert_int_equal(gl_buf_check(&b, "the rejects", &err), GL_ENOMEM);
+    assert_string_equal(err.msg, "the rejects is larger than 256 MiB");
+    /* release clears it: the buffer is new again */
+    gl_buf_release(&b);
+    assert_int_equal(gl_buf_failed(&b), 0);
+    assert_int_equal(gl_buf_adds(&b, "y"), 0);
+    assert_string_equal(gl_buf_str(&b), "y");
     gl_buf_release(&b);
 }
 
@@ -179,10 +237,10 @@ static void long_chain(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(buffers),     cmocka_unit_test(arenas),
-        cmocka_unit_test(diagnostics), cmocka_unit_test(hints),
-        cmocka_unit_test(sha256),      cmocka_unit_test(graphs),
-        cmocka_unit_test(long_chain),
+        cmocka_unit_test(buffers), cmocka_unit_test(buffers_fail_sticky),
+        cmocka_unit_test(arenas),  cmocka_unit_test(diagnostics),
+        cmocka_unit_test(hints),   cmocka_unit_test(sha256),
+        cmocka_unit_test(graphs),  cmocka_unit_test(long_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
