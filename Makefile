@@ -7,15 +7,26 @@ BUILD_PKGS = gcc make pkg-config meson ninja-build python3 \
 TEST_PKGS  = libcmocka-dev python3-pytest postgresql mariadb-server
 FUZZ_PKGS  = clang libclang-rt-dev
 
-# WERROR=1 turns warnings into errors (CI); SANITIZE=1 builds with ASan+UBSan
+# WERROR=1 turns warnings into errors (CI); SANITIZE=1 builds with ASan+UBSan.
+# `make` and `make demo` build build/, which carries no test points
+# (util/crashpoint.h); `make check` and `make check-faults` build a test
+# build of their own, build-test/ (build-asan/ under SANITIZE=1, which is
+# always a test build), with -Dtest_points=true.
 WERROR   ?= 0
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
 BUILD    ?= build-asan
+TEST_BUILD ?= $(BUILD)
 MESON_SAN = -Db_sanitize=address,undefined -Db_lundef=false
 else
 BUILD    ?= build
+TEST_BUILD ?= build-test
 MESON_SAN =
+endif
+ifeq ($(TEST_BUILD),$(BUILD))
+MESON_POINTS = -Dtest_points=true
+else
+MESON_POINTS = -Dtest_points=false
 endif
 ifeq ($(WERROR),1)
 MESON_WERROR = -Dwerror=true
@@ -35,26 +46,29 @@ deps:
 test-deps:
 	@sh tools/deps.sh $(BUILD_PKGS) $(TEST_PKGS)
 
-$(BUILD)/build.ninja:
-	meson setup $(BUILD) $(MESON_SAN) $(MESON_WERROR)
+%/build.ninja:
+	meson setup $* $(MESON_SAN) $(MESON_WERROR)
 
 build: deps $(BUILD)/build.ninja
-	meson configure $(BUILD) $(MESON_WERROR) >/dev/null
+	ninja -C $(BUILD) build.ninja >/dev/null # a folder set up before a new option learns it
+	meson configure $(BUILD) $(MESON_WERROR) $(MESON_POINTS) >/dev/null
 	ninja -C $(BUILD)
 
 demo: build
 	$(BUILD)/golive demo --force --rows $(DEMO_ROWS)
 
-check: test-deps $(BUILD)/build.ninja
-	meson configure $(BUILD) $(MESON_WERROR) -Dtests=enabled >/dev/null
-	ninja -C $(BUILD)
-	GOLIVE_SANITIZED=$(SANITIZE) sh tests/run.sh $(BUILD)
+check: test-deps $(TEST_BUILD)/build.ninja
+	ninja -C $(TEST_BUILD) build.ninja >/dev/null # a folder set up before a new option learns it
+	meson configure $(TEST_BUILD) $(MESON_WERROR) -Dtests=enabled -Dtest_points=true >/dev/null
+	ninja -C $(TEST_BUILD)
+	GOLIVE_SANITIZED=$(SANITIZE) sh tests/run.sh $(TEST_BUILD)
 
 # the sync fault matrix on all nine engine pairs (make check runs three)
-check-faults: test-deps $(BUILD)/build.ninja
-	meson configure $(BUILD) $(MESON_WERROR) -Dtests=enabled >/dev/null
-	ninja -C $(BUILD)
-	GOLIVE_FAULTS=all GOLIVE_BIN=$(CURDIR)/$(BUILD)/golive /usr/bin/python3 \
+check-faults: test-deps $(TEST_BUILD)/build.ninja
+	ninja -C $(TEST_BUILD) build.ninja >/dev/null # a folder set up before a new option learns it
+	meson configure $(TEST_BUILD) $(MESON_WERROR) -Dtests=enabled -Dtest_points=true >/dev/null
+	ninja -C $(TEST_BUILD)
+	GOLIVE_FAULTS=all GOLIVE_BIN=$(CURDIR)/$(TEST_BUILD)/golive /usr/bin/python3 \
 	    -m pytest -q -p no:cacheprovider tests/e2e/test_faults.py
 
 check-asan:
@@ -75,4 +89,4 @@ format-check:
 	clang-format --dry-run --Werror $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan build-fuzz golive-demo
+	rm -rf build build-test build-asan build-fuzz golive-demo

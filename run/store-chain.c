@@ -73,18 +73,18 @@ static int event_hash(int64_t seq, const char *at, const char *actor,
     return gl_sha256_final(c, hex);
 }
 
-/* An event written while GOLIVE_NOW replaces the clock says so in its
- * payload ("golive_now": true), so that the audit can tell a replayed or
- * scripted time from the system clock.  *payload is replaced by *marked
- * (malloc'd, the caller frees it) when the mark is added. */
+/* An event written while a set clock (GOLIVE_NOW, gl_clock_set) replaces
+ * the system clock says so in its payload ("golive_now": true), so that
+ * the audit can tell a replayed or scripted time from the system clock.
+ * *payload is replaced by *marked (malloc'd, the caller frees it) when the
+ * mark is added. */
 static int mark_clock(const char **payload, char **marked, struct gl_err *err)
 {
-    const char *env = getenv("GOLIVE_NOW");
     json_error_t je;
     json_t *j;
 
     *marked = NULL;
-    if (!env || !*env)
+    if (!gl_clock_is_set())
         return GL_OK;
     j = json_loads(*payload, 0, &je);
     if (!json_is_object(j)) {

@@ -280,6 +280,19 @@ json_t *cli_value_json(const struct gl_value *v)
     }
 }
 
+void cli_clock_from_env(void)
+{
+    const char *env = getenv("GOLIVE_NOW");
+    int64_t at;
+
+    if (!env || !*env)
+        gl_clock_set(GL_CLOCK_SYSTEM, 0);
+    else if (gl_time_parse(env, &at, NULL))
+        gl_clock_set(GL_CLOCK_BROKEN, 0);
+    else
+        gl_clock_set(GL_CLOCK_FIXED, at);
+}
+
 int cli_run_open(struct cli_run *r, const char *state_opt, const char *plan_arg,
                  const char *as, int need_person)
 {

@@ -37,6 +37,12 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 /* "s" unless n is 1, for a plural: printf("%lld task%s", n, cli_s(n)). */
 const char *cli_s(long long n);
 
+/* Set the library's clock from GOLIVE_NOW (ISO 8601 with an offset), so a
+ * night can be replayed: read here, once per command, and nowhere in the
+ * library.  Unset or empty: the system clock; malformed: a broken clock,
+ * and the commands that need the time say so. */
+void cli_clock_from_env(void);
+
 /* The state store's path: --state, else GOLIVE_STATE, else golive.state
  * beside the plan (when the command took one), else in the current folder.
  * Writes into buf (size n) and returns it. */

@@ -146,7 +146,8 @@ static int night(const char *plan_path, const char *state, int64_t switch_at)
 
         gl_reltime_parse(s->at, &off);
         gl_time_format(switch_at + off, 480, now);
-        setenv("GOLIVE_NOW", now, 1);
+        setenv("GOLIVE_NOW", now, 1); /* for the children run: starts */
+        cli_clock_from_env();
         printf("\n[%s] $ golive %s\n", s->at, s->cmd);
         fflush(stdout);
         ac = split(s->cmd, buf, sizeof(buf) - 64, av, 36);
@@ -180,6 +181,7 @@ static int night(const char *plan_path, const char *state, int64_t switch_at)
     } else {
         unsetenv("GOLIVE_NOW");
     }
+    cli_clock_from_env();
     return rc;
 }
 

@@ -83,5 +83,6 @@ int main(int argc, char **argv)
                   hint ? "'?" : "");
         return EXIT_ERROR;
     }
+    cli_clock_from_env();
     return cmd->run(argc - 1, argv + 1);
 }

@@ -228,13 +228,26 @@ void gl_reltime_format(int64_t off, char *out)
     snprintf(out, 32, "T%c%s", off < 0 ? '-' : '+', d);
 }
 
+/* Set once by the surface before threads start, then only read. */
+static enum gl_clock_mode clock_mode = GL_CLOCK_SYSTEM;
+static int64_t clock_fixed;
+
+void gl_clock_set(enum gl_clock_mode mode, int64_t epoch)
+{
+    clock_mode = mode;
+    clock_fixed = epoch;
+}
+
+int gl_clock_is_set(void)
+{
+    return clock_mode != GL_CLOCK_SYSTEM;
+}
+
 int gl_clock_now(int64_t *epoch)
 {
-    const char *env = getenv("GOLIVE_NOW");
-
-    if (env && *env)
-        return gl_time_parse(env, epoch, NULL) ? -1 : 0;
-    *epoch = (int64_t)time(NULL);
+    if (clock_mode == GL_CLOCK_BROKEN)
+        return -1;
+    *epoch = clock_mode == GL_CLOCK_FIXED ? clock_fixed : (int64_t)time(NULL);
     return 0;
 }
 

@@ -40,9 +40,22 @@ void gl_duration_format(int64_t secs, char *out);
 int64_t gl_days_from_civil(int64_t y, unsigned m, unsigned d);
 void gl_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
-/* The current time in epoch seconds: GOLIVE_NOW (ISO 8601) when set, so a
- * night can be replayed, else the system clock.  -1 when GOLIVE_NOW is set
- * but malformed. */
+/* The clock the library reads.  The library reads no environment: a
+ * surface that replays a night (the CLI, from GOLIVE_NOW) sets it once,
+ * before any thread starts; the default is the system clock. */
+enum gl_clock_mode {
+    GL_CLOCK_SYSTEM, /* the system clock */
+    GL_CLOCK_FIXED,  /* always the epoch given to gl_clock_set */
+    GL_CLOCK_BROKEN  /* a fixed time was asked for but is not a time */
+};
+void gl_clock_set(enum gl_clock_mode mode, int64_t epoch);
+
+/* Whether the clock is not the system clock (GL_CLOCK_FIXED or
+ * GL_CLOCK_BROKEN): the store marks events written so. */
+int gl_clock_is_set(void);
+
+/* The current time in epoch seconds by the clock above.  -1 (and *epoch
+ * untouched) when the clock is GL_CLOCK_BROKEN. */
 int gl_clock_now(int64_t *epoch);
 
 /* gl_clock_now() as UTC ISO 8601 ("2026-03-14T00:00:00Z"), the form the

@@ -1,5 +1,5 @@
 /*
- * crashpoint.c - see crashpoint.h.
+ * crashpoint.c - see crashpoint.h; built only with -Dtest_points=true.
  */
 #include "crashpoint.h"
 

@@ -1,5 +1,11 @@
 /*
- * crashpoint.h - test-only fault injection.
+ * crashpoint.h - test-only fault injection, compiled only into test builds.
+ *
+ * The points exist when the library is built with -Dtest_points=true
+ * (meson_options.txt; `make check` builds build-test/ and build-asan/ so),
+ * which defines GL_TEST_POINTS.  Otherwise every call below compiles to
+ * nothing and the binary carries no trace of them: `make` and `make demo`
+ * build build/ without.
  *
  * When GOLIVE_TEST_CRASH_AT=k is set, the k-th call to gl_crashpoint() in
  * the process kills it with SIGKILL, as `kill -9` would.  Tests use it to
@@ -20,6 +26,8 @@
 #ifndef GOLIVE_CRASHPOINT_H
 #define GOLIVE_CRASHPOINT_H
 
+#ifdef GL_TEST_POINTS
+
 void gl_crashpoint(void);
 
 /* Pause here when GOLIVE_TEST_PAUSE names this point and pass (above). */
@@ -27,5 +35,14 @@ void gl_pausepoint(const char *name);
 
 /* Non-zero when GOLIVE_TEST_FAULT names this point and pass (above). */
 int gl_faultpoint(const char *name);
+
+#else
+
+/* A release build: no point, no variable read, no name kept. */
+#define gl_crashpoint() ((void)0)
+#define gl_pausepoint(name) ((void)0)
+#define gl_faultpoint(name) 0
+
+#endif
 
 #endif

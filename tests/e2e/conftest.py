@@ -1,5 +1,7 @@
 """Shared helpers for the end-to-end tests: they drive the golive binary
-the way a user does.  GOLIVE_BIN names the binary (tests/run.sh sets it)."""
+the way a user does.  GOLIVE_BIN names the binary (tests/run.sh sets it);
+it must be a test build (build-test/, build-asan/: `make check` makes them),
+since some tests use the GOLIVE_TEST_* points that build/ does not carry."""
 import os
 import subprocess
 import textwrap
@@ -7,7 +9,7 @@ import textwrap
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.environ.get("GOLIVE_BIN", os.path.join(ROOT, "build", "golive"))
+BIN = os.environ.get("GOLIVE_BIN", os.path.join(ROOT, "build-test", "golive"))
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
 

@@ -4,6 +4,7 @@ every table, row by row and column by column; `audit head` and
 `verify --head` catch a log cut off at the end; commands that change a task
 or a defect refuse a row its events did not make; status and the report
 say when the store does not verify."""
+import hashlib
 import json
 import os
 import re
@@ -78,6 +79,45 @@ def edited(v, decl, pk):
     if isinstance(v, bytes):
         return v + b"x"
     return v + "x"
+
+
+def event_hash(seq, at, actor, os_user, kind, payload, prev):
+    r"""An event's hash, as the top of run/store-chain.c documents it (version 1):
+    SHA-256 over "golive-event-v1\n", then each field as
+    "<decimal length>:<bytes>\n" (length in bytes), in the order seq, at,
+    actor, os_user, kind, payload, prev_hash."""
+    h = hashlib.sha256(b"golive-event-v1\n")
+    for field in (str(seq), at, actor, os_user, kind, payload, prev):
+        b = field.encode("utf-8")
+        h.update(b"%d:" % len(b) + b + b"\n")
+    return h.hexdigest()
+
+
+def test_every_event_hash_recomputed_from_the_documented_format(demo_store,
+                                                                 tmp_path):
+    """The hash of every event of a real night, recomputed here from the
+    format as documented, equals the stored one, and each event chains to
+    the one before: a change of the format (or of its documentation)
+    cannot pass without this test changing too."""
+    with open(os.path.join(HERE, "..", "..", "run", "store-chain.c")) as f:
+        doc = f.read().split("*/", 1)[0]
+    assert "Event hash (version 1)" in doc
+    assert '"golive-event-v1\\n"' in doc
+    assert '"<decimal length>:<bytes>\\n"' in doc
+    assert "seq, at, actor, os_user, kind, payload, prev_hash." in " ".join(
+        doc.replace("*", " ").split())
+    st = copy(demo_store, tmp_path / "s.state")
+    rows = sql(st, "SELECT seq, at, actor, os_user, kind, payload, prev_hash,"
+                   " hash FROM events ORDER BY seq")
+    assert len(rows) > 50
+    # the night has events of many kinds
+    assert len({r[4] for r in rows}) > 10
+    prev = "0" * 64
+    for seq, at, actor, os_user, kind, payload, prev_hash, stored in rows:
+        assert prev_hash == prev, "event %d does not chain" % seq
+        assert event_hash(seq, at, actor, os_user, kind, payload,
+                          prev_hash) == stored, "event %d (%s)" % (seq, kind)
+        prev = stored
 
 
 def test_editing_any_column_of_any_row_of_any_table_is_named(demo_store,

@@ -140,12 +140,21 @@ static void now_override(void **state)
     int64_t t;
 
     (void)state;
-    setenv("GOLIVE_NOW", "2026-03-14T01:00:00+08:00", 1);
+    /* the library reads no GOLIVE_NOW: the surface sets the clock */
+    setenv("GOLIVE_NOW", "2020-01-01T00:00:00Z", 1);
+    assert_int_equal(gl_clock_now(&t), 0);
+    assert_true(t > 1700000000);
+    assert_false(gl_clock_is_set());
+    unsetenv("GOLIVE_NOW");
+    gl_clock_set(GL_CLOCK_FIXED, 1773417600 + 3600);
+    assert_true(gl_clock_is_set());
     assert_int_equal(gl_clock_now(&t), 0);
     assert_int_equal(t, 1773417600 + 3600);
-    setenv("GOLIVE_NOW", "tomorrow", 1);
+    gl_clock_set(GL_CLOCK_BROKEN, 0);
+    assert_true(gl_clock_is_set());
     assert_int_equal(gl_clock_now(&t), -1);
-    unsetenv("GOLIVE_NOW");
+    gl_clock_set(GL_CLOCK_SYSTEM, 0);
+    assert_false(gl_clock_is_set());
     assert_int_equal(gl_clock_now(&t), 0);
     assert_true(t > 1700000000);
 }
