@@ -137,7 +137,7 @@ static int run(int argc, char **argv)
         if (!pick)
             continue;
         gl_err_clear(&err);
-        bad = gl_check_run(plan, ck, samples, &r, &err) != GL_OK;
+        bad = gl_check_run(plan, ck, samples, 0, &r, &err) != GL_OK;
         msg = bad ? err.msg : r.message;
         errors += bad;
         failed += !bad && !r.passed;
