@@ -175,6 +175,7 @@ int gl_diff_run_jobs(const struct gl_diff_side *src,
         jobs = MAX_JOBS;
     if (jobs <= 1 || !src->url || !dst->url)
         return gl_diff_run(src, dst, o, res, err);
+    gl_db_global_init(); /* before any thread connects */
     if (!(segs = calloc((size_t)jobs, sizeof(*segs))))
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     if (gl_diff_bounds(src, o, jobs, bounds, err)) {

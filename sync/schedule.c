@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "golive/db.h"
 #include "golive/store.h"
 #include "golive/sync.h"
 #include "util/clock.h"
@@ -544,6 +545,7 @@ int gl_sync_schedule(const struct gl_plan *p,
         rc = gl_err_set(err, GL_ENOMEM, "out of memory");
         goto out;
     }
+    gl_db_global_init(); /* before any thread connects */
     if ((rc = order_jobs(&S, err)))
         goto out;
     gethostname(S.host, sizeof(S.host) - 1);
