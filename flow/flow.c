@@ -710,8 +710,7 @@ static int lacks(const char *const *fields, const int *flag, size_t n,
 }
 
 int gl_flow_trace(const struct gl_plan *p, const struct gl_workflow *w,
-                  const char *key, int json, struct gl_buf *out,
-                  struct gl_err *err)
+                  const char *key, json_t **out, struct gl_err *err)
 {
     struct ctx C;
     struct graph g;
@@ -725,6 +724,7 @@ int gl_flow_trace(const struct gl_plan *p, const struct gl_workflow *w,
     json_t *j = NULL, *arr;
     int rc, r;
 
+    *out = NULL;
     memset(&g, 0, sizeof(g));
     if ((rc = ctx_open(&C, p, w, err)))
         goto out;
@@ -846,60 +846,8 @@ int gl_flow_trace(const struct gl_plan *p, const struct gl_workflow *w,
     }
     json_object_set_new(j, "paths", arr);
 
-    if (json) {
-        char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        gl_buf_adds(out, s ? s : "{}");
-        gl_buf_adds(out, "\n");
-        free(s);
-    } else {
-        json_t *v;
-        size_t n;
-        gl_buf_addf(out, "%s %s: state '%s'%s\n", w->name.id, key,
-                    gl_buf_str(&sv),
-                    cur == (size_t)-1     ? " (not a state of the workflow)"
-                    : g.terminal[cur]     ? " (terminal)"
-                    : !g.reaches_end[cur] ? " (a dead end)"
-                                          : "");
-        arr = json_object_get(j, "missing");
-        if (json_array_size(arr)) {
-            gl_buf_adds(out, "lacks, though its state requires:");
-            json_array_foreach(arr, n, v)
-                gl_buf_addf(out, " %s", json_string_value(v));
-            gl_buf_adds(out, "\n");
-        }
-        arr = json_object_get(j, "ways_out");
-        gl_buf_adds(out, json_array_size(arr) ? "ways out:\n" : "no way out\n");
-        json_array_foreach(arr, n, v)
-        {
-            json_t *b = json_object_get(v, "blocked_by"), *x;
-            size_t m;
-            const char *act = json_string_value(json_object_get(v, "action"));
-            gl_buf_addf(out, "  %s -> %s: ", act ? act : "(no action)",
-                        json_string_value(json_object_get(v, "to")));
-            if (!json_array_size(b))
-                gl_buf_adds(out, "open");
-            else {
-                gl_buf_adds(out, "blocked, lacks");
-                json_array_foreach(b, m, x)
-                    gl_buf_addf(out, " %s", json_string_value(x));
-            }
-            gl_buf_adds(out, "\n");
-        }
-        arr = json_object_get(j, "paths");
-        gl_buf_adds(out, json_array_size(arr)
-                             ? "paths to a terminal state:\n"
-                             : "no path to a terminal state\n");
-        json_array_foreach(arr, n, v)
-        {
-            json_t *x;
-            size_t m;
-            gl_buf_adds(out, " ");
-            json_array_foreach(v, m, x)
-                gl_buf_addf(out, "%s %s", m ? " ->" : "", json_string_value(x));
-            gl_buf_adds(out, "\n");
-        }
-    }
-    rc = gl_buf_check(out, "the trace", err);
+    *out = j;
+    j = NULL;
 out:
     if (c)
         C.db->drv->cursor_close(c);
@@ -924,7 +872,7 @@ struct sample {
 };
 
 int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *sc,
-                    int limit, int json, struct gl_buf *out, struct gl_err *err)
+                    int limit, json_t **out, struct gl_err *err)
 {
     const struct gl_workflow *w = NULL;
     const struct gl_sync_job *j;
@@ -945,6 +893,7 @@ int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *sc,
     json_t *arr = NULL;
     int rc = GL_OK, r;
 
+    *out = NULL;
     memset(&C, 0, sizeof(C));
     memset(&g, 0, sizeof(g));
     for (i = 0; sc->workflow.id && i < p->n_workflows; i++)
@@ -1149,30 +1098,10 @@ int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *sc,
                 break;
         }
     }
-    if (json) {
-        json_t *o = json_pack("{s:s, s:s, s:O}", "scenario", sc->id.id,
-                              "workflow", w->name.id, "samples", arr);
-        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        gl_buf_addf(out, "%s\n", s ? s : "{}");
-        free(s);
-        json_decref(o);
-    } else {
-        size_t x;
-        json_t *e;
-        gl_buf_addf(out, "%-10s %-8s %-10s %-18s %s\n", "old key", "old",
-                    "new key", "new state", "flag");
-        json_array_foreach(arr, x, e)
-        {
-            const char *ns = json_string_value(json_object_get(e, "new_state"));
-            const char *why = json_string_value(json_object_get(e, "why"));
-            gl_buf_addf(out, "%-10s %-8s %-10s %-18s %s\n",
-                        json_string_value(json_object_get(e, "old_key")),
-                        json_string_value(json_object_get(e, "old_state")),
-                        json_string_value(json_object_get(e, "new_key")),
-                        ns ? ns : "-", why ? why : "");
-        }
-    }
-    rc = gl_buf_check(out, "the samples", err);
+    *out = json_pack("{s:s, s:s, s:O}", "scenario", sc->id.id, "workflow",
+                     w->name.id, "samples", arr);
+    if (!*out)
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
 out:
     /* every cursor was closed where it was read */
     json_decref(arr);

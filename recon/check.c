@@ -31,6 +31,13 @@ static int open_sys(const struct gl_plan *p, const char *name,
     return gl_db_open(s->url, p->dir, db, err);
 }
 
+static const char *sys_url(const struct gl_plan *p, const char *name)
+{
+    const struct gl_system *s = gl_plan_system(p, name);
+
+    return s ? s->url : NULL;
+}
+
 struct samples {
     struct gl_check_result *r;
     int max;
@@ -79,7 +86,7 @@ static void on_diff(void *ctx, const struct gl_diff_item *d)
  * keys_only (to name the rows a count misses). */
 static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
                     struct gl_db *src, struct gl_db *dst, const char *swhere,
-                    const char *twhere, int keys_only, int samples,
+                    const char *twhere, int keys_only, int samples, int jobs,
                     struct gl_check_result *r, struct gl_diff_result *res,
                     struct gl_err *err)
 {
@@ -94,7 +101,6 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     size_t ncols = 0, i, k, n = 0;
     int rc;
 
-    (void)p;
     memset(&t, 0, sizeof(t));
     if ((rc = dst->drv->describe(dst, j->to.table, &t, err)))
         return rc;
@@ -109,13 +115,9 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     }
     o.key = keys;
     o.nkey = k;
-    for (i = 0; !keys_only && i < ncols && n < 1024; i++) {
-        int is_key = 0;
-        for (k = 0; k < o.nkey; k++)
-            is_key |= !strcmp(cols[i], keys[k]);
-        if (!is_key)
-            cmp[n++] = cols[i];
-    }
+    if (!keys_only)
+        n = gl_diff_columns(keys, o.nkey, cols, ncols, NULL, NULL, NULL, NULL,
+                            cmp, 1024);
     o.cols = cmp;
     o.ncols = n;
     for (i = 0; i < o.nkey; i++)
@@ -146,7 +148,10 @@ static int job_diff(const struct gl_plan *p, const struct gl_sync_job *j,
     D.table = j->to.table;
     D.key_types = kt;
     D.col_types = ttypes;
-    rc = gl_diff_run(&S, &D, &o, res, err);
+    S.url = sys_url(p, j->from.system.id);
+    D.url = sys_url(p, j->to.system.id);
+    S.dir = D.dir = p->dir;
+    rc = gl_diff_run_jobs(&S, &D, &o, jobs, res, err);
     if (!rc && sm.failed)
         rc = gl_err_set(err, GL_ENOMEM, "out of memory");
 out:
@@ -174,8 +179,8 @@ static int count_rows(struct gl_db *db, const char *relation, const char *where,
 
 static int run_count(const struct gl_plan *p, const struct gl_check *c,
                      const struct gl_sync_job *j, struct gl_db *src,
-                     struct gl_db *dst, int samples, struct gl_check_result *r,
-                     struct gl_err *err)
+                     struct gl_db *dst, int samples, int jobs,
+                     struct gl_check_result *r, struct gl_err *err)
 {
     const char *sw = c->source_where ? c->source_where
                      : c->where      ? c->where
@@ -202,7 +207,7 @@ static int run_count(const struct gl_plan *p, const struct gl_check *c,
         goto out;
     }
     /* name the rows: a diff of the keys only */
-    rc = job_diff(p, j, src, dst, sw, tw, 1, samples, r, &dr, err);
+    rc = job_diff(p, j, src, dst, sw, tw, 1, samples, jobs, r, &dr, err);
     if (rc)
         goto out;
     r->missing = dr.missing;
@@ -221,15 +226,15 @@ out:
 
 static int run_diff(const struct gl_plan *p, const struct gl_check *c,
                     const struct gl_sync_job *j, struct gl_db *src,
-                    struct gl_db *dst, int samples, struct gl_check_result *r,
-                    struct gl_err *err)
+                    struct gl_db *dst, int samples, int jobs,
+                    struct gl_check_result *r, struct gl_err *err)
 {
     const char *sw = c->source_where ? c->source_where
                      : c->where      ? c->where
                                      : j->where;
     const char *tw = c->target_where ? c->target_where : c->where;
     struct gl_diff_result dr;
-    int rc = job_diff(p, j, src, dst, sw, tw, 0, samples, r, &dr, err);
+    int rc = job_diff(p, j, src, dst, sw, tw, 0, samples, jobs, r, &dr, err);
 
     if (rc)
         return rc;
@@ -490,7 +495,7 @@ out:
 }
 
 int gl_check_run(const struct gl_plan *p, const struct gl_check *c, int samples,
-                 struct gl_check_result *r, struct gl_err *err)
+                 int jobs, struct gl_check_result *r, struct gl_err *err)
 {
     const struct gl_sync_job *j = NULL;
     struct gl_db *src = NULL, *dst = NULL;
@@ -501,6 +506,8 @@ int gl_check_run(const struct gl_plan *p, const struct gl_check *c, int samples,
     snprintf(r->id, sizeof(r->id), "%s", c->id.id);
     snprintf(r->type, sizeof(r->type), "%s", check_type_names[c->type]);
     gl_db_global_init();
+    if (jobs < 1) /* the same default as golive diff's */
+        jobs = gl_diff_default_jobs(0);
     if (c->type == GL_CHECK_SQL) {
         rc = run_sql(p, c, r, err);
         goto out;
@@ -515,13 +522,13 @@ int gl_check_run(const struct gl_plan *p, const struct gl_check *c, int samples,
         goto out;
     switch (c->type) {
     case GL_CHECK_COUNT:
-        rc = run_count(p, c, j, src, dst, samples, r, err);
+        rc = run_count(p, c, j, src, dst, samples, jobs, r, err);
         break;
     case GL_CHECK_AGGREGATE:
         rc = run_aggregate(c, j, src, dst, r, err);
         break;
     default:
-        rc = run_diff(p, c, j, src, dst, samples, r, err);
+        rc = run_diff(p, c, j, src, dst, samples, jobs, r, err);
         break;
     }
 out:

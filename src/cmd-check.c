@@ -33,19 +33,161 @@ static json_t *result_json(const struct gl_check_result *r, int error,
                      "seconds", r->seconds);
 }
 
+/* What one `golive check` holds. */
+struct checking {
+    struct gl_plan *plan;
+    gl_store *store; /* the run's (NULL: not recorded) */
+    struct gl_actor who;
+    char plan_sha[65]; /* --plan-changed: the file's SHA-256 */
+    json_t *all;
+    int json, samples, failed, errors;
+};
+
+/* The run's store, when there is one, to record each result in. */
+static int open_record(struct checking *C, const char *plan_path,
+                       const char *state_opt, const char *as, int plan_changed)
+{
+    char state[4096];
+    struct gl_err err;
+    struct stat sb;
+    int rc;
+
+    gl_err_clear(&err);
+    cli_state_path(state_opt, plan_path, state, sizeof(state));
+    if ((rc =
+             cli_plan_matches_run(plan_path, state, plan_changed, C->plan_sha)))
+        return rc;
+    if (stat(state, &sb) == 0) {
+        if (cli_actor(as, C->plan, &C->who, &err) ||
+            gl_store_open(state, 0, &C->store, &err))
+            return cli_fail(&err);
+    } else {
+        fprintf(stderr,
+                "golive: no run at '%s': these results are not "
+                "recorded ('golive run start PLAN' starts one)\n",
+                state);
+    }
+    return EXIT_OK;
+}
+
+/* Run one check, record its result, print it (or keep it for JSON). */
+static void check_one(struct checking *C, const struct gl_check *ck)
+{
+    struct gl_check_result r;
+    struct gl_err err;
+    const char *msg;
+    json_t *j;
+    size_t s;
+    int bad;
+
+    gl_err_clear(&err);
+    bad = gl_check_run(C->plan, ck, C->samples, 0, &r, &err) != GL_OK;
+    msg = bad ? err.msg : r.message;
+    C->errors += bad;
+    C->failed += !bad && !r.passed;
+    j = result_json(&r, bad, msg);
+    if (*C->plan_sha) /* the file that ran, not the run's plan */
+        json_object_set_new(j, "plan_sha256", json_string(C->plan_sha));
+    if (C->store) {
+        char *payload = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+        struct gl_err e2;
+        gl_err_clear(&e2);
+        if (gl_store_append(C->store, &C->who, "check.run",
+                            payload ? payload : "{}", &e2))
+            cli_warn("check '%s' not recorded: %s", ck->id.id, e2.msg);
+        free(payload);
+    }
+    if (C->json) {
+        json_array_append_new(C->all, j);
+    } else {
+        printf("%-22s %-9s %-7s %s\n", r.id, r.type,
+               bad        ? "error"
+               : r.passed ? "passed"
+                          : "FAILED",
+               msg);
+        for (s = 0; s < r.nsamples; s++)
+            printf("%-22s %-9s %-7s   %s\n", "", "", "", r.samples[s]);
+        json_decref(j);
+    }
+    gl_check_result_release(&r);
+}
+
+/* Every check named is in the plan. */
+static int known_checks(struct checking *C, int argc, char **argv)
+{
+    size_t k;
+    int i;
+
+    for (i = 0; i < argc; i++) {
+        for (k = 0; k < C->plan->n_checks; k++)
+            if (!strcmp(C->plan->checks[k].id.id, argv[i]))
+                break;
+        if (k == C->plan->n_checks)
+            return cli_usage("check", "no check '%s' in the plan", argv[i]);
+    }
+    return EXIT_OK;
+}
+
+/* The checks named (all when none is), in plan order. */
+static int run_checks(struct checking *C, int argc, char **argv)
+{
+    size_t k;
+    int i;
+
+    if (!C->json)
+        printf("%-22s %-9s %-7s %s\n", "check", "type", "outcome", "detail");
+    for (k = 0; k < C->plan->n_checks; k++) {
+        int pick = argc == 0;
+        for (i = 0; i < argc; i++)
+            pick |= !strcmp(argv[i], C->plan->checks[k].id.id);
+        if (pick)
+            check_one(C, &C->plan->checks[k]);
+    }
+    if (C->json) {
+        json_t *o = json_pack("{s:O}", "checks", C->all);
+        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", s ? s : "{}");
+        free(s);
+        json_decref(o);
+    }
+    return C->errors ? EXIT_ERROR : C->failed ? EXIT_NO : EXIT_OK;
+}
+
+/* After the options: PLAN [CHECK...]. */
+static int check_plan(int argc, char **argv, const char *state_opt,
+                      const char *as, int json, int samples, int plan_changed)
+{
+    struct checking C;
+    const char *plan_path = argv[0];
+    int rc;
+
+    memset(&C, 0, sizeof(C));
+    C.json = json;
+    C.samples = samples;
+    if (!strcmp(plan_path, CLI_RUN_PLAN) && state_opt)
+        setenv("GOLIVE_STATE", state_opt, 1); /* @run: the run in --state */
+    C.all = json_array();
+    if ((rc = cli_load_plan(plan_path, 0, 1, &C.plan))) {
+        if (rc == EXIT_NO)
+            cli_error("plan '%s' has errors; 'golive validate' shows them",
+                      plan_path);
+        goto out;
+    }
+    if (!(rc = known_checks(&C, argc - 1, argv + 1)) &&
+        !(rc = open_record(&C, plan_path, state_opt, as, plan_changed)))
+        rc = run_checks(&C, argc - 1, argv + 1);
+out:
+    gl_store_close(C.store);
+    json_decref(C.all);
+    gl_plan_free(C.plan);
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
-    const char *state_opt = NULL, *as = NULL, *plan_path;
-    struct gl_plan *plan = NULL;
-    json_t *all = NULL;
-    gl_store *store = NULL;
-    struct gl_actor who;
-    struct gl_err err;
-    char state[4096], plan_sha[65] = "";
-    struct stat sb;
-    int json = 0, samples = 5, rc, failed = 0, errors = 0, i;
+    const char *state_opt = NULL, *as = NULL;
+    int json = 0, samples = 5, rc;
     int plan_changed = 0;
-    size_t k;
     struct po_option opts[] = {
         OPT_INT("samples", 0, &samples, 0, 1000, "N",
                 "keys of differing rows shown per check (default 5)"),
@@ -60,101 +202,8 @@ static int run(int argc, char **argv)
 
     if ((rc = cli_parse(&cmd_check, opts, argc, argv)) >= 0)
         return rc;
-    plan_path = argv[optind];
-    if (!strcmp(plan_path, CLI_RUN_PLAN) && state_opt)
-        setenv("GOLIVE_STATE", state_opt, 1); /* @run: the run in --state */
-    all = json_array();
-    if ((rc = cli_load_plan(plan_path, 0, 1, &plan))) {
-        if (rc == EXIT_NO)
-            cli_error("plan '%s' has errors; 'golive validate' shows them",
-                      plan_path);
-        gl_plan_free(plan);
-        json_decref(all);
-        return rc;
-    }
-    for (i = optind + 1; i < argc; i++) {
-        for (k = 0; k < plan->n_checks; k++)
-            if (!strcmp(plan->checks[k].id.id, argv[i]))
-                break;
-        if (k == plan->n_checks) {
-            rc = cli_usage("check", "no check '%s' in the plan", argv[i]);
-            goto out;
-        }
-    }
-    gl_err_clear(&err);
-    cli_state_path(state_opt, plan_path, state, sizeof(state));
-    if ((rc = cli_plan_matches_run(plan_path, state, plan_changed, plan_sha)))
-        goto out;
-    if (stat(state, &sb) == 0) {
-        if (cli_actor(as, plan, &who, &err) ||
-            gl_store_open(state, 0, &store, &err)) {
-            rc = cli_fail(&err);
-            goto out;
-        }
-    } else {
-        fprintf(stderr,
-                "golive: no run at '%s': these results are not "
-                "recorded ('golive run start PLAN' starts one)\n",
-                state);
-    }
-    if (!json)
-        printf("%-22s %-9s %-7s %s\n", "check", "type", "outcome", "detail");
-    for (k = 0; k < plan->n_checks; k++) {
-        const struct gl_check *ck = &plan->checks[k];
-        struct gl_check_result r;
-        int pick = argc - optind == 1, bad;
-        const char *msg;
-        json_t *j;
-        size_t s;
-
-        for (i = optind + 1; i < argc; i++)
-            pick |= !strcmp(argv[i], ck->id.id);
-        if (!pick)
-            continue;
-        gl_err_clear(&err);
-        bad = gl_check_run(plan, ck, samples, &r, &err) != GL_OK;
-        msg = bad ? err.msg : r.message;
-        errors += bad;
-        failed += !bad && !r.passed;
-        j = result_json(&r, bad, msg);
-        if (*plan_sha) /* the file that ran, not the run's plan */
-            json_object_set_new(j, "plan_sha256", json_string(plan_sha));
-        if (store) {
-            char *payload = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-            struct gl_err e2;
-            gl_err_clear(&e2);
-            if (gl_store_append(store, &who, "check.run",
-                                payload ? payload : "{}", &e2))
-                cli_warn("check '%s' not recorded: %s", ck->id.id, e2.msg);
-            free(payload);
-        }
-        if (json) {
-            json_array_append_new(all, j);
-        } else {
-            printf("%-22s %-9s %-7s %s\n", r.id, r.type,
-                   bad        ? "error"
-                   : r.passed ? "passed"
-                              : "FAILED",
-                   msg);
-            for (s = 0; s < r.nsamples; s++)
-                printf("%-22s %-9s %-7s   %s\n", "", "", "", r.samples[s]);
-            json_decref(j);
-        }
-        gl_check_result_release(&r);
-    }
-    if (json) {
-        json_t *o = json_pack("{s:O}", "checks", all);
-        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        printf("%s\n", s ? s : "{}");
-        free(s);
-        json_decref(o);
-    }
-    rc = errors ? EXIT_ERROR : failed ? EXIT_NO : EXIT_OK;
-out:
-    gl_store_close(store);
-    json_decref(all);
-    gl_plan_free(plan);
-    return rc;
+    return check_plan(argc - optind, argv + optind, state_opt, as, json,
+                      samples, plan_changed);
 }
 
 const struct gl_cmd cmd_check = {

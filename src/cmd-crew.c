@@ -70,12 +70,36 @@ out:
     return rc;
 }
 
-static int handover_run(int argc, char **argv)
+/* What a handover moved, for people. */
+static void print_moved(json_t *moved, const char *from, const char *to)
 {
     static const char *const kinds[] = {"tasks", "checks", "scenarios",
                                         "defects"};
     static const char *const labels[] = {"tasks to do", "tasks to check",
                                          "scenarios", "defects to fix"};
+    json_t *x;
+    size_t k, i;
+
+    printf("%s handed over to %s:\n", from, to);
+    for (k = 0; k < 4; k++) {
+        json_t *a = json_object_get(moved, kinds[k]);
+        if (!json_array_size(a))
+            continue;
+        printf("  %-15s", labels[k]);
+        json_array_foreach(a, i, x)
+            printf("%s%s", i ? ", " : "", json_string_value(x));
+        printf("\n");
+    }
+    if (json_array_size(json_object_get(moved, "refused"))) {
+        printf("  %-15s", "not moved");
+        json_array_foreach(json_object_get(moved, "refused"), i, x) printf(
+            "%s%s", i ? ", " : "", json_string_value(json_object_get(x, "id")));
+        printf("\n");
+    }
+}
+
+static int handover_run(int argc, char **argv)
+{
     const char *as = NULL, *to = NULL, *note = NULL, *state = NULL;
     const char **tasks = NULL, **scen = NULL, **dids = NULL;
     int64_t *defects = NULL;
@@ -83,7 +107,7 @@ static int handover_run(int argc, char **argv)
     struct cli_run r;
     struct gl_err err;
     json_t *moved = NULL, *x;
-    size_t k, i;
+    size_t i;
     int rc, json = 0;
     struct po_list task_list = {NULL, 0, 0}, scen_list = {NULL, 0, 0},
                    defect_list = {NULL, 0, 0};
@@ -156,22 +180,7 @@ static int handover_run(int argc, char **argv)
         moved = NULL;
         goto out;
     }
-    printf("%s handed over to %s:\n", r.who.person, to);
-    for (k = 0; k < 4; k++) {
-        json_t *a = json_object_get(moved, kinds[k]);
-        if (!json_array_size(a))
-            continue;
-        printf("  %-15s", labels[k]);
-        json_array_foreach(a, i, x)
-            printf("%s%s", i ? ", " : "", json_string_value(x));
-        printf("\n");
-    }
-    if (json_array_size(json_object_get(moved, "refused"))) {
-        printf("  %-15s", "not moved");
-        json_array_foreach(json_object_get(moved, "refused"), i, x) printf(
-            "%s%s", i ? ", " : "", json_string_value(json_object_get(x, "id")));
-        printf("\n");
-    }
+    print_moved(moved, r.who.person, to);
 out:
     json_decref(moved);
     cli_run_close(&r);

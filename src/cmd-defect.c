@@ -9,12 +9,106 @@
 #include "cmd.h"
 #include "golive/defect.h"
 
+/* `defect list`: JSON as the library gives it, or a table. */
+static int defect_list(struct cli_run *r, int json)
+{
+    struct gl_err err;
+    char *js;
+
+    gl_err_clear(&err);
+    if (!(js = gl_defect_list(r->s, &err)))
+        return cli_fail(&err);
+    if (json) {
+        printf("%s\n", js);
+    } else {
+        json_t *a = json_loads(js, 0, NULL), *o;
+        size_t i;
+        printf("%-6s %-8s %-9s %-10s %-10s %s\n", "id", "severity", "state",
+               "scenario", "patch", "title");
+        json_array_foreach(a, i, o)
+        {
+            const char *sc = json_string_value(json_object_get(o, "scenario")),
+                       *pa = json_string_value(json_object_get(o, "patch"));
+            printf("%-6s %-8s %-9s %-10s %-10s %s\n",
+                   json_string_value(json_object_get(o, "id")),
+                   json_string_value(json_object_get(o, "severity")),
+                   json_string_value(json_object_get(o, "state")),
+                   sc ? sc : "-", pa ? pa : "-",
+                   json_string_value(json_object_get(o, "title")));
+        }
+        json_decref(a);
+    }
+    free(js);
+    return EXIT_OK;
+}
+
+/* `defect open`: the new defect's id. */
+static int defect_open(struct cli_run *r, const char *scenario,
+                       const char *severity, const char *title, int json)
+{
+    struct gl_err err;
+    int64_t n = 0;
+
+    gl_err_clear(&err);
+    if (gl_defect_open(r->s, r->plan, &r->who, scenario, severity, title, &n,
+                       &err))
+        return cli_fail(&err);
+    if (json) {
+        char id[32];
+        snprintf(id, sizeof(id), "D-%lld", (long long)n);
+        cli_print_json(json_pack("{s:s, s:I, s:s, s:s, s:s}", "id", id, "n",
+                                 (json_int_t)n, "state", "open", "severity",
+                                 severity, "as", r->who.person),
+                       0);
+    } else {
+        printf("D-%lld\n", (long long)n);
+    }
+    return EXIT_OK;
+}
+
+/* `defect severity D-n SEVERITY` */
+static int defect_severity(struct cli_run *r, int64_t n, const char *severity,
+                           const char *note, int json)
+{
+    struct gl_err err;
+
+    gl_err_clear(&err);
+    if (gl_defect_severity(r->s, r->plan, &r->who, n, severity, note, &err))
+        return cli_fail(&err);
+    if (json)
+        cli_print_json(json_pack("{s:I, s:s, s:s}", "n", (json_int_t)n,
+                                 "severity", severity, "as", r->who.person),
+                       0);
+    else
+        printf("D-%lld: severity %s (%s)\n", (long long)n, severity,
+               r->who.person);
+    return EXIT_OK;
+}
+
+/* `defect fixing|fixed|verify|reopen|defer D-n` */
+static int defect_move(struct cli_run *r, int64_t n, const char *sub,
+                       const char *patch, int json)
+{
+    struct gl_err err;
+    const char *to;
+
+    gl_err_clear(&err);
+    if (gl_defect_move(r->s, r->plan, &r->who, n, sub, patch, &to, &err))
+        return cli_fail(&err);
+    if (json)
+        cli_print_json(json_pack("{s:I, s:s, s:s}", "n", (json_int_t)n, "to",
+                                 to, "as", r->who.person),
+                       0);
+    else
+        printf("D-%lld: %s (%s)\n", (long long)n, to, r->who.person);
+    return EXIT_OK;
+}
+
 static int run(int argc, char **argv)
 {
     const char *as = NULL, *scenario = NULL, *severity = NULL, *title = NULL,
-               *patch = NULL, *note = NULL, *state_opt = NULL, *sub, *to;
+               *patch = NULL, *note = NULL, *state_opt = NULL, *sub;
     struct cli_run r;
-    struct gl_err err;
     int json = 0, rc;
     int64_t n = 0;
     static const struct po_sub subs[] = {
@@ -55,82 +149,17 @@ static int run(int argc, char **argv)
                          argv[optind + 1]);
     if (!strcmp(sub, "severity"))
         severity = argv[optind + 2];
-    gl_err_clear(&err);
-    if ((rc = cli_run_open(&r, state_opt, NULL, as, strcmp(sub, "list"))))
-        goto out;
-    if (!strcmp(sub, "list")) {
-        char *js = gl_defect_list(r.s, &err);
-        if (!js) {
-            rc = cli_fail(&err);
-            goto out;
-        }
-        if (json) {
-            printf("%s\n", js);
-        } else {
-            json_t *a = json_loads(js, 0, NULL), *o;
-            size_t i;
-            printf("%-6s %-8s %-9s %-10s %-10s %s\n", "id", "severity", "state",
-                   "scenario", "patch", "title");
-            json_array_foreach(a, i, o)
-            {
-                const char *sc = json_string_value(
-                               json_object_get(o, "scenario")),
-                           *pa = json_string_value(json_object_get(o, "patch"));
-                printf("%-6s %-8s %-9s %-10s %-10s %s\n",
-                       json_string_value(json_object_get(o, "id")),
-                       json_string_value(json_object_get(o, "severity")),
-                       json_string_value(json_object_get(o, "state")),
-                       sc ? sc : "-", pa ? pa : "-",
-                       json_string_value(json_object_get(o, "title")));
-            }
-            json_decref(a);
-        }
-        free(js);
-        goto out;
-    }
-    if (!strcmp(sub, "open")) {
-        if (gl_defect_open(r.s, r.plan, &r.who, scenario, severity, title, &n,
-                           &err)) {
-            rc = cli_fail(&err);
-            goto out;
-        }
-        if (json) {
-            char id[32];
-            snprintf(id, sizeof(id), "D-%lld", (long long)n);
-            cli_print_json(json_pack("{s:s, s:I, s:s, s:s, s:s}", "id", id, "n",
-                                     (json_int_t)n, "state", "open", "severity",
-                                     severity, "as", r.who.person),
-                           0);
-        } else {
-            printf("D-%lld\n", (long long)n);
-        }
-        goto out;
-    }
-    if (!strcmp(sub, "severity")) {
-        if (gl_defect_severity(r.s, r.plan, &r.who, n, severity, note, &err)) {
-            rc = cli_fail(&err);
-            goto out;
-        }
-        if (json)
-            cli_print_json(json_pack("{s:I, s:s, s:s}", "n", (json_int_t)n,
-                                     "severity", severity, "as", r.who.person),
-                           0);
+    rc = cli_run_open(&r, state_opt, NULL, as, strcmp(sub, "list"));
+    if (rc == EXIT_OK) {
+        if (!strcmp(sub, "list"))
+            rc = defect_list(&r, json);
+        else if (!strcmp(sub, "open"))
+            rc = defect_open(&r, scenario, severity, title, json);
+        else if (!strcmp(sub, "severity"))
+            rc = defect_severity(&r, n, severity, note, json);
         else
-            printf("D-%lld: severity %s (%s)\n", (long long)n, severity,
-                   r.who.person);
-        goto out;
+            rc = defect_move(&r, n, sub, patch, json);
     }
-    if (gl_defect_move(r.s, r.plan, &r.who, n, sub, patch, &to, &err)) {
-        rc = cli_fail(&err);
-        goto out;
-    }
-    if (json)
-        cli_print_json(json_pack("{s:I, s:s, s:s}", "n", (json_int_t)n, "to",
-                                 to, "as", r.who.person),
-                       0);
-    else
-        printf("D-%lld: %s (%s)\n", (long long)n, to, r.who.person);
-out:
     cli_run_close(&r);
     return rc;
 }

@@ -185,15 +185,125 @@ static int night(const char *plan_path, const char *state, int64_t switch_at)
     return rc;
 }
 
+/* Build the demo's databases and plan, and say what they hold. */
+static int demo_build(struct gl_demo_opts *o, struct gl_demo_stats *st,
+                      char *state, size_t state_n)
+{
+    char *plan_url = NULL;
+    struct gl_err err;
+    char when[40];
+    int rc;
+
+    if (gl_clock_now(&o->now)) {
+        cli_error("GOLIVE_NOW is not an ISO 8601 time with an offset");
+        return EXIT_ERROR;
+    }
+    gl_err_clear(&err);
+    snprintf(state, state_n, "%s/golive.state", o->dir);
+    if (!o->force && access(state, F_OK) == 0) {
+        cli_error("'%s' already holds a demo run; use --force to replace it",
+                  o->dir);
+        return EXIT_REFUSED;
+    }
+
+    if (o->target) {
+        /* the plan (and so the store, which keeps its text) names a
+         * variable, never the password itself; this process and the
+         * commands it starts get it in their environment */
+        char *pw = NULL;
+        int lifted =
+            gl_db_url_lift_password(o->target, DEMO_PW_VAR, &plan_url, &pw);
+        if (lifted < 0) {
+            cli_error("out of memory");
+            return EXIT_ERROR;
+        }
+        if (lifted) {
+            setenv(DEMO_PW_VAR, pw, 1);
+            memset(pw, 0, strlen(pw));
+            free(pw);
+            o->plan_url = plan_url;
+        }
+    }
+    printf("$ golive demo --dir %s --rows %" PRId64 "\n", o->dir, o->rows);
+    fflush(stdout);
+    rc = gl_demo_build(o, st, &err);
+    free(plan_url);
+    plan_url = NULL;
+    o->plan_url = NULL;
+    if (rc)
+        return cli_fail(&err);
+    gl_time_format(st->switch_at, 480, when);
+    printf("old system  %s: %" PRId64 " departments, %" PRId64
+           " employees, %" PRId64 " expense claims, %" PRId64
+           " leave requests, %" PRId64 " approval steps\n",
+           st->old_path, st->departments, st->employees, st->expenses,
+           st->leaves, st->approvals);
+    {
+        char *safe = gl_db_redact_url(st->new_url);
+        printf("new system  %s: empty schema of OA v2\n",
+               o->target ? (safe ? safe : "?") : st->new_path);
+        free(safe);
+    }
+    printf("plan        %s: switch at %s\n", st->plan_path, when);
+    if (strstr(st->new_url, "${" DEMO_PW_VAR "}"))
+        printf("            the target's password is ${%s} in the plan: set "
+               "%s in the environment\n"
+               "            of every golive that works on it (this one has "
+               "it)\n",
+               DEMO_PW_VAR, DEMO_PW_VAR);
+    printf("\n");
+
+    return EXIT_OK;
+}
+
+/* The rehearsal night on the demo just built: validate, a fresh run,
+ * the online checks, the script. */
+static int demo_play(const struct gl_demo_stats *st, const char *state)
+{
+    struct gl_plan *plan = NULL;
+    char sidecar[4300];
+    int rc, online;
+
+    printf("$ golive validate %s\n", st->plan_path);
+    fflush(stdout);
+    rc = cli_load_plan(st->plan_path, 0, 0, &plan);
+    gl_plan_free(plan);
+    if (rc)
+        return rc;
+
+    /* a fresh run: the old store (and its WAL files) go with --force */
+    unlink(state);
+    snprintf(sidecar, sizeof(sidecar), "%s-wal", state);
+    unlink(sidecar);
+    snprintf(sidecar, sizeof(sidecar), "%s-shm", state);
+    unlink(sidecar);
+    printf("\n$ golive run start %s --rehearsal --as zhang\n", st->plan_path);
+    fflush(stdout);
+    if ((rc = cli_run_start(st->plan_path, state, 1, "zhang", 0)))
+        return rc;
+
+    /* the night's first finding: a legacy code nobody mapped */
+    printf("\n$ golive validate %s --online\n", st->plan_path);
+    fflush(stdout);
+    plan = NULL;
+    online = cli_check_plan(st->plan_path, 0, 0, 1, &plan);
+    gl_plan_free(plan);
+    if (online == EXIT_ERROR)
+        return online;
+
+    rc = night(st->plan_path, state, st->switch_at);
+    printf("\nnext: golive status --state %s\n"
+           "      golive report --state %s --format html --out report.html\n",
+           state, state);
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
     struct gl_demo_opts o;
     struct gl_demo_stats st;
-    char *plan_url = NULL;
-    struct gl_plan *plan = NULL;
-    struct gl_err err;
-    char state[4200], sidecar[4300], when[40];
-    int rc, online;
+    char state[4200];
+    int rc;
     struct po_option opts[] = {
         OPT_STRING("dir", 0, &o.dir, "DIR",
                    "where to build it (default ./golive-demo)"),
@@ -215,97 +325,8 @@ static int run(int argc, char **argv)
     o.rows = 100000;
     if ((rc = cli_parse(&cmd_demo, opts, argc, argv)) >= 0)
         return rc;
-    if (gl_clock_now(&o.now)) {
-        cli_error("GOLIVE_NOW is not an ISO 8601 time with an offset");
-        return EXIT_ERROR;
-    }
-    gl_err_clear(&err);
-    snprintf(state, sizeof(state), "%s/golive.state", o.dir);
-    if (!o.force && access(state, F_OK) == 0) {
-        cli_error("'%s' already holds a demo run; use --force to replace it",
-                  o.dir);
-        return EXIT_REFUSED;
-    }
-
-    if (o.target) {
-        /* the plan (and so the store, which keeps its text) names a
-         * variable, never the password itself; this process and the
-         * commands it starts get it in their environment */
-        char *pw = NULL;
-        int lifted =
-            gl_db_url_lift_password(o.target, DEMO_PW_VAR, &plan_url, &pw);
-        if (lifted < 0) {
-            cli_error("out of memory");
-            return EXIT_ERROR;
-        }
-        if (lifted) {
-            setenv(DEMO_PW_VAR, pw, 1);
-            memset(pw, 0, strlen(pw));
-            free(pw);
-            o.plan_url = plan_url;
-        }
-    }
-    printf("$ golive demo --dir %s --rows %" PRId64 "\n", o.dir, o.rows);
-    fflush(stdout);
-    rc = gl_demo_build(&o, &st, &err);
-    free(plan_url);
-    plan_url = NULL;
-    o.plan_url = NULL;
-    if (rc)
-        return cli_fail(&err);
-    gl_time_format(st.switch_at, 480, when);
-    printf("old system  %s: %" PRId64 " departments, %" PRId64
-           " employees, %" PRId64 " expense claims, %" PRId64
-           " leave requests, %" PRId64 " approval steps\n",
-           st.old_path, st.departments, st.employees, st.expenses, st.leaves,
-           st.approvals);
-    {
-        char *safe = gl_db_redact_url(st.new_url);
-        printf("new system  %s: empty schema of OA v2\n",
-               o.target ? (safe ? safe : "?") : st.new_path);
-        free(safe);
-    }
-    printf("plan        %s: switch at %s\n", st.plan_path, when);
-    if (strstr(st.new_url, "${" DEMO_PW_VAR "}"))
-        printf("            the target's password is ${%s} in the plan: set "
-               "%s in the environment\n"
-               "            of every golive that works on it (this one has "
-               "it)\n",
-               DEMO_PW_VAR, DEMO_PW_VAR);
-    printf("\n");
-
-    printf("$ golive validate %s\n", st.plan_path);
-    fflush(stdout);
-    rc = cli_load_plan(st.plan_path, 0, 0, &plan);
-    gl_plan_free(plan);
-    if (rc)
-        return rc;
-
-    /* a fresh run: the old store (and its WAL files) go with --force */
-    unlink(state);
-    snprintf(sidecar, sizeof(sidecar), "%s-wal", state);
-    unlink(sidecar);
-    snprintf(sidecar, sizeof(sidecar), "%s-shm", state);
-    unlink(sidecar);
-    printf("\n$ golive run start %s --rehearsal --as zhang\n", st.plan_path);
-    fflush(stdout);
-    if ((rc = cli_run_start(st.plan_path, state, 1, "zhang", 0)))
-        return rc;
-
-    /* the night's first finding: a legacy code nobody mapped */
-    printf("\n$ golive validate %s --online\n", st.plan_path);
-    fflush(stdout);
-    plan = NULL;
-    online = cli_check_plan(st.plan_path, 0, 0, 1, &plan);
-    gl_plan_free(plan);
-    if (online == EXIT_ERROR)
-        return online;
-
-    rc = night(st.plan_path, state, st.switch_at);
-    printf("\nnext: golive status --state %s\n"
-           "      golive report --state %s --format html --out report.html\n",
-           state, state);
-    return rc;
+    rc = demo_build(&o, &st, state, sizeof(state));
+    return rc ? rc : demo_play(&st, state);
 }
 
 const struct gl_cmd cmd_demo = {

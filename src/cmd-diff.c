@@ -76,36 +76,6 @@ static int fix_tmp_open(const char *path, char *tmp, size_t tmpsz)
     return -1;
 }
 
-/* One segment of a parallel diff, on connections of its own. */
-struct seg {
-    const char *surl, *durl;
-    struct gl_diff_side S, D;
-    struct gl_diff_opts o;
-    struct gl_buf swhere, dwhere;
-    struct gl_diff_result res;
-    struct gl_err err;
-    int rc;
-};
-
-static void *seg_run(void *arg)
-{
-    struct seg *g = arg;
-    struct gl_db *a = NULL, *b = NULL;
-
-    gl_err_clear(&g->err);
-    if ((g->rc = gl_db_open(g->surl, ".", &a, &g->err)) ||
-        (g->rc = gl_db_open(g->durl, ".", &b, &g->err))) {
-        gl_db_close(a);
-        return NULL;
-    }
-    g->S.db = a;
-    g->D.db = b;
-    g->rc = gl_diff_run(&g->S, &g->D, &g->o, &g->res, &g->err);
-    gl_db_close(a);
-    gl_db_close(b);
-    return NULL;
-}
-
 static json_t *key_json(const struct gl_diff_item *d)
 {
     json_t *k = json_object();
@@ -333,18 +303,17 @@ static const char *mapped(const char *col, const char *const *src,
     return col;
 }
 
-/* "k1<test>" joined by sep, for every key, in db's quoting. */
-static void key_nulls(struct gl_db *db, const char *const *keys, size_t n,
-                      const char *sep, const char *test, struct gl_buf *w)
-{
-    size_t k;
+/* --map SRC=DST, for gl_diff_columns */
+struct colmap {
+    const char *const *src, *const *dst;
+    size_t n;
+};
 
-    for (k = 0; k < n; k++) {
-        if (k)
-            gl_buf_adds(w, sep);
-        db->drv->quote_ident(keys[k], w);
-        gl_buf_adds(w, test);
-    }
+static const char *map_col(void *ctx, const char *col)
+{
+    const struct colmap *m = ctx;
+
+    return mapped(col, m->src, m->dst, m->n);
 }
 
 static int split_list(char *s, const char **out, size_t cap)
@@ -358,28 +327,329 @@ static int split_list(char *s, const char **out, size_t cap)
     return (int)n;
 }
 
+/* One `golive diff`: what the options asked, and what it holds. */
+struct diff {
+    struct gl_diff_opts o;
+    char *keyarg, *colarg;
+    const char *swhere, *dwhere, *fix;
+    const char *const *map_src, *const *map_dst;
+    size_t nmap;
+    int json, jobs;
+    const char *surl, *stable, *durl, *dtable;
+    const char *keys[64], *cols[1024], *dkeys[64], *dcols[1024];
+    const char *sdecl[1024], *ddecl[1024];
+    enum gl_vtype ktypes[64], dktypes[64], dtypes[64 + 1024];
+    struct gl_table_desc st, dt;
+    struct gl_db *sdb, *ddb;
+    struct gl_buf srel, drel;
+    struct gl_diff_side S, D;
+    struct gl_diff_result res;
+    struct out O;
+    char fixtmp[4096];
+    FILE *fixf, *fixins;
+};
+
+static void diff_release(struct diff *J)
+{
+    pthread_mutex_destroy(&J->O.mu);
+    if (J->fixf)
+        fclose(J->fixf);
+    if (J->fixins)
+        fclose(J->fixins);
+    if (J->fixtmp[0]) {
+        fix_tmp_live = 0;
+        unlink(J->fixtmp); /* stopped: no half a script */
+    }
+    gl_buf_release(&J->srel);
+    gl_buf_release(&J->drel);
+    gl_table_desc_release(&J->st);
+    gl_table_desc_release(&J->dt);
+    gl_db_close(J->sdb);
+    gl_db_close(J->ddb);
+}
+
+/* The key: named, else the source's primary key; each on both sides
+ * (under --map's name in the target).  EXIT_OK or the exit code, said. */
+static int choose_keys(struct diff *J)
+{
+    struct gl_diff_opts *o = &J->o;
+    size_t i, k;
+
+    if (J->keyarg)
+        o->nkey = (size_t)split_list(J->keyarg, J->keys, 64);
+    else
+        o->nkey = gl_diff_default_keys(&J->st, J->keys, 64);
+    if (!o->nkey)
+        return cli_usage("diff",
+                         "table '%s' has no primary key: name the key "
+                         "with --key",
+                         J->stable);
+    for (i = 0; i < J->nmap; i++)
+        if (gl_table_col(&J->st, J->map_src[i]) < 0 ||
+            gl_table_col(&J->dt, J->map_dst[i]) < 0) {
+            int s_in = gl_table_col(&J->st, J->map_src[i]) >= 0;
+            cli_error("--map %s=%s: column '%s' is not in the %s",
+                      J->map_src[i], J->map_dst[i],
+                      s_in ? J->map_dst[i] : J->map_src[i],
+                      s_in ? "target" : "source");
+            return EXIT_ERROR;
+        }
+    for (k = 0; k < o->nkey; k++) {
+        int si, di;
+        J->dkeys[k] = mapped(J->keys[k], J->map_src, J->map_dst, J->nmap);
+        si = gl_table_col(&J->st, J->keys[k]);
+        di = gl_table_col(&J->dt, J->dkeys[k]);
+        if (si < 0 || di < 0) {
+            if (si < 0)
+                cli_error("key column '%s' is not in the source", J->keys[k]);
+            else
+                cli_error("key column '%s' is not in the target (name it "
+                          "with --map %s=TARGET_COLUMN)",
+                          J->dkeys[k], J->keys[k]);
+            return EXIT_ERROR;
+        }
+        J->ktypes[k] = J->st.cols[si].type;
+        J->dktypes[k] = J->dt.cols[di].type;
+        J->dtypes[k] = J->dt.cols[di].type;
+    }
+    o->key = J->keys;
+    return EXIT_OK;
+}
+
+/* The columns: named, else every non-key column both sides have
+ * (gl_diff_columns); each on both sides.  EXIT_OK or the exit code. */
+static int choose_columns(struct diff *J)
+{
+    struct gl_diff_opts *o = &J->o;
+    size_t i;
+
+    if (J->colarg) {
+        const char *named[1024];
+        size_t nn = (size_t)split_list(J->colarg, named, 1024);
+        o->ncols = gl_diff_columns(J->keys, o->nkey, named, nn, &J->st, &J->dt,
+                                   NULL, NULL, J->cols, 1024);
+    } else {
+        struct colmap cm = {J->map_src, J->map_dst, J->nmap};
+        o->ncols = gl_diff_columns(J->keys, o->nkey, NULL, 0, &J->st, &J->dt,
+                                   map_col, &cm, J->cols, 1024);
+    }
+    for (i = 0; i < o->ncols; i++) {
+        int si, di;
+        J->dcols[i] = mapped(J->cols[i], J->map_src, J->map_dst, J->nmap);
+        si = gl_table_col(&J->st, J->cols[i]);
+        di = gl_table_col(&J->dt, J->dcols[i]);
+        if (si < 0 || di < 0) {
+            if (si < 0)
+                cli_error("column '%s' is not in the source", J->cols[i]);
+            else
+                cli_error("column '%s' is not in the target (name it with "
+                          "--map %s=TARGET_COLUMN)",
+                          J->dcols[i], J->cols[i]);
+            return EXIT_ERROR;
+        }
+        J->sdecl[i] = J->st.cols[si].decl_type;
+        J->ddecl[i] = J->dt.cols[di].decl_type;
+        J->dtypes[o->nkey + i] = J->dt.cols[di].type;
+    }
+    o->cols = J->cols;
+    return EXIT_OK;
+}
+
+/* --fix-sql FILE: written beside FILE under a fresh unique name and
+ * renamed over it once the diff is over: a diff that stops (an error,
+ * SIGINT, SIGTERM) leaves no half a script (nor an old one). */
+static int fix_open(struct diff *J)
+{
+    int fd;
+    struct sigaction sa;
+    sigset_t block, old;
+
+    unlink(J->fix);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* the name is known to the handler before the file exists */
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    fd = fix_tmp_open(J->fix, fix_tmp_path, sizeof(fix_tmp_path));
+    if (fd >= 0) {
+        snprintf(J->fixtmp, sizeof(J->fixtmp), "%s", fix_tmp_path);
+        fix_tmp_live = 1;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (fd < 0 || !(J->fixf = fdopen(fd, "w"))) {
+        if (fd >= 0)
+            close(fd);
+        cli_error("cannot write a temporary file beside '%s'", J->fix);
+        return EXIT_ERROR;
+    }
+    fprintf(J->fixf, "-- golive diff: make %s equal to %s\nBEGIN;\n", J->dtable,
+            J->stable);
+    J->o.fix_sql = J->fixf;
+    /* the INSERTs, written after every DELETE: an unnamed file (tmpfile:
+     * 0600, gone however golive ends) */
+    if (!(J->fixins = tmpfile())) {
+        cli_error("cannot create a temporary file");
+        return EXIT_ERROR;
+    }
+    J->o.fix_sql_inserts = J->fixins;
+    return EXIT_OK;
+}
+
+/* The INSERTs after the DELETEs, COMMIT, and the script renamed into
+ * place. */
+static int fix_finish(struct diff *J)
+{
+    char cp[65536];
+    size_t n;
+    int bad = ferror(J->fixins) || fseek(J->fixins, 0, SEEK_SET);
+
+    while (!bad && (n = fread(cp, 1, sizeof(cp), J->fixins)) > 0)
+        bad = fwrite(cp, 1, n, J->fixf) != n;
+    bad |= ferror(J->fixins);
+    fprintf(J->fixf, "COMMIT;\n");
+    if (bad || ferror(J->fixf)) {
+        cli_error("cannot write '%s'", J->fix);
+        return EXIT_ERROR;
+    }
+    if (fclose(J->fixf) || rename(J->fixtmp, J->fix)) {
+        J->fixf = NULL;
+        cli_error("cannot write '%s'", J->fix);
+        return EXIT_ERROR;
+    }
+    J->fixf = NULL;
+    fix_tmp_live = 0;
+    J->fixtmp[0] = '\0';
+    return EXIT_OK;
+}
+
+/* The two sides as gl_diff_run takes them. */
+static void set_sides(struct diff *J)
+{
+    J->sdb->drv->quote_ident(J->stable, &J->srel);
+    J->ddb->drv->quote_ident(J->dtable, &J->drel);
+    J->S.db = J->sdb;
+    J->S.relation = gl_buf_str(&J->srel);
+    J->S.where = J->swhere;
+    J->S.key_types = J->ktypes;
+    J->S.col_decl = J->sdecl;
+    J->S.url = J->surl;
+    J->D.db = J->ddb;
+    J->D.relation = gl_buf_str(&J->drel);
+    J->D.where = J->dwhere;
+    J->D.table = J->dtable;
+    J->D.key_types = J->dktypes;
+    J->D.col_decl = J->ddecl;
+    J->D.key_names = J->dkeys;
+    J->D.col_names = J->dcols;
+    J->D.col_types = J->dtypes;
+    J->D.url = J->durl;
+}
+
+/* Compare: inside the database when one connection reaches both tables
+ * keyed by their primary keys (so no duplicates; by default on every
+ * core, up to 4), else streamed (in key-range segments with --jobs). */
+static int compare(struct diff *J, struct gl_err *err)
+{
+    struct joined joined;
+
+    if (!J->fixf && !J->nmap && (J->swhere == J->dwhere) &&
+        keys_are_pk(&J->st, &J->o) && keys_are_pk(&J->dt, &J->o) &&
+        one_connection(J->surl, J->stable, J->durl, J->dtable, &joined))
+        return gl_diff_attached(J->surl, joined.src_table, joined.attach,
+                                joined.dst_table, &J->S, &J->D, &J->o,
+                                J->jobs ? J->jobs : gl_diff_default_jobs(1),
+                                &J->res, err);
+    return gl_diff_run_jobs(&J->S, &J->D, &J->o,
+                            J->jobs ? J->jobs : gl_diff_default_jobs(0),
+                            &J->res, err);
+}
+
+static void print_summary(struct diff *J)
+{
+    const struct gl_diff_result *res = &J->res;
+    char nk[64] = "";
+
+    if (J->json) {
+        json_t *sum = json_pack(
+            "{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:b}}", "summary",
+            "source_rows", (json_int_t)res->source_rows, "target_rows",
+            (json_int_t)res->target_rows, "missing", (json_int_t)res->missing,
+            "extra", (json_int_t)res->extra, "changed",
+            (json_int_t)res->changed, "duplicates", (json_int_t)res->duplicates,
+            "null_keys", (json_int_t)res->null_keys, "seconds", res->seconds,
+            "stopped", res->stopped);
+        char *s = json_dumps(sum, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf("%s\n", s ? s : "{}");
+        free(s);
+        json_decref(sum);
+        return;
+    }
+    if (J->O.total > J->O.shown)
+        printf("... and %lld more\n", (long long)(J->O.total - J->O.shown));
+    if (res->null_keys)
+        snprintf(nk, sizeof(nk), ", %lld with a NULL key",
+                 (long long)res->null_keys);
+    printf("%s: %lld rows, %s: %lld rows: %lld missing, %lld extra, "
+           "%lld changed%s%s%s (%.2f s)\n",
+           J->stable, (long long)res->source_rows, J->dtable,
+           (long long)res->target_rows, (long long)res->missing,
+           (long long)res->extra, (long long)res->changed, nk,
+           res->duplicates ? ", duplicate keys found" : "",
+           res->stopped ? ", stopped at --max-diffs" : "", res->seconds);
+}
+
+/* SRC_URL SRC_TABLE DST_URL DST_TABLE: compare, print, the exit code. */
+static int diff_tables(struct diff *J, char **argv)
+{
+    const struct gl_diff_result *res = &J->res;
+    struct gl_err err;
+    int rc;
+
+    J->surl = argv[0];
+    J->stable = argv[1];
+    J->durl = argv[2];
+    J->dtable = argv[3];
+    pthread_mutex_init(&J->O.mu, NULL);
+    gl_err_clear(&err);
+    gl_db_global_init();
+    if (gl_db_open(J->surl, ".", &J->sdb, &err) ||
+        gl_db_open(J->durl, ".", &J->ddb, &err) ||
+        J->sdb->drv->describe(J->sdb, J->stable, &J->st, &err) ||
+        J->ddb->drv->describe(J->ddb, J->dtable, &J->dt, &err))
+        return cli_fail(&err);
+    if ((rc = choose_keys(J)) || (rc = choose_columns(J)) ||
+        (J->fix && (rc = fix_open(J))))
+        return rc;
+    J->O.json = J->json;
+    J->o.on_diff = on_diff;
+    J->o.ctx = &J->O;
+    set_sides(J);
+    if (compare(J, &err))
+        return cli_fail(&err);
+    if (J->fixf && (rc = fix_finish(J)))
+        return rc;
+    print_summary(J);
+    return res->missing || res->extra || res->changed || res->duplicates ||
+                   res->null_keys
+               ? EXIT_NO
+               : EXIT_OK;
+}
+
 static int run(int argc, char **argv)
 {
     char *keyarg = NULL, *colarg = NULL;
     const char *where = NULL, *fix = NULL, *swhere = NULL, *dwhere = NULL;
-    const char *keys[64], *cols[1024], *dkeys[64], *dcols[1024];
-    const char *sdecl[1024], *ddecl[1024];
     const char *map_src[256], *map_dst[256];
     size_t nmap = 0;
-    enum gl_vtype ktypes[64], dktypes[64], dtypes[64 + 1024];
-    char fixtmp[4096];
     struct gl_diff_opts o;
-    struct gl_diff_side S, D;
-    struct gl_diff_result res;
-    struct gl_table_desc st, dt;
-    struct gl_db *sdb = NULL, *ddb = NULL;
-    struct gl_buf srel = GL_BUF_INIT, drel = GL_BUF_INIT;
-    struct gl_err err;
-    struct out O;
-    FILE *fixf = NULL, *fixins = NULL;
-    struct joined joined;
-    int rc = EXIT_ERROR, json = 0, jobs = 0;
-    size_t i, k;
+    int rc, json = 0, jobs = 0;
     static const struct po_choice units[] = {
         {"us", 1}, {"ms", 1000}, {"s", 1000000}, {NULL, 0}};
     const char *key_opt = NULL, *col_opt = NULL, *maps[256];
@@ -422,10 +692,6 @@ static int run(int argc, char **argv)
     };
 
     memset(&o, 0, sizeof(o));
-    memset(&O, 0, sizeof(O));
-    pthread_mutex_init(&O.mu, NULL);
-    memset(&st, 0, sizeof(st));
-    memset(&dt, 0, sizeof(dt));
     o.time_unit = 1;
     if ((rc = cli_parse(&cmd_diff, opts, argc, argv)) >= 0)
         return rc;
@@ -450,349 +716,24 @@ static int run(int argc, char **argv)
                                  "each side its own");
     if (where)
         swhere = dwhere = where;
-    fixtmp[0] = '\0';
-    gl_err_clear(&err);
-    gl_db_global_init();
-    if (gl_db_open(argv[optind], ".", &sdb, &err) ||
-        gl_db_open(argv[optind + 2], ".", &ddb, &err) ||
-        sdb->drv->describe(sdb, argv[optind + 1], &st, &err) ||
-        ddb->drv->describe(ddb, argv[optind + 3], &dt, &err)) {
-        rc = cli_fail(&err);
-        goto out;
+    {
+        struct diff J;
+        memset(&J, 0, sizeof(J));
+        J.o = o;
+        J.keyarg = keyarg;
+        J.colarg = colarg;
+        J.swhere = swhere;
+        J.dwhere = dwhere;
+        J.map_src = map_src;
+        J.map_dst = map_dst;
+        J.nmap = nmap;
+        J.fix = fix;
+        J.json = json;
+        J.jobs = jobs;
+        rc = diff_tables(&J, argv + optind);
+        diff_release(&J);
+        return rc;
     }
-    /* the key: named, else the source's primary key */
-    if (keyarg) {
-        o.nkey = (size_t)split_list(keyarg, keys, 64);
-    } else {
-        for (k = 0; k < st.npk && k < 64; k++)
-            keys[k] = st.cols[st.pk[k]].name;
-        o.nkey = st.npk < 64 ? st.npk : 64;
-    }
-    if (!o.nkey) {
-        rc = cli_usage("diff",
-                       "table '%s' has no primary key: name the key "
-                       "with --key",
-                       argv[optind + 1]);
-        goto out;
-    }
-    for (i = 0; i < nmap; i++)
-        if (gl_table_col(&st, map_src[i]) < 0 ||
-            gl_table_col(&dt, map_dst[i]) < 0) {
-            int s_in = gl_table_col(&st, map_src[i]) >= 0;
-            cli_error("--map %s=%s: column '%s' is not in the %s", map_src[i],
-                      map_dst[i], s_in ? map_dst[i] : map_src[i],
-                      s_in ? "target" : "source");
-            goto out;
-        }
-    for (k = 0; k < o.nkey; k++) {
-        int si, di;
-        dkeys[k] = mapped(keys[k], map_src, map_dst, nmap);
-        si = gl_table_col(&st, keys[k]);
-        di = gl_table_col(&dt, dkeys[k]);
-        if (si < 0 || di < 0) {
-            if (si < 0)
-                cli_error("key column '%s' is not in the source", keys[k]);
-            else
-                cli_error("key column '%s' is not in the target (name it "
-                          "with --map %s=TARGET_COLUMN)",
-                          dkeys[k], keys[k]);
-            goto out;
-        }
-        ktypes[k] = st.cols[si].type;
-        dktypes[k] = dt.cols[di].type;
-        dtypes[k] = dt.cols[di].type;
-    }
-    /* the columns: named, else every non-key column both sides have */
-    if (colarg) {
-        const char *named[1024];
-        size_t nn = (size_t)split_list(colarg, named, 1024);
-        /* a key named among the columns is compared as the key it is
-         * (once: fix SQL would insert it twice) */
-        for (i = 0; i < nn; i++) {
-            int is_key = 0;
-            for (k = 0; k < o.nkey; k++)
-                is_key |= !strcmp(named[i], keys[k]);
-            if (!is_key)
-                cols[o.ncols++] = named[i];
-        }
-    } else {
-        for (i = 0; i < st.ncols && o.ncols < 1024; i++) {
-            int is_key = 0;
-            for (k = 0; k < o.nkey; k++)
-                is_key |= !strcmp(st.cols[i].name, keys[k]);
-            if (!is_key && gl_table_col(&dt, mapped(st.cols[i].name, map_src,
-                                                    map_dst, nmap)) >= 0)
-                cols[o.ncols++] = st.cols[i].name;
-        }
-    }
-    for (i = 0; i < o.ncols; i++) {
-        int si, di;
-        dcols[i] = mapped(cols[i], map_src, map_dst, nmap);
-        si = gl_table_col(&st, cols[i]);
-        di = gl_table_col(&dt, dcols[i]);
-        if (si < 0 || di < 0) {
-            if (si < 0)
-                cli_error("column '%s' is not in the source", cols[i]);
-            else
-                cli_error("column '%s' is not in the target (name it with "
-                          "--map %s=TARGET_COLUMN)",
-                          dcols[i], cols[i]);
-            goto out;
-        }
-        sdecl[i] = st.cols[si].decl_type;
-        ddecl[i] = dt.cols[di].decl_type;
-        dtypes[o.nkey + i] = dt.cols[di].type;
-    }
-    o.key = keys;
-    o.cols = cols;
-    if (fix) {
-        /* written beside FILE under a fresh unique name and renamed over
-         * it once the diff is over: a diff that stops (an error, SIGINT,
-         * SIGTERM) leaves no half a script (nor an old one) */
-        int fd;
-        struct sigaction sa;
-        sigset_t block, old;
-        unlink(fix);
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_stop_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaddset(&sa.sa_mask, SIGINT);
-        sigaddset(&sa.sa_mask, SIGTERM);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        /* the name is known to the handler before the file exists */
-        sigemptyset(&block);
-        sigaddset(&block, SIGINT);
-        sigaddset(&block, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &block, &old);
-        fd = fix_tmp_open(fix, fix_tmp_path, sizeof(fix_tmp_path));
-        if (fd >= 0) {
-            snprintf(fixtmp, sizeof(fixtmp), "%s", fix_tmp_path);
-            fix_tmp_live = 1;
-        }
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (fd < 0 || !(fixf = fdopen(fd, "w"))) {
-            if (fd >= 0)
-                close(fd);
-            cli_error("cannot write a temporary file beside '%s'", fix);
-            goto out;
-        }
-        fprintf(fixf, "-- golive diff: make %s equal to %s\nBEGIN;\n",
-                argv[optind + 3], argv[optind + 1]);
-        o.fix_sql = fixf;
-        /* the INSERTs, written after every DELETE: an unnamed file
-         * (tmpfile: 0600, gone however golive ends) */
-        if (!(fixins = tmpfile())) {
-            cli_error("cannot create a temporary file");
-            goto out;
-        }
-        o.fix_sql_inserts = fixins;
-    }
-    O.json = json;
-    o.on_diff = on_diff;
-    o.ctx = &O;
-    sdb->drv->quote_ident(argv[optind + 1], &srel);
-    ddb->drv->quote_ident(argv[optind + 3], &drel);
-    memset(&S, 0, sizeof(S));
-    memset(&D, 0, sizeof(D));
-    S.db = sdb;
-    S.relation = gl_buf_str(&srel);
-    S.where = swhere;
-    S.key_types = ktypes;
-    S.col_decl = sdecl;
-    D.db = ddb;
-    D.relation = gl_buf_str(&drel);
-    D.where = dwhere;
-    D.table = argv[optind + 3];
-    D.key_types = dktypes;
-    D.col_decl = ddecl;
-    D.key_names = dkeys;
-    D.col_names = dcols;
-    D.col_types = dtypes;
-    if (!fixf && !nmap && (swhere == dwhere) && keys_are_pk(&st, &o) &&
-        keys_are_pk(&dt, &o) &&
-        one_connection(argv[optind], argv[optind + 1], argv[optind + 2],
-                       argv[optind + 3], &joined)) {
-        /* one connection reaches both tables, keyed by their primary keys
-         * (so no duplicates): compared inside the database, by default on
-         * every core (up to 4) */
-        if (!jobs) {
-            long n = sysconf(_SC_NPROCESSORS_ONLN);
-            jobs = n < 1 ? 1 : n > 4 ? 4 : (int)n;
-        }
-        if (gl_diff_attached(argv[optind], joined.src_table, joined.attach,
-                             joined.dst_table, &S, &D, &o, jobs, &res, &err)) {
-            rc = cli_fail(&err);
-            goto out;
-        }
-    } else if (jobs > 1) { /* streaming: 1 unless asked (the servers
-                            * are the bottleneck, see bench/diff.sh) */
-        /* cut the key range into segments, one thread and two
-         * connections each */
-        char *bounds[64];
-        struct seg *segs = calloc((size_t)jobs, sizeof(*segs));
-        pthread_t th[64];
-        int g, bad = 0;
-
-        if (!segs || gl_diff_bounds(&S, &o, jobs, bounds, &err)) {
-            free(segs);
-            rc = segs ? cli_fail(&err) : EXIT_ERROR;
-            goto out;
-        }
-        memset(&res, 0, sizeof(res));
-        for (g = 0; g < jobs; g++) {
-            struct seg *x = &segs[g];
-            const char *lo = g ? bounds[g - 1] : NULL;
-            const char *hi = g < jobs - 1 ? bounds[g] : NULL;
-            int side;
-            x->surl = argv[optind];
-            x->durl = argv[optind + 2];
-            x->S = S;
-            x->D = D;
-            x->o = o;
-            for (side = 0; side < 2; side++) {
-                struct gl_diff_side *sd = side ? &x->D : &x->S;
-                struct gl_buf *w = side ? &x->dwhere : &x->swhere;
-                struct gl_db *db0 = side ? ddb : sdb;
-                const char *sw = side ? dwhere : swhere;
-                const char *const *kn = side ? dkeys : keys;
-                sd->db = db0; /* for quoting; replaced in the thread */
-                if (sw)
-                    gl_buf_addf(w, "(%s)", sw);
-                if (lo) {
-                    gl_buf_adds(w, w->len ? " AND " : "");
-                    gl_diff_range(sd, &o, lo, ">=", w);
-                }
-                if (hi) {
-                    gl_buf_adds(w, w->len ? " AND " : "");
-                    if (!lo) /* rows with a NULL key: the first segment's */
-                        gl_buf_adds(w, "(");
-                    gl_diff_range(sd, &o, hi, "<", w);
-                    if (!lo) {
-                        gl_buf_adds(w, " OR ");
-                        key_nulls(db0, kn, o.nkey, " OR ", " IS NULL", w);
-                        gl_buf_adds(w, ")");
-                    }
-                }
-                if (lo) { /* (a, NULL) may sort inside a range */
-                    gl_buf_adds(w, " AND ");
-                    key_nulls(db0, kn, o.nkey, " AND ", " IS NOT NULL", w);
-                }
-                sd->where = w->len ? gl_buf_str(w) : NULL;
-            }
-            /* an empty middle segment when a bound was not found */
-            if ((g && !lo) || (g < jobs - 1 && !hi && g)) {
-                x->rc = -1;
-                continue;
-            }
-            pthread_create(&th[g], NULL, seg_run, x);
-        }
-        for (g = 0; g < jobs; g++) {
-            struct seg *x = &segs[g];
-            if (x->rc == -1) {
-                x->rc = 0;
-                continue;
-            }
-            pthread_join(th[g], NULL);
-            if (x->rc && !bad) {
-                bad = 1;
-                err = x->err;
-            }
-            res.source_rows += x->res.source_rows;
-            res.target_rows += x->res.target_rows;
-            res.missing += x->res.missing;
-            res.extra += x->res.extra;
-            res.changed += x->res.changed;
-            res.duplicates += x->res.duplicates;
-            res.null_keys += x->res.null_keys;
-            res.stopped |= x->res.stopped;
-            if (x->res.seconds > res.seconds)
-                res.seconds = x->res.seconds;
-            gl_buf_release(&x->swhere);
-            gl_buf_release(&x->dwhere);
-        }
-        for (g = 0; g < jobs - 1; g++)
-            free(bounds[g]);
-        free(segs);
-        if (bad) {
-            rc = cli_fail(&err);
-            goto out;
-        }
-    } else if (gl_diff_run(&S, &D, &o, &res, &err)) {
-        rc = cli_fail(&err);
-        goto out;
-    }
-    if (fixf) {
-        char cp[65536];
-        size_t n;
-        int bad = ferror(fixins) || fseek(fixins, 0, SEEK_SET);
-        while (!bad && (n = fread(cp, 1, sizeof(cp), fixins)) > 0)
-            bad = fwrite(cp, 1, n, fixf) != n;
-        bad |= ferror(fixins);
-        fprintf(fixf, "COMMIT;\n");
-        if (bad || ferror(fixf)) {
-            cli_error("cannot write '%s'", fix);
-            goto out;
-        }
-        if (fclose(fixf) || rename(fixtmp, fix)) {
-            fixf = NULL;
-            rc = EXIT_ERROR;
-            cli_error("cannot write '%s'", fix);
-            goto out;
-        }
-        fixf = NULL;
-        fix_tmp_live = 0;
-        fixtmp[0] = '\0';
-    }
-    if (json) {
-        json_t *sum = json_pack(
-            "{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:b}}", "summary",
-            "source_rows", (json_int_t)res.source_rows, "target_rows",
-            (json_int_t)res.target_rows, "missing", (json_int_t)res.missing,
-            "extra", (json_int_t)res.extra, "changed", (json_int_t)res.changed,
-            "duplicates", (json_int_t)res.duplicates, "null_keys",
-            (json_int_t)res.null_keys, "seconds", res.seconds, "stopped",
-            res.stopped);
-        char *s = json_dumps(sum, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        printf("%s\n", s ? s : "{}");
-        free(s);
-        json_decref(sum);
-    } else {
-        if (O.total > O.shown)
-            printf("... and %lld more\n", (long long)(O.total - O.shown));
-        char nk[64] = "";
-        if (res.null_keys)
-            snprintf(nk, sizeof(nk), ", %lld with a NULL key",
-                     (long long)res.null_keys);
-        printf("%s: %lld rows, %s: %lld rows: %lld missing, %lld extra, "
-               "%lld changed%s%s%s (%.2f s)\n",
-               argv[optind + 1], (long long)res.source_rows, argv[optind + 3],
-               (long long)res.target_rows, (long long)res.missing,
-               (long long)res.extra, (long long)res.changed, nk,
-               res.duplicates ? ", duplicate keys found" : "",
-               res.stopped ? ", stopped at --max-diffs" : "", res.seconds);
-    }
-    rc = res.missing || res.extra || res.changed || res.duplicates ||
-                 res.null_keys
-             ? EXIT_NO
-             : EXIT_OK;
-out:
-    pthread_mutex_destroy(&O.mu);
-    if (fixf)
-        fclose(fixf);
-    if (fixins)
-        fclose(fixins);
-    if (fixtmp[0]) {
-        fix_tmp_live = 0;
-        unlink(fixtmp); /* stopped: no half a script */
-    }
-    gl_buf_release(&srel);
-    gl_buf_release(&drel);
-    gl_table_desc_release(&st);
-    gl_table_desc_release(&dt);
-    gl_db_close(sdb);
-    gl_db_close(ddb);
-    return rc;
 }
 
 const struct gl_cmd cmd_diff = {

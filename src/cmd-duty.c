@@ -10,15 +10,58 @@
 #include "golive/duty.h"
 #include "util/clock.h"
 
+/* `duty list`: the log, times at the plan's offset. */
+static int duty_list(struct cli_run *r, int json)
+{
+    json_t *list = NULL, *x;
+    struct gl_err err;
+    size_t i;
+
+    gl_err_clear(&err);
+    if (gl_duty_list(r->s, &list, &err))
+        return cli_fail(&err);
+    /* the store keeps UTC; people read the plan's offset */
+    json_array_foreach(list, i, x)
+    {
+        int64_t at;
+        int off;
+        char t[40];
+        if (!gl_time_parse(json_string_value(json_object_get(x, "at")), &at,
+                           &off)) {
+            gl_time_format(at, r->info.switch_offset, t);
+            json_object_set_new(x, "at", json_string(t));
+        }
+    }
+    if (json) {
+        cli_print_json(list, 1);
+        return EXIT_OK;
+    }
+    json_array_foreach(list, i, x)
+    {
+        /* null when there is none: a JSON null, not a NULL pointer */
+        const char *def = json_string_value(json_object_get(x, "defect")),
+                   *pa = json_string_value(json_object_get(x, "patch"));
+        printf("%-6s %s %-8s %-6s %-8s %s%s%s%s%s%s\n",
+               json_string_value(json_object_get(x, "id")),
+               json_string_value(json_object_get(x, "at")),
+               json_string_value(json_object_get(x, "actor")),
+               json_string_value(json_object_get(x, "channel")),
+               json_string_value(json_object_get(x, "kind")),
+               json_string_value(json_object_get(x, "text")), def ? " -> " : "",
+               def ? def : "", pa ? " [patch " : "", pa ? pa : "",
+               pa ? "]" : "");
+    }
+    json_decref(list);
+    return EXIT_OK;
+}
+
 static int duty_run(int argc, char **argv)
 {
     const char *as = NULL, *channel = NULL, *kind = NULL, *patch = NULL,
                *severity = NULL, *title = NULL, *state = NULL, *sub;
     struct cli_run r;
     struct gl_err err;
-    json_t *list = NULL, *x;
     int64_t n = 0, d;
-    size_t i;
     int json = 0, rc;
     static const struct po_sub subs[] = {
         {"log", 1, 1, "the entry's text"},
@@ -76,45 +119,9 @@ static int duty_run(int argc, char **argv)
         printf("H-%lld: for patch %s (%s)\n", (long long)n, patch,
                r.who.person);
     } else {
-        if (gl_duty_list(r.s, &list, &err)) {
-            rc = cli_fail(&err);
-            goto out;
-        }
-        /* the store keeps UTC; people read the plan's offset */
-        json_array_foreach(list, i, x)
-        {
-            int64_t at;
-            int off;
-            char t[40];
-            if (!gl_time_parse(json_string_value(json_object_get(x, "at")), &at,
-                               &off)) {
-                gl_time_format(at, r.info.switch_offset, t);
-                json_object_set_new(x, "at", json_string(t));
-            }
-        }
-        if (json) {
-            cli_print_json(list, 1);
-            list = NULL;
-            goto out;
-        }
-        json_array_foreach(list, i, x)
-        {
-            /* null when there is none: a JSON null, not a NULL pointer */
-            const char *def = json_string_value(json_object_get(x, "defect")),
-                       *pa = json_string_value(json_object_get(x, "patch"));
-            printf("%-6s %s %-8s %-6s %-8s %s%s%s%s%s%s\n",
-                   json_string_value(json_object_get(x, "id")),
-                   json_string_value(json_object_get(x, "at")),
-                   json_string_value(json_object_get(x, "actor")),
-                   json_string_value(json_object_get(x, "channel")),
-                   json_string_value(json_object_get(x, "kind")),
-                   json_string_value(json_object_get(x, "text")),
-                   def ? " -> " : "", def ? def : "", pa ? " [patch " : "",
-                   pa ? pa : "", pa ? "]" : "");
-        }
+        rc = duty_list(&r, json);
     }
 out:
-    json_decref(list);
     cli_run_close(&r);
     return rc;
 }

@@ -104,6 +104,33 @@ static void record(const struct gl_plan *plan, const char *state,
     free(payload);
 }
 
+/* A workflow's flow check, for people: each problem at its place in the
+ * plan, with sample keys and the SQL that lists them all. */
+static void print_report(const struct gl_plan *plan,
+                         const struct gl_workflow *w,
+                         const struct gl_flow_report *r)
+{
+    size_t p, s;
+
+    printf("workflow %s: %lld record%s in %zu state%s, %zu "
+           "problem%s\n",
+           w->name.id, (long long)r->records, cli_s(r->records), r->nstates,
+           cli_s((long long)r->nstates), r->n, cli_s((long long)r->n));
+    for (p = 0; p < r->n; p++) {
+        const struct gl_flow_problem *x = &r->v[p];
+        printf("%s:%d:%d: %s: %s\n", plan->file, x->pos.line, x->pos.col,
+               x->kind, x->message);
+        if (x->nsamples) {
+            printf("  sample keys:");
+            for (s = 0; s < x->nsamples; s++)
+                printf(" %s", x->samples[s]);
+            printf("\n");
+        }
+        if (x->sql)
+            printf("  all of them: %s\n", x->sql);
+    }
+}
+
 static int check(int argc, char **argv, int json, int samples,
                  const char *state_opt, const char *as)
 {
@@ -132,7 +159,6 @@ static int check(int argc, char **argv, int json, int samples,
         struct gl_flow_report r;
         struct gl_err err;
         int pick = argc == 1;
-        size_t p;
 
         for (i = 1; i < argc; i++)
             pick |= !strcmp(argv[i], w->name.id);
@@ -149,27 +175,8 @@ static int check(int argc, char **argv, int json, int samples,
         }
         any += (int)r.n;
         json_array_append_new(all, report_json(plan, &r));
-        if (!json) {
-            printf("workflow %s: %lld record%s in %zu state%s, %zu "
-                   "problem%s\n",
-                   w->name.id, (long long)r.records, cli_s(r.records),
-                   r.nstates, cli_s((long long)r.nstates), r.n,
-                   cli_s((long long)r.n));
-            for (p = 0; p < r.n; p++) {
-                const struct gl_flow_problem *x = &r.v[p];
-                size_t s;
-                printf("%s:%d:%d: %s: %s\n", plan->file, x->pos.line,
-                       x->pos.col, x->kind, x->message);
-                if (x->nsamples) {
-                    printf("  sample keys:");
-                    for (s = 0; s < x->nsamples; s++)
-                        printf(" %s", x->samples[s]);
-                    printf("\n");
-                }
-                if (x->sql)
-                    printf("  all of them: %s\n", x->sql);
-            }
-        }
+        if (!json)
+            print_report(plan, w, &r);
         gl_flow_report_release(&r);
     }
     if (json) {
@@ -188,11 +195,81 @@ out:
     return rc;
 }
 
+static const char *jstr(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+
+    return s ? s : "";
+}
+
+/* A record's state in words: whether it can go on. */
+static const char *state_words(json_t *j)
+{
+    json_t *v;
+    size_t n;
+
+    if (!json_is_true(json_object_get(j, "known")))
+        return " (not a state of the workflow)";
+    if (json_is_true(json_object_get(j, "terminal")))
+        return " (terminal)";
+    json_array_foreach(
+        json_object_get(j, "ways_out"), n,
+        v) if (json_is_true(json_object_get(v, "leads_to_end"))) return "";
+    return " (a dead end)";
+}
+
+/* One way out of the record's state: open, or what blocks it. */
+static void print_way_out(json_t *v)
+{
+    json_t *b = json_object_get(v, "blocked_by"), *x;
+    const char *act = json_string_value(json_object_get(v, "action"));
+    size_t m;
+
+    printf("  %s -> %s: ", act ? act : "(no action)", jstr(v, "to"));
+    if (!json_array_size(b))
+        fputs("open", stdout);
+    else {
+        fputs("blocked, lacks", stdout);
+        json_array_foreach(b, m, x) printf(" %s", json_string_value(x));
+    }
+    putchar('\n');
+}
+
+/* gl_flow_trace's record, for people. */
+static void print_trace(json_t *j)
+{
+    json_t *arr, *v, *x;
+    size_t n, m;
+
+    printf("%s %s: state '%s'%s\n", jstr(j, "workflow"), jstr(j, "key"),
+           jstr(j, "state"), state_words(j));
+    arr = json_object_get(j, "missing");
+    if (json_array_size(arr)) {
+        fputs("lacks, though its state requires:", stdout);
+        json_array_foreach(arr, n, v) printf(" %s", json_string_value(v));
+        putchar('\n');
+    }
+    arr = json_object_get(j, "ways_out");
+    fputs(json_array_size(arr) ? "ways out:\n" : "no way out\n", stdout);
+    json_array_foreach(arr, n, v) print_way_out(v);
+    arr = json_object_get(j, "paths");
+    fputs(json_array_size(arr) ? "paths to a terminal state:\n"
+                               : "no path to a terminal state\n",
+          stdout);
+    json_array_foreach(arr, n, v)
+    {
+        fputs(" ", stdout);
+        json_array_foreach(v, m, x)
+            printf("%s %s", m ? " ->" : "", json_string_value(x));
+        putchar('\n');
+    }
+}
+
 static int trace(int argc, char **argv, int json)
 {
     struct gl_plan *plan = NULL;
     const struct gl_workflow *w;
-    struct gl_buf out = GL_BUF_INIT;
+    json_t *out = NULL;
     struct gl_err err;
     int rc;
 
@@ -208,12 +285,17 @@ static int trace(int argc, char **argv, int json)
         return rc;
     }
     gl_err_clear(&err);
-    rc = gl_flow_trace(plan, w, argv[3], json, &out, &err);
+    rc = gl_flow_trace(plan, w, argv[3], &out, &err);
     if (rc)
         rc = cli_fail(&err);
-    else
-        fputs(gl_buf_str(&out), stdout);
-    gl_buf_release(&out);
+    else if (json) {
+        char *s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", s ? s : "{}");
+        free(s);
+    } else {
+        print_trace(out);
+    }
+    json_decref(out);
     gl_plan_free(plan);
     return rc;
 }

@@ -26,11 +26,37 @@ static struct gl_plan *plan_of(const char *plan_path, const char *state_opt,
     return *rc ? NULL : r->plan;
 }
 
+/* gl_flow_samples's records: JSON, or a table for people. */
+static void print_samples(json_t *o, int json)
+{
+    json_t *e;
+    size_t x;
+
+    if (json) {
+        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", s ? s : "{}");
+        free(s);
+        return;
+    }
+    printf("%-10s %-8s %-10s %-18s %s\n", "old key", "old", "new key",
+           "new state", "flag");
+    json_array_foreach(json_object_get(o, "samples"), x, e)
+    {
+        const char *ns = json_string_value(json_object_get(e, "new_state"));
+        const char *why = json_string_value(json_object_get(e, "why"));
+        printf("%-10s %-8s %-10s %-18s %s\n",
+               json_string_value(json_object_get(e, "old_key")),
+               json_string_value(json_object_get(e, "old_state")),
+               json_string_value(json_object_get(e, "new_key")), ns ? ns : "-",
+               why ? why : "");
+    }
+}
+
 static int samples(int argc, char **argv, const char *plan_path,
                    const char *state, int limit, int json)
 {
     struct gl_plan *plan;
-    struct gl_buf out = GL_BUF_INIT;
+    json_t *out = NULL;
     struct cli_run r;
     struct gl_err err;
     size_t i;
@@ -55,12 +81,12 @@ static int samples(int argc, char **argv, const char *plan_path,
         return cli_usage("scenario", "no scenario '%s' in the plan", argv[1]);
     }
     gl_err_clear(&err);
-    rc = gl_flow_samples(plan, &plan->scenarios[i], limit, json, &out, &err);
+    rc = gl_flow_samples(plan, &plan->scenarios[i], limit, &out, &err);
     if (rc)
         rc = cli_fail(&err);
     else
-        fputs(gl_buf_str(&out), stdout);
-    gl_buf_release(&out);
+        print_samples(out, json);
+    json_decref(out);
     if (plan != r.plan)
         gl_plan_free(plan);
     cli_run_close(&r);

@@ -10,12 +10,47 @@
 #include "golive/runbook.h"
 #include "task-exec.h"
 
+/* `task ACTION ID` on the open run: the transition, and a task with
+ * run: executed when it starts. */
+static int task_act(struct cli_run *r, const char *id, int act, int force,
+                    const char *note, int detach, int json,
+                    const char *sync_opt)
+{
+    const char *from, *to;
+    const struct gl_task *t;
+    struct gl_err err;
+    int rc;
+
+    if (sync_opt &&
+        (rc = task_sync_opt_check(gl_plan_task(r->plan, id), sync_opt)))
+        return rc;
+    gl_err_clear(&err);
+    if (gl_task_act(r->s, r->plan, r->info.switch_at, &r->who, id,
+                    (enum gl_task_action)act, force, note, r->now, &from, &to,
+                    &err))
+        return cli_fail(&err);
+    t = gl_plan_task(r->plan, id);
+    if (act == GL_ACT_START && t && t->run) {
+        /* a task with run: is executed now, and ends done or failed */
+        if (!json)
+            printf("task %s: %s -> %s (%s); run: %s\n", id, from, to,
+                   r->who.person, t->run);
+        return task_exec(r, t, detach, json, sync_opt);
+    }
+    if (json)
+        cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "task", id, "from",
+                                 from, "to", to, "as", r->who.person),
+                       0);
+    else
+        printf("task %s: %s -> %s (%s)\n", id, from, to, r->who.person);
+    return EXIT_OK;
+}
+
 static int run(int argc, char **argv)
 {
-    const char *as = NULL, *note = NULL, *state_opt = NULL, *from, *to,
-               *output = NULL, *sync_opt = NULL;
+    const char *as = NULL, *note = NULL, *state_opt = NULL, *output = NULL,
+               *sync_opt = NULL;
     struct cli_run r;
-    struct gl_err err;
     int json = 0, force = 0, detach = 0, resume = 0, restart = 0, rc, act;
     const struct gl_task *t;
     struct po_option opts[] = {
@@ -63,37 +98,9 @@ static int run(int argc, char **argv)
                          argv[optind]);
     if (sync_opt && act != GL_ACT_START)
         return cli_usage("task", "%s goes with 'task start'", sync_opt);
-    if ((rc = cli_run_open(&r, state_opt, NULL, as, 1)))
-        goto out;
-    if (sync_opt && (rc = task_sync_opt_check(
-                         gl_plan_task(r.plan, argv[optind + 1]), sync_opt)))
-        goto out;
-    gl_err_clear(&err);
-    if (gl_task_act(r.s, r.plan, r.info.switch_at, &r.who, argv[optind + 1],
-                    (enum gl_task_action)act, force, note, r.now, &from, &to,
-                    &err)) {
-        rc = cli_fail(&err);
-        goto out;
-    }
-    t = gl_plan_task(r.plan, argv[optind + 1]);
-    if (act == GL_ACT_START && t && t->run) {
-        /* a task with run: is executed now, and ends done or failed */
-        if (!json)
-            printf("task %s: %s -> %s (%s); run: %s\n", argv[optind + 1], from,
-                   to, r.who.person, t->run);
-        rc = task_exec(&r, t, detach, json, sync_opt);
-        goto out;
-    }
-    if (json)
-        cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "task",
-                                 argv[optind + 1], "from", from, "to", to, "as",
-                                 r.who.person),
-                       0);
-    else
-        printf("task %s: %s -> %s (%s)\n", argv[optind + 1], from, to,
-               r.who.person);
-    rc = EXIT_OK;
-out:
+    if ((rc = cli_run_open(&r, state_opt, NULL, as, 1)) == EXIT_OK)
+        rc = task_act(&r, argv[optind + 1], act, force, note, detach, json,
+                      sync_opt);
     cli_run_close(&r);
     return rc;
 }

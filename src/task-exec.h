@@ -2,8 +2,8 @@
  * task-exec.h - executing a task's run: (sync JOB..., check CHECK...,
  * shell CMD) once `golive task start` has made it running.
  */
-#ifndef GOLIVE_TASK_EXEC_H
-#define GOLIVE_TASK_EXEC_H
+#ifndef GOLIVE_CLI_TASK_EXEC_H
+#define GOLIVE_CLI_TASK_EXEC_H
 
 #include "cli.h"
 

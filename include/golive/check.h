@@ -29,10 +29,13 @@ struct gl_check_result {
     double seconds;
 };
 
-/* Run check c of plan p.  GL_OK when it came to a verdict (r->passed);
- * another code with err set when it could not run. */
+/* Run check c of plan p.  A diff (and the diff that names the rows a
+ * count misses) runs in `jobs` key-range segments (gl_diff_run_jobs);
+ * jobs < 1: the same default as `golive diff` (gl_diff_default_jobs).
+ * GL_OK when it came to a verdict (r->passed); another code with err set
+ * when it could not run. */
 int gl_check_run(const struct gl_plan *p, const struct gl_check *c, int samples,
-                 struct gl_check_result *r, struct gl_err *err);
+                 int jobs, struct gl_check_result *r, struct gl_err *err);
 
 void gl_check_result_release(struct gl_check_result *r);
 

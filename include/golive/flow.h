@@ -8,6 +8,7 @@
 #ifndef GOLIVE_FLOW_H
 #define GOLIVE_FLOW_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "golive/golive.h"
@@ -55,19 +56,22 @@ int gl_flow_check(const struct gl_plan *p, const struct gl_workflow *w,
 
 void gl_flow_report_release(struct gl_flow_report *r);
 
-/* One record through the flow: its state, the fields it lacks, each way
- * out with what blocks it, and the paths to a terminal state, as text
- * lines appended to out (JSON when json).  GL_ENOTFOUND when no record
- * has that key (comma-separated for a composite key). */
+/* One record through the flow, as data (new reference in *out):
+ * {"workflow", "key", "state" (null when NULL), "known" (a state of the
+ * workflow), "terminal", "missing": [fields its state requires and it
+ * lacks], "ways_out": [{"action", "to", "blocked_by": [fields],
+ * "leads_to_end"}], "paths": [[states to a terminal one]]}.
+ * GL_ENOTFOUND when no record has that key (comma-separated for a
+ * composite key). */
 int gl_flow_trace(const struct gl_plan *p, const struct gl_workflow *w,
-                  const char *key, int json, struct gl_buf *out,
-                  struct gl_err *err);
+                  const char *key, json_t **out, struct gl_err *err);
 
 /* Sample legacy records for a scenario: keys from its samples query on
  * the old system, spread across their old states, those the flow check
- * would flag first; lines (or JSON) appended to out. */
-int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *s,
-                    int limit, int json, struct gl_buf *out,
-                    struct gl_err *err);
+ * would flag first.  As data (new reference in *out): {"scenario",
+ * "workflow", "samples": [{"old_key", "old_state", "new_key",
+ * "new_state" (absent: not in the new system), "flagged", "why"}]}. */
+int gl_flow_samples(const struct gl_plan *p, const struct gl_scenario *sc,
+                    int limit, json_t **out, struct gl_err *err);
 
 #endif

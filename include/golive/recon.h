@@ -52,6 +52,11 @@ struct gl_diff_side {
      * timestamptz literal for a timestamptz column, whatever the source
      * kept). */
     const enum gl_vtype *col_types;
+    /* Where more connections to the side come from (gl_diff_run_jobs:
+     * one per segment); relative sqlite: paths are under dir (NULL:
+     * "."). NULL url: the side is compared on db alone. */
+    const char *url;
+    const char *dir;
 };
 
 struct gl_diff_opts {
@@ -89,6 +94,39 @@ struct gl_diff_result {
 int gl_diff_run(const struct gl_diff_side *src, const struct gl_diff_side *dst,
                 const struct gl_diff_opts *o, struct gl_diff_result *res,
                 struct gl_err *err);
+
+/* gl_diff_run in `jobs` key-range segments (gl_diff_bounds), each on a
+ * thread and a connection to each side of its own (the sides' url and
+ * dir), the results added up (seconds: the longest segment's).  o->on_diff
+ * is called one segment at a time.  jobs <= 1, or a side without a url:
+ * gl_diff_run as it is.  The same codes as gl_diff_run. */
+int gl_diff_run_jobs(const struct gl_diff_side *src,
+                     const struct gl_diff_side *dst,
+                     const struct gl_diff_opts *o, int jobs,
+                     struct gl_diff_result *res, struct gl_err *err);
+
+/* How many jobs a diff takes when none are asked for: 1 streaming (the
+ * servers are the bottleneck, see bench/diff.sh), every core up to 4 when
+ * one connection compares inside the database (attached). */
+int gl_diff_default_jobs(int attached);
+
+/* The default key of a diff: src's primary key (up to cap columns, into
+ * out; the names are src's).  Returns how many (0: it has none). */
+size_t gl_diff_default_keys(const struct gl_table_desc *src, const char **out,
+                            size_t cap);
+
+/* The compared columns (not keys) of a diff, into out (up to cap; the
+ * names are borrowed): named[0..nnamed) without the keys (a key named
+ * among the columns is compared as the key it is, once: fix SQL would
+ * insert it twice); named NULL: every column of src that is not a key
+ * and that dst has (under map(map_ctx, name) when map is given; any when
+ * dst is NULL).  Returns how many. */
+size_t gl_diff_columns(const char *const *keys, size_t nkey,
+                       const char *const *named, size_t nnamed,
+                       const struct gl_table_desc *src,
+                       const struct gl_table_desc *dst,
+                       const char *(*map)(void *ctx, const char *col),
+                       void *map_ctx, const char **out, size_t cap);
 
 /* Keys that cut src into n segments of about equal size: bounds[0..n-1)
  * get JSON texts (malloc'd; NULL when the table is too small to cut).

@@ -23,4 +23,12 @@ int gl_report_build(gl_store *s, const struct gl_plan *p,
                     const struct gl_run_info *info, int64_t now, json_t **out,
                     struct gl_err *err);
 
+struct gl_buf;
+
+/* The report rep (gl_report_build) as Markdown, or as one self-contained
+ * HTML file (inline CSS, the timeline as inline SVG, no script, nothing
+ * fetched), appended to b. */
+void gl_report_markdown(json_t *rep, struct gl_buf *b);
+void gl_report_html(json_t *rep, struct gl_buf *b);
+
 #endif

@@ -144,6 +144,67 @@ int gl_sync_checkpoint_state(const struct gl_plan *p,
                              const struct gl_sync_job *j, int *state,
                              struct gl_err *err);
 
+/* The scheduler: the jobs of one invocation, as `golive sync` (and any
+ * other surface) runs them. */
+enum { GL_SYNC_WAITING = 0, GL_SYNC_RUNNING = 1, GL_SYNC_ENDED = 2 };
+
+/* One job of an invocation: where it is, how it ended. */
+struct gl_sync_outcome {
+    const struct gl_sync_job *job;
+    int state;   /* GL_SYNC_WAITING (never started: stopped) ... _ENDED */
+    int rc;      /* GL_OK, or the code it could not run with (res.error) */
+    int skipped; /* not run: a job it comes after did not end ok */
+    /* Once over, for a job that did not end ok: what its checkpoint says
+     * (gl_sync_checkpoint_state: 0 goes on with --resume), -1 unknown. */
+    int checkpoint;
+    struct gl_sync_progress progress; /* the latest, while it runs */
+    struct gl_sync_result res;
+};
+
+struct gl_store;
+struct gl_actor;
+
+struct gl_sync_sched_opts {
+    /* resume, restart, retry_rejects, rejects_dir, batch_size and stop
+     * (a signal handler sets it: no job starts, the running ones stop
+     * after their batch); its progress and started are the scheduler's */
+    struct gl_sync_opts sync;
+    int threads; /* jobs at once (1..64) */
+    /* The run's store (NULL: nothing recorded): each execution is
+     * recorded there from its start, as who, with plan_sha256 (NULL or
+     * "": the run's plan); the latest executions of jobs that the
+     * selected ones come after are read from it. */
+    struct gl_store *store;
+    const struct gl_actor *who;
+    const char *plan_sha256;
+    /* Called, with the scheduler's lock held, whenever a running job
+     * reports progress: every job's state and progress. */
+    void (*progress)(void *ctx, const struct gl_sync_outcome *jobs, size_t n);
+    /* Something the outcomes do not say ("execution of 'x' not
+     * recorded: ..."); from any thread. */
+    void (*warn)(void *ctx, const char *msg);
+    void *ctx;
+};
+
+/* Run jobs[0..n) of plan p (distinct, in plan order): ordered by 'after'
+ * and the targets' foreign keys (gl_sync_dependencies); a job after one
+ * of the plan that is not selected and did not end ok is skipped; every
+ * job is prepared (gl_sync_prepare) before any target is emptied; truncate
+ * targets are emptied children first; then up to o->threads jobs run at
+ * once, a job after one that did not end ok being skipped.  out[0..n)
+ * gets each job's outcome.  GL_OK once the jobs were ordered (the
+ * outcomes say how each ended), another code with err set when they
+ * could not be (nothing ran). */
+int gl_sync_schedule(const struct gl_plan *p,
+                     const struct gl_sync_job *const *jobs, size_t n,
+                     const struct gl_sync_sched_opts *o,
+                     struct gl_sync_outcome *out, struct gl_err *err);
+
+/* Whether a job of gl_sync_schedule ended ok; its outcome's name:
+ * "skipped", "interrupted", "failed" or "ok". */
+int gl_sync_outcome_ok(const struct gl_sync_outcome *o);
+const char *gl_sync_outcome_name(const struct gl_sync_outcome *o);
+
 /* The checks of `golive validate --online`, which need the databases:
  * tables and columns exist on both sides, NOT NULL target columns are
  * filled, source and target types fit, every distinct value of a
