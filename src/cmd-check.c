@@ -40,7 +40,7 @@ struct checking {
     struct gl_actor who;
     char plan_sha[65]; /* --plan-changed: the file's SHA-256 */
     json_t *all;
-    int json, samples, failed, errors;
+    int json, samples, jobs, failed, errors;
 };
 
 /* The run's store, when there is one, to record each result in. */
@@ -81,7 +81,7 @@ static void check_one(struct checking *C, const struct gl_check *ck)
     int bad;
 
     gl_err_clear(&err);
-    bad = gl_check_run(C->plan, ck, C->samples, 0, &r, &err) != GL_OK;
+    bad = gl_check_run(C->plan, ck, C->samples, C->jobs, &r, &err) != GL_OK;
     msg = bad ? err.msg : r.message;
     C->errors += bad;
     C->failed += !bad && !r.passed;
@@ -155,7 +155,8 @@ static int run_checks(struct checking *C, int argc, char **argv)
 
 /* After the options: PLAN [CHECK...]. */
 static int check_plan(int argc, char **argv, const char *state_opt,
-                      const char *as, int json, int samples, int plan_changed)
+                      const char *as, int json, int samples, int jobs,
+                      int plan_changed)
 {
     struct checking C;
     const char *plan_path = argv[0];
@@ -164,6 +165,7 @@ static int check_plan(int argc, char **argv, const char *state_opt,
     memset(&C, 0, sizeof(C));
     C.json = json;
     C.samples = samples;
+    C.jobs = jobs;
     if (!strcmp(plan_path, CLI_RUN_PLAN) && state_opt)
         setenv("GOLIVE_STATE", state_opt, 1); /* @run: the run in --state */
     C.all = json_array();
@@ -186,11 +188,14 @@ out:
 static int run(int argc, char **argv)
 {
     const char *state_opt = NULL, *as = NULL;
-    int json = 0, samples = 5, rc;
+    int json = 0, samples = 5, jobs = 0, rc;
     int plan_changed = 0;
     struct po_option opts[] = {
         OPT_INT("samples", 0, &samples, 0, 1000, "N",
                 "keys of differing rows shown per check (default 5)"),
+        OPT_INT("jobs", 0, &jobs, 1, 64, "N",
+                "a diff check: cut the key range into N segments compared at "
+                "once (default: as 'golive diff')"),
         OPT_JSON(&json, "{\"checks\": [{check, type, outcome, source, "
                         "target, missing, extra, changed, message, samples, "
                         "seconds}]}"),
@@ -203,13 +208,13 @@ static int run(int argc, char **argv)
     if ((rc = cli_parse(&cmd_check, opts, argc, argv)) >= 0)
         return rc;
     return check_plan(argc - optind, argv + optind, state_opt, as, json,
-                      samples, plan_changed);
+                      samples, jobs, plan_changed);
 }
 
 const struct gl_cmd cmd_check = {
     "check",
     "run the plan's checks: counts, aggregates, row diffs, SQL",
-    "usage: golive check PLAN [CHECK...] [--samples N] [--json]\n"
+    "usage: golive check PLAN [CHECK...] [--samples N] [--jobs N] [--json]\n"
     "                    [--state FILE] [--as PERSON] [--plan-changed]\n"
     "\n"
     "PLAN '@run' is the run's own copy of the plan (in $GOLIVE_STATE, else\n"

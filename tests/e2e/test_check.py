@@ -120,6 +120,14 @@ def test_checks_find_what_changed_in_the_target(tmp_path, lite, engine):
     assert sorted(rows["samples"]) == sorted([
         'missing {"id":1}', 'changed {"id":2} columns: note',
         'changed {"id":3} columns: amount', 'extra {"id":7}'])
+    # cut into key-range segments, the diff check finds the same rows
+    r = golive("check", p, "c-rows", "--jobs", "3", "--json", env=engine.env)
+    assert r.rc == 1, r
+    seg = results(r)["c-rows"]
+    assert (seg["missing"], seg["extra"], seg["changed"]) == (1, 1, 2)
+    assert sorted(seg["samples"]) == sorted(rows["samples"])
+    r = golive("check", p, "c-rows", "--jobs", "3abc", env=engine.env)
+    assert r.rc == 2 and "--jobs" in r.err, r
     agg = got["c-agg"]["message"]
     assert agg.startswith("sum(amount): source 6.75, target ")
     assert "min(amount)" in agg and "max(amount)" in agg
