@@ -195,7 +195,8 @@ static int run(int argc, char **argv)
                 "keys of differing rows shown per check (default 5)"),
         OPT_INT("jobs", 0, &jobs, 1, 64, "N",
                 "a diff check: cut the key range into N segments compared at "
-                "once (default: as 'golive diff')"),
+                "once (default 1; with more, which differing rows are shown "
+                "as samples may vary from run to run)"),
         OPT_JSON(&json, "{\"checks\": [{check, type, outcome, source, "
                         "target, missing, extra, changed, message, samples, "
                         "seconds}]}"),

@@ -234,8 +234,13 @@ static int long_option(const struct po_option *opts, int argc, char **argv,
     const struct po_option *o;
     int help;
 
-    if (!(o = find_long(opts, name, n, &help, msg)))
+    if (!(o = find_long(opts, name, n, &help, msg))) {
+        if (help && eq) {
+            gl_buf_adds(msg, "--help takes no value");
+            return PO_USAGE;
+        }
         return help ? PO_HELP : PO_USAGE;
+    }
     if (!takes_value(o)) {
         if (eq) {
             gl_buf_addf(msg, "--%s takes no value", o->name);

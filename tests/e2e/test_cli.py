@@ -27,6 +27,9 @@ def test_every_command_has_help(cmd):
     assert "exit:" in r.out
     r2 = golive("help", cmd)
     assert r2.rc == 0 and r2.out == r.out
+    # --help takes no value, like every flag
+    r3 = golive(cmd, "--help=1")
+    assert r3.rc == 2 and "--help takes no value" in r3.err and not r3.out, r3
 
 
 def test_no_command_is_usage_error():
