@@ -15,7 +15,7 @@
 #include "golive/store.h"
 
 /* ---- not behind store calls yet ----
- * run/amend.c, crew.c and status.c still prepare their own statements on the
+ * run/crew.c and status.c still prepare their own statements on the
  * store's connection; they are the next to move behind functions of this
  * header (issue #12.4). */
 
@@ -202,5 +202,44 @@ int gl_store_patch_rows(gl_store *s,
                                      const char *patch, const char *what,
                                      const char *text),
                         void *ctx, struct gl_err *err);
+
+/* ---- a new plan taken into the run (run/store-amend.c) ---- */
+
+/* Call each, by id, for every scenario that is not pending. */
+int gl_store_started_scenarios(gl_store *s,
+                               void (*each)(void *ctx, const char *id,
+                                            const char *state),
+                               void *ctx, struct gl_err *err);
+
+/* Call each for every actor of the run's events, each once, by name. */
+int gl_store_event_actors(gl_store *s,
+                          void (*each)(void *ctx, const char *actor), void *ctx,
+                          struct gl_err *err);
+
+/* Task / scenario id's row goes, if it is still pending. */
+int gl_store_task_drop_pending(gl_store *s, const char *id, struct gl_err *err);
+int gl_store_scenario_drop_pending(gl_store *s, const char *id,
+                                   struct gl_err *err);
+
+/* The tasks' rows for next's tasks by event seq: new ones added, the
+ * others' stage and times set, and their owner and checker only when next
+ * names someone else than cur (a handover stays otherwise). */
+int gl_store_tasks_replan(gl_store *s, const struct gl_plan *cur,
+                          const struct gl_plan *next, int64_t seq,
+                          struct gl_err *err);
+
+/* The pending scenarios' area, priority, risk and assignee as next says. */
+int gl_store_scenarios_replan(gl_store *s, const struct gl_plan *next,
+                              struct gl_err *err);
+
+/* Plan version `version` (text, its sha and path), taken at `at` by event
+ * seq. */
+int gl_store_plan_version_insert(gl_store *s, int version, const char *sha,
+                                 const char *path, const char *text, size_t len,
+                                 const char *at, int64_t seq,
+                                 struct gl_err *err);
+
+/* The run's plan version. */
+int gl_store_run_set_plan_version(gl_store *s, int version, struct gl_err *err);
 
 #endif
