@@ -3,7 +3,6 @@
  */
 #include "golive/amend.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,21 +224,41 @@ static json_t *set_diff(const void *a, size_t na, const void *b, size_t nb,
 #define DIFF(fa, na, fb, nb, type, member)                                     \
     set_diff((fa), (na), (fb), (nb), sizeof(type), offsetof(type, member))
 
-static int task_state(gl_store *s, const char *id, char *out, size_t n)
+static int task_state(gl_store *s, const char *id, char *out, size_t n,
+                      struct gl_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = 0;
+    int rc = gl_store_state_of(s, "tasks", id, out, n, err);
 
-    snprintf(out, n, "pending");
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT state FROM tasks WHERE id = ?", -1, &st,
-                           NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    if (!rc && !*out)
+        snprintf(out, n, "pending");
     return rc;
+}
+
+/* What contradictions() collects from the store's rows. */
+struct why {
+    const struct gl_plan *cur, *next;
+    struct gl_buf *b;
+};
+
+static void started_scenario(void *ctx, const char *id, const char *state)
+{
+    struct why *w = ctx;
+    size_t j;
+
+    for (j = 0; j < w->next->n_scenarios; j++)
+        if (!strcmp(w->next->scenarios[j].id.id, id))
+            return;
+    gl_buf_addf(w->b, "\n  scenario '%s' is %s and cannot be left out", id,
+                state);
+}
+
+static void actor(void *ctx, const char *who)
+{
+    struct why *w = ctx;
+
+    if (gl_plan_person(w->cur, who) && !gl_plan_person(w->next, who))
+        gl_buf_addf(w->b, "\n  %s acted in this run and cannot be left out",
+                    who);
 }
 
 /* What already happened that next leaves out or contradicts, into b. */
@@ -247,9 +266,9 @@ static int contradictions(gl_store *s, const struct gl_plan *cur,
                           const struct gl_plan *next, struct gl_buf *b,
                           struct gl_err *err)
 {
-    sqlite3_stmt *st = NULL;
+    struct why w = {cur, next, b};
     size_t i, j;
-    int step;
+    int rc;
 
     if (!same(cur->cutover, next->cutover))
         gl_buf_addf(b, "\n  the new plan is for cutover '%s', the run is '%s'",
@@ -260,8 +279,8 @@ static int contradictions(gl_store *s, const struct gl_plan *cur,
     for (i = 0; i < cur->n_tasks; i++) {
         const struct gl_task *t = &cur->tasks[i], *u;
         char state[16];
-        if (task_state(s, t->id.id, state, sizeof(state)))
-            return gl_run_fail_db(s, err);
+        if ((rc = task_state(s, t->id.id, state, sizeof(state), err)))
+            return rc;
         if (!strcmp(state, "pending"))
             continue;
         if (!(u = gl_plan_task(next, t->id.id))) {
@@ -271,8 +290,9 @@ static int contradictions(gl_store *s, const struct gl_plan *cur,
         }
         for (j = 0; j < u->depends_on.n; j++) {
             char dep[16];
-            if (task_state(s, u->depends_on.v[j].id, dep, sizeof(dep)))
-                return gl_run_fail_db(s, err);
+            if ((rc = task_state(s, u->depends_on.v[j].id, dep, sizeof(dep),
+                                 err)))
+                return rc;
             if (strcmp(dep, "checked") && strcmp(dep, "skipped"))
                 gl_buf_addf(b,
                             "\n  task '%s' is %s already but would depend "
@@ -280,51 +300,9 @@ static int contradictions(gl_store *s, const struct gl_plan *cur,
                             t->id.id, state, u->depends_on.v[j].id, dep);
         }
     }
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT id, state FROM scenarios WHERE state <>"
-                           " 'pending' ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *id = (const char *)sqlite3_column_text(st, 0);
-        for (j = 0; j < next->n_scenarios; j++)
-            if (!strcmp(next->scenarios[j].id.id, id))
-                break;
-        if (j == next->n_scenarios)
-            gl_buf_addf(b, "\n  scenario '%s' is %s and cannot be left out", id,
-                        (const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE)
-        return gl_run_fail_db(s, err);
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT DISTINCT actor FROM events ORDER BY 1", -1,
-                           &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *who = (const char *)sqlite3_column_text(st, 0);
-        if (gl_plan_person(cur, who) && !gl_plan_person(next, who))
-            gl_buf_addf(b, "\n  %s acted in this run and cannot be left out",
-                        who);
-    }
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
-}
-
-static int exec_sql(gl_store *s, const char *sql, const char *a, const char *b,
-                    const char *c, struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    if (sqlite3_prepare_v2(gl_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, c, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
-    sqlite3_finalize(st);
-    return rc;
+    if ((rc = gl_store_started_scenarios(s, started_scenario, &w, err)))
+        return rc;
+    return gl_store_event_actors(s, actor, &w, err);
 }
 
 /* Bring the tasks' rows in line with next. */
@@ -332,47 +310,20 @@ static int apply_tasks(gl_store *s, const struct gl_plan *cur,
                        const struct gl_plan *next, int64_t seq,
                        struct gl_err *err)
 {
-    sqlite3_stmt *st = NULL;
     size_t i;
     int rc = GL_OK;
 
     for (i = 0; i < cur->n_tasks && !rc; i++)
         if (!gl_plan_task(next, cur->tasks[i].id.id))
-            rc = exec_sql(s,
-                          "DELETE FROM tasks WHERE id = ?1 AND state ="
-                          " 'pending'",
-                          cur->tasks[i].id.id, NULL, NULL, err);
+            rc = gl_store_task_drop_pending(s, cur->tasks[i].id.id, err);
     if (rc)
         return rc;
-    if (sqlite3_prepare_v2(
-            gl_store_db(s),
-            "INSERT INTO tasks (id, stage, owner, checker, planned_at,"
-            " duration, event_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-            " ON CONFLICT (id) DO UPDATE SET stage = ?2, planned_at = ?5,"
-            " duration = ?6,"
-            " owner = CASE WHEN ?8 THEN ?3 ELSE owner END,"
-            " checker = CASE WHEN ?9 THEN ?4 ELSE checker END",
-            -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    for (i = 0; i < next->n_tasks && !rc; i++) {
-        const struct gl_task *t = &next->tasks[i],
-                             *was = gl_plan_task(cur, t->id.id);
-        sqlite3_reset(st);
-        gl_store_bind_task(st, t, seq);
-        /* a handover stays unless the plan itself names someone new */
-        sqlite3_bind_int(st, 8, !was || !same(was->owner.id, t->owner.id));
-        sqlite3_bind_int(st, 9, !was || !same(was->checker.id, t->checker.id));
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = gl_run_fail_db(s, err);
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return gl_store_tasks_replan(s, cur, next, seq, err);
 }
 
 static int apply_scenarios(gl_store *s, const struct gl_plan *cur,
                            const struct gl_plan *next, struct gl_err *err)
 {
-    sqlite3_stmt *st = NULL;
     size_t i, j;
     int rc = GL_OK;
 
@@ -381,32 +332,12 @@ static int apply_scenarios(gl_store *s, const struct gl_plan *cur,
             if (!strcmp(next->scenarios[j].id.id, cur->scenarios[i].id.id))
                 break;
         if (j == next->n_scenarios)
-            rc = exec_sql(s,
-                          "DELETE FROM scenarios WHERE id = ?1 AND state ="
-                          " 'pending'",
-                          cur->scenarios[i].id.id, NULL, NULL, err);
+            rc =
+                gl_store_scenario_drop_pending(s, cur->scenarios[i].id.id, err);
     }
     if (rc || (rc = gl_scenario_rows(s, next, err)))
         return rc;
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "UPDATE scenarios SET area = ?2, priority = ?3,"
-                           " risk = ?4, assignee = ?5 WHERE id = ?1 AND"
-                           " state = 'pending'",
-                           -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    for (i = 0; i < next->n_scenarios && !rc; i++) {
-        const struct gl_scenario *sc = &next->scenarios[i];
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, sc->id.id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, sc->area, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, sc->priority);
-        sqlite3_bind_int64(st, 4, sc->risk);
-        sqlite3_bind_text(st, 5, sc->assignee.id, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = gl_run_fail_db(s, err);
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return gl_store_scenarios_replan(s, next, err);
 }
 
 int gl_amend_project(gl_store *s, const struct gl_plan *cur,
@@ -414,33 +345,13 @@ int gl_amend_project(gl_store *s, const struct gl_plan *cur,
                      const char *path, const char *text, size_t len,
                      const char *at, int64_t seq, struct gl_err *err)
 {
-    sqlite3_stmt *st = NULL;
     int rc;
 
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "INSERT INTO plan_versions (version, sha256, path,"
-                           " text, taken_at, event_seq) VALUES"
-                           " (?, ?, ?, ?, ?, ?)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    sqlite3_bind_int(st, 1, version);
-    sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, text, (int)len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, at, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, seq);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc || (rc = gl_store_plan_tree_put(s, version, sha, text, len, err)))
-        return rc;
-    if (sqlite3_prepare_v2(gl_store_db(s), "UPDATE run SET plan_version = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    sqlite3_bind_int(st, 1, version);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
-    sqlite3_finalize(st);
-    if (rc || (rc = apply_tasks(s, cur, next, seq, err)) ||
+    if ((rc = gl_store_plan_version_insert(s, version, sha, path, text, len, at,
+                                           seq, err)) ||
+        (rc = gl_store_plan_tree_put(s, version, sha, text, len, err)) ||
+        (rc = gl_store_run_set_plan_version(s, version, err)) ||
+        (rc = apply_tasks(s, cur, next, seq, err)) ||
         (rc = apply_scenarios(s, cur, next, err)))
         return rc;
     return GL_OK;

@@ -353,8 +353,8 @@ static int p_defect_open(struct replay *r, const struct event *e, json_t *pl,
                                     pstr(pl, "title"), e->actor, e->seq, err);
 
     if (!rc && json_is_integer(json_object_get(pl, "duty")))
-        rc = run_sql(r, err, "UPDATE duty SET defect = ? WHERE n = ?", "ii",
-                     pint(pl, "defect"), pint(pl, "duty"));
+        rc = gl_store_duty_set_defect(r->mem, pint(pl, "duty"),
+                                      pint(pl, "defect"), err);
     return rc;
 }
 
@@ -407,20 +407,17 @@ static int p_shift(struct replay *r, const struct event *e, json_t *pl,
 static int p_duty_log(struct replay *r, const struct event *e, json_t *pl,
                       struct gl_err *err)
 {
-    return run_sql(r, err,
-                   "INSERT INTO duty (n, at, actor, channel, kind, text,"
-                   " patch, event_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   "issssssi", pint(pl, "entry"), e->at, e->actor,
-                   pstr(pl, "channel"), pstr(pl, "kind"), pstr(pl, "text"),
-                   pstr(pl, "patch"), e->seq);
+    return gl_store_duty_insert(
+        r->mem, pint(pl, "entry"), e->at, e->actor, pstr(pl, "channel"),
+        pstr(pl, "kind"), pstr(pl, "text"), pstr(pl, "patch"), e->seq, err);
 }
 
 static int p_duty_patch(struct replay *r, const struct event *e, json_t *pl,
                         struct gl_err *err)
 {
     (void)e;
-    return run_sql(r, err, "UPDATE duty SET patch = ? WHERE n = ?", "si",
-                   pstr(pl, "patch"), pint(pl, "entry"));
+    return gl_store_duty_set_patch(r->mem, pint(pl, "entry"), pstr(pl, "patch"),
+                                   err);
 }
 
 /* An execution starts: its row, 'running' with no end (schema 6). */

@@ -15,9 +15,9 @@
 #include "golive/store.h"
 
 /* ---- not behind store calls yet ----
- * run/amend.c, crew.c, duty.c, report.c and status.c still prepare their
- * own statements on the store's connection; they are the next to move
- * behind functions of this header (issue #12.4). */
+ * run/crew.c and status.c still prepare their own statements on the
+ * store's connection; they are the next to move behind functions of this
+ * header (issue #12.4). */
 
 /* The underlying SQLite handle, for the run's own engines (runbook,
  * scenarios) that keep tables of their own in the store. */
@@ -161,5 +161,85 @@ int gl_store_report_rows(gl_store *s, enum gl_store_report_part part,
  * reference), or NULL when the store has no row for it. */
 int gl_store_report_scenario(gl_store *s, const char *id, json_t **row,
                              struct gl_err *err);
+
+/* ---- the hypercare log (run/store-duty.c) ---- */
+
+/* The number the next duty entry gets (1 for the first). */
+int gl_store_duty_next(gl_store *s, int64_t *n, struct gl_err *err);
+
+/* A new duty entry n, logged at time at by actor with event seq; patch
+ * may be NULL. */
+int gl_store_duty_insert(gl_store *s, int64_t n, const char *at,
+                         const char *actor, const char *channel,
+                         const char *kind, const char *text, const char *patch,
+                         int64_t seq, struct gl_err *err);
+
+/* Entry n's text (malloc'd, the caller frees it) and defect (0 when
+ * none); GL_ENOTFOUND ("no duty entry H-n") when there is none. */
+int gl_store_duty_get(gl_store *s, int64_t n, char **text, int64_t *defect,
+                      struct gl_err *err);
+
+/* Entry n became defect D-defect. */
+int gl_store_duty_set_defect(gl_store *s, int64_t n, int64_t defect,
+                             struct gl_err *err);
+
+/* Entry n is planned into patch. */
+int gl_store_duty_set_patch(gl_store *s, int64_t n, const char *patch,
+                            struct gl_err *err);
+
+/* Every entry as a JSON array of objects (id "H-n", n, at, actor, channel,
+ * kind, text, defect "D-n" or null, patch or null), a new reference in
+ * *out; NULL with err set on failure. */
+int gl_store_duty_list(gl_store *s, json_t **out, struct gl_err *err);
+
+/* Call each for the rows of the patch plan, ordered by patch name (NULL
+ * first), then kind, then number: every deferred defect (kind 'D', what
+ * its severity, text its title), then every duty entry (kind 'H', what its
+ * kind) planned into a patch, or a request not planned yet (patch NULL),
+ * unless it became a defect (a deferred one is listed as that defect). */
+int gl_store_patch_rows(gl_store *s,
+                        void (*each)(void *ctx, char kind, int64_t n,
+                                     const char *patch, const char *what,
+                                     const char *text),
+                        void *ctx, struct gl_err *err);
+
+/* ---- a new plan taken into the run (run/store-amend.c) ---- */
+
+/* Call each, by id, for every scenario that is not pending. */
+int gl_store_started_scenarios(gl_store *s,
+                               void (*each)(void *ctx, const char *id,
+                                            const char *state),
+                               void *ctx, struct gl_err *err);
+
+/* Call each for every actor of the run's events, each once, by name. */
+int gl_store_event_actors(gl_store *s,
+                          void (*each)(void *ctx, const char *actor), void *ctx,
+                          struct gl_err *err);
+
+/* Task / scenario id's row goes, if it is still pending. */
+int gl_store_task_drop_pending(gl_store *s, const char *id, struct gl_err *err);
+int gl_store_scenario_drop_pending(gl_store *s, const char *id,
+                                   struct gl_err *err);
+
+/* The tasks' rows for next's tasks by event seq: new ones added, the
+ * others' stage and times set, and their owner and checker only when next
+ * names someone else than cur (a handover stays otherwise). */
+int gl_store_tasks_replan(gl_store *s, const struct gl_plan *cur,
+                          const struct gl_plan *next, int64_t seq,
+                          struct gl_err *err);
+
+/* The pending scenarios' area, priority, risk and assignee as next says. */
+int gl_store_scenarios_replan(gl_store *s, const struct gl_plan *next,
+                              struct gl_err *err);
+
+/* Plan version `version` (text, its sha and path), taken at `at` by event
+ * seq. */
+int gl_store_plan_version_insert(gl_store *s, int version, const char *sha,
+                                 const char *path, const char *text, size_t len,
+                                 const char *at, int64_t seq,
+                                 struct gl_err *err);
+
+/* The run's plan version. */
+int gl_store_run_set_plan_version(gl_store *s, int version, struct gl_err *err);
 
 #endif
