@@ -188,9 +188,9 @@ static void summary_line(struct gl_buf *b, json_t *rep)
         gl_buf_adds(b, "\n- ");
     }
     if (json_is_string(json_object_get(eta, "eta")))
-        gl_buf_addf(b, "ETA %s", str(eta, "eta"));
+        gl_buf_addf(b, "cutover: ETA %s", str(eta, "eta"));
     else
-        gl_buf_addf(b, "ended %s", str(eta, "ended"));
+        gl_buf_addf(b, "cutover: ended %s", str(eta, "ended"));
     gl_buf_addf(
         b, " (planned end %s), overrun x%.2f; chain: ", str(eta, "planned_end"),
         json_real_value(json_object_get(eta, "overrun")));
