@@ -40,7 +40,7 @@ struct defect {
     int exists;
     const char *severity, *state, *scenario, *fixer;
     int64_t open_at, fixing_at, fixed_at, first_fixed_at;
-    int64_t fix_end, verified_at, reverify_at;
+    int64_t fix_end, verified_eta, reverify_at;
     const char *reverify_by;
 };
 
@@ -455,7 +455,7 @@ static int reverify(struct fc *f, const int64_t *paces, int rank, int64_t fix,
     for (i = 0; i < f->n_d; i++) {
         struct defect *d = &f->d[i];
         int64_t e;
-        d->fix_end = d->verified_at = d->reverify_at = NO_TIME;
+        d->fix_end = d->verified_eta = d->reverify_at = NO_TIME;
         d->reverify_by = NULL;
         if (!counts(d, rank))
             continue;
@@ -495,7 +495,7 @@ static int reverify(struct fc *f, const int64_t *paces, int rank, int64_t fix,
         }
         best->free = best_end;
         d->reverify_by = best->id;
-        d->verified_at = best_end;
+        d->verified_eta = best_end;
         if (*at == NO_TIME || best_end >= *at) {
             *at = best_end;
             *by = d;
@@ -626,7 +626,7 @@ static json_t *build(struct fc *f)
                          : !strcmp(d->state, "fixed") ? d->fixed_at
                                                       : f->now),
                       "fix_end", tj(d->fix_end), "reverify_by", d->reverify_by,
-                      "verified_eta", tj(d->verified_at)));
+                      "verified_eta", tj(d->verified_eta)));
     }
     {
         char vby[32] = "";

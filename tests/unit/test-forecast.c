@@ -121,7 +121,7 @@ static void median_of_an_even_count(void **state)
     assert_int_equal(tester(fc, 0, "pace"), 15 * M);
     assert_int_equal(tester(fc, 0, "timed"), 2);
     /* (testing started: a later verify stage holds nobody back) */
-    /* S-3 to whoever is free first: both now; t1 first of the tie */
+    /* S-3 to who finishes it first: both in 15m; t1 first of the tie */
     assert_int_equal(at_of(fc, "testing"), T0 + 45 * M);
     assert_string_equal(by_of(fc, "testing"), "t1");
     json_decref(fc);
