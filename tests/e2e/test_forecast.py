@@ -347,6 +347,8 @@ def test_the_decision_waits_for_everything_verified(night):
 def test_small_words(night):
     md = g(night, "T+1h", "report", "--format", "md").out
     assert "- cutover: ETA " in md, md
+    assert "go / no-go (e2e): ETA 2026-03-14T02:40:00+08:00 (planned end " \
+        "2026-03-14T01:00:00+08:00); set by the verification forecast" in md, md
     r = golive("handover", "--as", "ann", "--to", "dev1", "--scenario",
                "S-11", "--state", night, env={"GOLIVE_NOW": at("T+1h")})
     assert r.rc == 3, r
