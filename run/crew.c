@@ -161,6 +161,22 @@ static int has(json_t *arr, const char *id)
     return 0;
 }
 
+/* The people with role, but me (who hands over cannot take it back). */
+static const char *names_but(const struct gl_plan *p, unsigned role,
+                             const char *me, char *buf, size_t n)
+{
+    size_t i, o = 0;
+
+    buf[0] = '\0';
+    for (i = 0; i < p->n_people && o < n; i++)
+        if (p->people[i].roles & role && strcmp(p->people[i].id.id, me))
+            o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? ", " : "",
+                                  p->people[i].id.id);
+    if (!buf[0])
+        snprintf(buf, n, "nobody else has the role");
+    return buf;
+}
+
 int gl_handover(gl_store *s, const struct gl_plan *p,
                 const struct gl_actor *who, const char *to,
                 const struct gl_handover_pick *pick, const char *note,
@@ -289,7 +305,7 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
                    "%s is not a tester and cannot take scenario %s "
                    "(testers: %s)",
                    to, id,
-                   gl_run_names_with(p, GL_ROLE_TESTER, names, sizeof(names)));
+                   names_but(p, GL_ROLE_TESTER, me, names, sizeof(names)));
         else
             json_array_append(scen, x);
     }
@@ -313,8 +329,7 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
             refuse(refused, "defect", id,
                    "%s is not a dev and cannot take over fixing %s "
                    "(devs: %s)",
-                   to, id,
-                   gl_run_names_with(p, GL_ROLE_DEV, names, sizeof(names)));
+                   to, id, names_but(p, GL_ROLE_DEV, me, names, sizeof(names)));
         else
             json_array_append(defects, x);
     }
@@ -335,13 +350,14 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
         gl_buf_release(&b);
         goto fail;
     }
-    if ((rc =
-             gl_run_event(s, who, "handover",
-                          json_pack("{s:s, s:s, s:s?, s:O, s:O, s:O, s:O, s:O}",
-                                    "from", me, "to", to, "note", note, "tasks",
-                                    tasks, "checks", checks, "scenarios", scen,
-                                    "defects", defects, "refused", refused),
-                          NULL, err)))
+    if ((rc = gl_run_event(s, who, "handover",
+                           json_pack("{s:s, s:s, s:s?, s:b, s:O, s:O, s:O, s:O,"
+                                     " s:O}",
+                                     "from", me, "to", to, "note", note, "all",
+                                     all, "tasks", tasks, "checks", checks,
+                                     "scenarios", scen, "defects", defects,
+                                     "refused", refused),
+                           NULL, err)))
         goto fail;
     {
         /* each moved item, by its id, only while it is still who's */

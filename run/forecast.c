@@ -22,6 +22,7 @@ struct sc {
     int64_t take_at; /* of the take not yet timed, else NO_TIME */
     int64_t taken_at, result_at;
     int held_by_fix; /* failed / blocked, waiting for a counted defect */
+    int reverified;  /* failed / blocked, its defects all verified */
     int placed;
 };
 
@@ -32,8 +33,6 @@ struct tester {
     size_t n_times, cap;
     int64_t free, last_end;
     size_t left, running;
-    int done;                   /* nothing more for them in the layout */
-    size_t *own, n_own, at_own; /* the scenarios assigned to them, in order */
 };
 
 struct defect {
@@ -41,7 +40,7 @@ struct defect {
     int exists;
     const char *severity, *state, *scenario, *fixer;
     int64_t open_at, fixing_at, fixed_at, first_fixed_at;
-    int64_t fix_end, verified_at, reverify_at;
+    int64_t fix_end, verified_eta, reverify_at;
     const char *reverify_by;
 };
 
@@ -210,7 +209,9 @@ static int replay(struct fc *f, const struct gl_fc_event *ev, size_t n)
                 d->severity = e->text;
             break;
         case GL_FC_HANDOVER:
-            if (t)
+            /* only a handover of all of their work (defect: 1) makes the
+             * one handing over off; a named item moves only that item */
+            if (t && e->defect)
                 t->off = 1;
             if ((t = find_t(f, e->text)))
                 t->off = 0;
@@ -219,10 +220,12 @@ static int replay(struct fc *f, const struct gl_fc_event *ev, size_t n)
             if (!x || !e->actor || !e->text)
                 break;
             if (x->state == SC_RUNNING && x->taker &&
-                !strcmp(x->taker, e->actor))
+                !strcmp(x->taker, e->actor)) {
+                /* its time for the new holder starts at the handover */
                 x->taker = e->text;
-            else if (x->state == SC_PENDING && x->assignee &&
-                     !strcmp(x->assignee, e->actor))
+                x->take_at = x->taken_at = e->at;
+            } else if (x->state == SC_PENDING && x->assignee &&
+                       !strcmp(x->assignee, e->actor))
                 x->assignee = e->text;
             break;
         case GL_FC_HAND_DEFECT:
@@ -331,19 +334,17 @@ struct layout {
 /* Lay the scenarios left out over the testers (see golive/forecast.h). */
 static int lay_out(struct fc *f, struct layout *L)
 {
-    size_t ns = f->p->n_scenarios, i, k, n_pool = 0, n_run = 0, n_any = 0,
-           at_any = 0;
+    size_t ns = f->p->n_scenarios, i, k, n_pool = 0, n_run = 0;
     size_t *pool = malloc((ns ? ns : 1) * sizeof(*pool)),
-           *run = malloc((ns ? ns : 1) * sizeof(*run)),
-           *any = malloc((ns ? ns : 1) * sizeof(*any)), *own = NULL;
+           *run = malloc((ns ? ns : 1) * sizeof(*run));
 
     L->testing_at = NO_TIME;
     L->testing_by = -1;
-    if (!pool || !run || !any)
+    if (!pool || !run)
         goto oom;
     for (i = 0; i < ns; i++) {
         struct sc *x = &f->sc[i];
-        if (x->state == SC_PASSED || x->held_by_fix)
+        if (x->state == SC_PASSED || x->held_by_fix || x->reverified)
             continue;
         L->left++;
         if (x->state == SC_RUNNING && may_take(find_t(f, x->taker)))
@@ -374,57 +375,36 @@ static int lay_out(struct fc *f, struct layout *L)
         if (f->t[i].free == NO_TIME)
             f->t[i].free = f->from;
 
-    /* the others: assigned ones to their assignee, the rest to anyone */
-    if (!(own = malloc((n_pool ? n_pool : 1) * sizeof(*own))))
-        goto oom;
-    {
-        size_t used = 0;
-        for (i = 0; i < f->n_t; i++) {
-            struct tester *t = &f->t[i];
-            t->own = own + used;
-            t->n_own = t->at_own = 0;
-            t->done = t->off;
-            for (k = 0; !t->off && k < n_pool; k++) {
-                const char *a = f->sc[pool[k]].assignee;
-                if (a && !strcmp(a, t->id))
-                    t->own[t->n_own++] = pool[k];
+    /* the others, riskiest first: an assigned one to its assignee, the
+     * rest to the tester who would finish it first (ties: the plan's
+     * order) */
+    for (k = 0; k < n_pool; k++) {
+        struct sc *x = &f->sc[pool[k]];
+        struct tester *best = NULL, *a = find_t(f, x->assignee);
+        int64_t best_end = 0;
+        if (x->assignee && may_take(a)) {
+            best = a;
+            best_end = a->free + time_of(f, L->paces[a - f->t], x->plan);
+        } else
+            for (i = 0; i < f->n_t; i++) {
+                int64_t end;
+                if (f->t[i].off)
+                    continue;
+                end = f->t[i].free + time_of(f, L->paces[i], x->plan);
+                if (!best || end < best_end) {
+                    best = &f->t[i];
+                    best_end = end;
+                }
             }
-            used += t->n_own;
-        }
-        for (k = 0; k < n_pool; k++) {
-            const char *a = f->sc[pool[k]].assignee;
-            if (!a || !may_take(find_t(f, a)))
-                any[n_any++] = pool[k];
-        }
-    }
-    for (;;) {
-        struct tester *best = NULL;
-        size_t pick;
-        int from_own;
-        for (i = 0; i < f->n_t; i++)
-            if (!f->t[i].done && (!best || f->t[i].free < best->free))
-                best = &f->t[i];
         if (!best)
-            break;
-        if (best->at_own < best->n_own &&
-            (at_any == n_any ||
-             cmp_next(&best->own[best->at_own], &any[at_any], f) < 0))
-            from_own = 1;
-        else if (at_any < n_any)
-            from_own = 0;
-        else {
-            best->done = 1;
             continue;
-        }
-        pick = from_own ? best->own[best->at_own++] : any[at_any++];
-        best->free += time_of(f, L->paces[best - f->t], f->sc[pick].plan);
-        best->last_end = best->free;
+        best->free = best->last_end = best_end;
         best->left++;
-        f->sc[pick].placed = 1;
+        x->placed = 1;
     }
     for (i = 0; i < ns; i++)
         if (f->sc[i].state != SC_PASSED && !f->sc[i].held_by_fix &&
-            !f->sc[i].placed)
+            !f->sc[i].reverified && !f->sc[i].placed)
             L->unplaced++;
     for (i = 0; i < f->n_t; i++)
         if (f->t[i].last_end != NO_TIME &&
@@ -434,13 +414,10 @@ static int lay_out(struct fc *f, struct layout *L)
         }
     free(pool);
     free(run);
-    free(any);
-    free(own);
     return 0;
 oom:
     free(pool);
     free(run);
-    free(any);
     return -1;
 }
 
@@ -478,7 +455,7 @@ static int reverify(struct fc *f, const int64_t *paces, int rank, int64_t fix,
     for (i = 0; i < f->n_d; i++) {
         struct defect *d = &f->d[i];
         int64_t e;
-        d->fix_end = d->verified_at = d->reverify_at = NO_TIME;
+        d->fix_end = d->verified_eta = d->reverify_at = NO_TIME;
         d->reverify_by = NULL;
         if (!counts(d, rank))
             continue;
@@ -518,7 +495,7 @@ static int reverify(struct fc *f, const int64_t *paces, int rank, int64_t fix,
         }
         best->free = best_end;
         d->reverify_by = best->id;
-        d->verified_at = best_end;
+        d->verified_eta = best_end;
         if (*at == NO_TIME || best_end >= *at) {
             *at = best_end;
             *by = d;
@@ -527,6 +504,34 @@ static int reverify(struct fc *f, const int64_t *paces, int rank, int64_t fix,
     *n_fixes = n;
     free(v);
     return 0;
+}
+
+static int resolved(const struct defect *d)
+{
+    return !strcmp(d->state, "verified") || !strcmp(d->state, "deferred");
+}
+
+/* A failed or blocked scenario whose defects (one at least) are all
+ * verified or deferred was re-verified: it is done, not run again. */
+static void mark_reverified(struct fc *f)
+{
+    size_t i;
+    long s;
+
+    /* 2: failed or blocked, no defect of it seen yet; 0 once one is not
+     * resolved */
+    for (i = 0; i < f->p->n_scenarios; i++)
+        f->sc[i].reverified =
+            f->sc[i].state == SC_FAILED || f->sc[i].state == SC_BLOCKED ? 2 : 0;
+    for (i = 0; i < f->n_d; i++) {
+        if (!f->d[i].exists || !f->d[i].state ||
+            (s = find_sc(f, f->d[i].scenario)) < 0 || !f->sc[s].reverified)
+            continue;
+        f->sc[s].reverified = resolved(&f->d[i]);
+    }
+    for (i = 0; i < f->p->n_scenarios; i++)
+        if (f->sc[i].reverified == 2)
+            f->sc[i].reverified = 0;
 }
 
 static json_t *build(struct fc *f)
@@ -562,6 +567,7 @@ static json_t *build(struct fc *f)
         if (f->sc[s].state == SC_FAILED || f->sc[s].state == SC_BLOCKED)
             f->sc[s].held_by_fix = 1;
     }
+    mark_reverified(f);
     if (lay_out(f, &L) ||
         reverify(f, L.paces, rank, fix, &rv_at, &rv_by, &n_fixes, &unknown))
         goto out;
@@ -620,7 +626,7 @@ static json_t *build(struct fc *f)
                          : !strcmp(d->state, "fixed") ? d->fixed_at
                                                       : f->now),
                       "fix_end", tj(d->fix_end), "reverify_by", d->reverify_by,
-                      "verified_at", tj(d->verified_at)));
+                      "verified_eta", tj(d->verified_eta)));
     }
     {
         char vby[32] = "";

@@ -186,14 +186,21 @@ static void summary_line(struct gl_buf *b, json_t *rep)
             gl_buf_addf(b, "ended %s", str(dec, "ended"));
         else
             gl_buf_addf(b, "ETA %s", str(dec, "eta"));
-        gl_buf_addf(b, " (planned end %s); chain: ", str(dec, "planned_end"));
-        chain_line(b, json_object_get(dec, "chain"));
+        gl_buf_addf(b, " (planned end %s); ", str(dec, "planned_end"));
+        if (json_is_string(json_object_get(dec, "set_by")) &&
+            !strcmp(json_string_value(json_object_get(dec, "set_by")),
+                    "forecast"))
+            gl_buf_adds(b, "set by the verification forecast");
+        else {
+            gl_buf_adds(b, "chain: ");
+            chain_line(b, json_object_get(dec, "chain"));
+        }
         gl_buf_adds(b, "\n- ");
     }
     if (json_is_string(json_object_get(eta, "eta")))
-        gl_buf_addf(b, "ETA %s", str(eta, "eta"));
+        gl_buf_addf(b, "cutover: ETA %s", str(eta, "eta"));
     else
-        gl_buf_addf(b, "ended %s", str(eta, "ended"));
+        gl_buf_addf(b, "cutover: ended %s", str(eta, "ended"));
     gl_buf_addf(
         b, " (planned end %s), overrun x%.2f; chain: ", str(eta, "planned_end"),
         json_real_value(json_object_get(eta, "overrun")));

@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/clock.h"
+#include "util/suggest.h"
+
 static int is_tester(const struct gl_plan *p, const char *person)
 {
     return gl_run_has_role(p, person, GL_ROLE_TESTER);
@@ -53,16 +56,26 @@ static int update(gl_store *s, const struct gl_actor *who, const char *id,
 
 int gl_scenario_next(gl_store *s, const struct gl_plan *p,
                      const struct gl_actor *who, char *id, size_t n,
-                     struct gl_err *err)
+                     int64_t *since, struct gl_err *err)
 {
+    struct gl_scenario_now held;
     int rc;
 
+    *since = 0;
     if (!is_tester(p, who->person))
         return refuse_non_tester(p, who->person, err);
     if ((rc = gl_store_begin(s, err)))
         return rc;
-    if ((rc = gl_scenario_rows(s, p, err)))
+    if ((rc = gl_scenario_rows(s, p, err)) ||
+        (rc = gl_store_scenario_held(s, who->person, &held, err)))
         goto fail;
+    /* one at a time: who holds a running scenario gets that one again */
+    if (held.found) {
+        snprintf(id, n, "%s", held.id);
+        *since = held.at ? held.at : 1;
+        gl_store_rollback(s);
+        return GL_OK;
+    }
     rc = gl_store_scenario_next(s, who->person, id, n, err);
     if (rc == GL_ENOTFOUND)
         rc = gl_err_set(err, GL_ENOTFOUND, "every scenario has been taken");
@@ -81,11 +94,31 @@ fail:
     return rc;
 }
 
+static int no_scenario(const struct gl_plan *p, const char *id,
+                       struct gl_err *err)
+{
+    const char **ids =
+        malloc((p->n_scenarios ? p->n_scenarios : 1) * sizeof(*ids));
+    const char *hint;
+    size_t i;
+    int rc;
+
+    for (i = 0; ids && i < p->n_scenarios; i++)
+        ids[i] = p->scenarios[i].id.id;
+    hint = ids ? gl_suggest(id, ids, p->n_scenarios) : NULL;
+    rc = gl_err_set(err, GL_ENOTFOUND, "no scenario '%s' in the plan%s%s%s", id,
+                    hint ? "; did you mean '" : "", hint ? hint : "",
+                    hint ? "'?" : "");
+    free(ids);
+    return rc;
+}
+
 int gl_scenario_result(gl_store *s, const struct gl_plan *p,
                        const struct gl_actor *who, const char *id,
                        const char *result, const char *note, struct gl_err *err)
 {
-    char kind[32];
+    struct gl_scenario_now now;
+    char kind[32], at[40];
     size_t i;
     int rc;
 
@@ -93,15 +126,25 @@ int gl_scenario_result(gl_store *s, const struct gl_plan *p,
         if (!strcmp(p->scenarios[i].id.id, id))
             break;
     if (i == p->n_scenarios)
-        return gl_err_set(err, GL_ENOTFOUND, "no scenario '%s' in the plan",
-                          id);
+        return no_scenario(p, id, err);
     if (!is_tester(p, who->person))
         return refuse_non_tester(p, who->person, err);
     if ((rc = gl_store_begin(s, err)))
         return rc;
     if ((rc = gl_scenario_rows(s, p, err)) ||
-        (rc = gl_audit_check_row(s, "scenarios", id, err)))
+        (rc = gl_audit_check_row(s, "scenarios", id, err)) ||
+        (rc = gl_store_scenario_now(s, id, &now, err)))
         goto fail;
+    /* the same result again records nothing (a re-run after another
+     * result is a new one) */
+    if (now.found && !strcmp(now.state, result)) {
+        gl_time_format(now.at, p->switch_offset, at);
+        rc = gl_err_set(err, GL_EREFUSED,
+                        "scenario '%s' is %s already (recorded by %s at "
+                        "%.5s)",
+                        id, result, now.by, at + 11);
+        goto fail;
+    }
     /* the move whose to state is the result names the event */
     {
         const struct gl_transition *t = gl_scenario_moves;

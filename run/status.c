@@ -920,8 +920,13 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     json_decref(x);
     json_object_set_new(o, "stages", stages);
     dec = decision_task(p, r, &marked);
-    json_object_set_new(o, "decision",
-                        dec >= 0 ? decision_json(r, dec, marked) : json_null());
+    x = dec >= 0 ? decision_json(r, dec, marked) : NULL;
+    /* the decision is not taken before everything is verified */
+    if (x && !rb && !finished(r[dec].state))
+        forecast_moves(x, fc);
+    else if (x)
+        json_object_set_new(x, "set_by", json_string("tasks"));
+    json_object_set_new(o, "decision", x ? x : json_null());
     json_object_set_new(o, "late_tasks", late_json(p, r, now));
     json_object_set_new(o, "overrun", json_real(factor));
     json_object_set_new(

@@ -19,7 +19,8 @@
  * (after the handover's own row: sub 0, then 1). */
 static const char sql_events[] =
     "SELECT seq, at, kind, actor, json_extract(payload, '$.scenario'),"
-    " json_extract(payload, '$.defect'),"
+    " CASE kind WHEN 'handover' THEN COALESCE(json_extract(payload, '$.all'),"
+    "  1) ELSE json_extract(payload, '$.defect') END,"
     " CASE kind WHEN 'defect.open' THEN json_extract(payload, '$.severity')"
     "  WHEN 'handover' THEN json_extract(payload, '$.to')"
     "  WHEN 'defect.severity' THEN json_extract(payload, '$.to')"
@@ -154,4 +155,56 @@ int gl_store_forecast_events(gl_store *s, struct gl_fc_log *log,
         return gl_run_fail_db(s, err);
     }
     return GL_OK;
+}
+
+/* The scenario's row and the time of the event that made it (the take or
+ * the result); who: the result's recorder, else its taker. */
+static const char sql_scenario_now[] =
+    "SELECT sc.id, sc.state, COALESCE(sc.result_by, sc.taken_by, ''),"
+    " COALESCE(e.at, '') FROM scenarios sc LEFT JOIN events e"
+    " ON e.seq = sc.event_seq WHERE ";
+
+static int scenario_row(gl_store *s, const char *where, const char *arg,
+                        struct gl_scenario_now *out, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    char sql[512];
+    int step, off;
+
+    memset(out, 0, sizeof(*out));
+    snprintf(sql, sizeof(sql), "%s%s", sql_scenario_now, where);
+    if (sqlite3_prepare_v2(gl_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        out->found = 1;
+        snprintf(out->id, sizeof(out->id), "%s",
+                 (const char *)sqlite3_column_text(st, 0));
+        snprintf(out->state, sizeof(out->state), "%s",
+                 (const char *)sqlite3_column_text(st, 1));
+        snprintf(out->by, sizeof(out->by), "%s",
+                 (const char *)sqlite3_column_text(st, 2));
+        if (gl_time_parse((const char *)sqlite3_column_text(st, 3), &out->at,
+                          &off))
+            out->at = 0;
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
+                                                     : gl_run_fail_db(s, err);
+}
+
+int gl_store_scenario_now(gl_store *s, const char *id,
+                          struct gl_scenario_now *out, struct gl_err *err)
+{
+    return scenario_row(s, "sc.id = ?1", id, out, err);
+}
+
+int gl_store_scenario_held(gl_store *s, const char *person,
+                           struct gl_scenario_now *out, struct gl_err *err)
+{
+    return scenario_row(s,
+                        "sc.state = 'running' AND sc.taken_by = ?1"
+                        " ORDER BY sc.event_seq LIMIT 1",
+                        person, out, err);
 }

@@ -11,6 +11,7 @@
 #include "golive/flow.h"
 #include "golive/scenario.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 /* The plan: --plan, else the run's own copy (kept open in r). */
 static struct gl_plan *plan_of(const char *plan_path, const char *state_opt,
@@ -150,15 +151,24 @@ static int on_run(int argc, char **argv, const char *state_opt, const char *as,
         goto out;
     }
     if (!strcmp(sub, "next")) {
-        if (gl_scenario_next(r.s, r.plan, &r.who, id, sizeof(id), &err)) {
+        int64_t since;
+        char at[40];
+        if (gl_scenario_next(r.s, r.plan, &r.who, id, sizeof(id), &since,
+                             &err)) {
             rc = err.code == GL_ENOTFOUND ? EXIT_NO : cli_fail(&err);
             if (err.code == GL_ENOTFOUND)
                 printf("%s\n", err.msg);
             goto out;
         }
-        printf(json ? "{\"scenario\":\"%s\",\"tester\":\"%s\"}\n"
-                    : "%s: yours, %s\n",
-               id, r.who.person);
+        gl_time_format(since, r.plan->switch_offset, at);
+        if (json)
+            printf("{\"scenario\":\"%s\",\"tester\":\"%s\"}\n", id,
+                   r.who.person);
+        else if (since)
+            printf("%s: already yours since %.5s; record its result first\n",
+                   id, at + 11);
+        else
+            printf("%s: yours, %s\n", id, r.who.person);
     } else {
         const char *result = !strcmp(sub, "pass")   ? "passed"
                              : !strcmp(sub, "fail") ? "failed"
@@ -219,8 +229,12 @@ const struct gl_cmd cmd_scenario = {
     "                                  [--plan PLAN | --state FILE]\n"
     "\n"
     "'next' hands a tester the riskiest scenario not yet run (theirs or\n"
-    "nobody's first, highest risk, then P0 first); 'pass', 'fail' and\n"
-    "'block' record a result; 'progress' counts scenarios by state per\n"
+    "nobody's first, highest risk, then P0 first), one at a time: while\n"
+    "they hold a running one, 'next' answers with it and records nothing;\n"
+    "'pass', 'fail' and 'block' record a result (the scenario's current\n"
+    "result again is refused; another one is a re-run, e.g. 'pass' after\n"
+    "'fail' once its defect is fixed); 'progress' counts scenarios by state "
+    "per\n"
     "tester and per area (--json: {testers: {NAME: {STATE: N}}, areas:\n"
     "{AREA: {STATE: N}}}).  Only testers take and record scenarios;\n"
     "every change is an event of the run.\n"
@@ -235,6 +249,7 @@ const struct gl_cmd cmd_scenario = {
     "copy.\n"
     "\n",
     "exit: 0 done, 1 no scenario left for 'next', 2 usage, no samples\n"
-    "      query, or a database error, 3 refused (not a tester)\n",
+    "      query, or a database error, 3 refused (not a tester, or the\n"
+    "      same result again)\n",
     run,
 };

@@ -251,7 +251,7 @@ static void print_forecast(json_t *fc, const struct cli_run *r)
                json_string_value(json_object_get(x, "id")),
                json_string_value(json_object_get(x, "severity")),
                json_string_value(json_object_get(x, "state")),
-               json_is_string(json_object_get(x, "fixer")) ? " by " : "",
+               json_is_string(json_object_get(x, "fixer")) ? "; fixer " : "",
                json_is_string(json_object_get(x, "fixer"))
                    ? json_string_value(json_object_get(x, "fixer"))
                    : "");
@@ -261,7 +261,7 @@ static void print_forecast(json_t *fc, const struct cli_run *r)
             printf(" by %s",
                    json_string_value(json_object_get(x, "reverify_by")));
         printf(" at");
-        print_at(json_object_get(x, "verified_at"), r);
+        print_at(json_object_get(x, "verified_eta"), r);
         printf("\n");
     }
 }
@@ -570,7 +570,7 @@ static int run(int argc, char **argv)
         {
             set_time(y, "fix_from", json_object_get(y, "fix_from"), &r);
             set_time(y, "fix_end", json_object_get(y, "fix_end"), &r);
-            set_time(y, "verified_at", json_object_get(y, "verified_at"), &r);
+            set_time(y, "verified_eta", json_object_get(y, "verified_eta"), &r);
         }
         json_object_set(o, "forecast", x);
         json_array_foreach(json_object_get(st, "stages"), i, x)
@@ -626,13 +626,16 @@ const struct gl_cmd cmd_status = {
     "The verification forecast: when testing is done (who sets it) and when\n"
     "everything is verified (which defect sets it), per tester the\n"
     "scenarios left, their pace and when they are done.  A tester's pace is\n"
-    "the median of their own scenario times ('scenario next' to result;\n"
-    "before one, the scenario's duration or scenario_duration); what is not\n"
-    "passed is laid out over the testers not off (handed over), riskiest\n"
-    "first to whoever is free first; each open blocker (and each defect a\n"
-    "max_open_defects gate counts) is fixed (the median open -> fixed time,\n"
-    "else fix_duration) and then re-verified by a tester who did not fix\n"
-    "it.  The verify stage's ETA is no earlier than everything verified.\n"
+    "the median of their own scenario times ('scenario next', or the\n"
+    "handover to them, to result; before one, the scenario's duration or\n"
+    "scenario_duration); what is not passed (nor failed with all of its\n"
+    "defects verified or deferred) is laid out over the testers not off\n"
+    "(handed over all of their work), riskiest first, each to the tester\n"
+    "who would finish it first (ties: the plan's order); each open blocker\n"
+    "(and each defect a max_open_defects gate counts) is fixed (the median\n"
+    "open -> fixed time, else fix_duration) and then re-verified by a\n"
+    "tester who did not fix it.  The verify stage's ETA and the go / no-go\n"
+    "ETA are no earlier than everything verified.\n"
     "\n"
     "A task is planned at its 'at', or when its dependencies are planned\n"
     "to end; a shift moves what has not started, and a task's planned\n"

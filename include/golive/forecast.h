@@ -3,22 +3,27 @@
  * from the testers' own pace, the fixes still open and their
  * re-verification (docs/plan.md, "The verification forecast").
  *
- * Pace.  A scenario's time runs from its 'scenario next' to the first
- * result after it; a tester's pace is the median of their own times so
- * far.  Before a tester has one, a scenario takes its own 'duration', else
- * the plan's 'scenario_duration' (15m).
+ * Pace.  A scenario's time runs from its 'scenario next' (for who it was
+ * handed over to: from the handover) to the first result after it; a
+ * tester's pace is the median of their own times so far.  Before a tester has
+ * one, a scenario takes its own 'duration', else the plan's 'scenario_duration'
+ * (15m).
  *
  * Testing done.  The scenarios not passed (pending, running, failed or
- * blocked ones not waiting for a fix counted below) go to the testers who
+ * blocked ones neither waiting for a fix counted below nor re-verified:
+ * all of their defects, one at least, verified or deferred) go to the
+ * testers who
  * may take them from now (or, before any scenario was taken or recorded,
  * when the verify stage is expected to start, when that is later): a
- * tester, not off (one who handed over is off until they
- * take or record a scenario again, or work is handed to them).  A running
- * one stays with who took it (ending its time after it was taken, not
- * before now); an assigned one goes to its assignee; the rest, riskiest
- * first (risk, then priority, then id: the order 'scenario next' hands
- * them out), to whoever is free first, each at that tester's pace, from
- * now.  The last end is "testing done", and its tester sets it.
+ * tester, not off (one who handed over all of their work is off until
+ * they take or record a scenario again, or work is handed to them; a
+ * handover of named items moves only those).  A running one stays with
+ * who took it (ending its time after it was taken, not before now); the
+ * rest, riskiest first (risk, then priority, then id: the order
+ * 'scenario next' hands them out), each at the tester's pace: an assigned
+ * one to its assignee, any other to the tester who would finish it first
+ * (free time plus pace; ties: the plan's order).  The last end is "testing
+ * done", and its tester sets it.
  *
  * Verified.  Each blocker not verified or deferred (and each defect of a
  * severity a 'max_open_defects' gate counts) is fixed: open or reopened,
@@ -55,7 +60,7 @@
  *               fixes},
  *  "testers": [{id, off, left, running, pace, timed, done_at}],
  *  "defects": [{id, n, severity, state, scenario, fixer, fix_from,
- *               fix_end, reverify_by, verified_at}]}
+ *               fix_end, reverify_by, verified_eta}]}
  * Times are epoch seconds or null (unknown: no tester may take what is
  * left, "unplaced" counts it).  A part that is done has its time as "at"
  * (testing: the last scenario result; verified: the later of that and the

@@ -11,10 +11,13 @@
 
 /* Hand who (a tester) the riskiest pending scenario: assigned to them or
  * to nobody first, then any; highest risk, then priority P0 first.  It
- * becomes running, taken by who.  GL_ENOTFOUND when none is left. */
+ * becomes running, taken by who; *since is 0.  One at a time: when who
+ * holds a running scenario already, id is that one, *since when it was
+ * taken (epoch seconds), and nothing is recorded.  GL_ENOTFOUND when none
+ * is left. */
 int gl_scenario_next(gl_store *s, const struct gl_plan *p,
                      const struct gl_actor *who, char *id, size_t n,
-                     struct gl_err *err);
+                     int64_t *since, struct gl_err *err);
 
 /* Record a result: "passed", "failed" or "blocked". */
 int gl_scenario_result(gl_store *s, const struct gl_plan *p,

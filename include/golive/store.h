@@ -239,7 +239,8 @@ enum gl_fc_kind {
     GL_FC_DEFECT_OPEN,     /* defect, scenario (or NULL), text the severity */
     GL_FC_DEFECT_MOVE,     /* defect, text the new state */
     GL_FC_DEFECT_SEVERITY, /* defect, text the new severity */
-    GL_FC_HANDOVER,        /* text: to whom */
+    GL_FC_HANDOVER,        /* text: to whom; defect 1 when it handed over
+                              all of their work, 0 named items only */
     GL_FC_HAND_SCENARIO,   /* scenario, text: to whom */
     GL_FC_HAND_DEFECT,     /* defect, text: to whom */
     GL_FC_AMEND            /* run.amend: pending scenarios follow the plan */
@@ -262,6 +263,22 @@ struct gl_fc_log {
 int gl_store_forecast_events(gl_store *s, struct gl_fc_log *log,
                              struct gl_err *err);
 void gl_fc_log_release(struct gl_fc_log *log);
+
+/* A scenario's row as it stands: its state, who made it so (the result's
+ * recorder, else its taker) and when (epoch seconds, 0 unknown). */
+struct gl_scenario_now {
+    int found;
+    char id[128], state[16], by[128];
+    int64_t at;
+};
+
+/* Scenario id's row (found 0 when it has none). */
+int gl_store_scenario_now(gl_store *s, const char *id,
+                          struct gl_scenario_now *out, struct gl_err *err);
+
+/* The running scenario person holds (the first taken; found 0: none). */
+int gl_store_scenario_held(gl_store *s, const char *person,
+                           struct gl_scenario_now *out, struct gl_err *err);
 
 /* Copy the store, while others go on writing to it, into a new file dest
  * (mode 0600; GL_EUSAGE when it exists) with SQLite's online backup: a

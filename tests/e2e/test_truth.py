@@ -346,6 +346,8 @@ def test_scenario_next_never_hands_out_someone_elses_scenario(tmp_path):
     st = tmp_path / "golive.state"
     r = golive("scenario", "next", "--as", "dan", "--state", st)
     assert r.rc == 0 and "S-2" in r.out, r
+    assert golive("scenario", "pass", "S-2", "--as", "dan", "--state",
+                  st).rc == 0
     r = golive("scenario", "next", "--as", "dan", "--state", st)
     assert r.rc == 1, r  # S-1 is ann's
     r = golive("handover", "--as", "ann", "--to", "dan", "--scenario", "S-1",

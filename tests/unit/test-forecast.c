@@ -121,7 +121,7 @@ static void median_of_an_even_count(void **state)
     assert_int_equal(tester(fc, 0, "pace"), 15 * M);
     assert_int_equal(tester(fc, 0, "timed"), 2);
     /* (testing started: a later verify stage holds nobody back) */
-    /* S-3 to whoever is free first: both now; t1 first of the tie */
+    /* S-3 to who finishes it first: both in 15m; t1 first of the tie */
     assert_int_equal(at_of(fc, "testing"), T0 + 45 * M);
     assert_string_equal(by_of(fc, "testing"), "t1");
     json_decref(fc);
@@ -144,8 +144,8 @@ static void nobody_left_to_test(void **state)
     struct gl_diags d;
     struct gl_plan *p = load(&d, base);
     struct gl_fc_event ev[] = {
-        {1, T0, GL_FC_HANDOVER, (char *)"t1", NULL, (char *)"lead", 0},
-        {2, T0, GL_FC_HANDOVER, (char *)"t2", NULL, (char *)"lead", 0},
+        {1, T0, GL_FC_HANDOVER, (char *)"t1", NULL, (char *)"lead", 1},
+        {2, T0, GL_FC_HANDOVER, (char *)"t2", NULL, (char *)"lead", 1},
     };
     json_t *fc;
 
@@ -239,7 +239,7 @@ static void fixer_and_counted_defects(void **state)
                             json_array_get(defects, 1), "reverify_by")),
                         "dt");
     assert_int_equal(json_integer_value(json_object_get(
-                         json_array_get(defects, 1), "verified_at")),
+                         json_array_get(defects, 1), "verified_eta")),
                      T0 + 115 * M);
     assert_int_equal(at_of(fc, "verified"), T0 + 140 * M);
     assert_string_equal(by_of(fc, "verified"), "D-1");
@@ -279,7 +279,7 @@ static void handover_and_amendment(void **state)
     struct gl_diags d;
     struct gl_plan *p = load(&d, text);
     struct gl_fc_event ev[] = {
-        {1, T0, GL_FC_HANDOVER, (char *)"t1", NULL, (char *)"t2", 0},
+        {1, T0, GL_FC_HANDOVER, (char *)"t1", NULL, (char *)"t2", 1},
         {1, T0, GL_FC_HAND_SCENARIO, (char *)"t1", (char *)"S-1", (char *)"t2",
          0},
         {2, T0 + M, GL_FC_AMEND, (char *)"lead", NULL, NULL, 0},
@@ -300,6 +300,116 @@ static void handover_and_amendment(void **state)
     gl_diags_release(&d);
 }
 
+#define EV(seq, t, kind, actor, sc, text, d)                                   \
+    {                                                                          \
+        seq, t, kind, (char *)actor, (char *)sc, (char *)text, d               \
+    }
+
+/* t2 hands over only S-2 (running since T0) to t1 at T0+5m: t2 is not
+ * off, and t1's time for S-2 starts at the handover (5m, not 10m); then
+ * t1 hands only S-2 back: t1 keeps S-1 running. */
+static void a_named_handover(void **state)
+{
+    struct gl_diags d;
+    struct gl_plan *p = load(&d, base);
+    struct gl_fc_event ev[] = {
+        EV(1, T0, GL_FC_TAKE, "t1", "S-1", NULL, 0),
+        EV(2, T0, GL_FC_TAKE, "t2", "S-2", NULL, 0),
+        EV(3, T0 + 5 * M, GL_FC_HANDOVER, "t2", NULL, "t1", 0),
+        EV(3, T0 + 5 * M, GL_FC_HAND_SCENARIO, "t2", "S-2", "t1", 0),
+        EV(4, T0 + 10 * M, GL_FC_RESULT, "t1", "S-2", "passed", 0),
+        EV(5, T0 + 10 * M, GL_FC_TAKE, "t1", "S-3", NULL, 0),
+        EV(6, T0 + 12 * M, GL_FC_HANDOVER, "t1", NULL, "t2", 0),
+        EV(6, T0 + 12 * M, GL_FC_HAND_SCENARIO, "t1", "S-3", "t2", 0),
+    };
+    json_t *fc;
+
+    (void)state;
+    fc = gl_forecast_compute(p, ev, 5, T0 + 10 * M, T0);
+    assert_int_equal(tester(fc, 0, "timed"), 1);
+    assert_int_equal(tester(fc, 0, "pace"), 5 * M);
+    assert_false(json_is_true(json_object_get(
+        json_array_get(json_object_get(fc, "testers"), 1), "off")));
+    json_decref(fc);
+    fc = gl_forecast_compute(p, ev, 8, T0 + 12 * M, T0);
+    assert_false(json_is_true(json_object_get(
+        json_array_get(json_object_get(fc, "testers"), 0), "off")));
+    assert_int_equal(tester(fc, 0, "running"), 1);
+    assert_int_equal(tester(fc, 1, "running"), 1);
+    json_decref(fc);
+    gl_plan_free(p);
+    gl_diags_release(&d);
+}
+
+/* ann 20m, bob 59m, cat 24m, all free at T0+59m, two scenarios left:
+ * S-4 to ann (T0+1h19m), S-5 to cat (T0+1h23m), not to bob (T0+1h58m). */
+static void to_who_finishes_first(void **state)
+{
+    static const char text[] = "cutover: night\n"
+                               "switch_at: 2026-03-14T00:00:00+08:00\n"
+                               "people:\n"
+                               "  - {id: ann, roles: [tester]}\n"
+                               "  - {id: bob, roles: [tester]}\n"
+                               "  - {id: cat, roles: [tester]}\n"
+                               "scenarios:\n"
+                               "  - {id: S-1, title: a, risk: 5}\n"
+                               "  - {id: S-2, title: b, risk: 4}\n"
+                               "  - {id: S-3, title: c, risk: 3}\n"
+                               "  - {id: S-4, title: d, risk: 2}\n"
+                               "  - {id: S-5, title: e, risk: 1}\n";
+    struct gl_diags d;
+    struct gl_plan *p = load(&d, text);
+    struct gl_fc_event ev[] = {
+        EV(1, T0, GL_FC_TAKE, "ann", "S-1", NULL, 0),
+        EV(2, T0, GL_FC_TAKE, "bob", "S-2", NULL, 0),
+        EV(3, T0, GL_FC_TAKE, "cat", "S-3", NULL, 0),
+        EV(4, T0 + 20 * M, GL_FC_RESULT, "ann", "S-1", "passed", 0),
+        EV(5, T0 + 24 * M, GL_FC_RESULT, "cat", "S-3", "passed", 0),
+        EV(6, T0 + 59 * M, GL_FC_RESULT, "bob", "S-2", "passed", 0),
+    };
+    json_t *fc;
+
+    (void)state;
+    fc = gl_forecast_compute(p, ev, 6, T0 + 59 * M, T0);
+    assert_int_equal(at_of(fc, "testing"), T0 + 83 * M);
+    assert_string_equal(by_of(fc, "testing"), "cat");
+    assert_int_equal(tester(fc, 1, "left"), 0);
+    json_decref(fc);
+    gl_plan_free(p);
+    gl_diags_release(&d);
+}
+
+/* S-1 failed; its blocker D-1 fixed and verified: S-1 was re-verified,
+ * testing is done. */
+static void verified_defect_is_a_reverification(void **state)
+{
+    struct gl_diags d;
+    struct gl_plan *p = load(&d, base);
+    struct gl_fc_event ev[] = {
+        EV(1, T0, GL_FC_TAKE, "t1", "S-1", NULL, 0),
+        EV(2, T0, GL_FC_TAKE, "t2", "S-2", NULL, 0),
+        EV(3, T0 + 10 * M, GL_FC_RESULT, "t1", "S-1", "failed", 0),
+        EV(4, T0 + 10 * M, GL_FC_DEFECT_OPEN, "t1", "S-1", "blocker", 1),
+        EV(5, T0 + 10 * M, GL_FC_TAKE, "t1", "S-3", NULL, 0),
+        EV(6, T0 + 15 * M, GL_FC_RESULT, "t2", "S-2", "passed", 0),
+        EV(7, T0 + 20 * M, GL_FC_RESULT, "t1", "S-3", "passed", 0),
+        EV(8, T0 + 30 * M, GL_FC_DEFECT_MOVE, "dev", NULL, "fixed", 1),
+        EV(9, T0 + 40 * M, GL_FC_DEFECT_MOVE, "t2", NULL, "verified", 1),
+    };
+    json_t *fc;
+
+    (void)state;
+    fc = gl_forecast_compute(p, ev, 9, T0 + 40 * M, T0);
+    assert_true(
+        json_is_true(json_object_get(json_object_get(fc, "testing"), "done")));
+    assert_true(
+        json_is_true(json_object_get(json_object_get(fc, "verified"), "done")));
+    assert_int_equal(at_of(fc, "verified"), T0 + 40 * M);
+    json_decref(fc);
+    gl_plan_free(p);
+    gl_diags_release(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +418,9 @@ int main(void)
         cmocka_unit_test(nobody_left_to_test),
         cmocka_unit_test(fixer_and_counted_defects),
         cmocka_unit_test(handover_and_amendment),
+        cmocka_unit_test(a_named_handover),
+        cmocka_unit_test(to_who_finishes_first),
+        cmocka_unit_test(verified_defect_is_a_reverification),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
