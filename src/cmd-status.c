@@ -175,12 +175,66 @@ static void print_at(json_t *t, const struct cli_run *r)
 
 /* The verification forecast as a person says it: testing done at (who
  * sets it), everything verified at (which defect sets it), per tester. */
+/* The forecast's line per tester. */
+static void print_testers(json_t *fc, const struct cli_run *r)
+{
+    json_t *x;
+    char d[24];
+    size_t i;
+
+    json_array_foreach(json_object_get(fc, "testers"), i, x)
+    {
+        printf("           %s: ", json_string_value(json_object_get(x, "id")));
+        if (json_is_true(json_object_get(x, "off"))) {
+            printf("off (handed over)\n");
+            continue;
+        }
+        gl_duration_format(json_integer_value(json_object_get(x, "pace")), d);
+        printf("%" JSON_INTEGER_FORMAT " left, pace %s",
+               json_integer_value(json_object_get(x, "left")), d);
+        if (json_integer_value(json_object_get(x, "timed")))
+            printf(" (median of %" JSON_INTEGER_FORMAT ")",
+                   json_integer_value(json_object_get(x, "timed")));
+        else
+            printf(" (planned)");
+        if (json_is_integer(json_object_get(x, "done_at")))
+            print_rel(", done at", json_object_get(x, "done_at"), r);
+        printf("\n");
+    }
+}
+
+/* The forecast's line per counted defect. */
+static void print_fixes(json_t *fc, const struct cli_run *r)
+{
+    json_t *x;
+    size_t i;
+
+    json_array_foreach(json_object_get(fc, "defects"), i, x)
+    {
+        printf("           %s (%s, %s%s%s): fix in at",
+               json_string_value(json_object_get(x, "id")),
+               json_string_value(json_object_get(x, "severity")),
+               json_string_value(json_object_get(x, "state")),
+               json_is_string(json_object_get(x, "fixer")) ? "; fixer " : "",
+               json_is_string(json_object_get(x, "fixer"))
+                   ? json_string_value(json_object_get(x, "fixer"))
+                   : "");
+        print_at(json_object_get(x, "fix_end"), r);
+        printf(", re-verified");
+        if (json_is_string(json_object_get(x, "reverify_by")))
+            printf(" by %s",
+                   json_string_value(json_object_get(x, "reverify_by")));
+        printf(" at");
+        print_at(json_object_get(x, "verified_eta"), r);
+        printf("\n");
+    }
+}
+
 static void print_forecast(json_t *fc, const struct cli_run *r)
 {
     json_t *te = json_object_get(fc, "testing"),
-           *ve = json_object_get(fc, "verified"), *x;
+           *ve = json_object_get(fc, "verified");
     char d[24];
-    size_t i;
 
     if (!json_is_true(json_object_get(fc, "applies")))
         return;
@@ -203,25 +257,7 @@ static void print_forecast(json_t *fc, const struct cli_run *r)
                    json_integer_value(json_object_get(te, "unplaced")));
     }
     printf("\n");
-    json_array_foreach(json_object_get(fc, "testers"), i, x)
-    {
-        printf("           %s: ", json_string_value(json_object_get(x, "id")));
-        if (json_is_true(json_object_get(x, "off"))) {
-            printf("off (handed over)\n");
-            continue;
-        }
-        gl_duration_format(json_integer_value(json_object_get(x, "pace")), d);
-        printf("%" JSON_INTEGER_FORMAT " left, pace %s",
-               json_integer_value(json_object_get(x, "left")), d);
-        if (json_integer_value(json_object_get(x, "timed")))
-            printf(" (median of %" JSON_INTEGER_FORMAT ")",
-                   json_integer_value(json_object_get(x, "timed")));
-        else
-            printf(" (planned)");
-        if (json_is_integer(json_object_get(x, "done_at")))
-            print_rel(", done at", json_object_get(x, "done_at"), r);
-        printf("\n");
-    }
+    print_testers(fc, r);
     printf("verified:  ");
     if (json_is_true(json_object_get(ve, "done"))) {
         printf("everything verified");
@@ -245,25 +281,7 @@ static void print_forecast(json_t *fc, const struct cli_run *r)
                    "median")
                ? "the median of the night's fixes"
                : "fix_duration");
-    json_array_foreach(json_object_get(fc, "defects"), i, x)
-    {
-        printf("           %s (%s, %s%s%s): fix in at",
-               json_string_value(json_object_get(x, "id")),
-               json_string_value(json_object_get(x, "severity")),
-               json_string_value(json_object_get(x, "state")),
-               json_is_string(json_object_get(x, "fixer")) ? "; fixer " : "",
-               json_is_string(json_object_get(x, "fixer"))
-                   ? json_string_value(json_object_get(x, "fixer"))
-                   : "");
-        print_at(json_object_get(x, "fix_end"), r);
-        printf(", re-verified");
-        if (json_is_string(json_object_get(x, "reverify_by")))
-            printf(" by %s",
-                   json_string_value(json_object_get(x, "reverify_by")));
-        printf(" at");
-        print_at(json_object_get(x, "verified_eta"), r);
-        printf("\n");
-    }
+    print_fixes(fc, r);
 }
 
 /* The late tasks, the most late first; the first ten. */
@@ -302,16 +320,10 @@ static void print_late(json_t *late, const struct cli_run *r)
     }
 }
 
-static void print_text(const struct cli_run *r, json_t *st, int changed)
+/* The run, the clock, the last decision and the audit line. */
+static void print_head(const struct cli_run *r, json_t *st, int changed)
 {
-    static const char *const states[] = {"pending", "ready",  "running",
-                                         "lost",    "done",   "checked",
-                                         "failed",  "skipped"};
-    json_t *counts = json_object_get(st, "counts"), *x, *sc;
-    char t_now[40], t_switch[40], rel[32], d[24];
-    const char *stage;
-    size_t i, k;
-    json_int_t late = json_integer_value(json_object_get(st, "late"));
+    char t_now[40], t_switch[40], rel[32];
 
     gl_time_format(r->now, r->info.switch_offset, t_now);
     gl_time_format(r->info.switch_at, r->info.switch_offset, t_switch);
@@ -352,6 +364,18 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
                json_is_false(v) ? "THE STORE DOES NOT VERIFY: " : "",
                json_string_value(json_object_get(a, "detail")));
     }
+}
+
+/* Tasks per stage and state. */
+static void print_counts(json_t *st)
+{
+    static const char *const states[] = {"pending", "ready",  "running",
+                                         "lost",    "done",   "checked",
+                                         "failed",  "skipped"};
+    json_t *counts = json_object_get(st, "counts"), *x;
+    const char *stage;
+    size_t k;
+
     printf("%-10s", "stage");
     for (k = 0; k < 8; k++)
         printf(" %8s", states[k]);
@@ -377,6 +401,15 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
     printf(" %8" JSON_INTEGER_FORMAT "\n\n",
            json_integer_value(
                json_object_get(json_object_get(st, "totals"), "all")));
+}
+
+/* What runs, what is ready, what blocks, the scenarios. */
+static void print_now(const struct cli_run *r, json_t *st)
+{
+    json_t *x, *sc;
+    const char *stage;
+    char rel[32];
+    size_t i;
 
     printf("running:   ");
     json_array_foreach(json_object_get(st, "running"), i, x)
@@ -415,16 +448,15 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
         json_integer_value(
             json_object_get(json_object_get(sc, "p0"), "passed")),
         json_integer_value(json_object_get(json_object_get(sc, "p0"), "all")));
-    if (!json_is_true(json_object_get(st, "rollback")))
-        print_forecast(json_object_get(st, "forecast"), r);
-    print_decision(json_object_get(st, "decision"), r);
-    json_array_foreach(json_object_get(st, "stages"), i, x)
-    {
-        printf("%s%-9s ", i ? "           " : "stages:    ",
-               json_string_value(json_object_get(x, "stage")));
-        print_end(x, r);
-        printf("\n");
-    }
+}
+
+/* The cutover's ETA (or end), how late, the overrun and what sets it. */
+static void print_cutover(const struct cli_run *r, json_t *st)
+{
+    json_int_t late = json_integer_value(json_object_get(st, "late"));
+    char rel[32], d[24];
+    json_t *x;
+
     if (json_is_integer(json_object_get(st, "eta")))
         print_rel("ETA:      ", json_object_get(st, "eta"), r);
     else
@@ -464,13 +496,137 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
         print_chain(json_object_get(st, "chain"));
         printf("\n");
     }
+}
+
+static void print_text(const struct cli_run *r, json_t *st, int changed)
+{
+    json_t *x;
+    size_t i;
+
+    print_head(r, st, changed);
+    print_counts(st);
+    print_now(r, st);
+    if (!json_is_true(json_object_get(st, "rollback")))
+        print_forecast(json_object_get(st, "forecast"), r);
+    print_decision(json_object_get(st, "decision"), r);
+    json_array_foreach(json_object_get(st, "stages"), i, x)
+    {
+        printf("%s%-9s ", i ? "           " : "stages:    ",
+               json_string_value(json_object_get(x, "stage")));
+        print_end(x, r);
+        printf("\n");
+    }
+    print_cutover(r, st);
     print_late(json_object_get(st, "late_tasks"), r);
+}
+
+/* status --json: the evaluation with its times as local time and T-relative
+ * (set_time), and the run's own fields. */
+/* status --json, the forecast, the stages, the decision and what follows
+ * them, into o; then print it. */
+static void print_json_plan(const struct cli_run *r, json_t *st, json_t *o)
+{
+    json_t *x, *y;
+    size_t i;
+
+    x = json_object_get(st, "forecast");
+    set_time(x, "now", json_object_get(x, "now"), r);
+    set_time(json_object_get(x, "testing"), "at",
+             json_object_get(json_object_get(x, "testing"), "at"), r);
+    set_time(json_object_get(x, "verified"), "at",
+             json_object_get(json_object_get(x, "verified"), "at"), r);
+    json_array_foreach(json_object_get(x, "testers"), i, y)
+        set_time(y, "done_at", json_object_get(y, "done_at"), r);
+    json_array_foreach(json_object_get(x, "defects"), i, y)
+    {
+        set_time(y, "fix_from", json_object_get(y, "fix_from"), r);
+        set_time(y, "fix_end", json_object_get(y, "fix_end"), r);
+        set_time(y, "verified_eta", json_object_get(y, "verified_eta"), r);
+    }
+    json_object_set(o, "forecast", x);
+    json_array_foreach(json_object_get(st, "stages"), i, x)
+    {
+        set_time(x, "eta", json_object_get(x, "eta"), r);
+        set_time(x, "ended", json_object_get(x, "ended"), r);
+        set_time(x, "planned_end", json_object_get(x, "planned_end"), r);
+    }
+    json_object_set(o, "stages", json_object_get(st, "stages"));
+    x = json_object_get(st, "decision");
+    if (json_is_object(x)) {
+        static const char *const keys[] = {"started",       "expected_start",
+                                           "eta",           "ended",
+                                           "planned_start", "planned_end"};
+        size_t k;
+        for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+            set_time(x, keys[k], json_object_get(x, keys[k]), r);
+    }
+    json_object_set(o, "decision", x);
+    json_array_foreach(json_object_get(st, "late_tasks"), i, x)
+        set_time(x, "planned", json_object_get(x, "planned"), r);
+    json_object_set(o, "late_tasks", json_object_get(st, "late_tasks"));
+    json_object_set(o, "rollback", json_object_get(st, "rollback"));
+    json_object_set(o, "rolled_back", json_object_get(st, "rolled_back"));
+    x = json_object_get(st, "decided");
+    if (json_is_object(x))
+        set_time(x, "at", json_object_get(x, "at"), r);
+    json_object_set(o, "decided", x);
+    json_object_set(o, "audit", json_object_get(st, "audit"));
+    cli_print_json(o, 1);
+}
+
+static void print_json(const struct cli_run *r, json_t *st, int changed)
+{
+    json_t *o = json_object(), *x;
+    char t_now[40], t_switch[40], rel[32];
+    size_t i;
+
+    gl_time_format(r->now, r->info.switch_offset, t_now);
+    gl_time_format(r->info.switch_at, r->info.switch_offset, t_switch);
+    gl_reltime_format(r->now - r->info.switch_at, rel);
+    json_object_set_new(o, "run_id", json_string(r->info.run_id));
+    json_object_set_new(o, "cutover", json_string(r->info.cutover));
+    json_object_set_new(o, "rehearsal", json_boolean(r->info.rehearsal));
+    json_object_set_new(o, "switch_at", json_string(t_switch));
+    json_object_set_new(o, "now", json_string(t_now));
+    json_object_set_new(o, "t", json_string(rel));
+    json_object_set_new(o, "t_seconds",
+                        json_integer(r->now - r->info.switch_at));
+    json_object_set_new(o, "plan_version", json_integer(r->info.plan_version));
+    json_object_set_new(o, "plan_sha256", json_string(r->info.plan_sha256));
+    json_object_set_new(o, "plan_changed", json_boolean(changed));
+    json_object_set_new(o, "events", json_integer(r->info.events));
+    json_object_set(o, "tasks", json_object_get(st, "counts"));
+    json_object_set(o, "totals", json_object_get(st, "totals"));
+    json_array_foreach(json_object_get(st, "tasks"), i, x)
+    {
+        set_time(x, "expected_start", json_object_get(x, "expected_start"), r);
+        set_time(x, "expected_end", json_object_get(x, "expected_end"), r);
+        set_time(x, "started", json_object_get(x, "started"), r);
+        set_time(x, "ended", json_object_get(x, "ended"), r);
+        set_time(x, "planned_start", json_object_get(x, "planned_start"), r);
+        set_time(x, "planned_end", json_object_get(x, "planned_end"), r);
+    }
+    json_array_foreach(json_object_get(st, "running"), i, x)
+        set_time(x, "since", json_object_get(x, "since"), r);
+    json_object_set(o, "task_list", json_object_get(st, "tasks"));
+    json_object_set(o, "running", json_object_get(st, "running"));
+    json_object_set(o, "ready", json_object_get(st, "ready"));
+    json_object_set(o, "blockers", json_object_get(st, "blockers"));
+    json_object_set(o, "scenarios", json_object_get(st, "scenarios"));
+    set_time(o, "eta", json_object_get(st, "eta"), r);
+    set_time(o, "ended", json_object_get(st, "ended"), r);
+    set_time(o, "planned_end", json_object_get(st, "planned_end"), r);
+    json_object_set(o, "late_seconds", json_object_get(st, "late"));
+    json_object_set(o, "overrun", json_object_get(st, "overrun"));
+    json_object_set(o, "overrun_basis", json_object_get(st, "overrun_basis"));
+    json_object_set(o, "chain", json_object_get(st, "chain"));
+    json_object_set(o, "eta_set_by", json_object_get(st, "eta_set_by"));
+    print_json_plan(r, st, o);
 }
 
 static int run(int argc, char **argv)
 {
     const char *plan_arg = NULL;
-    char t_now[40], t_switch[40], rel[32];
     struct cli_opts op;
     struct cli_run r;
     struct gl_err err;
@@ -510,98 +666,7 @@ static int run(int argc, char **argv)
         print_text(&r, st, changed);
         goto out;
     }
-    gl_time_format(r.now, r.info.switch_offset, t_now);
-    gl_time_format(r.info.switch_at, r.info.switch_offset, t_switch);
-    gl_reltime_format(r.now - r.info.switch_at, rel);
-    {
-        json_t *o = json_object(), *x, *y;
-        size_t i;
-        json_object_set_new(o, "run_id", json_string(r.info.run_id));
-        json_object_set_new(o, "cutover", json_string(r.info.cutover));
-        json_object_set_new(o, "rehearsal", json_boolean(r.info.rehearsal));
-        json_object_set_new(o, "switch_at", json_string(t_switch));
-        json_object_set_new(o, "now", json_string(t_now));
-        json_object_set_new(o, "t", json_string(rel));
-        json_object_set_new(o, "t_seconds",
-                            json_integer(r.now - r.info.switch_at));
-        json_object_set_new(o, "plan_version",
-                            json_integer(r.info.plan_version));
-        json_object_set_new(o, "plan_sha256", json_string(r.info.plan_sha256));
-        json_object_set_new(o, "plan_changed", json_boolean(changed));
-        json_object_set_new(o, "events", json_integer(r.info.events));
-        json_object_set(o, "tasks", json_object_get(st, "counts"));
-        json_object_set(o, "totals", json_object_get(st, "totals"));
-        json_array_foreach(json_object_get(st, "tasks"), i, x)
-        {
-            set_time(x, "expected_start", json_object_get(x, "expected_start"),
-                     &r);
-            set_time(x, "expected_end", json_object_get(x, "expected_end"), &r);
-            set_time(x, "started", json_object_get(x, "started"), &r);
-            set_time(x, "ended", json_object_get(x, "ended"), &r);
-            set_time(x, "planned_start", json_object_get(x, "planned_start"),
-                     &r);
-            set_time(x, "planned_end", json_object_get(x, "planned_end"), &r);
-        }
-        json_array_foreach(json_object_get(st, "running"), i, x)
-            set_time(x, "since", json_object_get(x, "since"), &r);
-        json_object_set(o, "task_list", json_object_get(st, "tasks"));
-        json_object_set(o, "running", json_object_get(st, "running"));
-        json_object_set(o, "ready", json_object_get(st, "ready"));
-        json_object_set(o, "blockers", json_object_get(st, "blockers"));
-        json_object_set(o, "scenarios", json_object_get(st, "scenarios"));
-        set_time(o, "eta", json_object_get(st, "eta"), &r);
-        set_time(o, "ended", json_object_get(st, "ended"), &r);
-        set_time(o, "planned_end", json_object_get(st, "planned_end"), &r);
-        json_object_set(o, "late_seconds", json_object_get(st, "late"));
-        json_object_set(o, "overrun", json_object_get(st, "overrun"));
-        json_object_set(o, "overrun_basis",
-                        json_object_get(st, "overrun_basis"));
-        json_object_set(o, "chain", json_object_get(st, "chain"));
-        json_object_set(o, "eta_set_by", json_object_get(st, "eta_set_by"));
-        x = json_object_get(st, "forecast");
-        set_time(x, "now", json_object_get(x, "now"), &r);
-        set_time(json_object_get(x, "testing"), "at",
-                 json_object_get(json_object_get(x, "testing"), "at"), &r);
-        set_time(json_object_get(x, "verified"), "at",
-                 json_object_get(json_object_get(x, "verified"), "at"), &r);
-        json_array_foreach(json_object_get(x, "testers"), i, y)
-            set_time(y, "done_at", json_object_get(y, "done_at"), &r);
-        json_array_foreach(json_object_get(x, "defects"), i, y)
-        {
-            set_time(y, "fix_from", json_object_get(y, "fix_from"), &r);
-            set_time(y, "fix_end", json_object_get(y, "fix_end"), &r);
-            set_time(y, "verified_eta", json_object_get(y, "verified_eta"), &r);
-        }
-        json_object_set(o, "forecast", x);
-        json_array_foreach(json_object_get(st, "stages"), i, x)
-        {
-            set_time(x, "eta", json_object_get(x, "eta"), &r);
-            set_time(x, "ended", json_object_get(x, "ended"), &r);
-            set_time(x, "planned_end", json_object_get(x, "planned_end"), &r);
-        }
-        json_object_set(o, "stages", json_object_get(st, "stages"));
-        x = json_object_get(st, "decision");
-        if (json_is_object(x)) {
-            static const char *const keys[] = {
-                "started", "expected_start", "eta",
-                "ended",   "planned_start",  "planned_end"};
-            size_t k;
-            for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-                set_time(x, keys[k], json_object_get(x, keys[k]), &r);
-        }
-        json_object_set(o, "decision", x);
-        json_array_foreach(json_object_get(st, "late_tasks"), i, x)
-            set_time(x, "planned", json_object_get(x, "planned"), &r);
-        json_object_set(o, "late_tasks", json_object_get(st, "late_tasks"));
-        json_object_set(o, "rollback", json_object_get(st, "rollback"));
-        json_object_set(o, "rolled_back", json_object_get(st, "rolled_back"));
-        x = json_object_get(st, "decided");
-        if (json_is_object(x))
-            set_time(x, "at", json_object_get(x, "at"), &r);
-        json_object_set(o, "decided", x);
-        json_object_set(o, "audit", json_object_get(st, "audit"));
-        cli_print_json(o, 1);
-    }
+    print_json(&r, st, changed);
 out:
     json_decref(st);
     cli_run_close(&r);
