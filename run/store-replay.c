@@ -1126,6 +1126,23 @@ out:
 }
 
 /* Every table of the store (and of the projection) compared. */
+/* Whether the store has a table of that name: 1, 0, or -1 on an error. */
+static int has_table(gl_store *s, const char *name)
+{
+    sqlite3_stmt *q = NULL;
+    int step;
+
+    if (sqlite3_prepare_v2(gl_store_db(s),
+                           "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                           " AND name = ?",
+                           -1, &q, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    step = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : -1;
+}
+
 static int compare_all(struct replay *r, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
@@ -1155,20 +1172,13 @@ static int compare_all(struct replay *r, struct gl_err *err)
         return gl_run_fail_db(r->mem, err);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(st, 0);
-        sqlite3_stmt *q = NULL;
         int found;
         if (!is_projection(t))
             continue;
-        if (sqlite3_prepare_v2(gl_store_db(r->src),
-                               "SELECT 1 FROM sqlite_master WHERE type ="
-                               " 'table' AND name = ?",
-                               -1, &q, NULL) != SQLITE_OK) {
+        if ((found = has_table(r->src, t)) < 0) {
             sqlite3_finalize(st);
             return gl_run_fail_db(r->src, err);
         }
-        sqlite3_bind_text(q, 1, t, -1, SQLITE_STATIC);
-        found = sqlite3_step(q) == SQLITE_ROW;
-        sqlite3_finalize(q);
         if (!found)
             problem(r, t, NULL, NULL, NULL, NULL,
                     "table %s is missing from the store", t);
@@ -1186,15 +1196,9 @@ static int check_plan_trees(struct replay *r, struct gl_err *err)
     struct gl_buf packed = GL_BUF_INIT;
     int step;
 
-    if (sqlite3_prepare_v2(gl_store_db(r->src),
-                           "SELECT 1 FROM sqlite_master WHERE type = 'table'"
-                           " AND name = 'plan_trees'",
-                           -1, &st, NULL) != SQLITE_OK)
+    if ((step = has_table(r->src, "plan_trees")) < 0)
         return gl_run_fail_db(r->src, err);
-    step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    st = NULL;
-    if (step != SQLITE_ROW) {
+    if (!step) {
         problem(r, "plan_trees", NULL, NULL, NULL, NULL,
                 "table plan_trees is missing from the store");
         return GL_OK;
