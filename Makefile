@@ -3,7 +3,8 @@
 
 BUILD_PKGS = gcc make pkg-config meson ninja-build python3 \
              libsqlite3-dev libfyaml-dev libjansson-dev libssl-dev \
-             libpq-dev libmariadb-dev libxxhash-dev
+             libpq-dev libmariadb-dev libxxhash-dev \
+             libmicrohttpd-dev libcurl4-openssl-dev
 TEST_PKGS  = libcmocka-dev python3-pytest postgresql mariadb-server
 FUZZ_PKGS  = clang libclang-rt-dev
 

@@ -296,19 +296,16 @@ void cli_clock_from_env(void)
 int cli_run_open(struct cli_run *r, const char *state_opt, const char *plan_arg,
                  const char *as, int need_person)
 {
-    struct gl_diags d;
     struct gl_err err;
 
     memset(r, 0, sizeof(*r));
-    memset(&d, 0, sizeof(d));
     gl_err_clear(&err);
     if (gl_clock_now(&r->now)) {
         cli_error("GOLIVE_NOW is not an ISO 8601 time with an offset");
         return EXIT_ERROR;
     }
     cli_state_path(state_opt, plan_arg, r->state, sizeof(r->state));
-    if (gl_store_open(r->state, 0, &r->s, &err) ||
-        gl_store_run_info(r->s, &r->info, &err))
+    if (gl_store_open(r->state, 0, &r->s, &err))
         return cli_fail(&err);
     {
         /* the store is handed to children (run: tasks, the supervisor)
@@ -318,41 +315,12 @@ int cli_run_open(struct cli_run *r, const char *state_opt, const char *plan_arg,
         if (realpath(r->state, abs))
             snprintf(r->state, sizeof(r->state), "%s", abs);
     }
-    d.file = r->info.plan_path;
-    /* The text's SHA-256 is its event's (gl_store_run_info checked it).
-     * A command that only reads loads the plan from its packed tree (no
-     * YAML to parse: fast for thousands of tasks); one that changes the
-     * run parses that text itself (the tree is a cache, checked only by
-     * 'audit verify'), and keeps its tree when the store has none yet (a
-     * store made before schema 8). */
-    if (!need_person && gl_store_plan_tree(r->s, &r->info)) {
-        r->plan = gl_plan_parse_packed(r->info.plan_path, r->info.plan_tree,
-                                       r->info.plan_tree_len, &d);
-        if (r->plan && d.n_errors) {
-            /* the run's plan loads without errors (run start and amend
-             * refuse one that does not): a tree that gives errors is
-             * not that plan's */
-            gl_plan_free(r->plan);
-            r->plan = NULL;
+    if (gl_run_load(r->s, need_person, &r->info, &r->plan, &err)) {
+        if (err.code == GL_EPLAN) {
+            cli_error("the run's plan cannot be read");
+            return EXIT_ERROR;
         }
-        gl_diags_release(&d);
-        memset(&d, 0, sizeof(d));
-        d.file = r->info.plan_path;
-    }
-    if (!r->plan) {
-        r->plan = gl_plan_parse(r->info.plan_path, r->info.plan_text,
-                                r->info.plan_len, &d);
-        if (r->plan && need_person &&
-            !gl_store_plan_tree_kept(r->s, &r->info) &&
-            gl_store_plan_tree_put(r->s, r->info.plan_version,
-                                   r->info.plan_sha256, r->info.plan_text,
-                                   r->info.plan_len, &err))
-            gl_err_clear(&err); /* only a cache: the command goes on */
-    }
-    gl_diags_release(&d);
-    if (!r->plan) {
-        cli_error("the run's plan cannot be read");
-        return EXIT_ERROR;
+        return cli_fail(&err);
     }
     if (cli_actor(as, r->plan, &r->who, &err))
         return cli_fail(&err);

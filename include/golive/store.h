@@ -137,6 +137,17 @@ int gl_store_plan_tree(gl_store *s, struct gl_run_info *info);
 /* Whether it keeps a usable one, without reading it. */
 int gl_store_plan_tree_kept(gl_store *s, const struct gl_run_info *info);
 
+/* The run's record and its own copy of the plan, which decides whatever
+ * the file on disk says.  With for_change the plan is parsed from the
+ * text whose SHA-256 the run recorded (and its packed tree kept when the
+ * store has none); else it loads from the packed tree when there is a
+ * usable one.  *plan is the caller's (gl_plan_free), info is released with
+ * gl_run_info_release in every case.  GL_ENOTFOUND: no run yet;
+ * GL_EPLAN: the plan does not load. */
+struct gl_plan;
+int gl_run_load(gl_store *s, int for_change, struct gl_run_info *info,
+                struct gl_plan **plan, struct gl_err *err);
+
 /* Start the run: record the plan (its text, SHA-256 and path), its tasks
  * (all pending) and a "run.start" event, in one transaction.  GL_EREFUSED
  * when the store already holds a run. */

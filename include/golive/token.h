@@ -45,9 +45,8 @@ struct gl_token_info {
  * that is not the plan's (with a "did you mean"). */
 int gl_token_issue(gl_store *s, const struct gl_plan *p,
                    const struct gl_actor *who, const char *person, int viewer,
-                   int64_t expires_at, int64_t now,
-                   char secret[GL_SECRET_LEN], struct gl_token_info *out,
-                   struct gl_err *err);
+                   int64_t expires_at, int64_t now, char secret[GL_SECRET_LEN],
+                   struct gl_token_info *out, struct gl_err *err);
 
 /* Revoke token id ("T-3" or "3") as who (a lead); its sessions end.
  * GL_ENOTFOUND, GL_EREFUSED (not a lead; already revoked). */

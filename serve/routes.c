@@ -1,0 +1,10 @@
+/*
+ * routes.c - the one route table: every api-*.c's, in order.  A new
+ * file of routes adds its table here.
+ */
+#include "serve/serve.h"
+
+const struct sv_route *const sv_route_tables[] = {
+    sv_routes_base,
+    NULL,
+};

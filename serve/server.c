@@ -1,0 +1,500 @@
+/*
+ * server.c - the HTTP server: libmicrohttpd's daemon, one request's life
+ * (body, route, identity, handler, response, access log line), the pool
+ * of store connections the worker threads share, and the signals that
+ * stop it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/clock.h"
+#include "serve/serve.h"
+#include "util/buf.h"
+
+/* One connection to the store and the run's plan as it loaded there. */
+struct sv_slot {
+    gl_store *s;
+    struct gl_run_info info;
+    struct gl_plan *plan;
+    int busy;
+};
+
+struct sv_server {
+    const struct sv_conf *conf;
+    struct MHD_Daemon *d;
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    struct sv_slot *slots;
+    unsigned n_slots;
+    char os_user[128];
+};
+
+/* One request, from its first byte to its log line. */
+struct sv_call {
+    char method[16];
+    char path[512];
+    struct gl_buf body;
+    int too_big;
+    double t0;
+    unsigned status;
+    char person[128];
+};
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* A free slot of the pool, its run loaded (plan reloaded when the run's
+ * plan changed: an amend); NULL with resp filled when the store fails. */
+static struct sv_slot *slot_take(struct sv_server *sv, int need_run,
+                                 struct sv_resp *resp)
+{
+    struct sv_slot *sl = NULL;
+    struct gl_run_info info;
+    struct gl_plan *plan = NULL;
+    struct gl_err err;
+    unsigned i;
+
+    pthread_mutex_lock(&sv->lock);
+    for (;;) {
+        for (i = 0; i < sv->n_slots && sv->slots[i].busy; i++)
+            ;
+        if (i < sv->n_slots)
+            break;
+        pthread_cond_wait(&sv->freed, &sv->lock);
+    }
+    sl = &sv->slots[i];
+    sl->busy = 1;
+    pthread_mutex_unlock(&sv->lock);
+    gl_err_clear(&err);
+    if (!sl->s && gl_store_open(sv->conf->state, 0, &sl->s, &err))
+        goto fail;
+    if (!need_run)
+        return sl;
+    memset(&info, 0, sizeof(info));
+    if (gl_store_run_info(sl->s, &info, &err)) {
+        gl_run_info_release(&info);
+        goto fail;
+    }
+    if (sl->plan && info.plan_version == sl->info.plan_version &&
+        !strcmp(info.plan_sha256, sl->info.plan_sha256)) {
+        sl->info.events = info.events;
+        gl_run_info_release(&info);
+        return sl;
+    }
+    gl_run_info_release(&info);
+    if (gl_run_load(sl->s, 0, &info, &plan, &err)) {
+        gl_run_info_release(&info);
+        goto fail;
+    }
+    gl_plan_free(sl->plan);
+    gl_run_info_release(&sl->info);
+    sl->info = info;
+    sl->plan = plan;
+    return sl;
+fail:
+    sv_fail(resp, &err);
+    pthread_mutex_lock(&sv->lock);
+    sl->busy = 0;
+    pthread_cond_signal(&sv->freed);
+    pthread_mutex_unlock(&sv->lock);
+    return NULL;
+}
+
+static void slot_give(struct sv_server *sv, struct sv_slot *sl)
+{
+    pthread_mutex_lock(&sv->lock);
+    sl->busy = 0;
+    pthread_cond_signal(&sv->freed);
+    pthread_mutex_unlock(&sv->lock);
+}
+
+static void client_addr(struct MHD_Connection *c, char *out, size_t n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    snprintf(out, n, "unknown");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+                  (socklen_t)n);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+                  (socklen_t)n);
+}
+
+/* Who asks: "Authorization: Bearer TOKEN".  0 when resp was filled (401). */
+static int authenticate(struct sv_req *q, struct sv_resp *resp)
+{
+    const char *h = sv_header(q, MHD_HTTP_HEADER_AUTHORIZATION);
+    struct gl_err err;
+
+    gl_err_clear(&err);
+    if (!h || strncmp(h, "Bearer ", 7)) {
+        sv_error(resp, 401, "unauthorized",
+                 "no token: send 'Authorization: Bearer TOKEN' ('golive "
+                 "token issue' makes one)");
+        return 0;
+    }
+    if (gl_token_check(q->s, h + 7, q->now, &q->who, &err)) {
+        if (err.code == GL_ENOTFOUND || err.code == GL_EREFUSED)
+            sv_error(resp, 401, "unauthorized", "%s",
+                     err.code == GL_ENOTFOUND ? "unknown token" : err.msg);
+        else
+            sv_fail(resp, &err);
+        return 0;
+    }
+    q->authed = 1;
+    snprintf(q->os_user, sizeof(q->os_user), "%s@%s", q->srv->os_user,
+             q->client);
+    q->actor.person = q->who.person;
+    q->actor.os_user = q->os_user;
+    return 1;
+}
+
+static void dispatch(struct sv_server *sv, struct MHD_Connection *c,
+                     const char *method, const char *url, struct sv_call *call,
+                     struct sv_resp *resp)
+{
+    const struct sv_route *rt;
+    struct sv_req q;
+    struct sv_slot *sl = NULL;
+    char argbuf[1024], allow[64];
+    unsigned status = 0;
+    json_error_t jerr;
+
+    memset(&q, 0, sizeof(q));
+    q.method = method;
+    q.path = url;
+    q.conn = c;
+    q.srv = sv;
+    q.body = gl_buf_str(&call->body);
+    q.body_len = call->body.len;
+    client_addr(c, q.client, sizeof(q.client));
+    rt = sv_route_find(method, url, q.arg, argbuf, sizeof(argbuf), &status,
+                       allow, sizeof(allow));
+    if (!rt) {
+        if (status == 405)
+            sv_error(resp, 405, "method_not_allowed", "%s takes %s, not %s",
+                     url, allow, method);
+        else
+            sv_error(resp, 404, "not_found", "no such route: %s", url);
+        return;
+    }
+    if (call->too_big) {
+        sv_error(resp, 413, "too_large", "the request body is over %d KiB",
+                 SV_MAX_BODY / 1024);
+        return;
+    }
+    if (q.body_len) {
+        q.json = json_loadb(q.body, q.body_len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!q.json || !json_is_object(q.json)) {
+            sv_error(resp, 400, "bad_json", "the body is not a JSON object: %s",
+                     q.json ? "another JSON value" : jerr.text);
+            json_decref(q.json);
+            return;
+        }
+    }
+    if (gl_clock_now(&q.now)) {
+        sv_error(resp, 500, "internal", "the server's clock is broken");
+        goto out;
+    }
+    if (!(sl = slot_take(sv, !(rt->flags & SV_NORUN), resp)))
+        goto out;
+    q.s = sl->s;
+    q.plan = sl->plan;
+    q.info = &sl->info;
+    if (!(rt->flags & SV_PUBLIC)) {
+        if (!authenticate(&q, resp))
+            goto out;
+        snprintf(call->person, sizeof(call->person), "%s", q.who.person);
+        if ((rt->flags & SV_CHANGE) && q.who.viewer) {
+            sv_error(resp, 403, "forbidden",
+                     "'%s' holds a viewer's token, which changes nothing",
+                     q.who.person);
+            goto out;
+        }
+    }
+    rt->fn(&q, resp);
+out:
+    if (sl)
+        slot_give(sv, sl);
+    json_decref(q.json);
+}
+
+static const char *const default_csp =
+    "default-src 'self'; frame-ancestors 'none'";
+
+static enum MHD_Result respond(struct MHD_Connection *c, struct sv_resp *r,
+                               struct sv_call *call)
+{
+    struct MHD_Response *mr;
+    enum MHD_Result ok;
+    char *text = NULL;
+    size_t len;
+
+    if (r->json) {
+        text = json_dumps(r->json, JSON_COMPACT);
+        len = text ? strlen(text) : 0;
+        mr = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+        r->type = "application/json";
+    } else {
+        mr = MHD_create_response_from_buffer(r->len, r->body ? r->body : "",
+                                             r->body ? MHD_RESPMEM_MUST_FREE
+                                                     : MHD_RESPMEM_PERSISTENT);
+        r->body = NULL;
+    }
+    if (!mr) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->type ? r->type : "text/plain; charset=utf-8");
+    MHD_add_response_header(mr, "Content-Security-Policy",
+                            r->csp ? r->csp : default_csp);
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(mr, "Cache-Control", "no-store");
+    if (r->set_cookie)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
+    call->status = r->status;
+    ok = MHD_queue_response(c, r->status, mr);
+    MHD_destroy_response(mr);
+    return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    struct sv_server *sv = cls;
+    struct sv_call *call = *con_cls;
+    struct sv_resp resp;
+    enum MHD_Result ok;
+
+    (void)version;
+    if (!call) {
+        if (!(call = calloc(1, sizeof(*call))))
+            return MHD_NO;
+        call->body.max = SV_MAX_BODY;
+        call->t0 = mono_ms();
+        snprintf(call->method, sizeof(call->method), "%s", method);
+        snprintf(call->path, sizeof(call->path), "%s", url);
+        *con_cls = call;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!call->too_big && (call->body.len + *upload_size > SV_MAX_BODY ||
+                               gl_buf_add(&call->body, upload, *upload_size)))
+            call->too_big = 1;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    memset(&resp, 0, sizeof(resp));
+    dispatch(sv, c, method, url, call, &resp);
+    ok = respond(c, &resp, call);
+    json_decref(resp.json);
+    free(resp.body);
+    free(resp.set_cookie);
+    return ok;
+}
+
+/* The access log line: method, path, status, person, milliseconds (never
+ * a token: none travels in a path, and headers are not logged). */
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
+                    enum MHD_RequestTerminationCode why)
+{
+    struct sv_call *call = *con_cls;
+
+    (void)cls;
+    (void)c;
+    if (!call)
+        return;
+    fprintf(stderr, "%s %s %u %s %.1fms%s\n", call->method, call->path,
+            call->status, call->person[0] ? call->person : "-",
+            mono_ms() - call->t0,
+            why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (cut)");
+    gl_buf_release(&call->body);
+    free(call);
+    *con_cls = NULL;
+}
+
+/* ADDR:PORT ("127.0.0.1:8420", "[::1]:8420") as a socket address. */
+static int parse_listen(const char *s, struct sockaddr_storage *ss,
+                        int *loopback, struct gl_err *err)
+{
+    char host[128];
+    const char *colon;
+    char *end;
+    long port;
+    size_t hl;
+
+    memset(ss, 0, sizeof(*ss));
+    if (s[0] == '[') {
+        const char *rb = strchr(s, ']');
+        if (!rb || rb[1] != ':')
+            goto bad;
+        hl = (size_t)(rb - s - 1);
+        colon = rb + 1;
+        s++;
+    } else {
+        if (!(colon = strrchr(s, ':')))
+            goto bad;
+        hl = (size_t)(colon - s);
+    }
+    if (!hl || hl >= sizeof(host))
+        goto bad;
+    memcpy(host, s, hl);
+    host[hl] = '\0';
+    errno = 0;
+    port = strtol(colon + 1, &end, 10);
+    if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
+        goto bad;
+    if (!strcmp(host, "localhost"))
+        snprintf(host, sizeof(host), "127.0.0.1");
+    {
+        struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+        if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+            in4->sin_family = AF_INET;
+            in4->sin_port = htons((uint16_t)port);
+            *loopback = (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+        } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+            in6->sin6_family = AF_INET6;
+            in6->sin6_port = htons((uint16_t)port);
+            *loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+        } else {
+            goto bad;
+        }
+    }
+    return GL_OK;
+bad:
+    return gl_err_set(err, GL_EUSAGE,
+                      "--listen takes ADDRESS:PORT (127.0.0.1:8420, "
+                      "[::1]:8420), not '%s'",
+                      s);
+}
+
+int sv_serve(const struct sv_conf *conf, struct gl_err *err)
+{
+    struct sv_server sv;
+    struct sockaddr_storage ss;
+    struct gl_buf cert = GL_BUF_INIT, key = GL_BUF_INIT;
+    struct passwd *pw = getpwuid(geteuid());
+    struct gl_run_info info;
+    struct gl_plan *plan = NULL;
+    gl_store *s = NULL;
+    unsigned flags, threads = conf->threads ? conf->threads : 4, i;
+    sigset_t set;
+    int loopback = 0, sig, rc;
+
+    memset(&sv, 0, sizeof(sv));
+    memset(&info, 0, sizeof(info));
+    sv.conf = conf;
+    snprintf(sv.os_user, sizeof(sv.os_user), "%s",
+             pw && pw->pw_name ? pw->pw_name : "unknown");
+    if ((rc = parse_listen(conf->listen, &ss, &loopback, err)))
+        return rc;
+    if (!loopback && !conf->tls_cert && !conf->insecure_http)
+        return gl_err_set(err, GL_EREFUSED,
+                          "'%s' is not a loopback address: serve it with "
+                          "--tls-cert and --tls-key, or say --insecure-http "
+                          "(tokens would cross the network in clear)",
+                          conf->listen);
+    if (!conf->tls_cert != !conf->tls_key)
+        return gl_err_set(err, GL_EUSAGE,
+                          "--tls-cert and --tls-key go together");
+    if (conf->tls_cert && (gl_buf_read_file(&cert, conf->tls_cert, 1 << 20) ||
+                           gl_buf_read_file(&key, conf->tls_key, 1 << 20))) {
+        rc = gl_err_set(err, GL_EIO, "cannot read '%s'",
+                        cert.len ? conf->tls_key : conf->tls_cert);
+        goto out;
+    }
+    /* the store must hold a run before anyone is told to connect */
+    if ((rc = gl_store_open(conf->state, 0, &s, err)) ||
+        (rc = gl_run_load(s, 0, &info, &plan, err)))
+        goto out;
+    sv.n_slots = threads * 2;
+    if (!(sv.slots = calloc(sv.n_slots, sizeof(*sv.slots)))) {
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+        goto out;
+    }
+    sv.slots[0].s = s;
+    sv.slots[0].info = info;
+    sv.slots[0].plan = plan;
+    s = NULL;
+    plan = NULL;
+    memset(&info, 0, sizeof(info));
+    pthread_mutex_init(&sv.lock, NULL);
+    pthread_cond_init(&sv.freed, NULL);
+    /* SIGTERM / SIGINT are waited for here, never delivered to a worker */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+            MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    if (conf->tls_cert)
+        flags |= MHD_USE_TLS;
+    sv.d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT,
+        conf->max_connections ? conf->max_connections : 1000u,
+        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_NOTIFY_COMPLETED,
+        on_done, &sv, MHD_OPTION_HTTPS_MEM_CERT,
+        conf->tls_cert ? gl_buf_str(&cert) : NULL, MHD_OPTION_HTTPS_MEM_KEY,
+        conf->tls_key ? gl_buf_str(&key) : NULL, MHD_OPTION_END);
+    if (!sv.d) {
+        rc = gl_err_set(err, GL_EIO,
+                        "cannot serve on %s (in use, or not this host's)",
+                        conf->listen);
+        goto stop;
+    }
+    fprintf(stderr, "golive: serving %s on %s://%s\n", conf->state,
+            conf->tls_cert ? "https" : "http", conf->listen);
+    do {
+        sig = 0;
+        if (sigwait(&set, &sig))
+            break;
+    } while (sig != SIGTERM && sig != SIGINT);
+    fprintf(stderr, "golive: %s: stopping\n",
+            sig == SIGINT ? "interrupted" : "terminated");
+    MHD_stop_daemon(sv.d);
+    rc = GL_OK;
+stop:
+    for (i = 0; i < sv.n_slots; i++) {
+        gl_plan_free(sv.slots[i].plan);
+        gl_run_info_release(&sv.slots[i].info);
+        gl_store_close(sv.slots[i].s);
+    }
+    free(sv.slots);
+    pthread_mutex_destroy(&sv.lock);
+    pthread_cond_destroy(&sv.freed);
+out:
+    gl_plan_free(plan);
+    gl_run_info_release(&info);
+    gl_store_close(s);
+    gl_buf_release(&cert);
+    gl_buf_release(&key);
+    return rc;
+}
