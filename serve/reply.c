@@ -54,6 +54,41 @@ void sv_fail(struct sv_resp *r, const struct gl_err *err)
     }
 }
 
+int sv_body_parse(struct sv_req *q, struct sv_resp *r)
+{
+    json_error_t jerr;
+
+    q->json = NULL;
+    if (!q->body_len)
+        return 1;
+    q->json = json_loadb(q->body, q->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!q->json || !json_is_object(q->json)) {
+        sv_error(r, 400, "bad_json", "the body is not a JSON object: %s",
+                 q->json ? "another JSON value" : jerr.text);
+        json_decref(q->json);
+        q->json = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+int sv_parse_seq(const char *s, int64_t *out)
+{
+    int64_t v = 0;
+    size_t i;
+
+    for (i = 0; s[i]; i++) {
+        /* 18 digits always fit in an int64_t */
+        if (s[i] < '0' || s[i] > '9' || i == 18)
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (!i)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 int sv_field_str(struct sv_req *q, struct sv_resp *r, const char *name,
                  int required, const char **out)
 {

@@ -6,5 +6,6 @@
 
 const struct sv_route *const sv_route_tables[] = {
     sv_routes_base,
+    sv_routes_stream,
     NULL,
 };

@@ -77,6 +77,9 @@ struct sv_resp {
     const char *type; /* its Content-Type */
     const char *csp;  /* a Content-Security-Policy of its own, or NULL */
     char *set_cookie; /* a Set-Cookie header (malloc'd), or NULL */
+    /* a response of the handler's own making (an event stream's), sent
+     * as it is with the headers above; owned */
+    struct MHD_Response *mhd;
 };
 
 typedef void (*sv_handler)(struct sv_req *req, struct sv_resp *resp);
@@ -130,5 +133,28 @@ int sv_field_bool(struct sv_req *q, struct sv_resp *r, const char *name,
 const char *sv_query(struct sv_req *q, const char *name);
 /* A request header, or NULL. */
 const char *sv_header(struct sv_req *q, const char *name);
+
+/* Body parsing, apart from libmicrohttpd (the fuzz target calls it):
+ * q->body (q->body_len bytes) as a JSON object into q->json; an empty
+ * body leaves q->json NULL.  0 with resp filled (400) when it is not an
+ * object. */
+int sv_body_parse(struct sv_req *q, struct sv_resp *r);
+
+/* A non-negative event number ("42") as text: 0 and *out, or -1. */
+int sv_parse_seq(const char *s, int64_t *out);
+
+/* The live event stream (serve/sse.c): one watcher thread follows the
+ * store's log and wakes the streams (suspended connections) that have
+ * something to send. */
+struct sv_hub;
+/* Start following the store at path from its last event. */
+int sv_hub_start(struct sv_hub **out, const char *path, struct gl_err *err);
+/* End every stream (before MHD_stop_daemon: no connection may stay
+ * suspended) and stop the watcher. */
+void sv_hub_stop(struct sv_hub *h);
+void sv_hub_free(struct sv_hub *h);
+/* The hub of the server serving a request. */
+struct sv_hub *sv_server_hub(struct sv_server *sv);
+extern const struct sv_route sv_routes_stream[];
 
 #endif

@@ -39,7 +39,13 @@ struct sv_server {
     struct sv_slot *slots;
     unsigned n_slots;
     char os_user[128];
+    struct sv_hub *hub; /* the live event stream's (serve/sse.c) */
 };
+
+struct sv_hub *sv_server_hub(struct sv_server *sv)
+{
+    return sv->hub;
+}
 
 /* One request, from its first byte to its log line. */
 struct sv_call {
@@ -177,7 +183,6 @@ static void dispatch(struct sv_server *sv, struct MHD_Connection *c,
     struct sv_slot *sl = NULL;
     char argbuf[1024], allow[64];
     unsigned status = 0;
-    json_error_t jerr;
 
     memset(&q, 0, sizeof(q));
     q.method = method;
@@ -202,15 +207,8 @@ static void dispatch(struct sv_server *sv, struct MHD_Connection *c,
                  SV_MAX_BODY / 1024);
         return;
     }
-    if (q.body_len) {
-        q.json = json_loadb(q.body, q.body_len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!q.json || !json_is_object(q.json)) {
-            sv_error(resp, 400, "bad_json", "the body is not a JSON object: %s",
-                     q.json ? "another JSON value" : jerr.text);
-            json_decref(q.json);
-            return;
-        }
-    }
+    if (!sv_body_parse(&q, resp))
+        return;
     if (gl_clock_now(&q.now)) {
         sv_error(resp, 500, "internal", "the server's clock is broken");
         goto out;
@@ -249,7 +247,10 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct sv_resp *r,
     char *text = NULL;
     size_t len;
 
-    if (r->json) {
+    if (r->mhd) {
+        mr = r->mhd; /* the handler's own (an event stream) */
+        r->mhd = NULL;
+    } else if (r->json) {
         text = json_dumps(r->json, JSON_COMPACT);
         len = text ? strlen(text) : 0;
         mr = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
@@ -443,6 +444,8 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
     memset(&info, 0, sizeof(info));
     pthread_mutex_init(&sv.lock, NULL);
     pthread_cond_init(&sv.freed, NULL);
+    if ((rc = sv_hub_start(&sv.hub, conf->state, err)))
+        goto stop;
     /* SIGTERM / SIGINT are waited for here, never delivered to a worker */
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -479,6 +482,8 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
     } while (sig != SIGTERM && sig != SIGINT);
     fprintf(stderr, "golive: %s: stopping\n",
             sig == SIGINT ? "interrupted" : "terminated");
+    /* no connection may stay suspended when the daemon stops */
+    sv_hub_stop(sv.hub);
     MHD_stop_daemon(sv.d);
     rc = GL_OK;
 stop:
@@ -488,6 +493,7 @@ stop:
         gl_store_close(sv.slots[i].s);
     }
     free(sv.slots);
+    sv_hub_free(sv.hub);
     pthread_mutex_destroy(&sv.lock);
     pthread_cond_destroy(&sv.freed);
 out:

@@ -1,0 +1,503 @@
+/*
+ * sse.c - GET /api/v1/events/stream: the run's events as they are written,
+ * as Server-Sent Events (text/event-stream), whoever writes them (this
+ * server, or a CLI process on the store's host).
+ *
+ * One watcher thread (the hub's) follows the store: every SSE_POLL_MS it
+ * reads the events after the last one it knows (an indexed read that
+ * finds nothing when nothing changed), keeps the most recent ones
+ * formatted in a ring, and resumes the streams that have something to
+ * send.  A stream is a libmicrohttpd response read from a callback; with
+ * nothing to send the callback suspends its connection and returns 0, so
+ * an idle stream costs no thread and no polling of its own.  A stream
+ * behind the ring (resumed from an old Last-Event-ID) reads the store
+ * itself, SSE_CATCHUP events at a time.  Every stream gets a ": ping"
+ * comment after SSE_PING_MS without a write.
+ *
+ * Locking: hub->lock guards the ring, the list of streams and each
+ * stream's fields; a callback suspends its connection with the lock held,
+ * and the watcher resumes a connection with it held, so a wake-up is never
+ * lost between "nothing to send" and the suspension.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "serve/serve.h"
+#include "util/buf.h"
+
+#define SSE_POLL_MS 150
+#define SSE_PING_MS 15000
+#define SSE_RING 4096            /* events kept formatted */
+#define SSE_RING_BYTES (4 << 20) /* and at most so many bytes of them */
+#define SSE_BATCH 512            /* events the watcher reads at once */
+#define SSE_CATCHUP 256          /* events a stream behind reads at once */
+#define SSE_FILL (64 * 1024)     /* bytes a stream takes from the ring */
+#define SSE_STOP_WAIT_MS 3000    /* streams' time to end on SIGTERM */
+
+struct sse_frame {
+    int64_t seq;
+    char *text; /* "id: N\ndata: {...}\n\n" */
+    size_t len;
+};
+
+struct sv_stream {
+    struct sv_hub *hub;
+    struct MHD_Connection *conn;
+    int64_t sent;      /* the last event queued for this client */
+    struct gl_buf out; /* what is to be written */
+    size_t off;        /* how much of out is written */
+    int suspended;     /* its connection waits for the watcher */
+    double last_io;    /* when it last wrote (monotonic ms) */
+    struct sv_stream *prev, *next;
+};
+
+struct sv_hub {
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* the watcher's sleep; stop wakes it */
+    pthread_cond_t gone; /* a stream ended */
+    pthread_t thread;
+    int thread_on;
+    gl_store *s;    /* the watcher's connection */
+    gl_store *back; /* streams catching up, under back_lock */
+    pthread_mutex_t back_lock;
+    struct sse_frame ring[SSE_RING];
+    size_t first, n, bytes; /* ring[first] the oldest of n */
+    int64_t last;           /* the last event the hub has seen */
+    struct sv_stream *streams;
+    unsigned n_streams;
+    int stopping;
+    unsigned ping_ms;
+};
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Event e as one SSE message: its id, and as data the JSON of
+ * GET /events (seq, at, actor, os_user, kind, payload). */
+static int frame_add(struct gl_buf *b, const struct gl_event *e)
+{
+    json_t *payload, *j;
+    char *text;
+    int rc;
+
+    payload = json_loadb(e->payload, e->payload_len, 0, NULL);
+    if (!payload) /* never written so by golive; shown as it is */
+        payload = json_stringn(e->payload, e->payload_len);
+    j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "seq", (json_int_t)e->seq,
+                  "at", e->at, "actor", e->actor, "os_user", e->os_user, "kind",
+                  e->kind, "payload", payload);
+    /* compact JSON holds no newline: one data: line */
+    text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text)
+        return -1;
+    rc = gl_buf_addf(b, "id: %" PRId64 "\ndata: %s\n\n", e->seq, text);
+    free(text);
+    return rc;
+}
+
+/* ---- the ring of recent events ------------------------------------- */
+
+static struct sse_frame *ring_at(struct sv_hub *h, int64_t seq)
+{
+    struct sse_frame *f;
+    int64_t d;
+
+    if (!h->n || seq < h->ring[h->first].seq)
+        return NULL;
+    d = seq - h->ring[h->first].seq;
+    if ((uint64_t)d >= h->n)
+        return NULL;
+    f = &h->ring[(h->first + (size_t)d) % SSE_RING];
+    return f->seq == seq ? f : NULL;
+}
+
+static void ring_drop_oldest(struct sv_hub *h)
+{
+    struct sse_frame *f = &h->ring[h->first];
+
+    h->bytes -= f->len;
+    free(f->text);
+    memset(f, 0, sizeof(*f));
+    h->first = (h->first + 1) % SSE_RING;
+    h->n--;
+}
+
+/* Keep frame (its text is the ring's now). */
+static void ring_push(struct sv_hub *h, struct sse_frame *f)
+{
+    while (h->n && (h->n == SSE_RING || h->bytes + f->len > SSE_RING_BYTES))
+        ring_drop_oldest(h);
+    /* the log's seqs follow each other; a gap starts the ring over */
+    if (h->n && h->ring[(h->first + h->n - 1) % SSE_RING].seq + 1 != f->seq)
+        while (h->n)
+            ring_drop_oldest(h);
+    h->ring[(h->first + h->n) % SSE_RING] = *f;
+    h->n++;
+    h->bytes += f->len;
+}
+
+/* ---- the watcher ---------------------------------------------------- */
+
+struct batch {
+    struct sse_frame f[SSE_BATCH];
+    size_t n;
+};
+
+static int batch_add(void *ctx, const struct gl_event *e)
+{
+    struct batch *b = ctx;
+    struct gl_buf t = GL_BUF_INIT;
+
+    if (frame_add(&t, e) || gl_buf_failed(&t)) {
+        gl_buf_release(&t);
+        return GL_ENOMEM;
+    }
+    b->f[b->n].seq = e->seq;
+    b->f[b->n].len = t.len;
+    b->f[b->n].text = gl_buf_detach(&t);
+    b->n++;
+    return GL_OK;
+}
+
+/* Resume the suspended streams that have an event to send, a ping due,
+ * or must end.  Under hub->lock. */
+static void wake_streams(struct sv_hub *h, double now)
+{
+    struct sv_stream *st;
+
+    for (st = h->streams; st; st = st->next)
+        if (st->suspended && (h->stopping || st->sent < h->last ||
+                              now - st->last_io >= (double)h->ping_ms)) {
+            st->suspended = 0;
+            MHD_resume_connection(st->conn);
+        }
+}
+
+static void *watch(void *arg)
+{
+    struct sv_hub *h = arg;
+    struct batch *b = calloc(1, sizeof(*b));
+    struct gl_err err;
+    struct timespec until;
+    int64_t from;
+    size_t i;
+    int rc, failing = 0;
+
+    pthread_mutex_lock(&h->lock);
+    while (!h->stopping) {
+        from = h->last; /* only this thread changes it */
+        pthread_mutex_unlock(&h->lock);
+        rc = GL_ENOMEM;
+        if (b) {
+            b->n = 0;
+            gl_err_clear(&err);
+            rc = gl_store_events_read(h->s, from, SSE_BATCH, batch_add, b, NULL,
+                                      &err);
+        }
+        if (rc && !failing) /* said once, until it reads again */
+            fprintf(stderr, "golive: serve: events stream: %s\n",
+                    b ? err.msg : "out of memory");
+        failing = rc != GL_OK;
+        pthread_mutex_lock(&h->lock);
+        for (i = 0; b && i < b->n; i++) {
+            ring_push(h, &b->f[i]);
+            h->last = b->f[i].seq;
+        }
+        wake_streams(h, mono_ms());
+        if (b && b->n == SSE_BATCH)
+            continue; /* more to read now */
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += SSE_POLL_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        if (!h->stopping)
+            pthread_cond_timedwait(&h->wake, &h->lock, &until);
+    }
+    wake_streams(h, mono_ms());
+    pthread_mutex_unlock(&h->lock);
+    free(b);
+    return NULL;
+}
+
+int sv_hub_start(struct sv_hub **out, const char *path, struct gl_err *err)
+{
+    struct sv_hub *h;
+    int rc;
+
+    *out = NULL;
+    if (!(h = calloc(1, sizeof(*h))))
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_mutex_init(&h->back_lock, NULL);
+    pthread_cond_init(&h->wake, NULL);
+    pthread_cond_init(&h->gone, NULL);
+    h->ping_ms = SSE_PING_MS;
+#ifdef GL_TEST_POINTS
+    {
+        /* the tests' heartbeat comes sooner than 15 s */
+        const char *e = getenv("GOLIVE_TEST_SSE_PING_MS");
+        if (e && atoi(e) > 0)
+            h->ping_ms = (unsigned)atoi(e);
+    }
+#endif
+    if ((rc = gl_store_open(path, 0, &h->s, err)) ||
+        (rc = gl_store_open(path, 0, &h->back, err)) ||
+        (rc = gl_store_events_last(h->s, &h->last, err)))
+        goto fail;
+    if (pthread_create(&h->thread, NULL, watch, h)) {
+        rc = gl_err_set(err, GL_EINTERNAL, "cannot start a thread: %s",
+                        strerror(errno));
+        goto fail;
+    }
+    h->thread_on = 1;
+    *out = h;
+    return GL_OK;
+fail:
+    sv_hub_free(h);
+    return rc;
+}
+
+void sv_hub_stop(struct sv_hub *h)
+{
+    struct timespec until;
+
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->lock);
+    h->stopping = 1;
+    pthread_cond_signal(&h->wake);
+    pthread_mutex_unlock(&h->lock);
+    if (h->thread_on)
+        pthread_join(h->thread, NULL);
+    h->thread_on = 0;
+    /* every stream was resumed to end; give them time to say so */
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += SSE_STOP_WAIT_MS / 1000;
+    pthread_mutex_lock(&h->lock);
+    wake_streams(h, mono_ms());
+    while (h->n_streams)
+        if (pthread_cond_timedwait(&h->gone, &h->lock, &until) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&h->lock);
+}
+
+void sv_hub_free(struct sv_hub *h)
+{
+    if (!h)
+        return;
+    if (h->thread_on)
+        sv_hub_stop(h);
+    while (h->n)
+        ring_drop_oldest(h);
+    gl_store_close(h->s);
+    gl_store_close(h->back);
+    pthread_mutex_destroy(&h->lock);
+    pthread_mutex_destroy(&h->back_lock);
+    pthread_cond_destroy(&h->wake);
+    pthread_cond_destroy(&h->gone);
+    free(h);
+}
+
+/* ---- one stream ----------------------------------------------------- */
+
+static int out_add(void *ctx, const struct gl_event *e)
+{
+    struct sv_stream *st = ctx;
+
+    return frame_add(&st->out, e) ? GL_ENOMEM : GL_OK;
+}
+
+/* Queue what the stream has to send: events from the ring, or from the
+ * store when it is behind the ring, or a ping.  Under hub->lock (which a
+ * read of the store lets go meanwhile).  0 when there is nothing, 1 when
+ * something was queued, -1 on failure. */
+static int stream_fill(struct sv_stream *st, double now)
+{
+    struct sv_hub *h = st->hub;
+    struct sse_frame *f;
+    struct gl_err err;
+    int64_t last;
+    int rc;
+
+    if (st->sent < h->last) {
+        if ((f = ring_at(h, st->sent + 1))) {
+            for (; f && st->out.len < SSE_FILL; f = ring_at(h, st->sent + 1)) {
+                gl_buf_add(&st->out, f->text, f->len);
+                st->sent = f->seq;
+            }
+            return gl_buf_failed(&st->out) ? -1 : 1;
+        }
+        /* behind the ring: read the store without holding the others */
+        pthread_mutex_unlock(&h->lock);
+        pthread_mutex_lock(&h->back_lock);
+        gl_err_clear(&err);
+        rc = gl_store_events_read(h->back, st->sent, SSE_CATCHUP, out_add, st,
+                                  &last, &err);
+        pthread_mutex_unlock(&h->back_lock);
+        pthread_mutex_lock(&h->lock);
+        if (rc || gl_buf_failed(&st->out)) {
+            fprintf(stderr, "golive: serve: events stream: %s\n",
+                    rc ? err.msg : "out of memory");
+            return -1;
+        }
+        st->sent = last;
+        if (st->out.len)
+            return 1;
+    }
+    if (now - st->last_io >= (double)h->ping_ms) {
+        gl_buf_adds(&st->out, ": ping\n\n");
+        return gl_buf_failed(&st->out) ? -1 : 1;
+    }
+    return 0;
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct sv_stream *st = cls;
+    struct sv_hub *h = st->hub;
+    double now = mono_ms();
+    size_t n;
+    int got;
+
+    (void)pos;
+    pthread_mutex_lock(&h->lock);
+    for (;;) {
+        if (st->off < st->out.len) {
+            n = st->out.len - st->off;
+            if (n > max)
+                n = max;
+            memcpy(buf, st->out.data + st->off, n);
+            st->off += n;
+            if (st->off == st->out.len) {
+                gl_buf_reset(&st->out);
+                st->off = 0;
+            }
+            st->last_io = now;
+            pthread_mutex_unlock(&h->lock);
+            return (ssize_t)n;
+        }
+        if (h->stopping) {
+            pthread_mutex_unlock(&h->lock);
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        }
+        if ((got = stream_fill(st, now)) < 0) {
+            pthread_mutex_unlock(&h->lock);
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        if (!got)
+            break;
+    }
+    /* nothing to send: sleep until the watcher has something */
+    st->suspended = 1;
+    MHD_suspend_connection(st->conn);
+    pthread_mutex_unlock(&h->lock);
+    return 0;
+}
+
+static void stream_free(void *cls)
+{
+    struct sv_stream *st = cls;
+    struct sv_hub *h = st->hub;
+
+    pthread_mutex_lock(&h->lock);
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        h->streams = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    h->n_streams--;
+    pthread_cond_broadcast(&h->gone);
+    pthread_mutex_unlock(&h->lock);
+    gl_buf_release(&st->out);
+    free(st);
+}
+
+/* GET /events/stream: from the event after Last-Event-ID (a reconnecting
+ * browser sends it), else after ?after=N, else from the next event. */
+static void stream(struct sv_req *q, struct sv_resp *r)
+{
+    struct sv_hub *h = sv_server_hub(q->srv);
+    struct sv_stream *st;
+    struct MHD_Response *mr;
+    const char *from = sv_header(q, "Last-Event-ID"), *what = "Last-Event-ID";
+    struct gl_err err;
+    int64_t after = 0;
+
+    if (!from) {
+        from = sv_query(q, "after");
+        what = "after";
+    }
+    gl_err_clear(&err);
+    if (from && sv_parse_seq(from, &after)) {
+        sv_error(r, 400, "bad_request",
+                 "'%s' takes an event number, not '%.40s'", what, from);
+        return;
+    }
+    if (!from && gl_store_events_last(q->s, &after, &err)) {
+        sv_fail(r, &err);
+        return;
+    }
+    if (!(st = calloc(1, sizeof(*st)))) {
+        sv_error(r, 500, "internal", "the server could not do it (ENOMEM)");
+        return;
+    }
+    st->hub = h;
+    st->conn = q->conn;
+    st->sent = after;
+    st->out.max = 4 * SSE_FILL;
+    st->last_io = mono_ms();
+    /* the first bytes tell the client the stream is open */
+    gl_buf_addf(&st->out,
+                "retry: 3000\n: the events of run %s after %" PRId64 "\n\n",
+                q->info->run_id, after);
+    if (gl_buf_failed(&st->out)) {
+        gl_buf_release(&st->out);
+        free(st);
+        sv_error(r, 500, "internal", "the server could not do it (ENOMEM)");
+        return;
+    }
+    pthread_mutex_lock(&h->lock);
+    if (h->stopping) {
+        pthread_mutex_unlock(&h->lock);
+        gl_buf_release(&st->out);
+        free(st);
+        sv_error(r, 503, "stopping", "the server is stopping");
+        return;
+    }
+    st->next = h->streams;
+    if (h->streams)
+        h->streams->prev = st;
+    h->streams = st;
+    h->n_streams++;
+    pthread_mutex_unlock(&h->lock);
+    /* from here the response frees the stream (stream_free) */
+    mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+                                           stream_read, st, stream_free);
+    if (!mr) {
+        stream_free(st);
+        sv_error(r, 500, "internal", "the server could not do it (ENOMEM)");
+        return;
+    }
+    /* a reverse proxy (nginx) passes each event on as it comes */
+    MHD_add_response_header(mr, "X-Accel-Buffering", "no");
+    r->status = 200;
+    r->type = "text/event-stream";
+    r->mhd = mr;
+}
+
+const struct sv_route sv_routes_stream[] = {
+    {"GET", "/events/stream", stream, 0},
+    {NULL, NULL, NULL, 0},
+};
