@@ -79,8 +79,9 @@ fuzz:
 	@sh tools/deps.sh $(BUILD_PKGS) $(FUZZ_PKGS)
 	[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz \
 	    -Dfuzz=true -Dtests=disabled -Db_sanitize=address,undefined -Db_lundef=false
-	ninja -C build-fuzz fuzz-plan
+	ninja -C build-fuzz fuzz-plan fuzz-serve
 	sh tests/fuzz/run.sh build-fuzz/fuzz-plan $(FUZZ_SECONDS)
+	sh tests/fuzz/run.sh build-fuzz/fuzz-serve $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
