@@ -45,9 +45,8 @@ struct gl_token_info {
  * that is not the plan's (with a "did you mean"). */
 int gl_token_issue(gl_store *s, const struct gl_plan *p,
                    const struct gl_actor *who, const char *person, int viewer,
-                   int64_t expires_at, int64_t now,
-                   char secret[GL_SECRET_LEN], struct gl_token_info *out,
-                   struct gl_err *err);
+                   int64_t expires_at, int64_t now, char secret[GL_SECRET_LEN],
+                   struct gl_token_info *out, struct gl_err *err);
 
 /* Revoke token id ("T-3" or "3") as who (a lead); its sessions end.
  * GL_ENOTFOUND, GL_EREFUSED (not a lead; already revoked). */
@@ -75,13 +74,16 @@ int gl_session_open(gl_store *s, const char *token_secret, int64_t now,
 
 /* Who holds session secret at now.  csrf: the X-Golive-CSRF header of a
  * change, or NULL for a read; a change whose csrf is missing or wrong is
- * GL_EREFUSED ("missing or wrong X-Golive-CSRF").  Errors otherwise as
+ * GL_EREFUSED ("missing or wrong X-Golive-CSRF"; a change that came
+ * without the header passes "").  Errors otherwise as
  * gl_token_check (a closed session is GL_EREFUSED). */
 int gl_session_check(gl_store *s, const char *session, const char *csrf,
                      int64_t now, struct gl_token_info *out,
                      struct gl_err *err);
 
-/* End the session (a "session.close" event); GL_ENOTFOUND when none. */
+/* End the session (a "session.close" event, its actor the token's
+ * person); GL_ENOTFOUND when none.  Closing a closed session again is
+ * GL_OK and writes nothing (signing out twice is signing out). */
 int gl_session_close(gl_store *s, const char *session, const char *os_user,
                      int64_t now, struct gl_err *err);
 
