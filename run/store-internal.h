@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "golive/golive.h"
 #include "golive/store.h"
@@ -21,6 +22,10 @@ struct gl_store {
     char *path;
     char event_at[40]; /* the time of the last event appended (or replayed) */
     int memory;        /* a replay's projection: no crash points */
+    /* its file, counted among the files this process holds open */
+    int counted;
+    dev_t dev;
+    ino_t ino;
 };
 
 /* GL_ESTORE: "<what> in state store '<path>': <SQLite's message>". */
