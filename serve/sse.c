@@ -217,7 +217,7 @@ static void *watch(void *arg)
         wake_streams(h, mono_ms());
         if (b && b->n == SSE_BATCH)
             continue; /* more to read now */
-        clock_gettime(CLOCK_REALTIME, &until);
+        clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_nsec += SSE_POLL_MS * 1000000L;
         until.tv_sec += until.tv_nsec / 1000000000L;
         until.tv_nsec %= 1000000000L;
@@ -233,6 +233,7 @@ static void *watch(void *arg)
 int sv_hub_start(struct sv_hub **out, const char *path, struct gl_err *err)
 {
     struct sv_hub *h;
+    pthread_condattr_t ca;
     int rc;
 
     *out = NULL;
@@ -240,8 +241,12 @@ int sv_hub_start(struct sv_hub **out, const char *path, struct gl_err *err)
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     pthread_mutex_init(&h->lock, NULL);
     pthread_mutex_init(&h->back_lock, NULL);
-    pthread_cond_init(&h->wake, NULL);
-    pthread_cond_init(&h->gone, NULL);
+    /* waits are timed on the monotonic clock: the wall clock may jump */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->wake, &ca);
+    pthread_cond_init(&h->gone, &ca);
+    pthread_condattr_destroy(&ca);
     h->ping_ms = SSE_PING_MS;
 #ifdef GL_TEST_POINTS
     {
@@ -282,7 +287,7 @@ void sv_hub_stop(struct sv_hub *h)
         pthread_join(h->thread, NULL);
     h->thread_on = 0;
     /* every stream was resumed to end; give them time to say so */
-    clock_gettime(CLOCK_REALTIME, &until);
+    clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += SSE_STOP_WAIT_MS / 1000;
     pthread_mutex_lock(&h->lock);
     wake_streams(h, mono_ms());

@@ -1,0 +1,204 @@
+"""GET /api/v1/events/stream: the run's events as Server-Sent Events.
+Whoever writes an event (a CLI process on the store, or the server) the
+open streams get it within a second; Last-Event-ID (or ?after=N) resumes
+with nothing lost and nothing repeated; an idle stream gets a ': ping'
+comment; SIGTERM ends the open streams cleanly.  A real server, real CLI
+processes, a real store: nothing mocked."""
+import http.client
+import json
+import signal
+import time
+
+from conftest import golive
+from serving import Server, issue_token
+
+
+def start(tmp_path, good_plan):
+    st = tmp_path / "golive.state"
+    r = golive("run", "start", good_plan, "--state", st, "--as", "lead")
+    assert r.rc == 0, r
+    return st
+
+
+class Stream:
+    """One open event stream read message by message (a real HTTP/1.1
+    connection; the response is chunked)."""
+
+    def __init__(self, srv, token, path="/api/v1/events/stream",
+                 headers=None, timeout=15):
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = "Bearer " + token
+        self.conn = http.client.HTTPConnection("127.0.0.1", srv.port,
+                                               timeout=timeout)
+        self.conn.request("GET", path, headers=h)
+        self.resp = self.conn.getresponse()
+        self.status = self.resp.status
+
+    def message(self):
+        """The next message: a dict of its fields ('id', 'data', 'retry')
+        and its comments (':'), or None at the end of the stream."""
+        msg = {}
+        while True:
+            line = self.resp.readline()
+            if not line:
+                return None
+            line = line.decode().rstrip("\n")
+            if not line:
+                if msg:
+                    return msg
+                continue
+            if line.startswith(":"):
+                msg.setdefault(":", []).append(line[1:].strip())
+                continue
+            k, _, v = line.partition(":")
+            msg[k] = v[1:] if v.startswith(" ") else v
+
+    def events(self, n, deadline=10):
+        """The next n events (id and parsed data), comments skipped."""
+        out, t = [], time.time() + deadline
+        while len(out) < n:
+            assert time.time() < t, "only %d of %d events came" % (len(out), n)
+            m = self.message()
+            assert m is not None, "the stream ended after %d events" % len(out)
+            if "data" in m:
+                out.append((int(m["id"]), json.loads(m["data"])))
+        return out
+
+    def close(self):
+        self.conn.close()
+
+
+def last_seq(st):
+    r = golive("audit", "verify", "--state", st, "--json")
+    assert r.rc == 0, r
+    return json.loads(r.out)["events"]
+
+
+def test_a_cli_change_reaches_an_open_stream(tmp_path, good_plan):
+    st = start(tmp_path, good_plan)
+    token = issue_token(st, "ann")
+    with Server(st) as srv:
+        s = Stream(srv, token)
+        assert s.status == 200
+        assert s.resp.getheader("Content-Type") == "text/event-stream"
+        hello = s.message()
+        assert "retry" in hello and hello[":"], hello
+        t0 = time.time()
+        r = golive("task", "start", "freeze", "--state", st, "--as", "bob")
+        assert r.rc == 0, r
+        [(seq, ev)] = s.events(1, deadline=10)
+        took = time.time() - t0
+        assert ev["seq"] == seq == last_seq(st)
+        assert ev["kind"] == "task.start"
+        assert ev["actor"] == "bob" and ev["os_user"]
+        assert ev["payload"]["task"] == "freeze"
+        assert ev["at"].endswith("Z")
+        assert took < 10
+        s.close()
+
+
+def test_a_viewer_reads_the_stream_and_no_token_is_401(tmp_path, good_plan):
+    st = start(tmp_path, good_plan)
+    r = golive("token", "issue", "--state", st, "--viewer", "wall", "--as",
+               "lead", "--json")
+    assert r.rc == 0, r
+    screen = json.loads(r.out)["token"]
+    with Server(st) as srv:
+        s = Stream(srv, None)
+        assert s.status == 401
+        body = json.loads(s.resp.read())
+        assert body["error"]["code"] == "unauthorized"
+        s.close()
+        s = Stream(srv, "0" * 64)
+        assert s.status == 401
+        s.close()
+        s = Stream(srv, screen, path="/api/v1/events/stream?after=0")
+        assert s.status == 200
+        (seq, ev), = s.events(1)
+        assert seq == 1 and ev["kind"] == "run.start"
+        s.close()
+        # a bad event number is the client's error, named
+        for hdr, path in ((None, "/api/v1/events/stream?after=x"),
+                          ({"Last-Event-ID": "-3"}, "/api/v1/events/stream")):
+            s = Stream(srv, screen, path=path, headers=hdr)
+            assert s.status == 400
+            msg = json.loads(s.resp.read())["error"]["message"]
+            assert "takes an event number" in msg
+            s.close()
+        st_, _, _ = srv.call("POST", "/api/v1/events/stream", screen)
+        assert st_ == 405
+
+
+def test_resuming_misses_nothing_and_repeats_nothing(tmp_path, good_plan):
+    st = start(tmp_path, good_plan)
+    token = issue_token(st, "ann")
+    for _ in range(5):
+        issue_token(st, "bob")
+    with Server(st) as srv:
+        # from the start of the log: the store's events, in order
+        s = Stream(srv, token, path="/api/v1/events/stream?after=0")
+        seen = [seq for seq, _ in s.events(last_seq(st))]
+        assert seen == list(range(1, last_seq(st) + 1))
+        # events written while it is open come after them
+        issue_token(st, "bob")
+        issue_token(st, "ann")
+        seen += [seq for seq, _ in s.events(2)]
+        s.close()
+        # events written while nobody listens, then a reconnect with the
+        # last id seen, as a browser does
+        for _ in range(4):
+            issue_token(st, "bob")
+        s = Stream(srv, token, headers={"Last-Event-ID": str(seen[-1])})
+        hello = s.message()
+        assert "after %d" % seen[-1] in hello[":"][0]
+        r = golive("task", "start", "freeze", "--state", st, "--as", "bob")
+        assert r.rc == 0, r
+        seen += [seq for seq, _ in s.events(5)]
+        s.close()
+        n = last_seq(st)
+        assert seen == list(range(1, n + 1)), seen
+        # Last-Event-ID wins over ?after, and an id at the end sends nothing
+        # old: the next event is the first
+        s = Stream(srv, token, path="/api/v1/events/stream?after=1",
+                   headers={"Last-Event-ID": str(n)})
+        issue_token(st, "bob")
+        (seq, ev), = s.events(1)
+        assert seq == n + 1 and ev["kind"] == "token.issue"
+        s.close()
+    assert golive("audit", "verify", "--state", st).rc == 0
+
+
+def test_an_idle_stream_gets_a_ping(tmp_path, good_plan):
+    st = start(tmp_path, good_plan)
+    token = issue_token(st, "ann")
+    # a test build's heartbeat comes after 300 ms, not 15 s
+    with Server(st, env={"GOLIVE_TEST_SSE_PING_MS": "300"}) as srv:
+        s = Stream(srv, token)
+        s.message()
+        t0 = time.time()
+        m = s.message()
+        assert m == {":": ["ping"]}, m
+        assert time.time() - t0 < 5
+        # and the stream still carries events after pings
+        issue_token(st, "bob")
+        (_, ev), = s.events(1)
+        assert ev["kind"] == "token.issue"
+        s.close()
+
+
+def test_sigterm_ends_the_open_streams(tmp_path, good_plan):
+    st = start(tmp_path, good_plan)
+    token = issue_token(st, "ann")
+    srv = Server(st).start()
+    streams = [Stream(srv, token) for _ in range(20)]
+    for s in streams:
+        assert s.message()[":"]
+    t0 = time.time()
+    rc = srv.stop(signal.SIGTERM)
+    assert rc == 0, srv.err
+    assert time.time() - t0 < 10
+    for s in streams:
+        assert s.message() is None  # the end of the stream, no error
+        s.close()
+    assert "stopping" in srv.err
