@@ -38,7 +38,9 @@ int gl_duty_log(gl_store *s, const struct gl_plan *p,
     if (!text || !*text)
         return gl_err_set(err, GL_EUSAGE, "a duty entry needs its text");
     if (!gl_plan_person(p, who->person))
-        return gl_err_set(err, GL_EREFUSED, "'%s' is not a person of the plan",
+        return gl_err_set(err, GL_EDENIED,
+                          "'%s' is not a person of the plan; the people of "
+                          "the plan log duty entries",
                           who->person);
     if ((rc = gl_store_begin(s, err)))
         return rc;
@@ -60,23 +62,45 @@ fail:
     return rc;
 }
 
+const char *const gl_duty_actions[] = {"defect", "patch", NULL};
+
+int gl_duty_may(const struct gl_plan *p, const char *person,
+                const struct gl_duty_state *e, const char *action,
+                struct gl_err *err)
+{
+    char names[256];
+
+    if (!strcmp(action, "defect")) {
+        if (e->defect)
+            return gl_err_set(err, GL_EREFUSED,
+                              "H-%lld is defect D-%lld already",
+                              (long long)e->n, (long long)e->defect);
+        return GL_OK;
+    }
+    if (!strcmp(action, "patch")) {
+        if (!gl_run_has_role(p, person, GL_ROLE_LEAD | GL_ROLE_DEV))
+            return gl_err_set(err, GL_EDENIED,
+                              "the lead or a dev plans a patch (%s)",
+                              gl_run_names_with(p, GL_ROLE_LEAD | GL_ROLE_DEV,
+                                                names, sizeof(names)));
+        return GL_OK;
+    }
+    return gl_err_set(err, GL_EUSAGE, "no duty action '%s'", action);
+}
+
 int gl_duty_defect(gl_store *s, const struct gl_plan *p,
                    const struct gl_actor *who, int64_t n, const char *severity,
                    const char *title, int64_t *defect, struct gl_err *err)
 {
+    struct gl_duty_state e = {n, 0, NULL};
     char *text = NULL;
-    int64_t existing = 0;
     int rc;
 
     if ((rc = gl_store_begin(s, err)))
         return rc;
-    if ((rc = gl_store_duty_get(s, n, &text, &existing, err)))
+    if ((rc = gl_store_duty_get(s, n, &text, &e.defect, err)) ||
+        (rc = gl_duty_may(p, who->person, &e, "defect", err)))
         goto fail;
-    if (existing) {
-        rc = gl_err_set(err, GL_EREFUSED, "H-%lld is defect D-%lld already",
-                        (long long)n, (long long)existing);
-        goto fail;
-    }
     if ((rc = gl_defect_open_in(s, p, who, NULL, severity,
                                 title && *title ? title : text, n, defect,
                                 err)) ||
@@ -94,20 +118,16 @@ int gl_duty_patch(gl_store *s, const struct gl_plan *p,
                   const struct gl_actor *who, int64_t n, const char *patch,
                   struct gl_err *err)
 {
-    char *text = NULL, names[256];
-    int64_t defect = 0;
+    struct gl_duty_state e = {n, 0, NULL};
+    char *text = NULL;
     int rc;
 
     if (!patch || !*patch)
         return gl_err_set(err, GL_EUSAGE, "planning needs --patch NAME");
-    if (!gl_run_has_role(p, who->person, GL_ROLE_LEAD | GL_ROLE_DEV))
-        return gl_err_set(err, GL_EREFUSED,
-                          "the lead or a dev plans a patch (%s)",
-                          gl_run_names_with(p, GL_ROLE_LEAD | GL_ROLE_DEV,
-                                            names, sizeof(names)));
     if ((rc = gl_store_begin(s, err)))
         return rc;
-    if ((rc = gl_store_duty_get(s, n, &text, &defect, err)) ||
+    if ((rc = gl_store_duty_get(s, n, &text, &e.defect, err)) ||
+        (rc = gl_duty_may(p, who->person, &e, "patch", err)) ||
         (rc = gl_run_event(
              s, who, "duty.patch",
              json_pack("{s:I, s:s}", "entry", (json_int_t)n, "patch", patch),

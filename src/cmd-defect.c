@@ -87,13 +87,13 @@ static int defect_severity(struct cli_run *r, int64_t n, const char *severity,
 
 /* `defect fixing|fixed|verify|reopen|defer D-n` */
 static int defect_move(struct cli_run *r, int64_t n, const char *sub,
-                       const char *patch, int json)
+                       const char *patch, const char *note, int json)
 {
     struct gl_err err;
     const char *to;
 
     gl_err_clear(&err);
-    if (gl_defect_move(r->s, r->plan, &r->who, n, sub, patch, &to, &err))
+    if (gl_defect_move(r->s, r->plan, &r->who, n, sub, patch, note, &to, &err))
         return cli_fail(&err);
     if (json)
         cli_print_json(json_pack("{s:I, s:s, s:s}", "n", (json_int_t)n, "to",
@@ -131,7 +131,8 @@ static int run(int argc, char **argv)
                    "open: the scenario that found it"),
         OPT_STRING("patch", 0, &patch, "NAME",
                    "defer: the patch that will fix it"),
-        OPT_NOTE(&note, "severity: why it changes (required)"),
+        OPT_NOTE(&note, "severity: why it changes (required); a move: kept "
+                        "with its event"),
         OPT_AS(&as),
         OPT_STATE(&state_opt),
         OPT_JSON(&json, "print the outcome, or the list, as JSON"),
@@ -158,7 +159,7 @@ static int run(int argc, char **argv)
         else if (!strcmp(sub, "severity"))
             rc = defect_severity(&r, n, severity, note, json);
         else
-            rc = defect_move(&r, n, sub, patch, json);
+            rc = defect_move(&r, n, sub, patch, note, json);
     }
     cli_run_close(&r);
     return rc;
@@ -169,8 +170,9 @@ const struct gl_cmd cmd_defect = {
     "defects: open, fixing, fixed, verify, reopen, defer, severity",
     "usage: golive defect open --severity blocker|major|minor --title TEXT\n"
     "                          [--scenario ID] --as PERSON\n"
-    "       golive defect fixing|fixed|verify|reopen ID --as PERSON\n"
-    "       golive defect defer ID --patch NAME --as PERSON\n"
+    "       golive defect fixing|fixed|verify|reopen ID [--note TEXT]\n"
+    "                              --as PERSON\n"
+    "       golive defect defer ID --patch NAME [--note TEXT] --as PERSON\n"
     "       golive defect severity ID blocker|major|minor --note TEXT\n"
     "                              --as LEAD\n"
     "       golive defect list [--json]\n"
