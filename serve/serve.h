@@ -99,6 +99,9 @@ struct sv_route {
 
 /* Each api-*.c exports one table ending with {NULL}; routes.c lists them. */
 extern const struct sv_route sv_routes_base[];
+extern const struct sv_route sv_routes_defect[]; /* api-defect.c */
+extern const struct sv_route sv_routes_duty[];   /* api-duty.c */
+extern const struct sv_route sv_routes_decide[]; /* api-decide.c */
 extern const struct sv_route *const sv_route_tables[];
 
 /* Find the route of method + path: the route (req->arg filled), or NULL
@@ -114,8 +117,8 @@ void sv_json(struct sv_resp *r, unsigned status, json_t *j);
 void sv_error(struct sv_resp *r, unsigned status, const char *code,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* A library error as its HTTP status: GL_EUSAGE 400, GL_ENOTFOUND 404,
- * GL_EREFUSED 409, GL_ENOMEM 413 (a size cap); a store or internal error
- * is 500 without its internals. */
+ * GL_EDENIED 403 (who may), GL_EREFUSED 409 (what first), GL_ENOMEM 413 (a size
+ * cap); a store or internal error is 500 without its internals. */
 void sv_fail(struct sv_resp *r, const struct gl_err *err);
 
 /* The body's field name: a string (NULL when absent and !required); a
@@ -130,5 +133,23 @@ int sv_field_bool(struct sv_req *q, struct sv_resp *r, const char *name,
 const char *sv_query(struct sv_req *q, const char *name);
 /* A request header, or NULL. */
 const char *sv_header(struct sv_req *q, const char *name);
+
+/* The number of an id in a path ("D-3", or "3"; prefix 'D'), or 0 with a
+ * 404 in r naming what (a "defect") when the segment is not one. */
+int64_t sv_id_number(struct sv_resp *r, const char *arg, char prefix,
+                     const char *what);
+/* Whether the body holds only the fields named (a NULL-terminated list);
+ * otherwise a 400 naming the first other field and those it takes, and 0
+ * is returned. */
+int sv_fields_only(struct sv_req *q, struct sv_resp *r,
+                   const char *const *names);
+/* Append to acts one entry of an object's `actions`: {"action",
+ * "allowed", "reason"}: allowed when rc is GL_OK, else the reason is
+ * err's message (a library dry run's refusal). */
+void sv_action_add(json_t *acts, const char *action, int rc,
+                   const struct gl_err *err);
+/* GL_OK when who asks may change the run; GL_EDENIED with why not (a
+ * viewer's token) in err otherwise: the first check of every action. */
+int sv_may_change(const struct sv_req *q, struct gl_err *err);
 
 #endif
