@@ -31,10 +31,13 @@ int gl_duty_log(gl_store *s, const struct gl_plan *p,
     int rc;
 
     if (!channel || !one_of(channel, channels))
-        return gl_err_set(err, GL_EUSAGE, "--channel is phone, chat or ticket");
+        return gl_err_set(err, GL_EUSAGE,
+                          "channel is phone, chat or ticket, not '%s'",
+                          channel ? channel : "");
     if (!kind || !one_of(kind, kinds))
         return gl_err_set(err, GL_EUSAGE,
-                          "--kind is question, defect or request");
+                          "kind is question, defect or request, not '%s'",
+                          kind ? kind : "");
     if (!text || !*text)
         return gl_err_set(err, GL_EUSAGE, "a duty entry needs its text");
     if (!gl_plan_person(p, who->person))
