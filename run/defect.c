@@ -108,11 +108,17 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
         rc = gl_err_set(err, GL_EREFUSED, __VA_ARGS__);                        \
         goto fail;                                                             \
     } while (0)
+    /* refused for who asks: someone else may */
+#define DENY(...)                                                              \
+    do {                                                                       \
+        rc = gl_err_set(err, GL_EDENIED, __VA_ARGS__);                         \
+        goto fail;                                                             \
+    } while (0)
     /* the table decides the move and who may; the messages are these */
     row = gl_transition_find(gl_defect_moves, action, state);
     if (!strcmp(action, "fixing") || !strcmp(action, "fixed")) {
         if (!roles_may(roles, gl_transition_may(gl_defect_moves, action)))
-            REFUSE("devs fix defects; %s is not a dev", me);
+            DENY("devs fix defects; %s is not a dev", me);
         if (!strcmp(action, "fixing") && !row)
             REFUSE("D-%lld is %s; only an open or reopened defect is taken "
                    "up",
@@ -125,9 +131,9 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
             REFUSE("D-%lld is %s; only a fixed defect is verified",
                    (long long)n, state);
         if ((row->may & GL_MAY_NOT_FIXER) && !strcmp(me, fixer))
-            REFUSE("%s fixed D-%lld and cannot verify it; someone else "
-                   "verifies a fix",
-                   me, (long long)n);
+            DENY("%s fixed D-%lld and cannot verify it; someone else "
+                 "verifies a fix",
+                 me, (long long)n);
         next = row->to;
     } else if (!strcmp(action, "reopen")) {
         if (!row)
@@ -140,7 +146,7 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
             goto fail;
         }
         if (!roles_may(roles, gl_transition_may(gl_defect_moves, action)))
-            REFUSE("the lead or a dev defers a defect; %s is neither", me);
+            DENY("the lead or a dev defers a defect; %s is neither", me);
         if (!row)
             REFUSE("D-%lld is %s already", (long long)n, state);
         /* a blocker stops a workflow: it is fixed tonight, or the lead
@@ -156,6 +162,7 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
         goto fail;
     }
 #undef REFUSE
+#undef DENY
     {
         char kind[32];
         snprintf(kind, sizeof(kind), "defect.%s", action);
@@ -207,7 +214,7 @@ int gl_defect_severity(gl_store *s, const struct gl_plan *p,
                           "(--note)");
     if (!gl_run_has_role(p, who->person, GL_ROLE_LEAD))
         return gl_err_set(
-            err, GL_EREFUSED, "only the lead changes a defect's severity (%s)",
+            err, GL_EDENIED, "only the lead changes a defect's severity (%s)",
             gl_run_names_with(p, GL_ROLE_LEAD, leads, sizeof(leads)));
     if ((rc = gl_store_begin(s, err)))
         return rc;

@@ -38,7 +38,7 @@ int gl_duty_log(gl_store *s, const struct gl_plan *p,
     if (!text || !*text)
         return gl_err_set(err, GL_EUSAGE, "a duty entry needs its text");
     if (!gl_plan_person(p, who->person))
-        return gl_err_set(err, GL_EREFUSED, "'%s' is not a person of the plan",
+        return gl_err_set(err, GL_EDENIED, "'%s' is not a person of the plan",
                           who->person);
     if ((rc = gl_store_begin(s, err)))
         return rc;
@@ -101,7 +101,7 @@ int gl_duty_patch(gl_store *s, const struct gl_plan *p,
     if (!patch || !*patch)
         return gl_err_set(err, GL_EUSAGE, "planning needs --patch NAME");
     if (!gl_run_has_role(p, who->person, GL_ROLE_LEAD | GL_ROLE_DEV))
-        return gl_err_set(err, GL_EREFUSED,
+        return gl_err_set(err, GL_EDENIED,
                           "the lead or a dev plans a patch (%s)",
                           gl_run_names_with(p, GL_ROLE_LEAD | GL_ROLE_DEV,
                                             names, sizeof(names)));

@@ -38,6 +38,9 @@ void sv_fail(struct sv_resp *r, const struct gl_err *err)
     case GL_ENOTFOUND:
         sv_error(r, 404, "not_found", "%s", err->msg);
         break;
+    case GL_EDENIED:
+        sv_error(r, 403, "forbidden", "%s", err->msg);
+        break;
     case GL_EREFUSED:
         sv_error(r, 409, "conflict", "%s", err->msg);
         break;

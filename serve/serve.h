@@ -114,8 +114,8 @@ void sv_json(struct sv_resp *r, unsigned status, json_t *j);
 void sv_error(struct sv_resp *r, unsigned status, const char *code,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* A library error as its HTTP status: GL_EUSAGE 400, GL_ENOTFOUND 404,
- * GL_EREFUSED 409, GL_ENOMEM 413 (a size cap); a store or internal error
- * is 500 without its internals. */
+ * GL_EDENIED 403 (who may), GL_EREFUSED 409 (what first), GL_ENOMEM 413 (a size
+ * cap); a store or internal error is 500 without its internals. */
 void sv_fail(struct sv_resp *r, const struct gl_err *err);
 
 /* The body's field name: a string (NULL when absent and !required); a
