@@ -25,6 +25,7 @@ struct step {
 };
 
 static const struct step night_steps[] = {
+    {"T-6h", "token issue --viewer war-room --as zhang", 0},
     {"T-6h", "task start announce-freeze --as zhang", 0},
     {"T-6h", "task done announce-freeze --as zhang", 0},
     {"T-5h55m", "task check announce-freeze --as wang", 0},
