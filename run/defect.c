@@ -76,7 +76,7 @@ static int roles_may(unsigned roles, unsigned bits)
            ((bits & GL_MAY_TESTER) && (roles & GL_ROLE_TESTER));
 }
 
-const char *const gl_defect_actions[] = {
+const char *const gl_defect_action_names[] = {
     "fixing", "fixed", "verify", "reopen", "defer", "severity", "comment", NULL,
 };
 
@@ -177,6 +177,28 @@ int gl_defect_may(const struct gl_plan *p, const char *person,
         return GL_OK;
     }
     return gl_err_set(err, GL_EUSAGE, "no defect action '%s'", action);
+}
+
+int gl_defect_actions(const struct gl_plan *p, const char *person,
+                      const struct gl_defect_state *d, json_t **out,
+                      struct gl_err *err)
+{
+    json_t *list = json_array();
+    const char *const *a;
+    struct gl_err e;
+    int rc = list ? GL_OK : GL_ENOMEM;
+
+    *out = NULL;
+    for (a = gl_defect_action_names; *a && !rc; a++) {
+        gl_err_clear(&e);
+        rc = gl_action_add(list, *a, gl_defect_may(p, person, d, *a, &e), &e);
+    }
+    if (rc) {
+        json_decref(list);
+        return gl_err_set(err, rc, "out of memory");
+    }
+    *out = list;
+    return GL_OK;
 }
 
 int gl_defect_move(gl_store *s, const struct gl_plan *p,

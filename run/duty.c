@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "transition.h"
 #include "store-rows.h"
 #include "golive/defect.h"
 
@@ -65,7 +66,7 @@ fail:
     return rc;
 }
 
-const char *const gl_duty_actions[] = {"defect", "patch", NULL};
+const char *const gl_duty_action_names[] = {"defect", "patch", NULL};
 
 int gl_duty_may(const struct gl_plan *p, const char *person,
                 const struct gl_duty_state *e, const char *action,
@@ -89,6 +90,28 @@ int gl_duty_may(const struct gl_plan *p, const char *person,
         return GL_OK;
     }
     return gl_err_set(err, GL_EUSAGE, "no duty action '%s'", action);
+}
+
+int gl_duty_actions(const struct gl_plan *p, const char *person,
+                    const struct gl_duty_state *e, json_t **out,
+                    struct gl_err *err)
+{
+    json_t *list = json_array();
+    const char *const *a;
+    struct gl_err e2;
+    int rc = list ? GL_OK : GL_ENOMEM;
+
+    *out = NULL;
+    for (a = gl_duty_action_names; *a && !rc; a++) {
+        gl_err_clear(&e2);
+        rc = gl_action_add(list, *a, gl_duty_may(p, person, e, *a, &e2), &e2);
+    }
+    if (rc) {
+        json_decref(list);
+        return gl_err_set(err, rc, "out of memory");
+    }
+    *out = list;
+    return GL_OK;
 }
 
 int gl_duty_defect(gl_store *s, const struct gl_plan *p,

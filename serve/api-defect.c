@@ -13,14 +13,13 @@
 #include "golive/defect.h"
 #include "serve/serve.h"
 
-/* The actions of defect o (an object of gl_defect_list) for who asks. */
-static json_t *defect_actions(struct sv_req *q, json_t *o)
+/* The actions of defect o (an object of gl_defect_list) for who asks, or
+ * NULL with r filled. */
+static json_t *defect_actions(struct sv_req *q, struct sv_resp *r, json_t *o)
 {
     struct gl_defect_state d;
     struct gl_err err;
-    json_t *acts = json_array();
-    const char *const *a;
-    int rc;
+    json_t *acts = NULL;
 
     d.n = (int64_t)json_integer_value(json_object_get(o, "n"));
     d.state = json_string_value(json_object_get(o, "state"));
@@ -30,13 +29,12 @@ static json_t *defect_actions(struct sv_req *q, json_t *o)
         d.state = "";
     if (!d.severity)
         d.severity = "";
-    for (a = gl_defect_actions; *a; a++) {
-        gl_err_clear(&err);
-        if (!(rc = sv_may_change(q, &err)))
-            rc = gl_defect_may(q->plan, q->who.person, &d, *a, &err);
-        sv_action_add(acts, *a, rc, &err);
+    gl_err_clear(&err);
+    if (gl_defect_actions(q->plan, q->who.person, &d, &acts, &err)) {
+        sv_fail(r, &err);
+        return NULL;
     }
-    return acts;
+    return sv_actions_for(q, acts);
 }
 
 /* Every defect (gl_defect_list), a new reference, or NULL with r filled. */
@@ -67,7 +65,7 @@ static json_t *load_defects(struct sv_req *q, struct sv_resp *r)
 static void reply_defect(struct sv_req *q, struct sv_resp *r, int64_t n,
                          unsigned status)
 {
-    json_t *list, *o, *found = NULL;
+    json_t *list, *o, *found = NULL, *acts;
     size_t i;
 
     if (!(list = load_defects(q, r)))
@@ -84,22 +82,28 @@ static void reply_defect(struct sv_req *q, struct sv_resp *r, int64_t n,
         json_decref(list);
         return;
     }
-    json_object_set_new(found, "actions", defect_actions(q, found));
-    sv_json(r, status, json_incref(found));
+    if ((acts = defect_actions(q, r, found))) {
+        json_object_set_new(found, "actions", acts);
+        sv_json(r, status, json_incref(found));
+    }
     json_decref(list);
 }
 
 /* GET /defects: every defect with its actions. */
 static void defects_get(struct sv_req *q, struct sv_resp *r)
 {
-    json_t *list, *o;
+    json_t *list, *o, *acts;
     size_t i;
 
     if (!(list = load_defects(q, r)))
         return;
     json_array_foreach(list, i, o)
     {
-        json_object_set_new(o, "actions", defect_actions(q, o));
+        if (!(acts = defect_actions(q, r, o))) {
+            json_decref(list);
+            return;
+        }
+        json_object_set_new(o, "actions", acts);
     }
     sv_json(r, 200, json_pack("{s:o}", "defects", list));
 }

@@ -12,26 +12,25 @@
 #include "golive/duty.h"
 #include "serve/serve.h"
 
-/* The actions of entry o (an object of gl_duty_list) for who asks. */
-static json_t *entry_actions(struct sv_req *q, json_t *o)
+/* The actions of entry o (an object of gl_duty_list) for who asks, or
+ * NULL with r filled. */
+static json_t *entry_actions(struct sv_req *q, struct sv_resp *r, json_t *o)
 {
     struct gl_duty_state e;
     struct gl_err err;
-    json_t *acts = json_array();
-    const char *const *a, *def;
-    int rc;
+    json_t *acts = NULL;
+    const char *def;
 
     e.n = (int64_t)json_integer_value(json_object_get(o, "n"));
     def = json_string_value(json_object_get(o, "defect"));
     e.defect = def && !strncmp(def, "D-", 2) ? strtoll(def + 2, NULL, 10) : 0;
     e.patch = json_string_value(json_object_get(o, "patch"));
-    for (a = gl_duty_actions; *a; a++) {
-        gl_err_clear(&err);
-        if (!(rc = sv_may_change(q, &err)))
-            rc = gl_duty_may(q->plan, q->who.person, &e, *a, &err);
-        sv_action_add(acts, *a, rc, &err);
+    gl_err_clear(&err);
+    if (gl_duty_actions(q->plan, q->who.person, &e, &acts, &err)) {
+        sv_fail(r, &err);
+        return NULL;
     }
-    return acts;
+    return sv_actions_for(q, acts);
 }
 
 /* Answer entry n as it is now, with its actions, with status; a 404 when
@@ -40,7 +39,7 @@ static void reply_entry(struct sv_req *q, struct sv_resp *r, int64_t n,
                         unsigned status)
 {
     struct gl_err err;
-    json_t *list = NULL, *o, *found = NULL;
+    json_t *list = NULL, *o, *found = NULL, *acts;
     size_t i;
 
     gl_err_clear(&err);
@@ -58,8 +57,10 @@ static void reply_entry(struct sv_req *q, struct sv_resp *r, int64_t n,
     if (!found) {
         sv_error(r, 404, "not_found", "no duty entry H-%lld", (long long)n);
     } else {
-        json_object_set_new(found, "actions", entry_actions(q, found));
-        sv_json(r, status, json_incref(found));
+        if ((acts = entry_actions(q, r, found))) {
+            json_object_set_new(found, "actions", acts);
+            sv_json(r, status, json_incref(found));
+        }
     }
     json_decref(list);
 }
@@ -68,7 +69,7 @@ static void reply_entry(struct sv_req *q, struct sv_resp *r, int64_t n,
 static void duty_get(struct sv_req *q, struct sv_resp *r)
 {
     struct gl_err err;
-    json_t *list = NULL, *o;
+    json_t *list = NULL, *o, *acts;
     size_t i;
 
     gl_err_clear(&err);
@@ -78,7 +79,11 @@ static void duty_get(struct sv_req *q, struct sv_resp *r)
     }
     json_array_foreach(list, i, o)
     {
-        json_object_set_new(o, "actions", entry_actions(q, o));
+        if (!(acts = entry_actions(q, r, o))) {
+            json_decref(list);
+            return;
+        }
+        json_object_set_new(o, "actions", acts);
     }
     sv_json(r, 200, json_pack("{s:o}", "duty", list));
 }

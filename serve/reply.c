@@ -152,19 +152,22 @@ int sv_fields_only(struct sv_req *q, struct sv_resp *r,
     return 1;
 }
 
-void sv_action_add(json_t *acts, const char *action, int rc,
-                   const struct gl_err *err)
+json_t *sv_actions_for(const struct sv_req *q, json_t *acts)
 {
-    json_array_append_new(acts, json_pack("{s:s, s:b, s:s?}", "action", action,
-                                          "allowed", rc == GL_OK, "reason",
-                                          rc == GL_OK ? NULL : err->msg));
-}
+    char why[256];
+    json_t *a;
+    size_t i;
 
-int sv_may_change(const struct sv_req *q, struct gl_err *err)
-{
-    if (q->who.viewer)
-        return gl_err_set(err, GL_EDENIED,
-                          "'%s' holds a viewer's token, which changes nothing",
-                          q->who.person);
-    return GL_OK;
+    if (!q->who.viewer || !acts)
+        return acts;
+    snprintf(why, sizeof(why),
+             "'%s' holds a viewer's token, which changes nothing",
+             q->who.person);
+    json_array_foreach(acts, i, a)
+    {
+        json_object_set_new(a, "allowed", json_false());
+        json_object_set_new(a, "reason", json_string(why));
+        json_object_set_new(a, "code", json_string("forbidden"));
+    }
+    return acts;
 }

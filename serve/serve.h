@@ -143,13 +143,9 @@ int64_t sv_id_number(struct sv_resp *r, const char *arg, char prefix,
  * is returned. */
 int sv_fields_only(struct sv_req *q, struct sv_resp *r,
                    const char *const *names);
-/* Append to acts one entry of an object's `actions`: {"action",
- * "allowed", "reason"}: allowed when rc is GL_OK, else the reason is
- * err's message (a library dry run's refusal). */
-void sv_action_add(json_t *acts, const char *action, int rc,
-                   const struct gl_err *err);
-/* GL_OK when who asks may change the run; GL_EDENIED with why not (a
- * viewer's token) in err otherwise: the first check of every action. */
-int sv_may_change(const struct sv_req *q, struct gl_err *err);
+/* A library's actions list (new reference, taken) as who asks sees it:
+ * for a viewer's token every action is refused ("forbidden": the token
+ * changes nothing), in the list's own shape; else the list as it is. */
+json_t *sv_actions_for(const struct sv_req *q, json_t *acts);
 
 #endif

@@ -8,6 +8,7 @@
 #ifndef GOLIVE_DEFECT_H
 #define GOLIVE_DEFECT_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "golive/golive.h"
@@ -46,9 +47,9 @@ struct gl_defect_state {
 /* What can be done with a defect, in the order a client shows them:
  * "fixing", "fixed", "verify", "reopen", "defer", "severity", "comment";
  * NULL ends it. */
-extern const char *const gl_defect_actions[];
+extern const char *const gl_defect_action_names[];
 
-/* May person make action (one of gl_defect_actions) on defect d now?  The
+/* May person make action (one of gl_defect_action_names) on defect d now?  The
  * rules gl_defect_move and gl_defect_severity apply (they call this): GL_OK,
  * or GL_EDENIED with who may (a non-dev fixing, the fixer verifying their
  * own fix), or GL_EREFUSED with what must happen first (the state is not
@@ -58,6 +59,15 @@ extern const char *const gl_defect_actions[];
 int gl_defect_may(const struct gl_plan *p, const char *person,
                   const struct gl_defect_state *d, const char *action,
                   struct gl_err *err);
+
+/* What person may do with defect d now: *out gets (new reference) one
+ * entry per gl_defect_action_names, each gl_defect_may's answer in the
+ * shape every actions list shares: {"action", "allowed": true} or
+ * {"action", "allowed": false, "reason", "code": "forbidden" (the reason
+ * says who may) | "conflict" (what must happen first)}. */
+int gl_defect_actions(const struct gl_plan *p, const char *person,
+                      const struct gl_defect_state *d, json_t **out,
+                      struct gl_err *err);
 
 /* Change defect n's severity to severity, with a note saying why: the
  * lead only; a "defect.severity" event {defect, from, to, note}.  A

@@ -39,9 +39,9 @@ struct gl_duty_state {
 };
 
 /* What can be done with a duty entry: "defect", "patch"; NULL ends it. */
-extern const char *const gl_duty_actions[];
+extern const char *const gl_duty_action_names[];
 
-/* May person make action (one of gl_duty_actions) on entry e now?  The
+/* May person make action (one of gl_duty_action_names) on entry e now?  The
  * rules gl_duty_defect and gl_duty_patch apply (they call this): GL_OK,
  * GL_EDENIED with who may (planning a patch is the lead's or a dev's), or
  * GL_EREFUSED with what stands in the way (the entry is a defect
@@ -49,6 +49,13 @@ extern const char *const gl_duty_actions[];
 int gl_duty_may(const struct gl_plan *p, const char *person,
                 const struct gl_duty_state *e, const char *action,
                 struct gl_err *err);
+
+/* What person may do with entry e now: *out gets (new reference) one
+ * entry per gl_duty_action_names, each gl_duty_may's answer, in the shape
+ * of gl_defect_actions. */
+int gl_duty_actions(const struct gl_plan *p, const char *person,
+                    const struct gl_duty_state *e, json_t **out,
+                    struct gl_err *err);
 
 /* Every entry: [{id, n, at, actor, channel, kind, text, defect, patch}]. */
 int gl_duty_list(gl_store *s, json_t **out, struct gl_err *err);

@@ -51,7 +51,7 @@ def events(state, kind_prefix):
 
 
 def actions(obj):
-    return {a["action"]: (a["allowed"], a["reason"]) for a in obj["actions"]}
+    return {a["action"]: (a["allowed"], a.get("reason")) for a in obj["actions"]}
 
 
 def err(body):
@@ -114,6 +114,7 @@ def test_actions_are_what_the_moves_answer(night):
         == 201
     assert night.call("POST", "/defects/D-1/fixing", "bob")[0] == 200
     body = {"note": "n", "patch": "p-1"}
+    tried = set()
     for who in ("lead", "ann", "bob"):
         st, _, lst = night.call("GET", "/defects", who)
         assert st == 200
@@ -126,7 +127,12 @@ def test_actions_are_what_the_moves_answer(night):
                                   body)
             assert st in (403, 409), (who, a, b)
             assert err(b) == a["reason"], (who, a, b)
-            assert (st == 403) == (b["error"]["code"] == "forbidden")
+            assert b["error"]["code"] == a["code"], (who, a, b)
+            assert (st == 403) == (a["code"] == "forbidden")
+            tried.add((who, a["action"], st))
+    # a who (a tester fixing) and a when (verifying what is being fixed)
+    assert ("ann", "fixed", 403) in tried and ("lead", "verify", 409) in \
+        tried, tried
     # bob may defer by role, but a blocker is never deferred: 409, and
     # what first
     st, _, lst = night.call("GET", "/defects", "bob")
@@ -222,7 +228,10 @@ def test_unknown_ids_unauthenticated_and_too_large(night):
 
 
 def test_a_viewer_sees_everything_and_changes_nothing(night):
-    viewer = issue_token(night.state, "wallboard", "lead", "--viewer")
+    r = golive("token", "issue", "--viewer", "wallboard", "--as", "lead",
+               "--json", "--state", night.state)
+    assert r.rc == 0, r
+    viewer = json.loads(r.out)["token"]
     assert night.call("POST", "/defects", "ann",
                       {"severity": "minor", "title": "typo"})[0] == 201
     assert night.call("POST", "/duty", "ann",
