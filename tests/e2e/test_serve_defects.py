@@ -271,6 +271,13 @@ def test_the_cli_and_the_api_list_the_same_defects(night):
     for d in api["defects"]:
         d.pop("actions")
     assert api["defects"] == cli and len(cli) == 2
+    # the CLI keeps a move's note in its event as the API does
+    r = golive("defect", "reopen", "D-2", "--note", "still wrong for USD",
+               "--state", night.state, "--as", "ann")
+    assert r.rc == 0, r
+    ev = events(night.state, "defect.reopen")
+    assert [(a, json.loads(p)["note"]) for _, a, _, p in ev] == [
+        ("ann", "still wrong for USD")]
 
 
 def test_duty_and_the_patch_plan(night):
