@@ -16,16 +16,16 @@ int gl_defect_comment(gl_store *s, const struct gl_plan *p,
                       int64_t *comment, struct gl_err *err)
 {
     struct gl_store_defect d;
+    struct gl_defect_state ds = {n, "", "", NULL};
     json_t *utf8;
     int64_t k, seq;
     char at[40];
     int rc;
 
-    if (!who->person || !gl_plan_person(p, who->person))
-        return gl_err_set(err, GL_EREFUSED,
-                          "'%s' is not a person of the plan: the plan's "
-                          "people comment on defects",
-                          who->person ? who->person : "");
+    /* who may: the rule the API's actions show (gl_defect_may) */
+    if ((rc = gl_defect_may(p, who->person ? who->person : "", &ds, "comment",
+                            err)))
+        return rc;
     if (!text || !*text)
         return gl_err_set(err, GL_EUSAGE, "a comment needs its text");
     if (strlen(text) > GL_COMMENT_MAX)

@@ -110,8 +110,8 @@ int gl_defect_may(const struct gl_plan *p, const char *person,
     if (!strcmp(action, "comment")) {
         if (!pe)
             return gl_err_set(err, GL_EDENIED,
-                              "'%s' is not a person of the plan; the people "
-                              "of the plan comment on defects",
+                              "'%s' is not a person of the plan: the plan's "
+                              "people comment on defects",
                               person);
         return GL_OK;
     }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "golive/comment.h"
 #include "golive/defect.h"
 #include "serve/serve.h"
 
@@ -60,33 +61,25 @@ static json_t *load_defects(struct sv_req *q, struct sv_resp *r)
     return list;
 }
 
-/* Answer defect n, as it is now, with its actions (and its comments when
- * full), with status; a 404 when there is none. */
+/* Answer defect n as it is now (gl_defect_show: with its comments), with
+ * its actions, with status; a 404 when there is none. */
 static void reply_defect(struct sv_req *q, struct sv_resp *r, int64_t n,
                          unsigned status)
 {
-    json_t *list, *o, *found = NULL, *acts;
-    size_t i;
+    struct gl_err err;
+    json_t *d = NULL, *acts;
 
-    if (!(list = load_defects(q, r)))
-        return;
-    json_array_foreach(list, i, o)
-    {
-        if (json_integer_value(json_object_get(o, "n")) == n) {
-            found = o;
-            break;
-        }
-    }
-    if (!found) {
-        sv_error(r, 404, "not_found", "no defect D-%lld", (long long)n);
-        json_decref(list);
+    gl_err_clear(&err);
+    if (gl_defect_show(q->s, n, &d, &err)) {
+        sv_fail(r, &err);
         return;
     }
-    if ((acts = defect_actions(q, r, found))) {
-        json_object_set_new(found, "actions", acts);
-        sv_json(r, status, json_incref(found));
+    if ((acts = defect_actions(q, r, d))) {
+        json_object_set_new(d, "actions", acts);
+        sv_json(r, status, d);
+        return;
     }
-    json_decref(list);
+    json_decref(d);
 }
 
 /* GET /defects: every defect with its actions. */
@@ -161,6 +154,25 @@ static void defect_move(struct sv_req *q, struct sv_resp *r, const char *action)
     reply_defect(q, r, n, 200);
 }
 
+/* POST /defects/{id}/comments {text}: anyone of the plan. */
+static void defect_comment(struct sv_req *q, struct sv_resp *r)
+{
+    static const char *const fields[] = {"text", NULL};
+    const char *text;
+    struct gl_err err;
+    int64_t n;
+
+    if (!(n = sv_id_number(r, q->arg[0], 'D', "defect")) ||
+        !sv_fields_only(q, r, fields) || !sv_field_str(q, r, "text", 1, &text))
+        return;
+    gl_err_clear(&err);
+    if (gl_defect_comment(q->s, q->plan, &q->actor, n, text, NULL, &err)) {
+        sv_fail(r, &err);
+        return;
+    }
+    reply_defect(q, r, n, 201);
+}
+
 static void defect_fixing(struct sv_req *q, struct sv_resp *r)
 {
     defect_move(q, r, "fixing");
@@ -217,5 +229,6 @@ const struct sv_route sv_routes_defect[] = {
     {"POST", "/defects/{id}/reopen", defect_reopen, SV_CHANGE},
     {"POST", "/defects/{id}/defer", defect_defer, SV_CHANGE},
     {"POST", "/defects/{id}/severity", defect_severity, SV_CHANGE},
+    {"POST", "/defects/{id}/comments", defect_comment, SV_CHANGE},
     {NULL, NULL, NULL, 0},
 };

@@ -21,8 +21,9 @@
 #define GL_COMMENT_MAX 4000
 
 /* Comment on defect n as who: *comment gets the comment's number (among
- * the run's comments, 1 for the first; may be NULL).  GL_EREFUSED when
- * who is not a person of p (a viewer, an OS user), GL_ENOTFOUND for no
+ * the run's comments, 1 for the first; may be NULL).  GL_EDENIED when
+ * who is not a person of p (a viewer, an OS user: gl_defect_may's
+ * "comment" rule), GL_ENOTFOUND for no
  * defect D-n, GL_EUSAGE for an empty text, one longer than
  * GL_COMMENT_MAX or not UTF-8. */
 int gl_defect_comment(gl_store *s, const struct gl_plan *p,

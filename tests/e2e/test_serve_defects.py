@@ -6,6 +6,7 @@ the token's person as its actor; every defect and duty entry carries its
 the field, 401, 403 with who may, 409 with what first, 404, 413."""
 import json
 import sqlite3
+from datetime import datetime
 
 import pytest
 
@@ -246,6 +247,7 @@ def test_a_viewer_sees_everything_and_changes_nothing(night):
                              for a in lst["duty"][0]["actions"])
     for path, body in (("/defects", {"severity": "minor", "title": "x"}),
                        ("/defects/D-1/fixing", {}),
+                       ("/defects/D-1/comments", {"text": "x"}),
                        ("/duty", {"text": "x", "channel": "chat",
                                   "kind": "question"}),
                        ("/duty/H-1/defect", {"severity": "minor"}),
@@ -349,3 +351,52 @@ def test_decisions_and_the_rollback(night):
     r = golive("report", "--format", "json", "--state", night.state)
     rep = json.loads(r.out)
     assert [d["decision"] for d in rep["decisions"]] == ["no-go"], rep.keys()
+
+
+def test_comments_on_a_defect(night):
+    assert night.call("POST", "/defects", "ann",
+                      {"severity": "major", "title": "old total"})[0] == 201
+    st, _, d = night.call("POST", "/defects/D-1/comments", "ann",
+                          {"text": "claim 4711 shows 12.30, the old one 12.03"})
+    assert st == 201, d
+    assert [(c["actor"], c["text"]) for c in d["comments"]] == [
+        ("ann", "claim 4711 shows 12.30, the old one 12.03")]
+    assert d["comments"][0]["at"].endswith("Z")
+    assert actions(d)["comment"] == (True, None)
+    # a dev comments too; the defect shows both, oldest first, in the API
+    # and in the CLI's `defect show --json`
+    assert night.call("POST", "/defects/D-1/fixing", "bob",
+                      {"note": "rounding"})[0] == 200
+    assert night.call("POST", "/defects/1/comments", "bob",
+                      {"text": "half-up now"})[0] == 201
+    st, _, d = night.call("GET", "/defects/D-1", "lead")
+    assert st == 200 and d["state"] == "fixing"
+    assert [c["actor"] for c in d["comments"]] == ["ann", "bob"]
+    cli = json.loads(golive("defect", "show", "D-1", "--json", "--state",
+                            night.state).out)
+    d.pop("actions")
+    # the same instants (the API in UTC, the CLI at the plan's offset)
+    for c in d["comments"] + cli["comments"]:
+        c["at"] = datetime.fromisoformat(c["at"].replace("Z", "+00:00"))
+    assert d == cli
+    # bad, missing, too long; no such defect
+    st, _, b = night.call("POST", "/defects/D-1/comments", "ann", {})
+    assert st == 400 and err(b) == "'text' is required"
+    st, _, b = night.call("POST", "/defects/D-1/comments", "ann",
+                          {"text": ""})
+    assert st == 400 and "needs its text" in err(b)
+    st, _, b = night.call("POST", "/defects/D-1/comments", "ann",
+                          {"text": "x" * 4001})
+    assert st == 400 and "at most 4000 bytes" in err(b)
+    st, _, b = night.call("POST", "/defects/D-1/comments", "ann",
+                          {"text": "x", "note": "y"})
+    assert st == 400 and "'note' is not a field" in err(b)
+    st, _, b = night.call("POST", "/defects/D-9/comments", "ann",
+                          {"text": "x"})
+    assert st == 404 and err(b) == "no defect D-9"
+    st, _, b = night.call("POST", "/defects/D-1/comments", None,
+                          {"text": "x"})
+    assert st == 401
+    ev = events(night.state, "defect.comment")
+    assert [a for _, a, _, _ in ev] == ["ann", "bob"]
+    assert all(o.endswith("@127.0.0.1") for _, _, o, _ in ev)
