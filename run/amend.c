@@ -372,8 +372,7 @@ int gl_run_amend(gl_store *s, const struct gl_plan *cur,
     *diff = NULL;
     if (!gl_run_has_role(cur, who->person, GL_ROLE_LEAD))
         return gl_err_set(
-            err, GL_EREFUSED,
-            "only the lead takes a new plan into the run (%s)",
+            err, GL_EDENIED, "only the lead takes a new plan into the run (%s)",
             gl_run_names_with(cur, GL_ROLE_LEAD, leads, sizeof(leads)));
     if (gl_sha256_hex(text, len, sha))
         return gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");

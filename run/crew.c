@@ -26,7 +26,7 @@ int gl_shift(gl_store *s, const struct gl_plan *p, const struct gl_actor *who,
 
     if (!gl_run_has_role(p, who->person, GL_ROLE_LEAD))
         return gl_err_set(
-            err, GL_EREFUSED, "only the lead moves the switch (%s)",
+            err, GL_EDENIED, "only the lead moves the switch (%s)",
             gl_run_names_with(p, GL_ROLE_LEAD, leads, sizeof(leads)));
     memset(&info, 0, sizeof(info));
     if ((rc = gl_store_begin(s, err)))
@@ -345,7 +345,7 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
         json_array_foreach(refused, i, x)
             gl_buf_addf(&b, "%s%s", i ? "; " : "",
                         json_string_value(json_object_get(x, "why")));
-        rc = gl_err_set(err, GL_EREFUSED, "nothing handed over to %s: %s", to,
+        rc = gl_err_set(err, GL_EDENIED, "nothing handed over to %s: %s", to,
                         gl_buf_str(&b));
         gl_buf_release(&b);
         goto fail;

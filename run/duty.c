@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "transition.h"
 #include "store-rows.h"
 #include "golive/defect.h"
 
@@ -31,14 +32,19 @@ int gl_duty_log(gl_store *s, const struct gl_plan *p,
     int rc;
 
     if (!channel || !one_of(channel, channels))
-        return gl_err_set(err, GL_EUSAGE, "--channel is phone, chat or ticket");
+        return gl_err_set(err, GL_EUSAGE,
+                          "channel is phone, chat or ticket, not '%s'",
+                          channel ? channel : "");
     if (!kind || !one_of(kind, kinds))
         return gl_err_set(err, GL_EUSAGE,
-                          "--kind is question, defect or request");
+                          "kind is question, defect or request, not '%s'",
+                          kind ? kind : "");
     if (!text || !*text)
         return gl_err_set(err, GL_EUSAGE, "a duty entry needs its text");
     if (!gl_plan_person(p, who->person))
-        return gl_err_set(err, GL_EREFUSED, "'%s' is not a person of the plan",
+        return gl_err_set(err, GL_EDENIED,
+                          "'%s' is not a person of the plan; the people of "
+                          "the plan log duty entries",
                           who->person);
     if ((rc = gl_store_begin(s, err)))
         return rc;
@@ -60,23 +66,67 @@ fail:
     return rc;
 }
 
+const char *const gl_duty_action_names[] = {"defect", "patch", NULL};
+
+int gl_duty_may(const struct gl_plan *p, const char *person,
+                const struct gl_duty_state *e, const char *action,
+                struct gl_err *err)
+{
+    char names[256];
+
+    if (!strcmp(action, "defect")) {
+        if (e->defect)
+            return gl_err_set(err, GL_EREFUSED,
+                              "H-%lld is defect D-%lld already",
+                              (long long)e->n, (long long)e->defect);
+        return GL_OK;
+    }
+    if (!strcmp(action, "patch")) {
+        if (!gl_run_has_role(p, person, GL_ROLE_LEAD | GL_ROLE_DEV))
+            return gl_err_set(err, GL_EDENIED,
+                              "the lead or a dev plans a patch (%s)",
+                              gl_run_names_with(p, GL_ROLE_LEAD | GL_ROLE_DEV,
+                                                names, sizeof(names)));
+        return GL_OK;
+    }
+    return gl_err_set(err, GL_EUSAGE, "no duty action '%s'", action);
+}
+
+int gl_duty_actions(const struct gl_plan *p, const char *person,
+                    const struct gl_duty_state *e, json_t **out,
+                    struct gl_err *err)
+{
+    json_t *list = json_array();
+    const char *const *a;
+    struct gl_err e2;
+    int rc = list ? GL_OK : GL_ENOMEM;
+
+    *out = NULL;
+    for (a = gl_duty_action_names; *a && !rc; a++) {
+        gl_err_clear(&e2);
+        rc = gl_action_add(list, *a, gl_duty_may(p, person, e, *a, &e2), &e2);
+    }
+    if (rc) {
+        json_decref(list);
+        return gl_err_set(err, rc, "out of memory");
+    }
+    *out = list;
+    return GL_OK;
+}
+
 int gl_duty_defect(gl_store *s, const struct gl_plan *p,
                    const struct gl_actor *who, int64_t n, const char *severity,
                    const char *title, int64_t *defect, struct gl_err *err)
 {
+    struct gl_duty_state e = {n, 0, NULL};
     char *text = NULL;
-    int64_t existing = 0;
     int rc;
 
     if ((rc = gl_store_begin(s, err)))
         return rc;
-    if ((rc = gl_store_duty_get(s, n, &text, &existing, err)))
+    if ((rc = gl_store_duty_get(s, n, &text, &e.defect, err)) ||
+        (rc = gl_duty_may(p, who->person, &e, "defect", err)))
         goto fail;
-    if (existing) {
-        rc = gl_err_set(err, GL_EREFUSED, "H-%lld is defect D-%lld already",
-                        (long long)n, (long long)existing);
-        goto fail;
-    }
     if ((rc = gl_defect_open_in(s, p, who, NULL, severity,
                                 title && *title ? title : text, n, defect,
                                 err)) ||
@@ -94,20 +144,16 @@ int gl_duty_patch(gl_store *s, const struct gl_plan *p,
                   const struct gl_actor *who, int64_t n, const char *patch,
                   struct gl_err *err)
 {
-    char *text = NULL, names[256];
-    int64_t defect = 0;
+    struct gl_duty_state e = {n, 0, NULL};
+    char *text = NULL;
     int rc;
 
     if (!patch || !*patch)
         return gl_err_set(err, GL_EUSAGE, "planning needs --patch NAME");
-    if (!gl_run_has_role(p, who->person, GL_ROLE_LEAD | GL_ROLE_DEV))
-        return gl_err_set(err, GL_EREFUSED,
-                          "the lead or a dev plans a patch (%s)",
-                          gl_run_names_with(p, GL_ROLE_LEAD | GL_ROLE_DEV,
-                                            names, sizeof(names)));
     if ((rc = gl_store_begin(s, err)))
         return rc;
-    if ((rc = gl_store_duty_get(s, n, &text, &defect, err)) ||
+    if ((rc = gl_store_duty_get(s, n, &text, &e.defect, err)) ||
+        (rc = gl_duty_may(p, who->person, &e, "patch", err)) ||
         (rc = gl_run_event(
              s, who, "duty.patch",
              json_pack("{s:I, s:s}", "entry", (json_int_t)n, "patch", patch),

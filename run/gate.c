@@ -231,7 +231,7 @@ int gl_decide(gl_store *s, const struct gl_plan *p, const struct gl_actor *who,
         return gl_err_set(err, GL_EUSAGE, "a decision needs a --note");
     if (!gl_run_has_role(p, who->person, GL_ROLE_LEAD))
         return gl_err_set(
-            err, GL_EREFUSED, "only the lead decides go / no-go (%s)",
+            err, GL_EDENIED, "only the lead decides go / no-go (%s)",
             gl_run_names_with(p, GL_ROLE_LEAD, leads, sizeof(leads)));
     /* the gate reads the tables, which can be edited: a decision is
      * recorded only on a store whose every table is what its events made */
@@ -314,7 +314,7 @@ int gl_rollback_start(gl_store *s, const struct gl_plan *p,
 
     if (!gl_run_has_role(p, who->person, GL_ROLE_LEAD))
         return gl_err_set(
-            err, GL_EREFUSED, "only the lead starts the rollback (%s)",
+            err, GL_EDENIED, "only the lead starts the rollback (%s)",
             gl_run_names_with(p, GL_ROLE_LEAD, leads, sizeof(leads)));
     if (!p->rollback.n)
         return gl_err_set(err, GL_EREFUSED,

@@ -73,6 +73,171 @@ static int task_people(gl_store *s, const struct gl_task *t, struct people *w,
     return GL_OK;
 }
 
+/* Whether who may move task t by act now, and to what: every check of
+ * gl_task_act, reading the store only, inside the caller's transaction.
+ * state gets the task's state, *next the state the move leads to.  With
+ * audit, each row the decision reads must be what its events made (a
+ * move); without, the rows are taken as they are (a dry run: the move
+ * checks them again).  GL_EDENIED when the refusal is about who asks
+ * (the message says who may), GL_EREFUSED when it is about now (it says
+ * what must happen first). */
+static int task_decide(gl_store *s, const struct gl_plan *p,
+                       const struct gl_task *t, int64_t switch_at,
+                       const char *me, enum gl_task_action act, int force,
+                       const char *note, int64_t now, int audit, char state[16],
+                       const char **next, struct gl_err *err)
+{
+    const char *id = t->id.id;
+    char leads[256], rel[32];
+    struct people who_;
+    const struct gl_transition *row = NULL;
+    size_t i;
+    int rc;
+
+    *next = NULL;
+    if ((rc = gl_store_task_state(s, id, state, 16, err)) ||
+        (audit && (rc = gl_audit_check_row(s, "tasks", id, err))) ||
+        (rc = task_people(s, t, &who_, err)))
+        return rc;
+    gl_run_names_with(p, GL_ROLE_LEAD, leads, sizeof(leads));
+    switch (act) {
+    case GL_ACT_START:
+        if (who_.lost &&
+            (row = gl_transition_find(gl_task_moves, "retry", state))) {
+            /* its process died: the owner retries it */
+            if (!may(p, &who_, me, row->may))
+                return gl_err_set(err, GL_EDENIED,
+                                  "task '%s' is lost; its owner %s retries or "
+                                  "fails it",
+                                  id, who_.owner);
+            *next = row->to;
+            return GL_OK;
+        }
+        if (!(row = gl_transition_find(gl_task_moves, "start", state)))
+            return gl_err_set(err, GL_EREFUSED,
+                              "task '%s' is %s; only a pending task starts "
+                              "('golive task reopen' takes it back)",
+                              id, state);
+        if (!may(p, &who_, me, row->may) &&
+            !(force && (row->may & GL_MAY_LEAD_FORCE) && is_lead(p, me)))
+            return gl_err_set(err, GL_EDENIED,
+                              "only the owner of task '%s' (%s) starts it; "
+                              "the lead (%s) may with --force",
+                              id, who_.owner, leads);
+        if (force && !is_lead(p, me))
+            return gl_err_set(err, GL_EDENIED,
+                              "only the lead (%s) starts a task early with "
+                              "--force",
+                              leads);
+        for (i = 0; !force && i < t->depends_on.n; i++) {
+            char dep[16];
+            /* the dependency's row decides: it must be what its events
+             * made, as the task's own */
+            if ((rc = gl_store_task_state(s, t->depends_on.v[i].id, dep,
+                                          sizeof(dep), err)) ||
+                (audit && (rc = gl_audit_check_row(
+                               s, "tasks", t->depends_on.v[i].id, err))))
+                return rc;
+            if (strcmp(dep, "checked") && strcmp(dep, "skipped"))
+                return gl_err_set(err, GL_EREFUSED,
+                                  "task '%s' waits for '%s', which is %s, not "
+                                  "checked yet",
+                                  id, t->depends_on.v[i].id, dep);
+        }
+        if (!force && t->has_at && now < switch_at + t->at) {
+            char at[40];
+            gl_reltime_format(t->at, rel);
+            gl_time_format(switch_at + t->at, p->switch_offset, at);
+            return gl_err_set(err, GL_EREFUSED,
+                              "task '%s' starts at %s (%s), not before; the "
+                              "lead (%s) may start it early with --force",
+                              id, rel, at, leads);
+        }
+        {
+            int started = gl_rollback_started(s);
+            if (started < 0)
+                return gl_run_fail_db(s, err);
+            if (started && t->stage != GL_STAGE_ROLLBACK)
+                return gl_err_set(err, GL_EREFUSED,
+                                  "the run is rolling back; task '%s' does "
+                                  "not start (the rollback's tasks do)",
+                                  id);
+            if (!started && t->stage == GL_STAGE_ROLLBACK)
+                return gl_err_set(err, GL_EREFUSED,
+                                  "task '%s' belongs to the rollback, which "
+                                  "has not started ('golive rollback' by the "
+                                  "lead: %s)",
+                                  id, leads);
+        }
+        break;
+    case GL_ACT_DONE:
+    case GL_ACT_FAIL:
+        if (!(row =
+                  gl_transition_find(gl_task_moves, action_names[act], state)))
+            return gl_err_set(err, GL_EREFUSED,
+                              "task '%s' is %s; only a running task is %s", id,
+                              state, act == GL_ACT_DONE ? "done" : "failed");
+        if (!may(p, &who_, me, row->may))
+            return gl_err_set(err, GL_EDENIED,
+                              "only the owner of task '%s' (%s) reports it %s",
+                              id, who_.owner,
+                              act == GL_ACT_DONE ? "done" : "failed");
+        break;
+    case GL_ACT_CHECK:
+        /* the owner is never the checker of a task */
+        if (!strcmp(me, who_.owner))
+            return gl_err_set(err, GL_EDENIED,
+                              "%s owns task '%s' and cannot check it; its "
+                              "checker %s signs it off",
+                              me, id, who_.checker);
+        if (!may(p, &who_, me, gl_transition_may(gl_task_moves, "check")))
+            return gl_err_set(err, GL_EDENIED,
+                              "only the checker of task '%s' (%s) signs it "
+                              "off",
+                              id, who_.checker);
+        if (!(row = gl_transition_find(gl_task_moves, "check", state)))
+            return gl_err_set(err, GL_EREFUSED,
+                              "task '%s' is %s; its owner %s reports it done "
+                              "before it is checked",
+                              id, state, who_.owner);
+        break;
+    case GL_ACT_SKIP:
+        if (!note || !*note)
+            return gl_err_set(err, GL_EUSAGE,
+                              "skipping task '%s' needs a reason (--note)", id);
+        if (!may(p, &who_, me, gl_transition_may(gl_task_moves, "skip")))
+            return gl_err_set(err, GL_EDENIED,
+                              "only the owner of task '%s' (%s) or the lead "
+                              "(%s) skips it",
+                              id, who_.owner, leads);
+        if (!(row = gl_transition_find(gl_task_moves, "skip", state)))
+            return gl_err_set(err, GL_EREFUSED, "task '%s' is %s already", id,
+                              state);
+        break;
+    case GL_ACT_REOPEN:
+        /* a sign-off is the checker's: once given, only the checker or
+         * the lead takes it back (the table's row for checked) */
+        row = gl_transition_find(gl_task_moves, "reopen", state);
+        if (row && !(row->may & GL_MAY_OWNER) && !may(p, &who_, me, row->may))
+            return gl_err_set(err, GL_EDENIED,
+                              "task '%s' is checked; only its checker %s or "
+                              "the lead (%s) reopens it",
+                              id, who_.checker, leads);
+        if (!may(p, &who_, me, gl_transition_may(gl_task_moves, "reopen")))
+            return gl_err_set(err, GL_EDENIED,
+                              "only the owner of task '%s' (%s), its checker "
+                              "(%s) or the lead (%s) reopens it",
+                              id, who_.owner, who_.checker, leads);
+        if (!row)
+            return gl_err_set(err, GL_EREFUSED,
+                              "task '%s' is %s; there is nothing to reopen", id,
+                              state);
+        break;
+    }
+    *next = row->to;
+    return GL_OK;
+}
+
 int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 const struct gl_actor *who, const char *id,
                 enum gl_task_action act, int force, const char *note,
@@ -80,14 +245,10 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 struct gl_err *err)
 {
     const struct gl_task *t = gl_plan_task(p, id);
-    char state[16], leads[256], rel[32], planned_start[40] = "",
-                                         planned_end[40] = "";
-    struct people who_;
-    const struct gl_transition *row = NULL;
-    const char *next = NULL, *me = who->person;
+    char state[16], planned_start[40] = "", planned_end[40] = "";
+    const char *next = NULL;
     json_t *payload = NULL;
     char *ptext = NULL;
-    size_t i;
     int rc;
 
     *from = *to = NULL;
@@ -95,189 +256,10 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         return gl_err_set(err, GL_ENOTFOUND, "no task '%s' in the plan", id);
     if ((rc = gl_store_begin(s, err)))
         return rc;
-    if ((rc = gl_store_task_state(s, id, state, sizeof(state), err)) ||
-        (rc = gl_audit_check_row(s, "tasks", id, err)) ||
-        (rc = task_people(s, t, &who_, err)))
+    if ((rc = task_decide(s, p, t, switch_at, who->person, act, force, note,
+                          now, 1, state, &next, err)))
         goto fail;
     *from = gl_task_state_static(state);
-    gl_run_names_with(p, GL_ROLE_LEAD, leads, sizeof(leads));
-    switch (act) {
-    case GL_ACT_START:
-        if (who_.lost &&
-            (row = gl_transition_find(gl_task_moves, "retry", state))) {
-            /* its process died: the owner retries it */
-            if (!may(p, &who_, me, row->may)) {
-                rc = gl_err_set(err, GL_EREFUSED,
-                                "task '%s' is lost; its owner %s retries or "
-                                "fails it",
-                                id, who_.owner);
-                goto fail;
-            }
-            next = row->to;
-            break;
-        }
-        if (!(row = gl_transition_find(gl_task_moves, "start", state))) {
-            rc = gl_err_set(err, GL_EREFUSED,
-                            "task '%s' is %s; only a pending task starts "
-                            "('golive task reopen' takes it back)",
-                            id, state);
-            goto fail;
-        }
-        if (!may(p, &who_, me, row->may) &&
-            !(force && (row->may & GL_MAY_LEAD_FORCE) && is_lead(p, me))) {
-            rc = gl_err_set(err, GL_EREFUSED,
-                            "only the owner of task '%s' (%s) starts it; the "
-                            "lead (%s) may with --force",
-                            id, who_.owner, leads);
-            goto fail;
-        }
-        if (force && !is_lead(p, me)) {
-            rc = gl_err_set(err, GL_EREFUSED,
-                            "only the lead (%s) starts a task early with "
-                            "--force",
-                            leads);
-            goto fail;
-        }
-        for (i = 0; !force && i < t->depends_on.n; i++) {
-            char dep[16];
-            /* the dependency's row decides: it must be what its events
-             * made, as the task's own */
-            if ((rc = gl_store_task_state(s, t->depends_on.v[i].id, dep,
-                                          sizeof(dep), err)) ||
-                (rc = gl_audit_check_row(s, "tasks", t->depends_on.v[i].id,
-                                         err)))
-                goto fail;
-            if (strcmp(dep, "checked") && strcmp(dep, "skipped")) {
-                rc = gl_err_set(err, GL_EREFUSED,
-                                "task '%s' waits for '%s', which is %s, not "
-                                "checked yet",
-                                id, t->depends_on.v[i].id, dep);
-                goto fail;
-            }
-        }
-        if (!force && t->has_at && now < switch_at + t->at) {
-            char at[40];
-            gl_reltime_format(t->at, rel);
-            gl_time_format(switch_at + t->at, p->switch_offset, at);
-            rc = gl_err_set(err, GL_EREFUSED,
-                            "task '%s' starts at %s (%s), not before; the "
-                            "lead (%s) may start it early with --force",
-                            id, rel, at, leads);
-            goto fail;
-        }
-        {
-            int started = gl_rollback_started(s);
-            if (started < 0) {
-                rc = gl_run_fail_db(s, err);
-                goto fail;
-            }
-            if (started && t->stage != GL_STAGE_ROLLBACK) {
-                rc = gl_err_set(err, GL_EREFUSED,
-                                "the run is rolling back; task '%s' does not "
-                                "start (the rollback's tasks do)",
-                                id);
-                goto fail;
-            }
-            if (!started && t->stage == GL_STAGE_ROLLBACK) {
-                rc = gl_err_set(err, GL_EREFUSED,
-                                "task '%s' belongs to the rollback, which "
-                                "has not started ('golive rollback' by the "
-                                "lead: %s)",
-                                id, leads);
-                goto fail;
-            }
-        }
-        next = row->to;
-        break;
-    case GL_ACT_DONE:
-    case GL_ACT_FAIL:
-        if (!(row = gl_transition_find(gl_task_moves, action_names[act],
-                                       state))) {
-            rc = gl_err_set(err, GL_EREFUSED,
-                            "task '%s' is %s; only a running task is %s", id,
-                            state, act == GL_ACT_DONE ? "done" : "failed");
-            goto fail;
-        }
-        if (!may(p, &who_, me, row->may)) {
-            rc =
-                gl_err_set(err, GL_EREFUSED,
-                           "only the owner of task '%s' (%s) reports it %s", id,
-                           who_.owner, act == GL_ACT_DONE ? "done" : "failed");
-            goto fail;
-        }
-        next = row->to;
-        break;
-    case GL_ACT_CHECK:
-        /* the owner is never the checker of a task */
-        if (!strcmp(me, who_.owner)) {
-            rc = gl_err_set(err, GL_EREFUSED,
-                            "%s owns task '%s' and cannot check it; its "
-                            "checker %s signs it off",
-                            me, id, who_.checker);
-            goto fail;
-        }
-        if (!may(p, &who_, me, gl_transition_may(gl_task_moves, "check"))) {
-            rc = gl_err_set(err, GL_EREFUSED,
-                            "only the checker of task '%s' (%s) signs it off",
-                            id, who_.checker);
-            goto fail;
-        }
-        if (!(row = gl_transition_find(gl_task_moves, "check", state))) {
-            rc = gl_err_set(err, GL_EREFUSED,
-                            "task '%s' is %s; its owner %s reports it done "
-                            "before it is checked",
-                            id, state, who_.owner);
-            goto fail;
-        }
-        next = row->to;
-        break;
-    case GL_ACT_SKIP:
-        if (!note || !*note) {
-            rc = gl_err_set(err, GL_EUSAGE,
-                            "skipping task '%s' needs a reason (--note)", id);
-            goto fail;
-        }
-        if (!may(p, &who_, me, gl_transition_may(gl_task_moves, "skip"))) {
-            rc = gl_err_set(err, GL_EREFUSED,
-                            "only the owner of task '%s' (%s) or the lead "
-                            "(%s) skips it",
-                            id, who_.owner, leads);
-            goto fail;
-        }
-        if (!(row = gl_transition_find(gl_task_moves, "skip", state))) {
-            rc = gl_err_set(err, GL_EREFUSED, "task '%s' is %s already", id,
-                            state);
-            goto fail;
-        }
-        next = row->to;
-        break;
-    case GL_ACT_REOPEN:
-        /* a sign-off is the checker's: once given, only the checker or
-         * the lead takes it back (the table's row for checked) */
-        row = gl_transition_find(gl_task_moves, "reopen", state);
-        if (row && !(row->may & GL_MAY_OWNER) && !may(p, &who_, me, row->may)) {
-            rc = gl_err_set(err, GL_EREFUSED,
-                            "task '%s' is checked; only its checker %s or "
-                            "the lead (%s) reopens it",
-                            id, who_.checker, leads);
-            goto fail;
-        }
-        if (!may(p, &who_, me, gl_transition_may(gl_task_moves, "reopen"))) {
-            rc = gl_err_set(err, GL_EREFUSED,
-                            "only the owner of task '%s' (%s), its checker "
-                            "(%s) or the lead (%s) reopens it",
-                            id, who_.owner, who_.checker, leads);
-            goto fail;
-        }
-        if (!row) {
-            rc = gl_err_set(err, GL_EREFUSED,
-                            "task '%s' is %s; there is nothing to reopen", id,
-                            state);
-            goto fail;
-        }
-        next = row->to;
-        break;
-    }
     if (!strcmp(next, "running")) {
         /* the plan it is held to from now on, whatever shift follows */
         int64_t ps, pe;
@@ -317,6 +299,62 @@ fail:
 out:
     free(ptext);
     json_decref(payload);
+    return rc;
+}
+
+int gl_task_actions(gl_store *s, const struct gl_plan *p, int64_t switch_at,
+                    const char *person, const char *id, int64_t now,
+                    json_t **out, struct gl_err *err)
+{
+    const struct gl_task *t = gl_plan_task(p, id);
+    json_t *list = NULL;
+    char state[16];
+    const char *next;
+    struct gl_err e;
+    size_t i;
+    int rc;
+
+    *out = NULL;
+    if (!t)
+        return gl_err_set(err, GL_ENOTFOUND, "no task '%s' in the plan", id);
+    if (!(list = json_array()))
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if ((rc = gl_store_begin_read(s, err)))
+        goto out;
+    for (i = 0; i < sizeof(action_names) / sizeof(action_names[0]); i++) {
+        gl_err_clear(&e);
+        /* the move's own checks, the note a skip needs taken as given */
+        rc = task_decide(s, p, t, switch_at, person, (enum gl_task_action)i, 0,
+                         "-", now, 0, state, &next, &e);
+        if (rc && i == GL_ACT_START && is_lead(p, person)) {
+            /* what the lead may do with --force ("force": true) */
+            struct gl_err e2;
+            gl_err_clear(&e2);
+            if (!task_decide(s, p, t, switch_at, person, GL_ACT_START, 1, "-",
+                             now, 0, state, &next, &e2) &&
+                (rc == GL_EREFUSED || rc == GL_EDENIED)) {
+                if ((rc = gl_action_add(list, action_names[i], rc, &e)))
+                    break;
+                json_object_set_new(json_array_get(list, i), "force",
+                                    json_true());
+                continue;
+            }
+        }
+        if ((rc = gl_action_add(list, action_names[i], rc, &e)))
+            break;
+    }
+    gl_store_rollback(s);
+    if (rc) {
+        if (e.code == rc)
+            *err = e;
+        else
+            gl_err_set(err, rc, "out of memory");
+        goto out;
+    }
+    *out = list;
+    list = NULL;
+out:
+    json_decref(list);
     return rc;
 }
 

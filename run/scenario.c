@@ -29,7 +29,7 @@ static int refuse_non_tester(const struct gl_plan *p, const char *who,
     char names[256];
 
     return gl_err_set(
-        err, GL_EREFUSED, "%s is not a tester; testers run scenarios (%s)", who,
+        err, GL_EDENIED, "%s is not a tester; testers run scenarios (%s)", who,
         gl_run_names_with(p, GL_ROLE_TESTER, names, sizeof(names)));
 }
 
@@ -113,38 +113,63 @@ static int no_scenario(const struct gl_plan *p, const char *id,
     return rc;
 }
 
+/* Whether who may record result on scenario id now: every check of
+ * gl_scenario_result, reading only, inside the caller's transaction (the
+ * store's row, when there is one, as it is; a move checks it against its
+ * events first).  GL_EDENIED for a non-tester, GL_EREFUSED for a result
+ * given already. */
+static int result_decide(gl_store *s, const struct gl_plan *p,
+                         const char *person, const char *id, const char *result,
+                         struct gl_err *err)
+{
+    struct gl_scenario_now now;
+    char at[40];
+    int rc;
+
+    if (!is_tester(p, person))
+        return refuse_non_tester(p, person, err);
+    if ((rc = gl_store_scenario_now(s, id, &now, err)))
+        return rc;
+    /* the same result again records nothing (a re-run after another
+     * result is a new one) */
+    if (now.found && !strcmp(now.state, result)) {
+        gl_time_format(now.at, p->switch_offset, at);
+        return gl_err_set(err, GL_EREFUSED,
+                          "scenario '%s' is %s already (recorded by %s at "
+                          "%.5s)",
+                          id, result, now.by, at + 11);
+    }
+    return GL_OK;
+}
+
+static int scenario_find(const struct gl_plan *p, const char *id,
+                         struct gl_err *err)
+{
+    size_t i;
+
+    for (i = 0; i < p->n_scenarios; i++)
+        if (!strcmp(p->scenarios[i].id.id, id))
+            return GL_OK;
+    return no_scenario(p, id, err);
+}
+
 int gl_scenario_result(gl_store *s, const struct gl_plan *p,
                        const struct gl_actor *who, const char *id,
                        const char *result, const char *note, struct gl_err *err)
 {
-    struct gl_scenario_now now;
-    char kind[32], at[40];
-    size_t i;
+    char kind[32];
     int rc;
 
-    for (i = 0; i < p->n_scenarios; i++)
-        if (!strcmp(p->scenarios[i].id.id, id))
-            break;
-    if (i == p->n_scenarios)
-        return no_scenario(p, id, err);
+    if ((rc = scenario_find(p, id, err)))
+        return rc;
     if (!is_tester(p, who->person))
         return refuse_non_tester(p, who->person, err);
     if ((rc = gl_store_begin(s, err)))
         return rc;
     if ((rc = gl_scenario_rows(s, p, err)) ||
         (rc = gl_audit_check_row(s, "scenarios", id, err)) ||
-        (rc = gl_store_scenario_now(s, id, &now, err)))
+        (rc = result_decide(s, p, who->person, id, result, err)))
         goto fail;
-    /* the same result again records nothing (a re-run after another
-     * result is a new one) */
-    if (now.found && !strcmp(now.state, result)) {
-        gl_time_format(now.at, p->switch_offset, at);
-        rc = gl_err_set(err, GL_EREFUSED,
-                        "scenario '%s' is %s already (recorded by %s at "
-                        "%.5s)",
-                        id, result, now.by, at + 11);
-        goto fail;
-    }
     /* the move whose to state is the result names the event */
     {
         const struct gl_transition *t = gl_scenario_moves;
@@ -158,6 +183,46 @@ int gl_scenario_result(gl_store *s, const struct gl_plan *p,
     return gl_store_commit(s, err);
 fail:
     gl_store_rollback(s);
+    return rc;
+}
+
+int gl_scenario_actions(gl_store *s, const struct gl_plan *p,
+                        const char *person, const char *id, json_t **out,
+                        struct gl_err *err)
+{
+    const struct gl_transition *t;
+    json_t *list = NULL;
+    struct gl_err e;
+    int rc;
+
+    *out = NULL;
+    if ((rc = scenario_find(p, id, err)))
+        return rc;
+    if (!(list = json_array()))
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if ((rc = gl_store_begin_read(s, err)))
+        goto out;
+    /* a result is any move of the table but "take" (gl_scenario_next) */
+    for (t = gl_scenario_moves; t->action; t++) {
+        if (t->from)
+            continue;
+        gl_err_clear(&e);
+        rc = result_decide(s, p, person, id, t->to, &e);
+        if ((rc = gl_action_add(list, t->action, rc, &e)))
+            break;
+    }
+    gl_store_rollback(s);
+    if (rc) {
+        if (e.code == rc)
+            *err = e;
+        else
+            gl_err_set(err, rc, "out of memory");
+        goto out;
+    }
+    *out = list;
+    list = NULL;
+out:
+    json_decref(list);
     return rc;
 }
 

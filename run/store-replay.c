@@ -510,6 +510,14 @@ static int p_session_close(struct replay *r, const struct event *e, json_t *pl,
     return gl_store_session_close(r->mem, pint(pl, "session"), e->at, err);
 }
 
+static int p_defect_comment(struct replay *r, const struct event *e, json_t *pl,
+                            struct gl_err *err)
+{
+    return gl_store_comment_insert(r->mem, pint(pl, "comment"),
+                                   pint(pl, "defect"), e->at, e->actor,
+                                   pstr(pl, "text"), e->seq, err);
+}
+
 /* Every event kind, what it writes, and how.  key: the payload field that
  * names the row of `tables`' first table (replaying one row skips the
  * events of other rows). */
@@ -554,6 +562,7 @@ static const struct projector {
     {"token.revoke", "tokens", NULL, p_token_revoke},
     {"session.open", "sessions", NULL, p_session_open},
     {"session.close", "sessions", NULL, p_session_close},
+    {"defect.comment", "defect_comments", NULL, p_defect_comment},
 };
 
 static const struct projector *projector_of(const char *kind)

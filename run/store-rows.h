@@ -288,4 +288,20 @@ int gl_store_session_get(gl_store *s, const char *sha, int64_t *n,
 int gl_store_session_close(gl_store *s, int64_t n, const char *at,
                            struct gl_err *err);
 
+/* ---- comments on defects (run/store-comment.c) ---- */
+
+/* The number the next comment gets (1 for the first). */
+int gl_store_comment_next(gl_store *s, int64_t *n, struct gl_err *err);
+
+/* Comment n on defect `defect`, by actor at `at` (UTC ISO 8601), by event
+ * seq. */
+int gl_store_comment_insert(gl_store *s, int64_t n, int64_t defect,
+                            const char *at, const char *actor, const char *text,
+                            int64_t seq, struct gl_err *err);
+
+/* Defect `defect`'s comments, oldest first: a new JSON array of {n, at,
+ * actor, text}. */
+int gl_store_comment_list(gl_store *s, int64_t defect, json_t **out,
+                          struct gl_err *err);
+
 #endif

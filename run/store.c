@@ -364,6 +364,11 @@ int gl_store_begin(gl_store *s, struct gl_err *err)
     return gl_store_exec(s, "BEGIN IMMEDIATE", err);
 }
 
+int gl_store_begin_read(gl_store *s, struct gl_err *err)
+{
+    return gl_store_exec(s, "BEGIN", err);
+}
+
 int gl_store_commit(gl_store *s, struct gl_err *err)
 {
     int rc = gl_store_exec(s, "COMMIT", err);

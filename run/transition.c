@@ -5,8 +5,11 @@
  */
 #include "transition.h"
 
+#include <jansson.h>
 #include <stddef.h>
 #include <string.h>
+
+#include "golive/golive.h"
 
 const struct gl_transition gl_task_moves[] = {
     {"start", "pending", "running", GL_MAY_OWNER | GL_MAY_LEAD_FORCE},
@@ -87,4 +90,31 @@ const char *gl_transition_to(const struct gl_transition *t, const char *action)
         if (!strcmp(t->action, action))
             return t->to;
     return NULL;
+}
+
+int gl_action_add(json_t *list, const char *action, int rc,
+                  const struct gl_err *err)
+{
+    const char *code;
+    json_t *a;
+
+    switch (rc) {
+    case GL_OK:
+        a = json_pack("{s:s, s:b}", "action", action, "allowed", 1);
+        break;
+    case GL_EDENIED:
+    case GL_EREFUSED:
+    case GL_EUSAGE:
+        code = rc == GL_EDENIED    ? "forbidden"
+               : rc == GL_EREFUSED ? "conflict"
+                                   : "bad_request";
+        a = json_pack("{s:s, s:b, s:s, s:s}", "action", action, "allowed", 0,
+                      "reason", err->msg, "code", code);
+        break;
+    default:
+        return rc;
+    }
+    if (!a || json_array_append_new(list, a))
+        return GL_ENOMEM;
+    return GL_OK;
 }

@@ -51,4 +51,22 @@ unsigned gl_transition_may(const struct gl_transition *t, const char *action);
 /* The state action leads to (the first row's), or NULL. */
 const char *gl_transition_to(const struct gl_transition *t, const char *action);
 
+/* The shape every "actions" list shares (tasks, scenarios; the defects
+ * and duty entries call it too): what one person may do with one object
+ * now.  Append to list the entry of action as decided by rc and err, the
+ * move's own check made without moving (a dry run, never a second copy of
+ * the rules):
+ *   GL_OK       {"action": action, "allowed": true}
+ *   GL_EDENIED  {"action", "allowed": false, "reason": err->msg,
+ *                "code": "forbidden"}   (the reason says who may)
+ *   GL_EREFUSED ... "code": "conflict"  (the reason says what first)
+ *   GL_EUSAGE   ... "code": "bad_request"
+ * The codes are the API's error codes for the same refusal.  Returns GL_OK,
+ * or rc itself for any other code (a store error: the caller fails with
+ * err), or GL_ENOMEM. */
+struct json_t;
+struct gl_err;
+int gl_action_add(struct json_t *list, const char *action, int rc,
+                  const struct gl_err *err);
+
 #endif

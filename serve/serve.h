@@ -102,6 +102,9 @@ struct sv_route {
 
 /* Each api-*.c exports one table ending with {NULL}; routes.c lists them. */
 extern const struct sv_route sv_routes_base[];
+extern const struct sv_route sv_routes_defect[]; /* api-defect.c */
+extern const struct sv_route sv_routes_duty[];   /* api-duty.c */
+extern const struct sv_route sv_routes_decide[]; /* api-decide.c */
 extern const struct sv_route *const sv_route_tables[];
 
 /* Find the route of method + path: the route (req->arg filled), or NULL
@@ -117,8 +120,8 @@ void sv_json(struct sv_resp *r, unsigned status, json_t *j);
 void sv_error(struct sv_resp *r, unsigned status, const char *code,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* A library error as its HTTP status: GL_EUSAGE 400, GL_ENOTFOUND 404,
- * GL_EREFUSED 409, GL_ENOMEM 413 (a size cap); a store or internal error
- * is 500 without its internals. */
+ * GL_EDENIED 403 (who may), GL_EREFUSED 409 (what first), GL_ENOMEM 413 (a size
+ * cap); a store or internal error is 500 without its internals. */
 void sv_fail(struct sv_resp *r, const struct gl_err *err);
 
 /* The body's field name: a string (NULL when absent and !required); a
@@ -156,5 +159,19 @@ void sv_hub_free(struct sv_hub *h);
 /* The hub of the server serving a request. */
 struct sv_hub *sv_server_hub(struct sv_server *sv);
 extern const struct sv_route sv_routes_stream[];
+
+/* The number of an id in a path ("D-3", or "3"; prefix 'D'), or 0 with a
+ * 404 in r naming what (a "defect") when the segment is not one. */
+int64_t sv_id_number(struct sv_resp *r, const char *arg, char prefix,
+                     const char *what);
+/* Whether the body holds only the fields named (a NULL-terminated list);
+ * otherwise a 400 naming the first other field and those it takes, and 0
+ * is returned. */
+int sv_fields_only(struct sv_req *q, struct sv_resp *r,
+                   const char *const *names);
+/* A library's actions list (new reference, taken) as who asks sees it:
+ * for a viewer's token every action is refused ("forbidden": the token
+ * changes nothing), in the list's own shape; else the list as it is. */
+json_t *sv_actions_for(const struct sv_req *q, json_t *acts);
 
 #endif

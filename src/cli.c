@@ -28,6 +28,7 @@ int cli_exit_code(int code)
     case GL_EPLAN:
         return EXIT_NO;
     case GL_EREFUSED:
+    case GL_EDENIED: /* who asks may not: refused as well */
         return EXIT_REFUSED;
     default:
         return EXIT_ERROR;

@@ -17,6 +17,7 @@ static const char *const code_names[] = {
     [GL_EREFUSED] = "refused",
     [GL_ENOTFOUND] = "notfound",
     [GL_EINTERNAL] = "internal",
+    [GL_EDENIED] = "denied",
 };
 
 int gl_err_set(struct gl_err *err, int code, const char *fmt, ...)

@@ -14,8 +14,8 @@
 #include "golive/store.h"
 
 /* Move the run's switch (T0) to new_switch (epoch seconds); every time
- * relative to T0 moves with it.  The lead only; a "shift" event holds the
- * old and new times and the difference. */
+ * relative to T0 moves with it.  The lead only (GL_EDENIED); a "shift" event
+ * holds the old and new times and the difference. */
 int gl_shift(gl_store *s, const struct gl_plan *p, const struct gl_actor *who,
              int64_t new_switch, const char *note, struct gl_err *err);
 
@@ -38,7 +38,7 @@ struct gl_handover_pick {
  * scenario to a non-tester or a fix to a non-dev, or it is not who's open
  * work); the rest moves, in one "handover" event.  *moved gets {tasks,
  * checks, scenarios, defects, refused: [{kind, id, why}]} (new reference)
- * when anything moved; GL_EREFUSED naming every refusal when nothing
+ * when anything moved; GL_EDENIED naming every refusal when nothing
  * did, GL_ENOTFOUND when who holds no open work or a named item is not in
  * the plan. */
 int gl_handover(gl_store *s, const struct gl_plan *p,

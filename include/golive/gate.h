@@ -17,14 +17,15 @@
 int gl_gate_eval(gl_store *s, const struct gl_plan *p, json_t **out,
                  struct gl_err *err);
 
-/* Record the lead's decision: "go", "no-go" or "hold", with a note.  Go is
+/* Record the lead's decision (anyone else: GL_EDENIED): "go", "no-go" or
+ * "hold", with a note.  Go is
  * refused (GL_EREFUSED, naming the failed criteria) unless the gate
  * passes.  The gate's evaluation is stored with the decision. */
 int gl_decide(gl_store *s, const struct gl_plan *p, const struct gl_actor *who,
               const char *decision, const char *note, struct gl_err *err);
 
-/* Start the plan's rollback (the lead only): its tasks may then start in
- * dependency order and are worked like any task. */
+/* Start the plan's rollback (the lead only, else GL_EDENIED): its tasks may
+ * then start in dependency order and are worked like any task. */
 int gl_rollback_start(gl_store *s, const struct gl_plan *p,
                       const struct gl_actor *who, const char *note,
                       struct gl_err *err);

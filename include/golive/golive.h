@@ -22,9 +22,11 @@ enum gl_code {
     GL_EPLAN,     /* the plan has errors (details in a gl_diags) */
     GL_ESTORE,    /* the state store failed (SQLite error) */
     GL_ECORRUPT,  /* the store's audit chain or contents do not verify */
-    GL_EREFUSED,  /* a rule forbids it; the message says what would allow it */
+    GL_EREFUSED,  /* not now: the message says what must happen first (a
+                     rule about who asks is GL_EDENIED) */
     GL_ENOTFOUND, /* no such object (run, task, file) */
     GL_EINTERNAL, /* a bug: an invariant did not hold */
+    GL_EDENIED,   /* refused for who asks: the message says who may */
 };
 
 /* The error context.  msg is always NUL-terminated, empty when code == 0. */

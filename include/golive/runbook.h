@@ -12,6 +12,7 @@
 #ifndef GOLIVE_RUNBOOK_H
 #define GOLIVE_RUNBOOK_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,14 +33,28 @@ enum gl_task_action {
 int gl_task_action_parse(const char *s);
 
 /* Move task id as who asks.  now: epoch seconds; switch_at: the run's T0.
- * GL_EREFUSED (the message says who may, or what must happen first),
- * GL_ENOTFOUND (no such task) or GL_OK; *from / *to get the states
- * (static strings).  note is required to skip. */
+ * GL_EDENIED (not for who asks: the message says who may), GL_EREFUSED
+ * (not now: the message says what must happen first), GL_ENOTFOUND (no
+ * such task) or GL_OK; *from / *to get the states (static strings).  note
+ * is required to skip. */
 int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 const struct gl_actor *who, const char *id,
                 enum gl_task_action act, int force, const char *note,
                 int64_t now, const char **from, const char **to,
                 struct gl_err *err);
+
+/* What person may do with task id now: *out gets (new reference) one
+ * entry per action, in the order start, done, fail, skip, check, reopen:
+ * {"action", "allowed": true} or {"action", "allowed": false, "reason",
+ * "code": "forbidden" (someone else may: the reason says who) |
+ * "conflict" (not now: the reason says what must happen first)}; a start
+ * refused that the lead may make with force carries "force": true.  Each
+ * is gl_task_act's own decision made without moving anything (a skip's
+ * note taken as given); the rows are read as they are (the move itself
+ * checks them against their events).  GL_ENOTFOUND for no such task. */
+int gl_task_actions(gl_store *s, const struct gl_plan *p, int64_t switch_at,
+                    const char *person, const char *id, int64_t now,
+                    json_t **out, struct gl_err *err);
 
 /* Who owns task id now (a handover may have changed the plan's owner). */
 int gl_task_owner(gl_store *s, const struct gl_plan *p, const char *id,

@@ -5,6 +5,8 @@
 #ifndef GOLIVE_SCENARIO_H
 #define GOLIVE_SCENARIO_H
 
+#include <jansson.h>
+
 #include "golive/golive.h"
 #include "golive/plan.h"
 #include "golive/store.h"
@@ -24,6 +26,15 @@ int gl_scenario_result(gl_store *s, const struct gl_plan *p,
                        const struct gl_actor *who, const char *id,
                        const char *result, const char *note,
                        struct gl_err *err);
+
+/* What person may do with scenario id now: *out gets (new reference) one
+ * entry per result, in the order pass, fail, block: {"action",
+ * "allowed": true} or {"action", "allowed": false, "reason", "code":
+ * "forbidden" | "conflict"}, gl_scenario_result's own decision made
+ * without recording anything.  GL_ENOTFOUND for no such scenario. */
+int gl_scenario_actions(gl_store *s, const struct gl_plan *p,
+                        const char *person, const char *id, json_t **out,
+                        struct gl_err *err);
 
 /* Progress as JSON text (malloc'd): per tester and per area, scenarios by
  * state. */

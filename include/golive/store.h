@@ -46,6 +46,9 @@ int gl_store_schema(gl_store *s);
 /* Transactions: BEGIN IMMEDIATE (waits for other writers up to a timeout),
  * COMMIT, ROLLBACK.  Every change goes between begin and commit. */
 int gl_store_begin(gl_store *s, struct gl_err *err);
+/* BEGIN (deferred): a read of several statements that sees one state of
+ * the store; ended with gl_store_rollback (or commit). */
+int gl_store_begin_read(gl_store *s, struct gl_err *err);
 int gl_store_commit(gl_store *s, struct gl_err *err);
 void gl_store_rollback(gl_store *s);
 

@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 NOT_PROJECTIONS = {"events", "audit_cache"}
 # projections the demo's night leaves empty: browser sessions are opened by
 # `golive serve` only (tests/unit/test-token.c edits them)
-EMPTY_IN_DEMO = {"sessions", "defect_comments"}
+EMPTY_IN_DEMO = {"sessions"}
 
 
 @pytest.fixture(scope="module")
