@@ -8,7 +8,6 @@
 
 #include <sqlite3.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "golive/golive.h"
 #include "golive/store.h"
@@ -22,10 +21,6 @@ struct gl_store {
     char *path;
     char event_at[40]; /* the time of the last event appended (or replayed) */
     int memory;        /* a replay's projection: no crash points */
-    /* its file, counted among the files this process holds open */
-    int counted;
-    dev_t dev;
-    ino_t ino;
 };
 
 /* GL_ESTORE: "<what> in state store '<path>': <SQLite's message>". */

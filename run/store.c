@@ -16,7 +16,6 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <openssl/rand.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,74 +169,6 @@ static int check_ours(const char *path, int create, struct gl_err *err)
     return ok ? GL_OK : not_ours(path, err);
 }
 
-/* The store files this process holds open, by device and inode.  POSIX
- * locks belong to the process: closing any descriptor of a file drops
- * every lock the process holds on it, SQLite's own included (SQLite keeps
- * its descriptors open until its last connection to the file closes).
- * Then another process may take the file for itself: a CLI command
- * closing the store deletes its -wal file, and the connections of this
- * process go on reading the deleted one (a server's stream or status
- * would never see a change again).  So check_ours, which reads the header
- * with a descriptor of its own, runs only while no store of this process
- * has the file open; a second connection (a server's) opens a file known
- * to be ours.  Guarded by open_lock. */
-struct open_file {
-    dev_t dev;
-    ino_t ino;
-    unsigned n;
-};
-static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct open_file *open_files;
-static size_t n_open_files;
-
-static struct open_file *open_file_find(dev_t dev, ino_t ino)
-{
-    size_t i;
-
-    for (i = 0; i < n_open_files; i++)
-        if (open_files[i].dev == dev && open_files[i].ino == ino)
-            return &open_files[i];
-    return NULL;
-}
-
-/* Count s's file as open.  Under open_lock. */
-static int open_file_add(gl_store *s, const struct stat *sb)
-{
-    struct open_file *f = open_file_find(sb->st_dev, sb->st_ino), *v;
-
-    if (!f) {
-        if (!(v = realloc(open_files, (n_open_files + 1) * sizeof(*v))))
-            return -1;
-        open_files = v;
-        f = &open_files[n_open_files++];
-        f->dev = sb->st_dev;
-        f->ino = sb->st_ino;
-        f->n = 0;
-    }
-    f->n++;
-    s->counted = 1;
-    s->dev = sb->st_dev;
-    s->ino = sb->st_ino;
-    return 0;
-}
-
-static void open_file_drop(gl_store *s)
-{
-    struct open_file *f;
-
-    pthread_mutex_lock(&open_lock);
-    f = open_file_find(s->dev, s->ino);
-    if (f && !--f->n) {
-        *f = open_files[--n_open_files];
-        if (!n_open_files) {
-            free(open_files);
-            open_files = NULL;
-        }
-    }
-    pthread_mutex_unlock(&open_lock);
-    s->counted = 0;
-}
-
 /* Create the store's file, readable by its owner only: SQLite gives its
  * -wal and -shm files the same mode. */
 static int create_file(const char *path, struct gl_err *err)
@@ -276,27 +207,14 @@ int gl_store_open(const char *path, int flags, gl_store **out,
     } else if (!S_ISREG(sb.st_mode)) {
         return gl_err_set(err, GL_EIO, "state store '%s' is not a file", path);
     }
-    if (stat(path, &sb) != 0)
-        return gl_err_set(err, GL_EIO, "cannot open state store '%s': %s", path,
-                          strerror(errno));
-    /* nothing below writes before the file is known to be ours (a file
-     * this process has open as a store is) */
-    pthread_mutex_lock(&open_lock);
-    if (!open_file_find(sb.st_dev, sb.st_ino) &&
-        (rc = check_ours(path, flags & GL_STORE_CREATE, err))) {
-        pthread_mutex_unlock(&open_lock);
+    /* nothing below writes before the file is known to be ours */
+    if ((rc = check_ours(path, flags & GL_STORE_CREATE, err)))
         return rc;
-    }
     if (!(s = calloc(1, sizeof(*s))) || !(s->path = strdup(path))) {
-        pthread_mutex_unlock(&open_lock);
         free(s);
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     }
-    rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
-    if (rc == SQLITE_OK && open_file_add(s, &sb))
-        rc = SQLITE_NOMEM;
-    pthread_mutex_unlock(&open_lock);
-    if (rc != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
         rc = gl_store_db_err(s, err, "cannot open");
         goto fail;
     }
@@ -348,8 +266,6 @@ void gl_store_close(gl_store *s)
     if (!s)
         return;
     sqlite3_close(s->db);
-    if (s->counted)
-        open_file_drop(s);
     free(s->path);
     free(s);
 }
