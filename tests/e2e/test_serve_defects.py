@@ -203,9 +203,11 @@ def test_bad_requests_name_the_field(night):
 
 
 def test_unknown_ids_unauthenticated_and_too_large(night):
-    for path in ("/defects/D-99", "/defects/xyz", "/defects/D-0"):
+    for path in ("/defects/D-99", "/defects/xyz", "/defects/D-0",
+                 "/defects/D-99999999999999999999"):
         st, _, b = night.call("GET", path, "ann")
         assert st == 404 and b["error"]["code"] == "not_found", (path, b)
+        assert err(b).startswith("no defect"), (path, b)
     st, _, b = night.call("POST", "/defects/D-99/fixing", "bob")
     assert st == 404 and err(b) == "no defect D-99"
     st, _, b = night.call("POST", "/duty/H-7/patch", "bob", {"patch": "p"})
