@@ -21,14 +21,23 @@ void sv_json(struct sv_resp *r, unsigned status, json_t *j)
 void sv_error(struct sv_resp *r, unsigned status, const char *code,
               const char *fmt, ...)
 {
-    char msg[1200];
+    char msg[1200], *c;
     va_list ap;
+    json_t *j;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    sv_json(r, status,
-            json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
+    j = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg);
+    if (!j) {
+        /* a value from the request that is not UTF-8 (a path segment's
+         * %ff): the message still says what was wrong, '?' for its bytes */
+        for (c = msg; *c; c++)
+            if ((unsigned char)*c >= 0x80)
+                *c = '?';
+        j = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg);
+    }
+    sv_json(r, status, j);
 }
 
 void sv_fail(struct sv_resp *r, const struct gl_err *err)

@@ -155,6 +155,10 @@ def test_actions_are_what_the_moves_answer(night):
     st, _, d = night.call("POST", "/defects/D-1/defer", "bob",
                           {"patch": "p-1", "note": "next week"})
     assert st == 200 and d["state"] == "deferred" and d["patch"] == "p-1"
+    # a deferred defect is not raised to a blocker: not now, reopen first
+    st, _, b = night.call("POST", "/defects/D-1/severity", "lead",
+                          {"severity": "blocker", "note": "it does block"})
+    assert st == 409 and "reopen it first" in err(b), b
     ev = events(night.state, "defect.severity")
     assert [(k, a) for k, a, _, _ in ev] == [("defect.severity", "lead")]
     assert json.loads(ev[0][3])["note"] == "a workaround"
@@ -203,26 +207,34 @@ def test_bad_requests_name_the_field(night):
 
 
 def test_unknown_ids_unauthenticated_and_too_large(night):
-    for path in ("/defects/D-99", "/defects/xyz", "/defects/D-0"):
+    for path in ("/defects/D-99", "/defects/xyz", "/defects/D-0",
+                 "/defects/D-99999999999999999999"):
         st, _, b = night.call("GET", path, "ann")
         assert st == 404 and b["error"]["code"] == "not_found", (path, b)
+        assert err(b).startswith("no defect"), (path, b)
     st, _, b = night.call("POST", "/defects/D-99/fixing", "bob")
     assert st == 404 and err(b) == "no defect D-99"
     st, _, b = night.call("POST", "/duty/H-7/patch", "bob", {"patch": "p"})
     assert st == 404 and err(b) == "no duty entry H-7", b
-    # no token, an unknown one
-    for tok in (None, "x" * 64):
-        for method, path in (("GET", "/defects"), ("POST", "/defects"),
-                             ("GET", "/duty"), ("GET", "/patch-plan"),
-                             ("POST", "/decisions"), ("POST", "/rollback")):
+    # no token, an unknown one; over 64 KiB: on every route
+    routes = [("GET", "/defects"), ("GET", "/defects/D-1"),
+              ("POST", "/defects"), ("GET", "/duty"), ("POST", "/duty"),
+              ("GET", "/patch-plan"), ("POST", "/decisions"),
+              ("POST", "/rollback"), ("POST", "/duty/H-1/defect"),
+              ("POST", "/duty/H-1/patch"), ("POST", "/defects/D-1/comments"),
+              ("POST", "/defects/D-1/severity")] + [
+        ("POST", "/defects/D-1/" + a)
+        for a in ("fixing", "fixed", "verify", "reopen", "defer")]
+    for method, path in routes:
+        for tok in (None, "x" * 64):
             st, _, b = night.srv.call(method, API + path, tok,
                                       {"severity": "minor", "title": "x"})
             assert st == 401 and b["error"]["code"] == "unauthorized", \
                 (method, path, b)
-    # over 64 KiB
-    st, _, b = night.call("POST", "/defects", "ann",
-                          {"severity": "minor", "title": "x" * 70000})
-    assert st == 413 and b["error"]["code"] == "too_large", b
+        if method == "POST":
+            st, _, b = night.call(method, path, "lead",
+                                  {"severity": "minor", "title": "x" * 70000})
+            assert st == 413 and b["error"]["code"] == "too_large", (path, b)
     st, _, b = night.call("DELETE", "/defects/D-1", "ann")
     assert st == 405
     assert events(night.state, "defect.") == []
