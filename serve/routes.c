@@ -5,6 +5,5 @@
 #include "serve/serve.h"
 
 const struct sv_route *const sv_route_tables[] = {
-    sv_routes_base,
-    NULL,
+    sv_routes_base, sv_routes_task, sv_routes_scenario, sv_routes_crew, NULL,
 };
