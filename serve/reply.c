@@ -99,3 +99,8 @@ const char *sv_header(struct sv_req *q, const char *name)
 {
     return MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, name);
 }
+
+const char *sv_cookie(struct sv_req *q, const char *name)
+{
+    return MHD_lookup_connection_value(q->conn, MHD_COOKIE_KIND, name);
+}

@@ -6,5 +6,7 @@
 
 const struct sv_route *const sv_route_tables[] = {
     sv_routes_base,
+    sv_routes_session,
+    sv_routes_read,
     NULL,
 };
