@@ -181,6 +181,38 @@ static const char *const migrations[] = {
     "  version INTEGER PRIMARY KEY,"
     "  sha256 TEXT NOT NULL,"
     "  tree BLOB NOT NULL);",
+    /* 8 -> 9: who works the run through `golive serve` (#13.2, #13.6):
+     * tokens and browser sessions, kept as SHA-256 hashes of their
+     * secrets (token.issue / token.revoke, session.open / session.close);
+     * comments on defects (defect.comment).  Times as in the other tables
+     * (UTC ISO 8601); expires_at NULL: never. */
+    "CREATE TABLE tokens ("
+    "  n INTEGER PRIMARY KEY,"
+    "  sha256 TEXT NOT NULL UNIQUE,"
+    "  person TEXT NOT NULL,"
+    "  viewer INTEGER NOT NULL,"
+    "  issued_by TEXT NOT NULL,"
+    "  issued_at TEXT NOT NULL,"
+    "  expires_at TEXT,"
+    "  revoked_at TEXT,"
+    "  revoked_by TEXT,"
+    "  event_seq INTEGER NOT NULL);"
+    "CREATE TABLE sessions ("
+    "  n INTEGER PRIMARY KEY,"
+    "  sha256 TEXT NOT NULL UNIQUE,"
+    "  csrf_sha256 TEXT NOT NULL,"
+    "  token INTEGER NOT NULL,"
+    "  opened_at TEXT NOT NULL,"
+    "  closed_at TEXT,"
+    "  event_seq INTEGER NOT NULL);"
+    "CREATE TABLE defect_comments ("
+    "  n INTEGER PRIMARY KEY,"
+    "  defect INTEGER NOT NULL,"
+    "  at TEXT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  event_seq INTEGER NOT NULL);"
+    "CREATE INDEX defect_comments_defect ON defect_comments (defect, n);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

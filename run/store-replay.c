@@ -472,6 +472,52 @@ static int p_sync_run(struct replay *r, const struct event *e, json_t *pl,
                    pstr(pl, "error"), x && *x ? x : NULL);
 }
 
+/* "T-3" in a payload -> 3 (0 when it is not a token id). */
+static int64_t ptoken(json_t *pl, const char *k)
+{
+    const char *id = pstr(pl, k);
+
+    return id && !strncmp(id, "T-", 2) ? (int64_t)strtoll(id + 2, NULL, 10) : 0;
+}
+
+static int p_token_issue(struct replay *r, const struct event *e, json_t *pl,
+                         struct gl_err *err)
+{
+    return gl_store_token_insert(
+        r->mem, ptoken(pl, "id"), pstr(pl, "sha256"), pstr(pl, "person"),
+        json_is_true(json_object_get(pl, "viewer")), e->actor, e->at,
+        pstr(pl, "expires_at"), e->seq, err);
+}
+
+static int p_token_revoke(struct replay *r, const struct event *e, json_t *pl,
+                          struct gl_err *err)
+{
+    return gl_store_token_revoke(r->mem, ptoken(pl, "id"), e->at, e->actor,
+                                 err);
+}
+
+static int p_session_open(struct replay *r, const struct event *e, json_t *pl,
+                          struct gl_err *err)
+{
+    return gl_store_session_insert(r->mem, pint(pl, "session"),
+                                   pstr(pl, "sha256"), pstr(pl, "csrf_sha256"),
+                                   ptoken(pl, "token"), e->at, e->seq, err);
+}
+
+static int p_session_close(struct replay *r, const struct event *e, json_t *pl,
+                           struct gl_err *err)
+{
+    return gl_store_session_close(r->mem, pint(pl, "session"), e->at, err);
+}
+
+static int p_defect_comment(struct replay *r, const struct event *e, json_t *pl,
+                            struct gl_err *err)
+{
+    return gl_store_comment_insert(r->mem, pint(pl, "comment"),
+                                   pint(pl, "defect"), e->at, e->actor,
+                                   pstr(pl, "text"), e->seq, err);
+}
+
 /* Every event kind, what it writes, and how.  key: the payload field that
  * names the row of `tables`' first table (replaying one row skips the
  * events of other rows). */
@@ -512,6 +558,11 @@ static const struct projector {
     {"sync.run", "sync_runs", NULL, p_sync_run},
     {"check.run", "", NULL, NULL},
     {"flow.check", "", NULL, NULL},
+    {"token.issue", "tokens", NULL, p_token_issue},
+    {"token.revoke", "tokens", NULL, p_token_revoke},
+    {"session.open", "sessions", NULL, p_session_open},
+    {"session.close", "sessions", NULL, p_session_close},
+    {"defect.comment", "defect_comments", NULL, p_defect_comment},
 };
 
 static const struct projector *projector_of(const char *kind)

@@ -242,4 +242,66 @@ int gl_store_plan_version_insert(gl_store *s, int version, const char *sha,
 /* The run's plan version. */
 int gl_store_run_set_plan_version(gl_store *s, int version, struct gl_err *err);
 
+/* ---- tokens and sessions (run/store-token.c) ---- */
+
+struct gl_token_info;
+
+/* The number the next token (or session) gets (1 for the first). */
+int gl_store_token_next(gl_store *s, int64_t *n, struct gl_err *err);
+int gl_store_session_next(gl_store *s, int64_t *n, struct gl_err *err);
+
+/* Token n: the SHA-256 of its secret (sha), whose, issued by whom at `at`
+ * (UTC ISO 8601) by event seq, expiring at expires (UTC ISO 8601, NULL:
+ * never). */
+int gl_store_token_insert(gl_store *s, int64_t n, const char *sha,
+                          const char *person, int viewer, const char *issued_by,
+                          const char *at, const char *expires, int64_t seq,
+                          struct gl_err *err);
+
+/* Token n revoked at `at` by who. */
+int gl_store_token_revoke(gl_store *s, int64_t n, const char *at,
+                          const char *who, struct gl_err *err);
+
+/* The token whose secret has SHA-256 sha (by_sha), or token n: *out, and
+ * GL_OK; GL_ENOTFOUND ("unknown token" / "no token T-n") when none. */
+int gl_store_token_get(gl_store *s, const char *sha, int64_t n,
+                       struct gl_token_info *out, struct gl_err *err);
+
+/* Every token, oldest first; *out malloc'd. */
+int gl_store_token_list(gl_store *s, struct gl_token_info **out, size_t *n,
+                        struct gl_err *err);
+
+/* Session n of token `token` (its number): the SHA-256s of its secret and
+ * of its CSRF secret, opened at `at` by event seq. */
+int gl_store_session_insert(gl_store *s, int64_t n, const char *sha,
+                            const char *csrf_sha, int64_t token, const char *at,
+                            int64_t seq, struct gl_err *err);
+
+/* The session whose secret has SHA-256 sha: its number, its token's
+ * number, its CSRF hash and whether it is closed.  GL_ENOTFOUND
+ * ("unknown session") when none. */
+int gl_store_session_get(gl_store *s, const char *sha, int64_t *n,
+                         int64_t *token, char csrf_sha[65], int *closed,
+                         struct gl_err *err);
+
+/* Session n closed at `at`. */
+int gl_store_session_close(gl_store *s, int64_t n, const char *at,
+                           struct gl_err *err);
+
+/* ---- comments on defects (run/store-comment.c) ---- */
+
+/* The number the next comment gets (1 for the first). */
+int gl_store_comment_next(gl_store *s, int64_t *n, struct gl_err *err);
+
+/* Comment n on defect `defect`, by actor at `at` (UTC ISO 8601), by event
+ * seq. */
+int gl_store_comment_insert(gl_store *s, int64_t n, int64_t defect,
+                            const char *at, const char *actor, const char *text,
+                            int64_t seq, struct gl_err *err);
+
+/* Defect `defect`'s comments, oldest first: a new JSON array of {n, at,
+ * actor, text}. */
+int gl_store_comment_list(gl_store *s, int64_t defect, json_t **out,
+                          struct gl_err *err);
+
 #endif

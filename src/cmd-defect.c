@@ -1,13 +1,15 @@
 /*
- * cmd-defect.c - `golive defect open|fixing|fixed|verify|reopen|defer|list`:
- * the defects of the night.
+ * cmd-defect.c - `golive defect open|fixing|fixed|verify|reopen|defer|list`,
+ * `defect comment|show`: the defects of the night.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "cmd.h"
+#include "golive/comment.h"
 #include "golive/defect.h"
+#include "util/clock.h"
 
 /* `defect list`: JSON as the library gives it, or a table. */
 static int defect_list(struct cli_run *r, int json)
@@ -104,6 +106,76 @@ static int defect_move(struct cli_run *r, int64_t n, const char *sub,
     return EXIT_OK;
 }
 
+/* `defect comment D-n TEXT` */
+static int defect_comment(struct cli_run *r, int64_t n, const char *text,
+                          int json)
+{
+    struct gl_err err;
+    int64_t k = 0;
+
+    gl_err_clear(&err);
+    if (gl_defect_comment(r->s, r->plan, &r->who, n, text, &k, &err))
+        return cli_fail(&err);
+    if (json)
+        cli_print_json(json_pack("{s:I, s:I, s:s}", "n", (json_int_t)n,
+                                 "comment", (json_int_t)k, "as", r->who.person),
+                       0);
+    else
+        printf("D-%lld: comment %lld (%s)\n", (long long)n, (long long)k,
+               r->who.person);
+    return EXIT_OK;
+}
+
+/* `defect show D-n`: the defect and its comments, times at the plan's
+ * offset. */
+static int defect_show(struct cli_run *r, int64_t n, int json)
+{
+    struct gl_err err;
+    json_t *d = NULL, *c;
+    size_t i;
+
+    gl_err_clear(&err);
+    if (gl_defect_show(r->s, n, &d, &err))
+        return cli_fail(&err);
+    json_array_foreach(json_object_get(d, "comments"), i, c)
+    {
+        int64_t at;
+        int off;
+        char t[40];
+        if (!gl_time_parse(json_string_value(json_object_get(c, "at")), &at,
+                           &off)) {
+            gl_time_format(at, r->info.switch_offset, t);
+            json_object_set_new(c, "at", json_string(t));
+        }
+    }
+    if (json) {
+        cli_print_json(d, 1);
+        return EXIT_OK;
+    }
+    {
+        static const char *const keys[] = {"scenario", "opened_by", "fixer",
+                                           "verifier", "patch"};
+        size_t k;
+        printf("%s %s %s: %s\n", json_string_value(json_object_get(d, "id")),
+               json_string_value(json_object_get(d, "severity")),
+               json_string_value(json_object_get(d, "state")),
+               json_string_value(json_object_get(d, "title")));
+        for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+            const char *v = json_string_value(json_object_get(d, keys[k]));
+            if (v)
+                printf("  %-10s %s\n", keys[k], v);
+        }
+    }
+    if (!json_array_size(json_object_get(d, "comments")))
+        printf("no comments\n");
+    json_array_foreach(json_object_get(d, "comments"), i, c)
+        printf("%s %s: %s\n", json_string_value(json_object_get(c, "at")),
+               json_string_value(json_object_get(c, "actor")),
+               json_string_value(json_object_get(c, "text")));
+    json_decref(d);
+    return EXIT_OK;
+}
+
 static int run(int argc, char **argv)
 {
     const char *as = NULL, *scenario = NULL, *severity = NULL, *title = NULL,
@@ -121,6 +193,8 @@ static int run(int argc, char **argv)
         {"severity", 2, 2,
          "a defect id and a severity: defect severity D-1 major --note TEXT"},
         {"list", 0, 0, "no id"},
+        {"comment", 2, 2, "a defect id and the comment's text"},
+        {"show", 1, 1, "a defect id"},
         {NULL, 0, 0, NULL},
     };
     struct po_option opts[] = {
@@ -149,7 +223,8 @@ static int run(int argc, char **argv)
                          argv[optind + 1]);
     if (!strcmp(sub, "severity"))
         severity = argv[optind + 2];
-    rc = cli_run_open(&r, state_opt, NULL, as, strcmp(sub, "list"));
+    rc = cli_run_open(&r, state_opt, NULL, as,
+                      strcmp(sub, "list") && strcmp(sub, "show"));
     if (rc == EXIT_OK) {
         if (!strcmp(sub, "list"))
             rc = defect_list(&r, json);
@@ -157,6 +232,10 @@ static int run(int argc, char **argv)
             rc = defect_open(&r, scenario, severity, title, json);
         else if (!strcmp(sub, "severity"))
             rc = defect_severity(&r, n, severity, note, json);
+        else if (!strcmp(sub, "comment"))
+            rc = defect_comment(&r, n, argv[optind + 2], json);
+        else if (!strcmp(sub, "show"))
+            rc = defect_show(&r, n, json);
         else
             rc = defect_move(&r, n, sub, patch, json);
     }
@@ -174,6 +253,8 @@ const struct gl_cmd cmd_defect = {
     "       golive defect severity ID blocker|major|minor --note TEXT\n"
     "                              --as LEAD\n"
     "       golive defect list [--json]\n"
+    "       golive defect comment ID TEXT --as PERSON\n"
+    "       golive defect show ID [--json]\n"
     "       (every form takes --state FILE and --json)\n"
     "\n"
     "'open' logs a defect and prints its id (D-1, D-2, ...); anyone may.\n"
@@ -184,7 +265,11 @@ const struct gl_cmd cmd_defect = {
     "go gate fails, and it is never deferred.  'severity' (the lead, with\n"
     "a note saying why) changes a defect's severity: a blocker that does\n"
     "not block after all is lowered first, then it can be deferred.\n"
-    "Every move is an event of the run with its actor.\n"
+    "Every move is an event of the run with its actor.  'comment' adds\n"
+    "what someone tried (which record, what happened) to a defect; any\n"
+    "person of the plan may, in any state.  'show' prints a defect and its\n"
+    "comments (--json: as 'list --json' gives it, with \"comments\": [{n,\n"
+    "at, actor, text}]).\n"
     "\n",
     "exit: 0 done, 2 usage, no such defect or store error, 3 refused (the\n"
     "      message says who may)\n",

@@ -25,6 +25,7 @@ struct step {
 };
 
 static const struct step night_steps[] = {
+    {"T-6h", "token issue --viewer war-room --as zhang", 0},
     {"T-6h", "task start announce-freeze --as zhang", 0},
     {"T-6h", "task done announce-freeze --as zhang", 0},
     {"T-5h55m", "task check announce-freeze --as wang", 0},
@@ -64,6 +65,10 @@ static const struct step night_steps[] = {
      "of rejected claims are dropped in the new system\"",
      0},
     {"T-40m", "defect fixing D-2 --as liu", 0},
+    {"T-35m",
+     "defect comment D-2 \"claim EXP-000042 is archived in the old system "
+     "and absent in the new one\" --as wang",
+     0},
     {"T-30m", "status", 0},
     {"T-20m", "gate", 1},
     {"T-15m", "decide go --as zhang --note \"midnight release\"", 3},

@@ -46,6 +46,7 @@ extern const struct gl_cmd cmd_patch;
 extern const struct gl_cmd cmd_report;
 extern const struct gl_cmd cmd_store;
 extern const struct gl_cmd cmd_serve;
+extern const struct gl_cmd cmd_token;
 
 /* NULL-terminated, in the order `golive --help` lists them. */
 extern const struct gl_cmd *const cmd_table[];

@@ -74,13 +74,16 @@ int gl_session_open(gl_store *s, const char *token_secret, int64_t now,
 
 /* Who holds session secret at now.  csrf: the X-Golive-CSRF header of a
  * change, or NULL for a read; a change whose csrf is missing or wrong is
- * GL_EREFUSED ("missing or wrong X-Golive-CSRF").  Errors otherwise as
+ * GL_EREFUSED ("missing or wrong X-Golive-CSRF"; a change that came
+ * without the header passes "").  Errors otherwise as
  * gl_token_check (a closed session is GL_EREFUSED). */
 int gl_session_check(gl_store *s, const char *session, const char *csrf,
                      int64_t now, struct gl_token_info *out,
                      struct gl_err *err);
 
-/* End the session (a "session.close" event); GL_ENOTFOUND when none. */
+/* End the session (a "session.close" event, its actor the token's
+ * person); GL_ENOTFOUND when none.  Closing a closed session again is
+ * GL_OK and writes nothing (signing out twice is signing out). */
 int gl_session_close(gl_store *s, const char *session, const char *os_user,
                      int64_t now, struct gl_err *err);
 

@@ -22,6 +22,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # the log itself; a cache (plan_trees, a cache too, is checked against the
 # plan's text by verify, so it stays in the loops below)
 NOT_PROJECTIONS = {"events", "audit_cache"}
+# projections the demo's night leaves empty: browser sessions are opened by
+# `golive serve` only (tests/unit/test-token.c edits them)
+EMPTY_IN_DEMO = {"sessions"}
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +138,8 @@ def test_editing_any_column_of_any_row_of_any_table_is_named(demo_store,
         cols = sql(demo_store, "SELECT name, type, pk FROM pragma_table_info(?)",
                    (t,))
         rowids = sql(demo_store, 'SELECT min(rowid), max(rowid) FROM "%s"' % t)[0]
+        if t in EMPTY_IN_DEMO:
+            continue
         assert rowids[0] is not None, "table %s has no row in the demo" % t
         for rowid in sorted(set(rowids)):
             for name, decl, pk in cols:
