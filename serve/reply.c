@@ -212,6 +212,12 @@ json_t *sv_actions_for(const struct sv_req *q, json_t *acts)
         json_object_set_new(a, "allowed", json_false());
         json_object_set_new(a, "reason", json_string(why));
         json_object_set_new(a, "code", json_string("forbidden"));
+        json_object_del(a, "force");
     }
     return acts;
+}
+
+const char *sv_cookie(struct sv_req *q, const char *name)
+{
+    return MHD_lookup_connection_value(q->conn, MHD_COOKIE_KIND, name);
 }
