@@ -35,7 +35,7 @@ static int scenarios_json(struct sv_req *q, const char *only, json_t **out,
         if ((rc = gl_scenario_actions(q->s, q->plan, q->who.person, id, &acts,
                                       err)))
             goto out;
-        json_object_set_new(x, "actions", sv_actions(q, acts));
+        json_object_set_new(x, "actions", sv_actions_for(q, acts));
         json_array_append(list, x);
     }
     if (only && !json_array_size(list)) {

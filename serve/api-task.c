@@ -73,7 +73,7 @@ static int tasks_json(struct sv_req *q, const char *only, json_t **out,
         if ((rc = gl_task_actions(q->s, q->plan, q->info->switch_at,
                                   q->who.person, id, q->now, &acts, err)))
             goto out;
-        json_object_set_new(x, "actions", sv_actions(q, acts));
+        json_object_set_new(x, "actions", sv_actions_for(q, acts));
         json_array_append(list, x);
     }
     *out = list;

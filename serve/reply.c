@@ -2,9 +2,11 @@
  * reply.c - responses (JSON, errors in the shape every route shares) and
  * reading a request's fields, query and headers.
  */
+#include <errno.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "serve/serve.h"
@@ -19,14 +21,23 @@ void sv_json(struct sv_resp *r, unsigned status, json_t *j)
 void sv_error(struct sv_resp *r, unsigned status, const char *code,
               const char *fmt, ...)
 {
-    char msg[1200];
+    char msg[1200], *c;
     va_list ap;
+    json_t *j;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    sv_json(r, status,
-            json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
+    j = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg);
+    if (!j) {
+        /* a value from the request that is not UTF-8 (a path segment's
+         * %ff): the message still says what was wrong, '?' for its bytes */
+        for (c = msg; *c; c++)
+            if ((unsigned char)*c >= 0x80)
+                *c = '?';
+        j = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg);
+    }
+    sv_json(r, status, j);
 }
 
 void sv_fail(struct sv_resp *r, const struct gl_err *err)
@@ -101,4 +112,71 @@ const char *sv_query(struct sv_req *q, const char *name)
 const char *sv_header(struct sv_req *q, const char *name)
 {
     return MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, name);
+}
+
+int64_t sv_id_number(struct sv_resp *r, const char *arg, char prefix,
+                     const char *what)
+{
+    const char *s = arg;
+    char *end;
+    long long n;
+
+    if ((s[0] == prefix || s[0] == prefix + ('a' - 'A')) && s[1] == '-')
+        s += 2;
+    if (*s >= '1' && *s <= '9') {
+        errno = 0;
+        n = strtoll(s, &end, 10);
+        if (!*end && !errno)
+            return (int64_t)n;
+    }
+    sv_error(r, 404, "not_found", "no %s '%s' (%c-1, %c-2...)", what, arg,
+             prefix, prefix);
+    return 0;
+}
+
+int sv_fields_only(struct sv_req *q, struct sv_resp *r,
+                   const char *const *names)
+{
+    const char *key, *const *nm;
+    json_t *v;
+    char list[256] = "";
+    size_t used = 0;
+
+    if (!q->json)
+        return 1;
+    json_object_foreach(q->json, key, v)
+    {
+        for (nm = names; *nm && strcmp(*nm, key); nm++)
+            ;
+        if (*nm)
+            continue;
+        for (nm = names; *nm && used < sizeof(list); nm++)
+            used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+                                     nm == names ? "" : ", ", *nm);
+        sv_error(r, 400, "bad_request",
+                 "'%s' is not a field of this request (it takes %s)", key,
+                 names[0] ? list : "none");
+        return 0;
+    }
+    return 1;
+}
+
+json_t *sv_actions_for(const struct sv_req *q, json_t *acts)
+{
+    char why[256];
+    json_t *a;
+    size_t i;
+
+    if (!q->who.viewer || !acts)
+        return acts;
+    snprintf(why, sizeof(why),
+             "'%s' holds a viewer's token, which changes nothing",
+             q->who.person);
+    json_array_foreach(acts, i, a)
+    {
+        json_object_set_new(a, "allowed", json_false());
+        json_object_set_new(a, "reason", json_string(why));
+        json_object_set_new(a, "code", json_string("forbidden"));
+    }
+    return acts;
 }

@@ -8,35 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/buf.h"
 #include "util/clock.h"
-
-int sv_fields_only(struct sv_req *q, struct sv_resp *r,
-                   const char *const *names)
-{
-    const char *k;
-    json_t *v;
-    size_t i;
-
-    if (!q->json)
-        return 1;
-    json_object_foreach(q->json, k, v)
-    {
-        struct gl_buf b = GL_BUF_INIT;
-        for (i = 0; names[i] && strcmp(names[i], k); i++)
-            ;
-        if (names[i])
-            continue;
-        for (i = 0; names[i]; i++)
-            gl_buf_addf(&b, "%s%s", i ? ", " : "", names[i]);
-        sv_error(r, 400, "bad_request",
-                 "'%.64s' is not a field of this request (it takes: %s)", k,
-                 b.len ? gl_buf_str(&b) : "none");
-        gl_buf_release(&b);
-        return 0;
-    }
-    return 1;
-}
 
 int sv_field_strs(struct sv_req *q, struct sv_resp *r, const char *name,
                   const char ***out, size_t *n)
@@ -84,25 +56,4 @@ void sv_time_field(const struct sv_req *q, json_t *o, const char *key)
     gl_reltime_format(json_integer_value(t) - q->info->switch_at, rel);
     json_object_set_new(o, key, json_string(abs));
     json_object_set_new(o, k, json_string(rel));
-}
-
-json_t *sv_actions(const struct sv_req *q, json_t *list)
-{
-    char why[256];
-    json_t *a;
-    size_t i;
-
-    if (!q->who.viewer)
-        return list;
-    snprintf(why, sizeof(why),
-             "'%s' holds a viewer's token, which changes nothing",
-             q->who.person);
-    json_array_foreach(list, i, a)
-    {
-        json_object_set_new(a, "allowed", json_false());
-        json_object_set_new(a, "reason", json_string(why));
-        json_object_set_new(a, "code", json_string("forbidden"));
-        json_object_del(a, "force");
-    }
-    return list;
 }

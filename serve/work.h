@@ -1,9 +1,8 @@
 /*
  * work.h - what the routes that change the run's work share (tasks,
- * scenarios, handover, shift; the defects' and duty's routes may use it
- * too): a body's fields checked against the ones a route takes, times in
- * the run's offset, and an "actions" list as this request's person sees
- * it.  Internal to serve/.
+ * scenarios, handover, shift): a body's list fields and times in the
+ * run's offset.  (sv_fields_only and sv_actions_for, which the defects'
+ * routes share, are serve.h's.)  Internal to serve/.
  */
 #ifndef GOLIVE_SERVE_WORK_H
 #define GOLIVE_SERVE_WORK_H
@@ -12,11 +11,6 @@
 #include <stdint.h>
 
 #include "serve/serve.h"
-
-/* Whether every field of the body is one of names (NULL-terminated); a
- * 400 naming the first that is not (and the ones taken) when not. */
-int sv_fields_only(struct sv_req *q, struct sv_resp *r,
-                   const char *const *names);
 
 /* A list field of strings (NULL when absent); a 400 naming it when it is
  * not a list of strings.  *n its length; the caller frees *out (its
@@ -28,11 +22,5 @@ int sv_field_strs(struct sv_req *q, struct sv_resp *r, const char *name,
  * the run's offset, and add key_t, the time relative to T0 ("T+1h"); null
  * stays null (both). */
 void sv_time_field(const struct sv_req *q, json_t *o, const char *key);
-
-/* An "actions" list (gl_action_add's shape, run/transition.h) as q's
- * person may take them: a viewer's token takes none, so each becomes
- * {"allowed": false, "code": "forbidden"} saying so.  Takes list (a new
- * reference) and returns it. */
-json_t *sv_actions(const struct sv_req *q, json_t *list);
 
 #endif
