@@ -447,6 +447,10 @@ def test_handover_over_http(run):
                                {"to": "bob", "tasks": ["nope"]})
         assert code == 404 and "no task 'nope'" in body["error"]["message"]
         code, _, body = s.call("POST", "/api/v1/handover", tok["ann"],
+                               {"to": "zed"})
+        assert code == 403
+        assert body["error"]["message"] == "'zed' is not a person of the plan"
+        code, _, body = s.call("POST", "/api/v1/handover", tok["ann"],
                                {"tasks": ["t1"]})
         assert code == 400 and "'to' is required" in body["error"]["message"]
         # all of ann's open work to cy
