@@ -200,4 +200,18 @@ int sv_fields_only(struct sv_req *q, struct sv_resp *r,
  * changes nothing), in the list's own shape; else the list as it is. */
 json_t *sv_actions_for(const struct sv_req *q, json_t *acts);
 
+/* The number of an id in a path ("D-3", or "3"; prefix 'D'), or 0 with a
+ * 404 in r naming what (a "defect") when the segment is not one. */
+int64_t sv_id_number(struct sv_resp *r, const char *arg, char prefix,
+                     const char *what);
+/* Whether the body holds only the fields named (a NULL-terminated list);
+ * otherwise a 400 naming the first other field and those it takes, and 0
+ * is returned. */
+int sv_fields_only(struct sv_req *q, struct sv_resp *r,
+                   const char *const *names);
+/* A library's actions list (new reference, taken) as who asks sees it:
+ * for a viewer's token every action is refused ("forbidden": the token
+ * changes nothing), in the list's own shape; else the list as it is. */
+json_t *sv_actions_for(const struct sv_req *q, json_t *acts);
+
 #endif
