@@ -195,8 +195,8 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
 
     *moved = NULL;
     if (!gl_plan_person(p, to)) {
-        rc = gl_err_set(err, GL_EREFUSED, "'%s' is not a person of the plan",
-                        to);
+        rc =
+            gl_err_set(err, GL_EDENIED, "'%s' is not a person of the plan", to);
         goto out;
     }
     if (!strcmp(to, me)) {

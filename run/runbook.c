@@ -404,3 +404,19 @@ int gl_task_crew(gl_store *s, const struct gl_plan *p, const char *id,
         snprintf(checker, m, "%s", w.checker);
     return GL_OK;
 }
+
+int gl_task_output(gl_store *s, const struct gl_plan *p, const char *id,
+                   char *path, size_t n, struct gl_err *err)
+{
+    int rc;
+
+    if (!gl_plan_task(p, id))
+        return gl_err_set(err, GL_ENOTFOUND, "no task '%s' in the plan", id);
+    if ((rc = gl_store_task_output(s, id, path, n, err)))
+        return rc;
+    if (!path[0])
+        return gl_err_set(err, GL_ENOTFOUND, "task '%s' has no output: %s", id,
+                          gl_plan_task(p, id)->run ? "its run: has not run yet"
+                                                   : "it has no run:");
+    return GL_OK;
+}

@@ -226,6 +226,47 @@ out:
     return rc;
 }
 
+int gl_scenario_list(gl_store *s, const struct gl_plan *p, json_t **out,
+                     struct gl_err *err)
+{
+    static const char *const prio[] = {"P0", "P1", "P2", "P3"};
+    json_t *rows, *list;
+    size_t i;
+    int rc = GL_OK;
+
+    *out = NULL;
+    if (!(rows = gl_store_scenario_list(s, err)))
+        return err ? err->code : GL_ESTORE;
+    if (!(list = json_array())) {
+        json_decref(rows);
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
+    for (i = 0; i < p->n_scenarios; i++) {
+        const struct gl_scenario *sc = &p->scenarios[i];
+        json_t *row = json_object_get(rows, sc->id.id), *o;
+        /* a scenario nobody touched yet has no row: pending, the plan's */
+        o = json_pack(
+            "{s:s, s:s?, s:s?, s:s, s:I, s:s?, s:s, s:n, s:n, s:n,"
+            " s:n}",
+            "id", sc->id.id, "title", sc->title, "area", sc->area, "priority",
+            prio[sc->priority >= 0 && sc->priority < 4 ? sc->priority : 3],
+            "risk", (json_int_t)sc->risk, "assignee", sc->assignee.id, "state",
+            "pending", "taken_by", "result_by", "note", "at");
+        if (!o || json_array_append_new(list, o)) {
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+            break;
+        }
+        if (row)
+            json_object_update(o, row);
+    }
+    json_decref(rows);
+    if (rc)
+        json_decref(list);
+    else
+        *out = list;
+    return rc;
+}
+
 char *gl_scenario_progress(gl_store *s, const struct gl_plan *p,
                            struct gl_err *err)
 {

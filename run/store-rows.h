@@ -52,6 +52,10 @@ int gl_store_task_exec(gl_store *s, const char *id, int64_t pid,
                        const char *host, const char *output, int64_t pgid,
                        struct gl_err *err);
 
+/* The output file of task id's latest run: (task.exec), "" when none. */
+int gl_store_task_output(gl_store *s, const char *id, char *out, size_t n,
+                         struct gl_err *err);
+
 /* ---- defects (run/store-defect.c) ---- */
 
 /* A defect's row, as the state machine needs it. */
@@ -107,6 +111,11 @@ int gl_store_scenario_next(gl_store *s, const char *person, char *id, size_t n,
  * area: {"testers": {name: {state: count}}, "areas": {...}}, a new
  * reference, or NULL with err set. */
 json_t *gl_store_scenario_counts(gl_store *s, struct gl_err *err);
+
+/* Every scenario row, {id: {state, assignee, taken_by, result_by, note,
+ * at}} (at: the time of the event that last moved it; absent values
+ * null), a new reference, or NULL with err set. */
+json_t *gl_store_scenario_list(gl_store *s, struct gl_err *err);
 
 /* ---- the gate and the rollback (run/store-gate.c) ---- */
 

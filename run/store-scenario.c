@@ -137,3 +137,47 @@ json_t *gl_store_scenario_counts(gl_store *s, struct gl_err *err)
     }
     return o;
 }
+
+json_t *gl_store_scenario_list(gl_store *s, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    json_t *o = json_object(), *r;
+    int step;
+
+    if (!o) {
+        gl_err_set(err, GL_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT sc.id, sc.state, sc.assignee, sc.taken_by,"
+                           " sc.result_by, sc.note, e.at FROM scenarios sc"
+                           " LEFT JOIN events e ON e.seq = sc.event_seq",
+                           -1, &st, NULL) != SQLITE_OK) {
+        json_decref(o);
+        gl_store_db_err(s, err, "cannot read scenarios");
+        return NULL;
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int k;
+        static const char *const keys[] = {"state",     "assignee", "taken_by",
+                                           "result_by", "note",     "at"};
+        if (!(r = json_object()) ||
+            json_object_set_new(o, gl_store_col_text(st, 0), r)) {
+            step = SQLITE_NOMEM;
+            break;
+        }
+        for (k = 0; k < 6; k++)
+            json_object_set_new(
+                r, keys[k],
+                sqlite3_column_type(st, k + 1) == SQLITE_NULL
+                    ? json_null()
+                    : json_string(gl_store_col_text(st, k + 1)));
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE) {
+        json_decref(o);
+        gl_store_db_err(s, err, "cannot read scenarios");
+        return NULL;
+    }
+    return o;
+}

@@ -228,3 +228,22 @@ int gl_store_task_exec(gl_store *s, const char *id, int64_t pid,
         rc = gl_err_set(err, GL_EREFUSED, "task '%s' is no longer running", id);
     return rc;
 }
+
+int gl_store_task_output(gl_store *s, const char *id, char *out, size_t n,
+                         struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(s->db, "SELECT output FROM tasks WHERE id = ?", -1,
+                           &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        snprintf(out, n, "%s", gl_store_col_text(st, 0));
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
+                                                     : gl_run_fail_db(s, err);
+}

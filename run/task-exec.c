@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,5 +345,73 @@ int gl_task_output_file(const char *state, const struct gl_task *t, int64_t now,
         return gl_err_set(err, GL_EIO, "cannot write '%s': %s", path,
                           strerror(errno));
     close(fd);
+    return GL_OK;
+}
+
+int gl_task_detach(const char *self, const char *state, const struct gl_task *t,
+                   const char *owner, const char *out_path,
+                   const char *sync_opt, struct gl_err *err)
+{
+    char *av[] = {(char *)"golive",
+                  (char *)"task",
+                  (char *)"_supervise",
+                  (char *)t->id.id,
+                  (char *)"--output",
+                  (char *)out_path,
+                  (char *)"--state",
+                  (char *)state,
+                  (char *)"--as",
+                  (char *)owner,
+                  (char *)sync_opt, /* NULL ends it there */
+                  NULL};
+    pid_t pid;
+    int status = 0;
+
+    pid = fork();
+    if (pid < 0)
+        return gl_err_set(err, GL_EIO, "cannot start task '%s': %s", t->id.id,
+                          strerror(errno));
+    if (pid == 0) {
+        /* the supervisor in the background: its own session, and a fresh
+         * golive (a forked copy must never touch SQLite again); only
+         * async-signal-safe calls here, the parent may have threads */
+        struct sigaction sa;
+        sigset_t none;
+        pid_t again;
+        int fd, sig;
+        setsid();
+        again = fork();
+        if (again != 0)
+            _exit(again < 0 ? 1 : 0);
+        /* what a server blocked or ignored in its threads, back to the
+         * defaults: the supervisor's own handlers must get their signals */
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = SIG_DFL;
+        for (sig = 1; sig < 32; sig++)
+            if (sig != SIGKILL && sig != SIGSTOP)
+                sigaction(sig, &sa, NULL);
+        fd = open("/dev/null", O_RDWR);
+        if (fd >= 0) {
+            dup2(fd, 0);
+            dup2(fd, 1);
+        }
+        fd = open(out_path, O_WRONLY | O_APPEND);
+        if (fd >= 0)
+            dup2(fd, 2);
+        /* nothing else of the parent's (a server's sockets, its store) */
+        for (fd = 3; fd < 1024; fd++)
+            close(fd);
+        execv(self, av);
+        dprintf(2, "golive: cannot start the supervisor: %s\n",
+                strerror(errno));
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status))
+        return gl_err_set(err, GL_EIO,
+                          "cannot start the supervisor of task '%s'", t->id.id);
     return GL_OK;
 }

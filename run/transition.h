@@ -51,12 +51,14 @@ unsigned gl_transition_may(const struct gl_transition *t, const char *action);
 /* The state action leads to (the first row's), or NULL. */
 const char *gl_transition_to(const struct gl_transition *t, const char *action);
 
-/* The shape every "actions" list shares (tasks, scenarios; the defects
- * and duty entries call it too): what one person may do with one object
- * now.  Append to list the entry of action as decided by rc and err, the
- * move's own check made without moving (a dry run, never a second copy of
- * the rules):
- *   GL_OK       {"action": action, "allowed": true}
+/* The shape every "actions" list shares: what one person may do with one
+ * object now.  gl_task_actions (runbook.c) and gl_scenario_actions
+ * (scenario.c) build theirs with it; defects and duty entries call it
+ * the same way, once per action, with the rc and err of a dry run of
+ * their move's own checks (and serve/work.h's sv_actions() turns a
+ * viewer's list into refusals).  Append to list the entry of action as decided
+ * by rc and err, the move's own check made without moving (a dry run, never a
+ * second copy of the rules): GL_OK       {"action": action, "allowed": true}
  *   GL_EDENIED  {"action", "allowed": false, "reason": err->msg,
  *                "code": "forbidden"}   (the reason says who may)
  *   GL_EREFUSED ... "code": "conflict"  (the reason says what first)

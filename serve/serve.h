@@ -99,9 +99,12 @@ struct sv_route {
 
 /* Each api-*.c exports one table ending with {NULL}; routes.c lists them. */
 extern const struct sv_route sv_routes_base[];
-extern const struct sv_route sv_routes_defect[]; /* api-defect.c */
-extern const struct sv_route sv_routes_duty[];   /* api-duty.c */
-extern const struct sv_route sv_routes_decide[]; /* api-decide.c */
+extern const struct sv_route sv_routes_task[];     /* api-task.c */
+extern const struct sv_route sv_routes_scenario[]; /* api-scenario.c */
+extern const struct sv_route sv_routes_crew[];     /* api-crew.c */
+extern const struct sv_route sv_routes_defect[];   /* api-defect.c */
+extern const struct sv_route sv_routes_duty[];     /* api-duty.c */
+extern const struct sv_route sv_routes_decide[];   /* api-decide.c */
 extern const struct sv_route *const sv_route_tables[];
 
 /* Find the route of method + path: the route (req->arg filled), or NULL

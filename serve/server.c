@@ -93,7 +93,10 @@ static struct sv_slot *slot_take(struct sv_server *sv, int need_run,
     }
     if (sl->plan && info.plan_version == sl->info.plan_version &&
         !strcmp(info.plan_sha256, sl->info.plan_sha256)) {
+        /* a shift moves T0 without a new plan */
         sl->info.events = info.events;
+        sl->info.switch_at = info.switch_at;
+        sl->info.switch_offset = info.switch_offset;
         gl_run_info_release(&info);
         return sl;
     }

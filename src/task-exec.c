@@ -135,11 +135,10 @@ int task_supervise(struct cli_run *r, const struct gl_task *t,
 int task_exec(struct cli_run *r, const struct gl_task *t, int detach, int json,
               const char *sync_opt)
 {
-    char out_path[4300];
+    char out_path[4300], self[PATH_MAX];
     static char owner[128];
     struct gl_err err;
-    pid_t pid;
-    int fd;
+    ssize_t n;
 
     /* the owner runs it, also when the lead forced the start */
     gl_err_clear(&err);
@@ -149,53 +148,15 @@ int task_exec(struct cli_run *r, const struct gl_task *t, int detach, int json,
         return cli_fail(&err);
     if (!detach)
         return supervise(r->s, r, t, owner, out_path, sync_opt, 0, json);
-
-    fflush(NULL);
-    pid = fork();
-    if (pid < 0) {
-        cli_error("cannot start task '%s': %s", t->id.id, strerror(errno));
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0) {
+        cli_error("cannot find this golive's own path");
         return EXIT_ERROR;
     }
-    if (pid == 0) {
-        /* the supervisor in the background: its own session, and a fresh
-         * golive (a forked copy must never touch SQLite again) */
-        char self[PATH_MAX];
-        char *av[] = {(char *)"golive",
-                      (char *)"task",
-                      (char *)"_supervise",
-                      (char *)t->id.id,
-                      (char *)"--output",
-                      out_path,
-                      (char *)"--state",
-                      r->state,
-                      (char *)"--as",
-                      owner,
-                      (char *)sync_opt, /* NULL ends it there */
-                      NULL};
-        ssize_t n;
-        pid_t again;
-        setsid();
-        again = fork();
-        if (again != 0)
-            _exit(again < 0 ? 1 : 0);
-        fd = open("/dev/null", O_RDWR);
-        if (fd >= 0) {
-            dup2(fd, 0);
-            dup2(fd, 1);
-        }
-        fd = open(out_path, O_WRONLY | O_APPEND);
-        if (fd >= 0)
-            dup2(fd, 2);
-        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n > 0) {
-            self[n] = '\0';
-            execv(self, av);
-        }
-        fprintf(stderr, "golive: cannot start the supervisor: %s\n",
-                strerror(errno));
-        _exit(127);
-    }
-    waitpid(pid, NULL, 0);
+    self[n] = '\0';
+    fflush(NULL);
+    if (gl_task_detach(self, r->state, t, owner, out_path, sync_opt, &err))
+        return cli_fail(&err);
     if (json)
         cli_print_json(json_pack("{s:s, s:s, s:s, s:b}", "task", t->id.id, "to",
                                  "running", "output", out_path, "detached", 1),

@@ -66,6 +66,11 @@ int gl_task_crew(gl_store *s, const struct gl_plan *p, const char *id,
                  char *owner, size_t n, char *checker, size_t m,
                  struct gl_err *err);
 
+/* The output file of task id's latest run: (absolute path) into path;
+ * GL_ENOTFOUND when there is no such task or it never ran. */
+int gl_task_output(gl_store *s, const struct gl_plan *p, const char *id,
+                   char *path, size_t n, struct gl_err *err);
+
 /* Record that a running task's run: is being executed by process pid on
  * host (its command in process group pgid), its output going to the file
  * output: a "task.exec" event and the task's row (a running task is lost

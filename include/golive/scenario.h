@@ -27,6 +27,13 @@ int gl_scenario_result(gl_store *s, const struct gl_plan *p,
                        const char *result, const char *note,
                        struct gl_err *err);
 
+/* The plan's scenarios in its order as they stand: *out gets (new
+ * reference) [{id, title, area, priority "P0".."P3", risk, assignee,
+ * state, taken_by, result_by, note, at}], absent values null (at: when it
+ * last moved, ISO 8601). */
+int gl_scenario_list(gl_store *s, const struct gl_plan *p, json_t **out,
+                     struct gl_err *err);
+
 /* What person may do with scenario id now: *out gets (new reference) one
  * entry per result, in the order pass, fail, block: {"action",
  * "allowed": true} or {"action", "allowed": false, "reason", "code":

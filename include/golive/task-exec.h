@@ -60,4 +60,15 @@ int gl_task_run(gl_store *store, const struct gl_plan *p,
 int gl_task_output_file(const char *state, const struct gl_task *t, int64_t now,
                         char *path, size_t n, struct gl_err *err);
 
+/* Run task t's command in the background, supervised (gl_task_run) by a
+ * fresh `self task _supervise ID --output out_path --state state --as
+ * owner [sync_opt]` in a session of its own, nobody's child (a double
+ * fork), with every signal at its default and unblocked, no descriptor
+ * of the caller's but its stderr, which goes to out_path.  For a task
+ * running already; the call returns once the supervisor is on its way.
+ * The CLI's `task start --detach` and a start through `golive serve`. */
+int gl_task_detach(const char *self, const char *state, const struct gl_task *t,
+                   const char *owner, const char *out_path,
+                   const char *sync_opt, struct gl_err *err);
+
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "golive/audit.h"
@@ -299,6 +300,47 @@ static void sync_execution_from_start_to_end(void **state)
     gl_store_close(s);
 }
 
+/* An actions list's entries: allowed, or not with the refusal's reason
+ * and the API's code for it (who: forbidden, when: conflict); any other
+ * code is the caller's error, and adds nothing. */
+static void action_entries(void **state)
+{
+    struct gl_err err;
+    json_t *list = json_array(), *a;
+
+    (void)state;
+    assert_string_equal(gl_code_name(GL_EDENIED), "denied");
+    assert_string_equal(gl_code_name(GL_EREFUSED), "refused");
+    gl_err_clear(&err);
+    assert_int_equal(gl_action_add(list, "start", GL_OK, &err), GL_OK);
+    gl_err_set(&err, GL_EDENIED,
+               "only the checker of task 't' (bob) signs it "
+               "off");
+    assert_int_equal(gl_action_add(list, "check", GL_EDENIED, &err), GL_OK);
+    gl_err_set(&err, GL_EREFUSED,
+               "task 't' is pending; only a running task "
+               "is done");
+    assert_int_equal(gl_action_add(list, "done", GL_EREFUSED, &err), GL_OK);
+    gl_err_set(&err, GL_ESTORE, "disk I/O error");
+    assert_int_equal(gl_action_add(list, "fail", GL_ESTORE, &err), GL_ESTORE);
+    assert_int_equal(json_array_size(list), 3);
+    a = json_array_get(list, 0);
+    assert_int_equal(json_object_size(a), 2);
+    assert_true(json_is_true(json_object_get(a, "allowed")));
+    a = json_array_get(list, 1);
+    assert_string_equal(json_string_value(json_object_get(a, "action")),
+                        "check");
+    assert_true(json_is_false(json_object_get(a, "allowed")));
+    assert_string_equal(json_string_value(json_object_get(a, "code")),
+                        "forbidden");
+    assert_string_equal(json_string_value(json_object_get(a, "reason")),
+                        "only the checker of task 't' (bob) signs it off");
+    a = json_array_get(list, 2);
+    assert_string_equal(json_string_value(json_object_get(a, "code")),
+                        "conflict");
+    json_decref(list);
+}
+
 /* The state machines' tables decide the moves and the store's SQL state
  * lists alike: a row changed in the table changes both. */
 static void transition_tables(void **state)
@@ -368,6 +410,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(chain_since_an_event, setup, teardown),
         cmocka_unit_test(head_parse),
         cmocka_unit_test(transition_tables),
+        cmocka_unit_test(action_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
