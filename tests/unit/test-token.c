@@ -379,7 +379,7 @@ static void only_the_plans_people_comment(void **state)
         gl_defect_open(f->s, f->p, &bob, NULL, "major", "slow", &n, &err),
         GL_OK);
     assert_int_equal(gl_defect_comment(f->s, f->p, &wall, n, "x", &k, &err),
-                     GL_EREFUSED);
+                     GL_EDENIED);
     assert_non_null(strstr(err.msg, "'wall' is not a person of the plan"));
     assert_int_equal(
         gl_defect_comment(f->s, f->p, &bob, n, "\xff\xfe", &k, &err),
