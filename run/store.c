@@ -98,6 +98,42 @@ static char *file_uri(const char *path, const char *query)
     return u;
 }
 
+/* The first bytes of the file at path (up to sizeof h[100]) into h, *n
+ * how many.  Read through SQLite's file layer, never with open() and
+ * close(): closing any descriptor of a file drops every POSIX lock the
+ * process holds on it, and a process that already has the store open (the
+ * server's pool of connections) would lose the shared lock that keeps a
+ * CLI process from deleting the -wal under it.  SQLite keeps such a
+ * descriptor open while its other connections hold locks.  immutable: no
+ * lock is taken and no file made beside it. */
+static int read_header(const char *path, unsigned char h[100], ssize_t *n,
+                       struct gl_err *err)
+{
+    char *uri = file_uri(path, "?immutable=1");
+    sqlite3 *db = NULL;
+    sqlite3_file *f = NULL;
+    sqlite3_int64 size = 0;
+    int rc = GL_OK;
+
+    *n = 0;
+    if (!uri)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+                        NULL) != SQLITE_OK ||
+        sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) !=
+            SQLITE_OK ||
+        !f || !f->pMethods || f->pMethods->xFileSize(f, &size) != SQLITE_OK ||
+        (size > 0 && f->pMethods->xRead(f, h, size < 100 ? (int)size : 100,
+                                        0) != SQLITE_OK))
+        rc = gl_err_set(err, GL_EIO, "cannot open state store '%s': %s", path,
+                        db ? sqlite3_errmsg(db) : "out of memory");
+    else
+        *n = size < 100 ? (ssize_t)size : 100;
+    sqlite3_close(db);
+    free(uri);
+    return rc;
+}
+
 static int no_run(const char *path, struct gl_err *err)
 {
     return gl_err_set(err, GL_ENOTFOUND,
@@ -125,13 +161,10 @@ static int check_ours(const char *path, int create, struct gl_err *err)
     struct stat sb;
     uint32_t app;
     ssize_t n;
-    int fd, rc, ok = 0, empty = 0;
+    int rc, ok = 0, empty = 0;
 
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        return gl_err_set(err, GL_EIO, "cannot open state store '%s': %s", path,
-                          strerror(errno));
-    n = read(fd, h, sizeof(h));
-    close(fd);
+    if ((rc = read_header(path, h, &n, err)))
+        return rc;
     if (n == 0) /* only 'run start' makes a store of an empty file */
         return create ? GL_OK : no_run(path, err);
     if (n != (ssize_t)sizeof(h) || memcmp(h, "SQLite format 3", 16))

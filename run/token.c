@@ -131,6 +131,19 @@ static int check_holder(const struct gl_plan *p, const char *person, int viewer,
         return gl_err_set(err, GL_EUSAGE, "the name '%.40s...' is too long",
                           person);
     if (viewer) {
+        const unsigned char *c;
+        json_t *utf8 = json_string(person);
+        /* a name that goes into log lines and pages as it is */
+        for (c = (const unsigned char *)person; *c; c++)
+            if (*c < 0x20 || *c == 0x7f)
+                break;
+        if (!utf8 || *c) {
+            json_decref(utf8);
+            return gl_err_set(err, GL_EUSAGE,
+                              "a viewer's name is UTF-8 text without control "
+                              "characters");
+        }
+        json_decref(utf8);
         if (gl_plan_person(p, person))
             return gl_err_set(err, GL_EUSAGE,
                               "'%s' is a person of the plan: a viewer is a "

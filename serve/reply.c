@@ -206,3 +206,8 @@ json_t *sv_actions_for(const struct sv_req *q, json_t *acts)
     }
     return acts;
 }
+
+const char *sv_cookie(struct sv_req *q, const char *name)
+{
+    return MHD_lookup_connection_value(q->conn, MHD_COOKIE_KIND, name);
+}

@@ -34,6 +34,8 @@ struct sv_conf {
     const char *trusted_proxy; /* take the client from X-Forwarded-For */
     unsigned threads;          /* worker threads (0: default) */
     unsigned max_connections;  /* 0: default */
+    unsigned timeout;          /* seconds a connection may stay idle or send its
+                                  headers (0: default, 30) */
 };
 
 /* Serve until SIGTERM / SIGINT.  Problems starting (address in use, no
@@ -60,13 +62,15 @@ struct sv_req {
     int via_session;
     struct gl_token_info who;
     struct gl_actor actor; /* who.person, os_user "OSUSER@CLIENT" */
-    char os_user[192];
+    char os_user[192];     /* set for every request, signed in or not */
     /* the worker thread's store and the run's plan, current */
     gl_store *s;
     const struct gl_plan *plan;
     const struct gl_run_info *info;
     int64_t now;
     struct sv_server *srv;
+    struct sv_slot *slot; /* the worker's slot (sv_cached) */
+    int tls;              /* served over TLS */
 };
 
 struct sv_resp {
@@ -74,9 +78,10 @@ struct sv_resp {
     json_t *json; /* the body as JSON (owned), or */
     char *body;   /* a body of another type (malloc'd, owned) */
     size_t len;
-    const char *type; /* its Content-Type */
-    const char *csp;  /* a Content-Security-Policy of its own, or NULL */
-    char *set_cookie; /* a Set-Cookie header (malloc'd), or NULL */
+    const char *type;     /* its Content-Type */
+    const char *csp;      /* a Content-Security-Policy of its own, or NULL */
+    char *set_cookie;     /* a Set-Cookie header (malloc'd), or NULL */
+    unsigned retry_after; /* a Retry-After header (seconds), 0: none */
     /* a response of the handler's own making (an event stream's), sent
      * as it is with the headers above; owned */
     struct MHD_Response *mhd;
@@ -105,6 +110,8 @@ extern const struct sv_route sv_routes_base[];
 extern const struct sv_route sv_routes_defect[]; /* api-defect.c */
 extern const struct sv_route sv_routes_duty[];   /* api-duty.c */
 extern const struct sv_route sv_routes_decide[]; /* api-decide.c */
+extern const struct sv_route sv_routes_read[];
+extern const struct sv_route sv_routes_session[];
 extern const struct sv_route *const sv_route_tables[];
 
 /* Find the route of method + path: the route (req->arg filled), or NULL
@@ -114,6 +121,20 @@ const struct sv_route *sv_route_find(const char *method, const char *path,
                                      const char *arg[SV_MAX_ARGS], char *argbuf,
                                      size_t argbuf_len, unsigned *status,
                                      char *allow, size_t allow_len);
+
+/* Reads whose answer depends only on the store and the clock's second. */
+enum sv_cache_key { SV_CACHE_STATUS, SV_CACHE_N };
+
+/* Answer q with build's answer, kept per worker slot: given again while
+ * the store has not changed (gl_store_stamp), the clock's second has not
+ * moved and the plan file's stat has not changed; else build makes it
+ * again.  So GET /status costs a stamp, not an evaluation, per request. */
+void sv_cached(struct sv_req *q, struct sv_resp *r, unsigned key,
+               sv_handler build);
+
+/* Whether the plan file on disk differs from the run's copy (status's
+ * plan_changed), compared again only when the file's stat changed. */
+int sv_plan_changed(struct sv_req *q);
 
 /* Responses. sv_json takes j (a new reference). */
 void sv_json(struct sv_resp *r, unsigned status, json_t *j);
@@ -136,6 +157,8 @@ int sv_field_bool(struct sv_req *q, struct sv_resp *r, const char *name,
 const char *sv_query(struct sv_req *q, const char *name);
 /* A request header, or NULL. */
 const char *sv_header(struct sv_req *q, const char *name);
+/* A cookie of the request, or NULL. */
+const char *sv_cookie(struct sv_req *q, const char *name);
 
 /* Body parsing, apart from libmicrohttpd (the fuzz target calls it):
  * q->body (q->body_len bytes) as a JSON object into q->json; an empty

@@ -16,12 +16,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "util/clock.h"
+#include "golive/reads.h"
+#include "golive/status.h"
 #include "serve/serve.h"
 #include "util/buf.h"
+#include "util/clock.h"
+
+/* A read's answer as it was made (sv_cached), and what it depended on. */
+struct sv_kept {
+    int valid;
+    struct gl_store_stamp stamp;
+    int64_t now;
+    int plan_changed;
+    unsigned status;
+    char *text; /* the JSON text (malloc'd) */
+    size_t len;
+};
 
 /* One connection to the store and the run's plan as it loaded there. */
 struct sv_slot {
@@ -29,7 +43,26 @@ struct sv_slot {
     struct gl_run_info info;
     struct gl_plan *plan;
     int busy;
+    /* what the slot saw last: while it holds, the run is as loaded */
+    struct gl_store_stamp stamp;
+    int stamped;
+    /* the plan file's stat when it was last compared with the run's copy */
+    struct stat plan_st;
+    int plan_st_ok, plan_changed, plan_checked;
+    struct sv_kept kept[SV_CACHE_N];
 };
+
+/* Failed authentications of one client address (sign-in limits). */
+struct sv_client {
+    char addr[64];
+    double window; /* monotonic ms the minute of failures began */
+    unsigned fails;
+    double blocked_until; /* monotonic ms; 0: not blocked */
+};
+
+#define SV_CLIENTS 1024     /* addresses remembered (a hash table) */
+#define SV_FAILS_MAX 10     /* failures within a minute ... */
+#define SV_BLOCK_MS 60000.0 /* ... block the address this long */
 
 struct sv_server {
     const struct sv_conf *conf;
@@ -40,6 +73,8 @@ struct sv_server {
     unsigned n_slots;
     char os_user[128];
     struct sv_hub *hub; /* the live event stream's (serve/sse.c) */
+    pthread_mutex_t limit_lock;
+    struct sv_client *clients; /* SV_CLIENTS */
 };
 
 struct sv_hub *sv_server_hub(struct sv_server *sv)
@@ -65,14 +100,60 @@ static double mono_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* A free slot of the pool, its run loaded (plan reloaded when the run's
- * plan changed: an amend); NULL with resp filled when the store fails. */
+/* The run in slot sl as the store has it now: nothing read while the
+ * store's stamp holds; the record alone (gl_store_run_brief) when it
+ * moved; the plan loaded again only when the run's plan changed (an
+ * amend). */
+static int slot_refresh(struct sv_slot *sl, struct gl_err *err)
+{
+    struct gl_store_stamp now;
+    struct gl_run_info info;
+    struct gl_plan *plan = NULL;
+    int rc;
+
+    if ((rc = gl_store_stamp(sl->s, &now, err)))
+        return rc;
+    if (sl->plan && sl->stamped && now.data == sl->stamp.data &&
+        now.own == sl->stamp.own)
+        return GL_OK;
+    if (sl->plan) {
+        memset(&info, 0, sizeof(info));
+        if ((rc = gl_store_run_brief(sl->s, &info, err)))
+            return rc;
+        if (info.plan_version == sl->info.plan_version &&
+            !strcmp(info.plan_sha256, sl->info.plan_sha256)) {
+            /* the same plan: keep its text, take the record's fields */
+            info.plan_text = sl->info.plan_text;
+            info.plan_len = sl->info.plan_len;
+            info.plan_tree = sl->info.plan_tree;
+            info.plan_tree_len = sl->info.plan_tree_len;
+            sl->info = info;
+            sl->stamp = now;
+            sl->stamped = 1;
+            return GL_OK;
+        }
+    }
+    memset(&info, 0, sizeof(info));
+    if ((rc = gl_run_load(sl->s, 0, &info, &plan, err))) {
+        gl_run_info_release(&info);
+        return rc;
+    }
+    gl_plan_free(sl->plan);
+    gl_run_info_release(&sl->info);
+    sl->info = info;
+    sl->plan = plan;
+    sl->plan_checked = 0;
+    sl->stamp = now;
+    sl->stamped = 1;
+    return GL_OK;
+}
+
+/* A free slot of the pool, its run current; NULL with resp filled when
+ * the store fails. */
 static struct sv_slot *slot_take(struct sv_server *sv, int need_run,
                                  struct sv_resp *resp)
 {
     struct sv_slot *sl = NULL;
-    struct gl_run_info info;
-    struct gl_plan *plan = NULL;
     struct gl_err err;
     unsigned i;
 
@@ -90,29 +171,8 @@ static struct sv_slot *slot_take(struct sv_server *sv, int need_run,
     gl_err_clear(&err);
     if (!sl->s && gl_store_open(sv->conf->state, 0, &sl->s, &err))
         goto fail;
-    if (!need_run)
+    if (!need_run || !slot_refresh(sl, &err))
         return sl;
-    memset(&info, 0, sizeof(info));
-    if (gl_store_run_info(sl->s, &info, &err)) {
-        gl_run_info_release(&info);
-        goto fail;
-    }
-    if (sl->plan && info.plan_version == sl->info.plan_version &&
-        !strcmp(info.plan_sha256, sl->info.plan_sha256)) {
-        sl->info.events = info.events;
-        gl_run_info_release(&info);
-        return sl;
-    }
-    gl_run_info_release(&info);
-    if (gl_run_load(sl->s, 0, &info, &plan, &err)) {
-        gl_run_info_release(&info);
-        goto fail;
-    }
-    gl_plan_free(sl->plan);
-    gl_run_info_release(&sl->info);
-    sl->info = info;
-    sl->plan = plan;
-    return sl;
 fail:
     sv_fail(resp, &err);
     pthread_mutex_lock(&sv->lock);
@@ -120,6 +180,70 @@ fail:
     pthread_cond_signal(&sv->freed);
     pthread_mutex_unlock(&sv->lock);
     return NULL;
+}
+
+int sv_plan_changed(struct sv_req *q)
+{
+    struct sv_slot *sl = q->slot;
+    struct stat st;
+    int ok = stat(sl->info.plan_path, &st) == 0;
+
+    if (sl->plan_checked && ok == sl->plan_st_ok &&
+        (!ok ||
+         (st.st_mtim.tv_sec == sl->plan_st.st_mtim.tv_sec &&
+          st.st_mtim.tv_nsec == sl->plan_st.st_mtim.tv_nsec &&
+          st.st_size == sl->plan_st.st_size &&
+          st.st_ino == sl->plan_st.st_ino && st.st_dev == sl->plan_st.st_dev)))
+        return sl->plan_changed;
+    sl->plan_changed = gl_status_plan_differs(sl->info.plan_path, &sl->info);
+    sl->plan_st_ok = ok;
+    if (ok)
+        sl->plan_st = st;
+    sl->plan_checked = 1;
+    return sl->plan_changed;
+}
+
+void sv_cached(struct sv_req *q, struct sv_resp *r, unsigned key,
+               sv_handler build)
+{
+    struct sv_kept *k = &q->slot->kept[key];
+    struct gl_store_stamp after;
+    struct gl_err err;
+    int changed = sv_plan_changed(q);
+    char *text;
+
+    if (k->valid && k->now == q->now && k->plan_changed == changed &&
+        k->stamp.data == q->slot->stamp.data &&
+        k->stamp.own == q->slot->stamp.own) {
+        if ((r->body = malloc(k->len + 1))) {
+            memcpy(r->body, k->text, k->len + 1);
+            r->len = k->len;
+            r->status = k->status;
+            r->type = "application/json";
+            return;
+        }
+    }
+    build(q, r);
+    k->valid = 0;
+    if (!r->json || r->status >= 500)
+        return;
+    gl_err_clear(&err);
+    /* kept for the store as build left it, unless another connection
+     * changed it meanwhile (then the answer may be of either state) */
+    if (gl_store_stamp(q->s, &after, &err) ||
+        after.data != q->slot->stamp.data ||
+        !(text = json_dumps(r->json, JSON_COMPACT)))
+        return;
+    free(k->text);
+    k->text = text;
+    k->len = strlen(text);
+    k->status = r->status;
+    k->now = q->now;
+    k->plan_changed = changed;
+    k->stamp = after;
+    k->valid = 1;
+    /* the slot's own stamp follows: its run did not change */
+    q->slot->stamp = after;
 }
 
 static void slot_give(struct sv_server *sv, struct sv_slot *sl)
@@ -145,30 +269,146 @@ static void client_addr(struct MHD_Connection *c, char *out, size_t n)
                   (socklen_t)n);
 }
 
-/* Who asks: "Authorization: Bearer TOKEN".  0 when resp was filled (401). */
-static int authenticate(struct sv_req *q, struct sv_resp *resp)
+/* The client's address: the peer's, or behind the trusted proxy the
+ * last address of its X-Forwarded-For (the one the proxy saw; earlier
+ * entries are whatever the client wrote). */
+static void client_of(struct sv_req *q)
+{
+    const char *xff, *last;
+    char addr[64];
+    unsigned char bin[sizeof(struct in6_addr)];
+    size_t n;
+
+    client_addr(q->conn, q->client, sizeof(q->client));
+    if (!q->srv->conf->trusted_proxy ||
+        strcmp(q->client, q->srv->conf->trusted_proxy) ||
+        !(xff = sv_header(q, "X-Forwarded-For")))
+        return;
+    last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ' || *last == '\t')
+        last++;
+    n = strcspn(last, " \t");
+    if (!n || n >= sizeof(addr))
+        return;
+    memcpy(addr, last, n);
+    addr[n] = '\0';
+    /* only an address: anything else is not the proxy's */
+    if (inet_pton(AF_INET, addr, bin) == 1 ||
+        inet_pton(AF_INET6, addr, bin) == 1)
+        snprintf(q->client, sizeof(q->client), "%s", addr);
+}
+
+/* The slot of addr in the table of clients (a free or the oldest one of
+ * its probe window when it is not there); under limit_lock. */
+static struct sv_client *client_slot(struct sv_server *sv, const char *addr)
+{
+    uint32_t h = 2166136261u;
+    const char *c;
+    struct sv_client *pick = NULL, *x;
+    unsigned i;
+
+    for (c = addr; *c; c++)
+        h = (h ^ (unsigned char)*c) * 16777619u;
+    for (i = 0; i < 8; i++) {
+        x = &sv->clients[(h + i) % SV_CLIENTS];
+        if (!strcmp(x->addr, addr))
+            return x;
+        if (!pick || !x->addr[0] || (pick->addr[0] && x->window < pick->window))
+            pick = x;
+    }
+    memset(pick, 0, sizeof(*pick));
+    snprintf(pick->addr, sizeof(pick->addr), "%s", addr);
+    return pick;
+}
+
+/* Seconds addr stays blocked (0: it is not). */
+static unsigned client_blocked(struct sv_server *sv, const char *addr)
+{
+    struct sv_client *x;
+    double now = mono_ms();
+    unsigned left = 0;
+
+    pthread_mutex_lock(&sv->limit_lock);
+    x = client_slot(sv, addr);
+    if (x->blocked_until > now)
+        left = (unsigned)((x->blocked_until - now) / 1000.0) + 1;
+    pthread_mutex_unlock(&sv->limit_lock);
+    return left;
+}
+
+/* One more failed authentication from addr: the tenth within a minute
+ * blocks it for a minute. */
+static void client_failed(struct sv_server *sv, const char *addr)
+{
+    struct sv_client *x;
+    double now = mono_ms();
+
+    pthread_mutex_lock(&sv->limit_lock);
+    x = client_slot(sv, addr);
+    if (!x->fails || now - x->window > 60000.0) {
+        x->window = now;
+        x->fails = 0;
+    }
+    if (++x->fails >= SV_FAILS_MAX) {
+        x->blocked_until = now + SV_BLOCK_MS;
+        x->fails = 0;
+    }
+    pthread_mutex_unlock(&sv->limit_lock);
+}
+
+/* A 401 for a token or session that is not (or no longer) good. */
+static void refuse(struct sv_resp *resp, const struct gl_err *err,
+                   const char *what)
+{
+    if (err->code == GL_ENOTFOUND)
+        sv_error(resp, 401, "unauthorized", "unknown %s", what);
+    else if (err->code == GL_EREFUSED)
+        sv_error(resp, 401, "unauthorized", "%s", err->msg);
+    else
+        sv_fail(resp, err);
+}
+
+/* Who asks: "Authorization: Bearer TOKEN", else the golive_session cookie
+ * (whose changes must carry the session's X-Golive-CSRF: 403 when it is
+ * missing or wrong).  0 when resp was filled. */
+static int authenticate(struct sv_req *q, int change, struct sv_resp *resp)
 {
     const char *h = sv_header(q, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *sess = sv_cookie(q, "golive_session");
     struct gl_err err;
 
     gl_err_clear(&err);
-    if (!h || strncmp(h, "Bearer ", 7)) {
+    if (h && !strncmp(h, "Bearer ", 7)) {
+        if (gl_token_check(q->s, h + 7, q->now, &q->who, &err)) {
+            refuse(resp, &err, "token");
+            return 0;
+        }
+    } else if (!h && sess && *sess) {
+        if (gl_session_check(q->s, sess, NULL, q->now, &q->who, &err)) {
+            refuse(resp, &err, "session: sign in again");
+            return 0;
+        }
+        if (change) {
+            const char *csrf = sv_header(q, "X-Golive-CSRF");
+            if (!csrf ||
+                gl_session_check(q->s, sess, csrf, q->now, &q->who, &err)) {
+                sv_error(resp, 403, "forbidden",
+                         "missing or wrong X-Golive-CSRF: a change made "
+                         "with the session's cookie sends the csrf that "
+                         "signing in returned");
+                return 0;
+            }
+        }
+        q->via_session = 1;
+    } else {
         sv_error(resp, 401, "unauthorized",
                  "no token: send 'Authorization: Bearer TOKEN' ('golive "
-                 "token issue' makes one)");
-        return 0;
-    }
-    if (gl_token_check(q->s, h + 7, q->now, &q->who, &err)) {
-        if (err.code == GL_ENOTFOUND || err.code == GL_EREFUSED)
-            sv_error(resp, 401, "unauthorized", "%s",
-                     err.code == GL_ENOTFOUND ? "unknown token" : err.msg);
-        else
-            sv_fail(resp, &err);
+                 "token issue' makes one), or sign in (POST "
+                 "/api/v1/session)");
         return 0;
     }
     q->authed = 1;
-    snprintf(q->os_user, sizeof(q->os_user), "%s@%s", q->srv->os_user,
-             q->client);
     q->actor.person = q->who.person;
     q->actor.os_user = q->os_user;
     return 1;
@@ -182,16 +422,18 @@ static void dispatch(struct sv_server *sv, struct MHD_Connection *c,
     struct sv_req q;
     struct sv_slot *sl = NULL;
     char argbuf[1024], allow[64];
-    unsigned status = 0;
+    unsigned status = 0, blocked;
 
     memset(&q, 0, sizeof(q));
     q.method = method;
     q.path = url;
     q.conn = c;
     q.srv = sv;
+    q.tls = sv->conf->tls_cert != NULL;
     q.body = gl_buf_str(&call->body);
     q.body_len = call->body.len;
-    client_addr(c, q.client, sizeof(q.client));
+    client_of(&q);
+    snprintf(q.os_user, sizeof(q.os_user), "%s@%s", sv->os_user, q.client);
     rt = sv_route_find(method, url, q.arg, argbuf, sizeof(argbuf), &status,
                        allow, sizeof(allow));
     if (!rt) {
@@ -200,6 +442,16 @@ static void dispatch(struct sv_server *sv, struct MHD_Connection *c,
                      url, allow, method);
         else
             sv_error(resp, 404, "not_found", "no such route: %s", url);
+        return;
+    }
+    /* an address that failed to sign in too often waits, whatever it asks
+     * but the health check */
+    if (!(rt->flags & SV_PUBLIC && rt->flags & SV_NORUN) &&
+        (blocked = client_blocked(sv, q.client))) {
+        sv_error(resp, 429, "too_many_requests",
+                 "too many failed sign-ins from %s: try again in %u s",
+                 q.client, blocked);
+        resp->retry_after = blocked;
         return;
     }
     if (call->too_big) {
@@ -218,8 +470,9 @@ static void dispatch(struct sv_server *sv, struct MHD_Connection *c,
     q.s = sl->s;
     q.plan = sl->plan;
     q.info = &sl->info;
+    q.slot = sl;
     if (!(rt->flags & SV_PUBLIC)) {
-        if (!authenticate(&q, resp))
+        if (!authenticate(&q, rt->flags & SV_CHANGE, resp))
             goto out;
         snprintf(call->person, sizeof(call->person), "%s", q.who.person);
         if ((rt->flags & SV_CHANGE) && q.who.viewer) {
@@ -230,7 +483,11 @@ static void dispatch(struct sv_server *sv, struct MHD_Connection *c,
         }
     }
     rt->fn(&q, resp);
+    if (q.authed)
+        snprintf(call->person, sizeof(call->person), "%s", q.who.person);
 out:
+    if (resp->status == 401)
+        client_failed(sv, q.client);
     if (sl)
         slot_give(sv, sl);
     json_decref(q.json);
@@ -273,6 +530,11 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct sv_resp *r,
     MHD_add_response_header(mr, "Cache-Control", "no-store");
     if (r->set_cookie)
         MHD_add_response_header(mr, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
+    if (r->retry_after) {
+        char ra[16];
+        snprintf(ra, sizeof(ra), "%u", r->retry_after);
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     call->status = r->status;
     ok = MHD_queue_response(c, r->status, mr);
     MHD_destroy_response(mr);
@@ -432,7 +694,10 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
         (rc = gl_run_load(s, 0, &info, &plan, err)))
         goto out;
     sv.n_slots = threads * 2;
-    if (!(sv.slots = calloc(sv.n_slots, sizeof(*sv.slots)))) {
+    if (!(sv.slots = calloc(sv.n_slots, sizeof(*sv.slots))) ||
+        !(sv.clients = calloc(SV_CLIENTS, sizeof(*sv.clients)))) {
+        free(sv.slots);
+        free(sv.clients);
         rc = gl_err_set(err, GL_ENOMEM, "out of memory");
         goto out;
     }
@@ -443,6 +708,7 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
     plan = NULL;
     memset(&info, 0, sizeof(info));
     pthread_mutex_init(&sv.lock, NULL);
+    pthread_mutex_init(&sv.limit_lock, NULL);
     pthread_cond_init(&sv.freed, NULL);
     if ((rc = sv_hub_start(&sv.hub, conf->state, err)))
         goto stop;
@@ -458,15 +724,29 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
         flags |= MHD_USE_IPv6;
     if (conf->tls_cert)
         flags |= MHD_USE_TLS;
-    sv.d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_LIMIT,
-        conf->max_connections ? conf->max_connections : 1000u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_NOTIFY_COMPLETED,
-        on_done, &sv, MHD_OPTION_HTTPS_MEM_CERT,
-        conf->tls_cert ? gl_buf_str(&cert) : NULL, MHD_OPTION_HTTPS_MEM_KEY,
-        conf->tls_key ? gl_buf_str(&key) : NULL, MHD_OPTION_END);
+    {
+        /* the TLS files only under TLS, a pool only of more than one
+         * thread: libmicrohttpd warns of options that do not apply */
+        struct MHD_OptionItem ops[4] = {{MHD_OPTION_END, 0, NULL}};
+        size_t k = 0;
+        if (threads > 1)
+            ops[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
+                                               (intptr_t)threads, NULL};
+        if (conf->tls_cert) {
+            ops[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+                                               (void *)gl_buf_str(&cert)};
+            ops[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+                                               (void *)gl_buf_str(&key)};
+        }
+        ops[k] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+        sv.d = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR,
+            (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+            conf->max_connections ? conf->max_connections : 1000u,
+            MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout ? conf->timeout : 30u,
+            MHD_OPTION_NOTIFY_COMPLETED, on_done, &sv, MHD_OPTION_ARRAY, ops,
+            MHD_OPTION_END);
+    }
     if (!sv.d) {
         rc = gl_err_set(err, GL_EIO,
                         "cannot serve on %s (in use, or not this host's)",
@@ -488,12 +768,17 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
     rc = GL_OK;
 stop:
     for (i = 0; i < sv.n_slots; i++) {
+        unsigned k;
+        for (k = 0; k < SV_CACHE_N; k++)
+            free(sv.slots[i].kept[k].text);
         gl_plan_free(sv.slots[i].plan);
         gl_run_info_release(&sv.slots[i].info);
         gl_store_close(sv.slots[i].s);
     }
     free(sv.slots);
     sv_hub_free(sv.hub);
+    free(sv.clients);
+    pthread_mutex_destroy(&sv.limit_lock);
     pthread_mutex_destroy(&sv.lock);
     pthread_cond_destroy(&sv.freed);
 out:

@@ -13,7 +13,7 @@ static int run(int argc, char **argv)
     struct gl_err err;
     char state[4096];
     const char *state_opt = NULL;
-    int rc, threads = 4, max_conn = 1000;
+    int rc, threads = 4, max_conn = 1000, timeout = 30;
     struct po_option opts[] = {
         OPT_STATE(&state_opt),
         OPT_STRING("listen", 0, &c.listen, "ADDR:PORT",
@@ -32,6 +32,9 @@ static int run(int argc, char **argv)
                 "worker threads (default 4)"),
         OPT_INT("max-connections", 0, &max_conn, 8, 100000, "N",
                 "connections served at once (default 1000)"),
+        OPT_INT("timeout", 0, &timeout, 1, 3600, "SECONDS",
+                "a connection idle this long, or this slow to send its "
+                "request, is closed (default 30)"),
         OPT_END(),
     };
 
@@ -43,6 +46,7 @@ static int run(int argc, char **argv)
     c.state = state;
     c.threads = (unsigned)threads;
     c.max_connections = (unsigned)max_conn;
+    c.timeout = (unsigned)timeout;
     gl_err_clear(&err);
     if (sv_serve(&c, &err))
         return cli_fail(&err);
@@ -54,6 +58,8 @@ const struct gl_cmd cmd_serve = {
     "serve the run over HTTP to the whole team (a JSON API)",
     "usage: golive serve [--state FILE] [--listen ADDR:PORT]\n"
     "                    [--tls-cert FILE --tls-key FILE] [--insecure-http]\n"
+    "                    [--trusted-proxy ADDR] [--threads N]\n"
+    "                    [--max-connections N] [--timeout SECONDS]\n"
     "\n"
     "Serve the run in the state store over HTTP: a JSON API under /api/v1\n"
     "that the team's own machines (and 'golive --server') use, each person\n"

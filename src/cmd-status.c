@@ -15,36 +15,16 @@
 #include "util/clock.h"
 
 /* Warn when the plan on disk is no longer the version the run holds.
- * Returns 1 when it differs, 0 when equal or unreadable.  The file is
- * compared as it is read with the run's copy (whose SHA-256 was checked
- * against its event): a large plan is not held twice. */
+ * Returns 1 when it differs, 0 when equal or unreadable. */
 static int plan_changed(const char *path, const struct gl_run_info *info)
 {
-    char chunk[65536];
-    FILE *f = fopen(path, "rb");
-    size_t n, at = 0;
-    int changed = 0;
-
-    if (!f)
+    if (!gl_status_plan_differs(path, info))
         return 0;
-    while (!changed && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        changed = n > info->plan_len - at ||
-                  memcmp(chunk, info->plan_text + at, n) != 0;
-        at += n;
-    }
-    if (ferror(f)) {
-        fclose(f);
-        return 0;
-    }
-    fclose(f);
-    if (changed || at != info->plan_len) {
-        cli_warn("plan '%s' changed on disk since the run took version %d; "
-                 "this status uses the run's copy ('golive run amend' takes "
-                 "a new version)",
-                 path, info->plan_version);
-        return 1;
-    }
-    return 0;
+    cli_warn("plan '%s' changed on disk since the run took version %d; "
+             "this status uses the run's copy ('golive run amend' takes "
+             "a new version)",
+             path, info->plan_version);
+    return 1;
 }
 
 static void print_rel(const char *label, json_t *t, const struct cli_run *r)
@@ -58,23 +38,6 @@ static void print_rel(const char *label, json_t *t, const struct cli_run *r)
     gl_reltime_format(json_integer_value(t) - r->info.switch_at, rel);
     gl_time_format(json_integer_value(t), r->info.switch_offset, abs);
     printf("%s %s (%s)", label, rel, abs);
-}
-
-/* ISO time and T-relative time of an epoch field, into o. */
-static void set_time(json_t *o, const char *key, json_t *t,
-                     const struct cli_run *r)
-{
-    char rel[32], abs[40], k[64];
-
-    if (!json_is_integer(t)) {
-        json_object_set_new(o, key, json_null());
-        return;
-    }
-    gl_time_format(json_integer_value(t), r->info.switch_offset, abs);
-    gl_reltime_format(json_integer_value(t) - r->info.switch_at, rel);
-    json_object_set_new(o, key, json_string(abs));
-    snprintf(k, sizeof(k), "%s_t", key);
-    json_object_set_new(o, k, json_string(rel));
 }
 
 /* A chain of task ids; a long one shows its start and its end. */
@@ -520,118 +483,12 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
     print_late(json_object_get(st, "late_tasks"), r);
 }
 
-/* status --json: the evaluation with its times as local time and T-relative
- * (set_time), and the run's own fields. */
-/* status --json, the forecast, the stages, the decision and what follows
- * them, into o; then print it. */
-static void print_json_plan(const struct cli_run *r, json_t *st, json_t *o)
-{
-    json_t *x, *y;
-    size_t i;
-
-    x = json_object_get(st, "forecast");
-    set_time(x, "now", json_object_get(x, "now"), r);
-    set_time(json_object_get(x, "testing"), "at",
-             json_object_get(json_object_get(x, "testing"), "at"), r);
-    set_time(json_object_get(x, "verified"), "at",
-             json_object_get(json_object_get(x, "verified"), "at"), r);
-    json_array_foreach(json_object_get(x, "testers"), i, y)
-        set_time(y, "done_at", json_object_get(y, "done_at"), r);
-    json_array_foreach(json_object_get(x, "defects"), i, y)
-    {
-        set_time(y, "fix_from", json_object_get(y, "fix_from"), r);
-        set_time(y, "fix_end", json_object_get(y, "fix_end"), r);
-        set_time(y, "verified_eta", json_object_get(y, "verified_eta"), r);
-    }
-    json_object_set(o, "forecast", x);
-    json_array_foreach(json_object_get(st, "stages"), i, x)
-    {
-        set_time(x, "eta", json_object_get(x, "eta"), r);
-        set_time(x, "ended", json_object_get(x, "ended"), r);
-        set_time(x, "planned_end", json_object_get(x, "planned_end"), r);
-    }
-    json_object_set(o, "stages", json_object_get(st, "stages"));
-    x = json_object_get(st, "decision");
-    if (json_is_object(x)) {
-        static const char *const keys[] = {"started",       "expected_start",
-                                           "eta",           "ended",
-                                           "planned_start", "planned_end"};
-        size_t k;
-        for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-            set_time(x, keys[k], json_object_get(x, keys[k]), r);
-    }
-    json_object_set(o, "decision", x);
-    json_array_foreach(json_object_get(st, "late_tasks"), i, x)
-        set_time(x, "planned", json_object_get(x, "planned"), r);
-    json_object_set(o, "late_tasks", json_object_get(st, "late_tasks"));
-    json_object_set(o, "rollback", json_object_get(st, "rollback"));
-    json_object_set(o, "rolled_back", json_object_get(st, "rolled_back"));
-    x = json_object_get(st, "decided");
-    if (json_is_object(x))
-        set_time(x, "at", json_object_get(x, "at"), r);
-    json_object_set(o, "decided", x);
-    json_object_set(o, "audit", json_object_get(st, "audit"));
-    cli_print_json(o, 1);
-}
-
-static void print_json(const struct cli_run *r, json_t *st, int changed)
-{
-    json_t *o = json_object(), *x;
-    char t_now[40], t_switch[40], rel[32];
-    size_t i;
-
-    gl_time_format(r->now, r->info.switch_offset, t_now);
-    gl_time_format(r->info.switch_at, r->info.switch_offset, t_switch);
-    gl_reltime_format(r->now - r->info.switch_at, rel);
-    json_object_set_new(o, "run_id", json_string(r->info.run_id));
-    json_object_set_new(o, "cutover", json_string(r->info.cutover));
-    json_object_set_new(o, "rehearsal", json_boolean(r->info.rehearsal));
-    json_object_set_new(o, "switch_at", json_string(t_switch));
-    json_object_set_new(o, "now", json_string(t_now));
-    json_object_set_new(o, "t", json_string(rel));
-    json_object_set_new(o, "t_seconds",
-                        json_integer(r->now - r->info.switch_at));
-    json_object_set_new(o, "plan_version", json_integer(r->info.plan_version));
-    json_object_set_new(o, "plan_sha256", json_string(r->info.plan_sha256));
-    json_object_set_new(o, "plan_changed", json_boolean(changed));
-    json_object_set_new(o, "events", json_integer(r->info.events));
-    json_object_set(o, "tasks", json_object_get(st, "counts"));
-    json_object_set(o, "totals", json_object_get(st, "totals"));
-    json_array_foreach(json_object_get(st, "tasks"), i, x)
-    {
-        set_time(x, "expected_start", json_object_get(x, "expected_start"), r);
-        set_time(x, "expected_end", json_object_get(x, "expected_end"), r);
-        set_time(x, "started", json_object_get(x, "started"), r);
-        set_time(x, "ended", json_object_get(x, "ended"), r);
-        set_time(x, "planned_start", json_object_get(x, "planned_start"), r);
-        set_time(x, "planned_end", json_object_get(x, "planned_end"), r);
-    }
-    json_array_foreach(json_object_get(st, "running"), i, x)
-        set_time(x, "since", json_object_get(x, "since"), r);
-    json_object_set(o, "task_list", json_object_get(st, "tasks"));
-    json_object_set(o, "running", json_object_get(st, "running"));
-    json_object_set(o, "ready", json_object_get(st, "ready"));
-    json_object_set(o, "blockers", json_object_get(st, "blockers"));
-    json_object_set(o, "scenarios", json_object_get(st, "scenarios"));
-    set_time(o, "eta", json_object_get(st, "eta"), r);
-    set_time(o, "ended", json_object_get(st, "ended"), r);
-    set_time(o, "planned_end", json_object_get(st, "planned_end"), r);
-    json_object_set(o, "late_seconds", json_object_get(st, "late"));
-    json_object_set(o, "overrun", json_object_get(st, "overrun"));
-    json_object_set(o, "overrun_basis", json_object_get(st, "overrun_basis"));
-    json_object_set(o, "chain", json_object_get(st, "chain"));
-    json_object_set(o, "eta_set_by", json_object_get(st, "eta_set_by"));
-    print_json_plan(r, st, o);
-}
-
 static int run(int argc, char **argv)
 {
     const char *plan_arg = NULL;
     struct cli_opts op;
     struct cli_run r;
     struct gl_err err;
-    struct gl_audit_quick aq;
-    char head[100];
     json_t *st = NULL;
     int rc, changed;
     struct po_option opts[] = {
@@ -650,23 +507,16 @@ static int run(int argc, char **argv)
         goto out;
     if (gl_status_eval(r.s, r.plan, r.info.switch_at, r.now,
                        op.json ? GL_STATUS_TASKS : 0, &st, &err) ||
-        gl_audit_quick(r.s, &aq, &err)) {
+        gl_status_audit(r.s, st, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
-    snprintf(head, sizeof(head), "%" PRId64 ":%s", aq.head.seq, aq.head.hash);
-    json_object_set_new(
-        st, "audit",
-        json_pack("{s:s, s:o, s:s, s:I, s:I}", "head", head, "verified",
-                  aq.verdict < 0 ? json_null() : json_boolean(aq.verdict),
-                  "detail", aq.detail, "verified_through",
-                  (json_int_t)aq.verified_seq, "since", (json_int_t)aq.since));
     changed = plan_changed(plan_arg ? plan_arg : r.info.plan_path, &r.info);
     if (!op.json) {
         print_text(&r, st, changed);
         goto out;
     }
-    print_json(&r, st, changed);
+    cli_print_json(gl_status_document(&r.info, r.now, st, changed), 1);
 out:
     json_decref(st);
     cli_run_close(&r);

@@ -80,4 +80,28 @@ int gl_status_planned(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                       int64_t now, const char *id, int64_t *start, int64_t *end,
                       struct gl_err *err);
 
+/* ---- the document: `golive status --json`, GET /api/v1/status ----
+ * (run/status-json.c) */
+
+/* Whether the plan file at path is not the run's copy (info->plan_text):
+ * 1 when it differs, 0 when it is the same or cannot be read. */
+int gl_status_plan_differs(const char *path, const struct gl_run_info *info);
+
+/* Add the audit line to an evaluation st: "audit": {head, verified,
+ * detail, verified_through, since} (gl_audit_quick). */
+int gl_status_audit(gl_store *s, json_t *st, struct gl_err *err);
+
+/* The document of an evaluation st (made with GL_STATUS_TASKS, with its
+ * audit line): the run's fields, and each time of st as local ISO 8601
+ * time and T-relative ("KEY_t").  st's members are shared with the
+ * document and changed; a new reference, NULL when out of memory. */
+json_t *gl_status_document(const struct gl_run_info *info, int64_t now,
+                           json_t *st, int plan_changed);
+
+/* All of it: evaluate, add the audit line, make the document (*out, a new
+ * reference). */
+int gl_status_json(gl_store *s, const struct gl_plan *p,
+                   const struct gl_run_info *info, int64_t now,
+                   int plan_changed, json_t **out, struct gl_err *err);
+
 #endif

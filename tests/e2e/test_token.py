@@ -95,6 +95,10 @@ def test_who_a_token_may_be_for(tmp_path, good_plan):
         " 'ann'?" in r.err, r
     r = tk(st, "issue", "--viewer", "bob", "--as", "lead")
     assert r.rc == 2 and "'bob' is a person of the plan" in r.err, r
+    r = tk(st, "issue", "--viewer", "wall\x1b[2J", "--as", "lead")
+    assert r.rc == 2 and "without control characters" in r.err, r
+    r = tk(st, "issue", "--viewer", "w" * 200, "--as", "lead")
+    assert r.rc == 2 and "is too long" in r.err, r
     r = tk(st, "issue", "--as", "lead")
     assert r.rc == 2 and "--for PERSON or --viewer NAME" in r.err, r
     r = tk(st, "issue", "--for", "ann", "--viewer", "x", "--as", "lead")

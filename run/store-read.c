@@ -1,0 +1,230 @@
+/*
+ * store-read.c - the recorded run as JSON for the surfaces
+ * (include/golive/reads.h): sync executions, each check's latest result,
+ * pages of the event log.
+ */
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "golive/reads.h"
+#include "run/common.h"
+#include "run/store-internal.h"
+
+/* A column as a JSON value of its type. */
+static json_t *col(sqlite3_stmt *st, int i)
+{
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_NULL:
+        return json_null();
+    case SQLITE_INTEGER:
+        return json_integer(sqlite3_column_int64(st, i));
+    case SQLITE_FLOAT:
+        return json_real(sqlite3_column_double(st, i));
+    default:
+        return json_string(gl_store_col_text(st, i));
+    }
+}
+
+/* A payload text as JSON (a string when it is not JSON: the store may
+ * have been edited, and a read shows what is there). */
+static json_t *payload_json(sqlite3_stmt *st, int i)
+{
+    const char *text = gl_store_col_text(st, i);
+    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+
+    return j ? j : json_string(text);
+}
+
+int gl_read_syncs(gl_store *s, json_t **out, struct gl_err *err)
+{
+    static const char *const names[] = {
+        "execution", "job",       "mode",         "started_at",
+        "ended_at",  "rows_read", "rows_written", "rows_rejected",
+        "bytes",     "seconds",   "outcome",      "error"};
+    sqlite3_stmt *st = NULL;
+    int step;
+    size_t i;
+
+    *out = json_array();
+    if (!*out)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT execution, job, mode, started_at,"
+            " ended_at, rows_read, rows_written,"
+            " rows_rejected, bytes, seconds, " GL_RUN_SYNC_OUTCOME
+            ", error FROM sync_runs ORDER BY id",
+            -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *r = json_object();
+        double secs = sqlite3_column_double(st, 9);
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+            json_object_set_new(r, names[i], col(st, (int)i));
+        json_object_set_new(
+            r, "rows_per_second",
+            secs > 0 ? json_real((double)sqlite3_column_int64(st, 6) / secs)
+                     : json_null());
+        json_array_append_new(*out, r);
+    }
+    if (step != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    return GL_OK;
+fail:
+    sqlite3_finalize(st);
+    json_decref(*out);
+    *out = NULL;
+    return gl_store_db_err(s, err, "cannot read sync executions");
+}
+
+int gl_read_checks(gl_store *s, const struct gl_plan *p, json_t **out,
+                   struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    json_t *latest = json_object();
+    int step;
+    size_t i;
+
+    *out = json_array();
+    if (!*out || !latest) {
+        json_decref(latest);
+        json_decref(*out);
+        *out = NULL;
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
+    /* each check's last check.run event: the latest row per check wins */
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT seq, at, actor, payload,"
+                           " json_extract(payload, '$.check') FROM events"
+                           " WHERE kind = 'check.run' AND json_valid(payload)"
+                           " ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *r = payload_json(st, 3);
+        if (!json_is_object(r) || sqlite3_column_type(st, 4) != SQLITE_TEXT) {
+            json_decref(r);
+            continue;
+        }
+        json_object_set_new(r, "seq", col(st, 0));
+        json_object_set_new(r, "at", col(st, 1));
+        json_object_set_new(r, "actor", col(st, 2));
+        json_object_set_new(latest, gl_store_col_text(st, 4), r);
+    }
+    if (step != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    for (i = 0; i < p->n_checks; i++) {
+        const char *id = p->checks[i].id.id;
+        json_t *r = json_object_get(latest, id);
+        json_array_append_new(
+            *out, r ? json_incref(r)
+                    : json_pack("{s:s, s:n}", "check", id, "outcome"));
+    }
+    json_decref(latest);
+    return GL_OK;
+fail:
+    sqlite3_finalize(st);
+    json_decref(latest);
+    json_decref(*out);
+    *out = NULL;
+    return gl_store_db_err(s, err, "cannot read check results");
+}
+
+int gl_read_events(gl_store *s, int64_t after, int64_t limit, json_t **out,
+                   struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    *out = json_array();
+    if (!*out)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT seq, at, actor, os_user, kind, payload,"
+                           " hash FROM events WHERE seq > ? ORDER BY seq"
+                           " LIMIT ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, limit);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(
+            *out,
+            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "seq", col(st, 0),
+                      "at", col(st, 1), "actor", col(st, 2), "os_user",
+                      col(st, 3), "kind", col(st, 4), "payload",
+                      payload_json(st, 5), "hash", col(st, 6)));
+    if (step != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    return GL_OK;
+fail:
+    sqlite3_finalize(st);
+    json_decref(*out);
+    *out = NULL;
+    return gl_store_db_err(s, err, "cannot read the events");
+}
+
+int gl_store_stamp(gl_store *s, struct gl_store_stamp *out, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return gl_store_db_err(s, err, "cannot read the store's version");
+    }
+    out->data = sqlite3_column_int64(st, 0);
+    out->own = sqlite3_total_changes64(s->db);
+    sqlite3_finalize(st);
+    return GL_OK;
+}
+
+int gl_store_run_brief(gl_store *s, struct gl_run_info *info,
+                       struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT r.run_id, r.cutover, r.rehearsal,"
+                           " r.switch_at, r.switch_offset, r.started_at,"
+                           " r.plan_version, p.sha256, p.path,"
+                           " (SELECT count(*) FROM events)"
+                           " FROM run r JOIN plan_versions p"
+                           " ON p.version = r.plan_version",
+                           -1, &st, NULL) != SQLITE_OK)
+        return gl_store_db_err(s, err, "cannot read the run");
+    step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        if (step == SQLITE_DONE)
+            return gl_err_set(err, GL_ENOTFOUND,
+                              "state store '%s' holds no run yet; start one "
+                              "with 'golive run start PLAN'",
+                              s->path);
+        return gl_store_db_err(s, err, "cannot read the run");
+    }
+    snprintf(info->run_id, sizeof(info->run_id), "%s",
+             gl_store_col_text(st, 0));
+    snprintf(info->cutover, sizeof(info->cutover), "%s",
+             gl_store_col_text(st, 1));
+    info->rehearsal = sqlite3_column_int(st, 2);
+    info->switch_at = sqlite3_column_int64(st, 3);
+    info->switch_offset = sqlite3_column_int(st, 4);
+    snprintf(info->started_at, sizeof(info->started_at), "%s",
+             gl_store_col_text(st, 5));
+    info->plan_version = sqlite3_column_int(st, 6);
+    snprintf(info->plan_sha256, sizeof(info->plan_sha256), "%s",
+             gl_store_col_text(st, 7));
+    snprintf(info->plan_path, sizeof(info->plan_path), "%s",
+             gl_store_col_text(st, 8));
+    info->events = sqlite3_column_int64(st, 9);
+    sqlite3_finalize(st);
+    return GL_OK;
+}
