@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "golive/reads.h"
 #include "serve/serve.h"
 #include "util/buf.h"
 
@@ -82,26 +83,18 @@ static double mono_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Event e as one SSE message: its id, and as data the JSON of
- * GET /events (seq, at, actor, os_user, kind, payload). */
-static int frame_add(struct gl_buf *b, const struct gl_event *e)
+/* Event e (an element of gl_read_events: seq, at, actor, os_user, kind,
+ * payload, hash, as GET /events gives them) as one SSE message. */
+static int frame_add(struct gl_buf *b, json_t *e)
 {
-    json_t *payload, *j;
-    char *text;
+    /* compact JSON holds no newline: one data: line */
+    char *text = json_dumps(e, JSON_COMPACT);
     int rc;
 
-    payload = json_loadb(e->payload, e->payload_len, 0, NULL);
-    if (!payload) /* never written so by golive; shown as it is */
-        payload = json_stringn(e->payload, e->payload_len);
-    j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "seq", (json_int_t)e->seq,
-                  "at", e->at, "actor", e->actor, "os_user", e->os_user, "kind",
-                  e->kind, "payload", payload);
-    /* compact JSON holds no newline: one data: line */
-    text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
     if (!text)
         return -1;
-    rc = gl_buf_addf(b, "id: %" PRId64 "\ndata: %s\n\n", e->seq, text);
+    rc = gl_buf_addf(b, "id: %" JSON_INTEGER_FORMAT "\ndata: %s\n\n",
+                     json_integer_value(json_object_get(e, "seq")), text);
     free(text);
     return rc;
 }
@@ -154,20 +147,32 @@ struct batch {
     size_t n;
 };
 
-static int batch_add(void *ctx, const struct gl_event *e)
+/* The events after from (SSE_BATCH at most) as frames into b. */
+static int batch_read(gl_store *s, int64_t from, struct batch *b,
+                      struct gl_err *err)
 {
-    struct batch *b = ctx;
     struct gl_buf t = GL_BUF_INIT;
+    json_t *evs, *e;
+    size_t i;
+    int rc;
 
-    if (frame_add(&t, e) || gl_buf_failed(&t)) {
-        gl_buf_release(&t);
-        return GL_ENOMEM;
+    b->n = 0;
+    if ((rc = gl_read_events(s, from, SSE_BATCH, &evs, err)))
+        return rc;
+    json_array_foreach(evs, i, e)
+    {
+        if (b->n == SSE_BATCH || frame_add(&t, e) || gl_buf_failed(&t)) {
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+            break;
+        }
+        b->f[b->n].seq = json_integer_value(json_object_get(e, "seq"));
+        b->f[b->n].len = t.len;
+        b->f[b->n].text = gl_buf_detach(&t);
+        b->n++;
     }
-    b->f[b->n].seq = e->seq;
-    b->f[b->n].len = t.len;
-    b->f[b->n].text = gl_buf_detach(&t);
-    b->n++;
-    return GL_OK;
+    gl_buf_release(&t);
+    json_decref(evs);
+    return rc;
 }
 
 /* Resume the suspended streams that have an event to send, a ping due,
@@ -200,10 +205,8 @@ static void *watch(void *arg)
         pthread_mutex_unlock(&h->lock);
         rc = GL_ENOMEM;
         if (b) {
-            b->n = 0;
             gl_err_clear(&err);
-            rc = gl_store_events_read(h->s, from, SSE_BATCH, batch_add, b, NULL,
-                                      &err);
+            rc = batch_read(h->s, from, b, &err);
         }
         if (rc && !failing) /* said once, until it reads again */
             fprintf(stderr, "golive: serve: events stream: %s\n",
@@ -316,13 +319,6 @@ void sv_hub_free(struct sv_hub *h)
 
 /* ---- one stream ----------------------------------------------------- */
 
-static int out_add(void *ctx, const struct gl_event *e)
-{
-    struct sv_stream *st = ctx;
-
-    return frame_add(&st->out, e) ? GL_ENOMEM : GL_OK;
-}
-
 /* Queue what the stream has to send: events from the ring, or from the
  * store when it is behind the ring, or a ping.  Under hub->lock (which a
  * read of the store lets go meanwhile).  0 when there is nothing, 1 when
@@ -332,7 +328,8 @@ static int stream_fill(struct sv_stream *st, double now)
     struct sv_hub *h = st->hub;
     struct sse_frame *f;
     struct gl_err err;
-    int64_t last;
+    json_t *evs = NULL, *e;
+    size_t i;
     int rc;
 
     if (st->sent < h->last) {
@@ -347,16 +344,20 @@ static int stream_fill(struct sv_stream *st, double now)
         pthread_mutex_unlock(&h->lock);
         pthread_mutex_lock(&h->back_lock);
         gl_err_clear(&err);
-        rc = gl_store_events_read(h->back, st->sent, SSE_CATCHUP, out_add, st,
-                                  &last, &err);
+        rc = gl_read_events(h->back, st->sent, SSE_CATCHUP, &evs, &err);
         pthread_mutex_unlock(&h->back_lock);
         pthread_mutex_lock(&h->lock);
+        json_array_foreach(rc ? NULL : evs, i, e)
+        {
+            frame_add(&st->out, e);
+            st->sent = json_integer_value(json_object_get(e, "seq"));
+        }
+        json_decref(evs);
         if (rc || gl_buf_failed(&st->out)) {
             fprintf(stderr, "golive: serve: events stream: %s\n",
                     rc ? err.msg : "out of memory");
             return -1;
         }
-        st->sent = last;
         if (st->out.len)
             return 1;
     }
