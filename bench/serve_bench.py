@@ -89,7 +89,7 @@ class Streams:
             key.fileobj.close()
 
 
-def writer(port, token, k, sent, errors, stop):
+def writer(port, token, k, sent, answered, errors, stop):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     hdr = {"Authorization": "Bearer " + token,
            "Content-Type": "application/json"}
@@ -103,6 +103,7 @@ def writer(port, token, k, sent, errors, stop):
             conn.request("POST", "/api/v1/duty", body=body, headers=hdr)
             resp = conn.getresponse()
             resp.read()
+            answered[text] = time.time()
             if resp.status != 201:
                 errors.append(resp.status)
         except (OSError, http.client.HTTPException) as e:
@@ -146,10 +147,10 @@ def main():
                 time.sleep(0.05)
         streams = Streams(port, tokens[3])
         time.sleep(1)
-        sent, errors, stop = {}, [], threading.Event()
+        sent, answered, errors, stop = {}, {}, [], threading.Event()
         writers = [threading.Thread(target=writer,
                                     args=(port, tokens[k % 3], k, sent,
-                                          errors, stop))
+                                          answered, errors, stop))
                    for k in range(WRITERS)]
         for w in writers:
             w.start()
@@ -164,6 +165,9 @@ def main():
         time.sleep(1.5)  # the last events reach the streams
         with open("/proc/%d/status" % srv.pid) as f:
             hwm = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1))
+        with open("/proc/%d/stat" % srv.pid) as f:
+            ticks = f.read().rsplit(")", 1)[1].split()
+            cpu = (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
         open_streams = STREAMS - streams.ended
         streams.close()
         srv.send_signal(signal.SIGTERM)
@@ -172,15 +176,19 @@ def main():
     finally:
         pass
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    lat = dict(re.findall(r"^\s*(50|99)(?:\.0+)?%\s+(\S+)\s*$", out, re.M))
+    if "50" not in lat or "99" not in lat:
+        raise SystemExit("cannot read wrk's latencies:\n" + out)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errs = re.search(r"Socket errors:.*", out)
-    delays = []
+    delays, after = [], []
     missing = 0
     for text, t0 in sent.items():
         arr = streams.seen.get(text, [])
         missing += SAMPLED - len(arr)
         delays += [(t - t0) * 1e3 for t in arr]
+        if text in answered:
+            after += [(t - answered[text]) * 1e3 for t in arr]
     print("golive serve, %d s: %d status readers (wrk), %d writers every "
           "100 ms, %d event streams" % (SECONDS, CONNS, WRITERS, STREAMS))
     print("  status reads/s      %.0f" % rps)
@@ -194,9 +202,14 @@ def main():
           "(%d deliveries on %d sampled streams, %d missing)"
           % (pct(delays, 50), pct(delays, 99), max(delays or [0]),
              len(delays), SAMPLED, missing))
+    print("  after the answer    p50 %.0f ms, p99 %.0f ms (the post's own "
+          "time left out; < 0: the stream was first)"
+          % (pct(after, 50), pct(after, 99)))
     print("  streams open at end %d of %d (%.1f MB read)"
           % (open_streams, STREAMS, streams.bytes / 1e6))
     print("  server peak RSS     %.1f MiB (VmHWM)" % (hwm / 1024))
+    print("  server CPU          %.1f s (user + system, %d s run)"
+          % (cpu, SECONDS))
     print("  server exit         %d" % srv.returncode)
     shutil.rmtree(work, ignore_errors=True)
 

@@ -3,8 +3,9 @@
  * as Server-Sent Events (text/event-stream), whoever writes them (this
  * server, or a CLI process on the store's host).
  *
- * One watcher thread (the hub's) follows the store: every SSE_POLL_MS it
- * reads the events after the last one it knows (an indexed read that
+ * One watcher thread (the hub's) follows the store: every SSE_POLL_MS, and
+ * at once after a change made through this server, it reads the events
+ * after the last one it knows (an indexed read that
  * finds nothing when nothing changed), keeps the most recent ones
  * formatted in a ring, and resumes the streams that have something to
  * send.  A stream is a libmicrohttpd response read from a callback; with
@@ -32,7 +33,7 @@
 #include "serve/serve.h"
 #include "util/buf.h"
 
-#define SSE_POLL_MS 150
+#define SSE_POLL_MS 100
 #define SSE_PING_MS 15000
 #define SSE_RING 4096            /* events kept formatted */
 #define SSE_RING_BYTES (4 << 20) /* and at most so many bytes of them */
@@ -73,6 +74,7 @@ struct sv_hub {
     struct sv_stream *streams;
     unsigned n_streams;
     int stopping;
+    int poked; /* a change was made through the server: look now */
     unsigned ping_ms;
 };
 
@@ -202,6 +204,7 @@ static void *watch(void *arg)
     pthread_mutex_lock(&h->lock);
     while (!h->stopping) {
         from = h->last; /* only this thread changes it */
+        h->poked = 0;
         pthread_mutex_unlock(&h->lock);
         rc = GL_ENOMEM;
         if (b) {
@@ -224,7 +227,7 @@ static void *watch(void *arg)
         until.tv_nsec += SSE_POLL_MS * 1000000L;
         until.tv_sec += until.tv_nsec / 1000000000L;
         until.tv_nsec %= 1000000000L;
-        if (!h->stopping)
+        if (!h->stopping && !h->poked)
             pthread_cond_timedwait(&h->wake, &h->lock, &until);
     }
     wake_streams(h, mono_ms());
@@ -274,6 +277,16 @@ int sv_hub_start(struct sv_hub **out, const char *path, struct gl_err *err)
 fail:
     sv_hub_free(h);
     return rc;
+}
+
+void sv_hub_poke(struct sv_hub *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->lock);
+    h->poked = 1;
+    pthread_cond_signal(&h->wake);
+    pthread_mutex_unlock(&h->lock);
 }
 
 void sv_hub_stop(struct sv_hub *h)
