@@ -6,6 +6,7 @@ comment; SIGTERM ends the open streams cleanly.  A real server, real CLI
 processes, a real store: nothing mocked."""
 import http.client
 import json
+import os
 import signal
 import time
 
@@ -202,3 +203,31 @@ def test_sigterm_ends_the_open_streams(tmp_path, good_plan):
         assert s.message() is None  # the end of the stream, no error
         s.close()
     assert "stopping" in srv.err
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        ticks = f.read().rsplit(")", 1)[1].split()
+    return (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_200_idle_streams_cost_nothing(tmp_path, good_plan):
+    """An idle stream is a suspended connection: no thread spins for it
+    (a content reader returning 0 without suspending would burn a core)."""
+    st = start(tmp_path, good_plan)
+    token = issue_token(st, "ann")
+    with Server(st) as srv:
+        streams = [Stream(srv, token) for _ in range(200)]
+        for s in streams:
+            assert s.message()[":"]
+        time.sleep(0.5)
+        c0 = cpu_seconds(srv.proc.pid)
+        time.sleep(3)
+        idle = cpu_seconds(srv.proc.pid) - c0
+        assert idle < 0.5, "200 idle streams took %.2f s of CPU in 3 s" % idle
+        # and every one of them is awake for the next event
+        issue_token(st, "bob")
+        for s in streams:
+            (_, ev), = s.events(1)
+            assert ev["kind"] == "token.issue"
+            s.close()
