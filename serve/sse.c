@@ -39,8 +39,11 @@
 #define SSE_RING_BYTES (4 << 20) /* and at most so many bytes of them */
 #define SSE_BATCH 512            /* events the watcher reads at once */
 #define SSE_CATCHUP 256          /* events a stream behind reads at once */
-#define SSE_FILL (64 * 1024)     /* bytes a stream takes from the ring */
-#define SSE_STOP_WAIT_MS 3000    /* streams' time to end on SIGTERM */
+#define SSE_FILL (64 * 1024)
+#define SSE_OUT_MAX                                                            \
+    (32 << 20) /* a catch-up of large events */ /* bytes a stream takes from   \
+                                                   the ring */
+#define SSE_STOP_WAIT_MS 3000 /* streams' time to end on SIGTERM */
 
 struct sse_frame {
     int64_t seq;
@@ -74,7 +77,8 @@ struct sv_hub {
     struct sv_stream *streams;
     unsigned n_streams;
     int stopping;
-    int poked; /* a change was made through the server: look now */
+    int poked;       /* a change was made through the server: look now */
+    size_t ring_cap; /* events the ring keeps: SSE_RING */
     unsigned ping_ms;
 };
 
@@ -131,7 +135,7 @@ static void ring_drop_oldest(struct sv_hub *h)
 /* Keep frame (its text is the ring's now). */
 static void ring_push(struct sv_hub *h, struct sse_frame *f)
 {
-    while (h->n && (h->n == SSE_RING || h->bytes + f->len > SSE_RING_BYTES))
+    while (h->n && (h->n == h->ring_cap || h->bytes + f->len > SSE_RING_BYTES))
         ring_drop_oldest(h);
     /* the log's seqs follow each other; a gap starts the ring over */
     if (h->n && h->ring[(h->first + h->n - 1) % SSE_RING].seq + 1 != f->seq)
@@ -236,6 +240,27 @@ static void *watch(void *arg)
     return NULL;
 }
 
+/* The ring starts with the log's last events: browsers reconnecting to a
+ * restarted server are sent them from memory. */
+static int ring_seed(struct sv_hub *h, struct gl_err *err)
+{
+    struct batch *b = calloc(1, sizeof(*b));
+    size_t i;
+    int rc;
+
+    if (!b)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    rc =
+        batch_read(h->s, h->last > SSE_BATCH ? h->last - SSE_BATCH : 0, b, err);
+    for (i = 0; i < b->n; i++)
+        if (b->f[i].seq <= h->last)
+            ring_push(h, &b->f[i]);
+        else
+            free(b->f[i].text); /* the watcher reads it again */
+    free(b);
+    return rc;
+}
+
 int sv_hub_start(struct sv_hub **out, const char *path, struct gl_err *err)
 {
     struct sv_hub *h;
@@ -254,17 +279,23 @@ int sv_hub_start(struct sv_hub **out, const char *path, struct gl_err *err)
     pthread_cond_init(&h->gone, &ca);
     pthread_condattr_destroy(&ca);
     h->ping_ms = SSE_PING_MS;
+    h->ring_cap = SSE_RING;
 #ifdef GL_TEST_POINTS
     {
         /* the tests' heartbeat comes sooner than 15 s */
         const char *e = getenv("GOLIVE_TEST_SSE_PING_MS");
         if (e && atoi(e) > 0)
             h->ping_ms = (unsigned)atoi(e);
+        /* and a smaller ring, so that streams fall behind it */
+        e = getenv("GOLIVE_TEST_SSE_RING");
+        if (e && atoi(e) > 0 && atoi(e) <= SSE_RING)
+            h->ring_cap = (size_t)atoi(e);
     }
 #endif
     if ((rc = gl_store_open(path, 0, &h->s, err)) ||
         (rc = gl_store_open(path, 0, &h->back, err)) ||
-        (rc = gl_store_events_last(h->s, &h->last, err)))
+        (rc = gl_store_events_last(h->s, &h->last, err)) ||
+        (rc = ring_seed(h, err)))
         goto fail;
     if (pthread_create(&h->thread, NULL, watch, h)) {
         rc = gl_err_set(err, GL_EINTERNAL, "cannot start a thread: %s",
@@ -452,7 +483,7 @@ static void stream(struct sv_req *q, struct sv_resp *r)
     struct MHD_Response *mr;
     const char *from = sv_header(q, "Last-Event-ID"), *what = "Last-Event-ID";
     struct gl_err err;
-    int64_t after = 0;
+    int64_t after = 0, last = 0;
 
     if (!from) {
         from = sv_query(q, "after");
@@ -464,10 +495,14 @@ static void stream(struct sv_req *q, struct sv_resp *r)
                  "'%s' takes an event number, not '%.40s'", what, from);
         return;
     }
-    if (!from && gl_store_events_last(q->s, &after, &err)) {
+    if (gl_store_events_last(q->s, &last, &err)) {
         sv_fail(r, &err);
         return;
     }
+    /* none given, or past the log's end (an id of another run's log):
+     * from the next event */
+    if (!from || after > last)
+        after = last;
     if (!(st = calloc(1, sizeof(*st)))) {
         sv_error(r, 500, "internal", "the server could not do it (ENOMEM)");
         return;
@@ -475,7 +510,7 @@ static void stream(struct sv_req *q, struct sv_resp *r)
     st->hub = h;
     st->conn = q->conn;
     st->sent = after;
-    st->out.max = 4 * SSE_FILL;
+    st->out.max = SSE_OUT_MAX;
     st->last_io = mono_ms();
     /* the first bytes tell the client the stream is open */
     gl_buf_addf(&st->out,

@@ -231,3 +231,38 @@ def test_200_idle_streams_cost_nothing(tmp_path, good_plan):
             (_, ev), = s.events(1)
             assert ev["kind"] == "token.issue"
             s.close()
+
+
+def test_a_stream_behind_the_ring_reads_the_store(tmp_path, good_plan):
+    """The server keeps the latest events formatted (4,096); a stream
+    further behind reads the store.  A test build's ring of 3 events puts
+    every resume and every burst behind it."""
+    st = start(tmp_path, good_plan)
+    token = issue_token(st, "ann")
+    for _ in range(8):
+        issue_token(st, "bob")
+    with Server(st, env={"GOLIVE_TEST_SSE_RING": "3"}) as srv:
+        n = last_seq(st)
+        s = Stream(srv, token, path="/api/v1/events/stream?after=0")
+        seen = [seq for seq, _ in s.events(n)]
+        # a burst of changes while the stream sleeps: more than the ring
+        streams = [Stream(srv, token) for _ in range(3)]
+        for x in streams:
+            x.message()
+        r = golive("task", "start", "freeze", "--state", st, "--as", "bob")
+        assert r.rc == 0, r
+        for _ in range(6):
+            issue_token(st, "lead")
+        seen += [seq for seq, _ in s.events(7)]
+        for x in streams:
+            assert [seq for seq, _ in x.events(7)] == list(range(n + 1, n + 8))
+            x.close()
+        s.close()
+        assert seen == list(range(1, last_seq(st) + 1)), seen
+        # an id past the log's end (another run's): from the next event
+        s = Stream(srv, token, headers={"Last-Event-ID": "100000"})
+        assert "after %d" % last_seq(st) in s.message()[":"][0]
+        issue_token(st, "bob")
+        (seq, _), = s.events(1)
+        assert seq == last_seq(st)
+        s.close()
