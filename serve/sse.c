@@ -5,15 +5,16 @@
  *
  * One watcher thread (the hub's) follows the store: every SSE_POLL_MS, and
  * at once after a change made through this server, it reads the events
- * after the last one it knows (an indexed read that
- * finds nothing when nothing changed), keeps the most recent ones
- * formatted in a ring, and resumes the streams that have something to
- * send.  A stream is a libmicrohttpd response read from a callback; with
- * nothing to send the callback suspends its connection and returns 0, so
- * an idle stream costs no thread and no polling of its own.  A stream
- * behind the ring (resumed from an old Last-Event-ID) reads the store
- * itself, SSE_CATCHUP events at a time.  Every stream gets a ": ping"
- * comment after SSE_PING_MS without a write.
+ * after the last one it knows (an indexed read that finds nothing when
+ * nothing changed), keeps the most recent ones formatted in a ring, and
+ * resumes the streams that have something to send.  A stream is a libmicrohttpd
+ * response read from a callback; with nothing to send the callback suspends its
+ * connection and returns 0, so an idle stream costs no thread and no polling of
+ * its own.  A stream behind the ring (resumed from an old Last-Event-ID) reads
+ * the store itself, SSE_CATCHUP events at a time.  Every stream gets a ": ping"
+ * comment after SSE_PING_MS without a write.  Test builds take
+ * GOLIVE_TEST_SSE_PING_MS (a sooner ping) and GOLIVE_TEST_SSE_RING (a
+ * smaller ring).
  *
  * Locking: hub->lock guards the ring, the list of streams and each
  * stream's fields; a callback suspends its connection with the lock held,
@@ -39,11 +40,9 @@
 #define SSE_RING_BYTES (4 << 20) /* and at most so many bytes of them */
 #define SSE_BATCH 512            /* events the watcher reads at once */
 #define SSE_CATCHUP 256          /* events a stream behind reads at once */
-#define SSE_FILL (64 * 1024)
-#define SSE_OUT_MAX                                                            \
-    (32 << 20) /* a catch-up of large events */ /* bytes a stream takes from   \
-                                                   the ring */
-#define SSE_STOP_WAIT_MS 3000 /* streams' time to end on SIGTERM */
+#define SSE_FILL (64 * 1024)     /* bytes a stream takes from the ring */
+#define SSE_OUT_MAX (32 << 20)   /* a stream's buffer (a catch-up) */
+#define SSE_STOP_WAIT_MS 3000    /* streams' time to end on SIGTERM */
 
 struct sse_frame {
     int64_t seq;
