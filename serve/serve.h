@@ -181,6 +181,8 @@ int sv_hub_start(struct sv_hub **out, const char *path, struct gl_err *err);
 /* End every stream (before MHD_stop_daemon: no connection may stay
  * suspended) and stop the watcher. */
 void sv_hub_stop(struct sv_hub *h);
+/* Look at the store now (a change was made through this server). */
+void sv_hub_poke(struct sv_hub *h);
 void sv_hub_free(struct sv_hub *h);
 /* The hub of the server serving a request. */
 struct sv_hub *sv_server_hub(struct sv_server *sv);

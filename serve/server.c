@@ -483,6 +483,10 @@ static void dispatch(struct sv_server *sv, struct MHD_Connection *c,
         }
     }
     rt->fn(&q, resp);
+    /* a change made here reaches the event streams without waiting for
+     * the watcher's next look */
+    if ((rt->flags & SV_CHANGE) && resp->status < 300)
+        sv_hub_poke(sv->hub);
     if (q.authed)
         snprintf(call->person, sizeof(call->person), "%s", q.who.person);
 out:
