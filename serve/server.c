@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -265,7 +266,8 @@ static void client_addr(struct MHD_Connection *c, char *out, size_t n)
 
 /* The client's address: the peer's, or behind the trusted proxy the
  * last address of its X-Forwarded-For (the one the proxy saw; earlier
- * entries are whatever the client wrote). */
+ * entries are whatever the client wrote), and whether the proxy was
+ * reached over TLS (X-Forwarded-Proto: https). */
 static void client_of(struct sv_req *q)
 {
     const char *xff, *last;
@@ -275,8 +277,13 @@ static void client_of(struct sv_req *q)
 
     client_addr(q->conn, q->client, sizeof(q->client));
     if (!q->srv->conf->trusted_proxy ||
-        strcmp(q->client, q->srv->conf->trusted_proxy) ||
-        !(xff = sv_header(q, "X-Forwarded-For")))
+        strcmp(q->client, q->srv->conf->trusted_proxy))
+        return;
+    /* the proxy served the client over TLS: its cookie is Secure too */
+    if ((last = sv_header(q, "X-Forwarded-Proto")) &&
+        !strcasecmp(last, "https"))
+        q->tls = 1;
+    if (!(xff = sv_header(q, "X-Forwarded-For")))
         return;
     last = strrchr(xff, ',');
     last = last ? last + 1 : xff;

@@ -348,12 +348,20 @@ def test_ten_failed_sign_ins_a_minute_block_the_address(state):
         st, _, body = s.call("GET", "/api/v1/me", t, headers={
             "X-Forwarded-For": "not-an-address"})
         assert st == 200
+        # the proxy says the client came over TLS: the cookie is Secure
+        st, h, body = s.call("POST", "/api/v1/session", body={"token": t},
+                             headers={"X-Forwarded-Proto": "https"})
+        assert st == 200 and h["Set-Cookie"].endswith("; Secure")
     with Server(state, env=ENV) as s:
         for i in range(10):
             s.call("GET", "/api/v1/me", "%064x" % i, headers=bad)
         # without --trusted-proxy the peer (127.0.0.1) is the client
         assert s.call("GET", "/api/v1/me", t, headers={
             "X-Forwarded-For": "10.9.9.9"})[0] == 429
+    with Server(state, env=ENV) as s:
+        st, h, body = s.call("POST", "/api/v1/session", body={"token": t},
+                             headers={"X-Forwarded-Proto": "https"})
+        assert st == 200 and "Secure" not in h["Set-Cookie"]
 
 
 def test_tls(state, tmp_path):
