@@ -680,6 +680,13 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
              pw && pw->pw_name ? pw->pw_name : "unknown");
     if ((rc = parse_listen(conf->listen, &ss, &loopback, err)))
         return rc;
+    {
+        int64_t now;
+        if (gl_clock_now(&now))
+            return gl_err_set(err, GL_EUSAGE,
+                              "GOLIVE_NOW is not an ISO 8601 time with an "
+                              "offset");
+    }
     if (!loopback && !conf->tls_cert && !conf->insecure_http)
         return gl_err_set(err, GL_EREFUSED,
                           "'%s' is not a loopback address: serve it with "

@@ -396,6 +396,11 @@ def test_listen_refusals_and_sigterm(state):
         assert "not a loopback address" in r.err and "--tls-cert" in r.err
     r = golive("serve", "--state", state, "--listen", "nowhere", env=ENV)
     assert r.rc == 2 and "--listen" in r.err
+    r = golive("serve", "--state", state, "--listen", "127.0.0.1:1",
+               env={"GOLIVE_NOW": "tomorrow"})
+    assert r.rc == 2 and "GOLIVE_NOW" in r.err
+    r = golive("serve", "--state", state.parent / "none.state", env=ENV)
+    assert r.rc == 2 and "none.state" in r.err
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -440,3 +445,32 @@ def test_slow_clients_and_the_connection_cap(state):
         assert time.time() - t0 > 1
         for c in idle:
             c.close()
+
+
+def test_cookie_changes_need_the_csrf_bearer_changes_do_not(state):
+    """The CSRF rule on a route that changes the run (the work lane's
+    POST /scenarios/next; skipped where this branch has no such route)."""
+    t = token(state, "chen")
+    with Server(state, env=ENV) as s:
+        st, h, body = s.call("POST", "/api/v1/session", body={"token": t})
+        assert st == 200
+        jar = {"Cookie": h["Set-Cookie"].split(";")[0]}
+        csrf = body["csrf"]
+        st, _, body = s.call("POST", "/api/v1/scenarios/next", headers=jar,
+                             body={})
+        if st == 404 and body["error"]["message"].startswith("no such route"):
+            pytest.skip("no change route on this branch")
+        assert st == 403 and "X-Golive-CSRF" in body["error"]["message"]
+        st, _, body = s.call("POST", "/api/v1/scenarios/next", body={},
+                             headers=dict(jar, **{"X-Golive-CSRF": "x"}))
+        assert st == 403
+        n = sqlite3.connect(state).execute(
+            "SELECT count(*) FROM events").fetchone()[0]
+        st, _, body = s.call("POST", "/api/v1/scenarios/next", body={},
+                             headers=dict(jar, **{"X-Golive-CSRF": csrf}))
+        assert st != 403, body
+        # a bearer token needs none
+        st, _, body = s.call("POST", "/api/v1/scenarios/next", t, body={})
+        assert st != 403, body
+        assert sqlite3.connect(state).execute(
+            "SELECT count(*) FROM events").fetchone()[0] > n
