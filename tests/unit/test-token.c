@@ -2,7 +2,8 @@
  * test-token.c - identity for `golive serve` (golive/token.h): tokens
  * checked at a time (unknown, expired, revoked), browser sessions opened
  * with them, the CSRF rule, sessions ending with their token, and the
- * audit catching an edited sessions row.  Real store in a temp folder,
+ * audit catching an edited sessions row; comments on defects by the
+ * plan's people only.  Real store in a temp folder,
  * real plan; the clock is set (gl_clock_set) so that events carry times.
  */
 #include <setjmp.h>
@@ -18,6 +19,8 @@
 #include <sqlite3.h>
 
 #include "golive/audit.h"
+#include "golive/comment.h"
+#include "golive/defect.h"
 #include "golive/store.h"
 #include "golive/token.h"
 #include "util/clock.h"
@@ -360,6 +363,46 @@ static void an_edited_session_is_caught(void **state)
     }
 }
 
+/* A comment comes from a person of the plan: a viewer (whose name is no
+ * person's) is refused by the library itself, as `golive serve` calls it
+ * with the token's person. */
+static void only_the_plans_people_comment(void **state)
+{
+    struct fix *f = *state;
+    const struct gl_actor wall = {"wall", "www"};
+    struct gl_err err;
+    json_t *d = NULL;
+    int64_t n, k;
+
+    gl_err_clear(&err);
+    assert_int_equal(
+        gl_defect_open(f->s, f->p, &bob, NULL, "major", "slow", &n, &err),
+        GL_OK);
+    assert_int_equal(gl_defect_comment(f->s, f->p, &wall, n, "x", &k, &err),
+                     GL_EREFUSED);
+    assert_non_null(strstr(err.msg, "'wall' is not a person of the plan"));
+    assert_int_equal(
+        gl_defect_comment(f->s, f->p, &bob, n, "\xff\xfe", &k, &err),
+        GL_EUSAGE);
+    assert_int_equal(gl_defect_comment(f->s, f->p, &bob, n + 1, "x", &k, &err),
+                     GL_ENOTFOUND);
+    assert_int_equal(gl_defect_comment(f->s, f->p, &bob, n, "R-1", &k, &err),
+                     GL_OK);
+    assert_int_equal(k, 1);
+    assert_int_equal(gl_defect_show(f->s, n, &d, &err), GL_OK);
+    assert_string_equal(json_string_value(json_object_get(d, "id")), "D-1");
+    assert_int_equal(json_array_size(json_object_get(d, "comments")), 1);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(d, "comments"), 0), "actor")),
+        "bob");
+    json_decref(d);
+    assert_int_equal(gl_defect_show(f->s, n + 1, &d, &err), GL_ENOTFOUND);
+    assert_null(d);
+    assert_int_equal(count("SELECT count(*) FROM defect_comments"), 1);
+    audit_ok(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +410,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(sessions_live_with_their_token, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(an_edited_session_is_caught, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(only_the_plans_people_comment, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
