@@ -60,6 +60,7 @@ struct sv_req {
     /* who asks (routes without SV_PUBLIC): a token's or a session's */
     int authed;
     int via_session;
+    int tried; /* it presented a credential (a sign-in limit counts it) */
     struct gl_token_info who;
     struct gl_actor actor; /* who.person, os_user "OSUSER@CLIENT" */
     char os_user[192];     /* set for every request, signed in or not */

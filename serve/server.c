@@ -338,8 +338,8 @@ static unsigned client_blocked(struct sv_server *sv, const char *addr)
     return left;
 }
 
-/* One more failed authentication from addr: the tenth within a minute
- * blocks it for a minute. */
+/* One more failed sign-in from addr (a token, session or cookie that is
+ * not good): the tenth within a minute blocks it for a minute. */
 static void client_failed(struct sv_server *sv, const char *addr)
 {
     struct sv_client *x;
@@ -381,11 +381,13 @@ static int authenticate(struct sv_req *q, int change, struct sv_resp *resp)
 
     gl_err_clear(&err);
     if (h && !strncmp(h, "Bearer ", 7)) {
+        q->tried = 1;
         if (gl_token_check(q->s, h + 7, q->now, &q->who, &err)) {
             refuse(resp, &err, "token");
             return 0;
         }
     } else if (!h && sess && *sess) {
+        q->tried = 1;
         if (gl_session_check(q->s, sess, NULL, q->now, &q->who, &err)) {
             refuse(resp, &err, "session: sign in again");
             return 0;
@@ -495,7 +497,9 @@ static void dispatch(struct sv_server *sv, struct MHD_Connection *c,
     if (q.authed)
         snprintf(call->person, sizeof(call->person), "%s", q.who.person);
 out:
-    if (resp->status == 401)
+    /* a wrong credential counts, not a request that brought none (a
+     * page asking before its person signed in guesses nothing) */
+    if (resp->status == 401 && q.tried)
         client_failed(sv, q.client);
     if (sl)
         slot_give(sv, sl);

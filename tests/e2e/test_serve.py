@@ -326,8 +326,16 @@ def test_sessions_and_csrf(state):
 def test_ten_failed_sign_ins_a_minute_block_the_address(state):
     t = token(state)
     with Server(state, env=ENV) as s:
-        for i in range(10):
+        # requests that bring no credential guess nothing: not counted
+        for i in range(12):
+            assert s.call("GET", "/api/v1/status")[0] == 401
+        assert s.call("GET", "/api/v1/me", t)[0] == 200
+        for i in range(9):
             assert s.call("GET", "/api/v1/me", "%064x" % i)[0] == 401
+        # the tenth: a wrong sign-in, or a cookie of no session
+        st, _, _ = s.call("GET", "/api/v1/me",
+                          headers={"Cookie": "golive_session=" + "e" * 64})
+        assert st == 401
         st, h, body = s.call("GET", "/api/v1/me", t)
         assert st == 429, body
         assert 50 <= int(h["Retry-After"]) <= 60
