@@ -62,8 +62,7 @@ struct sv_client {
 };
 
 #define SV_CLIENTS 1024     /* addresses remembered (a hash table) */
-#define SV_FAILS_MAX 10     /* failures within a minute ... */
-#define SV_BLOCK_MS 60000.0 /* ... block the address this long */
+#define SV_BLOCK_MS 60000.0 /* failures within a minute block this long */
 
 struct sv_server {
     const struct sv_conf *conf;
@@ -351,7 +350,7 @@ static void client_failed(struct sv_server *sv, const char *addr)
         x->window = now;
         x->fails = 0;
     }
-    if (++x->fails >= SV_FAILS_MAX) {
+    if (++x->fails >= sv->conf->sign_in_limit) {
         x->blocked_until = now + SV_BLOCK_MS;
         x->fails = 0;
     }
@@ -499,7 +498,7 @@ static void dispatch(struct sv_server *sv, struct MHD_Connection *c,
 out:
     /* a wrong credential counts, not a request that brought none (a
      * page asking before its person signed in guesses nothing) */
-    if (resp->status == 401 && q.tried)
+    if (resp->status == 401 && q.tried && sv->conf->sign_in_limit)
         client_failed(sv, q.client);
     if (sl)
         slot_give(sv, sl);

@@ -370,6 +370,15 @@ def test_ten_failed_sign_ins_a_minute_block_the_address(state):
         st, h, body = s.call("POST", "/api/v1/session", body={"token": t},
                              headers={"X-Forwarded-Proto": "https"})
         assert st == 200 and "Secure" not in h["Set-Cookie"]
+    # another limit, or none
+    with Server(state, "--sign-in-limit", "3", env=ENV) as s:
+        for i in range(3):
+            assert s.call("GET", "/api/v1/me", "%064x" % i)[0] == 401
+        assert s.call("GET", "/api/v1/me", t)[0] == 429
+    with Server(state, "--sign-in-limit", "0", env=ENV) as s:
+        for i in range(30):
+            assert s.call("GET", "/api/v1/me", "%064x" % i)[0] == 401
+        assert s.call("GET", "/api/v1/me", t)[0] == 200
 
 
 def test_tls(state, tmp_path):
