@@ -34,8 +34,12 @@ struct sv_conf {
     const char *trusted_proxy; /* take the client from X-Forwarded-For */
     unsigned threads;          /* worker threads (0: default) */
     unsigned max_connections;  /* 0: default */
-    unsigned timeout;          /* seconds a connection may stay idle or send its
-                                  headers (0: default, 30) */
+    /* seconds a connection may stay idle or take to send its headers (0:
+     * default, 30) */
+    unsigned timeout;
+    /* failed sign-ins from one address within a minute that block it for
+     * a minute; 0: no limit */
+    unsigned sign_in_limit;
 };
 
 /* Serve until SIGTERM / SIGINT.  Problems starting (address in use, no
@@ -60,6 +64,7 @@ struct sv_req {
     /* who asks (routes without SV_PUBLIC): a token's or a session's */
     int authed;
     int via_session;
+    int tried; /* it presented a credential (a sign-in limit counts it) */
     struct gl_token_info who;
     struct gl_actor actor; /* who.person, os_user "OSUSER@CLIENT" */
     char os_user[192];     /* set for every request, signed in or not */

@@ -225,8 +225,10 @@ def test_unknown_ids_unauthenticated_and_too_large(night):
               ("POST", "/defects/D-1/severity")] + [
         ("POST", "/defects/D-1/" + a)
         for a in ("fixing", "fixed", "verify", "reopen", "defer")]
-    for method, path in routes:
-        for tok in (None, "x" * 64):
+    # (the sign-in limit would answer 429 after ten wrong tokens: a token
+    # that is wrong on every route is tried on the first eight only)
+    for i, (method, path) in enumerate(routes):
+        for tok in (None, "x" * 64) if i < 8 else (None,):
             st, _, b = night.srv.call(method, API + path, tok,
                                       {"severity": "minor", "title": "x"})
             assert st == 401 and b["error"]["code"] == "unauthorized", \
