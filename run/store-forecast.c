@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "store-internal.h"
 #include "store-rows.h"
 #include "util/clock.h"
 

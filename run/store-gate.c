@@ -46,12 +46,9 @@ int gl_store_state_of(gl_store *s, const char *table, const char *id, char *out,
 int gl_store_check_outcome(gl_store *s, const char *id, char *out, size_t n,
                            struct gl_err *err)
 {
-    return query_text(s,
-                      "SELECT json_extract(payload, '$.outcome') FROM events"
-                      " WHERE kind = 'check.run' AND"
-                      " json_extract(payload, '$.check') = ?"
-                      " ORDER BY seq DESC LIMIT 1",
-                      id, out, n, err);
+    char message[1];
+
+    return gl_store_check_result(s, id, out, n, message, sizeof(message), err);
 }
 
 int gl_store_open_defects(gl_store *s, int rank,

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "store-internal.h"
 #include "store-rows.h"
 #include "golive/diag.h"
 #include "util/buf.h"

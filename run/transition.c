@@ -88,3 +88,12 @@ const char *gl_transition_to(const struct gl_transition *t, const char *action)
             return t->to;
     return NULL;
 }
+
+const char *gl_transition_from(const struct gl_transition *t,
+                               const char *action)
+{
+    for (; t->action; t++)
+        if (!strcmp(t->action, action))
+            return t->from;
+    return NULL;
+}

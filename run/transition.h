@@ -51,4 +51,11 @@ unsigned gl_transition_may(const struct gl_transition *t, const char *action);
 /* The state action leads to (the first row's), or NULL. */
 const char *gl_transition_to(const struct gl_transition *t, const char *action);
 
+/* The state action leaves (the first row's from), or NULL.  With
+ * gl_transition_to, where the store's SQL selects rows by a state it
+ * binds the name from here (a scenario that can be taken is
+ * gl_transition_from(gl_scenario_moves, "take")), not a literal. */
+const char *gl_transition_from(const struct gl_transition *t,
+                               const char *action);
+
 #endif
