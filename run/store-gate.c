@@ -63,12 +63,16 @@ int gl_store_open_defects(gl_store *s, int rank,
                            "SELECT n, title, state, severity FROM defects"
                            " WHERE (CASE severity WHEN 'blocker' THEN 3"
                            " WHEN 'major' THEN 2 WHEN 'minor' THEN 1"
-                           " ELSE 0 END) >= ? AND state <> 'verified' AND"
-                           " (state <> 'deferred' OR severity = 'blocker')"
+                           " ELSE 0 END) >= ?1 AND state <> ?2 AND"
+                           " (state <> ?3 OR severity = 'blocker')"
                            " ORDER BY n",
                            -1, &st, NULL) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     sqlite3_bind_int(st, 1, rank);
+    sqlite3_bind_text(st, 2, gl_transition_to(gl_defect_moves, "verify"), -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, gl_transition_to(gl_defect_moves, "defer"), -1,
+                      SQLITE_STATIC);
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         each(ctx, sqlite3_column_int64(st, 0),
              (const char *)sqlite3_column_text(st, 1),

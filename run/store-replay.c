@@ -284,14 +284,16 @@ static int p_task_exec(struct replay *r, const struct event *e, json_t *pl,
     if (!json_is_integer(json_object_get(pl, "pgid")))
         return run_sql(r, err,
                        "UPDATE tasks SET pid = ?, host = ?, output = ?"
-                       " WHERE id = ? AND state = 'running'",
-                       "isss", pint(pl, "pid"), pstr(pl, "host"),
-                       pstr(pl, "output"), pstr(pl, "task"));
+                       " WHERE id = ? AND state = ?",
+                       "issss", pint(pl, "pid"), pstr(pl, "host"),
+                       pstr(pl, "output"), pstr(pl, "task"),
+                       gl_task_state_name(GL_TASK_RUNNING));
     return run_sql(r, err,
                    "UPDATE tasks SET pid = ?, host = ?, output = ?, pgid = ?"
-                   " WHERE id = ? AND state = 'running'",
-                   "issis", pint(pl, "pid"), pstr(pl, "host"),
-                   pstr(pl, "output"), pint(pl, "pgid"), pstr(pl, "task"));
+                   " WHERE id = ? AND state = ?",
+                   "ississ", pint(pl, "pid"), pstr(pl, "host"),
+                   pstr(pl, "output"), pint(pl, "pgid"), pstr(pl, "task"),
+                   gl_task_state_name(GL_TASK_RUNNING));
 }
 
 static int p_handover(struct replay *r, const struct event *e, json_t *pl,
@@ -320,13 +322,15 @@ static int p_handover(struct replay *r, const struct event *e, json_t *pl,
         if (!rc)
             rc = run_sql(r, err,
                          "UPDATE scenarios SET taken_by = ?1 WHERE id = ?2"
-                         " AND state = 'running' AND taken_by = ?3",
-                         "sss", to, json_string_value(x), from);
+                         " AND state = ?4 AND taken_by = ?3",
+                         "ssss", to, json_string_value(x), from,
+                         gl_transition_to(gl_scenario_moves, "take"));
         if (!rc)
             rc = run_sql(r, err,
                          "UPDATE scenarios SET assignee = ?1 WHERE id = ?2"
-                         " AND state = 'pending' AND assignee = ?3",
-                         "sss", to, json_string_value(x), from);
+                         " AND state = ?4 AND assignee = ?3",
+                         "ssss", to, json_string_value(x), from,
+                         gl_transition_from(gl_scenario_moves, "take"));
     }
     json_array_foreach(json_object_get(pl, "defects"), i, x)
     {
