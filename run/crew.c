@@ -249,8 +249,9 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
         json_array_foreach(refused, i, x)
             gl_buf_addf(&b, "%s%s", i ? "; " : "",
                         json_string_value(json_object_get(x, "why")));
-        rc = gl_err_set(err, GL_EREFUSED, "nothing handed over to %s: %s", to,
-                        gl_buf_str(&b));
+        if (!(rc = gl_buf_check(&b, "the reasons", err)))
+            rc = gl_err_set(err, GL_EREFUSED, "nothing handed over to %s: %s",
+                            to, gl_buf_str(&b));
         gl_buf_release(&b);
         goto fail;
     }

@@ -30,6 +30,12 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print err's message and return its exit code. */
 int cli_fail(const struct gl_err *err);
 
+/* The check once after building in b (util/buf.h): EXIT_OK when every
+ * append succeeded, else the failure said ("out of memory", or "<what> is
+ * larger than N MiB") and its exit code. */
+struct gl_buf;
+int cli_buf_check(const struct gl_buf *b, const char *what);
+
 /* A usage error: the message, a pointer to --help; returns EXIT_ERROR. */
 int cli_usage(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

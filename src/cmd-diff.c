@@ -129,6 +129,11 @@ static void value_json(json_t *o, const char *side, const struct gl_value *v)
         return;
     }
     gl_value_text(v, &b);
+    if (gl_buf_failed(&b)) { /* cli_value_json says so */
+        json_object_set_new(o, side, cli_value_json(v));
+        gl_buf_release(&b);
+        return;
+    }
     chars = utf8_len(gl_buf_str(&b), b.len, SHOWN_CHARS, &cut);
     if (chars > SHOWN_CHARS) {
         json_t *j = json_stringn(gl_buf_str(&b), cut);
@@ -153,6 +158,11 @@ static void value_print(const struct gl_value *v)
         return;
     }
     gl_value_text(v, &b);
+    if (gl_buf_failed(&b)) {
+        fputs("(out of memory)", stdout);
+        gl_buf_release(&b);
+        return;
+    }
     if (v->type == GL_INT || v->type == GL_FLOAT || v->type == GL_BOOL ||
         v->type == GL_NUMERIC) {
         fputs(gl_buf_str(&b), stdout);
@@ -530,10 +540,15 @@ static int fix_finish(struct diff *J)
 }
 
 /* The two sides as gl_diff_run takes them. */
-static void set_sides(struct diff *J)
+static int set_sides(struct diff *J)
 {
+    int rc;
+
     J->sdb->drv->quote_ident(J->stable, &J->srel);
     J->ddb->drv->quote_ident(J->dtable, &J->drel);
+    if ((rc = cli_buf_check(&J->srel, "a table's name")) ||
+        (rc = cli_buf_check(&J->drel, "a table's name")))
+        return rc;
     J->S.db = J->sdb;
     J->S.relation = gl_buf_str(&J->srel);
     J->S.where = J->swhere;
@@ -550,6 +565,7 @@ static void set_sides(struct diff *J)
     J->D.col_names = J->dcols;
     J->D.col_types = J->dtypes;
     J->D.url = J->durl;
+    return EXIT_OK;
 }
 
 /* Compare: inside the database when one connection reaches both tables
@@ -630,7 +646,8 @@ static int diff_tables(struct diff *J, char **argv)
     J->O.json = J->json;
     J->o.on_diff = on_diff;
     J->o.ctx = &J->O;
-    set_sides(J);
+    if ((rc = set_sides(J)))
+        return rc;
     if (compare(J, &err))
         return cli_fail(&err);
     if (J->fixf && (rc = fix_finish(J)))

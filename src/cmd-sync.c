@@ -240,6 +240,8 @@ static void print_next_hint(struct sched *S, const char *plan_path)
         gl_buf_addf(o->checkpoint == 0 ? &resume : &again, " %s",
                     S->jobs[i]->id.id);
     }
+    if (cli_buf_check(&resume, "the hint") || cli_buf_check(&again, "the hint"))
+        goto out;
     if (again.len)
         fprintf(stderr,
                 "golive: once repaired, run again: golive sync %s%s%s\n",
@@ -252,6 +254,7 @@ static void print_next_hint(struct sched *S, const char *plan_path)
                 "golive: once repaired, continue with: golive sync %s%s "
                 "--resume\n",
                 plan_path, gl_buf_str(&resume));
+out:
     gl_buf_release(&resume);
     gl_buf_release(&again);
 }
