@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "golive/defect.h"
 #include "golive/forecast.h"
 #include "store-rows.h"
+#include "transition.h"
 #include "golive/gate.h"
 #include "util/arena.h"
 #include "util/clock.h"
@@ -323,11 +325,16 @@ static json_t *time_json(int64_t t)
     return t == NO_TIME ? json_null() : json_integer(t);
 }
 
+/* An open blocker: one deferred (a store from before blockers could not
+ * be) does not block the night. */
 static void blocker_defect(void *ctx, int64_t n, const char *title,
-                           const char *state)
+                           const char *state, const char *severity)
 {
     char id[32], detail[512];
 
+    (void)severity;
+    if (!strcmp(state, gl_transition_to(gl_defect_moves, "defer")))
+        return;
     snprintf(id, sizeof(id), "D-%lld", (long long)n);
     snprintf(detail, sizeof(detail), "blocker defect, %s: %s", state, title);
     json_array_append_new(ctx, json_pack("{s:s, s:s, s:s}", "kind", "defect",
@@ -353,7 +360,8 @@ static int add_blockers(gl_store *s, const struct gl_plan *p, json_t *blockers,
     size_t i;
     int rc;
 
-    if ((rc = gl_store_blocker_defects(s, blocker_defect, blockers, err)))
+    if ((rc = gl_store_open_defects(s, gl_defect_rank("blocker"),
+                                    blocker_defect, blockers, err)))
         return rc;
     for (i = 0; i < p->n_checks; i++) {
         const char *id = p->checks[i].id.id;

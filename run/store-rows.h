@@ -253,13 +253,6 @@ int gl_store_sync_resumable(gl_store *s, const char *job);
 /* When the rollback started, as stored, into out; "" when it did not. */
 int gl_store_rollback_at(gl_store *s, char *out, size_t n, struct gl_err *err);
 
-/* Call each, by number, for every blocker defect that is neither verified
- * nor deferred. */
-int gl_store_blocker_defects(gl_store *s,
-                             void (*each)(void *ctx, int64_t n,
-                                          const char *title, const char *state),
-                             void *ctx, struct gl_err *err);
-
 /* The outcome and message of the latest check.run event of check id into
  * outcome and message; "" for none (and a message "" when it has none). */
 int gl_store_check_result(gl_store *s, const char *id, char *outcome, size_t on,

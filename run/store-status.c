@@ -2,7 +2,8 @@
  * store-status.c - what the lead's status (run/status.c) reads from the
  * state store (see run/store-rows.h): every task's row, whether a sync
  * job can resume, the blockers (defects, checks, scenarios), the
- * rollback's start and the last decision.  The states the SQL selects by
+ * rollback's start and the last decision (the open defects are
+ * gl_store_open_defects', run/store-gate.c).  The states the SQL selects by
  * are bound from the state machines' tables (run/transition.h).
  */
 #include <sqlite3.h>
@@ -81,32 +82,6 @@ int gl_store_rollback_at(gl_store *s, char *out, size_t n, struct gl_err *err)
     sqlite3_finalize(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
                                                      : gl_run_fail_db(s, err);
-}
-
-int gl_store_blocker_defects(gl_store *s,
-                             void (*each)(void *ctx, int64_t n,
-                                          const char *title, const char *state),
-                             void *ctx, struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int step;
-
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT n, title, state FROM defects WHERE"
-                           " severity = 'blocker' AND state NOT IN (?1, ?2)"
-                           " ORDER BY n",
-                           -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    sqlite3_bind_text(st, 1, gl_transition_to(gl_defect_moves, "verify"), -1,
-                      SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, gl_transition_to(gl_defect_moves, "defer"), -1,
-                      SQLITE_STATIC);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        each(ctx, sqlite3_column_int64(st, 0),
-             (const char *)sqlite3_column_text(st, 1),
-             (const char *)sqlite3_column_text(st, 2));
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
 }
 
 int gl_store_check_result(gl_store *s, const char *id, char *outcome, size_t on,
