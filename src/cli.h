@@ -70,6 +70,14 @@ void cli_print_diags(FILE *out, const struct gl_diags *d, int json);
  * store at GOLIVE_STATE (else ./golive.state): what tasks with run: use. */
 #define CLI_RUN_PLAN "@run"
 
+/* The paragraph of the help of a command that takes CLI_RUN_PLAN and
+ * --plan-changed (sync, check). */
+#define CLI_HELP_RUN_PLAN                                                      \
+    "PLAN '@run' is the run's own copy of the plan (in $GOLIVE_STATE, else\n"  \
+    "./golive.state): what a task's run: uses.  A plan file that differs\n"    \
+    "from the run's plan is refused (exit 3) unless --plan-changed; 'golive\n" \
+    "run amend' takes a new plan into the run.\n"
+
 /* Load and check a plan file (or CLI_RUN_PLAN).  Returns EXIT_OK, EXIT_NO (plan
  * errors, printed) or EXIT_ERROR (not readable).  *plan is set on EXIT_OK (and
  * on EXIT_NO when the plan loaded at all); the caller frees it.  When print is

@@ -189,12 +189,7 @@ const struct gl_cmd cmd_check = {
     "run the plan's checks: counts, aggregates, row diffs, SQL",
     "usage: golive check PLAN [CHECK...] [--samples N] [--jobs N] [--json]\n"
     "                    [--state FILE] [--as PERSON] [--plan-changed]\n"
-    "\n"
-    "PLAN '@run' is the run's own copy of the plan (in $GOLIVE_STATE, else\n"
-    "./golive.state): what a task's run: uses.  A plan file that differs\n"
-    "from the run's plan is refused (exit 3) unless --plan-changed; 'golive\n"
-    "run amend' takes a new plan into the run.\n"
-    "\n"
+    "\n" CLI_HELP_RUN_PLAN "\n"
     "Run the plan's checks (all, or those named): count compares the\n"
     "source's rows (the check's where, by default the job's) with the\n"
     "target's within a tolerance and names the rows that differ;\n"
