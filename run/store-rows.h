@@ -234,7 +234,8 @@ int gl_store_run_set_plan_version(gl_store *s, int version, struct gl_err *err);
 struct gl_store_task_now {
     const char *id, *state, *owner, *checker;
     const char *started_at, *finished_at, *planned_start, *planned_end;
-    int has_pid; /* a process was recorded: pid, pgid and host */
+    int has_pid; /* a process was recorded: pid, pgid and host (else 0,
+                    0, NULL) */
     int64_t pid, pgid;
     const char *host;
 };

@@ -38,11 +38,12 @@ int gl_store_status_tasks(gl_store *s,
         t.checker = (const char *)sqlite3_column_text(st, 3);
         t.started_at = (const char *)sqlite3_column_text(st, 4);
         t.finished_at = (const char *)sqlite3_column_text(st, 5);
-        t.pid = sqlite3_column_int64(st, 6);
-        t.host = (const char *)sqlite3_column_text(st, 7);
         t.planned_start = (const char *)sqlite3_column_text(st, 8);
         t.planned_end = (const char *)sqlite3_column_text(st, 9);
-        t.pgid = sqlite3_column_int64(st, 10);
+        /* read only where there is one: status reads 20,000 rows */
+        t.pid = t.has_pid ? sqlite3_column_int64(st, 6) : 0;
+        t.pgid = t.has_pid ? sqlite3_column_int64(st, 10) : 0;
+        t.host = t.has_pid ? (const char *)sqlite3_column_text(st, 7) : NULL;
         each(ctx, &t);
     }
     sqlite3_finalize(st);
