@@ -98,6 +98,43 @@ static void print_moved(json_t *moved, const char *from, const char *to)
     }
 }
 
+/* The defects named (D-N) as numbers into pick (defects has room). */
+static int defect_numbers(struct gl_handover_pick *pick, int64_t *defects,
+                          const char **dids, size_t n)
+{
+    size_t i;
+
+    pick->defects = defects;
+    for (i = 0; i < n; i++)
+        if (!(defects[pick->n_defects++] = cli_id_number(dids[i], 'D')))
+            return cli_usage("handover",
+                             "'%s' is not a defect id (D-1, D-2...)", dids[i]);
+    return EXIT_OK;
+}
+
+/* What the handover moved and refused; exit 3 when something was. */
+static int print_handover(json_t *moved, const char *from, const char *to,
+                          int json)
+{
+    json_t *x;
+    size_t i;
+    int rc;
+
+    /* some items may have been refused: they stay, and say why */
+    json_array_foreach(json_object_get(moved, "refused"), i, x) cli_error(
+        "not handed over: %s", json_string_value(json_object_get(x, "why")));
+    rc = json_array_size(json_object_get(moved, "refused")) ? EXIT_REFUSED
+                                                            : EXIT_OK;
+    if (json) {
+        json_object_set_new(moved, "from", json_string(from));
+        json_object_set_new(moved, "to", json_string(to));
+        cli_print_json(json_incref(moved), 0);
+    } else {
+        print_moved(moved, from, to);
+    }
+    return rc;
+}
+
 static int handover_run(int argc, char **argv)
 {
     const char *as = NULL, *to = NULL, *note = NULL, *state = NULL;
@@ -106,8 +143,7 @@ static int handover_run(int argc, char **argv)
     struct gl_handover_pick pick;
     struct cli_run r;
     struct gl_err err;
-    json_t *moved = NULL, *x;
-    size_t i;
+    json_t *moved = NULL;
     int rc, json = 0;
     struct po_list task_list = {NULL, 0, 0}, scen_list = {NULL, 0, 0},
                    defect_list = {NULL, 0, 0};
@@ -149,14 +185,8 @@ static int handover_run(int argc, char **argv)
     pick.n_tasks = task_list.n;
     pick.scenarios = scen;
     pick.n_scenarios = scen_list.n;
-    pick.defects = defects;
-    for (i = 0; i < defect_list.n; i++) {
-        if (!(defects[pick.n_defects++] = cli_id_number(dids[i], 'D'))) {
-            rc = cli_usage("handover", "'%s' is not a defect id (D-1, D-2...)",
-                           dids[i]);
-            goto out;
-        }
-    }
+    if ((rc = defect_numbers(&pick, defects, dids, defect_list.n)))
+        goto out;
     if (!to) {
         rc = cli_usage("handover", "handover needs --to");
         goto out;
@@ -168,19 +198,7 @@ static int handover_run(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
-    /* some items may have been refused: they stay, and say why */
-    json_array_foreach(json_object_get(moved, "refused"), i, x) cli_error(
-        "not handed over: %s", json_string_value(json_object_get(x, "why")));
-    rc = json_array_size(json_object_get(moved, "refused")) ? EXIT_REFUSED
-                                                            : EXIT_OK;
-    if (json) {
-        json_object_set_new(moved, "from", json_string(r.who.person));
-        json_object_set_new(moved, "to", json_string(to));
-        cli_print_json(moved, 0);
-        moved = NULL;
-        goto out;
-    }
-    print_moved(moved, r.who.person, to);
+    rc = print_handover(moved, r.who.person, to, json);
 out:
     json_decref(moved);
     cli_run_close(&r);

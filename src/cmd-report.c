@@ -75,6 +75,8 @@ static int run(int argc, char **argv)
     } else {
         gl_report_markdown(rep, &b);
     }
+    if ((rc = cli_buf_check(&b, "the report")))
+        goto done;
     if (out && !(rc = write_out(out, gl_buf_str(&b))))
         printf("%s: the %s report of run %s\n", out, format, r.info.run_id);
     else if (!out)

@@ -94,6 +94,51 @@ static int samples(int argc, char **argv, const char *plan_path,
     return rc;
 }
 
+/* progress: the scenario counts by tester and by area. */
+static int progress(struct cli_run *r, int json)
+{
+    static const char *const states[] = {"pending", "running", "passed",
+                                         "failed",  "blocked", NULL};
+    static const char *const groups[] = {"testers", "areas", NULL};
+    struct gl_err err;
+    char *js;
+    json_t *o, *m, *e;
+    const char *k;
+    size_t gi, si;
+
+    gl_err_clear(&err);
+    if (!(js = gl_scenario_progress(r->s, r->plan, &err)))
+        return cli_fail(&err);
+    if (json) {
+        printf("%s\n", js);
+        free(js);
+        return EXIT_OK;
+    }
+    o = json_loads(js, 0, NULL);
+    free(js);
+    for (gi = 0; groups[gi]; gi++) {
+        printf("%s%s\n", gi ? "\n" : "", gi ? "by area:" : "by tester:");
+        m = json_object_get(o, groups[gi]);
+        if (!json_object_size(m))
+            printf("  none\n");
+        json_object_foreach(m, k, e)
+        {
+            int any = 0;
+            printf("  %-12s", k);
+            for (si = 0; states[si]; si++) {
+                json_t *c = json_object_get(e, states[si]);
+                if (!c)
+                    continue;
+                printf("%s%" JSON_INTEGER_FORMAT " %s", any++ ? ", " : "",
+                       json_integer_value(c), states[si]);
+            }
+            printf("\n");
+        }
+    }
+    json_decref(o);
+    return EXIT_OK;
+}
+
 /* next / pass / fail / block / progress: on the run, as a person. */
 static int on_run(int argc, char **argv, const char *state_opt, const char *as,
                   const char *note, int json)
@@ -110,44 +155,7 @@ static int on_run(int argc, char **argv, const char *state_opt, const char *as,
                            strcmp(sub, "progress") != 0)))
         goto out;
     if (!strcmp(sub, "progress")) {
-        static const char *const states[] = {"pending", "running", "passed",
-                                             "failed",  "blocked", NULL};
-        static const char *const groups[] = {"testers", "areas", NULL};
-        char *js = gl_scenario_progress(r.s, r.plan, &err);
-        json_t *o, *m, *e;
-        const char *k;
-        size_t gi, si;
-        if (!js) {
-            rc = cli_fail(&err);
-            goto out;
-        }
-        if (json) {
-            printf("%s\n", js);
-            free(js);
-            goto out;
-        }
-        o = json_loads(js, 0, NULL);
-        free(js);
-        for (gi = 0; groups[gi]; gi++) {
-            printf("%s%s\n", gi ? "\n" : "", gi ? "by area:" : "by tester:");
-            m = json_object_get(o, groups[gi]);
-            if (!json_object_size(m))
-                printf("  none\n");
-            json_object_foreach(m, k, e)
-            {
-                int any = 0;
-                printf("  %-12s", k);
-                for (si = 0; states[si]; si++) {
-                    json_t *c = json_object_get(e, states[si]);
-                    if (!c)
-                        continue;
-                    printf("%s%" JSON_INTEGER_FORMAT " %s", any++ ? ", " : "",
-                           json_integer_value(c), states[si]);
-                }
-                printf("\n");
-            }
-        }
-        json_decref(o);
+        rc = progress(&r, json);
         goto out;
     }
     if (!strcmp(sub, "next")) {
