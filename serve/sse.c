@@ -33,6 +33,7 @@
 #include "golive/reads.h"
 #include "serve/serve.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 #define SSE_POLL_MS 100
 #define SSE_PING_MS 15000
@@ -58,6 +59,10 @@ struct sv_stream {
     size_t off;        /* how much of out is written */
     int suspended;     /* its connection waits for the watcher */
     double last_io;    /* when it last wrote (monotonic ms) */
+    /* whose it is: it ends when that token is revoked or expires */
+    char token[24];
+    int64_t expires_at; /* epoch seconds, 0: never */
+    int ended;
     struct sv_stream *prev, *next;
 };
 
@@ -150,6 +155,8 @@ static void ring_push(struct sv_hub *h, struct sse_frame *f)
 struct batch {
     struct sse_frame f[SSE_BATCH];
     size_t n;
+    char revoked[SSE_BATCH][24]; /* the tokens its token.revoke events end */
+    size_t n_revoked;
 };
 
 /* The events after from (SSE_BATCH at most) as frames into b. */
@@ -162,6 +169,7 @@ static int batch_read(gl_store *s, int64_t from, struct batch *b,
     int rc;
 
     b->n = 0;
+    b->n_revoked = 0;
     if ((rc = gl_read_events(s, from, SSE_BATCH, &evs, err)))
         return rc;
     json_array_foreach(evs, i, e)
@@ -169,6 +177,15 @@ static int batch_read(gl_store *s, int64_t from, struct batch *b,
         if (b->n == SSE_BATCH || frame_add(&t, e) || gl_buf_failed(&t)) {
             rc = gl_err_set(err, GL_ENOMEM, "out of memory");
             break;
+        }
+        const char *kind = json_string_value(json_object_get(e, "kind"));
+        if (kind && !strcmp(kind, "token.revoke") &&
+            b->n_revoked < SSE_BATCH) {
+            const char *id = json_string_value(
+                json_object_get(json_object_get(e, "payload"), "id"));
+            if (id)
+                snprintf(b->revoked[b->n_revoked++], sizeof(b->revoked[0]),
+                         "%s", id);
         }
         b->f[b->n].seq = json_integer_value(json_object_get(e, "seq"));
         b->f[b->n].len = t.len;
@@ -185,13 +202,30 @@ static int batch_read(gl_store *s, int64_t from, struct batch *b,
 static void wake_streams(struct sv_hub *h, double now)
 {
     struct sv_stream *st;
+    int64_t wall = 0;
 
-    for (st = h->streams; st; st = st->next)
-        if (st->suspended && (h->stopping || st->sent < h->last ||
+    (void)gl_clock_now(&wall);
+    for (st = h->streams; st; st = st->next) {
+        if (st->expires_at && wall >= st->expires_at)
+            st->ended = 1; /* its token expired: no more events */
+        if (st->suspended && (h->stopping || st->ended || st->sent < h->last ||
                               now - st->last_io >= (double)h->ping_ms)) {
             st->suspended = 0;
             MHD_resume_connection(st->conn);
         }
+    }
+}
+
+/* The streams of the tokens b's events revoked end.  Under hub->lock. */
+static void end_revoked(struct sv_hub *h, const struct batch *b)
+{
+    struct sv_stream *st;
+    size_t i;
+
+    for (i = 0; i < b->n_revoked; i++)
+        for (st = h->streams; st; st = st->next)
+            if (!strcmp(st->token, b->revoked[i]))
+                st->ended = 1;
 }
 
 static void *watch(void *arg)
@@ -223,6 +257,8 @@ static void *watch(void *arg)
             ring_push(h, &b->f[i]);
             h->last = b->f[i].seq;
         }
+        if (b && !rc)
+            end_revoked(h, b);
         wake_streams(h, mono_ms());
         if (b && b->n == SSE_BATCH)
             continue; /* more to read now */
@@ -436,7 +472,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
             pthread_mutex_unlock(&h->lock);
             return (ssize_t)n;
         }
-        if (h->stopping) {
+        if (h->stopping || st->ended) {
             pthread_mutex_unlock(&h->lock);
             return MHD_CONTENT_READER_END_OF_STREAM;
         }
@@ -509,6 +545,8 @@ static void stream(struct sv_req *q, struct sv_resp *r)
     st->hub = h;
     st->conn = q->conn;
     st->sent = after;
+    snprintf(st->token, sizeof(st->token), "%s", q->who.id);
+    st->expires_at = q->who.expires_at;
     st->out.max = SSE_OUT_MAX;
     st->last_io = mono_ms();
     /* the first bytes tell the client the stream is open */

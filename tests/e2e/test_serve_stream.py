@@ -266,3 +266,40 @@ def test_a_stream_behind_the_ring_reads_the_store(tmp_path, good_plan):
         (seq, _), = s.events(1)
         assert seq == last_seq(st)
         s.close()
+
+
+def test_a_revoked_or_expired_tokens_stream_ends(tmp_path, good_plan):
+    """Revoking a token (or its expiry) ends its open streams: they carry
+    no event written after it, as its requests get 401."""
+    st = start(tmp_path, good_plan)
+    ann = issue_token(st, "ann")
+    brief = issue_token(st, "bob", "lead", "--expires", "3s")
+    with Server(st) as srv:
+        s1 = Stream(srv, ann)
+        s2 = Stream(srv, brief)
+        assert s1.status == 200 and s2.status == 200
+        r = golive("token", "revoke", "T-1", "--as", "lead", "--state", st)
+        assert r.rc == 0, r
+        # the revoke itself may be the last event s1 carries; then it ends
+        t = time.time() + 10
+        while True:
+            assert time.time() < t, "the revoked token's stream goes on"
+            m = s1.message()
+            if m is None:
+                break
+            if "data" in m:
+                assert json.loads(m["data"])["kind"] == "token.revoke", m
+        s1.close()
+        time.sleep(3.5)
+        r = golive("duty", "log", "after expiry", "--channel", "chat",
+                   "--kind", "question", "--as", "ann", "--state", st)
+        assert r.rc == 0, r
+        t = time.time() + 10
+        while True:
+            assert time.time() < t, "the expired token's stream goes on"
+            m = s2.message()
+            if m is None:
+                break
+            if "data" in m:
+                assert json.loads(m["data"])["kind"] != "duty.log", m
+        s2.close()
