@@ -56,16 +56,15 @@ const char *gl_transition_to(const struct gl_transition *t, const char *action);
  * (scenario.c) build theirs with it; defects and duty entries call it
  * the same way, once per action, with the rc and err of a dry run of
  * their move's own checks (and serve/reply.c's sv_actions_for() turns
- * a viewer's list into refusals).  Append to list the entry of action as decided
- * by rc and err, the move's own check made without moving (a dry run, never a
- * second copy of the rules): GL_OK       {"action": action, "allowed": true}
- *   GL_EDENIED  {"action", "allowed": false, "reason": err->msg,
- *                "code": "forbidden"}   (the reason says who may)
- *   GL_EREFUSED ... "code": "conflict"  (the reason says what first)
- *   GL_EUSAGE   ... "code": "bad_request"
- * The codes are the API's error codes for the same refusal.  Returns GL_OK,
- * or rc itself for any other code (a store error: the caller fails with
- * err), or GL_ENOMEM. */
+ * a viewer's list into refusals).  Append to list the entry of action as
+ * decided by rc and err, the move's own check made without moving (a dry run,
+ * never a second copy of the rules): GL_OK       {"action": action, "allowed":
+ * true} GL_EDENIED  {"action", "allowed": false, "reason": err->msg, "code":
+ * "forbidden"}   (the reason says who may) GL_EREFUSED ... "code": "conflict"
+ * (the reason says what first) GL_EUSAGE   ... "code": "bad_request" The codes
+ * are the API's error codes for the same refusal.  Returns GL_OK, or rc itself
+ * for any other code (a store error: the caller fails with err), or GL_ENOMEM.
+ */
 struct json_t;
 struct gl_err;
 int gl_action_add(struct json_t *list, const char *action, int rc,

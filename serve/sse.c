@@ -179,8 +179,7 @@ static int batch_read(gl_store *s, int64_t from, struct batch *b,
             break;
         }
         const char *kind = json_string_value(json_object_get(e, "kind"));
-        if (kind && !strcmp(kind, "token.revoke") &&
-            b->n_revoked < SSE_BATCH) {
+        if (kind && !strcmp(kind, "token.revoke") && b->n_revoked < SSE_BATCH) {
             const char *id = json_string_value(
                 json_object_get(json_object_get(e, "payload"), "id"));
             if (id)
