@@ -5,6 +5,7 @@
  * stop it.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -385,9 +386,17 @@ static int authenticate(struct sv_req *q, int change, struct sv_resp *resp)
     struct gl_err err;
 
     gl_err_clear(&err);
-    if (h && !strncmp(h, "Bearer ", 7)) {
+    if (h && !strncasecmp(h, "Bearer ", 7)) {
+        /* the scheme in any case (RFC 7235), the token's hex too */
+        char tok[GL_SECRET_LEN + 1];
+        size_t i = 0;
+        for (h += 7; *h == ' '; h++)
+            ;
+        for (; h[i] && h[i] != ' ' && i < sizeof(tok) - 1; i++)
+            tok[i] = (char)tolower((unsigned char)h[i]);
+        tok[i] = '\0';
         q->tried = 1;
-        if (gl_token_check(q->s, h + 7, q->now, &q->who, &err)) {
+        if (gl_token_check(q->s, tok, q->now, &q->who, &err)) {
             refuse(resp, &err, "token");
             return 0;
         }
@@ -740,7 +749,7 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-            MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+            MHD_ALLOW_SUSPEND_RESUME;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (conf->tls_cert)

@@ -185,6 +185,10 @@ def test_who_is_refused(state):
     assert r.rc == 0, r
     with Server(state, env={"GOLIVE_NOW": "2026-12-02T10:30:00+08:00"}) as s:
         assert s.call("GET", "/api/v1/me", good)[0] == 200
+        # the scheme in any case, the token's hex in any case (RFC 7235)
+        st, _, _ = s.call("GET", "/api/v1/me", headers={
+            "Authorization": "bearer  " + good.upper()})
+        assert st == 200
         for tok, says in ((None, "no token"), ("0" * 64, "unknown token"),
                           (gone, "revoked"), (short, "expired")):
             st, h, body = s.call("GET", "/api/v1/status", tok)
