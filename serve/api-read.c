@@ -35,10 +35,39 @@ static void status_build(struct sv_req *q, struct sv_resp *r)
     sv_json(r, 200, doc);
 }
 
+/* GET /status?view=cli: what `golive status --server` prints its text
+ * from (src/cmd-status.c's renderer): the evaluation as the library gives
+ * it (times in epoch seconds, with the audit line), the run's switch time
+ * and offset, the clock, whether the plan file differs.  Not kept. */
+static void status_cli(struct sv_req *q, struct sv_resp *r)
+{
+    struct gl_err err;
+    json_t *st = NULL;
+
+    gl_err_clear(&err);
+    if (gl_status_eval(q->s, q->plan, q->info->switch_at, q->now, 0, &st,
+                       &err) ||
+        gl_status_audit(q->s, st, &err)) {
+        json_decref(st);
+        sv_fail(r, &err);
+        return;
+    }
+    sv_json(r, 200,
+            json_pack("{s:I, s:I, s:i, s:b, s:o}", "now", (json_int_t)q->now,
+                      "switch_at", (json_int_t)q->info->switch_at,
+                      "switch_offset", q->info->switch_offset, "plan_changed",
+                      sv_plan_changed(q), "status", st));
+}
+
 /* GET /status: `golive status --json`, kept while nothing moved. */
 static void status(struct sv_req *q, struct sv_resp *r)
 {
-    sv_cached(q, r, SV_CACHE_STATUS, status_build);
+    const char *view = sv_query(q, "view");
+
+    if (view && !strcmp(view, "cli"))
+        status_cli(q, r);
+    else
+        sv_cached(q, r, SV_CACHE_STATUS, status_build);
 }
 
 /* GET /gate: `golive gate --json`, 200 whether it passes or not. */
