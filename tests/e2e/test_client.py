@@ -1,0 +1,231 @@
+"""The CLI through a server (#13.7): `--server URL` / GOLIVE_SERVER with a
+token from GOLIVE_TOKEN or `golive login`: the same output, the same exit
+codes and the same events as on the store itself.  A real `golive serve`
+on loopback (serving.py), real stores; nothing mocked."""
+import json
+import os
+import re
+import shlex
+import shutil
+import sqlite3
+import stat
+
+import pytest
+
+from conftest import GOOD_PLAN, golive, write
+from serving import Server, free_port, issue_token
+
+# The demo's night (src/cmd-demo.c night_steps): time, command, exit.
+NIGHT = [
+    ("T-6h", "token issue --viewer war-room --as zhang", 0),
+    ("T-6h", "task start announce-freeze --as zhang", 0),
+    ("T-6h", "task done announce-freeze --as zhang", 0),
+    ("T-5h55m", "task check announce-freeze --as wang", 0),
+    ("T-5h45m", "task start backup-old --as zhou", 0),
+    ("T-5h30m", "task check backup-old --as zhao", 0),
+    ("T-5h", "task start validate-config --as lifei", 0),
+    ("T-4h50m", "defect open --severity major --as lifei --title \"legacy "
+     "expense status '15' has no mapping: its claims are rejected\"", 0),
+    ("T-4h45m", "task done validate-config --as lifei --note \"online check: "
+     "code '15' unmapped (D-1)\"", 0),
+    ("T-4h40m", "task check validate-config --as wang", 0),
+    ("T-4h", "task start freeze-old --as zhou", 0),
+    ("T-3h55m", "task done freeze-old --as zhou", 0),
+    ("T-3h50m", "task check freeze-old --as zhang", 0),
+    ("T-3h30m", "task start sync-departments --as wang", 0),
+    ("T-3h25m", "task check sync-departments --as lifei", 0),
+    ("T-3h20m", "task start sync-employees --as wang", 0),
+    ("T-3h05m", "task check sync-employees --as lifei", 0),
+    ("T-3h", "task start sync-expenses --as lifei", 0),
+    ("T-2h", "task check sync-expenses --as wang", 0),
+    ("T-2h", "task start sync-leaves --as lifei", 0),
+    ("T-1h40m", "task check sync-leaves --as wang", 0),
+    ("T-1h40m", "task start sync-approvals --as wang", 0),
+    ("T-1h", "task check sync-approvals --as lifei", 0),
+    ("T-1h", "task start check-volumes --as lifei", 1),
+    ("T-55m", "check @run expenses-rows rejected-have-reasons --as lifei", 1),
+    ("T-50m", "defect open --severity blocker --as lifei --title \"archived "
+     "expense claims never arrive: the job skips them, the count says they "
+     "must\"", 0),
+    ("T-45m", "defect open --severity blocker --as lifei --title \"rejection "
+     "reasons of rejected claims are dropped in the new system\"", 0),
+    ("T-40m", "defect fixing D-2 --as liu", 0),
+    ("T-35m", "defect comment D-2 \"claim EXP-000042 is archived in the old "
+     "system and absent in the new one\" --as wang", 0),
+    ("T-30m", "status", 0),
+    ("T-20m", "gate", 1),
+    ("T-15m", "decide go --as zhang --note \"midnight release\"", 3),
+    ("T-10m", "decide no-go --as zhang --note \"D-2 and D-3 are open and the "
+     "volume checks fail: practise the way back, fix the jobs before the "
+     "real night\"", 0),
+    ("T-10m", "rollback --as zhang --note \"rehearsal of the rollback\"", 0),
+    ("T-5m", "task start rb-stop-new --as zhao", 0),
+    ("T0", "task done rb-stop-new --as zhao", 0),
+    ("T+5m", "task check rb-stop-new --as liu", 0),
+    ("T+5m", "task start rb-reopen-old --as zhou", 0),
+    ("T+20m", "task done rb-reopen-old --as zhou", 0),
+    ("T+25m", "task check rb-reopen-old --as zhang", 0),
+    ("T+25m", "task start rb-announce --as zhang", 0),
+    ("T+35m", "task done rb-announce --as zhang", 0),
+    ("T+40m", "task check rb-announce --as wang", 0),
+    ("T+40m", "status", 0),
+    ("T+40m", "duty log \"can I submit claims again?\" --channel phone "
+     "--kind question --as zhou", 0),
+    ("T+45m", "defect defer D-1 --patch cutover-2 --as liu", 0),
+    ("T+45m", "patch plan", 0),
+    ("T+50m", "report --format html --out report.html", 0),
+    ("T+50m", "audit verify", 0),
+]
+
+PEOPLE = ["zhang", "lifei", "wang", "chen", "liu", "zhao", "huang", "zhou"]
+SWITCH = "2026-03-14T00:00:00+08:00"
+
+
+def at(rel):
+    """T-relative time of the demo's night as GOLIVE_NOW (T0 is midnight
+    of 2026-03-14 at +08:00)."""
+    import datetime
+    t0 = datetime.datetime(2026, 3, 14, tzinfo=datetime.timezone(
+        datetime.timedelta(hours=8)))
+    sign = -1 if rel.startswith("T-") else 1
+    rest = rel[2:] if len(rel) > 2 else ""
+    sec = 0
+    num = ""
+    for ch in rest:
+        if ch.isdigit():
+            num += ch
+        else:
+            sec += int(num) * {"h": 3600, "m": 60, "s": 1}[ch]
+            num = ""
+    return (t0 + datetime.timedelta(seconds=sign * sec)).isoformat()
+
+
+@pytest.fixture(scope="module")
+def demo_base(tmp_path_factory):
+    """A demo built once (its night played), to copy fresh runs from."""
+    d = tmp_path_factory.mktemp("client") / "demo"
+    r = golive("demo", "--dir", d, "--rows", "200",
+               env={"GOLIVE_NOW": "2026-03-13T10:00:00+08:00"})
+    assert r.rc == 0, r
+    return d
+
+
+def fresh(base, dest):
+    """A copy of the demo before its night: the old system, the plan, an
+    empty new system and a run just started."""
+    shutil.copytree(base, dest)
+    for name in os.listdir(dest):
+        p = dest / name
+        if name.startswith("golive.state") or name in (
+                "golive-output", "rejects", "report.html", "old-backup.db") \
+                or name.endswith(".lock"):
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+    c = sqlite3.connect(dest / "new.db")
+    for (t,) in c.execute("SELECT name FROM sqlite_master WHERE type = "
+                          "'table' AND name NOT LIKE 'sqlite_%'").fetchall():
+        c.execute('DELETE FROM "%s"' % t)
+    c.commit()
+    c.close()
+    r = golive("run", "start", dest / "plan.yaml", "--rehearsal", "--as",
+               "zhang", "--state", dest / "golive.state",
+               env={"GOLIVE_NOW": at("T-6h")})
+    assert r.rc == 0, r
+    return dest / "golive.state"
+
+
+def events(state):
+    c = sqlite3.connect(state)
+    try:
+        cols = [r[1] for r in c.execute("PRAGMA table_info(events)")]
+        rows = c.execute("SELECT * FROM events ORDER BY seq").fetchall()
+    finally:
+        c.close()
+    keep = [i for i, n in enumerate(cols)
+            if n not in ("at", "hash", "prev_hash", "prev", "os_user")]
+    out = []
+    for row in rows:
+        x = {cols[i]: row[i] for i in keep}
+        p = x.get("payload")
+        if isinstance(p, str) and p.startswith("{"):
+            p = json.loads(p)
+            for k in list(p):
+                if k in ("at", "token_sha256", "pid", "pgid", "host") or \
+                        isinstance(p[k], float):
+                    # times, hashes, processes and measured durations
+                    p.pop(k)
+            x["payload"] = p
+        out.append(x)
+    return out
+
+
+def play(state, cmd, now, server=None, token=None):
+    args = shlex.split(cmd)
+    env = {"GOLIVE_NOW": now}
+    if server:
+        env.update(GOLIVE_SERVER=server, GOLIVE_TOKEN=token)
+    else:
+        args += ["--state", state]
+    if "report.html" in args:
+        args[args.index("report.html")] = str(state.parent / "report.html")
+    return golive(*args, env=env)
+
+
+def same_out(text, folder):
+    """Output with what differs between two stores (their folder, a run's
+    output file named by its pid, the run's id and the hashes) made the
+    same."""
+    text = re.sub(r"-[0-9]+\.log", "-PID.log", text.replace(str(folder), "D"))
+    # a sync execution's id: the wall clock and the pid
+    text = re.sub(r"[0-9]{8}T[0-9]{6}\.[0-9]+Z-[0-9]+", "EXEC", text)
+    # the run's id and the chain's hashes (which cover it) are the store's
+    return re.sub(r"\b[0-9a-f]{32,64}\b", "HEX", text)
+
+
+def test_the_demo_night_through_a_server(demo_base, tmp_path):
+    """Every step of the demo's night played through `golive serve` with
+    each person's token gives the same exit codes, the same output and the
+    same events (actors, kinds, order) as played on the store itself."""
+    direct = fresh(demo_base, tmp_path / "direct")
+    served = fresh(demo_base, tmp_path / "served")
+    tokens = {}
+    for st in (direct, served):
+        for p in PEOPLE:
+            t = issue_token(st, p, "zhang", env={"GOLIVE_NOW": at("T-6h")})
+            if st == served:
+                tokens[p] = t
+    for when, cmd, want in NIGHT:
+        now = at(when)
+        a = play(direct, cmd, now)
+        assert a.rc == want, (cmd, a)
+        if cmd.startswith(("token ", "check ")):
+            # not a run command through the API: on the store, as a
+            # person on the server's host would
+            b = play(served, cmd, now)
+        else:
+            words = shlex.split(cmd)
+            who = words[words.index("--as") + 1] if "--as" in words \
+                else "zhang"
+            with Server(served, env={"GOLIVE_NOW": now}) as srv:
+                b = play(served, cmd, now, srv.url, tokens[who])
+        assert b.rc == want, (cmd, b)
+        if not cmd.startswith("token "):
+            ta, tb = same_out(a.out, direct.parent), same_out(b.out,
+                                                              served.parent)
+            if cmd.startswith("task start sync-"):
+                # a sync's table says how long it took and its pace
+                ta, tb = (re.sub(r"[0-9.]+", "9", re.sub(r" +", " ", t))
+                          for t in (ta, tb))
+            assert tb == ta, cmd
+    ea, eb = events(direct), events(served)
+    assert [(e["actor"], e["kind"]) for e in eb] == \
+        [(e["actor"], e["kind"]) for e in ea]
+    assert len(ea) > 60
+    # and what each event says, but for the store's own folder, run id,
+    # hashes and output files
+    for x, y in zip(ea, eb):
+        assert same_out(json.dumps(y, sort_keys=True), served.parent) == \
+            same_out(json.dumps(x, sort_keys=True), direct.parent)
+    for st in (direct, served):
+        r = golive("audit", "verify", "--state", st)
+        assert r.rc == 0, r
+    assert (served.parent / "report.html").read_text().startswith("<!")
