@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "client.h"
 #include "cmd.h"
 #include "golive/flow.h"
 #include "golive/scenario.h"
@@ -185,9 +186,69 @@ out:
     return rc;
 }
 
+/* next / pass / fail / block through a server: POST /scenarios/..., the
+ * same lines as on the store. */
+static int on_server(const char *server, int argc, char **argv, const char *as,
+                     const char *note, int json)
+{
+    const char *sub = argv[0];
+    json_t *body = json_object(), *o = NULL;
+    char path[600], esc[400];
+    struct client c;
+    int rc;
+
+    (void)argc; /* counted by cli_parse */
+    if (!strcmp(sub, "progress") || !strcmp(sub, "samples")) {
+        cli_error("'scenario %s' works on the store, not through a server "
+                  "(no route gives it yet)",
+                  sub);
+        rc = EXIT_ERROR;
+        goto out;
+    }
+    if ((rc = client_open(&c, server, as)))
+        goto out;
+    if (!strcmp(sub, "next")) {
+        const char *id, *since;
+        if ((rc = client_call(&c, "POST", "/scenarios/next", NULL, &o)))
+            goto out;
+        if (!json_is_object(json_object_get(o, "scenario"))) {
+            printf("%s\n", json_string_value(json_object_get(o, "message")));
+            rc = EXIT_NO;
+            goto out;
+        }
+        id = json_string_value(
+            json_object_get(json_object_get(o, "scenario"), "id"));
+        since = json_string_value(json_object_get(o, "since"));
+        if (json)
+            printf("{\"scenario\":\"%s\",\"tester\":\"%s\"}\n", id, c.person);
+        else if (since && strlen(since) > 11)
+            printf("%s: already yours since %.5s; record its result first\n",
+                   id, since + 11);
+        else
+            printf("%s: yours, %s\n", id, c.person);
+    } else {
+        const char *result = !strcmp(sub, "pass")   ? "passed"
+                             : !strcmp(sub, "fail") ? "failed"
+                                                    : "blocked";
+        if (note)
+            json_object_set_new(body, "note", json_string(note));
+        snprintf(path, sizeof(path), "/scenarios/%s/%s",
+                 client_escape(argv[1], esc, sizeof(esc)), sub);
+        if ((rc = client_call(&c, "POST", path, body, &o)))
+            goto out;
+        printf("%s: %s (%s)\n", argv[1], result, c.person);
+    }
+out:
+    json_decref(body);
+    json_decref(o);
+    client_close(&c);
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
-    const char *plan = NULL, *state = NULL, *as = NULL, *note = NULL;
+    const char *plan = NULL, *state = NULL, *as = NULL, *note = NULL,
+               *server = NULL;
     int json = 0, limit = 10, rc;
     static const struct po_sub subs[] = {
         {"next", 0, 0, "no id"},
@@ -206,6 +267,7 @@ static int run(int argc, char **argv)
         OPT_AS(&as),
         OPT_NOTE(&note, "pass, fail, block: what the tester saw"),
         OPT_STATE(&state),
+        OPT_SERVER(&server),
         OPT_JSON(&json, "samples: {scenario, workflow, samples: [{old_key, "
                         "old_state, new_key, new_state, flagged, why}]}; "
                         "the others: their outcome as JSON"),
@@ -216,6 +278,8 @@ static int run(int argc, char **argv)
         return rc;
     if (!strcmp(argv[optind], "samples"))
         return samples(argc - optind, argv + optind, plan, state, limit, json);
+    if ((server = client_server(server)))
+        return on_server(server, argc - optind, argv + optind, as, note, json);
     return on_run(argc - optind, argv + optind, state, as, note, json);
 }
 

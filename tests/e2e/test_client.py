@@ -229,3 +229,131 @@ def test_the_demo_night_through_a_server(demo_base, tmp_path):
         r = golive("audit", "verify", "--state", st)
         assert r.rc == 0, r
     assert (served.parent / "report.html").read_text().startswith("<!")
+
+
+PLAN = """\
+cutover: api
+switch_at: 2026-03-14T00:00:00Z
+people:
+  - {id: lead, roles: [lead]}
+  - {id: ann, roles: [ops, tester]}
+  - {id: bob, roles: [ops, dev, tester]}
+  - {id: cy, roles: [ops, duty]}
+tasks:
+  - {id: t1, title: First, stage: prepare, owner: ann, checker: bob,
+     duration: 10m}
+  - {id: t2, title: Second, stage: prepare, owner: bob, checker: ann,
+     depends_on: [t1], duration: 10m}
+  - {id: hello, title: Hello, stage: prepare, owner: ann, checker: bob,
+     run: "shell echo hello from $GOLIVE_TASK"}
+  - {id: oops, title: Oops, stage: prepare, owner: ann, checker: bob,
+     run: "shell echo about to fail; exit 3"}
+scenarios:
+  - {id: S1, title: Order, area: sales, priority: P0, risk: 3}
+  - {id: S2, title: Invoice, area: finance, priority: P1, risk: 1,
+     assignee: bob}
+gates:
+  go: [no_open_blockers, {tasks_checked: [t2]}]
+rollback:
+  - {id: rb-1, title: Switch back, owner: bob, checker: lead, duration: 10m}
+"""
+
+NOW = "2026-03-13T23:00:00Z"
+
+# A small night touching every run command the API serves: (command,
+# exit).  Each runs --as its person, directly or with that person's token.
+SMALL_NIGHT = [
+    ("task start t1 --as ann", 0),
+    ("task done t1 --as ann --note finished", 0),
+    ("task check t1 --as ann", 3),           # the owner checks nothing
+    ("task check t1 --as bob", 0),
+    ("task done t2 --as bob", 3),            # not running: 409
+    ("task start hello --as ann", 0),
+    ("task start oops --as ann", 1),         # its run: fails
+    ("task start t2 --as bob --json", 0),
+    ("scenario next --as ann", 0),
+    ("scenario next --as ann", 0),           # already hers
+    ("scenario fail S1 --as ann --note \"total wrong\"", 0),
+    ("defect open --severity blocker --title \"bad total\" --scenario S1 "
+     "--as ann", 0),
+    ("defect open --severity minor --title \"label\" --as bob --json", 0),
+    ("defect fixing D-1 --as bob", 0),
+    ("defect fixed D-1 --as bob --note \"rounding\"", 0),
+    ("defect verify D-1 --as bob", 3),       # not the fixer: 403
+    ("defect verify D-1 --as ann", 0),
+    ("defect comment D-2 \"seen on the report\" --as cy", 0),
+    ("defect severity D-2 major --note \"users see it\" --as lead", 0),
+    ("defect defer D-2 --patch p1 --as lead", 0),
+    ("defect show D-2", 0),
+    ("defect list", 0),
+    ("scenario pass S1 --as ann", 0),
+    ("duty log \"password reset?\" --channel chat --kind question --as cy", 0),
+    ("duty log \"export fails\" --channel ticket --kind defect --as cy", 0),
+    ("duty defect H-2 --severity minor --as cy", 0),
+    ("duty patch H-1 --patch p1 --as bob", 0),
+    ("duty list", 0),
+    ("patch plan", 0),
+    ("handover --to cy --as ann", 0),
+    ("handover --to cy --task t2 --as bob", 3),  # cy checks it now
+    ("shift T0 --to T+1h --as lead --note \"late\"", 0),
+    ("shift T0 --to T+2h --as ann", 3),      # only the lead
+    ("task done t2 --as bob", 0),
+    ("gate", 1),
+    ("gate --json", 1),
+    ("decide go --as lead --note now", 3),   # the gate does not pass
+    ("decide hold --as lead --note wait --json", 0),
+    ("rollback --as lead --note back", 0),
+    ("rollback --as lead", 3),               # started already
+    ("status", 0),
+    ("status --json", 0),
+    ("report", 0),
+    ("report --format json", 0),
+    ("audit verify", 0),
+]
+
+
+def small_run(d):
+    d.mkdir()
+    plan = d / "plan.yaml"
+    plan.write_text(PLAN)
+    r = golive("run", "start", plan, "--as", "lead", env={"GOLIVE_NOW": NOW})
+    assert r.rc == 0, r
+    st = d / "golive.state"
+    tok = {p: issue_token(st, p, env={"GOLIVE_NOW": NOW})
+           for p in ("lead", "ann", "bob", "cy")}
+    return st, tok
+
+
+def test_every_run_command_through_a_server(tmp_path):
+    """A night of every run command, on the store and through a server:
+    the same exit codes (refusals 3, a failed run: 1, a closed gate 1),
+    the same output and the same events."""
+    direct, _ = small_run(tmp_path / "direct")
+    served, tok = small_run(tmp_path / "served")
+    with Server(served, env={"GOLIVE_NOW": NOW}) as srv:
+        for cmd, want in SMALL_NIGHT:
+            words = shlex.split(cmd)
+            who = words[words.index("--as") + 1] if "--as" in words \
+                else "lead"
+            a = play(direct, cmd, NOW)
+            b = play(served, cmd, NOW, srv.url, tok[who])
+            assert (a.rc, b.rc) == (want, want), (cmd, a, b)
+            assert same_out(b.out, served.parent) == \
+                same_out(a.out, direct.parent), cmd
+            if cmd.startswith("task start oops"):
+                # the run's output, then its end, as a run on this host
+                assert "about to fail\n" in b.out
+                assert "running -> failed (run: exit 3" in b.out, b
+            if cmd.startswith("task start hello"):
+                assert "hello from hello" in b.out, b
+            if want == 3:
+                # the same refusal, worded the same
+                assert same_out(b.err, served.parent) == \
+                    same_out(a.err, direct.parent), cmd
+    ea, eb = events(direct), events(served)
+    assert [(e["actor"], e["kind"]) for e in eb] == \
+        [(e["actor"], e["kind"]) for e in ea]
+    for x, y in zip(ea, eb):
+        assert same_out(json.dumps(y, sort_keys=True), served.parent) == \
+            same_out(json.dumps(x, sort_keys=True), direct.parent)
+    assert golive("audit", "verify", "--state", served).rc == 0
