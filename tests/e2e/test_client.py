@@ -9,11 +9,12 @@ import shlex
 import shutil
 import sqlite3
 import stat
+import subprocess
 
 import pytest
 
-from conftest import GOOD_PLAN, golive, write
-from serving import Server, free_port, issue_token
+from conftest import BIN, golive
+from serving import Server, issue_token
 
 # The demo's night (src/cmd-demo.c night_steps): time, command, exit.
 NIGHT = [
@@ -357,3 +358,89 @@ def test_every_run_command_through_a_server(tmp_path):
         assert same_out(json.dumps(y, sort_keys=True), served.parent) == \
             same_out(json.dumps(x, sort_keys=True), direct.parent)
     assert golive("audit", "verify", "--state", served).rc == 0
+
+
+def test_exit_codes_through_a_server(tmp_path):
+    """401, 403 and 409 exit 3; 400, 404, 413 and an unreachable server
+    exit 2; a 2xx whose answer is no exits 1; --as another person than
+    the token's is refused."""
+    st, tok = small_run(tmp_path / "run")
+    with Server(st, env={"GOLIVE_NOW": NOW}) as srv:
+        def via(who, *args, token=None):
+            return golive(*args, env={"GOLIVE_SERVER": srv.url,
+                                      "GOLIVE_TOKEN": token or tok[who],
+                                      "GOLIVE_NOW": NOW})
+        r = via("ann", "gate")
+        assert r.rc == 1 and "gate: NO-GO" in r.out, r
+        r = via("bob", "task", "start", "t1")                 # 403
+        assert r.rc == 3 and "golive: error: " in r.err, r
+        r = via("ann", "task", "done", "t1")                  # 409
+        assert r.rc == 3 and "pending" in r.err, r
+        r = via("ann", "task", "start", "nosuch")             # 404
+        assert r.rc == 2 and "nosuch" in r.err, r
+        r = via("ann", "defect", "open", "--severity", "huge", "--title",
+                "x")                                          # 400
+        assert r.rc == 2 and "huge" in r.err, r
+        r = via("ann", "task", "start", "t1", "--note",
+                "x" * (70 * 1024))                            # 413
+        assert r.rc == 2 and "KiB" in r.err, r
+        r = via("ann", "status", token="0" * 64)              # 401
+        assert r.rc == 3 and "token" in r.err, r
+        assert "0" * 64 not in r.err + r.out
+        r = via("ann", "task", "start", "t1", "--as", "bob")  # not hers
+        assert r.rc == 3 and "--as 'bob' refused" in r.err, r
+        r = via("ann", "task", "start", "t1", "--as", "ann")
+        assert r.rc == 0 and "task t1: pending -> running (ann)" in r.out, r
+        # the refused --as moved nothing: one start, by ann
+        kinds = [(e["actor"], e["kind"]) for e in events(st)
+                 if e["kind"].startswith("task.")]
+        assert kinds == [("ann", kinds[0][1])], kinds
+    # the server is gone: unreachable
+    r = golive("status", "--server", srv.url,
+               env={"GOLIVE_TOKEN": tok["ann"]})
+    assert r.rc == 2 and "cannot reach the server" in r.err, r
+    assert tok["ann"] not in r.err + r.out
+    # no token at all
+    r = golive("status", "--server", srv.url,
+               env={"GOLIVE_TOKEN": "", "XDG_CONFIG_HOME": str(tmp_path)})
+    assert r.rc == 3 and "golive login" in r.err, r
+
+
+def login(url, token, cfg):
+    e = dict(os.environ, XDG_CONFIG_HOME=str(cfg))
+    for k in ("GOLIVE_TOKEN", "GOLIVE_SERVER", "GOLIVE_STATE"):
+        e.pop(k, None)
+    return subprocess.run([BIN, "login", url], input=token + "\n", env=e,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_login_keeps_the_token_for_the_run_commands(tmp_path):
+    st, tok = small_run(tmp_path / "run")
+    cfg = tmp_path / "cfg"
+    with Server(st, env={"GOLIVE_NOW": NOW}) as srv:
+        # a token the server does not know is not kept
+        r = login(srv.url, "f" * 64, cfg)
+        assert r.returncode == 3, r
+        assert not (cfg / "golive" / "credentials").exists()
+        r = login(srv.url, tok["ann"], cfg)
+        assert r.returncode == 0, r
+        assert "as ann" in r.stdout and tok["ann"] not in r.stdout + r.stderr
+        f = cfg / "golive" / "credentials"
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600
+        assert stat.S_IMODE(f.parent.stat().st_mode) == 0o700
+        assert json.loads(f.read_text()) == {"url": srv.url,
+                                             "token": tok["ann"]}
+        env = {"GOLIVE_SERVER": srv.url, "XDG_CONFIG_HOME": str(cfg),
+               "GOLIVE_TOKEN": "", "GOLIVE_NOW": NOW}
+        r = golive("task", "start", "t1", env=env)
+        assert r.rc == 0 and "(ann)" in r.out, r
+        # another server's URL does not get this token
+        r = golive("status", "--server", srv.url + "0", env=dict(
+            env, GOLIVE_SERVER=""))
+        assert r.rc == 3 and "no token" in r.err, r
+        r = golive("logout", env=env)
+        assert r.rc == 0 and not f.exists(), r
+        r = golive("status", env=env)
+        assert r.rc == 3, r
+    assert [e["actor"] for e in events(st) if e["kind"].startswith("task.")] \
+        == ["ann"]
