@@ -25,12 +25,14 @@ static const char *jstr(json_t *v)
 /* The most of an answer kept (a report, a task's last MiB of output). */
 #define CLIENT_MAX_ANSWER (64 * 1024 * 1024)
 
-const char *client_server(const char *opt)
+const char *client_server(const char *opt, const char *state)
 {
     const char *env = getenv("GOLIVE_SERVER");
 
     if (opt && *opt)
         return opt;
+    if (state && *state)
+        return NULL; /* a store named on the command line: that one */
     return env && *env ? env : NULL;
 }
 

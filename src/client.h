@@ -23,9 +23,10 @@ struct client {
     char person[128]; /* the token's person (after client_open) */
 };
 
-/* The server named: opt (--server) when given, else $GOLIVE_SERVER; NULL
- * when neither (the command works on the store itself). */
-const char *client_server(const char *opt);
+/* The server named: opt (--server) when given, else $GOLIVE_SERVER unless
+ * state (--state) names a store; NULL when none (the command works on the
+ * store itself). */
+const char *client_server(const char *opt, const char *state);
 
 /* Get ready to ask the server at url: the token from $GOLIVE_TOKEN, else
  * the credentials `golive login` stored for url; GET /api/v1/me says

@@ -164,7 +164,7 @@ static int run(int argc, char **argv)
 
     if ((rc = cli_parse(&cmd_audit, opts, argc, argv)) >= 0)
         return rc;
-    if ((server = client_server(server))) {
+    if ((server = client_server(server, state))) {
         if (strcmp(argv[optind], "verify") || head_arg)
             return cli_usage("audit", "through a server, 'audit verify' "
                                       "without --head only");

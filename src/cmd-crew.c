@@ -64,7 +64,7 @@ static int shift_run(int argc, char **argv)
         return cli_usage("shift", "shift needs --to");
     if (strcmp(argv[optind], "T0"))
         return cli_usage("shift", "shift moves T0: golive shift T0 --to TIME");
-    if ((server = client_server(server)))
+    if ((server = client_server(server, o.state)))
         return shift_remote(server, o.as, o.to, o.note, o.json);
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, o.as, 1)))
@@ -243,7 +243,7 @@ static int handover_run(int argc, char **argv)
         rc = cli_usage("handover", "handover needs --to");
         goto out;
     }
-    if ((server = client_server(server))) {
+    if ((server = client_server(server, state))) {
         rc = handover_remote(server, as, to, note, &task_list, &scen_list,
                              &defect_list, json);
         goto out;

@@ -391,7 +391,7 @@ static int run(int argc, char **argv)
                          argv[optind + 1]);
     if (!strcmp(sub, "severity"))
         severity = argv[optind + 2];
-    if ((server = client_server(server)))
+    if ((server = client_server(server, state_opt)))
         return defect_remote(
             server, as, sub, n, scenario, severity, title, patch, note,
             !strcmp(sub, "comment") ? argv[optind + 2] : NULL, json);

@@ -169,7 +169,7 @@ static int duty_run(int argc, char **argv)
                          argv[optind + 1]);
     if (!strcmp(sub, "defect") && !severity)
         return cli_usage("duty", "'duty defect' needs --severity");
-    if ((server = client_server(server)))
+    if ((server = client_server(server, state)))
         return duty_remote(server, as, sub,
                            argc - optind > 1 ? argv[optind + 1] : NULL, n,
                            channel, kind, patch, severity, title, json);
@@ -231,7 +231,7 @@ static int patch_run(int argc, char **argv)
     gl_err_clear(&err);
     memset(&r, 0, sizeof(r));
     memset(&c, 0, sizeof(c));
-    if ((server = client_server(server))) {
+    if ((server = client_server(server, o.state))) {
         /* through a server: the same plan, GET /patch-plan */
         if ((rc = client_open(&c, server, NULL)) ||
             (rc = client_call(&c, "GET", "/patch-plan", NULL, &plan)))

@@ -131,7 +131,7 @@ static int gate_run(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     if ((rc = cli_parse(&cmd_gate, opts, argc, argv)) >= 0)
         return rc;
-    if ((server = client_server(server)))
+    if ((server = client_server(server, o.state)))
         return gate_remote(server, o.json);
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, NULL, 0)))
@@ -172,7 +172,7 @@ static int decide_run(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     if ((rc = cli_parse(&cmd_decide, opts, argc, argv)) >= 0)
         return rc;
-    if ((server = client_server(server)))
+    if ((server = client_server(server, o.state)))
         return decide_remote(server, o.as, argv[optind], o.note, o.json);
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, o.as, 1)))
@@ -213,7 +213,7 @@ static int rollback_run(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     if ((rc = cli_parse(&cmd_rollback, opts, argc, argv)) >= 0)
         return rc;
-    if ((server = client_server(server)))
+    if ((server = client_server(server, o.state)))
         return rollback_remote(server, o.as, o.note);
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, o.as, 1)))

@@ -108,7 +108,7 @@ static int run(int argc, char **argv)
     if ((rc = cli_parse(&cmd_report, opts, argc, argv)) >= 0)
         return rc;
     format = formats[fmt].name;
-    if ((server = client_server(server)))
+    if ((server = client_server(server, state)))
         return report_remote(server, format, out);
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, state, NULL, NULL, 0)))

@@ -278,7 +278,7 @@ static int run(int argc, char **argv)
         return rc;
     if (!strcmp(argv[optind], "samples"))
         return samples(argc - optind, argv + optind, plan, state, limit, json);
-    if ((server = client_server(server)))
+    if ((server = client_server(server, state)))
         return on_server(server, argc - optind, argv + optind, as, note, json);
     return on_run(argc - optind, argv + optind, state, as, note, json);
 }

@@ -534,7 +534,7 @@ static int run(int argc, char **argv)
     memset(&op, 0, sizeof(op));
     if ((rc = cli_parse(&cmd_status, opts, argc, argv)) >= 0)
         return rc;
-    if ((server = client_server(server)))
+    if ((server = client_server(server, op.state)))
         return status_remote(server, op.json);
     if (argc - optind == 1)
         plan_arg = argv[optind];

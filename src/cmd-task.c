@@ -102,7 +102,7 @@ static int remote_follow(struct client *c, const char *id, const char *path,
         if ((rc = client_call(c, "GET", path, NULL, &t)))
             return rc;
         state = json_string_value(json_object_get(t, "state"));
-        if (!state || (strcmp(state, "running") && strcmp(state, "ready")))
+        if (!state || strcmp(state, "running"))
             break;
         usleep(100 * 1000);
     }
@@ -249,7 +249,7 @@ static int run(int argc, char **argv)
                          argv[optind]);
     if (sync_opt && act != GL_ACT_START)
         return cli_usage("task", "%s goes with 'task start'", sync_opt);
-    if ((server = client_server(server)))
+    if ((server = client_server(server, state_opt)))
         return task_remote(server, as, argv[optind + 1], argv[optind], force,
                            note, detach, json, resume, restart);
     if ((rc = cli_run_open(&r, state_opt, NULL, as, 1)) == EXIT_OK)

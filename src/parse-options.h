@@ -159,8 +159,9 @@ struct po_option {
 #define OPT_SERVER(v)                                                          \
     OPT_STRING("server", 0, (v), "URL",                                        \
                "work through the golive server at URL (default: "              \
-               "$GOLIVE_SERVER) as the person of the token in "                \
-               "$GOLIVE_TOKEN, else the one 'golive login URL' stored")
+               "$GOLIVE_SERVER, unless --state names a store) as the "         \
+               "person of the token in $GOLIVE_TOKEN, else the one "           \
+               "'golive login URL' stored")
 #define OPT_JSON(v, h) OPT_FLAG("json", 0, (v), (h))
 #define OPT_NOTE(v, h) OPT_STRING("note", 0, (v), "TEXT", (h))
 #define OPT_PLAN_CHANGED(v)                                                    \

@@ -404,6 +404,10 @@ def test_exit_codes_through_a_server(tmp_path):
     r = golive("status", "--server", srv.url,
                env={"GOLIVE_TOKEN": "", "XDG_CONFIG_HOME": str(tmp_path)})
     assert r.rc == 3 and "golive login" in r.err, r
+    # a store named with --state is that store, whatever GOLIVE_SERVER says
+    r = golive("status", "--state", st, env={"GOLIVE_SERVER": srv.url,
+                                             "GOLIVE_NOW": NOW})
+    assert r.rc == 0 and "switch at" in r.out, r
 
 
 def login(url, token, cfg):
