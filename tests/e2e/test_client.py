@@ -404,6 +404,11 @@ def test_exit_codes_through_a_server(tmp_path):
     r = golive("status", "--server", srv.url,
                env={"GOLIVE_TOKEN": "", "XDG_CONFIG_HOME": str(tmp_path)})
     assert r.rc == 3 and "golive login" in r.err, r
+    # plain http to a host that is not loopback by name: the token would
+    # cross in clear (0.0.0.0 reaches this host: nothing leaves it)
+    r = golive("status", "--server", "http://0.0.0.0:1",
+               env={"GOLIVE_TOKEN": tok["ann"]})
+    assert r.rc == 2 and "in clear" in r.err, r
     # a store named with --state is that store, whatever GOLIVE_SERVER says
     r = golive("status", "--state", st, env={"GOLIVE_SERVER": srv.url,
                                              "GOLIVE_NOW": NOW})
