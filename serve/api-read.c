@@ -186,7 +186,7 @@ static void report(struct sv_req *q, struct sv_resp *r)
     }
 }
 
-/* GET /audit: `golive audit verify --json`. */
+/* GET /audit[?head=N:HASH]: `golive audit verify [--head N:HASH] --json`. */
 static void audit(struct sv_req *q, struct sv_resp *r)
 {
     struct gl_audit a;
@@ -194,8 +194,19 @@ static void audit(struct sv_req *q, struct sv_resp *r)
     char head[100];
     int rc;
 
+    const char *head_arg = sv_query(q, "head");
+    struct gl_audit_head expect;
+
+    if (head_arg && gl_audit_head_parse(head_arg, &expect)) {
+        sv_error(r, 400, "bad_request",
+                 "'head' takes N:HASH as 'golive audit head' prints it (the "
+                 "hash: its 64 hex digits, or at least the first 16), not "
+                 "'%.80s'",
+                 head_arg);
+        return;
+    }
     gl_err_clear(&err);
-    rc = gl_audit_verify(q->s, NULL, &a, &err);
+    rc = gl_audit_verify(q->s, head_arg ? &expect : NULL, &a, &err);
     if (rc && rc != GL_ECORRUPT) {
         gl_audit_release(&a);
         sv_fail(r, &err);

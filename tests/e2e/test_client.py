@@ -453,3 +453,26 @@ def test_login_keeps_the_token_for_the_run_commands(tmp_path):
         assert r.rc == 3, r
     assert [e["actor"] for e in events(st) if e["kind"].startswith("task.")] \
         == ["ann"]
+
+
+def test_audit_verify_with_the_head_through_a_server(tmp_path):
+    """`audit verify --head N:HASH` through a server: the server checks its
+    store against the head written down; a rewritten head exits 1 (a 200
+    whose answer is no), as on the store."""
+    st, tok = small_run(tmp_path / "run")
+    head = golive("audit", "head", "--state", st).out.strip()
+    seq, h = head.split(":")
+    wrong = "%s:%s" % (seq, "0123456789abcdef")
+    with Server(st, env={"GOLIVE_NOW": NOW}) as srv:
+        env = {"GOLIVE_SERVER": srv.url, "GOLIVE_TOKEN": tok["ann"]}
+        for arg, want in ((head, 0), (wrong, 1)):
+            a = golive("audit", "verify", "--head", arg, "--state", st)
+            b = golive("audit", "verify", "--head", arg, env=env)
+            assert (a.rc, b.rc) == (want, want), (a, b)
+            assert b.out == a.out and b.err == a.err, (a, b)
+        assert "the head written down is there" in golive(
+            "audit", "verify", "--head", head, env=env).out
+        r = golive("audit", "verify", "--head", "nonsense", env=env)
+        assert r.rc == 2 and "--head takes N:HASH" in r.err, r
+        st_, _, body = srv.call("GET", "/api/v1/audit?head=x", tok["ann"])
+        assert st_ == 400 and "'head'" in body["error"]["message"], body
