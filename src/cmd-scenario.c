@@ -95,6 +95,44 @@ static int samples(int argc, char **argv, const char *plan_path,
     return rc;
 }
 
+/* `scenario progress`: the library's JSON text js as it is, or per
+ * tester and per area for people. */
+static void print_progress(const char *js, int json)
+{
+    static const char *const states[] = {"pending", "running", "passed",
+                                         "failed",  "blocked", NULL};
+    static const char *const groups[] = {"testers", "areas", NULL};
+    json_t *o, *m, *e;
+    const char *k;
+    size_t gi, si;
+
+    if (json) {
+        printf("%s\n", js);
+        return;
+    }
+    o = json_loads(js, 0, NULL);
+    for (gi = 0; groups[gi]; gi++) {
+        printf("%s%s\n", gi ? "\n" : "", gi ? "by area:" : "by tester:");
+        m = json_object_get(o, groups[gi]);
+        if (!json_object_size(m))
+            printf("  none\n");
+        json_object_foreach(m, k, e)
+        {
+            int any = 0;
+            printf("  %-12s", k);
+            for (si = 0; states[si]; si++) {
+                json_t *c = json_object_get(e, states[si]);
+                if (!c)
+                    continue;
+                printf("%s%" JSON_INTEGER_FORMAT " %s", any++ ? ", " : "",
+                       json_integer_value(c), states[si]);
+            }
+            printf("\n");
+        }
+    }
+    json_decref(o);
+}
+
 /* next / pass / fail / block / progress: on the run, as a person. */
 static int on_run(int argc, char **argv, const char *state_opt, const char *as,
                   const char *note, int json)
@@ -111,44 +149,13 @@ static int on_run(int argc, char **argv, const char *state_opt, const char *as,
                            strcmp(sub, "progress") != 0)))
         goto out;
     if (!strcmp(sub, "progress")) {
-        static const char *const states[] = {"pending", "running", "passed",
-                                             "failed",  "blocked", NULL};
-        static const char *const groups[] = {"testers", "areas", NULL};
         char *js = gl_scenario_progress(r.s, r.plan, &err);
-        json_t *o, *m, *e;
-        const char *k;
-        size_t gi, si;
         if (!js) {
             rc = cli_fail(&err);
             goto out;
         }
-        if (json) {
-            printf("%s\n", js);
-            free(js);
-            goto out;
-        }
-        o = json_loads(js, 0, NULL);
+        print_progress(js, json);
         free(js);
-        for (gi = 0; groups[gi]; gi++) {
-            printf("%s%s\n", gi ? "\n" : "", gi ? "by area:" : "by tester:");
-            m = json_object_get(o, groups[gi]);
-            if (!json_object_size(m))
-                printf("  none\n");
-            json_object_foreach(m, k, e)
-            {
-                int any = 0;
-                printf("  %-12s", k);
-                for (si = 0; states[si]; si++) {
-                    json_t *c = json_object_get(e, states[si]);
-                    if (!c)
-                        continue;
-                    printf("%s%" JSON_INTEGER_FORMAT " %s", any++ ? ", " : "",
-                           json_integer_value(c), states[si]);
-                }
-                printf("\n");
-            }
-        }
-        json_decref(o);
         goto out;
     }
     if (!strcmp(sub, "next")) {
@@ -198,15 +205,18 @@ static int on_server(const char *server, int argc, char **argv, const char *as,
     int rc;
 
     (void)argc; /* counted by cli_parse */
-    if (!strcmp(sub, "progress") || !strcmp(sub, "samples")) {
-        cli_error("'scenario %s' works on the store, not through a server "
-                  "(no route gives it yet)",
-                  sub);
-        rc = EXIT_ERROR;
+    if ((rc = client_open(&c, server, strcmp(sub, "progress") ? as : NULL)))
+        goto out;
+    if (!strcmp(sub, "progress")) {
+        /* the library's text: indented, keys sorted */
+        char *js;
+        if ((rc = client_call(&c, "GET", "/scenarios?view=progress", NULL, &o)))
+            goto out;
+        js = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+        print_progress(js ? js : "{}", json);
+        free(js);
         goto out;
     }
-    if ((rc = client_open(&c, server, as)))
-        goto out;
     if (!strcmp(sub, "next")) {
         const char *id, *since;
         if ((rc = client_call(&c, "POST", "/scenarios/next", NULL, &o)))

@@ -288,6 +288,8 @@ SMALL_NIGHT = [
     ("defect show D-2", 0),
     ("defect list", 0),
     ("scenario pass S1 --as ann", 0),
+    ("scenario progress", 0),
+    ("scenario progress --json", 0),
     ("duty log \"password reset?\" --channel chat --kind question --as cy", 0),
     ("duty log \"export fails\" --channel ticket --kind defect --as cy", 0),
     ("duty defect H-2 --severity minor --as cy", 0),
