@@ -37,8 +37,9 @@ static void status_build(struct sv_req *q, struct sv_resp *r)
 
 /* GET /status?view=cli: what `golive status --server` prints its text
  * from (src/cmd-status.c's renderer): the evaluation as the library gives
- * it (times in epoch seconds, with the audit line), the run's switch time
- * and offset, the clock, whether the plan file differs.  Not kept. */
+ * it (times in epoch seconds, with the audit line), the run's record
+ * (id, cutover, rehearsal, plan version and SHA-256, events, switch time
+ * and offset), the clock, whether the plan file differs.  Not kept. */
 static void status_cli(struct sv_req *q, struct sv_resp *r)
 {
     struct gl_err err;
@@ -53,7 +54,13 @@ static void status_cli(struct sv_req *q, struct sv_resp *r)
         return;
     }
     sv_json(r, 200,
-            json_pack("{s:I, s:I, s:i, s:b, s:o}", "now", (json_int_t)q->now,
+            json_pack("{s:s, s:s, s:b, s:i, s:s, s:I, s:I, s:I, s:i, s:b, "
+                      "s:o}",
+                      "run_id", q->info->run_id, "cutover", q->info->cutover,
+                      "rehearsal", q->info->rehearsal, "plan_version",
+                      q->info->plan_version, "plan_sha256",
+                      q->info->plan_sha256, "events",
+                      (json_int_t)q->info->events, "now", (json_int_t)q->now,
                       "switch_at", (json_int_t)q->info->switch_at,
                       "switch_offset", q->info->switch_offset, "plan_changed",
                       sv_plan_changed(q), "status", st));

@@ -484,6 +484,14 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
     print_late(json_object_get(st, "late_tasks"), r);
 }
 
+/* A JSON string's value, "" when it is not one. */
+static const char *jstr(json_t *x)
+{
+    const char *s = json_string_value(x);
+
+    return s ? s : "";
+}
+
 /* `status` through a server: the same text from the same evaluation
  * (GET /status?view=cli), or the same document (GET /status). */
 static int status_remote(const char *server, int json)
@@ -501,9 +509,18 @@ static int status_remote(const char *server, int json)
             cli_print_json(json_incref(v), 1);
         goto out;
     }
-    if ((rc = client_run_info(&c, &r.info, &r.now)) ||
-        (rc = client_call(&c, "GET", "/status?view=cli", NULL, &v)))
+    if ((rc = client_call(&c, "GET", "/status?view=cli", NULL, &v)))
         goto out;
+    snprintf(r.info.run_id, sizeof(r.info.run_id), "%s",
+             jstr(json_object_get(v, "run_id")));
+    snprintf(r.info.cutover, sizeof(r.info.cutover), "%s",
+             jstr(json_object_get(v, "cutover")));
+    r.info.rehearsal = json_is_true(json_object_get(v, "rehearsal"));
+    r.info.plan_version =
+        (int)json_integer_value(json_object_get(v, "plan_version"));
+    snprintf(r.info.plan_sha256, sizeof(r.info.plan_sha256), "%s",
+             jstr(json_object_get(v, "plan_sha256")));
+    r.info.events = json_integer_value(json_object_get(v, "events"));
     r.now = json_integer_value(json_object_get(v, "now"));
     r.info.switch_at = json_integer_value(json_object_get(v, "switch_at"));
     r.info.switch_offset =
