@@ -289,6 +289,11 @@ const struct gl_cmd cmd_task = {
     "its command (its process group) still runs: its owner starts it again\n"
     "or fails it.\n"
     "\n"
+    "Through a server (--server), a run: task runs on the server's host\n"
+    "under a supervisor of its own; 'start' follows it until it ends and\n"
+    "prints its output and end as here (Ctrl-C stops the following, not\n"
+    "the task; 'golive task fail' does).\n"
+    "\n"
     "GOLIVE_NOW (ISO 8601) replaces the clock, to replay a night.\n"
     "\n",
     "exit: 0 moved (a run: finished with exit 0), 1 its run: failed,\n"
