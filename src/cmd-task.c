@@ -292,7 +292,7 @@ const struct gl_cmd cmd_task = {
     "Through a server (--server), a run: task runs on the server's host\n"
     "under a supervisor of its own; 'start' follows it until it ends and\n"
     "prints its output and end as here (Ctrl-C stops the following, not\n"
-    "the task; 'golive task fail' does).\n"
+    "the task: 'golive status' follows it).\n"
     "\n"
     "GOLIVE_NOW (ISO 8601) replaces the clock, to replay a night.\n"
     "\n",
