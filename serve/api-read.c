@@ -232,6 +232,14 @@ static void audit(struct sv_req *q, struct sv_resp *r)
 /* GET /plan: the run's own copy of the plan. */
 static void plan(struct sv_req *q, struct sv_resp *r)
 {
+    /* the plan is code: its people read it, a wall screen does not */
+    if (q->who.viewer) {
+        sv_error(r, 403, "forbidden",
+                 "'%s' holds a viewer's token: the plan's text is for the "
+                 "plan's people",
+                 q->who.person);
+        return;
+    }
     sv_json(r, 200,
             json_pack("{s:i, s:s, s:s, s:s%}", "version", q->info->plan_version,
                       "sha256", q->info->plan_sha256, "path",

@@ -69,7 +69,9 @@ const struct sv_route *sv_route_find(const char *method, const char *path,
             if (!match(r->pattern, r->flags & SV_ROOT, path, arg, argbuf,
                        argbuf_len))
                 continue;
-            if (!strcmp(r->method, method))
+            /* HEAD is GET without the body (libmicrohttpd leaves it) */
+            if (!strcmp(r->method, method) ||
+                (!strcmp(method, "HEAD") && !strcmp(r->method, "GET")))
                 return r;
             *status = 405;
             if (!strstr(allow, r->method) &&

@@ -306,9 +306,13 @@ static void client_of(struct sv_req *q)
         snprintf(q->client, sizeof(q->client), "%s", addr);
 }
 
-/* The slot of addr in the table of clients (a free or the oldest one of
- * its probe window when it is not there); under limit_lock. */
-static struct sv_client *client_slot(struct sv_server *sv, const char *addr)
+/* The slot of addr in the table of clients, or NULL.  With insert, a
+ * free slot of its probe window when it is not there, else the one whose
+ * window is oldest among those not blocked now: a blocked address is
+ * never forgotten to make room (a flood of other addresses would lift its
+ * block); NULL when all are.  Under limit_lock. */
+static struct sv_client *client_slot(struct sv_server *sv, const char *addr,
+                                     int insert, double now)
 {
     uint32_t h = 2166136261u;
     const char *c;
@@ -321,9 +325,13 @@ static struct sv_client *client_slot(struct sv_server *sv, const char *addr)
         x = &sv->clients[(h + i) % SV_CLIENTS];
         if (!strcmp(x->addr, addr))
             return x;
+        if (x->addr[0] && x->blocked_until > now)
+            continue;
         if (!pick || !x->addr[0] || (pick->addr[0] && x->window < pick->window))
             pick = x;
     }
+    if (!insert || !pick)
+        return NULL;
     memset(pick, 0, sizeof(*pick));
     snprintf(pick->addr, sizeof(pick->addr), "%s", addr);
     return pick;
@@ -337,8 +345,8 @@ static unsigned client_blocked(struct sv_server *sv, const char *addr)
     unsigned left = 0;
 
     pthread_mutex_lock(&sv->limit_lock);
-    x = client_slot(sv, addr);
-    if (x->blocked_until > now)
+    x = client_slot(sv, addr, 0, now);
+    if (x && x->blocked_until > now)
         left = (unsigned)((x->blocked_until - now) / 1000.0) + 1;
     pthread_mutex_unlock(&sv->limit_lock);
     return left;
@@ -352,7 +360,11 @@ static void client_failed(struct sv_server *sv, const char *addr)
     double now = mono_ms();
 
     pthread_mutex_lock(&sv->limit_lock);
-    x = client_slot(sv, addr);
+    x = client_slot(sv, addr, 1, now);
+    if (!x) { /* every slot of its window blocks another address */
+        pthread_mutex_unlock(&sv->limit_lock);
+        return;
+    }
     if (!x->fails || now - x->window > 60000.0) {
         x->window = now;
         x->fails = 0;
@@ -476,6 +488,18 @@ static void dispatch(struct sv_server *sv, struct MHD_Connection *c,
                  SV_MAX_BODY / 1024);
         return;
     }
+    if (q.body_len && !sv_header(&q, MHD_HTTP_HEADER_AUTHORIZATION)) {
+        /* a browser's form can post to another site without asking
+         * (text/plain, urlencoded): a body for a session or a cookie is
+         * JSON, which a page of another site cannot send unasked */
+        const char *ct = sv_header(&q, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (!ct || strncasecmp(ct, "application/json", 16) ||
+            (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
+            sv_error(resp, 415, "unsupported_media_type",
+                     "the body is sent as Content-Type: application/json");
+            return;
+        }
+    }
     if (!sv_body_parse(&q, resp))
         return;
     if (gl_clock_now(&q.now)) {
@@ -496,6 +520,16 @@ static void dispatch(struct sv_server *sv, struct MHD_Connection *c,
             sv_error(resp, 403, "forbidden",
                      "'%s' holds a viewer's token, which changes nothing",
                      q.who.person);
+            goto out;
+        }
+        /* an amend may have taken the person out of the plan: their
+         * token reads on, but changes nothing, as the CLI refuses them */
+        if ((rt->flags & SV_CHANGE) && q.plan &&
+            !gl_plan_person(q.plan, q.who.person)) {
+            sv_error(resp, 403, "forbidden",
+                     "'%s' is not a person of the run's plan (version %d): "
+                     "their token changes nothing",
+                     q.who.person, q.info->plan_version);
             goto out;
         }
     }
@@ -564,6 +598,51 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct sv_resp *r,
     return ok;
 }
 
+/* src as one field of a log line: a byte that is not printable ASCII,
+ * a space or a backslash as \xNN, so that no request can end the line
+ * or forge another (a path's %0a, an escape sequence, U+202E). */
+static void log_escape(char *dst, size_t n, const char *src)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *c;
+    size_t k = 0;
+
+    for (c = (const unsigned char *)src; *c && k + 5 < n; c++) {
+        if (*c > 0x20 && *c < 0x7f && *c != '\\') {
+            dst[k++] = (char)*c;
+            continue;
+        }
+        dst[k++] = '\\';
+        dst[k++] = 'x';
+        dst[k++] = hex[*c >> 4];
+        dst[k++] = hex[*c & 15];
+    }
+    dst[k] = '\0';
+}
+
+/* The URI's %XX decoded in place, but %00: a NUL would cut the path
+ * short ("/defects%00/D-1/verify" is not "/defects"), so it stays as
+ * written and matches no route. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    char *r = s, *w = s;
+
+    (void)cls;
+    (void)c;
+    while (*r) {
+        if (r[0] == '%' && isxdigit((unsigned char)r[1]) &&
+            isxdigit((unsigned char)r[2]) && !(r[1] == '0' && r[2] == '0')) {
+            char h[3] = {r[1], r[2], '\0'};
+            *w++ = (char)strtol(h, NULL, 16);
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -580,8 +659,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
             return MHD_NO;
         call->body.max = SV_MAX_BODY;
         call->t0 = mono_ms();
-        snprintf(call->method, sizeof(call->method), "%s", method);
-        snprintf(call->path, sizeof(call->path), "%s", url);
+        log_escape(call->method, sizeof(call->method), method);
+        log_escape(call->path, sizeof(call->path), url);
         *con_cls = call;
         return MHD_YES;
     }
@@ -697,6 +776,15 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
              pw && pw->pw_name ? pw->pw_name : "unknown");
     if ((rc = parse_listen(conf->listen, &ss, &loopback, err)))
         return rc;
+    if (conf->trusted_proxy) {
+        unsigned char bin[16];
+        if (inet_pton(AF_INET, conf->trusted_proxy, bin) != 1 &&
+            inet_pton(AF_INET6, conf->trusted_proxy, bin) != 1)
+            return gl_err_set(err, GL_EUSAGE,
+                              "--trusted-proxy takes the proxy's IP address "
+                              "(127.0.0.1, ::1), not '%s'",
+                              conf->trusted_proxy);
+    }
     {
         int64_t now;
         if (gl_clock_now(&now))
@@ -774,7 +862,8 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
             (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
             conf->max_connections ? conf->max_connections : 1000u,
             MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout ? conf->timeout : 30u,
-            MHD_OPTION_NOTIFY_COMPLETED, on_done, &sv, MHD_OPTION_ARRAY, ops,
+            MHD_OPTION_NOTIFY_COMPLETED, on_done, &sv,
+            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, ops,
             MHD_OPTION_END);
     }
     if (!sv.d) {

@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -42,6 +43,12 @@ class Server:
         self.rc = None
         self.err = ""
 
+    def _log(self):
+        """The server's stderr: a file, never a pipe nobody reads while the
+        test runs (a busy server would block on a full pipe)."""
+        self._errf = tempfile.TemporaryFile()
+        return self._errf
+
     @property
     def url(self):
         return "%s://127.0.0.1:%d" % ("https" if self.context else "http",
@@ -59,7 +66,7 @@ class Server:
                 [BIN, "serve", "--state", self.state, "--listen",
                  "127.0.0.1:%d" % self.port] + self.args,
                 cwd=self.cwd, env=e, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                stdout=subprocess.DEVNULL, stderr=self._log(), text=True)
             deadline = time.time() + 20
             while time.time() < deadline:
                 if self.proc.poll() is not None:
@@ -87,7 +94,10 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         if self.proc:
-            out, err = self.proc.communicate()
+            self.proc.wait()
+            self._errf.seek(0)
+            err = self._errf.read().decode(errors="replace")
+            self._errf.close()
             self.rc = self.proc.returncode
             self.err += err or ""
             self.proc = None

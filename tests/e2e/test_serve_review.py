@@ -1,0 +1,136 @@
+"""What a reviewer out to break `golive serve` found, kept fixed: a forged
+access log line, a %00 that cut a path short, a blocked address freed by
+a flood of others, a person taken out of the plan still changing the run,
+a viewer reading the plan's text, a form posting a sign-in from another
+site, a proxy address that is no address, HEAD."""
+import re
+import socket
+import sqlite3
+
+from conftest import golive
+from serving import Server, issue_token
+
+API = "/api/v1"
+
+
+def started(tmp_path, good_plan):
+    st = tmp_path / "golive.state"
+    r = golive("run", "start", good_plan, "--state", st, "--as", "lead")
+    assert r.rc == 0, r
+    return st
+
+
+def raw_request(port, data):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        c.sendall(data)
+        out = b""
+        while True:
+            b = c.recv(65536)
+            if not b:
+                return out
+            out += b
+
+
+def test_the_access_log_cannot_be_forged(tmp_path, good_plan):
+    st = started(tmp_path, good_plan)
+    with Server(st) as s:
+        s.call("GET", API + "/tasks/t1%0aGET%20/api/v1/status%20200%20lead"
+               "%200.1ms")
+        s.call("GET", API + "/x%1b[31m%e2%80%ae")
+    lines = [l for l in s.err.splitlines() if l.startswith("GET ")]
+    assert not any(l.startswith("GET /api/v1/status 200 lead") for l in lines)
+    assert any("\\x0aGET\\x20/api/v1/status" in l for l in lines), s.err
+    assert "\x1b" not in s.err and "\u202e" not in s.err
+
+
+def test_a_nul_in_the_path_matches_no_route(tmp_path, good_plan):
+    st = started(tmp_path, good_plan)
+    ann = issue_token(st, "ann")
+    with Server(st) as s:
+        code, _, b = s.call("POST", API + "/defects%00/D-1/verify", ann,
+                            {"severity": "minor", "title": "x"})
+        assert code == 404, b
+    db = sqlite3.connect(st)
+    assert db.execute("SELECT count(*) FROM defects").fetchone()[0] == 0
+
+
+def test_head_is_get_without_a_body(tmp_path, good_plan):
+    st = started(tmp_path, good_plan)
+    with Server(st) as s:
+        out = raw_request(s.port, b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n"
+                          b"Connection: close\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200"), out
+    assert out.endswith(b"\r\n\r\n"), out
+
+
+def test_a_flood_of_other_addresses_does_not_lift_a_block(tmp_path,
+                                                          good_plan):
+    st = started(tmp_path, good_plan)
+    t = issue_token(st, "ann")
+    with Server(st, "--trusted-proxy", "127.0.0.1") as s:
+        me = {"X-Forwarded-For": "10.1.1.1"}
+        for i in range(10):
+            assert s.call("GET", API + "/me", "%064x" % i, headers=me)[0] \
+                == 401
+        assert s.call("GET", API + "/me", t, headers=me)[0] == 429
+        for i in range(3000):
+            s.call("GET", API + "/me", "f" * 64, headers={
+                "X-Forwarded-For": "10.2.%d.%d" % (i // 250, i % 250)})
+        assert s.call("GET", API + "/me", t, headers=me)[0] == 429
+
+
+def test_someone_taken_out_of_the_plan_changes_nothing(tmp_path, good_plan):
+    text = good_plan.read_text()
+    with_cy = tmp_path / "with-cy.yaml"
+    with_cy.write_text(text.replace(
+        "people:\n", "people:\n  - {id: cy, name: Cy, roles: [dev, tester]}\n",
+        1))
+    st = tmp_path / "golive.state"
+    r = golive("run", "start", with_cy, "--state", st, "--as", "lead")
+    assert r.rc == 0, r
+    cy = issue_token(st, "cy")
+    r = golive("run", "amend", good_plan, "--as", "lead", "--state", st)
+    assert r.rc == 0, r
+    with Server(st) as s:
+        code, _, b = s.call("POST", API + "/defects", cy,
+                            {"severity": "minor", "title": "by cy"})
+        assert code == 403, b
+        assert "'cy' is not a person of the run's plan" in \
+            b["error"]["message"]
+        assert s.call("GET", API + "/status", cy)[0] == 200
+
+
+def test_a_viewer_does_not_read_the_plan(tmp_path, good_plan):
+    st = started(tmp_path, good_plan)
+    r = golive("token", "issue", "--viewer", "wall", "--as", "lead",
+               "--json", "--state", st)
+    assert r.rc == 0, r
+    import json
+    wall = json.loads(r.out)["token"]
+    ann = issue_token(st, "ann")
+    with Server(st) as s:
+        code, _, b = s.call("GET", API + "/plan", wall)
+        assert code == 403 and "viewer" in b["error"]["message"], b
+        assert s.call("GET", API + "/plan", ann)[0] == 200
+
+
+def test_a_sign_in_or_cookie_body_is_json(tmp_path, good_plan):
+    """A page of another site can post a form (text/plain) unasked, but
+    not application/json: a sign-in posted as a form is refused."""
+    st = started(tmp_path, good_plan)
+    t = issue_token(st, "ann")
+    with Server(st) as s:
+        code, h, b = s.call("POST", API + "/session",
+                            raw=('{"token":"%s","x":"="}' % t).encode(),
+                            headers={"Content-Type": "text/plain"})
+        assert code == 415 and "Set-Cookie" not in h, b
+        code, h, b = s.call("POST", API + "/session", body={"token": t})
+        assert code == 200 and "Set-Cookie" in h
+
+
+def test_the_trusted_proxy_is_an_address(tmp_path, good_plan):
+    st = started(tmp_path, good_plan)
+    for bad in ("localhost", "127.0.0.1/8", "garbage"):
+        r = golive("serve", "--state", st, "--trusted-proxy", bad,
+                   "--listen", "127.0.0.1:1")
+        assert r.rc == 2 and "--trusted-proxy takes" in r.err, r
