@@ -47,6 +47,9 @@ int gl_read_syncs(gl_store *s, json_t **out, struct gl_err *err)
     int step;
     size_t i;
 
+    /* GL_RUN_SYNC_OUTCOME calls golive_pid_gone() */
+    if (gl_run_sql_functions(s, err))
+        return err->code;
     *out = json_array();
     if (!*out)
         return gl_err_set(err, GL_ENOMEM, "out of memory");

@@ -5,15 +5,7 @@
 #include "serve/serve.h"
 
 const struct sv_route *const sv_route_tables[] = {
-    sv_routes_base,
-    sv_routes_session,
-    sv_routes_read,
-    sv_routes_stream,
-    sv_routes_defect,
-    sv_routes_duty,
-    sv_routes_decide,
-    sv_routes_task,
-    sv_routes_scenario,
-    sv_routes_crew,
-    NULL,
+    sv_routes_base,     sv_routes_session, sv_routes_read,   sv_routes_stream,
+    sv_routes_defect,   sv_routes_duty,    sv_routes_decide, sv_routes_task,
+    sv_routes_scenario, sv_routes_crew,    sv_routes_web,    NULL,
 };
