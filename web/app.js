@@ -282,6 +282,50 @@
     return fmtT((Date.now() + skew - switchAt) / 1000, true);
   }
 
+  function timeline(st) {
+    var list = (st.task_list || []).filter(function (x) { return x.in_scope !== false && x.planned_start; });
+    if (!list.length) return empty();
+    list = list.slice().sort(function (a, b) { return Date.parse(a.planned_start) - Date.parse(b.planned_start); }).slice(0, 40);
+    var now = Date.now() + skew, lo = Infinity, hi = -Infinity;
+    function span(a, b) {
+      var x = Date.parse(a), y = Date.parse(b);
+      if (isNaN(x)) return null;
+      if (isNaN(y) || y < x) y = x;
+      lo = Math.min(lo, x); hi = Math.max(hi, y);
+      return [x, y];
+    }
+    var rows = list.map(function (x) {
+      var plan = span(x.planned_start, x.planned_end);
+      var act = x.started ? span(x.started, x.ended || (x.state === 'running' ? new Date(now).toISOString() : x.started))
+        : span(x.expected_start, x.expected_end);
+      return [x, plan, act];
+    });
+    lo = Math.min(lo, now); hi = Math.max(hi, now);
+    if (hi - lo < 60000) hi = lo + 60000;
+    function bar(cls, sp, label) {
+      var b = el('span', {class: 'tl-bar ' + cls, title: label});
+      b.style.left = (100 * (sp[0] - lo) / (hi - lo)) + '%';
+      b.style.width = Math.max(0.6, 100 * (sp[1] - sp[0]) / (hi - lo)) + '%';
+      return b;
+    }
+    var nowAt = (100 * (now - lo) / (hi - lo)) + '%';
+    return el('div', {class: 'tl', role: 'img', 'aria-label': t('timeline')},
+      el('div', {class: 'tl-legend muted'}, el('span', {class: 'tl-key plan'}), ' ' + t('planned') + '  ',
+        el('span', {class: 'tl-key actual'}), ' ' + t('actual') + '  ', el('span', {class: 'tl-key expected'}), ' ' + t('expected') +
+        '  │ ' + t('now') + ' · ' + fmtTime(new Date(lo).toISOString()) + ' – ' + fmtTime(new Date(hi).toISOString())),
+      rows.map(function (r) {
+        var x = r[0], track = el('span', {class: 'tl-track'});
+        if (r[1]) track.appendChild(bar('plan', r[1], t('planned') + ' ' + x.planned_start_t + ' – ' + x.planned_end_t));
+        if (r[2]) track.appendChild(bar((x.started ? 'actual s-' + x.state : 'expected'), r[2],
+          (x.started ? t('actual') : t('expected')) + ' ' + fmtTime(x.started || x.expected_start) + ' – ' + fmtTime(x.ended || x.expected_end)));
+        var nl = el('span', {class: 'tl-now'});
+        nl.style.left = nowAt;
+        track.appendChild(nl);
+        return el('div', {class: 'tl-row'}, el('span', {class: 'tl-label'}, stateSym(x.state), ' ', el('b', {text: x.id})), track);
+      }));
+  }
+  function stateSym(s) { return el('span', {class: 's-' + s, title: t('st_' + s), text: STATE_SYM[s] || '·'}); }
+
   renderers['/'] = function (main) {
     var st = data.status || {}, g = data.gate || {};
     if (st.error) { main.appendChild(errorOf(st)); return; }
@@ -355,6 +399,9 @@
       return el('li', {class: x.lost ? 'bad' : null}, (x.lost ? '⚠ ' : '▶ '), el('b', {text: x.id}),
         ' ' + (titles[x.id] || '') + ' · ' + x.owner + ' · ' + t('since') + ' ' + fmtTime(x.since) + (x.lost ? ' · ' + t('st_lost') : ''));
     })) : empty()));
+
+    /* the timeline: planned against actual (or expected), a now line */
+    main.appendChild(section('timeline wide', t('timeline'), timeline(st)));
 
     /* syncs */
     var sy = data.syncs || {};
@@ -475,18 +522,53 @@
       return x.fixer === who && x.state !== 'verified' ||
         (x.actions || []).some(function (a) { return a.allowed && ['fixing', 'verify'].indexOf(a.action) >= 0; });
     });
-    main.appendChild(section('mydefects', t('my_defects'), df.length ? el('ul', {id: 'mydefects'}, df.map(defectItem)) : empty()));
+    main.appendChild(section('mydefects', t('my_defects'), df.length ? el('ul', {id: 'mydefects'}, df.map(function (x) { return defectItem(x); })) : empty()));
+
+    /* hand over my open work */
+    if (!tv && me && !me.viewer)
+      main.appendChild(section('handover', t('handover'), el('p', {class: 'muted', text: t('handover_help')}),
+        el('div', {class: 'row'},
+          el('input', {type: 'text', id: 'ho-to', class: 'short', placeholder: t('to_person'), 'aria-label': t('to_person')}),
+          noteInput('ho-note'),
+          el('button', {type: 'button', class: 'act', id: 'ho-go', text: t('hand_over'), onclick: function () {
+            act('POST', '/handover', Object.assign({to: $('ho-to').value.trim()}, noteOf('ho-note'))).then(function (b) {
+              var moved = (b.tasks || []).length + (b.checks || []).length + (b.scenarios || []).length + (b.defects || []).length;
+              flash(t('handed_over') + ' ' + b.to + ': ' + moved + ((b.refused || []).length ? ' · ' +
+                b.refused.map(function (r) { return r.id + ': ' + r.why; }).join('; ') : ''), !(b.refused || []).length);
+            });
+          }}))));
   };
 
-  function defectItem(x) {
-    var nid = 'note-def-' + x.id;
+  function allowed(x, action) {
+    return (x.actions || []).some(function (a) { return a.action === action && a.allowed; });
+  }
+
+  /* A defect with its moves (names: which of its actions to offer); a
+   * deferral takes a patch, a change of severity a severity, a comment
+   * its text (the note box). */
+  function defectItem(x, names) {
+    var nid = 'note-def-' + x.id, pid = 'patch-' + x.id, vid = 'sevc-' + x.id;
+    names = Array.isArray(names) ? names : ['fixing', 'fixed', 'verify', 'reopen'];
     return el('li', {class: 'item', 'data-defect': x.id},
       el('div', null, stateTag(x.state), ' ', el('b', {text: x.id}), ' [' + t('sev_' + x.severity) + '] ' + x.title,
         el('span', {class: 'muted', text: ' · ' + t('opened_by') + ' ' + x.opened_by + (x.fixer ? ' · ' + t('fixer') + ' ' + x.fixer : '') +
           (x.scenario ? ' · ' + x.scenario : '') + (x.patch ? ' · ' + x.patch : '')})),
       tv ? null : el('div', {class: 'row'}, noteInput(nid),
-        actionButtons(x, ['fixing', 'fixed', 'verify', 'reopen'], function (a) {
-          act('POST', '/defects/' + encodeURIComponent(x.id) + '/' + a, noteOf(nid));
+        names.indexOf('defer') >= 0 && allowed(x, 'defer') ?
+          el('input', {type: 'text', id: pid, class: 'short', placeholder: t('patch'), 'aria-label': t('patch')}) : null,
+        names.indexOf('severity') >= 0 && allowed(x, 'severity') ?
+          el('select', {id: vid, 'aria-label': t('severity')}, ['blocker', 'major', 'minor'].map(function (v) {
+            return el('option', {value: v, selected: v === x.severity, text: t('sev_' + v)});
+          })) : null,
+        actionButtons(x, names, function (a) {
+          var id = encodeURIComponent(x.id), body = noteOf(nid);
+          if (a === 'comment') {
+            act('POST', '/defects/' + id + '/comments', {text: body.note || ''});
+            return;
+          }
+          if (a === 'defer') body.patch = ($(pid) || {}).value || '';
+          if (a === 'severity') body.severity = $(vid).value;
+          act('POST', '/defects/' + id + '/' + a, body);
         })));
   }
 
@@ -506,7 +588,9 @@
         }}))));
     var df = (data.defects || {}).defects || [];
     main.appendChild(section('alldefects wide', t('defects'), errorOf(data.defects) ||
-      (df.length ? el('ul', {id: 'defects'}, df.map(defectItem)) : empty())));
+      (df.length ? el('ul', {id: 'defects'}, df.map(function (x) {
+        return defectItem(x, ['fixing', 'fixed', 'verify', 'reopen', 'defer', 'severity', 'comment']);
+      })) : empty())));
   };
 
   loaders['/duty'] = function () { return [['status', '/status'], ['duty', '/duty']]; };
@@ -529,9 +613,14 @@
       return el('li', {class: 'item', 'data-duty': x.id},
         el('div', null, fmtTime(x.at) + ' ', el('b', {text: x.id}), ' ' + x.actor + ' · ' + t('ch_' + x.channel) + ' · ' +
           t('kind_' + x.kind) + ' · ' + x.text + (x.defect ? ' → ' + x.defect : '') + (x.patch ? ' · ' + x.patch : '')),
-        tv ? null : el('div', {class: 'row'}, pick(sid, ['major', 'blocker', 'minor'], 'sev'),
-          actionButtons(x, ['defect'], function () {
-            act('POST', '/duty/' + encodeURIComponent(x.id) + '/defect', {severity: $(sid).value});
+        tv ? null : el('div', {class: 'row'},
+          allowed(x, 'defect') ? pick(sid, ['major', 'blocker', 'minor'], 'sev') : null,
+          allowed(x, 'patch') ? el('input', {type: 'text', id: 'dpatch-' + x.id, class: 'short', placeholder: t('patch'),
+            'aria-label': t('patch')}) : null,
+          actionButtons(x, ['defect', 'patch'], function (a) {
+            var id = encodeURIComponent(x.id);
+            if (a === 'patch') act('POST', '/duty/' + id + '/patch', {patch: $('dpatch-' + x.id).value});
+            else act('POST', '/duty/' + id + '/defect', {severity: $(sid).value});
           })));
     })) : empty())));
   };

@@ -205,6 +205,11 @@ def test_sign_in_war_room_live_languages_tv_sign_out(run, browser):
         rules = text(d, "#gate .rules li")
         assert "no_open_blockers" in rules and "Totals are wrong" in rules
         assert "D-1" in text(d, "#blockers")
+        # the timeline: each task planned, expected, and a now line
+        rows = text(d, ".tl-row .tl-label")
+        assert "t1" in rows and "t2" in rows
+        assert len(d.find_elements(By.CSS_SELECTOR, ".tl-row .tl-now")) == 2
+        assert len(d.find_elements(By.CSS_SELECTOR, ".tl-bar.plan")) == 2
         wait(d, lambda d: "live" in d.find_element(By.ID, "conn").text)
         shot(d, "warroom-desktop")
         # a change with the CLI on the store appears without a reload
@@ -295,6 +300,13 @@ def test_owner_and_checker(run, browser):
         tok = issue_token(run, "lead")
         st, _, t1 = s.call("GET", "/api/v1/tasks/t1", tok)
         assert t1["state"] == "checked"
+        # a handover moves bob's work to cy
+        d.find_element(By.ID, "ho-to").send_keys("cy")
+        click(d, "#ho-go")
+        wait(d, lambda d: "handed over to cy" in text(d, "#flash"))
+        st, _, t2 = s.call("GET", "/api/v1/tasks/t2", tok)
+        assert t2["owner"] == "cy", t2
+        wait(d, lambda d: not d.find_elements(By.ID, "b-t2-start"))
         assert errors(d) == []
 
 
