@@ -6,12 +6,14 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
 import time
 
 import pytest
 
 import serving
-from conftest import ROOT, golive
+from conftest import BIN, ROOT, SANITIZER_MARKS, golive
 from serving import Server, issue_token
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -425,3 +427,51 @@ def test_phone_width(run, browser):
         finally:
             d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         assert errors(d) == []
+
+
+def test_demo_serve_prints_a_link_for_everyone(tmp_path, browser):
+    """`golive demo --serve`: the demo built and played, then served with
+    a sign-in link for every person of its plan and the wall."""
+    d = browser
+    port = serving.free_port()
+    e = dict(os.environ)
+    for k in ("GOLIVE_STATE", "GOLIVE_USER", "GOLIVE_NOW"):
+        e.pop(k, None)
+    proc = subprocess.Popen(
+        [BIN, "demo", "--dir", str(tmp_path / "demo"), "--rows", "100",
+         "--serve", "--listen", "127.0.0.1:%d" % port],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=e)
+    links = {}
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            m = re.match(r"\s+T-\d+\s+(\S+)\s+(http://\S+/login#t=[0-9a-f]{64})",
+                         line)
+            if m:
+                links[m.group(1)] = m.group(2)
+            if line.startswith("open a link above"):
+                break
+        assert set(links) == {"zhang", "lifei", "wang", "chen", "liu",
+                              "zhao", "huang", "zhou", "wall"}, links
+        url = "http://127.0.0.1:%d" % port
+
+        def up(_):
+            try:
+                return serving.request(url, "GET", "/healthz")[0] == 200
+            except OSError:
+                return False
+        wait(d, up, timeout=20)
+        d.get("about:blank")
+        d.get(links["zhang"])
+        wait(d, lambda d: d.find_elements(By.ID, "light"))
+        assert "OA v2" in d.find_element(By.ID, "title").text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    for mark_ in SANITIZER_MARKS:
+        assert mark_ not in err, err
