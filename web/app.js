@@ -226,13 +226,17 @@
   function render() {
     frame();
     var main = $('main'), r = renderers[page];
-    var keep = document.activeElement && document.activeElement.id;
+    var focused = document.activeElement, keep = focused && focused.id, caret = null;
     var notes = {};
+    try { if (focused && focused.tagName === 'INPUT') caret = [focused.selectionStart, focused.selectionEnd]; } catch (e) { caret = null; }
     Array.prototype.forEach.call(main.querySelectorAll('input[id], select[id], textarea[id]'), function (i) { notes[i.id] = i.value; });
     main.textContent = '';
     if (r) r(main);
     Object.keys(notes).forEach(function (id) { var i = $(id); if (i && notes[id]) i.value = notes[id]; });
-    if (keep && $(keep)) $(keep).focus();
+    if (keep && $(keep)) {
+      $(keep).focus();
+      if (caret) try { $(keep).setSelectionRange(caret[0], caret[1]); } catch (e) { /* not a text box */ }
+    }
   }
 
   function section(cls, title) {

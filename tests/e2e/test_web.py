@@ -20,6 +20,7 @@ webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import (  # noqa: E402
     StaleElementReferenceException)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -114,6 +115,18 @@ def click(d, css):
         d.find_element(By.CSS_SELECTOR, css).click()
         return True
     wait(d, go)
+
+
+def type_into(d, css, value):
+    def go(d):
+        d.find_element(By.CSS_SELECTOR, css).send_keys(value)
+        return True
+    wait(d, go)
+
+
+def keys(d, *k):
+    """Keys pressed on whatever has the focus (no element in between)."""
+    ActionChains(d).send_keys(*k).perform()
 
 
 def attr(d, css, name):
@@ -228,6 +241,7 @@ def test_sign_in_war_room_live_languages_tv_sign_out(run, browser):
         wait(d, lambda d: "不上线" in d.find_element(By.ID, "light").text)
         assert "阻塞项" in text(d, "section.blockers h2")
         assert d.find_element(By.ID, "title").text == "Claims platform"
+        shot(d, "warroom-zh-desktop")
         click(d, "#lang")
         wait(d, lambda d: "NO-GO" in d.find_element(By.ID, "light").text)
 
@@ -294,16 +308,16 @@ def test_owner_and_checker(run, browser):
             if d.execute_script(
                     "return document.activeElement.id") == "b-t1-check":
                 break
-            d.switch_to.active_element.send_keys(Keys.TAB)
+            keys(d, Keys.TAB)
         else:
             pytest.fail("the check is not reachable by keyboard")
-        d.switch_to.active_element.send_keys(Keys.ENTER)
+        keys(d, Keys.ENTER)
         wait(d, lambda d: not d.find_elements(By.ID, "b-t1-check"))
         tok = issue_token(run, "lead")
         st, _, t1 = s.call("GET", "/api/v1/tasks/t1", tok)
         assert t1["state"] == "checked"
         # a handover moves bob's work to cy
-        d.find_element(By.ID, "ho-to").send_keys("cy")
+        type_into(d, "#ho-to", "cy")
         click(d, "#ho-go")
         wait(d, lambda d: "handed over to cy" in text(d, "#flash"))
         st, _, t2 = s.call("GET", "/api/v1/tasks/t2", tok)
@@ -320,7 +334,7 @@ def test_tester_defect_gate_and_duty(run, browser):
         wait(d, lambda d: d.find_elements(By.ID, "next"))
         click(d, "#next")
         wait(d, lambda d: d.find_elements(By.ID, "b-S1-fail"))
-        d.find_element(By.ID, "note-scen-S1").send_keys("order total wrong")
+        type_into(d, "#note-scen-S1", "order total wrong")
         click(d, "#b-S1-fail")
         wait(d, lambda d: d.find_elements(By.ID, "sev-S1"))
         click(d, "#sev-S1 option[value=blocker]")
@@ -359,7 +373,7 @@ def test_tester_defect_gate_and_duty(run, browser):
         # the duty desk logs a call and turns it into a defect
         d.get(s.url + "/duty")
         wait(d, lambda d: d.find_elements(By.ID, "call-text"))
-        d.find_element(By.ID, "call-text").send_keys("branch 12 cannot log in")
+        type_into(d, "#call-text", "branch 12 cannot log in")
         click(d, "#log-call")
         wait(d, lambda d: d.find_elements(By.ID, "b-H-1-defect"))
         click(d, "#b-H-1-defect")
