@@ -78,6 +78,9 @@ def run(tmp_path, browser):
     plan = tmp_path / "plan.yaml"
     plan.write_text(PLAN)
     assert golive("run", "start", plan).rc == 0
+    # off the last test's page (its stream would log the stopped server's
+    # refusals into this test's console)
+    browser.get("about:blank")
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     browser.delete_all_cookies()
     browser.get_log("browser")
