@@ -578,7 +578,12 @@
 
   /* ---- defects, duty, events, report ------------------------------ */
 
-  loaders['/defects'] = function () { return [['status', '/status'], ['defects', '/defects']]; };
+  var opened = {}; /* the defects whose comments are shown */
+  loaders['/defects'] = function () {
+    return [['status', '/status'], ['defects', '/defects']].concat(Object.keys(opened).map(function (id) {
+      return ['c:' + id, '/defects/' + encodeURIComponent(id)];
+    }));
+  };
   renderers['/defects'] = function (main) {
     main.appendChild(el('h1', {id: 'title', text: t('nav_defects')}));
     if (!tv && me && !me.viewer)
@@ -593,7 +598,18 @@
     var df = (data.defects || {}).defects || [];
     main.appendChild(section('alldefects wide', t('defects'), errorOf(data.defects) ||
       (df.length ? el('ul', {id: 'defects'}, df.map(function (x) {
-        return defectItem(x, ['fixing', 'fixed', 'verify', 'reopen', 'defer', 'severity', 'comment']);
+        var li = defectItem(x, ['fixing', 'fixed', 'verify', 'reopen', 'defer', 'severity', 'comment']);
+        var shown = opened[x.id], c = data['c:' + x.id];
+        li.appendChild(el('button', {type: 'button', class: 'small', id: 'cm-' + x.id, 'aria-expanded': shown ? 'true' : 'false',
+          text: (shown ? '▾ ' : '▸ ') + t('comments'), onclick: function () {
+            if (opened[x.id]) delete opened[x.id]; else opened[x.id] = 1;
+            refresh();
+          }}));
+        if (shown && c && !c.error)
+          li.appendChild(c.comments && c.comments.length ? el('ol', {class: 'comments', id: 'comments-' + x.id}, c.comments.map(function (m) {
+            return el('li', null, el('span', {class: 'muted', text: fmtTime(m.at) + ' ' + m.actor + ': '}), m.text);
+          })) : empty());
+        return li;
       })) : empty())));
   };
 

@@ -18,7 +18,7 @@ from serving import Server, issue_token
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import (  # noqa: E402
-    StaleElementReferenceException)
+    ElementNotInteractableException, StaleElementReferenceException)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -108,7 +108,8 @@ def sign_in(d, s, state, person):
 
 def wait(d, cond, timeout=WAIT):
     return WebDriverWait(d, timeout, poll_frequency=0.1, ignored_exceptions=(
-        StaleElementReferenceException,)).until(cond)
+        StaleElementReferenceException,
+        ElementNotInteractableException)).until(cond)
 
 
 def click(d, css):
@@ -368,6 +369,11 @@ def test_tester_defect_gate_and_duty(run, browser):
         wait(d, lambda d: d.find_elements(By.ID, "b-D-1-verify"))
         click(d, "#b-D-1-verify")
         wait(d, lambda d: "verified" in text(d, "[data-defect=D-1] .state"))
+        # a comment, and the defect's comments shown
+        type_into(d, "#note-def-D-1", "checked on branch 12")
+        click(d, "#b-D-1-comment")
+        click(d, "#cm-D-1")
+        wait(d, lambda d: "cy: checked on branch 12" in text(d, "#comments-D-1"))
         d.get(s.url + "/")
         wait(d, lambda d: any(
             "no_open_blockers" in li.text and li.text.startswith("✔")
