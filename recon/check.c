@@ -548,3 +548,49 @@ void gl_check_result_release(struct gl_check_result *r)
     r->samples = NULL;
     r->nsamples = 0;
 }
+
+/* The result as data: the check.run event's payload and the --json
+ * output alike. */
+static json_t *result_json(const struct gl_check_result *r, int error,
+                           const char *msg, const char *plan_sha)
+{
+    json_t *s = json_array(), *o;
+    size_t i;
+
+    for (i = 0; i < r->nsamples; i++)
+        json_array_append_new(s, json_string(r->samples[i]));
+    o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:f}",
+                  "check", r->id, "type", r->type, "outcome",
+                  error       ? "error"
+                  : r->passed ? "passed"
+                              : "failed",
+                  "source", (json_int_t)r->source, "target",
+                  (json_int_t)r->target, "missing", (json_int_t)r->missing,
+                  "extra", (json_int_t)r->extra, "changed",
+                  (json_int_t)r->changed, "message", msg, "samples", s,
+                  "seconds", r->seconds);
+    if (o && plan_sha && *plan_sha) /* the file that ran, not the run's */
+        json_object_set_new(o, "plan_sha256", json_string(plan_sha));
+    return o;
+}
+
+int gl_check_run_recorded(const struct gl_plan *p, const struct gl_check *c,
+                          const struct gl_check_record *rec,
+                          struct gl_check_result *r, json_t **out,
+                          struct gl_err *err, struct gl_err *unrecorded)
+{
+    int rc;
+
+    gl_err_clear(unrecorded);
+    rc = gl_check_run(p, c, rec->samples, rec->jobs, r, err);
+    *out = result_json(r, rc != GL_OK, rc != GL_OK ? err->msg : r->message,
+                       rec->plan_sha);
+    if (rec->store) {
+        char *payload =
+            *out ? json_dumps(*out, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        gl_store_append(rec->store, rec->who, "check.run",
+                        payload ? payload : "{}", unrecorded);
+        free(payload);
+    }
+    return rc;
+}

@@ -392,7 +392,8 @@ int gl_run_amend(gl_store *s, const struct gl_plan *cur,
             goto fail;
         }
     }
-    if ((rc = contradictions(s, cur, next, &why, err)))
+    if ((rc = contradictions(s, cur, next, &why, err)) ||
+        (rc = gl_buf_check(&why, "the contradictions", err)))
         goto fail;
     if (why.len) {
         rc = gl_err_set(err, GL_EREFUSED,
@@ -546,6 +547,10 @@ json_t *gl_amend_lines(json_t *diff)
     if (!json_array_size(out))
         json_array_append_new(
             out, json_string("only comments or blank lines changed"));
+    if (gl_buf_failed(&b)) { /* lines cut short: none */
+        json_decref(out);
+        out = NULL;
+    }
     gl_buf_release(&b);
     json_decref(told);
     return out;

@@ -17,7 +17,6 @@ int gl_defect_comment(gl_store *s, const struct gl_plan *p,
 {
     struct gl_store_defect d;
     struct gl_defect_state ds = {n, "", "", NULL};
-    json_t *utf8;
     int64_t k, seq;
     char at[40];
     int rc;
@@ -32,10 +31,8 @@ int gl_defect_comment(gl_store *s, const struct gl_plan *p,
         return gl_err_set(err, GL_EUSAGE,
                           "a comment is at most %d bytes, not %zu",
                           GL_COMMENT_MAX, strlen(text));
-    /* jansson takes UTF-8 only: say so, rather than fail on the event */
-    if (!(utf8 = json_string(text)))
-        return gl_err_set(err, GL_EUSAGE, "a comment is UTF-8 text");
-    json_decref(utf8);
+    if ((rc = gl_run_text_ok("a comment", text, GL_COMMENT_MAX, 1, err)))
+        return rc;
     if ((rc = gl_store_begin(s, err)))
         return rc;
     if ((rc = gl_store_defect_get(s, n, &d, err)) ||

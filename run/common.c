@@ -71,3 +71,29 @@ int gl_run_pid_gone(int64_t pid, const char *host)
         return 0;
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
+
+int gl_run_text_ok(const char *what, const char *text, size_t max,
+                   int multiline, struct gl_err *err)
+{
+    const unsigned char *c;
+    json_t *utf8;
+    size_t len = strlen(text);
+
+    if (len > max)
+        return gl_err_set(err, GL_EUSAGE, "%s is at most %zu bytes, not %zu",
+                          what, max, len);
+    for (c = (const unsigned char *)text; *c; c++)
+        if ((*c < 0x20 && !(multiline && (*c == '\n' || *c == '\t'))) ||
+            *c == 0x7f)
+            return gl_err_set(err, GL_EUSAGE,
+                              "%s holds a control character (byte %zu): "
+                              "%s",
+                              what, (size_t)(c - (const unsigned char *)text),
+                              multiline ? "only newlines and tabs may be in it"
+                                        : "it is one line of text");
+    /* jansson takes UTF-8 only: say so, rather than fail on the event */
+    if (!(utf8 = json_string(text)))
+        return gl_err_set(err, GL_EUSAGE, "%s is not UTF-8 text", what);
+    json_decref(utf8);
+    return GL_OK;
+}

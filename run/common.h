@@ -25,6 +25,14 @@ int gl_run_has_role(const struct gl_plan *p, const char *person, unsigned role);
 const char *gl_run_names_with(const struct gl_plan *p, unsigned role, char *buf,
                               size_t n);
 
+/* GL_OK when text (what: "a defect's title") is UTF-8 of at most max
+ * bytes without control characters (with multiline, newlines and tabs
+ * are allowed): people's text is printed to terminals and pages as it
+ * is, so an escape sequence in it must not reach them.  Else GL_EUSAGE
+ * saying which. */
+int gl_run_text_ok(const char *what, const char *text, size_t max,
+                   int multiline, struct gl_err *err);
+
 /* Append an event whose payload is the JSON object given (the reference
  * is taken, keys sorted).  Inside the caller's transaction. */
 int gl_run_event(gl_store *s, const struct gl_actor *who, const char *kind,

@@ -3,7 +3,6 @@
  */
 #include "golive/crew.h"
 
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +18,6 @@
 int gl_shift(gl_store *s, const struct gl_plan *p, const struct gl_actor *who,
              int64_t new_switch, const char *note, struct gl_err *err)
 {
-    sqlite3_stmt *st = NULL;
     struct gl_run_info info;
     char leads[256], from[40], to[40], delta[32];
     int rc;
@@ -47,15 +45,7 @@ int gl_shift(gl_store *s, const struct gl_plan *p, const struct gl_actor *who,
                                      "by", delta + 1, "note", note),
                            NULL, err)))
         goto fail;
-    if (sqlite3_prepare_v2(gl_store_db(s), "UPDATE run SET switch_at = ?", -1,
-                           &st, NULL) != SQLITE_OK) {
-        rc = gl_run_fail_db(s, err);
-        goto fail;
-    }
-    sqlite3_bind_int64(st, 1, new_switch);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
-    sqlite3_finalize(st);
-    if (rc)
+    if ((rc = gl_store_run_set_switch(s, new_switch, err)))
         goto fail;
     gl_run_info_release(&info);
     return gl_store_commit(s, err);
@@ -63,73 +53,6 @@ fail:
     gl_run_info_release(&info);
     gl_store_rollback(s);
     return rc;
-}
-
-/* The ids a query with one parameter (the person) returns, into arr. */
-static int ids_of(gl_store *s, const char *sql, const char *person, json_t *arr,
-                  struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int step;
-
-    if (sqlite3_prepare_v2(gl_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    sqlite3_bind_text(st, 1, person, -1, SQLITE_STATIC);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(
-            arr, json_string((const char *)sqlite3_column_text(st, 0)));
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
-}
-
-/* Run sql with ?1 = a, ?2 = b, ?3 = c (text). */
-static int exec3(gl_store *s, const char *sql, const char *a, const char *b,
-                 const char *c, struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    if (sqlite3_prepare_v2(gl_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, c, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* Whose work moves: the conditions on each table (?1 = who). */
-#define OWNED " owner = ?1 AND state IN ('pending', 'running', 'failed')"
-#define CHECKING " checker = ?1 AND state NOT IN ('checked', 'skipped')"
-#define SCENARIOS                                                              \
-    " ((state = 'running' AND taken_by = ?1) OR"                               \
-    " (state = 'pending' AND assignee = ?1))"
-#define FIXING " state = 'fixing' AND fixer = ?1"
-
-/* One row's text columns (NULL as ""), into cols[k] (256 bytes each); *found
- * is 0 when there is no row. */
-static int row_of(gl_store *s, const char *sql, const char *id, int ncols,
-                  char cols[][256], int *found, struct gl_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int step, k;
-
-    *found = 0;
-    if (sqlite3_prepare_v2(gl_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        *found = 1;
-        for (k = 0; k < ncols; k++) {
-            const unsigned char *v = sqlite3_column_text(st, k);
-            snprintf(cols[k], 256, "%s", v ? (const char *)v : "");
-        }
-    }
-    sqlite3_finalize(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
-                                                     : gl_run_fail_db(s, err);
 }
 
 static void refuse(json_t *refused, const char *kind, const char *id,
@@ -195,8 +118,8 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
 
     *moved = NULL;
     if (!gl_plan_person(p, to)) {
-        rc = gl_err_set(err, GL_EREFUSED, "'%s' is not a person of the plan",
-                        to);
+        rc =
+            gl_err_set(err, GL_EDENIED, "'%s' is not a person of the plan", to);
         goto out;
     }
     if (!strcmp(to, me)) {
@@ -228,16 +151,7 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
 
     /* the candidates: all of P's open work, or what was named */
     if (all) {
-        if ((rc = ids_of(s,
-                         "SELECT id FROM tasks WHERE" OWNED " OR" CHECKING
-                         " ORDER BY id",
-                         me, cand_t, err)) ||
-            (rc = ids_of(
-                 s, "SELECT id FROM scenarios WHERE" SCENARIOS " ORDER BY id",
-                 me, cand_s, err)) ||
-            (rc = ids_of(
-                 s, "SELECT 'D-' || n FROM defects WHERE" FIXING " ORDER BY n",
-                 me, cand_d, err)))
+        if ((rc = gl_store_held_work(s, me, cand_t, cand_s, cand_d, err)))
             goto fail;
     } else {
         for (i = 0; i < pick->n_tasks; i++)
@@ -260,10 +174,7 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
         const char *id = json_string_value(x);
         int owns, checks_it;
         if ((rc = gl_audit_check_row(s, "tasks", id, err)) ||
-            (rc = row_of(s,
-                         "SELECT owner, checker, state FROM tasks WHERE"
-                         " id = ?1",
-                         id, 3, col, &found, err)))
+            (rc = gl_store_held_row(s, GL_HELD_TASK, id, col, &found, err)))
             goto fail;
         owns = found && !strcmp(col[0], me) &&
                (!strcmp(col[2], "pending") || !strcmp(col[2], "running") ||
@@ -289,11 +200,7 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
     {
         const char *id = json_string_value(x);
         if ((rc = gl_audit_check_row(s, "scenarios", id, err)) ||
-            (rc = row_of(s,
-                         "SELECT state, COALESCE(taken_by, ''),"
-                         " COALESCE(assignee, '') FROM scenarios WHERE"
-                         " id = ?1",
-                         id, 3, col, &found, err)))
+            (rc = gl_store_held_row(s, GL_HELD_SCENARIO, id, col, &found, err)))
             goto fail;
         if (!found || !((!strcmp(col[0], "running") && !strcmp(col[1], me)) ||
                         (!strcmp(col[0], "pending") && !strcmp(col[2], me))))
@@ -313,10 +220,7 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
     {
         const char *id = json_string_value(x);
         if ((rc = gl_audit_check_row(s, "defects", id + 2, err)) ||
-            (rc = row_of(s,
-                         "SELECT state, COALESCE(fixer, '') FROM defects"
-                         " WHERE 'D-' || n = ?1",
-                         id, 2, col, &found, err)))
+            (rc = gl_store_held_row(s, GL_HELD_DEFECT, id, col, &found, err)))
             goto fail;
         if (!found) {
             rc = gl_err_set(err, GL_ENOTFOUND, "no defect %s", id);
@@ -345,8 +249,9 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
         json_array_foreach(refused, i, x)
             gl_buf_addf(&b, "%s%s", i ? "; " : "",
                         json_string_value(json_object_get(x, "why")));
-        rc = gl_err_set(err, GL_EDENIED, "nothing handed over to %s: %s", to,
-                        gl_buf_str(&b));
+        if (!(rc = gl_buf_check(&b, "the reasons", err)))
+            rc = gl_err_set(err, GL_EDENIED, "nothing handed over to %s: %s",
+                            to, gl_buf_str(&b));
         gl_buf_release(&b);
         goto fail;
     }
@@ -360,21 +265,16 @@ int gl_handover(gl_store *s, const struct gl_plan *p,
                            NULL, err)))
         goto fail;
     {
-        /* each moved item, by its id, only while it is still who's */
-        static const char *const sql[4] = {
-            "UPDATE tasks SET owner = ?2 WHERE id = ?3 AND owner = ?1",
-            "UPDATE tasks SET checker = ?2 WHERE id = ?3 AND checker = ?1",
-            "UPDATE scenarios SET taken_by = CASE state WHEN 'running' THEN"
-            " ?2 ELSE taken_by END, assignee = CASE state WHEN 'pending'"
-            " THEN ?2 ELSE assignee END WHERE id = ?3",
-            "UPDATE defects SET fixer = ?2 WHERE 'D-' || n = ?3 AND"
-            " fixer = ?1"};
+        static const enum gl_store_handover what[4] = {
+            GL_HAND_TASK_OWNER, GL_HAND_TASK_CHECKER, GL_HAND_SCENARIO,
+            GL_HAND_DEFECT};
         json_t *lists[4] = {tasks, checks, scen, defects};
         int k;
         for (k = 0; k < 4; k++) {
             json_array_foreach(lists[k], i, x)
             {
-                if ((rc = exec3(s, sql[k], me, to, json_string_value(x), err)))
+                if ((rc = gl_store_handover_move(s, what[k], me, to,
+                                                 json_string_value(x), err)))
                     goto fail;
             }
         }

@@ -29,6 +29,8 @@ int gl_defect_open_in(gl_store *s, const struct gl_plan *p,
                           severity);
     if (!title || !*title)
         return gl_err_set(err, GL_EUSAGE, "a defect needs a title");
+    if ((rc = gl_run_text_ok("a defect's title", title, 300, 0, err)))
+        return rc;
     if (scenario) {
         for (i = 0; i < p->n_scenarios; i++)
             if (!strcmp(p->scenarios[i].id.id, scenario))
@@ -218,6 +220,8 @@ int gl_defect_move(gl_store *s, const struct gl_plan *p,
         return gl_err_set(err, GL_EUSAGE, "no defect action '%s'", action);
     if (!strcmp(action, "defer") && (!patch || !*patch))
         return gl_err_set(err, GL_EUSAGE, "deferring needs --patch NAME");
+    if (patch && (rc = gl_run_text_ok("a patch's name", patch, 100, 0, err)))
+        return rc;
     if ((rc = gl_store_begin(s, err)))
         return rc;
     if ((rc = gl_store_defect_get(s, n, &row_, err)))

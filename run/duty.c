@@ -41,6 +41,12 @@ int gl_duty_log(gl_store *s, const struct gl_plan *p,
                           kind ? kind : "");
     if (!text || !*text)
         return gl_err_set(err, GL_EUSAGE, "a duty entry needs its text");
+    if ((rc = gl_run_text_ok("a duty entry's text", text, 4000, 1, err)))
+        return rc;
+    if (patch && !*patch)
+        return gl_err_set(err, GL_EUSAGE, "a patch's name is not empty");
+    if (patch && (rc = gl_run_text_ok("a patch's name", patch, 100, 0, err)))
+        return rc;
     if (!gl_plan_person(p, who->person))
         return gl_err_set(err, GL_EDENIED,
                           "'%s' is not a person of the plan; the people of "
@@ -150,6 +156,8 @@ int gl_duty_patch(gl_store *s, const struct gl_plan *p,
 
     if (!patch || !*patch)
         return gl_err_set(err, GL_EUSAGE, "planning needs --patch NAME");
+    if ((rc = gl_run_text_ok("a patch's name", patch, 100, 0, err)))
+        return rc;
     if ((rc = gl_store_begin(s, err)))
         return rc;
     if ((rc = gl_store_duty_get(s, n, &text, &e.defect, err)) ||

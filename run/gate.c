@@ -139,6 +139,10 @@ static int eval_rule(gl_store *s, const struct gl_plan *p,
             return rc;
         }
         passed = count <= g->count;
+        if ((rc = gl_buf_check(&list, "the open defects", err))) {
+            gl_buf_release(&list);
+            return rc;
+        }
         gl_buf_addf(b,
                     "%lld open defect%s of severity %s%s, at most %lld "
                     "allowed%s%s",
@@ -187,6 +191,8 @@ static int eval_rule(gl_store *s, const struct gl_plan *p,
         break;
     }
     }
+    if ((rc = gl_buf_check(b, "a criterion's detail", err)))
+        return rc;
     rule(rules, name, passed, b);
     return GL_OK;
 }
@@ -268,10 +274,12 @@ int gl_decide(gl_store *s, const struct gl_plan *p, const struct gl_actor *who,
                             json_string_value(json_object_get(r, "rule")),
                             json_string_value(json_object_get(r, "detail")));
         }
-        rc = gl_err_set(err, GL_EREFUSED,
-                        "go refused: the gate does not pass%s ('golive gate' "
-                        "explains each criterion)",
-                        gl_buf_str(&b));
+        rc = gl_buf_check(&b, "the gate's reasons", err);
+        if (!rc)
+            rc = gl_err_set(err, GL_EREFUSED,
+                            "go refused: the gate does not pass%s ('golive "
+                            "gate' explains each criterion)",
+                            gl_buf_str(&b));
         gl_buf_release(&b);
         goto fail;
     }

@@ -58,6 +58,8 @@ static void md_cell(struct gl_buf *b, json_t *v)
             gl_buf_add(b, s, 1);
     }
     gl_buf_adds(b, " |");
+    if (gl_buf_failed(&t))
+        gl_buf_fail(b, gl_buf_failed(&t));
     gl_buf_release(&t);
 }
 
@@ -293,6 +295,8 @@ static void html_val(struct gl_buf *b, json_t *v)
 
     text_of(&t, v);
     html_esc(b, gl_buf_str(&t));
+    if (gl_buf_failed(&t))
+        gl_buf_fail(b, gl_buf_failed(&t));
     gl_buf_release(&t);
 }
 
@@ -507,6 +511,8 @@ void gl_report_html(json_t *rep, struct gl_buf *b)
     gl_buf_adds(b, "</li>\n<li>");
     summary_line(&line, rep);
     html_esc(b, gl_buf_str(&line));
+    if (gl_buf_failed(&line))
+        gl_buf_fail(b, gl_buf_failed(&line));
     gl_buf_adds(b, "</li>\n<li>audit: ");
     if (!json_is_true(json_object_get(audit, "verified")))
         gl_buf_adds(b, "THE STORE DOES NOT VERIFY: ");

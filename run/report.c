@@ -4,6 +4,7 @@
 #include "golive/report.h"
 #include "golive/audit.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,6 +327,14 @@ int gl_report_build(gl_store *s, const struct gl_plan *p,
                     json_integer_value(json_object_get(pl, "plan_version")));
                 json_array_foreach(lines, j, l) gl_buf_addf(
                     &b, "%s%s", j ? "; " : "", json_string_value(l));
+                if (!lines)
+                    gl_buf_fail(&b, ENOMEM);
+                if ((rc = gl_buf_check(&b, "a change's detail", err))) {
+                    gl_buf_release(&b);
+                    json_decref(pl);
+                    json_decref(x);
+                    goto fail;
+                }
                 json_object_set_new(e, "detail", json_string(gl_buf_str(&b)));
                 gl_buf_release(&b);
                 json_decref(lines);

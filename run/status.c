@@ -5,15 +5,16 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common.h"
+#include "golive/defect.h"
 #include "golive/forecast.h"
 #include "store-rows.h"
+#include "transition.h"
 #include "golive/gate.h"
 #include "util/arena.h"
 #include "util/clock.h"
@@ -37,12 +38,12 @@ struct row {
     int planned; /* es / ef computed */
 };
 
-static int64_t parse_time(const unsigned char *s)
+static int64_t parse_time(const char *s)
 {
     int64_t t;
     int off;
 
-    return s && !gl_time_parse((const char *)s, &t, &off) ? t : NO_TIME;
+    return s && !gl_time_parse(s, &t, &off) ? t : NO_TIME;
 }
 
 static void init_rows(const struct gl_plan *p, struct row *r)
@@ -65,52 +66,50 @@ static void init_rows(const struct gl_plan *p, struct row *r)
 /* The run's person for a task when it differs from the plan's (a
  * handover), copied into strings. */
 static const char *person(struct gl_arena *strings, const char *plan,
-                          const unsigned char *run)
+                          const char *run)
 {
     const char *s;
 
-    if (!run || !strcmp(plan, (const char *)run))
+    if (!run || !strcmp(plan, run))
         return plan;
-    s = gl_arena_strdup(strings, (const char *)run);
+    s = gl_arena_strdup(strings, run);
     return s ? s : plan;
+}
+
+struct load {
+    const struct gl_task_graph *g;
+    struct row *r;
+    struct gl_arena *strings;
+};
+
+static void load_row(void *ctx, const struct gl_store_task_now *t)
+{
+    struct load *l = ctx;
+    struct row *x;
+    long i = gl_task_graph_find(l->g, t->id);
+
+    if (i < 0)
+        return;
+    x = &l->r[i];
+    snprintf(x->state, sizeof(x->state), "%s", t->state);
+    x->owner = person(l->strings, x->owner, t->owner);
+    x->checker = person(l->strings, x->checker, t->checker);
+    x->started = parse_time(t->started_at);
+    x->ended = parse_time(t->finished_at);
+    /* a running task executed by a process of this host that is gone,
+     * with every process of its command */
+    x->lost = !strcmp(x->state, "running") && t->has_pid &&
+              gl_run_task_gone(t->pid, t->pgid, t->host);
+    x->fixed_ps = parse_time(t->planned_start);
+    x->fixed_pe = parse_time(t->planned_end);
 }
 
 static int load_rows(gl_store *s, const struct gl_task_graph *g, struct row *r,
                      struct gl_arena *strings, struct gl_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    int step;
-    long i;
+    struct load l = {g, r, strings};
 
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT id, state, owner, checker, started_at,"
-                           " finished_at, pid, host, planned_start,"
-                           " planned_end, pgid FROM tasks",
-                           -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        i = gl_task_graph_find(g, (const char *)sqlite3_column_text(st, 0));
-        if (i < 0)
-            continue;
-        snprintf(r[i].state, sizeof(r[i].state), "%s",
-                 (const char *)sqlite3_column_text(st, 1));
-        r[i].owner = person(strings, r[i].owner, sqlite3_column_text(st, 2));
-        r[i].checker =
-            person(strings, r[i].checker, sqlite3_column_text(st, 3));
-        r[i].started = parse_time(sqlite3_column_text(st, 4));
-        r[i].ended = parse_time(sqlite3_column_text(st, 5));
-        /* a running task executed by a process of this host that is gone,
-         * with every process of its command */
-        r[i].lost = !strcmp(r[i].state, "running") &&
-                    sqlite3_column_type(st, 6) != SQLITE_NULL &&
-                    gl_run_task_gone(sqlite3_column_int64(st, 6),
-                                     sqlite3_column_int64(st, 10),
-                                     (const char *)sqlite3_column_text(st, 7));
-        r[i].fixed_ps = parse_time(sqlite3_column_text(st, 8));
-        r[i].fixed_pe = parse_time(sqlite3_column_text(st, 9));
-    }
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
+    return gl_store_status_tasks(s, load_row, &l, err);
 }
 
 static int64_t dur(const struct gl_task *t)
@@ -122,26 +121,6 @@ static int finished(const char *st)
 {
     return !strcmp(st, "done") || !strcmp(st, "checked") ||
            !strcmp(st, "skipped");
-}
-
-/* Whether the last execution of sync job job stopped before its end
- * (interrupted, died, failed): --resume goes on from its checkpoint. */
-static int job_resumable(gl_store *s, const char *job)
-{
-    sqlite3_stmt *st = NULL;
-    int yes = 0;
-
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT " GL_RUN_SYNC_OUTCOME " IN ('interrupted',"
-                           " 'died', 'failed') FROM sync_runs WHERE job = ?"
-                           " ORDER BY id DESC LIMIT 1",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            yes = sqlite3_column_int(st, 0);
-    }
-    sqlite3_finalize(st);
-    return yes;
 }
 
 /* A task whose run: is a sync, one of whose jobs can resume. */
@@ -159,29 +138,21 @@ static int sync_resumable(gl_store *s, const struct gl_plan *p,
     for (w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
         if (*w != '-') {
             named++;
-            any |= job_resumable(s, w);
+            any |= gl_store_sync_resumable(s, w);
         }
     for (i = 0; !named && i < p->n_sync; i++)
-        any |= job_resumable(s, p->sync[i].id.id);
+        any |= gl_store_sync_resumable(s, p->sync[i].id.id);
     return any;
 }
 
 /* When the lead started the rollback (NO_TIME when unknown). */
 static int rollback_at(gl_store *s, int64_t *at, struct gl_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    int step;
+    char buf[64];
+    int rc = gl_store_rollback_at(s, buf, sizeof(buf), err);
 
-    *at = NO_TIME;
-    if (sqlite3_prepare_v2(gl_store_db(s), "SELECT rollback_at FROM run", -1,
-                           &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        *at = parse_time(sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
-                                                     : gl_run_fail_db(s, err);
+    *at = !rc && buf[0] ? parse_time(buf) : NO_TIME;
+    return rc;
 }
 
 /* The schedule of the tasks in scope, in dependency order: a task starts
@@ -354,80 +325,61 @@ static json_t *time_json(int64_t t)
     return t == NO_TIME ? json_null() : json_integer(t);
 }
 
+/* An open blocker: one deferred (a store from before blockers could not
+ * be) does not block the night. */
+static void blocker_defect(void *ctx, int64_t n, const char *title,
+                           const char *state, const char *severity)
+{
+    char id[32], detail[512];
+
+    (void)severity;
+    if (!strcmp(state, gl_transition_to(gl_defect_moves, "defer")))
+        return;
+    snprintf(id, sizeof(id), "D-%lld", (long long)n);
+    snprintf(detail, sizeof(detail), "blocker defect, %s: %s", state, title);
+    json_array_append_new(ctx, json_pack("{s:s, s:s, s:s}", "kind", "defect",
+                                         "id", id, "detail", detail));
+}
+
+static void blocked_scenario(void *ctx, const char *id, const char *by,
+                             const char *why)
+{
+    /* who recorded it (taken with 'scenario next' or not), and why when
+     * they said */
+    char detail[600];
+
+    snprintf(detail, sizeof(detail), "scenario blocked%s%s%s%s",
+             *by ? " by " : "", by, *why ? ": " : "", why);
+    json_array_append_new(ctx, json_pack("{s:s, s:s, s:s}", "kind", "scenario",
+                                         "id", id, "detail", detail));
+}
+
 static int add_blockers(gl_store *s, const struct gl_plan *p, json_t *blockers,
                         struct gl_err *err)
 {
-    sqlite3_stmt *st = NULL;
     size_t i;
-    int step;
+    int rc;
 
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT n, title, state FROM defects WHERE"
-                           " severity = 'blocker' AND state NOT IN"
-                           " ('verified', 'deferred') ORDER BY n",
-                           -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        char id[32], detail[512];
-        snprintf(id, sizeof(id), "D-%lld",
-                 (long long)sqlite3_column_int64(st, 0));
-        snprintf(detail, sizeof(detail), "blocker defect, %s: %s",
-                 (const char *)sqlite3_column_text(st, 2),
-                 (const char *)sqlite3_column_text(st, 1));
-        json_array_append_new(blockers,
-                              json_pack("{s:s, s:s, s:s}", "kind", "defect",
-                                        "id", id, "detail", detail));
-    }
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE)
-        return gl_run_fail_db(s, err);
+    if ((rc = gl_store_open_defects(s, gl_defect_rank("blocker"),
+                                    blocker_defect, blockers, err)))
+        return rc;
     for (i = 0; i < p->n_checks; i++) {
         const char *id = p->checks[i].id.id;
-        char outcome[32] = "";
-        if (sqlite3_prepare_v2(gl_store_db(s),
-                               "SELECT json_extract(payload, '$.outcome'),"
-                               " json_extract(payload, '$.message') FROM"
-                               " events WHERE kind = 'check.run' AND"
-                               " json_extract(payload, '$.check') = ?"
-                               " ORDER BY seq DESC LIMIT 1",
-                               -1, &st, NULL) != SQLITE_OK)
-            return gl_run_fail_db(s, err);
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-            snprintf(outcome, sizeof(outcome), "%s",
-                     (const char *)sqlite3_column_text(st, 0));
+        char outcome[32], message[600], detail[600];
+        if ((rc = gl_store_check_result(s, id, outcome, sizeof(outcome),
+                                        message, sizeof(message), err)))
+            return rc;
         if (outcome[0] && strcmp(outcome, "passed")) {
-            const unsigned char *m = sqlite3_column_text(st, 1);
-            char detail[600];
-            snprintf(detail, sizeof(detail), "check %s: %s", outcome,
-                     m ? (const char *)m : "");
+            /* a long message is cut at the detail's size */
+            if (snprintf(detail, sizeof(detail), "check %s: %s", outcome,
+                         message) >= (int)sizeof(detail))
+                detail[sizeof(detail) - 1] = '\0';
             json_array_append_new(blockers,
                                   json_pack("{s:s, s:s, s:s}", "kind", "check",
                                             "id", id, "detail", detail));
         }
-        sqlite3_finalize(st);
     }
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT id, COALESCE(result_by, taken_by, ''),"
-                           " COALESCE(note, '') FROM scenarios WHERE"
-                           " state = 'blocked' ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK)
-        return gl_run_fail_db(s, err);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        /* who recorded it (taken with 'scenario next' or not), and why
-         * when they said */
-        const char *by = (const char *)sqlite3_column_text(st, 1),
-                   *why = (const char *)sqlite3_column_text(st, 2);
-        char detail[600];
-        snprintf(detail, sizeof(detail), "scenario blocked%s%s%s%s",
-                 *by ? " by " : "", by, *why ? ": " : "", why);
-        json_array_append_new(
-            blockers, json_pack("{s:s, s:s, s:s}", "kind", "scenario", "id",
-                                (const char *)sqlite3_column_text(st, 0),
-                                "detail", detail));
-    }
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
+    return gl_store_blocked_scenarios(s, blocked_scenario, blockers, err);
 }
 
 static int add_scenarios(gl_store *s, const struct gl_plan *p, json_t *out,
@@ -436,22 +388,18 @@ static int add_scenarios(gl_store *s, const struct gl_plan *p, json_t *out,
     json_t *states = json_object();
     int64_t p0 = 0, p0_passed = 0;
     size_t i;
+    int rc;
 
     for (i = 0; i < p->n_scenarios; i++) {
-        sqlite3_stmt *st = NULL;
-        char state[32] = "pending";
+        char state[32];
         json_int_t n;
-        if (sqlite3_prepare_v2(gl_store_db(s),
-                               "SELECT state FROM scenarios WHERE id = ?", -1,
-                               &st, NULL) != SQLITE_OK) {
+        if ((rc = gl_store_state_of(s, "scenarios", p->scenarios[i].id.id,
+                                    state, sizeof(state), err))) {
             json_decref(states);
-            return gl_run_fail_db(s, err);
+            return rc;
         }
-        sqlite3_bind_text(st, 1, p->scenarios[i].id.id, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            snprintf(state, sizeof(state), "%s",
-                     (const char *)sqlite3_column_text(st, 0));
-        sqlite3_finalize(st);
+        if (!state[0])
+            snprintf(state, sizeof(state), "pending");
         n = json_integer_value(json_object_get(states, state));
         json_object_set_new(states, state, json_integer(n + 1));
         if (p->scenarios[i].priority == 0) {
@@ -671,33 +619,6 @@ static json_t *late_json(const struct gl_plan *p, const struct row *r,
     return out;
 }
 
-/* The lead's last decision: {decision, actor, at (epoch), note}, or null. */
-static json_t *last_decision(gl_store *s)
-{
-    sqlite3_stmt *st = NULL;
-    json_t *o = json_null();
-
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT decision, actor, at, note FROM decisions"
-                           " ORDER BY id DESC LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return o;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const char *at = (const char *)sqlite3_column_text(st, 2);
-        int64_t t = 0;
-        int off = 0;
-        json_t *when =
-            at && !gl_time_parse(at, &t, &off) ? json_integer(t) : json_null();
-        o = json_pack("{s:s, s:s, s:o, s:s}", "decision",
-                      (const char *)sqlite3_column_text(st, 0), "actor",
-                      (const char *)sqlite3_column_text(st, 1), "at", when,
-                      "note", (const char *)sqlite3_column_text(st, 3));
-        if (!o)
-            o = json_null();
-    }
-    sqlite3_finalize(st);
-    return o;
-}
 /* rows of this many bytes or more are put in huge pages (ROWS_BLOCK is
  * one: util/arena.c aligns blocks that large and asks for them) */
 #define ROWS_HUGE ((size_t)256 << 10)
@@ -945,7 +866,7 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 done = 0;
         json_object_set_new(o, "rolled_back", json_boolean(done));
     }
-    json_object_set_new(o, "decided", last_decision(s));
+    json_object_set_new(o, "decided", gl_store_last_decision(s));
     json_object_set_new(o, "title",
                         p->title ? json_string(p->title) : json_null());
     *out = o;

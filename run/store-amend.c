@@ -28,10 +28,12 @@ int gl_store_started_scenarios(gl_store *s,
     int step;
 
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, state FROM scenarios WHERE state <>"
-                           " 'pending' ORDER BY id",
+                           "SELECT id, state FROM scenarios WHERE state <> ?"
+                           " ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK)
         return gl_run_fail_db(s, err);
+    sqlite3_bind_text(st, 1, gl_transition_from(gl_scenario_moves, "take"), -1,
+                      SQLITE_STATIC);
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         each(ctx, (const char *)sqlite3_column_text(st, 0),
              (const char *)sqlite3_column_text(st, 1));
@@ -74,17 +76,15 @@ static int exec_sql(gl_store *s, const char *sql, const char *a, const char *b,
 
 int gl_store_task_drop_pending(gl_store *s, const char *id, struct gl_err *err)
 {
-    return exec_sql(s, "DELETE FROM tasks WHERE id = ?1 AND state = 'pending'",
-                    id, NULL, err);
+    return exec_sql(s, "DELETE FROM tasks WHERE id = ?1 AND state = ?2", id,
+                    gl_task_state_name(GL_TASK_PENDING), err);
 }
 
 int gl_store_scenario_drop_pending(gl_store *s, const char *id,
                                    struct gl_err *err)
 {
-    return exec_sql(s,
-                    "DELETE FROM scenarios WHERE id = ?1 AND state ="
-                    " 'pending'",
-                    id, NULL, err);
+    return exec_sql(s, "DELETE FROM scenarios WHERE id = ?1 AND state = ?2", id,
+                    gl_transition_from(gl_scenario_moves, "take"), err);
 }
 
 int gl_store_tasks_replan(gl_store *s, const struct gl_plan *cur,
@@ -130,7 +130,7 @@ int gl_store_scenarios_replan(gl_store *s, const struct gl_plan *next,
     if (sqlite3_prepare_v2(s->db,
                            "UPDATE scenarios SET area = ?2, priority = ?3,"
                            " risk = ?4, assignee = ?5 WHERE id = ?1 AND"
-                           " state = 'pending'",
+                           " state = ?6",
                            -1, &st, NULL) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     for (i = 0; i < next->n_scenarios && !rc; i++) {
@@ -141,6 +141,8 @@ int gl_store_scenarios_replan(gl_store *s, const struct gl_plan *next,
         sqlite3_bind_int(st, 3, sc->priority);
         sqlite3_bind_int64(st, 4, sc->risk);
         sqlite3_bind_text(st, 5, sc->assignee.id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, gl_transition_from(gl_scenario_moves, "take"),
+                          -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
             rc = gl_run_fail_db(s, err);
     }

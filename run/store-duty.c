@@ -175,16 +175,18 @@ int gl_store_patch_rows(gl_store *s,
      * that defect); each ordered by patch name */
     if (sqlite3_prepare_v2(s->db,
                            "SELECT 'D', n, patch, severity, title FROM"
-                           " defects WHERE state = 'deferred'"
+                           " defects WHERE state = ?1"
                            " UNION ALL"
                            " SELECT 'H', n, patch, kind, text FROM duty"
                            " WHERE (patch IS NOT NULL OR kind = 'request')"
                            " AND (defect IS NULL OR defect NOT IN (SELECT n"
-                           " FROM defects WHERE state = 'deferred'))"
+                           " FROM defects WHERE state = ?1))"
                            " AND (patch IS NOT NULL OR defect IS NULL)"
                            " ORDER BY 3, 1, 2",
                            -1, &st, NULL) != SQLITE_OK)
         return gl_run_fail_db(s, err);
+    sqlite3_bind_text(st, 1, gl_transition_to(gl_defect_moves, "defer"), -1,
+                      SQLITE_STATIC);
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         each(ctx, *(const char *)sqlite3_column_text(st, 0),
              sqlite3_column_int64(st, 1),

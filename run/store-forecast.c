@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "store-internal.h"
 #include "store-rows.h"
 #include "util/clock.h"
 
@@ -165,7 +166,8 @@ static const char sql_scenario_now[] =
     " ON e.seq = sc.event_seq WHERE ";
 
 static int scenario_row(gl_store *s, const char *where, const char *arg,
-                        struct gl_scenario_now *out, struct gl_err *err)
+                        const char *state, struct gl_scenario_now *out,
+                        struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
     char sql[512];
@@ -176,6 +178,8 @@ static int scenario_row(gl_store *s, const char *where, const char *arg,
     if (sqlite3_prepare_v2(gl_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    if (state)
+        sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
         out->found = 1;
@@ -197,14 +201,15 @@ static int scenario_row(gl_store *s, const char *where, const char *arg,
 int gl_store_scenario_now(gl_store *s, const char *id,
                           struct gl_scenario_now *out, struct gl_err *err)
 {
-    return scenario_row(s, "sc.id = ?1", id, out, err);
+    return scenario_row(s, "sc.id = ?1", id, NULL, out, err);
 }
 
 int gl_store_scenario_held(gl_store *s, const char *person,
                            struct gl_scenario_now *out, struct gl_err *err)
 {
     return scenario_row(s,
-                        "sc.state = 'running' AND sc.taken_by = ?1"
+                        "sc.state = ?2 AND sc.taken_by = ?1"
                         " ORDER BY sc.event_seq LIMIT 1",
-                        person, out, err);
+                        person, gl_transition_to(gl_scenario_moves, "take"),
+                        out, err);
 }

@@ -46,12 +46,9 @@ int gl_store_state_of(gl_store *s, const char *table, const char *id, char *out,
 int gl_store_check_outcome(gl_store *s, const char *id, char *out, size_t n,
                            struct gl_err *err)
 {
-    return query_text(s,
-                      "SELECT json_extract(payload, '$.outcome') FROM events"
-                      " WHERE kind = 'check.run' AND"
-                      " json_extract(payload, '$.check') = ?"
-                      " ORDER BY seq DESC LIMIT 1",
-                      id, out, n, err);
+    char message[1];
+
+    return gl_store_check_result(s, id, out, n, message, sizeof(message), err);
 }
 
 int gl_store_open_defects(gl_store *s, int rank,
@@ -66,12 +63,16 @@ int gl_store_open_defects(gl_store *s, int rank,
                            "SELECT n, title, state, severity FROM defects"
                            " WHERE (CASE severity WHEN 'blocker' THEN 3"
                            " WHEN 'major' THEN 2 WHEN 'minor' THEN 1"
-                           " ELSE 0 END) >= ? AND state <> 'verified' AND"
-                           " (state <> 'deferred' OR severity = 'blocker')"
+                           " ELSE 0 END) >= ?1 AND state <> ?2 AND"
+                           " (state <> ?3 OR severity = 'blocker')"
                            " ORDER BY n",
                            -1, &st, NULL) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     sqlite3_bind_int(st, 1, rank);
+    sqlite3_bind_text(st, 2, gl_transition_to(gl_defect_moves, "verify"), -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, gl_transition_to(gl_defect_moves, "defer"), -1,
+                      SQLITE_STATIC);
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         each(ctx, sqlite3_column_int64(st, 0),
              (const char *)sqlite3_column_text(st, 1),

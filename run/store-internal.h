@@ -35,6 +35,15 @@ int64_t gl_store_query_int(gl_store *s, const char *sql);
 /* Column i of the current row as text, "" for NULL. */
 const char *gl_store_col_text(sqlite3_stmt *st, int i);
 
+/* The underlying SQLite handle (the replay's two stores, the unit
+ * tests); the store's own files use s->db. */
+sqlite3 *gl_store_db(gl_store *s);
+
+/* Bind a task's row as parameters 1..7 (id, stage, owner, checker,
+ * planned_at, duration, event_seq) of a statement on the tasks table:
+ * run start and run amend write it the same way. */
+void gl_store_bind_task(sqlite3_stmt *st, const struct gl_task *t, int64_t seq);
+
 /* Bring the schema of an open store to GL_STORE_SCHEMA (or refuse a file
  * that is not a golive store, or a newer one). */
 int gl_store_migrate(gl_store *s, struct gl_err *err);

@@ -44,12 +44,12 @@ int gl_read_syncs(gl_store *s, json_t **out, struct gl_err *err)
         "ended_at",  "rows_read", "rows_written", "rows_rejected",
         "bytes",     "seconds",   "outcome",      "error"};
     sqlite3_stmt *st = NULL;
-    int step;
+    int step, rc;
     size_t i;
 
-    /* GL_RUN_SYNC_OUTCOME calls golive_pid_gone() */
-    if (gl_run_sql_functions(s, err))
-        return err->code;
+    /* a running execution whose process is gone shows as died */
+    if ((rc = gl_run_sql_functions(s, err)))
+        return rc;
     *out = json_array();
     if (!*out)
         return gl_err_set(err, GL_ENOMEM, "out of memory");

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "store-internal.h"
 #include "store-rows.h"
 #include "golive/diag.h"
 #include "util/buf.h"
@@ -283,14 +284,16 @@ static int p_task_exec(struct replay *r, const struct event *e, json_t *pl,
     if (!json_is_integer(json_object_get(pl, "pgid")))
         return run_sql(r, err,
                        "UPDATE tasks SET pid = ?, host = ?, output = ?"
-                       " WHERE id = ? AND state = 'running'",
-                       "isss", pint(pl, "pid"), pstr(pl, "host"),
-                       pstr(pl, "output"), pstr(pl, "task"));
+                       " WHERE id = ? AND state = ?",
+                       "issss", pint(pl, "pid"), pstr(pl, "host"),
+                       pstr(pl, "output"), pstr(pl, "task"),
+                       gl_task_state_name(GL_TASK_RUNNING));
     return run_sql(r, err,
                    "UPDATE tasks SET pid = ?, host = ?, output = ?, pgid = ?"
-                   " WHERE id = ? AND state = 'running'",
-                   "issis", pint(pl, "pid"), pstr(pl, "host"),
-                   pstr(pl, "output"), pint(pl, "pgid"), pstr(pl, "task"));
+                   " WHERE id = ? AND state = ?",
+                   "ississ", pint(pl, "pid"), pstr(pl, "host"),
+                   pstr(pl, "output"), pint(pl, "pgid"), pstr(pl, "task"),
+                   gl_task_state_name(GL_TASK_RUNNING));
 }
 
 static int p_handover(struct replay *r, const struct event *e, json_t *pl,
@@ -319,13 +322,15 @@ static int p_handover(struct replay *r, const struct event *e, json_t *pl,
         if (!rc)
             rc = run_sql(r, err,
                          "UPDATE scenarios SET taken_by = ?1 WHERE id = ?2"
-                         " AND state = 'running' AND taken_by = ?3",
-                         "sss", to, json_string_value(x), from);
+                         " AND state = ?4 AND taken_by = ?3",
+                         "ssss", to, json_string_value(x), from,
+                         gl_transition_to(gl_scenario_moves, "take"));
         if (!rc)
             rc = run_sql(r, err,
                          "UPDATE scenarios SET assignee = ?1 WHERE id = ?2"
-                         " AND state = 'pending' AND assignee = ?3",
-                         "sss", to, json_string_value(x), from);
+                         " AND state = ?4 AND assignee = ?3",
+                         "ssss", to, json_string_value(x), from,
+                         gl_transition_from(gl_scenario_moves, "take"));
     }
     json_array_foreach(json_object_get(pl, "defects"), i, x)
     {
@@ -742,6 +747,8 @@ static int replay_events(struct replay *r, json_t *warnings, struct gl_err *err)
     if (warnings && n_marked) {
         char w[1200];
         add_range(&marked, lo, hi);
+        if (!rc && (rc = gl_buf_check(&marked, "the list of events", err)))
+            goto out;
         snprintf(w, sizeof(w),
                  "%" PRId64 " of %" PRId64 " events were written with "
                  "GOLIVE_NOW (the time set by hand, not read from the "
@@ -967,7 +974,9 @@ static int prepare_rows(sqlite3 *db, const char *table, const struct columns *c,
             gl_buf_adds(&q, ", ");
         quote_ident(&q, c->name[c->pk[k]]);
     }
-    rc = sqlite3_prepare_v2(db, gl_buf_str(&q), -1, st, NULL);
+    rc = gl_buf_failed(&q)
+             ? SQLITE_NOMEM
+             : sqlite3_prepare_v2(db, gl_buf_str(&q), -1, st, NULL);
     gl_buf_release(&q);
     if (rc == SQLITE_OK && key)
         sqlite3_bind_text(*st, 1, key, -1, SQLITE_TRANSIENT);
@@ -1080,6 +1089,11 @@ static int compare_table(struct replay *r, const char *table, const char *key,
     }
     if (sa != SQLITE_DONE || sb != SQLITE_DONE)
         rc = gl_err_set(err, GL_ESTORE, "cannot read table %s", table);
+    /* a label cut short named a row wrongly: the verify fails instead */
+    if (!rc && ((rc = gl_buf_check(&lab, "a row's label", err)) ||
+                (rc = gl_buf_check(&t1, "a value", err)) ||
+                (rc = gl_buf_check(&t2, "a value", err))))
+        goto out;
 out:
     sqlite3_finalize(a);
     sqlite3_finalize(b);
@@ -1245,7 +1259,7 @@ static int check_plan_trees(struct replay *r, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
     struct gl_buf packed = GL_BUF_INIT;
-    int step;
+    int step, bad;
 
     if ((step = has_table(r->src, "plan_trees")) < 0)
         return gl_run_fail_db(r->src, err);
@@ -1285,15 +1299,23 @@ static int check_plan_trees(struct replay *r, struct gl_err *err)
             continue;
         }
         gl_buf_reset(&packed);
-        if (!text || sqlite3_column_type(st, 2) != SQLITE_BLOB ||
-            gl_plan_pack(text, len, &packed) || packed.len != tlen ||
-            (tlen && memcmp(packed.data, tree, tlen)))
+        bad = !text || sqlite3_column_type(st, 2) != SQLITE_BLOB ||
+              gl_plan_pack(text, len, &packed) || packed.len != tlen ||
+              (tlen && memcmp(packed.data, tree, tlen));
+        if (gl_buf_failed(&packed)) /* not a verdict on the row */
+            break;
+        if (bad)
             problem(r, "plan_trees", row, "tree", NULL, NULL,
                     "table plan_trees, row %s, column tree: it is not the "
                     "packed YAML tree of that plan version's text",
                     row);
     }
     sqlite3_finalize(st);
+    if (gl_buf_failed(&packed)) {
+        int rc = gl_buf_check(&packed, "a packed plan", err);
+        gl_buf_release(&packed);
+        return rc;
+    }
     gl_buf_release(&packed);
     return step == SQLITE_DONE ? GL_OK : gl_run_fail_db(r->src, err);
 }

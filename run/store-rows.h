@@ -14,22 +14,6 @@
 #include "golive/golive.h"
 #include "golive/store.h"
 
-/* ---- not behind store calls yet ----
- * run/crew.c and status.c still prepare their own statements on the
- * store's connection; they are the next to move behind functions of this
- * header (issue #12.4). */
-
-/* The underlying SQLite handle, for the run's own engines (runbook,
- * scenarios) that keep tables of their own in the store. */
-struct sqlite3 *gl_store_db(gl_store *s);
-
-/* Bind a task's row as parameters 1..7 (id, stage, owner, checker,
- * planned_at, duration, event_seq) of a statement on the tasks table:
- * run start and run amend write it the same way. */
-struct sqlite3_stmt;
-void gl_store_bind_task(struct sqlite3_stmt *st, const struct gl_task *t,
-                        int64_t seq);
-
 /* ---- tasks (run/store-task.c) ---- */
 
 /* Who a task's row names, and the process that runs it. */
@@ -125,6 +109,7 @@ int gl_store_state_of(gl_store *s, const char *table, const char *id, char *out,
                       size_t n, struct gl_err *err);
 
 /* The outcome of the latest check.run event of check id; "" for none. */
+/* (gl_store_check_result, under status, gives its message too.) */
 int gl_store_check_outcome(gl_store *s, const char *id, char *out, size_t n,
                            struct gl_err *err);
 
@@ -312,5 +297,83 @@ int gl_store_comment_insert(gl_store *s, int64_t n, int64_t defect,
  * actor, text}. */
 int gl_store_comment_list(gl_store *s, int64_t defect, json_t **out,
                           struct gl_err *err);
+
+/* ---- the lead's status (run/store-status.c) ---- */
+
+/* A task's row as status reads it: the strings (NULL for NULL) are valid
+ * during the call only. */
+struct gl_store_task_now {
+    const char *id, *state, *owner, *checker;
+    const char *started_at, *finished_at, *planned_start, *planned_end;
+    int has_pid; /* a process was recorded: pid, pgid and host (else 0,
+                    0, NULL) */
+    int64_t pid, pgid;
+    const char *host;
+};
+
+/* Call each for every task row of the run, in no particular order. */
+int gl_store_status_tasks(gl_store *s,
+                          void (*each)(void *ctx,
+                                       const struct gl_store_task_now *t),
+                          void *ctx, struct gl_err *err);
+
+/* 1 when the last execution of sync job `job` stopped before its end
+ * (interrupted, died, failed: --resume goes on from its checkpoint), else
+ * 0, also when it cannot be read (needs gl_run_sql_functions). */
+int gl_store_sync_resumable(gl_store *s, const char *job);
+
+/* When the rollback started, as stored, into out; "" when it did not. */
+int gl_store_rollback_at(gl_store *s, char *out, size_t n, struct gl_err *err);
+
+/* The outcome and message of the latest check.run event of check id into
+ * outcome and message; "" for none (and a message "" when it has none). */
+int gl_store_check_result(gl_store *s, const char *id, char *outcome, size_t on,
+                          char *message, size_t mn, struct gl_err *err);
+
+/* Call each, by id, for every blocked scenario: who recorded it (result_by,
+ * else taken_by, else "") and its note ("" for none). */
+int gl_store_blocked_scenarios(gl_store *s,
+                               void (*each)(void *ctx, const char *id,
+                                            const char *by, const char *why),
+                               void *ctx, struct gl_err *err);
+
+/* The lead's last decision: {decision, actor, at (epoch), note}, a new
+ * reference; JSON null when there is none or it cannot be read. */
+json_t *gl_store_last_decision(gl_store *s);
+
+/* ---- shift and handover (run/store-crew.c) ---- */
+
+/* The switch moves to switch_at (epoch seconds). */
+int gl_store_run_set_switch(gl_store *s, int64_t switch_at, struct gl_err *err);
+
+/* The open work person holds, each by id, appended to tasks (the owner of
+ * one pending, running or failed, or the checker of one not checked nor
+ * skipped), scenarios (running and taken by person, or pending and
+ * assigned to person) and defects ("D-n", being fixed by person). */
+int gl_store_held_work(gl_store *s, const char *person, json_t *tasks,
+                       json_t *scenarios, json_t *defects, struct gl_err *err);
+
+/* The kinds of work a handover reads. */
+enum gl_store_held { GL_HELD_TASK, GL_HELD_SCENARIO, GL_HELD_DEFECT };
+
+/* Who holds item id of kind, into cols (256 bytes each; "" for NULL): a
+ * task's owner, checker, state; a scenario's state, taken_by, assignee; a
+ * defect's (id "D-n") state, fixer.  *found is 0 when the run has no row. */
+int gl_store_held_row(gl_store *s, enum gl_store_held kind, const char *id,
+                      char cols[][256], int *found, struct gl_err *err);
+
+/* What a handover moves. */
+enum gl_store_handover {
+    GL_HAND_TASK_OWNER,   /* a task's owner */
+    GL_HAND_TASK_CHECKER, /* a task's checker */
+    GL_HAND_SCENARIO,     /* taken_by while running, assignee while pending */
+    GL_HAND_DEFECT,       /* a defect's fixer (id "D-n") */
+};
+
+/* Item id goes from `from` to `to`, only while it is still from's (a
+ * scenario whatever its holder: the handover checked it). */
+int gl_store_handover_move(gl_store *s, enum gl_store_handover what,
+                           const char *from, const char *to, const char *id,
+                           struct gl_err *err);
 
 #endif

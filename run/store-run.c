@@ -39,7 +39,7 @@ int gl_store_plan_tree_put(gl_store *s, int version, const char *sha,
 
     /* a replay's projection leaves the cache out; a text that is not YAML
      * has no tree (the commands parse it and say why) */
-    if (s->memory || gl_plan_pack(text, len, &tree))
+    if (s->memory || gl_plan_pack(text, len, &tree) || gl_buf_failed(&tree))
         goto out;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT OR REPLACE INTO plan_trees (version,"

@@ -183,12 +183,14 @@ int gl_store_task_row(gl_store *s, const char *id, struct gl_store_task *t,
 
     memset(t, 0, sizeof(*t));
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT owner, checker, state = 'running' AND"
+                           "SELECT owner, checker, state = ?2 AND"
                            " pid IS NOT NULL, pid, host, pgid FROM tasks"
-                           " WHERE id = ?",
+                           " WHERE id = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, gl_task_state_name(GL_TASK_RUNNING), -1,
+                      SQLITE_STATIC);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
         t->found = 1;
@@ -214,7 +216,7 @@ int gl_store_task_exec(gl_store *s, const char *id, int64_t pid,
 
     if (sqlite3_prepare_v2(s->db,
                            "UPDATE tasks SET pid = ?, host = ?, output = ?,"
-                           " pgid = ? WHERE id = ? AND state = 'running'",
+                           " pgid = ? WHERE id = ? AND state = ?",
                            -1, &st, NULL) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     sqlite3_bind_int64(st, 1, pid);
@@ -222,6 +224,8 @@ int gl_store_task_exec(gl_store *s, const char *id, int64_t pid,
     sqlite3_bind_text(st, 3, output, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, pgid);
     sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, gl_task_state_name(GL_TASK_RUNNING), -1,
+                      SQLITE_STATIC);
     rc = sqlite3_step(st) == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
     sqlite3_finalize(st);
     if (!rc && sqlite3_changes(s->db) != 1)

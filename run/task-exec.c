@@ -340,7 +340,7 @@ int gl_task_output_file(const char *state, const struct gl_task *t, int64_t now,
         snprintf(dir, sizeof(dir), "%s", abs);
     snprintf(path, n, "%s/%s-%lld-%ld.log", dir, t->id.id, (long long)now,
              (long)getpid());
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0)
         return gl_err_set(err, GL_EIO, "cannot write '%s': %s", path,
                           strerror(errno));

@@ -102,7 +102,7 @@ static int token_live(const struct gl_token_info *t, int64_t now,
     return GL_OK;
 }
 
-/* GL_EREFUSED unless who is a lead of p; doing: "issues tokens". */
+/* GL_EDENIED unless who is a lead of p; doing: "issues tokens". */
 static int must_lead(const struct gl_plan *p, const struct gl_actor *who,
                      const char *doing, struct gl_err *err)
 {
@@ -110,7 +110,7 @@ static int must_lead(const struct gl_plan *p, const struct gl_actor *who,
 
     if (gl_run_has_role(p, who->person, GL_ROLE_LEAD))
         return GL_OK;
-    return gl_err_set(err, GL_EREFUSED, "only a lead %s (%s)", doing,
+    return gl_err_set(err, GL_EDENIED, "only a lead %s (%s)", doing,
                       gl_run_names_with(p, GL_ROLE_LEAD, leads, sizeof(leads)));
 }
 

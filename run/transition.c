@@ -118,3 +118,12 @@ int gl_action_add(json_t *list, const char *action, int rc,
         return GL_ENOMEM;
     return GL_OK;
 }
+
+const char *gl_transition_from(const struct gl_transition *t,
+                               const char *action)
+{
+    for (; t->action; t++)
+        if (!strcmp(t->action, action))
+            return t->from;
+    return NULL;
+}

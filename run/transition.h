@@ -51,22 +51,30 @@ unsigned gl_transition_may(const struct gl_transition *t, const char *action);
 /* The state action leads to (the first row's), or NULL. */
 const char *gl_transition_to(const struct gl_transition *t, const char *action);
 
-/* The shape every "actions" list shares (tasks, scenarios; the defects
- * and duty entries call it too): what one person may do with one object
- * now.  Append to list the entry of action as decided by rc and err, the
- * move's own check made without moving (a dry run, never a second copy of
- * the rules):
- *   GL_OK       {"action": action, "allowed": true}
- *   GL_EDENIED  {"action", "allowed": false, "reason": err->msg,
- *                "code": "forbidden"}   (the reason says who may)
- *   GL_EREFUSED ... "code": "conflict"  (the reason says what first)
- *   GL_EUSAGE   ... "code": "bad_request"
- * The codes are the API's error codes for the same refusal.  Returns GL_OK,
- * or rc itself for any other code (a store error: the caller fails with
- * err), or GL_ENOMEM. */
+/* The shape every "actions" list shares: what one person may do with one
+ * object now.  gl_task_actions (runbook.c) and gl_scenario_actions
+ * (scenario.c) build theirs with it; defects and duty entries call it
+ * the same way, once per action, with the rc and err of a dry run of
+ * their move's own checks (and serve/reply.c's sv_actions_for() turns
+ * a viewer's list into refusals).  Append to list the entry of action as
+ * decided by rc and err, the move's own check made without moving (a dry run,
+ * never a second copy of the rules): GL_OK       {"action": action, "allowed":
+ * true} GL_EDENIED  {"action", "allowed": false, "reason": err->msg, "code":
+ * "forbidden"}   (the reason says who may) GL_EREFUSED ... "code": "conflict"
+ * (the reason says what first) GL_EUSAGE   ... "code": "bad_request" The codes
+ * are the API's error codes for the same refusal.  Returns GL_OK, or rc itself
+ * for any other code (a store error: the caller fails with err), or GL_ENOMEM.
+ */
 struct json_t;
 struct gl_err;
 int gl_action_add(struct json_t *list, const char *action, int rc,
                   const struct gl_err *err);
+
+/* The state action leaves (the first row's from), or NULL.  With
+ * gl_transition_to, where the store's SQL selects rows by a state it
+ * binds the name from here (a scenario that can be taken is
+ * gl_transition_from(gl_scenario_moves, "take")), not a literal. */
+const char *gl_transition_from(const struct gl_transition *t,
+                               const char *action);
 
 #endif

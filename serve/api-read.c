@@ -35,10 +35,46 @@ static void status_build(struct sv_req *q, struct sv_resp *r)
     sv_json(r, 200, doc);
 }
 
+/* GET /status?view=cli: what `golive status --server` prints its text
+ * from (src/cmd-status.c's renderer): the evaluation as the library gives
+ * it (times in epoch seconds, with the audit line), the run's record
+ * (id, cutover, rehearsal, plan version and SHA-256, events, switch time
+ * and offset), the clock, whether the plan file differs.  Not kept. */
+static void status_cli(struct sv_req *q, struct sv_resp *r)
+{
+    struct gl_err err;
+    json_t *st = NULL;
+
+    gl_err_clear(&err);
+    if (gl_status_eval(q->s, q->plan, q->info->switch_at, q->now, 0, &st,
+                       &err) ||
+        gl_status_audit(q->s, st, &err)) {
+        json_decref(st);
+        sv_fail(r, &err);
+        return;
+    }
+    sv_json(r, 200,
+            json_pack("{s:s, s:s, s:b, s:i, s:s, s:I, s:I, s:I, s:i, s:b, "
+                      "s:o}",
+                      "run_id", q->info->run_id, "cutover", q->info->cutover,
+                      "rehearsal", q->info->rehearsal, "plan_version",
+                      q->info->plan_version, "plan_sha256",
+                      q->info->plan_sha256, "events",
+                      (json_int_t)q->info->events, "now", (json_int_t)q->now,
+                      "switch_at", (json_int_t)q->info->switch_at,
+                      "switch_offset", q->info->switch_offset, "plan_changed",
+                      sv_plan_changed(q), "status", st));
+}
+
 /* GET /status: `golive status --json`, kept while nothing moved. */
 static void status(struct sv_req *q, struct sv_resp *r)
 {
-    sv_cached(q, r, SV_CACHE_STATUS, status_build);
+    const char *view = sv_query(q, "view");
+
+    if (view && !strcmp(view, "cli"))
+        status_cli(q, r);
+    else
+        sv_cached(q, r, SV_CACHE_STATUS, status_build);
 }
 
 /* GET /gate: `golive gate --json`, 200 whether it passes or not. */
@@ -157,7 +193,7 @@ static void report(struct sv_req *q, struct sv_resp *r)
     }
 }
 
-/* GET /audit: `golive audit verify --json`. */
+/* GET /audit[?head=N:HASH]: `golive audit verify [--head N:HASH] --json`. */
 static void audit(struct sv_req *q, struct sv_resp *r)
 {
     struct gl_audit a;
@@ -165,8 +201,19 @@ static void audit(struct sv_req *q, struct sv_resp *r)
     char head[100];
     int rc;
 
+    const char *head_arg = sv_query(q, "head");
+    struct gl_audit_head expect;
+
+    if (head_arg && gl_audit_head_parse(head_arg, &expect)) {
+        sv_error(r, 400, "bad_request",
+                 "'head' takes N:HASH as 'golive audit head' prints it (the "
+                 "hash: its 64 hex digits, or at least the first 16), not "
+                 "'%.80s'",
+                 head_arg);
+        return;
+    }
     gl_err_clear(&err);
-    rc = gl_audit_verify(q->s, NULL, &a, &err);
+    rc = gl_audit_verify(q->s, head_arg ? &expect : NULL, &a, &err);
     if (rc && rc != GL_ECORRUPT) {
         gl_audit_release(&a);
         sv_fail(r, &err);

@@ -4,6 +4,7 @@
  * next one for a tester, and a result: gl_scenario_next and
  * gl_scenario_result, the CLI's calls, the same events.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "golive/scenario.h"
@@ -67,11 +68,38 @@ static json_t *one(struct sv_req *q, struct sv_resp *r, const char *id)
     return o;
 }
 
+/* GET /scenarios?view=progress: `golive scenario progress --json`
+ * ({testers: {NAME: {STATE: N}}, areas: {AREA: {STATE: N}}}). */
+static void scenarios_progress(struct sv_req *q, struct sv_resp *r)
+{
+    struct gl_err err;
+    json_t *o;
+    char *js;
+
+    gl_err_clear(&err);
+    if (!(js = gl_scenario_progress(q->s, q->plan, &err))) {
+        sv_fail(r, &err);
+        return;
+    }
+    o = json_loads(js, 0, NULL);
+    free(js);
+    if (!o) {
+        sv_error(r, 500, "internal", "the scenario progress is not JSON");
+        return;
+    }
+    sv_json(r, 200, o);
+}
+
 static void scenarios_get(struct sv_req *q, struct sv_resp *r)
 {
+    const char *view = sv_query(q, "view");
     struct gl_err err;
     json_t *list;
 
+    if (view && !strcmp(view, "progress")) {
+        scenarios_progress(q, r);
+        return;
+    }
     gl_err_clear(&err);
     if (scenarios_json(q, NULL, &list, &err))
         sv_fail(r, &err);

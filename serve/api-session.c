@@ -22,6 +22,7 @@ static void sign_in(struct sv_req *q, struct sv_resp *r)
 
     if (!sv_field_str(q, r, "token", 1, &token))
         return;
+    q->tried = 1;
     gl_err_clear(&err);
     if (gl_session_open(q->s, token, q->now, q->os_user, session, csrf, &who,
                         &err)) {

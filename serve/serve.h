@@ -34,8 +34,12 @@ struct sv_conf {
     const char *trusted_proxy; /* take the client from X-Forwarded-For */
     unsigned threads;          /* worker threads (0: default) */
     unsigned max_connections;  /* 0: default */
-    unsigned timeout;          /* seconds a connection may stay idle or send its
-                                  headers (0: default, 30) */
+    /* seconds a connection may stay idle or take to send its headers (0:
+     * default, 30) */
+    unsigned timeout;
+    /* failed sign-ins from one address within a minute that block it for
+     * a minute; 0: no limit */
+    unsigned sign_in_limit;
 };
 
 /* Serve until SIGTERM / SIGINT.  Problems starting (address in use, no
@@ -60,6 +64,7 @@ struct sv_req {
     /* who asks (routes without SV_PUBLIC): a token's or a session's */
     int authed;
     int via_session;
+    int tried; /* it presented a credential (a sign-in limit counts it) */
     struct gl_token_info who;
     struct gl_actor actor; /* who.person, os_user "OSUSER@CLIENT" */
     char os_user[192];     /* set for every request, signed in or not */
@@ -187,10 +192,26 @@ int sv_hub_start(struct sv_hub **out, const char *path, struct gl_err *err);
 /* End every stream (before MHD_stop_daemon: no connection may stay
  * suspended) and stop the watcher. */
 void sv_hub_stop(struct sv_hub *h);
+/* Look at the store now (a change was made through this server). */
+void sv_hub_poke(struct sv_hub *h);
 void sv_hub_free(struct sv_hub *h);
 /* The hub of the server serving a request. */
 struct sv_hub *sv_server_hub(struct sv_server *sv);
 extern const struct sv_route sv_routes_stream[];
+
+/* The number of an id in a path ("D-3", or "3"; prefix 'D'), or 0 with a
+ * 404 in r naming what (a "defect") when the segment is not one. */
+int64_t sv_id_number(struct sv_resp *r, const char *arg, char prefix,
+                     const char *what);
+/* Whether the body holds only the fields named (a NULL-terminated list);
+ * otherwise a 400 naming the first other field and those it takes, and 0
+ * is returned. */
+int sv_fields_only(struct sv_req *q, struct sv_resp *r,
+                   const char *const *names);
+/* A library's actions list (new reference, taken) as who asks sees it:
+ * for a viewer's token every action is refused ("forbidden": the token
+ * changes nothing), in the list's own shape; else the list as it is. */
+json_t *sv_actions_for(const struct sv_req *q, json_t *acts);
 
 /* The number of an id in a path ("D-3", or "3"; prefix 'D'), or 0 with a
  * 404 in r naming what (a "defect") when the segment is not one. */

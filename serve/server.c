@@ -5,6 +5,7 @@
  * stop it.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -61,8 +63,7 @@ struct sv_client {
 };
 
 #define SV_CLIENTS 1024     /* addresses remembered (a hash table) */
-#define SV_FAILS_MAX 10     /* failures within a minute ... */
-#define SV_BLOCK_MS 60000.0 /* ... block the address this long */
+#define SV_BLOCK_MS 60000.0 /* failures within a minute block this long */
 
 struct sv_server {
     const struct sv_conf *conf;
@@ -271,7 +272,8 @@ static void client_addr(struct MHD_Connection *c, char *out, size_t n)
 
 /* The client's address: the peer's, or behind the trusted proxy the
  * last address of its X-Forwarded-For (the one the proxy saw; earlier
- * entries are whatever the client wrote). */
+ * entries are whatever the client wrote), and whether the proxy was
+ * reached over TLS (X-Forwarded-Proto: https). */
 static void client_of(struct sv_req *q)
 {
     const char *xff, *last;
@@ -281,8 +283,13 @@ static void client_of(struct sv_req *q)
 
     client_addr(q->conn, q->client, sizeof(q->client));
     if (!q->srv->conf->trusted_proxy ||
-        strcmp(q->client, q->srv->conf->trusted_proxy) ||
-        !(xff = sv_header(q, "X-Forwarded-For")))
+        strcmp(q->client, q->srv->conf->trusted_proxy))
+        return;
+    /* the proxy served the client over TLS: its cookie is Secure too */
+    if ((last = sv_header(q, "X-Forwarded-Proto")) &&
+        !strcasecmp(last, "https"))
+        q->tls = 1;
+    if (!(xff = sv_header(q, "X-Forwarded-For")))
         return;
     last = strrchr(xff, ',');
     last = last ? last + 1 : xff;
@@ -337,8 +344,8 @@ static unsigned client_blocked(struct sv_server *sv, const char *addr)
     return left;
 }
 
-/* One more failed authentication from addr: the tenth within a minute
- * blocks it for a minute. */
+/* One more failed sign-in from addr (a token, session or cookie that is
+ * not good): the tenth within a minute blocks it for a minute. */
 static void client_failed(struct sv_server *sv, const char *addr)
 {
     struct sv_client *x;
@@ -350,7 +357,7 @@ static void client_failed(struct sv_server *sv, const char *addr)
         x->window = now;
         x->fails = 0;
     }
-    if (++x->fails >= SV_FAILS_MAX) {
+    if (++x->fails >= sv->conf->sign_in_limit) {
         x->blocked_until = now + SV_BLOCK_MS;
         x->fails = 0;
     }
@@ -379,12 +386,22 @@ static int authenticate(struct sv_req *q, int change, struct sv_resp *resp)
     struct gl_err err;
 
     gl_err_clear(&err);
-    if (h && !strncmp(h, "Bearer ", 7)) {
-        if (gl_token_check(q->s, h + 7, q->now, &q->who, &err)) {
+    if (h && !strncasecmp(h, "Bearer ", 7)) {
+        /* the scheme in any case (RFC 7235), the token's hex too */
+        char tok[GL_SECRET_LEN + 1];
+        size_t i = 0;
+        for (h += 7; *h == ' '; h++)
+            ;
+        for (; h[i] && h[i] != ' ' && i < sizeof(tok) - 1; i++)
+            tok[i] = (char)tolower((unsigned char)h[i]);
+        tok[i] = '\0';
+        q->tried = 1;
+        if (gl_token_check(q->s, tok, q->now, &q->who, &err)) {
             refuse(resp, &err, "token");
             return 0;
         }
     } else if (!h && sess && *sess) {
+        q->tried = 1;
         if (gl_session_check(q->s, sess, NULL, q->now, &q->who, &err)) {
             refuse(resp, &err, "session: sign in again");
             return 0;
@@ -483,10 +500,16 @@ static void dispatch(struct sv_server *sv, struct MHD_Connection *c,
         }
     }
     rt->fn(&q, resp);
+    /* a change made here reaches the event streams without waiting for
+     * the watcher's next look */
+    if ((rt->flags & SV_CHANGE) && resp->status < 300)
+        sv_hub_poke(sv->hub);
     if (q.authed)
         snprintf(call->person, sizeof(call->person), "%s", q.who.person);
 out:
-    if (resp->status == 401)
+    /* a wrong credential counts, not a request that brought none (a
+     * page asking before its person signed in guesses nothing) */
+    if (resp->status == 401 && q.tried && sv->conf->sign_in_limit)
         client_failed(sv, q.client);
     if (sl)
         slot_give(sv, sl);
@@ -680,6 +703,13 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
              pw && pw->pw_name ? pw->pw_name : "unknown");
     if ((rc = parse_listen(conf->listen, &ss, &loopback, err)))
         return rc;
+    {
+        int64_t now;
+        if (gl_clock_now(&now))
+            return gl_err_set(err, GL_EUSAGE,
+                              "GOLIVE_NOW is not an ISO 8601 time with an "
+                              "offset");
+    }
     if (!loopback && !conf->tls_cert && !conf->insecure_http)
         return gl_err_set(err, GL_EREFUSED,
                           "'%s' is not a loopback address: serve it with "
@@ -725,7 +755,7 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-            MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+            MHD_ALLOW_SUSPEND_RESUME;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (conf->tls_cert)

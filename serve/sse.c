@@ -3,16 +3,18 @@
  * as Server-Sent Events (text/event-stream), whoever writes them (this
  * server, or a CLI process on the store's host).
  *
- * One watcher thread (the hub's) follows the store: every SSE_POLL_MS it
- * reads the events after the last one it knows (an indexed read that
- * finds nothing when nothing changed), keeps the most recent ones
- * formatted in a ring, and resumes the streams that have something to
- * send.  A stream is a libmicrohttpd response read from a callback; with
- * nothing to send the callback suspends its connection and returns 0, so
- * an idle stream costs no thread and no polling of its own.  A stream
- * behind the ring (resumed from an old Last-Event-ID) reads the store
- * itself, SSE_CATCHUP events at a time.  Every stream gets a ": ping"
- * comment after SSE_PING_MS without a write.
+ * One watcher thread (the hub's) follows the store: every SSE_POLL_MS, and
+ * at once after a change made through this server, it reads the events
+ * after the last one it knows (an indexed read that finds nothing when
+ * nothing changed), keeps the most recent ones formatted in a ring, and
+ * resumes the streams that have something to send.  A stream is a libmicrohttpd
+ * response read from a callback; with nothing to send the callback suspends its
+ * connection and returns 0, so an idle stream costs no thread and no polling of
+ * its own.  A stream behind the ring (resumed from an old Last-Event-ID) reads
+ * the store itself, SSE_CATCHUP events at a time.  Every stream gets a ": ping"
+ * comment after SSE_PING_MS without a write.  Test builds take
+ * GOLIVE_TEST_SSE_PING_MS (a sooner ping) and GOLIVE_TEST_SSE_RING (a
+ * smaller ring).
  *
  * Locking: hub->lock guards the ring, the list of streams and each
  * stream's fields; a callback suspends its connection with the lock held,
@@ -28,16 +30,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "golive/reads.h"
 #include "serve/serve.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
-#define SSE_POLL_MS 150
+#define SSE_POLL_MS 100
 #define SSE_PING_MS 15000
 #define SSE_RING 4096            /* events kept formatted */
 #define SSE_RING_BYTES (4 << 20) /* and at most so many bytes of them */
 #define SSE_BATCH 512            /* events the watcher reads at once */
 #define SSE_CATCHUP 256          /* events a stream behind reads at once */
 #define SSE_FILL (64 * 1024)     /* bytes a stream takes from the ring */
+#define SSE_OUT_MAX (32 << 20)   /* a stream's buffer (a catch-up) */
 #define SSE_STOP_WAIT_MS 3000    /* streams' time to end on SIGTERM */
 
 struct sse_frame {
@@ -54,6 +59,10 @@ struct sv_stream {
     size_t off;        /* how much of out is written */
     int suspended;     /* its connection waits for the watcher */
     double last_io;    /* when it last wrote (monotonic ms) */
+    /* whose it is: it ends when that token is revoked or expires */
+    char token[24];
+    int64_t expires_at; /* epoch seconds, 0: never */
+    int ended;
     struct sv_stream *prev, *next;
 };
 
@@ -72,6 +81,8 @@ struct sv_hub {
     struct sv_stream *streams;
     unsigned n_streams;
     int stopping;
+    int poked;       /* a change was made through the server: look now */
+    size_t ring_cap; /* events the ring keeps: SSE_RING */
     unsigned ping_ms;
 };
 
@@ -82,26 +93,18 @@ static double mono_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Event e as one SSE message: its id, and as data the JSON of
- * GET /events (seq, at, actor, os_user, kind, payload). */
-static int frame_add(struct gl_buf *b, const struct gl_event *e)
+/* Event e (an element of gl_read_events: seq, at, actor, os_user, kind,
+ * payload, hash, as GET /events gives them) as one SSE message. */
+static int frame_add(struct gl_buf *b, json_t *e)
 {
-    json_t *payload, *j;
-    char *text;
+    /* compact JSON holds no newline: one data: line */
+    char *text = json_dumps(e, JSON_COMPACT);
     int rc;
 
-    payload = json_loadb(e->payload, e->payload_len, 0, NULL);
-    if (!payload) /* never written so by golive; shown as it is */
-        payload = json_stringn(e->payload, e->payload_len);
-    j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "seq", (json_int_t)e->seq,
-                  "at", e->at, "actor", e->actor, "os_user", e->os_user, "kind",
-                  e->kind, "payload", payload);
-    /* compact JSON holds no newline: one data: line */
-    text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
     if (!text)
         return -1;
-    rc = gl_buf_addf(b, "id: %" PRId64 "\ndata: %s\n\n", e->seq, text);
+    rc = gl_buf_addf(b, "id: %" JSON_INTEGER_FORMAT "\ndata: %s\n\n",
+                     json_integer_value(json_object_get(e, "seq")), text);
     free(text);
     return rc;
 }
@@ -136,7 +139,7 @@ static void ring_drop_oldest(struct sv_hub *h)
 /* Keep frame (its text is the ring's now). */
 static void ring_push(struct sv_hub *h, struct sse_frame *f)
 {
-    while (h->n && (h->n == SSE_RING || h->bytes + f->len > SSE_RING_BYTES))
+    while (h->n && (h->n == h->ring_cap || h->bytes + f->len > SSE_RING_BYTES))
         ring_drop_oldest(h);
     /* the log's seqs follow each other; a gap starts the ring over */
     if (h->n && h->ring[(h->first + h->n - 1) % SSE_RING].seq + 1 != f->seq)
@@ -152,22 +155,45 @@ static void ring_push(struct sv_hub *h, struct sse_frame *f)
 struct batch {
     struct sse_frame f[SSE_BATCH];
     size_t n;
+    char revoked[SSE_BATCH][24]; /* the tokens its token.revoke events end */
+    size_t n_revoked;
 };
 
-static int batch_add(void *ctx, const struct gl_event *e)
+/* The events after from (SSE_BATCH at most) as frames into b. */
+static int batch_read(gl_store *s, int64_t from, struct batch *b,
+                      struct gl_err *err)
 {
-    struct batch *b = ctx;
     struct gl_buf t = GL_BUF_INIT;
+    json_t *evs, *e;
+    size_t i;
+    int rc;
 
-    if (frame_add(&t, e) || gl_buf_failed(&t)) {
-        gl_buf_release(&t);
-        return GL_ENOMEM;
+    b->n = 0;
+    b->n_revoked = 0;
+    if ((rc = gl_read_events(s, from, SSE_BATCH, &evs, err)))
+        return rc;
+    json_array_foreach(evs, i, e)
+    {
+        if (b->n == SSE_BATCH || frame_add(&t, e) || gl_buf_failed(&t)) {
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+            break;
+        }
+        const char *kind = json_string_value(json_object_get(e, "kind"));
+        if (kind && !strcmp(kind, "token.revoke") && b->n_revoked < SSE_BATCH) {
+            const char *id = json_string_value(
+                json_object_get(json_object_get(e, "payload"), "id"));
+            if (id)
+                snprintf(b->revoked[b->n_revoked++], sizeof(b->revoked[0]),
+                         "%s", id);
+        }
+        b->f[b->n].seq = json_integer_value(json_object_get(e, "seq"));
+        b->f[b->n].len = t.len;
+        b->f[b->n].text = gl_buf_detach(&t);
+        b->n++;
     }
-    b->f[b->n].seq = e->seq;
-    b->f[b->n].len = t.len;
-    b->f[b->n].text = gl_buf_detach(&t);
-    b->n++;
-    return GL_OK;
+    gl_buf_release(&t);
+    json_decref(evs);
+    return rc;
 }
 
 /* Resume the suspended streams that have an event to send, a ping due,
@@ -175,13 +201,30 @@ static int batch_add(void *ctx, const struct gl_event *e)
 static void wake_streams(struct sv_hub *h, double now)
 {
     struct sv_stream *st;
+    int64_t wall = 0;
 
-    for (st = h->streams; st; st = st->next)
-        if (st->suspended && (h->stopping || st->sent < h->last ||
+    (void)gl_clock_now(&wall);
+    for (st = h->streams; st; st = st->next) {
+        if (st->expires_at && wall >= st->expires_at)
+            st->ended = 1; /* its token expired: no more events */
+        if (st->suspended && (h->stopping || st->ended || st->sent < h->last ||
                               now - st->last_io >= (double)h->ping_ms)) {
             st->suspended = 0;
             MHD_resume_connection(st->conn);
         }
+    }
+}
+
+/* The streams of the tokens b's events revoked end.  Under hub->lock. */
+static void end_revoked(struct sv_hub *h, const struct batch *b)
+{
+    struct sv_stream *st;
+    size_t i;
+
+    for (i = 0; i < b->n_revoked; i++)
+        for (st = h->streams; st; st = st->next)
+            if (!strcmp(st->token, b->revoked[i]))
+                st->ended = 1;
 }
 
 static void *watch(void *arg)
@@ -197,13 +240,12 @@ static void *watch(void *arg)
     pthread_mutex_lock(&h->lock);
     while (!h->stopping) {
         from = h->last; /* only this thread changes it */
+        h->poked = 0;
         pthread_mutex_unlock(&h->lock);
         rc = GL_ENOMEM;
         if (b) {
-            b->n = 0;
             gl_err_clear(&err);
-            rc = gl_store_events_read(h->s, from, SSE_BATCH, batch_add, b, NULL,
-                                      &err);
+            rc = batch_read(h->s, from, b, &err);
         }
         if (rc && !failing) /* said once, until it reads again */
             fprintf(stderr, "golive: serve: events stream: %s\n",
@@ -214,6 +256,8 @@ static void *watch(void *arg)
             ring_push(h, &b->f[i]);
             h->last = b->f[i].seq;
         }
+        if (b && !rc)
+            end_revoked(h, b);
         wake_streams(h, mono_ms());
         if (b && b->n == SSE_BATCH)
             continue; /* more to read now */
@@ -221,13 +265,34 @@ static void *watch(void *arg)
         until.tv_nsec += SSE_POLL_MS * 1000000L;
         until.tv_sec += until.tv_nsec / 1000000000L;
         until.tv_nsec %= 1000000000L;
-        if (!h->stopping)
+        if (!h->stopping && !h->poked)
             pthread_cond_timedwait(&h->wake, &h->lock, &until);
     }
     wake_streams(h, mono_ms());
     pthread_mutex_unlock(&h->lock);
     free(b);
     return NULL;
+}
+
+/* The ring starts with the log's last events: browsers reconnecting to a
+ * restarted server are sent them from memory. */
+static int ring_seed(struct sv_hub *h, struct gl_err *err)
+{
+    struct batch *b = calloc(1, sizeof(*b));
+    size_t i;
+    int rc;
+
+    if (!b)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    rc =
+        batch_read(h->s, h->last > SSE_BATCH ? h->last - SSE_BATCH : 0, b, err);
+    for (i = 0; i < b->n; i++)
+        if (b->f[i].seq <= h->last)
+            ring_push(h, &b->f[i]);
+        else
+            free(b->f[i].text); /* the watcher reads it again */
+    free(b);
+    return rc;
 }
 
 int sv_hub_start(struct sv_hub **out, const char *path, struct gl_err *err)
@@ -248,17 +313,23 @@ int sv_hub_start(struct sv_hub **out, const char *path, struct gl_err *err)
     pthread_cond_init(&h->gone, &ca);
     pthread_condattr_destroy(&ca);
     h->ping_ms = SSE_PING_MS;
+    h->ring_cap = SSE_RING;
 #ifdef GL_TEST_POINTS
     {
         /* the tests' heartbeat comes sooner than 15 s */
         const char *e = getenv("GOLIVE_TEST_SSE_PING_MS");
         if (e && atoi(e) > 0)
             h->ping_ms = (unsigned)atoi(e);
+        /* and a smaller ring, so that streams fall behind it */
+        e = getenv("GOLIVE_TEST_SSE_RING");
+        if (e && atoi(e) > 0 && atoi(e) <= SSE_RING)
+            h->ring_cap = (size_t)atoi(e);
     }
 #endif
     if ((rc = gl_store_open(path, 0, &h->s, err)) ||
         (rc = gl_store_open(path, 0, &h->back, err)) ||
-        (rc = gl_store_events_last(h->s, &h->last, err)))
+        (rc = gl_store_events_last(h->s, &h->last, err)) ||
+        (rc = ring_seed(h, err)))
         goto fail;
     if (pthread_create(&h->thread, NULL, watch, h)) {
         rc = gl_err_set(err, GL_EINTERNAL, "cannot start a thread: %s",
@@ -271,6 +342,16 @@ int sv_hub_start(struct sv_hub **out, const char *path, struct gl_err *err)
 fail:
     sv_hub_free(h);
     return rc;
+}
+
+void sv_hub_poke(struct sv_hub *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->lock);
+    h->poked = 1;
+    pthread_cond_signal(&h->wake);
+    pthread_mutex_unlock(&h->lock);
 }
 
 void sv_hub_stop(struct sv_hub *h)
@@ -316,13 +397,6 @@ void sv_hub_free(struct sv_hub *h)
 
 /* ---- one stream ----------------------------------------------------- */
 
-static int out_add(void *ctx, const struct gl_event *e)
-{
-    struct sv_stream *st = ctx;
-
-    return frame_add(&st->out, e) ? GL_ENOMEM : GL_OK;
-}
-
 /* Queue what the stream has to send: events from the ring, or from the
  * store when it is behind the ring, or a ping.  Under hub->lock (which a
  * read of the store lets go meanwhile).  0 when there is nothing, 1 when
@@ -332,7 +406,8 @@ static int stream_fill(struct sv_stream *st, double now)
     struct sv_hub *h = st->hub;
     struct sse_frame *f;
     struct gl_err err;
-    int64_t last;
+    json_t *evs = NULL, *e;
+    size_t i;
     int rc;
 
     if (st->sent < h->last) {
@@ -347,16 +422,20 @@ static int stream_fill(struct sv_stream *st, double now)
         pthread_mutex_unlock(&h->lock);
         pthread_mutex_lock(&h->back_lock);
         gl_err_clear(&err);
-        rc = gl_store_events_read(h->back, st->sent, SSE_CATCHUP, out_add, st,
-                                  &last, &err);
+        rc = gl_read_events(h->back, st->sent, SSE_CATCHUP, &evs, &err);
         pthread_mutex_unlock(&h->back_lock);
         pthread_mutex_lock(&h->lock);
+        json_array_foreach(rc ? NULL : evs, i, e)
+        {
+            frame_add(&st->out, e);
+            st->sent = json_integer_value(json_object_get(e, "seq"));
+        }
+        json_decref(evs);
         if (rc || gl_buf_failed(&st->out)) {
             fprintf(stderr, "golive: serve: events stream: %s\n",
                     rc ? err.msg : "out of memory");
             return -1;
         }
-        st->sent = last;
         if (st->out.len)
             return 1;
     }
@@ -392,7 +471,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
             pthread_mutex_unlock(&h->lock);
             return (ssize_t)n;
         }
-        if (h->stopping) {
+        if (h->stopping || st->ended) {
             pthread_mutex_unlock(&h->lock);
             return MHD_CONTENT_READER_END_OF_STREAM;
         }
@@ -438,7 +517,7 @@ static void stream(struct sv_req *q, struct sv_resp *r)
     struct MHD_Response *mr;
     const char *from = sv_header(q, "Last-Event-ID"), *what = "Last-Event-ID";
     struct gl_err err;
-    int64_t after = 0;
+    int64_t after = 0, last = 0;
 
     if (!from) {
         from = sv_query(q, "after");
@@ -450,10 +529,14 @@ static void stream(struct sv_req *q, struct sv_resp *r)
                  "'%s' takes an event number, not '%.40s'", what, from);
         return;
     }
-    if (!from && gl_store_events_last(q->s, &after, &err)) {
+    if (gl_store_events_last(q->s, &last, &err)) {
         sv_fail(r, &err);
         return;
     }
+    /* none given, or past the log's end (an id of another run's log):
+     * from the next event */
+    if (!from || after > last)
+        after = last;
     if (!(st = calloc(1, sizeof(*st)))) {
         sv_error(r, 500, "internal", "the server could not do it (ENOMEM)");
         return;
@@ -461,7 +544,9 @@ static void stream(struct sv_req *q, struct sv_resp *r)
     st->hub = h;
     st->conn = q->conn;
     st->sent = after;
-    st->out.max = 4 * SSE_FILL;
+    snprintf(st->token, sizeof(st->token), "%s", q->who.id);
+    st->expires_at = q->who.expires_at;
+    st->out.max = SSE_OUT_MAX;
     st->last_io = mono_ms();
     /* the first bytes tell the client the stream is open */
     gl_buf_addf(&st->out,

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/buf.h"
 #include "util/clock.h"
 
 int sv_field_strs(struct sv_req *q, struct sv_resp *r, const char *name,

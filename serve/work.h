@@ -1,9 +1,8 @@
 /*
  * work.h - what the routes that change the run's work share (tasks,
- * scenarios, handover, shift; the defects' and duty's routes may use it
- * too): a body's fields checked against the ones a route takes, times in
- * the run's offset, and an "actions" list as this request's person sees
- * it.  Internal to serve/.
+ * scenarios, handover, shift): a body's list fields and times in the
+ * run's offset.  (sv_fields_only and sv_actions_for, which the defects'
+ * routes share, are serve.h's.)  Internal to serve/.
  */
 #ifndef GOLIVE_SERVE_WORK_H
 #define GOLIVE_SERVE_WORK_H

@@ -66,6 +66,14 @@ int cli_fail(const struct gl_err *err)
     return cli_exit_code(err->code);
 }
 
+int cli_buf_check(const struct gl_buf *b, const char *what)
+{
+    struct gl_err err;
+
+    gl_err_clear(&err);
+    return gl_buf_check(b, what, &err) ? cli_fail(&err) : EXIT_OK;
+}
+
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -120,6 +128,10 @@ int cli_actor(const char *opt_as, const struct gl_plan *plan,
         size_t i;
         for (i = 0; i < plan->n_people; i++)
             gl_buf_addf(&b, "%s%s", i ? ", " : "", plan->people[i].id.id);
+        if (gl_buf_check(&b, "the plan's people", err)) {
+            gl_buf_release(&b);
+            return err->code;
+        }
         gl_err_set(err, GL_EREFUSED,
                    "'%s' is not a person of the plan (%s); name one with "
                    "--as or GOLIVE_USER",
@@ -275,6 +287,10 @@ json_t *cli_value_json(const struct gl_value *v)
     default:
         /* exact numerics as strings, bytes as hex, times as ISO 8601 */
         gl_value_text(v, &b);
+        if (gl_buf_failed(&b)) {
+            gl_buf_release(&b);
+            return json_string("(out of memory)");
+        }
         j = json_stringn(gl_buf_str(&b), b.len);
         gl_buf_release(&b);
         return j ? j : json_string("(not UTF-8)");
@@ -423,6 +439,8 @@ int cli_parse(const struct gl_cmd *cmd, const struct po_option *opts, int argc,
     optind = first;
     if (rc == PO_HELP)
         cli_help(stdout, cmd, opts);
+    else if (rc != PO_OK && gl_buf_failed(&msg))
+        cli_buf_check(&msg, "the message");
     else if (rc != PO_OK)
         cli_usage(cmd->name, "%s", gl_buf_str(&msg));
     gl_buf_release(&msg);
@@ -436,6 +454,7 @@ void cli_help(FILE *out, const struct gl_cmd *cmd, const struct po_option *opts)
     fputs(cmd->usage, out);
     if (opts)
         po_help(opts, &b);
+    cli_buf_check(&b, "the options' help"); /* said; the rest still helps */
     if (b.len)
         fprintf(out, "options:\n%s\n", gl_buf_str(&b));
     fputs(cmd->help_end ? cmd->help_end : "", out);

@@ -30,6 +30,12 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print err's message and return its exit code. */
 int cli_fail(const struct gl_err *err);
 
+/* The check once after building in b (util/buf.h): EXIT_OK when every
+ * append succeeded, else the failure said ("out of memory", or "<what> is
+ * larger than N MiB") and its exit code. */
+struct gl_buf;
+int cli_buf_check(const struct gl_buf *b, const char *what);
+
 /* A usage error: the message, a pointer to --help; returns EXIT_ERROR. */
 int cli_usage(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -63,6 +69,14 @@ void cli_print_diags(FILE *out, const struct gl_diags *d, int json);
 /* The plan argument that names the run's own copy of the plan, in the
  * store at GOLIVE_STATE (else ./golive.state): what tasks with run: use. */
 #define CLI_RUN_PLAN "@run"
+
+/* The paragraph of the help of a command that takes CLI_RUN_PLAN and
+ * --plan-changed (sync, check). */
+#define CLI_HELP_RUN_PLAN                                                      \
+    "PLAN '@run' is the run's own copy of the plan (in $GOLIVE_STATE, else\n"  \
+    "./golive.state): what a task's run: uses.  A plan file that differs\n"    \
+    "from the run's plan is refused (exit 3) unless --plan-changed; 'golive\n" \
+    "run amend' takes a new plan into the run.\n"
 
 /* Load and check a plan file (or CLI_RUN_PLAN).  Returns EXIT_OK, EXIT_NO (plan
  * errors, printed) or EXIT_ERROR (not readable).  *plan is set on EXIT_OK (and

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "client.h"
 #include "cmd.h"
 #include "golive/audit.h"
 
@@ -42,6 +43,16 @@ static int head(const char *state, int json)
     return EXIT_OK;
 }
 
+/* --head's value is not N:HASH: the usage error. */
+static int bad_head(const char *head_arg)
+{
+    return cli_usage("audit",
+                     "--head takes N:HASH as 'golive audit head' prints "
+                     "it (the hash: its 64 hex digits, or at least the "
+                     "first 16), not '%s'",
+                     head_arg);
+}
+
 /* audit verify [--head N:HASH] */
 static int verify(const char *state, int json, const char *head_arg)
 {
@@ -55,11 +66,7 @@ static int verify(const char *state, int json, const char *head_arg)
     json_t *x;
 
     if (head_arg && gl_audit_head_parse(head_arg, &expect))
-        return cli_usage("audit",
-                         "--head takes N:HASH as 'golive audit head' prints "
-                         "it (the hash: its 64 hex digits, or at least the "
-                         "first 16), not '%s'",
-                         head_arg);
+        return bad_head(head_arg);
     gl_err_clear(&err);
     cli_state_path(state, NULL, path, sizeof(path));
     if ((rc = gl_store_open(path, 0, &s, &err)))
@@ -101,9 +108,55 @@ static int verify(const char *state, int json, const char *head_arg)
     return cli_exit_code(rc);
 }
 
+/* `audit verify` through a server: GET /audit (the server verifies its
+ * store), printed as here. */
+static int verify_remote(const char *server, int json, const char *head_arg)
+{
+    char path[300], esc[260];
+    struct client c;
+    json_t *a = NULL, *x;
+    const char *state;
+    size_t i;
+    int rc, ok;
+    json_int_t events;
+
+    snprintf(path, sizeof(path), "/audit%s%s", head_arg ? "?head=" : "",
+             head_arg ? client_escape(head_arg, esc, sizeof(esc)) : "");
+    if ((rc = client_open(&c, server, NULL)) ||
+        (rc = client_call(&c, "GET", path, NULL, &a)))
+        goto out;
+    ok = json_is_true(json_object_get(a, "ok"));
+    rc = ok ? EXIT_OK : EXIT_NO;
+    if (json) {
+        cli_print_json(json_incref(a), 1);
+        goto out;
+    }
+    state = json_string_value(json_object_get(a, "state"));
+    events = json_integer_value(json_object_get(a, "events"));
+    json_array_foreach(json_object_get(a, "warnings"), i, x)
+        cli_warn("%s", json_string_value(x));
+    json_array_foreach(json_object_get(a, "problems"), i, x)
+        cli_error("%s", json_string_value(json_object_get(x, "message")));
+    if (!ok)
+        printf("%s: does not verify: %zu problem%s; head %s\n", state,
+               json_array_size(json_object_get(a, "problems")),
+               json_array_size(json_object_get(a, "problems")) == 1 ? "" : "s",
+               json_string_value(json_object_get(a, "head")));
+    else
+        printf("%s: %" JSON_INTEGER_FORMAT " event%s, chain intact, every "
+               "table matches the events%s; head %s\n",
+               state, events, events == 1 ? "" : "s",
+               head_arg ? ", the head written down is there" : "",
+               json_string_value(json_object_get(a, "head")));
+out:
+    json_decref(a);
+    client_close(&c);
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
-    const char *state = NULL, *head_arg = NULL;
+    const char *state = NULL, *head_arg = NULL, *server = NULL;
     int json = 0, rc;
     static const struct po_sub subs[] = {
         {"verify", 0, 0, NULL}, {"head", 0, 0, NULL}, {NULL, 0, 0, NULL}};
@@ -112,6 +165,7 @@ static int run(int argc, char **argv)
                    "verify: event N must be there with this hash (the 64 "
                    "hex digits, or at least the first 16)"),
         OPT_STATE(&state),
+        OPT_SERVER(&server),
         OPT_JSON(&json, "verify: {state, ok, events, head, problem, "
                         "problems, warnings}; head: {state, seq, hash, "
                         "head}"),
@@ -120,6 +174,15 @@ static int run(int argc, char **argv)
 
     if ((rc = cli_parse(&cmd_audit, opts, argc, argv)) >= 0)
         return rc;
+    if ((server = client_server(server, state))) {
+        struct gl_audit_head expect;
+        if (strcmp(argv[optind], "verify"))
+            return cli_usage("audit", "through a server, 'audit verify' "
+                                      "only ('audit head' reads the store)");
+        if (head_arg && gl_audit_head_parse(head_arg, &expect))
+            return bad_head(head_arg);
+        return verify_remote(server, json, head_arg);
+    }
     if (!strcmp(argv[optind], "verify"))
         return verify(state, json, head_arg);
     if (head_arg)

@@ -12,27 +12,6 @@
 #include "golive/check.h"
 #include "util/suggest.h"
 
-static json_t *result_json(const struct gl_check_result *r, int error,
-                           const char *msg)
-{
-    json_t *s = json_array();
-    size_t i;
-
-    for (i = 0; i < r->nsamples; i++)
-        json_array_append_new(s, json_string(r->samples[i]));
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:o,"
-                     " s:f}",
-                     "check", r->id, "type", r->type, "outcome",
-                     error       ? "error"
-                     : r->passed ? "passed"
-                                 : "failed",
-                     "source", (json_int_t)r->source, "target",
-                     (json_int_t)r->target, "missing", (json_int_t)r->missing,
-                     "extra", (json_int_t)r->extra, "changed",
-                     (json_int_t)r->changed, "message", msg, "samples", s,
-                     "seconds", r->seconds);
-}
-
 /* What one `golive check` holds. */
 struct checking {
     struct gl_plan *plan;
@@ -73,30 +52,23 @@ static int open_record(struct checking *C, const char *plan_path,
 /* Run one check, record its result, print it (or keep it for JSON). */
 static void check_one(struct checking *C, const struct gl_check *ck)
 {
+    struct gl_check_record rec = {C->samples, C->jobs, C->store, &C->who,
+                                  C->plan_sha};
     struct gl_check_result r;
-    struct gl_err err;
+    struct gl_err err, unrecorded;
     const char *msg;
     json_t *j;
     size_t s;
     int bad;
 
     gl_err_clear(&err);
-    bad = gl_check_run(C->plan, ck, C->samples, C->jobs, &r, &err) != GL_OK;
+    bad = gl_check_run_recorded(C->plan, ck, &rec, &r, &j, &err, &unrecorded) !=
+          GL_OK;
     msg = bad ? err.msg : r.message;
     C->errors += bad;
     C->failed += !bad && !r.passed;
-    j = result_json(&r, bad, msg);
-    if (*C->plan_sha) /* the file that ran, not the run's plan */
-        json_object_set_new(j, "plan_sha256", json_string(C->plan_sha));
-    if (C->store) {
-        char *payload = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-        struct gl_err e2;
-        gl_err_clear(&e2);
-        if (gl_store_append(C->store, &C->who, "check.run",
-                            payload ? payload : "{}", &e2))
-            cli_warn("check '%s' not recorded: %s", ck->id.id, e2.msg);
-        free(payload);
-    }
+    if (unrecorded.code)
+        cli_warn("check '%s' not recorded: %s", ck->id.id, unrecorded.msg);
     if (C->json) {
         json_array_append_new(C->all, j);
     } else {
@@ -217,12 +189,7 @@ const struct gl_cmd cmd_check = {
     "run the plan's checks: counts, aggregates, row diffs, SQL",
     "usage: golive check PLAN [CHECK...] [--samples N] [--jobs N] [--json]\n"
     "                    [--state FILE] [--as PERSON] [--plan-changed]\n"
-    "\n"
-    "PLAN '@run' is the run's own copy of the plan (in $GOLIVE_STATE, else\n"
-    "./golive.state): what a task's run: uses.  A plan file that differs\n"
-    "from the run's plan is refused (exit 3) unless --plan-changed; 'golive\n"
-    "run amend' takes a new plan into the run.\n"
-    "\n"
+    "\n" CLI_HELP_RUN_PLAN "\n"
     "Run the plan's checks (all, or those named): count compares the\n"
     "source's rows (the check's where, by default the job's) with the\n"
     "target's within a tolerance and names the rows that differ;\n"

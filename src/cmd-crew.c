@@ -6,15 +6,42 @@
 #include <string.h>
 
 #include "cli.h"
+#include "client.h"
 #include "cmd.h"
 #include "golive/crew.h"
 #include "util/clock.h"
+
+/* `shift` through a server: POST /shift, the same line. */
+static int shift_remote(const char *server, const char *as, const char *to,
+                        const char *note, int json)
+{
+    json_t *body = json_pack("{s:s, s:s?}", "to", to, "note", note), *o = NULL;
+    struct client c;
+    int rc;
+
+    if (!(rc = client_open(&c, server, as)) &&
+        !(rc = client_call(&c, "POST", "/shift", body, &o))) {
+        if (json)
+            cli_print_json(json_incref(o), 0);
+        else
+            printf("T0 moved from %s to %s (%s); every time relative to T0 "
+                   "moves with it\n",
+                   json_string_value(json_object_get(o, "from")),
+                   json_string_value(json_object_get(o, "to")),
+                   json_string_value(json_object_get(o, "as")));
+    }
+    json_decref(body);
+    json_decref(o);
+    client_close(&c);
+    return rc;
+}
 
 static int shift_run(int argc, char **argv)
 {
     struct cli_run r;
     struct gl_err err;
     struct cli_opts o;
+    const char *server = NULL;
     int64_t to, off;
     int rc, tz;
     char from_s[40], to_s[40];
@@ -25,6 +52,7 @@ static int shift_run(int argc, char **argv)
         OPT_AS(&o.as),
         OPT_NOTE(&o.note, "why, for the record"),
         OPT_STATE(&o.state),
+        OPT_SERVER(&server),
         OPT_JSON(&o.json, "{from, to, seconds, as}"),
         OPT_ARGS(1, 1, "T0: golive shift T0 --to TIME"),
     };
@@ -36,6 +64,8 @@ static int shift_run(int argc, char **argv)
         return cli_usage("shift", "shift needs --to");
     if (strcmp(argv[optind], "T0"))
         return cli_usage("shift", "shift moves T0: golive shift T0 --to TIME");
+    if ((server = client_server(server, o.state)))
+        return shift_remote(server, o.as, o.to, o.note, o.json);
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, o.as, 1)))
         goto out;
@@ -98,16 +128,103 @@ static void print_moved(json_t *moved, const char *from, const char *to)
     }
 }
 
+/* The defects named (D-N) as numbers into pick (defects has room). */
+static int defect_numbers(struct gl_handover_pick *pick, int64_t *defects,
+                          const char **dids, size_t n)
+{
+    size_t i;
+
+    pick->defects = defects;
+    for (i = 0; i < n; i++)
+        if (!(defects[pick->n_defects++] = cli_id_number(dids[i], 'D')))
+            return cli_usage("handover",
+                             "'%s' is not a defect id (D-1, D-2...)", dids[i]);
+    return EXIT_OK;
+}
+
+/* What the handover moved and refused; exit 3 when something was. */
+static int print_handover(json_t *moved, const char *from, const char *to,
+                          int json)
+{
+    json_t *x;
+    size_t i;
+    int rc;
+
+    /* some items may have been refused: they stay, and say why */
+    json_array_foreach(json_object_get(moved, "refused"), i, x) cli_error(
+        "not handed over: %s", json_string_value(json_object_get(x, "why")));
+    rc = json_array_size(json_object_get(moved, "refused")) ? EXIT_REFUSED
+                                                            : EXIT_OK;
+    if (json) {
+        json_object_set_new(moved, "from", json_string(from));
+        json_object_set_new(moved, "to", json_string(to));
+        cli_print_json(json_incref(moved), 0);
+    } else {
+        print_moved(moved, from, to);
+    }
+    return rc;
+}
+
+/* `handover` through a server: POST /handover; what was refused is named
+ * and exits 3, as here. */
+static int handover_remote(const char *server, const char *as, const char *to,
+                           const char *note, const struct po_list *tasks,
+                           const struct po_list *scen,
+                           const struct po_list *defects, int json)
+{
+    json_t *body = json_pack("{s:s, s:s?}", "to", to, "note", note), *o = NULL,
+           *x;
+    const struct po_list *lists[] = {tasks, scen, defects};
+    static const char *const keys[] = {"tasks", "scenarios", "defects"};
+    struct client c;
+    size_t i, k;
+    int rc;
+
+    for (k = 0; k < 3; k++) {
+        json_t *a;
+        if (!lists[k]->n)
+            continue;
+        a = json_array();
+        for (i = 0; i < lists[k]->n; i++)
+            json_array_append_new(a, json_string(lists[k]->v[i]));
+        json_object_set_new(body, keys[k], a);
+    }
+    if ((rc = client_open(&c, server, as)) ||
+        (rc = client_call(&c, "POST", "/handover", body, &o)))
+        goto out;
+    json_array_foreach(json_object_get(o, "refused"), i, x) cli_error(
+        "not handed over: %s", json_string_value(json_object_get(x, "why")));
+    rc =
+        json_array_size(json_object_get(o, "refused")) ? EXIT_REFUSED : EXIT_OK;
+    if (json) {
+        /* from and to last, as the local answer has them */
+        json_t *from = json_incref(json_object_get(o, "from")),
+               *t = json_incref(json_object_get(o, "to"));
+        json_object_del(o, "from");
+        json_object_del(o, "to");
+        json_object_set_new(o, "from", from);
+        json_object_set_new(o, "to", t);
+        cli_print_json(json_incref(o), 0);
+    } else {
+        print_moved(o, json_string_value(json_object_get(o, "from")), to);
+    }
+out:
+    json_decref(body);
+    json_decref(o);
+    client_close(&c);
+    return rc;
+}
+
 static int handover_run(int argc, char **argv)
 {
-    const char *as = NULL, *to = NULL, *note = NULL, *state = NULL;
+    const char *as = NULL, *to = NULL, *note = NULL, *state = NULL,
+               *server = NULL;
     const char **tasks = NULL, **scen = NULL, **dids = NULL;
     int64_t *defects = NULL;
     struct gl_handover_pick pick;
     struct cli_run r;
     struct gl_err err;
-    json_t *moved = NULL, *x;
-    size_t i;
+    json_t *moved = NULL;
     int rc, json = 0;
     struct po_list task_list = {NULL, 0, 0}, scen_list = {NULL, 0, 0},
                    defect_list = {NULL, 0, 0};
@@ -122,6 +239,7 @@ static int handover_run(int argc, char **argv)
         OPT_AS(&as),
         OPT_NOTE(&note, "why, for the record"),
         OPT_STATE(&state),
+        OPT_SERVER(&server),
         OPT_JSON(&json, "{from, to, tasks, checks, scenarios, defects, "
                         "refused: [{kind, id, why}]}"),
         OPT_ARGS(0, 0,
@@ -149,16 +267,15 @@ static int handover_run(int argc, char **argv)
     pick.n_tasks = task_list.n;
     pick.scenarios = scen;
     pick.n_scenarios = scen_list.n;
-    pick.defects = defects;
-    for (i = 0; i < defect_list.n; i++) {
-        if (!(defects[pick.n_defects++] = cli_id_number(dids[i], 'D'))) {
-            rc = cli_usage("handover", "'%s' is not a defect id (D-1, D-2...)",
-                           dids[i]);
-            goto out;
-        }
-    }
+    if ((rc = defect_numbers(&pick, defects, dids, defect_list.n)))
+        goto out;
     if (!to) {
         rc = cli_usage("handover", "handover needs --to");
+        goto out;
+    }
+    if ((server = client_server(server, state))) {
+        rc = handover_remote(server, as, to, note, &task_list, &scen_list,
+                             &defect_list, json);
         goto out;
     }
     gl_err_clear(&err);
@@ -168,19 +285,7 @@ static int handover_run(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
-    /* some items may have been refused: they stay, and say why */
-    json_array_foreach(json_object_get(moved, "refused"), i, x) cli_error(
-        "not handed over: %s", json_string_value(json_object_get(x, "why")));
-    rc = json_array_size(json_object_get(moved, "refused")) ? EXIT_REFUSED
-                                                            : EXIT_OK;
-    if (json) {
-        json_object_set_new(moved, "from", json_string(r.who.person));
-        json_object_set_new(moved, "to", json_string(to));
-        cli_print_json(moved, 0);
-        moved = NULL;
-        goto out;
-    }
-    print_moved(moved, r.who.person, to);
+    rc = print_handover(moved, r.who.person, to, json);
 out:
     json_decref(moved);
     cli_run_close(&r);

@@ -72,12 +72,21 @@ static int db_query(struct gl_db *db, const char *sql, int json)
                 gl_buf_adds(&b, "NULL");
             else
                 gl_value_text(&row[i], &b);
+            if (gl_buf_failed(&b))
+                break;
             printf("%s%s", i ? "\t" : "", gl_buf_str(&b));
         }
         printf("\n");
+        if (gl_buf_failed(&b))
+            break;
+    }
+    db->drv->cursor_close(c);
+    if (gl_buf_failed(&b)) {
+        r = cli_buf_check(&b, "a value");
+        gl_buf_release(&b);
+        return r;
     }
     gl_buf_release(&b);
-    db->drv->cursor_close(c);
     return r < 0 ? cli_fail(&err) : EXIT_OK;
 }
 

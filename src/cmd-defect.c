@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "client.h"
 #include "cmd.h"
 #include "golive/comment.h"
 #include "golive/defect.h"
@@ -176,10 +177,175 @@ static int defect_show(struct cli_run *r, int64_t n, int json)
     return EXIT_OK;
 }
 
+/* The defect answers of the API without what only the API adds. */
+static void strip_actions(json_t *d)
+{
+    json_object_del(d, "actions");
+}
+
+/* `defect SUB` through a server: the route of each form, then the same
+ * printing as on the store. */
+static int defect_remote(const char *server, const char *as, const char *sub,
+                         int64_t n, const char *scenario, const char *severity,
+                         const char *title, const char *patch, const char *note,
+                         const char *text, int json)
+{
+    const int change = strcmp(sub, "list") && strcmp(sub, "show");
+    json_t *body = json_object(), *o = NULL, *x;
+    char path[128];
+    struct client c;
+    const char *by;
+    size_t i;
+    int rc;
+
+    if ((rc = client_open(&c, server, change ? as : NULL)))
+        goto out;
+    if (!strcmp(sub, "list")) {
+        if ((rc = client_call(&c, "GET", "/defects", NULL, &o)))
+            goto out;
+        json_array_foreach(json_object_get(o, "defects"), i, x)
+            strip_actions(x);
+        if (json) {
+            char *js = json_dumps(json_object_get(o, "defects"), JSON_COMPACT);
+            printf("%s\n", js ? js : "[]");
+            free(js);
+            goto out;
+        }
+        printf("%-6s %-8s %-9s %-10s %-10s %s\n", "id", "severity", "state",
+               "scenario", "patch", "title");
+        json_array_foreach(json_object_get(o, "defects"), i, x)
+        {
+            const char *sc = json_string_value(json_object_get(x, "scenario")),
+                       *pa = json_string_value(json_object_get(x, "patch"));
+            printf("%-6s %-8s %-9s %-10s %-10s %s\n",
+                   json_string_value(json_object_get(x, "id")),
+                   json_string_value(json_object_get(x, "severity")),
+                   json_string_value(json_object_get(x, "state")),
+                   sc ? sc : "-", pa ? pa : "-",
+                   json_string_value(json_object_get(x, "title")));
+        }
+        goto out;
+    }
+    if (!strcmp(sub, "show")) {
+        struct gl_run_info info;
+        int64_t now;
+        snprintf(path, sizeof(path), "/defects/D-%lld", (long long)n);
+        if ((rc = client_run_info(&c, &info, &now)) ||
+            (rc = client_call(&c, "GET", path, NULL, &o)))
+            goto out;
+        strip_actions(o);
+        json_array_foreach(json_object_get(o, "comments"), i, x)
+        {
+            int64_t at;
+            int off;
+            char t[40];
+            if (!gl_time_parse(json_string_value(json_object_get(x, "at")), &at,
+                               &off)) {
+                gl_time_format(at, info.switch_offset, t);
+                json_object_set_new(x, "at", json_string(t));
+            }
+        }
+        if (json) {
+            cli_print_json(json_incref(o), 1);
+            goto out;
+        }
+        {
+            static const char *const keys[] = {"scenario", "opened_by", "fixer",
+                                               "verifier", "patch"};
+            size_t k;
+            printf("%s %s %s: %s\n",
+                   json_string_value(json_object_get(o, "id")),
+                   json_string_value(json_object_get(o, "severity")),
+                   json_string_value(json_object_get(o, "state")),
+                   json_string_value(json_object_get(o, "title")));
+            for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+                const char *v = json_string_value(json_object_get(o, keys[k]));
+                if (v)
+                    printf("  %-10s %s\n", keys[k], v);
+            }
+        }
+        if (!json_array_size(json_object_get(o, "comments")))
+            printf("no comments\n");
+        json_array_foreach(json_object_get(o, "comments"), i, x)
+            printf("%s %s: %s\n", json_string_value(json_object_get(x, "at")),
+                   json_string_value(json_object_get(x, "actor")),
+                   json_string_value(json_object_get(x, "text")));
+        goto out;
+    }
+    if (!strcmp(sub, "open")) {
+        json_object_set_new(body, "severity", json_string(severity));
+        json_object_set_new(body, "title", json_string(title));
+        if (scenario)
+            json_object_set_new(body, "scenario", json_string(scenario));
+        snprintf(path, sizeof(path), "/defects");
+    } else if (!strcmp(sub, "comment")) {
+        json_object_set_new(body, "text", json_string(text));
+        snprintf(path, sizeof(path), "/defects/D-%lld/comments", (long long)n);
+    } else {
+        if (!strcmp(sub, "severity"))
+            json_object_set_new(body, "severity", json_string(severity));
+        if (patch && !strcmp(sub, "defer"))
+            json_object_set_new(body, "patch", json_string(patch));
+        if (note)
+            json_object_set_new(body, "note", json_string(note));
+        snprintf(path, sizeof(path), "/defects/D-%lld/%s", (long long)n, sub);
+    }
+    if ((rc = client_call(&c, "POST", path, body, &o)))
+        goto out;
+    by = c.person[0] ? c.person : NULL;
+    if (!strcmp(sub, "open")) {
+        n = json_integer_value(json_object_get(o, "n"));
+        if (json)
+            cli_print_json(
+                json_pack("{s:O, s:I, s:s, s:s, s:s?}", "id",
+                          json_object_get(o, "id"), "n", (json_int_t)n, "state",
+                          "open", "severity", severity, "as",
+                          json_string_value(json_object_get(o, "opened_by"))),
+                0);
+        else
+            printf("D-%lld\n", (long long)n);
+    } else if (!strcmp(sub, "comment")) {
+        json_t *cs = json_object_get(o, "comments"),
+               *last = json_array_get(cs, json_array_size(cs) - 1);
+        json_int_t k = json_integer_value(json_object_get(last, "n"));
+        by = json_string_value(json_object_get(last, "actor"));
+        if (json)
+            cli_print_json(json_pack("{s:I, s:I, s:s?}", "n", (json_int_t)n,
+                                     "comment", k, "as", by),
+                           0);
+        else
+            printf("D-%lld: comment %lld (%s)\n", (long long)n, (long long)k,
+                   by ? by : "?");
+    } else if (!strcmp(sub, "severity")) {
+        if (json)
+            cli_print_json(json_pack("{s:I, s:s, s:s?}", "n", (json_int_t)n,
+                                     "severity", severity, "as", by),
+                           0);
+        else
+            printf("D-%lld: severity %s (%s)\n", (long long)n, severity,
+                   by ? by : "?");
+    } else {
+        const char *to = json_string_value(json_object_get(o, "state"));
+        if (json)
+            cli_print_json(json_pack("{s:I, s:s?, s:s?}", "n", (json_int_t)n,
+                                     "to", to, "as", by),
+                           0);
+        else
+            printf("D-%lld: %s (%s)\n", (long long)n, to ? to : "?",
+                   by ? by : "?");
+    }
+out:
+    json_decref(body);
+    json_decref(o);
+    client_close(&c);
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
     const char *as = NULL, *scenario = NULL, *severity = NULL, *title = NULL,
-               *patch = NULL, *note = NULL, *state_opt = NULL, *sub;
+               *patch = NULL, *note = NULL, *state_opt = NULL, *sub,
+               *server = NULL;
     struct cli_run r;
     int json = 0, rc;
     int64_t n = 0;
@@ -209,6 +375,7 @@ static int run(int argc, char **argv)
                         "with its event"),
         OPT_AS(&as),
         OPT_STATE(&state_opt),
+        OPT_SERVER(&server),
         OPT_JSON(&json, "print the outcome, or the list, as JSON"),
         OPT_SUBCOMMANDS(subs),
     };
@@ -224,6 +391,10 @@ static int run(int argc, char **argv)
                          argv[optind + 1]);
     if (!strcmp(sub, "severity"))
         severity = argv[optind + 2];
+    if ((server = client_server(server, state_opt)))
+        return defect_remote(
+            server, as, sub, n, scenario, severity, title, patch, note,
+            !strcmp(sub, "comment") ? argv[optind + 2] : NULL, json);
     rc = cli_run_open(&r, state_opt, NULL, as,
                       strcmp(sub, "list") && strcmp(sub, "show"));
     if (rc == EXIT_OK) {

@@ -129,6 +129,11 @@ static void value_json(json_t *o, const char *side, const struct gl_value *v)
         return;
     }
     gl_value_text(v, &b);
+    if (gl_buf_failed(&b)) { /* cli_value_json says so */
+        json_object_set_new(o, side, cli_value_json(v));
+        gl_buf_release(&b);
+        return;
+    }
     chars = utf8_len(gl_buf_str(&b), b.len, SHOWN_CHARS, &cut);
     if (chars > SHOWN_CHARS) {
         json_t *j = json_stringn(gl_buf_str(&b), cut);
@@ -153,6 +158,11 @@ static void value_print(const struct gl_value *v)
         return;
     }
     gl_value_text(v, &b);
+    if (gl_buf_failed(&b)) {
+        fputs("(out of memory)", stdout);
+        gl_buf_release(&b);
+        return;
+    }
     if (v->type == GL_INT || v->type == GL_FLOAT || v->type == GL_BOOL ||
         v->type == GL_NUMERIC) {
         fputs(gl_buf_str(&b), stdout);
@@ -530,10 +540,15 @@ static int fix_finish(struct diff *J)
 }
 
 /* The two sides as gl_diff_run takes them. */
-static void set_sides(struct diff *J)
+static int set_sides(struct diff *J)
 {
+    int rc;
+
     J->sdb->drv->quote_ident(J->stable, &J->srel);
     J->ddb->drv->quote_ident(J->dtable, &J->drel);
+    if ((rc = cli_buf_check(&J->srel, "a table's name")) ||
+        (rc = cli_buf_check(&J->drel, "a table's name")))
+        return rc;
     J->S.db = J->sdb;
     J->S.relation = gl_buf_str(&J->srel);
     J->S.where = J->swhere;
@@ -550,6 +565,7 @@ static void set_sides(struct diff *J)
     J->D.col_names = J->dcols;
     J->D.col_types = J->dtypes;
     J->D.url = J->durl;
+    return EXIT_OK;
 }
 
 /* Compare: inside the database when one connection reaches both tables
@@ -630,7 +646,8 @@ static int diff_tables(struct diff *J, char **argv)
     J->O.json = J->json;
     J->o.on_diff = on_diff;
     J->o.ctx = &J->O;
-    set_sides(J);
+    if ((rc = set_sides(J)))
+        return rc;
     if (compare(J, &err))
         return cli_fail(&err);
     if (J->fixf && (rc = fix_finish(J)))
@@ -642,14 +659,41 @@ static int diff_tables(struct diff *J, char **argv)
                : EXIT_OK;
 }
 
+/* --map SRC=DST (each, cut in place: argv's strings) and --where into J. */
+static int diff_args(struct diff *J, const char **maps, size_t n,
+                     const char **map_src, const char **map_dst,
+                     const char *where)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        char *arg = (char *)maps[i], *eq = strchr(arg, '=');
+        if (!eq || eq == arg || !eq[1])
+            return cli_usage("diff",
+                             "--map takes SRC_COLUMN=DST_COLUMN, "
+                             "not '%s'",
+                             arg);
+        *eq = '\0';
+        map_src[i] = arg;
+        map_dst[i] = eq + 1;
+    }
+    J->map_src = map_src;
+    J->map_dst = map_dst;
+    J->nmap = n;
+    if (where && (J->swhere || J->dwhere))
+        return cli_usage("diff", "--where is for both sides: with "
+                                 "--where-source or --where-target, give "
+                                 "each side its own");
+    if (where)
+        J->swhere = J->dwhere = where;
+    return EXIT_OK;
+}
+
 static int run(int argc, char **argv)
 {
-    char *keyarg = NULL, *colarg = NULL;
-    const char *where = NULL, *fix = NULL, *swhere = NULL, *dwhere = NULL;
-    const char *map_src[256], *map_dst[256];
-    size_t nmap = 0;
-    struct gl_diff_opts o;
-    int rc, json = 0, jobs = 0;
+    const char *where = NULL, *map_src[256], *map_dst[256];
+    struct diff J;
+    int rc;
     static const struct po_choice units[] = {
         {"us", 1}, {"ms", 1000}, {"s", 1000000}, {NULL, 0}};
     const char *key_opt = NULL, *col_opt = NULL, *maps[256];
@@ -665,25 +709,27 @@ static int run(int argc, char **argv)
                  "(repeat for each)"),
         OPT_STRING("where", 0, &where, "SQL",
                    "compare only these rows (both sides)"),
-        OPT_STRING("where-source", 0, &swhere, "SQL", "filter the source only"),
-        OPT_STRING("where-target", 0, &dwhere, "SQL", "filter the target only"),
-        OPT_INT("float-digits", 0, &o.float_digits, 1, 17, "N",
+        OPT_STRING("where-source", 0, &J.swhere, "SQL",
+                   "filter the source only"),
+        OPT_STRING("where-target", 0, &J.dwhere, "SQL",
+                   "filter the target only"),
+        OPT_INT("float-digits", 0, &J.o.float_digits, 1, 17, "N",
                 "significant digits of floats (default 15)"),
-        OPT_ENUM("time-precision", 0, &o.time_unit, units, "P",
+        OPT_ENUM("time-precision", 0, &J.o.time_unit, units, "P",
                  "compare timestamps to us (default), ms or s"),
-        OPT_FLAG("rtrim", 0, &o.rtrim, "ignore trailing spaces of text"),
-        OPT_INT64("max-diffs", 0, &o.max_diffs, 1, PO_NO_MAX, "N",
+        OPT_FLAG("rtrim", 0, &J.o.rtrim, "ignore trailing spaces of text"),
+        OPT_INT64("max-diffs", 0, &J.o.max_diffs, 1, PO_NO_MAX, "N",
                   "stop after N differences"),
-        OPT_STRING("fix-sql", 0, &fix, "FILE",
+        OPT_STRING("fix-sql", 0, &J.fix, "FILE",
                    "write SQL that makes the target equal, in its dialect, "
                    "with literals that mean the same under any time zone, "
                    "date style, sql_mode or standard_conforming_strings "
                    "(mode 0600; only when the diff finishes)"),
-        OPT_JSON(&json, "JSON Lines: one object per difference (changed "
-                        "rows with \"values\": {col: {source, target}}; "
-                        "values over 60 characters cut, with their length), "
-                        "then {\"summary\": {...}}"),
-        OPT_INT("jobs", 0, &jobs, 1, 64, "N",
+        OPT_JSON(&J.json, "JSON Lines: one object per difference (changed "
+                          "rows with \"values\": {col: {source, target}}; "
+                          "values over 60 characters cut, with their "
+                          "length), then {\"summary\": {...}}"),
+        OPT_INT("jobs", 0, &J.jobs, 1, 64, "N",
                 "cut the key range into N segments compared at once, each "
                 "on connections of its own (default: every core, up to 4, "
                 "when one connection reaches both tables and they compare "
@@ -691,49 +737,18 @@ static int run(int argc, char **argv)
         OPT_ARGS(4, 4, "SRC_URL SRC_TABLE DST_URL DST_TABLE"),
     };
 
-    memset(&o, 0, sizeof(o));
-    o.time_unit = 1;
+    memset(&J, 0, sizeof(J));
+    J.o.time_unit = 1;
     if ((rc = cli_parse(&cmd_diff, opts, argc, argv)) >= 0)
         return rc;
-    rc = EXIT_ERROR;
     /* split_list() cuts these in place: they are argv's strings */
-    keyarg = (char *)key_opt;
-    colarg = (char *)col_opt;
-    for (nmap = 0; nmap < map_list.n; nmap++) {
-        char *arg = (char *)maps[nmap], *eq = strchr(arg, '=');
-        if (!eq || eq == arg || !eq[1])
-            return cli_usage("diff",
-                             "--map takes SRC_COLUMN=DST_COLUMN, "
-                             "not '%s'",
-                             arg);
-        *eq = '\0';
-        map_src[nmap] = arg;
-        map_dst[nmap] = eq + 1;
-    }
-    if (where && (swhere || dwhere))
-        return cli_usage("diff", "--where is for both sides: with "
-                                 "--where-source or --where-target, give "
-                                 "each side its own");
-    if (where)
-        swhere = dwhere = where;
-    {
-        struct diff J;
-        memset(&J, 0, sizeof(J));
-        J.o = o;
-        J.keyarg = keyarg;
-        J.colarg = colarg;
-        J.swhere = swhere;
-        J.dwhere = dwhere;
-        J.map_src = map_src;
-        J.map_dst = map_dst;
-        J.nmap = nmap;
-        J.fix = fix;
-        J.json = json;
-        J.jobs = jobs;
-        rc = diff_tables(&J, argv + optind);
-        diff_release(&J);
+    J.keyarg = (char *)key_opt;
+    J.colarg = (char *)col_opt;
+    if ((rc = diff_args(&J, maps, map_list.n, map_src, map_dst, where)))
         return rc;
-    }
+    rc = diff_tables(&J, argv + optind);
+    diff_release(&J);
+    return rc;
 }
 
 const struct gl_cmd cmd_diff = {

@@ -6,20 +6,17 @@
 #include <string.h>
 
 #include "cli.h"
+#include "client.h"
 #include "cmd.h"
 #include "golive/duty.h"
 #include "util/clock.h"
 
-/* `duty list`: the log, times at the plan's offset. */
-static int duty_list(struct cli_run *r, int json)
+/* Print the duty log list (taken), times at offset. */
+static int duty_print(json_t *list, int offset, int json)
 {
-    json_t *list = NULL, *x;
-    struct gl_err err;
+    json_t *x;
     size_t i;
 
-    gl_err_clear(&err);
-    if (gl_duty_list(r->s, &list, &err))
-        return cli_fail(&err);
     /* the store keeps UTC; people read the plan's offset */
     json_array_foreach(list, i, x)
     {
@@ -28,7 +25,7 @@ static int duty_list(struct cli_run *r, int json)
         char t[40];
         if (!gl_time_parse(json_string_value(json_object_get(x, "at")), &at,
                            &off)) {
-            gl_time_format(at, r->info.switch_offset, t);
+            gl_time_format(at, offset, t);
             json_object_set_new(x, "at", json_string(t));
         }
     }
@@ -55,10 +52,86 @@ static int duty_list(struct cli_run *r, int json)
     return EXIT_OK;
 }
 
+/* `duty list`: the log, times at the plan's offset. */
+static int duty_list(struct cli_run *r, int json)
+{
+    json_t *list = NULL;
+    struct gl_err err;
+
+    gl_err_clear(&err);
+    if (gl_duty_list(r->s, &list, &err))
+        return cli_fail(&err);
+    return duty_print(list, r->info.switch_offset, json);
+}
+
+/* `duty SUB` through a server: the routes of each form, printed as on the
+ * store. */
+static int duty_remote(const char *server, const char *as, const char *sub,
+                       const char *arg, int64_t n, const char *channel,
+                       const char *kind, const char *patch,
+                       const char *severity, const char *title, int json)
+{
+    json_t *body = json_object(), *o = NULL, *x;
+    struct gl_run_info info;
+    char path[96];
+    struct client c;
+    int64_t now;
+    size_t i;
+    int rc;
+
+    if ((rc = client_open(&c, server, strcmp(sub, "list") ? as : NULL)))
+        goto out;
+    if (!strcmp(sub, "list")) {
+        if ((rc = client_run_info(&c, &info, &now)) ||
+            (rc = client_call(&c, "GET", "/duty", NULL, &o)))
+            goto out;
+        json_array_foreach(json_object_get(o, "duty"), i, x)
+            json_object_del(x, "actions");
+        rc = duty_print(json_incref(json_object_get(o, "duty")),
+                        info.switch_offset, json);
+        goto out;
+    }
+    if (!strcmp(sub, "log")) {
+        json_object_set_new(body, "text", json_string(arg));
+        if (channel)
+            json_object_set_new(body, "channel", json_string(channel));
+        if (kind)
+            json_object_set_new(body, "kind", json_string(kind));
+        if (patch)
+            json_object_set_new(body, "patch", json_string(patch));
+        snprintf(path, sizeof(path), "/duty");
+    } else if (!strcmp(sub, "defect")) {
+        json_object_set_new(body, "severity", json_string(severity));
+        if (title)
+            json_object_set_new(body, "title", json_string(title));
+        snprintf(path, sizeof(path), "/duty/H-%lld/defect", (long long)n);
+    } else {
+        if (patch)
+            json_object_set_new(body, "patch", json_string(patch));
+        snprintf(path, sizeof(path), "/duty/H-%lld/patch", (long long)n);
+    }
+    if ((rc = client_call(&c, "POST", path, body, &o)))
+        goto out;
+    if (!strcmp(sub, "log"))
+        printf(json ? "{\"id\":\"%s\"}\n" : "%s\n",
+               json_string_value(json_object_get(o, "id")));
+    else if (!strcmp(sub, "defect"))
+        printf(json ? "{\"id\":\"%s\"}\n" : "%s\n",
+               json_string_value(json_object_get(o, "defect")));
+    else
+        printf("H-%lld: for patch %s (%s)\n", (long long)n, patch, c.person);
+out:
+    json_decref(body);
+    json_decref(o);
+    client_close(&c);
+    return rc;
+}
+
 static int duty_run(int argc, char **argv)
 {
     const char *as = NULL, *channel = NULL, *kind = NULL, *patch = NULL,
-               *severity = NULL, *title = NULL, *state = NULL, *sub;
+               *severity = NULL, *title = NULL, *state = NULL, *sub,
+               *server = NULL;
     struct cli_run r;
     struct gl_err err;
     int64_t n = 0, d;
@@ -82,6 +155,7 @@ static int duty_run(int argc, char **argv)
                    "defect: the defect's title (default: the entry's text)"),
         OPT_AS(&as),
         OPT_STATE(&state),
+        OPT_SERVER(&server),
         OPT_JSON(&json, "print the outcome, or the list, as JSON"),
         OPT_SUBCOMMANDS(subs),
     };
@@ -95,6 +169,10 @@ static int duty_run(int argc, char **argv)
                          argv[optind + 1]);
     if (!strcmp(sub, "defect") && !severity)
         return cli_usage("duty", "'duty defect' needs --severity");
+    if ((server = client_server(server, state)))
+        return duty_remote(server, as, sub,
+                           argc - optind > 1 ? argv[optind + 1] : NULL, n,
+                           channel, kind, patch, severity, title, json);
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, state, NULL, as, strcmp(sub, "list") != 0)))
         goto out;
@@ -130,7 +208,9 @@ static int patch_run(int argc, char **argv)
 {
     struct cli_opts o;
     struct cli_run r;
+    struct client c;
     struct gl_err err;
+    const char *server = NULL;
     json_t *plan = NULL, *x, *y;
     size_t i, j;
     int rc;
@@ -138,6 +218,7 @@ static int patch_run(int argc, char **argv)
                                          {NULL, 0, 0, NULL}};
     struct po_option opts[] = {
         OPT_STATE(&o.state),
+        OPT_SERVER(&server),
         OPT_JSON(&o.json, "{patches: [{patch, defects: [{id, severity, "
                           "title}], requests: [{id, kind, text}]}], "
                           "unplanned: [{id, kind, text}]}"),
@@ -148,9 +229,16 @@ static int patch_run(int argc, char **argv)
     if ((rc = cli_parse(&cmd_patch, opts, argc, argv)) >= 0)
         return rc;
     gl_err_clear(&err);
-    if ((rc = cli_run_open(&r, o.state, NULL, NULL, 0)))
+    memset(&r, 0, sizeof(r));
+    memset(&c, 0, sizeof(c));
+    if ((server = client_server(server, o.state))) {
+        /* through a server: the same plan, GET /patch-plan */
+        if ((rc = client_open(&c, server, NULL)) ||
+            (rc = client_call(&c, "GET", "/patch-plan", NULL, &plan)))
+            goto out;
+    } else if ((rc = cli_run_open(&r, o.state, NULL, NULL, 0))) {
         goto out;
-    if (gl_patch_plan(r.s, &plan, &err)) {
+    } else if (gl_patch_plan(r.s, &plan, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
@@ -183,7 +271,9 @@ static int patch_run(int argc, char **argv)
         printf("nothing deferred, nothing requested\n");
 out:
     json_decref(plan);
-    cli_run_close(&r);
+    client_close(&c);
+    if (!server)
+        cli_run_close(&r);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "client.h"
 #include "golive/runbook.h"
 #include "cmd.h"
 #include "golive/gate.h"
@@ -30,15 +31,99 @@ static int print_gate(json_t *g)
     return passed;
 }
 
+/* `gate` through a server: GET /gate, the same rendering and exit. */
+static int gate_remote(const char *server, int json)
+{
+    struct client c;
+    json_t *g = NULL;
+    int rc;
+
+    if (!(rc = client_open(&c, server, NULL)) &&
+        !(rc = client_call(&c, "GET", "/gate", NULL, &g))) {
+        if (json) {
+            rc = json_is_true(json_object_get(g, "passed")) ? EXIT_OK : EXIT_NO;
+            cli_print_json(json_incref(g), 1);
+        } else {
+            rc = print_gate(g) ? EXIT_OK : EXIT_NO;
+        }
+    }
+    json_decref(g);
+    client_close(&c);
+    return rc;
+}
+
+/* `decide` through a server: POST /decisions. */
+static int decide_remote(const char *server, const char *as,
+                         const char *decision, const char *note, int json)
+{
+    json_t *body = json_pack("{s:s, s:s?}", "decision", decision, "note", note),
+           *o = NULL;
+    struct client c;
+    int rc;
+
+    if (!(rc = client_open(&c, server, as)) &&
+        !(rc = client_call(&c, "POST", "/decisions", body, &o))) {
+        const char *by = json_string_value(json_object_get(o, "by"));
+        if (json)
+            cli_print_json(json_pack("{s:s, s:s, s:s?}", "decision", decision,
+                                     "as", by, "note", note),
+                           0);
+        else
+            printf("decision: %s (%s): %s\n", decision, by, note);
+    }
+    json_decref(body);
+    json_decref(o);
+    client_close(&c);
+    return rc;
+}
+
+/* `rollback` through a server: POST /rollback, then who holds its tasks
+ * now (GET /tasks, after handovers). */
+static int rollback_remote(const char *server, const char *as, const char *note)
+{
+    json_t *body = json_pack("{s:s?}", "note", note), *o = NULL, *ts = NULL,
+           *id, *t;
+    struct client c;
+    size_t i, k;
+    int rc;
+
+    if ((rc = client_open(&c, server, as)) ||
+        (rc = client_call(&c, "POST", "/rollback", body, &o)))
+        goto out;
+    printf("rollback started (%s); its tasks, in order:\n",
+           json_string_value(json_object_get(o, "by")));
+    if ((rc = client_call(&c, "GET", "/tasks", NULL, &ts)))
+        goto out;
+    json_array_foreach(json_object_get(o, "tasks"), i, id)
+    {
+        json_array_foreach(json_object_get(ts, "tasks"), k, t)
+        {
+            if (!json_equal(json_object_get(t, "id"), id))
+                continue;
+            printf("  %-20s owner %-10s checker %s\n", json_string_value(id),
+                   json_string_value(json_object_get(t, "owner")),
+                   json_string_value(json_object_get(t, "checker")));
+        }
+    }
+out:
+    json_decref(body);
+    json_decref(o);
+    json_decref(ts);
+    client_close(&c);
+    return rc;
+}
+
 static int gate_run(int argc, char **argv)
 {
     struct cli_run r;
     struct gl_err err;
     struct cli_opts o;
+    const char *server = NULL;
     json_t *g = NULL;
     int rc;
     struct po_option opts[] = {
         OPT_STATE(&o.state),
+        OPT_SERVER(&server),
         OPT_JSON(&o.json, "{passed, rules: [{rule, passed, detail}]}"),
         OPT_END(),
     };
@@ -46,6 +131,8 @@ static int gate_run(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     if ((rc = cli_parse(&cmd_gate, opts, argc, argv)) >= 0)
         return rc;
+    if ((server = client_server(server, o.state)))
+        return gate_remote(server, o.json);
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, NULL, 0)))
         goto out;
@@ -71,11 +158,13 @@ static int decide_run(int argc, char **argv)
     struct cli_run r;
     struct gl_err err;
     struct cli_opts o;
+    const char *server = NULL;
     int rc;
     struct po_option opts[] = {
         OPT_AS(&o.as),
         OPT_NOTE(&o.note, "why: the reasons, for the record"),
         OPT_STATE(&o.state),
+        OPT_SERVER(&server),
         OPT_JSON(&o.json, "{decision, as, note}"),
         OPT_ARGS(1, 1, "go, no-go or hold"),
     };
@@ -83,6 +172,8 @@ static int decide_run(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     if ((rc = cli_parse(&cmd_decide, opts, argc, argv)) >= 0)
         return rc;
+    if ((server = client_server(server, o.state)))
+        return decide_remote(server, o.as, argv[optind], o.note, o.json);
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, o.as, 1)))
         goto out;
@@ -106,12 +197,14 @@ static int rollback_run(int argc, char **argv)
     struct cli_run r;
     struct gl_err err;
     struct cli_opts o;
+    const char *server = NULL;
     size_t i;
     int rc;
     struct po_option opts[] = {
         OPT_AS(&o.as),
         OPT_NOTE(&o.note, "why, for the record"),
         OPT_STATE(&o.state),
+        OPT_SERVER(&server),
         /* taken as it always was; rollback prints text only */
         {.kind = PO_FLAG, .name = "json", .value = &o.json, .flags = PO_HIDDEN},
         OPT_END(),
@@ -120,6 +213,8 @@ static int rollback_run(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     if ((rc = cli_parse(&cmd_rollback, opts, argc, argv)) >= 0)
         return rc;
+    if ((server = client_server(server, o.state)))
+        return rollback_remote(server, o.as, o.note);
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, o.state, NULL, o.as, 1)))
         goto out;

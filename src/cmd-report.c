@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "client.h"
 #include "cmd.h"
 #include "golive/report.h"
 #include "util/buf.h"
@@ -37,9 +38,57 @@ static int write_out(const char *path, const char *text)
     return EXIT_OK;
 }
 
+/* `report` through a server: GET /report?format=F, written the same way. */
+static int report_remote(const char *server, const char *format,
+                         const char *out)
+{
+    struct gl_run_info info;
+    struct client c;
+    char path[64], *text = NULL;
+    json_t *rep = NULL;
+    int64_t now;
+    size_t len;
+    int rc;
+
+    snprintf(path, sizeof(path), "/report?format=%s", format);
+    if ((rc = client_open(&c, server, NULL)))
+        goto out;
+    if (!strcmp(format, "json")) {
+        /* the same document, laid out as the local one is */
+        char *s;
+        if ((rc = client_call(&c, "GET", path, NULL, &rep)))
+            goto out;
+        s = json_dumps(rep, JSON_INDENT(2));
+        len = s ? strlen(s) : 0;
+        if (!(text = malloc(len + 2))) {
+            free(s);
+            cli_error("out of memory");
+            rc = EXIT_ERROR;
+            goto out;
+        }
+        snprintf(text, len + 2, "%s\n", s ? s : "{}");
+        free(s);
+    } else if ((rc = client_get_text(&c, path, &text, &len))) {
+        goto out;
+    }
+    if (out) {
+        if ((rc = client_run_info(&c, &info, &now)) ||
+            (rc = write_out(out, text)))
+            goto out;
+        printf("%s: the %s report of run %s\n", out, format, info.run_id);
+    } else {
+        fputs(text, stdout);
+    }
+out:
+    free(text);
+    json_decref(rep);
+    client_close(&c);
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
-    const char *format = "md", *out = NULL, *state = NULL;
+    const char *format = "md", *out = NULL, *state = NULL, *server = NULL;
     struct gl_buf b = GL_BUF_INIT;
     struct cli_run r;
     struct gl_err err;
@@ -52,12 +101,15 @@ static int run(int argc, char **argv)
         OPT_STRING("out", 0, &out, "FILE",
                    "write to FILE (atomically) instead of stdout"),
         OPT_STATE(&state),
+        OPT_SERVER(&server),
         OPT_END(),
     };
 
     if ((rc = cli_parse(&cmd_report, opts, argc, argv)) >= 0)
         return rc;
     format = formats[fmt].name;
+    if ((server = client_server(server, state)))
+        return report_remote(server, format, out);
     gl_err_clear(&err);
     if ((rc = cli_run_open(&r, state, NULL, NULL, 0)))
         goto done;
@@ -75,6 +127,8 @@ static int run(int argc, char **argv)
     } else {
         gl_report_markdown(rep, &b);
     }
+    if ((rc = cli_buf_check(&b, "the report")))
+        goto done;
     if (out && !(rc = write_out(out, gl_buf_str(&b))))
         printf("%s: the %s report of run %s\n", out, format, r.info.run_id);
     else if (!out)

@@ -95,6 +95,8 @@ static void print_diff(json_t *d)
     json_t *lines = gl_amend_lines(d), *x;
     size_t i;
 
+    if (!lines)
+        cli_error("out of memory");
     json_array_foreach(lines, i, x) printf("  %s\n", json_string_value(x));
     json_decref(lines);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "client.h"
 #include "cmd.h"
 #include "golive/flow.h"
 #include "golive/scenario.h"
@@ -94,6 +95,58 @@ static int samples(int argc, char **argv, const char *plan_path,
     return rc;
 }
 
+/* `scenario progress`: the library's JSON text js as it is, or per
+ * tester and per area for people. */
+static void print_progress(const char *js, int json)
+{
+    static const char *const states[] = {"pending", "running", "passed",
+                                         "failed",  "blocked", NULL};
+    static const char *const groups[] = {"testers", "areas", NULL};
+    json_t *o, *m, *e;
+    const char *k;
+    size_t gi, si;
+
+    if (json) {
+        printf("%s\n", js);
+        return;
+    }
+    o = json_loads(js, 0, NULL);
+    for (gi = 0; groups[gi]; gi++) {
+        printf("%s%s\n", gi ? "\n" : "", gi ? "by area:" : "by tester:");
+        m = json_object_get(o, groups[gi]);
+        if (!json_object_size(m))
+            printf("  none\n");
+        json_object_foreach(m, k, e)
+        {
+            int any = 0;
+            printf("  %-12s", k);
+            for (si = 0; states[si]; si++) {
+                json_t *c = json_object_get(e, states[si]);
+                if (!c)
+                    continue;
+                printf("%s%" JSON_INTEGER_FORMAT " %s", any++ ? ", " : "",
+                       json_integer_value(c), states[si]);
+            }
+            printf("\n");
+        }
+    }
+    json_decref(o);
+}
+
+/* progress: the scenario counts by tester and by area. */
+static int progress(struct cli_run *r, int json)
+{
+    struct gl_err err;
+    char *js;
+
+    gl_err_clear(&err);
+    if (!(js = gl_scenario_progress(r->s, r->plan, &err)))
+        return cli_fail(&err);
+    print_progress(js, json);
+    free(js);
+    return EXIT_OK;
+}
+
 /* next / pass / fail / block / progress: on the run, as a person. */
 static int on_run(int argc, char **argv, const char *state_opt, const char *as,
                   const char *note, int json)
@@ -110,44 +163,7 @@ static int on_run(int argc, char **argv, const char *state_opt, const char *as,
                            strcmp(sub, "progress") != 0)))
         goto out;
     if (!strcmp(sub, "progress")) {
-        static const char *const states[] = {"pending", "running", "passed",
-                                             "failed",  "blocked", NULL};
-        static const char *const groups[] = {"testers", "areas", NULL};
-        char *js = gl_scenario_progress(r.s, r.plan, &err);
-        json_t *o, *m, *e;
-        const char *k;
-        size_t gi, si;
-        if (!js) {
-            rc = cli_fail(&err);
-            goto out;
-        }
-        if (json) {
-            printf("%s\n", js);
-            free(js);
-            goto out;
-        }
-        o = json_loads(js, 0, NULL);
-        free(js);
-        for (gi = 0; groups[gi]; gi++) {
-            printf("%s%s\n", gi ? "\n" : "", gi ? "by area:" : "by tester:");
-            m = json_object_get(o, groups[gi]);
-            if (!json_object_size(m))
-                printf("  none\n");
-            json_object_foreach(m, k, e)
-            {
-                int any = 0;
-                printf("  %-12s", k);
-                for (si = 0; states[si]; si++) {
-                    json_t *c = json_object_get(e, states[si]);
-                    if (!c)
-                        continue;
-                    printf("%s%" JSON_INTEGER_FORMAT " %s", any++ ? ", " : "",
-                           json_integer_value(c), states[si]);
-                }
-                printf("\n");
-            }
-        }
-        json_decref(o);
+        rc = progress(&r, json);
         goto out;
     }
     if (!strcmp(sub, "next")) {
@@ -185,9 +201,72 @@ out:
     return rc;
 }
 
+/* next / pass / fail / block through a server: POST /scenarios/..., the
+ * same lines as on the store. */
+static int on_server(const char *server, int argc, char **argv, const char *as,
+                     const char *note, int json)
+{
+    const char *sub = argv[0];
+    json_t *body = json_object(), *o = NULL;
+    char path[600], esc[400];
+    struct client c;
+    int rc;
+
+    (void)argc; /* counted by cli_parse */
+    if ((rc = client_open(&c, server, strcmp(sub, "progress") ? as : NULL)))
+        goto out;
+    if (!strcmp(sub, "progress")) {
+        /* the library's text: indented, keys sorted */
+        char *js;
+        if ((rc = client_call(&c, "GET", "/scenarios?view=progress", NULL, &o)))
+            goto out;
+        js = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+        print_progress(js ? js : "{}", json);
+        free(js);
+        goto out;
+    }
+    if (!strcmp(sub, "next")) {
+        const char *id, *since;
+        if ((rc = client_call(&c, "POST", "/scenarios/next", NULL, &o)))
+            goto out;
+        if (!json_is_object(json_object_get(o, "scenario"))) {
+            printf("%s\n", json_string_value(json_object_get(o, "message")));
+            rc = EXIT_NO;
+            goto out;
+        }
+        id = json_string_value(
+            json_object_get(json_object_get(o, "scenario"), "id"));
+        since = json_string_value(json_object_get(o, "since"));
+        if (json)
+            printf("{\"scenario\":\"%s\",\"tester\":\"%s\"}\n", id, c.person);
+        else if (since && strlen(since) > 11)
+            printf("%s: already yours since %.5s; record its result first\n",
+                   id, since + 11);
+        else
+            printf("%s: yours, %s\n", id, c.person);
+    } else {
+        const char *result = !strcmp(sub, "pass")   ? "passed"
+                             : !strcmp(sub, "fail") ? "failed"
+                                                    : "blocked";
+        if (note)
+            json_object_set_new(body, "note", json_string(note));
+        snprintf(path, sizeof(path), "/scenarios/%s/%s",
+                 client_escape(argv[1], esc, sizeof(esc)), sub);
+        if ((rc = client_call(&c, "POST", path, body, &o)))
+            goto out;
+        printf("%s: %s (%s)\n", argv[1], result, c.person);
+    }
+out:
+    json_decref(body);
+    json_decref(o);
+    client_close(&c);
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
-    const char *plan = NULL, *state = NULL, *as = NULL, *note = NULL;
+    const char *plan = NULL, *state = NULL, *as = NULL, *note = NULL,
+               *server = NULL;
     int json = 0, limit = 10, rc;
     static const struct po_sub subs[] = {
         {"next", 0, 0, "no id"},
@@ -206,6 +285,7 @@ static int run(int argc, char **argv)
         OPT_AS(&as),
         OPT_NOTE(&note, "pass, fail, block: what the tester saw"),
         OPT_STATE(&state),
+        OPT_SERVER(&server),
         OPT_JSON(&json, "samples: {scenario, workflow, samples: [{old_key, "
                         "old_state, new_key, new_state, flagged, why}]}; "
                         "the others: their outcome as JSON"),
@@ -216,6 +296,8 @@ static int run(int argc, char **argv)
         return rc;
     if (!strcmp(argv[optind], "samples"))
         return samples(argc - optind, argv + optind, plan, state, limit, json);
+    if ((server = client_server(server, state)))
+        return on_server(server, argc - optind, argv + optind, as, note, json);
     return on_run(argc - optind, argv + optind, state, as, note, json);
 }
 

@@ -13,7 +13,7 @@ static int run(int argc, char **argv)
     struct gl_err err;
     char state[4096];
     const char *state_opt = NULL;
-    int rc, threads = 4, max_conn = 1000, timeout = 30;
+    int rc, threads = 4, max_conn = 1000, timeout = 30, sign_in_limit = 10;
     struct po_option opts[] = {
         OPT_STATE(&state_opt),
         OPT_STRING("listen", 0, &c.listen, "ADDR:PORT",
@@ -35,6 +35,10 @@ static int run(int argc, char **argv)
         OPT_INT("timeout", 0, &timeout, 1, 3600, "SECONDS",
                 "a connection idle this long, or this slow to send its "
                 "request, is closed (default 30)"),
+        OPT_INT("sign-in-limit", 0, &sign_in_limit, 0, 1000000, "N",
+                "N failed sign-ins (a wrong token or session) from one "
+                "address within a minute refuse it for a minute (default "
+                "10; 0: no limit)"),
         OPT_END(),
     };
 
@@ -47,6 +51,7 @@ static int run(int argc, char **argv)
     c.threads = (unsigned)threads;
     c.max_connections = (unsigned)max_conn;
     c.timeout = (unsigned)timeout;
+    c.sign_in_limit = (unsigned)sign_in_limit;
     gl_err_clear(&err);
     if (sv_serve(&c, &err))
         return cli_fail(&err);
@@ -60,6 +65,7 @@ const struct gl_cmd cmd_serve = {
     "                    [--tls-cert FILE --tls-key FILE] [--insecure-http]\n"
     "                    [--trusted-proxy ADDR] [--threads N]\n"
     "                    [--max-connections N] [--timeout SECONDS]\n"
+    "                    [--sign-in-limit N]\n"
     "\n"
     "Serve the run in the state store over HTTP: a JSON API under /api/v1\n"
     "that the team's own machines (and 'golive --server') use, each person\n"

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "client.h"
 #include "cmd.h"
 #include "golive/audit.h"
 #include "golive/status.h"
@@ -483,9 +484,58 @@ static void print_text(const struct cli_run *r, json_t *st, int changed)
     print_late(json_object_get(st, "late_tasks"), r);
 }
 
+/* A JSON string's value, "" when it is not one. */
+static const char *jstr(json_t *x)
+{
+    const char *s = json_string_value(x);
+
+    return s ? s : "";
+}
+
+/* `status` through a server: the same text from the same evaluation
+ * (GET /status?view=cli), or the same document (GET /status). */
+static int status_remote(const char *server, int json)
+{
+    struct cli_run r;
+    struct client c;
+    json_t *v = NULL;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    if ((rc = client_open(&c, server, NULL)))
+        goto out;
+    if (json) {
+        if (!(rc = client_call(&c, "GET", "/status", NULL, &v)))
+            cli_print_json(json_incref(v), 1);
+        goto out;
+    }
+    if ((rc = client_call(&c, "GET", "/status?view=cli", NULL, &v)))
+        goto out;
+    snprintf(r.info.run_id, sizeof(r.info.run_id), "%s",
+             jstr(json_object_get(v, "run_id")));
+    snprintf(r.info.cutover, sizeof(r.info.cutover), "%s",
+             jstr(json_object_get(v, "cutover")));
+    r.info.rehearsal = json_is_true(json_object_get(v, "rehearsal"));
+    r.info.plan_version =
+        (int)json_integer_value(json_object_get(v, "plan_version"));
+    snprintf(r.info.plan_sha256, sizeof(r.info.plan_sha256), "%s",
+             jstr(json_object_get(v, "plan_sha256")));
+    r.info.events = json_integer_value(json_object_get(v, "events"));
+    r.now = json_integer_value(json_object_get(v, "now"));
+    r.info.switch_at = json_integer_value(json_object_get(v, "switch_at"));
+    r.info.switch_offset =
+        (int)json_integer_value(json_object_get(v, "switch_offset"));
+    print_text(&r, json_object_get(v, "status"),
+               json_is_true(json_object_get(v, "plan_changed")));
+out:
+    json_decref(v);
+    client_close(&c);
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
-    const char *plan_arg = NULL;
+    const char *plan_arg = NULL, *server = NULL;
     struct cli_opts op;
     struct cli_run r;
     struct gl_err err;
@@ -493,6 +543,7 @@ static int run(int argc, char **argv)
     int rc, changed;
     struct po_option opts[] = {
         OPT_STATE(&op.state),
+        OPT_SERVER(&server),
         OPT_JSON(&op.json, "the same as JSON, for a dashboard"),
         OPT_ARGS(0, 1, "at most one plan file"),
     };
@@ -500,6 +551,8 @@ static int run(int argc, char **argv)
     memset(&op, 0, sizeof(op));
     if ((rc = cli_parse(&cmd_status, opts, argc, argv)) >= 0)
         return rc;
+    if ((server = client_server(server, op.state)))
+        return status_remote(server, op.json);
     if (argc - optind == 1)
         plan_arg = argv[optind];
     gl_err_clear(&err);

@@ -240,6 +240,8 @@ static void print_next_hint(struct sched *S, const char *plan_path)
         gl_buf_addf(o->checkpoint == 0 ? &resume : &again, " %s",
                     S->jobs[i]->id.id);
     }
+    if (cli_buf_check(&resume, "the hint") || cli_buf_check(&again, "the hint"))
+        goto out;
     if (again.len)
         fprintf(stderr,
                 "golive: once repaired, run again: golive sync %s%s%s\n",
@@ -252,6 +254,7 @@ static void print_next_hint(struct sched *S, const char *plan_path)
                 "golive: once repaired, continue with: golive sync %s%s "
                 "--resume\n",
                 plan_path, gl_buf_str(&resume));
+out:
     gl_buf_release(&resume);
     gl_buf_release(&again);
 }
@@ -443,12 +446,7 @@ const struct gl_cmd cmd_sync = {
     "usage: golive sync PLAN [JOB...] [--jobs N] [--resume | --restart |\n"
     "                    --retry-rejects] [--batch-size N] [--json]\n"
     "                    [--state FILE] [--as PERSON] [--plan-changed]\n"
-    "\n"
-    "PLAN '@run' is the run's own copy of the plan (in $GOLIVE_STATE, else\n"
-    "./golive.state): what a task's run: uses.  A plan file that differs\n"
-    "from the run's plan is refused (exit 3) unless --plan-changed; 'golive\n"
-    "run amend' takes a new plan into the run.\n"
-    "\n"
+    "\n" CLI_HELP_RUN_PLAN "\n"
     "Run the plan's sync jobs (all, or those named), each through the\n"
     "target's bulk path, in batches that commit together with the job's\n"
     "checkpoint (table golive_checkpoint in the target).  Rows that cannot\n"

@@ -4,8 +4,10 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "client.h"
 #include "cmd.h"
 #include "golive/runbook.h"
 #include "task-exec.h"
@@ -46,10 +48,158 @@ static int task_act(struct cli_run *r, const char *id, int act, int force,
     return EXIT_OK;
 }
 
+/* The note of the move that ended task id (its last task event), from
+ * the server's log; "" when it cannot be found. */
+static void remote_end_note(struct client *c, const char *id, char *note,
+                            size_t n)
+{
+    json_t *st = NULL, *ev = NULL, *x;
+    char path[96];
+    json_int_t last;
+    size_t i;
+
+    note[0] = '\0';
+    if (client_call(c, "GET", "/status", NULL, &st))
+        return;
+    last = json_integer_value(json_object_get(st, "events"));
+    json_decref(st);
+    snprintf(path, sizeof(path), "/events?after=%lld&limit=50",
+             (long long)(last > 50 ? last - 50 : 0));
+    if (client_call(c, "GET", path, NULL, &ev))
+        return;
+    for (i = json_array_size(json_object_get(ev, "events")); i-- > 0;) {
+        json_t *p;
+        x = json_array_get(json_object_get(ev, "events"), i);
+        p = json_object_get(x, "payload");
+        if (strncmp(json_string_value(json_object_get(x, "kind"))
+                        ? json_string_value(json_object_get(x, "kind"))
+                        : "",
+                    "task.", 5) ||
+            !json_is_string(json_object_get(p, "task")) ||
+            strcmp(json_string_value(json_object_get(p, "task")), id))
+            continue;
+        if (json_is_string(json_object_get(p, "note")))
+            snprintf(note, n, "%s",
+                     json_string_value(json_object_get(p, "note")));
+        break;
+    }
+    json_decref(ev);
+}
+
+/* A run: task started through a server runs there under a supervisor
+ * (as with --detach): follow it until it ends, then print its output and
+ * its end as the local run does; EXIT_NO when it failed. */
+static int remote_follow(struct client *c, const char *id, const char *path,
+                         int json, const char *output)
+{
+    char tpath[600], note[1024];
+    const char *state = NULL;
+    json_t *t = NULL;
+    int rc;
+
+    for (;;) {
+        json_decref(t);
+        if ((rc = client_call(c, "GET", path, NULL, &t)))
+            return rc;
+        state = json_string_value(json_object_get(t, "state"));
+        if (!state || strcmp(state, "running"))
+            break;
+        usleep(100 * 1000);
+    }
+    snprintf(tpath, sizeof(tpath), "%s/output", path);
+    if (!json) {
+        char *text = NULL;
+        size_t len = 0;
+        if (!client_get_text(c, tpath, &text, &len))
+            fwrite(text, 1, len, stdout);
+        free(text);
+    }
+    remote_end_note(c, id, note, sizeof(note));
+    if (json)
+        cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "task", id, "to",
+                                 state ? state : "?", "output", output, "note",
+                                 note),
+                       0);
+    else
+        printf("task %s: running -> %s (%s)\n", id, state ? state : "?", note);
+    rc = state && !strcmp(state, "done") ? EXIT_OK : EXIT_NO;
+    json_decref(t);
+    return rc;
+}
+
+/* `task ACTION ID` through a server: POST /tasks/ID/ACTION. */
+static int task_remote(const char *server, const char *as, const char *id,
+                       const char *action, int force, const char *note,
+                       int detach, int json, int resume, int restart)
+{
+    char esc[400], path[512];
+    json_t *body = json_object(), *o = NULL;
+    const char *run, *output;
+    struct client c;
+    int rc;
+
+    if ((rc = client_open(&c, server, as)))
+        goto out;
+    if (note)
+        json_object_set_new(body, "note", json_string(note));
+    if (force)
+        json_object_set_new(body, "force", json_true());
+    if (resume)
+        json_object_set_new(body, "resume", json_true());
+    if (restart)
+        json_object_set_new(body, "restart", json_true());
+    snprintf(path, sizeof(path), "/tasks/%s",
+             client_escape(id, esc, sizeof(esc)));
+    {
+        char mpath[600];
+        snprintf(mpath, sizeof(mpath), "%s/%s", path, action);
+        if ((rc = client_call(&c, "POST", mpath, body, &o)))
+            goto out;
+    }
+    run = json_string_value(json_object_get(o, "run"));
+    output = json_string_value(json_object_get(o, "output"));
+    if (json_is_true(json_object_get(o, "detached"))) {
+        if (!json)
+            printf("task %s: %s -> %s (%s); run: %s\n", id,
+                   json_string_value(json_object_get(o, "from")),
+                   json_string_value(json_object_get(o, "to")),
+                   json_string_value(json_object_get(o, "as")), run);
+        if (!detach) {
+            rc = remote_follow(&c, id, path, json, output ? output : "");
+        } else if (json) {
+            cli_print_json(json_pack("{s:s, s:s, s:s, s:b}", "task", id, "to",
+                                     "running", "output", output ? output : "",
+                                     "detached", 1),
+                           0);
+        } else {
+            printf("task %s: running in the background; output %s ('golive "
+                   "status' follows it)\n",
+                   id, output ? output : "");
+        }
+        goto out;
+    }
+    if (json)
+        cli_print_json(json_pack("{s:s, s:O, s:O, s:O}", "task", id, "from",
+                                 json_object_get(o, "from"), "to",
+                                 json_object_get(o, "to"), "as",
+                                 json_object_get(o, "as")),
+                       0);
+    else
+        printf("task %s: %s -> %s (%s)\n", id,
+               json_string_value(json_object_get(o, "from")),
+               json_string_value(json_object_get(o, "to")),
+               json_string_value(json_object_get(o, "as")));
+out:
+    json_decref(o);
+    json_decref(body);
+    client_close(&c);
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
     const char *as = NULL, *note = NULL, *state_opt = NULL, *output = NULL,
-               *sync_opt = NULL;
+               *sync_opt = NULL, *server = NULL;
     struct cli_run r;
     int json = 0, force = 0, detach = 0, resume = 0, restart = 0, rc, act;
     const struct gl_task *t;
@@ -70,6 +220,7 @@ static int run(int argc, char **argv)
                  "start of a sync task: its golive sync starts over where "
                  "the mode (append, incremental) would refuse to"),
         OPT_STATE(&state_opt),
+        OPT_SERVER(&server),
         OPT_JSON(&json, "print the move as JSON"),
         /* the detached supervisor's output file (task_supervise) */
         OPT_HIDDEN_STRING("output", &output),
@@ -98,6 +249,9 @@ static int run(int argc, char **argv)
                          argv[optind]);
     if (sync_opt && act != GL_ACT_START)
         return cli_usage("task", "%s goes with 'task start'", sync_opt);
+    if ((server = client_server(server, state_opt)))
+        return task_remote(server, as, argv[optind + 1], argv[optind], force,
+                           note, detach, json, resume, restart);
     if ((rc = cli_run_open(&r, state_opt, NULL, as, 1)) == EXIT_OK)
         rc = task_act(&r, argv[optind + 1], act, force, note, detach, json,
                       sync_opt);
@@ -134,6 +288,11 @@ const struct gl_cmd cmd_task = {
     "task is lost ('golive status') when its supervisor died and nothing of\n"
     "its command (its process group) still runs: its owner starts it again\n"
     "or fails it.\n"
+    "\n"
+    "Through a server (--server), a run: task runs on the server's host\n"
+    "under a supervisor of its own; 'start' follows it until it ends and\n"
+    "prints its output and end as here (Ctrl-C stops the following, not\n"
+    "the task: 'golive status' follows it).\n"
     "\n"
     "GOLIVE_NOW (ISO 8601) replaces the clock, to replay a night.\n"
     "\n",

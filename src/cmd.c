@@ -10,5 +10,6 @@ const struct gl_cmd *const cmd_table[] = {
     &cmd_scenario, &cmd_run,    &cmd_task,     &cmd_defect, &cmd_status,
     &cmd_gate,     &cmd_decide, &cmd_rollback, &cmd_shift,  &cmd_handover,
     &cmd_duty,     &cmd_patch,  &cmd_report,   &cmd_audit,  &cmd_store,
-    &cmd_serve,    &cmd_token,  &cmd_demo,     &cmd_db,     NULL,
+    &cmd_serve,    &cmd_token,  &cmd_login,    &cmd_logout, &cmd_demo,
+    &cmd_db,       NULL,
 };

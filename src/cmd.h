@@ -47,6 +47,8 @@ extern const struct gl_cmd cmd_report;
 extern const struct gl_cmd cmd_store;
 extern const struct gl_cmd cmd_serve;
 extern const struct gl_cmd cmd_token;
+extern const struct gl_cmd cmd_login;
+extern const struct gl_cmd cmd_logout;
 
 /* NULL-terminated, in the order `golive --help` lists them. */
 extern const struct gl_cmd *const cmd_table[];

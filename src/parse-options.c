@@ -451,5 +451,7 @@ void po_help(const struct po_option *opts, struct gl_buf *out)
             add_wrapped(out, o->help ? o->help : "", left.len + 2, col);
         }
     }
+    if (gl_buf_failed(&left)) /* out's check sees it */
+        gl_buf_fail(out, gl_buf_failed(&left));
     gl_buf_release(&left);
 }

@@ -155,6 +155,13 @@ struct po_option {
     OPT_STRING("as", 0, (v), "PERSON",                                         \
                "who you are, for the record (default: $GOLIVE_USER, else "     \
                "the OS user); a person named must be in the plan")
+/* A run command through a server (src/client.h; #12.1's one spelling). */
+#define OPT_SERVER(v)                                                          \
+    OPT_STRING("server", 0, (v), "URL",                                        \
+               "work through the golive server at URL (default: "              \
+               "$GOLIVE_SERVER, unless --state names a store) as the "         \
+               "person of the token in $GOLIVE_TOKEN, else the one "           \
+               "'golive login URL' stored")
 #define OPT_JSON(v, h) OPT_FLAG("json", 0, (v), (h))
 #define OPT_NOTE(v, h) OPT_STRING("note", 0, (v), "TEXT", (h))
 #define OPT_PLAN_CHANGED(v)                                                    \

@@ -33,7 +33,8 @@ int gl_run_amend(gl_store *s, const struct gl_plan *cur,
 /* The difference of an amendment (the diff above, or the run.amend
  * event's) as lines a person reads: "tasks added: warm-cache", "task
  * smoke changed: depends_on, duration", "the text of 'gates' changed";
- * never empty.  A new reference to an array of strings. */
+ * never empty.  A new reference to an array of strings, NULL when out of
+ * memory. */
 json_t *gl_amend_lines(json_t *diff);
 
 #endif

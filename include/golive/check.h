@@ -14,8 +14,11 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "golive/golive.h"
 #include "golive/plan.h"
+#include "golive/store.h"
 
 struct gl_check_result {
     char id[128];
@@ -39,4 +42,28 @@ int gl_check_run(const struct gl_plan *p, const struct gl_check *c, int samples,
 
 void gl_check_result_release(struct gl_check_result *r);
 
+/* How gl_check_run_recorded runs and records a check. */
+struct gl_check_record {
+    int samples, jobs;          /* as gl_check_run takes them */
+    gl_store *store;            /* the run to record in, or NULL */
+    const struct gl_actor *who; /* who records (with store) */
+    const char *plan_sha;       /* the SHA-256 of the plan file that ran
+                                   when it is not the run's plan, or NULL */
+};
+
+/* Run check c of plan p (gl_check_run, into *r: the caller releases it)
+ * and record its result in the run of rec->store as a check.run event by
+ * rec->who.  *out gets the result as data, which is also the event's
+ * payload (a new reference): {check, type, outcome ("passed", "failed" or
+ * "error": it could not run), source, target, missing, extra, changed,
+ * message (on error: why), samples, seconds}, and plan_sha256 with
+ * rec->plan_sha; NULL when a text is not UTF-8 (the event's payload is
+ * then {}).  Returns gl_check_run's code (err set when the check could
+ * not run).  A result that could not be recorded sets unrecorded (its
+ * code GL_OK otherwise): the verdict stands, the caller says it was not
+ * recorded. */
+int gl_check_run_recorded(const struct gl_plan *p, const struct gl_check *c,
+                          const struct gl_check_record *rec,
+                          struct gl_check_result *r, json_t **out,
+                          struct gl_err *err, struct gl_err *unrecorded);
 #endif

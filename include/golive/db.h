@@ -1,6 +1,6 @@
 /*
  * db.h - the connector interface: one const table of function pointers per
- * database engine (in the manner of sqlite3_vfs), and the typed values that
+ * database engine (in the manner of SQLite's VFS), and the typed values that
  * travel between engines.
  *
  * Drivers: SQLite (db/sqlite.c), PostgreSQL (db/postgres.c, libpq),

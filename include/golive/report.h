@@ -27,7 +27,9 @@ struct gl_buf;
 
 /* The report rep (gl_report_build) as Markdown, or as one self-contained
  * HTML file (inline CSS, the timeline as inline SVG, no script, nothing
- * fetched), appended to b. */
+ * fetched), appended to b.  A failed append (of b or of a part built
+ * apart) fails b: the caller checks b once (gl_buf_check) before it uses
+ * the text. */
 void gl_report_markdown(json_t *rep, struct gl_buf *b);
 void gl_report_html(json_t *rep, struct gl_buf *b);
 

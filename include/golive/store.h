@@ -301,23 +301,6 @@ int gl_store_scenario_held(gl_store *s, const char *person,
 int gl_store_backup(gl_store *s, const char *dest, int64_t *events,
                     struct gl_err *err);
 
-/* One event of the log as read back (the texts live until the callback
- * returns). */
-struct gl_event {
-    int64_t seq;
-    const char *at, *actor, *os_user, *kind;
-    const char *payload; /* a JSON object's text */
-    size_t payload_len;
-};
-
-/* Call fn for each event after seq `after`, in order, at most limit of
- * them (0: all); a non-zero return of fn stops the reading and is
- * returned.  *last gets the seq of the last event read (after when none;
- * may be NULL).  Reads only, in one read transaction. */
-int gl_store_events_read(gl_store *s, int64_t after, int64_t limit,
-                         int (*fn)(void *ctx, const struct gl_event *e),
-                         void *ctx, int64_t *last, struct gl_err *err);
-
 /* The seq of the last event (0 when there is none). */
 int gl_store_events_last(gl_store *s, int64_t *seq, struct gl_err *err);
 

@@ -2,7 +2,7 @@
  * sync.h - the sync engine: copy one sync job's rows from the old system
  * into the new one.
  *
- * Rows stream from the source in key order (the job's SELECT carries the
+ * Rows stream from the source in key order (the job's query carries the
  * renames, casts and expressions; value maps, constants and defaults are
  * applied here), are fitted to the target's column types (nothing silently
  * rounded: such a value is a reject) and bulk-loaded in batches.  Each
@@ -77,7 +77,7 @@ typedef struct gl_sync_exec gl_sync_exec;
  * a job at a time, whatever process: refused with GL_EREFUSED naming the
  * holder; held until gl_sync_exec_free), write who holds it into the
  * target's golive_lock table, connect to the source and run the job's
- * SELECT once for no rows (LIMIT 0).  The source connection is closed
+ * source query once for no rows (LIMIT 0).  The source connection is closed
  * again: the run opens its own.  On failure res says why (failed = 1)
  * and *out is NULL; the codes are gl_sync_run's. */
 int gl_sync_prepare(const struct gl_plan *p, const struct gl_sync_job *j,

@@ -24,9 +24,17 @@ class Server:
     started and ready (GET /healthz answers) on enter, stopped with
     SIGTERM on exit (its exit code and stderr kept for the test)."""
 
-    def __init__(self, state, *args, env=None, cwd=None):
+    def __init__(self, state, *args, env=None, cwd=None, tls=None):
         self.state = str(state)
         self.args = [str(a) for a in args]
+        # tls: (certificate, key) PEM files: served over HTTPS, the
+        # certificate trusted by the test's requests
+        self.context = None
+        if tls:
+            import ssl
+            self.args += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
+            self.context = ssl.create_default_context(cafile=str(tls[0]))
+            self.context.check_hostname = False
         self.env = env
         self.cwd = cwd
         self.port = None
@@ -36,7 +44,8 @@ class Server:
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("https" if self.context else "http",
+                                      self.port)
 
     def start(self):
         e = dict(os.environ)
@@ -56,7 +65,8 @@ class Server:
                 if self.proc.poll() is not None:
                     break
                 try:
-                    st, _, _ = request(self.url, "GET", "/healthz")
+                    st, _, _ = request(self.url, "GET", "/healthz",
+                                       context=self.context)
                     if st == 200:
                         return self
                 except OSError:
@@ -95,11 +105,12 @@ class Server:
              raw=None):
         """(status, response headers, parsed JSON or text) of one request;
         path under the server ('/api/v1/status')."""
-        return request(self.url, method, path, token, body, headers, raw)
+        return request(self.url, method, path, token, body, headers, raw,
+                       context=self.context)
 
 
 def request(base, method, path, token=None, body=None, headers=None,
-            raw=None, timeout=30):
+            raw=None, timeout=30, context=None):
     h = dict(headers or {})
     data = raw
     if body is not None:
@@ -110,7 +121,8 @@ def request(base, method, path, token=None, body=None, headers=None,
     req = urllib.request.Request(base + path, data=data, method=method,
                                  headers=h)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
+        with urllib.request.urlopen(req, timeout=timeout,
+                                    context=context) as r:
             status, hdrs, text = r.status, r.headers, r.read().decode()
     except urllib.error.HTTPError as e:
         status, hdrs, text = e.code, e.headers, e.read().decode()

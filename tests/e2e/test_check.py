@@ -149,6 +149,22 @@ def test_results_are_recorded(tmp_path, lite, engine):
     assert golive("audit", "verify", "--state", tmp_path / "golive.state").rc == 0
 
 
+def test_the_recorded_result_is_the_json_one(tmp_path, lite, engine):
+    # one library call runs a check, records it and gives it back: the
+    # check.run event's payload is the --json result, samples, a failure's
+    # counts and an error's reason alike
+    p, _ = prepare(tmp_path, lite, engine)
+    assert golive("run", "start", p).rc == 0
+    r = golive("check", p, "--json", "--as", "bob", env=engine.env)
+    assert r.rc in (1, 2), r
+    shown = json.loads(r.out)["checks"]
+    db = sqlite3.connect(tmp_path / "golive.state")
+    recorded = [json.loads(pl) for (pl,) in db.execute(
+        "SELECT payload FROM events WHERE kind = 'check.run' ORDER BY seq")]
+    assert recorded == shown
+    assert {c["outcome"] for c in shown} >= {"passed", "failed"}
+
+
 def test_unknown_check_and_errors(tmp_path, lite):
     lite.kind = "sqlite"
     p, _ = prepare(tmp_path, lite, lite)

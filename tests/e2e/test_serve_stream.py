@@ -6,6 +6,7 @@ comment; SIGTERM ends the open streams cleanly.  A real server, real CLI
 processes, a real store: nothing mocked."""
 import http.client
 import json
+import os
 import signal
 import time
 
@@ -202,3 +203,103 @@ def test_sigterm_ends_the_open_streams(tmp_path, good_plan):
         assert s.message() is None  # the end of the stream, no error
         s.close()
     assert "stopping" in srv.err
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        ticks = f.read().rsplit(")", 1)[1].split()
+    return (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_200_idle_streams_cost_nothing(tmp_path, good_plan):
+    """An idle stream is a suspended connection: no thread spins for it
+    (a content reader returning 0 without suspending would burn a core)."""
+    st = start(tmp_path, good_plan)
+    token = issue_token(st, "ann")
+    with Server(st) as srv:
+        streams = [Stream(srv, token) for _ in range(200)]
+        for s in streams:
+            assert s.message()[":"]
+        time.sleep(0.5)
+        c0 = cpu_seconds(srv.proc.pid)
+        time.sleep(3)
+        idle = cpu_seconds(srv.proc.pid) - c0
+        assert idle < 0.5, "200 idle streams took %.2f s of CPU in 3 s" % idle
+        # and every one of them is awake for the next event
+        issue_token(st, "bob")
+        for s in streams:
+            (_, ev), = s.events(1)
+            assert ev["kind"] == "token.issue"
+            s.close()
+
+
+def test_a_stream_behind_the_ring_reads_the_store(tmp_path, good_plan):
+    """The server keeps the latest events formatted (4,096); a stream
+    further behind reads the store.  A test build's ring of 3 events puts
+    every resume and every burst behind it."""
+    st = start(tmp_path, good_plan)
+    token = issue_token(st, "ann")
+    for _ in range(8):
+        issue_token(st, "bob")
+    with Server(st, env={"GOLIVE_TEST_SSE_RING": "3"}) as srv:
+        n = last_seq(st)
+        s = Stream(srv, token, path="/api/v1/events/stream?after=0")
+        seen = [seq for seq, _ in s.events(n)]
+        # a burst of changes while the stream sleeps: more than the ring
+        streams = [Stream(srv, token) for _ in range(3)]
+        for x in streams:
+            x.message()
+        r = golive("task", "start", "freeze", "--state", st, "--as", "bob")
+        assert r.rc == 0, r
+        for _ in range(6):
+            issue_token(st, "lead")
+        seen += [seq for seq, _ in s.events(7)]
+        for x in streams:
+            assert [seq for seq, _ in x.events(7)] == list(range(n + 1, n + 8))
+            x.close()
+        s.close()
+        assert seen == list(range(1, last_seq(st) + 1)), seen
+        # an id past the log's end (another run's): from the next event
+        s = Stream(srv, token, headers={"Last-Event-ID": "100000"})
+        assert "after %d" % last_seq(st) in s.message()[":"][0]
+        issue_token(st, "bob")
+        (seq, _), = s.events(1)
+        assert seq == last_seq(st)
+        s.close()
+
+
+def test_a_revoked_or_expired_tokens_stream_ends(tmp_path, good_plan):
+    """Revoking a token (or its expiry) ends its open streams: they carry
+    no event written after it, as its requests get 401."""
+    st = start(tmp_path, good_plan)
+    ann = issue_token(st, "ann")
+    brief = issue_token(st, "bob", "lead", "--expires", "3s")
+    with Server(st) as srv:
+        s1 = Stream(srv, ann)
+        s2 = Stream(srv, brief)
+        assert s1.status == 200 and s2.status == 200
+        r = golive("token", "revoke", "T-1", "--as", "lead", "--state", st)
+        assert r.rc == 0, r
+        # the revoke itself may be the last event s1 carries; then it ends
+        t = time.time() + 10
+        while True:
+            assert time.time() < t, "the revoked token's stream goes on"
+            m = s1.message()
+            if m is None:
+                break
+            if "data" in m:
+                assert json.loads(m["data"])["kind"] == "token.revoke", m
+        s1.close()
+        time.sleep(3.5)
+        r = golive("duty", "log", "after expiry", "--channel", "chat",
+                   "--kind", "question", "--as", "ann", "--state", st)
+        assert r.rc == 0, r
+        t = time.time() + 10
+        while True:
+            assert time.time() < t, "the expired token's stream goes on"
+            m = s2.message()
+            if m is None:
+                break
+            if "data" in m:
+                assert json.loads(m["data"])["kind"] != "duty.log", m
+        s2.close()

@@ -159,6 +159,14 @@ def test_a_task_worked_through_the_api(run):
         assert code == 403
         assert "only its checker bob or the lead (lead)" in \
             body["error"]["message"]
+        code, _, t = s.call("POST", "/api/v1/tasks/t1/reopen", tok["bob"],
+                            {"note": "count again"})
+        assert code == 200 and (t["from"], t["state"]) == ("checked", "ready")
+        code, _, t = s.call("POST", "/api/v1/tasks/t1/start", tok["ann"])
+        code, _, t = s.call("POST", "/api/v1/tasks/t1/fail", tok["ann"],
+                            {"note": "counts differ"})
+        assert code == 200 and t["state"] == "failed"
+        assert actions(t)["reopen"]["allowed"] is True
         code, _, t = s.call("POST", "/api/v1/tasks/t2/skip", tok["lead"],
                             {"note": "not tonight"})
         assert code == 200 and t["state"] == "skipped"
@@ -167,6 +175,7 @@ def test_a_task_worked_through_the_api(run):
     ev = events(st, seq)
     assert [(k, a) for k, a, _, _ in ev] == [
         ("task.start", "ann"), ("task.done", "ann"), ("task.check", "bob"),
+        ("task.reopen", "bob"), ("task.start", "ann"), ("task.fail", "ann"),
         ("task.skip", "lead")]
     # the token's person, and the server's OS user at the client's address
     assert {o for _, _, o, _ in ev} == {OS_USER + "@127.0.0.1"}
@@ -438,6 +447,10 @@ def test_handover_over_http(run):
                                {"to": "bob", "tasks": ["nope"]})
         assert code == 404 and "no task 'nope'" in body["error"]["message"]
         code, _, body = s.call("POST", "/api/v1/handover", tok["ann"],
+                               {"to": "zed"})
+        assert code == 403
+        assert body["error"]["message"] == "'zed' is not a person of the plan"
+        code, _, body = s.call("POST", "/api/v1/handover", tok["ann"],
                                {"tasks": ["t1"]})
         assert code == 400 and "'to' is required" in body["error"]["message"]
         # all of ann's open work to cy
@@ -463,3 +476,27 @@ def test_handover_over_http(run):
     assert [(k, a) for k, a, _, _ in ev] == [("handover", "ann")]
     assert ev[0][2] == OS_USER + "@127.0.0.1"
     assert verified(st)
+
+
+ROUTES = [("GET", "/api/v1/tasks"), ("GET", "/api/v1/tasks/t1"),
+          ("GET", "/api/v1/tasks/hello/output"),
+          ("GET", "/api/v1/scenarios"), ("GET", "/api/v1/scenarios/S1")] + \
+    [("POST", "/api/v1/tasks/t1/" + a)
+     for a in ("start", "done", "fail", "skip", "check", "reopen")] + \
+    [("POST", "/api/v1/scenarios/next")] + \
+    [("POST", "/api/v1/scenarios/S1/" + a) for a in ("pass", "fail", "block")] + \
+    [("POST", "/api/v1/shift"), ("POST", "/api/v1/handover")]
+
+
+def test_every_route_needs_a_token_and_viewers_change_nothing(run):
+    st, tok = run
+    seq = last_seq(st)
+    with Server(st) as s:
+        for method, path in ROUTES:
+            body = {} if method == "POST" else None
+            code, _, r = s.call(method, path, None, body)
+            assert code == 401 and r["error"]["code"] == "unauthorized", path
+            if method == "POST":
+                code, _, r = s.call(method, path, tok["wall"], body)
+                assert code == 403 and "viewer" in r["error"]["message"], path
+    assert last_seq(st) == seq

@@ -361,6 +361,17 @@ static void transition_tables(void **state)
     assert_true(gl_transition_may(gl_task_moves, "reopen") & GL_MAY_OWNER);
     assert_null(gl_transition_find(gl_defect_moves, "defer", "verified"));
     assert_non_null(gl_transition_find(gl_scenario_moves, "pass", "running"));
+    /* the names the store's SQL binds where it selects by state */
+    assert_string_equal(gl_transition_from(gl_scenario_moves, "take"),
+                        "pending");
+    assert_string_equal(gl_transition_to(gl_scenario_moves, "take"), "running");
+    assert_string_equal(gl_transition_to(gl_scenario_moves, "block"),
+                        "blocked");
+    assert_string_equal(gl_transition_to(gl_defect_moves, "fixing"), "fixing");
+    assert_string_equal(gl_transition_to(gl_defect_moves, "verify"),
+                        "verified");
+    assert_string_equal(gl_transition_to(gl_defect_moves, "defer"), "deferred");
+    assert_null(gl_transition_from(gl_task_moves, "nothing"));
 
     assert_int_equal(
         gl_store_sql_states(gl_task_moves, "start", 1, buf, sizeof(buf), &err),

@@ -178,7 +178,7 @@ static void token_check_at_a_time(void **state)
     /* revoked */
     gl_clock_set(GL_CLOCK_FIXED, now + 60);
     assert_int_equal(gl_token_revoke(f->s, f->p, &bob, "T-2", now + 60, &err),
-                     GL_EREFUSED);
+                     GL_EDENIED);
     assert_non_null(strstr(err.msg, "only a lead revokes tokens (ann)"));
     assert_int_equal(gl_token_revoke(f->s, f->p, &lead, "2", now + 60, &err),
                      GL_OK);
@@ -189,7 +189,7 @@ static void token_check_at_a_time(void **state)
     /* refused issues change nothing */
     assert_int_equal(
         gl_token_issue(f->s, f->p, &bob, "bob", 0, 0, now, a, &t, &err),
-        GL_EREFUSED);
+        GL_EDENIED);
     assert_int_equal(a[0], '\0');
     assert_int_equal(
         gl_token_issue(f->s, f->p, &lead, "bobb", 0, 0, now, a, &t, &err),
@@ -379,7 +379,7 @@ static void only_the_plans_people_comment(void **state)
         gl_defect_open(f->s, f->p, &bob, NULL, "major", "slow", &n, &err),
         GL_OK);
     assert_int_equal(gl_defect_comment(f->s, f->p, &wall, n, "x", &k, &err),
-                     GL_EREFUSED);
+                     GL_EDENIED);
     assert_non_null(strstr(err.msg, "'wall' is not a person of the plan"));
     assert_int_equal(
         gl_defect_comment(f->s, f->p, &bob, n, "\xff\xfe", &k, &err),
