@@ -5,7 +5,8 @@ BUILD_PKGS = gcc make pkg-config meson ninja-build python3 \
              libsqlite3-dev libfyaml-dev libjansson-dev libssl-dev \
              libpq-dev libmariadb-dev libxxhash-dev \
              libmicrohttpd-dev libcurl4-openssl-dev
-TEST_PKGS  = libcmocka-dev python3-pytest postgresql mariadb-server
+TEST_PKGS  = libcmocka-dev python3-pytest postgresql mariadb-server \
+             chromium chromium-driver python3-selenium fonts-noto-cjk
 FUZZ_PKGS  = clang libclang-rt-dev
 
 # WERROR=1 turns warnings into errors (CI); SANITIZE=1 builds with ASan+UBSan.

@@ -135,6 +135,9 @@ json_t *gl_status_document(const struct gl_run_info *info, int64_t now,
     gl_reltime_format(now - info->switch_at, rel);
     json_object_set_new(o, "run_id", json_string(info->run_id));
     json_object_set_new(o, "cutover", json_string(info->cutover));
+    /* the plan's title (null without one): the war room's heading */
+    x = json_object_get(st, "title");
+    json_object_set_new(o, "title", x ? json_incref(x) : json_null());
     json_object_set_new(o, "rehearsal", json_boolean(info->rehearsal));
     json_object_set_new(o, "switch_at", json_string(t_switch));
     json_object_set_new(o, "now", json_string(t_now));

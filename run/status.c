@@ -867,6 +867,8 @@ int gl_status_eval(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         json_object_set_new(o, "rolled_back", json_boolean(done));
     }
     json_object_set_new(o, "decided", gl_store_last_decision(s));
+    json_object_set_new(o, "title",
+                        p->title ? json_string(p->title) : json_null());
     *out = o;
     o = NULL;
 done:

@@ -4,6 +4,8 @@
  */
 #include "serve/serve.h"
 
+/* one table a line (clang-format would pack them in columns) */
+/* clang-format off */
 const struct sv_route *const sv_route_tables[] = {
     sv_routes_base,
     sv_routes_session,
@@ -15,5 +17,7 @@ const struct sv_route *const sv_route_tables[] = {
     sv_routes_task,
     sv_routes_scenario,
     sv_routes_crew,
+    sv_routes_web,
     NULL,
 };
+/* clang-format on */

@@ -90,6 +90,11 @@ struct sv_resp {
     /* a response of the handler's own making (an event stream's), sent
      * as it is with the headers above; owned */
     struct MHD_Response *mhd;
+    /* a body that is not freed (an embedded file of the web interface),
+     * its Cache-Control (else no-store) and ETag ("" none) */
+    const char *static_body;
+    const char *cache;
+    char etag[40];
 };
 
 typedef void (*sv_handler)(struct sv_req *req, struct sv_resp *resp);
@@ -120,6 +125,7 @@ extern const struct sv_route sv_routes_scenario[]; /* api-scenario.c */
 extern const struct sv_route sv_routes_crew[];     /* api-crew.c */
 extern const struct sv_route sv_routes_read[];
 extern const struct sv_route sv_routes_session[];
+extern const struct sv_route sv_routes_web[]; /* web.c: the pages */
 extern const struct sv_route *const sv_route_tables[];
 
 /* Find the route of method + path: the route (req->arg filled), or NULL

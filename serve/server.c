@@ -569,6 +569,9 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct sv_resp *r,
         len = text ? strlen(text) : 0;
         mr = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
         r->type = "application/json";
+    } else if (r->static_body) {
+        mr = MHD_create_response_from_buffer(r->len, (void *)r->static_body,
+                                             MHD_RESPMEM_PERSISTENT);
     } else {
         mr = MHD_create_response_from_buffer(r->len, r->body ? r->body : "",
                                              r->body ? MHD_RESPMEM_MUST_FREE
@@ -584,7 +587,10 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct sv_resp *r,
     MHD_add_response_header(mr, "Content-Security-Policy",
                             r->csp ? r->csp : default_csp);
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(mr, "Cache-Control", "no-store");
+    MHD_add_response_header(mr, "Cache-Control",
+                            r->cache ? r->cache : "no-store");
+    if (r->etag[0])
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_ETAG, r->etag);
     if (r->set_cookie)
         MHD_add_response_header(mr, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
     if (r->retry_after) {

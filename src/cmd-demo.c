@@ -3,6 +3,7 @@
  * start a rehearsal run of it.
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,8 @@
 #include "cmd.h"
 #include "demo/demo.h"
 #include "golive/db.h"
+#include "golive/token.h"
+#include "serve/serve.h"
 #include "util/clock.h"
 
 /* The variable the demo's plan names for a --target's password. */
@@ -303,9 +306,61 @@ static int demo_play(const struct gl_demo_stats *st, const char *state)
     return rc;
 }
 
+/* --serve: a sign-in link for every person of the demo plan (and a
+ * viewer's for the wall), then the server until SIGTERM or Ctrl-C. */
+static int demo_serve(const char *state, const char *listen)
+{
+    struct cli_run r;
+    struct sv_conf c;
+    struct gl_token_info t;
+    struct gl_err err;
+    char secret[GL_SECRET_LEN];
+    size_t i, n;
+    int rc;
+
+    printf("\n$ golive token issue --for PERSON --as zhang --listen %s\n",
+           listen);
+    if ((rc = cli_run_open(&r, state, NULL, "zhang", 1)))
+        goto out;
+    n = r.plan->n_people;
+    for (i = 0; i <= n; i++) {
+        const char *who = i < n ? r.plan->people[i].id.id : "wall";
+        gl_err_clear(&err);
+        if (gl_token_issue(r.s, r.plan, &r.who, who, i == n, r.now + 12 * 3600,
+                           r.now, secret, &t, &err)) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        printf("  %-6s %-8s http://%s/login#t=%s%s\n", t.id, who, listen,
+               secret,
+               i == n ? "  (the wall: add ?tv=1 after signing in)" : "");
+    }
+    cli_run_close(&r);
+    /* the night's handlers (a sync's stop) are not the server's: a signal
+     * before it waits for one ends the process as it would any other */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    memset(&c, 0, sizeof(c));
+    c.state = state;
+    c.listen = listen;
+    printf("\n$ golive serve --state %s --listen %s\n"
+           "open a link above in a browser; Ctrl-C stops the server\n",
+           state, listen);
+    fflush(stdout);
+    gl_err_clear(&err);
+    if (sv_serve(&c, &err))
+        return cli_fail(&err);
+    return EXIT_OK;
+out:
+    cli_run_close(&r);
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
     struct gl_demo_opts o;
+    const char *listen = "127.0.0.1:8420";
+    int serve = 0;
     struct gl_demo_stats st;
     char state[4200];
     int rc;
@@ -322,6 +377,11 @@ static int run(int argc, char **argv)
                    "into the plan as ${GOLIVE_DEMO_PASSWORD}: set that "
                    "variable for the golive commands that use the plan"),
         OPT_FLAG("force", 0, &o.force, "replace a demo already in DIR"),
+        OPT_FLAG("serve", 0, &serve,
+                 "then serve it ('golive serve') and print a sign-in link "
+                 "for every person of the demo plan and the wall"),
+        OPT_STRING("listen", 0, &listen, "ADDR:PORT",
+                   "with --serve: where to listen (default 127.0.0.1:8420)"),
         OPT_END(),
     };
 
@@ -331,13 +391,16 @@ static int run(int argc, char **argv)
     if ((rc = cli_parse(&cmd_demo, opts, argc, argv)) >= 0)
         return rc;
     rc = demo_build(&o, &st, state, sizeof(state));
-    return rc ? rc : demo_play(&st, state);
+    if (!rc)
+        rc = demo_play(&st, state);
+    return rc || !serve ? rc : demo_serve(state, listen);
 }
 
 const struct gl_cmd cmd_demo = {
     "demo",
     "build a demo go-live (legacy OA -> OA v2) and start a rehearsal run",
     "usage: golive demo [--dir DIR] [--rows N] [--target URL] [--force]\n"
+    "                   [--serve [--listen ADDR:PORT]]\n"
     "\n"
     "Build a realistic old system in SQLite (a legacy office-approval\n"
     "system: departments, employees, expense and leave requests in the old\n"
@@ -352,7 +415,9 @@ const struct gl_cmd cmd_demo = {
     "and the rollback is worked in order; a duty entry, the patch plan, an\n"
     "HTML report and the audit close it.  Leaves old.db, new.db,\n"
     "plan.yaml, golive.state, golive-output/, rejects/ and report.html in\n"
-    "DIR.\n"
+    "DIR.  With --serve it then serves the run ('golive serve': the war\n"
+    "room in a browser at /, docs/web.md) and prints a sign-in link for\n"
+    "every person of the demo plan and one for the wall, until Ctrl-C.\n"
     "\n",
     "exit: 0 built and played, 1 the plan has errors, 2 I/O error or the\n"
     "      night went off script,\n"

@@ -69,7 +69,9 @@ const struct gl_cmd cmd_serve = {
     "\n"
     "Serve the run in the state store over HTTP: a JSON API under /api/v1\n"
     "that the team's own machines (and 'golive --server') use, each person\n"
-    "with a token of their own ('golive token issue').  Runs until SIGTERM\n"
+    "with a token of their own ('golive token issue'), and the web interface\n"
+    "at / (the war room, each person's work: docs/web.md).  Runs until "
+    "SIGTERM\n"
     "or Ctrl-C; one line per request on stderr (method, path, status,\n"
     "person, milliseconds).  See docs/serve.md.\n"
     "\n",
