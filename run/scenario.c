@@ -130,6 +130,18 @@ static int result_decide(gl_store *s, const struct gl_plan *p,
         return refuse_non_tester(p, person, err);
     if ((rc = gl_store_scenario_now(s, id, &now, err)))
         return rc;
+    /* a scenario someone is running is theirs to record (a handover
+     * gives it to another); the lead may record any */
+    if (now.found &&
+        !strcmp(now.state, gl_transition_to(gl_scenario_moves, "take")) &&
+        strcmp(now.by, person) && !gl_run_has_role(p, person, GL_ROLE_LEAD)) {
+        gl_time_format(now.at, p->switch_offset, at);
+        return gl_err_set(err, GL_EDENIED,
+                          "scenario '%s' is being run by %s (since %.5s): %s "
+                          "records its result, or hands it over ('golive "
+                          "handover')",
+                          id, now.by, at + 11, now.by);
+    }
     /* the same result again records nothing (a re-run after another
      * result is a new one) */
     if (now.found && !strcmp(now.state, result)) {

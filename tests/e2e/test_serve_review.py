@@ -134,3 +134,30 @@ def test_the_trusted_proxy_is_an_address(tmp_path, good_plan):
         r = golive("serve", "--state", st, "--trusted-proxy", bad,
                    "--listen", "127.0.0.1:1")
         assert r.rc == 2 and "--trusted-proxy takes" in r.err, r
+
+
+def test_a_scenario_being_run_is_its_testers_to_record(tmp_path, good_plan):
+    """Another tester cannot record the result of a scenario someone is
+    running (new-user trial); the lead may."""
+    with_cy = tmp_path / "with-cy.yaml"
+    with_cy.write_text(good_plan.read_text().replace(
+        "people:\n", "people:\n  - {id: cy, name: Cy, roles: [tester]}\n", 1))
+    st = tmp_path / "golive.state"
+    assert golive("run", "start", with_cy, "--state", st,
+                  "--as", "lead").rc == 0
+    r = golive("scenario", "next", "--as", "ann", "--state", st)
+    assert r.rc == 0 and "S-1" in r.out, r
+    r = golive("scenario", "pass", "S-1", "--as", "cy", "--state", st)
+    assert r.rc == 3, r
+    assert "scenario 'S-1' is being run by ann" in r.err, r
+    cy = issue_token(st, "cy")
+    with Server(st) as s:
+        code, _, b = s.call("POST", API + "/scenarios/S-1/fail", cy,
+                            {"note": "x"})
+        assert code == 403 and "being run by ann" in b["error"]["message"]
+        code, _, b = s.call("GET", API + "/scenarios/S-1", cy)
+        acts = {a["action"]: a for a in b["actions"]}
+        assert acts["pass"]["allowed"] is False
+        assert acts["pass"]["code"] == "forbidden"
+    r = golive("scenario", "pass", "S-1", "--as", "ann", "--state", st)
+    assert r.rc == 0, r
