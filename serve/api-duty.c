@@ -11,6 +11,33 @@
 
 #include "golive/duty.h"
 #include "serve/serve.h"
+#include "util/clock.h"
+
+/* The duty log as `golive duty list --json` gives it: times at the
+ * plan's offset (the store keeps UTC).  0 with r filled on failure. */
+static int duty_list(struct sv_req *q, struct sv_resp *r, json_t **list)
+{
+    struct gl_err err;
+    json_t *x;
+    size_t i;
+    int64_t at;
+    char t[40];
+
+    gl_err_clear(&err);
+    if (gl_duty_list(q->s, list, &err)) {
+        sv_fail(r, &err);
+        return 0;
+    }
+    json_array_foreach(*list, i, x)
+    {
+        if (!gl_time_parse(json_string_value(json_object_get(x, "at")), &at,
+                           NULL)) {
+            gl_time_format(at, q->info->switch_offset, t);
+            json_object_set_new(x, "at", json_string(t));
+        }
+    }
+    return 1;
+}
 
 /* The actions of entry o (an object of gl_duty_list) for who asks, or
  * NULL with r filled. */
@@ -38,15 +65,11 @@ static json_t *entry_actions(struct sv_req *q, struct sv_resp *r, json_t *o)
 static void reply_entry(struct sv_req *q, struct sv_resp *r, int64_t n,
                         unsigned status)
 {
-    struct gl_err err;
     json_t *list = NULL, *o, *found = NULL, *acts;
     size_t i;
 
-    gl_err_clear(&err);
-    if (gl_duty_list(q->s, &list, &err)) {
-        sv_fail(r, &err);
+    if (!duty_list(q, r, &list))
         return;
-    }
     json_array_foreach(list, i, o)
     {
         if (json_integer_value(json_object_get(o, "n")) == n) {
@@ -68,15 +91,11 @@ static void reply_entry(struct sv_req *q, struct sv_resp *r, int64_t n,
 /* GET /duty: every entry with its actions. */
 static void duty_get(struct sv_req *q, struct sv_resp *r)
 {
-    struct gl_err err;
     json_t *list = NULL, *o, *acts;
     size_t i;
 
-    gl_err_clear(&err);
-    if (gl_duty_list(q->s, &list, &err)) {
-        sv_fail(r, &err);
+    if (!duty_list(q, r, &list))
         return;
-    }
     json_array_foreach(list, i, o)
     {
         if (!(acts = entry_actions(q, r, o))) {

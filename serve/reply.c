@@ -77,8 +77,11 @@ int sv_body_parse(struct sv_req *q, struct sv_resp *r)
         return 1;
     q->json = json_loadb(q->body, q->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!q->json || !json_is_object(q->json)) {
+        /* jansson's own words, but not its option names */
         sv_error(r, 400, "bad_json", "the body is not a JSON object: %s",
-                 q->json ? "another JSON value" : jerr.text);
+                 q->json                    ? "another JSON value"
+                 : strstr(jerr.text, "NUL") ? "it holds \\u0000"
+                                            : jerr.text);
         json_decref(q->json);
         q->json = NULL;
         return 0;

@@ -161,3 +161,22 @@ def test_a_scenario_being_run_is_its_testers_to_record(tmp_path, good_plan):
         assert acts["pass"]["code"] == "forbidden"
     r = golive("scenario", "pass", "S-1", "--as", "ann", "--state", st)
     assert r.rc == 0, r
+
+
+def test_the_duty_log_reads_as_the_cli_gives_it(tmp_path, good_plan):
+    """GET /duty's times are at the plan's offset, as `duty list --json`
+    gives them (they were UTC)."""
+    import json
+    st = started(tmp_path, good_plan)
+    r = golive("duty", "log", "cannot log in", "--channel", "phone",
+               "--kind", "question", "--as", "ann", "--state", st)
+    assert r.rc == 0, r
+    cli = json.loads(golive("duty", "list", "--json", "--state", st).out)
+    ann = issue_token(st, "ann")
+    with Server(st) as s:
+        code, _, b = s.call("GET", API + "/duty", ann)
+    assert code == 200
+    for x in b["duty"]:
+        x.pop("actions")
+    assert b["duty"] == cli
+    assert cli[0]["at"].endswith("+08:00")
