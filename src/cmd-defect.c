@@ -12,6 +12,26 @@
 #include "golive/defect.h"
 #include "util/clock.h"
 
+/* The defects a as a table (`defect list`, here or through a server). */
+static void print_list(json_t *a)
+{
+    json_t *o;
+    size_t i;
+
+    printf("%-6s %-8s %-9s %-10s %-10s %s\n", "id", "severity", "state",
+           "scenario", "patch", "title");
+    json_array_foreach(a, i, o)
+    {
+        const char *sc = json_string_value(json_object_get(o, "scenario")),
+                   *pa = json_string_value(json_object_get(o, "patch"));
+        printf("%-6s %-8s %-9s %-10s %-10s %s\n",
+               json_string_value(json_object_get(o, "id")),
+               json_string_value(json_object_get(o, "severity")),
+               json_string_value(json_object_get(o, "state")), sc ? sc : "-",
+               pa ? pa : "-", json_string_value(json_object_get(o, "title")));
+    }
+}
+
 /* `defect list`: JSON as the library gives it, or a table. */
 static int defect_list(struct cli_run *r, int json)
 {
@@ -24,25 +44,48 @@ static int defect_list(struct cli_run *r, int json)
     if (json) {
         printf("%s\n", js);
     } else {
-        json_t *a = json_loads(js, 0, NULL), *o;
-        size_t i;
-        printf("%-6s %-8s %-9s %-10s %-10s %s\n", "id", "severity", "state",
-               "scenario", "patch", "title");
-        json_array_foreach(a, i, o)
-        {
-            const char *sc = json_string_value(json_object_get(o, "scenario")),
-                       *pa = json_string_value(json_object_get(o, "patch"));
-            printf("%-6s %-8s %-9s %-10s %-10s %s\n",
-                   json_string_value(json_object_get(o, "id")),
-                   json_string_value(json_object_get(o, "severity")),
-                   json_string_value(json_object_get(o, "state")),
-                   sc ? sc : "-", pa ? pa : "-",
-                   json_string_value(json_object_get(o, "title")));
-        }
+        json_t *a = json_loads(js, 0, NULL);
+        print_list(a);
         json_decref(a);
     }
     free(js);
     return EXIT_OK;
+}
+
+/* What a change SUB of defect n did, as `defect SUB` prints it (here or
+ * through a server): what is the severity (open, severity) or the state
+ * it moved to; k the comment's number; as who made it. */
+static void print_change(const char *sub, int64_t n, const char *what,
+                         int64_t k, const char *as, int json)
+{
+    char id[32];
+
+    snprintf(id, sizeof(id), "D-%lld", (long long)n);
+    if (!strcmp(sub, "open")) {
+        if (json)
+            cli_print_json(json_pack("{s:s, s:I, s:s, s:s?, s:s?}", "id", id,
+                                     "n", (json_int_t)n, "state", "open",
+                                     "severity", what, "as", as),
+                           0);
+        else
+            printf("%s\n", id);
+    } else if (!strcmp(sub, "comment")) {
+        if (json)
+            cli_print_json(json_pack("{s:I, s:I, s:s?}", "n", (json_int_t)n,
+                                     "comment", (json_int_t)k, "as", as),
+                           0);
+        else
+            printf("%s: comment %lld (%s)\n", id, (long long)k, as ? as : "?");
+    } else if (json) {
+        cli_print_json(json_pack("{s:I, s:s?, s:s?}", "n", (json_int_t)n,
+                                 strcmp(sub, "severity") ? "to" : "severity",
+                                 what, "as", as),
+                       0);
+    } else {
+        printf("%s: %s%s (%s)\n", id,
+               strcmp(sub, "severity") ? "" : "severity ", what ? what : "?",
+               as ? as : "?");
+    }
 }
 
 /* `defect open`: the new defect's id. */
@@ -56,16 +99,7 @@ static int defect_open(struct cli_run *r, const char *scenario,
     if (gl_defect_open(r->s, r->plan, &r->who, scenario, severity, title, &n,
                        &err))
         return cli_fail(&err);
-    if (json) {
-        char id[32];
-        snprintf(id, sizeof(id), "D-%lld", (long long)n);
-        cli_print_json(json_pack("{s:s, s:I, s:s, s:s, s:s}", "id", id, "n",
-                                 (json_int_t)n, "state", "open", "severity",
-                                 severity, "as", r->who.person),
-                       0);
-    } else {
-        printf("D-%lld\n", (long long)n);
-    }
+    print_change("open", n, severity, 0, r->who.person, json);
     return EXIT_OK;
 }
 
@@ -78,13 +112,7 @@ static int defect_severity(struct cli_run *r, int64_t n, const char *severity,
     gl_err_clear(&err);
     if (gl_defect_severity(r->s, r->plan, &r->who, n, severity, note, &err))
         return cli_fail(&err);
-    if (json)
-        cli_print_json(json_pack("{s:I, s:s, s:s}", "n", (json_int_t)n,
-                                 "severity", severity, "as", r->who.person),
-                       0);
-    else
-        printf("D-%lld: severity %s (%s)\n", (long long)n, severity,
-               r->who.person);
+    print_change("severity", n, severity, 0, r->who.person, json);
     return EXIT_OK;
 }
 
@@ -98,12 +126,7 @@ static int defect_move(struct cli_run *r, int64_t n, const char *sub,
     gl_err_clear(&err);
     if (gl_defect_move(r->s, r->plan, &r->who, n, sub, patch, note, &to, &err))
         return cli_fail(&err);
-    if (json)
-        cli_print_json(json_pack("{s:I, s:s, s:s}", "n", (json_int_t)n, "to",
-                                 to, "as", r->who.person),
-                       0);
-    else
-        printf("D-%lld: %s (%s)\n", (long long)n, to, r->who.person);
+    print_change(sub, n, to, 0, r->who.person, json);
     return EXIT_OK;
 }
 
@@ -117,27 +140,19 @@ static int defect_comment(struct cli_run *r, int64_t n, const char *text,
     gl_err_clear(&err);
     if (gl_defect_comment(r->s, r->plan, &r->who, n, text, &k, &err))
         return cli_fail(&err);
-    if (json)
-        cli_print_json(json_pack("{s:I, s:I, s:s}", "n", (json_int_t)n,
-                                 "comment", (json_int_t)k, "as", r->who.person),
-                       0);
-    else
-        printf("D-%lld: comment %lld (%s)\n", (long long)n, (long long)k,
-               r->who.person);
+    print_change("comment", n, NULL, k, r->who.person, json);
     return EXIT_OK;
 }
 
-/* `defect show D-n`: the defect and its comments, times at the plan's
- * offset. */
-static int defect_show(struct cli_run *r, int64_t n, int json)
+/* Defect d (gl_defect_show's) and its comments, times at offset: JSON
+ * or text (`defect show`, here or through a server).  Takes d. */
+static void print_show(json_t *d, int offset, int json)
 {
-    struct gl_err err;
-    json_t *d = NULL, *c;
-    size_t i;
+    static const char *const keys[] = {"scenario", "opened_by", "fixer",
+                                       "verifier", "patch"};
+    json_t *c;
+    size_t i, k;
 
-    gl_err_clear(&err);
-    if (gl_defect_show(r->s, n, &d, &err))
-        return cli_fail(&err);
     json_array_foreach(json_object_get(d, "comments"), i, c)
     {
         int64_t at;
@@ -145,27 +160,22 @@ static int defect_show(struct cli_run *r, int64_t n, int json)
         char t[40];
         if (!gl_time_parse(json_string_value(json_object_get(c, "at")), &at,
                            &off)) {
-            gl_time_format(at, r->info.switch_offset, t);
+            gl_time_format(at, offset, t);
             json_object_set_new(c, "at", json_string(t));
         }
     }
     if (json) {
         cli_print_json(d, 1);
-        return EXIT_OK;
+        return;
     }
-    {
-        static const char *const keys[] = {"scenario", "opened_by", "fixer",
-                                           "verifier", "patch"};
-        size_t k;
-        printf("%s %s %s: %s\n", json_string_value(json_object_get(d, "id")),
-               json_string_value(json_object_get(d, "severity")),
-               json_string_value(json_object_get(d, "state")),
-               json_string_value(json_object_get(d, "title")));
-        for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-            const char *v = json_string_value(json_object_get(d, keys[k]));
-            if (v)
-                printf("  %-10s %s\n", keys[k], v);
-        }
+    printf("%s %s %s: %s\n", json_string_value(json_object_get(d, "id")),
+           json_string_value(json_object_get(d, "severity")),
+           json_string_value(json_object_get(d, "state")),
+           json_string_value(json_object_get(d, "title")));
+    for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        const char *v = json_string_value(json_object_get(d, keys[k]));
+        if (v)
+            printf("  %-10s %s\n", keys[k], v);
     }
     if (!json_array_size(json_object_get(d, "comments")))
         printf("no comments\n");
@@ -174,6 +184,18 @@ static int defect_show(struct cli_run *r, int64_t n, int json)
                json_string_value(json_object_get(c, "actor")),
                json_string_value(json_object_get(c, "text")));
     json_decref(d);
+}
+
+/* `defect show D-n` */
+static int defect_show(struct cli_run *r, int64_t n, int json)
+{
+    struct gl_err err;
+    json_t *d = NULL;
+
+    gl_err_clear(&err);
+    if (gl_defect_show(r->s, n, &d, &err))
+        return cli_fail(&err);
+    print_show(d, r->info.switch_offset, json);
     return EXIT_OK;
 }
 
@@ -181,6 +203,34 @@ static int defect_show(struct cli_run *r, int64_t n, int json)
 static void strip_actions(json_t *d)
 {
     json_object_del(d, "actions");
+}
+
+/* The route and body of a change SUB of defect n through a server. */
+static void remote_change(const char *sub, int64_t n, const char *scenario,
+                          const char *severity, const char *title,
+                          const char *patch, const char *note, const char *text,
+                          json_t *body, char *path, size_t len)
+{
+    if (!strcmp(sub, "open")) {
+        json_object_set_new(body, "severity", json_string(severity));
+        json_object_set_new(body, "title", json_string(title));
+        if (scenario)
+            json_object_set_new(body, "scenario", json_string(scenario));
+        snprintf(path, len, "/defects");
+        return;
+    }
+    if (!strcmp(sub, "comment")) {
+        json_object_set_new(body, "text", json_string(text));
+        snprintf(path, len, "/defects/D-%lld/comments", (long long)n);
+        return;
+    }
+    if (!strcmp(sub, "severity"))
+        json_object_set_new(body, "severity", json_string(severity));
+    if (patch && !strcmp(sub, "defer"))
+        json_object_set_new(body, "patch", json_string(patch));
+    if (note)
+        json_object_set_new(body, "note", json_string(note));
+    snprintf(path, len, "/defects/D-%lld/%s", (long long)n, sub);
 }
 
 /* `defect SUB` through a server: the route of each form, then the same
@@ -191,10 +241,11 @@ static int defect_remote(const char *server, const char *as, const char *sub,
                          const char *text, int json)
 {
     const int change = strcmp(sub, "list") && strcmp(sub, "show");
-    json_t *body = json_object(), *o = NULL, *x;
+    json_t *body = json_object(), *o = NULL, *x, *last;
+    struct gl_run_info info;
     char path[128];
     struct client c;
-    const char *by;
+    int64_t now;
     size_t i;
     int rc;
 
@@ -205,135 +256,42 @@ static int defect_remote(const char *server, const char *as, const char *sub,
             goto out;
         json_array_foreach(json_object_get(o, "defects"), i, x)
             strip_actions(x);
-        if (json) {
-            char *js = json_dumps(json_object_get(o, "defects"), JSON_COMPACT);
-            printf("%s\n", js ? js : "[]");
-            free(js);
-            goto out;
-        }
-        printf("%-6s %-8s %-9s %-10s %-10s %s\n", "id", "severity", "state",
-               "scenario", "patch", "title");
-        json_array_foreach(json_object_get(o, "defects"), i, x)
-        {
-            const char *sc = json_string_value(json_object_get(x, "scenario")),
-                       *pa = json_string_value(json_object_get(x, "patch"));
-            printf("%-6s %-8s %-9s %-10s %-10s %s\n",
-                   json_string_value(json_object_get(x, "id")),
-                   json_string_value(json_object_get(x, "severity")),
-                   json_string_value(json_object_get(x, "state")),
-                   sc ? sc : "-", pa ? pa : "-",
-                   json_string_value(json_object_get(x, "title")));
-        }
+        if (json)
+            cli_print_json(json_incref(json_object_get(o, "defects")), 0);
+        else
+            print_list(json_object_get(o, "defects"));
         goto out;
     }
     if (!strcmp(sub, "show")) {
-        struct gl_run_info info;
-        int64_t now;
         snprintf(path, sizeof(path), "/defects/D-%lld", (long long)n);
         if ((rc = client_run_info(&c, &info, &now)) ||
             (rc = client_call(&c, "GET", path, NULL, &o)))
             goto out;
         strip_actions(o);
-        json_array_foreach(json_object_get(o, "comments"), i, x)
-        {
-            int64_t at;
-            int off;
-            char t[40];
-            if (!gl_time_parse(json_string_value(json_object_get(x, "at")), &at,
-                               &off)) {
-                gl_time_format(at, info.switch_offset, t);
-                json_object_set_new(x, "at", json_string(t));
-            }
-        }
-        if (json) {
-            cli_print_json(json_incref(o), 1);
-            goto out;
-        }
-        {
-            static const char *const keys[] = {"scenario", "opened_by", "fixer",
-                                               "verifier", "patch"};
-            size_t k;
-            printf("%s %s %s: %s\n",
-                   json_string_value(json_object_get(o, "id")),
-                   json_string_value(json_object_get(o, "severity")),
-                   json_string_value(json_object_get(o, "state")),
-                   json_string_value(json_object_get(o, "title")));
-            for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-                const char *v = json_string_value(json_object_get(o, keys[k]));
-                if (v)
-                    printf("  %-10s %s\n", keys[k], v);
-            }
-        }
-        if (!json_array_size(json_object_get(o, "comments")))
-            printf("no comments\n");
-        json_array_foreach(json_object_get(o, "comments"), i, x)
-            printf("%s %s: %s\n", json_string_value(json_object_get(x, "at")),
-                   json_string_value(json_object_get(x, "actor")),
-                   json_string_value(json_object_get(x, "text")));
+        print_show(json_incref(o), info.switch_offset, json);
         goto out;
     }
-    if (!strcmp(sub, "open")) {
-        json_object_set_new(body, "severity", json_string(severity));
-        json_object_set_new(body, "title", json_string(title));
-        if (scenario)
-            json_object_set_new(body, "scenario", json_string(scenario));
-        snprintf(path, sizeof(path), "/defects");
-    } else if (!strcmp(sub, "comment")) {
-        json_object_set_new(body, "text", json_string(text));
-        snprintf(path, sizeof(path), "/defects/D-%lld/comments", (long long)n);
-    } else {
-        if (!strcmp(sub, "severity"))
-            json_object_set_new(body, "severity", json_string(severity));
-        if (patch && !strcmp(sub, "defer"))
-            json_object_set_new(body, "patch", json_string(patch));
-        if (note)
-            json_object_set_new(body, "note", json_string(note));
-        snprintf(path, sizeof(path), "/defects/D-%lld/%s", (long long)n, sub);
-    }
+    remote_change(sub, n, scenario, severity, title, patch, note, text, body,
+                  path, sizeof(path));
     if ((rc = client_call(&c, "POST", path, body, &o)))
         goto out;
-    by = c.person[0] ? c.person : NULL;
-    if (!strcmp(sub, "open")) {
-        n = json_integer_value(json_object_get(o, "n"));
-        if (json)
-            cli_print_json(
-                json_pack("{s:O, s:I, s:s, s:s, s:s?}", "id",
-                          json_object_get(o, "id"), "n", (json_int_t)n, "state",
-                          "open", "severity", severity, "as",
-                          json_string_value(json_object_get(o, "opened_by"))),
-                0);
-        else
-            printf("D-%lld\n", (long long)n);
-    } else if (!strcmp(sub, "comment")) {
-        json_t *cs = json_object_get(o, "comments"),
-               *last = json_array_get(cs, json_array_size(cs) - 1);
-        json_int_t k = json_integer_value(json_object_get(last, "n"));
-        by = json_string_value(json_object_get(last, "actor"));
-        if (json)
-            cli_print_json(json_pack("{s:I, s:I, s:s?}", "n", (json_int_t)n,
-                                     "comment", k, "as", by),
-                           0);
-        else
-            printf("D-%lld: comment %lld (%s)\n", (long long)n, (long long)k,
-                   by ? by : "?");
-    } else if (!strcmp(sub, "severity")) {
-        if (json)
-            cli_print_json(json_pack("{s:I, s:s, s:s?}", "n", (json_int_t)n,
-                                     "severity", severity, "as", by),
-                           0);
-        else
-            printf("D-%lld: severity %s (%s)\n", (long long)n, severity,
-                   by ? by : "?");
-    } else {
-        const char *to = json_string_value(json_object_get(o, "state"));
-        if (json)
-            cli_print_json(json_pack("{s:I, s:s?, s:s?}", "n", (json_int_t)n,
-                                     "to", to, "as", by),
-                           0);
-        else
-            printf("D-%lld: %s (%s)\n", (long long)n, to ? to : "?",
-                   by ? by : "?");
-    }
+    if (!strcmp(sub, "open"))
+        print_change(sub, json_integer_value(json_object_get(o, "n")), severity,
+                     0, json_string_value(json_object_get(o, "opened_by")),
+                     json);
+    else if (!strcmp(sub, "comment") &&
+             (last = json_array_get(
+                  json_object_get(o, "comments"),
+                  json_array_size(json_object_get(o, "comments")) - 1)))
+        print_change(sub, n, NULL,
+                     json_integer_value(json_object_get(last, "n")),
+                     json_string_value(json_object_get(last, "actor")), json);
+    else
+        print_change(sub, n,
+                     strcmp(sub, "severity")
+                         ? json_string_value(json_object_get(o, "state"))
+                         : severity,
+                     0, c.person[0] ? c.person : NULL, json);
 out:
     json_decref(body);
     json_decref(o);
