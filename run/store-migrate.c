@@ -213,6 +213,18 @@ static const char *const migrations[] = {
     "  text TEXT NOT NULL,"
     "  event_seq INTEGER NOT NULL);"
     "CREATE INDEX defect_comments_defect ON defect_comments (defect, n);",
+    /* 9 -> 10: what a running sync execution has done so far, written by
+     * the sync as it goes (at most once a second) for `golive serve`'s
+     * GET /syncs.  Not a projection: the execution's sync.run event
+     * holds its final figures; the replay leaves it out. */
+    "CREATE TABLE sync_progress ("
+    "  execution TEXT PRIMARY KEY,"
+    "  at TEXT NOT NULL,"
+    "  rows_read INTEGER NOT NULL,"
+    "  rows_written INTEGER NOT NULL,"
+    "  rows_rejected INTEGER NOT NULL,"
+    "  rows_total INTEGER,"
+    "  seconds REAL NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -55,10 +55,12 @@ int gl_read_syncs(gl_store *s, json_t **out, struct gl_err *err)
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     if (sqlite3_prepare_v2(
             s->db,
-            "SELECT execution, job, mode, started_at,"
-            " ended_at, rows_read, rows_written,"
-            " rows_rejected, bytes, seconds, " GL_RUN_SYNC_OUTCOME
-            ", error FROM sync_runs ORDER BY id",
+            "SELECT r.execution, job, mode, started_at,"
+            " ended_at, r.rows_read, r.rows_written,"
+            " r.rows_rejected, bytes, r.seconds, " GL_RUN_SYNC_OUTCOME
+            ", error, p.at, p.rows_read, p.rows_written, p.rows_rejected,"
+            " p.rows_total, p.seconds FROM sync_runs r LEFT JOIN"
+            " sync_progress p ON p.execution = r.execution ORDER BY r.id",
             -1, &st, NULL) != SQLITE_OK)
         goto fail;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -70,6 +72,22 @@ int gl_read_syncs(gl_store *s, json_t **out, struct gl_err *err)
             r, "rows_per_second",
             secs > 0 ? json_real((double)sqlite3_column_int64(st, 6) / secs)
                      : json_null());
+        /* a running one: what it has done so far, as the sync keeps it */
+        if (sqlite3_column_type(st, 12) != SQLITE_NULL &&
+            !strcmp((const char *)sqlite3_column_text(st, 10), "running")) {
+            double ps = sqlite3_column_double(st, 17);
+            json_object_set_new(
+                r, "progress",
+                json_pack(
+                    "{s:o, s:I, s:I, s:I, s:o, s:f, s:o}", "at", col(st, 12),
+                    "rows_read", (json_int_t)sqlite3_column_int64(st, 13),
+                    "rows_written", (json_int_t)sqlite3_column_int64(st, 14),
+                    "rows_rejected", (json_int_t)sqlite3_column_int64(st, 15),
+                    "rows_total", col(st, 16), "seconds", ps, "rows_per_second",
+                    ps > 0
+                        ? json_real((double)sqlite3_column_int64(st, 14) / ps)
+                        : json_null()));
+        }
         json_array_append_new(*out, r);
     }
     if (step != SQLITE_DONE)

@@ -41,8 +41,8 @@
 #include "util/sha256.h"
 
 /* Tables of the store that are not projections of the events. */
-static const char *const not_projections[] = {"events", "audit_cache",
-                                              "plan_trees", NULL};
+static const char *const not_projections[] = {
+    "events", "audit_cache", "plan_trees", "sync_progress", NULL};
 
 #define MAX_PROBLEMS 200
 #define MAX_WARNINGS 20

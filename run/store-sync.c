@@ -201,6 +201,22 @@ int gl_store_record_sync(gl_store *s, const struct gl_actor *who,
         if (sqlite3_changes(s->db) == 1)
             break;
     }
+    /* its progress so far is its end now */
+    if (r->execution && *r->execution) {
+        if (sqlite3_prepare_v2(s->db,
+                               "DELETE FROM sync_progress WHERE execution = ?",
+                               -1, &st, NULL) != SQLITE_OK) {
+            rc = gl_store_db_err(s, err, "cannot record a sync execution");
+            goto fail;
+        }
+        sqlite3_bind_text(st, 1, r->execution, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = gl_store_db_err(s, err, "cannot record a sync execution");
+            goto fail;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
     rc = gl_store_commit(s, err);
     goto out;
 fail:
@@ -208,5 +224,36 @@ fail:
     gl_store_rollback(s);
 out:
     free(ptext);
+    return rc;
+}
+
+int gl_store_sync_progress(gl_store *s, const char *execution, int64_t read,
+                           int64_t written, int64_t rejected, int64_t total,
+                           double seconds, struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    char at[40];
+    int rc = GL_OK;
+
+    gl_clock_now_iso(at);
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO sync_progress (execution,"
+                           " at, rows_read, rows_written, rows_rejected,"
+                           " rows_total, seconds) VALUES (?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return gl_store_db_err(s, err, "cannot keep a sync's progress");
+    sqlite3_bind_text(st, 1, execution, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, read);
+    sqlite3_bind_int64(st, 4, written);
+    sqlite3_bind_int64(st, 5, rejected);
+    if (total >= 0)
+        sqlite3_bind_int64(st, 6, total);
+    else
+        sqlite3_bind_null(st, 6);
+    sqlite3_bind_double(st, 7, seconds);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = gl_store_db_err(s, err, "cannot keep a sync's progress");
+    sqlite3_finalize(st);
     return rc;
 }

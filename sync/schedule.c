@@ -37,6 +37,7 @@ struct sched {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_mutex_t smu; /* the store: one writer at a time */
+    double *kept;        /* when each job's progress was last kept */
     char host[256];
 };
 
@@ -327,6 +328,27 @@ static void clear_targets(struct sched *S)
     free(cleared);
 }
 
+/* Keep what running job i has done so far in the run's store, at most
+ * once a second (GET /syncs reads it).  Under S->mu.  Only a reading
+ * aid: a failure to keep it stops nothing. */
+static void keep_progress(struct sched *S, size_t i)
+{
+    const struct gl_sync_progress *p = &S->out[i].progress;
+    double now = gl_clock_mono();
+    struct gl_err err;
+
+    if (!S->so->store || !S->out[i].res.execution[0] ||
+        (S->kept[i] > 0 && now - S->kept[i] < 1.0))
+        return;
+    S->kept[i] = now;
+    gl_err_clear(&err);
+    pthread_mutex_lock(&S->smu);
+    (void)gl_store_sync_progress(S->so->store, S->out[i].res.execution, p->read,
+                                 p->written, p->rejected, p->total, p->seconds,
+                                 &err);
+    pthread_mutex_unlock(&S->smu);
+}
+
 static void on_progress(void *ctx, const struct gl_sync_progress *p)
 {
     struct sched *S = ctx;
@@ -337,6 +359,7 @@ static void on_progress(void *ctx, const struct gl_sync_progress *p)
         if (!strcmp(S->jobs[i]->id.id, p->job)) {
             S->out[i].progress = *p;
             S->out[i].progress.job = S->jobs[i]->id.id;
+            keep_progress(S, i);
         }
     if (S->so->progress)
         S->so->progress(S->so->ctx, S->out, S->n);
@@ -541,7 +564,8 @@ int gl_sync_schedule(const struct gl_plan *p,
     S.dep = calloc(n * n + 1, 1);
     S.cause = calloc(n + 1, sizeof(*S.cause));
     S.x = calloc(n + 1, sizeof(*S.x));
-    if (!S.dep || !S.cause || !S.x) {
+    S.kept = calloc(n + 1, sizeof(*S.kept));
+    if (!S.dep || !S.cause || !S.x || !S.kept) {
         rc = gl_err_set(err, GL_ENOMEM, "out of memory");
         goto out;
     }
@@ -569,6 +593,7 @@ out:
     for (i = 0; S.x && i < n; i++)
         gl_sync_exec_free(S.x[i]);
     free(S.x);
+    free(S.kept);
     free(S.cause);
     free(S.dep);
     return rc;

@@ -18,7 +18,7 @@
 
 typedef struct gl_store gl_store; /* opaque handle */
 
-#define GL_STORE_SCHEMA 9
+#define GL_STORE_SCHEMA 10
 #define GL_STORE_HASH_HEX 65 /* a SHA-256 in hex and its NUL */
 #define GL_HASH_GENESIS                                                        \
     "0000000000000000000000000000000000000000000000000000000000000000"
@@ -227,6 +227,14 @@ struct gl_sync_record {
  * process is gone is an execution that died (gl_store_sync_outcome). */
 int gl_store_sync_start(gl_store *s, const struct gl_actor *who,
                         const struct gl_sync_record *r, struct gl_err *err);
+
+/* What running execution `execution` of job has done so far (rows read,
+ * written, rejected of total, -1 unknown, in seconds): kept in
+ * sync_progress for readers of the run (GET /syncs), replacing what was
+ * there.  Not an event: the execution's end records its figures. */
+int gl_store_sync_progress(gl_store *s, const char *execution, int64_t read,
+                           int64_t written, int64_t rejected, int64_t total,
+                           double seconds, struct gl_err *err);
 
 /* Record how an execution ended: a "sync.run" event (job, mode,
  * started_at, ended_at, read, written, rejected, bytes, seconds, outcome,

@@ -183,16 +183,17 @@ def test_an_edited_token_row_is_caught_by_audit_verify(tmp_path, good_plan):
         copy.unlink()
 
 
-def test_an_older_store_takes_schema_9(tmp_path, good_plan):
-    """A store of schema 8 (made before tokens) is migrated on open, and a
-    token issued in it verifies."""
+def test_an_older_store_takes_the_new_schema(tmp_path, good_plan):
+    """A store of schema 8 (made before tokens and sync progress) is
+    migrated on open, and a token issued in it verifies."""
     st = start(tmp_path, good_plan)
     db = sqlite3.connect(st)
     db.executescript("DROP TABLE tokens; DROP TABLE sessions;"
-                     " DROP TABLE defect_comments; PRAGMA user_version = 8;")
+                     " DROP TABLE defect_comments; DROP TABLE sync_progress;"
+                     " PRAGMA user_version = 8;")
     db.close()
     issue(st, "--for", "ann", "--as", "lead")
     db = sqlite3.connect(st)
-    assert db.execute("PRAGMA user_version").fetchone() == (9,)
+    assert db.execute("PRAGMA user_version").fetchone() == (10,)
     db.close()
     assert verify(st).rc == 0
