@@ -418,8 +418,10 @@
     /* checks */
     var ck = data.checks || {};
     main.appendChild(section('checks', t('checks'), errorOf(ck) || ((ck.checks || []).length ? el('ul', null, ck.checks.map(function (x) {
-      var ok = x.passed !== undefined ? x.passed : x.ok;
-      return el('li', {class: ok ? 'ok' : 'bad'}, (ok ? '✔ ' : '✖ '), el('b', {text: x.check || x.id || ''}),
+      /* a check's latest result: passed, failed, or none yet */
+      var out = x.outcome || (x.passed === true ? 'passed' : x.passed === false ? 'failed' : null);
+      return el('li', out === 'passed' ? {class: 'ok'} : out ? {class: 'bad'} : null,
+        (out === 'passed' ? '✔ ' : out ? '✖ ' : '○ '), el('b', {text: x.check || x.id || ''}),
         ' ' + (x.detail || x.outcome || '') + ' · ' + fmtTime(x.at));
     })) : empty())));
 

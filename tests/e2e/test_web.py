@@ -498,3 +498,34 @@ def test_demo_serve_prints_a_link_for_everyone(tmp_path, browser):
     assert proc.returncode == 0, err
     for mark_ in SANITIZER_MARKS:
         assert mark_ not in err, err
+
+
+def test_checks_show_their_latest_result(tmp_path, browser):
+    """The war room's checks say what GET /checks says: a passed check is
+    ✔, a failed one ✖ (a passed one showed ✖: new-user trial)."""
+    d = browser
+    demo = tmp_path / "demo"
+    r = golive("demo", "--dir", demo, "--rows", "300")
+    assert r.rc == 0, r
+    state = demo / "golive.state"
+    d.get("about:blank")
+    d.delete_all_cookies()
+    with Server(state) as s:
+        tok = json.loads(golive("token", "issue", "--state", state, "--for",
+                                "zhang", "--as", "zhang", "--json").out)
+        st, _, ck = s.call("GET", "/api/v1/checks", tok["token"])
+        assert st == 200
+        want = {c["check"]: c["outcome"] for c in ck["checks"]}
+        assert "passed" in want.values(), want
+        url = re.sub(r"^http://[^/]+", s.url, tok["link"])
+        d.get(url)
+        wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, ".card.checks li"))
+        seen = {}
+        for li in d.find_elements(By.CSS_SELECTOR, ".card.checks li"):
+            name = li.find_element(By.TAG_NAME, "b").text
+            seen[name] = (li.get_attribute("class"), li.text[0])
+        for name, out in want.items():
+            if out == "passed":
+                assert seen[name] == ("ok", "✔"), (name, seen[name])
+            elif out:
+                assert seen[name] == ("bad", "✖"), (name, seen[name])
