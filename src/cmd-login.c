@@ -158,9 +158,13 @@ static int logout_run(int argc, char **argv)
                   "XDG_CONFIG_HOME");
         return EXIT_ERROR;
     }
-    if (unlink(path) && errno != ENOENT) {
-        cli_error("cannot remove '%s': %s", path, strerror(errno));
-        return EXIT_ERROR;
+    if (unlink(path)) {
+        if (errno != ENOENT) {
+            cli_error("cannot remove '%s': %s", path, strerror(errno));
+            return EXIT_ERROR;
+        }
+        printf("not signed in: no %s\n", path);
+        return EXIT_OK;
     }
     printf("signed out: %s removed\n", path);
     return EXIT_OK;

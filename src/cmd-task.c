@@ -2,6 +2,7 @@
  * cmd-task.c - `golive task ACTION ID --as PERSON`: work the runbook.
  */
 #include <jansson.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -86,26 +87,60 @@ static void remote_end_note(struct client *c, const char *id, char *note,
     json_decref(ev);
 }
 
+static volatile sig_atomic_t follow_sig;
+
+static void on_follow_signal(int sig)
+{
+    follow_sig = sig;
+}
+
+/* Following task id stopped before it ended (a signal, the server out of
+ * reach): it goes on on the server; say so, and how to follow it. */
+static int follow_stopped(struct client *c, const char *id, int rc)
+{
+    cli_warn("stopped following task %s: it goes on on the server; "
+             "'golive status --server %s' follows it",
+             id, c->url);
+    if (follow_sig)
+        return 128 + follow_sig;
+    return rc;
+}
+
 /* A run: task started through a server runs there under a supervisor
  * (as with --detach): follow it until it ends, then print its output and
- * its end as the local run does; EXIT_NO when it failed. */
+ * its end as the local run does; EXIT_NO when it failed.  Ctrl-C stops
+ * the following, not the task (exit 130). */
 static int remote_follow(struct client *c, const char *id, const char *path,
                          int json, const char *output)
 {
     char tpath[600], note[1024];
     const char *state = NULL;
     json_t *t = NULL;
+    struct sigaction sa, old_int, old_term;
     int rc;
 
+    fflush(stdout); /* what was said before the wait, even into a pipe */
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_follow_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     for (;;) {
         json_decref(t);
-        if ((rc = client_call(c, "GET", path, NULL, &t)))
+        t = NULL;
+        if (follow_sig || (rc = client_call(c, "GET", path, NULL, &t))) {
+            rc = follow_stopped(c, id, follow_sig ? 0 : rc);
+            sigaction(SIGINT, &old_int, NULL);
+            sigaction(SIGTERM, &old_term, NULL);
+            json_decref(t);
             return rc;
+        }
         state = json_string_value(json_object_get(t, "state"));
         if (!state || strcmp(state, "running"))
             break;
         usleep(100 * 1000);
     }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     snprintf(tpath, sizeof(tpath), "%s/output", path);
     if (!json) {
         char *text = NULL;

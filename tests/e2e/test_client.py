@@ -451,6 +451,9 @@ def test_login_keeps_the_token_for_the_run_commands(tmp_path):
         assert r.rc == 3 and "no token" in r.err, r
         r = golive("logout", env=env)
         assert r.rc == 0 and not f.exists(), r
+        assert r.out.startswith("signed out: "), r
+        r = golive("logout", env=env)
+        assert r.rc == 0 and r.out.startswith("not signed in: "), r
         r = golive("status", env=env)
         assert r.rc == 3, r
     assert [e["actor"] for e in events(st) if e["kind"].startswith("task.")] \

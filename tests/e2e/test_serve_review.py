@@ -238,3 +238,44 @@ def test_a_running_sync_shows_its_progress(tmp_path, good_plan):
     assert [x["outcome"] for x in b["syncs"]] == ["ok"]
     assert "progress" not in b["syncs"][0]
     assert json.dumps(b)  # the finished one: its final figures only
+
+
+def test_ctrl_c_stops_following_a_task_not_the_task(tmp_path, good_plan):
+    """Ctrl-C while `task start` follows a run: task through a server says
+    the task goes on there and exits 130; the task ends on the server
+    (new-user trial: the client died silently)."""
+    import os
+    import signal
+    import subprocess
+    import time
+    from conftest import BIN
+    plan = tmp_path / "nap.yaml"
+    plan.write_text(good_plan.read_text().replace(
+        "tasks:\n", "tasks:\n  - {id: nap, title: Nap, stage: prepare, "
+        "owner: bob, checker: ann, run: \"shell sleep 3\"}\n", 1))
+    st = tmp_path / "golive.state"
+    assert golive("run", "start", plan, "--state", st, "--as", "lead").rc == 0
+    bob = issue_token(st, "bob")
+    with Server(st) as s:
+        e = dict(os.environ)
+        for k in ("GOLIVE_STATE", "GOLIVE_NOW", "GOLIVE_USER"):
+            e.pop(k, None)
+        e.update({"GOLIVE_SERVER": s.url, "GOLIVE_TOKEN": bob})
+        proc = subprocess.Popen([BIN, "task", "start", "nap"], env=e,
+                                cwd=tmp_path, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        line = proc.stdout.readline()
+        assert "nap: pending -> running" in line or "-> running" in line, \
+            line
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, (out, err)
+        assert "stopped following task nap: it goes on on the server" in err
+        t = time.time() + 20
+        while time.time() < t:
+            code, _, b = s.call("GET", API + "/tasks/nap", bob)
+            if b["state"] != "running":
+                break
+            time.sleep(0.2)
+        assert b["state"] == "done", b
