@@ -104,6 +104,19 @@ const char *cli_state_path(const char *opt_state, const char *plan_path,
                  plan_path);
     else
         snprintf(buf, n, "golive.state");
+    {
+        /* a command that works on a store only, run by someone whose
+         * commands go through a server: say which store it takes */
+        static int said;
+        const char *server = getenv("GOLIVE_SERVER");
+        if (!said && server && *server && !(opt_state && *opt_state) &&
+            !(env && *env)) {
+            said = 1;
+            cli_warn("GOLIVE_SERVER is set, but this command works on a "
+                     "state store, not through a server: '%s' here",
+                     buf);
+        }
+    }
     return buf;
 }
 

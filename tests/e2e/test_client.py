@@ -481,3 +481,17 @@ def test_audit_verify_with_the_head_through_a_server(tmp_path):
         assert r.rc == 2 and "--head takes N:HASH" in r.err, r
         st_, _, body = srv.call("GET", "/api/v1/audit?head=x", tok["ann"])
         assert st_ == 400 and "'head'" in body["error"]["message"], body
+
+
+def test_a_store_only_command_says_so_when_a_server_is_set(tmp_path):
+    """With GOLIVE_SERVER set, a command that works on a store only
+    (token list, run start, sync...) says which store it takes rather
+    than quietly using the folder's (new-user trial)."""
+    r = golive("token", "list", cwd=tmp_path,
+               env={"GOLIVE_SERVER": "http://127.0.0.1:9"})
+    assert r.rc == 2, r
+    assert "GOLIVE_SERVER is set, but this command works on a state " \
+        "store, not through a server: 'golive.state' here" in r.err, r
+    r = golive("token", "list", "--state", tmp_path / "x.state",
+               env={"GOLIVE_SERVER": "http://127.0.0.1:9"})
+    assert "GOLIVE_SERVER is set" not in r.err, r
