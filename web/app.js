@@ -364,7 +364,7 @@
     /* ETA */
     var eta = el('div', null,
       el('p', {class: 'big'}, t('eta_decision') + ': ', el('b', {text: fmtTime(st.eta)}),
-        ' (' + (st.eta_t || '') + ')',
+        st.eta_t ? ' (' + st.eta_t + ')' : '',
         st.late_seconds > 0 ? el('span', {class: 'bad'}, ' · ⚠ ' + t('late') + ' ' + fmtDur(st.late_seconds)) : null),
       st.chain && st.chain.length ? el('p', {class: 'muted'}, t('chain') + ': ' + st.chain.join(' → ')) : null,
       el('ul', {class: 'stages'}, (st.stages || []).map(function (s) {
@@ -450,7 +450,9 @@
       ['open', 'reopened', 'fixing', 'fixed', 'verified', 'deferred'].filter(function (s) { return by[s]; }).map(function (s) {
         return el('div', {class: 'col'}, el('h3', null, stateTag(s), ' ' + by[s].length),
           el('ul', null, by[s].map(function (x) {
-            return el('li', {class: x.severity === 'blocker' ? 'bad' : null}, el('b', {text: x.id}),
+            /* a blocker is red while it blocks: not once verified or deferred */
+            var blocks = x.severity === 'blocker' && s !== 'verified' && s !== 'deferred';
+            return el('li', {class: blocks ? 'bad' : null}, el('b', {text: x.id}),
               ' [' + t('sev_' + x.severity) + '] ' + x.title);
           })));
       })) : empty()));
