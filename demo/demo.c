@@ -688,9 +688,10 @@ int gl_demo_build(const struct gl_demo_opts *o, struct gl_demo_stats *st,
                           "'%s' already holds a demo; use --force to "
                           "replace it",
                           o->dir);
-    /* T0 is the next midnight at +08:00 */
+    /* T0 is the next midnight at +08:00, unless the caller says */
     local = o->now + 8 * 3600;
-    st->switch_at = (local / 86400 + 1) * 86400 - 8 * 3600;
+    st->switch_at =
+        o->switch_at ? o->switch_at : (local / 86400 + 1) * 86400 - 8 * 3600;
 
     /* build beside, then rename: a failure leaves no half-written demo */
     snprintf(tmp_old, sizeof(tmp_old), "%s.tmp", st->old_path);

@@ -17,6 +17,7 @@ struct gl_demo_opts {
     const char *dir;    /* created if missing */
     int64_t rows;       /* expense requests; leave requests are half as many */
     int64_t now;        /* epoch seconds; T0 is the next midnight at +08:00 */
+    int64_t switch_at;  /* T0 instead (epoch seconds), when not 0 */
     int force;          /* replace old.db / new.db / plan.yaml if present */
     const char *target; /* the new system's URL; NULL: new.db in dir */
     /* the target's URL as the plan names it (a ${VAR} for its password);

@@ -193,6 +193,36 @@ static int night(const char *plan_path, const char *state, int64_t switch_at)
     return rc;
 }
 
+/* `run start`: now, or, when the night's first step is behind the clock
+ * (a demo served now, or built in the evening), five minutes before that
+ * step, so that no event of the night is dated before the run's start. */
+static int start_before_the_night(const struct gl_demo_stats *st,
+                                  const char *state)
+{
+    const char *saved = getenv("GOLIVE_NOW");
+    char *keep = saved ? strdup(saved) : NULL, at[40];
+    int64_t now, first = 0;
+    int rc, moved = 0;
+
+    gl_reltime_parse(night_steps[0].at, &first);
+    if (!gl_clock_now(&now) && st->switch_at + first - 300 < now) {
+        gl_time_format(st->switch_at + first - 300, 480, at);
+        setenv("GOLIVE_NOW", at, 1);
+        cli_clock_from_env();
+        moved = 1;
+    }
+    rc = cli_run_start(st->plan_path, state, 1, "zhang", 0);
+    if (moved) {
+        if (keep)
+            setenv("GOLIVE_NOW", keep, 1);
+        else
+            unsetenv("GOLIVE_NOW");
+        cli_clock_from_env();
+    }
+    free(keep);
+    return rc;
+}
+
 /* Build the demo's databases and plan, and say what they hold. */
 static int demo_build(struct gl_demo_opts *o, struct gl_demo_stats *st,
                       char *state, size_t state_n)
@@ -287,7 +317,7 @@ static int demo_play(const struct gl_demo_stats *st, const char *state)
     unlink(sidecar);
     printf("\n$ golive run start %s --rehearsal --as zhang\n", st->plan_path);
     fflush(stdout);
-    if ((rc = cli_run_start(st->plan_path, state, 1, "zhang", 0)))
+    if ((rc = start_before_the_night(st, state)))
         return rc;
 
     /* the night's first finding: a legacy code nobody mapped */
@@ -390,6 +420,11 @@ static int run(int argc, char **argv)
     o.rows = 100000;
     if ((rc = cli_parse(&cmd_demo, opts, argc, argv)) >= 0)
         return rc;
+    if (serve && !gl_clock_now(&o.switch_at))
+        /* served, the night is over by now (its last step T+50m was
+         * minutes ago): the war room's clock and the night agree, and the
+         * sign-in tokens come after its events */
+        o.switch_at = (o.switch_at - 3600) / 60 * 60;
     rc = demo_build(&o, &st, state, sizeof(state));
     if (!rc)
         rc = demo_play(&st, state);

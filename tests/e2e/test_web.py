@@ -492,10 +492,16 @@ def test_demo_serve_prints_a_link_for_everyone(tmp_path, browser):
         d.get(links["zhang"])
         wait(d, lambda d: d.find_elements(By.ID, "light"))
         assert "OA v2" in d.find_element(By.ID, "title").text
+        # served, the night is over by the real clock: T+ an hour or so,
+        # not hours before a T0 whose decision is already taken (trial)
+        wait(d, lambda d: d.find_element(By.ID, "tclock").text.startswith(
+            ("T+", "T＋")))
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
+    r = golive("audit", "verify", "--state", tmp_path / "demo" / "golive.state")
+    assert r.rc == 0 and "clock went back" not in r.err, r
     for mark_ in SANITIZER_MARKS:
         assert mark_ not in err, err
 
