@@ -410,9 +410,13 @@
     /* syncs */
     var sy = data.syncs || {};
     main.appendChild(section('syncs', t('syncs'), errorOf(sy) || ((sy.syncs || []).length ? el('ul', null, sy.syncs.slice(-10).map(function (x) {
-      return el('li', null, stateTag(x.outcome), ' ', el('b', {text: x.job}), ' ' + x.mode + ' · ' +
-        t('rows_read') + ' ' + x.rows_read + ' · ' + t('rows_written') + ' ' + x.rows_written + ' · ' +
-        t('rows_rejected') + ' ' + x.rows_rejected);
+      /* a running one: what it has done so far, as the sync keeps it */
+      var p = x.progress, n = p || x;
+      return el('li', p ? {class: 'sync-progress'} : null, stateTag(x.outcome), ' ', el('b', {text: x.job}), ' ' + x.mode + ' · ' +
+        t('rows_read') + ' ' + n.rows_read + ' · ' + t('rows_written') + ' ' + n.rows_written +
+        (p && p.rows_total != null ? ' / ' + p.rows_total : '') + ' · ' +
+        t('rows_rejected') + ' ' + n.rows_rejected +
+        (p && p.rows_per_second ? ' · ' + Math.round(p.rows_per_second) + ' ' + t('rows_per_s') : ''));
     })) : empty())));
 
     /* checks */

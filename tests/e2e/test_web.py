@@ -535,3 +535,53 @@ def test_checks_show_their_latest_result(tmp_path, browser):
                 assert seen[name] == ("ok", "✔"), (name, seen[name])
             elif out:
                 assert seen[name] == ("bad", "✖"), (name, seen[name])
+
+
+def test_a_running_sync_shows_its_progress(tmp_path, browser):
+    """The war room shows a running sync's rows so far and its total,
+    from GET /syncs (#14.3)."""
+    import sqlite3
+    from conftest import GOOD_PLAN
+    d = browser
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(GOOD_PLAN.lstrip())
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.execute("CREATE TABLE t_user (id INTEGER PRIMARY KEY, name TEXT)")
+    old.executemany("INSERT INTO t_user VALUES (?, ?)",
+                    [(i, "u%d" % i) for i in range(1, 3001)])
+    old.commit()
+    old.close()
+    new = sqlite3.connect(tmp_path / "new.db")
+    new.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+    new.commit()
+    new.close()
+    assert golive("run", "start", plan).rc == 0
+    state = tmp_path / "golive.state"
+    pause = tmp_path / "paused"
+    e = dict(os.environ)
+    for k in ("GOLIVE_STATE", "GOLIVE_NOW", "GOLIVE_USER"):
+        e.pop(k, None)
+    e.update({"GOLIVE_TEST_PAUSE": "sync.batch.loaded:3",
+              "GOLIVE_TEST_PAUSE_FILE": str(pause)})
+    proc = subprocess.Popen([BIN, "sync", str(plan), "users",
+                             "--batch-size", "500", "--as", "ann"], env=e,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        for _ in range(1200):
+            if pause.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert pause.exists(), proc.communicate()
+        d.get("about:blank")
+        d.delete_all_cookies()
+        with Server(state) as s:
+            sign_in(d, s, state, "lead")
+            wait(d, lambda d: d.find_elements(By.CSS_SELECTOR,
+                                              ".card.syncs .sync-progress"))
+            txt = text(d, ".card.syncs .sync-progress")
+            assert re.search(r"written [0-9]+ / 3000", txt), txt
+    finally:
+        if pause.exists():
+            pause.unlink()
+        proc.communicate(timeout=60)
