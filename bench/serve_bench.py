@@ -138,7 +138,8 @@ def main():
         port = free_port()
         log = open(os.path.join(work, "serve.log"), "w")
         srv = subprocess.Popen([golive, "serve", "--state", state, "--listen",
-                                "127.0.0.1:%d" % port], stderr=log)
+                                "127.0.0.1:%d" % port, "--streams-per-token",
+                                "1000"], stderr=log)
         for _ in range(200):
             try:
                 socket.create_connection(("127.0.0.1", port)).close()

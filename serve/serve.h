@@ -40,6 +40,8 @@ struct sv_conf {
     /* failed sign-ins from one address within a minute that block it for
      * a minute; 0: no limit */
     unsigned sign_in_limit;
+    unsigned streams_per_token; /* open event streams one token may hold
+                                 * (0: 16) */
 };
 
 /* Serve until SIGTERM / SIGINT.  Problems starting (address in use, no
@@ -197,6 +199,8 @@ void sv_hub_poke(struct sv_hub *h);
 void sv_hub_free(struct sv_hub *h);
 /* The hub of the server serving a request. */
 struct sv_hub *sv_server_hub(struct sv_server *sv);
+/* What the server serving a request was asked. */
+const struct sv_conf *sv_server_conf(struct sv_server *sv);
 extern const struct sv_route sv_routes_stream[];
 
 /* The number of an id in a path ("D-3", or "3"; prefix 'D'), or 0 with a

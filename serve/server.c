@@ -83,6 +83,11 @@ struct sv_hub *sv_server_hub(struct sv_server *sv)
     return sv->hub;
 }
 
+const struct sv_conf *sv_server_conf(struct sv_server *sv)
+{
+    return sv->conf;
+}
+
 /* One request, from its first byte to its log line. */
 struct sv_call {
     char method[16];

@@ -566,6 +566,27 @@ static void stream(struct sv_req *q, struct sv_resp *r)
         sv_error(r, 503, "stopping", "the server is stopping");
         return;
     }
+    {
+        /* one token (a wall screen's, a lost laptop's) cannot take the
+         * server's connections from the rest of the team */
+        const struct sv_stream *o;
+        unsigned mine = 0, cap = sv_server_conf(q->srv)->streams_per_token
+                                     ? sv_server_conf(q->srv)->streams_per_token
+                                     : 16;
+        for (o = h->streams; o; o = o->next)
+            mine += !strcmp(o->token, st->token);
+        if (mine >= cap) {
+            pthread_mutex_unlock(&h->lock);
+            gl_buf_release(&st->out);
+            free(st);
+            r->retry_after = 10;
+            sv_error(r, 429, "too_many_requests",
+                     "token %s holds %u open event streams already (at "
+                     "most %u): close one first",
+                     q->who.id, mine, cap);
+            return;
+        }
+    }
     st->next = h->streams;
     if (h->streams)
         h->streams->prev = st;

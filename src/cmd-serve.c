@@ -13,7 +13,8 @@ static int run(int argc, char **argv)
     struct gl_err err;
     char state[4096];
     const char *state_opt = NULL;
-    int rc, threads = 4, max_conn = 1000, timeout = 30, sign_in_limit = 10;
+    int rc, threads = 4, max_conn = 1000, timeout = 30, sign_in_limit = 10,
+            streams = 16;
     struct po_option opts[] = {
         OPT_STATE(&state_opt),
         OPT_STRING("listen", 0, &c.listen, "ADDR:PORT",
@@ -39,6 +40,9 @@ static int run(int argc, char **argv)
                 "N failed sign-ins (a wrong token or session) from one "
                 "address within a minute refuse it for a minute (default "
                 "10; 0: no limit)"),
+        OPT_INT("streams-per-token", 0, &streams, 1, 100000, "N",
+                "open event streams one token may hold (default 16): one "
+                "token cannot take the connections of the rest"),
         OPT_END(),
     };
 
@@ -52,6 +56,7 @@ static int run(int argc, char **argv)
     c.max_connections = (unsigned)max_conn;
     c.timeout = (unsigned)timeout;
     c.sign_in_limit = (unsigned)sign_in_limit;
+    c.streams_per_token = (unsigned)streams;
     gl_err_clear(&err);
     if (sv_serve(&c, &err))
         return cli_fail(&err);

@@ -191,7 +191,7 @@ def test_an_idle_stream_gets_a_ping(tmp_path, good_plan):
 def test_sigterm_ends_the_open_streams(tmp_path, good_plan):
     st = start(tmp_path, good_plan)
     token = issue_token(st, "ann")
-    srv = Server(st).start()
+    srv = Server(st, "--streams-per-token", "20").start()
     streams = [Stream(srv, token) for _ in range(20)]
     for s in streams:
         assert s.message()[":"]
@@ -216,7 +216,7 @@ def test_200_idle_streams_cost_nothing(tmp_path, good_plan):
     (a content reader returning 0 without suspending would burn a core)."""
     st = start(tmp_path, good_plan)
     token = issue_token(st, "ann")
-    with Server(st) as srv:
+    with Server(st, "--streams-per-token", "200") as srv:
         streams = [Stream(srv, token) for _ in range(200)]
         for s in streams:
             assert s.message()[":"]
@@ -303,3 +303,30 @@ def test_a_revoked_or_expired_tokens_stream_ends(tmp_path, good_plan):
             if "data" in m:
                 assert json.loads(m["data"])["kind"] != "duty.log", m
         s2.close()
+
+
+def test_one_token_holds_a_bounded_number_of_streams(tmp_path, good_plan):
+    """One token (a wall screen's, a lost laptop's) cannot take every
+    connection of the server with event streams (reviewer: 1,005 streams
+    of a viewer's token locked the team out)."""
+    st = start(tmp_path, good_plan)
+    ann = issue_token(st, "ann")
+    bob = issue_token(st, "bob")
+    # (a closed stream is noticed at its next write: a ping every 300 ms)
+    with Server(st, "--streams-per-token", "4",
+                env={"GOLIVE_TEST_SSE_PING_MS": "300"}) as srv:
+        mine = [Stream(srv, ann) for _ in range(4)]
+        assert all(s.status == 200 for s in mine)
+        extra = Stream(srv, ann)
+        assert extra.status == 429
+        extra.close()
+        other = Stream(srv, bob)
+        assert other.status == 200
+        other.close()
+        mine[0].close()
+        time.sleep(1.5)
+        again = Stream(srv, ann)
+        assert again.status == 200
+        again.close()
+        for s in mine[1:]:
+            s.close()
