@@ -37,6 +37,8 @@ struct sv_kept {
     unsigned status;
     char *text; /* the JSON text (malloc'd) */
     size_t len;
+    int64_t events; /* the run's events when it was made (shared ones) */
+    int plan_version;
 };
 
 /* One connection to the store and the run's plan as it loaded there. */
@@ -76,6 +78,11 @@ struct sv_server {
     struct sv_hub *hub; /* the live event stream's (serve/sse.c) */
     pthread_mutex_t limit_lock;
     struct sv_client *clients; /* SV_CLIENTS */
+    /* the answers every worker may serve: made once per state of the
+     * run (its events, its plan, the clock's second), not once per
+     * worker (under cache_lock) */
+    pthread_mutex_t cache_lock;
+    struct sv_kept shared[SV_CACHE_N];
 };
 
 struct sv_hub *sv_server_hub(struct sv_server *sv)
@@ -218,6 +225,8 @@ void sv_cached(struct sv_req *q, struct sv_resp *r, unsigned key,
     int changed = sv_plan_changed(q);
     char *text;
 
+    struct sv_kept *sh = &q->srv->shared[key];
+
     if (k->valid && k->now == q->now && k->plan_changed == changed &&
         k->stamp.data == q->slot->stamp.data &&
         k->stamp.own == q->slot->stamp.own) {
@@ -229,6 +238,20 @@ void sv_cached(struct sv_req *q, struct sv_resp *r, unsigned key,
             return;
         }
     }
+    /* another worker may have made it for this state of the run */
+    pthread_mutex_lock(&q->srv->cache_lock);
+    if (sh->valid && sh->now == q->now && sh->plan_changed == changed &&
+        sh->events == q->info->events &&
+        sh->plan_version == q->info->plan_version &&
+        (r->body = malloc(sh->len + 1))) {
+        memcpy(r->body, sh->text, sh->len + 1);
+        r->len = sh->len;
+        r->status = sh->status;
+        r->type = "application/json";
+        pthread_mutex_unlock(&q->srv->cache_lock);
+        return;
+    }
+    pthread_mutex_unlock(&q->srv->cache_lock);
     build(q, r);
     k->valid = 0;
     if (!r->json || r->status >= 500)
@@ -248,6 +271,17 @@ void sv_cached(struct sv_req *q, struct sv_resp *r, unsigned key,
     k->plan_changed = changed;
     k->stamp = after;
     k->valid = 1;
+    /* nothing changed the run while it was made: it is of the run at
+     * q->info->events, for every worker */
+    pthread_mutex_lock(&q->srv->cache_lock);
+    if ((text = strdup(k->text))) {
+        free(sh->text);
+        *sh = *k;
+        sh->text = text;
+        sh->events = q->info->events;
+        sh->plan_version = q->info->plan_version;
+    }
+    pthread_mutex_unlock(&q->srv->cache_lock);
     /* the slot's own stamp follows: its run did not change */
     q->slot->stamp = after;
 }
@@ -837,6 +871,7 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
     plan = NULL;
     memset(&info, 0, sizeof(info));
     pthread_mutex_init(&sv.lock, NULL);
+    pthread_mutex_init(&sv.cache_lock, NULL);
     pthread_mutex_init(&sv.limit_lock, NULL);
     pthread_cond_init(&sv.freed, NULL);
     if ((rc = sv_hub_start(&sv.hub, conf->state, err)))
@@ -906,6 +941,9 @@ stop:
         gl_store_close(sv.slots[i].s);
     }
     free(sv.slots);
+    for (i = 0; i < SV_CACHE_N; i++)
+        free(sv.shared[i].text);
+    pthread_mutex_destroy(&sv.cache_lock);
     sv_hub_free(sv.hub);
     free(sv.clients);
     pthread_mutex_destroy(&sv.limit_lock);
