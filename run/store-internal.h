@@ -35,6 +35,16 @@ int64_t gl_store_query_int(gl_store *s, const char *sql);
 /* Column i of the current row as text, "" for NULL. */
 const char *gl_store_col_text(sqlite3_stmt *st, int i);
 
+/* The run's record as SQL columns 0-9 (run id ... events: the last
+ * event's number, O(log n) where count(*) reads the whole log), and the
+ * reading of them into info: gl_store_run_info and gl_store_run_brief
+ * share them. */
+#define GL_STORE_RUN_COLUMNS                                                   \
+    "r.run_id, r.cutover, r.rehearsal, r.switch_at, r.switch_offset,"          \
+    " r.started_at, r.plan_version, p.sha256, p.path,"                         \
+    " (SELECT coalesce(max(seq), 0) FROM events)"
+void gl_store_run_row(sqlite3_stmt *st, struct gl_run_info *info);
+
 /* The underlying SQLite handle (the replay's two stores, the unit
  * tests); the store's own files use s->db. */
 sqlite3 *gl_store_db(gl_store *s);

@@ -213,10 +213,7 @@ int gl_store_run_brief(gl_store *s, struct gl_run_info *info,
     int step;
 
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT r.run_id, r.cutover, r.rehearsal,"
-                           " r.switch_at, r.switch_offset, r.started_at,"
-                           " r.plan_version, p.sha256, p.path,"
-                           " (SELECT count(*) FROM events)"
+                           "SELECT " GL_STORE_RUN_COLUMNS
                            " FROM run r JOIN plan_versions p"
                            " ON p.version = r.plan_version",
                            -1, &st, NULL) != SQLITE_OK)
@@ -231,21 +228,7 @@ int gl_store_run_brief(gl_store *s, struct gl_run_info *info,
                               s->path);
         return gl_store_db_err(s, err, "cannot read the run");
     }
-    snprintf(info->run_id, sizeof(info->run_id), "%s",
-             gl_store_col_text(st, 0));
-    snprintf(info->cutover, sizeof(info->cutover), "%s",
-             gl_store_col_text(st, 1));
-    info->rehearsal = sqlite3_column_int(st, 2);
-    info->switch_at = sqlite3_column_int64(st, 3);
-    info->switch_offset = sqlite3_column_int(st, 4);
-    snprintf(info->started_at, sizeof(info->started_at), "%s",
-             gl_store_col_text(st, 5));
-    info->plan_version = sqlite3_column_int(st, 6);
-    snprintf(info->plan_sha256, sizeof(info->plan_sha256), "%s",
-             gl_store_col_text(st, 7));
-    snprintf(info->plan_path, sizeof(info->plan_path), "%s",
-             gl_store_col_text(st, 8));
-    info->events = sqlite3_column_int64(st, 9);
+    gl_store_run_row(st, info);
     sqlite3_finalize(st);
     return GL_OK;
 }

@@ -140,6 +140,25 @@ static int check_plan_event(gl_store *s, const struct gl_run_info *info,
                       info->plan_version, (long long)seq, s->path);
 }
 
+void gl_store_run_row(sqlite3_stmt *st, struct gl_run_info *info)
+{
+    snprintf(info->run_id, sizeof(info->run_id), "%s",
+             gl_store_col_text(st, 0));
+    snprintf(info->cutover, sizeof(info->cutover), "%s",
+             gl_store_col_text(st, 1));
+    info->rehearsal = sqlite3_column_int(st, 2);
+    info->switch_at = sqlite3_column_int64(st, 3);
+    info->switch_offset = sqlite3_column_int(st, 4);
+    snprintf(info->started_at, sizeof(info->started_at), "%s",
+             gl_store_col_text(st, 5));
+    info->plan_version = sqlite3_column_int(st, 6);
+    snprintf(info->plan_sha256, sizeof(info->plan_sha256), "%s",
+             gl_store_col_text(st, 7));
+    snprintf(info->plan_path, sizeof(info->plan_path), "%s",
+             gl_store_col_text(st, 8));
+    info->events = sqlite3_column_int64(st, 9);
+}
+
 int gl_store_run_info(gl_store *s, struct gl_run_info *info, struct gl_err *err)
 {
     sqlite3_blob *blob = NULL;
@@ -152,10 +171,7 @@ int gl_store_run_info(gl_store *s, struct gl_run_info *info, struct gl_err *err)
      * expensive part of reading a large plan), for this read only. */
     sqlite3_exec(s->db, "PRAGMA mmap_size=" MMAP_PLAN_READ, NULL, NULL, NULL);
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT r.run_id, r.cutover, r.rehearsal,"
-                           " r.switch_at, r.switch_offset, r.started_at,"
-                           " r.plan_version, p.sha256, p.path,"
-                           " (SELECT count(*) FROM events),"
+                           "SELECT " GL_STORE_RUN_COLUMNS ","
                            " (SELECT payload FROM events WHERE kind IN"
                            " ('run.start', 'run.amend') ORDER BY seq DESC"
                            " LIMIT 1),"
@@ -178,21 +194,7 @@ int gl_store_run_info(gl_store *s, struct gl_run_info *info, struct gl_err *err)
         rc = gl_store_db_err(s, err, "cannot read the run");
         goto out;
     }
-    snprintf(info->run_id, sizeof(info->run_id), "%s",
-             gl_store_col_text(st, 0));
-    snprintf(info->cutover, sizeof(info->cutover), "%s",
-             gl_store_col_text(st, 1));
-    info->rehearsal = sqlite3_column_int(st, 2);
-    info->switch_at = sqlite3_column_int64(st, 3);
-    info->switch_offset = sqlite3_column_int(st, 4);
-    snprintf(info->started_at, sizeof(info->started_at), "%s",
-             gl_store_col_text(st, 5));
-    info->plan_version = sqlite3_column_int(st, 6);
-    snprintf(info->plan_sha256, sizeof(info->plan_sha256), "%s",
-             gl_store_col_text(st, 7));
-    snprintf(info->plan_path, sizeof(info->plan_path), "%s",
-             gl_store_col_text(st, 8));
-    info->events = sqlite3_column_int64(st, 9);
+    gl_store_run_row(st, info);
     /* The text straight into our buffer, in the statement's read
      * transaction: a column value would first be assembled in SQLite's
      * own buffer and copied, two fresh megabytes for a large plan. */
