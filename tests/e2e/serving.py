@@ -148,3 +148,52 @@ def issue_token(state, person, lead="lead", *extra, env=None):
                lead, "--json", *extra, env=env)
     assert r.rc == 0, r
     return json.loads(r.out)["token"]
+
+
+class PausedSync:
+    """The good plan's `users` job over 3,000 rows (old.db and new.db made
+    beside plan), `golive sync` started and held after its third batch of
+    500 (a test pause point) as a context manager: on exit it goes on to
+    its end; .rc is its exit code."""
+
+    def __init__(self, plan, rows=3000):
+        import sqlite3
+        d = os.path.dirname(str(plan))
+        old = sqlite3.connect(os.path.join(d, "old.db"))
+        old.execute("CREATE TABLE t_user (id INTEGER PRIMARY KEY, name TEXT)")
+        old.executemany("INSERT INTO t_user VALUES (?, ?)",
+                        [(i, "u%d" % i) for i in range(1, rows + 1)])
+        old.commit()
+        old.close()
+        new = sqlite3.connect(os.path.join(d, "new.db"))
+        new.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+        new.commit()
+        new.close()
+        self.plan = str(plan)
+        self.pause = os.path.join(d, "paused")
+        self.rc = None
+
+    def __enter__(self):
+        e = dict(os.environ)
+        for k in ("GOLIVE_STATE", "GOLIVE_NOW", "GOLIVE_USER"):
+            e.pop(k, None)
+        e.update({"GOLIVE_TEST_PAUSE": "sync.batch.loaded:3",
+                  "GOLIVE_TEST_PAUSE_FILE": self.pause})
+        self.proc = subprocess.Popen(
+            [BIN, "sync", self.plan, "users", "--batch-size", "500", "--as",
+             "ann"], env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        for _ in range(1200):
+            if os.path.exists(self.pause) or self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        if not os.path.exists(self.pause):
+            out, err = self.proc.communicate()
+            raise AssertionError("the sync did not pause:\n%s%s" % (out, err))
+        return self
+
+    def __exit__(self, *exc):
+        if os.path.exists(self.pause):
+            os.unlink(self.pause)
+        self.proc.communicate(timeout=60)
+        self.rc = self.proc.returncode

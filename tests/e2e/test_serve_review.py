@@ -8,7 +8,7 @@ import socket
 import sqlite3
 
 from conftest import golive
-from serving import Server, issue_token
+from serving import PausedSync, Server, issue_token
 
 API = "/api/v1"
 
@@ -185,39 +185,9 @@ def test_the_duty_log_reads_as_the_cli_gives_it(tmp_path, good_plan):
 def test_a_running_sync_shows_its_progress(tmp_path, good_plan):
     """GET /syncs shows a running execution's rows so far, which the sync
     keeps in the store as it goes (#13.3)."""
-    import json
-    import os
-    import subprocess
-    import time
-    from conftest import BIN
-    old = sqlite3.connect(tmp_path / "old.db")
-    old.execute("CREATE TABLE t_user (id INTEGER PRIMARY KEY, name TEXT)")
-    old.executemany("INSERT INTO t_user VALUES (?, ?)",
-                    [(i, "u%d" % i) for i in range(1, 3001)])
-    old.commit()
-    old.close()
-    new = sqlite3.connect(tmp_path / "new.db")
-    new.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
-    new.commit()
-    new.close()
     st = started(tmp_path, good_plan)
     ann = issue_token(st, "ann")
-    pause = tmp_path / "paused"
-    e = dict(os.environ)
-    for k in ("GOLIVE_STATE", "GOLIVE_NOW", "GOLIVE_USER"):
-        e.pop(k, None)
-    e.update({"GOLIVE_TEST_PAUSE": "sync.batch.loaded:3",
-              "GOLIVE_TEST_PAUSE_FILE": str(pause)})
-    proc = subprocess.Popen([BIN, "sync", str(good_plan), "users",
-                             "--batch-size", "500", "--as", "ann"], env=e,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    try:
-        for _ in range(1200):
-            if pause.exists() or proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        assert pause.exists(), proc.communicate()
+    with PausedSync(good_plan) as sync:
         with Server(st) as s:
             code, _, b = s.call("GET", API + "/syncs", ann)
         assert code == 200, b
@@ -226,18 +196,14 @@ def test_a_running_sync_shows_its_progress(tmp_path, good_plan):
         p = run[0]["progress"]
         assert p["rows_written"] >= 500 and p["rows_read"] >= 500, p
         assert p["rows_total"] == 3000, p
-    finally:
-        if pause.exists():
-            pause.unlink()
-        proc.communicate(timeout=60)
-    assert proc.returncode == 0
+    assert sync.rc == 0
     r = golive("audit", "verify", "--state", st)
     assert r.rc == 0, r
     with Server(st) as s:
         code, _, b = s.call("GET", API + "/syncs", ann)
+    # the finished one: its final figures only
     assert [x["outcome"] for x in b["syncs"]] == ["ok"]
     assert "progress" not in b["syncs"][0]
-    assert json.dumps(b)  # the finished one: its final figures only
 
 
 def test_ctrl_c_stops_following_a_task_not_the_task(tmp_path, good_plan):

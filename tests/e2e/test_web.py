@@ -14,7 +14,7 @@ import pytest
 
 import serving
 from conftest import BIN, ROOT, SANITIZER_MARKS, golive
-from serving import Server, issue_token
+from serving import PausedSync, Server, issue_token
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import (  # noqa: E402
@@ -540,39 +540,13 @@ def test_checks_show_their_latest_result(tmp_path, browser):
 def test_a_running_sync_shows_its_progress(tmp_path, browser):
     """The war room shows a running sync's rows so far and its total,
     from GET /syncs (#14.3)."""
-    import sqlite3
     from conftest import GOOD_PLAN
     d = browser
     plan = tmp_path / "plan.yaml"
     plan.write_text(GOOD_PLAN.lstrip())
-    old = sqlite3.connect(tmp_path / "old.db")
-    old.execute("CREATE TABLE t_user (id INTEGER PRIMARY KEY, name TEXT)")
-    old.executemany("INSERT INTO t_user VALUES (?, ?)",
-                    [(i, "u%d" % i) for i in range(1, 3001)])
-    old.commit()
-    old.close()
-    new = sqlite3.connect(tmp_path / "new.db")
-    new.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
-    new.commit()
-    new.close()
     assert golive("run", "start", plan).rc == 0
     state = tmp_path / "golive.state"
-    pause = tmp_path / "paused"
-    e = dict(os.environ)
-    for k in ("GOLIVE_STATE", "GOLIVE_NOW", "GOLIVE_USER"):
-        e.pop(k, None)
-    e.update({"GOLIVE_TEST_PAUSE": "sync.batch.loaded:3",
-              "GOLIVE_TEST_PAUSE_FILE": str(pause)})
-    proc = subprocess.Popen([BIN, "sync", str(plan), "users",
-                             "--batch-size", "500", "--as", "ann"], env=e,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    try:
-        for _ in range(1200):
-            if pause.exists() or proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        assert pause.exists(), proc.communicate()
+    with PausedSync(plan):
         d.get("about:blank")
         d.delete_all_cookies()
         with Server(state) as s:
@@ -581,7 +555,3 @@ def test_a_running_sync_shows_its_progress(tmp_path, browser):
                                               ".card.syncs .sync-progress"))
             txt = text(d, ".card.syncs .sync-progress")
             assert re.search(r"written [0-9]+ / 3000", txt), txt
-    finally:
-        if pause.exists():
-            pause.unlink()
-        proc.communicate(timeout=60)
