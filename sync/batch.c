@@ -70,6 +70,13 @@ int sync_add_row(struct job *J, const struct gl_value *src)
             return -1;
         J->res->bytes += value_bytes(&src[i]);
     }
+    /* the boundary flag follows the SELECT list (see sync_stream) */
+    if (J->boundary.len)
+        r->boundary =
+            src[J->nsel].type == GL_INT ? src[J->nsel].i != 0
+            : src[J->nsel].type == GL_NULL
+                ? 0
+                : !(src[J->nsel].len == 1 && src[J->nsel].s[0] == '0');
     J->nrows++;
     J->res->read++;
     if (sync_transform(J, r))
@@ -108,7 +115,7 @@ static int load_rows(struct job *J, size_t from, size_t to)
     if ((rc = load_open(J, &l)))
         return rc;
     for (i = from; i < to; i++) {
-        if (J->rows[i].reject)
+        if (J->rows[i].reject || J->rows[i].kept)
             continue;
         if ((rc = d->load_row(l, J->rows[i].dst, J->err)))
             break;
@@ -119,36 +126,49 @@ static int load_rows(struct job *J, size_t from, size_t to)
     return rc;
 }
 
-/* Whether the target holds r's key already: an append job loaded again
- * (--restart) meets the rows of the earlier execution. */
-static int key_in_target(struct job *J, const struct row *r)
+/* Whether the target holds r's key: 1 yes, 0 no (or a NULL in the key:
+ * the row is a reject anyway), -1 not known (err says why when given). */
+static int key_lookup(struct job *J, const struct row *r, struct gl_err *err)
 {
     const struct gl_db_driver *d = J->dst->drv;
     struct gl_buf q = GL_BUF_INIT;
     int64_t n = 0;
     size_t k, c;
-    int ok = 1;
+    int rc = 0;
 
     gl_buf_adds(&q, "SELECT count(*) FROM ");
     d->quote_ident(J->j->to.table, &q);
-    for (k = 0; k < J->nkey && ok; k++) {
+    for (k = 0; k < J->nkey; k++) {
         for (c = 0; c < J->ncols && J->cols[c].tcol != J->key_tcol[k]; c++)
             ;
         if (c == J->ncols || r->dst[c].type == GL_NULL) {
-            ok = 0;
-            break;
+            gl_buf_release(&q);
+            return 0;
         }
         gl_buf_adds(&q, k ? " AND " : " WHERE ");
         d->quote_ident(J->t.cols[J->key_tcol[k]].name, &q);
         gl_buf_adds(&q, " = ");
-        ok = !d->quote_value(J->dst, &r->dst[c], &q);
+        if (d->quote_value(J->dst, &r->dst[c], &q)) {
+            gl_err_set(err, GL_EIO, "cannot write key column '%s' as a literal",
+                       J->t.cols[J->key_tcol[k]].name);
+            rc = -1;
+            break;
+        }
     }
-    if (gl_buf_failed(&q)) /* not known: the database's error stands */
-        ok = 0;
-    if (ok && gl_db_query_int(J->dst, gl_buf_str(&q), &n, NULL))
-        n = 0;
+    if (!rc && gl_buf_check(&q, "a statement", err))
+        rc = -1;
+    if (!rc && gl_db_query_int(J->dst, gl_buf_str(&q), &n, err))
+        rc = -1;
     gl_buf_release(&q);
-    return ok && n > 0;
+    return rc ? rc : n > 0;
+}
+
+/* Whether the target holds r's key already: an append job loaded again
+ * (--restart) meets the rows of the earlier execution.  Not known: the
+ * database's error stands. */
+static int key_in_target(struct job *J, const struct row *r)
+{
+    return key_lookup(J, r, NULL) == 1;
 }
 
 /* Load rows [from, to) under a savepoint; on failure halve until the bad
@@ -160,7 +180,7 @@ static int load_range(struct job *J, size_t from, size_t to)
     int rc;
 
     for (i = from; i < to; i++)
-        live += !J->rows[i].reject;
+        live += !J->rows[i].reject && !J->rows[i].kept;
     if (!live)
         return GL_OK;
     if (d->exec(J->dst, "SAVEPOINT golive_batch", J->err))
@@ -179,7 +199,7 @@ static int load_range(struct job *J, size_t from, size_t to)
         return sync_failed_with(J);
     if (live == 1) {
         for (i = from; i < to; i++)
-            if (!J->rows[i].reject) {
+            if (!J->rows[i].reject && !J->rows[i].kept) {
                 const char *why = J->err ? J->err->msg : "";
                 char *dup = NULL;
                 if (J->dup_check && key_in_target(J, &J->rows[i])) {
@@ -217,6 +237,31 @@ int sync_limit_passed(struct job *J)
     return rej > J->j->error_limit;
 }
 
+/* Incremental: a row at the watermark (the boundary) whose key the target
+ * holds already stays as the target has it (the new system may have
+ * changed it since it was loaded); only the missing ones are inserted.
+ * Asked inside the batch's transaction, before anything is loaded. */
+static int keep_boundary_rows(struct job *J)
+{
+    size_t i;
+
+    for (i = 0; i < J->nrows; i++) {
+        struct row *r = &J->rows[i];
+        if (!r->boundary || r->reject)
+            continue;
+        switch (key_lookup(J, r, J->err)) {
+        case 1:
+            r->kept = 1;
+            break;
+        case 0:
+            break;
+        default: /* not known: an upsert might overwrite the new system's */
+            return sync_failed_with(J);
+        }
+    }
+    return GL_OK;
+}
+
 /* Open the batch's transaction: empty a fresh truncate target, then start
  * the bulk load under a savepoint, so that rows stream to the target while
  * the source is still being read. */
@@ -246,8 +291,9 @@ static int open_batch(struct job *J)
     J->fresh = 0;
     if (d->exec(J->dst, "SAVEPOINT golive_batch", J->err))
         return sync_failed_with(J);
-    J->streaming = 1;
-    if (load_open(J, &J->loader))
+    /* boundary rows are sorted out before the load: not streamed */
+    J->streaming = !J->boundary.len;
+    if (J->streaming && load_open(J, &J->loader))
         J->streaming = 0; /* the batch is loaded again, row by row */
     return GL_OK;
 }
@@ -265,7 +311,7 @@ static void stream_row(struct job *J, const struct row *r)
 int sync_flush_batch(struct job *J, int last)
 {
     const struct gl_db_driver *d = J->dst->drv;
-    int64_t written = 0, rejected = 0;
+    int64_t written = 0, rejected = 0, kept = 0;
     size_t i, nloaded = J->nloaded;
     int rc;
 
@@ -293,6 +339,8 @@ int sync_flush_batch(struct job *J, int last)
             rc = sync_failed_with(J);
             goto fail;
         }
+        if (J->boundary.len && (rc = keep_boundary_rows(J)))
+            goto fail;
         if ((rc = load_range(J, 0, J->nrows)))
             goto fail;
     }
@@ -305,6 +353,10 @@ int sync_flush_batch(struct job *J, int last)
         goto fail;
     }
     for (i = 0; i < J->nrows; i++) {
+        if (J->rows[i].kept) {
+            kept++;
+            continue;
+        }
         if (J->rows[i].reject) {
             /* a retried row that still fails keeps its line */
             if (J->rejects)
@@ -350,6 +402,7 @@ int sync_flush_batch(struct job *J, int last)
         goto fail;
     }
     J->open = 0;
+    J->kept += kept;
     gl_crashpoint();
     gl_pausepoint("sync.batch.committed");
     J->nrows = 0;

@@ -217,8 +217,14 @@ int sync_count_source(struct job *J, const char *where)
     return rc ? sync_failed_with(J) : GL_OK;
 }
 
-/* The incremental watermark: the target's highest value of the column
- * filled from the source's watermark column, as a source condition. */
+/* The incremental watermark: the target's highest value W of the column
+ * filled from the source's watermark column, as a source condition.
+ * Rows above W changed since the target's copy: read and upserted.  Rows
+ * at W (the boundary) are read too: one written in the same instant as
+ * the last row an earlier execution read, after that read, has W and is
+ * not in the target yet.  Upserting them would overwrite what the new
+ * system changed in the boundary rows loaded before, so a boundary row is
+ * only inserted when its key is missing (see keep_boundary_rows). */
 int sync_watermark_filter(struct job *J, struct gl_buf *cond)
 {
     const struct gl_sync_job *j = J->j;
@@ -275,8 +281,18 @@ int sync_watermark_filter(struct job *J, struct gl_buf *cond)
         int bad = !o || sync_value_from_json(o, &a, &v);
         if (!bad) {
             J->src->drv->quote_ident(j->watermark, cond);
-            gl_buf_adds(cond, " > ");
+            gl_buf_adds(cond, " >= ");
             bad = J->src->drv->quote_value(J->src, &v, cond);
+        }
+        if (!bad) {
+            /* the same literal: the boundary is what the condition's
+             * equality takes in, in the source's own comparison */
+            gl_buf_reset(&J->boundary);
+            gl_buf_adds(&J->boundary, "CASE WHEN ");
+            J->src->drv->quote_ident(j->watermark, &J->boundary);
+            gl_buf_adds(&J->boundary, " > ");
+            bad = J->src->drv->quote_value(J->src, &v, &J->boundary);
+            gl_buf_adds(&J->boundary, " THEN 0 ELSE 1 END");
         }
         json_decref(o);
         gl_arena_release(&a);
@@ -284,6 +300,8 @@ int sync_watermark_filter(struct job *J, struct gl_buf *cond)
             return sync_fail(J, GL_EIO, "cannot use the watermark %s",
                              J->watermark);
     }
+    if ((r = sync_buf_check(J, &J->boundary)))
+        return r;
     return sync_buf_check(J, cond);
 }
 
@@ -303,8 +321,10 @@ int sync_stream(struct job *J, const char *extra_where)
 
     sync_and_cond(&where, gl_buf_str(&J->where));
     sync_and_cond(&where, extra_where);
-    gl_buf_addf(&q, "SELECT %s FROM %s", gl_buf_str(&J->list),
-                gl_buf_str(&J->from));
+    gl_buf_addf(&q, "SELECT %s", gl_buf_str(&J->list));
+    if (J->boundary.len) /* after the list: sync_add_row reads it there */
+        gl_buf_addf(&q, ", %s", gl_buf_str(&J->boundary));
+    gl_buf_addf(&q, " FROM %s", gl_buf_str(&J->from));
     if (where.len)
         gl_buf_addf(&q, " WHERE %s", gl_buf_str(&where));
     gl_buf_addf(&q, " ORDER BY %s", gl_buf_str(&J->order));

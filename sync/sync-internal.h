@@ -44,6 +44,9 @@ struct row {
     struct gl_value *src;
     struct gl_value *dst;
     const char *reject; /* why it cannot be loaded, NULL when fine */
+    int boundary;       /* incremental: its watermark equals the target's */
+    int kept;           /* a boundary row whose key the target holds: the
+                           target's row stays as it is */
 };
 
 /* One execution of a job: what its parts share. */
@@ -67,6 +70,10 @@ struct job {
     struct gl_buf where; /* the job's where, and the watermark */
     struct gl_buf order; /* ORDER BY key expressions */
     struct gl_buf list;  /* the SELECT list */
+    /* incremental: 1 when a row's watermark equals the target's highest
+     * (the boundary), read after the SELECT list; empty: no boundary */
+    struct gl_buf boundary;
+    int64_t kept; /* boundary rows left as the target holds them */
 
     /* the batch */
     struct gl_arena arena;
@@ -132,7 +139,10 @@ int sync_build_plan(struct job *J);
 /* res->total: the source rows the job reads (where: its condition). */
 int sync_count_source(struct job *J, const char *where);
 
-/* The incremental watermark as a source condition, appended to cond. */
+/* The incremental watermark as a source condition, appended to cond:
+ * rows at or above the target's highest value.  Rows at it (the
+ * boundary, J->boundary) are read again but only inserted when their key
+ * is missing from the target. */
 int sync_watermark_filter(struct job *J, struct gl_buf *cond);
 
 /* Append " AND (cond)" (or "(cond)" to an empty w); nothing for "". */

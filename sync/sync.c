@@ -137,6 +137,7 @@ static void release(struct job *J)
     gl_buf_release(&J->where);
     gl_buf_release(&J->order);
     gl_buf_release(&J->list);
+    gl_buf_release(&J->boundary);
     gl_table_desc_release(&J->t);
     gl_db_close(J->src);
     gl_db_close(J->dst);
@@ -535,6 +536,11 @@ finish:
                  "%" PRId64 " rejected rows duplicate rows an earlier "
                  "execution loaded",
                  J->dups);
+    } else if (!rc && J->kept) {
+        snprintf(res->note, sizeof(res->note),
+                 "%" PRId64 " row%s at the watermark %s in the target "
+                 "already: left as the target holds them",
+                 J->kept, J->kept == 1 ? "" : "s", J->kept == 1 ? "is" : "are");
     }
 finish_noop:
 out:

@@ -274,7 +274,10 @@ def test_restart_of_an_incremental_job_reads_from_the_beginning(
     # a late approval, dated before the legacy row's future date
     lite.sql("UPDATE src SET v = 'late', updated = '2026-02-01 00:00:00'"
              " WHERE id = 2")
-    assert sync(p, dbs=(tgt,))["j"]["read"] == 0  # the watermark hides it
+    # the watermark hides it: only the boundary (the legacy row) is read
+    res = sync(p, dbs=(tgt,))["j"]
+    assert (res["read"], res["written"]) == (1, 0)
+    assert rows(tgt, "SELECT v FROM tgt WHERE id = 2") == [{"v": "b"}]
     res = sync(p, "--restart", dbs=(tgt,))["j"]
     assert (res["read"], res["outcome"]) == (3, "ok")
     assert rows(tgt, "SELECT v FROM tgt WHERE id = 2") == [{"v": "late"}]
@@ -320,9 +323,72 @@ def test_incremental_where_with_or_keeps_the_watermark(
     lite.sql("INSERT INTO src VALUES (61, 'A', 'new', '2026-02-01 00:00:00'),"
              " (62, 'C', 'not mine', '2026-02-01 00:00:00')")
     res = sync(p, dbs=(tgt,))["j"]
-    assert (res["read"], res["written"]) == (1, 1)
+    # the 40 rows at the watermark are read again, none is updated
+    assert (res["read"], res["written"]) == (41, 1)
     assert rows(tgt, "SELECT v FROM tgt WHERE id = 3") == [{"v": "edited in new"}]
     assert count(tgt) == 41
+
+
+# ---- watermark ties: rows written in the same instant as the boundary ----
+
+TS = {"sqlite": "timestamp", "postgres": "timestamp", "mariadb": "datetime"}
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres", "mariadb"])
+def test_incremental_reads_rows_tied_with_the_watermark(
+        kind, request, tmp_path, lite):
+    """A row written after the previous read, in the same second as the
+    target's highest watermark (and with a key below the last one read), is
+    loaded; the boundary rows the new system edited stay as it left them."""
+    engine = request.getfixturevalue({"sqlite": "lite", "postgres": "pg",
+                                      "mariadb": "my"}[kind])
+    engine.kind = kind
+    tgt = target_of(engine, tmp_path, lite)
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT,"
+             " updated DATETIME);"
+             "INSERT INTO src VALUES (5, 'a', '2026-01-01 09:00:00'),"
+             " (10, 'b', '2026-01-01 10:00:00'),"
+             " (20, 'c', '2026-01-01 10:00:00')")
+    tgt.sql("CREATE TABLE tgt (id int PRIMARY KEY, v varchar(20), updated %s)"
+            % TS[kind])
+    p = plan(tmp_path, lite, tgt, INCR % "")
+    assert sync(p, dbs=(tgt,))["j"]["written"] == 3
+    # the new system edits a boundary row; the old one writes a row in the
+    # same second as the boundary, after the read, with a lower key
+    tgt.sql("UPDATE tgt SET v = 'edited in new' WHERE id = 10")
+    lite.sql("INSERT INTO src VALUES (7, 'tied', '2026-01-01 10:00:00')")
+    res = sync(p, dbs=(tgt,))["j"]
+    assert (res["read"], res["written"], res["outcome"]) == (3, 1, "ok"), res
+    assert "2 rows at the watermark are in the target already" in res["note"]
+    assert rows(tgt, "SELECT id, v FROM tgt ORDER BY id") == [
+        {"id": 5, "v": "a"}, {"id": 7, "v": "tied"},
+        {"id": 10, "v": "edited in new"}, {"id": 20, "v": "c"}]
+    # again: nothing new, nothing overwritten
+    res = sync(p, dbs=(tgt,))["j"]
+    assert (res["read"], res["written"]) == (3, 0), res
+    assert rows(tgt, "SELECT v FROM tgt WHERE id = 10") == [
+        {"v": "edited in new"}]
+
+
+def test_incremental_tie_with_a_composite_key_between_servers(pg, my, tmp_path):
+    """PostgreSQL to MariaDB, a two-column key: the tied row is found by
+    both key columns."""
+    pg.sql("CREATE TABLE src (a int, b varchar(5), v text, updated timestamp,"
+           " PRIMARY KEY (a, b));"
+           "INSERT INTO src VALUES (1, 'x', 'one', '2026-01-01 10:00:00'),"
+           " (1, 'y', 'two', '2026-01-01 10:00:00')")
+    my.sql("CREATE TABLE tgt (a int, b varchar(5), v varchar(20),"
+           " updated datetime, PRIMARY KEY (a, b))")
+    jobs = INCR.replace("key: [id]", "key: [a, b]") % ""
+    p = plan(tmp_path, pg, my, jobs)
+    assert sync(p, dbs=(pg, my))["j"]["written"] == 2
+    my.sql("UPDATE tgt SET v = 'edited' WHERE a = 1 AND b = 'y'")
+    pg.sql("INSERT INTO src VALUES (1, 'w', 'tied', '2026-01-01 10:00:00')")
+    res = sync(p, dbs=(pg, my))["j"]
+    assert (res["read"], res["written"]) == (3, 1), res
+    assert rows(my, "SELECT a, b, v FROM tgt ORDER BY a, b") == [
+        {"a": 1, "b": "w", "v": "tied"}, {"a": 1, "b": "x", "v": "one"},
+        {"a": 1, "b": "y", "v": "edited"}]
 
 
 # ---- #10.14: one execution of a job at a time ----------------------------
