@@ -45,6 +45,25 @@ static int64_t value_bytes(const struct gl_value *v)
     }
 }
 
+/* The CASE of the boundary as the source's driver returns it: an integer,
+ * or its decimal text.  Anything else counts as the boundary: its rows
+ * are only inserted when missing, never overwritten. */
+static int boundary_flag(const struct gl_value *v)
+{
+    switch (v->type) {
+    case GL_INT:
+    case GL_BOOL:
+        return v->i != 0;
+    case GL_NUMERIC:
+    case GL_TEXT:
+        return !(v->len == 1 && v->s[0] == '0');
+    case GL_FLOAT:
+        return v->f != 0;
+    default:
+        return 1;
+    }
+}
+
 /* Take one source row into the batch, and into the open load. */
 int sync_add_row(struct job *J, const struct gl_value *src)
 {
@@ -72,11 +91,7 @@ int sync_add_row(struct job *J, const struct gl_value *src)
     }
     /* the boundary flag follows the SELECT list (see sync_stream) */
     if (J->boundary.len)
-        r->boundary =
-            src[J->nsel].type == GL_INT ? src[J->nsel].i != 0
-            : src[J->nsel].type == GL_NULL
-                ? 0
-                : !(src[J->nsel].len == 1 && src[J->nsel].s[0] == '0');
+        r->boundary = boundary_flag(&src[J->nsel]);
     J->nrows++;
     J->res->read++;
     if (sync_transform(J, r))
