@@ -429,30 +429,68 @@ static void *worker(void *arg)
     }
 }
 
+/* Job i is refused before it runs: a job it comes after has never ended
+ * ok (GL_EREFUSED, exit 3; what comes after it in the invocation is
+ * skipped, naming it). */
+static void refuse_after(struct sched *S, size_t i, const char *after,
+                         const char *why)
+{
+    struct gl_sync_result *r = &S->out[i].res;
+
+    memset(r, 0, sizeof(*r));
+    snprintf(r->job, sizeof(r->job), "%s", S->jobs[i]->id.id);
+    snprintf(r->mode, sizeof(r->mode), "none");
+    snprintf(r->error, sizeof(r->error),
+             "refused: it comes after '%.100s', which %.200s: sync '%.100s' "
+             "first, or name both jobs in one invocation (golive sync PLAN "
+             "%.100s %.100s)",
+             after, why, after, after, S->jobs[i]->id.id);
+    r->failed = 1;
+    S->out[i].rc = GL_EREFUSED;
+    S->out[i].state = GL_SYNC_ENDED;
+    gl_sync_exec_free(S->x[i]);
+    S->x[i] = NULL;
+}
+
 /* Job i comes after job b of the plan, which this invocation does not
  * run: skipped when b's latest execution did not end ok (as the run
- * records it, or as its checkpoint in its target says). */
+ * records it, or as its checkpoint in its target says); refused when b
+ * never ran (no execution in the run's store; without a store, no
+ * checkpoint in its target): its rows are not there to build on. */
 static void skip_after_unselected(struct sched *S, size_t i,
                                   const struct gl_sync_job *b)
 {
     char outcome[32], ended[48], why[200];
     struct gl_err err;
-    int cp = -1;
+    int cp = -1, recorded = 0;
 
     gl_err_clear(&err);
     if (S->so->store &&
         !gl_store_sync_last(S->so->store, b->id.id, outcome, sizeof(outcome),
-                            ended, sizeof(ended), &err) &&
-        outcome[0] && strcmp(outcome, "ok")) {
-        snprintf(why, sizeof(why),
-                 "did not end ok in its latest execution (%s, at %s)", outcome,
-                 ended);
-        skip(S, i, b->id.id, why);
-    } else if (!gl_sync_checkpoint_state(S->plan, b, &cp, &err) && cp == 0) {
+                            ended, sizeof(ended), &err)) {
+        recorded = 1;
+        if (outcome[0] && strcmp(outcome, "ok")) {
+            snprintf(why, sizeof(why),
+                     "did not end ok in its latest execution (%s, at %s)",
+                     outcome, ended);
+            skip(S, i, b->id.id, why);
+            return;
+        }
+        if (!outcome[0]) {
+            refuse_after(S, i, b->id.id, "has not run in this run");
+            return;
+        }
+    }
+    gl_err_clear(&err);
+    if (gl_sync_checkpoint_state(S->plan, b, &cp, &err))
+        return; /* its target cannot be reached: not known here */
+    if (cp == 0)
         skip(S, i, b->id.id,
              "has not finished: its latest execution stopped, or its "
              "target was emptied and not loaded since");
-    }
+    else if (cp < 0 && !recorded)
+        refuse_after(S, i, b->id.id,
+                     "has never run (its target holds no checkpoint of it)");
 }
 
 /* The order of the selected jobs (S->dep), from the order of every job of

@@ -168,6 +168,35 @@ def test_interrupted_predecessor_outside_the_invocation(tmp_path, lite):
     assert count(tgt, "approvals") == 0
 
 
+@pytest.mark.parametrize("with_run", [True, False])
+def test_job_after_a_predecessor_that_never_ran_is_refused(
+        with_run, tmp_path, lite):
+    """approvals comes after leaves, which never ran (in the run; without
+    a run, its target holds no checkpoint): refused, exit 3, naming leaves;
+    both in one invocation, leaves runs first and approvals after it."""
+    tgt = lite_pair(tmp_path, lite)
+    leaves_source(lite)
+    tgt.sql("CREATE TABLE leaves (id INTEGER PRIMARY KEY, state TEXT NOT NULL);"
+            "CREATE TABLE approvals (id INTEGER PRIMARY KEY, leave_id INTEGER)")
+    p = plan(tmp_path, lite, tgt, LEAVES % ", X: rejected")
+    if with_run:
+        assert golive("run", "start", p).rc == 0
+    r, res = run_json(p, "approvals")
+    assert r.rc == 3, r
+    assert res["approvals"]["outcome"] == "failed"
+    err = res["approvals"]["error"]
+    assert err.startswith("refused: it comes after 'leaves', which has "), err
+    assert "sync 'leaves' first" in err
+    assert "refused" in r.err and "leaves" in r.err
+    assert count(tgt, "approvals") == 0
+    r, res = run_json(p, "approvals", "leaves")
+    assert r.rc == 0, r
+    assert (res["leaves"]["written"], res["approvals"]["written"]) == (2, 2)
+    # leaves ran ok: approvals alone runs
+    r, res = run_json(p, "approvals")
+    assert r.rc == 0 and res["approvals"]["outcome"] == "ok", r
+
+
 def parent_outside(tmp_path, lite, engine, child_rows=""):
     """A parent and a child job; the parent's target is referenced by a
     table outside the plan that holds a row."""
