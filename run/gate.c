@@ -88,13 +88,44 @@ static int open_defects(gl_store *s, const char *severity, int64_t *count,
  * "passed") or, for checks, have passed on its latest run. */
 enum what { W_TASK, W_CHECK, W_SCENARIO };
 
-static int all_in(gl_store *s, enum what w, const char *const *ids, size_t n,
-                  int *passed, struct gl_buf *b, struct gl_err *err)
+/* A check that passed before the job it checks ran again says nothing
+ * of the data now: stale, not passed.  *stale: 1 when so, with why in b
+ * (after sep). */
+static int check_stale(gl_store *s, const struct gl_plan *p, const char *id,
+                       int *stale, const char *sep, struct gl_buf *b,
+                       struct gl_err *err)
+{
+    const char *job = NULL;
+    char at[48];
+    size_t i;
+    int ended, rc;
+
+    *stale = 0;
+    for (i = 0; i < p->n_checks && !job; i++)
+        if (!strcmp(p->checks[i].id.id, id) && p->checks[i].job.id &&
+            *p->checks[i].job.id)
+            job = p->checks[i].job.id;
+    if (!job)
+        return GL_OK;
+    if ((rc = gl_store_check_stale(s, id, job, at, sizeof(at), &ended, err)))
+        return rc;
+    if (!at[0])
+        return GL_OK;
+    *stale = 1;
+    gl_buf_addf(
+        b, "%scheck '%s' passed before job '%s' %s again at %s: run it again",
+        sep, id, job, ended ? "ran" : "started", at);
+    return GL_OK;
+}
+
+static int all_in(gl_store *s, const struct gl_plan *p, enum what w,
+                  const char *const *ids, size_t n, int *passed,
+                  struct gl_buf *b, struct gl_err *err)
 {
     static const char *const want[] = {"checked", "passed", "passed"};
     size_t i, bad = 0;
     char st[32];
-    int rc;
+    int rc, stale;
 
     for (i = 0; i < n; i++) {
         rc = w == W_TASK    ? task_state(s, ids[i], st, sizeof(st), err)
@@ -104,6 +135,12 @@ static int all_in(gl_store *s, enum what w, const char *const *ids, size_t n,
             return rc;
         if (strcmp(st, want[w]))
             gl_buf_addf(b, "%s%s is %s", bad++ ? ", " : "", ids[i], st);
+        else if (w == W_CHECK) {
+            if ((rc = check_stale(s, p, ids[i], &stale, bad ? ", " : "", b,
+                                  err)))
+                return rc;
+            bad += stale;
+        }
     }
     *passed = bad == 0;
     if (!bad)
@@ -184,7 +221,7 @@ static int eval_rule(gl_store *s, const struct gl_plan *p,
             for (i = 0; i < g->refs.n; i++)
                 ids[n++] = g->refs.v[i].id;
         }
-        rc = all_in(s, w, ids, n, &passed, b, err);
+        rc = all_in(s, p, w, ids, n, &passed, b, err);
         free(ids);
         if (rc)
             return rc;

@@ -113,6 +113,14 @@ int gl_store_state_of(gl_store *s, const char *table, const char *id, char *out,
 int gl_store_check_outcome(gl_store *s, const char *id, char *out, size_t n,
                            struct gl_err *err);
 
+/* Whether the latest check.run event of check id predates an execution
+ * of sync job `job` (ended after it, or started after it and not ended;
+ * one that loaded nothing, mode "none", does not count): *at gets that
+ * execution's end (or start, *ended 0), "" when the check's result is
+ * not older than the job's data. */
+int gl_store_check_stale(gl_store *s, const char *id, const char *job, char *at,
+                         size_t n, int *ended, struct gl_err *err);
+
 /* Call each, in order, for every defect of severity rank (gl_defect_rank)
  * or worse that is open: not verified nor deferred, and a blocker even
  * when deferred. */

@@ -246,9 +246,9 @@ const struct gl_cmd cmd_gate = {
     "\n"
     "Evaluate the plan's go criteria on the run and explain each: no open\n"
     "blocker (a fixed blocker is open until verified), every check passed\n"
-    "on its latest run, every P0 scenario passed, named tasks checked,\n"
-    "named checks and scenarios passed, at most N open defects of a\n"
-    "severity.\n"
+    "on its latest run (a pass from before its job last ran is stale),\n"
+    "every P0 scenario passed, named tasks checked, named checks and\n"
+    "scenarios passed, at most N open defects of a severity.\n"
     "\n",
     "exit: 0 the gate passes, 1 it does not, 2 no run or store error\n",
     gate_run,

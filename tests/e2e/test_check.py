@@ -203,3 +203,49 @@ def test_demo_checks_name_the_planted_defects(tmp_path):
     for ok in ("departments-count", "employees-count", "leaves-count",
                "approvals-count"):
         assert got[ok]["outcome"] == "passed", got[ok]
+
+
+# ---- the gate: a check older than its job's latest execution is stale ----
+
+def test_gate_counts_a_check_older_than_its_jobs_execution_as_stale(
+        tmp_path, lite):
+    """c-count passed, then job j ran again: the gate does not take the
+    old pass (stale, naming the job and when it ran); checked again, the
+    gate passes."""
+    lite.sql("CREATE TABLE src (sid INTEGER PRIMARY KEY, name TEXT, code TEXT,"
+             " note TEXT, amount NUMERIC(10,2), gone INTEGER);"
+             "INSERT INTO src VALUES (1,'a','A',NULL,'1.50',0)")
+    t = tmp_path / "new.db"
+    c = sqlite3.connect(t)
+    c.execute(TARGET["sqlite"])
+    c.close()
+    p = tmp_path / "plan.yaml"
+    p.write_text(textwrap.dedent(PLAN).lstrip() % (lite.url, "sqlite:%s" % t)
+                 + "gates:\n  go:\n    - checks_passed: [c-count]\n")
+    st = tmp_path / "golive.state"
+    assert golive("run", "start", p).rc == 0
+    assert golive("sync", p).rc == 0
+    assert golive("check", p, "c-count").rc == 0
+    r = golive("gate", "--state", st, "--json")
+    assert r.rc == 0, r
+    assert json.loads(r.out)["rules"][0]["detail"] == "all 1 passed"
+    # the job runs again (the old system moved on): the pass is stale
+    lite.sql("INSERT INTO src VALUES (2,'b','A',NULL,'2.00',0)")
+    assert golive("sync", p).rc == 0
+    db = sqlite3.connect(st)
+    ended = db.execute("SELECT ended_at FROM sync_runs ORDER BY event_seq"
+                       " DESC LIMIT 1").fetchone()[0]
+    db.close()
+    r = golive("gate", "--state", st, "--json")
+    assert r.rc == 1, r
+    rule = json.loads(r.out)["rules"][0]
+    assert not rule["passed"]
+    assert rule["detail"] == (
+        "check 'c-count' passed before job 'j' ran again at %s: run it "
+        "again" % ended), rule
+    assert "run it again" in golive("gate", "--state", st).out
+    # checked again: fresh
+    assert golive("check", p, "c-count").rc == 0
+    r = golive("gate", "--state", st, "--json")
+    assert r.rc == 0, r
+    assert golive("audit", "verify", "--state", st).rc == 0
