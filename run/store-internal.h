@@ -21,6 +21,8 @@ struct gl_store {
     char *path;
     char event_at[40]; /* the time of the last event appended (or replayed) */
     int memory;        /* a replay's projection: no crash points */
+    int read_only;     /* GL_STORE_READ: an older schema is refused */
+    int schema_before; /* the schema version before this open */
 };
 
 /* GL_ESTORE: "<what> in state store '<path>': <SQLite's message>". */

@@ -259,9 +259,23 @@ int gl_store_migrate(gl_store *s, struct gl_err *err)
                         s->path, version, N_MIGRATIONS);
         goto fail;
     }
+    s->schema_before = (int)version;
     if (version == N_MIGRATIONS) {
         gl_store_rollback(s);
         return GL_OK;
+    }
+    /* a command that only reads leaves an older store as it is: once
+     * migrated, the golive that wrote it refuses it.  An empty file (a
+     * run start killed before its schema) has nothing to read either. */
+    if (s->read_only && app == GL_STORE_APPLICATION_ID) {
+        rc = gl_err_set(err, GL_EREFUSED,
+                        "state store '%s' has schema version %" PRId64
+                        ", older than this golive's (%d); a command that "
+                        "only reads leaves it as it is: upgrade it first "
+                        "with 'golive store upgrade --state %s' (then "
+                        "older golive binaries refuse it)",
+                        s->path, version, N_MIGRATIONS, s->path);
+        goto fail;
     }
     if (!s->memory)
         gl_crashpoint();

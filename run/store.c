@@ -247,6 +247,7 @@ int gl_store_open(const char *path, int flags, gl_store **out,
         free(s);
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     }
+    s->read_only = (flags & GL_STORE_READ) != 0;
     if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
         rc = gl_store_db_err(s, err, "cannot open");
         goto fail;
@@ -306,6 +307,11 @@ void gl_store_close(gl_store *s)
 int gl_store_schema(gl_store *s)
 {
     return (int)gl_store_query_int(s, "PRAGMA user_version");
+}
+
+int gl_store_schema_before(gl_store *s)
+{
+    return s->schema_before;
 }
 
 int gl_store_begin(gl_store *s, struct gl_err *err)

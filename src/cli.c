@@ -335,7 +335,9 @@ int cli_run_open(struct cli_run *r, const char *state_opt, const char *plan_arg,
         return EXIT_ERROR;
     }
     cli_state_path(state_opt, plan_arg, r->state, sizeof(r->state));
-    if (gl_store_open(r->state, 0, &r->s, &err))
+    /* a command that needs no person only reads: an older store stays
+     * as it is (see GL_STORE_READ) */
+    if (gl_store_open(r->state, need_person ? 0 : GL_STORE_READ, &r->s, &err))
         return cli_fail(&err);
     {
         /* the store is handed to children (run: tasks, the supervisor)

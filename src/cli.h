@@ -112,8 +112,10 @@ struct cli_run {
 
 /* Open the run in the store (--state, GOLIVE_STATE, beside plan_arg or
  * ./golive.state).  With need_person, the actor (--as / GOLIVE_USER) must
- * be a person of the run's plan.  Prints what went wrong and returns its
- * exit code; EXIT_OK with r filled.  cli_run_close() in every case. */
+ * be a person of the run's plan; without, the command only reads (a
+ * store of an older schema is refused, not migrated: GL_STORE_READ).  Prints
+ * what went wrong and returns its exit code; EXIT_OK with r filled.
+ * cli_run_close() in every case. */
 int cli_run_open(struct cli_run *r, const char *state_opt, const char *plan_arg,
                  const char *as, int need_person);
 void cli_run_close(struct cli_run *r);

@@ -24,7 +24,7 @@ static int head(const char *state, int json)
 
     gl_err_clear(&err);
     cli_state_path(state, NULL, path, sizeof(path));
-    if ((rc = gl_store_open(path, 0, &s, &err)) ||
+    if ((rc = gl_store_open(path, GL_STORE_READ, &s, &err)) ||
         (rc = gl_audit_head(s, &h, &err))) {
         gl_store_close(s);
         return cli_fail(&err);
@@ -69,7 +69,7 @@ static int verify(const char *state, int json, const char *head_arg)
         return bad_head(head_arg);
     gl_err_clear(&err);
     cli_state_path(state, NULL, path, sizeof(path));
-    if ((rc = gl_store_open(path, 0, &s, &err)))
+    if ((rc = gl_store_open(path, GL_STORE_READ, &s, &err)))
         return cli_fail(&err);
     rc = gl_audit_verify(s, head_arg ? &expect : NULL, &a, &err);
     gl_store_close(s);

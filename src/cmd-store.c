@@ -1,7 +1,8 @@
 /*
  * cmd-store.c - `golive store backup FILE`: copy a live state store into a
  * new file (SQLite's online backup) while others go on writing, so that a
- * copy of the night can live on another machine.
+ * copy of the night can live on another machine; `golive store upgrade`:
+ * migrate a store of an older schema (commands that only read leave it).
  */
 #include <inttypes.h>
 #include <jansson.h>
@@ -21,7 +22,7 @@ static int backup(const char *copy, const char *state, int json)
 
     gl_err_clear(&err);
     cli_state_path(state, NULL, path, sizeof(path));
-    if ((rc = gl_store_open(path, 0, &s, &err)) ||
+    if ((rc = gl_store_open(path, GL_STORE_READ, &s, &err)) ||
         (rc = gl_store_backup(s, copy, &events, &err))) {
         gl_store_close(s);
         return cli_fail(&err);
@@ -37,27 +38,64 @@ static int backup(const char *copy, const char *state, int json)
     return EXIT_OK;
 }
 
+/* store upgrade: the store's schema migrated to this golive's */
+static int upgrade(const char *state, int json)
+{
+    char path[4096];
+    struct gl_err err;
+    gl_store *s = NULL;
+    int from, to;
+
+    gl_err_clear(&err);
+    cli_state_path(state, NULL, path, sizeof(path));
+    if (gl_store_open(path, 0, &s, &err)) {
+        gl_store_close(s);
+        return cli_fail(&err);
+    }
+    from = gl_store_schema_before(s);
+    to = gl_store_schema(s);
+    gl_store_close(s);
+    if (json)
+        cli_print_json(
+            json_pack("{s:s, s:i, s:i}", "state", path, "from", from, "to", to),
+            1);
+    else if (from == to)
+        printf("%s: schema version %d already, nothing to upgrade\n", path, to);
+    else
+        printf("%s: upgraded from schema version %d to %d (older golive "
+               "binaries now refuse it)\n",
+               path, from, to);
+    return EXIT_OK;
+}
+
 static int run(int argc, char **argv)
 {
     const char *state = NULL;
     int json = 0, rc;
     static const struct po_sub subs[] = {
-        {"backup", 1, 1, "the copy's file name"}, {NULL, 0, 0, NULL}};
+        {"backup", 1, 1, "the copy's file name"},
+        {"upgrade", 0, 0, ""},
+        {NULL, 0, 0, NULL}};
     struct po_option opts[] = {
         OPT_STATE(&state),
-        OPT_JSON(&json, "print {state, copy, events} as JSON"),
+        OPT_JSON(&json, "print {state, copy, events} (backup) or {state, "
+                        "from, to} (upgrade) as JSON"),
         OPT_SUBCOMMANDS(subs),
     };
 
     if ((rc = cli_parse(&cmd_store, opts, argc, argv)) >= 0)
         return rc;
+    if (!strcmp(argv[optind], "upgrade"))
+        return upgrade(state, json);
     return backup(argv[optind + 1], state, json);
 }
 
 const struct gl_cmd cmd_store = {
     "store",
-    "copy a live state store safely: store backup FILE",
+    "copy a live state store safely, or upgrade an older one: store "
+    "backup FILE | store upgrade",
     "usage: golive store backup FILE [--state FILE] [--json]\n"
+    "       golive store upgrade [--state FILE] [--json]\n"
     "\n"
     "Copy the run's state store into FILE, a new file (mode 0600), with\n"
     "SQLite's online backup: the copy is the store as it was at one event,\n"
@@ -66,8 +104,14 @@ const struct gl_cmd cmd_store = {
     "writes can give a torn copy, and misses what is still in its -wal\n"
     "file.  The copy is opened and its event chain verified before the\n"
     "command says it is done.\n"
+    "\n"
+    "upgrade migrates a store made by an older golive to this golive's\n"
+    "schema (older binaries then refuse it).  Commands that record into\n"
+    "the run upgrade it too; commands that only read (status, report,\n"
+    "gate, audit, store backup, the list commands) refuse an older store\n"
+    "and leave it as it is (exit 3).\n"
     "\n",
-    "exit: 0 copied and verified, 1 the copy does not verify, 2 FILE\n"
-    "      exists or a file cannot be read or written\n",
+    "exit: 0 copied and verified (upgraded), 1 the copy does not verify,\n"
+    "      2 FILE exists or a file cannot be read or written\n",
     run,
 };

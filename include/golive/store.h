@@ -30,18 +30,25 @@ struct gl_actor {
     const char *os_user;
 };
 
-enum gl_store_flags { GL_STORE_CREATE = 1 };
+/* GL_STORE_READ: for a command that only reads.  A store of an older
+ * schema is not migrated (an older golive would refuse it afterwards):
+ * GL_EREFUSED, naming the command that upgrades it. */
+enum gl_store_flags { GL_STORE_CREATE = 1, GL_STORE_READ = 2 };
 
 /* Open (and with GL_STORE_CREATE, create) the store at path, migrating its
- * schema forward.  GL_ENOTFOUND when it does not exist and may not be
- * created; GL_ESTORE when it is not a golive store or SQLite fails.  The
- * caller closes *out with gl_store_close(). */
+ * schema forward (unless GL_STORE_READ).  GL_ENOTFOUND when it does not
+ * exist and may not be created; GL_ESTORE when it is not a golive store or
+ * SQLite fails.  The caller closes *out with gl_store_close(). */
 int gl_store_open(const char *path, int flags, gl_store **out,
                   struct gl_err *err);
 void gl_store_close(gl_store *s);
 
 /* The schema version of an open store. */
 int gl_store_schema(gl_store *s);
+
+/* The schema version the store had before this open migrated it; the
+ * current one when it did not. */
+int gl_store_schema_before(gl_store *s);
 
 /* Transactions: BEGIN IMMEDIATE (waits for other writers up to a timeout),
  * COMMIT, ROLLBACK.  Every change goes between begin and commit. */

@@ -193,6 +193,57 @@ def test_newer_schema_is_refused(tmp_path, good_plan):
     assert r.rc == 2 and "newer than this golive knows" in r.err
 
 
+def schema_of(state):
+    db = sqlite3.connect(state)
+    try:
+        return (db.execute("PRAGMA user_version").fetchone()[0],
+                db.execute("SELECT count(*) FROM sqlite_master WHERE name ="
+                           " 'sync_progress'").fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_read_commands_leave_an_older_store_as_they_found_it(tmp_path,
+                                                            good_plan):
+    """A store of schema 9 (as the golive before sync_progress made it):
+    the commands that only read refuse it (exit 3, naming `golive store
+    upgrade`) and leave it at schema 9, which the older golive still
+    reads; `store upgrade` migrates it, then they read it."""
+    assert golive("run", "start", good_plan, "--as", "lead").rc == 0
+    st = tmp_path / "golive.state"
+    db = sqlite3.connect(st)
+    db.executescript("DROP TABLE sync_progress; PRAGMA user_version = 9")
+    db.close()
+    assert schema_of(st) == (9, 0)
+    for cmd in (["status"], ["report"], ["gate"], ["audit", "verify"],
+                ["audit", "head"], ["token", "list"], ["defect", "list"],
+                ["scenario", "progress"],
+                ["store", "backup", str(tmp_path / "copy.state")]):
+        r = golive(*cmd, "--state", st)
+        assert r.rc == 3, (cmd, r)
+        assert "schema version 9, older than this golive's (10)" in r.err, r
+        assert "golive store upgrade --state %s" % st in r.err, r
+        assert schema_of(st) == (9, 0), cmd
+    assert not (tmp_path / "copy.state").exists()
+    r = golive("store", "upgrade", "--state", st)
+    assert r.rc == 0, r
+    assert r.out == "%s: upgraded from schema version 9 to 10 (older golive " \
+        "binaries now refuse it)\n" % st, r
+    assert schema_of(st) == (10, 1)
+    assert golive("status", "--state", st).rc == 0
+    assert golive("audit", "verify", "--state", st).rc == 0
+    r = golive("store", "upgrade", "--state", st, "--json")
+    assert r.rc == 0 and json.loads(r.out) == {
+        "state": str(st), "from": 10, "to": 10}, r
+    # a command that records upgrades it as before
+    db = sqlite3.connect(st)
+    db.executescript("DROP TABLE sync_progress; PRAGMA user_version = 9")
+    db.close()
+    r = golive("task", "start", "freeze", "--as", "bob", "--state", st)
+    assert r.rc == 0, r
+    assert schema_of(st) == (10, 1)
+
+
 def test_kill_after_every_step_of_run_start(tmp_path, good_plan):
     """GOLIVE_TEST_CRASH_AT=k kills `run start` (SIGKILL) at its k-th step.
     After each kill the store opens and verifies, holds either no run or the
