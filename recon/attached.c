@@ -4,7 +4,8 @@
  * and three joins (in the manner of sqldiff's own queries) return only the
  * candidate rows; each candidate is then confirmed with the same canonical
  * comparison the streaming merge uses.  Segments of the key range run on
- * connections of their own, so both cores work.
+ * connections of their own, so both cores work; the differences reach the
+ * caller in segment order (spill.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include "golive/db.h"
 #include "golive/recon.h"
 #include "recon/canon.h"
+#include "recon/spill.h"
 #include "util/buf.h"
 
 struct att {
@@ -28,6 +30,10 @@ struct att {
     struct gl_err err;
     int rc;
     pthread_mutex_t *mu;
+    /* a segment after the first: its options, its output kept aside */
+    struct gl_diff_opts own;
+    struct gl_diff_spill spill;
+    int started; /* on a thread of its own */
 };
 
 static void cols_of(struct gl_db *db, const char *alias,
@@ -428,12 +434,28 @@ int gl_diff_attached(const char *src_url, const char *src_table,
             A[g].rc = -1; /* too small to cut: the first segment has it */
             continue;
         }
-        pthread_create(&th[g], NULL, att_run, &A[g]);
+        if (g) {
+            A[g].own = *o;
+            if ((A[g].rc =
+                     gl_diff_spill_open(&A[g].spill, o, &A[g].own, &A[g].err)))
+                continue;
+            A[g].o = &A[g].own;
+        }
+        A[g].started = !pthread_create(&th[g], NULL, att_run, &A[g]);
+        if (!A[g].started)
+            att_run(&A[g]);
     }
+    for (g = 0; g < jobs; g++)
+        if (A[g].started)
+            pthread_join(th[g], NULL);
+    /* every segment ended: what the later ones kept follows the first's
+     * output, in key order */
     for (g = 0; g < jobs; g++) {
         if (A[g].rc == -1)
             continue;
-        pthread_join(th[g], NULL);
+        if (!A[g].rc && !rc)
+            rc = gl_diff_spill_replay(&A[g].spill, o, err);
+        gl_diff_spill_close(&A[g].spill);
         if (A[g].rc && !rc) {
             rc = A[g].rc;
             if (err)

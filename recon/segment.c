@@ -3,7 +3,9 @@
  * gl_diff_run_jobs): the source's key range is cut into `jobs` segments
  * of about equal size (gl_diff_bounds), each compared on a thread and two
  * connections of its own, the results added up.  `golive diff --jobs`
- * and a plan's check of type diff both come here.
+ * and a plan's check of type diff both come here.  The differences and
+ * the fix SQL reach the caller in key order, whatever segment ends first
+ * (spill.h): the same output from one run to the next.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "golive/recon.h"
+#include "recon/spill.h"
 #include "util/buf.h"
 
 #define MAX_JOBS 64
@@ -27,22 +30,6 @@ int gl_diff_default_jobs(int attached)
     return n < 1 ? 1 : n > 4 ? 4 : (int)n;
 }
 
-/* The callers' on_diff, one segment at a time. */
-struct serial {
-    void (*on_diff)(void *ctx, const struct gl_diff_item *d);
-    void *ctx;
-    pthread_mutex_t mu;
-};
-
-static void on_diff_serial(void *ctx, const struct gl_diff_item *d)
-{
-    struct serial *s = ctx;
-
-    pthread_mutex_lock(&s->mu);
-    s->on_diff(s->ctx, d);
-    pthread_mutex_unlock(&s->mu);
-}
-
 /* One segment of a parallel diff, on connections of its own. */
 struct seg {
     struct gl_diff_side S, D;
@@ -51,6 +38,9 @@ struct seg {
     struct gl_diff_result res;
     struct gl_err err;
     int rc, empty;
+    /* the first segment writes to the caller; the others keep their
+     * output here until the segments before them are done */
+    struct gl_diff_spill spill;
     pthread_t th;
 };
 
@@ -154,6 +144,10 @@ static void seg_start(struct seg *x, int g, int jobs, char **bounds,
         x->empty = 1;
         return;
     }
+    if (g && (x->rc = gl_diff_spill_open(&x->spill, o, &x->o, &x->err))) {
+        x->empty = 1;
+        return;
+    }
     if (pthread_create(&x->th, NULL, seg_run, x)) {
         x->empty = 1; /* no thread: run it here */
         seg_run(x);
@@ -166,8 +160,6 @@ int gl_diff_run_jobs(const struct gl_diff_side *src,
                      struct gl_diff_result *res, struct gl_err *err)
 {
     char *bounds[MAX_JOBS];
-    struct serial ser;
-    struct gl_diff_opts so;
     struct seg *segs;
     int g, bad = 0;
 
@@ -182,17 +174,9 @@ int gl_diff_run_jobs(const struct gl_diff_side *src,
         free(segs);
         return err->code ? err->code : GL_EIO;
     }
-    so = *o;
-    if (o->on_diff) {
-        ser.on_diff = o->on_diff;
-        ser.ctx = o->ctx;
-        pthread_mutex_init(&ser.mu, NULL);
-        so.on_diff = on_diff_serial;
-        so.ctx = &ser;
-    }
     memset(res, 0, sizeof(*res));
     for (g = 0; g < jobs; g++)
-        seg_start(&segs[g], g, jobs, bounds, src, dst, &so);
+        seg_start(&segs[g], g, jobs, bounds, src, dst, o);
     for (g = 0; g < jobs; g++) {
         struct seg *x = &segs[g];
         if (!x->empty)
@@ -201,6 +185,14 @@ int gl_diff_run_jobs(const struct gl_diff_side *src,
             bad = x->rc;
             *err = x->err;
         }
+    }
+    /* every segment ended: what the later ones kept follows the first's
+     * output, in key order */
+    for (g = 0; g < jobs; g++) {
+        struct seg *x = &segs[g];
+        if (!bad)
+            bad = gl_diff_spill_replay(&x->spill, o, err);
+        gl_diff_spill_close(&x->spill);
         add_result(res, &x->res);
         gl_buf_release(&x->swhere);
         gl_buf_release(&x->dwhere);
@@ -208,7 +200,5 @@ int gl_diff_run_jobs(const struct gl_diff_side *src,
     for (g = 0; g < jobs - 1; g++)
         free(bounds[g]);
     free(segs);
-    if (o->on_diff)
-        pthread_mutex_destroy(&ser.mu);
     return bad;
 }

@@ -733,7 +733,8 @@ static int run(int argc, char **argv)
                 "cut the key range into N segments compared at once, each "
                 "on connections of its own (default: every core, up to 4, "
                 "when one connection reaches both tables and they compare "
-                "in the database; else 1)"),
+                "in the database; else 1); the differences and the fix SQL "
+                "come in segment order, the same every run"),
         OPT_ARGS(4, 4, "SRC_URL SRC_TABLE DST_URL DST_TABLE"),
     };
 

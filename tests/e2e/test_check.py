@@ -249,3 +249,32 @@ def test_gate_counts_a_check_older_than_its_jobs_execution_as_stale(
     r = golive("gate", "--state", st, "--json")
     assert r.rc == 0, r
     assert golive("audit", "verify", "--state", st).rc == 0
+
+
+def test_diff_check_samples_in_key_order_with_jobs(tmp_path, lite):
+    """check --jobs 4: the samples are the first differing keys, the same
+    every run (segments report in key order)."""
+    lite.sql("CREATE TABLE src (sid INTEGER PRIMARY KEY, name TEXT, code TEXT,"
+             " note TEXT, amount NUMERIC(10,2), gone INTEGER);"
+             "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s"
+             " WHERE x < 2000) INSERT INTO src SELECT x, 'n' || x, 'A', 'x',"
+             " x, 0 FROM s")
+    t = tmp_path / "new.db"
+    c = sqlite3.connect(t)
+    c.execute(TARGET["sqlite"])
+    c.close()
+    p = tmp_path / "plan.yaml"
+    p.write_text(textwrap.dedent(PLAN).lstrip() % (lite.url, "sqlite:%s" % t))
+    assert golive("sync", p).rc == 0
+    c = sqlite3.connect(t)
+    c.executescript("UPDATE tgt SET note = 'y' WHERE id % 7 = 0 AND id > 400;"
+                    "DELETE FROM tgt WHERE id % 11 = 0 AND id > 300;")
+    c.close()
+    want = ['missing {"id":308}', 'missing {"id":319}',
+            'missing {"id":330}', 'missing {"id":341}',
+            'missing {"id":352}']
+    for run in range(4):
+        r = golive("check", p, "c-rows", "--jobs", "4", "--samples", "5",
+                   "--json")
+        assert r.rc == 1, r
+        assert results(r)["c-rows"]["samples"] == want, r

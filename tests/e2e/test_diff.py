@@ -368,3 +368,55 @@ def test_fix_sql_temp_file_removed_when_interrupted(tmp_path, sig):
     assert glob.glob(str(tmp_path / "*golive-tmp*")) == []
     assert glob.glob(str(tmp_path / ".*golive-tmp*")) == []
     assert not fix.exists()
+
+
+@pytest.mark.parametrize("pair", [("sqlite", "sqlite"), ("postgres", "mariadb")])
+def test_segments_report_in_key_order_every_time(pair, request, tmp_path):
+    """--jobs 4: the differences come in key order and the fix SQL is the
+    same file every run, whatever segment ends first (a later segment's
+    output waits for the ones before it).  SQLite to SQLite compares
+    inside the database (attached) unless fix SQL is asked for."""
+    import sqlite3
+    if pair == ("sqlite", "sqlite"):
+        urls = []
+        for name, bump in (("a", 0), ("b", 1)):
+            path = tmp_path / ("%s.db" % name)
+            c = sqlite3.connect(path)
+            c.executescript(
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER);"
+                "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1"
+                " FROM s WHERE x < 4000) INSERT INTO t SELECT x,"
+                " x + (x %% 7 = 0) * %d FROM s WHERE %d OR x %% 11 <> 0"
+                % (bump, 1 - bump))
+            c.close()
+            urls.append("sqlite:%s" % path)
+        env = {}
+        args = [urls[0], "t", urls[1], "t"]
+    else:
+        s = request.getfixturevalue(FIX[pair[0]])
+        d = request.getfixturevalue(FIX[pair[1]])
+        rows = [("key %05d" % i, i % 3, "n%d" % i, "%d.50" % i,
+                 "2026-01-01 10:00:00", "x") for i in range(900)]
+        fill(s, pair[0], "a", rows)
+        fill(d, pair[1], "b", [
+            r[:2] + (("changed",) if i % 7 == 0 else r[2:3]) + r[3:]
+            for i, r in enumerate(rows) if i % 11])
+        env = dict(s.env, **d.env)
+        args = [s.url, "a", d.url, "b"]
+    outs, fixes = set(), set()
+    for run in range(4):
+        fix = tmp_path / ("fix%d.sql" % run)
+        for extra in ([], ["--fix-sql", str(fix)]):
+            r = golive("diff", *args, "--json", "--jobs", "4", *extra, env=env)
+            assert r.rc == 1, r
+            lines = [json.loads(l) for l in r.out.splitlines()][:-1]
+            keys = [tuple(x["key"].values()) for x in lines]
+            assert len(keys) > 150
+            if extra or pair != ("sqlite", "sqlite"):
+                # the streaming merge: in key order across the segments
+                assert keys == sorted(keys), keys[:5]
+            # the summary's seconds vary; the differences do not
+            outs.add((bool(extra), "\n".join(r.out.splitlines()[:-1])))
+        fixes.add(fix.read_text())
+    assert len(outs) == 2, "the output differs from run to run"
+    assert len(fixes) == 1, "the fix SQL differs from run to run"
