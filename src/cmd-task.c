@@ -243,7 +243,9 @@ static int run(int argc, char **argv)
         OPT_NOTE(&note, "why, for the record (skip: required)"),
         OPT_FLAG("force", 0, &force,
                  "start: the lead starts it before its time or its "
-                 "dependencies"),
+                 "dependencies (past a dependency not checked, with "
+                 "--note); skip: the lead skips it after a failed "
+                 "dependency"),
         OPT_FLAG("detach", 0, &detach,
                  "start: return at once, a supervisor runs its run: in the "
                  "background"),
