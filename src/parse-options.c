@@ -309,6 +309,10 @@ static int count_args(const struct po_option *end, const char *cmd, int n,
     if (!end->subs) {
         if (n >= end->min && (end->max < 0 || n <= end->max))
             return PO_OK;
+        /* "golive task help" as "golive run help": where one word cannot
+         * be the whole of the arguments, "help" asks for the help */
+        if (n == 1 && end->min >= 2 && !strcmp(argv[0], "help"))
+            return PO_HELP;
         gl_buf_addf(msg, "%s takes %s", cmd,
                     end->arg ? end->arg : "no arguments");
         return PO_USAGE;

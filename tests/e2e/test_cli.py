@@ -32,6 +32,20 @@ def test_every_command_has_help(cmd):
     assert r3.rc == 2 and "--help takes no value" in r3.err and not r3.out, r3
 
 
+# every command that takes a subcommand (or an action) first
+WITH_SUBCOMMANDS = ["task", "scenario", "defect", "duty", "patch", "token",
+                    "run", "store", "audit", "db", "diff"]
+
+
+@pytest.mark.parametrize("cmd", WITH_SUBCOMMANDS)
+def test_help_as_a_subcommand_is_the_help(cmd):
+    """`golive task help` is `golive task --help`: exit 0, the same text
+    (it exited 2: 'task takes an action and a task id')."""
+    r = golive(cmd, "--help")
+    r2 = golive(cmd, "help")
+    assert r2.rc == 0 and r2.out == r.out and not r2.err, r2
+
+
 def test_no_command_is_usage_error():
     r = golive()
     assert r.rc == 2 and "usage:" in r.err
