@@ -97,35 +97,99 @@ static int extra_add(json_t *extra, const char *key, json_t *value,
     return GL_OK;
 }
 
+static int by_id(const void *a, const void *b)
+{
+    return strcmp((*(const struct gl_task *const *)a)->id.id,
+                  (*(const struct gl_task *const *)b)->id.id);
+}
+
+/* in[i] set for every task that depends on t, directly or not (and t):
+ * a sorted index of the ids and a breadth-first walk, O(n log n + edges)
+ * however long the chain.  GL_ENOMEM or GL_OK. */
+static int dependents_of(const struct gl_plan *p, const struct gl_task *t,
+                         unsigned char *in, struct gl_err *err)
+{
+    const struct gl_task **ix = NULL, *key, **hit;
+    size_t *first = NULL, *to = NULL, *queue = NULL, n = p->n_tasks, e = 0;
+    size_t i, j, head = 0, tail = 0;
+    int rc = GL_OK;
+
+    for (i = 0; i < n; i++)
+        e += p->tasks[i].depends_on.n;
+    if (!(ix = malloc(n * sizeof(*ix))) ||
+        !(first = calloc(n + 1, sizeof(*first))) ||
+        !(to = malloc((e ? e : 1) * sizeof(*to))) ||
+        !(queue = malloc(n * sizeof(*queue)))) {
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < n; i++)
+        ix[i] = &p->tasks[i];
+    qsort(ix, n, sizeof(*ix), by_id);
+    /* the edges reversed, dependency -> dependent, grouped by dependency
+     * (to[first[d] .. first[d + 1])); two passes over depends_on */
+    for (i = 0; i < n; i++)
+        for (j = 0; j < p->tasks[i].depends_on.n; j++) {
+            struct gl_task k;
+            k.id.id = p->tasks[i].depends_on.v[j].id;
+            key = &k;
+            if ((hit = bsearch(&key, ix, n, sizeof(*ix), by_id)))
+                first[*hit - p->tasks + 1]++;
+        }
+    for (i = 0; i < n; i++)
+        first[i + 1] += first[i];
+    for (i = 0; i < n; i++)
+        queue[i] = first[i]; /* each group's next free place */
+    for (i = 0; i < n; i++)
+        for (j = 0; j < p->tasks[i].depends_on.n; j++) {
+            struct gl_task k;
+            k.id.id = p->tasks[i].depends_on.v[j].id;
+            key = &k;
+            if ((hit = bsearch(&key, ix, n, sizeof(*ix), by_id)))
+                to[queue[*hit - p->tasks]++] = i;
+        }
+    queue[tail++] = (size_t)(t - p->tasks);
+    in[queue[0]] = 1;
+    while (head < tail) { /* each task queued once: cycles end too */
+        size_t d = queue[head++];
+        for (j = first[d]; j < first[d + 1]; j++)
+            if (!in[to[j]]) {
+                in[to[j]] = 1;
+                queue[tail++] = to[j];
+            }
+    }
+out:
+    free(ix);
+    free(first);
+    free(to);
+    free(queue);
+    return rc;
+}
+
 /* A task that is reopened takes back what rests on it: every task that
  * depends on it, directly or not, and is done or checked is reopened
  * with it (their results were made on the work now taken back).  Each
  * one must be the reopener's to reopen (the same rule as its own
  * reopen); extra["reopens"] gets {task, from} of each, in plan order.
- * Dependents that are running, failed or skipped are left as they are. */
+ * Dependents that are running, failed or skipped are left as they are.
+ * A dry run (extra NULL) by the lead, who reopens any task, decides
+ * nothing here and walks nothing (the API lists every task's actions). */
 static int reopen_dependents(gl_store *s, const struct gl_plan *p,
                              const struct gl_task *t, const char *me, int audit,
                              json_t *extra, struct gl_err *err)
 {
     unsigned char *in = NULL;
     char leads[256];
-    size_t i, j;
-    int changed = 1, rc = GL_OK;
+    size_t i;
+    int rc = GL_OK;
 
-    if (!p->n_tasks)
+    if (!p->n_tasks || (!extra && is_lead(p, me)))
         return GL_OK;
     if (!(in = calloc(p->n_tasks, 1)))
         return gl_err_set(err, GL_ENOMEM, "out of memory");
-    in[t - p->tasks] = 1;
-    while (changed) { /* the plan has no cycles (plan/check.c) */
-        changed = 0;
-        for (i = 0; i < p->n_tasks; i++)
-            for (j = 0; !in[i] && j < p->tasks[i].depends_on.n; j++) {
-                const struct gl_task *d =
-                    gl_plan_task(p, p->tasks[i].depends_on.v[j].id);
-                if (d && in[d - p->tasks])
-                    in[i] = changed = 1;
-            }
+    if ((rc = dependents_of(p, t, in, err))) {
+        free(in);
+        return rc;
     }
     gl_run_names_with(p, GL_ROLE_LEAD, leads, sizeof(leads));
     for (i = 0; i < p->n_tasks && !rc; i++) {
