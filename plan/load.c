@@ -23,6 +23,7 @@
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/num.h"
 #include "util/suggest.h"
 
 struct ld {
@@ -134,17 +135,7 @@ static void missing(struct ld *L, const struct ynode *m, const char *key,
 
 static int parse_int(const char *s, int64_t *v)
 {
-    char *end;
-    long long x;
-
-    if (!s || !*s || isspace((unsigned char)*s))
-        return -1;
-    errno = 0;
-    x = strtoll(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *v = x;
-    return 0;
+    return gl_int_parse(s, v); /* the CLI's reading too (util/num.h) */
 }
 
 static int get_enum(struct ld *L, const struct ynode *n, const char *what,

@@ -288,6 +288,18 @@ static int contradictions(gl_store *s, const struct gl_plan *cur,
                         t->id.id, state);
             continue;
         }
+        if (u->checker.id && !same(t->checker.id, u->checker.id) &&
+            strcmp(state, "checked") && strcmp(state, "skipped")) {
+            /* four eyes: whoever did the task never becomes its checker */
+            int did;
+            if ((rc = gl_store_task_did(s, t->id.id, u->checker.id, &did, err)))
+                return rc;
+            if (did)
+                gl_buf_addf(b,
+                            "\n  task '%s' is %s and %s did it: %s cannot "
+                            "be its checker",
+                            t->id.id, state, u->checker.id, u->checker.id);
+        }
         for (j = 0; j < u->depends_on.n; j++) {
             char dep[16];
             if ((rc = task_state(s, u->depends_on.v[j].id, dep, sizeof(dep),

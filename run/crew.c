@@ -11,6 +11,7 @@
 #include "common.h"
 #include "store-rows.h"
 #include "golive/audit.h"
+#include "golive/gate.h"
 #include "golive/scenario.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -31,6 +32,38 @@ int gl_shift(gl_store *s, const struct gl_plan *p, const struct gl_actor *who,
         return rc;
     if ((rc = gl_store_run_info(s, &info, err)))
         goto fail;
+    {
+        /* T0 is when the switch is planned; once it happened (a task of
+         * the release stage started) or the run is rolling back, moving
+         * it would rewrite the night's record, not its plan */
+        int started = gl_rollback_started(s);
+        size_t i;
+        if (started < 0) {
+            rc = gl_run_fail_db(s, err);
+            goto fail;
+        }
+        if (started) {
+            rc = gl_err_set(err, GL_EREFUSED,
+                            "the run is rolling back; the switch does not "
+                            "move any more");
+            goto fail;
+        }
+        for (i = 0; i < p->n_tasks; i++) {
+            if (p->tasks[i].stage != GL_STAGE_RELEASE)
+                continue;
+            if ((rc = gl_store_task_ever_started(s, p->tasks[i].id.id, &started,
+                                                 err)))
+                goto fail;
+            if (started) {
+                rc = gl_err_set(err, GL_EREFUSED,
+                                "the switch happened (task '%s' of the "
+                                "release stage started); T0 does not move "
+                                "any more",
+                                p->tasks[i].id.id);
+                goto fail;
+            }
+        }
+    }
     if (new_switch == info.switch_at) {
         rc = gl_err_set(err, GL_EUSAGE, "the switch is at that time already");
         goto fail;

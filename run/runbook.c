@@ -73,6 +73,165 @@ static int task_people(gl_store *s, const struct gl_task *t, struct people *w,
     return GL_OK;
 }
 
+/* Into extra[key] (an array made on first use), value; nothing without
+ * extra (a dry run). */
+static int extra_add(json_t *extra, const char *key, json_t *value,
+                     struct gl_err *err)
+{
+    json_t *a;
+
+    if (!extra) {
+        json_decref(value);
+        return GL_OK;
+    }
+    if (!value)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if (!(a = json_object_get(extra, key))) {
+        if (!(a = json_array()) || json_object_set_new(extra, key, a)) {
+            json_decref(value);
+            return gl_err_set(err, GL_ENOMEM, "out of memory");
+        }
+    }
+    if (json_array_append_new(a, value))
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    return GL_OK;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    return strcmp((*(const struct gl_task *const *)a)->id.id,
+                  (*(const struct gl_task *const *)b)->id.id);
+}
+
+/* in[i] set for every task that depends on t, directly or not (and t):
+ * a sorted index of the ids and a breadth-first walk, O(n log n + edges)
+ * however long the chain.  GL_ENOMEM or GL_OK. */
+static int dependents_of(const struct gl_plan *p, const struct gl_task *t,
+                         unsigned char *in, struct gl_err *err)
+{
+    const struct gl_task **ix = NULL, *key, **hit;
+    size_t *first = NULL, *to = NULL, *queue = NULL, n = p->n_tasks, e = 0;
+    size_t i, j, head = 0, tail = 0;
+    int rc = GL_OK;
+
+    for (i = 0; i < n; i++)
+        e += p->tasks[i].depends_on.n;
+    if (!(ix = malloc(n * sizeof(*ix))) ||
+        !(first = calloc(n + 1, sizeof(*first))) ||
+        !(to = malloc((e ? e : 1) * sizeof(*to))) ||
+        !(queue = malloc(n * sizeof(*queue)))) {
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < n; i++)
+        ix[i] = &p->tasks[i];
+    qsort(ix, n, sizeof(*ix), by_id);
+    /* the edges reversed, dependency -> dependent, grouped by dependency
+     * (to[first[d] .. first[d + 1])); two passes over depends_on */
+    for (i = 0; i < n; i++)
+        for (j = 0; j < p->tasks[i].depends_on.n; j++) {
+            struct gl_task k;
+            k.id.id = p->tasks[i].depends_on.v[j].id;
+            key = &k;
+            if ((hit = bsearch(&key, ix, n, sizeof(*ix), by_id)))
+                first[*hit - p->tasks + 1]++;
+        }
+    for (i = 0; i < n; i++)
+        first[i + 1] += first[i];
+    for (i = 0; i < n; i++)
+        queue[i] = first[i]; /* each group's next free place */
+    for (i = 0; i < n; i++)
+        for (j = 0; j < p->tasks[i].depends_on.n; j++) {
+            struct gl_task k;
+            k.id.id = p->tasks[i].depends_on.v[j].id;
+            key = &k;
+            if ((hit = bsearch(&key, ix, n, sizeof(*ix), by_id)))
+                to[queue[*hit - p->tasks]++] = i;
+        }
+    queue[tail++] = (size_t)(t - p->tasks);
+    in[queue[0]] = 1;
+    while (head < tail) { /* each task queued once: cycles end too */
+        size_t d = queue[head++];
+        for (j = first[d]; j < first[d + 1]; j++)
+            if (!in[to[j]]) {
+                in[to[j]] = 1;
+                queue[tail++] = to[j];
+            }
+    }
+out:
+    free(ix);
+    free(first);
+    free(to);
+    free(queue);
+    return rc;
+}
+
+/* A task that is reopened takes back what rests on it: every task that
+ * depends on it, directly or not, and is done or checked is reopened
+ * with it (their results were made on the work now taken back).  Each
+ * one must be the reopener's to reopen (the same rule as its own
+ * reopen); extra["reopens"] gets {task, from} of each, in plan order.
+ * Dependents that are running, failed or skipped are left as they are.
+ * A dry run (extra NULL) by the lead, who reopens any task, decides
+ * nothing here and walks nothing (the API lists every task's actions). */
+static int reopen_dependents(gl_store *s, const struct gl_plan *p,
+                             const struct gl_task *t, const char *me, int audit,
+                             json_t *extra, struct gl_err *err)
+{
+    unsigned char *in = NULL;
+    char leads[256];
+    size_t i;
+    int rc = GL_OK;
+
+    if (!p->n_tasks || (!extra && is_lead(p, me)))
+        return GL_OK;
+    if (!(in = calloc(p->n_tasks, 1)))
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    if ((rc = dependents_of(p, t, in, err))) {
+        free(in);
+        return rc;
+    }
+    gl_run_names_with(p, GL_ROLE_LEAD, leads, sizeof(leads));
+    for (i = 0; i < p->n_tasks && !rc; i++) {
+        const struct gl_task *u = &p->tasks[i];
+        const struct gl_transition *row;
+        struct people w;
+        char st[16];
+        if (!in[i] || u == t)
+            continue;
+        if ((rc = gl_store_task_state(s, u->id.id, st, sizeof(st), err)) ||
+            (audit && (rc = gl_audit_check_row(s, "tasks", u->id.id, err))))
+            break;
+        if (strcmp(st, "done") && strcmp(st, "checked"))
+            continue;
+        if ((rc = task_people(s, u, &w, err)) ||
+            !(row = gl_transition_find(gl_task_moves, "reopen", st)))
+            break;
+        if (!may(p, &w, me, row->may)) {
+            if (row->may & GL_MAY_OWNER)
+                rc = gl_err_set(err, GL_EDENIED,
+                                "reopening task '%s' reopens '%s' too (%s, "
+                                "it depends on '%s'); only its owner %s, its "
+                                "checker %s or the lead (%s) reopens it",
+                                t->id.id, u->id.id, st, t->id.id, w.owner,
+                                w.checker, leads);
+            else
+                rc = gl_err_set(err, GL_EDENIED,
+                                "reopening task '%s' reopens '%s' too (%s, "
+                                "it depends on '%s'); only its checker %s or "
+                                "the lead (%s) takes its sign-off back",
+                                t->id.id, u->id.id, st, t->id.id, w.checker,
+                                leads);
+            break;
+        }
+        rc = extra_add(extra, "reopens",
+                       json_pack("{s:s, s:s}", "task", u->id.id, "from", st),
+                       err);
+    }
+    free(in);
+    return rc;
+}
+
 /* Whether who may move task t by act now, and to what: every check of
  * gl_task_act, reading the store only, inside the caller's transaction.
  * state gets the task's state, *next the state the move leads to.  With
@@ -80,12 +239,15 @@ static int task_people(gl_store *s, const struct gl_task *t, struct people *w,
  * move); without, the rows are taken as they are (a dry run: the move
  * checks them again).  GL_EDENIED when the refusal is about who asks
  * (the message says who may), GL_EREFUSED when it is about now (it says
- * what must happen first). */
+ * what must happen first).  extra (NULL in a dry run) gets what the move's
+ * event records besides: "unchecked_dependencies" a forced start passed,
+ * "failed_dependencies" a forced skip passed, "reopens" the dependents a
+ * reopen takes back with the task ({task, from}). */
 static int task_decide(gl_store *s, const struct gl_plan *p,
                        const struct gl_task *t, int64_t switch_at,
                        const char *me, enum gl_task_action act, int force,
                        const char *note, int64_t now, int audit, char state[16],
-                       const char **next, struct gl_err *err)
+                       const char **next, json_t *extra, struct gl_err *err)
 {
     const char *id = t->id.id;
     char leads[256], rel[32];
@@ -129,20 +291,32 @@ static int task_decide(gl_store *s, const struct gl_plan *p,
                               "only the lead (%s) starts a task early with "
                               "--force",
                               leads);
-        for (i = 0; !force && i < t->depends_on.n; i++) {
+        for (i = 0; i < t->depends_on.n; i++) {
+            const char *d = t->depends_on.v[i].id;
             char dep[16];
             /* the dependency's row decides: it must be what its events
              * made, as the task's own */
-            if ((rc = gl_store_task_state(s, t->depends_on.v[i].id, dep,
-                                          sizeof(dep), err)) ||
-                (audit && (rc = gl_audit_check_row(
-                               s, "tasks", t->depends_on.v[i].id, err))))
+            if ((rc = gl_store_task_state(s, d, dep, sizeof(dep), err)) ||
+                (audit && (rc = gl_audit_check_row(s, "tasks", d, err))))
                 return rc;
-            if (strcmp(dep, "checked") && strcmp(dep, "skipped"))
+            if (!strcmp(dep, "checked") || !strcmp(dep, "skipped"))
+                continue;
+            if (!force)
                 return gl_err_set(err, GL_EREFUSED,
                                   "task '%s' waits for '%s', which is %s, not "
                                   "checked yet",
-                                  id, t->depends_on.v[i].id, dep);
+                                  id, d, dep);
+            /* the lead forces past a dependency: never without a word
+             * on the record */
+            if (!note || !*note)
+                return gl_err_set(err, GL_EREFUSED,
+                                  "task '%s' waits for '%s', which is %s, not "
+                                  "checked yet; starting it with --force "
+                                  "needs a reason (--note)",
+                                  id, d, dep);
+            if ((rc = extra_add(extra, "unchecked_dependencies", json_string(d),
+                                err)))
+                return rc;
         }
         if (!force && t->has_at && now < switch_at + t->at) {
             char at[40];
@@ -200,6 +374,21 @@ static int task_decide(gl_store *s, const struct gl_plan *p,
                               "task '%s' is %s; its owner %s reports it done "
                               "before it is checked",
                               id, state, who_.owner);
+        {
+            /* four eyes whatever the plan says now: an amended plan or a
+             * handover may have named the doer as the checker */
+            int did;
+            if ((rc = gl_store_task_did(s, id, me, &did, err)))
+                return rc;
+            if (did)
+                return gl_err_set(err, GL_EDENIED,
+                                  "%s did task '%s' and cannot check it; "
+                                  "someone who did not signs it off (%s "
+                                  "hands the check over with 'golive "
+                                  "handover', or the lead (%s) names "
+                                  "another checker)",
+                                  me, id, me, leads);
+        }
         break;
     case GL_ACT_SKIP:
         if (!note || !*note)
@@ -213,6 +402,30 @@ static int task_decide(gl_store *s, const struct gl_plan *p,
         if (!(row = gl_transition_find(gl_task_moves, "skip", state)))
             return gl_err_set(err, GL_EREFUSED, "task '%s' is %s already", id,
                               state);
+        for (i = 0; i < t->depends_on.n; i++) {
+            const char *d = t->depends_on.v[i].id;
+            char dep[16];
+            if ((rc = gl_store_task_state(s, d, dep, sizeof(dep), err)) ||
+                (audit && (rc = gl_audit_check_row(s, "tasks", d, err))))
+                return rc;
+            if (strcmp(dep, "failed"))
+                continue;
+            /* a skipped task counts as done for what follows it: past a
+             * failure, only the lead decides the night goes on */
+            if (!force)
+                return gl_err_set(err, GL_EREFUSED,
+                                  "task '%s' depends on '%s', which failed; "
+                                  "the lead (%s) may skip it with --force",
+                                  id, d, leads);
+            if (!is_lead(p, me))
+                return gl_err_set(err, GL_EDENIED,
+                                  "task '%s' depends on '%s', which failed; "
+                                  "only the lead (%s) skips it, with --force",
+                                  id, d, leads);
+            if ((rc = extra_add(extra, "failed_dependencies", json_string(d),
+                                err)))
+                return rc;
+        }
         break;
     case GL_ACT_REOPEN:
         /* a sign-off is the checker's: once given, only the checker or
@@ -232,6 +445,8 @@ static int task_decide(gl_store *s, const struct gl_plan *p,
             return gl_err_set(err, GL_EREFUSED,
                               "task '%s' is %s; there is nothing to reopen", id,
                               state);
+        if ((rc = reopen_dependents(s, p, t, me, audit, extra, err)))
+            return rc;
         break;
     }
     *next = row->to;
@@ -247,17 +462,20 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     const struct gl_task *t = gl_plan_task(p, id);
     char state[16], planned_start[40] = "", planned_end[40] = "";
     const char *next = NULL;
-    json_t *payload = NULL;
+    json_t *payload = NULL, *extra = NULL, *also, *x;
     char *ptext = NULL;
+    size_t i;
     int rc;
 
     *from = *to = NULL;
     if (!t)
         return gl_err_set(err, GL_ENOTFOUND, "no task '%s' in the plan", id);
+    if (!(extra = json_object()))
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
     if ((rc = gl_store_begin(s, err)))
-        return rc;
+        goto out;
     if ((rc = task_decide(s, p, t, switch_at, who->person, act, force, note,
-                          now, 1, state, &next, err)))
+                          now, 1, state, &next, extra, err)))
         goto fail;
     *from = gl_task_state_static(state);
     if (!strcmp(next, "running")) {
@@ -275,6 +493,19 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                   state, "to", next, "note", note, "force", force,
                   "planned_start", planned_start[0] ? planned_start : NULL,
                   "planned_end", planned_end[0] ? planned_end : NULL);
+    if (payload) {
+        json_t *ids = json_array();
+        also = json_object_get(extra, "reopens");
+        json_array_foreach(also, i, x)
+            json_array_append(ids, json_object_get(x, "task"));
+        if (!ids || json_object_update(payload, extra) ||
+            (json_array_size(also) &&
+             json_object_set(payload, "reopens", ids))) {
+            json_decref(payload);
+            payload = NULL;
+        }
+        json_decref(ids);
+    }
     if (!payload ||
         !(ptext = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS))) {
         rc = gl_err_set(err, GL_ENOMEM, "out of memory");
@@ -289,6 +520,21 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
             (rc = gl_task_set_planned(s, id, next, planned_start, planned_end,
                                       err)))
             goto fail;
+        /* what rested on the task reopened: each its own task.reopen
+         * event, "with" the task that took it back */
+        json_array_foreach(json_object_get(extra, "reopens"), i, x)
+        {
+            const char *u = json_string_value(json_object_get(x, "task"));
+            if ((rc = gl_run_event(
+                     s, who, kind,
+                     json_pack("{s:s, s:O, s:s, s:s?, s:b, s:s}", "task", u,
+                               "from", json_object_get(x, "from"), "to", next,
+                               "note", note, "force", 0, "with", id),
+                     &seq, err)) ||
+                (rc = gl_store_task_set(s, u, next, seq, err)) ||
+                (rc = gl_task_set_planned(s, u, next, "", "", err)))
+                goto fail;
+        }
     }
     if ((rc = gl_store_commit(s, err)))
         goto out;
@@ -299,6 +545,7 @@ fail:
 out:
     free(ptext);
     json_decref(payload);
+    json_decref(extra);
     return rc;
 }
 
@@ -325,13 +572,14 @@ int gl_task_actions(gl_store *s, const struct gl_plan *p, int64_t switch_at,
         gl_err_clear(&e);
         /* the move's own checks, the note a skip needs taken as given */
         rc = task_decide(s, p, t, switch_at, person, (enum gl_task_action)i, 0,
-                         "-", now, 0, state, &next, &e);
-        if (rc && i == GL_ACT_START && is_lead(p, person)) {
+                         "-", now, 0, state, &next, NULL, &e);
+        if (rc && (i == GL_ACT_START || i == GL_ACT_SKIP) &&
+            is_lead(p, person)) {
             /* what the lead may do with --force ("force": true) */
             struct gl_err e2;
             gl_err_clear(&e2);
-            if (!task_decide(s, p, t, switch_at, person, GL_ACT_START, 1, "-",
-                             now, 0, state, &next, &e2) &&
+            if (!task_decide(s, p, t, switch_at, person, (enum gl_task_action)i,
+                             1, "-", now, 0, state, &next, NULL, &e2) &&
                 (rc == GL_EREFUSED || rc == GL_EDENIED)) {
                 if ((rc = gl_action_add(list, action_names[i], rc, &e)))
                     break;

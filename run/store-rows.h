@@ -36,6 +36,18 @@ int gl_store_task_exec(gl_store *s, const char *id, int64_t pid,
                        const char *host, const char *output, int64_t pgid,
                        struct gl_err *err);
 
+/* *did: whether person did task id since it was last reopened: started
+ * it (a lead's forced start aside) or reported it done, by the events
+ * (task.start, task.done after the last task.reopen).  Four eyes: whoever
+ * did a task never checks it, whatever its row or the plan say now. */
+int gl_store_task_did(gl_store *s, const char *id, const char *person, int *did,
+                      struct gl_err *err);
+
+/* *started: whether task id was ever started in this run (a task.start
+ * event names it, whatever came after). */
+int gl_store_task_ever_started(gl_store *s, const char *id, int *started,
+                               struct gl_err *err);
+
 /* The output file of task id's latest run: (task.exec), "" when none. */
 int gl_store_task_output(gl_store *s, const char *id, char *out, size_t n,
                          struct gl_err *err);

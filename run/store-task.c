@@ -207,6 +207,59 @@ int gl_store_task_row(gl_store *s, const char *id, struct gl_store_task *t,
                                                      : gl_run_fail_db(s, err);
 }
 
+int gl_store_task_did(gl_store *s, const char *id, const char *person, int *did,
+                      struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    *did = 0;
+    /* the events are the truth: a handover or an amended plan changes
+     * the row's owner, never who did the work */
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT 1 FROM events WHERE actor = ?2 AND kind IN (?3, ?4)"
+            " AND json_extract(payload, '$.task') = ?1"
+            " AND NOT (kind = ?3 AND coalesce(json_extract(payload,"
+            "  '$.force'), 0))"
+            " AND seq > coalesce((SELECT max(seq) FROM events"
+            "  WHERE kind = ?5 AND json_extract(payload, '$.task') = ?1), 0)"
+            " LIMIT 1",
+            -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, person, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, "task.start", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, "task.done", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, "task.reopen", -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    *did = step == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
+                                                     : gl_run_fail_db(s, err);
+}
+
+int gl_store_task_ever_started(gl_store *s, const char *id, int *started,
+                               struct gl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    *started = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT 1 FROM events WHERE kind = ?2"
+                           " AND json_extract(payload, '$.task') = ?1 LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return gl_run_fail_db(s, err);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, "task.start", -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    *started = step == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
+                                                     : gl_run_fail_db(s, err);
+}
+
 int gl_store_task_exec(gl_store *s, const char *id, int64_t pid,
                        const char *host, const char *output, int64_t pgid,
                        struct gl_err *err)

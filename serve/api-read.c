@@ -17,6 +17,7 @@
 #include "golive/status.h"
 #include "serve/serve.h"
 #include "util/buf.h"
+#include "util/num.h"
 
 /* The largest page of GET /events. */
 #define SV_EVENTS_MAX 1000
@@ -253,15 +254,13 @@ static int query_num(struct sv_req *q, struct sv_resp *r, const char *name,
                      int64_t def, int64_t min, int64_t max, int64_t *out)
 {
     const char *v = sv_query(q, name);
-    char *end;
-    long long n;
+    int64_t n;
 
     *out = def;
     if (!v)
         return 1;
-    errno = 0;
-    n = strtoll(v, &end, 10);
-    if (!*v || *end || errno || n < min || n > max || *v == '+' || *v == ' ') {
+    /* the CLI's reading of a number (util/num.h): "+2" is 2 */
+    if (gl_int_parse(v, &n) || n < min || n > max) {
         sv_error(r, 400, "bad_request",
                  "'%s' takes a whole number from %" PRId64 " to %" PRId64
                  ", not '%.40s'",

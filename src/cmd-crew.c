@@ -308,8 +308,11 @@ const struct gl_cmd cmd_shift = {
     "do the planned times of the tasks that have not started; a task that\n"
     "started keeps the planned times it started with (the report shows\n"
     "them, and the shift).  The event records the old and the new switch.\n"
+    "Once the switch happened (a task of the release stage started) or the\n"
+    "rollback started, T0 does not move any more.\n"
     "\n",
-    "exit: 0 moved, 2 usage or store error, 3 refused (not the lead)\n",
+    "exit: 0 moved, 2 usage or store error, 3 refused (not the lead, or\n"
+    "      the switch happened or the run is rolling back)\n",
     shift_run,
 };
 

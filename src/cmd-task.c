@@ -243,7 +243,9 @@ static int run(int argc, char **argv)
         OPT_NOTE(&note, "why, for the record (skip: required)"),
         OPT_FLAG("force", 0, &force,
                  "start: the lead starts it before its time or its "
-                 "dependencies"),
+                 "dependencies (past a dependency not checked, with "
+                 "--note); skip: the lead skips it after a failed "
+                 "dependency"),
         OPT_FLAG("detach", 0, &detach,
                  "start: return at once, a supervisor runs its run: in the "
                  "background"),
@@ -305,10 +307,14 @@ const struct gl_cmd cmd_task = {
     "(check), or failed, or skipped (with --note saying why); reopen takes\n"
     "it back to pending.  A task starts when every task it depends on is\n"
     "checked (or skipped) and its 'at' has come; the lead may start it\n"
-    "earlier with --force.  Only its owner starts, finishes or fails it;\n"
-    "only its checker, never its owner, checks it, and once checked only\n"
-    "its checker or the lead reopens it.  Every move is an event with its\n"
-    "actor.  The run's own copy of the plan decides.\n"
+    "earlier with --force (past a dependency not checked, with --note).\n"
+    "Only its owner starts, finishes or fails it; only its checker, never\n"
+    "its owner nor anyone who started it or reported it done, checks it,\n"
+    "and once checked only its checker or the lead reopens it.  A task\n"
+    "whose dependency failed is skipped only by the lead, with --force.\n"
+    "A reopen also reopens the done and checked tasks that depend on the\n"
+    "task (each must be the reopener's to reopen).  Every move is an event\n"
+    "with its actor.  The run's own copy of the plan decides.\n"
     "\n"
     "A task with run: is executed by 'start': sync JOB... and check\n"
     "CHECK... run golive sync / check on the run's copy of the plan (they\n"

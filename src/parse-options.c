@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util/clock.h"
+#include "util/num.h"
 #include "util/suggest.h"
 
 #define HELP_WIDTH 79  /* columns of a --help line */
@@ -86,16 +87,10 @@ static int bad_value(const struct po_option *o, const char *val,
 static int parse_int(const struct po_option *o, const char *val,
                      struct gl_buf *msg)
 {
-    char *end;
-    long long n;
+    int64_t n;
 
-    errno = 0;
-    /* strtoll skips spaces and takes a sign: only digits, after an
-     * optional minus, are a number here */
-    if (!isdigit((unsigned char)val[val[0] == '-']))
-        return bad_value(o, val, msg);
-    n = strtoll(val, &end, 10);
-    if (errno || *end || n < o->min || n > o->max)
+    /* one reading of a number everywhere (util/num.h): "+2" is 2 */
+    if (gl_int_parse(val, &n) || n < o->min || n > o->max)
         return bad_value(o, val, msg);
     if (o->kind == PO_INT)
         *(int *)o->value = (int)n;
@@ -309,6 +304,10 @@ static int count_args(const struct po_option *end, const char *cmd, int n,
     if (!end->subs) {
         if (n >= end->min && (end->max < 0 || n <= end->max))
             return PO_OK;
+        /* "golive task help" as "golive run help": where one word cannot
+         * be the whole of the arguments, "help" asks for the help */
+        if (n == 1 && end->min >= 2 && !strcmp(argv[0], "help"))
+            return PO_HELP;
         gl_buf_addf(msg, "%s takes %s", cmd,
                     end->arg ? end->arg : "no arguments");
         return PO_USAGE;

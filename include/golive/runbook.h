@@ -4,10 +4,14 @@
  * A task moves pending -> running (start) -> done -> checked (check), or
  * to failed or skipped; reopen takes it back to pending.  It may start when
  * every task it depends on is checked (or skipped) and its 'at' has come;
- * the lead may start it earlier with force.  Only its owner starts,
- * finishes or fails it; only its checker, never its owner, checks it.
- * Every move is an event with its actor, in the transaction that changes
- * the task.
+ * the lead may start it earlier with force (past a dependency that is
+ * not checked, only with a note; the event lists those dependencies).
+ * Only its owner starts, finishes or fails it; only its checker, never
+ * its owner nor anyone who did it (by the events), checks it.  A task
+ * whose dependency failed is skipped only by the lead with force.  A
+ * reopen reopens with the task every done or checked task that depends
+ * on it (each its own event, each the reopener's to reopen).  Every move
+ * is an event with its actor, in the transaction that changes the task.
  */
 #ifndef GOLIVE_RUNBOOK_H
 #define GOLIVE_RUNBOOK_H
@@ -35,8 +39,9 @@ int gl_task_action_parse(const char *s);
 /* Move task id as who asks.  now: epoch seconds; switch_at: the run's T0.
  * GL_EDENIED (not for who asks: the message says who may), GL_EREFUSED
  * (not now: the message says what must happen first), GL_ENOTFOUND (no
- * such task) or GL_OK; *from / *to get the states (static strings).  note
- * is required to skip. */
+ * such task) or GL_OK; *from / *to get the states (static strings) of
+ * task id itself.  note is required to skip, and to force a start past a
+ * dependency that is not checked. */
 int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 const struct gl_actor *who, const char *id,
                 enum gl_task_action act, int force, const char *note,

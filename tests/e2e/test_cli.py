@@ -32,6 +32,45 @@ def test_every_command_has_help(cmd):
     assert r3.rc == 2 and "--help takes no value" in r3.err and not r3.out, r3
 
 
+# every command that takes a subcommand (or an action) first
+WITH_SUBCOMMANDS = ["task", "scenario", "defect", "duty", "patch", "token",
+                    "run", "store", "audit", "db", "diff"]
+
+
+@pytest.mark.parametrize("cmd", WITH_SUBCOMMANDS)
+def test_help_as_a_subcommand_is_the_help(cmd):
+    """`golive task help` is `golive task --help`: exit 0, the same text
+    (it exited 2: 'task takes an action and a task id')."""
+    r = golive(cmd, "--help")
+    r2 = golive(cmd, "help")
+    assert r2.rc == 0 and r2.out == r.out and not r2.err, r2
+
+
+def test_a_number_may_carry_a_plus(tmp_path):
+    """A leading '+' reads as strtol and YAML read it ("+2" is 2) in every
+    option that takes a number (one reading, util/num.h); it was refused
+    as "not a whole number"."""
+    import sqlite3
+    for name, rows in (("a.db", [(1, "x"), (2, "y"), (3, "z")]),
+                       ("b.db", [(1, "x")])):
+        db = sqlite3.connect(tmp_path / name)
+        db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        db.executemany("INSERT INTO t VALUES (?, ?)", rows)
+        db.commit()
+        db.close()
+    args = ["diff", "sqlite:%s" % (tmp_path / "a.db"), "t",
+            "sqlite:%s" % (tmp_path / "b.db"), "t"]
+    plain = golive(*args, "--max-diffs", "1", "--jobs", "2")
+    plus = golive(*args, "--max-diffs", "+1", "--jobs", "+2")
+    assert plain.rc == 1 and plus.rc == 1, plus
+    assert plus.out == plain.out
+    for bad in ("++1", "+-1", "+", " 1", "1e3"):
+        r = golive(*args, "--max-diffs", bad)
+        assert r.rc == 2 and "a whole number" in r.err, (bad, r)
+    r = golive(*args, "--jobs", "+65")
+    assert r.rc == 2 and "from 1 to 64, not '+65'" in r.err
+
+
 def test_no_command_is_usage_error():
     r = golive()
     assert r.rc == 2 and "usage:" in r.err

@@ -311,11 +311,14 @@ def test_shift_moves_t0_and_every_relative_time(night):
     s = status(st, "T0")
     assert s["switch_at"] == "2026-03-14T01:00:00+08:00" and s["t"] == "T-1h"
     assert s["eta"] == "2026-03-14T02:30:00+08:00"
+    r = g(st, "shift", "T0", "--to", "T-30m", "--as", "lead", at="T0")
+    assert r.rc == 0
     assert g(st, "task", "start", "release", "--as", "bob",
              at="T+1h").rc == 0
-    r = g(st, "shift", "T0", "--to", "2026-03-14T00:30:00+08:00", "--as",
+    # the switch happened: T0 is history now, not a plan
+    r = g(st, "shift", "T0", "--to", "2026-03-14T01:00:00+08:00", "--as",
           "lead", at="T+1h")
-    assert r.rc == 0
+    assert r.rc == 3 and "the switch happened" in r.err, r
     ev = [json.loads(p) for k, _, p in events(st) if k == "shift"]
     assert [(e["from"], e["to"], e["seconds"]) for e in ev] == [
         ("2026-03-14T00:00:00+08:00", "2026-03-14T01:00:00+08:00", 3600),

@@ -121,6 +121,12 @@ def test_events_pages_and_bad_numbers(state):
              "payload": json.loads(f), "hash": g}
             for a, b, c, d, e, f, g in rows]
         assert body["next"] == 5 and body["more"] is True
+        # a number reads as the CLI reads it: "+2" is 2 (%2B: a bare +
+        # in a query is a blank, refused)
+        st, _, plus = s.call("GET", "/api/v1/events?after=%2B3&limit=%2B2", t)
+        assert st == 200 and plus == body
+        st, _, _ = s.call("GET", "/api/v1/events?after=+3", t)
+        assert st == 400
         # limit capped at 1000; the token.issue event is the last
         st, _, body = s.call("GET", "/api/v1/events?limit=5000", t)
         assert st == 200 and len(body["events"]) == min(n, 1000)

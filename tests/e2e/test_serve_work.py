@@ -167,8 +167,15 @@ def test_a_task_worked_through_the_api(run):
                             {"note": "counts differ"})
         assert code == 200 and t["state"] == "failed"
         assert actions(t)["reopen"]["allowed"] is True
+        # t2 depends on t1, which failed: the lead skips it, with force
+        code, _, t = s.call("GET", "/api/v1/tasks/t2", tok["lead"])
+        assert actions(t)["skip"]["force"] is True
+        code, _, body = s.call("POST", "/api/v1/tasks/t2/skip", tok["lead"],
+                               {"note": "not tonight"})
+        assert code == 409
+        assert "depends on 't1', which failed" in body["error"]["message"]
         code, _, t = s.call("POST", "/api/v1/tasks/t2/skip", tok["lead"],
-                            {"note": "not tonight"})
+                            {"note": "not tonight", "force": True})
         assert code == 200 and t["state"] == "skipped"
         code, _, body = s.call("POST", "/api/v1/tasks/race/skip", tok["cy"])
         assert code == 400 and "needs a reason" in body["error"]["message"]
@@ -215,9 +222,14 @@ def test_refusals_say_who_may_or_what_first(run):
         # a viewer changes nothing
         code, _, body = s.call("POST", "/api/v1/tasks/t1/check", tok["wall"])
         assert code == 403 and "viewer" in body["error"]["message"]
-        # the lead forces t2 before its dependency is checked
+        # the lead forces t2 before its dependency is checked: with a
+        # reason, on the record
+        code, _, body = s.call("POST", "/api/v1/tasks/t2/start", tok["lead"],
+                               {"force": True})
+        assert code == 409 and "needs a reason (--note)" in \
+            body["error"]["message"]
         code, _, t = s.call("POST", "/api/v1/tasks/t2/start", tok["lead"],
-                            {"force": True})
+                            {"force": True, "note": "t1 is fine"})
         assert code == 200 and t["state"] == "running"
         assert t["owner"] == "bob"
     kinds = [(k, a) for k, a, _, _ in events(st, seq)]

@@ -134,7 +134,13 @@ static void integers(void **state)
                         "--jobs takes a whole number from 1 to 64, not '3abc'");
     assert_int_equal(parse(&v, &r, ARGS("--jobs", "")), PO_USAGE);
     assert_int_equal(parse(&v, &r, ARGS("--jobs", " 3")), PO_USAGE);
-    assert_int_equal(parse(&v, &r, ARGS("--jobs", "+3")), PO_USAGE);
+    /* a sign as strtoll and YAML take it (util/num.h): "+3" is 3 */
+    assert_int_equal(parse(&v, &r, ARGS("--jobs", "+3")), PO_OK);
+    assert_int_equal(v.jobs, 3);
+    assert_int_equal(parse(&v, &r, ARGS("--jobs", "++3")), PO_USAGE);
+    assert_int_equal(parse(&v, &r, ARGS("--jobs", "+-3")), PO_USAGE);
+    assert_int_equal(parse(&v, &r, ARGS("--jobs", "+")), PO_USAGE);
+    assert_int_equal(parse(&v, &r, ARGS("--jobs", "+ 3")), PO_USAGE);
     assert_int_equal(parse(&v, &r, ARGS("--jobs", "3.0")), PO_USAGE);
     /* no upper bound: the message says so; past int64 is no number */
     assert_int_equal(parse(&v, &r, ARGS("--rows", "9223372036854775807")),

@@ -16,8 +16,38 @@
 #include "plan/graph.h"
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/num.h"
 #include "util/sha256.h"
 #include "util/suggest.h"
+
+/* One reading of a whole number (options, the plan, the API's query). */
+static void numbers(void **state)
+{
+    static const char *const bad[] = {
+        "",   "+",   "-",  "++2", "+-2",  "-+2", " 2",
+        "2 ", "+ 2", "2a", "1e3", "0x10", "3.0", "9223372036854775808"};
+    int64_t n = 7;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(gl_int_parse("2", &n), 0);
+    assert_true(n == 2);
+    assert_int_equal(gl_int_parse("+2", &n), 0);
+    assert_true(n == 2);
+    assert_int_equal(gl_int_parse("-2", &n), 0);
+    assert_true(n == -2);
+    assert_int_equal(gl_int_parse("+0", &n), 0);
+    assert_true(n == 0);
+    assert_int_equal(gl_int_parse("9223372036854775807", &n), 0);
+    assert_true(n == INT64_MAX);
+    assert_int_equal(gl_int_parse("-9223372036854775808", &n), 0);
+    assert_true(n == INT64_MIN);
+    n = 7;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(gl_int_parse(bad[i], &n), -1);
+    assert_int_equal(gl_int_parse(NULL, &n), -1);
+    assert_true(n == 7);
+}
 
 static void buffers(void **state)
 {
@@ -237,10 +267,11 @@ static void long_chain(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(buffers), cmocka_unit_test(buffers_fail_sticky),
-        cmocka_unit_test(arenas),  cmocka_unit_test(diagnostics),
-        cmocka_unit_test(hints),   cmocka_unit_test(sha256),
-        cmocka_unit_test(graphs),  cmocka_unit_test(long_chain),
+        cmocka_unit_test(buffers),     cmocka_unit_test(buffers_fail_sticky),
+        cmocka_unit_test(numbers),     cmocka_unit_test(arenas),
+        cmocka_unit_test(diagnostics), cmocka_unit_test(hints),
+        cmocka_unit_test(sha256),      cmocka_unit_test(graphs),
+        cmocka_unit_test(long_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
