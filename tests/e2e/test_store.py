@@ -28,7 +28,7 @@ def test_run_start_creates_store_beside_plan(tmp_path, good_plan):
     assert info["actor"] == "lead" and info["plan_version"] == 1
 
     db = sqlite3.connect(state)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 10
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 11
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     text, sha = db.execute("SELECT text, sha256 FROM plan_versions").fetchone()
     assert text == good_plan.read_text()

@@ -194,6 +194,6 @@ def test_an_older_store_takes_the_new_schema(tmp_path, good_plan):
     db.close()
     issue(st, "--for", "ann", "--as", "lead")
     db = sqlite3.connect(st)
-    assert db.execute("PRAGMA user_version").fetchone() == (10,)
+    assert db.execute("PRAGMA user_version").fetchone() == (11,)
     db.close()
     assert verify(st).rc == 0
