@@ -74,6 +74,7 @@ struct sv_client {
     double blocked_until; /* monotonic ms; 0: not blocked */
 };
 
+#define SV_LOG_FLUSH_MS 100 /* the access log's longest wait for stderr */
 #define SV_CLIENTS 1024     /* addresses remembered (a hash table) */
 #define SV_BLOCK_MS 60000.0 /* failures within a minute block this long */
 
@@ -1025,6 +1026,10 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
     sigset_t set;
     int loopback = 0, sig, rc;
 
+    /* the access log is written in blocks, not a write per request: it
+     * reaches stderr within SV_LOG_FLUSH_MS (the main thread flushes it
+     * while it waits for a signal), and at once on stopping */
+    setvbuf(stderr, NULL, _IOFBF, 1 << 16);
     memset(&sv, 0, sizeof(sv));
     memset(&info, 0, sizeof(info));
     sv.conf = conf;
@@ -1137,13 +1142,20 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
     }
     fprintf(stderr, "golive: serving %s on %s://%s\n", conf->state,
             conf->tls_cert ? "https" : "http", conf->listen);
-    do {
-        sig = 0;
-        if (sigwait(&set, &sig))
+    for (;;) {
+        struct timespec wait = {0, SV_LOG_FLUSH_MS * 1000000L};
+        fflush(stderr);
+        sig = sigtimedwait(&set, NULL, &wait);
+        if (sig == SIGTERM || sig == SIGINT)
             break;
-    } while (sig != SIGTERM && sig != SIGINT);
+        if (sig < 0 && errno != EAGAIN && errno != EINTR) {
+            sig = SIGTERM;
+            break;
+        }
+    }
     fprintf(stderr, "golive: %s: stopping\n",
             sig == SIGINT ? "interrupted" : "terminated");
+    fflush(stderr);
     /* no connection may stay suspended when the daemon stops: the
      * streams end, the changes handed over are made and answered */
     sv_hub_stop(sv.hub);
