@@ -178,7 +178,25 @@ fail:
 
 int gl_duty_list(gl_store *s, json_t **out, struct gl_err *err)
 {
-    return gl_store_duty_list(s, out, err);
+    return gl_store_duty_list(s, 0, out, err);
+}
+
+int gl_duty_entry(gl_store *s, int64_t n, json_t **out, struct gl_err *err)
+{
+    json_t *one;
+    int rc;
+
+    *out = NULL;
+    if ((rc = gl_store_duty_list(s, n, &one, err)))
+        return rc;
+    if (!json_array_size(one)) {
+        json_decref(one);
+        return gl_err_set(err, GL_ENOTFOUND, "no duty entry H-%lld",
+                          (long long)n);
+    }
+    *out = json_incref(json_array_get(one, 0));
+    json_decref(one);
+    return GL_OK;
 }
 
 /* The entry of patches for name, made when first needed. */

@@ -112,20 +112,20 @@ int gl_store_event(gl_store *s, const struct gl_actor *who, const char *kind,
         return gl_err_set(err, GL_EINTERNAL,
                           "event '%s' appended outside a transaction", kind);
     strcpy(prev, GL_HASH_GENESIS);
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT seq, hash FROM events ORDER BY seq DESC "
-                           "LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (gl_store_stmt(s,
+                      "SELECT seq, hash FROM events ORDER BY seq DESC "
+                      "LIMIT 1",
+                      &st) != SQLITE_OK)
         return gl_store_db_err(s, err, "cannot read the event log");
     if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const unsigned char *h = sqlite3_column_text(st, 1);
         seq = sqlite3_column_int64(st, 0) + 1;
         snprintf(prev, sizeof(prev), "%s", h ? (const char *)h : "");
     } else if (rc != SQLITE_DONE) {
-        sqlite3_finalize(st);
+        gl_store_stmt_done(s, st);
         return gl_store_db_err(s, err, "cannot read the event log");
     }
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     st = NULL;
 
     gl_clock_now_iso(at);
@@ -136,11 +136,11 @@ int gl_store_event(gl_store *s, const struct gl_actor *who, const char *kind,
         free(marked);
         return gl_err_set(err, GL_EINTERNAL, "cannot compute SHA-256");
     }
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO events (seq, at, actor, os_user, kind,"
-                           " payload, prev_hash, hash) VALUES (?,?,?,?,?,?,?,"
-                           "?)",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (gl_store_stmt(s,
+                      "INSERT INTO events (seq, at, actor, os_user, kind,"
+                      " payload, prev_hash, hash) VALUES (?,?,?,?,?,?,?,"
+                      "?)",
+                      &st) != SQLITE_OK) {
         free(marked);
         return gl_store_db_err(s, err, "cannot append an event");
     }
@@ -153,7 +153,7 @@ int gl_store_event(gl_store *s, const struct gl_actor *who, const char *kind,
     sqlite3_bind_text(st, 7, prev, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 8, hash, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     free(marked);
     if (rc != SQLITE_DONE)
         return gl_store_db_err(s, err, "cannot append an event");
@@ -286,11 +286,11 @@ int gl_store_chain(gl_store *s, int64_t from, const char *from_hash,
     snprintf(prev, sizeof(prev), "%s", from_hash);
     *last = from;
     snprintf(last_hash, GL_SHA256_HEX, "%s", from_hash);
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT seq, at, actor, os_user, kind, payload,"
-                           " prev_hash, hash FROM events WHERE seq > ?"
-                           " ORDER BY seq",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (gl_store_stmt(s,
+                      "SELECT seq, at, actor, os_user, kind, payload,"
+                      " prev_hash, hash FROM events WHERE seq > ?"
+                      " ORDER BY seq",
+                      &st) != SQLITE_OK)
         return gl_store_db_err(s, err, "cannot read the event log");
     sqlite3_bind_int64(st, 1, from);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -333,7 +333,7 @@ int gl_store_chain(gl_store *s, int64_t from, const char *from_hash,
     if (step != SQLITE_DONE)
         rc = gl_store_db_err(s, err, "cannot read the event log");
 out:
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     return rc;
 }
 
@@ -343,14 +343,14 @@ int gl_store_event_hash(gl_store *s, int64_t seq, char hash[GL_SHA256_HEX],
     sqlite3_stmt *st = NULL;
     int step;
 
-    if (sqlite3_prepare_v2(s->db, "SELECT hash FROM events WHERE seq = ?", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (gl_store_stmt(s, "SELECT hash FROM events WHERE seq = ?", &st) !=
+        SQLITE_OK)
         return gl_store_db_err(s, err, "cannot read the event log");
     sqlite3_bind_int64(st, 1, seq);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW)
         snprintf(hash, GL_SHA256_HEX, "%s", gl_store_col_text(st, 0));
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     if (step == SQLITE_DONE)
         return gl_err_set(err, GL_ENOTFOUND, "no event %" PRId64, seq);
     return step == SQLITE_ROW

@@ -114,7 +114,7 @@ int gl_store_duty_set_patch(gl_store *s, int64_t n, const char *patch,
                    err);
 }
 
-int gl_store_duty_list(gl_store *s, json_t **out, struct gl_err *err)
+int gl_store_duty_list(gl_store *s, int64_t n, json_t **out, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
     int step;
@@ -122,12 +122,13 @@ int gl_store_duty_list(gl_store *s, json_t **out, struct gl_err *err)
     *out = json_array();
     if (sqlite3_prepare_v2(s->db,
                            "SELECT n, at, actor, channel, kind, text, defect,"
-                           " patch FROM duty ORDER BY n",
+                           " patch FROM duty WHERE ?1 = 0 OR n = ?1 ORDER BY n",
                            -1, &st, NULL) != SQLITE_OK) {
         json_decref(*out);
         *out = NULL;
         return gl_run_fail_db(s, err);
     }
+    sqlite3_bind_int64(st, 1, n);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         char id[32], def[32];
         snprintf(id, sizeof(id), "H-%lld",

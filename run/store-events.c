@@ -13,13 +13,12 @@ int gl_store_events_last(gl_store *s, int64_t *seq, struct gl_err *err)
     int rc = GL_OK;
 
     *seq = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT max(seq) FROM events", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (gl_store_stmt(s, "SELECT max(seq) FROM events", &st) != SQLITE_OK)
         return gl_store_db_err(s, err, "cannot read the event log");
     if (sqlite3_step(st) == SQLITE_ROW)
         *seq = sqlite3_column_int64(st, 0);
     else
         rc = gl_store_db_err(s, err, "cannot read the event log");
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     return rc;
 }

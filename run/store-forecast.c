@@ -112,8 +112,7 @@ int gl_store_forecast_events(gl_store *s, struct gl_fc_log *log,
 
     log->v = NULL;
     log->n = 0;
-    if (sqlite3_prepare_v2(gl_store_db(s), sql_events, -1, &st, NULL) !=
-        SQLITE_OK)
+    if (gl_store_stmt(s, sql_events, &st) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         struct gl_fc_event *e;
@@ -146,7 +145,7 @@ int gl_store_forecast_events(gl_store *s, struct gl_fc_log *log,
         if (oom)
             break;
     }
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     if (oom) {
         gl_fc_log_release(log);
         return gl_err_set(err, GL_ENOMEM, "out of memory");

@@ -91,14 +91,14 @@ int gl_store_open_defects(gl_store *s, int rank,
     sqlite3_stmt *st = NULL;
     int step;
 
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT n, title, state, severity FROM defects"
-                           " WHERE (CASE severity WHEN 'blocker' THEN 3"
-                           " WHEN 'major' THEN 2 WHEN 'minor' THEN 1"
-                           " ELSE 0 END) >= ?1 AND state <> ?2 AND"
-                           " (state <> ?3 OR severity = 'blocker')"
-                           " ORDER BY n",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (gl_store_stmt(s,
+                      "SELECT n, title, state, severity FROM defects"
+                      " WHERE (CASE severity WHEN 'blocker' THEN 3"
+                      " WHEN 'major' THEN 2 WHEN 'minor' THEN 1"
+                      " ELSE 0 END) >= ?1 AND state <> ?2 AND"
+                      " (state <> ?3 OR severity = 'blocker')"
+                      " ORDER BY n",
+                      &st) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     sqlite3_bind_int(st, 1, rank);
     sqlite3_bind_text(st, 2, gl_transition_to(gl_defect_moves, "verify"), -1,
@@ -110,7 +110,7 @@ int gl_store_open_defects(gl_store *s, int rank,
              (const char *)sqlite3_column_text(st, 1),
              (const char *)sqlite3_column_text(st, 2),
              (const char *)sqlite3_column_text(st, 3));
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     return step == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
 }
 
@@ -143,11 +143,11 @@ int gl_store_rollback_started(gl_store *s)
     sqlite3_stmt *st = NULL;
     int r = -1;
 
-    if (sqlite3_prepare_v2(s->db, "SELECT rollback_at IS NOT NULL FROM run", -1,
-                           &st, NULL) == SQLITE_OK &&
+    if (gl_store_stmt(s, "SELECT rollback_at IS NOT NULL FROM run", &st) ==
+            SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         r = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     return r;
 }
 

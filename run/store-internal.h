@@ -16,6 +16,15 @@
 /* 'golv' in ASCII: marks an SQLite file as a golive store. */
 #define GL_STORE_APPLICATION_ID 0x676f6c76
 
+/* A statement prepared once and kept for the connection (gl_store_stmt). */
+struct gl_store_kept {
+    const char *sql; /* the literal it was prepared from: the key */
+    sqlite3_stmt *st;
+    int busy; /* handed out, not given back yet */
+};
+
+#define GL_STORE_KEPT 48
+
 struct gl_store {
     sqlite3 *db;
     char *path;
@@ -23,7 +32,28 @@ struct gl_store {
     int memory;        /* a replay's projection: no crash points */
     int read_only;     /* GL_STORE_READ: an older schema is refused */
     int schema_before; /* the schema version before this open */
+    struct gl_store_kept kept[GL_STORE_KEPT];
+    unsigned n_kept;
+    /* the chain this connection found whole (gl_audit_quick): from the
+     * last full audit's head (base) through event seq, when (monotonic
+     * seconds) it was last checked from the base */
+    struct {
+        int64_t base, seq;
+        char base_hash[GL_STORE_HASH_HEX], hash[GL_STORE_HASH_HEX];
+        double whole_at;
+    } chain;
 };
+
+/* The statement of sql ready to bind and step, prepared on first use and
+ * kept for the connection: a read that a long-lived process (the server)
+ * makes on every request costs no parse.  sql is a string literal (its
+ * address is the key).  Give it back with gl_store_stmt_done, on every
+ * path: it is reset there (a statement left on a row would hold a read
+ * transaction open); never finalize it.  Asked for again while in use
+ * (a nested read), a statement of its own is made and finalized when
+ * given back.  SQLite's code (not SQLITE_OK) on failure, *st NULL. */
+int gl_store_stmt(gl_store *s, const char *sql, sqlite3_stmt **st);
+void gl_store_stmt_done(gl_store *s, sqlite3_stmt *st);
 
 /* GL_ESTORE: "<what> in state store '<path>': <SQLite's message>". */
 int gl_store_db_err(gl_store *s, struct gl_err *err, const char *what);

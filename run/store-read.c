@@ -53,15 +53,15 @@ int gl_read_syncs(gl_store *s, json_t **out, struct gl_err *err)
     *out = json_array();
     if (!*out)
         return gl_err_set(err, GL_ENOMEM, "out of memory");
-    if (sqlite3_prepare_v2(
-            s->db,
+    if (gl_store_stmt(
+            s,
             "SELECT r.execution, job, mode, started_at,"
             " ended_at, r.rows_read, r.rows_written,"
             " r.rows_rejected, bytes, r.seconds, " GL_RUN_SYNC_OUTCOME
             ", error, p.at, p.rows_read, p.rows_written, p.rows_rejected,"
             " p.rows_total, p.seconds FROM sync_runs r LEFT JOIN"
             " sync_progress p ON p.execution = r.execution ORDER BY r.id",
-            -1, &st, NULL) != SQLITE_OK)
+            &st) != SQLITE_OK)
         goto fail;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *r = json_object();
@@ -92,10 +92,10 @@ int gl_read_syncs(gl_store *s, json_t **out, struct gl_err *err)
     }
     if (step != SQLITE_DONE)
         goto fail;
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     return GL_OK;
 fail:
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     json_decref(*out);
     *out = NULL;
     return gl_store_db_err(s, err, "cannot read sync executions");
@@ -117,12 +117,12 @@ int gl_read_checks(gl_store *s, const struct gl_plan *p, json_t **out,
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     }
     /* each check's last check.run event: the latest row per check wins */
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT seq, at, actor, payload,"
-                           " json_extract(payload, '$.check') FROM events"
-                           " WHERE kind = 'check.run' AND json_valid(payload)"
-                           " ORDER BY seq",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (gl_store_stmt(s,
+                      "SELECT seq, at, actor, payload,"
+                      " json_extract(payload, '$.check') FROM events"
+                      " WHERE kind = 'check.run' AND json_valid(payload)"
+                      " ORDER BY seq",
+                      &st) != SQLITE_OK)
         goto fail;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *r = payload_json(st, 3);
@@ -137,7 +137,7 @@ int gl_read_checks(gl_store *s, const struct gl_plan *p, json_t **out,
     }
     if (step != SQLITE_DONE)
         goto fail;
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     for (i = 0; i < p->n_checks; i++) {
         const char *id = p->checks[i].id.id;
         json_t *r = json_object_get(latest, id);
@@ -148,7 +148,7 @@ int gl_read_checks(gl_store *s, const struct gl_plan *p, json_t **out,
     json_decref(latest);
     return GL_OK;
 fail:
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     json_decref(latest);
     json_decref(*out);
     *out = NULL;
@@ -164,11 +164,11 @@ int gl_read_events(gl_store *s, int64_t after, int64_t limit, json_t **out,
     *out = json_array();
     if (!*out)
         return gl_err_set(err, GL_ENOMEM, "out of memory");
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT seq, at, actor, os_user, kind, payload,"
-                           " hash FROM events WHERE seq > ? ORDER BY seq"
-                           " LIMIT ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (gl_store_stmt(s,
+                      "SELECT seq, at, actor, os_user, kind, payload,"
+                      " hash FROM events WHERE seq > ? ORDER BY seq"
+                      " LIMIT ?",
+                      &st) != SQLITE_OK)
         goto fail;
     sqlite3_bind_int64(st, 1, after);
     sqlite3_bind_int64(st, 2, limit);
@@ -181,10 +181,10 @@ int gl_read_events(gl_store *s, int64_t after, int64_t limit, json_t **out,
                       payload_json(st, 5), "hash", col(st, 6)));
     if (step != SQLITE_DONE)
         goto fail;
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     return GL_OK;
 fail:
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     json_decref(*out);
     *out = NULL;
     return gl_store_db_err(s, err, "cannot read the events");
@@ -194,15 +194,14 @@ int gl_store_stamp(gl_store *s, struct gl_store_stamp *out, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
 
-    if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) !=
-            SQLITE_OK ||
+    if (gl_store_stmt(s, "PRAGMA data_version", &st) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
+        gl_store_stmt_done(s, st);
         return gl_store_db_err(s, err, "cannot read the store's version");
     }
     out->data = sqlite3_column_int64(st, 0);
     out->own = sqlite3_total_changes64(s->db);
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     return GL_OK;
 }
 
@@ -212,15 +211,15 @@ int gl_store_run_brief(gl_store *s, struct gl_run_info *info,
     sqlite3_stmt *st = NULL;
     int step;
 
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT " GL_STORE_RUN_COLUMNS
-                           " FROM run r JOIN plan_versions p"
-                           " ON p.version = r.plan_version",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (gl_store_stmt(s,
+                      "SELECT " GL_STORE_RUN_COLUMNS
+                      " FROM run r JOIN plan_versions p"
+                      " ON p.version = r.plan_version",
+                      &st) != SQLITE_OK)
         return gl_store_db_err(s, err, "cannot read the run");
     step = sqlite3_step(st);
     if (step != SQLITE_ROW) {
-        sqlite3_finalize(st);
+        gl_store_stmt_done(s, st);
         if (step == SQLITE_DONE)
             return gl_err_set(err, GL_ENOTFOUND,
                               "state store '%s' holds no run yet; start one "
@@ -229,6 +228,6 @@ int gl_store_run_brief(gl_store *s, struct gl_run_info *info,
         return gl_store_db_err(s, err, "cannot read the run");
     }
     gl_store_run_row(st, info);
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     return GL_OK;
 }

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common.h"
 #include "store-internal.h"
@@ -1329,10 +1330,10 @@ int gl_audit_head(gl_store *s, struct gl_audit_head *h, struct gl_err *err)
 
     h->seq = 0;
     snprintf(h->hash, sizeof(h->hash), "%s", GL_HASH_GENESIS);
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT seq, hash FROM events ORDER BY seq DESC"
-                           " LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (gl_store_stmt(s,
+                      "SELECT seq, hash FROM events ORDER BY seq DESC"
+                      " LIMIT 1",
+                      &st) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
@@ -1342,7 +1343,7 @@ int gl_audit_head(gl_store *s, struct gl_audit_head *h, struct gl_err *err)
                      ? (const char *)sqlite3_column_text(st, 1)
                      : "");
     }
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
                                                      : gl_run_fail_db(s, err);
 }
@@ -1499,6 +1500,51 @@ done:
     return GL_OK;
 }
 
+#define CHAIN_WHOLE_EVERY 10.0 /* seconds between checks from the base */
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The chain from event base (its hash base_hash) to the log's end, as
+ * gl_store_chain.  A connection that found it whole from the same base
+ * less than CHAIN_WHOLE_EVERY seconds ago checks only the events after
+ * the last one it checked then (whose hash must be unchanged): a server
+ * answering status after every change does not hash the night's log
+ * each time, and still reads it whole every few seconds. */
+static int chain_since(gl_store *s, int64_t base, const char *base_hash,
+                       int64_t *last, char last_hash[GL_SHA256_HEX],
+                       struct gl_err *err)
+{
+    char now_hash[GL_SHA256_HEX];
+    double t = mono_s();
+    int rc, whole = 1;
+
+    if (s->chain.base == base && !strcmp(s->chain.base_hash, base_hash) &&
+        s->chain.seq > base && t - s->chain.whole_at < CHAIN_WHOLE_EVERY &&
+        !gl_store_event_hash(s, s->chain.seq, now_hash, err) &&
+        !strcmp(now_hash, s->chain.hash))
+        whole = 0;
+    gl_err_clear(err);
+    rc = whole ? gl_store_chain(s, base, base_hash, last, last_hash, err)
+               : gl_store_chain(s, s->chain.seq, s->chain.hash, last, last_hash,
+                                err);
+    if (rc) {
+        s->chain.seq = 0; /* checked whole next time */
+        return rc;
+    }
+    s->chain.base = base;
+    snprintf(s->chain.base_hash, sizeof(s->chain.base_hash), "%s", base_hash);
+    s->chain.seq = *last;
+    snprintf(s->chain.hash, sizeof(s->chain.hash), "%s", last_hash);
+    if (whole)
+        s->chain.whole_at = t;
+    return GL_OK;
+}
+
 int gl_audit_quick(gl_store *s, struct gl_audit_quick *q, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
@@ -1513,10 +1559,10 @@ int gl_audit_quick(gl_store *s, struct gl_audit_quick *q, struct gl_err *err)
         return gl_run_fail_db(s, err);
     if ((rc = gl_audit_head(s, &q->head, err)))
         goto out;
-    if (sqlite3_prepare_v2(gl_store_db(s),
-                           "SELECT seq, hash, ok, COALESCE(problem, ''), at"
-                           " FROM audit_cache WHERE id = 1",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (gl_store_stmt(s,
+                      "SELECT seq, hash, ok, COALESCE(problem, ''), at"
+                      " FROM audit_cache WHERE id = 1",
+                      &st) != SQLITE_OK) {
         rc = gl_run_fail_db(s, err);
         goto out;
     }
@@ -1530,7 +1576,7 @@ int gl_audit_quick(gl_store *s, struct gl_audit_quick *q, struct gl_err *err)
         snprintf(q->verified_at, sizeof(q->verified_at), "%s",
                  sqlite3_column_text(st, 4));
     }
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     if (step != SQLITE_ROW && step != SQLITE_DONE) {
         rc = gl_run_fail_db(s, err);
         goto out;
@@ -1556,9 +1602,8 @@ int gl_audit_quick(gl_store *s, struct gl_audit_quick *q, struct gl_err *err)
             goto out;
         }
     }
-    rc = ok == 1
-             ? gl_store_chain(s, q->verified_seq, cached, &last, last_hash, &e2)
-             : gl_store_chain(s, 0, GL_HASH_GENESIS, &last, last_hash, &e2);
+    rc = chain_since(s, ok == 1 ? q->verified_seq : 0,
+                     ok == 1 ? cached : GL_HASH_GENESIS, &last, last_hash, &e2);
     if (rc == GL_ECORRUPT) {
         q->verdict = 0;
         snprintf(q->detail, sizeof(q->detail), "%s", e2.msg);

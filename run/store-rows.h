@@ -203,8 +203,10 @@ int gl_store_duty_set_patch(gl_store *s, int64_t n, const char *patch,
 
 /* Every entry as a JSON array of objects (id "H-n", n, at, actor, channel,
  * kind, text, defect "D-n" or null, patch or null), a new reference in
- * *out; NULL with err set on failure. */
-int gl_store_duty_list(gl_store *s, json_t **out, struct gl_err *err);
+ * *out; NULL with err set on failure.  n > 0: entry n alone (an array
+ * of one, or empty). */
+int gl_store_duty_list(gl_store *s, int64_t n, json_t **out,
+                       struct gl_err *err);
 
 /* Call each for the rows of the patch plan, ordered by patch name (NULL
  * first), then kind, then number: every deferred defect (kind 'D', what

@@ -23,11 +23,11 @@ int gl_store_status_tasks(gl_store *s,
     sqlite3_stmt *st = NULL;
     int step;
 
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, state, owner, checker, started_at,"
-                           " finished_at, pid, host, planned_start,"
-                           " planned_end, pgid FROM tasks",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (gl_store_stmt(s,
+                      "SELECT id, state, owner, checker, started_at,"
+                      " finished_at, pid, host, planned_start,"
+                      " planned_end, pgid FROM tasks",
+                      &st) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         struct gl_store_task_now t;
@@ -46,7 +46,7 @@ int gl_store_status_tasks(gl_store *s,
         t.host = t.has_pid ? (const char *)sqlite3_column_text(st, 7) : NULL;
         each(ctx, &t);
     }
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     return step == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
 }
 
@@ -55,16 +55,16 @@ int gl_store_sync_resumable(gl_store *s, const char *job)
     sqlite3_stmt *st = NULL;
     int yes = 0;
 
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT " GL_RUN_SYNC_OUTCOME " IN ('interrupted',"
-                           " 'died', 'failed') FROM sync_runs WHERE job = ?"
-                           " ORDER BY id DESC LIMIT 1",
-                           -1, &st, NULL) == SQLITE_OK) {
+    if (gl_store_stmt(s,
+                      "SELECT " GL_RUN_SYNC_OUTCOME " IN ('interrupted',"
+                      " 'died', 'failed') FROM sync_runs WHERE job = ?"
+                      " ORDER BY id DESC LIMIT 1",
+                      &st) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW)
             yes = sqlite3_column_int(st, 0);
     }
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     return yes;
 }
 
@@ -74,13 +74,12 @@ int gl_store_rollback_at(gl_store *s, char *out, size_t n, struct gl_err *err)
     int step;
 
     out[0] = '\0';
-    if (sqlite3_prepare_v2(s->db, "SELECT rollback_at FROM run", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (gl_store_stmt(s, "SELECT rollback_at FROM run", &st) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW && sqlite3_column_text(st, 0))
         snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
                                                      : gl_run_fail_db(s, err);
 }
@@ -92,13 +91,13 @@ int gl_store_check_result(gl_store *s, const char *id, char *outcome, size_t on,
     int step;
 
     outcome[0] = message[0] = '\0';
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT json_extract(payload, '$.outcome'),"
-                           " json_extract(payload, '$.message') FROM"
-                           " events WHERE kind = 'check.run' AND"
-                           " json_extract(payload, '$.check') = ?"
-                           " ORDER BY seq DESC LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (gl_store_stmt(s,
+                      "SELECT json_extract(payload, '$.outcome'),"
+                      " json_extract(payload, '$.message') FROM"
+                      " events WHERE kind = 'check.run' AND"
+                      " json_extract(payload, '$.check') = ?"
+                      " ORDER BY seq DESC LIMIT 1",
+                      &st) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     step = sqlite3_step(st);
@@ -108,7 +107,7 @@ int gl_store_check_result(gl_store *s, const char *id, char *outcome, size_t on,
             snprintf(message, mn, "%s",
                      (const char *)sqlite3_column_text(st, 1));
     }
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
                                                      : gl_run_fail_db(s, err);
 }
@@ -121,11 +120,11 @@ int gl_store_blocked_scenarios(gl_store *s,
     sqlite3_stmt *st = NULL;
     int step;
 
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, COALESCE(result_by, taken_by, ''),"
-                           " COALESCE(note, '') FROM scenarios WHERE"
-                           " state = ? ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (gl_store_stmt(s,
+                      "SELECT id, COALESCE(result_by, taken_by, ''),"
+                      " COALESCE(note, '') FROM scenarios WHERE"
+                      " state = ? ORDER BY id",
+                      &st) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     sqlite3_bind_text(st, 1, gl_transition_to(gl_scenario_moves, "block"), -1,
                       SQLITE_STATIC);
@@ -133,7 +132,7 @@ int gl_store_blocked_scenarios(gl_store *s,
         each(ctx, (const char *)sqlite3_column_text(st, 0),
              (const char *)sqlite3_column_text(st, 1),
              (const char *)sqlite3_column_text(st, 2));
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     return step == SQLITE_DONE ? GL_OK : gl_run_fail_db(s, err);
 }
 

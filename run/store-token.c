@@ -128,11 +128,10 @@ int gl_store_token_get(gl_store *s, const char *sha, int64_t n,
     sqlite3_stmt *st = NULL;
     int step;
 
-    if (sqlite3_prepare_v2(
-            s->db,
-            sha ? "SELECT " TOKEN_COLS " FROM tokens WHERE sha256 = ?"
-                : "SELECT " TOKEN_COLS " FROM tokens WHERE n = ?",
-            -1, &st, NULL) != SQLITE_OK)
+    if (gl_store_stmt(s,
+                      sha ? "SELECT " TOKEN_COLS " FROM tokens WHERE sha256 = ?"
+                          : "SELECT " TOKEN_COLS " FROM tokens WHERE n = ?",
+                      &st) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     if (sha)
         sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
@@ -141,7 +140,7 @@ int gl_store_token_get(gl_store *s, const char *sha, int64_t n,
     step = sqlite3_step(st);
     if (step == SQLITE_ROW)
         token_row(st, out);
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     if (step == SQLITE_DONE)
         return sha ? gl_err_set(err, GL_ENOTFOUND, "unknown token")
                    : gl_err_set(err, GL_ENOTFOUND, "no token T-%lld",

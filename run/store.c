@@ -295,10 +295,60 @@ fail:
     return rc;
 }
 
+int gl_store_stmt(gl_store *s, const char *sql, sqlite3_stmt **st)
+{
+    struct gl_store_kept *k;
+    unsigned i;
+    int rc;
+
+    *st = NULL;
+    for (i = 0; i < s->n_kept; i++) {
+        k = &s->kept[i];
+        if (k->sql != sql)
+            continue;
+        /* nested, or not a literal after all: one of its own */
+        if (k->busy || strcmp(sqlite3_sql(k->st), sql))
+            break;
+        k->busy = 1;
+        *st = k->st;
+        return SQLITE_OK;
+    }
+    if (i < s->n_kept || s->n_kept == GL_STORE_KEPT)
+        return sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+    if ((rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+                                 NULL)) != SQLITE_OK)
+        return rc;
+    k = &s->kept[s->n_kept++];
+    k->sql = sql;
+    k->st = *st;
+    k->busy = 1;
+    return SQLITE_OK;
+}
+
+void gl_store_stmt_done(gl_store *s, sqlite3_stmt *st)
+{
+    unsigned i;
+
+    if (!st)
+        return;
+    for (i = 0; i < s->n_kept; i++)
+        if (s->kept[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            s->kept[i].busy = 0;
+            return;
+        }
+    sqlite3_finalize(st);
+}
+
 void gl_store_close(gl_store *s)
 {
+    unsigned i;
+
     if (!s)
         return;
+    for (i = 0; i < s->n_kept; i++)
+        sqlite3_finalize(s->kept[i].st);
     sqlite3_close(s->db);
     free(s->path);
     free(s);

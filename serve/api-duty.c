@@ -13,15 +13,26 @@
 #include "serve/serve.h"
 #include "util/clock.h"
 
-/* The duty log as `golive duty list --json` gives it: times at the
- * plan's offset (the store keeps UTC).  0 with r filled on failure. */
+/* Entry x's time at the plan's offset (the store keeps UTC). */
+static void local_at(struct sv_req *q, json_t *x)
+{
+    int64_t at;
+    char t[40];
+
+    if (!gl_time_parse(json_string_value(json_object_get(x, "at")), &at,
+                       NULL)) {
+        gl_time_format(at, q->info->switch_offset, t);
+        json_object_set_new(x, "at", json_string(t));
+    }
+}
+
+/* The duty log as `golive duty list --json` gives it, times at the plan's
+ * offset.  0 with r filled on failure. */
 static int duty_list(struct sv_req *q, struct sv_resp *r, json_t **list)
 {
     struct gl_err err;
     json_t *x;
     size_t i;
-    int64_t at;
-    char t[40];
 
     gl_err_clear(&err);
     if (gl_duty_list(q->s, list, &err)) {
@@ -30,11 +41,7 @@ static int duty_list(struct sv_req *q, struct sv_resp *r, json_t **list)
     }
     json_array_foreach(*list, i, x)
     {
-        if (!gl_time_parse(json_string_value(json_object_get(x, "at")), &at,
-                           NULL)) {
-            gl_time_format(at, q->info->switch_offset, t);
-            json_object_set_new(x, "at", json_string(t));
-        }
+        local_at(q, x);
     }
     return 1;
 }
@@ -65,27 +72,20 @@ static json_t *entry_actions(struct sv_req *q, struct sv_resp *r, json_t *o)
 static void reply_entry(struct sv_req *q, struct sv_resp *r, int64_t n,
                         unsigned status)
 {
-    json_t *list = NULL, *o, *found = NULL, *acts;
-    size_t i;
+    json_t *found = NULL, *acts;
+    struct gl_err err;
 
-    if (!duty_list(q, r, &list))
+    gl_err_clear(&err);
+    if (gl_duty_entry(q->s, n, &found, &err)) {
+        sv_fail(r, &err); /* no such entry: 404 */
         return;
-    json_array_foreach(list, i, o)
-    {
-        if (json_integer_value(json_object_get(o, "n")) == n) {
-            found = o;
-            break;
-        }
     }
-    if (!found) {
-        sv_error(r, 404, "not_found", "no duty entry H-%lld", (long long)n);
-    } else {
-        if ((acts = entry_actions(q, r, found))) {
-            json_object_set_new(found, "actions", acts);
-            sv_json(r, status, json_incref(found));
-        }
+    local_at(q, found);
+    if ((acts = entry_actions(q, r, found))) {
+        json_object_set_new(found, "actions", acts);
+        sv_json(r, status, json_incref(found));
     }
-    json_decref(list);
+    json_decref(found);
 }
 
 /* GET /duty: every entry with its actions. */

@@ -97,6 +97,8 @@ struct sv_resp {
     const char *static_body;
     const char *cache;
     char etag[40];
+    /* an answer kept by sv_cached, sent as it was made (a hold on it) */
+    struct sv_answer *answer;
 };
 
 typedef void (*sv_handler)(struct sv_req *req, struct sv_resp *resp);
@@ -141,10 +143,12 @@ const struct sv_route *sv_route_find(const char *method, const char *path,
 /* Reads whose answer depends only on the store and the clock's second. */
 enum sv_cache_key { SV_CACHE_STATUS, SV_CACHE_N };
 
-/* Answer q with build's answer, kept per worker slot: given again while
- * the store has not changed (gl_store_stamp), the clock's second has not
- * moved and the plan file's stat has not changed; else build makes it
- * again.  So GET /status costs a stamp, not an evaluation, per request. */
+/* Answer q with build's answer, kept for every worker: given again while
+ * the run has the same events and plan version, the clock's second has
+ * not moved and the plan file's stat has not changed; else one worker
+ * makes it again while the others asking for that state wait for its
+ * answer.  So GET /status costs a stamp, not an evaluation, per request,
+ * and a change of the run one evaluation, not one per worker. */
 void sv_cached(struct sv_req *q, struct sv_resp *r, unsigned key,
                sv_handler build);
 

@@ -28,17 +28,22 @@
 #include "util/buf.h"
 #include "util/clock.h"
 
-/* A read's answer as it was made (sv_cached), and what it depended on. */
-struct sv_kept {
-    int valid;
-    struct gl_store_stamp stamp;
-    int64_t now;
-    int plan_changed;
+/* A made answer every worker may send: libmicrohttpd queues one response
+ * on many connections (it counts them itself); refs counts the cache and
+ * the requests about to queue it (under the server's cache_lock). */
+struct sv_answer {
+    struct MHD_Response *mr;
     unsigned status;
-    char *text; /* the JSON text (malloc'd) */
-    size_t len;
-    int64_t events; /* the run's events when it was made (shared ones) */
+    unsigned refs;
+};
+
+/* What a kept answer was made of: the run at its events and plan
+ * version, the plan file's state, the clock's second. */
+struct sv_kept {
+    int64_t now;
+    int64_t events;
     int plan_version;
+    int plan_changed;
 };
 
 /* One connection to the store and the run's plan as it loaded there. */
@@ -53,7 +58,12 @@ struct sv_slot {
     /* the plan file's stat when it was last compared with the run's copy */
     struct stat plan_st;
     int plan_st_ok, plan_changed, plan_checked;
-    struct sv_kept kept[SV_CACHE_N];
+    /* the last bearer token this slot found good, while the store has not
+     * moved since (a revocation moves it): no hash and query per request */
+    char tok[GL_SECRET_LEN];
+    struct gl_token_info tok_who;
+    struct gl_store_stamp tok_stamp;
+    int tok_ok;
 };
 
 /* Failed authentications of one client address (sign-in limits). */
@@ -64,6 +74,7 @@ struct sv_client {
     double blocked_until; /* monotonic ms; 0: not blocked */
 };
 
+#define SV_LOG_FLUSH_MS 100 /* the access log's longest wait for stderr */
 #define SV_CLIENTS 1024     /* addresses remembered (a hash table) */
 #define SV_BLOCK_MS 60000.0 /* failures within a minute block this long */
 
@@ -79,10 +90,26 @@ struct sv_server {
     pthread_mutex_t limit_lock;
     struct sv_client *clients; /* SV_CLIENTS */
     /* the answers every worker may serve: made once per state of the
-     * run (its events, its plan, the clock's second), not once per
-     * worker (under cache_lock) */
+     * run (its events, its plan, the clock's second) by one worker while
+     * the others asking for that state wait for it (under cache_lock) */
     pthread_mutex_t cache_lock;
-    struct sv_kept shared[SV_CACHE_N];
+    pthread_cond_t made;
+    /* the workers' changes one after another: a worker waiting for the
+     * store's write lock would sleep in SQLite's busy handler (1 ms, then
+     * longer) with every connection of its thread waiting too */
+    pthread_mutex_t write_lock;
+    /* the changes waiting for the writer thread, which makes them one
+     * after another while the workers go on answering reads (a change
+     * waits for the disk: fsync) */
+    pthread_mutex_t work_lock;
+    pthread_cond_t work_cond;
+    struct sv_call *work_head, *work_tail;
+    int work_stop, writer_on;
+    pthread_t writer;
+    struct sv_answer *kept[SV_CACHE_N];
+    struct sv_kept kept_of[SV_CACHE_N];
+    int making[SV_CACHE_N]; /* a worker makes making_of's answer */
+    struct sv_kept making_of[SV_CACHE_N];
 };
 
 struct sv_hub *sv_server_hub(struct sv_server *sv)
@@ -104,6 +131,13 @@ struct sv_call {
     double t0;
     unsigned status;
     char person[128];
+    /* a change handed to the writer thread: its connection suspended
+     * meanwhile, its answer made there, sent when it is resumed */
+    struct MHD_Connection *conn;
+    const char *url, *meth;
+    struct sv_resp resp;
+    int answered;
+    struct sv_call *next;
 };
 
 static double mono_ms(void)
@@ -216,74 +250,109 @@ int sv_plan_changed(struct sv_req *q)
     return sl->plan_changed;
 }
 
+static void kept_of(struct sv_kept *k, const struct sv_req *q, int changed)
+{
+    k->now = q->now;
+    k->events = q->info->events;
+    k->plan_version = q->info->plan_version;
+    k->plan_changed = changed;
+}
+
+static int kept_same(const struct sv_kept *a, const struct sv_kept *b)
+{
+    return a->now == b->now && a->events == b->events &&
+           a->plan_version == b->plan_version &&
+           a->plan_changed == b->plan_changed;
+}
+
+/* Let go of one hold on a (the cache's, or a request's).  Under
+ * cache_lock. */
+static void answer_drop(struct sv_answer *a)
+{
+    if (a && !--a->refs) {
+        MHD_destroy_response(a->mr);
+        free(a);
+    }
+}
+
+static void add_headers(struct MHD_Response *mr, const struct sv_resp *r);
+
+/* r's JSON as an answer to keep (its headers on), or NULL. */
+static struct sv_answer *answer_make(struct sv_resp *r)
+{
+    struct sv_answer *a = calloc(1, sizeof(*a));
+    char *text = json_dumps(r->json, JSON_COMPACT);
+
+    if (!a || !text ||
+        !(a->mr = MHD_create_response_from_buffer(strlen(text), text,
+                                                  MHD_RESPMEM_MUST_FREE))) {
+        free(a);
+        free(text);
+        return NULL;
+    }
+    r->type = "application/json";
+    add_headers(a->mr, r);
+    a->status = r->status;
+    a->refs = 1;
+    return a;
+}
+
 void sv_cached(struct sv_req *q, struct sv_resp *r, unsigned key,
                sv_handler build)
 {
-    struct sv_kept *k = &q->slot->kept[key];
+    struct sv_server *sv = q->srv;
+    struct sv_kept want;
+    struct sv_answer *a = NULL;
     struct gl_store_stamp after;
     struct gl_err err;
-    int changed = sv_plan_changed(q);
-    char *text;
+    int mine;
 
-    struct sv_kept *sh = &q->srv->shared[key];
-
-    if (k->valid && k->now == q->now && k->plan_changed == changed &&
-        k->stamp.data == q->slot->stamp.data &&
-        k->stamp.own == q->slot->stamp.own) {
-        if ((r->body = malloc(k->len + 1))) {
-            memcpy(r->body, k->text, k->len + 1);
-            r->len = k->len;
-            r->status = k->status;
-            r->type = "application/json";
+    kept_of(&want, q, sv_plan_changed(q));
+    pthread_mutex_lock(&sv->cache_lock);
+    for (;;) {
+        if (sv->kept[key] && kept_same(&sv->kept_of[key], &want)) {
+            r->answer = sv->kept[key];
+            r->answer->refs++;
+            r->status = r->answer->status;
+            pthread_mutex_unlock(&sv->cache_lock);
             return;
         }
+        /* another worker makes it for this state of the run: its answer,
+         * not the same work again (with writers moving the run many times
+         * a second, every worker would evaluate it after each change) */
+        if (!sv->making[key] || !kept_same(&sv->making_of[key], &want))
+            break;
+        pthread_cond_wait(&sv->made, &sv->cache_lock);
     }
-    /* another worker may have made it for this state of the run */
-    pthread_mutex_lock(&q->srv->cache_lock);
-    if (sh->valid && sh->now == q->now && sh->plan_changed == changed &&
-        sh->events == q->info->events &&
-        sh->plan_version == q->info->plan_version &&
-        (r->body = malloc(sh->len + 1))) {
-        memcpy(r->body, sh->text, sh->len + 1);
-        r->len = sh->len;
-        r->status = sh->status;
-        r->type = "application/json";
-        pthread_mutex_unlock(&q->srv->cache_lock);
-        return;
+    if ((mine = !sv->making[key])) {
+        sv->making[key] = 1;
+        sv->making_of[key] = want;
     }
-    pthread_mutex_unlock(&q->srv->cache_lock);
+    pthread_mutex_unlock(&sv->cache_lock);
     build(q, r);
-    k->valid = 0;
-    if (!r->json || r->status >= 500)
-        return;
     gl_err_clear(&err);
-    /* kept for the store as build left it, unless another connection
-     * changed it meanwhile (then the answer may be of either state) */
-    if (gl_store_stamp(q->s, &after, &err) ||
-        after.data != q->slot->stamp.data ||
-        !(text = json_dumps(r->json, JSON_COMPACT)))
-        return;
-    free(k->text);
-    k->text = text;
-    k->len = strlen(text);
-    k->status = r->status;
-    k->now = q->now;
-    k->plan_changed = changed;
-    k->stamp = after;
-    k->valid = 1;
-    /* nothing changed the run while it was made: it is of the run at
-     * q->info->events, for every worker */
-    pthread_mutex_lock(&q->srv->cache_lock);
-    if ((text = strdup(k->text))) {
-        free(sh->text);
-        *sh = *k;
-        sh->text = text;
-        sh->events = q->info->events;
-        sh->plan_version = q->info->plan_version;
+    /* kept when nothing changed the run while it was made (else it may
+     * be of either state) */
+    if (r->json && r->status < 500 && !gl_store_stamp(q->s, &after, &err) &&
+        after.data == q->slot->stamp.data) {
+        a = answer_make(r);
+        /* the slot's own stamp follows: its run did not change */
+        q->slot->stamp = after;
     }
-    pthread_mutex_unlock(&q->srv->cache_lock);
-    /* the slot's own stamp follows: its run did not change */
-    q->slot->stamp = after;
+    pthread_mutex_lock(&sv->cache_lock);
+    if (mine)
+        sv->making[key] = 0;
+    if (a) {
+        answer_drop(sv->kept[key]);
+        sv->kept[key] = a;
+        sv->kept_of[key] = want;
+        a->refs++; /* this request's */
+        r->answer = a;
+        json_decref(r->json);
+        r->json = NULL;
+    }
+    pthread_cond_broadcast(&sv->made);
+    pthread_mutex_unlock(&sv->cache_lock);
 }
 
 static void slot_give(struct sv_server *sv, struct sv_slot *sl)
@@ -427,6 +496,37 @@ static void refuse(struct sv_resp *resp, const struct gl_err *err,
         sv_fail(resp, err);
 }
 
+/* Whether tok is the token slot sl found good last, the store unmoved
+ * since (so not revoked) and its expiry not reached: then *who is its. */
+static int token_known(const struct sv_slot *sl, const char *tok, int64_t now,
+                       struct gl_token_info *who)
+{
+    unsigned char diff = 0;
+    size_t i;
+
+    if (!sl->tok_ok || sl->tok_stamp.data != sl->stamp.data ||
+        sl->tok_stamp.own != sl->stamp.own ||
+        (sl->tok_who.expires_at && now >= sl->tok_who.expires_at))
+        return 0;
+    /* every byte compared, whichever differs: no timing to learn from */
+    for (i = 0; i < sizeof(sl->tok); i++)
+        diff |= (unsigned char)(sl->tok[i] ^ tok[i]);
+    if (diff)
+        return 0;
+    *who = sl->tok_who;
+    return 1;
+}
+
+static void token_keep(struct sv_slot *sl, const char *tok,
+                       const struct gl_token_info *who)
+{
+    memset(sl->tok, 0, sizeof(sl->tok));
+    snprintf(sl->tok, sizeof(sl->tok), "%s", tok);
+    sl->tok_who = *who;
+    sl->tok_stamp = sl->stamp;
+    sl->tok_ok = sl->stamped;
+}
+
 /* Who asks: "Authorization: Bearer TOKEN", else the golive_session cookie
  * (whose changes must carry the session's X-Golive-CSRF: 403 when it is
  * missing or wrong).  0 when resp was filled. */
@@ -439,7 +539,7 @@ static int authenticate(struct sv_req *q, int change, struct sv_resp *resp)
     gl_err_clear(&err);
     if (h && !strncasecmp(h, "Bearer ", 7)) {
         /* the scheme in any case (RFC 7235), the token's hex too */
-        char tok[GL_SECRET_LEN + 1];
+        char tok[GL_SECRET_LEN + 1] = {0};
         size_t i = 0;
         for (h += 7; *h == ' '; h++)
             ;
@@ -447,9 +547,12 @@ static int authenticate(struct sv_req *q, int change, struct sv_resp *resp)
             tok[i] = (char)tolower((unsigned char)h[i]);
         tok[i] = '\0';
         q->tried = 1;
-        if (gl_token_check(q->s, tok, q->now, &q->who, &err)) {
-            refuse(resp, &err, "token");
-            return 0;
+        if (!token_known(q->slot, tok, q->now, &q->who)) {
+            if (gl_token_check(q->s, tok, q->now, &q->who, &err)) {
+                refuse(resp, &err, "token");
+                return 0;
+            }
+            token_keep(q->slot, tok, &q->who);
         }
     } else if (!h && sess && *sess) {
         q->tried = 1;
@@ -572,7 +675,13 @@ static void dispatch(struct sv_server *sv, struct MHD_Connection *c,
             goto out;
         }
     }
-    rt->fn(&q, resp);
+    if (rt->flags & SV_CHANGE) {
+        pthread_mutex_lock(&sv->write_lock);
+        rt->fn(&q, resp);
+        pthread_mutex_unlock(&sv->write_lock);
+    } else {
+        rt->fn(&q, resp);
+    }
     /* a change made here reaches the event streams without waiting for
      * the watcher's next look */
     if ((rt->flags & SV_CHANGE) && resp->status < 300)
@@ -592,14 +701,45 @@ out:
 static const char *const default_csp =
     "default-src 'self'; frame-ancestors 'none'";
 
-static enum MHD_Result respond(struct MHD_Connection *c, struct sv_resp *r,
-                               struct sv_call *call)
+/* Our headers on mr: r's type, CSP and caching, nosniff, its cookie. */
+static void add_headers(struct MHD_Response *mr, const struct sv_resp *r)
+{
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->type ? r->type : "text/plain; charset=utf-8");
+    MHD_add_response_header(mr, "Content-Security-Policy",
+                            r->csp ? r->csp : default_csp);
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(mr, "Cache-Control",
+                            r->cache ? r->cache : "no-store");
+    if (r->etag[0])
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_ETAG, r->etag);
+    if (r->set_cookie)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
+    if (r->retry_after) {
+        char ra[16];
+        snprintf(ra, sizeof(ra), "%u", r->retry_after);
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+}
+
+static enum MHD_Result respond(struct sv_server *sv, struct MHD_Connection *c,
+                               struct sv_resp *r, struct sv_call *call)
 {
     struct MHD_Response *mr;
     enum MHD_Result ok;
     char *text = NULL;
     size_t len;
 
+    if (r->answer) {
+        /* a kept answer: its response, headers on, queued once more */
+        call->status = r->answer->status;
+        ok = MHD_queue_response(c, r->answer->status, r->answer->mr);
+        pthread_mutex_lock(&sv->cache_lock);
+        answer_drop(r->answer);
+        pthread_mutex_unlock(&sv->cache_lock);
+        r->answer = NULL;
+        return ok;
+    }
     if (r->mhd) {
         mr = r->mhd; /* the handler's own (an event stream) */
         r->mhd = NULL;
@@ -621,22 +761,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct sv_resp *r,
         free(text);
         return MHD_NO;
     }
-    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            r->type ? r->type : "text/plain; charset=utf-8");
-    MHD_add_response_header(mr, "Content-Security-Policy",
-                            r->csp ? r->csp : default_csp);
-    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(mr, "Cache-Control",
-                            r->cache ? r->cache : "no-store");
-    if (r->etag[0])
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_ETAG, r->etag);
-    if (r->set_cookie)
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
-    if (r->retry_after) {
-        char ra[16];
-        snprintf(ra, sizeof(ra), "%u", r->retry_after);
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, ra);
-    }
+    add_headers(mr, r);
     call->status = r->status;
     ok = MHD_queue_response(c, r->status, mr);
     MHD_destroy_response(mr);
@@ -688,6 +813,87 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
     return (size_t)(w - s);
 }
 
+static void resp_release(struct sv_resp *r)
+{
+    json_decref(r->json);
+    free(r->body);
+    free(r->set_cookie);
+}
+
+/* Hand a change to the writer thread, its connection suspended until
+ * the answer is made: 0 when it is to be made here (not a change, or the
+ * writer stopped). */
+static int hand_over(struct sv_server *sv, struct MHD_Connection *c,
+                     const char *url, const char *method, struct sv_call *call)
+{
+    const struct sv_route *rt;
+    const char *arg[SV_MAX_ARGS];
+    char argbuf[1024], allow[64];
+    unsigned status = 0;
+
+    rt = sv_route_find(method, url, arg, argbuf, sizeof(argbuf), &status, allow,
+                       sizeof(allow));
+    if (!rt || !(rt->flags & SV_CHANGE))
+        return 0;
+    pthread_mutex_lock(&sv->work_lock);
+    if (!sv->writer_on || sv->work_stop) {
+        pthread_mutex_unlock(&sv->work_lock);
+        return 0;
+    }
+    call->conn = c;
+    call->url = url;
+    call->meth = method;
+    call->next = NULL;
+    /* suspended before the writer can see it, so before it resumes it */
+    MHD_suspend_connection(c);
+    if (sv->work_tail)
+        sv->work_tail->next = call;
+    else
+        sv->work_head = call;
+    sv->work_tail = call;
+    pthread_cond_signal(&sv->work_cond);
+    pthread_mutex_unlock(&sv->work_lock);
+    return 1;
+}
+
+/* The writer thread: the changes handed over, in their order, until
+ * stopped with none left. */
+static void *writer(void *arg)
+{
+    struct sv_server *sv = arg;
+    struct sv_call *call;
+
+    pthread_mutex_lock(&sv->work_lock);
+    for (;;) {
+        while (!sv->work_head && !sv->work_stop)
+            pthread_cond_wait(&sv->work_cond, &sv->work_lock);
+        if (!(call = sv->work_head))
+            break;
+        if (!(sv->work_head = call->next))
+            sv->work_tail = NULL;
+        pthread_mutex_unlock(&sv->work_lock);
+        memset(&call->resp, 0, sizeof(call->resp));
+        dispatch(sv, call->conn, call->meth, call->url, call, &call->resp);
+        call->answered = 1;
+        /* from here the connection's thread may answer and free call */
+        MHD_resume_connection(call->conn);
+        pthread_mutex_lock(&sv->work_lock);
+    }
+    pthread_mutex_unlock(&sv->work_lock);
+    return NULL;
+}
+
+static void writer_stop(struct sv_server *sv)
+{
+    pthread_mutex_lock(&sv->work_lock);
+    sv->work_stop = 1;
+    pthread_cond_signal(&sv->work_cond);
+    pthread_mutex_unlock(&sv->work_lock);
+    if (sv->writer_on)
+        pthread_join(sv->writer, NULL);
+    sv->writer_on = 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -716,12 +922,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         *upload_size = 0;
         return MHD_YES;
     }
+    if (call->answered) {
+        /* the writer thread made its answer and resumed it */
+        ok = respond(sv, c, &call->resp, call);
+        resp_release(&call->resp);
+        return ok;
+    }
+    if (hand_over(sv, c, url, method, call))
+        return MHD_YES;
     memset(&resp, 0, sizeof(resp));
     dispatch(sv, c, method, url, call, &resp);
-    ok = respond(c, &resp, call);
-    json_decref(resp.json);
-    free(resp.body);
-    free(resp.set_cookie);
+    ok = respond(sv, c, &resp, call);
+    resp_release(&resp);
     return ok;
 }
 
@@ -814,6 +1026,10 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
     sigset_t set;
     int loopback = 0, sig, rc;
 
+    /* the access log is written in blocks, not a write per request: it
+     * reaches stderr within SV_LOG_FLUSH_MS (the main thread flushes it
+     * while it waits for a signal), and at once on stopping */
+    setvbuf(stderr, NULL, _IOFBF, 1 << 16);
     memset(&sv, 0, sizeof(sv));
     memset(&info, 0, sizeof(info));
     sv.conf = conf;
@@ -872,6 +1088,10 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
     memset(&info, 0, sizeof(info));
     pthread_mutex_init(&sv.lock, NULL);
     pthread_mutex_init(&sv.cache_lock, NULL);
+    pthread_cond_init(&sv.made, NULL);
+    pthread_mutex_init(&sv.write_lock, NULL);
+    pthread_mutex_init(&sv.work_lock, NULL);
+    pthread_cond_init(&sv.work_cond, NULL);
     pthread_mutex_init(&sv.limit_lock, NULL);
     pthread_cond_init(&sv.freed, NULL);
     if ((rc = sv_hub_start(&sv.hub, conf->state, err)))
@@ -882,6 +1102,8 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* the changes are made by one writer thread (hand_over) */
+    sv.writer_on = !pthread_create(&sv.writer, NULL, writer, &sv);
     flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
             MHD_ALLOW_SUSPEND_RESUME;
     if (ss.ss_family == AF_INET6)
@@ -920,29 +1142,41 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
     }
     fprintf(stderr, "golive: serving %s on %s://%s\n", conf->state,
             conf->tls_cert ? "https" : "http", conf->listen);
-    do {
-        sig = 0;
-        if (sigwait(&set, &sig))
+    for (;;) {
+        struct timespec wait = {0, SV_LOG_FLUSH_MS * 1000000L};
+        fflush(stderr);
+        sig = sigtimedwait(&set, NULL, &wait);
+        if (sig == SIGTERM || sig == SIGINT)
             break;
-    } while (sig != SIGTERM && sig != SIGINT);
+        if (sig < 0 && errno != EAGAIN && errno != EINTR) {
+            sig = SIGTERM;
+            break;
+        }
+    }
     fprintf(stderr, "golive: %s: stopping\n",
             sig == SIGINT ? "interrupted" : "terminated");
-    /* no connection may stay suspended when the daemon stops */
+    fflush(stderr);
+    /* no connection may stay suspended when the daemon stops: the
+     * streams end, the changes handed over are made and answered */
     sv_hub_stop(sv.hub);
+    writer_stop(&sv);
     MHD_stop_daemon(sv.d);
     rc = GL_OK;
 stop:
+    if (sv.writer_on)
+        writer_stop(&sv);
     for (i = 0; i < sv.n_slots; i++) {
-        unsigned k;
-        for (k = 0; k < SV_CACHE_N; k++)
-            free(sv.slots[i].kept[k].text);
         gl_plan_free(sv.slots[i].plan);
         gl_run_info_release(&sv.slots[i].info);
         gl_store_close(sv.slots[i].s);
     }
     free(sv.slots);
     for (i = 0; i < SV_CACHE_N; i++)
-        free(sv.shared[i].text);
+        answer_drop(sv.kept[i]);
+    pthread_cond_destroy(&sv.made);
+    pthread_mutex_destroy(&sv.write_lock);
+    pthread_mutex_destroy(&sv.work_lock);
+    pthread_cond_destroy(&sv.work_cond);
     pthread_mutex_destroy(&sv.cache_lock);
     sv_hub_free(sv.hub);
     free(sv.clients);

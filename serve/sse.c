@@ -4,14 +4,17 @@
  * server, or a CLI process on the store's host).
  *
  * One watcher thread (the hub's) follows the store: every SSE_POLL_MS, and
- * at once after a change made through this server, it reads the events
- * after the last one it knows (an indexed read that finds nothing when
- * nothing changed), keeps the most recent ones formatted in a ring, and
- * resumes the streams that have something to send.  A stream is a libmicrohttpd
- * response read from a callback; with nothing to send the callback suspends its
- * connection and returns 0, so an idle stream costs no thread and no polling of
- * its own.  A stream behind the ring (resumed from an old Last-Event-ID) reads
- * the store itself, SSE_CATCHUP events at a time.  Every stream gets a ": ping"
+ * after a change made through this server (at once, or SSE_GATHER_MS
+ * after its last round when changes come faster: one write per stream
+ * for them all), it reads the events after the last one it knows (an
+ * indexed read that finds nothing when nothing changed), keeps the most
+ * recent ones formatted in a ring, and resumes the streams that have
+ * something to send.  A stream is a libmicrohttpd response read from a
+ * callback; with nothing to send the callback suspends its connection
+ * and returns 0, so an idle stream costs no thread and no polling of its
+ * own.  A stream behind the ring (resumed from an old Last-Event-ID)
+ * reads the store itself, SSE_CATCHUP events at a time.  Every stream
+ * gets a ": ping"
  * comment after SSE_PING_MS without a write.  Test builds take
  * GOLIVE_TEST_SSE_PING_MS (a sooner ping) and GOLIVE_TEST_SSE_RING (a
  * smaller ring).
@@ -36,6 +39,7 @@
 #include "util/clock.h"
 
 #define SSE_POLL_MS 100
+#define SSE_GATHER_MS 50 /* the shortest time between two rounds */
 #define SSE_PING_MS 15000
 #define SSE_RING 4096            /* events kept formatted */
 #define SSE_RING_BYTES (4 << 20) /* and at most so many bytes of them */
@@ -227,6 +231,22 @@ static void end_revoked(struct sv_hub *h, const struct batch *b)
                 st->ended = 1;
 }
 
+/* Sleep until the monotonic ms until (pokes do not end it; stopping
+ * does).  Under hub->lock. */
+static void gather_wait(struct sv_hub *h, double until)
+{
+    struct timespec ts;
+    double now;
+
+    while (!h->stopping && (now = mono_ms()) < until) {
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += (long)((until - now) * 1e6);
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&h->wake, &h->lock, &ts);
+    }
+}
+
 static void *watch(void *arg)
 {
     struct sv_hub *h = arg;
@@ -234,11 +254,18 @@ static void *watch(void *arg)
     struct gl_err err;
     struct timespec until;
     int64_t from;
+    double last_round = 0;
     size_t i;
     int rc, failing = 0;
 
     pthread_mutex_lock(&h->lock);
     while (!h->stopping) {
+        /* one round per SSE_GATHER_MS at most: the changes of a busy
+         * moment reach each stream in one write, not one write each */
+        gather_wait(h, last_round + SSE_GATHER_MS);
+        if (h->stopping)
+            break;
+        last_round = mono_ms();
         from = h->last; /* only this thread changes it */
         h->poked = 0;
         pthread_mutex_unlock(&h->lock);

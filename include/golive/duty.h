@@ -60,6 +60,9 @@ int gl_duty_actions(const struct gl_plan *p, const char *person,
 /* Every entry: [{id, n, at, actor, channel, kind, text, defect, patch}]. */
 int gl_duty_list(gl_store *s, json_t **out, struct gl_err *err);
 
+/* Entry n as gl_duty_list gives it; GL_ENOTFOUND when there is none. */
+int gl_duty_entry(gl_store *s, int64_t n, json_t **out, struct gl_err *err);
+
 /* Deferred defects and requests grouped by patch:
  * {"patches": [{"patch", "defects": [{id, severity, title}],
  *               "requests": [{id, text}]}],

@@ -18,7 +18,7 @@
 
 typedef struct gl_store gl_store; /* opaque handle */
 
-#define GL_STORE_SCHEMA 10
+#define GL_STORE_SCHEMA 11
 #define GL_STORE_HASH_HEX 65 /* a SHA-256 in hex and its NUL */
 #define GL_HASH_GENESIS                                                        \
     "0000000000000000000000000000000000000000000000000000000000000000"

@@ -28,7 +28,7 @@ def test_run_start_creates_store_beside_plan(tmp_path, good_plan):
     assert info["actor"] == "lead" and info["plan_version"] == 1
 
     db = sqlite3.connect(state)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 10
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 11
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     text, sha = db.execute("SELECT text, sha256 FROM plan_versions").fetchone()
     assert text == good_plan.read_text()
@@ -205,14 +205,16 @@ def schema_of(state):
 
 def test_read_commands_leave_an_older_store_as_they_found_it(tmp_path,
                                                             good_plan):
-    """A store of schema 9 (as the golive before sync_progress made it):
+    """A store of schema 9 (as the golive before sync_progress and the
+    events' index by kind made it):
     the commands that only read refuse it (exit 3, naming `golive store
     upgrade`) and leave it at schema 9, which the older golive still
     reads; `store upgrade` migrates it, then they read it."""
     assert golive("run", "start", good_plan, "--as", "lead").rc == 0
     st = tmp_path / "golive.state"
     db = sqlite3.connect(st)
-    db.executescript("DROP TABLE sync_progress; PRAGMA user_version = 9")
+    db.executescript("DROP TABLE sync_progress; DROP INDEX events_kind;"
+                     " PRAGMA user_version = 9")
     db.close()
     assert schema_of(st) == (9, 0)
     for cmd in (["status"], ["report"], ["gate"], ["audit", "verify"],
@@ -221,27 +223,28 @@ def test_read_commands_leave_an_older_store_as_they_found_it(tmp_path,
                 ["store", "backup", str(tmp_path / "copy.state")]):
         r = golive(*cmd, "--state", st)
         assert r.rc == 3, (cmd, r)
-        assert "schema version 9, older than this golive's (10)" in r.err, r
+        assert "schema version 9, older than this golive's (11)" in r.err, r
         assert "golive store upgrade --state %s" % st in r.err, r
         assert schema_of(st) == (9, 0), cmd
     assert not (tmp_path / "copy.state").exists()
     r = golive("store", "upgrade", "--state", st)
     assert r.rc == 0, r
-    assert r.out == "%s: upgraded from schema version 9 to 10 (older golive " \
+    assert r.out == "%s: upgraded from schema version 9 to 11 (older golive " \
         "binaries now refuse it)\n" % st, r
-    assert schema_of(st) == (10, 1)
+    assert schema_of(st) == (11, 1)
     assert golive("status", "--state", st).rc == 0
     assert golive("audit", "verify", "--state", st).rc == 0
     r = golive("store", "upgrade", "--state", st, "--json")
     assert r.rc == 0 and json.loads(r.out) == {
-        "state": str(st), "from": 10, "to": 10}, r
+        "state": str(st), "from": 11, "to": 11}, r
     # a command that records upgrades it as before
     db = sqlite3.connect(st)
-    db.executescript("DROP TABLE sync_progress; PRAGMA user_version = 9")
+    db.executescript("DROP TABLE sync_progress; DROP INDEX events_kind;"
+                     " PRAGMA user_version = 9")
     db.close()
     r = golive("task", "start", "freeze", "--as", "bob", "--state", st)
     assert r.rc == 0, r
-    assert schema_of(st) == (10, 1)
+    assert schema_of(st) == (11, 1)
 
 
 def test_kill_after_every_step_of_run_start(tmp_path, good_plan):

@@ -184,16 +184,17 @@ def test_an_edited_token_row_is_caught_by_audit_verify(tmp_path, good_plan):
 
 
 def test_an_older_store_takes_the_new_schema(tmp_path, good_plan):
-    """A store of schema 8 (made before tokens and sync progress) is
+    """A store of schema 8 (made before tokens, sync progress and the
+    events' index by kind) is
     migrated on open, and a token issued in it verifies."""
     st = start(tmp_path, good_plan)
     db = sqlite3.connect(st)
     db.executescript("DROP TABLE tokens; DROP TABLE sessions;"
                      " DROP TABLE defect_comments; DROP TABLE sync_progress;"
-                     " PRAGMA user_version = 8;")
+                     " DROP INDEX events_kind; PRAGMA user_version = 8;")
     db.close()
     issue(st, "--for", "ann", "--as", "lead")
     db = sqlite3.connect(st)
-    assert db.execute("PRAGMA user_version").fetchone() == (10,)
+    assert db.execute("PRAGMA user_version").fetchone() == (11,)
     db.close()
     assert verify(st).rc == 0

@@ -398,6 +398,51 @@ static void transition_tables(void **state)
         GL_EINTERNAL);
 }
 
+/* A statement kept for the connection: the same one each time it is
+ * given back, reset (no row held, no read transaction left open), one of
+ * its own when asked for while in use, and not a literal's text after
+ * all (the same address, other text) never taken for the kept one. */
+static void kept_statements(void **state)
+{
+    static const char sql[] = "SELECT seq FROM events ORDER BY seq";
+    char other[64];
+    gl_store *s = open_with_events(3);
+    sqlite3_stmt *a, *b, *c;
+
+    (void)state;
+    assert_int_equal(gl_store_stmt(s, sql, &a), SQLITE_OK);
+    assert_int_equal(sqlite3_step(a), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(a, 0), 1);
+    /* nested: its own statement, from the first row again */
+    assert_int_equal(gl_store_stmt(s, sql, &b), SQLITE_OK);
+    assert_ptr_not_equal(a, b);
+    assert_int_equal(sqlite3_step(b), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(b, 0), 1);
+    gl_store_stmt_done(s, b); /* finalized: not the kept one */
+    assert_int_equal(sqlite3_step(a), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(a, 0), 2);
+    gl_store_stmt_done(s, a);
+    /* given back reset: no statement of the connection is running */
+    for (b = sqlite3_next_stmt(gl_store_db(s), NULL); b;
+         b = sqlite3_next_stmt(gl_store_db(s), b))
+        assert_false(sqlite3_stmt_busy(b));
+    assert_int_equal(gl_store_stmt(s, sql, &c), SQLITE_OK);
+    assert_ptr_equal(a, c);
+    assert_int_equal(sqlite3_step(c), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(c, 0), 1);
+    gl_store_stmt_done(s, c);
+    /* a buffer at one address holding two texts: the second is its own */
+    snprintf(other, sizeof(other), "SELECT 1");
+    assert_int_equal(gl_store_stmt(s, other, &a), SQLITE_OK);
+    gl_store_stmt_done(s, a);
+    snprintf(other, sizeof(other), "SELECT 2");
+    assert_int_equal(gl_store_stmt(s, other, &b), SQLITE_OK);
+    assert_int_equal(sqlite3_step(b), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(b, 0), 2);
+    gl_store_stmt_done(s, b);
+    gl_store_close(s); /* finalizes what it kept: no leak under ASan */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,6 +464,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(unknown_kind_has_no_projection, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(chain_since_an_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(kept_statements, setup, teardown),
         cmocka_unit_test(head_parse),
         cmocka_unit_test(transition_tables),
         cmocka_unit_test(action_entries),

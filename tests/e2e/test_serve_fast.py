@@ -1,0 +1,197 @@
+"""What keeps `golive serve` fast must keep it right: a token found good
+once is not asked of the store again while the store holds still, yet a
+revocation or an expiry refuses it at once; a status answer is made once
+per state of the run and handed to every reader, yet a reader never sees
+the run go back and a change answered is in the next status; changes are
+made by one writer thread, yet SIGTERM answers every change handed to it;
+the access log is written in blocks, yet within a second; the chain since
+the last audit is checked from where the server last checked it, yet an
+edited event shows in status within seconds."""
+import http.client
+import json
+import os
+import signal
+import sqlite3
+import threading
+import time
+
+from conftest import golive
+from serving import Server, issue_token
+
+
+def duty(text):
+    return {"text": text, "channel": "chat", "kind": "question"}
+
+
+def start(tmp_path, good_plan):
+    st = tmp_path / "golive.state"
+    r = golive("run", "start", good_plan, "--state", st, "--as", "lead")
+    assert r.rc == 0, r
+    return st
+
+
+def test_a_kept_token_is_refused_once_revoked(tmp_path, good_plan):
+    st = start(tmp_path, good_plan)
+    t = issue_token(st, "ann")
+    with Server(st) as s:
+        for _ in range(3):  # found good, then kept
+            assert s.call("GET", "/api/v1/me", t)[0] == 200
+        tid = s.call("GET", "/api/v1/me", t)[2]["token"]
+        r = golive("token", "revoke", tid, "--as", "lead", "--state", st)
+        assert r.rc == 0, r
+        st_, _, body = s.call("GET", "/api/v1/me", t)
+        assert st_ == 401 and "revoked" in body["error"]["message"], body
+    assert s.rc == 0
+
+
+def test_a_kept_token_is_refused_once_expired(tmp_path, good_plan):
+    st = start(tmp_path, good_plan)
+    t = issue_token(st, "ann", "lead", "--expires", "3s")
+    with Server(st) as s:
+        t0 = time.time()
+        for _ in range(3):
+            assert s.call("GET", "/api/v1/me", t)[0] == 200
+        time.sleep(max(0, 4.2 - (time.time() - t0)))
+        st_, _, body = s.call("GET", "/api/v1/me", t)
+        assert st_ == 401 and "expired" in body["error"]["message"], body
+
+
+def test_readers_never_see_the_run_go_back(tmp_path, good_plan):
+    """Four readers ask for status without pause while changes are made:
+    each reader's events never go back, and a change answered is in the
+    status read right after it by the one who made it."""
+    st = start(tmp_path, good_plan)
+    lead = issue_token(st, "lead")
+    reader = issue_token(st, "ann")
+    stop = threading.Event()
+    seen = [[] for _ in range(4)]
+
+    def read(k):
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        while not stop.is_set():
+            c.request("GET", "/api/v1/status",
+                      headers={"Authorization": "Bearer " + reader})
+            r = c.getresponse()
+            body = r.read()
+            assert r.status == 200
+            seen[k].append(json.loads(body)["events"])
+        c.close()
+
+    with Server(st) as s:
+        threads = [threading.Thread(target=read, args=(k,)) for k in range(4)]
+        for th in threads:
+            th.start()
+        try:
+            for i in range(30):
+                code, _, entry = s.call("POST", "/api/v1/duty", lead,
+                                        duty("change %d" % i))
+                assert code == 201, entry
+                ev = s.call("GET", "/api/v1/events?after=0&limit=100000",
+                            lead)[2]["events"]
+                mine = max(e["seq"] for e in ev
+                           if e["kind"].startswith("duty")
+                           and e["payload"].get("text") == "change %d" % i)
+                now = s.call("GET", "/api/v1/status", lead)[2]["events"]
+                assert now >= mine, (i, now, mine)
+        finally:
+            stop.set()
+            for th in threads:
+                th.join()
+    for k in range(4):
+        assert seen[k], "reader %d read nothing" % k
+        assert seen[k] == sorted(seen[k]), "reader %d saw the run go back" % k
+    assert max(max(v) for v in seen) >= 30
+
+
+def test_sigterm_answers_the_changes_handed_over(tmp_path, good_plan):
+    st = start(tmp_path, good_plan)
+    t = issue_token(st, "lead")
+    answered, lock = [], threading.Lock()
+
+    def post(k):
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        for i in range(200):
+            text = "c%d-%d" % (k, i)
+            try:
+                c.request("POST", "/api/v1/duty",
+                          body=json.dumps(duty(text)),
+                          headers={"Authorization": "Bearer " + t,
+                                   "Content-Type": "application/json"})
+                r = c.getresponse()
+                r.read()
+            except (OSError, http.client.HTTPException):
+                return
+            if r.status == 201:
+                with lock:
+                    answered.append(text)
+
+    with Server(st) as s:
+        threads = [threading.Thread(target=post, args=(k,)) for k in range(6)]
+        for th in threads:
+            th.start()
+        deadline = time.time() + 60
+        while len(answered) < 40 and time.time() < deadline:
+            time.sleep(0.01)
+        assert len(answered) >= 40
+        s.proc.send_signal(signal.SIGTERM)
+        for th in threads:
+            th.join()
+        s.stop()
+    assert s.rc == 0, s.err
+    r = golive("duty", "list", "--json", "--state", st)
+    kept = {e["text"] for e in json.loads(r.out)}
+    assert set(answered) <= kept
+    assert golive("audit", "verify", "--state", st).rc == 0
+
+
+def test_the_access_log_is_written_while_serving(tmp_path, good_plan):
+    st = start(tmp_path, good_plan)
+    t = issue_token(st, "ann")
+    with Server(st) as s:
+        assert s.call("GET", "/api/v1/me", t)[0] == 200
+        deadline, log = time.time() + 5, b""
+        while time.time() < deadline and b"GET /api/v1/me 200 ann" not in log:
+            time.sleep(0.05)
+            log = os.pread(s._errf.fileno(), 1 << 20, 0)
+        assert b"GET /api/v1/me 200 ann" in log, log
+
+
+def test_an_edited_event_shows_in_status(tmp_path, good_plan):
+    """The server checks the chain since the last audit from where it
+    last checked it, and from the audit's head every few seconds: an
+    event edited behind its back is seen within seconds, the last one it
+    checked at once."""
+    st = start(tmp_path, good_plan)
+    t = issue_token(st, "lead")
+    for i in range(5):
+        r = golive("duty", "log", "request %d" % i, "--channel", "chat",
+                   "--kind", "request", "--as", "lead", "--state", st)
+        assert r.rc == 0, r
+    assert golive("audit", "verify", "--state", st).rc == 0
+    for i in range(5):
+        r = golive("duty", "log", "later %d" % i, "--channel", "chat",
+                   "--kind", "request", "--as", "lead", "--state", st)
+        assert r.rc == 0, r
+    with Server(st) as s:
+        a = s.call("GET", "/api/v1/status", t)[2]["audit"]
+        assert a["verified"] is True and a["since"] == 5, a
+        # a change through the server: checked from where it was
+        assert s.call("POST", "/api/v1/duty", t, duty("x"))[0] == 201
+        a = s.call("GET", "/api/v1/status", t)[2]["audit"]
+        assert a["verified"] is True and a["since"] == 6, a
+        last = a["verified_through"] + 3  # an event between the two
+        db = sqlite3.connect(st)
+        db.execute("UPDATE events SET payload = replace(payload, 'later',"
+                   " 'LATER') WHERE seq = ?", (last,))
+        db.commit()
+        db.close()
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            # something must change for status to be made again
+            s.call("POST", "/api/v1/duty", t, duty("y"))
+            a = s.call("GET", "/api/v1/status", t)[2]["audit"]
+            if a["verified"] is not True:
+                break
+            time.sleep(0.5)
+        assert a["verified"] is False, a
+        assert str(last) in a["detail"], a
