@@ -30,7 +30,7 @@ static int run(int argc, char **argv)
                    "a reverse proxy at ADDR: the client's address is the "
                    "last of its X-Forwarded-For"),
         OPT_INT("threads", 0, &threads, 1, 64, "N",
-                "worker threads (default 4)"),
+                "worker threads answering requests (default 4)"),
         OPT_INT("max-connections", 0, &max_conn, 8, 100000, "N",
                 "connections served at once (default 1000)"),
         OPT_INT("timeout", 0, &timeout, 1, 3600, "SECONDS",
