@@ -17,6 +17,13 @@
 /* GL_ESTORE with SQLite's message for the store's connection. */
 int gl_run_fail_db(gl_store *s, struct gl_err *err);
 
+/* Whether check id of p passed before the job it checks ran again (its
+ * pass says nothing of the data now: stale): why gets "passed before job
+ * 'J' ran again at T: run it again", or "" when it is not stale (or
+ * checks no job).  The gate and status both ask. */
+int gl_run_check_stale(gl_store *s, const struct gl_plan *p, const char *id,
+                       char *why, size_t n, struct gl_err *err);
+
 /* Whether person has role (enum gl_role bits) in the plan. */
 int gl_run_has_role(const struct gl_plan *p, const char *person, unsigned role);
 

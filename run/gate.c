@@ -88,19 +88,15 @@ static int open_defects(gl_store *s, const char *severity, int64_t *count,
  * "passed") or, for checks, have passed on its latest run. */
 enum what { W_TASK, W_CHECK, W_SCENARIO };
 
-/* A check that passed before the job it checks ran again says nothing
- * of the data now: stale, not passed.  *stale: 1 when so, with why in b
- * (after sep). */
-static int check_stale(gl_store *s, const struct gl_plan *p, const char *id,
-                       int *stale, const char *sep, struct gl_buf *b,
-                       struct gl_err *err)
+int gl_run_check_stale(gl_store *s, const struct gl_plan *p, const char *id,
+                       char *why, size_t n, struct gl_err *err)
 {
     const char *job = NULL;
     char at[48];
     size_t i;
     int ended, rc;
 
-    *stale = 0;
+    why[0] = '\0';
     for (i = 0; i < p->n_checks && !job; i++)
         if (!strcmp(p->checks[i].id.id, id) && p->checks[i].job.id &&
             *p->checks[i].job.id)
@@ -109,12 +105,29 @@ static int check_stale(gl_store *s, const struct gl_plan *p, const char *id,
         return GL_OK;
     if ((rc = gl_store_check_stale(s, id, job, at, sizeof(at), &ended, err)))
         return rc;
-    if (!at[0])
-        return GL_OK;
-    *stale = 1;
-    gl_buf_addf(
-        b, "%scheck '%s' passed before job '%s' %s again at %s: run it again",
-        sep, id, job, ended ? "ran" : "started", at);
+    if (at[0])
+        snprintf(why, n, "passed before job '%s' %s again at %s: run it again",
+                 job, ended ? "ran" : "started", at);
+    return GL_OK;
+}
+
+/* A check that passed before the job it checks ran again says nothing
+ * of the data now: stale, not passed.  *stale: 1 when so, with why in b
+ * (after sep). */
+static int check_stale(gl_store *s, const struct gl_plan *p, const char *id,
+                       int *stale, const char *sep, struct gl_buf *b,
+                       struct gl_err *err)
+{
+    char why[256];
+    int rc;
+
+    *stale = 0;
+    if ((rc = gl_run_check_stale(s, p, id, why, sizeof(why), err)))
+        return rc;
+    if (why[0]) {
+        *stale = 1;
+        gl_buf_addf(b, "%scheck '%s' %s", sep, id, why);
+    }
     return GL_OK;
 }
 

@@ -369,6 +369,14 @@ static int add_blockers(gl_store *s, const struct gl_plan *p, json_t *blockers,
         if ((rc = gl_store_check_result(s, id, outcome, sizeof(outcome),
                                         message, sizeof(message), err)))
             return rc;
+        if (!strcmp(outcome, "passed")) {
+            /* as the gate: a pass before its job ran again is stale */
+            if ((rc = gl_run_check_stale(s, p, id, message, sizeof(message),
+                                         err)))
+                return rc;
+            if (message[0])
+                strcpy(outcome, "stale");
+        }
         if (outcome[0] && strcmp(outcome, "passed")) {
             /* a long message is cut at the detail's size */
             if (snprintf(detail, sizeof(detail), "check %s: %s", outcome,

@@ -61,15 +61,15 @@ int gl_store_check_stale(gl_store *s, const char *id, const char *job, char *at,
     *ended = 0;
     /* sync_runs.event_seq: the sync.run event of an ended execution, the
      * sync.start event of one that has not ended */
-    if (sqlite3_prepare_v2(
-            s->db,
+    if (gl_store_stmt(
+            s,
             "SELECT COALESCE(ended_at, started_at), ended_at IS NOT NULL"
             " FROM sync_runs WHERE job = ?2 AND mode <> 'none' AND"
             " event_seq > (SELECT COALESCE(max(seq), 0) FROM events"
             " WHERE kind = 'check.run' AND"
             " json_extract(payload, '$.check') = ?1)"
             " ORDER BY event_seq DESC LIMIT 1",
-            -1, &st, NULL) != SQLITE_OK)
+            &st) != SQLITE_OK)
         return gl_run_fail_db(s, err);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, job, -1, SQLITE_STATIC);
@@ -78,7 +78,7 @@ int gl_store_check_stale(gl_store *s, const char *id, const char *job, char *at,
         snprintf(at, n, "%s", (const char *)sqlite3_column_text(st, 0));
         *ended = sqlite3_column_int(st, 1);
     }
-    sqlite3_finalize(st);
+    gl_store_stmt_done(s, st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? GL_OK
                                                      : gl_run_fail_db(s, err);
 }

@@ -210,8 +210,8 @@ def test_demo_checks_name_the_planted_defects(tmp_path):
 def test_gate_counts_a_check_older_than_its_jobs_execution_as_stale(
         tmp_path, lite):
     """c-count passed, then job j ran again: the gate does not take the
-    old pass (stale, naming the job and when it ran); checked again, the
-    gate passes."""
+    old pass (stale, naming the job and when it ran) and status names it a
+    blocker; checked again, the gate passes."""
     lite.sql("CREATE TABLE src (sid INTEGER PRIMARY KEY, name TEXT, code TEXT,"
              " note TEXT, amount NUMERIC(10,2), gone INTEGER);"
              "INSERT INTO src VALUES (1,'a','A',NULL,'1.50',0)")
@@ -244,10 +244,19 @@ def test_gate_counts_a_check_older_than_its_jobs_execution_as_stale(
         "check 'c-count' passed before job 'j' ran again at %s: run it "
         "again" % ended), rule
     assert "run it again" in golive("gate", "--state", st).out
+    # status names it among the blockers, as the gate does
+    r = golive("status", "--state", st, "--json")
+    assert r.rc == 0, r
+    assert {"kind": "check", "id": "c-count", "detail":
+            "check stale: passed before job 'j' ran again at %s: run it "
+            "again" % ended} in json.loads(r.out)["blockers"], r.out
     # checked again: fresh
     assert golive("check", p, "c-count").rc == 0
     r = golive("gate", "--state", st, "--json")
     assert r.rc == 0, r
+    r = golive("status", "--state", st, "--json")
+    assert not [b for b in json.loads(r.out)["blockers"]
+                if b["kind"] == "check"], r.out
     assert golive("audit", "verify", "--state", st).rc == 0
 
 
