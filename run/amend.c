@@ -292,7 +292,8 @@ static int contradictions(gl_store *s, const struct gl_plan *cur,
             strcmp(state, "checked") && strcmp(state, "skipped")) {
             /* four eyes: whoever did the task never becomes its checker */
             int did;
-            if ((rc = gl_store_task_did(s, t->id.id, u->checker.id, &did, err)))
+            if ((rc = gl_store_task_did(s, t->id.id, u->checker.id,
+                                        t->run != NULL, &did, err)))
                 return rc;
             if (did)
                 gl_buf_addf(b,

@@ -377,8 +377,11 @@ static int task_decide(gl_store *s, const struct gl_plan *p,
         {
             /* four eyes whatever the plan says now: an amended plan or a
              * handover may have named the doer as the checker */
+            /* a lead's forced start of a task done by hand is not the
+             * work; of a run: task it is (the start runs it) */
+            const struct gl_task *pt = gl_plan_task(p, id);
             int did;
-            if ((rc = gl_store_task_did(s, id, me, &did, err)))
+            if ((rc = gl_store_task_did(s, id, me, pt && pt->run, &did, err)))
                 return rc;
             if (did)
                 return gl_err_set(err, GL_EDENIED,

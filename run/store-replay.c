@@ -1524,11 +1524,22 @@ static int chain_since(gl_store *s, int64_t base, const char *base_hash,
     int rc, whole = 1;
 
     if (s->chain.base == base && !strcmp(s->chain.base_hash, base_hash) &&
-        s->chain.seq > base && t - s->chain.whole_at < CHAIN_WHOLE_EVERY &&
-        !gl_store_event_hash(s, s->chain.seq, now_hash, err) &&
-        !strcmp(now_hash, s->chain.hash))
-        whole = 0;
-    gl_err_clear(err);
+        s->chain.seq > base) {
+        /* an event this connection checked is never to go or change */
+        int64_t seen = s->chain.seq;
+        rc = gl_store_event_hash(s, seen, now_hash, err);
+        if (rc == GL_ENOTFOUND || (!rc && strcmp(now_hash, s->chain.hash))) {
+            s->chain.seq = 0;
+            return gl_err_set(err, GL_ECORRUPT,
+                              "event %" PRId64 " %s since this golive read "
+                              "it; the log was %s",
+                              seen, rc ? "is missing" : "has another hash",
+                              rc ? "cut" : "rewritten");
+        }
+        if (rc)
+            return rc;
+        whole = t - s->chain.whole_at >= CHAIN_WHOLE_EVERY;
+    }
     rc = whole ? gl_store_chain(s, base, base_hash, last, last_hash, err)
                : gl_store_chain(s, s->chain.seq, s->chain.hash, last, last_hash,
                                 err);

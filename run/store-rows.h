@@ -37,11 +37,12 @@ int gl_store_task_exec(gl_store *s, const char *id, int64_t pid,
                        struct gl_err *err);
 
 /* *did: whether person did task id since it was last reopened: started
- * it (a lead's forced start aside) or reported it done, by the events
+ * it (a lead's forced start aside, unless forced_counts: a run: task's
+ * start runs it) or reported it done, by the events
  * (task.start, task.done after the last task.reopen).  Four eyes: whoever
  * did a task never checks it, whatever its row or the plan say now. */
-int gl_store_task_did(gl_store *s, const char *id, const char *person, int *did,
-                      struct gl_err *err);
+int gl_store_task_did(gl_store *s, const char *id, const char *person,
+                      int forced_counts, int *did, struct gl_err *err);
 
 /* *started: whether task id was ever started in this run (a task.start
  * event names it, whatever came after). */

@@ -207,8 +207,8 @@ int gl_store_task_row(gl_store *s, const char *id, struct gl_store_task *t,
                                                      : gl_run_fail_db(s, err);
 }
 
-int gl_store_task_did(gl_store *s, const char *id, const char *person, int *did,
-                      struct gl_err *err)
+int gl_store_task_did(gl_store *s, const char *id, const char *person,
+                      int forced_counts, int *did, struct gl_err *err)
 {
     sqlite3_stmt *st = NULL;
     int step;
@@ -220,8 +220,8 @@ int gl_store_task_did(gl_store *s, const char *id, const char *person, int *did,
             s->db,
             "SELECT 1 FROM events WHERE actor = ?2 AND kind IN (?3, ?4)"
             " AND json_extract(payload, '$.task') = ?1"
-            " AND NOT (kind = ?3 AND coalesce(json_extract(payload,"
-            "  '$.force'), 0))"
+            " AND NOT (kind = ?3 AND NOT ?6 AND coalesce(json_extract("
+            "  payload, '$.force'), 0))"
             " AND seq > coalesce((SELECT max(seq) FROM events"
             "  WHERE kind = ?5 AND json_extract(payload, '$.task') = ?1), 0)"
             " LIMIT 1",
@@ -232,6 +232,7 @@ int gl_store_task_did(gl_store *s, const char *id, const char *person, int *did,
     sqlite3_bind_text(st, 3, "task.start", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, "task.done", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, "task.reopen", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, forced_counts);
     step = sqlite3_step(st);
     *did = step == SQLITE_ROW;
     sqlite3_finalize(st);

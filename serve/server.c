@@ -38,8 +38,13 @@ struct sv_answer {
 };
 
 /* What a kept answer was made of: the run at its events and plan
- * version, the plan file's state, the clock's second. */
+ * version, the plan file's state, the clock's second, and the second
+ * of the machine's own clock (status also reads what no event changes,
+ * an audit's outcome, a chain edited behind the server's back, a run:
+ * task's process gone: made again every second even under a GOLIVE_NOW
+ * that holds still). */
 struct sv_kept {
+    int64_t tick;
     int64_t now;
     int64_t events;
     int plan_version;
@@ -106,6 +111,8 @@ struct sv_server {
     struct sv_call *work_head, *work_tail;
     int work_stop, writer_on;
     pthread_t writer;
+    unsigned unsent; /* changes made, their answers not sent yet */
+    pthread_cond_t sent;
     struct sv_answer *kept[SV_CACHE_N];
     struct sv_kept kept_of[SV_CACHE_N];
     int making[SV_CACHE_N]; /* a worker makes making_of's answer */
@@ -252,6 +259,10 @@ int sv_plan_changed(struct sv_req *q)
 
 static void kept_of(struct sv_kept *k, const struct sv_req *q, int changed)
 {
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    k->tick = (int64_t)ts.tv_sec;
     k->now = q->now;
     k->events = q->info->events;
     k->plan_version = q->info->plan_version;
@@ -260,7 +271,7 @@ static void kept_of(struct sv_kept *k, const struct sv_req *q, int changed)
 
 static int kept_same(const struct sv_kept *a, const struct sv_kept *b)
 {
-    return a->now == b->now && a->events == b->events &&
+    return a->tick == b->tick && a->now == b->now && a->events == b->events &&
            a->plan_version == b->plan_version &&
            a->plan_changed == b->plan_changed;
 }
@@ -818,6 +829,9 @@ static void resp_release(struct sv_resp *r)
     json_decref(r->json);
     free(r->body);
     free(r->set_cookie);
+    if (r->mhd)
+        MHD_destroy_response(r->mhd);
+    memset(r, 0, sizeof(*r));
 }
 
 /* Hand a change to the writer thread, its connection suspended until
@@ -875,6 +889,9 @@ static void *writer(void *arg)
         memset(&call->resp, 0, sizeof(call->resp));
         dispatch(sv, call->conn, call->meth, call->url, call, &call->resp);
         call->answered = 1;
+        pthread_mutex_lock(&sv->work_lock);
+        sv->unsent++; /* until on_done: stopping waits for it */
+        pthread_mutex_unlock(&sv->work_lock);
         /* from here the connection's thread may answer and free call */
         MHD_resume_connection(call->conn);
         pthread_mutex_lock(&sv->work_lock);
@@ -883,8 +900,15 @@ static void *writer(void *arg)
     return NULL;
 }
 
+#define SV_SEND_WAIT_MS 5000 /* stopping: the made changes' answers */
+
+/* The writer ends once the changes handed to it are made; then their
+ * answers are sent (a change made is answered, SIGTERM or not), for
+ * SV_SEND_WAIT_MS at most (a client that reads nothing). */
 static void writer_stop(struct sv_server *sv)
 {
+    struct timespec until;
+
     pthread_mutex_lock(&sv->work_lock);
     sv->work_stop = 1;
     pthread_cond_signal(&sv->work_cond);
@@ -892,6 +916,14 @@ static void writer_stop(struct sv_server *sv)
     if (sv->writer_on)
         pthread_join(sv->writer, NULL);
     sv->writer_on = 0;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += SV_SEND_WAIT_MS / 1000;
+    pthread_mutex_lock(&sv->work_lock);
+    while (sv->unsent)
+        if (pthread_cond_timedwait(&sv->sent, &sv->work_lock, &until) ==
+            ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&sv->work_lock);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -944,10 +976,18 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     struct sv_call *call = *con_cls;
 
-    (void)cls;
     (void)c;
     if (!call)
         return;
+    if (call->answered) {
+        /* a change the writer made: sent (or its client gone) */
+        struct sv_server *sv = cls;
+        resp_release(&call->resp);
+        pthread_mutex_lock(&sv->work_lock);
+        sv->unsent--;
+        pthread_cond_broadcast(&sv->sent);
+        pthread_mutex_unlock(&sv->work_lock);
+    }
     fprintf(stderr, "%s %s %u %s %.1fms%s\n", call->method, call->path,
             call->status, call->person[0] ? call->person : "-",
             mono_ms() - call->t0,
@@ -1092,15 +1132,23 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
     pthread_mutex_init(&sv.write_lock, NULL);
     pthread_mutex_init(&sv.work_lock, NULL);
     pthread_cond_init(&sv.work_cond, NULL);
+    pthread_cond_init(&sv.sent, NULL);
     pthread_mutex_init(&sv.limit_lock, NULL);
     pthread_cond_init(&sv.freed, NULL);
-    if ((rc = sv_hub_start(&sv.hub, conf->state, err)))
-        goto stop;
-    /* SIGTERM / SIGINT are waited for here, never delivered to a worker */
+    /* SIGTERM / SIGINT are waited for here, never delivered to another
+     * thread: blocked before the first one starts (they inherit it) */
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* every slot's connection opened now: one opened later checks the
+     * schema in a write transaction, and would wait for a writer (a CLI
+     * process's change) with the requests of its thread */
+    for (i = 1; i < sv.n_slots; i++)
+        if ((rc = gl_store_open(conf->state, 0, &sv.slots[i].s, err)))
+            goto stop;
+    if ((rc = sv_hub_start(&sv.hub, conf->state, err)))
+        goto stop;
     signal(SIGPIPE, SIG_IGN);
     /* the changes are made by one writer thread (hand_over) */
     sv.writer_on = !pthread_create(&sv.writer, NULL, writer, &sv);
@@ -1177,6 +1225,7 @@ stop:
     pthread_mutex_destroy(&sv.write_lock);
     pthread_mutex_destroy(&sv.work_lock);
     pthread_cond_destroy(&sv.work_cond);
+    pthread_cond_destroy(&sv.sent);
     pthread_mutex_destroy(&sv.cache_lock);
     sv_hub_free(sv.hub);
     free(sv.clients);
