@@ -31,6 +31,7 @@ struct gl_store {
     char event_at[40]; /* the time of the last event appended (or replayed) */
     int memory;        /* a replay's projection: no crash points */
     int read_only;     /* GL_STORE_READ: an older schema is refused */
+    int as_is;         /* GL_STORE_AS_IS: an older schema left as it is */
     int schema_before; /* the schema version before this open */
     struct gl_store_kept kept[GL_STORE_KEPT];
     unsigned n_kept;

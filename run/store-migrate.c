@@ -265,7 +265,8 @@ int gl_store_migrate(gl_store *s, struct gl_err *err)
         goto fail;
     }
     s->schema_before = (int)version;
-    if (version == N_MIGRATIONS) {
+    if (version == N_MIGRATIONS ||
+        (s->as_is && app == GL_STORE_APPLICATION_ID)) {
         gl_store_rollback(s);
         return GL_OK;
     }

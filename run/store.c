@@ -248,6 +248,7 @@ int gl_store_open(const char *path, int flags, gl_store **out,
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     }
     s->read_only = (flags & GL_STORE_READ) != 0;
+    s->as_is = (flags & GL_STORE_AS_IS) != 0;
     if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
         rc = gl_store_db_err(s, err, "cannot open");
         goto fail;
@@ -481,8 +482,8 @@ int gl_store_backup(gl_store *s, const char *dest, int64_t *events,
         goto out;
     }
     d = NULL;
-    /* the copy must open and verify on its own */
-    if ((rc = gl_store_open(dest, 0, &copy, err)) ||
+    /* the copy must open and verify on its own, at the schema it has */
+    if ((rc = gl_store_open(dest, GL_STORE_AS_IS, &copy, err)) ||
         (rc = gl_store_verify(copy, events, err)))
         goto out;
 out:

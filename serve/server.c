@@ -558,8 +558,22 @@ static int authenticate(struct sv_req *q, int change, struct sv_resp *resp)
             tok[i] = (char)tolower((unsigned char)h[i]);
         tok[i] = '\0';
         q->tried = 1;
+        for (h += i; *h == ' ' || *h == '\t'; h++)
+            ;
+        if (*h) {
+            /* "Bearer TOKEN junk" is no token of ours */
+            sv_error(resp, 401, "unauthorized",
+                     "unknown token: 'Authorization: Bearer TOKEN' holds the "
+                     "token alone");
+            return 0;
+        }
         if (!token_known(q->slot, tok, q->now, &q->who)) {
             if (gl_token_check(q->s, tok, q->now, &q->who, &err)) {
+                /* a token of the run, revoked or expired, guesses nothing:
+                 * a laptop left polling with it must not lock everyone
+                 * behind its address out; only unknown ones count */
+                if (err.code == GL_EREFUSED)
+                    q->tried = 0;
                 refuse(resp, &err, "token");
                 return 0;
             }
@@ -835,8 +849,10 @@ static void resp_release(struct sv_resp *r)
 }
 
 /* Hand a change to the writer thread, its connection suspended until
- * the answer is made: 0 when it is to be made here (not a change, or the
- * writer stopped). */
+ * the answer is made: 1 handed over, 0 when it is to be made here (not
+ * a change, or no writer thread), -1 when the server is stopping (the
+ * change is not made: the daemon may close its connection before an
+ * answer made now is sent). */
 static int hand_over(struct sv_server *sv, struct MHD_Connection *c,
                      const char *url, const char *method, struct sv_call *call)
 {
@@ -850,7 +866,11 @@ static int hand_over(struct sv_server *sv, struct MHD_Connection *c,
     if (!rt || !(rt->flags & SV_CHANGE))
         return 0;
     pthread_mutex_lock(&sv->work_lock);
-    if (!sv->writer_on || sv->work_stop) {
+    if (sv->work_stop) {
+        pthread_mutex_unlock(&sv->work_lock);
+        return -1;
+    }
+    if (!sv->writer_on) {
         pthread_mutex_unlock(&sv->work_lock);
         return 0;
     }
@@ -960,10 +980,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         resp_release(&call->resp);
         return ok;
     }
-    if (hand_over(sv, c, url, method, call))
-        return MHD_YES;
     memset(&resp, 0, sizeof(resp));
-    dispatch(sv, c, method, url, call, &resp);
+    switch (hand_over(sv, c, url, method, call)) {
+    case 1:
+        return MHD_YES;
+    case -1:
+        resp.retry_after = 5;
+        sv_error(&resp, 503, "stopping",
+                 "the server is stopping: nothing was changed; send it "
+                 "again to the next one");
+        break;
+    default:
+        dispatch(sv, c, method, url, call, &resp);
+    }
     ok = respond(sv, c, &resp, call);
     resp_release(&resp);
     return ok;
@@ -1112,6 +1141,12 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
     if ((rc = gl_store_open(conf->state, 0, &s, err)) ||
         (rc = gl_run_load(s, 0, &info, &plan, err)))
         goto out;
+    if (gl_store_schema_before(s) > 0 &&
+        gl_store_schema_before(s) < GL_STORE_SCHEMA)
+        fprintf(stderr,
+                "golive: state store '%s' upgraded from schema version %d to "
+                "%d (older golive binaries now refuse it)\n",
+                conf->state, gl_store_schema_before(s), GL_STORE_SCHEMA);
     sv.n_slots = threads * 2;
     if (!(sv.slots = calloc(sv.n_slots, sizeof(*sv.slots))) ||
         !(sv.clients = calloc(SV_CLIENTS, sizeof(*sv.clients)))) {
@@ -1132,7 +1167,14 @@ int sv_serve(const struct sv_conf *conf, struct gl_err *err)
     pthread_mutex_init(&sv.write_lock, NULL);
     pthread_mutex_init(&sv.work_lock, NULL);
     pthread_cond_init(&sv.work_cond, NULL);
-    pthread_cond_init(&sv.sent, NULL);
+    {
+        /* waited for on the monotonic clock (writer_stop) */
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&sv.sent, &ca);
+        pthread_condattr_destroy(&ca);
+    }
     pthread_mutex_init(&sv.limit_lock, NULL);
     pthread_cond_init(&sv.freed, NULL);
     /* SIGTERM / SIGINT are waited for here, never delivered to another

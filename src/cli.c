@@ -60,6 +60,20 @@ void cli_warn(const char *fmt, ...)
     va_end(ap);
 }
 
+int cli_store_open(const char *path, int flags, gl_store **s,
+                   struct gl_err *err)
+{
+    int rc = gl_store_open(path, flags, s, err), before;
+
+    if (!rc && (before = gl_store_schema_before(*s)) > 0 &&
+        before < GL_STORE_SCHEMA)
+        fprintf(stderr,
+                "golive: state store '%s' upgraded from schema version %d to "
+                "%d (older golive binaries now refuse it)\n",
+                path, before, GL_STORE_SCHEMA);
+    return rc;
+}
+
 int cli_fail(const struct gl_err *err)
 {
     cli_error("%s", err->msg[0] ? err->msg : gl_code_name(err->code));
@@ -217,7 +231,7 @@ int cli_check_plan(const char *path, int json, int quiet, int online,
         char state[4096];
         memset(&info, 0, sizeof(info));
         cli_state_path(NULL, NULL, state, sizeof(state));
-        if (gl_store_open(state, 0, &s, &err) ||
+        if (gl_store_open(state, GL_STORE_READ, &s, &err) ||
             gl_store_run_info(s, &info, &err)) {
             gl_store_close(s);
             gl_diags_release(&d);
@@ -337,7 +351,7 @@ int cli_run_open(struct cli_run *r, const char *state_opt, const char *plan_arg,
     cli_state_path(state_opt, plan_arg, r->state, sizeof(r->state));
     /* a command that needs no person only reads: an older store stays
      * as it is (see GL_STORE_READ) */
-    if (gl_store_open(r->state, need_person ? 0 : GL_STORE_READ, &r->s, &err))
+    if (cli_store_open(r->state, need_person ? 0 : GL_STORE_READ, &r->s, &err))
         return cli_fail(&err);
     {
         /* the store is handed to children (run: tasks, the supervisor)
@@ -388,7 +402,7 @@ int cli_plan_matches_run(const char *plan_path, const char *state,
     gl_err_clear(&err);
     if (!strcmp(plan_path, CLI_RUN_PLAN) || stat(state, &sb) != 0)
         return EXIT_OK;
-    if (gl_store_open(state, 0, &s, &err))
+    if (cli_store_open(state, 0, &s, &err))
         return cli_fail(&err);
     if (gl_store_run_info(s, &info, &err)) {
         gl_store_close(s);

@@ -30,6 +30,11 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print err's message and return its exit code. */
 int cli_fail(const struct gl_err *err);
 
+/* gl_store_open, saying on stderr when it upgraded an older store's
+ * schema (older golive binaries refuse it from then on). */
+int cli_store_open(const char *path, int flags, gl_store **s,
+                   struct gl_err *err);
+
 /* The check once after building in b (util/buf.h): EXIT_OK when every
  * append succeeded, else the failure said ("out of memory", or "<what> is
  * larger than N MiB") and its exit code. */

@@ -38,7 +38,7 @@ static int open_record(struct checking *C, const char *plan_path,
         return rc;
     if (stat(state, &sb) == 0) {
         if (cli_actor(as, C->plan, &C->who, &err) ||
-            gl_store_open(state, 0, &C->store, &err))
+            cli_store_open(state, 0, &C->store, &err))
             return cli_fail(&err);
     } else {
         fprintf(stderr,

@@ -96,7 +96,7 @@ static void record(const struct gl_plan *plan, const char *state,
         json_decref(o);
     }
     if (cli_actor(as, plan, &who, &err) ||
-        gl_store_open(state, 0, &store, &err) ||
+        cli_store_open(state, 0, &store, &err) ||
         gl_store_append(store, &who, "flow.check", payload ? payload : "{}",
                         &err))
         cli_warn("flow check not recorded: %s", err.msg);

@@ -45,7 +45,7 @@ int cli_run_start(const char *plan_path, const char *state, int rehearsal,
     }
     if (!realpath(plan_path, abs))
         snprintf(abs, sizeof(abs), "%s", plan_path);
-    if ((rc = gl_store_open(state, GL_STORE_CREATE, &s, &err)) ||
+    if ((rc = cli_store_open(state, GL_STORE_CREATE, &s, &err)) ||
         (rc = gl_run_start(s, plan, gl_buf_str(&text), text.len, abs, rehearsal,
                            &who, &info, &err))) {
         rc = cli_fail(&err);

@@ -22,7 +22,9 @@ static int backup(const char *copy, const char *state, int json)
 
     gl_err_clear(&err);
     cli_state_path(state, NULL, path, sizeof(path));
-    if ((rc = gl_store_open(path, GL_STORE_READ, &s, &err)) ||
+    /* the copy of the store as it is, whatever its schema: the way back
+     * before an upgrade */
+    if ((rc = gl_store_open(path, GL_STORE_AS_IS, &s, &err)) ||
         (rc = gl_store_backup(s, copy, &events, &err))) {
         gl_store_close(s);
         return cli_fail(&err);
@@ -107,9 +109,10 @@ const struct gl_cmd cmd_store = {
     "\n"
     "upgrade migrates a store made by an older golive to this golive's\n"
     "schema (older binaries then refuse it).  Commands that record into\n"
-    "the run upgrade it too; commands that only read (status, report,\n"
-    "gate, audit, store backup, the list commands) refuse an older store\n"
-    "and leave it as it is (exit 3).\n"
+    "the run upgrade it too (and say so); commands that only read\n"
+    "(status, report, gate, audit, the list commands) refuse an older\n"
+    "store and leave it as it is (exit 3).  backup copies an older store\n"
+    "as it is: the way back before an upgrade.\n"
     "\n",
     "exit: 0 copied and verified (upgraded), 1 the copy does not verify,\n"
     "      2 FILE exists or a file cannot be read or written\n",

@@ -193,7 +193,7 @@ static int open_record(struct sched *S, const char *state, const char *as)
                   err.msg);
         return EXIT_REFUSED;
     }
-    if (gl_store_open(state, 0, &S->store, &err)) {
+    if (cli_store_open(state, 0, &S->store, &err)) {
         S->store = NULL;
         cli_error("%s; nothing was run", err.msg);
         return EXIT_ERROR;

@@ -32,8 +32,14 @@ struct gl_actor {
 
 /* GL_STORE_READ: for a command that only reads.  A store of an older
  * schema is not migrated (an older golive would refuse it afterwards):
- * GL_EREFUSED, naming the command that upgrades it. */
-enum gl_store_flags { GL_STORE_CREATE = 1, GL_STORE_READ = 2 };
+ * GL_EREFUSED, naming the command that upgrades it.  GL_STORE_AS_IS: a
+ * store of any schema this golive knows opened as it is, neither
+ * migrated nor refused (a backup copies it before an upgrade). */
+enum gl_store_flags {
+    GL_STORE_CREATE = 1,
+    GL_STORE_READ = 2,
+    GL_STORE_AS_IS = 4
+};
 
 /* Open (and with GL_STORE_CREATE, create) the store at path, migrating its
  * schema forward (unless GL_STORE_READ).  GL_ENOTFOUND when it does not

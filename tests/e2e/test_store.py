@@ -219,14 +219,17 @@ def test_read_commands_leave_an_older_store_as_they_found_it(tmp_path,
     assert schema_of(st) == (9, 0)
     for cmd in (["status"], ["report"], ["gate"], ["audit", "verify"],
                 ["audit", "head"], ["token", "list"], ["defect", "list"],
-                ["scenario", "progress"],
-                ["store", "backup", str(tmp_path / "copy.state")]):
+                ["scenario", "progress"]):
         r = golive(*cmd, "--state", st)
         assert r.rc == 3, (cmd, r)
         assert "schema version 9, older than this golive's (11)" in r.err, r
         assert "golive store upgrade --state %s" % st in r.err, r
         assert schema_of(st) == (9, 0), cmd
-    assert not (tmp_path / "copy.state").exists()
+    # a backup copies it as it is: the way back before the upgrade
+    r = golive("store", "backup", tmp_path / "copy.state", "--state", st)
+    assert r.rc == 0, r
+    assert schema_of(st) == (9, 0)
+    assert schema_of(tmp_path / "copy.state") == (9, 0)
     r = golive("store", "upgrade", "--state", st)
     assert r.rc == 0, r
     assert r.out == "%s: upgraded from schema version 9 to 11 (older golive " \
@@ -245,6 +248,9 @@ def test_read_commands_leave_an_older_store_as_they_found_it(tmp_path,
     r = golive("task", "start", "freeze", "--as", "bob", "--state", st)
     assert r.rc == 0, r
     assert schema_of(st) == (11, 1)
+    # and says so: the team's older binaries refuse it from now on
+    assert ("state store '%s' upgraded from schema version 9 to 11 (older "
+            "golive binaries now refuse it)" % st) in r.err, r
 
 
 def test_kill_after_every_step_of_run_start(tmp_path, good_plan):

@@ -75,6 +75,35 @@ def test_who_did_a_task_never_checks_it_after_a_handover(tmp_path, good_plan):
     assert g(st, "audit", "verify").rc == 0
 
 
+def test_the_lead_who_forced_a_run_task_does_not_check_it(tmp_path,
+                                                         good_plan):
+    """A run: task's start runs it: the lead who forced the start of bob's
+    run: task did the work, and its checker (the lead) may not sign it off;
+    a lead's forced start of a task done by hand is not the work."""
+    text = good_plan.read_text().replace(", run: sync users", "")
+    fr = "  - {id: freeze,"
+    assert fr in text
+    good_plan.write_text(text.replace(fr, (
+        "  - {id: backup, title: Back up, stage: prepare, owner: bob,"
+        " checker: lead, at: T-6h, duration: 5m, run: shell echo did-it}\n"
+        + fr), 1))
+    assert golive("run", "start", good_plan).rc == 0
+    st = tmp_path / "golive.state"
+    r = task(st, "start", "backup", "lead", EVENING, "--force", "--note",
+             "bob is late")
+    assert r.rc == 0, r
+    assert states(st)["backup"] == "done", r
+    r = task(st, "check", "backup", "lead")
+    assert r.rc == 3 and "lead did task 'backup'" in r.err, r
+    # a task done by hand: the lead's forced start is not the work
+    r = task(st, "start", "freeze", "lead", EVENING, "--force", "--note",
+             "bob is late")
+    assert r.rc == 0, r
+    assert task(st, "done", "freeze", "bob").rc == 0
+    assert task(st, "check", "freeze", "ann").rc == 0
+    assert g(st, "audit", "verify").rc == 0
+
+
 def test_amend_cannot_make_the_doer_the_checker(tmp_path, good_plan):
     st = started(tmp_path, good_plan)
     assert task(st, "start", "freeze", "bob").rc == 0
