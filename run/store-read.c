@@ -106,7 +106,7 @@ int gl_read_checks(gl_store *s, const struct gl_plan *p, json_t **out,
 {
     sqlite3_stmt *st = NULL;
     json_t *latest = json_object();
-    int step;
+    int step, rc;
     size_t i;
 
     *out = json_array();
@@ -139,11 +139,24 @@ int gl_read_checks(gl_store *s, const struct gl_plan *p, json_t **out,
         goto fail;
     gl_store_stmt_done(s, st);
     for (i = 0; i < p->n_checks; i++) {
-        const char *id = p->checks[i].id.id;
+        const char *id = p->checks[i].id.id, *outcome;
         json_t *r = json_object_get(latest, id);
+        char why[256];
         json_array_append_new(
             *out, r ? json_incref(r)
                     : json_pack("{s:s, s:n}", "check", id, "outcome"));
+        outcome = json_string_value(json_object_get(r, "outcome"));
+        if (!outcome || strcmp(outcome, "passed"))
+            continue;
+        /* a pass before its job ran again is stale, as the gate says */
+        if ((rc = gl_run_check_stale(s, p, id, why, sizeof(why), err))) {
+            json_decref(latest);
+            json_decref(*out);
+            *out = NULL;
+            return rc;
+        }
+        if (why[0])
+            json_object_set_new(r, "stale", json_string(why));
     }
     json_decref(latest);
     return GL_OK;

@@ -23,7 +23,9 @@ int gl_read_syncs(gl_store *s, json_t **out, struct gl_err *err);
 
 /* The latest result of each check of plan p, in the plan's order (*out, a
  * new reference): [{check, outcome, ...the check.run event's payload...,
- * seq, at, actor}]; a check never run is {check, outcome: null}. */
+ * seq, at, actor}]; a check never run is {check, outcome: null}.  A pass
+ * recorded before its job ran again carries "stale": why (as the gate
+ * and status say: it does not count). */
 int gl_read_checks(gl_store *s, const struct gl_plan *p, json_t **out,
                    struct gl_err *err);
 

@@ -244,6 +244,15 @@ def test_gate_counts_a_check_older_than_its_jobs_execution_as_stale(
         "check 'c-count' passed before job 'j' ran again at %s: run it "
         "again" % ended), rule
     assert "run it again" in golive("gate", "--state", st).out
+    # the API's checks say so
+    from serving import Server, issue_token
+    tok = issue_token(st, "ann")
+    with Server(st) as srv:
+        got = {c["check"]: c for c in
+               srv.call("GET", "/api/v1/checks", tok)[2]["checks"]}
+    assert got["c-count"]["outcome"] == "passed"
+    assert got["c-count"]["stale"] == (
+        "passed before job 'j' ran again at %s: run it again" % ended)
     # status names it among the blockers, as the gate does
     r = golive("status", "--state", st, "--json")
     assert r.rc == 0, r
