@@ -446,10 +446,14 @@ static void print_cutover(const struct cli_run *r, json_t *st)
         gl_duration_format(json_integer_value(json_object_get(x, "planned")),
                            pl);
         printf(" (%" JSON_INTEGER_FORMAT " finished task%s: %s against %s "
-               "planned)",
+               "planned%s)",
                json_integer_value(json_object_get(x, "tasks")),
                json_integer_value(json_object_get(x, "tasks")) == 1 ? "" : "s",
-               a, pl);
+               a, pl,
+               /* ahead of plan: what remains is never planned shorter */
+               json_real_value(json_object_get(st, "overrun")) < 1.0
+                   ? "; under x1, the rest keeps its planned durations"
+                   : "");
     }
     if (!strcmp(json_string_value(json_object_get(st, "eta_set_by")),
                 "forecast"))

@@ -308,3 +308,17 @@ def test_a_large_run_is_answered_in_linear_time(tmp_path):
     r = golive("report", "--format", "json", "--state", st, env=env,
                timeout=60)
     assert r.rc == 0 and len(json.loads(r.out)["tasks"]) == n
+
+
+def test_an_overrun_under_one_says_it_is_not_applied(night):
+    """freeze took 10 minutes of its 30: the factor is x0.33, but what
+    remains is never planned shorter, and status says so."""
+    act(night, "start", "freeze", "bob", "T-1h")
+    act(night, "done", "freeze", "bob", "T-50m")
+    s = status(night, "T-45m")
+    assert round(s["overrun"], 2) == 0.33
+    text = g(night, "status", when="T-45m").out
+    assert ("overrun x0.33 (1 finished task: 10m against 30m planned; under "
+            "x1, the rest keeps its planned durations)") in text, text
+    # the release stays planned at T0 .. T+30m, not shortened
+    assert stages(s)["release"]["eta_t"] == "T+30m"
