@@ -946,6 +946,34 @@ static void writer_stop(struct sv_server *sv)
     pthread_mutex_unlock(&sv->work_lock);
 }
 
+/* A body announced over SV_MAX_BODY is answered 413 before it is read
+ * (the connection then closes): a client sending a gigabyte holds no
+ * connection while it uploads. */
+static enum MHD_Result too_big_now(struct sv_server *sv,
+                                   struct MHD_Connection *c,
+                                   struct sv_call *call)
+{
+    const char *cl = MHD_lookup_connection_value(
+        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    struct sv_resp resp;
+    enum MHD_Result ok;
+    char *end;
+    unsigned long long n;
+
+    if (!cl)
+        return MHD_YES;
+    errno = 0;
+    n = strtoull(cl, &end, 10);
+    if (end == cl || *end || errno || n <= SV_MAX_BODY)
+        return MHD_YES;
+    memset(&resp, 0, sizeof(resp));
+    sv_error(&resp, 413, "too_large", "the request body is over %d KiB",
+             SV_MAX_BODY / 1024);
+    ok = respond(sv, c, &resp, call);
+    resp_release(&resp);
+    return ok;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -965,7 +993,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         log_escape(call->method, sizeof(call->method), method);
         log_escape(call->path, sizeof(call->path), url);
         *con_cls = call;
-        return MHD_YES;
+        return too_big_now(sv, c, call);
     }
     if (*upload_size) {
         if (!call->too_big && (call->body.len + *upload_size > SV_MAX_BODY ||

@@ -366,3 +366,26 @@ def test_a_bearer_with_more_than_the_token_is_refused(tmp_path, good_plan):
             assert code == 401, body
         assert s.call("GET", "/api/v1/me", headers={
             "Authorization": "Bearer %s  " % t})[0] == 200
+
+
+def test_a_body_announced_too_big_is_refused_before_it_is_sent(
+        tmp_path, good_plan):
+    """Content-Length over 64 KiB: 413 at once, without waiting for (or
+    reading) a body the client may take minutes to send."""
+    import socket
+    st = start(tmp_path, good_plan)
+    with Server(st) as s:
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        c.sendall(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/json\r\n"
+                  b"Content-Length: 1000000000\r\n\r\n{")
+        t0 = time.time()
+        got = b""
+        while b"\r\n\r\n" not in got:
+            part = c.recv(4096)
+            if not part:
+                break
+            got += part
+        c.close()
+        assert got.startswith(b"HTTP/1.1 413"), got
+        assert time.time() - t0 < 3
