@@ -190,6 +190,38 @@ def test_reopen_leaves_dependents_that_did_not_end(tmp_path, good_plan):
     assert len(events(st, "task.reopen")) == 1
 
 
+# ---- 4c. an amend refuses only what it changes ----------------------------
+
+def test_amend_after_the_leads_forced_skip(tmp_path, good_plan):
+    """freeze failed, the lead skipped load past it: a plan that keeps
+    load's dependencies amends; one that adds a dependency not done yet
+    is still refused."""
+    st = started(tmp_path, good_plan)
+    assert task(st, "start", "freeze", "bob").rc == 0
+    assert task(st, "fail", "freeze", "bob").rc == 0
+    r = task(st, "skip", "load", "lead", NIGHT, "--force", "--note",
+             "loaded by hand")
+    assert r.rc == 0, r
+    text = good_plan.read_text()
+    good_plan.write_text(text.replace("    key: [id]\n",
+                                      "    key: [id]\n    mode: upsert\n"))
+    r = g(st, "run", "amend", str(good_plan), "--as", "lead")
+    assert r.rc == 0, r
+    text = good_plan.read_text()
+    old = "depends_on: [freeze], at: T-2h"
+    assert old in text
+    text = text.replace(old, "depends_on: [freeze, prep], at: T-2h")
+    text = text.replace("tasks:\n", "tasks:\n  - {id: prep, title: Prep, "
+                        "stage: prepare, owner: bob, checker: ann}\n")
+    good_plan.write_text(text)
+    r = g(st, "run", "amend", str(good_plan), "--as", "lead")
+    assert r.rc == 3, r
+    assert ("task 'load' is skipped already but would depend on 'prep', "
+            "which is pending") in r.err
+    assert "'freeze'" not in r.err
+    assert g(st, "audit", "verify").rc == 0
+
+
 # ---- 5. T0 stays once the switch happened or the run rolls back ----------
 
 def test_shift_refused_after_the_switch(tmp_path, good_plan):
