@@ -171,20 +171,33 @@ out:
  * with it (their results were made on the work now taken back).  Each
  * one must be the reopener's to reopen (the same rule as its own
  * reopen); extra["reopens"] gets {task, from} of each, in plan order.
- * Dependents that are running, failed or skipped are left as they are.
- * A dry run (extra NULL) by the lead, who reopens any task, decides
- * nothing here and walks nothing (the API lists every task's actions). */
+ * A dependent that is running refuses the reopen (GL_EREFUSED, after
+ * any refusal of who asks): it would run on on a dependency taken back;
+ * its owner reports it done or failed first.  Dependents that are
+ * failed or skipped are left as they are.  A dry run (extra NULL) by the
+ * lead, who reopens any task, only looks for a running dependent, and
+ * only when some task runs (the API lists every task's actions). */
 static int reopen_dependents(gl_store *s, const struct gl_plan *p,
                              const struct gl_task *t, const char *me, int audit,
                              json_t *extra, struct gl_err *err)
 {
     unsigned char *in = NULL;
-    char leads[256];
+    char leads[256], running[128] = "", runner[128] = "";
+    int dry_lead = !extra && is_lead(p, me);
     size_t i;
     int rc = GL_OK;
 
-    if (!p->n_tasks || (!extra && is_lead(p, me)))
+    if (!p->n_tasks)
         return GL_OK;
+    if (dry_lead) {
+        int64_t count[GL_STAGE_COUNT][GL_TASK_STATE_COUNT], n = 0;
+        if ((rc = gl_store_task_counts(s, count, err)))
+            return rc;
+        for (i = 0; i < GL_STAGE_COUNT; i++)
+            n += count[i][GL_TASK_RUNNING];
+        if (!n)
+            return GL_OK;
+    }
     if (!(in = calloc(p->n_tasks, 1)))
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     if ((rc = dependents_of(p, t, in, err))) {
@@ -202,7 +215,14 @@ static int reopen_dependents(gl_store *s, const struct gl_plan *p,
         if ((rc = gl_store_task_state(s, u->id.id, st, sizeof(st), err)) ||
             (audit && (rc = gl_audit_check_row(s, "tasks", u->id.id, err))))
             break;
-        if (strcmp(st, "done") && strcmp(st, "checked"))
+        if (!strcmp(st, "running") && !running[0]) {
+            if ((rc = task_people(s, u, &w, err)))
+                break;
+            snprintf(running, sizeof(running), "%s", u->id.id);
+            snprintf(runner, sizeof(runner), "%s", w.owner);
+            continue;
+        }
+        if (dry_lead || (strcmp(st, "done") && strcmp(st, "checked")))
             continue;
         if ((rc = task_people(s, u, &w, err)) ||
             !(row = gl_transition_find(gl_task_moves, "reopen", st)))
@@ -229,6 +249,13 @@ static int reopen_dependents(gl_store *s, const struct gl_plan *p,
                        err);
     }
     free(in);
+    if (!rc && running[0])
+        rc = gl_err_set(err, GL_EREFUSED,
+                        "task '%s' is not reopened while '%s', which depends "
+                        "on it, is running; its owner %s reports it done or "
+                        "failed first (a reopen then takes it back too, or "
+                        "leaves it failed)",
+                        t->id.id, running, runner);
     return rc;
 }
 

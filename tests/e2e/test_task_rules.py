@@ -181,12 +181,34 @@ def test_reopen_takes_back_the_dependents(tmp_path, good_plan):
     assert g(st, "audit", "verify").rc == 0
 
 
-def test_reopen_leaves_dependents_that_did_not_end(tmp_path, good_plan):
+def test_reopen_refused_while_a_dependent_runs(tmp_path, good_plan):
+    """load runs on freeze: freeze is not taken back under it; once load
+    ended, a reopen takes it back too."""
     st = started(tmp_path, good_plan)
     walk(st, "freeze", "bob", "ann")
     assert task(st, "start", "load", "ann", NIGHT).rc == 0
-    assert task(st, "reopen", "freeze", "ann", NIGHT).rc == 0
+    for who in ("ann", "lead"):
+        r = task(st, "reopen", "freeze", who, NIGHT)
+        assert r.rc == 3, r
+        assert "'load', which depends on it, is running" in r.err, r
+        assert "its owner ann reports it done or failed first" in r.err
     assert states(st)["load"] == "running"
+    assert events(st, "task.reopen") == []
+    assert task(st, "done", "load", "ann", NIGHT).rc == 0
+    r = task(st, "reopen", "freeze", "lead", NIGHT)
+    assert r.rc == 0, r
+    assert states(st)["load"] == "pending"
+    assert g(st, "audit", "verify").rc == 0
+
+
+def test_reopen_leaves_failed_dependents(tmp_path, good_plan):
+    st = started(tmp_path, good_plan)
+    walk(st, "freeze", "bob", "ann")
+    assert task(st, "start", "load", "ann", NIGHT).rc == 0
+    assert task(st, "fail", "load", "ann", NIGHT).rc == 0
+    r = task(st, "reopen", "freeze", "ann", NIGHT)
+    assert r.rc == 0, r
+    assert states(st)["load"] == "failed"
     assert len(events(st, "task.reopen")) == 1
 
 
