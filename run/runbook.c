@@ -489,6 +489,16 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 int64_t now, const char **from, const char **to,
                 struct gl_err *err)
 {
+    return gl_task_act_also(s, p, switch_at, who, id, act, force, note, now,
+                            from, to, NULL, err);
+}
+
+int gl_task_act_also(gl_store *s, const struct gl_plan *p, int64_t switch_at,
+                     const struct gl_actor *who, const char *id,
+                     enum gl_task_action act, int force, const char *note,
+                     int64_t now, const char **from, const char **to,
+                     json_t **also_out, struct gl_err *err)
+{
     const struct gl_task *t = gl_plan_task(p, id);
     char state[16], planned_start[40] = "", planned_end[40] = "";
     const char *next = NULL;
@@ -498,6 +508,8 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     int rc;
 
     *from = *to = NULL;
+    if (also_out)
+        *also_out = NULL;
     if (!t)
         return gl_err_set(err, GL_ENOTFOUND, "no task '%s' in the plan", id);
     if (!(extra = json_object()))
@@ -566,8 +578,29 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 goto fail;
         }
     }
-    if ((rc = gl_store_commit(s, err)))
+    if (also_out) {
+        /* the dependents taken back, for the caller to tell */
+        json_t *a = json_array();
+        int bad = !a;
+        json_array_foreach(json_object_get(extra, "reopens"), i, x) bad |=
+            json_array_append_new(
+                a,
+                json_pack("{s:O, s:O, s:s}", "task", json_object_get(x, "task"),
+                          "from", json_object_get(x, "from"), "to", next));
+        if (bad) {
+            json_decref(a);
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+            goto fail;
+        }
+        *also_out = a;
+    }
+    if ((rc = gl_store_commit(s, err))) {
+        if (also_out) {
+            json_decref(*also_out);
+            *also_out = NULL;
+        }
         goto out;
+    }
     *to = gl_task_state_static(next);
     goto out;
 fail:

@@ -174,6 +174,10 @@ def test_reopen_takes_back_the_dependents(tmp_path, good_plan):
         ("lead", "load", "checked", "freeze"),
         ("lead", "release", "done", "freeze")]
     assert ev[0][1]["reopens"] == ["load", "release"]
+    # the move says what it took back with it
+    assert json.loads(r.out)["reopens"] == [
+        {"task": "load", "from": "checked", "to": "pending"},
+        {"task": "release", "from": "done", "to": "pending"}]
     assert all(e["note"] == "bad freeze" for _, e in ev)
     # a dependent reopened starts again only after freeze is checked again
     r = task(st, "start", "load", "ann", NIGHT)
@@ -183,7 +187,7 @@ def test_reopen_takes_back_the_dependents(tmp_path, good_plan):
 
 def test_reopen_refused_while_a_dependent_runs(tmp_path, good_plan):
     """load runs on freeze: freeze is not taken back under it; once load
-    ended, a reopen takes it back too."""
+    ended, a reopen takes it back too and says so, line by line."""
     st = started(tmp_path, good_plan)
     walk(st, "freeze", "bob", "ann")
     assert task(st, "start", "load", "ann", NIGHT).rc == 0
@@ -197,6 +201,9 @@ def test_reopen_refused_while_a_dependent_runs(tmp_path, good_plan):
     assert task(st, "done", "load", "ann", NIGHT).rc == 0
     r = task(st, "reopen", "freeze", "lead", NIGHT)
     assert r.rc == 0, r
+    assert r.out.splitlines() == [
+        "task freeze: checked -> pending (lead)",
+        "task load: done -> pending (lead, with freeze)"]
     assert states(st)["load"] == "pending"
     assert g(st, "audit", "verify").rc == 0
 
@@ -208,6 +215,7 @@ def test_reopen_leaves_failed_dependents(tmp_path, good_plan):
     assert task(st, "fail", "load", "ann", NIGHT).rc == 0
     r = task(st, "reopen", "freeze", "ann", NIGHT)
     assert r.rc == 0, r
+    assert r.out.splitlines() == ["task freeze: checked -> pending (ann)"]
     assert states(st)["load"] == "failed"
     assert len(events(st, "task.reopen")) == 1
 
