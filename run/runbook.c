@@ -335,8 +335,8 @@ static int task_decide(gl_store *s, const struct gl_plan *p,
                                   id, d, dep);
             /* the lead forces past a dependency: never without a word
              * on the record */
-            if (!note || !*note)
-                return gl_err_set(err, GL_EREFUSED,
+            if (gl_run_no_note(note))
+                return gl_err_set(err, GL_EUSAGE,
                                   "task '%s' waits for '%s', which is %s, not "
                                   "checked yet; starting it with --force "
                                   "needs a reason (--note)",
@@ -421,14 +421,15 @@ static int task_decide(gl_store *s, const struct gl_plan *p,
         }
         break;
     case GL_ACT_SKIP:
-        if (!note || !*note)
-            return gl_err_set(err, GL_EUSAGE,
-                              "skipping task '%s' needs a reason (--note)", id);
+        /* who may comes first, then the reason (as decide) */
         if (!may(p, &who_, me, gl_transition_may(gl_task_moves, "skip")))
             return gl_err_set(err, GL_EDENIED,
                               "only the owner of task '%s' (%s) or the lead "
                               "(%s) skips it",
                               id, who_.owner, leads);
+        if (gl_run_no_note(note))
+            return gl_err_set(err, GL_EUSAGE,
+                              "skipping task '%s' needs a reason (--note)", id);
         if (!(row = gl_transition_find(gl_task_moves, "skip", state)))
             return gl_err_set(err, GL_EREFUSED, "task '%s' is %s already", id,
                               state);

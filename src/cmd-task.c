@@ -266,7 +266,8 @@ static int run(int argc, char **argv)
     const struct gl_task *t;
     struct po_option opts[] = {
         OPT_AS(&as),
-        OPT_NOTE(&note, "why, for the record (skip: required)"),
+        OPT_NOTE(&note, "why, for the record (skip, and a forced start past "
+                        "a dependency: required)"),
         OPT_FLAG("force", 0, &force,
                  "start: the lead starts it before its time or its "
                  "dependencies (past a dependency not checked, with "
@@ -339,8 +340,10 @@ const struct gl_cmd cmd_task = {
     "and once checked only its checker or the lead reopens it.  A task\n"
     "whose dependency failed is skipped only by the lead, with --force.\n"
     "A reopen also reopens the done and checked tasks that depend on the\n"
-    "task (each must be the reopener's to reopen).  Every move is an event\n"
-    "with its actor.  The run's own copy of the plan decides.\n"
+    "task (each must be the reopener's to reopen; a line each), and is\n"
+    "refused while one that depends on it runs.  A note of only blanks is\n"
+    "no note.  Every move is an event with its actor.  The run's own copy\n"
+    "of the plan decides.\n"
     "\n"
     "A task with run: is executed by 'start': sync JOB... and check\n"
     "CHECK... run golive sync / check on the run's copy of the plan (they\n"

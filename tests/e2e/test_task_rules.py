@@ -106,7 +106,10 @@ def test_forcing_past_dependencies_needs_a_note(tmp_path, good_plan):
     st = started(tmp_path, good_plan)
     assert task(st, "start", "freeze", "bob").rc == 0
     r = task(st, "start", "load", "lead", NIGHT, "--force")
-    assert r.rc == 3 and "--note" in r.err and "'freeze'" in r.err, r
+    assert r.rc == 2 and "--note" in r.err and "'freeze'" in r.err, r
+    # a note of only blanks is no note
+    r = task(st, "start", "load", "lead", NIGHT, "--force", "--note", "  \t ")
+    assert r.rc == 2 and "needs a reason (--note)" in r.err, r
     assert states(st)["load"] == "pending"
     r = task(st, "start", "load", "lead", NIGHT, "--force", "--note",
              "freeze is done by hand")
@@ -139,6 +142,11 @@ def test_skipping_after_a_failed_dependency(tmp_path, good_plan):
     assert r.rc == 3 and "only the lead" in r.err and "'load'" in r.err
     r = task(st, "skip", "release", "lead", NIGHT, "--force")
     assert r.rc == 2 and "--note" in r.err
+    r = task(st, "skip", "release", "lead", NIGHT, "--force", "--note", "   ")
+    assert r.rc == 2 and "needs a reason (--note)" in r.err, r
+    # who may comes before the reason: ann neither owns it nor leads
+    r = task(st, "skip", "release", "ann", NIGHT)
+    assert r.rc == 3 and "only the owner of task 'release'" in r.err, r
     assert states(st)["release"] == "pending"
     r = task(st, "skip", "release", "lead", NIGHT, "--force", "--note",
              "released by hand")
@@ -218,6 +226,19 @@ def test_reopen_leaves_failed_dependents(tmp_path, good_plan):
     assert r.out.splitlines() == ["task freeze: checked -> pending (ann)"]
     assert states(st)["load"] == "failed"
     assert len(events(st, "task.reopen")) == 1
+
+
+# ---- 4b. notes and who may, for decide too --------------------------------
+
+def test_decide_says_who_may_before_the_note(tmp_path, good_plan):
+    st = started(tmp_path, good_plan)
+    r = g(st, "decide", "no-go", "--as", "bob")
+    assert r.rc == 3 and "only the lead decides" in r.err, r
+    r = g(st, "decide", "no-go", "--as", "lead")
+    assert r.rc == 2 and "a decision needs a --note" in r.err, r
+    r = g(st, "decide", "no-go", "--as", "lead", "--note", " \n ")
+    assert r.rc == 2 and "a decision needs a --note" in r.err, r
+    assert events(st, "decide") == []
 
 
 # ---- 4c. an amend refuses only what it changes ----------------------------
