@@ -18,6 +18,17 @@ static int same(const char *a, const char *b)
     return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+/* Whether refs names id. */
+static int has_ref(const struct gl_refs *refs, const char *id)
+{
+    size_t i;
+
+    for (i = 0; i < refs->n; i++)
+        if (same(refs->v[i].id, id))
+            return 1;
+    return 0;
+}
+
 static int same_refs(const struct gl_refs *a, const struct gl_refs *b)
 {
     size_t i;
@@ -303,6 +314,11 @@ static int contradictions(gl_store *s, const struct gl_plan *cur,
         }
         for (j = 0; j < u->depends_on.n; j++) {
             char dep[16];
+            /* only a dependency the new plan adds: one the task had when
+             * it moved was passed then (by the lead's --force, with a
+             * note on the record), and a plan that keeps it amends */
+            if (has_ref(&t->depends_on, u->depends_on.v[j].id))
+                continue;
             if ((rc = task_state(s, u->depends_on.v[j].id, dep, sizeof(dep),
                                  err)))
                 return rc;

@@ -97,3 +97,12 @@ int gl_run_text_ok(const char *what, const char *text, size_t max,
     json_decref(utf8);
     return GL_OK;
 }
+
+int gl_run_no_note(const char *note)
+{
+    if (!note)
+        return 1;
+    while (*note == ' ' || *note == '\t' || *note == '\n' || *note == '\r')
+        note++;
+    return !*note;
+}

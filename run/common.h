@@ -40,6 +40,10 @@ const char *gl_run_names_with(const struct gl_plan *p, unsigned role, char *buf,
 int gl_run_text_ok(const char *what, const char *text, size_t max,
                    int multiline, struct gl_err *err);
 
+/* Whether a note that a move needs says nothing: none, or only blanks
+ * (spaces, tabs, newlines) - the same as no note. */
+int gl_run_no_note(const char *note);
+
 /* Append an event whose payload is the JSON object given (the reference
  * is taken, keys sorted).  Inside the caller's transaction. */
 int gl_run_event(gl_store *s, const struct gl_actor *who, const char *kind,

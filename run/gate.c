@@ -283,12 +283,13 @@ int gl_decide(gl_store *s, const struct gl_plan *p, const struct gl_actor *who,
         return gl_err_set(err, GL_EUSAGE,
                           "the decision is go, no-go or hold, not '%s'",
                           decision);
-    if (!note || !*note)
-        return gl_err_set(err, GL_EUSAGE, "a decision needs a --note");
+    /* who may comes first, then the reason */
     if (!gl_run_has_role(p, who->person, GL_ROLE_LEAD))
         return gl_err_set(
             err, GL_EDENIED, "only the lead decides go / no-go (%s)",
             gl_run_names_with(p, GL_ROLE_LEAD, leads, sizeof(leads)));
+    if (gl_run_no_note(note))
+        return gl_err_set(err, GL_EUSAGE, "a decision needs a --note");
     /* the gate reads the tables, which can be edited: a decision is
      * recorded only on a store whose every table is what its events made */
     {

@@ -171,20 +171,33 @@ out:
  * with it (their results were made on the work now taken back).  Each
  * one must be the reopener's to reopen (the same rule as its own
  * reopen); extra["reopens"] gets {task, from} of each, in plan order.
- * Dependents that are running, failed or skipped are left as they are.
- * A dry run (extra NULL) by the lead, who reopens any task, decides
- * nothing here and walks nothing (the API lists every task's actions). */
+ * A dependent that is running refuses the reopen (GL_EREFUSED, after
+ * any refusal of who asks): it would run on on a dependency taken back;
+ * its owner reports it done or failed first.  Dependents that are
+ * failed or skipped are left as they are.  A dry run (extra NULL) by the
+ * lead, who reopens any task, only looks for a running dependent, and
+ * only when some task runs (the API lists every task's actions). */
 static int reopen_dependents(gl_store *s, const struct gl_plan *p,
                              const struct gl_task *t, const char *me, int audit,
                              json_t *extra, struct gl_err *err)
 {
     unsigned char *in = NULL;
-    char leads[256];
+    char leads[256], running[128] = "", runner[128] = "";
+    int dry_lead = !extra && is_lead(p, me);
     size_t i;
     int rc = GL_OK;
 
-    if (!p->n_tasks || (!extra && is_lead(p, me)))
+    if (!p->n_tasks)
         return GL_OK;
+    if (dry_lead) {
+        int64_t count[GL_STAGE_COUNT][GL_TASK_STATE_COUNT], n = 0;
+        if ((rc = gl_store_task_counts(s, count, err)))
+            return rc;
+        for (i = 0; i < GL_STAGE_COUNT; i++)
+            n += count[i][GL_TASK_RUNNING];
+        if (!n)
+            return GL_OK;
+    }
     if (!(in = calloc(p->n_tasks, 1)))
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     if ((rc = dependents_of(p, t, in, err))) {
@@ -202,7 +215,14 @@ static int reopen_dependents(gl_store *s, const struct gl_plan *p,
         if ((rc = gl_store_task_state(s, u->id.id, st, sizeof(st), err)) ||
             (audit && (rc = gl_audit_check_row(s, "tasks", u->id.id, err))))
             break;
-        if (strcmp(st, "done") && strcmp(st, "checked"))
+        if (!strcmp(st, "running") && !running[0]) {
+            if ((rc = task_people(s, u, &w, err)))
+                break;
+            snprintf(running, sizeof(running), "%s", u->id.id);
+            snprintf(runner, sizeof(runner), "%s", w.owner);
+            continue;
+        }
+        if (dry_lead || (strcmp(st, "done") && strcmp(st, "checked")))
             continue;
         if ((rc = task_people(s, u, &w, err)) ||
             !(row = gl_transition_find(gl_task_moves, "reopen", st)))
@@ -229,6 +249,13 @@ static int reopen_dependents(gl_store *s, const struct gl_plan *p,
                        err);
     }
     free(in);
+    if (!rc && running[0])
+        rc = gl_err_set(err, GL_EREFUSED,
+                        "task '%s' is not reopened while '%s', which depends "
+                        "on it, is running; its owner %s reports it done or "
+                        "failed first (a reopen then takes it back too, or "
+                        "leaves it failed)",
+                        t->id.id, running, runner);
     return rc;
 }
 
@@ -308,8 +335,8 @@ static int task_decide(gl_store *s, const struct gl_plan *p,
                                   id, d, dep);
             /* the lead forces past a dependency: never without a word
              * on the record */
-            if (!note || !*note)
-                return gl_err_set(err, GL_EREFUSED,
+            if (gl_run_no_note(note))
+                return gl_err_set(err, GL_EUSAGE,
                                   "task '%s' waits for '%s', which is %s, not "
                                   "checked yet; starting it with --force "
                                   "needs a reason (--note)",
@@ -394,14 +421,15 @@ static int task_decide(gl_store *s, const struct gl_plan *p,
         }
         break;
     case GL_ACT_SKIP:
-        if (!note || !*note)
-            return gl_err_set(err, GL_EUSAGE,
-                              "skipping task '%s' needs a reason (--note)", id);
+        /* who may comes first, then the reason (as decide) */
         if (!may(p, &who_, me, gl_transition_may(gl_task_moves, "skip")))
             return gl_err_set(err, GL_EDENIED,
                               "only the owner of task '%s' (%s) or the lead "
                               "(%s) skips it",
                               id, who_.owner, leads);
+        if (gl_run_no_note(note))
+            return gl_err_set(err, GL_EUSAGE,
+                              "skipping task '%s' needs a reason (--note)", id);
         if (!(row = gl_transition_find(gl_task_moves, "skip", state)))
             return gl_err_set(err, GL_EREFUSED, "task '%s' is %s already", id,
                               state);
@@ -462,6 +490,16 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 int64_t now, const char **from, const char **to,
                 struct gl_err *err)
 {
+    return gl_task_act_also(s, p, switch_at, who, id, act, force, note, now,
+                            from, to, NULL, err);
+}
+
+int gl_task_act_also(gl_store *s, const struct gl_plan *p, int64_t switch_at,
+                     const struct gl_actor *who, const char *id,
+                     enum gl_task_action act, int force, const char *note,
+                     int64_t now, const char **from, const char **to,
+                     json_t **also_out, struct gl_err *err)
+{
     const struct gl_task *t = gl_plan_task(p, id);
     char state[16], planned_start[40] = "", planned_end[40] = "";
     const char *next = NULL;
@@ -471,6 +509,8 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
     int rc;
 
     *from = *to = NULL;
+    if (also_out)
+        *also_out = NULL;
     if (!t)
         return gl_err_set(err, GL_ENOTFOUND, "no task '%s' in the plan", id);
     if (!(extra = json_object()))
@@ -539,8 +579,29 @@ int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 goto fail;
         }
     }
-    if ((rc = gl_store_commit(s, err)))
+    if (also_out) {
+        /* the dependents taken back, for the caller to tell */
+        json_t *a = json_array();
+        int bad = !a;
+        json_array_foreach(json_object_get(extra, "reopens"), i, x) bad |=
+            json_array_append_new(
+                a,
+                json_pack("{s:O, s:O, s:s}", "task", json_object_get(x, "task"),
+                          "from", json_object_get(x, "from"), "to", next));
+        if (bad) {
+            json_decref(a);
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+            goto fail;
+        }
+        *also_out = a;
+    }
+    if ((rc = gl_store_commit(s, err))) {
+        if (also_out) {
+            json_decref(*also_out);
+            *also_out = NULL;
+        }
         goto out;
+    }
     *to = gl_task_state_static(next);
     goto out;
 fail:

@@ -20,9 +20,10 @@ static void decide(struct sv_req *q, struct sv_resp *r)
 
     if (!sv_fields_only(q, r, fields) ||
         !sv_field_str(q, r, "decision", 1, &decision) ||
-        !sv_field_str(q, r, "note", 1, &note))
+        !sv_field_str(q, r, "note", 0, &note))
         return;
     gl_err_clear(&err);
+    /* a missing note is gl_decide's to refuse, after who may */
     if (gl_decide(q->s, q->plan, &q->actor, decision, note, &err)) {
         sv_fail(r, &err);
         return;

@@ -208,7 +208,7 @@ static void task_move(struct sv_req *q, struct sv_resp *r)
     const struct gl_task *t;
     char output[4300] = "";
     struct gl_err err;
-    json_t *list, *o;
+    json_t *list, *o, *also = NULL;
     int act, force, resume, restart;
 
     action = strrchr(q->path, '/') + 1;
@@ -242,19 +242,21 @@ static void task_move(struct sv_req *q, struct sv_resp *r)
         return;
     }
     gl_err_clear(&err);
-    if (gl_task_act(q->s, q->plan, q->info->switch_at, &q->actor, id,
-                    (enum gl_task_action)act, force, note, q->now, &from, &to,
-                    &err)) {
+    if (gl_task_act_also(q->s, q->plan, q->info->switch_at, &q->actor, id,
+                         (enum gl_task_action)act, force, note, q->now, &from,
+                         &to, &also, &err)) {
         sv_fail(r, &err);
         return;
     }
     if (act == GL_ACT_START && t->run &&
         task_detach(q, t, sync_opt, output, sizeof(output), &err)) {
         /* moved, but not run: the owner fails it (or it is retried) */
+        json_decref(also);
         sv_fail(r, &err);
         return;
     }
     if (tasks_json(q, id, &list, &err)) {
+        json_decref(also);
         sv_fail(r, &err);
         return;
     }
@@ -263,6 +265,9 @@ static void task_move(struct sv_req *q, struct sv_resp *r)
     json_object_set_new(o, "from", json_string(from));
     json_object_set_new(o, "to", json_string(to));
     json_object_set_new(o, "as", json_string(q->who.person));
+    if (act == GL_ACT_REOPEN) /* the dependents taken back with it */
+        json_object_set(o, "reopens", also);
+    json_decref(also);
     if (output[0]) {
         json_object_set_new(o, "output", json_string(output));
         json_object_set_new(o, "detached", json_true());

@@ -13,6 +13,20 @@
 #include "golive/runbook.h"
 #include "task-exec.h"
 
+/* The other tasks a move took with it (a reopen's dependents), one line
+ * each after the move's own. */
+static void print_also(json_t *also, const char *id, const char *as)
+{
+    json_t *x;
+    size_t i;
+
+    json_array_foreach(also, i, x)
+        printf("task %s: %s -> %s (%s, with %s)\n",
+               json_string_value(json_object_get(x, "task")),
+               json_string_value(json_object_get(x, "from")),
+               json_string_value(json_object_get(x, "to")), as, id);
+}
+
 /* `task ACTION ID` on the open run: the transition, and a task with
  * run: executed when it starts. */
 static int task_act(struct cli_run *r, const char *id, int act, int force,
@@ -22,30 +36,37 @@ static int task_act(struct cli_run *r, const char *id, int act, int force,
     const char *from, *to;
     const struct gl_task *t;
     struct gl_err err;
+    json_t *also = NULL;
     int rc;
 
     if (sync_opt &&
         (rc = task_sync_opt_check(gl_plan_task(r->plan, id), sync_opt)))
         return rc;
     gl_err_clear(&err);
-    if (gl_task_act(r->s, r->plan, r->info.switch_at, &r->who, id,
-                    (enum gl_task_action)act, force, note, r->now, &from, &to,
-                    &err))
+    if (gl_task_act_also(r->s, r->plan, r->info.switch_at, &r->who, id,
+                         (enum gl_task_action)act, force, note, r->now, &from,
+                         &to, &also, &err))
         return cli_fail(&err);
     t = gl_plan_task(r->plan, id);
     if (act == GL_ACT_START && t && t->run) {
+        json_decref(also);
         /* a task with run: is executed now, and ends done or failed */
         if (!json)
             printf("task %s: %s -> %s (%s); run: %s\n", id, from, to,
                    r->who.person, t->run);
         return task_exec(r, t, detach, json, sync_opt);
     }
-    if (json)
-        cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "task", id, "from",
-                                 from, "to", to, "as", r->who.person),
-                       0);
-    else
+    if (json) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "task", id, "from", from,
+                              "to", to, "as", r->who.person);
+        if (o && act == GL_ACT_REOPEN)
+            json_object_set(o, "reopens", also);
+        cli_print_json(o, 0);
+    } else {
         printf("task %s: %s -> %s (%s)\n", id, from, to, r->who.person);
+        print_also(also, id, r->who.person);
+    }
+    json_decref(also);
     return EXIT_OK;
 }
 
@@ -213,17 +234,22 @@ static int task_remote(const char *server, const char *as, const char *id,
         }
         goto out;
     }
-    if (json)
-        cli_print_json(json_pack("{s:s, s:O, s:O, s:O}", "task", id, "from",
-                                 json_object_get(o, "from"), "to",
-                                 json_object_get(o, "to"), "as",
-                                 json_object_get(o, "as")),
-                       0);
-    else
+    if (json) {
+        json_t *j =
+            json_pack("{s:s, s:O, s:O, s:O}", "task", id, "from",
+                      json_object_get(o, "from"), "to",
+                      json_object_get(o, "to"), "as", json_object_get(o, "as"));
+        if (j && json_object_get(o, "reopens"))
+            json_object_set(j, "reopens", json_object_get(o, "reopens"));
+        cli_print_json(j, 0);
+    } else {
         printf("task %s: %s -> %s (%s)\n", id,
                json_string_value(json_object_get(o, "from")),
                json_string_value(json_object_get(o, "to")),
                json_string_value(json_object_get(o, "as")));
+        print_also(json_object_get(o, "reopens"), id,
+                   json_string_value(json_object_get(o, "as")));
+    }
 out:
     json_decref(o);
     json_decref(body);
@@ -240,7 +266,8 @@ static int run(int argc, char **argv)
     const struct gl_task *t;
     struct po_option opts[] = {
         OPT_AS(&as),
-        OPT_NOTE(&note, "why, for the record (skip: required)"),
+        OPT_NOTE(&note, "why, for the record (skip, and a forced start past "
+                        "a dependency: required)"),
         OPT_FLAG("force", 0, &force,
                  "start: the lead starts it before its time or its "
                  "dependencies (past a dependency not checked, with "
@@ -313,8 +340,10 @@ const struct gl_cmd cmd_task = {
     "and once checked only its checker or the lead reopens it.  A task\n"
     "whose dependency failed is skipped only by the lead, with --force.\n"
     "A reopen also reopens the done and checked tasks that depend on the\n"
-    "task (each must be the reopener's to reopen).  Every move is an event\n"
-    "with its actor.  The run's own copy of the plan decides.\n"
+    "task (each must be the reopener's to reopen; a line each), and is\n"
+    "refused while one that depends on it runs.  A note of only blanks is\n"
+    "no note.  Every move is an event with its actor.  The run's own copy\n"
+    "of the plan decides.\n"
     "\n"
     "A task with run: is executed by 'start': sync JOB... and check\n"
     "CHECK... run golive sync / check on the run's copy of the plan (they\n"

@@ -39,14 +39,26 @@ int gl_task_action_parse(const char *s);
 /* Move task id as who asks.  now: epoch seconds; switch_at: the run's T0.
  * GL_EDENIED (not for who asks: the message says who may), GL_EREFUSED
  * (not now: the message says what must happen first), GL_ENOTFOUND (no
- * such task) or GL_OK; *from / *to get the states (static strings) of
- * task id itself.  note is required to skip, and to force a start past a
- * dependency that is not checked. */
+ * such task), GL_EUSAGE (a note needed is missing: none or only
+ * blanks) or GL_OK; *from / *to get the states (static strings) of task
+ * id itself.  note is required to skip, and to force a start past a
+ * dependency that is not checked.  A reopen is refused while a task that
+ * depends on it runs. */
 int gl_task_act(gl_store *s, const struct gl_plan *p, int64_t switch_at,
                 const struct gl_actor *who, const char *id,
                 enum gl_task_action act, int force, const char *note,
                 int64_t now, const char **from, const char **to,
                 struct gl_err *err);
+
+/* gl_task_act, and *also (new reference, when also is not NULL and the
+ * move is made) the other tasks the move took with it: a reopen's
+ * dependents taken back, [{"task", "from", "to"}] in plan order ([] for
+ * none).  NULL on failure. */
+int gl_task_act_also(gl_store *s, const struct gl_plan *p, int64_t switch_at,
+                     const struct gl_actor *who, const char *id,
+                     enum gl_task_action act, int force, const char *note,
+                     int64_t now, const char **from, const char **to,
+                     json_t **also, struct gl_err *err);
 
 /* What person may do with task id now: *out gets (new reference) one
  * entry per action, in the order start, done, fail, skip, check, reopen:

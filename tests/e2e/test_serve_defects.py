@@ -344,6 +344,12 @@ def test_decisions_and_the_rollback(night):
     st, _, b = night.call("POST", "/decisions", "ann",
                           {"decision": "no-go", "note": "x"})
     assert st == 403 and err(b) == "only the lead decides go / no-go (lead)"
+    # who may comes before the note; a note of only blanks is none
+    st, _, b = night.call("POST", "/decisions", "ann", {"decision": "no-go"})
+    assert st == 403 and err(b) == "only the lead decides go / no-go (lead)"
+    st, _, b = night.call("POST", "/decisions", "lead",
+                          {"decision": "no-go", "note": "  "})
+    assert st == 400 and err(b) == "a decision needs a --note", b
     # go while the gate fails: 409, naming the failed criteria
     st, _, b = night.call("POST", "/decisions", "lead",
                           {"decision": "go", "note": "ship it"})

@@ -190,6 +190,33 @@ def test_a_task_worked_through_the_api(run):
     assert verified(st)
 
 
+def test_reopen_under_a_running_dependent(run):
+    """t2 runs on t1: the lead's actions say t1 is not reopened now, the
+    move is 409; once t2 is done the reopen takes it back, listed."""
+    st, tok = run
+    with Server(st) as s:
+        for path, who in (("t1/start", "ann"), ("t1/done", "ann"),
+                          ("t1/check", "bob"), ("t2/start", "bob")):
+            code, _, t = s.call("POST", "/api/v1/tasks/" + path, tok[who])
+            assert code == 200, t
+        code, _, t = s.call("GET", "/api/v1/tasks/t1", tok["lead"])
+        a = actions(t)["reopen"]
+        assert a["allowed"] is False and a["code"] == "conflict", a
+        assert "'t2', which depends on it, is running" in a["reason"]
+        code, _, body = s.call("POST", "/api/v1/tasks/t1/reopen", tok["lead"])
+        assert code == 409, body
+        code, _, t = s.call("POST", "/api/v1/tasks/t2/done", tok["bob"])
+        assert code == 200, t
+        code, _, t = s.call("GET", "/api/v1/tasks/t1", tok["lead"])
+        assert actions(t)["reopen"]["allowed"] is True
+        code, _, t = s.call("POST", "/api/v1/tasks/t1/reopen", tok["lead"],
+                            {"note": "again"})
+        assert code == 200, t
+        assert t["reopens"] == [{"task": "t2", "from": "done",
+                                 "to": "pending"}]
+    assert verified(st)
+
+
 def test_refusals_say_who_may_or_what_first(run):
     st, tok = run
     seq = last_seq(st)
@@ -223,10 +250,11 @@ def test_refusals_say_who_may_or_what_first(run):
         code, _, body = s.call("POST", "/api/v1/tasks/t1/check", tok["wall"])
         assert code == 403 and "viewer" in body["error"]["message"]
         # the lead forces t2 before its dependency is checked: with a
-        # reason, on the record
+        # reason, on the record (a missing one is a bad request, as a
+        # skip's or a decision's)
         code, _, body = s.call("POST", "/api/v1/tasks/t2/start", tok["lead"],
                                {"force": True})
-        assert code == 409 and "needs a reason (--note)" in \
+        assert code == 400 and "needs a reason (--note)" in \
             body["error"]["message"]
         code, _, t = s.call("POST", "/api/v1/tasks/t2/start", tok["lead"],
                             {"force": True, "note": "t1 is fine"})

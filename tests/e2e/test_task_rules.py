@@ -135,7 +135,10 @@ def test_forcing_past_dependencies_needs_a_note(tmp_path, good_plan):
     st = started(tmp_path, good_plan)
     assert task(st, "start", "freeze", "bob").rc == 0
     r = task(st, "start", "load", "lead", NIGHT, "--force")
-    assert r.rc == 3 and "--note" in r.err and "'freeze'" in r.err, r
+    assert r.rc == 2 and "--note" in r.err and "'freeze'" in r.err, r
+    # a note of only blanks is no note
+    r = task(st, "start", "load", "lead", NIGHT, "--force", "--note", "  \t ")
+    assert r.rc == 2 and "needs a reason (--note)" in r.err, r
     assert states(st)["load"] == "pending"
     r = task(st, "start", "load", "lead", NIGHT, "--force", "--note",
              "freeze is done by hand")
@@ -168,6 +171,11 @@ def test_skipping_after_a_failed_dependency(tmp_path, good_plan):
     assert r.rc == 3 and "only the lead" in r.err and "'load'" in r.err
     r = task(st, "skip", "release", "lead", NIGHT, "--force")
     assert r.rc == 2 and "--note" in r.err
+    r = task(st, "skip", "release", "lead", NIGHT, "--force", "--note", "   ")
+    assert r.rc == 2 and "needs a reason (--note)" in r.err, r
+    # who may comes before the reason: ann neither owns it nor leads
+    r = task(st, "skip", "release", "ann", NIGHT)
+    assert r.rc == 3 and "only the owner of task 'release'" in r.err, r
     assert states(st)["release"] == "pending"
     r = task(st, "skip", "release", "lead", NIGHT, "--force", "--note",
              "released by hand")
@@ -203,6 +211,10 @@ def test_reopen_takes_back_the_dependents(tmp_path, good_plan):
         ("lead", "load", "checked", "freeze"),
         ("lead", "release", "done", "freeze")]
     assert ev[0][1]["reopens"] == ["load", "release"]
+    # the move says what it took back with it
+    assert json.loads(r.out)["reopens"] == [
+        {"task": "load", "from": "checked", "to": "pending"},
+        {"task": "release", "from": "done", "to": "pending"}]
     assert all(e["note"] == "bad freeze" for _, e in ev)
     # a dependent reopened starts again only after freeze is checked again
     r = task(st, "start", "load", "ann", NIGHT)
@@ -210,13 +222,84 @@ def test_reopen_takes_back_the_dependents(tmp_path, good_plan):
     assert g(st, "audit", "verify").rc == 0
 
 
-def test_reopen_leaves_dependents_that_did_not_end(tmp_path, good_plan):
+def test_reopen_refused_while_a_dependent_runs(tmp_path, good_plan):
+    """load runs on freeze: freeze is not taken back under it; once load
+    ended, a reopen takes it back too and says so, line by line."""
     st = started(tmp_path, good_plan)
     walk(st, "freeze", "bob", "ann")
     assert task(st, "start", "load", "ann", NIGHT).rc == 0
-    assert task(st, "reopen", "freeze", "ann", NIGHT).rc == 0
+    for who in ("ann", "lead"):
+        r = task(st, "reopen", "freeze", who, NIGHT)
+        assert r.rc == 3, r
+        assert "'load', which depends on it, is running" in r.err, r
+        assert "its owner ann reports it done or failed first" in r.err
     assert states(st)["load"] == "running"
+    assert events(st, "task.reopen") == []
+    assert task(st, "done", "load", "ann", NIGHT).rc == 0
+    r = task(st, "reopen", "freeze", "lead", NIGHT)
+    assert r.rc == 0, r
+    assert r.out.splitlines() == [
+        "task freeze: checked -> pending (lead)",
+        "task load: done -> pending (lead, with freeze)"]
+    assert states(st)["load"] == "pending"
+    assert g(st, "audit", "verify").rc == 0
+
+
+def test_reopen_leaves_failed_dependents(tmp_path, good_plan):
+    st = started(tmp_path, good_plan)
+    walk(st, "freeze", "bob", "ann")
+    assert task(st, "start", "load", "ann", NIGHT).rc == 0
+    assert task(st, "fail", "load", "ann", NIGHT).rc == 0
+    r = task(st, "reopen", "freeze", "ann", NIGHT)
+    assert r.rc == 0, r
+    assert r.out.splitlines() == ["task freeze: checked -> pending (ann)"]
+    assert states(st)["load"] == "failed"
     assert len(events(st, "task.reopen")) == 1
+
+
+# ---- 4b. notes and who may, for decide too --------------------------------
+
+def test_decide_says_who_may_before_the_note(tmp_path, good_plan):
+    st = started(tmp_path, good_plan)
+    r = g(st, "decide", "no-go", "--as", "bob")
+    assert r.rc == 3 and "only the lead decides" in r.err, r
+    r = g(st, "decide", "no-go", "--as", "lead")
+    assert r.rc == 2 and "a decision needs a --note" in r.err, r
+    r = g(st, "decide", "no-go", "--as", "lead", "--note", " \n ")
+    assert r.rc == 2 and "a decision needs a --note" in r.err, r
+    assert events(st, "decide") == []
+
+
+# ---- 4c. an amend refuses only what it changes ----------------------------
+
+def test_amend_after_the_leads_forced_skip(tmp_path, good_plan):
+    """freeze failed, the lead skipped load past it: a plan that keeps
+    load's dependencies amends; one that adds a dependency not done yet
+    is still refused."""
+    st = started(tmp_path, good_plan)
+    assert task(st, "start", "freeze", "bob").rc == 0
+    assert task(st, "fail", "freeze", "bob").rc == 0
+    r = task(st, "skip", "load", "lead", NIGHT, "--force", "--note",
+             "loaded by hand")
+    assert r.rc == 0, r
+    text = good_plan.read_text()
+    good_plan.write_text(text.replace("    key: [id]\n",
+                                      "    key: [id]\n    mode: upsert\n"))
+    r = g(st, "run", "amend", str(good_plan), "--as", "lead")
+    assert r.rc == 0, r
+    text = good_plan.read_text()
+    old = "depends_on: [freeze], at: T-2h"
+    assert old in text
+    text = text.replace(old, "depends_on: [freeze, prep], at: T-2h")
+    text = text.replace("tasks:\n", "tasks:\n  - {id: prep, title: Prep, "
+                        "stage: prepare, owner: bob, checker: ann}\n")
+    good_plan.write_text(text)
+    r = g(st, "run", "amend", str(good_plan), "--as", "lead")
+    assert r.rc == 3, r
+    assert ("task 'load' is skipped already but would depend on 'prep', "
+            "which is pending") in r.err
+    assert "'freeze'" not in r.err
+    assert g(st, "audit", "verify").rc == 0
 
 
 # ---- 5. T0 stays once the switch happened or the run rolls back ----------
