@@ -266,7 +266,9 @@ def test_a_shift_does_not_rewrite_what_a_started_task_was_planned(tmp_path):
     s = status(st, "T-5h")
     fr = [t for t in s["task_list"] if t["id"] == "freeze"][0]
     assert fr["planned_start"] == "2026-03-13T18:00:00+08:00"
-    # reopened, freeze is planned anew: from the shifted T0
+    # reopened (once load, resting on it, has ended), freeze is planned
+    # anew: from the shifted T0
+    act(st, "done", "load", "ann", "T-5h")
     act(st, "reopen", "freeze", "ann", "T-5h")
     s = status(st, "T-5h")
     fr = [t for t in s["task_list"] if t["id"] == "freeze"][0]
