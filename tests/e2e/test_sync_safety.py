@@ -420,6 +420,35 @@ def test_incremental_tie_with_a_composite_key_between_servers(pg, my, tmp_path):
         {"a": 1, "b": "y", "v": "edited"}]
 
 
+def test_incremental_sqlite_text_times_into_timestamptz(pg, tmp_path, lite):
+    """SQLite TEXT times ('2026-11-30T12:00:00Z') into a PostgreSQL
+    timestamptz: the watermark is compared as the source writes its times,
+    only the boundary rows are read again, and a boundary row the new system
+    changed is never put back."""
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT, updated TEXT);"
+             "INSERT INTO src VALUES (1, 'a', '2026-11-30T08:00:00Z'),"
+             " (2, 'b', '2026-11-30T10:00:00Z'),"
+             " (3, 'c', '2026-11-30T12:00:00Z'),"
+             " (4, 'd', '2026-11-30T12:00:00Z')")
+    pg.sql("CREATE TABLE tgt (id int PRIMARY KEY, v varchar(20),"
+           " updated timestamptz)")
+    p = plan(tmp_path, lite, pg, INCR % "")
+    assert sync(p, dbs=(pg,))["j"]["written"] == 4
+    pg.sql("UPDATE tgt SET v = 'done' WHERE id IN (2, 3)")
+    lite.sql("INSERT INTO src VALUES (5, 'e', '2026-11-30T12:00:01Z')")
+    res = sync(p, dbs=(pg,))["j"]
+    # only the two boundary rows and the new one are read
+    assert (res["read"], res["written"], res["outcome"]) == (3, 1, "ok"), res
+    assert "at the watermark are in the target already" in res.get("note", "")
+    assert rows(pg, "SELECT id, v FROM tgt ORDER BY id") == [
+        {"id": 1, "v": "a"}, {"id": 2, "v": "done"}, {"id": 3, "v": "done"},
+        {"id": 4, "v": "d"}, {"id": 5, "v": "e"}]
+    pg.sql("UPDATE tgt SET v = 'done' WHERE id = 5")
+    res = sync(p, dbs=(pg,))["j"]
+    assert (res["read"], res["written"]) == (1, 0), res
+    assert rows(pg, "SELECT v FROM tgt WHERE id = 5") == [{"v": "done"}]
+
+
 # ---- #10.14: one execution of a job at a time ----------------------------
 
 def hold_source(path):
