@@ -449,6 +449,26 @@ def test_incremental_sqlite_text_times_into_timestamptz(pg, tmp_path, lite):
     assert rows(pg, "SELECT v FROM tgt WHERE id = 5") == [{"v": "done"}]
 
 
+def test_incremental_row_not_above_the_watermark_is_never_updated(
+        pg, tmp_path, lite):
+    """Source times with a zone golive cannot write W in (+02:00): the
+    source's text comparison takes in too many rows, but none that is not
+    above W as the target compares it is overwritten."""
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT, updated TEXT);"
+             "INSERT INTO src VALUES (1, 'a', '2026-11-30T10:00:00+02:00'),"
+             " (2, 'b', '2026-11-30T14:00:00+02:00')")
+    pg.sql("CREATE TABLE tgt (id int PRIMARY KEY, v varchar(20),"
+           " updated timestamptz)")
+    p = plan(tmp_path, lite, pg, INCR % "")
+    assert sync(p, dbs=(pg,))["j"]["written"] == 2
+    pg.sql("UPDATE tgt SET v = 'done'")
+    lite.sql("INSERT INTO src VALUES (3, 'c', '2026-11-30T14:00:01+02:00')")
+    res = sync(p, dbs=(pg,))["j"]
+    assert (res["written"], res["outcome"]) == (1, "ok"), res
+    assert rows(pg, "SELECT id, v FROM tgt ORDER BY id") == [
+        {"id": 1, "v": "done"}, {"id": 2, "v": "done"}, {"id": 3, "v": "c"}]
+
+
 # ---- #10.14: one execution of a job at a time ----------------------------
 
 def hold_source(path):
