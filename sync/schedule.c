@@ -208,37 +208,100 @@ static void fail_early(struct sched *S, size_t i, int rc)
     record_end(S, r);
 }
 
-/* A truncate job whose target a table outside the invocation references
- * (with rows) cannot be emptied: it fails now, before any target is
- * emptied, so that the jobs that wait for it are skipped untouched (it
- * failed after its children had been emptied). */
+/* "schema.table" and "table" name the same table when one has no schema
+ * (as in order.c). */
+static int same_table(const char *a, const char *b)
+{
+    const char *da = strrchr(a, '.'), *db = strrchr(b, '.');
+
+    if (!strcmp(a, b))
+        return 1;
+    if (da && !db)
+        return !strcmp(da + 1, b);
+    if (db && !da)
+        return !strcmp(a, db + 1);
+    return 0;
+}
+
+/* The job of the invocation (not i) that empties table t on i's system,
+ * or -1. */
+static long truncate_job_of(struct sched *S, size_t i, const char *t)
+{
+    size_t k;
+
+    for (k = 0; k < S->n; k++)
+        if (k != i && S->jobs[k]->mode == GL_SYNC_TRUNCATE &&
+            !strcmp(S->jobs[k]->to.system.id, S->jobs[i]->to.system.id) &&
+            same_table(S->jobs[k]->to.table, t))
+            return (long)k;
+    return -1;
+}
+
+/* A truncate job whose target a table with rows references cannot be
+ * emptied when nothing of the invocation empties that table first (one
+ * outside it, or one whose own job cannot empty it): it fails now, before
+ * any target is emptied, so that neither the jobs that wait for it nor the
+ * parents it references are touched (a parent emptied under a child that
+ * keeps its rows leaves them pointing nowhere).  Repeated until no more
+ * fail: a job that fails here leaves its table's rows for the others. */
 static void refuse_unemptiable(struct sched *S)
 {
+    const struct gl_sync_job **live = calloc(S->n + 1, sizeof(*live));
+    size_t *at = calloc(S->n + 1, sizeof(*at));
     struct gl_err err;
-    size_t i;
+    size_t i, k, nl;
+    int more = 1;
 
-    for (i = 0; i < S->n; i++) {
-        char *blocker = NULL;
-        struct gl_sync_result *r = &S->out[i].res;
-
-        if (S->out[i].state == GL_SYNC_ENDED ||
-            S->jobs[i]->mode != GL_SYNC_TRUNCATE)
-            continue;
-        gl_err_clear(&err);
-        if (gl_sync_empty_blocker(S->plan, S->jobs, S->n, i, &blocker, &err))
-            continue; /* the emptying itself reports it */
-        if (!blocker)
-            continue;
-        snprintf(r->job, sizeof(r->job), "%s", S->jobs[i]->id.id);
-        snprintf(r->error, sizeof(r->error),
-                 "cannot empty '%.200s': table '%.200s' references it and "
-                 "holds rows; nothing was emptied.  Empty '%.200s' in the same "
-                 "invocation (a truncate job of its own), or load '%.200s' "
-                 "with mode: upsert",
-                 S->jobs[i]->to.table, blocker, blocker, S->jobs[i]->to.table);
-        free(blocker);
-        fail_early(S, i, GL_OK);
+    if (!live || !at) {
+        free(live);
+        free(at);
+        return; /* the emptying itself reports what it cannot */
     }
+    while (more) {
+        more = 0;
+        /* the jobs still to run: those that ended empty nothing */
+        for (nl = 0, k = 0; k < S->n; k++)
+            if (S->out[k].state != GL_SYNC_ENDED) {
+                at[k] = nl;
+                live[nl++] = S->jobs[k];
+            }
+        for (i = 0; i < S->n; i++) {
+            char *blocker = NULL;
+            struct gl_sync_result *r = &S->out[i].res;
+            long by;
+
+            if (S->out[i].state == GL_SYNC_ENDED ||
+                S->jobs[i]->mode != GL_SYNC_TRUNCATE)
+                continue;
+            gl_err_clear(&err);
+            if (gl_sync_empty_blocker(S->plan, live, nl, at[i], &blocker, &err))
+                continue; /* the emptying itself reports it */
+            if (!blocker)
+                continue;
+            snprintf(r->job, sizeof(r->job), "%s", S->jobs[i]->id.id);
+            by = truncate_job_of(S, i, blocker);
+            if (by >= 0)
+                snprintf(r->error, sizeof(r->error),
+                         "cannot empty '%.200s': table '%.200s' references it "
+                         "and holds rows, and job '%.100s' cannot empty it "
+                         "(see its error); nothing was emptied",
+                         S->jobs[i]->to.table, blocker, S->jobs[by]->id.id);
+            else
+                snprintf(r->error, sizeof(r->error),
+                         "cannot empty '%.200s': table '%.200s' references it "
+                         "and holds rows; nothing was emptied.  Empty "
+                         "'%.200s' in the same invocation (a truncate job of "
+                         "its own), or load '%.200s' with mode: upsert",
+                         S->jobs[i]->to.table, blocker, blocker,
+                         S->jobs[i]->to.table);
+            free(blocker);
+            fail_early(S, i, GL_OK);
+            more = 1;
+            break; /* the others again, without it */
+        }
+    }
+    free(live);
+    free(at);
 }
 
 /* Prepare every job before anything changes: each reaches its source and

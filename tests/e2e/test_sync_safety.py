@@ -691,3 +691,58 @@ def test_a_person_the_run_does_not_know_loads_nothing(tmp_path, lite):
     assert "'nobody' is not a person of the plan" in r.err
     assert "nothing was run" in r.err
     assert count(new) == 1
+
+
+def clinic_chain(tmp_path, lite, tgt):
+    """clinics <- doctors <- appointments in the target, all loaded; clinics
+    and doctors truncate jobs, appts incremental."""
+    lite.sql("CREATE TABLE c (id INTEGER PRIMARY KEY);"
+             "CREATE TABLE d (id INTEGER PRIMARY KEY, c_id INTEGER);"
+             "CREATE TABLE a (id INTEGER PRIMARY KEY, d_id INTEGER,"
+             " updated TEXT);"
+             "INSERT INTO c VALUES (1), (2);"
+             "INSERT INTO d SELECT value, 1 + value % 2 FROM"
+             " (WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL"
+             "  SELECT value + 1 FROM s WHERE value < 10) SELECT value FROM s);"
+             "INSERT INTO a VALUES (1, 3, '2026-11-30 10:00:00')")
+    tgt.sql("CREATE TABLE clinics (id int PRIMARY KEY);"
+            "CREATE TABLE doctors (id int PRIMARY KEY, c_id int NOT NULL"
+            " REFERENCES clinics(id));"
+            "CREATE TABLE appointments (id int PRIMARY KEY, d_id int NOT NULL"
+            " REFERENCES doctors(id), updated %s)" % TS[tgt.kind])
+    jobs = """
+    - {id: clinics, from: old.c, to: new.clinics, key: [id], mode: truncate,
+       owner: ann, checker: bob}
+    - {id: doctors, from: old.d, to: new.doctors, key: [id], mode: truncate,
+       after: [clinics], owner: ann, checker: bob}
+    - {id: appts, from: old.a, to: new.appointments, key: [id],
+       mode: incremental, watermark: updated, after: [doctors],
+       owner: ann, checker: bob}
+    """
+    return plan(tmp_path, lite, tgt, jobs)
+
+
+def test_a_parent_is_not_emptied_when_its_child_cannot_be(engine, tmp_path,
+                                                          lite):
+    """New-user trial (SQLite): `sync plan clinics doctors` emptied and
+    reloaded clinics, then refused to empty doctors (appointments references
+    it): 10 doctors pointed at a missing clinic.  The refusal is found
+    before any target is emptied, and clinics is not emptied either."""
+    tgt = target_of(engine, tmp_path, lite)
+    p = clinic_chain(tmp_path, lite, tgt)
+    r, res = run_json(p, env=tgt.env)
+    assert r.rc == 0, r
+    # a clinic only the new system has: gone if clinics is emptied
+    tgt.sql("INSERT INTO clinics VALUES (99)")
+    before = (count(tgt, "clinics"), count(tgt, "doctors"))
+    r, res = run_json(p, "clinics", "doctors", env=tgt.env)
+    assert r.rc == 1, r
+    assert res["doctors"]["outcome"] == "failed"
+    assert "cannot empty 'doctors': table 'appointments' references it" in \
+        res["doctors"]["error"], res
+    assert res["clinics"]["outcome"] == "failed", res
+    assert "cannot empty 'clinics'" in res["clinics"]["error"], res
+    assert "and job 'doctors' cannot empty it" in res["clinics"]["error"], res
+    assert (count(tgt, "clinics"), count(tgt, "doctors")) == before
+    assert rows(tgt, "SELECT count(*) AS n FROM doctors WHERE c_id NOT IN"
+                " (SELECT id FROM clinics)") == [{"n": 0}]
