@@ -746,3 +746,40 @@ def test_a_parent_is_not_emptied_when_its_child_cannot_be(engine, tmp_path,
     assert (count(tgt, "clinics"), count(tgt, "doctors")) == before
     assert rows(tgt, "SELECT count(*) AS n FROM doctors WHERE c_id NOT IN"
                 " (SELECT id FROM clinics)") == [{"n": 0}]
+
+
+def test_a_job_after_a_failed_one_says_what_to_run(tmp_path, lite):
+    """New-user trial: after doctors failed ("nothing was emptied"), `sync
+    plan appts` was skipped for good with no way out, and the summary's
+    hint named doctors alone where its refusal asks for its predecessor
+    too.  The skip and the hint name the jobs to run together; that command
+    runs once the cause is repaired."""
+    tgt = target_of(type("E", (), {"kind": "sqlite"})(), tmp_path, lite)
+    p = clinic_chain(tmp_path, lite, tgt)
+    r = golive("run", "start", p)
+    assert r.rc == 0, r
+    # never ran in this run: refused, the hint names what the refusal asks
+    r, res = run_json(p, "doctors")
+    assert r.rc == 3, r
+    assert "golive sync PLAN clinics doctors" in res["doctors"]["error"], res
+    assert "run again: golive sync %s clinics doctors\n" % p in r.err, r
+    r, res = run_json(p)
+    assert r.rc == 0, r
+    r, res = run_json(p, "clinics", "doctors")
+    assert r.rc == 1, r
+    assert "run again: golive sync %s clinics doctors\n" % p in r.err, r
+    r, res = run_json(p, "appts")
+    assert r.rc == 1, r
+    err = res["appts"]["error"]
+    assert err.startswith("skipped: it comes after 'doctors', which did not "
+                          "end ok in its latest execution"), err
+    assert "once repaired, sync them together: golive sync PLAN clinics " \
+        "doctors appts" in err, err
+    assert "run again: golive sync %s clinics doctors appts\n" % p in r.err, r
+    # repaired (the appointments doctors' emptying would break go first):
+    # the command named runs
+    tgt.sql("DELETE FROM appointments")
+    r, res = run_json(p, "clinics", "doctors", "appts")
+    assert r.rc == 0, r
+    assert [res[j]["outcome"] for j in ("clinics", "doctors", "appts")] == \
+        ["ok"] * 3
