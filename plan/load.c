@@ -932,7 +932,7 @@ static const struct key job_keys[] = {
     {"key", K_REFS, 0, J(key), 0, NULL},
     {"where", K_STR, 0, J(where), 0, NULL},
     {"mode", K_FN, 0, 0, 0, job_mode},
-    {"watermark", K_STR, 0, J(watermark), 0, NULL},
+    {"watermark", K_STR, KEY_POS, J(watermark), J(watermark_pos), NULL},
     {"columns", K_FN, 0, 0, 0, job_columns},
     {"ignore", K_REFS, 0, J(ignore), 0, NULL},
     {"error_limit", K_FN, 0, 0, 0, job_error_limit},

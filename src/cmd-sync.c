@@ -227,6 +227,20 @@ static void print_resume_hint(struct sched *S, const char *plan_path)
  * command that goes on, once what failed is repaired.  A job whose
  * checkpoint says it stopped or was emptied goes on with --resume; one
  * its failure left untouched runs again as it was. */
+/* Whether name is a word of the list (" a b"). */
+static int listed(const struct gl_buf *list, const char *name)
+{
+    const char *s = gl_buf_str(list), *w;
+    size_t n = strlen(name);
+
+    for (w = strstr(s, name); w; w = strstr(w + 1, name))
+        if (w > s && w[-1] == ' ' && (w[n] == ' ' || !w[n]))
+            return 1;
+    return 0;
+}
+
+/* A job skipped or refused for jobs the invocation did not name is
+ * named with them (what its refusal asks for). */
 static void print_next_hint(struct sched *S, const char *plan_path)
 {
     struct gl_buf resume = GL_BUF_INIT, again = GL_BUF_INIT;
@@ -234,11 +248,22 @@ static void print_next_hint(struct sched *S, const char *plan_path)
 
     for (i = 0; i < S->n; i++) {
         const struct gl_sync_outcome *o = &S->out[i];
+        struct gl_buf *to = o->checkpoint == 0 ? &resume : &again;
+        const char *w = o->needs, *e;
         if (o->state != GL_SYNC_ENDED || gl_sync_outcome_ok(o) ||
             o->res.locked_out)
             continue;
-        gl_buf_addf(o->checkpoint == 0 ? &resume : &again, " %s",
-                    S->jobs[i]->id.id);
+        while (*w) {
+            char name[256];
+            e = strchr(w, ' ');
+            if (!e)
+                e = w + strlen(w);
+            snprintf(name, sizeof(name), "%.*s", (int)(e - w), w);
+            if (name[0] && !listed(&resume, name) && !listed(&again, name))
+                gl_buf_addf(to, " %s", name);
+            w = *e ? e + 1 : e;
+        }
+        gl_buf_addf(to, " %s", S->jobs[i]->id.id);
     }
     if (cli_buf_check(&resume, "the hint") || cli_buf_check(&again, "the hint"))
         goto out;
@@ -463,8 +488,10 @@ const struct gl_cmd cmd_sync = {
     "Before any target is emptied, every job connects to both sides, takes\n"
     "its lock in the target (one execution of a job at a time) and runs\n"
     "its SELECT for no rows.  A job after one that did not end ok (in this\n"
-    "invocation, or in its latest recorded execution) is skipped.  An\n"
-    "append job that completed already loads nothing.\n"
+    "invocation, or in its latest recorded execution) is skipped; its\n"
+    "error and the closing hint name the jobs to sync with it once the\n"
+    "cause is repaired.  An append job that completed already loads\n"
+    "nothing.\n"
     "\n",
     "exit: 0 every job ok, 1 a job failed, passed its error limit or was\n"
     "      skipped, 2 usage or connection error, 3 refused (an interrupted\n"

@@ -96,6 +96,11 @@ int sync_add_row(struct job *J, const struct gl_value *src)
     J->res->read++;
     if (sync_transform(J, r))
         return -1;
+    /* never overwrite a row whose watermark is not above W as the target
+     * compares it, whatever the source's comparison said */
+    if (J->boundary.len && !r->boundary && !r->reject &&
+        sync_at_boundary(J, &r->dst[J->wm_col]))
+        r->boundary = 1;
     if (open_batch(J))
         return -2;
     stream_row(J, r);

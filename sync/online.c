@@ -14,6 +14,7 @@
 #include "sync/mapping.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/suggest.h"
 
 #define ERR GL_SEV_ERROR
 #define WARN GL_SEV_WARNING
@@ -384,6 +385,22 @@ static void check_watermark(struct online *O, const struct gl_sync_job *j,
     gl_time_format(now, 0, at);
     gl_sync_source_relation(j, src, &rel);
     sc = gl_table_col(sd, j->watermark);
+    if (sc < 0) {
+        const char **names = calloc(sd->ncols + 1, sizeof(*names));
+        const char *hint = NULL;
+        struct gl_pos at_w = j->watermark_pos.line ? j->watermark_pos : j->pos;
+        for (i = 0; names && i < sd->ncols; i++)
+            names[i] = sd->cols[i].name;
+        if (names)
+            hint = gl_suggest(j->watermark, names, sd->ncols);
+        gl_diags_add(O->d, at_w.line, at_w.col, ERR, "no-column",
+                     "sync job '%s': source %s has no watermark column "
+                     "'%s'%s%s%s",
+                     j->id.id, j->query ? "query" : "table", j->watermark,
+                     hint ? "; did you mean '" : "", hint ? hint : "",
+                     hint ? "'?" : "");
+        free(names);
+    }
     if (sc >= 0 && !gl_buf_failed(&rel))
         ns = later_than_now(src, gl_buf_str(&rel), j->where, j->watermark,
                             sd->cols[sc].type, now);

@@ -18,6 +18,7 @@
 #include "golive/db.h"
 #include "golive/store.h"
 #include "golive/sync.h"
+#include "util/buf.h"
 #include "util/clock.h"
 
 struct skip_cause {
@@ -184,6 +185,9 @@ static int skip_after_failure(struct sched *S, size_t i)
              * over what it reads when it is i's own) */
             struct skip_cause c = S->cause[k];
             skip(S, i, c.after, c.why);
+            if (!S->out[i].needs[0])
+                memcpy(S->out[i].needs, S->out[k].needs,
+                       sizeof(S->out[i].needs));
         } else {
             skip(S, i, S->jobs[k]->id.id,
                  S->out[k].rc == GL_EREFUSED ? "was refused" : "failed");
@@ -208,37 +212,100 @@ static void fail_early(struct sched *S, size_t i, int rc)
     record_end(S, r);
 }
 
-/* A truncate job whose target a table outside the invocation references
- * (with rows) cannot be emptied: it fails now, before any target is
- * emptied, so that the jobs that wait for it are skipped untouched (it
- * failed after its children had been emptied). */
+/* "schema.table" and "table" name the same table when one has no schema
+ * (as in order.c). */
+static int same_table(const char *a, const char *b)
+{
+    const char *da = strrchr(a, '.'), *db = strrchr(b, '.');
+
+    if (!strcmp(a, b))
+        return 1;
+    if (da && !db)
+        return !strcmp(da + 1, b);
+    if (db && !da)
+        return !strcmp(a, db + 1);
+    return 0;
+}
+
+/* The job of the invocation (not i) that empties table t on i's system,
+ * or -1. */
+static long truncate_job_of(struct sched *S, size_t i, const char *t)
+{
+    size_t k;
+
+    for (k = 0; k < S->n; k++)
+        if (k != i && S->jobs[k]->mode == GL_SYNC_TRUNCATE &&
+            !strcmp(S->jobs[k]->to.system.id, S->jobs[i]->to.system.id) &&
+            same_table(S->jobs[k]->to.table, t))
+            return (long)k;
+    return -1;
+}
+
+/* A truncate job whose target a table with rows references cannot be
+ * emptied when nothing of the invocation empties that table first (one
+ * outside it, or one whose own job cannot empty it): it fails now, before
+ * any target is emptied, so that neither the jobs that wait for it nor the
+ * parents it references are touched (a parent emptied under a child that
+ * keeps its rows leaves them pointing nowhere).  Repeated until no more
+ * fail: a job that fails here leaves its table's rows for the others. */
 static void refuse_unemptiable(struct sched *S)
 {
+    const struct gl_sync_job **live = calloc(S->n + 1, sizeof(*live));
+    size_t *at = calloc(S->n + 1, sizeof(*at));
     struct gl_err err;
-    size_t i;
+    size_t i, k, nl;
+    int more = 1;
 
-    for (i = 0; i < S->n; i++) {
-        char *blocker = NULL;
-        struct gl_sync_result *r = &S->out[i].res;
-
-        if (S->out[i].state == GL_SYNC_ENDED ||
-            S->jobs[i]->mode != GL_SYNC_TRUNCATE)
-            continue;
-        gl_err_clear(&err);
-        if (gl_sync_empty_blocker(S->plan, S->jobs, S->n, i, &blocker, &err))
-            continue; /* the emptying itself reports it */
-        if (!blocker)
-            continue;
-        snprintf(r->job, sizeof(r->job), "%s", S->jobs[i]->id.id);
-        snprintf(r->error, sizeof(r->error),
-                 "cannot empty '%.200s': table '%.200s' references it and "
-                 "holds rows; nothing was emptied.  Empty '%.200s' in the same "
-                 "invocation (a truncate job of its own), or load '%.200s' "
-                 "with mode: upsert",
-                 S->jobs[i]->to.table, blocker, blocker, S->jobs[i]->to.table);
-        free(blocker);
-        fail_early(S, i, GL_OK);
+    if (!live || !at) {
+        free(live);
+        free(at);
+        return; /* the emptying itself reports what it cannot */
     }
+    while (more) {
+        more = 0;
+        /* the jobs still to run: those that ended empty nothing */
+        for (nl = 0, k = 0; k < S->n; k++)
+            if (S->out[k].state != GL_SYNC_ENDED) {
+                at[k] = nl;
+                live[nl++] = S->jobs[k];
+            }
+        for (i = 0; i < S->n; i++) {
+            char *blocker = NULL;
+            struct gl_sync_result *r = &S->out[i].res;
+            long by;
+
+            if (S->out[i].state == GL_SYNC_ENDED ||
+                S->jobs[i]->mode != GL_SYNC_TRUNCATE)
+                continue;
+            gl_err_clear(&err);
+            if (gl_sync_empty_blocker(S->plan, live, nl, at[i], &blocker, &err))
+                continue; /* the emptying itself reports it */
+            if (!blocker)
+                continue;
+            snprintf(r->job, sizeof(r->job), "%s", S->jobs[i]->id.id);
+            by = truncate_job_of(S, i, blocker);
+            if (by >= 0)
+                snprintf(r->error, sizeof(r->error),
+                         "cannot empty '%.200s': table '%.200s' references it "
+                         "and holds rows, and job '%.100s' cannot empty it "
+                         "(see its error); nothing was emptied",
+                         S->jobs[i]->to.table, blocker, S->jobs[by]->id.id);
+            else
+                snprintf(r->error, sizeof(r->error),
+                         "cannot empty '%.200s': table '%.200s' references it "
+                         "and holds rows; nothing was emptied.  Empty "
+                         "'%.200s' in the same invocation (a truncate job of "
+                         "its own), or load '%.200s' with mode: upsert",
+                         S->jobs[i]->to.table, blocker, blocker,
+                         S->jobs[i]->to.table);
+            free(blocker);
+            fail_early(S, i, GL_OK);
+            more = 1;
+            break; /* the others again, without it */
+        }
+    }
+    free(live);
+    free(at);
 }
 
 /* Prepare every job before anything changes: each reaches its source and
@@ -442,9 +509,10 @@ static void refuse_after(struct sched *S, size_t i, const char *after,
     snprintf(r->mode, sizeof(r->mode), "none");
     snprintf(r->error, sizeof(r->error),
              "refused: it comes after '%.100s', which %.200s: sync '%.100s' "
-             "first, or name both jobs in one invocation (golive sync PLAN "
-             "%.100s %.100s)",
-             after, why, after, after, S->jobs[i]->id.id);
+             "first, or name them in one invocation (golive sync PLAN "
+             "%.300s %.100s)",
+             after, why, after, S->out[i].needs[0] ? S->out[i].needs : after,
+             S->jobs[i]->id.id);
     r->failed = 1;
     S->out[i].rc = GL_EREFUSED;
     S->out[i].state = GL_SYNC_ENDED;
@@ -452,15 +520,16 @@ static void refuse_after(struct sched *S, size_t i, const char *after,
     S->x[i] = NULL;
 }
 
-/* Job i comes after job b of the plan, which this invocation does not
- * run: skipped when b's latest execution did not end ok (as the run
- * records it, or as its checkpoint in its target says); refused when b
- * never ran (no execution in the run's store; without a store, no
- * checkpoint in its target): its rows are not there to build on. */
-static void skip_after_unselected(struct sched *S, size_t i,
-                                  const struct gl_sync_job *b)
+/* What job b, which this invocation does not run, leaves to the jobs
+ * after it: 0 they may run (its latest execution ended ok, or it is not
+ * known here), 1 it did not end ok (as the run records it, or as its
+ * checkpoint in its target says), 2 it never ran (no execution in the
+ * run's store; without a store, no checkpoint in its target): its rows
+ * are not there to build on.  why says how. */
+static int unselected_state(struct sched *S, const struct gl_sync_job *b,
+                            char *why, size_t n)
 {
-    char outcome[32], ended[48], why[200];
+    char outcome[32], ended[48];
     struct gl_err err;
     int cp = -1, recorded = 0;
 
@@ -470,48 +539,60 @@ static void skip_after_unselected(struct sched *S, size_t i,
                             ended, sizeof(ended), &err)) {
         recorded = 1;
         if (outcome[0] && strcmp(outcome, "ok")) {
-            snprintf(why, sizeof(why),
+            snprintf(why, n,
                      "did not end ok in its latest execution (%s, at %s)",
                      outcome, ended);
-            skip(S, i, b->id.id, why);
-            return;
+            return 1;
         }
         if (!outcome[0]) {
-            refuse_after(S, i, b->id.id, "has not run in this run");
-            return;
+            snprintf(why, n, "has not run in this run");
+            return 2;
         }
     }
     gl_err_clear(&err);
     if (gl_sync_checkpoint_state(S->plan, b, &cp, &err))
-        return; /* its target cannot be reached: not known here */
-    if (cp == 0)
-        skip(S, i, b->id.id,
-             "has not finished: its latest execution stopped, or its "
-             "target was emptied and not loaded since");
-    else if (cp < 0 && !recorded)
-        refuse_after(S, i, b->id.id,
-                     "has never run (its target holds no checkpoint of it)");
+        return 0; /* its target cannot be reached: not known here */
+    if (cp == 0) {
+        snprintf(why, n,
+                 "has not finished: its latest execution stopped, or "
+                 "its target was emptied and not loaded since");
+        return 1;
+    }
+    if (cp < 0 && !recorded) {
+        snprintf(why, n,
+                 "has never run (its target holds no checkpoint of it)");
+        return 2;
+    }
+    return 0;
 }
 
 /* The order of the selected jobs (S->dep), from the order of every job of
  * the plan; and a job that comes after one not selected is skipped when
- * that one did not end ok. */
+ * that one did not end ok, refused when it never ran.  Either names what
+ * to sync with it (needs: every job not selected it comes after, through
+ * such jobs, that is not ok). */
 static int order_jobs(struct sched *S, struct gl_err *err)
 {
     const struct gl_plan *p = S->plan;
-    size_t n = p->n_sync, i, k, a, b;
+    size_t n = p->n_sync, i, k, a, b, sp;
     const struct gl_sync_job **all = calloc(n + 1, sizeof(*all));
     unsigned char *dep = calloc(n * n + 1, 1);
     size_t *at = calloc(S->n + 1, sizeof(*at));
+    size_t *stack = calloc(n + 1, sizeof(*stack));
     unsigned char *selected = calloc(n + 1, 1);
+    unsigned char *need = calloc(n + 1, 1);
+    signed char *state = calloc(n + 1, 1);
+    char(*why)[200] = calloc(n + 1, sizeof(*why));
     int rc = GL_OK;
 
-    if (!all || !dep || !at || !selected) {
+    if (!all || !dep || !at || !stack || !selected || !need || !state || !why) {
         rc = gl_err_set(err, GL_ENOMEM, "out of memory");
         goto out;
     }
-    for (a = 0; a < n; a++)
+    for (a = 0; a < n; a++) {
         all[a] = &p->sync[a];
+        state[a] = -1; /* not asked yet */
+    }
     for (i = 0; i < S->n; i++) {
         at[i] = (size_t)(S->jobs[i] - p->sync);
         selected[at[i]] = 1;
@@ -522,16 +603,62 @@ static int order_jobs(struct sched *S, struct gl_err *err)
         for (k = 0; k < S->n; k++)
             S->dep[i * S->n + k] = dep[at[i] * n + at[k]];
     for (i = 0; i < S->n; i++) {
-        a = at[i];
-        for (b = 0; b < n && !S->out[i].skipped; b++)
-            if (b != a && !selected[b] && dep[a * n + b])
-                skip_after_unselected(S, i, &p->sync[b]);
+        struct gl_buf names = GL_BUF_INIT;
+        size_t first = (size_t)-1;
+
+        /* the jobs not selected that i comes after and that are not ok,
+         * and those that these come after, ... */
+        memset(need, 0, n);
+        sp = 0;
+        stack[sp++] = at[i];
+        while (sp) {
+            a = stack[--sp];
+            for (b = 0; b < n; b++) {
+                if (b == a || selected[b] || need[b] || !dep[a * n + b])
+                    continue;
+                if (state[b] < 0)
+                    state[b] = (signed char)unselected_state(
+                        S, &p->sync[b], why[b], sizeof(why[b]));
+                if (!state[b])
+                    continue;
+                need[b] = 1;
+                stack[sp++] = b;
+            }
+        }
+        for (b = 0; b < n; b++)
+            if (need[b])
+                gl_buf_addf(&names, "%s%s", names.len ? " " : "",
+                            p->sync[b].id.id);
+        if (!gl_buf_failed(&names))
+            snprintf(S->out[i].needs, sizeof(S->out[i].needs), "%s",
+                     gl_buf_str(&names));
+        gl_buf_release(&names);
+        /* skipped or refused for the first one it comes after itself */
+        for (b = 0; b < n && first == (size_t)-1; b++)
+            if (need[b] && dep[at[i] * n + b])
+                first = b;
+        if (first == (size_t)-1)
+            continue;
+        if (state[first] == 2) {
+            refuse_after(S, i, p->sync[first].id.id, why[first]);
+            continue;
+        }
+        skip(S, i, p->sync[first].id.id, why[first]);
+        snprintf(S->out[i].res.error, sizeof(S->out[i].res.error),
+                 "skipped: it comes after '%.200s', which %.200s; once "
+                 "repaired, sync them together: golive sync PLAN %.300s %.100s",
+                 p->sync[first].id.id, why[first], S->out[i].needs,
+                 S->jobs[i]->id.id);
     }
 out:
     free(all);
     free(dep);
     free(at);
+    free(stack);
     free(selected);
+    free(need);
+    free(state);
+    free(why);
     return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/value.h"
 #include "sync/mapping.h"
 #include "sync/sync-internal.h"
 #include "util/crashpoint.h"
@@ -217,6 +218,154 @@ int sync_count_source(struct job *J, const char *where)
     return rc ? sync_failed_with(J) : GL_OK;
 }
 
+/* Keep W as the target holds it, for sync_at_boundary.  0 or -1. */
+static int keep_wm(struct job *J, const struct gl_value *v)
+{
+    J->wm = *v;
+    J->wm.s = NULL;
+    J->wm.len = 0;
+    if (v->type == GL_TEXT || v->type == GL_NUMERIC || v->type == GL_SPECIAL ||
+        v->type == GL_BYTES) {
+        if (v->type != GL_TEXT)
+            return 0; /* not compared: the source's comparison decides */
+        free(J->wm_text);
+        if (!(J->wm_text = malloc(v->len + 1)))
+            return -1;
+        memcpy(J->wm_text, v->s, v->len);
+        J->wm_text[v->len] = 0;
+        J->wm.s = J->wm_text;
+        J->wm.len = v->len;
+    }
+    J->wm_set = 1;
+    return 0;
+}
+
+static int is_instant(enum gl_vtype t)
+{
+    return t == GL_TIMESTAMP || t == GL_TIMESTAMPTZ;
+}
+
+int sync_at_boundary(const struct job *J, const struct gl_value *v)
+{
+    const struct gl_value *w = &J->wm;
+
+    if (!J->wm_set)
+        return 0;
+    if (is_instant(v->type) && is_instant(w->type))
+        return v->i <= w->i;
+    if ((v->type == GL_DATE || v->type == GL_TIME) && v->type == w->type)
+        return v->i <= w->i;
+    if (v->type == GL_INT && w->type == GL_INT)
+        return v->i <= w->i;
+    if ((v->type == GL_INT || v->type == GL_FLOAT) &&
+        (w->type == GL_INT || w->type == GL_FLOAT))
+        return (v->type == GL_INT ? (double)v->i : v->f) <=
+               (w->type == GL_INT ? (double)w->i : w->f);
+    /* text: only equality is sure, whatever the target's collation */
+    if (v->type == GL_TEXT && w->type == GL_TEXT)
+        return v->len == w->len && !memcmp(v->s, w->s, v->len);
+    return 0;
+}
+
+/* The length of a UTC zone suffix at s (n bytes, all of it): "Z",
+ * "+00", "+0000", "+00:00" (or '-'); 0 when s is not one. */
+static int utc_suffix(const char *s, size_t n)
+{
+    if (n == 1 && (s[0] == 'Z' || s[0] == 'z'))
+        return 1;
+    if ((n == 3 || n == 5 || n == 6) && (s[0] == '+' || s[0] == '-')) {
+        size_t k;
+        for (k = 1; k < n; k++)
+            if (!(s[k] == '0' || (n == 6 && k == 3 && s[k] == ':')))
+                return 0;
+        return (int)n;
+    }
+    return 0;
+}
+
+/* A timestamp W against a SQLite source whose watermark column holds
+ * text times: SQLite compares them as text, so W is written the way the
+ * source writes its times (the 'T' or the space, the fraction's digits, a
+ * UTC zone as the source spells it), taken from the source's highest
+ * value.  Left as it is when the source's times are not text, or carry a
+ * zone other than UTC (then sync_at_boundary still keeps the boundary
+ * rows as the target holds them). */
+static int source_time_text(struct job *J, struct gl_value *v,
+                            struct gl_arena *a)
+{
+    struct gl_buf q = GL_BUF_INIT;
+    struct gl_cursor *c = NULL;
+    const struct gl_value *row;
+    char sample[64], out[64], tmp[40];
+    size_t n = 0, fdigits = 0, p, zl;
+    int64_t micros, frac;
+    char sep;
+    int r, zoned;
+
+    if (!is_instant(v->type) || strcmp(J->src->drv->name, "sqlite"))
+        return GL_OK;
+    gl_buf_adds(&q, "SELECT max(");
+    J->src->drv->quote_ident(J->j->watermark, &q);
+    gl_buf_addf(&q, ") FROM %s", gl_buf_str(&J->from));
+    if ((r = sync_buf_check(J, &q))) {
+        gl_buf_release(&q);
+        return r;
+    }
+    r = J->src->drv->query(J->src, gl_buf_str(&q), &c, J->err);
+    gl_buf_release(&q);
+    if (r)
+        return sync_failed_with(J);
+    r = J->src->drv->next(c, &row, J->err);
+    if (r == 1 && row[0].type == GL_TEXT && row[0].len < sizeof(sample)) {
+        n = row[0].len;
+        memcpy(sample, row[0].s, n);
+    }
+    J->src->drv->cursor_close(c);
+    if (r < 0)
+        return sync_failed_with(J);
+    /* YYYY-MM-DD?HH:MM:SS[.f+][zone] */
+    if (n < 19 || gl_parse_timestamp(sample, n, &micros, &zoned))
+        return GL_OK;
+    sep = sample[10];
+    p = 19;
+    if (p < n && sample[p] == '.')
+        for (p++; p < n && GL_ISDIGIT(sample[p]); p++)
+            fdigits++;
+    zl = n - p;
+    if (zl && !utc_suffix(sample + p, zl))
+        return GL_OK;
+    if (fdigits > 6)
+        return GL_OK;
+    gl_format_timestamp(v->i, 0, tmp); /* "YYYY-MM-DD HH:MM:SS[.ffffff]" */
+    if (strlen(tmp) < 19)
+        return GL_OK;
+    memcpy(out, tmp, 19);
+    out[10] = sep;
+    p = 19;
+    frac = v->i % 1000000;
+    if (frac < 0)
+        frac += 1000000;
+    if (fdigits || frac) {
+        int64_t unit = 1;
+        size_t k, digits = fdigits ? fdigits : 6;
+        for (k = digits; k < 6; k++)
+            unit *= 10;
+        if (frac % unit)
+            digits = 6, unit = 1; /* more digits than the source's */
+        out[p++] = '.';
+        for (k = digits; k > 0; k--)
+            out[p + k - 1] = (char)('0' + (frac / unit) % 10), unit *= 10;
+        p += digits;
+    }
+    memcpy(out + p, sample + n - zl, zl);
+    p += zl;
+    v->type = GL_TEXT;
+    if (!(v->s = gl_arena_strndup(a, out, p)))
+        return sync_fail(J, GL_ENOMEM, "out of memory");
+    v->len = p;
+    return GL_OK;
+}
+
 /* The incremental watermark: the target's highest value W of the column
  * filled from the source's watermark column, as a source condition.
  * Rows above W changed since the target's copy: read and upserted.  Rows
@@ -238,8 +387,10 @@ int sync_watermark_filter(struct job *J, struct gl_buf *cond)
     for (i = 0; i < J->ncols; i++) {
         const struct gl_colmap *m = J->cols[i].map;
         const char *src = m ? m->source : J->cols[i].target;
-        if (src && !strcmp(src, j->watermark))
+        if (src && !strcmp(src, j->watermark)) {
             tcol = J->cols[i].target;
+            J->wm_col = i;
+        }
     }
     if (!tcol)
         return sync_fail(
@@ -279,6 +430,13 @@ int sync_watermark_filter(struct job *J, struct gl_buf *cond)
         json_t *o = json_loads(J->watermark, 0, &je);
         struct gl_value v;
         int bad = !o || sync_value_from_json(o, &a, &v);
+        if (!bad)
+            bad = keep_wm(J, &v);
+        if (!bad && (r = source_time_text(J, &v, &a))) {
+            json_decref(o);
+            gl_arena_release(&a);
+            return r;
+        }
         if (!bad) {
             J->src->drv->quote_ident(j->watermark, cond);
             gl_buf_adds(cond, " >= ");

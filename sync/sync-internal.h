@@ -74,6 +74,14 @@ struct job {
      * (the boundary), read after the SELECT list; empty: no boundary */
     struct gl_buf boundary;
     int64_t kept; /* boundary rows left as the target holds them */
+    /* incremental: W as the target holds it, and the colplan index of the
+     * column filled from the watermark (wm_set 0: no W).  A row whose
+     * target value is not above W is a boundary row, whatever the source's
+     * own comparison said (see sync_at_boundary). */
+    int wm_set;
+    size_t wm_col;
+    struct gl_value wm;
+    char *wm_text; /* wm.s of a text W, owned */
 
     /* the batch */
     struct gl_arena arena;
@@ -129,6 +137,11 @@ int sync_failed_with(struct job *J);
  * fails (GL_ENOMEM).  Every statement the job builds is checked so before
  * it runs. */
 int sync_buf_check(struct job *J, const struct gl_buf *b);
+
+/* Whether a row's target value v of the watermark column is not above
+ * the target's W (J->wm): 1 when it is not (a boundary row), 0 when it is
+ * above or the two cannot be compared. */
+int sync_at_boundary(const struct job *J, const struct gl_value *v);
 
 /* ---- source.c: the source SELECT ------------------------------------- */
 

@@ -133,6 +133,7 @@ static void release(struct job *J)
     free(J->key_tcol);
     free(J->last_key);
     free(J->watermark);
+    free(J->wm_text);
     gl_buf_release(&J->from);
     gl_buf_release(&J->where);
     gl_buf_release(&J->order);

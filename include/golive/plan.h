@@ -116,6 +116,7 @@ struct gl_sync_job {
     enum gl_sync_mode mode;
     struct gl_pos mode_pos;
     const char *watermark; /* incremental mode */
+    struct gl_pos watermark_pos;
     struct gl_colmap *columns;
     size_t n_columns;
     struct gl_refs ignore;

@@ -157,6 +157,11 @@ struct gl_sync_outcome {
     /* Once over, for a job that did not end ok: what its checkpoint says
      * (gl_sync_checkpoint_state: 0 goes on with --resume), -1 unknown. */
     int checkpoint;
+    /* Skipped or refused for a job of the plan the invocation did not
+     * run: the jobs ("a b", in plan order) to name with this one, once
+     * repaired, for it to run (those it comes after, through each other,
+     * whose latest execution did not end ok or that never ran); "" none */
+    char needs[512];
     struct gl_sync_progress progress; /* the latest, while it runs */
     struct gl_sync_result res;
 };

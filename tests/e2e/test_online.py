@@ -185,3 +185,24 @@ def test_demo_catches_the_legacy_code_before_the_sync(tmp_path):
     errors = [x for x in json.loads(r.out) if x["severity"] == "error"]
     assert [e["code"] for e in errors] == ["unmapped-value"]
     assert "carry '15' in 'status_code'" in errors[0]["message"]
+
+
+def test_misspelt_watermark_column(tmp_path, lite, pg):
+    """New-user trial: a misspelt `watermark:` passed `validate --online`.
+    It is an error at the watermark's position, with a did-you-mean."""
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, updated_at TEXT)")
+    pg.sql("CREATE TABLE tgt (id int PRIMARY KEY, updated_at timestamptz)")
+    text = textwrap.dedent(PLAN).lstrip() % (lite.url, pg.url, "      id: id\n"
+                                             "      updated_at: updated_at")
+    text = text.replace("    key: [id]\n", "    key: [id]\n    mode: incremental"
+                        "\n    watermark: updated_ta\n")
+    p = tmp_path / "plan.yaml"
+    p.write_text(text)
+    assert golive("validate", p).rc == 0
+    r = golive("validate", p, "--online", "--json", env=pg.env)
+    assert r.rc == 1, r
+    found = json.loads(r.out)
+    assert [(d["code"], d["line"], d["col"]) for d in found] == [
+        ("no-column",) + pos(text, "updated_ta\n")], found
+    assert "source table has no watermark column 'updated_ta'; did you " \
+        "mean 'updated_at'?" in found[0]["message"], found

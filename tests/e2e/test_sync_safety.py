@@ -420,6 +420,55 @@ def test_incremental_tie_with_a_composite_key_between_servers(pg, my, tmp_path):
         {"a": 1, "b": "y", "v": "edited"}]
 
 
+def test_incremental_sqlite_text_times_into_timestamptz(pg, tmp_path, lite):
+    """SQLite TEXT times ('2026-11-30T12:00:00Z') into a PostgreSQL
+    timestamptz: the watermark is compared as the source writes its times,
+    only the boundary rows are read again, and a boundary row the new system
+    changed is never put back."""
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT, updated TEXT);"
+             "INSERT INTO src VALUES (1, 'a', '2026-11-30T08:00:00Z'),"
+             " (2, 'b', '2026-11-30T10:00:00Z'),"
+             " (3, 'c', '2026-11-30T12:00:00Z'),"
+             " (4, 'd', '2026-11-30T12:00:00Z')")
+    pg.sql("CREATE TABLE tgt (id int PRIMARY KEY, v varchar(20),"
+           " updated timestamptz)")
+    p = plan(tmp_path, lite, pg, INCR % "")
+    assert sync(p, dbs=(pg,))["j"]["written"] == 4
+    pg.sql("UPDATE tgt SET v = 'done' WHERE id IN (2, 3)")
+    lite.sql("INSERT INTO src VALUES (5, 'e', '2026-11-30T12:00:01Z')")
+    res = sync(p, dbs=(pg,))["j"]
+    # only the two boundary rows and the new one are read
+    assert (res["read"], res["written"], res["outcome"]) == (3, 1, "ok"), res
+    assert "at the watermark are in the target already" in res.get("note", "")
+    assert rows(pg, "SELECT id, v FROM tgt ORDER BY id") == [
+        {"id": 1, "v": "a"}, {"id": 2, "v": "done"}, {"id": 3, "v": "done"},
+        {"id": 4, "v": "d"}, {"id": 5, "v": "e"}]
+    pg.sql("UPDATE tgt SET v = 'done' WHERE id = 5")
+    res = sync(p, dbs=(pg,))["j"]
+    assert (res["read"], res["written"]) == (1, 0), res
+    assert rows(pg, "SELECT v FROM tgt WHERE id = 5") == [{"v": "done"}]
+
+
+def test_incremental_row_not_above_the_watermark_is_never_updated(
+        pg, tmp_path, lite):
+    """Source times with a zone golive cannot write W in (+02:00): the
+    source's text comparison takes in too many rows, but none that is not
+    above W as the target compares it is overwritten."""
+    lite.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT, updated TEXT);"
+             "INSERT INTO src VALUES (1, 'a', '2026-11-30T10:00:00+02:00'),"
+             " (2, 'b', '2026-11-30T14:00:00+02:00')")
+    pg.sql("CREATE TABLE tgt (id int PRIMARY KEY, v varchar(20),"
+           " updated timestamptz)")
+    p = plan(tmp_path, lite, pg, INCR % "")
+    assert sync(p, dbs=(pg,))["j"]["written"] == 2
+    pg.sql("UPDATE tgt SET v = 'done'")
+    lite.sql("INSERT INTO src VALUES (3, 'c', '2026-11-30T14:00:01+02:00')")
+    res = sync(p, dbs=(pg,))["j"]
+    assert (res["written"], res["outcome"]) == (1, "ok"), res
+    assert rows(pg, "SELECT id, v FROM tgt ORDER BY id") == [
+        {"id": 1, "v": "done"}, {"id": 2, "v": "done"}, {"id": 3, "v": "c"}]
+
+
 # ---- #10.14: one execution of a job at a time ----------------------------
 
 def hold_source(path):
@@ -642,3 +691,95 @@ def test_a_person_the_run_does_not_know_loads_nothing(tmp_path, lite):
     assert "'nobody' is not a person of the plan" in r.err
     assert "nothing was run" in r.err
     assert count(new) == 1
+
+
+def clinic_chain(tmp_path, lite, tgt):
+    """clinics <- doctors <- appointments in the target, all loaded; clinics
+    and doctors truncate jobs, appts incremental."""
+    lite.sql("CREATE TABLE c (id INTEGER PRIMARY KEY);"
+             "CREATE TABLE d (id INTEGER PRIMARY KEY, c_id INTEGER);"
+             "CREATE TABLE a (id INTEGER PRIMARY KEY, d_id INTEGER,"
+             " updated TEXT);"
+             "INSERT INTO c VALUES (1), (2);"
+             "INSERT INTO d SELECT value, 1 + value % 2 FROM"
+             " (WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL"
+             "  SELECT value + 1 FROM s WHERE value < 10) SELECT value FROM s);"
+             "INSERT INTO a VALUES (1, 3, '2026-11-30 10:00:00')")
+    tgt.sql("CREATE TABLE clinics (id int PRIMARY KEY);"
+            "CREATE TABLE doctors (id int PRIMARY KEY, c_id int NOT NULL"
+            " REFERENCES clinics(id));"
+            "CREATE TABLE appointments (id int PRIMARY KEY, d_id int NOT NULL"
+            " REFERENCES doctors(id), updated %s)" % TS[tgt.kind])
+    jobs = """
+    - {id: clinics, from: old.c, to: new.clinics, key: [id], mode: truncate,
+       owner: ann, checker: bob}
+    - {id: doctors, from: old.d, to: new.doctors, key: [id], mode: truncate,
+       after: [clinics], owner: ann, checker: bob}
+    - {id: appts, from: old.a, to: new.appointments, key: [id],
+       mode: incremental, watermark: updated, after: [doctors],
+       owner: ann, checker: bob}
+    """
+    return plan(tmp_path, lite, tgt, jobs)
+
+
+def test_a_parent_is_not_emptied_when_its_child_cannot_be(engine, tmp_path,
+                                                          lite):
+    """New-user trial (SQLite): `sync plan clinics doctors` emptied and
+    reloaded clinics, then refused to empty doctors (appointments references
+    it): 10 doctors pointed at a missing clinic.  The refusal is found
+    before any target is emptied, and clinics is not emptied either."""
+    tgt = target_of(engine, tmp_path, lite)
+    p = clinic_chain(tmp_path, lite, tgt)
+    r, res = run_json(p, env=tgt.env)
+    assert r.rc == 0, r
+    # a clinic only the new system has: gone if clinics is emptied
+    tgt.sql("INSERT INTO clinics VALUES (99)")
+    before = (count(tgt, "clinics"), count(tgt, "doctors"))
+    r, res = run_json(p, "clinics", "doctors", env=tgt.env)
+    assert r.rc == 1, r
+    assert res["doctors"]["outcome"] == "failed"
+    assert "cannot empty 'doctors': table 'appointments' references it" in \
+        res["doctors"]["error"], res
+    assert res["clinics"]["outcome"] == "failed", res
+    assert "cannot empty 'clinics'" in res["clinics"]["error"], res
+    assert "and job 'doctors' cannot empty it" in res["clinics"]["error"], res
+    assert (count(tgt, "clinics"), count(tgt, "doctors")) == before
+    assert rows(tgt, "SELECT count(*) AS n FROM doctors WHERE c_id NOT IN"
+                " (SELECT id FROM clinics)") == [{"n": 0}]
+
+
+def test_a_job_after_a_failed_one_says_what_to_run(tmp_path, lite):
+    """New-user trial: after doctors failed ("nothing was emptied"), `sync
+    plan appts` was skipped for good with no way out, and the summary's
+    hint named doctors alone where its refusal asks for its predecessor
+    too.  The skip and the hint name the jobs to run together; that command
+    runs once the cause is repaired."""
+    tgt = target_of(type("E", (), {"kind": "sqlite"})(), tmp_path, lite)
+    p = clinic_chain(tmp_path, lite, tgt)
+    r = golive("run", "start", p)
+    assert r.rc == 0, r
+    # never ran in this run: refused, the hint names what the refusal asks
+    r, res = run_json(p, "doctors")
+    assert r.rc == 3, r
+    assert "golive sync PLAN clinics doctors" in res["doctors"]["error"], res
+    assert "run again: golive sync %s clinics doctors\n" % p in r.err, r
+    r, res = run_json(p)
+    assert r.rc == 0, r
+    r, res = run_json(p, "clinics", "doctors")
+    assert r.rc == 1, r
+    assert "run again: golive sync %s clinics doctors\n" % p in r.err, r
+    r, res = run_json(p, "appts")
+    assert r.rc == 1, r
+    err = res["appts"]["error"]
+    assert err.startswith("skipped: it comes after 'doctors', which did not "
+                          "end ok in its latest execution"), err
+    assert "once repaired, sync them together: golive sync PLAN clinics " \
+        "doctors appts" in err, err
+    assert "run again: golive sync %s clinics doctors appts\n" % p in r.err, r
+    # repaired (the appointments doctors' emptying would break go first):
+    # the command named runs
+    tgt.sql("DELETE FROM appointments")
+    r, res = run_json(p, "clinics", "doctors", "appts")
+    assert r.rc == 0, r
+    assert [res[j]["outcome"] for j in ("clinics", "doctors", "appts")] == \
+        ["ok"] * 3
