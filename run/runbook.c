@@ -433,6 +433,19 @@ static int task_decide(gl_store *s, const struct gl_plan *p,
         if (!(row = gl_transition_find(gl_task_moves, "skip", state)))
             return gl_err_set(err, GL_EREFUSED, "task '%s' is %s already", id,
                               state);
+        if (!strcmp(state, "done")) {
+            /* four eyes: a skip of a done task passes its check by; not
+             * by one who did it */
+            int did;
+            if ((rc = gl_store_task_did(s, id, me, t->run != NULL, &did, err)))
+                return rc;
+            if (did)
+                return gl_err_set(err, GL_EDENIED,
+                                  "%s did task '%s' and cannot skip its "
+                                  "check; its checker %s signs it off, or "
+                                  "someone who did not do it skips it",
+                                  me, id, who_.checker);
+        }
         for (i = 0; i < t->depends_on.n; i++) {
             const char *d = t->depends_on.v[i].id;
             char dep[16];

@@ -582,6 +582,10 @@ static int authenticate(struct sv_req *q, int change, struct sv_resp *resp)
     } else if (!h && sess && *sess) {
         q->tried = 1;
         if (gl_session_check(q->s, sess, NULL, q->now, &q->who, &err)) {
+            /* a session of the run whose token was revoked or expired
+             * guesses nothing (a tab left polling): not counted */
+            if (err.code == GL_EREFUSED)
+                q->tried = 0;
             refuse(resp, &err, "session: sign in again");
             return 0;
         }

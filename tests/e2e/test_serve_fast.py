@@ -350,6 +350,17 @@ def test_a_revoked_token_polling_locks_nobody_out(tmp_path, good_plan):
         for _ in range(15):  # a forgotten tab, polling
             assert s.call("GET", "/api/v1/status", old)[0] == 401
         assert s.call("GET", "/api/v1/me", good)[0] == 200
+        # a browser's session whose token was revoked, polling: neither
+        cut = issue_token(st, "ann")
+        code, h, _ = s.call("POST", "/api/v1/session", body={"token": cut})
+        assert code in (200, 201), code
+        jar = {"Cookie": h["Set-Cookie"].split(";")[0]}
+        cid = s.call("GET", "/api/v1/me", headers=jar)[2]["token"]
+        assert golive("token", "revoke", cid, "--as", "lead", "--state",
+                      st).rc == 0
+        for _ in range(15):
+            assert s.call("GET", "/api/v1/status", headers=jar)[0] == 401
+        assert s.call("GET", "/api/v1/me", good)[0] == 200
         # unknown tokens still count: ten guesses block the address
         for _ in range(10):
             s.call("GET", "/api/v1/me", "0" * 64)

@@ -95,6 +95,10 @@ def test_the_lead_who_forced_a_run_task_does_not_check_it(tmp_path,
     assert states(st)["backup"] == "done", r
     r = task(st, "check", "backup", "lead")
     assert r.rc == 3 and "lead did task 'backup'" in r.err, r
+    # nor passes its check by with a skip
+    r = task(st, "skip", "backup", "lead", EVENING, "--note", "done anyway")
+    assert r.rc == 3 and "cannot skip its check" in r.err, r
+    assert states(st)["backup"] == "done"
     # a task done by hand: the lead's forced start is not the work
     r = task(st, "start", "freeze", "lead", EVENING, "--force", "--note",
              "bob is late")
