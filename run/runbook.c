@@ -103,6 +103,19 @@ static int by_id(const void *a, const void *b)
                   (*(const struct gl_task *const *)b)->id.id);
 }
 
+/* Dependency d's state, its row checked against its events when audit
+ * (the row decides what may follow it, as the task's own). */
+static int dep_state(gl_store *s, const char *d, int audit, char *dep, size_t n,
+                     struct gl_err *err)
+{
+    int rc;
+
+    if ((rc = gl_store_task_state(s, d, dep, n, err)) ||
+        (audit && (rc = gl_audit_check_row(s, "tasks", d, err))))
+        return rc;
+    return GL_OK;
+}
+
 /* in[i] set for every task that depends on t, directly or not (and t):
  * a sorted index of the ids and a breadth-first walk, O(n log n + edges)
  * however long the chain.  GL_ENOMEM or GL_OK. */
@@ -321,10 +334,7 @@ static int task_decide(gl_store *s, const struct gl_plan *p,
         for (i = 0; i < t->depends_on.n; i++) {
             const char *d = t->depends_on.v[i].id;
             char dep[16];
-            /* the dependency's row decides: it must be what its events
-             * made, as the task's own */
-            if ((rc = gl_store_task_state(s, d, dep, sizeof(dep), err)) ||
-                (audit && (rc = gl_audit_check_row(s, "tasks", d, err))))
+            if ((rc = dep_state(s, d, audit, dep, sizeof(dep), err)))
                 return rc;
             if (!strcmp(dep, "checked") || !strcmp(dep, "skipped"))
                 continue;
@@ -449,8 +459,7 @@ static int task_decide(gl_store *s, const struct gl_plan *p,
         for (i = 0; i < t->depends_on.n; i++) {
             const char *d = t->depends_on.v[i].id;
             char dep[16];
-            if ((rc = gl_store_task_state(s, d, dep, sizeof(dep), err)) ||
-                (audit && (rc = gl_audit_check_row(s, "tasks", d, err))))
+            if ((rc = dep_state(s, d, audit, dep, sizeof(dep), err)))
                 return rc;
             if (strcmp(dep, "failed"))
                 continue;

@@ -7,6 +7,7 @@
 #include "golive/db.h"
 #include "golive/sync.h"
 #include "util/buf.h"
+#include "sync/sync-internal.h"
 
 /* Whether k is reachable from i over dep (n x n). */
 static int reaches(const unsigned char *dep, size_t n, size_t i, size_t k)
@@ -84,8 +85,7 @@ int gl_sync_dependencies(const struct gl_plan *p,
     return rc;
 }
 
-/* "schema.table" and "table" name the same table when one has no schema. */
-static int same_table(const char *a, const char *b)
+int sync_same_table(const char *a, const char *b)
 {
     const char *da = strrchr(a, '.'), *db = strrchr(b, '.');
 
@@ -132,19 +132,19 @@ int gl_sync_empty_blocker(const struct gl_plan *p,
         size_t nr = 0, r;
         int refers = 0, emptied = 0;
 
-        if (same_table(tables[t], j->to.table))
+        if (sync_same_table(tables[t], j->to.table))
             continue;
         if (db->drv->references(db, tables[t], &refs, &nr, NULL))
             nr = 0;
         for (r = 0; r < nr; r++)
-            refers |= same_table(refs[r], j->to.table);
+            refers |= sync_same_table(refs[r], j->to.table);
         free_names(refs, nr);
         if (!refers)
             continue;
         for (k = 0; k < n; k++)
             emptied |= k != i && jobs[k]->mode == GL_SYNC_TRUNCATE &&
                        !strcmp(jobs[k]->to.system.id, j->to.system.id) &&
-                       same_table(jobs[k]->to.table, tables[t]);
+                       sync_same_table(jobs[k]->to.table, tables[t]);
         if (!emptied) {
             /* a referencing table without rows breaks nothing */
             struct gl_buf q = GL_BUF_INIT;

@@ -20,6 +20,7 @@
 #include "golive/sync.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "sync/sync-internal.h"
 
 struct skip_cause {
     char after[256], why[300];
@@ -212,21 +213,6 @@ static void fail_early(struct sched *S, size_t i, int rc)
     record_end(S, r);
 }
 
-/* "schema.table" and "table" name the same table when one has no schema
- * (as in order.c). */
-static int same_table(const char *a, const char *b)
-{
-    const char *da = strrchr(a, '.'), *db = strrchr(b, '.');
-
-    if (!strcmp(a, b))
-        return 1;
-    if (da && !db)
-        return !strcmp(da + 1, b);
-    if (db && !da)
-        return !strcmp(a, db + 1);
-    return 0;
-}
-
 /* The job of the invocation (not i) that empties table t on i's system,
  * or -1. */
 static long truncate_job_of(struct sched *S, size_t i, const char *t)
@@ -236,7 +222,7 @@ static long truncate_job_of(struct sched *S, size_t i, const char *t)
     for (k = 0; k < S->n; k++)
         if (k != i && S->jobs[k]->mode == GL_SYNC_TRUNCATE &&
             !strcmp(S->jobs[k]->to.system.id, S->jobs[i]->to.system.id) &&
-            same_table(S->jobs[k]->to.table, t))
+            sync_same_table(S->jobs[k]->to.table, t))
             return (long)k;
     return -1;
 }

@@ -235,6 +235,10 @@ int sync_add_row(struct job *J, const struct gl_value *src);
 /* Whether the rejects passed the job's error limit. */
 int sync_limit_passed(struct job *J);
 
+/* "schema.table" and "table" name the same table when one has no schema
+ * (order.c; the preflight of emptying, schedule.c, asks it too). */
+int sync_same_table(const char *a, const char *b);
+
 /* Commit the batch: rows, rejects, checkpoint, in one transaction. */
 int sync_flush_batch(struct job *J, int last);
 
